@@ -1,0 +1,48 @@
+// Lint and the layering rules. Layers, each importing only from below:
+//   scheduler/core (pure: no Node, no I/O)  <  profiler, workloads, scheduler (Node)  <  engine  <  server, cli, electron
+//   renderer talks to the engine only through engine/api.ts (types + protocol) and may reuse pure code.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const noElectronOrRenderer = [
+  { group: ['electron', 'electron/*'], message: 'profiler/, scheduler/ and workloads/ must not depend on Electron.' },
+  { group: ['**/renderer', '**/renderer/*', '**/renderer/**'], message: 'Libraries must not import the renderer.' },
+  { group: ['**/engine/*', '**/server/*', '**/cli/*'], message: 'Libraries must not import the layers above them.' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'release/**', '.device/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['profiler/**', 'scheduler/**', 'workloads/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: noElectronOrRenderer }] },
+  },
+  {
+    files: ['scheduler/core/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...nodeBuiltins.map((name) => ({ name, message: 'scheduler/core is pure: no Node built-ins.' })), { name: 'onnxruntime-node', message: 'scheduler/core is pure.' }],
+        patterns: [...noElectronOrRenderer, { group: ['**/profiler/*', '**/workloads/*', '**/live/*', '**/dysta/node*'], message: 'scheduler/core is pure: no I/O layers.' }],
+      }],
+    },
+  },
+  {
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandboxed page: no Node built-ins.' })),
+        patterns: [{ group: ['electron', 'onnxruntime-node', 'systeminformation', '**/profiler/*', '**/engine/engine*', '**/server/*', '**/cli/*'], message: 'The renderer reaches the engine only through engine/api.ts.' }],
+      }],
+    },
+  },
+);

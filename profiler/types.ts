@@ -1,0 +1,159 @@
+// The profile: what Tessera measured, on which machine, and how sure it is. This is the contract
+// between the profiler (writer) and everyone who plans with it (scenarios, simulator, live runtime,
+// UI, exports). Bump PROFILE_SCHEMA_VERSION on any incompatible change.
+
+export const PROFILE_SCHEMA_VERSION = 1;
+
+/** A lane: one execution target the scheduler can hand work to. */
+export interface LaneSpec {
+  /** Stable id, e.g. "cpu:2" (cpu EP, 2 intra-op threads), "cpu:2#1" (second CPU lane), "webgpu". */
+  id: string;
+  /** ONNX Runtime execution provider name: cpu, webgpu, cuda, dml, coreml. */
+  ep: string;
+  /** Intra-op threads for CPU lanes. */
+  threads?: number;
+  /** Extra EP / session options that define the lane. */
+  options?: Record<string, string | number | boolean>;
+}
+
+/** Robust statistics of repeated latency measurements, all in milliseconds. */
+export interface LatencyStats {
+  median: number;
+  p5: number;
+  p95: number;
+  mean: number;
+  /** Coefficient of variation (stddev / mean), unitless. */
+  cv: number;
+  n: number;
+  /** 95% confidence half-width of the median, relative to the median (0.02 = 2%). */
+  ciHalfWidthRel: number;
+  /** True when the CI target was met; false when the time budget ran out first. */
+  converged: boolean;
+}
+
+/** Where an energy figure came from. Estimates are never presented as measurements. */
+export interface EnergySource {
+  kind: 'measured' | 'estimated';
+  /** Meter id (e.g. "nvidia-smi", "rapl", "powermetrics", "battery") or estimate model id. */
+  meter: string;
+  /** Human-readable: which meter and sample rate, or which estimate model and its constants. */
+  detail: string;
+  sampleHz?: number;
+}
+
+export interface EnergyFigure {
+  /** Joules per run of this layer (or model). */
+  joulesPerRun: number;
+  /** Mean power while running, watts (above idle for measured figures). */
+  watts?: number;
+  idleWatts?: number;
+  source: EnergySource;
+}
+
+/** One (layer, lane) measurement. `error` set means the lane could not run this layer. */
+export interface LaneMeasurement {
+  lane: string;
+  /** Raw per-call latency including the per-call baseline. */
+  raw?: LatencyStats;
+  /** Median with the lane's per-call baseline subtracted (never below 0), ms. */
+  latencyMs?: number;
+  achievedGflops?: number;
+  /** Achieved / the lane's measured GEMM peak, 0..1. */
+  peakFraction?: number;
+  energy?: EnergyFigure;
+  /** Nodes the EP assigned to another provider (CPU fallback), when detectable. */
+  fallbackNodes?: string[];
+  error?: string;
+}
+
+export interface TensorInfo {
+  name: string;
+  /** 'float32', 'int64', ... as in onnxruntime-node's Tensor.type. */
+  type: string;
+  dims: number[];
+}
+
+export interface LayerVariantInfo {
+  id: string;
+  kind: 'exact' | 'approximate';
+  description: string;
+  /** Max abs output error vs the original layer on the sample input. */
+  maxAbsError?: number;
+  accuracyCost?: number;
+  lanes: LaneMeasurement[];
+}
+
+export interface LayerProfile {
+  index: number;
+  name: string;
+  /** ONNX node names in this layer, in graph order. */
+  nodes: string[];
+  opTypes: string[];
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  flops: number;
+  /** Bytes read + written: inputs, outputs and weights. */
+  bytesMoved: number;
+  /** Per lane; same order as Profile.lanes. */
+  lanes: LaneMeasurement[];
+  /** ORT profiler's in-graph kernel time summed over this layer's nodes, per lane id, ms. */
+  inGraphMs?: Record<string, number>;
+  preferredLane?: string;
+  /** For each other lane: its latency / the preferred lane's latency. */
+  gapToPreferred?: Record<string, number>;
+  variants?: LayerVariantInfo[];
+}
+
+export interface LaneInfo extends LaneSpec {
+  /** Per-call overhead of an empty model on this lane (median ms). */
+  baselineMs?: number;
+  /** Measured GEMM peak, GFLOP/s. */
+  peakGflops?: number;
+  idleWatts?: number;
+  /** Why the lane could not be used, if it could not. */
+  error?: string;
+}
+
+export interface MachineFingerprint {
+  /** Stable hash of the fields below. */
+  id: string;
+  hostname: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  gpus: string[];
+}
+
+export interface Profile {
+  schemaVersion: number;
+  id: string;
+  createdAt: string;
+  machine: MachineFingerprint;
+  ortVersion: string;
+  model: {
+    name: string;
+    path?: string;
+    /** sha256 of the model file bytes. */
+    sha256: string;
+    inputShapes: Record<string, number[]>;
+    opsets: Record<string, number>;
+  };
+  granularity: 'node' | 'group' | number;
+  lanes: LaneInfo[];
+  layers: LayerProfile[];
+  /** Whole-model measurement per lane (one session running the full graph). */
+  wholeModel: LaneMeasurement[];
+  verification: {
+    maxAbsError: number;
+    maxRelError: number;
+    passed: boolean;
+    tolerance: { rel: number };
+  };
+  /** Sum of layer medians / whole-model median per lane. */
+  cutOverhead?: Record<string, number>;
+  settings: { budgetSec: number; warmup: number; ciTarget: number };
+  /** Status of an interrupted/resumable run; 'complete' when every (layer, lane) is done. */
+  status: 'complete' | 'partial';
+  warnings: string[];
+}
