@@ -69,7 +69,7 @@ if (existsSync(join(root, 'electron/main.ts'))) {
   });
 }
 const { build: viteBuild } = await import('vite');
-await viteBuild({ configFile: join(root, 'vite.config.ts'), logLevel: quiet ? 'error' : 'warn' });
+await viteBuild({ configFile: join(root, 'vite.config.mjs'), logLevel: quiet ? 'error' : 'warn' });
 mkdirSync(join(root, 'dist'), { recursive: true });
 writeFileSync(stampFile, String(newestSource));
 if (!quiet) console.error(`[build] done in ${Date.now() - t0} ms (${relative(root, join(root, 'dist'))}/)`);

@@ -16,6 +16,8 @@ export interface WorkerHandle {
   /** Called once when the worker ends, with a reason when it did not end by terminate(). */
   onExit(listener: (reason: string | undefined) => void): void;
   terminate(): Promise<void>;
+  /** The last lines the worker wrote to stderr (process isolation only; native EPs log there). */
+  stderrTail(): string;
 }
 
 export function spawnWorker(name: string, isolation: Isolation = 'thread', workerData?: unknown): WorkerHandle {
@@ -43,6 +45,7 @@ function threadWorker(script: string, workerData: unknown): WorkerHandle {
       terminated = true;
       await worker.terminate();
     },
+    stderrTail: () => '',
   };
 }
 
@@ -50,7 +53,14 @@ function processWorker(script: string, workerData: unknown): WorkerHandle {
   const child: ChildProcess = fork(script, [], {
     serialization: 'advanced',
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TESSERA_WORKER_DATA: JSON.stringify(workerData ?? null) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // stderr is captured, not inherited: native EPs print long diagnostics there, which belong in
+    // an error's cause (and TESSERA_DEBUG=1 shows them), not on the user's terminal.
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (process.env.TESSERA_DEBUG) process.stderr.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4000);
   });
   let terminated = false;
   const exitListeners: ((reason: string | undefined) => void)[] = [];
@@ -70,5 +80,6 @@ function processWorker(script: string, workerData: unknown): WorkerHandle {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       }),
+    stderrTail: () => tail,
   };
 }

@@ -1,0 +1,6 @@
+// Every CLI command, in the order `tessera --help` lists them.
+import type { CliCommand } from '../command';
+import { devicesCommand } from './devices';
+import { serveCommand } from './serve';
+
+export const commands: CliCommand[] = [devicesCommand, serveCommand];

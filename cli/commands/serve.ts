@@ -1,0 +1,31 @@
+import type { CliCommand } from '../command';
+import { UsageError } from '../command';
+import { createEngine } from '../../engine/local';
+import { startServer } from '../../server/server';
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'Serve the app to a browser (browser mode): HTTP + WebSocket on 127.0.0.1 by default.',
+  usage: 'tessera serve [--host H] [--port P] [--token T]   (a non-loopback host requires a token; one is generated if not given)',
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '7070' },
+    token: { type: 'string' },
+  },
+  async run(ctx) {
+    const port = Number(ctx.values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0-65535 (got ${ctx.values.port})`);
+    const running = await startServer({
+      engine: createEngine(),
+      host: String(ctx.values.host),
+      port,
+      token: (ctx.values.token as string | undefined) ?? process.env.TESSERA_TOKEN,
+      log: (l) => ctx.stderr(l + '\n'),
+    });
+    if (ctx.json) ctx.stdout(JSON.stringify({ url: running.url, openUrl: running.openUrl, host: running.host, port: running.port, tokenRequired: Boolean(running.token) }) + '\n');
+    ctx.stderr(`Tessera is serving the app at ${running.openUrl}\n(Ctrl-C to stop)\n`);
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await running.close();
+    return 0;
+  },
+};
