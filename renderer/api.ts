@@ -42,6 +42,11 @@ export function connect(): Connection {
     onReply: (l) => (listener = l),
   };
   const client = new EngineClient(transport);
+  let engineDown = false;
+  client.on('engine.state', (e: { state: 'open' | 'closed'; detail?: string }) => {
+    engineDown = e.state === 'closed';
+    setState(e.state === 'closed' ? 'closed' : 'open', e.state === 'closed' ? `engine stopped (${e.detail})` : undefined);
+  });
   const token = new URLSearchParams(location.search).get('token') ?? sessionStorage.getItem('tessera-token');
   if (token) sessionStorage.setItem('tessera-token', token);
   const open = () =>
@@ -65,5 +70,10 @@ export function connect(): Connection {
       };
     });
   void open();
-  return { client, mode: 'browser', onState: (l) => stateListeners.push(l), restart: open };
+  const restart = async () => {
+    // The server relays this to its engine process manager (engine/remote.ts).
+    if (engineDown && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'restart-engine' }));
+    else await open();
+  };
+  return { client, mode: 'browser', onState: (l) => stateListeners.push(l), restart };
 }

@@ -6,15 +6,17 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Engine } from '../engine/engine';
+import type { Connection } from '../engine/engine';
 import { distDir } from '../profiler/runtime/paths';
+import { CONTENT_SECURITY_POLICY } from './csp';
 
 export interface ServeOptions {
   host?: string;
   port?: number;
   /** Required when host is not loopback; generated when not given. */
   token?: string;
-  engine: Engine;
+  /** The engine to serve: in this process (tests) or a RemoteEngine in its own process (`tessera serve`). */
+  engine: { connect(send: (reply: import('../engine/protocol').Reply) => void): Connection };
   /** Folder with the built renderer (default dist/renderer). */
   staticDir?: string;
   log?: (line: string) => void;
@@ -43,9 +45,6 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-// Same policy as the Electron window: only our own scripts, no inline script, no remote content.
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 export function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -119,7 +118,7 @@ function checkAccess(req: IncomingMessage, url: URL, token: string | undefined):
   return null;
 }
 
-function attach(ws: WebSocket, engine: Engine, log: (l: string) => void): void {
+function attach(ws: WebSocket, engine: ServeOptions['engine'], log: (l: string) => void): void {
   const connection = engine.connect((reply) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
   });

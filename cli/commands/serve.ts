@@ -1,6 +1,6 @@
 import type { CliCommand } from '../command';
 import { UsageError } from '../command';
-import { createEngine } from '../../engine/local';
+import { forkEngine } from '../../engine/fork';
 import { startServer } from '../../server/server';
 
 export const serveCommand: CliCommand = {
@@ -15,17 +15,25 @@ export const serveCommand: CliCommand = {
   async run(ctx) {
     const port = Number(ctx.values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0-65535 (got ${ctx.values.port})`);
+    // The engine runs in its own process: this one only serves the UI and relays messages, so it
+    // stays responsive during inference and survives an engine crash (the UI offers a restart).
+    const engine = forkEngine();
     const running = await startServer({
-      engine: createEngine(),
+      engine,
       host: String(ctx.values.host),
       port,
       token: (ctx.values.token as string | undefined) ?? process.env.TESSERA_TOKEN,
       log: (l) => ctx.stderr(l + '\n'),
+    }).catch((e) => {
+      engine.stop();
+      throw e;
     });
+    running.server.on('close', () => engine.stop());
     if (ctx.json) ctx.stdout(JSON.stringify({ url: running.url, openUrl: running.openUrl, host: running.host, port: running.port, tokenRequired: Boolean(running.token) }) + '\n');
     ctx.stderr(`Tessera is serving the app at ${running.openUrl}\n(Ctrl-C to stop)\n`);
     await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await running.close();
+    engine.stop();
     return 0;
   },
 };
