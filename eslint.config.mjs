@@ -24,6 +24,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['profiler/**', 'scheduler/**', 'workloads/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: noElectronOrRenderer }] },
   },
@@ -41,7 +46,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandboxed page: no Node built-ins.' })),
-        patterns: [{ group: ['electron', 'onnxruntime-node', 'systeminformation', '**/profiler/*', '**/engine/engine*', '**/server/*', '**/cli/*'], message: 'The renderer reaches the engine only through engine/api.ts.' }],
+        patterns: [{ group: ['electron', 'onnxruntime-node', 'systeminformation', '**/profiler/*', '**/profiler/**', '**/workloads/**', '**/engine/engine*', '**/engine/features*', '**/server/*', '**/cli/*'], message: 'The renderer reaches the engine only through engine/api.ts and engine/client.ts (type imports are fine).', allowTypeImports: true }],
       }],
     },
   },

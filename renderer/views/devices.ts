@@ -33,7 +33,7 @@ function renderReport(r: DeviceReport): HTMLElement {
   const hw = r.hardware;
   const facts: [string, string][] = [
     ['CPU', `${hw.cpu.brand} (${hw.cpu.manufacturer})`],
-    ['Cores / threads', `${hw.cpu.physicalCores} / ${hw.cpu.cores} (${hw.cpu.arch}, ${hw.cpu.speedGHz} GHz)`],
+    ['Cores / threads', `${hw.cpu.physicalCores} / ${hw.cpu.cores} (${hw.cpu.arch}${hw.cpu.speedGHz ? `, ${hw.cpu.speedGHz} GHz` : ", clock not reported"})`],
     ['Memory', `${hw.memory.totalGiB} GiB, ${hw.memory.availableGiB} GiB available`],
     ['GPUs', hw.gpus.length ? hw.gpus.map((g) => `${g.vendor} ${g.model}${g.vramMiB ? ` (${g.vramMiB} MiB)` : ''}`).join('; ') : 'none found'],
     ['OS', `${hw.os.distro} ${hw.os.release} (${hw.os.platform}, kernel ${hw.os.kernel}) on ${hw.os.hostname}`],
