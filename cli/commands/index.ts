@@ -1,6 +1,7 @@
 // Every CLI command, in the order `tessera --help` lists them.
 import type { CliCommand } from '../command';
+import { benchDystaCommand } from './bench-dysta';
 import { devicesCommand } from './devices';
 import { serveCommand } from './serve';
 
-export const commands: CliCommand[] = [devicesCommand, serveCommand];
+export const commands: CliCommand[] = [devicesCommand, serveCommand, benchDystaCommand];
