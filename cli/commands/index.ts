@@ -3,5 +3,6 @@ import type { CliCommand } from '../command';
 import { benchDystaCommand } from './bench-dysta';
 import { devicesCommand } from './devices';
 import { serveCommand } from './serve';
+import { policiesCommand, simulateCommand } from './simulate';
 
-export const commands: CliCommand[] = [devicesCommand, serveCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, serveCommand, simulateCommand, policiesCommand, benchDystaCommand];
