@@ -99,6 +99,8 @@ export interface LayerProfile {
   /** ORT profiler's in-graph kernel time summed over this layer's nodes, per lane id, ms. */
   inGraphMs?: Record<string, number>;
   preferredLane?: string;
+  /** Per lane id: cut-layer latency (baseline subtracted) / in-graph time of the same nodes. */
+  cutToInGraph?: Record<string, number>;
   /** For each other lane: its latency / the preferred lane's latency. */
   gapToPreferred?: Record<string, number>;
   variants?: LayerVariantInfo[];
@@ -110,8 +112,26 @@ export interface LaneInfo extends LaneSpec {
   /** Measured GEMM peak, GFLOP/s. */
   peakGflops?: number;
   idleWatts?: number;
+  /** Size n of the n x n GEMM that gave peakGflops. */
+  gemmN?: number;
+  /** The energy meter used for this lane (its id and description), when one was readable. */
+  meter?: { id: string; detail: string; sampleHz: number };
   /** Why the lane could not be used, if it could not. */
   error?: string;
+}
+
+/** ORT's own profiler (enableProfiling) on the whole model, per lane. */
+export interface InGraphSummary {
+  /** Profiled runs (after warm-up). */
+  runs: number;
+  /** Median over runs of the sum of all kernel times, ms. */
+  totalKernelMs: number;
+  /** Median of ORT's model_run duration, ms. */
+  modelRunMs: number;
+  /** Kernel time of nodes ORT renamed or inserted (fusions, layout reorders) that map to no layer, ms. */
+  unattributedMs: number;
+  /** Up to 20 of those node names. */
+  unattributedNodes: string[];
 }
 
 export interface MachineFingerprint {
@@ -152,7 +172,15 @@ export interface Profile {
   };
   /** Sum of layer medians / whole-model median per lane. */
   cutOverhead?: Record<string, number>;
-  settings: { budgetSec: number; warmup: number; ciTarget: number };
+  settings: { budgetSec: number; warmup: number; ciTarget: number; contention?: boolean; energy?: 'auto' | 'off'; energyWindowSec?: number };
+  /** Identifies the measurement task (model hash, lanes, granularity, shapes) so that an interrupted run can resume. */
+  resumeKey?: string;
+  /** Per lane id: ORT profiler summary of the whole model. */
+  inGraph?: Record<string, InGraphSummary>;
+  /** Energy meters found on this machine (ok or why not), and the estimate model used where none applied. */
+  energy?: { meters: { id: string; domain: string; ok: boolean; reason?: string; detail?: string }[]; estimate?: string };
+  /** Wall time of the phases of the run that produced this profile, seconds (resumed runs: the last session). */
+  timings?: { cutSec: number; measureSec: number; totalSec: number };
   /** Status of an interrupted/resumable run; 'complete' when every (layer, lane) is done. */
   status: 'complete' | 'partial';
   warnings: string[];

@@ -1,0 +1,241 @@
+// The host side of measurement: lanes (parsing, listing what this machine has) and one worker per
+// lane. A lane's worker is a child process (measure.worker.ts), so an execution provider that
+// crashes kills only that process, and a watchdog kills one that hangs; the caller then marks the
+// (layer, lane) as failed and may start a fresh worker for the next layer.
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { summariseProbeError } from './devices';
+import type { OrtTrace, WireTensor } from './measure-core';
+import { spawnWorker, type Isolation, type WorkerHandle } from './runtime/worker-host';
+import type { StoppingRuleOptions } from './stats';
+import type { LaneInfo, LaneSpec, LatencyStats } from './types';
+
+export type WorkerRequest =
+  | { id: number; op: 'init' }
+  | { id: number; op: 'load'; key: string; bytes: Uint8Array; feeds: Record<string, WireTensor> }
+  | { id: number; op: 'measure'; key: string; warmup: number; rule: StoppingRuleOptions }
+  | { id: number; op: 'baseline'; warmup: number; rule: StoppingRuleOptions }
+  | { id: number; op: 'peak'; sizes: number[]; rule: StoppingRuleOptions; baselineMs?: number }
+  | { id: number; op: 'profile'; key: string; warmup: number; runs: number }
+  | { id: number; op: 'loop'; key: string; durationMs: number }
+  | { id: number; op: 'release' };
+
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+export type WorkerCall = DistributiveOmit<WorkerRequest, 'id'>;
+
+export interface WorkerResults {
+  init: { ortVersion: string; pid: number };
+  load: { createMs: number };
+  measure: { stats: LatencyStats; stop: string; elapsedMs: number; warmupRuns: number };
+  baseline: { stats: LatencyStats };
+  peak: { gflops: number; n: number; medianMs: number };
+  profile: OrtTrace;
+  loop: { runs: number; ms: number };
+  release: Record<string, never>;
+}
+
+/** Test-only fault injection: the worker kills itself with SIGSEGV (crashAt) or spins forever (hangAt) on a key. */
+export interface WorkerTestHooks {
+  /** "layer:3" (at load), "measure:layer:3", "profile:whole". */
+  crashAt?: string;
+  hangAt?: string;
+}
+
+/** Why a worker request failed: the EP threw (error), the worker died (crash) or the watchdog fired (timeout). */
+export class LaneWorkerError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'error' | 'crash' | 'timeout' | 'cancelled',
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve: (v: any) => void;
+  reject: (e: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** One lane's worker process. Requests are serialised by the worker; each has a watchdog timeout. */
+export class LaneWorker {
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private dead: string | undefined;
+  private readonly ready: Promise<void>;
+
+  private constructor(
+    readonly lane: LaneSpec,
+    private readonly handle: WorkerHandle,
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.pending.set(0, { resolve: () => resolve(), reject });
+    });
+    handle.onMessage((m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (p.timer) clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new LaneWorkerError(m.error ?? 'unknown worker error', 'error'));
+    });
+    handle.onExit((reason) => {
+      this.dead = reason ?? 'terminated';
+      const tail = handle.stderrTail().trim();
+      const msg = `${lane.id} worker died: ${this.dead}${tail ? ` (stderr: ${tail.split('\n').slice(-3).join(' | ').slice(0, 400)})` : ''}`;
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        if (p.timer) clearTimeout(p.timer);
+        p.reject(new LaneWorkerError(msg, reason === undefined ? 'cancelled' : 'crash'));
+      }
+    });
+  }
+
+  static async start(lane: LaneSpec, opts: { hooks?: WorkerTestHooks; isolation?: Isolation; startTimeoutMs?: number } = {}): Promise<LaneWorker> {
+    const handle = spawnWorker('measure', opts.isolation ?? 'process', { lane, hooks: opts.hooks });
+    const w = new LaneWorker(lane, handle);
+    const timeout = opts.startTimeoutMs ?? 60_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        w.ready,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new LaneWorkerError(`${lane.id} worker did not start within ${timeout / 1000} s`, 'timeout')), timeout))),
+      ]);
+    } catch (e) {
+      await w.terminate();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return w;
+  }
+
+  get alive(): boolean {
+    return this.dead === undefined;
+  }
+
+  stderrTail(): string {
+    return this.handle.stderrTail();
+  }
+
+  /** Sends one request; rejects with LaneWorkerError. On timeout the worker is killed (it may be stuck in native code). */
+  call<K extends WorkerCall['op']>(req: Extract<WorkerCall, { op: K }>, timeoutMs: number, signal?: AbortSignal): Promise<WorkerResults[K]> {
+    if (this.dead) return Promise.reject(new LaneWorkerError(`${this.lane.id} worker is not running (${this.dead})`, 'crash'));
+    const id = this.nextId++;
+    return new Promise<WorkerResults[K]>((resolve, reject) => {
+      const onAbort = () => {
+        reject(new LaneWorkerError('cancelled', 'cancelled'));
+        void this.terminate();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        done();
+        reject(new LaneWorkerError(`${this.lane.id}: no answer to ${req.op} within ${(timeoutMs / 1000).toFixed(0)} s (watchdog): the execution provider hangs; its worker was killed`, 'timeout'));
+        void this.terminate();
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => (done(), resolve(v)),
+        reject: (e) => (done(), reject(e)),
+        timer,
+      });
+      this.handle.post({ ...req, id });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await this.handle.terminate();
+  }
+}
+
+const KNOWN_EPS = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'rocm', 'migraphx', 'qnn', 'openvino'];
+
+export function cpuCount(): number {
+  return availableParallelism();
+}
+
+/**
+ * Parses one lane id: `cpu` (all cores), `cpu:T` (T intra-op threads), `cpu:T#k` (the k-th lane of
+ * that kind, for several CPU lanes), `webgpu`, `cuda`, `dml`, `coreml`, ...
+ */
+export function parseLaneSpec(text: string, cores = cpuCount()): LaneSpec {
+  const s = text.trim();
+  const m = /^([a-z][a-z0-9_-]*)(?::(\d+))?(?:#(\d+))?$/i.exec(s);
+  if (!m) throw new Error(`bad lane "${text}": expected e.g. cpu, cpu:2, cpu:1#2, webgpu`);
+  const ep = m[1].toLowerCase();
+  if (!KNOWN_EPS.includes(ep)) throw new Error(`unknown execution provider "${ep}" in lane "${text}" (known: ${KNOWN_EPS.join(', ')})`);
+  if (ep === 'cpu') {
+    const threads = m[2] !== undefined ? Number(m[2]) : cores;
+    if (!(threads >= 1)) throw new Error(`lane "${text}": thread count must be >= 1`);
+    return { id: `cpu:${threads}${m[3] !== undefined ? `#${m[3]}` : ''}`, ep, threads };
+  }
+  if (m[2] !== undefined) throw new Error(`lane "${text}": a thread count applies to cpu lanes only`);
+  return { id: `${ep}${m[3] !== undefined ? `#${m[3]}` : ''}`, ep };
+}
+
+/** Comma-separated lanes; repeated ids get #1, #2 suffixes so every lane id is unique. */
+export function parseLanes(list: string | string[], cores = cpuCount()): LaneSpec[] {
+  const parts = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new Error('no lanes given');
+  const lanes = parts.map((p) => parseLaneSpec(p, cores));
+  const seen = new Map<string, number>();
+  for (const l of lanes) {
+    const k = seen.get(l.id) ?? 0;
+    seen.set(l.id, k + 1);
+    if (k > 0) l.id = `${l.id}#${k}`;
+  }
+  return lanes;
+}
+
+/** The default: one CPU lane with every core. */
+export function defaultLanes(cores = cpuCount()): LaneSpec[] {
+  return [{ id: `cpu:${cores}`, ep: 'cpu', threads: cores }];
+}
+
+/** Why this onnxruntime-node build cannot run a lane at all (before any worker starts), or undefined. */
+export function laneUnsupportedReason(lane: LaneSpec): string | undefined {
+  const backends = ort.listSupportedBackends();
+  const b = backends.find((x) => x.name === lane.ep);
+  if (!b) return `${lane.ep}: not in this onnxruntime-node build (it has: ${backends.map((x) => x.name).join(', ')})`;
+  return undefined;
+}
+
+/** The error text of a lane whose worker failed to initialise, in one line a user can act on. */
+export function laneInitError(lane: LaneSpec, e: unknown, stderr = ''): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return summariseProbeError(lane.ep, `${msg}\n${stderr}`);
+}
+
+/**
+ * Lane specs for this machine: CPU lanes (1 thread, half the cores, all cores, and the cores
+ * split into single-thread lanes for contention runs) and one lane per GPU/NPU EP in the
+ * installed package, each probed in a worker; unavailable ones carry `error`.
+ */
+export async function listLanes(opts: { probe?: boolean } = {}): Promise<LaneInfo[]> {
+  const cores = cpuCount();
+  const threadCounts = [...new Set([1, Math.max(1, Math.floor(cores / 2)), cores])];
+  const lanes: LaneInfo[] = threadCounts.map((t) => ({ id: `cpu:${t}`, ep: 'cpu', threads: t }));
+  if (cores > 1) for (let k = 1; k < cores; k++) lanes.push({ id: `cpu:1#${k}`, ep: 'cpu', threads: 1 });
+  for (const b of ort.listSupportedBackends()) {
+    if (b.name === 'cpu') continue;
+    const lane: LaneInfo = { id: b.name, ep: b.name };
+    if (opts.probe !== false) {
+      try {
+        const w = await LaneWorker.start(lane);
+        try {
+          await w.call({ op: 'init' }, 60_000);
+        } catch (e) {
+          lane.error = laneInitError(lane, e, w.stderrTail());
+        } finally {
+          await w.terminate();
+        }
+      } catch (e) {
+        lane.error = laneInitError(lane, e);
+      }
+    }
+    lanes.push(lane);
+  }
+  return lanes;
+}
