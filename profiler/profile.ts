@@ -109,8 +109,21 @@ function isMeasured(m: LaneMeasurement | undefined): boolean {
   return !!m && (m.raw !== undefined || m.error !== undefined);
 }
 
+/**
+ * The layer an ORT profiler node belongs to. ORT's graph optimisations rename some nodes: the NCHWc
+ * layout transformer names its nodes `<output tensor>_nchwc`, some fusions `<name>_fused...`; those
+ * are mapped through the tensor they produce. Layout reorders ORT inserts (ReorderInput/Output)
+ * belong to no layer and stay unattributed.
+ */
+export function attributeNode(name: string, nodeOwner: Map<string, number>, tensorOwner: Map<string, number>): number | undefined {
+  const direct = nodeOwner.get(name);
+  if (direct !== undefined) return direct;
+  const stripped = name.replace(/(_nchwc|_fused.*|_token_\d+)$/, '');
+  return nodeOwner.get(stripped) ?? tensorOwner.get(stripped) ?? tensorOwner.get(name);
+}
+
 /** Fills the derived fields (baseline-subtracted latency, GFLOP/s, in-graph, preferred lane, cut overhead) from the raw measurements. */
-export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | undefined> = {}): void {
+export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | undefined> = {}, tensorOwner = new Map<string, number>()): void {
   const laneById = new Map(p.lanes.map((l) => [l.id, l]));
   const fix = (m: LaneMeasurement, flops?: number) => {
     const lane = laneById.get(m.lane);
@@ -135,15 +148,16 @@ export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | unde
   for (const [laneId, trace] of Object.entries(traces)) {
     if (!trace) continue;
     const provider = ortProviderName(laneById.get(laneId)?.ep ?? 'cpu');
-    const owner = new Map<string, LayerProfile>();
-    for (const l of p.layers) for (const n of l.nodes) owner.set(n, l);
+    const nodeOwner = new Map<string, number>();
+    p.layers.forEach((l, i) => l.nodes.forEach((n) => nodeOwner.set(n, i)));
     let unattributed = 0;
     const unattributedNodes: string[] = [];
     for (const l of p.layers) {
       if (l.inGraphMs) delete l.inGraphMs[laneId];
     }
     for (const [node, t] of Object.entries(trace.nodes)) {
-      const l = owner.get(node);
+      const li = attributeNode(node, nodeOwner, tensorOwner);
+      const l = li === undefined ? undefined : p.layers[li];
       if (!l) {
         unattributed += t.ms;
         if (unattributedNodes.length < 20) unattributedNodes.push(node);
@@ -251,8 +265,18 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   const p = profile;
   const total = p.layers.length * lanes.length;
   const traces: Record<string, OrtTrace | undefined> = {};
+  // Which layer produces each tensor (to attribute nodes ORT renamed after one of their outputs).
+  const tensorOwner = new Map<string, number>();
+  {
+    const byName = new Map<string, number>();
+    p.layers.forEach((l, i) => l.nodes.forEach((n) => byName.set(n, i)));
+    (loaded.proto.graph?.node ?? []).forEach((n, k) => {
+      const li = byName.get(loaded.nodeNames[k]);
+      if (li !== undefined) for (const o of n.output ?? []) if (o) tensorOwner.set(o, li);
+    });
+  }
   const checkpoint = () => {
-    deriveFigures(p, traces);
+    deriveFigures(p, traces, tensorOwner);
     if (save) saveProfile(p, dir);
   };
 
@@ -446,7 +470,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   } finally {
     await meterSet?.close();
   }
-  deriveFigures(p, traces);
+  deriveFigures(p, traces, tensorOwner);
   const complete = pairsDone(p) === total && p.wholeModel.every(isMeasured);
   p.status = complete ? 'complete' : 'partial';
   if (signal?.aborted) p.warnings.push(`cancelled at ${new Date().toISOString()} after ${pairsDone(p)} of ${total} (layer, lane) measurements; rerun the same command to resume`);

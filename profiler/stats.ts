@@ -62,7 +62,7 @@ function logChoose(n: number, k: number): number {
 /** Lanczos approximation of ln Gamma(x), x > 0 (relative error ~1e-15). */
 export function logGamma(x: number): number {
   const g = 7;
-  const c = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406, 12.507343278686905, -0.13857109526572012, 9.984369578019572e-6, 1.5056327351493116e-7];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = c[0];

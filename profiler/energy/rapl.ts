@@ -24,8 +24,11 @@ export class RaplMeter implements PowerMeter {
   readonly averagingMs = 0;
   private zones: Zone[] | undefined;
 
-  /** `root` is /sys/class/powercap; tests pass a fake tree. */
-  constructor(private readonly root = '/sys/class/powercap') {}
+  /** `root` is /sys/class/powercap; tests pass a fake tree (and may replace the file reader to provoke errors). */
+  constructor(
+    private readonly root = '/sys/class/powercap',
+    private readonly read: (file: string) => Promise<string> = (f) => readFile(f, 'utf8'),
+  ) {}
 
   /** Top-level package zones (intel-rapl:N, name package-*); psys and sub-zones (core, uncore, dram) would double count. */
   private async findZones(): Promise<Zone[]> {
@@ -50,7 +53,7 @@ export class RaplMeter implements PowerMeter {
     const zones = await this.findZones();
     if (zones.length === 0) return { ok: false, reason: `no RAPL package zones under ${this.root} (not Linux, no intel_rapl/amd powercap driver, or a VM)` };
     try {
-      await readFile(join(zones[0].dir, 'energy_uj'), 'utf8');
+      await this.read(join(zones[0].dir, 'energy_uj'));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EACCES' || code === 'EPERM') return { ok: false, reason: `cannot read ${join(zones[0].dir, 'energy_uj')}: permission denied. ${RAPL_PERMISSION_HELP}` };
@@ -64,7 +67,7 @@ export class RaplMeter implements PowerMeter {
     const zones = this.zones ?? (this.zones = await this.findZones());
     const counters: EnergyCounter[] = [];
     for (const z of zones) {
-      const uj = Number((await readFile(join(z.dir, 'energy_uj'), 'utf8')).trim());
+      const uj = Number((await this.read(join(z.dir, 'energy_uj'))).trim());
       counters.push({ name: z.name, uj, maxUj: z.maxUj });
     }
     return { kind: 'energy', tMs: performance.now(), counters };
