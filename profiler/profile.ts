@@ -9,7 +9,7 @@ import { cutModel, type CapturedTensor, type CutResult, type Granularity } from 
 import { loadModel, sessionBytes, type LoadedModel } from './onnx/model';
 import { resolveInputShapes } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
-import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type LayerProfile, type Profile } from './types';
+import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type Profile } from './types';
 
 export interface ProfileProgress {
   phase: 'load' | 'cut' | 'lane' | 'baseline' | 'peak' | 'idle-power' | 'whole' | 'layer' | 'done';
