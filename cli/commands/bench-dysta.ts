@@ -1,57 +1,117 @@
+// `tessera bench dysta DIR`: Dysta's public simulator's eleven schedulers on a parity folder.
 import { UsageError, type CliCommand } from '../command';
-import { DYSTA_SCHEDULERS, type DystaScheduler } from '../../scheduler/core/dysta/reference';
-import { runDystaBench } from '../../scheduler/dysta-bench';
+import { DYSTA_COMPATS, DYSTA_SCHEDULERS, isDystaScheduler, type DystaCompat } from '../../scheduler/core/dysta';
+import { DEFAULT_SLOS, runDystaBench, type DystaBenchResult } from '../../scheduler/dysta-bench';
 
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-const numbers = (v: unknown, flag: string) =>
-  list(v)?.map((s) => {
+
+function numbers(v: unknown, flag: string, integer = false): number[] | undefined {
+  const items = list(v);
+  if (items && items.length === 0) throw new UsageError(`${flag}: give at least one value`);
+  return items?.map((s) => {
     const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: "${s}" is not a positive number`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${s}" is not a positive ${integer ? 'integer' : 'number'}`);
     return n;
   });
+}
+
+const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+function table(result: DystaBenchResult): string {
+  const withCompat = result.compats.length > 1;
+  const head = [['rate', 6], ['slo', 5], ['scheduler', -14], ...(withCompat ? [['compat', -16]] : []), ['viol.rate', 9], ['ANTT', 9], ['STP', 9]] as [string, number][];
+  const cell = (s: string, w: number) => (w < 0 ? s.padEnd(-w) : s.padStart(w));
+  const lines = [head.map(([h, w]) => cell(h, w)).join(' ')];
+  for (const r of result.rows) {
+    const cells = [String(r.rate), String(r.slo), r.scheduler, ...(withCompat ? [r.compat] : []), fmt(r.violationRate, 4), fmt(r.antt, 3), fmt(r.stp, 3)];
+    lines.push(cells.map((c, i) => cell(c, head[i][1])).join(' '));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function parityLine(result: DystaBenchResult): string | undefined {
+  const p = result.parity;
+  if (!p) return undefined;
+  const parts = [`${p.tasksMatched}/${p.tasks.length} reference task files match (finish times at 1e-9 s, violated flags)`];
+  if (p.perSeedCompared) parts.push(`${p.perSeedMatched}/${p.perSeedCompared} per-seed metrics`);
+  if (p.summaryCompared) parts.push(`${p.summaryMatched}/${p.summaryCompared} summary rows`);
+  return `parity with the reference outputs: ${parts.join(', ')}${p.mismatches.length ? `\n  ${p.mismatches.slice(0, 10).join('\n  ')}` : ''}`;
+}
 
 export const benchDystaCommand: CliCommand = {
   name: 'bench dysta',
   summary: "Replay a Dysta parity folder through the eleven reference schedulers (Dysta's simulator rules).",
-  usage: `tessera bench dysta DIR [--seeds 1,2,3] [--rates 3,4] [--slos 10,25,50,75,100,150] [--schedulers ${DYSTA_SCHEDULERS.slice(0, 3).join(',')},...] [--compat reference|tessera] [--out DIR] [--json]`,
+  usage: [
+    'tessera bench dysta DIR [--seeds 1,2,3] [--rates 3,4] [--slos 10,25,50] [--schedulers fcfs,sjf,...]',
+    '                        [--compat dysta-reference|tessera|both] [--out DIR] [--json]',
+    '',
+    `  DIR            a folder with lut.json and requests_seed{S}_rate{R}.csv (e.g. ../shared/dysta-parity/cnn_rates3-4)`,
+    `  --seeds        default: every seed in DIR`,
+    `  --rates        default: every rate in DIR`,
+    `  --slos         SLO multipliers, default ${DEFAULT_SLOS.join(',')}`,
+    `  --schedulers   default: all of ${DYSTA_SCHEDULERS.join(',')}`,
+    `  --compat       dysta-reference (default) keeps the reference's quirks (unclamped SDRM3 urgency,`,
+    `                 prema_sparse using the last task's g); tessera fixes them; both reports both`,
+    `  --out          write tasks_seed{S}_rate{R}_slo{X}_{scheduler}.csv (reference format) there`,
+  ].join('\n'),
   options: {
     seeds: { type: 'string' },
     rates: { type: 'string' },
     slos: { type: 'string' },
     schedulers: { type: 'string' },
-    compat: { type: 'string', default: 'reference' },
+    compat: { type: 'string', default: 'dysta-reference' },
     out: { type: 'string' },
   },
   async run(ctx) {
     const dir = ctx.positionals[0];
     if (!dir) throw new UsageError('give the parity folder, e.g. ../shared/dysta-parity/cnn_rates3-4');
-    const compat = ctx.values.compat as string;
-    if (compat !== 'reference' && compat !== 'tessera') throw new UsageError(`--compat must be reference or tessera (got ${compat})`);
-    const schedulers = list(ctx.values.schedulers) as DystaScheduler[] | undefined;
+    if (ctx.positionals.length > 1) throw new UsageError(`one folder at a time (got ${ctx.positionals.join(' ')})`);
+    const compatArg = String(ctx.values.compat);
+    const compats: DystaCompat[] = compatArg === 'both' ? [...DYSTA_COMPATS] : (DYSTA_COMPATS as readonly string[]).includes(compatArg) ? [compatArg as DystaCompat] : [];
+    if (compats.length === 0) throw new UsageError(`--compat must be dysta-reference, tessera or both (got ${compatArg})`);
+    const schedulers = list(ctx.values.schedulers);
+    for (const s of schedulers ?? []) if (!isDystaScheduler(s)) throw new UsageError(`--schedulers: unknown scheduler "${s}" (known: ${DYSTA_SCHEDULERS.join(', ')})`);
     let lastPct = -1;
     const result = runDystaBench(dir, {
-      seeds: numbers(ctx.values.seeds, '--seeds'),
+      seeds: numbers(ctx.values.seeds, '--seeds', true),
       rates: numbers(ctx.values.rates, '--rates'),
       slos: numbers(ctx.values.slos, '--slos'),
       schedulers,
-      compat,
+      compats,
       outDir: ctx.values.out as string | undefined,
       signal: ctx.signal,
       onProgress: (done, total) => {
         const pct = Math.floor((100 * done) / total);
-        if (pct !== lastPct && pct % 10 === 0) ctx.stderr(`\r${pct}% (${done}/${total} runs)`);
+        if (pct !== lastPct && pct % 10 === 0) ctx.stderr(`\rbench dysta: ${pct}% (${done}/${total} runs)`);
         lastPct = pct;
       },
     });
-    ctx.stderr(`\rdone: ${result.rows.length} rows in ${(result.wallMs / 1000).toFixed(2)} s${result.files.length ? `, wrote ${result.files.length} files` : ''}\n`);
+    ctx.stderr(`\rbench dysta: ${result.rows.length} rows (${result.seeds.length} seeds each) in ${(result.wallMs / 1000).toFixed(2)} s${result.files.length ? `, wrote ${result.files.length} files to ${String(ctx.values.out)}` : ''}\n`);
+    const parity = parityLine(result);
+    const parityFailed = Boolean(result.parity?.mismatches.length);
     if (ctx.json) {
-      ctx.stdout(JSON.stringify({ dir: result.dir, compat, wallMs: result.wallMs, rows: result.rows, files: result.files }, null, 2) + '\n');
-      return 0;
+      const { parity: p, ...rest } = result;
+      const json = {
+        ...rest,
+        parity: p && {
+          tasksMatched: p.tasksMatched,
+          tasksCompared: p.tasks.length,
+          perSeedMatched: p.perSeedMatched,
+          perSeedCompared: p.perSeedCompared,
+          summaryMatched: p.summaryMatched,
+          summaryCompared: p.summaryCompared,
+          worstMetricRelDiff: p.worstMetricRelDiff,
+          worstFinishDiff: Math.max(0, ...p.tasks.map((t) => t.comparison.worstFinishDiff)),
+          mismatches: p.mismatches,
+        },
+      };
+      ctx.stdout(JSON.stringify(json, null, 2) + '\n');
+      if (parity) ctx.stderr(parity + '\n');
+    } else {
+      ctx.stdout(table(result));
+      if (parity) ctx.stdout(parity + '\n');
     }
-    ctx.stdout(`${'rate'.padStart(5)} ${'slo'.padStart(4)} ${'scheduler'.padEnd(14)} ${'viol.rate'.padStart(9)} ${'ANTT'.padStart(8)} ${'STP'.padStart(8)}\n`);
-    for (const r of result.rows) {
-      ctx.stdout(`${String(r.rate).padStart(5)} ${String(r.slo).padStart(4)} ${r.scheduler.padEnd(14)} ${r.violationRate.toFixed(4).padStart(9)} ${r.antt.toFixed(3).padStart(8)} ${r.stp.toFixed(3).padStart(8)}\n`);
-    }
-    return 0;
+    // A folder with reference outputs that we fail to reproduce is a failure, not a table.
+    return parityFailed ? 1 : 0;
   },
 };
