@@ -2,12 +2,8 @@
 // as ONNX at build time or first use and never committed as binaries. Real architectures, synthetic
 // (deterministic pseudo-random, He-scaled) weights; optional pruning; measured activation sparsity.
 export * from './types';
-import type { ArchitectureListing, ArchitectureName, ArchitectureOptions, BuiltArchitecture } from './types';
-
-export function listArchitectures(): ArchitectureListing[] {
-  throw new Error('not yet implemented');
-}
-
-export function buildArchitecture(_name: ArchitectureName, _options: ArchitectureOptions = {}): BuiltArchitecture {
-  throw new Error('not yet implemented');
-}
+export { GENERATOR_VERSION, buildArchitecture, isArchitectureName, listArchitectures, resolveOptions } from './build';
+export { measureActivationSparsity, seededNormal } from './sparsity';
+export type { ActivationSparsityOptions, ActivationSparsityReport, LayerActivationSparsity } from './sparsity';
+export { architectureKey, cachedArchitecture } from './cache';
+export type { CachedArchitecture } from './cache';
