@@ -2,7 +2,9 @@
 import type { CliCommand } from '../command';
 import { benchDystaCommand } from './bench-dysta';
 import { devicesCommand } from './devices';
+import { profileCommand } from './profile';
+import { profilesCommand } from './profiles';
 import { serveCommand } from './serve';
 import { policiesCommand, simulateCommand } from './simulate';
 
-export const commands: CliCommand[] = [devicesCommand, serveCommand, simulateCommand, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, policiesCommand, benchDystaCommand];

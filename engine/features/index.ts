@@ -2,11 +2,13 @@
 // the typed API (engine/api.ts), the CLI's engine access and every transport.
 import { devicesFeature } from './devices';
 import { engineInfoFeature } from './engine-info';
+import { profileFeature } from './profile';
 
-export const features = [engineInfoFeature, devicesFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
   ...devicesFeature.methods,
+  ...profileFeature.methods,
 };
 export type AllMethods = typeof allMethods;

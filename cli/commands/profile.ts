@@ -1,0 +1,163 @@
+// `tessera profile MODEL...`: per-layer latency (and energy, with its source) on each lane, through
+// the engine's profile.run job. Progress bar on stderr; with --json the profile(s) on stdout.
+import { ApiCallError } from '../../engine/client';
+import { localClient } from '../../engine/local';
+import type { ProfileProgress } from '../../profiler/profile';
+import type { LaneMeasurement, Profile } from '../../profiler/types';
+import { energyLabel } from '../../profiler/energy/estimate';
+import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
+import { UsageError, type CliCommand } from '../command';
+
+/** "60s", "500ms", "2m", "90" (seconds). */
+export function parseBudget(v: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min)?$/.exec(String(v).trim());
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`--budget must look like 60s, 500ms or 2m (got ${v})`);
+  const x = Number(m[1]);
+  return m[2] === 'ms' ? x / 1000 : m[2] === 'm' || m[2] === 'min' ? x * 60 : x;
+}
+
+export function parseGranularity(v: unknown): 'node' | 'group' | number {
+  const s = String(v).trim();
+  if (s === 'node' || s === 'group') return s;
+  if (/^\d+$/.test(s) && Number(s) > 0) return Number(s);
+  throw new UsageError(`--granularity must be node, group or a number of layers (got ${v})`);
+}
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  return ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
+}
+
+function cell(m: LaneMeasurement | undefined): string {
+  if (!m) return '-';
+  if (m.error) return m.error.startsWith('lane unavailable') ? 'n/a' : 'ERR';
+  if (m.latencyMs === undefined) return '-';
+  const ci = m.raw ? `±${(m.raw.ciHalfWidthRel * 100).toFixed(0)}%${m.raw.converged ? '' : '*'}` : '';
+  return `${fmtMs(m.latencyMs)} ${ci}`;
+}
+
+/** A human-readable report of one profile. */
+export function formatProfile(p: Profile): string {
+  const out: string[] = [];
+  out.push(`${p.model.name}  (${p.status}, id ${p.id})`);
+  out.push(`  sha256 ${p.model.sha256.slice(0, 16)}…  inputs ${Object.entries(p.model.inputShapes).map(([k, v]) => `${k}=${v.join('x') || 'scalar'}`).join(' ')}  granularity ${p.granularity}  ${p.layers.length} layers`);
+  out.push(`  machine ${p.machine.cpu}, ${p.machine.cores} cores; ONNX Runtime ${p.ortVersion}`);
+  out.push(`  verification: chained layers vs whole model max abs ${p.verification.maxAbsError.toExponential(2)}, max rel ${p.verification.maxRelError.toExponential(2)} (${p.verification.passed ? 'passed' : 'FAILED'}, tolerance rel ${p.verification.tolerance.rel})`);
+  out.push('  lanes:');
+  for (const l of p.lanes) {
+    if (l.error) {
+      out.push(`    ${l.id.padEnd(10)} unavailable: ${l.error}`);
+      continue;
+    }
+    const w = p.wholeModel.find((m) => m.lane === l.id);
+    const ig = p.inGraph?.[l.id];
+    out.push(
+      `    ${l.id.padEnd(10)} baseline ${fmtMs(l.baselineMs)} ms/call, GEMM peak ${l.peakGflops?.toFixed(1) ?? '-'} GFLOP/s; whole model ${cell(w)} ms` +
+        (ig ? `, ORT in-graph kernels ${fmtMs(ig.totalKernelMs)} ms` : '') +
+        (p.cutOverhead?.[l.id] !== undefined ? `, cut overhead ${p.cutOverhead[l.id].toFixed(3)}x` : '') +
+        (w?.energy ? `, ${w.energy.joulesPerRun.toPrecision(3)} J/run ${energyLabel(w.energy)}` : ''),
+    );
+  }
+  const laneIds = p.lanes.map((l) => l.id);
+  const nameW = Math.min(34, Math.max(5, ...p.layers.map((l) => l.name.length)));
+  out.push('');
+  out.push(`  ${'#'.padStart(4)} ${'layer'.padEnd(nameW)} ${'ops'.padEnd(22)} ${laneIds.map((id) => `${id} ms`.padStart(15)).join(' ')} ${'in-graph'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'%peak'.padStart(6)}  best`);
+  for (const layer of p.layers) {
+    const best = layer.lanes.find((m) => m.lane === layer.preferredLane);
+    const ops = layer.opTypes.join('+');
+    out.push(
+      `  ${String(layer.index).padStart(4)} ${layer.name.slice(0, nameW).padEnd(nameW)} ${(ops.length > 22 ? ops.slice(0, 21) + '…' : ops).padEnd(22)} ${laneIds.map((id) => cell(layer.lanes.find((m) => m.lane === id)).padStart(15)).join(' ')} ${fmtMs(layer.preferredLane ? layer.inGraphMs?.[layer.preferredLane] : undefined).padStart(9)} ${(best?.achievedGflops?.toFixed(1) ?? '-').padStart(8)} ${(best?.peakFraction !== undefined ? (best.peakFraction * 100).toFixed(0) : '-').padStart(6)}  ${layer.preferredLane ?? '-'}${
+        layer.lanes.some((m) => m.fallbackNodes?.length) ? '  [CPU fallback]' : ''
+      }`,
+    );
+  }
+  const deadLanes = new Set(p.lanes.filter((l) => l.error).map((l) => l.id));
+  const errors = p.layers.flatMap((l) => l.lanes.filter((m) => m.error && !deadLanes.has(m.lane)).map((m) => `layer ${l.index} ${l.name} on ${m.lane}: ${m.error}`));
+  const energy = p.wholeModel.find((m) => m.energy)?.energy;
+  out.push('');
+  out.push('  ms = median per call minus the lane baseline (0.000: not above the per-call baseline); ±x% = 95% CI half-width of the median (* = budget ran out before 2%).');
+  out.push('  in-graph = ORT profiler kernel time of the layer\'s nodes inside the whole model, on the preferred lane.');
+  if (energy) out.push(`  energy: ${energy.source.kind === 'estimated' ? 'ESTIMATED, not measured' : 'measured'}: ${energy.source.detail}`);
+  if (errors.length) out.push(`  ${errors.length} (layer, lane) errors:`, ...errors.slice(0, 10).map((e) => `    ${e}`), ...(errors.length > 10 ? [`    … ${errors.length - 10} more (see --json)`] : []));
+  for (const w of p.warnings) out.push(`  warning: ${w}`);
+  return out.join('\n') + '\n';
+}
+
+export function progressLine(p: ProfileProgress, width = 24): string {
+  const filled = Math.round(p.fraction * width);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+  const eta = p.etaSec !== undefined && p.phase !== 'done' ? ` eta ${p.etaSec < 90 ? `${p.etaSec.toFixed(0)}s` : `${(p.etaSec / 60).toFixed(1)}m`}` : '';
+  return `${bar} ${p.done}/${p.total} ${p.message}${eta}`;
+}
+
+export const profileCommand: CliCommand = {
+  name: 'profile',
+  summary: 'Profile ONNX models layer by layer on each lane (latency statistics, in-graph times, peak, energy with its source).',
+  usage:
+    'tessera profile MODEL... [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--budget 60s] [--contention] [--energy auto|off] [--fresh] [--json]',
+  options: {
+    lanes: { type: 'string' },
+    granularity: { type: 'string', default: 'group' },
+    shape: { type: 'string', multiple: true },
+    budget: { type: 'string', default: '60s' },
+    contention: { type: 'boolean' },
+    energy: { type: 'string', default: 'auto' },
+    fresh: { type: 'boolean' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length === 0) throw new UsageError('give at least one ONNX model file');
+    const lanes = ctx.values.lanes ? String(ctx.values.lanes).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const energy = String(ctx.values.energy);
+    if (energy !== 'auto' && energy !== 'off') throw new UsageError(`--energy must be auto or off (got ${energy})`);
+    let shapes: Record<string, number[]> | undefined;
+    try {
+      shapes = ctx.values.shape ? parseShapeArgs(ctx.values.shape as string[]) : undefined;
+    } catch (e) {
+      if (e instanceof ShapeError) throw new UsageError(e.message);
+      throw e;
+    }
+    const params = {
+      models: ctx.positionals,
+      lanes,
+      granularity: parseGranularity(ctx.values.granularity),
+      shapes,
+      budgetSec: parseBudget(ctx.values.budget),
+      contention: Boolean(ctx.values.contention),
+      energy: energy as 'auto' | 'off',
+      resume: !ctx.values.fresh,
+    };
+    const { client, close } = localClient();
+    const tty = Boolean(process.stderr.isTTY);
+    let lastLine = 0;
+    let lastPhase = '';
+    try {
+      const { profiles } = await client.call('profile.run', params, {
+        signal: ctx.signal,
+        onProgress: (pr) => {
+          const p = pr.detail as ProfileProgress | undefined;
+          if (!p) return;
+          const line = progressLine(p);
+          if (tty) ctx.stderr(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
+          else if (p.phase !== lastPhase || Date.now() - lastLine > 2000 || p.phase === 'done') {
+            ctx.stderr(line + '\n');
+            lastLine = Date.now();
+          }
+          lastPhase = p.phase;
+        },
+      });
+      if (tty) ctx.stderr('\n');
+      for (const p of profiles) ctx.stderr(`${p.model.name}: ${p.status}, saved as ${p.id}${p.status === 'partial' ? ' (rerun the same command to resume)' : ''}\n`);
+      if (ctx.json) ctx.stdout(JSON.stringify(profiles.length === 1 ? profiles[0] : profiles, null, 2) + '\n');
+      else for (const p of profiles) ctx.stdout(formatProfile(p) + '\n');
+      if (ctx.signal.aborted) return 130;
+      const failedLanes = profiles.some((p) => p.lanes.length > 0 && p.lanes.every((l) => l.error));
+      return failedLanes ? 1 : 0;
+    } catch (e) {
+      if (tty) ctx.stderr('\n');
+      if (e instanceof ApiCallError && e.code === 'bad-shape') throw new UsageError(e.message);
+      throw e;
+    } finally {
+      close();
+    }
+  },
+};

@@ -1,0 +1,113 @@
+// The profiler capability: profile models (a long job with progress and cancellation that keeps
+// what was measured), the stored profiles (list, get, diff, export) and this machine's lanes.
+import { z } from 'zod';
+import { listLanes } from '../../profiler/measure';
+import { ModelLoadError } from '../../profiler/onnx/model';
+import { ShapeError } from '../../profiler/onnx/shapes';
+import { profileModels, type ProfileProgress } from '../../profiler/profile';
+import { diffProfiles, exportProfile, listProfiles, loadProfile, ProfileStoreError, type ProfileDiff, type ProfileSummary } from '../../profiler/store';
+import type { LaneInfo, Profile } from '../../profiler/types';
+import { EngineError, method } from '../feature';
+
+const granularity = z.union([z.enum(['node', 'group']), z.number().int().positive()]);
+const dims = z.array(z.number().int().nonnegative());
+
+export const profileRunParams = z
+  .object({
+    /** Model file paths. */
+    models: z.array(z.string().min(1)).min(1),
+    /** Lane ids, e.g. ["cpu:2", "webgpu"]; default one CPU lane with every core. */
+    lanes: z.array(z.string().min(1)).optional(),
+    granularity: granularity.optional(),
+    /** Concrete shapes for dynamic inputs, by input name. */
+    shapes: z.record(z.string(), dims).optional(),
+    budgetSec: z.number().positive().max(86_400).optional(),
+    warmup: z.number().int().nonnegative().max(1000).optional(),
+    ciTarget: z.number().positive().max(1).optional(),
+    contention: z.boolean().optional(),
+    energy: z.enum(['auto', 'off']).optional(),
+    energyWindowSec: z.number().positive().max(60).optional(),
+    resume: z.boolean().optional(),
+    save: z.boolean().optional(),
+  })
+  .strict();
+
+function userError(e: unknown): never {
+  if (e instanceof ModelLoadError) throw new EngineError(e.message, 'bad-model', { cause: e });
+  if (e instanceof ShapeError) throw new EngineError(e.message, 'bad-shape', { cause: e });
+  if (e instanceof ProfileStoreError) throw new EngineError(e.message, e.code === 'not-found' ? 'not-found' : 'bad-profile', { cause: e });
+  throw e;
+}
+
+export const profileFeature = {
+  name: 'profile',
+  methods: {
+    'profile.run': method({
+      summary: 'Profile models layer by layer on lanes: latency statistics, in-graph times, GEMM peak, energy; saved and resumable.',
+      params: profileRunParams,
+      job: true,
+      run: async (params, ctx): Promise<{ profiles: Profile[] }> => {
+        const n = params.models.length;
+        let index = 0;
+        try {
+          const profiles = await profileModels(params.models, {
+            ...params,
+            signal: ctx.signal,
+            onProgress: (p: ProfileProgress) => {
+              if (p.phase === 'done') index++;
+              const within = p.total ? p.fraction : 0;
+              ctx.progress({ fraction: Math.min(1, (Math.min(index, n - 1) + (p.phase === 'done' ? 1 : within)) / n), message: `${p.model}: ${p.message}`, detail: p });
+            },
+          });
+          return { profiles };
+        } catch (e) {
+          userError(e);
+        }
+      },
+    }),
+    'profiles.list': method({
+      summary: 'Stored profiles, newest first.',
+      params: z.object({}).strict(),
+      run: async (): Promise<ProfileSummary[]> => listProfiles(),
+    }),
+    'profiles.get': method({
+      summary: 'One stored profile by id (or path).',
+      params: z.object({ id: z.string().min(1) }).strict(),
+      run: async ({ id }): Promise<Profile> => {
+        try {
+          return loadProfile(id);
+        } catch (e) {
+          userError(e);
+        }
+      },
+    }),
+    'profiles.diff': method({
+      summary: 'Compare two profiles per layer and lane; changes beyond both medians\u2019 95% CIs are flagged.',
+      params: z.object({ a: z.string().min(1), b: z.string().min(1) }).strict(),
+      run: async ({ a, b }): Promise<ProfileDiff> => {
+        try {
+          return diffProfiles(loadProfile(a), loadProfile(b));
+        } catch (e) {
+          userError(e);
+        }
+      },
+    }),
+    'profiles.export': method({
+      summary: 'Export a profile as CSV (one row per layer and lane) or JSON.',
+      params: z.object({ id: z.string().min(1), format: z.enum(['csv', 'json']).default('json') }).strict(),
+      run: async ({ id, format }): Promise<{ id: string; format: 'csv' | 'json'; filename: string; content: string }> => {
+        try {
+          const p = loadProfile(id);
+          return { id: p.id, format, filename: `${p.id}.${format}`, content: exportProfile(p, format) };
+        } catch (e) {
+          userError(e);
+        }
+      },
+    }),
+    'lanes.list': method({
+      summary: 'Lanes this machine offers (CPU thread splits, GPU/NPU execution providers probed in a worker; unavailable ones say why).',
+      params: z.object({ probe: z.boolean().optional() }).strict(),
+      run: async ({ probe }): Promise<LaneInfo[]> => listLanes({ probe }),
+    }),
+  },
+};
