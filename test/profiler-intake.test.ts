@@ -93,7 +93,7 @@ describe('loadModel', () => {
     const proto = onnx.ModelProto.create(g.toModel());
     const chunks: Buffer[] = [];
     let offset = 0;
-    for (const t of proto.graph!.initializer) {
+    for (const t of (proto.graph as onnx.GraphProto).initializer) {
       const raw = Buffer.from(t.rawData!);
       chunks.push(raw, Buffer.alloc(16 - (raw.length % 16))); // aligned, as onnx's writer does
       t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
@@ -126,7 +126,7 @@ describe('loadModel', () => {
     expect(cut.layers.length).toBe(3);
     expect(cut.verification.passed).toBe(true);
     const conv = onnx.ModelProto.decode(cut.layers[0].bytes);
-    expect(conv.graph!.initializer.map((t) => [t.name, t.dataLocation ?? 0, t.rawData!.length])).toEqual([['w', 0, 432], ['b', 0, 16]]);
+    expect((conv.graph as onnx.GraphProto).initializer.map((t) => [t.name, t.dataLocation ?? 0, t.rawData!.length])).toEqual([['w', 0, 432], ['b', 0, 16]]);
 
     // The same bytes without their directory, and a missing data file: clear errors.
     expect(() => loadModelSync(readFileSync(path), { name: 'ext-bytes' })).toThrow(/ext-bytes: tensor 'w' is stored as external data; load the model from its file path or pass externalDataDir/);

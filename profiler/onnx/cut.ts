@@ -351,7 +351,7 @@ export async function cutModel(model: LoadedModel, opts: CutOptions = {}): Promi
     const n = ix.nodes[i];
     const c = nodeCost(n, meta);
     if (isControlFlow(n)) {
-      const sub = await controlFlowCost(model, n, ix.names[i], meta, (name) => tensors.get(name), opts, warnings, unknownOps);
+      const sub = await controlFlowCost(model, n, ix.names[i], meta, (name) => tensors.get(name), (name) => ix.inits.get(name), opts, warnings, unknownOps);
       c.flops = sub.flops;
       c.bytesMoved += sub.weightBytes;
       subWeights.set(i, sub.weightBytes);
@@ -524,7 +524,8 @@ async function buildLayer(
  */
 async function controlFlowCost(
   model: LoadedModel, node: onnx.INodeProto, nodeName: string, meta: (n: string) => TensorMeta | undefined,
-  value: (n: string) => CapturedTensor | undefined, opts: CutOptions, warnings: string[], unknownOps: Set<string>,
+  value: (n: string) => CapturedTensor | undefined, initializer: (n: string) => onnx.ITensorProto | undefined,
+  opts: CutOptions, warnings: string[], unknownOps: Set<string>,
 ): Promise<{ flops: number; weightBytes: number }> {
   if (node.opType !== 'If') {
     warnings.push(`${nodeName} (${node.opType}): FLOPs of the loop body are not counted`);
@@ -543,7 +544,15 @@ async function controlFlowCost(
   if (innerOutputs.length === 0) return { flops: 0, weightBytes };
   const feeds: Record<string, ort.Tensor> = {};
   const inits = new Map((branch.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const outerInits: onnx.ITensorProto[] = [];
+  const fed: string[] = [];
   for (const r of refs) {
+    const init = initializer(r);
+    if (init) {
+      outerInits.push(init);
+      continue;
+    }
+    fed.push(r);
     const v = value(r);
     if (!v) {
       warnings.push(`${nodeName} (If): outer tensor '${r}' of the taken branch was not captured; its FLOPs are not counted`);
@@ -558,8 +567,8 @@ async function controlFlowCost(
     graph: onnx.GraphProto.create({
       name: `${nodeName}_branch`,
       node: branch.node,
-      initializer: branch.initializer,
-      input: refs.map((r) => vi(r, meta(r)!)),
+      initializer: [...(branch.initializer ?? []), ...outerInits],
+      input: fed.map((r) => vi(r, meta(r)!)),
       output: innerOutputs.map((name) => ({ name })),
     }),
   });
@@ -571,6 +580,7 @@ async function controlFlowCost(
     return { flops: 0, weightBytes };
   }
   const local = (n: string): CapturedTensor | undefined => (results[n] ? fromOrt(results[n]) : value(n));
+  const localInit = (n: string): onnx.ITensorProto | undefined => inits.get(n) ?? initializer(n);
   const localMeta = (n: string): TensorMeta | undefined => {
     const r = results[n];
     if (r) return { type: r.type, dims: [...r.dims] };
@@ -579,7 +589,7 @@ async function controlFlowCost(
   };
   let flops = 0;
   for (const n of branch.node ?? []) {
-    if (isControlFlow(n)) flops += (await controlFlowCost(model, n, `${nodeName}/${n.name || n.opType}`, localMeta, local, opts, warnings, unknownOps)).flops;
+    if (isControlFlow(n)) flops += (await controlFlowCost(model, n, `${nodeName}/${n.name || n.opType}`, localMeta, local, localInit, opts, warnings, unknownOps)).flops;
     else {
       const c = nodeCost(n, localMeta);
       if (c.rule === 'unknown') unknownOps.add(n.opType ?? '');
