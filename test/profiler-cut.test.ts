@@ -208,6 +208,24 @@ describe('cutting built models', () => {
     }
   });
 
+  it('sorts unsorted nodes, reports progress and resolved I/O, and can be cancelled', async () => {
+    const g = new GraphBuilder('unsorted', { opset: 13 });
+    const x = g.input('x', [1, 3, 8, 8]);
+    g.node('Sigmoid', [conv(g, g.op('Relu', [conv(g, x, 3, 4)]), 4, 2)], ['y']);
+    g.output('y', ['n', 2, 8, 8]);
+    g.nodes.reverse();
+    const model = load(g);
+    expect(model.warnings.join()).toMatch(/not in topological order/);
+    const seen: string[] = [];
+    const cut = await cutAndCheck(model, 'group', { onProgress: (p) => seen.push(`${p.phase}:${p.done}/${p.total}`) });
+    expect(cut.layers.map((l) => l.opTypes.join('+'))).toEqual(['Conv+Relu', 'Conv+Sigmoid']);
+    expect(seen).toEqual(['capture:0/1', 'capture:1/1', 'cut:0/2', 'cut:1/2', 'cut:2/2', 'verify:0/4', 'verify:1/4', 'verify:2/4', 'verify:3/4', 'verify:4/4']);
+    expect(cut.model.outputs).toEqual([{ name: 'y', type: 'float32', dims: [1, 2, 8, 8] }]);
+    const ac = new AbortController();
+    const cancelled = cutModel(model, { onProgress: (p) => p.phase === 'cut' && ac.abort(new Error('stop')), signal: ac.signal });
+    await expect(cancelled).rejects.toThrow('stop');
+  });
+
   it('layerFeeds gives captured inputs that reproduce each layer\'s captured outputs', async () => {
     const g = new GraphBuilder('feeds', { opset: 13 });
     const x = g.input('x', [1, 3, 8, 8]);

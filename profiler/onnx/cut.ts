@@ -1,6 +1,25 @@
 // Cutting a model into layers: standalone ONNX sub-models whose inputs and outputs are the tensors
 // that cross each cut, with shapes resolved by running the whole model once, and verified by
 // running the layers in chain.
+//
+// 1. Capture: the whole model runs once on the CPU EP with every top-level node output exposed as a
+//    graph output; this gives every tensor's type, concrete dims and data (realistic layer inputs).
+// 2. Partition (nodes in topological order; Constant nodes are never cut tensors: each is copied
+//    into every layer that consumes it, including through a subgraph's outer-scope reference):
+//    - 'node': one layer per node.
+//    - 'group': a compute op (COMPUTE_OPS: Conv, MatMul, Gemm, ConvTranspose, attention, RNNs,
+//      If/Loop/Scan, and ops of custom domains) starts a group; every other op (element-wise,
+//      normalisation, activation, pooling, shape ops) joins the latest group that produced one of its
+//      inputs (so a branch's activation stays with its own conv), or the latest group when none did.
+//      Ops before the first compute op join the first group. Every edge then goes from a group to
+//      the same or a later one, so groups run in index order.
+//    - N: consecutive groups merged into min(N, groups) layers of balanced FLOPs.
+//    Control-flow nodes are never split: their subgraphs' outer-scope references become inputs of
+//    the layer that holds them (or its initializers / copied Constants).
+// 3. Each layer becomes a model with the same IR version, opsets and model-local functions, only the
+//    initializers it uses, inputs = tensors crossing into it, outputs = tensors used by later layers
+//    or graph outputs, and value_info with the captured shapes.
+// 4. Verification: see Verification.
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { TensorInfo } from '../types';
@@ -58,6 +77,10 @@ export interface CutOptions {
   /** Other levels at which the chain is also checked (default ['all']; [] to skip). */
   alsoCheckLevels?: ('disabled' | 'basic' | 'extended' | 'all')[];
   intraOpNumThreads?: number;
+  /** Progress: phase and how many of its steps are done. */
+  onProgress?: (p: { phase: 'capture' | 'cut' | 'verify'; done: number; total: number }) => void;
+  /** Cancels the cut between steps (rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -78,7 +101,11 @@ export interface Verification extends ChainCheck {
 }
 
 export interface CutResult {
-  model: { name: string; path?: string; sha256: string; opsets: Record<string, number>; irVersion: number; nodeCount: number };
+  model: {
+    name: string; path?: string; sha256: string; opsets: Record<string, number>; irVersion: number; nodeCount: number;
+    /** Graph inputs and outputs with the resolved (sample-run) types and dims. */
+    inputs: TensorInfo[]; outputs: TensorInfo[];
+  };
   granularity: Granularity;
   inputShapes: Record<string, number[]>;
   layers: CutLayer[];
@@ -175,7 +202,8 @@ function vi(name: string, m: TensorMeta, unknownRank?: number): onnx.IValueInfoP
 }
 
 function sessionOptions(opts: CutOptions): ort.InferenceSession.SessionOptions {
-  const o: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: opts.graphOptimizationLevel ?? 'disabled', executionProviders: ['cpu'] };
+  // logSeverityLevel 3: ORT's shape-merge warnings on real models are noise here; errors still throw.
+  const o: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: opts.graphOptimizationLevel ?? 'disabled', executionProviders: ['cpu'], logSeverityLevel: 3 };
   if (opts.intraOpNumThreads !== undefined) o.intraOpNumThreads = opts.intraOpNumThreads;
   return o;
 }
@@ -332,7 +360,13 @@ export async function cutModel(model: LoadedModel, opts: CutOptions = {}): Promi
   const warnings = [...model.warnings, ...sampleWarnings];
   for (const d of model.customDomains) warnings.push(`custom domain '${d.domain}' (${d.opTypes.join(', ')}): execution providers without these ops cannot run the layers that hold them`);
 
+  const progress = (phase: 'capture' | 'cut' | 'verify', done: number, total: number) => {
+    opts.signal?.throwIfAborted();
+    opts.onProgress?.({ phase, done, total });
+  };
+  progress('capture', 0, 1);
   const tensors = await captureTensors(model, feeds, opts);
+  progress('capture', 1, 1);
   const t1 = performance.now();
 
   const ix = indexGraph(model);
@@ -384,16 +418,25 @@ export async function cutModel(model: LoadedModel, opts: CutOptions = {}): Promi
   })));
 
   const layers: CutLayer[] = [];
-  for (const [li, p] of parts.entries()) layers.push(await buildLayer(model, ix, p, li, meta, usersOf, costs, subWeights, warnings));
+  for (const [li, p] of parts.entries()) {
+    progress('cut', li, parts.length);
+    layers.push(await buildLayer(model, ix, p, li, meta, usersOf, costs, subWeights, warnings));
+  }
+  progress('cut', parts.length, parts.length);
   const t2 = performance.now();
 
   let verification: Verification = {
     maxAbsError: NaN, maxRelError: NaN, passed: false, tolerance, perOutput: [], graphOptimizationLevel: level, relErrorDefinition: REL_ERROR_DEFINITION, layerErrors: [], otherLevels: [],
   };
   if (opts.verify !== false) {
-    const main = await checkChain(model, layers, feeds, tensors, opts, level);
+    const levels = (opts.alsoCheckLevels ?? ['all']).filter((l) => l !== level);
+    const total = layers.length * (1 + levels.length);
+    let done = 0;
+    const step = () => progress('verify', ++done, total);
+    progress('verify', 0, total);
+    const main = await checkChain(model, layers, feeds, tensors, opts, level, step);
     const others: ChainCheck[] = [];
-    for (const l of opts.alsoCheckLevels ?? ['all']) if (l !== level) others.push(await checkChain(model, layers, feeds, tensors, opts, l));
+    for (const l of levels) others.push(await checkChain(model, layers, feeds, tensors, opts, l, step));
     verification = {
       ...main,
       tolerance,
@@ -404,7 +447,11 @@ export async function cutModel(model: LoadedModel, opts: CutOptions = {}): Promi
   }
   const t3 = performance.now();
   return {
-    model: { name: model.name, path: model.path, sha256: model.sha256, opsets: model.opsets, irVersion: model.irVersion, nodeCount: model.nodeCount },
+    model: {
+      name: model.name, path: model.path, sha256: model.sha256, opsets: model.opsets, irVersion: model.irVersion, nodeCount: model.nodeCount,
+      inputs: model.inputs.map((i) => toInfo(i.name, tensors.get(i.name)!)),
+      outputs: model.outputs.map((o) => toInfo(o.name, tensors.get(o.name)!)),
+    },
     granularity,
     inputShapes,
     layers,
@@ -664,7 +711,7 @@ export interface ChainCheck {
  */
 export async function checkChain(
   model: LoadedModel, layers: CutLayer[], feeds: Record<string, ort.Tensor>, tensors: Map<string, CapturedTensor>,
-  opts: CutOptions, level: Level,
+  opts: CutOptions, level: Level, onLayer?: () => void,
 ): Promise<ChainCheck> {
   const o = { ...opts, graphOptimizationLevel: level };
   let reference: Record<string, ort.Tensor>;
@@ -692,6 +739,7 @@ export async function checkChain(
       layerErrors.push({ layer: layer.index, name: layer.name, error: (e as Error).message.split('\n')[0] });
       for (const info of layer.outputs) values.set(info.name, toOrtTensor(tensors.get(info.name)!));
     }
+    onLayer?.();
   }
   const perOutput = model.outputs.map(({ name }) => {
     const a = values.get(name);
