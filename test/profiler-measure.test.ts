@@ -1,0 +1,222 @@
+// Real profiles end to end on CPU lanes (tiny model, small budget), lane failures, cancellation,
+// resume, the engine job and bad input. Needs `npm run build` (the lane workers are built bundles).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EngineClient } from '../engine/client';
+import { Engine } from '../engine/engine';
+import { profileFeature } from '../engine/features/profile';
+import type { Reply } from '../engine/protocol';
+import { attributeNode, profileModel, type ProfileProgress } from '../profiler/profile';
+import { parseLanes, parseLaneSpec } from '../profiler/measure';
+import { parseOrtTrace } from '../profiler/measure-core';
+import { listProfiles, loadProfile } from '../profiler/store';
+import type { Profile } from '../profiler/types';
+import { tinyCnn } from './support/tiny-model';
+
+const home = mkdtempSync(join(tmpdir(), 'tessera-measure-'));
+const store = join(home, 'profiles');
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+const model = join(home, 'tiny.onnx');
+writeFileSync(model, tinyCnn());
+const fast = { budgetSec: 1.5, storeDir: store };
+
+function measured(p: Profile, lane: string) {
+  return p.layers.map((l) => l.lanes.find((m) => m.lane === lane)!);
+}
+
+describe('profiler: real measurements on CPU lanes', () => {
+  let profile: Profile;
+
+  it('profiles a tiny model on two CPU lanes: statistics, baseline, in-graph, peak, preferred lane, estimate labelled', async () => {
+    const events: ProfileProgress[] = [];
+    profile = await profileModel(model, { ...fast, lanes: ['cpu:1', 'cpu:2'], onProgress: (e) => events.push(e) });
+    expect(profile.status).toBe('complete');
+    expect(profile.layers.length).toBe(4);
+    expect(profile.verification.passed).toBe(true);
+    for (const lane of profile.lanes) {
+      expect(lane.error).toBeUndefined();
+      expect(lane.baselineMs).toBeGreaterThan(0);
+      expect(lane.baselineMs).toBeLessThan(5);
+      expect(lane.peakGflops).toBeGreaterThan(0.1);
+      const whole = profile.wholeModel.find((m) => m.lane === lane.id)!;
+      expect(whole.raw!.n).toBeGreaterThanOrEqual(3);
+      expect(whole.latencyMs).toBeCloseTo(whole.raw!.median - lane.baselineMs!, 9);
+      const ig = profile.inGraph![lane.id];
+      expect(ig.runs).toBeGreaterThanOrEqual(5);
+      expect(ig.totalKernelMs).toBeGreaterThan(0);
+      expect(profile.cutOverhead![lane.id]).toBeGreaterThan(0);
+      for (const m of measured(profile, lane.id)) {
+        const s = m.raw!;
+        expect(s.n).toBeGreaterThanOrEqual(3);
+        expect(s.p5).toBeLessThanOrEqual(s.median);
+        expect(s.median).toBeLessThanOrEqual(s.p95);
+        expect(s.cv).toBeGreaterThanOrEqual(0);
+        expect(m.latencyMs).toBeGreaterThanOrEqual(0);
+        expect(m.latencyMs).toBeCloseTo(Math.max(0, s.median - lane.baselineMs!), 9);
+        expect(m.energy!.source.kind).toBe('estimated'); // no meter on this machine; never shown as measured
+        expect(m.energy!.source.detail).toMatch(/ESTIMATE/);
+      }
+    }
+    // ORT's kernel time is attributed to the layers: the per-node medians add up to about the median
+    // total per run (a sum of medians is not the median of sums, hence the tolerance).
+    for (const lane of profile.lanes) {
+      const ig = profile.inGraph![lane.id];
+      const sum = profile.layers.reduce((s, l) => s + (l.inGraphMs?.[lane.id] ?? 0), 0);
+      expect(Math.abs(sum + ig.unattributedMs - ig.totalKernelMs) / ig.totalKernelMs).toBeLessThan(0.25);
+      expect(ig.unattributedMs).toBeLessThan(0.5 * ig.totalKernelMs);
+      expect(profile.layers.every((l) => (l.inGraphMs?.[lane.id] ?? 0) > 0)).toBe(true);
+    }
+    const conv1 = profile.layers[0];
+    expect(conv1.flops).toBeGreaterThan(0);
+    expect(conv1.preferredLane).toMatch(/^cpu:/);
+    expect(conv1.gapToPreferred![conv1.preferredLane!]).toBe(1);
+    const best = conv1.lanes.find((m) => m.lane === conv1.preferredLane)!;
+    if (best.latencyMs! > 0) expect(best.achievedGflops).toBeCloseTo(conv1.flops / (best.latencyMs! / 1000) / 1e9, 6);
+    // Progress: layer i of n, lane, eta; and the saved profile is the returned one.
+    const layerEvents = events.filter((e) => e.phase === 'layer');
+    expect(layerEvents.length).toBe(8);
+    expect(layerEvents[0]).toMatchObject({ lane: 'cpu:1', layer: 0, layers: 4, total: 8 });
+    expect(layerEvents.some((e) => e.etaSec !== undefined)).toBe(true);
+    expect(events[events.length - 1].phase).toBe('done');
+    expect(loadProfile(profile.id, store)).toEqual(JSON.parse(JSON.stringify(profile)));
+  });
+
+  it('reports webgpu unavailable with a reason here and still measures the CPU lane', async () => {
+    const p = await profileModel(model, { ...fast, lanes: ['cpu:1', 'webgpu'], budgetSec: 1 });
+    const gpu = p.lanes.find((l) => l.id === 'webgpu')!;
+    const cpu = measured(p, 'cpu:1');
+    expect(cpu.every((m) => m.raw !== undefined)).toBe(true);
+    if (gpu.error) {
+      expect(gpu.error).toMatch(/^webgpu: /);
+      expect(measured(p, 'webgpu').every((m) => m.error?.startsWith('lane unavailable: webgpu'))).toBe(true);
+    } else {
+      // A machine with a WebGPU adapter measures it like any lane.
+      expect(measured(p, 'webgpu').every((m) => m.raw !== undefined || m.error !== undefined)).toBe(true);
+    }
+  });
+
+  it('a lane worker that crashes fails only that (layer, lane); a hang is cut by the watchdog', async () => {
+    const p = await profileModel(model, {
+      ...fast,
+      budgetSec: 1,
+      save: false,
+      lanes: ['cpu:1', 'cpu:1'],
+      watchdogSec: 8,
+      testHooks: { 'cpu:1#1': { crashAt: 'layer:1' } },
+    });
+    expect(p.lanes.map((l) => l.id)).toEqual(['cpu:1', 'cpu:1#1']);
+    expect(measured(p, 'cpu:1').every((m) => m.raw && !m.error)).toBe(true);
+    const crashed = measured(p, 'cpu:1#1');
+    expect(crashed[1].error).toMatch(/layer 1 .*worker died.*SIGSEGV/);
+    expect(crashed[1].raw).toBeUndefined();
+    expect([crashed[0], crashed[2], crashed[3]].every((m) => m.raw && !m.error)).toBe(true);
+    expect(p.status).toBe('complete'); // every pair has a result or an error
+
+    const hung = await profileModel(model, { ...fast, budgetSec: 1, save: false, lanes: ['cpu:1'], watchdogSec: 2, testHooks: { 'cpu:1': { hangAt: 'measure:layer:2' } } });
+    expect(measured(hung, 'cpu:1')[2].error).toMatch(/watchdog/);
+    expect(measured(hung, 'cpu:1')[3].raw).toBeDefined();
+  });
+
+  it('cancellation keeps what was measured; rerunning resumes from there', async () => {
+    const ac = new AbortController();
+    const opts = { ...fast, budgetSec: 1, lanes: ['cpu:1'], granularity: 'node' as const };
+    const first = await profileModel(model, {
+      ...opts,
+      signal: ac.signal,
+      onProgress: (e) => {
+        if (e.phase === 'layer' && e.done >= 3) ac.abort();
+      },
+    });
+    expect(first.status).toBe('partial');
+    const done = measured(first, 'cpu:1').filter((m) => m.raw);
+    expect(done.length).toBe(3);
+    expect(first.warnings.some((w) => /cancelled/.test(w))).toBe(true);
+    expect(loadProfile(first.id, store).status).toBe('partial');
+
+    const events: ProfileProgress[] = [];
+    const second = await profileModel(model, { ...opts, onProgress: (e) => events.push(e) });
+    expect(second.id).toBe(first.id);
+    expect(second.status).toBe('complete');
+    expect(events.some((e) => e.resumedPairs === 3 && /resuming/.test(e.message))).toBe(true);
+    expect(events.filter((e) => e.phase === 'layer').length).toBe(second.layers.length - 3);
+    // The three pairs measured before the interruption are kept as they were.
+    expect(measured(second, 'cpu:1').slice(0, 3).map((m) => m.raw)).toEqual(done.map((m) => m.raw));
+    expect(listProfiles(store).find((s) => s.id === first.id)!.status).toBe('complete');
+  });
+
+  it('bad input: corrupt file, not ONNX, missing shape, unknown input, bad lane', async () => {
+    const bytes = tinyCnn();
+    const truncated = join(home, 'truncated.onnx');
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(profileModel(truncated, { ...fast, save: false })).rejects.toThrow(/truncated\.onnx/);
+    const text = join(home, 'notes.onnx');
+    writeFileSync(text, 'this is not a model\n');
+    await expect(profileModel(text, { ...fast, save: false })).rejects.toThrow(/notes\.onnx/);
+    const dyn = join(home, 'dynamic.onnx');
+    writeFileSync(dyn, tinyCnn({ dynamic: true }));
+    await expect(profileModel(dyn, { ...fast, save: false })).rejects.toThrow(/input 'x'.*dimension 0 \('N'\)/);
+    await expect(profileModel(model, { ...fast, save: false, shapes: { nope: [1] } })).rejects.toThrow(/'nope'.*not an input/);
+    expect(() => parseLaneSpec('gpu9')).toThrow(/unknown execution provider "gpu9"/);
+    expect(() => parseLaneSpec('webgpu:2')).toThrow(/thread count applies to cpu lanes only/);
+    expect(parseLanes('cpu:1,cpu:1,webgpu').map((l) => l.id)).toEqual(['cpu:1', 'cpu:1#1', 'webgpu']);
+  });
+});
+
+describe('profiler: ORT trace parsing and attribution', () => {
+  it('groups kernel events by run, skips warm-up runs, and maps renamed nodes to layers', () => {
+    const ev = (name: string, ts: number, dur: number, provider = 'CPUExecutionProvider') => ({ cat: 'Node', name: `${name}_kernel_time`, ph: 'X', ts, dur, args: { provider, op_name: 'Conv' } });
+    const run = (ts: number, dur: number) => ({ cat: 'Session', name: 'model_run', ph: 'X', ts, dur });
+    const t = parseOrtTrace(
+      [run(0, 100), ev('a', 1, 90), run(200, 100), ev('a', 201, 10), ev('b', 215, 4, 'WebGpuExecutionProvider'), run(400, 100), ev('a', 401, 12), ev('b', 415, 6, 'WebGpuExecutionProvider'), run(600, 100), ev('a', 601, 14), ev('b', 615, 2, 'WebGpuExecutionProvider'), ev('b', 620, 2, 'WebGpuExecutionProvider')],
+      1,
+    );
+    expect(t.runs).toBe(3);
+    expect(t.nodes.a.ms).toBeCloseTo(0.012); // median of 10, 12, 14 us; the 90 us warm-up run is dropped
+    expect(t.nodes.b.ms).toBeCloseTo(0.004); // a node run twice in one run (loop body) is summed
+    expect(t.nodes.b.provider).toBe('WebGpuExecutionProvider');
+    const nodes = new Map([['conv1', 0]]);
+    const tensors = new Map([['conv2_out', 1]]);
+    expect(attributeNode('conv1', nodes, tensors)).toBe(0);
+    expect(attributeNode('conv2_out_nchwc', nodes, tensors)).toBe(1);
+    expect(attributeNode('ReorderInput_token_3', nodes, tensors)).toBeUndefined();
+  });
+});
+
+describe('profiler: engine job and CLI', () => {
+  function client() {
+    const engine = new Engine([profileFeature]);
+    let deliver: (r: Reply) => void = () => {};
+    const conn = engine.connect((r) => queueMicrotask(() => deliver(r)));
+    return new EngineClient({ send: (r) => conn.handle(r), onReply: (l) => (deliver = l) }) as unknown as { call(m: string, p: unknown, o?: object): Promise<any> };
+  }
+
+  it('profile.run streams progress, validates params and names the bad field', async () => {
+    const c = client();
+    process.env.TESSERA_HOME = home;
+    const progress: any[] = [];
+    const r = await c.call('profile.run', { models: [model], lanes: ['cpu:1'], budgetSec: 1, save: false }, { onProgress: (p: any) => progress.push(p) });
+    expect(r.profiles[0].status).toBe('complete');
+    expect(progress.some((p) => p.detail?.phase === 'layer' && p.fraction > 0)).toBe(true);
+    await expect(c.call('profile.run', { models: [model], granularity: 'coarse' })).rejects.toThrow(/Invalid params for profile.run: granularity/);
+    await expect(c.call('profile.run', { models: [join(home, 'missing.onnx')] })).rejects.toMatchObject({ code: 'bad-model', message: expect.stringMatching(/missing\.onnx: no such file/) });
+    const lanes = await c.call('lanes.list', { probe: false });
+    expect(lanes.some((l: any) => l.id.startsWith('cpu:'))).toBe(true);
+  });
+
+  it('tessera profile --json prints only JSON on stdout and progress on stderr', () => {
+    const bin = join(__dirname, '..', 'bin', 'tessera.cjs');
+    const env = { ...process.env, TESSERA_HOME: home };
+    const r = spawnSync(process.execPath, [bin, 'profile', model, '--lanes', 'cpu:1', '--budget', '1s', '--json'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(r.stderr).toMatch(/\[#+-*\] \d+\/4 /);
+    expect(r.status).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.layers).toHaveLength(4);
+    expect(p.layers[0].lanes[0].energy.source.kind).toBe('estimated');
+    const bad = spawnSync(process.execPath, [bin, 'profile', join(home, 'dynamic.onnx'), '--budget', '1s'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/dynamic: input 'x'/);
+  });
+});
