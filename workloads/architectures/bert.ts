@@ -43,10 +43,10 @@ export function bertBase(net: Net, o: BertOptions): Tensor {
     if (o.seq > maxPositions) throw new Error(`bert-base: seq ${o.seq} exceeds ${maxPositions} positions`);
     const ids = net.input('input_ids', [o.batch, o.seq], { mean: 0, m2: 1 }, DataType.INT64);
     const seed = layerSeed(net.opts.seed, 1_000_000);
-    const word = net.g.initializer('embeddings.word', [vocab, hidden], uniform(vocab * hidden, seed, -0.1, 0.1));
+    const word = net.g.initializer('embeddings.word', [vocab, hidden], net.values(vocab * hidden, () => uniform(vocab * hidden, seed, -0.1, 0.1)));
     const pos = net.g.initializer('embeddings.position', [o.seq, hidden], uniform(o.seq * hidden, seed + 1, -0.1, 0.1));
     const type0 = net.g.initializer('embeddings.token_type0', [hidden], uniform(hidden, seed + 2, -0.1, 0.1));
-    const gathered = net.g.op('Gather', [ids.name, word], { axis: 0 }, 'embeddings.gather');
+    const gathered = net.g.op('Gather', [word, ids.name], { axis: 0 }, 'embeddings.gather');
     const summed = net.g.op('Add', [net.g.op('Add', [gathered, pos], {}, 'embeddings.add_pos'), type0], {}, 'embeddings.add_type');
     x = net.layerNorm({ name: summed, shape: [o.batch, o.seq, hidden], full: hidden, mean: 0, m2: 0.01, afterRelu: false }, o.layerNorm, 'embeddings.ln');
   }

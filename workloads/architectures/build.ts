@@ -123,12 +123,26 @@ export function resolveOptions(name: ArchitectureName, options: ArchitectureOpti
 
 /** Builds the ONNX model (opset 17) of a reference architecture. Synchronous, CPU-bound. */
 export function buildArchitecture(name: ArchitectureName, options: ArchitectureOptions = {}): BuiltArchitecture {
+  const { net, ...rest } = generate(name, options, false);
+  return { bytes: net.g.toBytes(), ...rest };
+}
+
+/**
+ * Info, input shapes and compute layers (shapes, MACs, params) without generating weights or bytes:
+ * cheap even for VGG-16. With pruning the weights are generated (sparsity is counted) but not encoded.
+ */
+export function describeArchitecture(name: ArchitectureName, options: ArchitectureOptions = {}): Omit<BuiltArchitecture, 'bytes'> {
+  const { net: _net, ...rest } = generate(name, options, !options.prune);
+  return rest;
+}
+
+function generate(name: ArchitectureName, options: ArchitectureOptions, shapesOnly: boolean): Omit<BuiltArchitecture, 'bytes'> & { net: Net } {
   const o = resolveOptions(name, options);
   const e = ENTRIES[name];
   const notes: string[] = [
     `Synthetic weights: ${SYNTHETIC} (seed ${o.seed}).`,
   ];
-  const net = new Net(name.replace(/-/g, '_'), { seed: o.seed!, prune: o.prune, batchNorm: o.batchNorm ?? 'folded' }, `${e.description}. ${SYNTHETIC}.`);
+  const net = new Net(name.replace(/-/g, '_'), { seed: o.seed!, prune: o.prune, batchNorm: o.batchNorm ?? 'folded', shapesOnly }, `${e.description}. ${SYNTHETIC}.`);
   const batch = o.batch!;
   const inputShapes: Record<string, number[]> = {};
   const inputTypes: Record<string, 'float32' | 'int64'> = {};
@@ -210,7 +224,7 @@ export function buildArchitecture(name: ArchitectureName, options: ArchitectureO
   g.metadata['tessera.macs'] = String(macs);
   g.metadata['tessera.generator_version'] = String(GENERATOR_VERSION);
   if (sparsity) g.metadata['tessera.weight_sparsity'] = JSON.stringify(sparsity);
-  return { bytes: g.toBytes(), inputShapes, inputTypes, info, computeLayers: net.layers };
+  return { net, inputShapes, inputTypes, info, computeLayers: net.layers };
 }
 
 function channelScope(name: ArchitectureName): string {

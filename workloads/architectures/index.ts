@@ -2,7 +2,7 @@
 // as ONNX at build time or first use and never committed as binaries. Real architectures, synthetic
 // (deterministic pseudo-random, He-scaled) weights; optional pruning; measured activation sparsity.
 export * from './types';
-export { GENERATOR_VERSION, buildArchitecture, isArchitectureName, listArchitectures, resolveOptions } from './build';
+export { GENERATOR_VERSION, buildArchitecture, describeArchitecture, isArchitectureName, listArchitectures, resolveOptions } from './build';
 export { measureActivationSparsity, seededNormal } from './sparsity';
 export type { ActivationSparsityOptions, ActivationSparsityReport, LayerActivationSparsity } from './sparsity';
 export { architectureKey, cachedArchitecture } from './cache';

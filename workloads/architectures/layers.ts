@@ -27,6 +27,8 @@ export interface NetOptions {
   seed: number;
   prune?: PruneSpec;
   batchNorm: 'folded' | 'kept';
+  /** Describe only: weights are left as (lazily allocated) zeros, never generated; no pruning allowed. */
+  shapesOnly?: boolean;
 }
 
 export interface PruneTally {
@@ -138,6 +140,11 @@ export class Net {
     return name;
   }
 
+  /** Generated values, or zeros when describing shapes only. */
+  values(count: number, generate: () => Float32Array): Float32Array {
+    return this.opts.shapesOnly ? new Float32Array(count) : generate();
+  }
+
   scalar(value: number): string {
     return this.g.initializer(this.g.fresh('const_f'), [], Float32Array.of(value));
   }
@@ -155,8 +162,9 @@ export class Net {
     const index = this.weightLayerIndex++;
     const seed = layerSeed(this.opts.seed, index);
     const inPerFull = spec.inFull / spec.group;
-    const full = heUniform(spec.outFull * inPerFull * spec.kernel, seed, spec.fanIn);
-    for (let o = 0; o < spec.outFull; o++) {
+    if (this.opts.shapesOnly && this.opts.prune) throw new Error('shapesOnly cannot be combined with pruning');
+    const full = this.opts.shapesOnly ? new Float32Array(spec.outFull * inPerFull * spec.kernel) : heUniform(spec.outFull * inPerFull * spec.kernel, seed, spec.fanIn);
+    for (let o = 0; o < spec.outFull && !this.opts.shapesOnly; o++) {
       const s = spec.scale(o);
       const base = o * inPerFull * spec.kernel;
       for (let i = 0; i < inPerFull * spec.kernel; i++) full[base + i] *= s;
@@ -226,7 +234,7 @@ export class Net {
 
   private record(layer: Omit<ComputeLayer, 'weightZeros' | 'params'> & { w?: Float32Array; biasLen?: number }): void {
     const { w, biasLen, ...rest } = layer;
-    this.layers.push({ ...rest, params: (w?.length ?? 0) + (biasLen ?? 0), weightZeros: w ? countZeros(w) : 0 });
+    this.layers.push({ ...rest, params: (w?.length ?? 0) + (biasLen ?? 0), weightZeros: w && !this.opts.shapesOnly ? countZeros(w) : 0 });
   }
 
   /**

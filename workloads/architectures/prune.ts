@@ -57,13 +57,22 @@ export function applyUnstructured(w: Float32Array, sparsity: number): number {
  */
 export function applyNm(w: Float32Array, out: number, inPer: number, kernel: number, n: number, m: number): void {
   if (inPer % m !== 0) throw new Error(`N:M pruning needs the input-channel count (${inPer}) to be a multiple of ${m}`);
-  const idx = new Array<number>(m);
+  const idx = new Int32Array(m);
+  const mag = new Float64Array(m);
   for (let o = 0; o < out; o++) {
     for (let k = 0; k < kernel; k++) {
       for (let g = 0; g < inPer; g += m) {
-        for (let j = 0; j < m; j++) idx[j] = ((o * inPer + g + j) * kernel) + k;
-        idx.sort((a, b) => Math.abs(w[b]) - Math.abs(w[a]) || a - b);
-        for (let j = n; j < m; j++) w[idx[j]] = 0;
+        for (let j = 0; j < m; j++) {
+          idx[j] = ((o * inPer + g + j) * kernel) + k;
+          mag[j] = Math.abs(w[idx[j]]);
+        }
+        // zero the m - n smallest (ties: the higher index goes first, so lower indices are kept)
+        for (let z = 0; z < m - n; z++) {
+          let best = -1;
+          for (let j = m - 1; j >= 0; j--) if (mag[j] >= 0 && (best < 0 || mag[j] < mag[best])) best = j;
+          w[idx[best]] = 0;
+          mag[best] = -1;
+        }
       }
     }
   }
