@@ -208,6 +208,39 @@ describe('cutting built models', () => {
     }
   });
 
+  it('a Loop whose body reads an outer-scope tensor stays whole, and its FLOPs are flagged as not counted', async () => {
+    const g = new GraphBuilder('loop', { opset: 13 });
+    const x = g.input('x', [2, 3]);
+    const h = g.op('Relu', [x]);
+    const trips = g.initializer('trips', [], [4]);
+    g.initializers.push({ name: 'yes', dims: [], dataType: DataType.BOOL, rawData: Uint8Array.of(1) });
+    const yes = 'yes';
+    const body = new GraphBuilder('body');
+    body.input('i', [], DataType.INT64);
+    body.input('c_in', [], DataType.BOOL);
+    body.input('v_in', [2, 3]);
+    body.node('Identity', ['c_in'], ['c_out']);
+    body.node('Add', ['v_in', h], ['v_out']);
+    body.output('c_out', [], DataType.BOOL);
+    body.output('v_out', [2, 3]);
+    const v = g.node('Loop', [trips, yes, x], ['v_final'], { body: body.toGraph() })[0];
+    g.node('Mul', [v, h], ['y']);
+    g.output('y', [2, 3]);
+    const model = load(g);
+    const cut = await cutAndCheck(model, 'node');
+    const loopLayer = cut.layers.find((l) => l.opTypes.includes('Loop'))!;
+    expect(loopLayer.opTypes).toEqual(['Loop']);
+    expect(loopLayer.inputs.map((i) => i.name).sort()).toEqual([h, 'x'].sort());
+    expect(graphOf(loopLayer.bytes).initializer.map((t) => t.name).sort()).toEqual(['trips', 'yes']);
+    expect(loopLayer.flops).toBe(0);
+    expect(cut.warnings.join()).toMatch(/Loop_\d+ \(Loop\): FLOPs of the loop body are not counted/);
+    // x + 4 * relu(x), times relu(x): the chain reproduces it exactly, so the Loop really ran.
+    const xs = cut.tensors.get('x')!.data as Float32Array;
+    const ys = cut.tensors.get('y')!.data as Float32Array;
+    xs.forEach((xv, i) => expect(ys[i]).toBeCloseTo((xv + 4 * Math.max(0, xv)) * Math.max(0, xv), 5));
+    await cutAndCheck(model, 'group');
+  });
+
   it('sorts unsorted nodes, reports progress and resolved I/O, and can be cancelled', async () => {
     const g = new GraphBuilder('unsorted', { opset: 13 });
     const x = g.input('x', [1, 3, 8, 8]);
