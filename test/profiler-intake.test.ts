@@ -69,8 +69,15 @@ describe('loadModel', () => {
     const real = readFileSync(CLS);
     const cases: [string, Uint8Array | string, string, RegExp][] = [
       ['truncated.onnx', real.subarray(0, Math.floor(real.length / 2)), 'corrupt', /truncated or corrupt/],
-      ['random.onnx', Uint8Array.from(seededWeights(4096, 9, 1), (v) => Math.floor((v + 1) * 127)), '', /truncated|corrupt|not an ONNX model/],
-      ['model.json', JSON.stringify({ graph: { node: [] }, irVersion: 8 }), '', /not an ONNX model|truncated or corrupt/],
+      ['random.onnx', Uint8Array.from(seededWeights(4096, 9, 1), (v) => Math.floor((v + 1) * 127)), '', /truncated or corrupt|not an ONNX model/],
+      // Decodes as protobuf, but a node input is defined by nothing.
+      ['dangling.onnx', (() => {
+        const g = convModel();
+        g.nodes[1].input = ['missing_tensor'];
+        return g.toBytes();
+      })(), 'invalid-graph', /node 'Relu_\d+' uses tensor 'missing_tensor' that nothing defines/],
+      ['model.json', JSON.stringify({ graph: { node: [] }, irVersion: 8 }), 'corrupt', /not a readable ONNX model \(it looks like a JSON file\)/],
+      ['notes.onnx', 'just some text\n', 'corrupt', /it looks like a text file/],
       ['empty.onnx', new Uint8Array(0), 'not-onnx', /empty/],
       ['old.onnx', convModel({ opset: 8 }).toBytes(), 'opset', /opset 8 is older than 9/],
     ];

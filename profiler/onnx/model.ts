@@ -196,7 +196,10 @@ function decode(bytes: Uint8Array, file: string): onnx.ModelProto {
   try {
     proto = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new ModelLoadError('corrupt', file, `${file}: not a readable ONNX model: the protobuf is truncated or corrupt (${(e as Error).message})`);
+    const head = bytes.subarray(0, 64);
+    const text = head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+    const kind = text ? (head[0] === 0x7b || head[0] === 0x5b ? ' (it looks like a JSON file)' : ' (it looks like a text file)') : '';
+    throw new ModelLoadError('corrupt', file, `${file}: not a readable ONNX model${kind}: the protobuf is truncated or corrupt (${(e as Error).message})`);
   }
   if (!proto.graph || ((proto.graph.node ?? []).length === 0 && (proto.graph.output ?? []).length === 0)) {
     throw new ModelLoadError('not-onnx', file, `${file}: not an ONNX model (no graph)`);
@@ -216,27 +219,31 @@ function uniqueNodeNames(nodes: onnx.INodeProto[]): string[] {
   });
 }
 
-/** Checks the top-level graph is well formed: every node input is defined before use. */
+/** Checks the top-level graph is well formed: every tensor used is defined; warns when nodes are not in topological order. */
 function checkGraph(g: onnx.IGraphProto, file: string): string[] {
   const warnings: string[] = [];
-  const defined = new Set<string>(['']);
-  for (const i of g.input ?? []) defined.add(i.name ?? '');
-  for (const t of g.initializer ?? []) defined.add(t.name ?? '');
-  for (const s of g.sparseInitializer ?? []) defined.add(s.values?.name ?? '');
+  const given = new Set<string>(['']);
+  for (const i of g.input ?? []) given.add(i.name ?? '');
+  for (const t of g.initializer ?? []) given.add(t.name ?? '');
+  for (const s of g.sparseInitializer ?? []) given.add(s.values?.name ?? '');
   const produced = new Set<string>();
-  for (const n of g.node ?? []) for (const o of n.output ?? []) if (o) produced.add(o);
   for (const [i, n] of (g.node ?? []).entries()) {
     if (!n.opType) throw new ModelLoadError('invalid-graph', file, `${file}: node ${i} has no op type (the file is corrupt or truncated)`);
+    for (const o of n.output ?? []) if (o) produced.add(o);
+  }
+  const defined = new Set(given);
+  let unsorted: string | undefined;
+  for (const [i, n] of (g.node ?? []).entries()) {
     for (const inp of n.input ?? []) {
       if (defined.has(inp)) continue;
-      if (produced.has(inp)) {
-        warnings.push(`nodes are not in topological order (node ${n.name || i} uses '${inp}' before it is produced); Tessera sorts them`);
-        return warnings;
+      if (!produced.has(inp)) {
+        throw new ModelLoadError('invalid-graph', file, `${file}: node '${n.name || `${n.opType}_${i}`}' uses tensor '${inp}' that nothing defines (the file is corrupt or truncated)`);
       }
-      throw new ModelLoadError('invalid-graph', file, `${file}: node '${n.name || `${n.opType}_${i}`}' uses tensor '${inp}' that nothing defines (the file is corrupt or truncated)`);
+      unsorted ??= `node ${n.name || `${n.opType}_${i}`} uses '${inp}' before it is produced`;
     }
     for (const o of n.output ?? []) if (o) defined.add(o);
   }
+  if (unsorted) warnings.push(`nodes are not in topological order (${unsorted}); Tessera sorts them`);
   for (const o of g.output ?? []) {
     if (!defined.has(o.name ?? '')) throw new ModelLoadError('invalid-graph', file, `${file}: graph output '${o.name}' is produced by no node (the file is corrupt or truncated)`);
   }
