@@ -9,7 +9,7 @@ import { DataType, GraphBuilder, seededWeights } from '../profiler/onnx/builder'
 import { cutModel } from '../profiler/onnx/cut';
 import { nodeCost, type TensorMeta } from '../profiler/onnx/flops';
 import { loadModel, loadModelSync, ModelLoadError, sessionBytes } from '../profiler/onnx/model';
-import { parseShapeArgs, resolveInputShapes, sampleInputs, ShapeError } from '../profiler/onnx/shapes';
+import { parseShapeArgs, parseValueArgs, resolveInputShapes, sampleInputs, ShapeError } from '../profiler/onnx/shapes';
 
 const ASSETS = join(__dirname, '..', 'node_modules', '@gutenye', 'ocr-models', 'assets');
 const CLS = join(ASSETS, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -166,6 +166,9 @@ describe('resolveInputShapes', () => {
     expect(resolveInputShapes(vad, parseShapeArgs('input=1x512,state=2x1x128'))).toEqual({ input: [1, 512], state: [2, 1, 128], sr: [] });
     expect(parseShapeArgs(['x=1x3x224x224', 'sr=scalar'])).toEqual({ x: [1, 3, 224, 224], sr: [] });
     expect(() => parseShapeArgs('x=1xtwo')).toThrow(/bad --shape 'x=1xtwo'/);
+    expect(parseValueArgs(['sr=16000', 'ids=1,2,3', 'flag=true'])).toEqual({ sr: 16000, ids: [1, 2, 3], flag: 1 });
+    expect(() => parseValueArgs('sr=')).toThrow(/bad input value 'sr=': expected NAME=NUMBER/);
+    expect(() => parseValueArgs('sr=abc')).toThrow(/bad input value/);
   });
 
   it('makes seeded sample inputs and takes given values; integer defaults are reported', () => {

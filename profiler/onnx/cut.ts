@@ -25,7 +25,7 @@ import { onnx } from 'onnx-proto';
 import type { TensorInfo } from '../types';
 import { valueInfo } from './builder';
 import { nodeCost, tensorBytes, type NodeCost, type TensorMeta } from './flops';
-import { elemBytes, elemTypeOf, forEachGraph, num, ortTypeOf, sessionBytes, STANDARD_DOMAINS, type LoadedModel } from './model';
+import { assertInlineSize, elemBytes, elemTypeOf, forEachGraph, num, ortTypeOf, sessionBytes, STANDARD_DOMAINS, type LoadedModel } from './model';
 import { resolveInputShapes, sampleInputs, type InputValue } from './shapes';
 
 export type Granularity = 'node' | 'group' | number;
@@ -271,6 +271,7 @@ async function runOnce(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, opt
  * (Constant outputs included), and returns every tensor by name, graph inputs included.
  */
 export async function captureTensors(model: LoadedModel, feeds: Record<string, ort.Tensor>, opts: CutOptions = {}): Promise<Map<string, CapturedTensor>> {
+  assertInlineSize(model);
   const g = model.proto.graph!;
   const outputs = [...(g.output ?? [])];
   const have = new Set(outputs.map((o) => o.name));

@@ -359,9 +359,29 @@ export async function loadModel(pathOrBytes: string | Uint8Array, opts: LoadMode
  * carry the same node names as the cut layers).
  */
 export function sessionBytes(model: LoadedModel, opts: { canonicalNames?: boolean } = {}): Uint8Array {
+  assertInlineSize(model);
   const rename = opts.canonicalNames && (model.proto.graph?.node ?? []).some((n, i) => n.name !== model.nodeNames[i]);
   if (model.externalTensors === 0 && !rename) return model.bytes;
   const copy = onnx.ModelProto.create({ ...model.proto, graph: onnx.GraphProto.create({ ...model.proto.graph }) });
   if (rename) copy.graph!.node = (model.proto.graph?.node ?? []).map((n, i) => onnx.NodeProto.create({ ...n, name: model.nodeNames[i] }));
   return onnx.ModelProto.encode(copy).finish();
+}
+
+/** Protobuf cannot encode a message over 2 GiB. */
+const MAX_PROTO_BYTES = 2 ** 31 - 1;
+
+/**
+ * Throws a clear error when the model with its external data inlined would exceed protobuf's 2 GiB
+ * limit (Tessera runs models from memory; such models would need ORT's path-based external data).
+ */
+export function assertInlineSize(model: LoadedModel): void {
+  if (model.externalTensors === 0) return;
+  let total = model.bytes.length;
+  forEachGraph(model.proto.graph!, (g) => {
+    for (const t of g.initializer ?? []) total += t.rawData?.length ?? 0;
+    for (const n of g.node ?? []) for (const a of n.attribute ?? []) total += a.t?.rawData?.length ?? 0;
+  });
+  if (total > MAX_PROTO_BYTES) {
+    throw new Error(`${model.path ?? model.name}: with its external data inlined the model is ${(total / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB limit; models this large are not supported yet`);
+  }
 }

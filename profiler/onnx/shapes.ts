@@ -43,6 +43,25 @@ export function parseShapeArgs(args: string | string[]): Record<string, number[]
 }
 
 /**
+ * Parses CLI input-value arguments, one per argument: "sr=16000" (fills the input with 16000) or
+ * "ids=1,2,3" (every element, in order). Booleans may be written true/false.
+ */
+export function parseValueArgs(args: string | string[]): Record<string, number | number[]> {
+  const out: Record<string, number | number[]> = {};
+  for (const part of Array.isArray(args) ? args : [args]) {
+    const eq = part.indexOf('=');
+    const name = part.slice(0, eq).trim();
+    const spec = part.slice(eq + 1).trim();
+    const values = spec.split(',').map((v) => (v.trim() === 'true' ? 1 : v.trim() === 'false' ? 0 : Number(v.trim())));
+    if (eq <= 0 || spec === '' || values.some((v) => !Number.isFinite(v))) {
+      throw new ShapeError(name || part, `bad input value '${part}': expected NAME=NUMBER or NAME=N1,N2,..., e.g. sr=16000`);
+    }
+    out[name] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
+/**
  * Concrete shapes for every model input. Fixed dims are taken from the model; every dynamic dim
  * (symbolic or unnamed) must be given. Errors (ShapeError) name the input, the dimension (index and
  * symbolic name) and how to pass it; a given shape with the wrong rank or conflicting with a fixed dim
