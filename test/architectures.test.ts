@@ -233,6 +233,8 @@ describe('architectures: pruning', () => {
     const sp = b.info.sparsity!;
     expect(sp.kind).toBe('channel');
     expect(Math.abs(sp.achieved - s)).toBeLessThan(0.01);
+    expect(sp.prunedTensors).toBeGreaterThan(0);
+    if (name === 'bert-base') expect(sp.prunedTensors).toBe(2); // FFN intermediate of each of the 2 layers
     expect(sp.denseMacs).toBe(dense.info.macs);
     expect(sp.denseParams).toBe(dense.info.params);
     expect(b.info.macs).toBeLessThan(dense.info.macs * 0.85);

@@ -13,7 +13,7 @@ interface Entry {
   description: string;
   defaults: ArchitectureOptions;
   options: (keyof ArchitectureOptions)[];
-  reference: { macs: number; params: number; setting: string; source: string };
+  reference: ArchitectureListing['reference'];
 }
 
 const CNN_OPTS: (keyof ArchitectureOptions)[] = ['resolution', 'batch', 'seed', 'numClasses', 'batchNorm', 'prune'];
@@ -51,7 +51,7 @@ const ENTRIES: Record<ArchitectureName, Entry> = {
   },
 };
 
-export function listArchitectures(): (ArchitectureListing & { reference: Entry['reference'] })[] {
+export function listArchitectures(): ArchitectureListing[] {
   return (Object.keys(ENTRIES) as ArchitectureName[]).map((name) => {
     const e = ENTRIES[name];
     return { name, description: e.description, defaults: { ...e.defaults }, options: [...e.options], reference: { ...e.reference } };
@@ -195,7 +195,7 @@ function generate(name: ArchitectureName, options: ArchitectureOptions, shapesOn
     if (p.kind === 'channel') {
       sparsity = {
         kind: 'channel', target: p.sparsity, achieved: net.tally.prunableChannels ? net.tally.removedChannels / net.tally.prunableChannels : 0,
-        achievedOverall: allZeros / allWeights, zeros: net.tally.removedChannels, total: net.tally.prunableChannels, prunedTensors: net.layers.filter((l) => l.weightShape).length,
+        achievedOverall: allZeros / allWeights, zeros: net.tally.removedChannels, total: net.tally.prunableChannels, prunedTensors: net.tally.channelLayers,
         scope: `${net.tally.removedChannels} of ${net.tally.prunableChannels} prunable channels removed (smallest L1 norm, per layer): ${channelScope(name)}`,
         denseMacs: net.denseMacs, denseParams: net.paramCount() + net.removedParams,
       };
@@ -230,7 +230,7 @@ function generate(name: ArchitectureName, options: ArchitectureOptions, shapesOn
 function channelScope(name: ArchitectureName): string {
   switch (name) {
     case 'resnet50': return 'output channels of conv1 and conv2 in every bottleneck (conv3, downsample and the stem keep their width so residual adds line up); consumers shrink to match';
-    case 'vgg16': return 'output channels of conv2..conv13 (stem kept); the next conv (and FC6 for conv13) loses the matching inputs';
+    case 'vgg16': return 'output channels of all 13 convs; the next conv (and FC6 for conv13) loses the matching inputs; FC layers keep their width';
     case 'mobilenetv2': return 'expansion channels of every inverted residual block (expand 1x1 output, the depthwise conv and the projection input shrink together)';
     case 'ssd-mobilenetv2': return 'backbone expansion channels and the 1x1 reduce convs of the extra layers; heads kept';
     case 'bert-base': return 'FFN intermediate neurons (3072) of every layer, by L1 norm of their input weights (rows of FFN-in, columns of FFN-out); attention heads kept';

@@ -40,6 +40,8 @@ export interface PruneTally {
   /** Channel pruning: prunable channels before / removed. */
   prunableChannels: number;
   removedChannels: number;
+  /** Channel pruning: layers whose output channels were pruned. */
+  channelLayers: number;
 }
 
 const SQRT3 = Math.sqrt(3);
@@ -107,7 +109,7 @@ interface WeightLayerSpec {
 export class Net {
   readonly g: GraphBuilder;
   readonly layers: ComputeLayer[] = [];
-  readonly tally: PruneTally = { zeros: 0, total: 0, tensors: 0, dense: new Map(), prunableChannels: 0, removedChannels: 0 };
+  readonly tally: PruneTally = { zeros: 0, total: 0, tensors: 0, dense: new Map(), prunableChannels: 0, removedChannels: 0, channelLayers: 0 };
   /** MACs and params the same layers would have without channel pruning. */
   denseMacs = 0;
   /** Parameters removed by channel pruning (weights, biases, kept-BN parameters). */
@@ -193,6 +195,7 @@ export class Net {
       const chosen = selectChannels(w, outKeep.length, inPer * spec.kernel, keepCount);
       this.tally.prunableChannels += spec.outFull;
       this.tally.removedChannels += spec.outFull - chosen.length;
+      this.tally.channelLayers++;
       outKeep = chosen.map((r) => outKeep[r]);
       w = sliced(outKeep);
     }

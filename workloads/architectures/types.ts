@@ -44,10 +44,13 @@ export interface WeightSparsityInfo {
   target: number;
   /** Achieved, counted: zeros / weights over the pruned tensors (unstructured, nm); removed / prunable channels (channel). */
   achieved: number;
-  /** Zero weights / all compute-layer weights (pruned or not), counted in the final tensors. */
+  /** Zero weights / all compute-layer weights (pruned or not), counted in the final tensors (0 for channel pruning). */
   achievedOverall: number;
+  /** Zeroed weights (unstructured, nm) or removed channels (channel). */
   zeros: number;
+  /** Weights in the pruned tensors (unstructured, nm) or prunable channels (channel). */
   total: number;
+  /** Weight tensors pruned (unstructured, nm) or layers whose output channels were pruned (channel). */
   prunedTensors: number;
   /** Which tensors were pruned and which were left dense, in words. */
   scope: string;
@@ -115,4 +118,6 @@ export interface ArchitectureListing {
   defaults: ArchitectureOptions;
   /** Options this architecture reads. */
   options: (keyof ArchitectureOptions)[];
+  /** Published figures at the default setting, for comparison with `info.macs` / `info.params`. */
+  reference: { macs: number; params: number; setting: string; source: string };
 }
