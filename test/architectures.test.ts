@@ -103,6 +103,8 @@ describe('architectures: catalogue and full-size MACs (counted from the generate
     expect(() => buildArchitecture('vgg16', { prune: { kind: 'unstructured', sparsity: 1 } })).toThrow(/sparsity/);
     expect(() => buildArchitecture('vgg16', { prune: { kind: 'nm', n: 4, m: 4 } })).toThrow(/n:m/);
     expect(() => buildArchitecture('vgg16', { foo: 1 } as ArchitectureOptions)).toThrow(/unknown option 'foo'/);
+    expect(describeArchitecture('vgg16', { resolution: 512 }).info.params).toBeGreaterThan(5e8); // counted, not generated
+    expect(() => buildArchitecture('vgg16', { resolution: 512 })).toThrow(/2 GB protobuf limit/); // FC6 alone is 2.1 GB
   });
 });
 

@@ -45,6 +45,8 @@ export interface PruneTally {
 }
 
 const SQRT3 = Math.sqrt(3);
+/** Stay under protobuf's 2 GiB message limit with room for the graph. */
+export const MAX_MODEL_BYTES = 1.9e9;
 const phi = (x: number): number => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 via erf). */
 export function Phi(x: number): number {
@@ -115,6 +117,7 @@ export class Net {
   /** Parameters removed by channel pruning (weights, biases, kept-BN parameters). */
   removedParams = 0;
   private weightLayerIndex = 0;
+  private generatedBytes = 0;
   private int64Consts = new Map<string, string>();
 
   constructor(name: string, readonly opts: NetOptions, docString: string) {
@@ -165,6 +168,10 @@ export class Net {
     const seed = layerSeed(this.opts.seed, index);
     const inPerFull = spec.inFull / spec.group;
     if (this.opts.shapesOnly && this.opts.prune) throw new Error('shapesOnly cannot be combined with pruning');
+    this.generatedBytes += spec.outFull * inPerFull * spec.kernel * 4;
+    if (!this.opts.shapesOnly && this.generatedBytes > MAX_MODEL_BYTES) {
+      throw new Error(`${this.g.name}: weights exceed ${MAX_MODEL_BYTES / 1e9} GB, over ONNX's 2 GB protobuf limit (external data is not supported here); use a smaller resolution`);
+    }
     const full = this.opts.shapesOnly ? new Float32Array(spec.outFull * inPerFull * spec.kernel) : heUniform(spec.outFull * inPerFull * spec.kernel, seed, spec.fanIn);
     for (let o = 0; o < spec.outFull && !this.opts.shapesOnly; o++) {
       const s = spec.scale(o);
