@@ -128,7 +128,7 @@ export async function measureActivationSparsity(bytes: Uint8Array, inputShapes: 
   };
   for (const n of compute) {
     expose(n.input![0]);
-    if (n.opType === 'MatMul' && n.input![1] && !inits.has(n.input![1])) expose(n.input![1]);
+    if (n.input![1] && !inits.has(n.input![1])) expose(n.input![1]); // activation operand or a computed weight
     expose(n.output![0]);
   }
   const patched = onnx.ModelProto.encode(model).finish();
@@ -198,7 +198,7 @@ export async function measureActivationSparsity(bytes: Uint8Array, inputShapes: 
     const inputShape = shapes.get(input) ?? [];
     const outputShape = shapes.get(n.output![0]) ?? [];
     let macs: number;
-    if (n.opType === 'Conv') macs = prod(outputShape) * prod((inits.get(n.input![1]) ?? []).slice(1));
+    if (n.opType === 'Conv') macs = prod(outputShape) * prod((inits.get(n.input![1]) ?? shapes.get(n.input![1]) ?? []).slice(1));
     else if (n.opType === 'Gemm') {
       const transA = (n.attribute ?? []).find((a) => a.name === 'transA')?.i;
       macs = prod(outputShape) * (Number(transA ?? 0) ? inputShape[0] : inputShape[1]);
