@@ -213,7 +213,12 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   const inputShapes = resolveInputShapes(loaded, opts.shapes ?? {});
   emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name} into layers (granularity ${opts.granularity ?? 'group'})` });
   const tc = performance.now();
-  const cut = await cutModel(loaded, { granularity: opts.granularity ?? 'group', shapes: inputShapes });
+  const cut = await cutModel(loaded, {
+    granularity: opts.granularity ?? 'group',
+    shapes: inputShapes,
+    signal,
+    onProgress: (c) => emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name}: ${c.phase} ${c.done}/${c.total}` }),
+  });
   const cutSec = (performance.now() - tc) / 1000;
   if (signal?.aborted) throw new Error(`profiling ${loaded.name} was cancelled before any measurement`);
 
@@ -321,6 +326,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
 
     let worker: LaneWorker | undefined;
     let crashes = 0;
+    let wholeMeasuredNow = false;
     const start = async (): Promise<boolean> => {
       try {
         worker = await LaneWorker.start(lane, { hooks: opts.testHooks?.[lane.id] });
@@ -431,6 +437,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
           m.energy = await measureEnergy(key, Math.max(0, r.stats.median - (info.baselineMs ?? 0)));
         });
         if (!signal?.aborted) {
+          wholeMeasuredNow = isMeasured(m) && !m.error;
           p.wholeModel[laneIndex] = m;
           checkpoint();
         }
@@ -455,6 +462,26 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
         if (isMeasured(m)) layer.lanes[laneIndex] = m;
         checkpoint();
         if (!ok) break;
+      }
+      // Drift check: the whole model once more after the layers. Layer and whole-model medians are
+      // taken minutes apart; if the machine changed meanwhile (thermal state, other load), the
+      // cut overhead and the layer figures are not comparable, and the profile says so.
+      const whole = p.wholeModel[laneIndex];
+      if (wholeMeasuredNow && whole.raw && !signal?.aborted && p.layers.every((l) => isMeasured(l.lanes[laneIndex]))) {
+        await guarded('whole-model drift check', (e) => p.warnings.push(`${lane.id}: ${e}`), async () => {
+          const bytes = compactBytes(sessionBytes(loaded, { canonicalNames: true }));
+          await worker!.call({ op: 'load', key: 'whole', bytes, feeds: wireFeeds(cut, Object.keys(cut.inputShapes), 'model') }, watchdog(0) + 60_000, signal);
+          const budget = Math.max(shareMs(WHOLE_WEIGHT), Math.min(3000, 10 * whole.raw!.median));
+          const r = await worker!.call({ op: 'measure', key: 'whole', warmup, rule: { ciTarget, budgetMs: budget, minSamples: 20 } }, watchdog(budget), signal);
+          const before = whole.raw!;
+          const noise = before.median * before.ciHalfWidthRel + r.stats.median * r.stats.ciHalfWidthRel;
+          info.drift = { beforeMs: before.median, afterMs: r.stats.median, ratio: r.stats.median / before.median };
+          if (Math.abs(r.stats.median - before.median) > noise + 0.05 * before.median) {
+            p.warnings.push(
+              `${lane.id}: the machine changed during profiling: whole model ${before.median.toFixed(3)} ms before the layers, ${r.stats.median.toFixed(3)} ms after (x${info.drift.ratio.toFixed(2)}); other load or clock changes make the layer figures and the cut overhead less comparable`,
+            );
+          }
+        });
       }
     } finally {
       await worker?.terminate();

@@ -114,6 +114,8 @@ export interface LaneInfo extends LaneSpec {
   idleWatts?: number;
   /** Size n of the n x n GEMM that gave peakGflops. */
   gemmN?: number;
+  /** The whole model's median before the layers and again after them (ms): a change beyond noise means the machine drifted. */
+  drift?: { beforeMs: number; afterMs: number; ratio: number };
   /** The energy meter used for this lane (its id and description), when one was readable. */
   meter?: { id: string; detail: string; sampleHz: number };
   /** Why the lane could not be used, if it could not. */
