@@ -1,0 +1,149 @@
+// `tessera run SCENARIO --policy P --duration 30s`: a live run on this machine's lanes through the
+// engine's live.start job. A one-line summary on stderr at most once a second; with --json the
+// report (per-tenant metrics, predicted vs measured, trace path) on stdout. Ctrl-C stops the run and
+// keeps what was measured.
+import { localClient } from '../../engine/local';
+import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
+import { UsageError, type CliCommand } from '../command';
+
+export function parseDuration(v: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min)?$/.exec(String(v).trim());
+  if (!m || !(Number(m[1]) > 0)) throw new UsageError(`--duration must look like 30s, 500ms or 2m (got ${v})`);
+  const x = Number(m[1]);
+  return m[2] === 'ms' ? x / 1000 : m[2] === 'm' || m[2] === 'min' ? x * 60 : x;
+}
+
+function positive(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!(x > 0)) throw new UsageError(`--${name} must be a positive number (got ${v})`);
+  return x;
+}
+
+/** "--fail-lane cpu:1@2.5" (lane id or index @ seconds). */
+function parseFaults(v: unknown): { lane: string | number; at: number }[] | undefined {
+  if (v === undefined) return undefined;
+  return String(v)
+    .split(',')
+    .map((s) => {
+      const m = /^(.+)@(\d+(?:\.\d+)?)s?$/.exec(s.trim());
+      if (!m) throw new UsageError(`--fail-lane must look like LANE@SECONDS, e.g. cpu:1@2.5 (got ${s})`);
+      return { lane: /^\d+$/.test(m[1]) ? Number(m[1]) : m[1], at: Number(m[2]) };
+    });
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const msf = (x: number) => (Number.isFinite(x) ? x.toFixed(x >= 100 ? 0 : 2) : '-');
+
+export function summaryLine(b: TelemetryBatch, duration: number): string {
+  let released = 0;
+  let finished = 0;
+  let late = 0;
+  let dropped = 0;
+  for (const t of b.tenants) {
+    released += t.released;
+    finished += t.finished;
+    late += t.late;
+    dropped += t.dropped;
+  }
+  const ended = finished + dropped;
+  const lanes = b.lanes.map((l) => `${l.id} ${l.alive ? `${Math.round(100 * l.utilisation)}%` : 'FAILED'}`).join(' ');
+  const weights = b.policyState ? ' ' + Object.entries(b.policyState).slice(0, 4).map(([k, v]) => `${k[0]}=${v.toFixed(2)}`).join(' ') : '';
+  const est = b.power.source.kind === 'estimated' ? ' (est.)' : '';
+  return `${b.phase} ${b.t.toFixed(1)}/${duration}s  frames ${released} done ${finished} late ${late} dropped ${dropped} (miss ${ended ? pct((late + dropped) / ended) : '-'})  ${lanes}  ${b.power.watts.toFixed(1)} W${est}  ${b.policy}${weights}  loop max ${b.loop.maxMs.toFixed(1)} ms`;
+}
+
+export function formatReport(r: LiveReport): string {
+  const out: string[] = [];
+  out.push(`Live run ${r.runId}: ${r.scenario}, policy ${r.policy}${r.policySwitches.length ? ` (then ${r.policySwitches.map((s) => `${s.policy} at ${s.at.toFixed(1)} s`).join(', ')})` : ''}, ${r.granularity} granularity, seed ${r.seed}, scale ${r.scale}: ${r.status}${r.error ? ` (${r.error})` : ''}, ${r.elapsedSec.toFixed(1)} s`);
+  out.push(`Lanes: ${r.lanes.map((l) => `${l.id} ${l.alive ? '' : 'FAILED '}busy ${pct(l.utilisation)}, ${l.runs} runs, dispatch ${l.dispatchOverheadUs.toFixed(0)} µs`).join('; ')}`);
+  out.push(`Latency predictions: ${r.latencySource}`);
+  out.push(`Energy: ${r.energy.joules.toFixed(2)} J, ${r.energy.averageWatts.toFixed(2)} W average, ${r.energy.source.kind === 'estimated' ? 'ESTIMATE' : 'measured'}: ${r.energy.source.detail}`);
+  out.push('');
+  out.push(`${'tenant'.padEnd(14)} ${'frames'.padStart(7)} ${'mean ms'.padStart(16)} ${'p95 ms'.padStart(16)} ${'miss rate'.padStart(17)}     (measured / predicted)`);
+  for (const c of r.comparison ?? []) {
+    out.push(
+      `${c.tenant.padEnd(14)} ${String(c.measured.released).padStart(7)} ${`${msf(c.measured.meanLatencyMs)} / ${msf(c.predicted.meanLatencyMs)}`.padStart(16)} ${`${msf(c.measured.p95LatencyMs)} / ${msf(c.predicted.p95LatencyMs)}`.padStart(16)} ${`${pct(c.measured.missRate)} / ${pct(c.predicted.missRate)}`.padStart(17)}`,
+    );
+  }
+  if (!r.comparison) for (const t of r.metrics.perTenant) out.push(`${t.tenant.padEnd(14)} ${String(t.released).padStart(7)} ${msf(t.meanLatency * 1000).padStart(16)} ${msf(t.p95Latency * 1000).padStart(16)} ${pct(t.missRate).padStart(17)}`);
+  out.push('');
+  out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); queue drops ${r.overload.queueDrops}, policy drops ${r.overload.policyDrops}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
+  for (const f of r.faults) out.push(`Lane ${f.lane} failed at ${f.at.toFixed(2)} s (${f.reason}); ${f.rescheduledJobs} job(s) rescheduled`);
+  if (r.adaptation.policyState) out.push(`Policy state: ${JSON.stringify(r.adaptation.policyState)}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  if (r.files) out.push(`Trace: ${r.files.trace} (open in https://ui.perfetto.dev)\nReport: ${r.files.report}`);
+  return out.join('\n') + '\n';
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
+  usage:
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--json]\n' +
+    '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
+  options: {
+    policy: { type: 'string', default: 'dream' },
+    duration: { type: 'string', default: '30s' },
+    lanes: { type: 'string' },
+    granularity: { type: 'string', default: 'model' },
+    scale: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    profile: { type: 'string' },
+    'max-queue': { type: 'string' },
+    isolation: { type: 'string' },
+    'fail-lane': { type: 'string' },
+  },
+  async run(ctx) {
+    const scenario = ctx.positionals[0];
+    if (!scenario) throw new UsageError('give a scenario file, or "demo"');
+    const duration = parseDuration(ctx.values.duration);
+    const granularity = String(ctx.values.granularity);
+    if (granularity !== 'model' && granularity !== 'layer') throw new UsageError(`--granularity must be model or layer (got ${granularity})`);
+    const seed = Number(ctx.values.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer (got ${ctx.values.seed})`);
+    const isolation = ctx.values.isolation === undefined ? undefined : String(ctx.values.isolation);
+    if (isolation !== undefined && isolation !== 'thread' && isolation !== 'process') throw new UsageError(`--isolation must be thread or process (got ${isolation})`);
+    const maxQueue = positive('max-queue', ctx.values['max-queue']);
+    const { client, close } = localClient();
+    let last = 0;
+    const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
+    const off = client.on('live.telemetry', (b: TelemetryBatch) => {
+      const now = performance.now();
+      if (now - last < 1000 && b.phase !== 'done') return;
+      last = now;
+      ctx.stderr(tty ? `\r\x1b[2K${summaryLine(b, duration)}` : `${summaryLine(b, duration)}\n`);
+    });
+    try {
+      const report = await client.call(
+        'live.start',
+        {
+          scenario,
+          policy: String(ctx.values.policy),
+          durationSec: duration,
+          lanes: ctx.values.lanes === undefined ? undefined : String(ctx.values.lanes),
+          granularity,
+          scale: positive('scale', ctx.values.scale),
+          seed,
+          profiles: ctx.values.profile === undefined ? undefined : String(ctx.values.profile).split(',').map((s) => s.trim()).filter(Boolean),
+          maxQueuePerTenant: maxQueue === undefined ? undefined : Math.round(maxQueue),
+          isolation,
+          faults: parseFaults(ctx.values['fail-lane']),
+        },
+        {
+          signal: ctx.signal,
+          onProgress: (p) => {
+            if ((p.detail as { phase?: string } | undefined)?.phase === 'setup') ctx.stderr(`${p.message}\n`);
+          },
+        },
+      );
+      if (tty) ctx.stderr('\n');
+      if (ctx.json) ctx.stdout(JSON.stringify(report, null, 2) + '\n');
+      else ctx.stdout(formatReport(report));
+      return report.status === 'failed' ? 1 : 0;
+    } finally {
+      off();
+      close();
+    }
+  },
+};

@@ -1,0 +1,156 @@
+// The live runtime capability: run a scenario for real on this machine's lanes under any policy,
+// with telemetry streamed as 'live.telemetry' events (batched, 10 per second by default), stop a run
+// (keeping what was measured), switch its policy mid-run, list the runs in progress.
+//
+// Telemetry event (topic 'live.telemetry'), one batch per tick: see TelemetryBatch in
+// scheduler/live/types.ts: { runId, seq, t, phase, policy, policyState, tenants[], lanes[], jobs[],
+// slices[], omitted, ratios[][], power { watts, joules, source }, loop { maxMs, p99Ms } }.
+import { z } from 'zod';
+import { loadProfile } from '../../profiler/store';
+import type { Profile } from '../../profiler/types';
+import { policyNames } from '../../scheduler/core/policies';
+import { LiveRun, LiveSetupError, defaultLanes, loadScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
+import { fromScenario } from '../../scheduler/live/scenario';
+import { parseScenario } from '../../workloads/scenario';
+import { EngineError, method } from '../feature';
+
+export const LIVE_TELEMETRY_TOPIC = 'live.telemetry';
+
+const runs = new Map<string, LiveRun>();
+
+export const liveStartParams = z
+  .object({
+    /** "demo", "demo:tiny", a scenario file path, or a scenario document (workloads format). */
+    scenario: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+    policy: z.string().min(1),
+    durationSec: z.number().positive().max(7 * 86_400),
+    /** e.g. "cpu:1,cpu:1" or "cpu:4,webgpu"; default two CPU lanes splitting the cores. */
+    lanes: z.string().min(1).optional(),
+    granularity: z.enum(['model', 'layer']).optional(),
+    scale: z.number().positive().max(1000).optional(),
+    seed: z.number().int().nonnegative().optional(),
+    /** Stored profile ids or paths to plan with; without them, a short calibration on the lanes. */
+    profiles: z.array(z.string().min(1)).optional(),
+    /** Client-chosen run id (so it can stop the run before the first event); default generated. */
+    runId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+    maxQueuePerTenant: z.number().int().positive().max(10_000).optional(),
+    telemetryHz: z.number().min(1).max(60).optional(),
+    isolation: z.enum(['thread', 'process']).optional(),
+    /** Inject lane failures (demos and tests): lane id or index, run time in seconds. */
+    faults: z.array(z.object({ lane: z.union([z.string(), z.number().int().nonnegative()]), at: z.number().nonnegative() }).strict()).optional(),
+    writeFiles: z.boolean().optional(),
+  })
+  .strict();
+
+export type LiveStartParams = z.infer<typeof liveStartParams>;
+
+function userError(e: unknown): never {
+  if (e instanceof LiveSetupError) throw new EngineError(e.message, 'bad-scenario', { cause: e.cause ?? e });
+  throw e;
+}
+
+/** Validates the parameters and builds the run (without starting it). Shared with the CLI. */
+export async function createLiveRun(params: LiveStartParams, hooks: ConstructorParameters<typeof LiveRun>[2]): Promise<LiveRun> {
+  if (!policyNames().includes(params.policy)) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+  if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
+  try {
+    const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'), process.cwd());
+    let lanes;
+    try {
+      lanes = params.lanes ? parseLanes(params.lanes) : defaultLanes();
+    } catch (e) {
+      throw new LiveSetupError((e as Error).message);
+    }
+    const profiles: Profile[] = [];
+    for (const id of params.profiles ?? []) {
+      try {
+        profiles.push(loadProfile(id));
+      } catch (e) {
+        throw new LiveSetupError(`profile ${id}: ${(e as Error).message}`);
+      }
+    }
+    return new LiveRun(
+      scenario,
+      {
+        policy: params.policy,
+        duration: params.durationSec,
+        lanes,
+        granularity: params.granularity,
+        scale: params.scale,
+        seed: params.seed,
+        profiles,
+        runId: params.runId,
+        maxQueuePerTenant: params.maxQueuePerTenant,
+        telemetryHz: params.telemetryHz,
+        isolation: params.isolation,
+        faults: params.faults,
+        writeFiles: params.writeFiles,
+      },
+      hooks,
+    );
+  } catch (e) {
+    userError(e);
+  }
+}
+
+export const liveFeature = {
+  name: 'live',
+  methods: {
+    'live.start': method({
+      summary: 'Run a scenario for real on the local lanes under a policy; streams live.telemetry events; returns the report (metrics, predicted vs measured, trace path).',
+      params: liveStartParams,
+      job: true,
+      run: async (params, ctx): Promise<LiveReport> => {
+        let lastProgress = 0;
+        let id = params.runId ?? '';
+        const run = await createLiveRun(params, {
+          onProgress: (message) => ctx.progress({ message, detail: { runId: id, phase: 'setup' } }),
+          onTelemetry: (batch: TelemetryBatch) => {
+            ctx.emit(LIVE_TELEMETRY_TOPIC, batch);
+            const now = performance.now();
+            if (now - lastProgress >= 500 || batch.phase === 'done') {
+              lastProgress = now;
+              ctx.progress({ fraction: Math.min(1, batch.t / params.durationSec), message: `${batch.phase} ${batch.t.toFixed(1)} / ${params.durationSec} s`, detail: { runId: batch.runId, phase: batch.phase } });
+            }
+          },
+        });
+        id = run.id;
+        runs.set(run.id, run);
+        ctx.progress({ fraction: 0, message: 'setting up', detail: { runId: run.id, phase: 'setup' } });
+        try {
+          return (await run.run(ctx.signal)).report;
+        } catch (e) {
+          userError(e);
+        } finally {
+          runs.delete(run.id);
+        }
+      },
+    }),
+    'live.stop': method({
+      summary: 'Stop a live run by id; it ends with everything measured so far (live.start returns its report).',
+      params: z.object({ runId: z.string().min(1) }).strict(),
+      run: async ({ runId }): Promise<{ runId: string; stopping: boolean }> => {
+        const run = runs.get(runId);
+        if (!run) throw new EngineError(`no live run "${runId}" (running: ${[...runs.keys()].join(', ') || 'none'})`, 'not-found');
+        run.stop('stopped by live.stop');
+        return { runId, stopping: true };
+      },
+    }),
+    'live.setPolicy': method({
+      summary: 'Switch the policy of a live run without restarting it.',
+      params: z.object({ runId: z.string().min(1), policy: z.string().min(1) }).strict(),
+      run: async ({ runId, policy }): Promise<{ runId: string; policy: string }> => {
+        const run = runs.get(runId);
+        if (!run) throw new EngineError(`no live run "${runId}"`, 'not-found');
+        if (!policyNames().includes(policy)) throw new EngineError(`unknown policy "${policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+        run.setPolicy(policy);
+        return { runId, policy };
+      },
+    }),
+    'live.list': method({
+      summary: 'Live runs in progress.',
+      params: z.object({}).strict(),
+      run: async (): Promise<{ id: string; phase: string; policy: string; scenario: string; elapsed: number; duration: number }[]> => [...runs.values()].map((r) => r.state),
+    }),
+  },
+};

@@ -1,0 +1,144 @@
+// Latency predictions for a live run: from measured profiles where they cover a tenant's units on
+// every lane, else from a short calibration run on the lanes themselves (every lane at once, so the
+// figures include the contention the live run will see). Also measures what the profile cannot
+// know: each lane's dispatch overhead (message round trip + ORT's run() scheduling) and the cost of
+// moving activations between lanes.
+import { percentile } from '../core/metrics';
+import type { Profile } from '../../profiler/types';
+import type { LaneClient } from './lane-client';
+import type { CalibrationReply, FromLane } from './protocol';
+import type { ExecModel, Granularity } from './types';
+
+export interface LatencyTable {
+  /** computeMs[tenant][unit][lane]: median latency of session.run (NaN where the lane cannot run it). */
+  computeMs: number[][][];
+  /** Per tenant: where its figures come from. */
+  sources: string[];
+  /** Per tenant and unit: bytes of the outputs it passes on. */
+  outBytes: number[][];
+  /** Median coefficient of variation of the calibrated run times (0 when all came from profiles). */
+  cv: number;
+  /** Per lane: dispatch overhead added to every layer (s). */
+  overheadS: number[];
+  /** Moving activations between two lanes (through the main thread): fixed latency and rate. */
+  transfer: { latency: number; bytesPerSec: number };
+}
+
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
+
+/** Latency (ms) of every unit on every lane from a profile of the same model and cut, or undefined. */
+export function fromProfile(exec: ExecModel, granularity: Granularity, laneIds: string[], profiles: Profile[]): { ms: number[][]; source: string } | undefined {
+  const p = profiles.find((x) => (exec.sha256 && x.model.sha256 === exec.sha256) || x.model.name === exec.name);
+  if (!p) return undefined;
+  const idx = laneIds.map((id) => p.lanes.findIndex((l) => l.id === id));
+  if (idx.some((k) => k < 0)) return undefined;
+  let ms: number[][];
+  if (granularity === 'model') {
+    if (exec.units.length !== 1) return undefined;
+    ms = [idx.map((k) => p.wholeModel[k]?.raw?.median ?? NaN)];
+  } else {
+    if (p.layers.length !== exec.units.length) return undefined;
+    ms = p.layers.map((l) => idx.map((k) => l.lanes[k]?.raw?.median ?? NaN));
+  }
+  if (ms.some((row) => row.every((v) => !Number.isFinite(v)))) return undefined;
+  return { ms, source: `profile ${p.id} (measured ${p.createdAt} on ${p.machine.hostname}; raw run() medians)` };
+}
+
+export interface CalibrateInput {
+  lanes: LaneClient[];
+  execs: ExecModel[];
+  /** loaded[tenant][lane]: the lane holds sessions for every unit of the tenant. */
+  loaded: boolean[][];
+  granularity: Granularity;
+  profiles: Profile[];
+  reps: number;
+  warmup: number;
+  /** Time budget per (tenant, lane) calibration, ms. */
+  budgetMs: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyTable> {
+  const { lanes, execs, loaded } = input;
+  const laneIds = lanes.map((l) => l.spec.id);
+  const computeMs = execs.map((e) => e.units.map(() => lanes.map(() => NaN)));
+  const outBytes = execs.map((e) => e.units.map((u) => u.outputs.reduce((a, t) => a + t.dims.reduce((x, y) => x * Math.max(0, y), 4), 0)));
+  const sources: string[] = execs.map(() => '');
+  const cvs: number[] = [];
+  const toCalibrate: number[] = [];
+  execs.forEach((exec, t) => {
+    const prof = fromProfile(exec, input.granularity, laneIds, input.profiles);
+    if (prof) {
+      prof.ms.forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = loaded[t][l] ? v : NaN)));
+      sources[t] = prof.source;
+    } else toCalibrate.push(t);
+  });
+  if (toCalibrate.length) input.onProgress?.(`calibrating ${toCalibrate.length} model(s) on ${lanes.length} lane(s)`);
+  // Every lane at once (the live run's contention); tenants one after another within a lane.
+  await Promise.all(
+    lanes.map(async (lane, l) => {
+      for (const t of toCalibrate) {
+        if (input.signal?.aborted) throw new Error('stopped during calibration');
+        if (!loaded[t][l]) continue;
+        const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs });
+        r.times.forEach((times, i) => {
+          computeMs[t][i][l] = median(times);
+          const mean = times.reduce((a, b) => a + b, 0) / times.length;
+          const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
+          if (mean > 0) cvs.push(sd / mean);
+          if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
+        });
+      }
+    }),
+  );
+  for (const t of toCalibrate) sources[t] = `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up, all lanes at once; medians)`;
+
+  input.onProgress?.('measuring dispatch overhead and transfers');
+  const overheadS = await Promise.all(lanes.map((lane, l) => dispatchOverhead(lane, execs, loaded.map((row) => row[l]))));
+  // One hop through the main thread, with and without a 1 MiB payload; a move between lanes is two hops.
+  const hop0: number[] = [];
+  const hop1: number[] = [];
+  for (let k = 0; k < 8; k++) {
+    for (const lane of lanes) {
+      hop0.push(await lane.ping(0));
+      hop1.push(await lane.ping(1 << 20));
+    }
+  }
+  const h0 = Math.max(0, median(hop0)) / 1e6;
+  const h1 = Math.max(0, median(hop1)) / 1e6;
+  const perByte = Math.max(0, h1 - h0) / (1 << 20);
+  const transfer = { latency: 2 * h0, bytesPerSec: perByte > 0 ? 1 / (2 * perByte) : 1e12 };
+  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, overheadS, transfer };
+}
+
+/**
+ * What a layer costs the scheduler beyond session.run on this lane: the time from posting the run to
+ * receiving 'done', minus the worker-side run time. Measured with real runs of the cheapest unit.
+ */
+async function dispatchOverhead(lane: LaneClient, execs: ExecModel[], loaded: boolean[]): Promise<number> {
+  const t = loaded.findIndex((ok) => ok);
+  if (t < 0) return 0;
+  const samples: number[] = [];
+  const prev = lane.onEvent;
+  try {
+    for (let k = 0; k < 24; k++) {
+      const job = -1 - k;
+      const done = new Promise<Extract<FromLane, { op: 'done' }>>((resolve) => {
+        lane.onEvent = (m) => {
+          if (m.op === 'done' && m.job === job) resolve(m);
+        };
+      });
+      const sent = lane.nowUs();
+      lane.post({ op: 'run', seq: 0, job, tenant: t, layer: 0, final: true, sample: 0, sentUs: sent });
+      const m = await Promise.race([done, new Promise<undefined>((r) => setTimeout(r, 10_000))]);
+      if (!m) throw new Error(`lane ${lane.spec.id} did not answer a calibration run`);
+      if (m.error) throw new Error(m.error);
+      if (k >= 4) samples.push(lane.nowUs() - sent - (m.endUs - m.startUs));
+    }
+  } finally {
+    lane.onEvent = prev;
+  }
+  void execs;
+  return Math.max(0, median(samples)) / 1e6;
+}

@@ -1,0 +1,85 @@
+// Main side of the alarm clock (live-clock.worker.ts): one pending alarm at a time, sub-millisecond
+// wake-ups. Falls back to setTimeout (millisecond resolution, labelled in the report) when shared
+// memory or the clock worker is not available.
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../../profiler/runtime/paths';
+
+export class AlarmClock {
+  private worker: Worker | undefined;
+  private ctl: Int32Array | undefined;
+  private target: Float64Array | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private targetUs = NaN;
+  readonly kind: 'atomics' | 'timers';
+
+  constructor(
+    private readonly originNs: bigint,
+    private readonly onAlarm: () => void,
+  ) {
+    let kind: 'atomics' | 'timers' = 'timers';
+    try {
+      const sab = new SharedArrayBuffer(16);
+      this.ctl = new Int32Array(sab, 0, 2);
+      this.target = new Float64Array(sab, 8, 1);
+      this.target[0] = NaN;
+      this.worker = new Worker(workerScript('live-clock'), { workerData: { sab, originNs: originNs.toString() } });
+      this.worker.on('message', (m: { gen: number }) => {
+        if (this.ctl && m.gen === Atomics.load(this.ctl, 0)) this.fire();
+      });
+      this.worker.on('error', () => (this.worker = undefined));
+      this.worker.unref();
+      kind = 'atomics';
+    } catch {
+      this.worker = undefined;
+    }
+    this.kind = kind;
+  }
+
+  private nowUs(): number {
+    return Number(process.hrtime.bigint() - this.originNs) / 1000;
+  }
+
+  private fire(): void {
+    if (!Number.isFinite(this.targetUs)) return;
+    this.targetUs = NaN;
+    this.onAlarm();
+  }
+
+  /** Calls onAlarm once at (not before) `atUs` (µs since the origin), replacing any pending alarm. */
+  set(atUs: number): void {
+    this.targetUs = atUs;
+    if (this.worker && this.ctl && this.target) {
+      this.target[0] = atUs;
+      Atomics.add(this.ctl, 0, 1);
+      Atomics.notify(this.ctl, 0);
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    const arm = () => {
+      const ms = (this.targetUs - this.nowUs()) / 1000;
+      if (ms <= 0) this.fire();
+      else this.timer = setTimeout(arm, Math.ceil(ms));
+    };
+    arm();
+  }
+
+  clear(): void {
+    this.targetUs = NaN;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ctl && this.target) {
+      this.target[0] = NaN;
+      Atomics.add(this.ctl, 0, 1);
+      Atomics.notify(this.ctl, 0);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.clear();
+    if (this.ctl) {
+      Atomics.store(this.ctl, 0, -1);
+      Atomics.notify(this.ctl, 0);
+    }
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+}

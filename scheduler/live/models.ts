@@ -1,0 +1,139 @@
+// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity)
+// or its cut layers (layer granularity, profiler/onnx/cut.ts), with input tensors: the profiler's
+// captured samples when the cut provides them, else seeded random data. Errors name the tenant.
+import { existsSync } from 'node:fs';
+import { cutModel, type CutResult } from '../../profiler/onnx/cut';
+import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
+import { resolveInputShapes, sampleInputs } from '../../profiler/onnx/shapes';
+import type { TensorInfo } from '../../profiler/types';
+import { demoModel, isDemoRef } from './demo';
+import type { ExecModel, Granularity, LiveTenantSpec, WireTensor } from './types';
+
+/** A tenant's model could not be made ready: raised before the run starts. */
+export class LiveSetupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LiveSetupError';
+  }
+}
+
+/** How many distinct input frames each tenant cycles through. */
+export const SAMPLES_PER_TENANT = 4;
+
+export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Granularity, seed: number): Promise<ExecModel> {
+  const ref = tenant.model;
+  let exec: ExecModel;
+  if (typeof ref === 'object' && 'exec' in ref) exec = ref.exec;
+  else if (typeof ref === 'string' && isDemoRef(ref)) {
+    try {
+      const d = demoModel(ref);
+      exec = granularity === 'layer' ? d.layers : d.whole;
+    } catch (e) {
+      throw new LiveSetupError(`tenant "${tenant.id}": ${(e as Error).message}`);
+    }
+  } else {
+    let loaded: LoadedModel;
+    try {
+      if (typeof ref === 'string') {
+        if (!existsSync(ref)) throw new Error(`${ref}: no such file (a model path, or a demo model such as demo:mlp)`);
+        loaded = await loadModel(ref);
+      } else loaded = await loadModel(ref.bytes, { name: ref.name });
+    } catch (e) {
+      throw new LiveSetupError(`tenant "${tenant.id}": model cannot be loaded: ${(e as Error).message}`, { cause: e });
+    }
+    exec = granularity === 'layer' ? await cutExec(tenant, loaded, seed) : wholeExec(tenant, loaded, seed);
+  }
+  if (exec.units.length === 0) throw new LiveSetupError(`tenant "${tenant.id}": model ${exec.name} has no executable units`);
+  if (!exec.samples || exec.samples.length === 0) exec = { ...exec, samples: randomSamples(exec.inputs, seed, tenant.id) };
+  return exec;
+}
+
+function shapesFor(tenant: LiveTenantSpec, model: LoadedModel): Record<string, number[]> {
+  try {
+    return resolveInputShapes(model, tenant.shapes ?? {});
+  } catch (e) {
+    throw new LiveSetupError(`tenant "${tenant.id}": ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): ExecModel {
+  const shapes = shapesFor(tenant, model);
+  const inputs: TensorInfo[] = model.inputs.map((io) => ({ name: io.name, type: io.type, dims: shapes[io.name] }));
+  const outputs: TensorInfo[] = model.outputs.map((io) => ({ name: io.name, type: io.type, dims: (io.dims ?? []).map((d) => (typeof d === 'number' ? d : -1)) }));
+  const samples: Record<string, WireTensor>[] = [];
+  for (let k = 0; k < SAMPLES_PER_TENANT; k++) {
+    const { feeds } = sampleInputs(model, shapes, { seed: seed * 1000 + k + 1, inputValues: tenant.inputValues });
+    samples.push(Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, { type: t.type, dims: [...t.dims], data: t.data as ArrayBufferView }])));
+  }
+  return { name: model.name, inputs, units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
+}
+
+async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Promise<ExecModel> {
+  const shapes = shapesFor(tenant, model);
+  let cut: CutResult;
+  try {
+    cut = await cutModel(model, { granularity: 'group', shapes, seed, verify: false, inputValues: tenant.inputValues });
+  } catch (e) {
+    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into layers: ${(e as Error).message}`, { cause: e });
+  }
+  const inputs: TensorInfo[] = model.inputs.map((io) => ({ name: io.name, type: io.type, dims: cut.inputShapes[io.name] ?? shapes[io.name] }));
+  // The cut's captured graph inputs are realistic samples: the first input frame.
+  const captured: Record<string, WireTensor> = {};
+  for (const io of inputs) {
+    const t = cut.tensors.get(io.name);
+    if (t) captured[io.name] = { type: t.type, dims: [...t.dims], data: t.data as ArrayBufferView };
+  }
+  const samples = Object.keys(captured).length === inputs.length ? [captured] : undefined;
+  return {
+    name: model.name,
+    inputs,
+    units: cut.layers.map((l) => ({ name: l.name, bytes: l.bytes, inputs: l.inputs, outputs: l.outputs })),
+    samples,
+    granularity: `cut (${String(cut.granularity)})`,
+    sha256: model.sha256,
+  };
+}
+
+/** Seeded random input frames (uniform [-1, 1) floats; integer inputs 0, bool false). */
+export function randomSamples(inputs: TensorInfo[], seed: number, salt: string): Record<string, WireTensor>[] {
+  let h = seed >>> 0;
+  for (const c of salt) h = Math.imul(h ^ c.charCodeAt(0), 0x9e3779b1) >>> 0;
+  let a = h || 1;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out: Record<string, WireTensor>[] = [];
+  for (let k = 0; k < SAMPLES_PER_TENANT; k++) {
+    const sample: Record<string, WireTensor> = {};
+    for (const io of inputs) {
+      if (io.dims.some((d) => !(d >= 0))) throw new LiveSetupError(`input '${io.name}' has an unresolved dimension ${JSON.stringify(io.dims)}: give its shape`);
+      const n = io.dims.reduce((x, y) => x * y, 1);
+      let data: ArrayBufferView;
+      switch (io.type) {
+        case 'float32': data = Float32Array.from({ length: n }, () => next() * 2 - 1); break;
+        case 'float64': data = Float64Array.from({ length: n }, () => next() * 2 - 1); break;
+        case 'int64': data = new BigInt64Array(n); break;
+        case 'int32': data = new Int32Array(n); break;
+        case 'bool': case 'uint8': data = new Uint8Array(n); break;
+        case 'int8': data = new Int8Array(n); break;
+        default: throw new LiveSetupError(`input '${io.name}' has type ${io.type}, for which the live runtime cannot make data`);
+      }
+      sample[io.name] = { type: io.type, dims: [...io.dims], data };
+    }
+    out.push(sample);
+  }
+  return out;
+}
+
+/** Per unit: the tensor names later units still need (so a lane frees everything else). */
+export function keepSets(exec: ExecModel): string[][] {
+  return exec.units.map((_, i) => {
+    const keep = new Set<string>();
+    for (let j = i + 1; j < exec.units.length; j++) for (const t of exec.units[j].inputs) keep.add(t.name);
+    return [...keep];
+  });
+}

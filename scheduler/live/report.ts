@@ -1,0 +1,192 @@
+// The end of a live run: THE metrics (scheduler/core/metrics.ts) of what was measured, the simulator
+// run beside it (same latency table, scenario, policy and seed) with the per-tenant differences, the
+// Perfetto trace (dataDir()/runs/<id>/trace.json) and report.json.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
+import { createPolicy } from '../core/policies';
+import { simulate } from '../core/simulator';
+import { chromeTrace, type TraceEvent } from '../core/trace';
+import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
+import { dataDir } from '../../profiler/runtime/paths';
+import type { LaneSpec } from '../../profiler/types';
+import type { LatencyTable } from './calibrate';
+import type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './runtime';
+import type { EnergySourceLabel, ExecModel, LiveReport, LiveScenario, TenantComparison } from './types';
+
+export interface RunBooks {
+  runId: string;
+  scenario: LiveScenario;
+  options: ResolvedLiveOptions;
+  initialPolicy: string;
+  policy: Policy;
+  switches: { at: number; policy: string }[];
+  workload: SimWorkload;
+  execs: ExecModel[];
+  table: LatencyTable;
+  records: LiveJobRecord[];
+  recordsDropped: number;
+  slices: LiveSlice[];
+  slicesDropped: number;
+  elapsed: number;
+  /** Frames were released until this run time (the duration, or when the run was stopped). */
+  releasedUntil: number;
+  status: LiveReport['status'];
+  error?: string;
+  lanes: { spec: LaneSpec; failure?: { at: number; reason: string }; busySec: number; runs: number; overheadS: number }[];
+  ratios: number[][];
+  transfers: { count: number; bytes: number; samples: number[] };
+  maxQueued: number[];
+  queueDrops: number;
+  policyDrops: number;
+  loop: { maxMs: number; p99Ms: number; meanMs: number };
+  faults: LiveReport['faults'];
+  faultJobs: { lane: number; at: number; jobs: number[] }[];
+  energy: { joules: number; source: EnergySourceLabel; notes: string[] };
+  warnings: string[];
+  clockKind: string;
+}
+
+const ms = (s: number) => s * 1000;
+
+function summary(m: GroupMetrics): TenantComparison['measured'] {
+  return { released: m.released, meanLatencyMs: ms(m.meanLatency), p95LatencyMs: ms(m.p95Latency), missRate: m.missRate, dropRate: m.dropRate };
+}
+
+export function compare(measured: Metrics, predicted: Metrics): TenantComparison[] {
+  const rel = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a - b) / b : NaN);
+  const rows = measured.perTenant.map((m, i) => {
+    const p = predicted.perTenant[i];
+    const a = summary(m);
+    const b = summary(p);
+    return {
+      tenant: m.tenant,
+      measured: a,
+      predicted: b,
+      diff: { meanLatencyRel: rel(a.meanLatencyMs, b.meanLatencyMs), p95LatencyRel: rel(a.p95LatencyMs, b.p95LatencyMs), missRatePts: 100 * (a.missRate - b.missRate), dropRatePts: 100 * (a.dropRate - b.dropRate) },
+    };
+  });
+  const a = summary(measured.overall);
+  const b = summary(predicted.overall);
+  rows.push({ tenant: '(all)', measured: a, predicted: b, diff: { meanLatencyRel: rel(a.meanLatencyMs, b.meanLatencyMs), p95LatencyRel: rel(a.p95LatencyMs, b.p95LatencyMs), missRatePts: 100 * (a.missRate - b.missRate), dropRatePts: 100 * (a.dropRate - b.dropRate) } });
+  return rows;
+}
+
+export async function buildReport(b: RunBooks): Promise<LiveReport> {
+  const o = b.options;
+  const slos = b.workload.tenants.map((t) => ({ id: t.id, slos: t.slos, baseAccuracy: t.baseAccuracy }));
+  const counted = b.records.filter((r) => !r.abandoned);
+  const abandoned = b.records.length - counted.length;
+  const makespan = Math.max(b.elapsed, 1e-9);
+  const metrics = computeMetrics({ jobs: counted, tenants: slos, energy: { joules: b.energy.joules, source: b.energy.source }, span: { duration: b.releasedUntil, horizon: Math.max(b.releasedUntil, makespan) }, window: o.window });
+
+  let predicted: LiveReport['predicted'];
+  let comparison: TenantComparison[] | undefined;
+  const warnings = [...b.warnings];
+  if (o.predict !== false && b.releasedUntil > 0) {
+    const sim = simulate(b.workload, createPolicy(b.initialPolicy), {
+      duration: b.releasedUntil,
+      seed: o.seed,
+      adaptive: o.adaptive,
+      maxQueuePerTenant: o.maxQueuePerTenant,
+      latencyNoise: b.table.cv,
+      window: o.window,
+      recordSlices: false,
+      metrics: false,
+    });
+    const pm = computeMetrics({ jobs: sim.jobs, tenants: slos, energy: { joules: sim.energyJ, source: b.workload.energySource }, span: { duration: b.releasedUntil, horizon: sim.horizon }, window: o.window });
+    const notes = [
+      `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, online refinement ${o.adaptive ? 'on' : 'off'}`,
+      `latency noise ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation)`,
+      'frame release times are identical (same arrival stream); cascade draws follow finish order and may differ',
+    ];
+    if (b.switches.length) notes.push(`the policy was switched mid-run (${b.switches.map((s) => `${s.policy} at ${s.at.toFixed(2)} s`).join(', ')}); the prediction uses the initial policy only`);
+    if (b.faults.length) notes.push('lanes failed during the live run; the prediction assumes every lane stays up');
+    predicted = { metrics: pm, latencyNoise: b.table.cv, note: notes.join('; ') };
+    comparison = compare(metrics, pm);
+  }
+
+  const samples = [...b.transfers.samples].sort((x, y) => x - y);
+  const report: LiveReport = {
+    runId: b.runId,
+    scenario: b.scenario.name,
+    policy: b.initialPolicy,
+    policySwitches: b.switches,
+    granularity: o.granularity,
+    seed: o.seed,
+    scale: o.scale,
+    durationSec: o.duration,
+    elapsedSec: b.elapsed,
+    status: b.status,
+    error: b.error,
+    lanes: b.lanes.map((l) => ({
+      id: l.spec.id,
+      ep: l.spec.ep,
+      threads: l.spec.threads,
+      alive: !l.failure,
+      failure: l.failure,
+      busySec: l.busySec,
+      utilisation: b.elapsed > 0 ? l.busySec / (l.failure ? Math.max(1e-9, l.failure.at) : b.elapsed) : 0,
+      runs: l.runs,
+      dispatchOverheadUs: l.overheadS * 1e6,
+    })),
+    tenants: b.workload.tenants.map((t, i) => ({ id: t.id, model: b.execs[i].name, units: b.execs[i].units.length, deadlineMs: ms(relativeDeadline(t)), arrival: t.arrival, cascade: t.cascade })),
+    latencySource: b.workload.latencySource.detail ?? JSON.stringify(b.workload.latencySource),
+    metrics,
+    predicted,
+    comparison,
+    adaptation: { ratios: b.ratios, policyState: b.policy.state?.() },
+    transfers: { count: b.transfers.count, meanUs: samples.length ? samples.reduce((x, y) => x + y, 0) / samples.length : 0, p95Us: samples.length ? percentile(samples, 0.95) : 0, bytes: b.transfers.bytes },
+    overload: { maxQueued: b.maxQueued, queueDrops: b.queueDrops, policyDrops: b.policyDrops, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },
+    faults: b.faults,
+    abandoned,
+    caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },
+    energy: { joules: b.energy.joules, averageWatts: b.elapsed > 0 ? b.energy.joules / b.elapsed : 0, source: b.energy.source, meters: b.energy.notes },
+    warnings,
+  };
+  if (b.recordsDropped) warnings.push(`job records were capped: the metrics cover the last ${b.records.length} frames (${b.recordsDropped} earlier ones left out)`);
+  if (b.slicesDropped) warnings.push(`trace slices were capped: the trace holds the last ${b.slices.length} slices (${b.slicesDropped} earlier ones left out)`);
+  if (b.clockKind !== 'atomics') warnings.push('frames were released by setTimeout (ms resolution)');
+
+  if (o.writeFiles !== false) {
+    const dir = join(dataDir(), 'runs', b.runId);
+    await mkdir(dir, { recursive: true });
+    const trace = join(dir, 'trace.json');
+    const file = join(dir, 'report.json');
+    report.files = { dir, trace, report: file };
+    await writeFile(trace, JSON.stringify(liveTrace(b, report)));
+    await writeFile(file, JSON.stringify(report, null, 2));
+  }
+  return report;
+}
+
+/** Chrome trace JSON (Perfetto): the core's lane tracks with layer and transfer slices, plus fault and policy markers. */
+export function liveTrace(b: Pick<RunBooks, 'workload' | 'slices' | 'records' | 'faultJobs' | 'switches' | 'faults' | 'initialPolicy' | 'runId' | 'options'>, report?: LiveReport): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; metadata: Record<string, unknown> } {
+  const trace = chromeTrace(b.workload, { slices: b.slices, jobs: b.records }, {
+    live: true,
+    runId: b.runId,
+    policy: b.initialPolicy,
+    seed: b.options.seed,
+    granularity: b.options.granularity,
+    timeBase: 'seconds from the first frame release; layer slices = session.run in the lane worker; transfer slices = moving a job\'s activations to the lane (through the main thread)',
+    status: report?.status,
+  });
+  // The core emits one 'X' event per slice, in order: add the attempt number (restarts after a lane failure).
+  let k = 0;
+  for (const ev of trace.traceEvents) {
+    if (ev.ph !== 'X') continue;
+    const s = b.slices[k++];
+    if (!s || ev.args?.job !== s.job || ev.args?.layer !== s.layer) break;
+    ev.args = { ...ev.args, attempt: s.attempt };
+  }
+  const runtimeTid = b.workload.lanes.length + 1;
+  trace.traceEvents.push({ name: 'thread_name', ph: 'M', ts: 0, pid: 1, tid: runtimeTid, args: { name: 'runtime (policy, faults)' } });
+  trace.traceEvents.push({ name: `policy ${b.initialPolicy}`, cat: 'policy', ph: 'X', ts: 0, dur: 0, pid: 1, tid: runtimeTid });
+  for (const s of b.switches) trace.traceEvents.push({ name: `policy → ${s.policy}`, cat: 'policy', ph: 'X', ts: s.at * 1e6, dur: 0, pid: 1, tid: runtimeTid });
+  b.faultJobs.forEach((f, i) => {
+    const reason = b.faults[i]?.reason ?? '';
+    trace.traceEvents.push({ name: 'LANE FAILED', cat: 'fault', ph: 'X', ts: f.at * 1e6, dur: 0, pid: 1, tid: f.lane + 1, args: { reason, rescheduledJobs: f.jobs } });
+    trace.traceEvents.push({ name: `lane ${b.workload.lanes[f.lane].id} failed: ${f.jobs.length} job(s) rescheduled`, cat: 'fault', ph: 'X', ts: f.at * 1e6, dur: 0, pid: 1, tid: runtimeTid, args: { reason, rescheduledJobs: f.jobs } });
+  });
+  return trace;
+}

@@ -1,0 +1,209 @@
+// The live runtime's vocabulary: the scenario it accepts (a minimal mirror of the workloads
+// issue's schema until workloads/scenario.ts lands), the options of a run, the telemetry it
+// streams and the report it ends with. Times are seconds from the run's start unless named *Ms/*Us.
+import type { Metrics } from '../core/metrics';
+import type { Arrival, TenantSlos } from '../core/types';
+import type { LaneSpec, Profile, TensorInfo } from '../../profiler/types';
+
+/** Where a tenant's model comes from. */
+export type ModelRef =
+  /** A file path, a built-in demo model ("demo:NAME"), or a library reference (workloads/library). */
+  | string
+  | { bytes: Uint8Array; name: string }
+  /** Pre-cut executable units (tests, demo models): each a standalone ONNX model. */
+  | { exec: ExecModel };
+
+export interface LiveTenantSpec {
+  id: string;
+  model: ModelRef;
+  /** Concrete shapes for inputs with dynamic dimensions. */
+  shapes?: Record<string, number[]>;
+  /** Fixed values for inputs that need them (e.g. Silero VAD's sr = 16000). */
+  inputValues?: Record<string, number | number[]>;
+  arrival: Arrival;
+  /** Relative deadline (s); default: the next frame's release (1 / rate). */
+  deadline?: number;
+  /** 1 (low) .. 9 (high); default 3. */
+  priority?: number;
+  cascade?: { upstream: string; probability: number };
+  slos?: TenantSlos;
+  baseAccuracy?: number;
+}
+
+export interface LiveScenario {
+  name: string;
+  tenants: LiveTenantSpec[];
+}
+
+/** One executable unit of a model: the whole model (model granularity) or one cut layer. */
+export interface ExecUnit {
+  name: string;
+  bytes: Uint8Array;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+}
+
+/** A model as the runtime executes it: its inputs and units in order (chaining them reproduces the model). */
+export interface ExecModel {
+  name: string;
+  inputs: TensorInfo[];
+  units: ExecUnit[];
+  /** Realistic input tensors (captured samples); random seeded inputs are made when absent. */
+  samples?: Record<string, WireTensor>[];
+  /** What the units are: 'whole model', 'cut (group)', 'demo layers'... */
+  granularity: string;
+  sha256?: string;
+}
+
+/** A tensor as it crosses a thread or process boundary. */
+export interface WireTensor {
+  type: string;
+  dims: number[];
+  data: ArrayBufferView;
+}
+
+export type Granularity = 'model' | 'layer';
+
+export interface LaneFault {
+  /** Lane index or id. */
+  lane: number | string;
+  /** Run time (s) at which the lane's worker is made to die (at its next layer run). */
+  at: number;
+}
+
+export interface LiveOptions {
+  policy: string;
+  /** Seconds during which frames are released (then the run drains). */
+  duration: number;
+  lanes: LaneSpec[];
+  granularity?: Granularity;
+  /** Multiplies every arrival rate (load scaling); default deadlines follow the rate. */
+  scale?: number;
+  seed?: number;
+  /** Measured profiles (by model sha256 or name) for the latency predictions; else a calibration run. */
+  profiles?: Profile[];
+  /** 'thread' (default) or 'process' (forced inside Electron). */
+  isolation?: 'thread' | 'process';
+  /** Bounded admission queue per tenant: the oldest waiting frame gives way beyond it (default 16). */
+  maxQueuePerTenant?: number;
+  /** Refine predictions from observed layer times (default true). */
+  adaptive?: boolean;
+  /** Telemetry batches per second (default 10). */
+  telemetryHz?: number;
+  /** Caps that keep memory bounded. */
+  caps?: { slices?: number; jobs?: number; telemetryItems?: number };
+  /** Calibration: timed repetitions per unit and lane (default 12) and warm-up runs (default 3). */
+  calibration?: { reps?: number; warmup?: number };
+  /** Window for the policy's UXCost feedback and the SLO windows (s, default 1). */
+  window?: number;
+  /** Longest wait after `duration` for frames in flight (s); default max(1, 4 x the longest deadline). */
+  drainTimeout?: number;
+  /** Fault injection (tests, demos). */
+  faults?: LaneFault[];
+  /** Write trace.json and report.json under dataDir()/runs/<id> (default true). */
+  writeFiles?: boolean;
+  /** Run id (default: generated). */
+  runId?: string;
+  /** Energy: try the machine's meters (default true); otherwise a labelled estimate. */
+  meters?: boolean;
+  /** Also run the simulator beside the live run (default true). */
+  predict?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry: one batch per tick (default 10 per second), JSON-compatible.
+
+export interface TelemetryJob {
+  id: number;
+  /** Tenant index (see TelemetryBatch.tenants). */
+  tenant: number;
+  release: number;
+  deadline: number;
+  /** Finish time, null when dropped. */
+  finish: number | null;
+  dropped: boolean;
+  /** Why it was dropped: 'policy' | 'queue-full' | 'drain' | 'no-lane'. */
+  reason?: string;
+}
+
+export interface TelemetrySlice {
+  job: number;
+  tenant: number;
+  lane: number;
+  layer: number;
+  start: number;
+  end: number;
+  kind: 'layer' | 'transfer';
+}
+
+export interface TelemetryBatch {
+  runId: string;
+  seq: number;
+  /** Run time (s) when the batch was made. */
+  t: number;
+  phase: 'running' | 'draining' | 'done';
+  policy: string;
+  /** The policy's tunable weights (Tessera-DREAM's urgency/fairness/energy), when it has any. */
+  policyState?: Record<string, number>;
+  tenants: { id: string; deadline: number; released: number; finished: number; late: number; dropped: number; queued: number }[];
+  lanes: { id: string; alive: boolean; /** busy share since the previous batch */ utilisation: number; runs: number }[];
+  /** Jobs that ended since the previous batch. */
+  jobs: TelemetryJob[];
+  /** Layer and transfer slices since the previous batch. */
+  slices: TelemetrySlice[];
+  /** Items left out of this batch by the per-batch cap. */
+  omitted: { jobs: number; slices: number };
+  /** Observed/expected latency ratio (EMA) per tenant and lane: the online refinement. */
+  ratios: number[][];
+  power: { watts: number; joules: number; source: EnergySourceLabel };
+  /** Event-loop delay of this process (the one serving the UI), ms. */
+  loop: { maxMs: number; p99Ms: number };
+}
+
+export interface EnergySourceLabel {
+  kind: 'measured' | 'estimated';
+  detail: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report.
+
+export interface TenantComparison {
+  tenant: string;
+  measured: { released: number; meanLatencyMs: number; p95LatencyMs: number; missRate: number; dropRate: number };
+  predicted: { released: number; meanLatencyMs: number; p95LatencyMs: number; missRate: number; dropRate: number };
+  /** (measured - predicted) / predicted for latencies; percentage points for rates. */
+  diff: { meanLatencyRel: number; p95LatencyRel: number; missRatePts: number; dropRatePts: number };
+}
+
+export interface LiveReport {
+  runId: string;
+  scenario: string;
+  policy: string;
+  policySwitches: { at: number; policy: string }[];
+  granularity: Granularity;
+  seed: number;
+  scale: number;
+  durationSec: number;
+  elapsedSec: number;
+  status: 'completed' | 'stopped' | 'failed';
+  error?: string;
+  lanes: { id: string; ep: string; threads?: number; alive: boolean; failure?: { at: number; reason: string }; busySec: number; utilisation: number; runs: number; dispatchOverheadUs: number }[];
+  tenants: { id: string; model: string; units: number; deadlineMs: number; arrival: Arrival; cascade?: { upstream: string; probability: number } }[];
+  /** Where the latency predictions came from. */
+  latencySource: string;
+  metrics: Metrics;
+  /** The simulator with the same latency table, scenario, policy and seed. */
+  predicted?: { metrics: Metrics; latencyNoise: number; note: string };
+  comparison?: TenantComparison[];
+  adaptation: { ratios: number[][]; policyState?: Record<string, number> };
+  transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
+  overload: { maxQueued: number[]; queueDrops: number; policyDrops: number; eventLoopDelayMs: { max: number; p99: number; mean: number } };
+  faults: { lane: string; at: number; reason: string; rescheduledJobs: number }[];
+  /** Frames still in flight when the run was stopped (not counted in the metrics). */
+  abandoned: number;
+  caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };
+  energy: { joules: number; averageWatts: number; source: EnergySourceLabel; /** Why each meter could not be used (when none could). */ meters: string[] };
+  files?: { dir: string; trace: string; report: string };
+  warnings: string[];
+}
