@@ -4,7 +4,8 @@ import { benchDystaCommand } from './bench-dysta';
 import { devicesCommand } from './devices';
 import { profileCommand } from './profile';
 import { profilesCommand } from './profiles';
+import { runCommand } from './run';
 import { serveCommand } from './serve';
 import { policiesCommand, simulateCommand } from './simulate';
 
-export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, runCommand, policiesCommand, benchDystaCommand];

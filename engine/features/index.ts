@@ -2,13 +2,15 @@
 // the typed API (engine/api.ts), the CLI's engine access and every transport.
 import { devicesFeature } from './devices';
 import { engineInfoFeature } from './engine-info';
+import { liveFeature } from './live';
 import { profileFeature } from './profile';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
   ...devicesFeature.methods,
   ...profileFeature.methods,
+  ...liveFeature.methods,
 };
 export type AllMethods = typeof allMethods;
