@@ -406,14 +406,6 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
         });
         checkpoint();
       }
-      if (meter && info.idleWatts === undefined && !signal?.aborted) {
-        progress({ phase: 'idle-power', lane: lane.id, message: `${lane.id}: idle power (${meter.id})` });
-        const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
-        if (Number.isFinite(w.meanWatts)) {
-          info.idleWatts = w.meanWatts;
-          info.meter = { id: meter.id, detail: meter.describe(), sampleHz: meter.sampleHz };
-        }
-      }
       // The whole model: timing, ORT's own per-node profile, energy.
       if (!isMeasured(p.wholeModel[laneIndex]) && !signal?.aborted) {
         progress({ phase: 'whole', lane: lane.id, message: `${lane.id}: whole model` });
@@ -487,6 +479,30 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
       await worker?.terminate();
     }
   };
+
+  // Idle power, once per meter, before any lane runs (in contention mode a lane's idle window
+  // would otherwise overlap another lane's work).
+  if (meterSet && meterSet.meters.length > 0) {
+    const idleByMeter = new Map<PowerMeter, number>();
+    for (const lane of lanes) {
+      const info = p.lanes.find((l) => l.id === lane.id) as LaneInfo;
+      const meter = meterForLane(lane, meterSet.meters);
+      if (!meter || info.idleWatts !== undefined || laneUnsupportedReason(lane) || signal?.aborted) continue;
+      if (!idleByMeter.has(meter)) {
+        progress({ phase: 'idle-power', lane: lane.id, message: `idle power (${meter.id}, ${Math.max(1000, meter.averagingMs * 2) / 1000} s)` });
+        const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
+        if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
+      }
+      const idle = idleByMeter.get(meter);
+      if (idle !== undefined) {
+        info.idleWatts = idle;
+        info.meter = { id: meter.id, detail: meter.describe(), sampleHz: meter.sampleHz };
+      }
+    }
+    if (opts.contention && lanes.length > 1 && idleByMeter.size > 0) {
+      p.warnings.push('contention mode: lanes ran at the same time, so a metered layer energy includes the power of the other lanes running then');
+    }
+  }
 
   try {
     if (opts.contention) await Promise.all(lanes.map(runLane));

@@ -9,7 +9,9 @@ import { EngineClient } from '../engine/client';
 import { Engine } from '../engine/engine';
 import { profileFeature } from '../engine/features/profile';
 import type { Reply } from '../engine/protocol';
-import { attributeNode, profileModel, type ProfileProgress } from '../profiler/profile';
+import { attributeNode, deriveFigures, profileModel, type ProfileProgress } from '../profiler/profile';
+import type { PowerMeter } from '../profiler/energy';
+import { parseBudget, parseGranularity } from '../cli/commands/profile';
 import { parseLanes, parseLaneSpec } from '../profiler/measure';
 import { parseOrtTrace } from '../profiler/measure-core';
 import { listProfiles, loadProfile } from '../profiler/store';
@@ -147,6 +149,41 @@ describe('profiler: real measurements on CPU lanes', () => {
     expect(listProfiles(store).find((s) => s.id === first.id)!.status).toBe('complete');
   });
 
+  it('contention mode runs lanes at the same time; a readable meter gives measured energy (active - idle) x latency', async () => {
+    // A stand-in meter (this machine has none): 10 W while the profiler measures idle power, 30 W once lanes run.
+    let busy = false;
+    const meter: PowerMeter = {
+      id: 'test-meter',
+      domain: 'cpu-package',
+      sampleHz: 20,
+      averagingMs: 0,
+      available: async () => ({ ok: true }),
+      sample: async () => ({ kind: 'power', tMs: performance.now(), watts: busy ? 30 : 10 }),
+      describe: () => 'test meter, 20 Hz',
+    };
+    const events: ProfileProgress[] = [];
+    const p = await profileModel(model, { ...fast, budgetSec: 1, save: false, lanes: ['cpu:1', 'cpu:1'], contention: true, meters: [meter], energyWindowSec: 0.2, onProgress: (e) => {
+      events.push(e);
+      if (e.phase === 'lane') busy = true;
+    } });
+    expect(p.settings.contention).toBe(true);
+    // Both lanes were in their layer loops at once.
+    const layerLanes = events.filter((e) => e.phase === 'layer').map((e) => e.lane);
+    const firstB = layerLanes.indexOf('cpu:1#1');
+    expect(firstB).toBeGreaterThanOrEqual(0);
+    expect(layerLanes.lastIndexOf('cpu:1')).toBeGreaterThan(firstB);
+    const lane = p.lanes[0];
+    expect(lane.idleWatts).toBeCloseTo(10, 6);
+    expect(lane.meter).toMatchObject({ id: 'test-meter', sampleHz: 20 });
+    for (const m of measured(p, 'cpu:1')) {
+      expect(m.energy!.source).toMatchObject({ kind: 'measured', meter: 'test-meter', sampleHz: 20 });
+      expect(m.energy!.watts).toBeCloseTo(20, 6);
+      expect(m.energy!.joulesPerRun).toBeCloseTo((20 * m.latencyMs!) / 1000, 9);
+    }
+    expect(p.energy!.meters[0]).toMatchObject({ id: 'test-meter', ok: true });
+    expect(p.warnings.join(' ')).toMatch(/contention mode: .*include/);
+  });
+
   it('bad input: corrupt file, not ONNX, missing shape, unknown input, bad lane', async () => {
     const bytes = tinyCnn();
     const truncated = join(home, 'truncated.onnx');
@@ -185,7 +222,50 @@ describe('profiler: ORT trace parsing and attribution', () => {
   });
 });
 
+describe('profiler: CPU fallback and derived figures', () => {
+  it('nodes an accelerator lane hands to the CPU EP are listed as fallback, and the preferred lane and gaps follow the latencies', () => {
+    const raw = (median: number) => ({ median, p5: median, p95: median, mean: median, cv: 0, n: 10, ciHalfWidthRel: 0.01, converged: true });
+    const p = {
+      lanes: [
+        { id: 'cpu:1', ep: 'cpu', threads: 1, baselineMs: 0.01, peakGflops: 100 },
+        { id: 'webgpu', ep: 'webgpu', baselineMs: 0.1, peakGflops: 1000 },
+      ],
+      layers: [
+        { index: 0, name: 'a', nodes: ['conv', 'shape'], opTypes: ['Conv', 'Shape'], inputs: [], outputs: [], flops: 2e6, bytesMoved: 0, lanes: [{ lane: 'cpu:1', raw: raw(1.01) }, { lane: 'webgpu', raw: raw(0.35) }] },
+      ],
+      wholeModel: [{ lane: 'cpu:1', raw: raw(1.01) }, { lane: 'webgpu', raw: raw(0.5) }],
+      warnings: [],
+    } as unknown as Profile;
+    const trace = { runs: 5, totalKernelMs: 0.3, modelRunMs: 0.4, nodes: { conv: { ms: 0.2, provider: 'WebGpuExecutionProvider' }, shape: { ms: 0.1, provider: 'CPUExecutionProvider' } } };
+    deriveFigures(p, { webgpu: trace });
+    const [cpu, gpu] = p.layers[0].lanes;
+    expect(gpu.fallbackNodes).toEqual(['shape']);
+    expect(cpu.fallbackNodes).toBeUndefined();
+    expect(cpu.latencyMs).toBeCloseTo(1.0);
+    expect(gpu.latencyMs).toBeCloseTo(0.25);
+    expect(p.layers[0].preferredLane).toBe('webgpu');
+    expect(p.layers[0].gapToPreferred!['cpu:1']).toBeCloseTo(4);
+    expect(p.layers[0].gapToPreferred!.webgpu).toBe(1);
+    expect(gpu.achievedGflops).toBeCloseTo(2e6 / 0.25e-3 / 1e9);
+    expect(gpu.peakFraction).toBeCloseTo(0.008);
+    expect(Object.keys(p.layers[0].inGraphMs!)).toEqual(['webgpu']);
+    expect(p.layers[0].inGraphMs!.webgpu).toBeCloseTo(0.3);
+    expect(p.layers[0].cutToInGraph!.webgpu).toBeCloseTo(0.25 / 0.3);
+    expect(p.cutOverhead!.webgpu).toBeCloseTo(0.25 / 0.4);
+  });
+});
+
 describe('profiler: engine job and CLI', () => {
+  it('parses --budget and --granularity', () => {
+    expect(parseBudget('60s')).toBe(60);
+    expect(parseBudget('500ms')).toBe(0.5);
+    expect(parseBudget('2m')).toBe(120);
+    expect(() => parseBudget('soon')).toThrow(/--budget/);
+    expect(parseGranularity('node')).toBe('node');
+    expect(parseGranularity('12')).toBe(12);
+    expect(() => parseGranularity('0')).toThrow(/--granularity/);
+  });
+
   function client() {
     const engine = new Engine([profileFeature]);
     let deliver: (r: Reply) => void = () => {};
