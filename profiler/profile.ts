@@ -5,7 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { detectMeters, estimateEnergy, joulesPerRun, meterForLane, recordWindow, DEFAULT_ESTIMATE, type MeterSet, type PowerMeter } from './energy';
 import { ortProviderName, toWireTensor, type OrtTrace, type WireTensor } from './measure-core';
 import { cpuCount, defaultLanes, laneInitError, LaneWorker, LaneWorkerError, laneUnsupportedReason, parseLaneSpec, type WorkerTestHooks } from './measure';
-import { cutModel, type CapturedTensor, type CutResult, type Granularity } from './onnx/cut';
+import { cutModel, type CapturedTensor, type CutOptions, type CutResult, type Granularity } from './onnx/cut';
+import { spawnWorker } from './runtime/worker-host';
 import { loadModel, sessionBytes, type LoadedModel } from './onnx/model';
 import { resolveInputShapes } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
@@ -61,6 +62,8 @@ export interface ProfileOptions {
   name?: string;
   /** Meters to use instead of detecting them (tests). */
   meters?: PowerMeter[];
+  /** Cut the model on the calling thread instead of a worker (the cut runs ONNX Runtime, which blocks its thread). */
+  cutInline?: boolean;
   /** Test-only fault injection, per lane id. */
   testHooks?: Record<string, WorkerTestHooks>;
 }
@@ -80,6 +83,43 @@ function resolveLanes(lanes: ProfileOptions['lanes']): LaneSpec[] {
     if (k > 0) l.id = `${l.id}#${k}`;
   }
   return out;
+}
+
+/**
+ * Runs cutModel in a worker thread (a child process inside Electron), so that the capture and
+ * verification inferences do not block the caller's event loop. Errors keep their message.
+ */
+export function cutOffThread(
+  source: string | Uint8Array,
+  name: string,
+  opts: Pick<CutOptions, 'granularity' | 'shapes'>,
+  onProgress: (p: { phase: string; done: number; total: number }) => void,
+  signal?: AbortSignal,
+): Promise<CutResult> {
+  const worker = spawnWorker('cut', 'thread');
+  return new Promise<CutResult>((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => {
+      worker.post({ op: 'cancel' });
+      setTimeout(() => finish(() => reject(new Error(`cutting ${name} was cancelled`))), 2000).unref?.();
+    };
+    if (signal?.aborted) return finish(() => reject(new Error(`cutting ${name} was cancelled`)));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.onMessage((m: { type: 'progress'; progress: { phase: string; done: number; total: number } } | { type: 'result'; cut: CutResult } | { type: 'error'; message: string; name: string }) => {
+      if (m.type === 'progress') onProgress(m.progress);
+      else if (m.type === 'result') finish(() => resolve(m.cut));
+      else finish(() => reject(Object.assign(new Error(m.message), { name: m.name })));
+    });
+    worker.onExit((reason) => finish(() => reject(new Error(`cutting ${name}: the cut worker ended unexpectedly (${reason ?? 'terminated'})`))));
+    worker.post({ op: 'cut', source, name, opts });
+  });
 }
 
 /** Compact copy of a typed array (a view into a larger buffer would ship the whole buffer to the worker). */
@@ -213,12 +253,12 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   const inputShapes = resolveInputShapes(loaded, opts.shapes ?? {});
   emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name} into layers (granularity ${opts.granularity ?? 'group'})` });
   const tc = performance.now();
-  const cut = await cutModel(loaded, {
-    granularity: opts.granularity ?? 'group',
-    shapes: inputShapes,
-    signal,
-    onProgress: (c) => emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name}: ${c.phase} ${c.done}/${c.total}` }),
-  });
+  const cutProgress = (c: { phase: string; done: number; total: number }) =>
+    emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name}: ${c.phase} ${c.done}/${c.total}` });
+  const cutOpts = { granularity: opts.granularity ?? 'group', shapes: inputShapes };
+  const cut = opts.cutInline
+    ? await cutModel(loaded, { ...cutOpts, signal, onProgress: cutProgress })
+    : await cutOffThread(typeof model === 'string' || model instanceof Uint8Array ? model : (loaded.path ?? loaded.bytes), loaded.name, cutOpts, cutProgress, signal);
   const cutSec = (performance.now() - tc) / 1000;
   if (signal?.aborted) throw new Error(`profiling ${loaded.name} was cancelled before any measurement`);
 
@@ -226,7 +266,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes });
   let profile: Profile | undefined;
   let resumedPairs = 0;
-  const warnings = [...loaded.warnings, ...cut.warnings];
+  const warnings = [...cut.warnings];
   if (opts.resume !== false && save) {
     const prev = findResumable(key, machine.id, dir);
     if (prev) {
