@@ -1,81 +1,181 @@
+// `tessera simulate SCENARIO [--profile P] [--policies a,b,...|all] [--seeds 5] [--duration 10s] ...`:
+// compares scheduling policies in the discrete-event simulator: every metric per policy, with the
+// spread over seeds; optionally a Perfetto trace (or CSV) of one run.
 import { writeFileSync } from 'node:fs';
 import { UsageError, type CliCommand } from '../command';
-import { comparePolicies, runOne } from '../../scheduler/core/compare';
-import { POLICIES } from '../../scheduler/core/policies';
-import { syntheticWorkload } from '../../scheduler/core/synthetic';
-import { chromeTrace } from '../../scheduler/core/trace';
+import { comparePolicies, runOne, type Comparison } from '../../scheduler/core/compare';
+import { policyNames } from '../../scheduler/core/policies';
+import { XR_SCENARIOS, syntheticWorkload } from '../../scheduler/core/synthetic';
+import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
 import type { SimWorkload } from '../../scheduler/core/types';
+import { describeWorkload, validateWorkload } from '../../scheduler/core/workload';
 
-/** Scenario references the simulator understands today. Profile-backed XRBench scenarios come with the workloads issue. */
-export function loadSimWorkload(ref: string, values: Record<string, unknown>): SimWorkload {
-  const m = /^synthetic(?::(balanced|skewed))?$/.exec(ref);
-  if (!m) throw new UsageError(`unknown scenario "${ref}": this build simulates synthetic:balanced and synthetic:skewed (labelled synthetic latency tables); profile-backed scenarios are not wired yet`);
-  const load = values.load !== undefined ? Number(values.load) : m[1] === 'skewed' ? 3 : 1;
-  if (!(load > 0)) throw new UsageError(`--load must be > 0 (got ${values.load})`);
-  return syntheticWorkload({ load, gpuSlowdown: m[1] === 'skewed' ? 4 : 1, variants: true, seed: 42 });
+export { policiesCommand } from './policies';
+
+export interface LoadOptions {
+  /** Load scale (synthetic: utilisation of the busiest lane with every layer on its fastest lane). */
+  load?: number;
+  variants?: boolean;
 }
 
-function parseDuration(v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(String(v));
-  if (!m) throw new UsageError(`--duration must look like 10s or 500ms (got ${v})`);
-  return Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
+/**
+ * Resolves a scenario (and profile) reference into a SimWorkload. The one function to replace when
+ * profile-backed scenarios are wired: today it knows `synthetic:<scenario>[:balanced|:skewed]`
+ * (XRBench models and rates with a generated latency table, labelled synthetic).
+ */
+export function loadSimWorkload(scenarioRef: string, profileRef: string | undefined, options: LoadOptions = {}): SimWorkload {
+  const m = /^synthetic:([a-z_]+)(?::(balanced|skewed))?$/.exec(scenarioRef);
+  if (!m) {
+    throw new UsageError(
+      `unknown scenario "${scenarioRef}": this build simulates synthetic:<scenario>[:balanced|:skewed] with <scenario> one of ${Object.keys(XR_SCENARIOS).join(', ')} ` +
+        '(XRBench models and rates, generated latency tables labelled synthetic); profile-backed scenarios are not wired yet',
+    );
+  }
+  if (profileRef) throw new UsageError(`--profile ${profileRef}: a synthetic scenario brings its own generated latency table; profiles are not wired into simulate yet`);
+  if (!XR_SCENARIOS[m[1]]) throw new UsageError(`unknown synthetic scenario "${m[1]}"; known: ${Object.keys(XR_SCENARIOS).join(', ')}`);
+  const skewed = m[2] === 'skewed';
+  const load = options.load ?? (skewed ? 1.2 : 0.6);
+  if (!(load > 0)) throw new UsageError(`--load must be > 0 (got ${load})`);
+  const w = syntheticWorkload({ scenario: m[1], skew: skewed ? 'gpu' : 'balanced', load, variants: options.variants ?? true });
+  validateWorkload(w);
+  return w;
+}
+
+export function parseDuration(v: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(String(v));
+  if (!m) throw new UsageError(`--duration must look like 10s, 500ms or 2m (got ${v})`);
+  const x = Number(m[1]) * (m[2] === 'ms' ? 1e-3 : m[2] === 'm' ? 60 : 1);
+  if (!(x > 0)) throw new UsageError(`--duration must be > 0 (got ${v})`);
+  return x;
+}
+
+function num(v: unknown, name: string, check: (x: number) => boolean): number {
+  const x = Number(v);
+  if (!check(x)) throw new UsageError(`--${name}: bad value ${String(v)}`);
+  return x;
+}
+
+const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+export function formatComparison(c: Comparison): string {
+  const out: string[] = [];
+  out.push(`Workload: ${c.workload}`);
+  out.push(`Latencies: ${c.latencySource.kind}: ${c.latencySource.kind === 'measured' ? c.latencySource.profileId : c.latencySource.detail}`);
+  out.push(`Energy: ${c.energySource.kind}: ${c.energySource.detail}`);
+  out.push(`${c.uxcostDefinition} (E_ref = ${f(c.referenceJoules, 1)} J)`);
+  out.push(`Seeds: ${c.seeds.join(', ')}; values are mean [min-max] over seeds`);
+  out.push('');
+  const head = ['policy', 'miss rate', 'drops', 'ANTT', 'p95 ms', 'energy J', 'J/frame', 'avg W', 'UXCost', 'XRBench', 'SLO tenants', 'SLO windows'];
+  const rows = c.rows.map((r) => [
+    r.policy,
+    `${f(r.missRate.mean, 3)} [${f(r.missRate.min, 3)}-${f(r.missRate.max, 3)}]`,
+    f(r.dropRate.mean, 3),
+    f(r.antt.mean, 2),
+    f(r.p95LatencyMs.mean, 1),
+    f(r.energyJ.mean, 1),
+    f(r.energyPerFrameJ.mean, 3),
+    f(r.averageWatts.mean, 1),
+    `${f(r.uxcost.mean, 4)} ±${f(r.uxcost.sd, 4)}`,
+    f(r.xrbench.mean, 3),
+    f(r.sloTenants.mean, 2),
+    f(r.sloWindows.mean, 2),
+  ]);
+  out.push(...table(head, rows));
+  out.push('');
+  out.push('Miss rate per tenant (mean over seeds):');
+  const tenants = c.rows[0]?.perTenant.map((t) => t.tenant) ?? [];
+  out.push(...table(['policy', ...tenants], c.rows.map((r) => [r.policy, ...r.perTenant.map((t) => f(t.missRate.mean, 3))])));
+  const states = c.rows.filter((r) => r.policyState && Object.keys(r.policyState).length);
+  if (states.length) {
+    out.push('');
+    out.push('Policy state at the end of the last seed:');
+    for (const r of states) out.push(`  ${r.policy}: ${Object.entries(r.policyState!).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`).join(' ')}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), ...rows.map(line)];
 }
 
 export const simulateCommand: CliCommand = {
   name: 'simulate',
-  summary: 'Compare scheduling policies on a scenario in the discrete-event simulator (every metric, spread over seeds).',
-  usage: 'tessera simulate SCENARIO [--policies fcfs,edf,dream,...|all] [--seeds 5] [--duration 10s] [--load S] [--noise 0.1] [--trace out.json] [--json]',
+  summary: 'Compare scheduling policies on a scenario in the discrete-event simulator (every metric, spread over seeds; optional Perfetto trace).',
+  usage:
+    'tessera simulate SCENARIO [--profile P] [--policies fcfs,edf,dream,...|all] [--seeds 5] [--seed 1] [--duration 10s] [--load X] [--no-variants]\n' +
+    '                 [--noise 0.1] [--job-noise 0.1] [--preemption layer|model] [--drop-late] [--window 1]\n' +
+    '                 [--trace out.json|out.csv] [--trace-policy P] [--json]\n' +
+    `  SCENARIO: synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:balanced|:skewed] (generated latency tables, labelled synthetic)`,
   options: {
+    profile: { type: 'string' },
     policies: { type: 'string', default: 'all' },
     seeds: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '1' },
     duration: { type: 'string', default: '10s' },
     load: { type: 'string' },
+    'no-variants': { type: 'boolean' },
     noise: { type: 'string', default: '0.1' },
+    'job-noise': { type: 'string', default: '0.1' },
+    preemption: { type: 'string', default: 'layer' },
+    'drop-late': { type: 'boolean' },
+    window: { type: 'string', default: '1' },
     trace: { type: 'string' },
+    'trace-policy': { type: 'string' },
   },
   async run(ctx) {
+    const v = ctx.values;
     const ref = ctx.positionals[0];
-    if (!ref) throw new UsageError('give a scenario, e.g. synthetic:skewed');
-    const workload = loadSimWorkload(ref, ctx.values);
-    const policies = ctx.values.policies === 'all' ? POLICIES.map((p) => p.name) : String(ctx.values.policies).split(',').map((s) => s.trim());
-    for (const p of policies) if (!POLICIES.some((x) => x.name === p)) throw new UsageError(`unknown policy "${p}". Known: ${POLICIES.map((x) => x.name).join(', ')}`);
-    const seeds = Number(ctx.values.seeds);
-    if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be a positive integer (got ${ctx.values.seeds})`);
-    const duration = parseDuration(ctx.values.duration);
-    const noise = Number(ctx.values.noise);
-    ctx.stderr(`simulating ${workload.name}: ${policies.length} policies x ${seeds} seeds x ${duration} s (latencies: ${workload.latencySource})\n`);
+    if (!ref) throw new UsageError(`give a scenario, e.g. synthetic:vr_gaming or synthetic:ar_gaming:skewed`);
+    const workload = loadSimWorkload(ref, v.profile as string | undefined, { load: v.load !== undefined ? num(v.load, 'load', (x) => x > 0) : undefined, variants: !v['no-variants'] });
+    const known = policyNames();
+    const policies = v.policies === 'all' ? known : String(v.policies).split(',').map((s) => s.trim()).filter(Boolean);
+    for (const p of policies) if (!known.includes(p)) throw new UsageError(`unknown policy "${p}"; known policies: ${known.join(', ')}`);
+    if (policies.length === 0) throw new UsageError('--policies: give at least one policy');
+    const nSeeds = num(v.seeds, 'seeds', (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
+    const seed0 = num(v.seed, 'seed', (x) => Number.isInteger(x) && x >= 0);
+    const seeds = Array.from({ length: nSeeds }, (_, i) => seed0 + i);
+    const preemption = String(v.preemption);
+    if (preemption !== 'layer' && preemption !== 'model') throw new UsageError(`--preemption must be layer or model (got ${preemption})`);
+    const options = {
+      duration: parseDuration(v.duration),
+      latencyNoise: num(v.noise, 'noise', (x) => x >= 0),
+      jobNoise: num(v['job-noise'], 'job-noise', (x) => x >= 0),
+      preemption: preemption as 'layer' | 'model',
+      dropLate: !!v['drop-late'],
+      window: num(v.window, 'window', (x) => x > 0),
+    };
+    const summary = describeWorkload(workload);
+    ctx.stderr(`simulating ${workload.name}: ${policies.length} policies x ${seeds.length} seeds x ${options.duration} s (latencies: ${workload.latencySource.kind})\n`);
+    ctx.stderr(`  lane utilisation with every layer on its fastest lane: ${Object.entries(summary.favouriteUtilisation).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}\n`);
     const t0 = performance.now();
-    const result = comparePolicies(workload, policies, { duration, seeds, latencyNoise: noise, adaptive: true });
+    let done = 0;
+    const result = comparePolicies(workload, policies, { ...options, seeds, onRun: () => ctx.stderr(`\r  run ${++done}/${policies.length * seeds.length}`) });
+    ctx.stderr(`\r  ${done} runs in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+
     let tracePath: string | undefined;
-    if (ctx.values.trace) {
-      tracePath = String(ctx.values.trace);
-      const one = runOne(workload, policies[policies.length - 1], { duration, seed: 1, latencyNoise: noise, adaptive: true, recordSlices: true });
-      writeFileSync(tracePath, JSON.stringify(chromeTrace(workload, one.result.slices, { policy: policies[policies.length - 1], seed: 1 })));
-      ctx.stderr(`trace of ${policies[policies.length - 1]} (seed 1) written to ${tracePath}: open it in https://ui.perfetto.dev\n`);
+    let tracePolicy: string | undefined;
+    if (v.trace) {
+      tracePath = String(v.trace);
+      tracePolicy = (v['trace-policy'] as string | undefined) ?? (policies.includes('dream') ? 'dream' : policies[0]);
+      if (!known.includes(tracePolicy)) throw new UsageError(`--trace-policy: unknown policy "${tracePolicy}"`);
+      const one = runOne(workload, tracePolicy, { ...options, seed: seeds[0], recordSlices: true, metrics: false });
+      if (tracePath.endsWith('.csv')) {
+        writeFileSync(tracePath, slicesCsv(workload, one.slices));
+        writeFileSync(tracePath.replace(/\.csv$/, '.jobs.csv'), jobsCsv(workload, one.jobs));
+        ctx.stderr(`slices of ${tracePolicy} (seed ${seeds[0]}) written to ${tracePath}, jobs to ${tracePath.replace(/\.csv$/, '.jobs.csv')}\n`);
+      } else {
+        writeFileSync(tracePath, JSON.stringify(chromeTrace(workload, one, { policy: tracePolicy, seed: seeds[0], scenario: ref })));
+        ctx.stderr(`trace of ${tracePolicy} (seed ${seeds[0]}) written to ${tracePath}: open it in https://ui.perfetto.dev\n`);
+      }
     }
-    ctx.stderr(`done in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
     if (ctx.json) {
-      ctx.stdout(JSON.stringify({ ...result, trace: tracePath }, null, 2) + '\n');
+      ctx.stdout(JSON.stringify({ scenario: ref, summary, ...result, trace: tracePath ? { path: tracePath, policy: tracePolicy, seed: seeds[0] } : undefined }, null, 2) + '\n');
       return 0;
     }
-    ctx.stdout(`Latencies: ${result.latencySource}\nEnergy: ${result.energySource.kind} (${result.energySource.detail})\n${result.uxcostDefinition}\n\n`);
-    ctx.stdout(`${'policy'.padEnd(12)} ${'miss rate'.padStart(16)} ${'drops'.padStart(7)} ${'ANTT'.padStart(6)} ${'energy J'.padStart(9)} ${'UXCost'.padStart(8)} ${'XRBench'.padStart(8)} ${'SLO ok'.padStart(7)}\n`);
-    for (const r of result.rows) {
-      ctx.stdout(`${r.policy.padEnd(12)} ${`${r.missRate.mean.toFixed(3)} [${r.missRate.min.toFixed(3)}-${r.missRate.max.toFixed(3)}]`.padStart(16)} ${r.dropRate.mean.toFixed(3).padStart(7)} ${r.antt.mean.toFixed(2).padStart(6)} ${r.energyJ.mean.toFixed(1).padStart(9)} ${r.uxcost.mean.toFixed(4).padStart(8)} ${r.xrbench.mean.toFixed(3).padStart(8)} ${r.sloSatisfied.mean.toFixed(2).padStart(7)}\n`);
-    }
-    return 0;
-  },
-};
-
-export const policiesCommand: CliCommand = {
-  name: 'policies',
-  summary: 'List the scheduling policies with their sources.',
-  usage: 'tessera policies [--json]',
-  options: {},
-  async run(ctx) {
-    const list = POLICIES.map(({ name, description, source }) => ({ name, description, source }));
-    if (ctx.json) ctx.stdout(JSON.stringify(list, null, 2) + '\n');
-    else for (const p of list) ctx.stdout(`${p.name.padEnd(12)} ${p.description} (${p.source})\n`);
+    ctx.stdout(formatComparison(result));
+    if (tracePath) ctx.stdout(`\nTrace: ${tracePath} (${tracePolicy}, seed ${seeds[0]})\n`);
     return 0;
   },
 };

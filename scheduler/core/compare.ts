@@ -1,66 +1,138 @@
-// Runs several policies over several seeds on one workload and summarises every metric (mean and
-// spread over seeds). UXCost uses the mean energy of the first policy as E_ref.
-import { computeMetrics, type Metrics } from './metrics';
+// Runs several policies x several seeds on one workload and summarises every metric: mean, min,
+// max and standard deviation over seeds. UXCost and the XRBench energy score of every run use one
+// E_ref: the mean energy of the reference policy (the first listed, unless named) over the seeds.
+import { computeMetrics, UXCOST_DEFINITION, type Metrics } from './metrics';
 import { createPolicy } from './policies';
 import { simulate, type SimOptions, type SimResult } from './simulator';
-import type { SimWorkload } from './types';
+import type { EnergySource, LatencySource, SimWorkload } from './types';
+
+export interface Stat {
+  mean: number;
+  min: number;
+  max: number;
+  /** Sample standard deviation over seeds (0 for one seed). */
+  sd: number;
+}
 
 export interface PolicySummary {
   policy: string;
   seeds: number;
   missRate: Stat;
   dropRate: Stat;
+  violationRate: Stat;
   antt: Stat;
+  stp: Stat;
   energyJ: Stat;
+  energyPerFrameJ: Stat;
   averageWatts: Stat;
   uxcost: Stat;
   xrbench: Stat;
-  sloSatisfied: Stat;
-  perTenantMiss: Record<string, number>;
+  sloTenants: Stat;
+  sloWindows: Stat;
+  p95LatencyMs: Stat;
+  layerExecutions: number;
+  perTenant: { tenant: string; missRate: Stat; dropRate: Stat; p95LatencyMs: Stat; meanAccuracy: Stat }[];
   policyState?: Record<string, number>;
 }
 
-export interface Stat {
-  mean: number;
-  min: number;
-  max: number;
+export interface Comparison {
+  workload: string;
+  latencySource: LatencySource;
+  energySource: EnergySource;
+  uxcostDefinition: string;
+  referencePolicy: string;
+  referenceJoules: number;
+  seeds: number[];
+  options: Omit<SimOptions, 'seed'>;
+  rows: PolicySummary[];
 }
 
-const stat = (xs: number[]): Stat => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs), max: Math.max(...xs) });
-
-export function runOne(workload: SimWorkload, policy: string, options: SimOptions, referenceJoules?: number): { result: SimResult; metrics: Metrics } {
-  const result = simulate(workload, createPolicy(policy), options);
-  const joules = result.lanes.reduce((a, l) => a + l.energy, 0);
-  const metrics = computeMetrics(result.jobs, workload.tenants.map((t) => ({ id: t.id, ...t.slos, baseAccuracy: t.baseAccuracy })), { joules, source: workload.energySource }, { duration: options.duration, makespan: result.makespan }, { referenceJoules });
-  return { result, metrics };
+export function stat(xs: number[]): Stat {
+  const v = xs.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return { mean: NaN, min: NaN, max: NaN, sd: NaN };
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, min: Math.min(...v), max: Math.max(...v), sd };
 }
 
-export function comparePolicies(workload: SimWorkload, policies: string[], options: SimOptions & { seeds: number }): { workload: string; latencySource: string; energySource: SimWorkload['energySource']; uxcostDefinition: string; referencePolicy: string; rows: PolicySummary[] } {
-  const seeds = Array.from({ length: options.seeds }, (_, i) => (options.seed ?? 1) + i);
-  const runs = policies.map((p) => seeds.map((seed) => runOne(workload, p, { ...options, seed, recordSlices: false })));
-  const eRef = runs[0].reduce((a, r) => a + r.metrics.energy.joules, 0) / seeds.length;
-  const rows = policies.map((policy, pi) => {
-    const ms = runs[pi].map((r) => computeMetrics(r.result.jobs, workload.tenants.map((t) => ({ id: t.id, ...t.slos })), { joules: r.metrics.energy.joules, source: workload.energySource }, { duration: options.duration, makespan: r.result.makespan }, { referenceJoules: eRef }));
-    const perTenantMiss: Record<string, number> = {};
-    workload.tenants.forEach((t, i) => (perTenantMiss[t.id] = ms.reduce((a, m) => a + m.perTenant[i].missRate, 0) / ms.length));
-    return {
-      policy,
-      seeds: seeds.length,
-      missRate: stat(ms.map((m) => m.overall.missRate)),
-      dropRate: stat(ms.map((m) => m.overall.dropRate)),
-      antt: stat(ms.map((m) => m.overall.antt)),
-      energyJ: stat(ms.map((m) => m.energy.joules)),
-      averageWatts: stat(ms.map((m) => m.energy.averageWatts)),
-      uxcost: stat(ms.map((m) => m.uxcost.value)),
-      xrbench: stat(ms.map((m) => m.xrbench.score)),
-      sloSatisfied: stat(ms.map((m) => m.slo.satisfiedTenantsShare)),
-      perTenantMiss,
-      policyState: runs[pi][runs[pi].length - 1].result.policyState,
-    };
+/** One simulation of a named policy. */
+export function runOne(workload: SimWorkload, policy: string, options: SimOptions): SimResult {
+  return simulate(workload, createPolicy(policy), options);
+}
+
+export interface CompareOptions extends Omit<SimOptions, 'seed'> {
+  /** Seeds to run (default [1..5]). */
+  seeds?: number[];
+  /** Policy whose mean energy is E_ref (default the first listed). */
+  reference?: string;
+  /** Progress callback (policy, seed). */
+  onRun?: (policy: string, seed: number) => void;
+}
+
+export function comparePolicies(workload: SimWorkload, policies: string[], options: CompareOptions): Comparison {
+  if (policies.length === 0) throw new Error('no policies to compare');
+  for (const p of policies) createPolicy(p); // unknown names fail before any run
+  const seeds = options.seeds ?? [1, 2, 3, 4, 5];
+  const reference = options.reference ?? policies[0];
+  if (!policies.includes(reference)) throw new Error(`reference policy "${reference}" is not among the compared policies`);
+  const { seeds: _s, reference: _r, onRun, ...simOptions } = options;
+  const runs = new Map<string, SimResult[]>();
+  for (const p of policies) {
+    runs.set(
+      p,
+      seeds.map((seed) => {
+        onRun?.(p, seed);
+        return simulate(workload, createPolicy(p), { ...simOptions, seed, recordSlices: false, metrics: false });
+      }),
+    );
+  }
+  const refRuns = runs.get(reference)!;
+  const eRef = refRuns.reduce((a, r) => a + r.energyJ, 0) / refRuns.length;
+  const rows = policies.map((policy) => {
+    const rs = runs.get(policy)!;
+    const ms: Metrics[] = rs.map((r) => metricsOf(workload, r, simOptions, eRef));
+    return summarise(policy, workload, rs, ms);
   });
-  return { workload: workload.name, latencySource: workload.latencySource, energySource: workload.energySource, uxcostDefinition: ms0Definition(), referencePolicy: policies[0], rows };
+  return { workload: workload.name, latencySource: workload.latencySource, energySource: workload.energySource, uxcostDefinition: `${UXCOST_DEFINITION}; E_ref = mean energy of "${reference}" over the seeds`, referencePolicy: reference, referenceJoules: eRef, seeds, options: simOptions, rows };
 }
 
-function ms0Definition(): string {
-  return "UXCost = (E / E_ref) x (miss rate + 0.01), Tessera's definition; E_ref = mean energy of the first policy listed";
+export function metricsOf(workload: SimWorkload, r: SimResult, options: Pick<SimOptions, 'duration' | 'window'>, referenceJoules?: number): Metrics {
+  return computeMetrics({
+    jobs: r.jobs,
+    tenants: workload.tenants,
+    energy: { joules: r.energyJ, source: workload.energySource },
+    span: { duration: options.duration, horizon: r.horizon },
+    referenceJoules,
+    window: options.window ?? 1,
+  });
+}
+
+function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: Metrics[]): PolicySummary {
+  const s = (f: (m: Metrics) => number) => stat(ms.map(f));
+  return {
+    policy,
+    seeds: rs.length,
+    missRate: s((m) => m.overall.missRate),
+    dropRate: s((m) => m.overall.dropRate),
+    violationRate: s((m) => m.overall.violationRate),
+    antt: s((m) => m.overall.antt),
+    stp: s((m) => m.stp),
+    energyJ: s((m) => m.energy.joules),
+    energyPerFrameJ: s((m) => m.energy.perFrameJ),
+    averageWatts: s((m) => m.energy.averageWatts),
+    uxcost: s((m) => m.uxcost.value),
+    xrbench: s((m) => m.xrbench.score),
+    sloTenants: s((m) => m.slo.tenantsAll),
+    sloWindows: s((m) => m.slo.windowsAll),
+    p95LatencyMs: s((m) => m.overall.p95Latency * 1000),
+    layerExecutions: rs.reduce((a, r) => a + r.layerExecutions, 0),
+    perTenant: workload.tenants.map((t, i) => ({
+      tenant: t.id,
+      missRate: s((m) => m.perTenant[i].missRate),
+      dropRate: s((m) => m.perTenant[i].dropRate),
+      p95LatencyMs: s((m) => m.perTenant[i].p95Latency * 1000),
+      meanAccuracy: s((m) => m.perTenant[i].meanAccuracy),
+    })),
+    policyState: rs[rs.length - 1].policyState,
+  };
 }

@@ -1,27 +1,57 @@
 // Discrete-event simulator of a multi-model workload on several heterogeneous lanes, driven by any
-// Policy. Preemption at layer boundaries (or model boundaries), lane-to-lane activation transfers,
-// periodic (with jitter) and Poisson arrivals, cascades, deadlines, drops, per-lane energy.
+// Policy (the same objects the live runtime drives).
+//
+// - Events (frame arrivals, layer ends) in a binary heap on typed arrays; all events at one instant
+//   are applied before the policy is consulted, and it is consulted only when a lane is idle and a
+//   job is ready. No allocation per layer in the hot path (only per frame), no Array.shift, no JSON.
+// - Preemption at layer boundaries (the policy picks every layer), or at model boundaries (a job
+//   keeps its lane to the end; the policy only places jobs that have not started).
+// - Moving a job's activations between lanes costs link(from) + link(to) (see LaneDef.link); the
+//   move occupies the destination lane and is drawn as a transfer slice.
+// - Arrivals: periodic with uniform jitter, or Poisson; cascades: when an upstream frame finishes,
+//   each dependent tenant's frame is released with its probability. Dropping a frame drops the
+//   dependent frames it would have released (counted as released and dropped).
+// - "Real" latencies = profiled x bias(tenant, lane) x a per-frame factor (lognormal, `jobNoise`) x a
+//   per-layer factor (normal, `latencyNoise`, floored at 0.2). Jitter, noise and cascade outcomes are
+//   fixed per (seed, tenant, frame, layer) so every policy sees the same frames (common random numbers).
+// - Online refinement: the observed/profiled ratio per tenant and lane (EMA) feeds Snapshot.predict.
+// - Energy per lane = busy energy (per-layer energy if the table has it, else busyWatts x latency,
+//   scaled by real/profiled; transfers at busyWatts) + idleWatts x idle time, over the horizon
+//   max(duration, last event).
 // Seeded and deterministic. Pure: no clock, no I/O.
-import { gaussian, rng } from './rng';
-import type { Feedback, JobState, LaneState, Policy, Predictor, SimWorkload, Snapshot } from './types';
+import { computeMetrics, uxcost, type Metrics } from './metrics';
+import { EventQueue } from './eventqueue';
+import { PredictionModel } from './predict';
+import { hashGaussian, hashUniform } from './rng';
+import { relativeDeadline, type Feedback, type JobState, type LaneState, type Policy, type Predictor, type SimWorkload, type Snapshot } from './types';
+import { validateWorkload } from './workload';
 
 export interface SimOptions {
+  /** Frames are released in [0, duration) s; the run then drains. */
   duration: number;
   seed?: number;
-  /** 'layer' (default): the policy is consulted at every layer boundary; 'model': a job keeps its lane to the end. */
+  /** 'layer' (default): the policy picks every layer; 'model': a started job keeps its lane. */
   preemption?: 'layer' | 'model';
-  /** Relative std-dev of real latencies around the predictions (0 = predictions are exact). */
+  /** Relative std-dev of each layer's real latency around its profiled value (default 0). */
   latencyNoise?: number;
-  /** Systematic real/predicted factor per tenant (e.g. a mis-profiled model), default 1. */
-  latencyBias?: number[];
-  /** Refine predictions online from observed layer times (EMA of observed/expected per tenant and lane). */
+  /** Sigma of a per-frame lognormal factor on all its layers (default 0): frames that are all slow. */
+  jobNoise?: number;
+  /** Systematic real/profiled factor: per tenant, or per tenant and lane (default 1). */
+  latencyBias?: number[] | number[][];
+  /** Refine predictions online from observed layer times (default true). */
   adaptive?: boolean;
-  /** At most this many waiting frames per tenant; the oldest is dropped beyond it (bounded memory). */
+  /** Drop a waiting job as soon as its deadline has passed (applies to every policy; default false). */
+  dropLate?: boolean;
+  /** At most this many not-yet-started frames per tenant; the oldest gives way (default 32). */
   maxQueuePerTenant?: number;
-  /** Length of the windows reported to adaptive policies (s). */
+  /** Length of the windows reported to policies and used for SLO windows (s, default 0.5). */
   window?: number;
-  /** Keep per-layer slices (needed for traces; off for benchmarks). */
+  /** Keep per-layer slices (for traces; default false). */
   recordSlices?: boolean;
+  /** E_ref for UXCost and the XRBench energy score (default: this run's energy). */
+  referenceJoules?: number;
+  /** Compute metrics (default true). */
+  metrics?: boolean;
 }
 
 export interface Slice {
@@ -35,318 +65,493 @@ export interface Slice {
   kind: 'layer' | 'transfer';
 }
 
+export type DropReason = 'policy' | 'late' | 'queue' | 'cascade' | 'unserved';
+
 export interface JobRecord {
   id: number;
   tenant: number;
+  frame: number;
   release: number;
   deadline: number;
+  /** Start of its first layer (NaN if it never ran). */
+  start: number;
   /** Finish time, or NaN if dropped. */
   finish: number;
   dropped: boolean;
+  dropReason?: DropReason;
   /** Isolated latency estimate (all layers on their fastest lanes). */
   isolated: number;
   accuracyUsed: number;
   upstream: number;
+  /** Layers executed. */
+  layersRun: number;
 }
 
 export interface LaneUsage {
+  id: string;
   busy: number;
+  busyEnergy: number;
+  idleEnergy: number;
   energy: number;
+  layers: number;
 }
 
 export interface SimResult {
+  workload: string;
+  policy: string;
+  seed: number;
   jobs: JobRecord[];
   slices: Slice[];
   lanes: LaneUsage[];
-  /** Simulated span: from 0 to the last event. */
+  energyJ: number;
+  /** Time of the last event. */
   makespan: number;
+  /** max(duration, makespan): the span energy covers. */
+  horizon: number;
   layerExecutions: number;
+  transfers: number;
+  metrics?: Metrics;
   policyState?: Record<string, number>;
 }
 
-const NO_LANE = -1;
+const ARRIVAL = 0;
+const LANE_DONE = 1;
+// Salts for the hashed random numbers.
+const H_JITTER = 1;
+const H_POISSON = 2;
+const H_CASCADE = 3;
+const H_JOB = 4;
+const H_LAYER = 5;
 
-interface Job extends JobState {
-  record: JobRecord;
-  running: boolean;
-  pinnedLane: number;
+class SimJob implements JobState, JobRecord {
+  start = NaN;
+  finish = NaN;
+  dropped = false;
+  dropReason?: DropReason = undefined;
+  next = 0;
+  lastLane = -1;
+  accuracyUsed = 0;
+  g = 1;
+  layersRun = 0;
+  gSum = 0;
+  running = false;
+  waiting = true; // not started yet (for the per-tenant queue bound)
+  lastRun: number;
+  constructor(
+    readonly id: number,
+    readonly tenant: number,
+    readonly frame: number,
+    readonly release: number,
+    readonly deadline: number,
+    readonly priority: number,
+    readonly layerCount: number,
+    readonly upstream: number,
+    readonly isolated: number,
+    /** Per-frame real/profiled factor. */
+    readonly factor: number,
+  ) {
+    this.lastRun = release;
+  }
 }
 
 export function simulate(workload: SimWorkload, policy: Policy, options: SimOptions): SimResult {
-  const rand = rng(options.seed ?? 1);
-  const noiseRand = rng((options.seed ?? 1) * 7919 + 17);
-  const cascadeRand = rng((options.seed ?? 1) * 104729 + 3);
-  const preemption = options.preemption ?? 'layer';
+  validateWorkload(workload);
+  if (!(options.duration > 0)) throw new Error(`duration must be > 0 (got ${options.duration})`);
+  const seed = options.seed ?? 1;
+  const modelGranularity = (options.preemption ?? 'layer') === 'model';
   const noise = options.latencyNoise ?? 0;
-  const maxQueue = options.maxQueuePerTenant ?? 16;
-  const windowLen = options.window ?? 1;
-  const record = options.recordSlices ?? true;
+  const jobNoise = options.jobNoise ?? 0;
+  const adaptive = options.adaptive ?? true;
+  const dropLate = options.dropLate ?? false;
+  const maxQueue = options.maxQueuePerTenant ?? 32;
+  const windowLen = options.window ?? 0.5;
+  const record = options.recordSlices ?? false;
   const tenants = workload.tenants;
-  const nLanes = workload.lanes.length;
+  const nT = tenants.length;
+  const lanes = workload.lanes;
+  const nL = lanes.length;
+  const model = new PredictionModel(workload);
   const tenantIndex = new Map(tenants.map((t, i) => [t.id, i]));
-  const dependents = tenants.map((t) => tenants.map((d, i) => ({ d, i })).filter(({ d }) => d.cascade?.upstream === t.id).map(({ i }) => i));
-  for (const t of tenants) {
-    if (t.cascade && !tenantIndex.has(t.cascade.upstream)) throw new Error(`tenant "${t.id}": cascade.upstream "${t.cascade.upstream}" is not a tenant of this workload`);
+  const dependents: number[][] = tenants.map(() => []);
+  tenants.forEach((t, i) => t.cascade && dependents[tenantIndex.get(t.cascade.upstream)!].push(i));
+  const relDeadline = Float64Array.from(tenants, relativeDeadline);
+  const isolated = Float64Array.from(tenants, (_, i) => model.isolated(i));
+
+  const bias = new Float64Array(nT * nL).fill(1);
+  if (options.latencyBias) {
+    options.latencyBias.forEach((b, t) => {
+      for (let l = 0; l < nL; l++) bias[t * nL + l] = Array.isArray(b) ? (b[l] ?? 1) : b;
+    });
   }
-
-  // Offline tables: per tenant, per layer, per lane latency of the original variant, and suffix sums.
-  const lat = tenants.map((t) => t.layers.map((l) => l.variants[0].cost.map((c) => (c ? c.latency : Infinity))));
-  const bestLat = lat.map((layers) => layers.map((perLane) => Math.min(...perLane)));
-  const suffixBest = bestLat.map((b) => {
-    const s = new Float64Array(b.length + 1);
-    for (let i = b.length - 1; i >= 0; i--) s[i] = s[i + 1] + b[i];
-    return s;
-  });
-  const suffixLane = lat.map((layers) =>
-    Array.from({ length: nLanes }, (_, lane) => {
-      const s = new Float64Array(layers.length + 1);
-      for (let i = layers.length - 1; i >= 0; i--) s[i] = s[i + 1] + layers[i][lane];
-      return s;
-    }),
-  );
-  const ratio = tenants.map(() => new Float64Array(nLanes).fill(1));
-  const bias = options.latencyBias ?? tenants.map(() => 1);
-
-  const predict: Predictor = {
-    next: (j, lane, variant = 0) => {
-      const c = tenants[j.tenant].layers[j.next].variants[variant]?.cost[lane];
-      return c ? c.latency * ratio[j.tenant][lane] : Infinity;
-    },
-    nextEnergy: (j, lane, variant = 0) => {
-      const c = tenants[j.tenant].layers[j.next].variants[variant]?.cost[lane];
-      if (!c) return Infinity;
-      return (c.energy ?? c.latency * workload.lanes[lane].busyWatts) * ratio[j.tenant][lane];
-    },
-    remainingOn: (j, lane) => suffixLane[j.tenant][lane][j.next] * ratio[j.tenant][lane],
-    remainingBest: (j) => suffixBest[j.tenant][j.next],
-    isolated: (j) => suffixBest[j.tenant][0],
-    ratio: (t, lane) => ratio[t][lane],
-  };
-
-  // Event queue: a binary heap of (time, seq, kind, payload).
-  const heapTime: number[] = [];
-  const heapSeq: number[] = [];
-  const heapKind: number[] = []; // 0 arrival, 1 lane done
-  const heapArg: number[] = [];
-  let seq = 0;
-  const push = (time: number, kind: number, arg: number) => {
-    let i = heapTime.length;
-    heapTime.push(time);
-    heapSeq.push(seq++);
-    heapKind.push(kind);
-    heapArg.push(arg);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (heapTime[p] < heapTime[i] || (heapTime[p] === heapTime[i] && heapSeq[p] < heapSeq[i])) break;
-      swap(p, i);
-      i = p;
+  /** Real latency factor of (job, layer) on a lane. */
+  const realFactor = (job: SimJob, layer: number, lane: number): number => {
+    let f = bias[job.tenant * nL + lane] * job.factor;
+    if (noise > 0) {
+      const n = 1 + noise * hashGaussian(seed, job.tenant * 8 + H_LAYER, job.frame, layer);
+      f *= n < 0.2 ? 0.2 : n;
     }
-  };
-  const swap = (a: number, b: number) => {
-    [heapTime[a], heapTime[b]] = [heapTime[b], heapTime[a]];
-    [heapSeq[a], heapSeq[b]] = [heapSeq[b], heapSeq[a]];
-    [heapKind[a], heapKind[b]] = [heapKind[b], heapKind[a]];
-    [heapArg[a], heapArg[b]] = [heapArg[b], heapArg[a]];
-  };
-  const pop = () => {
-    const last = heapTime.length - 1;
-    swap(0, last);
-    const out = { time: heapTime.pop()!, kind: heapKind.pop()!, arg: heapArg.pop()! };
-    heapSeq.pop();
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heapTime.length && (heapTime[l] < heapTime[m] || (heapTime[l] === heapTime[m] && heapSeq[l] < heapSeq[m]))) m = l;
-      if (r < heapTime.length && (heapTime[r] < heapTime[m] || (heapTime[r] === heapTime[m] && heapSeq[r] < heapSeq[m]))) m = r;
-      if (m === i) break;
-      swap(i, m);
-      i = m;
-    }
-    return out;
+    return f;
   };
 
-  // Arrivals of source tenants (cascade dependents are released by their upstream).
-  const nextArrival = (t: number, after: number): number => {
-    const a = tenants[t].arrival;
-    if (a.type === 'periodic') {
-      if (!(a.fps > 0)) throw new Error(`tenant "${tenants[t].id}": arrival.fps must be > 0 (got ${a.fps})`);
-      return after + 1 / a.fps;
-    }
-    if (!(a.ratePerSec > 0)) throw new Error(`tenant "${tenants[t].id}": arrival.ratePerSec must be > 0 (got ${a.ratePerSec})`);
-    return after - Math.log(1 - rand()) / a.ratePerSec;
-  };
-  const nominal = new Float64Array(tenants.length);
-  for (let t = 0; t < tenants.length; t++) {
-    if (tenants[t].cascade) continue;
-    const a = tenants[t].arrival;
-    nominal[t] = a.type === 'periodic' ? 0 : nextArrival(t, 0);
-    push(jittered(t, nominal[t]), 0, t);
-  }
-  function jittered(t: number, time: number): number {
-    const a = tenants[t].arrival;
-    return a.type === 'periodic' && a.jitter ? Math.max(0, time + (rand() - 0.5) * 2 * a.jitter) : time;
-  }
+  const predict = model.predictor(adaptive);
+  const offline = model.predictor(false);
+  const oracle = new OraclePredictor(model, realFactor);
+  const laneStates: LaneState[] = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts }));
+  const readyView: SimJob[] = [];
+  const snapshot: Snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
 
-  const jobs: JobRecord[] = [];
+  const q = new EventQueue(64);
+  const jobs: SimJob[] = [];
   const slices: Slice[] = [];
-  const ready: Job[] = [];
-  const queued = new Int32Array(tenants.length);
-  const laneStates: LaneState[] = workload.lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0 }));
-  const laneJob: (Job | undefined)[] = new Array(nLanes);
-  const laneLayerPred = new Float64Array(nLanes);
-  const laneLayerReal = new Float64Array(nLanes);
-  const usage: LaneUsage[] = workload.lanes.map(() => ({ busy: 0, energy: 0 }));
+  const active: SimJob[] = []; // in the system, release order
+  const waitingPerTenant = new Int32Array(nT);
+  const laneJob: (SimJob | null)[] = new Array(nL).fill(null);
+  const laneProfiled = new Float64Array(nL);
+  const laneReal = new Float64Array(nL);
+  const laneVariant = new Int32Array(nL);
+  const laneStart = new Float64Array(nL); // start of the layer proper (after any transfer)
+  const busy = new Float64Array(nL);
+  const busyEnergy = new Float64Array(nL);
+  const laneLayers = new Int32Array(nL);
+  let idleLanes = nL;
+  let readyCount = 0; // active and not running
   let now = 0;
   let layerExecutions = 0;
+  let transfers = 0;
+  const sourceFrame = new Int32Array(nT);
+  const nominal = new Float64Array(nT);
+  const lastRelease = new Float64Array(nT);
+
+  // Window bookkeeping (reported to policies that observe).
+  const observe = policy.observe ? (f: Feedback) => policy.observe!(f) : null;
   let windowStart = 0;
-  let windowReleased = 0;
-  let windowMissed = 0;
-  let windowEnergy = 0;
-  let refWindowEnergy = 0;
+  let wEnded = 0;
+  let wMissed = 0;
+  let wDropped = 0;
+  const wBusy0 = new Float64Array(nL);
+  const wEnergy0 = new Float64Array(nL);
+  let refWindowJ = 0;
+  for (const l of lanes) refWindowJ += l.busyWatts * windowLen;
+  const layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
+  const jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
 
-  const release = (t: number, time: number, upstream: number) => {
-    const tenant = tenants[t];
-    const rec: JobRecord = { id: jobs.length, tenant: t, release: time, deadline: time + tenant.deadline, finish: NaN, dropped: false, isolated: suffixBest[t][0], accuracyUsed: 0, upstream };
-    jobs.push(rec);
-    windowReleased++;
-    const job: Job = { id: rec.id, tenant: t, release: time, deadline: rec.deadline, priority: tenant.priority, next: 0, layerCount: tenant.layers.length, lastRun: time, lastLane: NO_LANE, accuracyUsed: 0, upstream, record: rec, running: false, pinnedLane: NO_LANE };
-    if (queued[t] >= maxQueue) {
-      // Bounded queues: the oldest waiting frame of this tenant gives way.
-      const oldest = ready.findIndex((j) => j.tenant === t && !j.running && j.next === 0);
-      if (oldest >= 0) dropJob(ready[oldest]);
+  const scheduleArrival = (t: number) => {
+    const a = tenants[t].arrival;
+    const k = sourceFrame[t];
+    let time: number;
+    if (a.type === 'periodic') {
+      nominal[t] = (a.phase ?? 0) + k / a.fps;
+      time = nominal[t];
+      if (a.jitter) time += (2 * hashUniform(seed, t * 8 + H_JITTER, k, 0) - 1) * a.jitter;
+    } else {
+      nominal[t] += -Math.log(1 - hashUniform(seed, t * 8 + H_POISSON, k, 0)) / a.ratePerSec;
+      time = nominal[t];
     }
-    ready.push(job);
-    queued[t]++;
+    if (time < lastRelease[t]) time = lastRelease[t];
+    if (time < 0) time = 0;
+    if (nominal[t] < options.duration && time < options.duration) q.push(time, ARRIVAL, t);
   };
 
-  const dropJob = (job: Job) => {
-    const i = ready.indexOf(job);
-    if (i < 0 || job.running) return;
-    ready.splice(i, 1);
-    queued[job.tenant]--;
-    job.record.dropped = true;
-    windowMissed++;
+  const newJob = (t: number, frame: number, time: number, upstream: number): SimJob => {
+    const f = jobNoise > 0 ? Math.exp(jobNoise * hashGaussian(seed, t * 8 + H_JOB, frame, 0)) : 1;
+    const job = new SimJob(jobs.length, t, frame, time, time + relDeadline[t], tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], f);
+    jobs.push(job);
+    return job;
   };
 
-  const startLayer = (job: Job, lane: number, variant: number) => {
-    const tenant = tenants[job.tenant];
-    const v = tenant.layers[job.next].variants[variant];
-    const cost = v?.cost[lane];
-    if (!cost) throw new Error(`policy ${policy.name} put layer ${job.next} of "${tenant.id}" on lane ${workload.lanes[lane].id}, which cannot run it`);
-    let start = now;
-    if (job.lastLane !== NO_LANE && job.lastLane !== lane && workload.transfer) {
-      const bytes = tenant.layers[job.next - 1]?.outputBytes ?? 0;
-      const dt = workload.transfer.latency + bytes / workload.transfer.bytesPerSec;
-      if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer: job.next, variant, start, end: start + dt, kind: 'transfer' });
-      start += dt;
-    }
-    const predicted = cost.latency;
-    let real = predicted * bias[job.tenant];
-    if (noise > 0) real *= Math.max(0.2, 1 + noise * gaussian(noiseRand));
-    const end = start + real;
-    if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer: job.next, variant, start, end, kind: 'layer' });
-    const energy = (cost.energy ?? predicted * workload.lanes[lane].busyWatts) * (real / predicted);
-    usage[lane].busy += end - now;
-    usage[lane].energy += energy + (start - now) * workload.lanes[lane].busyWatts;
-    windowEnergy += energy;
-    job.running = true;
-    job.accuracyUsed += v.accuracyDelta;
-    job.record.accuracyUsed = job.accuracyUsed;
-    laneJob[lane] = job;
-    laneLayerPred[lane] = predicted;
-    laneLayerReal[lane] = real;
-    laneStates[lane].idle = false;
-    laneStates[lane].busyUntil = end;
-    layerExecutions++;
-    push(end, 1, lane);
-  };
-
-  const readyView: JobState[] = [];
-  const consult = () => {
-    if (ready.length === 0 || !laneStates.some((l) => l.idle)) return;
-    readyView.length = 0;
-    for (const j of ready) if (!j.running) readyView.push(j);
-    if (readyView.length === 0) return;
-    // Model-granularity preemption: a started job keeps its lane; only fresh jobs are offered elsewhere.
-    if (preemption === 'model') {
-      for (const j of readyView as Job[]) {
-        if (j.pinnedLane !== NO_LANE && laneStates[j.pinnedLane].idle) startLayer(j, j.pinnedLane, 0);
+  const release = (t: number, frame: number, upstream: number) => {
+    const job = newJob(t, frame, now, upstream);
+    if (waitingPerTenant[t] >= maxQueue) {
+      for (let i = 0; i < active.length; i++) {
+        const o = active[i];
+        if (o.tenant === t && o.waiting && !o.running) {
+          endDropped(o, 'queue');
+          break;
+        }
       }
-      for (let i = readyView.length - 1; i >= 0; i--) if ((readyView[i] as Job).running || (readyView[i] as Job).pinnedLane !== NO_LANE) readyView.splice(i, 1);
-      if (readyView.length === 0 || !laneStates.some((l) => l.idle)) return;
     }
-    const snapshot: Snapshot = { time: now, ready: readyView, lanes: laneStates, workload, predict };
-    const decision = policy.decide(snapshot);
-    for (const d of decision.drop) dropJob(d as Job);
-    for (const a of decision.assign) {
-      const job = a.job as Job;
-      if (job.running || job.record.dropped || !laneStates[a.lane]?.idle) continue;
-      if (preemption === 'model') job.pinnedLane = a.lane;
-      startLayer(job, a.lane, a.variant);
+    active.push(job);
+    waitingPerTenant[t]++;
+    readyCount++;
+  };
+
+  const cascadeFires = (d: number, frame: number) => hashUniform(seed, d * 8 + H_CASCADE, frame, 0) < tenants[d].cascade!.probability;
+
+  const jobEnded = (job: SimJob) => {
+    wEnded++;
+    if (job.dropped) {
+      wDropped++;
+      wMissed++;
+    } else if (job.finish > job.deadline) wMissed++;
+    if (observe) {
+      jobFb.time = now;
+      jobFb.job = job.id;
+      jobFb.tenant = job.tenant;
+      jobFb.release = job.release;
+      jobFb.deadline = job.deadline;
+      jobFb.finish = job.finish;
+      jobFb.dropped = job.dropped;
+      jobFb.accuracyUsed = job.accuracyUsed;
+      observe(jobFb);
     }
+  };
+
+  /** Drops a job that is in the system and not running, and the dependents it would have released. */
+  const endDropped = (job: SimJob, reason: DropReason) => {
+    const i = active.indexOf(job);
+    if (i >= 0) active.splice(i, 1);
+    if (job.waiting) waitingPerTenant[job.tenant]--;
+    readyCount--;
+    job.dropped = true;
+    job.dropReason = reason;
+    jobEnded(job);
+    dropDependents(job);
+  };
+
+  const dropDependents = (job: SimJob) => {
+    for (const d of dependents[job.tenant]) {
+      if (!cascadeFires(d, job.frame)) continue;
+      const dep = newJob(d, job.frame, now, job.id);
+      dep.dropped = true;
+      dep.dropReason = 'cascade';
+      jobEnded(dep);
+      dropDependents(dep);
+    }
+  };
+
+  const startLayer = (job: SimJob, lane: number, variant: number) => {
+    const t = job.tenant;
+    const layer = job.next;
+    const profiled = model.latency(t, layer, lane, variant);
+    if (!(profiled < Infinity)) {
+      const tn = tenants[t];
+      throw new Error(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
+    }
+    const dt = model.transferTime(t, layer, job.lastLane, lane);
+    const real = profiled * realFactor(job, layer, lane);
+    const begin = now + dt;
+    const end = begin + real;
+    if (dt > 0) {
+      transfers++;
+      if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: now, end: begin, kind: 'transfer' });
+    }
+    busy[lane] += dt + real;
+    busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;
+    laneLayers[lane]++;
+    if (job.waiting) {
+      job.waiting = false;
+      job.start = now;
+      waitingPerTenant[t]--;
+    }
+    job.running = true;
+    readyCount--;
+    job.accuracyUsed += tenants[t].layers[layer].variants[variant].accuracyDelta;
+    laneJob[lane] = job;
+    laneProfiled[lane] = profiled;
+    laneReal[lane] = real;
+    laneVariant[lane] = variant;
+    laneStart[lane] = begin;
+    const ls = laneStates[lane];
+    if (ls.idle) idleLanes--;
+    ls.idle = false;
+    ls.busyUntil = begin + (adaptive ? profiled * model.ratio(t, lane) : profiled);
+    ls.job = job.id;
+    ls.power = ls.def.busyWatts;
+    layerExecutions++;
+    q.push(end, LANE_DONE, lane);
   };
 
   const finishLayer = (lane: number) => {
     const job = laneJob[lane]!;
-    laneJob[lane] = undefined;
-    laneStates[lane].idle = true;
-    laneStates[lane].busyUntil = now;
-    const predicted = laneLayerPred[lane];
-    const observed = laneLayerReal[lane];
+    laneJob[lane] = null;
+    const ls = laneStates[lane];
+    const layer = job.next;
+    const profiled = laneProfiled[lane];
+    const observed = laneReal[lane];
+    if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: laneVariant[lane], start: laneStart[lane], end: now, kind: 'layer' });
     job.running = false;
     job.lastRun = now;
     job.lastLane = lane;
-    job.next++;
-    // Dysta-style refinement: a smoothed observed/expected ratio per tenant and lane.
-    if (options.adaptive) ratio[job.tenant][lane] = 0.8 * ratio[job.tenant][lane] + 0.2 * (observed / predicted);
-    policy.observe?.({ kind: 'layer', job, lane, predicted, observed });
+    job.next = layer + 1;
+    job.layersRun++;
+    job.gSum += observed / profiled;
+    job.g = job.gSum / job.layersRun;
+    if (adaptive) model.update(job.tenant, lane, profiled, observed);
+    if (observe) {
+      layerFb.time = now;
+      layerFb.job = job.id;
+      layerFb.tenant = job.tenant;
+      layerFb.layer = layer;
+      layerFb.lane = lane;
+      layerFb.variant = laneVariant[lane];
+      layerFb.predicted = profiled;
+      layerFb.observed = observed;
+      observe(layerFb);
+    }
     if (job.next >= job.layerCount) {
-      const i = ready.indexOf(job);
-      ready.splice(i, 1);
-      queued[job.tenant]--;
-      job.record.finish = now;
-      if (now > job.deadline) windowMissed++;
-      for (const d of dependents[job.tenant]) {
-        const p = tenants[d].cascade!.probability;
-        if (cascadeRand() < p) release(d, now, job.id);
-      }
-    }
-  };
-
-  const closeWindow = () => {
-    if (!policy.observe) return;
-    const missRate = windowReleased ? windowMissed / windowReleased : 0;
-    if (refWindowEnergy === 0) refWindowEnergy = windowEnergy || 1;
-    const fb: Feedback = { kind: 'window', start: windowStart, end: now, missRate, energy: windowEnergy, uxcost: (windowEnergy / refWindowEnergy) * (missRate + 0.01) };
-    policy.observe(fb);
-    windowStart = now;
-    windowReleased = windowMissed = 0;
-    windowEnergy = 0;
-  };
-
-  while (heapTime.length > 0) {
-    const ev = pop();
-    now = ev.time;
-    if (now - windowStart >= windowLen) closeWindow();
-    if (ev.kind === 0) {
-      const t = ev.arg;
-      if (now < options.duration) {
-        release(t, now, -1);
-        nominal[t] = nextArrival(t, nominal[t]);
-        if (nominal[t] < options.duration) push(jittered(t, nominal[t]), 0, t);
-      }
+      active.splice(active.indexOf(job), 1);
+      job.finish = now;
+      jobEnded(job);
+      for (const d of dependents[job.tenant]) if (cascadeFires(d, job.frame)) release(d, job.frame, job.id);
+    } else if (modelGranularity) {
+      readyCount++;
+      startLayer(job, lane, 0);
+      return;
     } else {
-      finishLayer(ev.arg);
+      readyCount++;
     }
-    // Process every event at this instant before consulting the policy.
-    if (heapTime.length > 0 && heapTime[0] === now) continue;
-    consult();
+    ls.idle = true;
+    ls.busyUntil = now;
+    ls.job = -1;
+    ls.power = ls.def.idleWatts;
+    idleLanes++;
+  };
+
+  const closeWindow = (end: number) => {
+    if (observe) {
+      let energy = 0;
+      for (let l = 0; l < nL; l++) {
+        const b = busy[l] - wBusy0[l];
+        energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - windowStart - b) * lanes[l].idleWatts;
+      }
+      const missRate = wEnded ? wMissed / wEnded : 0;
+      observe({ kind: 'window', start: windowStart, end, ended: wEnded, missed: wMissed, dropped: wDropped, missRate, energyJ: energy, uxcost: uxcost(energy, refWindowJ, missRate), referenceJ: refWindowJ });
+    }
+    windowStart = end;
+    wEnded = wMissed = wDropped = 0;
+    wBusy0.set(busy);
+    wEnergy0.set(busyEnergy);
+  };
+
+  const dropLateJobs = () => {
+    for (let i = active.length - 1; i >= 0; i--) {
+      const j = active[i];
+      if (!j.running && now >= j.deadline) endDropped(j, 'late');
+    }
+  };
+
+  const consult = () => {
+    // Overwrite in place and trim with pop(): no reallocation of the array's backing store.
+    let k = 0;
+    for (let i = 0; i < active.length; i++) {
+      const j = active[i];
+      if (!j.running && (!modelGranularity || j.waiting)) {
+        if (k < readyView.length) readyView[k] = j;
+        else readyView.push(j);
+        k++;
+      }
+    }
+    while (readyView.length > k) readyView.pop();
+    if (k === 0) return;
+    snapshot.time = now;
+    snapshot.inSystem = active.length;
+    const d = policy.decide(snapshot);
+    for (let i = 0; i < d.drop.length; i++) {
+      const job = jobs[d.drop[i]];
+      if (!job || job.running || job.dropped || !Number.isNaN(job.finish) || (modelGranularity && !job.waiting)) {
+        throw new Error(`policy "${policy.name}" dropped job ${d.drop[i]}, which is not a ready job`);
+      }
+      endDropped(job, 'policy');
+    }
+    for (let i = 0; i < d.assign.length; i++) {
+      const a = d.assign[i];
+      const job = jobs[a.job];
+      if (!job || job.running || job.dropped || !Number.isNaN(job.finish) || (modelGranularity && !job.waiting)) {
+        throw new Error(`policy "${policy.name}" assigned job ${a.job}, which is not a ready job`);
+      }
+      const ls = laneStates[a.lane];
+      if (!ls || !ls.idle) throw new Error(`policy "${policy.name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
+      startLayer(job, a.lane, a.variant);
+    }
+  };
+
+  // Source tenants' first frames.
+  for (let t = 0; t < nT; t++) if (!tenants[t].cascade) scheduleArrival(t);
+
+  while (q.pop()) {
+    now = q.time;
+    while (now >= windowStart + windowLen) closeWindow(windowStart + windowLen);
+    if (q.kind === ARRIVAL) {
+      const t = q.arg;
+      lastRelease[t] = now;
+      release(t, sourceFrame[t], -1);
+      sourceFrame[t]++;
+      scheduleArrival(t);
+    } else {
+      finishLayer(q.arg);
+    }
+    if (q.peekTime() === now) continue; // apply every event of this instant first
+    if (dropLate && readyCount > 0) dropLateJobs();
+    if (idleLanes > 0 && readyCount > 0) consult();
   }
-  // Frames still waiting when the event queue runs dry cannot run (no lane can take them).
-  for (const j of [...ready]) dropJob(j);
+  // Jobs still waiting when nothing is left to happen were never served (the policy left them).
+  for (let i = active.length - 1; i >= 0; i--) endDropped(active[i], 'unserved');
+
   const makespan = now;
-  for (let l = 0; l < nLanes; l++) usage[l].energy += (makespan - usage[l].busy) * workload.lanes[l].idleWatts;
-  return { jobs, slices, lanes: usage, makespan, layerExecutions, policyState: policy.state?.() };
+  const horizon = Math.max(options.duration, makespan);
+  const laneUsage: LaneUsage[] = lanes.map((l, i) => {
+    const idleEnergy = Math.max(0, horizon - busy[i]) * l.idleWatts;
+    return { id: l.id, busy: busy[i], busyEnergy: busyEnergy[i], idleEnergy, energy: busyEnergy[i] + idleEnergy, layers: laneLayers[i] };
+  });
+  const energyJ = laneUsage.reduce((a, l) => a + l.energy, 0);
+  const result: SimResult = {
+    workload: workload.name,
+    policy: policy.name,
+    seed,
+    jobs,
+    slices,
+    lanes: laneUsage,
+    energyJ,
+    makespan,
+    horizon,
+    layerExecutions,
+    transfers,
+    policyState: policy.state?.(),
+  };
+  if (options.metrics !== false) {
+    result.metrics = computeMetrics({
+      jobs,
+      tenants,
+      energy: { joules: energyJ, source: workload.energySource },
+      span: { duration: options.duration, horizon },
+      referenceJoules: options.referenceJoules,
+      window: options.window ?? 1,
+    });
+  }
+  return result;
+}
+
+/** The real latencies the simulator will use (for oracle baselines). O(remaining layers) per call. */
+class OraclePredictor implements Predictor {
+  constructor(
+    private readonly m: PredictionModel,
+    private readonly factor: (job: SimJob, layer: number, lane: number) => number,
+  ) {}
+  next(job: JobState, lane: number, variant = 0): number {
+    return this.m.latency(job.tenant, job.next, lane, variant) * this.factor(job as SimJob, job.next, lane);
+  }
+  nextEnergy(job: JobState, lane: number, variant = 0): number {
+    return this.m.layerEnergy(job.tenant, job.next, lane, variant) * this.factor(job as SimJob, job.next, lane);
+  }
+  transfer(job: JobState, lane: number): number {
+    return this.m.transferTime(job.tenant, job.next, job.lastLane, lane);
+  }
+  remainingOn(job: JobState, lane: number, from = job.next): number {
+    let s = 0;
+    for (let i = from; i < job.layerCount; i++) s += this.m.latency(job.tenant, i, lane) * this.factor(job as SimJob, i, lane);
+    return s;
+  }
+  remainingBest(job: JobState, from = job.next): number {
+    const m = this.m;
+    const base = m.layerBase[job.tenant];
+    let s = 0;
+    for (let i = from; i < job.layerCount; i++) s += m.bestLat[base + i] * this.factor(job as SimJob, i, m.bestLane[base + i]);
+    return s;
+  }
+  isolated(job: JobState): number {
+    return this.remainingBest(job, 0);
+  }
+  ratio(): number {
+    return 1;
+  }
 }

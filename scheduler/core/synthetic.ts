@@ -1,65 +1,186 @@
-// A synthetic heterogeneous workload (labelled as such everywhere): XRBench-like tenants (frame
-// rates, a cascade) with per-layer CPU and GPU latencies whose speed-up varies per layer, so that
-// layers have different preferred lanes. For trying policies before any profile exists.
-import { rng } from './rng';
-import type { SimWorkload, TenantDef } from './types';
+// Synthetic heterogeneous latency tables, labelled `synthetic` everywhere they go, for trying
+// policies before any profile exists (and for tests and benchmarks).
+//
+// Tenants follow XRBench's usage scenarios (Kwon et al., MLSys 2023; MIT licence, see
+// ../shared/xrbench): the models, their frame rates and their cascades. Per model only the layer count
+// and an approximate total work are taken from XRBench's layer tables (GMAC = sum of N K C Y X R S,
+// stride ignored, so an overestimate for strided layers). Everything else is synthetic: the work of
+// each layer (a random share of the model's), its speed-up on the GPU lane (lognormal), the lane
+// powers, and the variants. Latencies are then scaled so that the busiest lane's utilisation, with
+// every layer on its fastest lane, equals `load`.
+// The GPU speed-up of a layer = exp(mu + model offset + layer deviation): models differ (some suit
+// the CPU), layers within a model differ less.
+//   skew 'balanced': mu is set so that the CPU and GPU lanes get the same favourite-lane work (both
+//                    at `load`); model offsets sigma 1.2, layer deviations sigma 0.6;
+//   skew 'gpu':      mu = ln 4 and model offsets sigma 0.4: nearly every layer is faster on the GPU
+//                    (median 4x), so the GPU lane is the bottleneck (at `load`, e.g. 1.2 =
+//                    overloaded) while the CPU lane has room; a good scheduler moves the layers that
+//                    lose least on the CPU.
+import { gaussian, rng } from './rng';
+import type { LayerDef, SimWorkload, TenantDef, VariantDef } from './types';
 
-export interface SyntheticOptions {
-  seed?: number;
-  /** Multiplies every frame rate (load scaling). */
-  load?: number;
-  /** Multiplies GPU latencies (>1 makes the GPU lane the bottleneck: a skewed load). */
-  gpuSlowdown?: number;
-  /** Add fp16-like approximate variants (faster on the GPU, small accuracy cost). */
-  variants?: boolean;
+/** Per XRBench model: layer count and approximate GMAC per frame (from ../shared/xrbench). */
+export const XR_MODELS: Record<string, { layers: number; gmac: number }> = {
+  KD_res8_narrow: { layers: 8, gmac: 0.007 },
+  ASR_EM_24L: { layers: 120, gmac: 9.664 },
+  SS_HRViT_b1: { layers: 423, gmac: 27.023 },
+  DE_midas_v21_small: { layers: 92, gmac: 37.84 },
+  PD_Plane_RCNN_Quarter: { layers: 153, gmac: 8.735 },
+  OD_D2go_FasterRCNN: { layers: 138, gmac: 14.35 },
+  HT_hand_graph_cnn_half: { layers: 224, gmac: 4.167 },
+  ES_RITNet: { layers: 42, gmac: 1.085 },
+  GE_FBNet_C: { layers: 63, gmac: 7.082 },
+  DR_RGBd_200: { layers: 34, gmac: 19.079 },
+  AS_ED_TCN: { layers: 4, gmac: 0.372 },
+};
+
+interface TenantSpec {
+  model: string;
+  fps: number;
+  cascade?: { upstream: string; probability: number };
 }
 
-const SPECS: { id: string; fps: number; layers: number; gflop: number; priority: number; cascade?: { upstream: string; probability: number } }[] = [
-  { id: 'hand_tracking', fps: 45, layers: 12, gflop: 0.12, priority: 9 },
-  { id: 'eye_segmentation', fps: 60, layers: 10, gflop: 0.05, priority: 9 },
-  { id: 'gaze_estimation', fps: 60, layers: 8, gflop: 0.04, priority: 3, cascade: { upstream: 'eye_segmentation', probability: 0.5 } },
-  { id: 'depth_estimation', fps: 30, layers: 16, gflop: 0.3, priority: 3 },
-  { id: 'keyword_detection', fps: 15, layers: 6, gflop: 0.01, priority: 1 },
+/** XRBench's usage scenarios (models, FPS, cascades). A dependency without a probability is taken as 1. */
+export const XR_SCENARIOS: Record<string, TenantSpec[]> = {
+  vr_gaming: [
+    { model: 'ES_RITNet', fps: 60 },
+    { model: 'GE_FBNet_C', fps: 60, cascade: { upstream: 'ES_RITNet', probability: 1 } },
+    { model: 'HT_hand_graph_cnn_half', fps: 45 },
+  ],
+  ar_gaming: [
+    { model: 'HT_hand_graph_cnn_half', fps: 45 },
+    { model: 'DE_midas_v21_small', fps: 30 },
+    { model: 'PD_Plane_RCNN_Quarter', fps: 15 },
+  ],
+  ar_assistant: [
+    { model: 'KD_res8_narrow', fps: 3 },
+    { model: 'ASR_EM_24L', fps: 3, cascade: { upstream: 'KD_res8_narrow', probability: 0.5 } },
+    { model: 'SS_HRViT_b1', fps: 10 },
+    { model: 'DE_midas_v21_small', fps: 30 },
+    { model: 'PD_Plane_RCNN_Quarter', fps: 15 },
+    { model: 'OD_D2go_FasterRCNN', fps: 10 },
+  ],
+  outdoor_a: [
+    { model: 'KD_res8_narrow', fps: 3 },
+    { model: 'ASR_EM_24L', fps: 3, cascade: { upstream: 'KD_res8_narrow', probability: 0.2 } },
+    { model: 'SS_HRViT_b1', fps: 10 },
+    { model: 'OD_D2go_FasterRCNN', fps: 30 },
+  ],
+  outdoor_b: [
+    { model: 'KD_res8_narrow', fps: 3 },
+    { model: 'ASR_EM_24L', fps: 3, cascade: { upstream: 'KD_res8_narrow', probability: 0.2 } },
+    { model: 'OD_D2go_FasterRCNN', fps: 30 },
+  ],
+  social_a: [
+    { model: 'ES_RITNet', fps: 60 },
+    { model: 'GE_FBNet_C', fps: 60, cascade: { upstream: 'ES_RITNet', probability: 1 } },
+    { model: 'DR_RGBd_200', fps: 30 },
+    { model: 'HT_hand_graph_cnn_half', fps: 30 },
+  ],
+  social_b: [
+    { model: 'ES_RITNet', fps: 60 },
+    { model: 'GE_FBNet_C', fps: 60, cascade: { upstream: 'ES_RITNet', probability: 1 } },
+    { model: 'AS_ED_TCN', fps: 30 },
+  ],
+};
+
+export interface SyntheticOptions {
+  /** One of XR_SCENARIOS (default 'vr_gaming'). */
+  scenario?: string;
+  /** Seed of the table (default 42). */
+  seed?: number;
+  /** Utilisation of the busiest lane with every layer on its fastest lane (default 0.7). */
+  load?: number;
+  /** 'balanced' (default) or 'gpu' (GPU lane overloaded first). */
+  skew?: 'balanced' | 'gpu';
+  /** Add approximate variants: fp16 (GPU 0.6x, CPU 1.1x, accuracy -0.1%) and a CPU-friendly reshaped layer (CPU 0.55x, GPU 0.95x, -0.3%). */
+  variants?: boolean;
+  /** Accuracy a frame may lose to variants when variants are on (default 0.02). */
+  accuracyBudget?: number;
+  /** Per-frame jitter (s) of periodic releases (default 0.0005). */
+  jitter?: number;
+}
+
+const LANES = [
+  { id: 'cpu', kind: 'cpu', idleWatts: 4, busyWatts: 18 },
+  { id: 'gpu', kind: 'gpu', idleWatts: 8, busyWatts: 45, link: { latency: 20e-6, bytesPerSec: 12e9 } },
 ];
 
 export function syntheticWorkload(options: SyntheticOptions = {}): SimWorkload {
-  const r = rng(options.seed ?? 42);
-  const load = options.load ?? 1;
-  const gpuSlow = options.gpuSlowdown ?? 1;
-  const cpuGflops = 60; // a laptop CPU lane
-  const gpuGflops = 400; // an integrated/discrete GPU lane
-  const tenants: TenantDef[] = SPECS.map((spec) => {
-    const layers = Array.from({ length: spec.layers }, (_, i) => {
-      const share = (0.5 + r()) / spec.layers;
-      const flops = spec.gflop * 1e9 * share;
-      const cpu = flops / (cpuGflops * 1e9) + 20e-6;
-      // Per-layer GPU efficiency: some layers (depthwise, small) gain little or lose on the GPU.
-      const efficiency = 0.08 + 0.9 * r() ** 2;
-      const gpu = (flops / (gpuGflops * 1e9 * efficiency) + 60e-6) * gpuSlow;
-      const variants = [{ id: 'original', accuracyDelta: 0, cost: [{ latency: cpu }, { latency: gpu }] }];
-      if (options.variants) variants.push({ id: 'fp16', accuracyDelta: 0.002, cost: [{ latency: cpu * 0.95 }, { latency: gpu * 0.6 }] });
-      return { name: `${spec.id}.layer${i}`, variants, outputBytes: 4 * 64 * 32 * 32 };
+  const scenario = options.scenario ?? 'vr_gaming';
+  const specs = XR_SCENARIOS[scenario];
+  if (!specs) throw new Error(`unknown synthetic scenario "${scenario}"; known: ${Object.keys(XR_SCENARIOS).join(', ')}`);
+  const seed = options.seed ?? 42;
+  const r = rng(seed);
+  const load = options.load ?? 0.7;
+  const skew = options.skew ?? 'balanced';
+  if (!(load > 0)) throw new Error(`load must be > 0 (got ${load})`);
+
+  // Per model: a log speed-up offset (some models suit the CPU, most the GPU); per layer: its work
+  // (arbitrary units, later scaled), a log speed-up deviation, its output size.
+  const skewed = skew === 'gpu';
+  const raw = specs.map((spec) => {
+    const m = XR_MODELS[spec.model];
+    const offset = gaussian(r) * (skewed ? 0.4 : 1.2);
+    const shares = Array.from({ length: m.layers }, () => 0.2 + r() * r() * 3);
+    const total = shares.reduce((a, b) => a + b, 0);
+    return shares.map((sh) => ({ gpu: (m.gmac * sh) / total, z: offset + 0.6 * gaussian(r), bytes: 4 * Math.round(2 ** (14 + 6 * r())) }));
+  });
+  const rate = specs.map((sp) => (sp.cascade ? (specs.find((u) => u.model === sp.cascade!.upstream)?.fps ?? sp.fps) * sp.cascade.probability : sp.fps));
+  const favouriteLoad = (mu: number) => {
+    let cpu = 0;
+    let gpu = 0;
+    raw.forEach((layers, ti) => {
+      for (const l of layers) {
+        const s = Math.exp(mu + l.z); // CPU latency / GPU latency
+        if (s < 1) cpu += rate[ti] * s * l.gpu;
+        else gpu += rate[ti] * l.gpu;
+      }
+    });
+    return { cpu, gpu };
+  };
+  let mu = Math.log(4);
+  if (!skewed) {
+    let lo = -6;
+    let hi = 6;
+    for (let k = 0; k < 60; k++) {
+      mu = (lo + hi) / 2;
+      const f = favouriteLoad(mu);
+      if (f.cpu > f.gpu) lo = mu;
+      else hi = mu;
+    }
+  }
+  const f = favouriteLoad(mu);
+  const scale = load / Math.max(f.cpu, f.gpu); // seconds per work unit
+
+  const tenants: TenantDef[] = specs.map((spec, ti) => {
+    const layers: LayerDef[] = raw[ti].map((l, i) => {
+      const gpu = l.gpu * scale;
+      const cpu = gpu * Math.exp(mu + l.z);
+      const variants: VariantDef[] = [{ id: 'original', accuracyDelta: 0, cost: [{ latency: cpu }, { latency: gpu }] }];
+      if (options.variants) {
+        variants.push({ id: 'fp16', accuracyDelta: 0.001, cost: [{ latency: cpu * 1.1 }, { latency: gpu * 0.6 }] });
+        variants.push({ id: 'reshaped', accuracyDelta: 0.003, cost: [{ latency: cpu * 0.55 }, { latency: gpu * 0.95 }] });
+      }
+      return { name: `${spec.model}.L${i}`, variants, outputBytes: l.bytes };
     });
     return {
-      id: spec.id,
+      id: spec.model,
+      model: spec.model,
       layers,
-      arrival: { type: 'periodic' as const, fps: spec.fps * load, jitter: 0.0005 },
-      deadline: 1 / (spec.fps * load),
-      priority: spec.priority,
+      arrival: { type: 'periodic' as const, fps: spec.fps, jitter: options.jitter ?? 0.0005 },
+      priority: spec.fps >= 45 ? 9 : spec.fps >= 15 ? 3 : 1,
       cascade: spec.cascade,
-      accuracyBudget: options.variants ? 0.01 : 0,
-      slos: { maxLatency: 1 / (spec.fps * load), minThroughput: spec.cascade ? undefined : 0.9 * spec.fps * load },
+      accuracyBudget: options.variants ? (options.accuracyBudget ?? 0.02) : 0,
+      baseAccuracy: 1,
+      slos: { maxLatency: 1 / spec.fps, minThroughput: spec.cascade ? undefined : 0.95 * spec.fps, minAccuracy: options.variants ? 1 - (options.accuracyBudget ?? 0.02) : undefined },
     };
   });
   return {
-    name: `synthetic XR mix (load x${load}${gpuSlow !== 1 ? `, GPU x${gpuSlow} slower` : ''})`,
-    lanes: [
-      { id: 'cpu', kind: 'cpu', idleWatts: 3, busyWatts: 15 },
-      { id: 'gpu', kind: 'gpu', idleWatts: 5, busyWatts: 30 },
-    ],
+    name: `synthetic:${scenario} (${skew}, load ${load})`,
+    lanes: LANES.map((l) => ({ ...l })),
     tenants,
-    transfer: { latency: 50e-6, bytesPerSec: 8e9 },
-    latencySource: `synthetic (seeded table, seed ${options.seed ?? 42}; not measured)`,
-    energySource: { kind: 'estimated', detail: 'synthetic busy/idle watts per lane (cpu 15/3 W, gpu 30/5 W): not measured' },
+    latencySource: { kind: 'synthetic', detail: `generated (seed ${seed}, scenario ${scenario}, skew ${skew}, load ${load}); XRBench models and rates, synthetic per-layer latencies: not measured` },
+    energySource: { kind: 'estimated', detail: 'synthetic lane powers (cpu 18 W busy / 4 W idle, gpu 45 W busy / 8 W idle) x time: not measured' },
   };
 }

@@ -1,150 +1,245 @@
-// The scheduler's vocabulary, shared by the simulator and the live runtime. Pure data + the policy
-// interface: a policy sees a snapshot and returns decisions; it never reads a clock or does I/O.
-// Times are in seconds, energy in joules, power in watts.
+// The scheduler's vocabulary, shared by the simulator and the live runtime.
+//
+//   input model   SimWorkload = lanes + tenants (+ where the numbers come from)
+//   policy        decide(Snapshot) -> Decision; optional observe(Feedback) and state()
+//
+// Pure data and interfaces: no Node, no clock, no I/O. Units: seconds, joules, watts, bytes.
+// Lanes, tenants, layers and variants are referred to by their index in the workload's arrays;
+// a LayerCost array is indexed by lane index. These types are the stable contract: adapters from
+// profiles and scenarios produce a SimWorkload; the live runtime builds Snapshots.
 
+// ---------------------------------------------------------------------------------------------
+// Input model
+// ---------------------------------------------------------------------------------------------
+
+/** One execution target (device + execution provider + settings). */
 export interface LaneDef {
   id: string;
-  /** 'cpu', 'gpu', 'npu'...: for display and energy defaults. */
+  /** 'cpu' | 'gpu' | 'npu' | ...: for display and energy defaults. */
   kind: string;
+  /** Power drawn while idle (W). */
   idleWatts: number;
+  /** Power drawn while running a layer (W); a layer's energy is busyWatts x latency unless given. */
   busyWatts: number;
+  /**
+   * Cost of moving activations between this lane's memory and host memory. Moving a job's
+   * activations from lane a to lane b costs link(a) + link(b), each latency + bytes / bytesPerSec;
+   * a lane without a link works in host memory (cost 0), so CPU-to-CPU moves are free.
+   */
+  link?: { latency: number; bytesPerSec: number };
 }
 
-/** What one layer costs on one lane with one variant; absent = cannot run there. */
+/** What one layer costs on one lane with one variant. */
 export interface LayerCost {
+  /** Predicted (profiled) latency, s. */
   latency: number;
-  /** Energy per run when known (measured or estimated); else busyWatts x latency. */
+  /** Energy per run (J) when known (measured or estimated); else busyWatts x latency. */
   energy?: number;
 }
 
+/** One implementation of a layer. variants[0] of every layer is the original. */
 export interface VariantDef {
   id: string;
-  /** Accuracy lost by using this variant (0 for the original and exact variants). */
+  /** Accuracy lost by using this variant (0 for the original and for exact variants). */
   accuracyDelta: number;
-  /** Per lane index. */
-  cost: (LayerCost | undefined)[];
+  /** Per lane index; null/undefined = this variant cannot run on that lane. */
+  cost: (LayerCost | null | undefined)[];
 }
 
 export interface LayerDef {
   name: string;
-  /** variants[0] is the original layer. */
   variants: VariantDef[];
-  /** Size of the activations this layer passes on (for lane-to-lane transfer cost). */
+  /** Size of the activations this layer passes to the next one (for lane-to-lane moves). */
   outputBytes: number;
 }
 
-export type Arrival = { type: 'periodic'; fps: number; jitter?: number } | { type: 'poisson'; ratePerSec: number };
+export type Arrival =
+  /** Frames at a fixed rate; each release moved uniformly within +-jitter seconds (clamped at 0). */
+  | { type: 'periodic'; fps: number; jitter?: number; phase?: number }
+  /** Poisson process. */
+  | { type: 'poisson'; ratePerSec: number };
 
 export interface TenantSlos {
-  /** Minimum accuracy (baseAccuracy minus the variants' accuracy loss). */
+  /** Minimum accuracy of every frame: baseAccuracy minus the accuracy lost to variants. */
   minAccuracy?: number;
-  /** Minimum finished frames per second. */
+  /** Minimum finished frames per second (frames that finished, late or not). */
   minThroughput?: number;
-  /** Maximum p95 latency (s). */
+  /** Maximum latency (s), checked on the p95 of finished frames. */
   maxLatency?: number;
 }
 
 export interface TenantDef {
   id: string;
+  /** The model this tenant runs (a profile's model id, or a synthetic name). */
+  model: string;
   layers: LayerDef[];
+  /** For a cascade dependent, the rate only sets the default deadline (its frames come from upstream). */
   arrival: Arrival;
-  /** Relative deadline (s); XRBench's convention is 1/fps (the next frame's release). */
-  deadline: number;
-  /** 1 (low) .. 9 (high), as PREMA's classes 1/3/9. */
+  /** Relative deadline, s. Default: 1/fps (the next frame's release, XRBench) or 1/ratePerSec. */
+  deadline?: number;
+  /** 1 (low) .. 9 (high), PREMA's classes 1/3/9. */
   priority: number;
+  /** This tenant's frame is released when an upstream frame finishes, with this probability. */
   cascade?: { upstream: string; probability: number };
   slos?: TenantSlos;
-  /** Accuracy loss a job may spend on approximate variants (0 = exact only). */
+  /** Accuracy a frame may lose to approximate variants (0 or absent = exact variants only). */
   accuracyBudget?: number;
+  /** Accuracy of the original model (for SLO checks), default 1. */
   baseAccuracy?: number;
+}
+
+/** Where latencies come from: always carried to every result and report. */
+export type LatencySource =
+  | { kind: 'measured'; profileId: string; detail?: string }
+  | { kind: 'synthetic'; detail: string };
+
+/** Where energy figures come from: a named meter, or a named estimate. */
+export interface EnergySource {
+  kind: 'measured' | 'estimated';
+  detail: string;
 }
 
 export interface SimWorkload {
   name: string;
   lanes: LaneDef[];
   tenants: TenantDef[];
-  /** Cost of moving a job's activations between two lanes. */
-  transfer?: { latency: number; bytesPerSec: number };
-  /** Where the latencies come from: 'synthetic (...)' or 'profile <id> measured on <machine>'. */
-  latencySource: string;
-  /** How energy figures were obtained (measured meter or estimate model). */
-  energySource: { kind: 'measured' | 'estimated'; detail: string };
+  latencySource: LatencySource;
+  energySource: EnergySource;
 }
 
-/** A job (one frame of one tenant) as policies see it. Treat as read-only. */
+// ---------------------------------------------------------------------------------------------
+// What a policy sees
+// ---------------------------------------------------------------------------------------------
+
+/** A job (one frame of one tenant) waiting for its next layer. Policies must not modify it. */
 export interface JobState {
+  /** Unique within a run. */
   id: number;
+  /** Tenant index. */
   tenant: number;
+  /** The tenant's frame number (0, 1, ...). */
+  frame: number;
   release: number;
+  /** Absolute deadline. */
   deadline: number;
   priority: number;
-  /** Index of the next layer to run. */
+  /** Index of the next layer to run (layers remaining = layerCount - next). */
   next: number;
   layerCount: number;
-  /** When the job last ran a layer (its release before that). */
+  /** End of its last layer (its release before any ran). */
   lastRun: number;
-  /** Lane of its previous layer, -1 if none. */
+  /** Lane of its previous layer, -1 if none: where its activations are. */
   lastLane: number;
-  /** Accuracy loss spent so far on approximate variants. */
+  /** Accuracy lost so far to approximate variants. */
   accuracyUsed: number;
   /** Upstream job id for cascade dependents, -1 otherwise. */
   upstream: number;
+  /** Dysta's g: mean over this job's executed layers of observed / predicted latency (1 before any). */
+  g: number;
 }
 
 export interface LaneState {
   index: number;
   def: LaneDef;
   idle: boolean;
-  /** When the running layer finishes (== now when idle). */
+  /** Predicted end of the running layer (== time when idle). Never the real end. */
   busyUntil: number;
+  /** Id of the job running there, -1 when idle. */
+  job: number;
+  /** Power now (W): busyWatts or idleWatts. */
+  power: number;
 }
 
-/** Predictions a policy may use; they include the online correction (observed/expected ratio). */
+/**
+ * Latency and energy predictions. Every method is O(1) (precomputed tables). Values for a lane or
+ * variant that cannot run the layer are Infinity.
+ */
 export interface Predictor {
-  /** Predicted latency of the job's next layer on a lane with a variant (Infinity if impossible). */
+  /** Latency of the job's next layer on a lane with a variant (default 0, the original). */
   next(job: JobState, lane: number, variant?: number): number;
-  /** Predicted energy of that layer run. */
+  /** Busy energy of that layer run (J). */
   nextEnergy(job: JobState, lane: number, variant?: number): number;
-  /** Predicted remaining latency (original variants) if every remaining layer ran on `lane`. */
-  remainingOn(job: JobState, lane: number): number;
-  /** Predicted remaining latency with each layer on its fastest lane. */
-  remainingBest(job: JobState): number;
-  /** The job's isolated latency estimate (all layers on their fastest lanes, machine otherwise idle). */
+  /** Time to move the job's activations to `lane` before its next layer (0 if already there or none). */
+  transfer(job: JobState, lane: number): number;
+  /** Remaining latency (original variants) from layer `from` (default job.next) if all ran on `lane`. */
+  remainingOn(job: JobState, lane: number, from?: number): number;
+  /** Remaining latency with each layer from `from` (default job.next) on its fastest lane, original variants, no transfers. */
+  remainingBest(job: JobState, from?: number): number;
+  /** Isolated latency estimate: the whole job, each layer on its fastest lane, machine otherwise idle. */
   isolated(job: JobState): number;
-  /** Observed/expected latency ratio for a tenant on a lane (1 = predictions hold). */
+  /** Observed/expected latency ratio for a tenant on a lane (an EMA; 1 = predictions hold). */
   ratio(tenant: number, lane: number): number;
 }
 
 export interface Snapshot {
   time: number;
-  /** Jobs ready to run their next layer (not running), in release order. */
+  /** Jobs ready to run their next layer (not running), in release order (ties: job id). */
   ready: readonly JobState[];
   lanes: readonly LaneState[];
   workload: SimWorkload;
+  /** Predictions refined online: the profile's latencies x the observed/expected ratio per tenant and lane. */
   predict: Predictor;
+  /** The profile's latencies as they are (ratio 1): what a static predictor knows. */
+  offline: Predictor;
+  /** The real latencies (simulator only; absent in the live runtime): for oracle baselines. */
+  oracle?: Predictor;
+  /** Jobs in the system (ready + running). */
+  inSystem: number;
+  /** 'layer': every layer is placed separately; 'model': a placed job runs all its layers on that lane. */
+  preemption: 'layer' | 'model';
 }
 
+/** Run job `job`'s next layer on lane `lane` with variant `variant` (index into that layer's variants). */
 export interface Assignment {
-  job: JobState;
+  job: number;
   lane: number;
   variant: number;
 }
 
+/**
+ * A policy's answer. Assignments go to idle lanes only, at most one per lane and per job; invalid
+ * ones are an error. Dropped jobs (ids) end now; their cascade dependents are dropped with them.
+ * The caller reads a Decision at once, so a policy may reuse one object between calls.
+ */
 export interface Decision {
   assign: Assignment[];
-  /** Frames to drop (their cascade dependents are never released). */
-  drop: JobState[];
+  drop: number[];
 }
 
-/** What happened, fed back to adaptive policies. */
+/**
+ * What happened, fed back to adaptive policies. The object is only valid during the observe() call
+ * (the simulator reuses it): copy what you keep.
+ */
 export type Feedback =
-  | { kind: 'layer'; job: JobState; lane: number; predicted: number; observed: number }
-  | { kind: 'window'; start: number; end: number; missRate: number; energy: number; uxcost: number };
+  /** A layer ended; predicted = its profiled latency (no online correction), observed = what it took. */
+  | { kind: 'layer'; time: number; job: number; tenant: number; layer: number; lane: number; variant: number; predicted: number; observed: number }
+  | { kind: 'job'; time: number; job: number; tenant: number; release: number; deadline: number; /** NaN if dropped */ finish: number; dropped: boolean; accuracyUsed: number }
+  | {
+      kind: 'window';
+      start: number;
+      end: number;
+      /** Jobs that ended (finished or dropped) in the window. */
+      ended: number;
+      missed: number;
+      dropped: number;
+      missRate: number;
+      energyJ: number;
+      /** Tessera's UXCost of the window against referenceJ (see metrics.ts). */
+      uxcost: number;
+      referenceJ: number;
+    };
 
 export interface Policy {
   readonly name: string;
   decide(snapshot: Snapshot): Decision;
+  /** Online feedback (layer finished, job ended, window closed). */
   observe?(feedback: Feedback): void;
   /** Current tunable parameters (e.g. Tessera-DREAM's weights), for telemetry. */
   state?(): Record<string, number>;
+}
+
+/** The relative deadline of a tenant (its own, else one frame period). */
+export function relativeDeadline(t: TenantDef): number {
+  if (t.deadline !== undefined) return t.deadline;
+  return t.arrival.type === 'periodic' ? 1 / t.arrival.fps : 1 / t.arrival.ratePerSec;
 }

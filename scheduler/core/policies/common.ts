@@ -1,0 +1,130 @@
+// Helpers shared by the policies: allocation-free ranking and placement.
+//
+// Multi-lane rule for single-queue baselines (FCFS, RR, EDF, SJF, LSF, PREMA, Planaria, SDRM3,
+// Dysta): the policy ranks the ready jobs by its own rule; then, best first, each job is placed on
+// the idle lane where its next layer finishes first (activation transfer + latency, original
+// variant), until no idle lane is left. A job that no idle lane can run is skipped.
+import type { Assignment, Decision, JobState, SimWorkload, Snapshot, TenantDef } from '../types';
+
+/** Growable scratch arrays, one set per policy instance (policies are not re-entrant). */
+export class Scratch {
+  key = new Float64Array(64);
+  key2 = new Float64Array(64);
+  taken = new Uint8Array(64);
+  laneTaken = new Uint8Array(8);
+  readonly decision: Decision = { assign: [], drop: [] };
+  private pool: Assignment[] = [];
+
+  /** Resets the reused Decision and sizes the arrays for n jobs and nLanes lanes. */
+  begin(n: number, nLanes: number): Decision {
+    if (this.key.length < n) {
+      const size = Math.max(n, this.key.length * 2);
+      this.key = new Float64Array(size);
+      this.key2 = new Float64Array(size);
+      this.taken = new Uint8Array(size);
+    }
+    if (this.laneTaken.length < nLanes) this.laneTaken = new Uint8Array(nLanes);
+    this.taken.fill(0, 0, n);
+    this.laneTaken.fill(0, 0, nLanes);
+    // pop(), not length = 0: V8 frees the backing store on length = 0, and the next push allocates.
+    const a = this.decision.assign;
+    while (a.length) a.pop();
+    const d = this.decision.drop;
+    while (d.length) d.pop();
+    return this.decision;
+  }
+
+  /** Appends an assignment, reusing pooled objects. */
+  assign(job: number, lane: number, variant: number): void {
+    const d = this.decision.assign;
+    let a = this.pool[d.length];
+    if (!a) a = this.pool[d.length] = { job: 0, lane: 0, variant: 0 };
+    a.job = job;
+    a.lane = lane;
+    a.variant = variant;
+    d.push(a);
+    this.laneTaken[lane] = 1;
+  }
+}
+
+/** Number of idle lanes. */
+export function idleCount(s: Snapshot): number {
+  let n = 0;
+  for (let i = 0; i < s.lanes.length; i++) if (s.lanes[i].idle) n++;
+  return n;
+}
+
+/** The idle lane (not yet taken in this decision) where the job's next layer finishes first, or -1. */
+export function fastestIdleLane(s: Snapshot, job: JobState, laneTaken: Uint8Array): number {
+  let best = -1;
+  let bestT = Infinity;
+  const lanes = s.lanes;
+  for (let l = 0; l < lanes.length; l++) {
+    if (!lanes[l].idle || laneTaken[l]) continue;
+    const t = s.predict.next(job, l);
+    if (t === Infinity) continue;
+    const f = t + s.predict.transfer(job, l);
+    if (f < bestT) {
+      bestT = f;
+      best = l;
+    }
+  }
+  return best;
+}
+
+/**
+ * Places jobs in order of (key ascending, key2 ascending, release order), each on its fastest idle
+ * lane, until the idle lanes are used up. Selection, not sorting: O(jobs x idle lanes).
+ * Returns the scratch Decision.
+ */
+export function placeByKey(s: Snapshot, sc: Scratch, useKey2: boolean): Decision {
+  const ready = s.ready;
+  const n = ready.length;
+  const key = sc.key;
+  const key2 = sc.key2;
+  const taken = sc.taken;
+  let free = idleCount(s);
+  let left = n;
+  while (free > 0 && left > 0) {
+    let best = -1;
+    for (let i = 0; i < n; i++) {
+      if (taken[i]) continue;
+      if (best < 0 || key[i] < key[best] || (key[i] === key[best] && useKey2 && key2[i] < key2[best])) best = i;
+    }
+    if (best < 0) break;
+    taken[best] = 1;
+    left--;
+    const job = ready[best];
+    const lane = fastestIdleLane(s, job, sc.laneTaken);
+    if (lane < 0) continue;
+    sc.assign(job.id, lane, 0);
+    free--;
+  }
+  return sc.decision;
+}
+
+/** For "highest positive score first; if none positive, the last-arrived first" (Planaria, SDRM3 in Dysta's artifact). */
+export function scoreToKey(score: number, index: number, n: number): number {
+  return score > 0 ? -score : 1e12 + (n - index);
+}
+
+/**
+ * Per tenant, per layer i: the fastest possible latency of layers i..end (any lane, any variant
+ * whose accuracy loss is within `allowance(tenant)`, no transfers, machine to itself). Offline.
+ */
+export function fastestSuffix(w: SimWorkload, allowance: (t: TenantDef) => number): Float64Array[] {
+  return w.tenants.map((t) => {
+    const budget = allowance(t) + 1e-12;
+    const n = t.layers.length;
+    const out = new Float64Array(n + 1);
+    for (let i = n - 1; i >= 0; i--) {
+      let f = Infinity;
+      for (const v of t.layers[i].variants) {
+        if (v.accuracyDelta > budget) continue;
+        for (const c of v.cost) if (c && c.latency < f) f = c.latency;
+      }
+      out[i] = out[i + 1] + f;
+    }
+    return out;
+  });
+}

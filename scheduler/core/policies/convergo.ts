@@ -1,0 +1,158 @@
+import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
+import { relativeDeadline } from '../types';
+import { Scratch, fastestSuffix } from './common';
+
+interface TenantTrack {
+  /** EMA of "this frame missed its deadline or maxLatency" (dropped counts as missed). */
+  late: number;
+  /** EMA of finished frames per second, updated at each window. */
+  rate: number;
+  finishedInWindow: number;
+  seen: boolean;
+}
+
+const EMA = 0.1;
+
+/**
+ * Convergo-style (after Convergo, IEEE 2025: several SLOs per tenant on a heterogeneous edge box).
+ * Each tenant may have an accuracy floor, a minimum throughput and a maximum latency. Online, the
+ * policy tracks per tenant the share of recent frames over their latency limit (EMA) and the recent
+ * finished-frame rate (per window), and computes a risk = the largest of late share / 5% (the p95
+ * latency SLO) and minThroughput / recent rate; a tenant without SLOs is judged on its deadline
+ * misses the same way. Jobs go in order of (slack / relative deadline - risk): the tenant closest to
+ * violating an SLO first, then the tightest frame. Each job takes jointly an idle lane and a variant
+ * that keeps the frame above the tenant's accuracy floor (and within its accuracy budget): among
+ * choices predicted to meet the deadline, the least accuracy loss then the least energy; else the
+ * one that finishes first. Hopeless frames (cannot meet the deadline on any lane) are dropped unless
+ * the tenant's throughput SLO is at risk (a late frame still counts as throughput).
+ */
+export function convergo(): Policy {
+  const sc = new Scratch();
+  let tracks: TenantTrack[] = [];
+  let tenantsRef: TenantDef[] | undefined;
+  let minSuffix: Float64Array[] = [];
+  const ensure = (s: Snapshot) => {
+    if (tenantsRef !== s.workload.tenants) {
+      tenantsRef = s.workload.tenants;
+      tracks = tenantsRef.map((t) => ({ late: 0, rate: t.slos?.minThroughput ?? 0, finishedInWindow: 0, seen: false }));
+      minSuffix = fastestSuffix(s.workload, accuracyAllowance);
+    }
+  };
+  const risk = (i: number): number => {
+    const t = tenantsRef![i];
+    const tr = tracks[i];
+    let r = tr.late / 0.05;
+    const want = t.slos?.minThroughput;
+    if (want && tr.seen) r = Math.max(r, want / Math.max(tr.rate, 1e-9));
+    return r;
+  };
+  return {
+    name: 'convergo',
+    state() {
+      const out: Record<string, number> = {};
+      if (tenantsRef) tenantsRef.forEach((t, i) => (out[`risk.${t.id}`] = risk(i)));
+      return out;
+    },
+    observe(f: Feedback) {
+      if (!tenantsRef) return;
+      if (f.kind === 'job') {
+        const tr = tracks[f.tenant];
+        const t = tenantsRef[f.tenant];
+        const limit = Math.min(t.slos?.maxLatency ?? Infinity, f.deadline - f.release);
+        const missed = f.dropped || f.finish - f.release > limit;
+        tr.late += EMA * ((missed ? 1 : 0) - tr.late);
+        if (!f.dropped) tr.finishedInWindow++;
+      } else if (f.kind === 'window') {
+        const len = f.end - f.start;
+        if (len > 0) {
+          for (const tr of tracks) {
+            tr.rate += 0.5 * (tr.finishedInWindow / len - tr.rate);
+            tr.finishedInWindow = 0;
+            tr.seen = true;
+          }
+        }
+      }
+    },
+    decide(s: Snapshot) {
+      const ready = s.ready;
+      const n = ready.length;
+      const nL = s.lanes.length;
+      const d = sc.begin(n, nL);
+      if (n === 0) return d;
+      ensure(s);
+      const p = s.predict;
+      const t = s.time;
+      let free = 0;
+      for (let l = 0; l < nL; l++) if (s.lanes[l].idle) free++;
+      for (let i = 0; i < n; i++) {
+        const j = ready[i];
+        const tenant = s.workload.tenants[j.tenant];
+        const r = risk(j.tenant);
+        const slack = j.deadline - t - p.remainingBest(j);
+        const throughputAtRisk = !!tenant.slos?.minThroughput && tracks[j.tenant].seen && tenant.slos.minThroughput / Math.max(tracks[j.tenant].rate, 1e-9) > 0.9;
+        let minRatio = Infinity;
+        for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(j.tenant, l));
+        if (!throughputAtRisk && t + minSuffix[j.tenant][j.next] * minRatio > j.deadline) {
+          d.drop.push(j.id);
+          sc.taken[i] = 1;
+          continue;
+        }
+        sc.key[i] = slack / relativeDeadline(tenant) - Math.min(r, 4);
+      }
+      while (free > 0) {
+        let bi = -1;
+        for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        if (bi < 0) break;
+        sc.taken[bi] = 1;
+        const j = ready[bi];
+        const tenant = s.workload.tenants[j.tenant];
+        const allowance = accuracyAllowance(tenant) - j.accuracyUsed + 1e-12;
+        const variants = tenant.layers[j.next].variants;
+        const rest = s.preemption === 'model' ? 0 : p.remainingBest(j, j.next + 1);
+        let bLane = -1;
+        let bVar = 0;
+        let bMeets = false;
+        let bDelta = Infinity;
+        let bEnergy = Infinity;
+        let bFinish = Infinity;
+        for (let l = 0; l < nL; l++) {
+          if (!s.lanes[l].idle || sc.laneTaken[l]) continue;
+          const x = p.transfer(j, l);
+          for (let v = 0; v < variants.length; v++) {
+            const delta = variants[v].accuracyDelta;
+            if (delta > allowance) continue;
+            const lat = p.next(j, l, v);
+            if (lat === Infinity) continue;
+            const f = t + x + (s.preemption === 'model' ? (v === 0 ? p.remainingOn(j, l) : lat + p.remainingOn(j, l, j.next + 1)) : lat + rest);
+            const meets = f <= j.deadline;
+            const e = p.nextEnergy(j, l, v);
+            let better: boolean;
+            if (meets !== bMeets) better = meets;
+            else if (meets) better = delta < bDelta || (delta === bDelta && e < bEnergy);
+            else better = f < bFinish;
+            if (bLane < 0 || better) {
+              bLane = l;
+              bVar = v;
+              bMeets = meets;
+              bDelta = delta;
+              bEnergy = e;
+              bFinish = f;
+            }
+          }
+        }
+        if (bLane < 0) continue;
+        sc.assign(j.id, bLane, bVar);
+        free--;
+      }
+      return d;
+    },
+  };
+}
+
+/** Accuracy a frame may lose: the accuracy budget, capped by the accuracy SLO's floor. */
+function accuracyAllowance(t: TenantDef): number {
+  const floor = t.slos?.minAccuracy;
+  const byFloor = floor !== undefined ? (t.baseAccuracy ?? 1) - floor : Infinity;
+  const budget = t.accuracyBudget ?? (floor !== undefined ? Infinity : 0);
+  return Math.max(0, Math.min(budget, byFloor));
+}

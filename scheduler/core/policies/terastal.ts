@@ -1,0 +1,134 @@
+import type { Policy, SimWorkload, Snapshot } from '../types';
+import { relativeDeadline } from '../types';
+import { Scratch, fastestSuffix } from './common';
+
+interface Plan {
+  /** Per tenant, per layer: the virtual deadline of the layer, relative to the frame's release. */
+  virtualEnd: Float64Array[];
+  /** Per tenant, per layer: fastest possible remaining latency (any lane, any variant within the budget). */
+  minSuffix: Float64Array[];
+  accuracyBudget: Float64Array;
+}
+
+/** Offline part: per-layer virtual budgets from the latency table. */
+function plan(w: SimWorkload): Plan {
+  const virtualEnd = w.tenants.map((t) => {
+    const n = t.layers.length;
+    const best = new Float64Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let b = Infinity;
+      for (const c of t.layers[i].variants[0].cost) if (c && c.latency < b) b = c.latency;
+      best[i] = b;
+      total += b;
+    }
+    const rel = relativeDeadline(t);
+    const ve = new Float64Array(n);
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      acc += best[i];
+      ve[i] = (rel * acc) / total;
+    }
+    return ve;
+  });
+  const minSuffix = fastestSuffix(w, (t) => t.accuracyBudget ?? 0);
+  return { virtualEnd, minSuffix, accuracyBudget: Float64Array.from(w.tenants, (t) => t.accuracyBudget ?? 0) };
+}
+
+/**
+ * Terastal-style (after Wu, Song & Bozorgzadeh, RTCSA 2026; arXiv 2606.06818). Offline, each
+ * tenant's relative deadline is split into per-layer virtual budgets in proportion to each layer's
+ * fastest-lane latency (layer i's virtual deadline = release + deadline x cumulative share).
+ * Online, ready jobs go in order of their next layer's virtual deadline; each picks jointly an idle
+ * lane and a variant whose accuracy loss fits what is left of the tenant's accuracy budget: among
+ * choices that finish the layer by its virtual deadline, the exact ones first, then the least
+ * accuracy loss, then the least energy; if none does, the choice that finishes first, unless waiting
+ * for a busy lane would finish sooner (then the job waits). With no variants in the table it still
+ * chooses lanes. A frame whose fastest possible remaining path (any lane, variants within budget,
+ * machine to itself) cannot meet its deadline is dropped with its cascade dependents (Tessera's
+ * addition, as in Tessera-DREAM). Predictions are refined online (Snapshot.predict).
+ */
+export function terastal(): Policy {
+  const sc = new Scratch();
+  let cache: { w: SimWorkload; p: Plan } | undefined;
+  return {
+    name: 'terastal',
+    decide(s: Snapshot) {
+      const ready = s.ready;
+      const n = ready.length;
+      const nL = s.lanes.length;
+      const d = sc.begin(n, nL);
+      if (n === 0) return d;
+      if (!cache || cache.w !== s.workload) cache = { w: s.workload, p: plan(s.workload) };
+      const P = cache.p;
+      const p = s.predict;
+      const t = s.time;
+      let free = 0;
+      for (let l = 0; l < nL; l++) if (s.lanes[l].idle) free++;
+      for (let i = 0; i < n; i++) {
+        const j = ready[i];
+        let minRatio = Infinity;
+        for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(j.tenant, l));
+        if (t + P.minSuffix[j.tenant][j.next] * minRatio > j.deadline) {
+          d.drop.push(j.id);
+          sc.taken[i] = 1;
+          continue;
+        }
+        sc.key[i] = j.release + P.virtualEnd[j.tenant][s.preemption === 'model' ? j.layerCount - 1 : j.next];
+      }
+      while (free > 0) {
+        let bi = -1;
+        for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        if (bi < 0) break;
+        sc.taken[bi] = 1;
+        const j = ready[bi];
+        const vd = sc.key[bi];
+        const tenant = s.workload.tenants[j.tenant];
+        const variants = tenant.layers[j.next].variants;
+        const budgetLeft = P.accuracyBudget[j.tenant] - j.accuracyUsed + 1e-12;
+        let bLane = -1;
+        let bVar = 0;
+        let bMeets = false;
+        let bDelta = Infinity;
+        let bEnergy = Infinity;
+        let bFinish = Infinity;
+        let waitFinish = Infinity;
+        for (let l = 0; l < nL; l++) {
+          const ls = s.lanes[l];
+          const x = p.transfer(j, l);
+          for (let v = 0; v < variants.length; v++) {
+            const delta = variants[v].accuracyDelta;
+            if (delta > budgetLeft) continue;
+            const lat = p.next(j, l, v);
+            if (lat === Infinity) continue;
+            if (!ls.idle || sc.laneTaken[l]) {
+              const f = Math.max(t, ls.busyUntil) + x + lat;
+              if (f < waitFinish) waitFinish = f;
+              continue;
+            }
+            const f = t + x + lat;
+            const meets = f <= vd;
+            const e = p.nextEnergy(j, l, v);
+            let better: boolean;
+            if (meets !== bMeets) better = meets;
+            else if (meets) better = delta < bDelta || (delta === bDelta && e < bEnergy);
+            else better = f < bFinish;
+            if (bLane < 0 || better) {
+              bLane = l;
+              bVar = v;
+              bMeets = meets;
+              bDelta = delta;
+              bEnergy = e;
+              bFinish = f;
+            }
+          }
+        }
+        if (bLane < 0) continue;
+        if (!bMeets && waitFinish < bFinish) continue; // a busy lane would do it sooner: wait
+        sc.assign(j.id, bLane, bVar);
+        free--;
+      }
+      return d;
+    },
+  };
+}
