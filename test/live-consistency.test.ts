@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, seededWeights } from '../profiler/onnx/builder';
+import { GraphBuilder } from '../profiler/onnx/builder';
 import { LiveRun, LiveSetupError, parseLanes, type LiveResult, type LiveScenario, type TelemetryBatch } from '../scheduler/live';
 
 const home = mkdtempSync(join(tmpdir(), 'tessera-live-'));
