@@ -66,7 +66,7 @@ describe('tessera run', () => {
   it('prints the report as JSON with per-tenant metrics, predicted vs measured and the trace path', async () => {
     let out = '';
     let err = '';
-    const code = await main(['run', 'demo:tiny', '--policy', 'dream', '--duration', '1.5s', '--lanes', 'cpu:1,cpu:1', '--json'], { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+    const code = await main(['run', 'demo:tiny', '--policy', 'dream', '--duration', '1.5s', '--lanes', 'cpu:1,cpu:1', '--json'], { stdout: (s) => ((out += s), true), stderr: (s) => ((err += s), true) });
     expect(code).toBe(0);
     const r = JSON.parse(out) as LiveReport;
     expect(r.status).toBe('completed');
@@ -75,7 +75,7 @@ describe('tessera run', () => {
     for (const c of r.comparison!) expect(Object.keys(c.diff)).toEqual(['meanLatencyRel', 'p95LatencyRel', 'missRatePts', 'dropRatePts']);
     expect(existsSync(r.files!.trace)).toBe(true);
     expect(err).toMatch(/frames \d+ done \d+/);
-    expect(await main(['run', 'demo:tiny', '--duration', 'soon'], { stdout: () => {}, stderr: (s) => (err += s) })).toBe(2);
+    expect(await main(['run', 'demo:tiny', '--duration', 'soon'], { stdout: () => true, stderr: (s) => ((err += s), true) })).toBe(2);
     expect(err).toMatch(/--duration must look like 30s/);
   });
 });
