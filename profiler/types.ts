@@ -171,6 +171,13 @@ export interface Profile {
     maxRelError: number;
     passed: boolean;
     tolerance: { rel: number };
+    /** ORT graph optimisation level of the primary check. */
+    graphOptimizationLevel?: string;
+    relErrorDefinition?: string;
+    /** The same chained check at other optimisation levels (fusions across cuts: float rounding only). */
+    otherLevels?: { graphOptimizationLevel: string; maxAbsError: number; maxRelError: number; layerErrors: number }[];
+    /** Layers that failed to load or run in the chain. */
+    layerErrors?: { layer: number; name: string; error: string }[];
   };
   /** Sum of layer medians / whole-model median per lane. */
   cutOverhead?: Record<string, number>;

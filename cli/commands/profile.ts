@@ -42,7 +42,7 @@ export function formatProfile(p: Profile): string {
   out.push(`${p.model.name}  (${p.status}, id ${p.id})`);
   out.push(`  sha256 ${p.model.sha256.slice(0, 16)}…  inputs ${Object.entries(p.model.inputShapes).map(([k, v]) => `${k}=${v.join('x') || 'scalar'}`).join(' ')}  granularity ${p.granularity}  ${p.layers.length} layers`);
   out.push(`  machine ${p.machine.cpu}, ${p.machine.cores} cores; ONNX Runtime ${p.ortVersion}`);
-  out.push(`  verification: chained layers vs whole model max abs ${p.verification.maxAbsError.toExponential(2)}, max rel ${p.verification.maxRelError.toExponential(2)} (${p.verification.passed ? 'passed' : 'FAILED'}, tolerance rel ${p.verification.tolerance.rel})`);
+  out.push(`  verification: chained layers vs whole model max abs ${p.verification.maxAbsError.toExponential(2)}, max rel ${p.verification.maxRelError.toExponential(2)} (${p.verification.passed ? 'passed' : 'FAILED'}, tolerance rel ${p.verification.tolerance.rel}${p.verification.graphOptimizationLevel ? `, ORT optimisation '${p.verification.graphOptimizationLevel}'` : ''})${(p.verification.otherLevels ?? []).map((o) => `; at '${o.graphOptimizationLevel}': max rel ${o.maxRelError.toExponential(2)}`).join('')}`);
   out.push('  lanes:');
   for (const l of p.lanes) {
     if (l.error) {
