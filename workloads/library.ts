@@ -545,15 +545,22 @@ export async function countModelStats(bytes: Uint8Array, inputShapes: Record<str
       macs += prod(y) * (Number(transA ?? 0) ? a[0] : a[a.length - 1]);
     }
   }
-  const stats: ModelStats = {
-    layers,
-    macs,
-    source: 'counted',
-    notes: [
-      'Counted from one CPU run at these shapes: Conv, ConvTranspose, MatMul and Gemm MACs of top-level nodes; layers = compute nodes (profiler COMPUTE_OPS).',
-      ...(uncounted.size ? [`Not counted: ${[...uncounted].map(([op, c]) => `${c} x ${op}`).join(', ')} (control flow / recurrent nodes: their inner compute is missing from the MACs)`] : []),
-    ],
-  };
+  const notes = ['Counted from one CPU run at these shapes: Conv, ConvTranspose, MatMul and Gemm MACs of top-level nodes; layers = top-level compute nodes (profiler COMPUTE_OPS).'];
+  if (uncounted.size) {
+    // Control flow (If, Loop) and recurrent nodes: the profiler's cut counts their FLOPs (the If
+    // branch taken, LSTM gates); half of that stands in for MACs (it includes element-wise ops).
+    const { cutModel } = await import('../profiler/onnx/cut');
+    try {
+      const cut = await cutModel(model, { granularity: 'node', shapes, inputValues: inputValues as never, verify: false, alsoCheckLevels: [] });
+      let extra = 0;
+      for (const l of cut.layers) if (l.opTypes.some((op) => uncounted.has(op))) extra += l.flops / 2;
+      macs += extra;
+      notes.push(`${[...uncounted].map(([op, c]) => `${c} x ${op}`).join(', ')}: FLOPs / 2 from the profiler's count (the If branch taken on the sample input; element-wise ops included), ${(extra / 1e6).toFixed(2)} M added.`);
+    } catch (e) {
+      notes.push(`Not counted: ${[...uncounted].map(([op, c]) => `${c} x ${op}`).join(', ')} (${(e as Error).message.split('\n')[0]}): the MACs miss their inner compute.`);
+    }
+  }
+  const stats: ModelStats = { layers, macs, source: 'counted', notes };
   try {
     writeAtomic(file, JSON.stringify(stats));
   } catch {

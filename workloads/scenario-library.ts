@@ -69,7 +69,7 @@ function userFiles(): string[] {
 /** Every scenario: XRBench (usage scenarios, then the sweep), built-in mixed ones, then the user's. */
 export function listScenarios(): ScenarioSummary[] {
   const out: ScenarioSummary[] = [];
-  for (const x of listXrbenchScenarios().sort((a, b) => Number(a.sweep) - Number(b.sweep) || a.id.localeCompare(b.id))) out.push(summarize(x.id, 'xrbench', xrbenchScenario(x.id)));
+  for (const x of listXrbenchScenarios().sort((a, b) => Number(a.sweep) - Number(b.sweep) || a.id.localeCompare(b.id, undefined, { numeric: true }))) out.push(summarize(x.id, 'xrbench', xrbenchScenario(x.id)));
   for (const [id, raw] of Object.entries(BUILTIN)) out.push(summarize(id, 'builtin', parseScenario(raw, id)));
   for (const f of userFiles()) {
     const path = join(userScenariosDir(), f);

@@ -353,7 +353,7 @@ export function xrbenchToScenario(file: XrScenarioFile, opts: { id?: string; ori
     description: `XRBench ${opts.sweep ? 'probability-sweep' : 'usage'} scenario ${file.name}: ${file.networks.map((n) => `${n.name} (${xrbenchTask(n.name)}, ${n.fps} FPS${n.dependency ? `, after ${n.dependency.join('+')} p=${n.probability ?? 1}` : ''})`).join('; ')}.`,
     source: `${XRBENCH_CITATION}${opts.origin ? `; file ${opts.origin}` : ''}`,
     notes: [
-      `Models are ${REPLICA_LABEL}: each network is rebuilt from its layer list with derived strides/padding and deterministic pseudo-random weights; outputs carry no meaning.`,
+      `Every model is a ${REPLICA_LABEL}: each network is rebuilt from its layer list with derived strides/padding and deterministic pseudo-random weights; outputs carry no meaning.`,
       "Deadlines follow XRBench: a frame's deadline is the next frame's release (1000 / FPS ms).",
       'Cascades: a dependent network runs after its upstream frame with the given probability; its own FPS only sets its deadline.',
       'Priorities are not part of XRBench: every tenant gets the default 3.',

@@ -5,7 +5,8 @@ import { devicesCommand } from './devices';
 import { profileCommand } from './profile';
 import { profilesCommand } from './profiles';
 import { runCommand } from './run';
+import { scenarioCommands } from './scenario';
 import { serveCommand } from './serve';
 import { policiesCommand, simulateCommand } from './simulate';
 
-export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, runCommand, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, runCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];

@@ -2,15 +2,17 @@
 // the typed API (engine/api.ts), the CLI's engine access and every transport.
 import { devicesFeature } from './devices';
 import { engineInfoFeature } from './engine-info';
+import { scenariosFeature } from './scenarios';
 import { liveFeature } from './live';
 import { profileFeature } from './profile';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, scenariosFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
   ...devicesFeature.methods,
   ...profileFeature.methods,
   ...liveFeature.methods,
+  ...scenariosFeature.methods,
 };
 export type AllMethods = typeof allMethods;

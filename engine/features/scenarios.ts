@@ -1,0 +1,216 @@
+// Scenarios: the library (XRBench, mixed examples, the user's), validation, each scenario's tenants
+// with their models' layer counts and MACs, demand vs capacity on given profiles, load scaling,
+// import, and the model library.
+import { z } from 'zod';
+import { loadProfile } from '../../profiler/store';
+import type { Profile } from '../../profiler/types';
+import { scaleScenarioWith, scenarioDemand, tenantModels } from '../../workloads/assess';
+import { DemandError, type DemandReport } from '../../workloads/demand';
+import { listLibrary, ModelResolveError, type LibraryEntry } from '../../workloads/library';
+import { deadlineMs, effectiveRates, nominalRate, ScenarioError, type Scenario } from '../../workloads/scenario';
+import { importScenario, listScenarios, loadScenario, saveUserScenario, validateScenario, validateScenarioFile, type ScenarioSummary, type ValidationResult } from '../../workloads/scenario-library';
+import { XrbenchParseError } from '../../workloads/xrbench';
+import { EngineError, method } from '../feature';
+
+export interface TenantView {
+  id: string;
+  description?: string;
+  model: string;
+  /** Replica / pretrained / reference architecture, in words. */
+  label: string;
+  synthetic: boolean;
+  family: string;
+  arrival: Scenario['tenants'][number]['arrival'];
+  /** Nominal rate (fps or Poisson rate) and effective rate (cascades x probability). */
+  rate: number;
+  effectiveFps: number;
+  deadlineMs: number;
+  priority: number;
+  cascade?: { upstream: string; probability: number };
+  slos?: Scenario['tenants'][number]['slos'];
+  accuracyBudget?: number;
+  layers?: number;
+  macs?: number;
+  macsSource?: string;
+  macsPerSec?: number;
+  notes?: string[];
+}
+
+export interface ScenarioView {
+  id: string;
+  origin: string;
+  name: string;
+  description?: string;
+  source?: string;
+  notes: string[];
+  tenants: TenantView[];
+  /** Cascade edges upstream -> dependent. */
+  cascades: { upstream: string; dependent: string; probability: number }[];
+  totals?: { macsPerSec: number; layers: number };
+  scaling?: Scenario['scaling'];
+  demand?: DemandReport & { profileMatch: Record<string, string> };
+  scenario: Scenario;
+}
+
+/** Maps library errors to engine errors with a code the transports understand. */
+function wrap<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (e instanceof ScenarioError) throw new EngineError(e.message, 'invalid-scenario', { cause: e });
+    if (e instanceof XrbenchParseError) throw new EngineError(e.message, 'invalid-scenario', { cause: e });
+    if (e instanceof DemandError) throw new EngineError(e.message, 'invalid-params', { cause: e });
+    if (e instanceof ModelResolveError) throw new EngineError(e.message, 'model', { cause: e });
+    throw e;
+  });
+}
+
+function loadProfiles(refs: string[] | undefined): Profile[] {
+  return (refs ?? []).map((r) => {
+    try {
+      return loadProfile(r);
+    } catch (e) {
+      throw new EngineError(`profile "${r}": ${(e as Error).message}`, 'not-found', { cause: e });
+    }
+  });
+}
+
+/** A scenario with its tenants' models described (layer counts and MACs), and demand when profiles are given. */
+export async function scenarioView(ref: string, opts: { profiles?: string[]; lanes?: string[]; models?: boolean; profileFor?: Record<string, string> } = {}): Promise<ScenarioView> {
+  const loaded = loadScenario(ref);
+  const s = loaded.scenario;
+  const rates = effectiveRates(s);
+  const models = opts.models === false ? undefined : await tenantModels(s, { baseDir: loaded.baseDir });
+  const tenants: TenantView[] = s.tenants.map((t) => {
+    const m = models?.[t.id];
+    return {
+      id: t.id,
+      ...(t.description ? { description: t.description } : {}),
+      model: m?.model ?? (t.model.kind === 'xrbench' ? `xrbench/${t.model.network}` : t.model.kind === 'library' ? t.model.id : t.model.kind),
+      label: m?.label ?? '',
+      synthetic: m?.synthetic ?? false,
+      family: m?.family ?? t.model.kind,
+      arrival: t.arrival,
+      rate: nominalRate(t),
+      effectiveFps: rates[t.id],
+      deadlineMs: deadlineMs(t),
+      priority: t.priority ?? 3,
+      ...(t.cascade ? { cascade: t.cascade } : {}),
+      ...(t.slos ? { slos: t.slos } : {}),
+      ...(t.accuracyBudget !== undefined ? { accuracyBudget: t.accuracyBudget } : {}),
+      ...(m ? { layers: m.layers, macs: m.macs, macsSource: m.macsSource, macsPerSec: m.macs * rates[t.id], notes: m.notes } : {}),
+    };
+  });
+  const profiles = loadProfiles(opts.profiles);
+  const demand = profiles.length ? await scenarioDemand(s, { profiles, lanes: opts.lanes, baseDir: loaded.baseDir, profileFor: opts.profileFor }) : undefined;
+  return {
+    id: loaded.id,
+    origin: loaded.origin,
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    ...(s.source ? { source: s.source } : {}),
+    notes: s.notes ?? [],
+    tenants,
+    cascades: s.tenants.filter((t) => t.cascade).map((t) => ({ upstream: t.cascade!.upstream, dependent: t.id, probability: t.cascade!.probability })),
+    ...(models ? { totals: { macsPerSec: tenants.reduce((a, t) => a + (t.macsPerSec ?? 0), 0), layers: tenants.reduce((a, t) => a + (t.layers ?? 0), 0) } } : {}),
+    ...(s.scaling ? { scaling: s.scaling } : {}),
+    ...(demand ? { demand } : {}),
+    scenario: s,
+  };
+}
+
+const ProfilesParam = z.array(z.string().min(1)).optional().describe('Profile ids or paths (one per model; matched to tenants by model hash, then name).');
+const ProfileFor = z.record(z.string(), z.string()).optional().describe('Tenant id -> profile id, where matching by model hash or name is not enough.');
+
+export const scenariosFeature = {
+  name: 'scenarios',
+  methods: {
+    'scenarios.list': method({
+      summary: 'Every scenario in the library: XRBench usage scenarios and probability sweep, mixed examples, user scenarios.',
+      params: z.object({}).strict(),
+      run: async (): Promise<ScenarioSummary[]> => listScenarios(),
+    }),
+    'scenarios.models': method({
+      summary: 'The model library: XRBench layer-shape replicas, pretrained npm models, reference architectures, with input shapes and availability.',
+      params: z.object({}).strict(),
+      run: async (): Promise<LibraryEntry[]> => listLibrary(),
+    }),
+    'scenarios.get': method({
+      summary: "A scenario's tenants (rates, deadlines, cascades) with each model's layer count and MACs; demand vs capacity when profiles are given.",
+      params: z.object({ id: z.string().min(1), profiles: ProfilesParam, lanes: z.array(z.string()).optional(), models: z.boolean().optional(), profileFor: ProfileFor }).strict(),
+      job: true,
+      run: async (p, ctx): Promise<ScenarioView> => {
+        ctx.progress({ message: `loading ${p.id}` });
+        return wrap(scenarioView(p.id, p));
+      },
+    }),
+    'scenarios.validate': method({
+      summary: 'Validates a scenario (a JSON document, or a file path: .json or XRBench .m): structure, semantics and, unless models is none, model references and input shapes. Returns every error.',
+      params: z
+        .object({
+          document: z.unknown().optional(),
+          path: z.string().optional(),
+          baseDir: z.string().optional(),
+          models: z.enum(['fast', 'none']).optional(),
+        })
+        .strict(),
+      run: async (p): Promise<ValidationResult> => {
+        if ((p.document === undefined) === (p.path === undefined)) throw new EngineError('give exactly one of document or path', 'invalid-params');
+        return p.path ? validateScenarioFile(p.path, { level: p.models }) : validateScenario(p.document, { level: p.models, baseDir: p.baseDir });
+      },
+    }),
+    'scenarios.demand': method({
+      summary: "Demand vs capacity: each tenant's work per second on its preferred lane, each lane's utilisation with every layer on its fastest lane, feasibility. MACs/s only without profiles.",
+      params: z.object({ id: z.string().min(1), profiles: ProfilesParam, lanes: z.array(z.string()).optional(), profileFor: ProfileFor }).strict(),
+      job: true,
+      run: async (p): Promise<DemandReport & { profileMatch: Record<string, string> }> => {
+        const loaded = loadScenario(p.id);
+        return wrap(scenarioDemand(loaded.scenario, { profiles: loadProfiles(p.profiles), lanes: p.lanes, baseDir: loaded.baseDir, profileFor: p.profileFor }));
+      },
+    }),
+    'scenarios.scale': method({
+      summary: 'A new scenario at a target load: frame rates or input resolution x s (by a factor, a target utilisation on the profiles, or a target MACs/s); optionally only the tenants preferring one lane (skewed load). Saved to the user library with save.',
+      params: z
+        .object({
+          id: z.string().min(1),
+          factor: z.number().positive().optional(),
+          targetUtilisation: z.number().positive().optional(),
+          targetMacsPerSec: z.number().positive().optional(),
+          mode: z.enum(['rate', 'resolution']).optional(),
+          skewLane: z.string().optional(),
+          tenants: z.array(z.string()).optional(),
+          profiles: ProfilesParam,
+          lanes: z.array(z.string()).optional(),
+          profileFor: ProfileFor,
+          name: z.string().optional(),
+          save: z.string().optional().describe('Save the result as this user scenario (user/NAME).'),
+          force: z.boolean().optional(),
+        })
+        .strict(),
+      job: true,
+      run: async (p, ctx) => {
+        const targets = [p.factor !== undefined, p.targetUtilisation !== undefined, p.targetMacsPerSec !== undefined].filter(Boolean).length;
+        if (targets !== 1) throw new EngineError('give exactly one of factor, targetUtilisation, targetMacsPerSec', 'invalid-params');
+        const loaded = loadScenario(p.id);
+        ctx.progress({ message: `scaling ${p.id}` });
+        const target = p.factor !== undefined ? { factor: p.factor } : p.targetUtilisation !== undefined ? { targetUtilisation: p.targetUtilisation } : { targetMacsPerSec: p.targetMacsPerSec! };
+        const result = await wrap(
+          scaleScenarioWith(loaded.scenario, target, { mode: p.mode ?? 'rate', skewLane: p.skewLane, tenants: p.tenants, name: p.name }, { profiles: loadProfiles(p.profiles), lanes: p.lanes, baseDir: loaded.baseDir, profileFor: p.profileFor }),
+        );
+        let saved: { id: string; path: string } | undefined;
+        if (p.save) {
+          try {
+            saved = saveUserScenario(result.scenario, p.save, { force: p.force });
+          } catch (e) {
+            if (e instanceof ScenarioError) throw new EngineError(e.message, 'exists', { cause: e });
+            throw e;
+          }
+        }
+        return { ...result, ...(saved ? { saved } : {}) };
+      },
+    }),
+    'scenarios.import': method({
+      summary: 'Copies a validated scenario file (.json, or an XRBench/MAESTRO .m file) into the user library.',
+      params: z.object({ path: z.string().min(1), id: z.string().optional(), force: z.boolean().optional(), models: z.enum(['fast', 'none']).optional() }).strict(),
+      run: async (p) => wrap(importScenario(p.path, { id: p.id, force: p.force, models: p.models })),
+    }),
+  },
+};
