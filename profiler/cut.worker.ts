@@ -9,7 +9,7 @@ interface CutRequest {
   op: 'cut';
   source: string | Uint8Array;
   name?: string;
-  opts: Pick<CutOptions, 'granularity' | 'shapes'>;
+  opts: Pick<CutOptions, 'granularity' | 'shapes' | 'inputValues'>;
 }
 
 const port = workerPort();

@@ -115,8 +115,10 @@ export interface OrtNodeTime {
 }
 
 export interface OrtTrace {
-  /** Per node name (as ORT names it after graph optimisation). */
+  /** Per top-level node name (as ORT names it after graph optimisation). */
   nodes: Record<string, OrtNodeTime>;
+  /** Nodes that ran inside another node's subgraph (their time is part of the parent's); provider only. */
+  nested?: Record<string, { provider?: string; opType?: string }>;
   /** Runs used (after skipping warm-up runs). */
   runs: number;
   /** Median over runs of the sum of all kernel times in a run, ms. */
@@ -127,6 +129,7 @@ export interface OrtTrace {
 
 interface TraceEvent {
   cat?: string;
+  tid?: unknown;
   name?: string;
   ph?: string;
   ts?: number;
@@ -155,13 +158,27 @@ export function parseOrtTrace(json: string | TraceEvent[], skipRuns = 0): OrtTra
   const used = runs.slice(Math.min(skipRuns, Math.max(0, runs.length - 1)));
   const perRun: Map<string, number>[] = used.map(() => new Map());
   const meta = new Map<string, { provider?: string; opType?: string }>();
-  for (const k of kernels) {
+  const nested: Record<string, { provider?: string; opType?: string }> = {};
+  // Kernels inside a control-flow node's subgraph (If, Loop, Scan) run within that node's own
+  // kernel event: they are nested, counted in their parent's time, and not added again.
+  const sorted = [...kernels].sort((a, b) => a.ts! - b.ts! || (b.dur ?? 0) - (a.dur ?? 0));
+  const open: { end: number; tid: unknown }[] = [];
+  for (const k of sorted) {
     const ts = k.ts!;
+    const end = ts + (k.dur ?? 0);
+    while (open.length && (open[open.length - 1].end <= ts || open[open.length - 1].tid !== k.tid)) open.pop();
+    const isNested = open.length > 0 && end <= open[open.length - 1].end;
+    open.push({ end, tid: k.tid });
+    const name = k.name!.slice(0, -'_kernel_time'.length);
+    const info = { provider: k.args?.provider as string | undefined, opType: k.args?.op_name as string | undefined };
+    if (isNested) {
+      nested[name] ??= info;
+      continue;
+    }
     const idx = used.findIndex((r) => ts >= r.ts! && ts <= r.ts! + (r.dur ?? 0));
     if (idx < 0) continue;
-    const name = k.name!.slice(0, -'_kernel_time'.length);
     perRun[idx].set(name, (perRun[idx].get(name) ?? 0) + (k.dur ?? 0) / 1000);
-    if (!meta.has(name)) meta.set(name, { provider: k.args?.provider as string | undefined, opType: k.args?.op_name as string | undefined });
+    if (!meta.has(name)) meta.set(name, info);
   }
   const nodes: Record<string, OrtNodeTime> = {};
   for (const [name, m] of meta) {
@@ -169,6 +186,7 @@ export function parseOrtTrace(json: string | TraceEvent[], skipRuns = 0): OrtTra
   }
   return {
     nodes,
+    nested,
     runs: used.length,
     totalKernelMs: medianOf(perRun.map((r) => [...r.values()].reduce((s, v) => s + v, 0))),
     modelRunMs: medianOf(used.map((r) => (r.dur ?? 0) / 1000)),

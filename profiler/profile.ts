@@ -36,6 +36,8 @@ export interface ProfileOptions {
   granularity?: Granularity;
   /** Concrete shapes for dynamic inputs. */
   shapes?: Record<string, number[]>;
+  /** Values of the sample input, by input name: one number fills the tensor, an array gives every element (e.g. Silero VAD's sr = 16000). */
+  inputValues?: Record<string, number | number[]>;
   /** Time budget for the repetitions, per lane, seconds (default 60). Warm-up, session creation and energy windows come on top. */
   budgetSec?: number;
   /** Minimum warm-up runs per (layer, lane) (default 3). */
@@ -92,7 +94,7 @@ function resolveLanes(lanes: ProfileOptions['lanes']): LaneSpec[] {
 export function cutOffThread(
   source: string | Uint8Array,
   name: string,
-  opts: Pick<CutOptions, 'granularity' | 'shapes'>,
+  opts: Pick<CutOptions, 'granularity' | 'shapes' | 'inputValues'>,
   onProgress: (p: { phase: string; done: number; total: number }) => void,
   signal?: AbortSignal,
 ): Promise<CutResult> {
@@ -255,7 +257,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   const tc = performance.now();
   const cutProgress = (c: { phase: string; done: number; total: number }) =>
     emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name}: ${c.phase} ${c.done}/${c.total}` });
-  const cutOpts = { granularity: opts.granularity ?? 'group', shapes: inputShapes };
+  const cutOpts = { granularity: opts.granularity ?? 'group', shapes: inputShapes, inputValues: opts.inputValues };
   const cut = opts.cutInline
     ? await cutModel(loaded, { ...cutOpts, signal, onProgress: cutProgress })
     : await cutOffThread(typeof model === 'string' || model instanceof Uint8Array ? model : (loaded.path ?? loaded.bytes), loaded.name, cutOpts, cutProgress, signal);
@@ -263,7 +265,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   if (signal?.aborted) throw new Error(`profiling ${loaded.name} was cancelled before any measurement`);
 
   const machine = await machineFingerprint();
-  const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes });
+  const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes, inputValues: opts.inputValues });
   let profile: Profile | undefined;
   let resumedPairs = 0;
   const warnings = [...cut.warnings];
@@ -580,16 +582,17 @@ export async function profileModels(models: (string | Uint8Array)[], opts: Profi
   const loaded: LoadedModel[] = [];
   for (const m of models) loaded.push(await loadModel(m, { name: opts.name }));
   const shapes = opts.shapes ?? {};
-  for (const name of Object.keys(shapes)) {
+  for (const name of [...Object.keys(shapes), ...Object.keys(opts.inputValues ?? {})]) {
     if (!loaded.some((m) => m.inputs.some((i) => i.name === name))) {
-      throw new Error(`--shape names '${name}', which is not an input of ${loaded.length === 1 ? loaded[0].name : 'any of the models'} (inputs: ${loaded.map((m) => `${m.name}: ${m.inputs.map((i) => i.name).join(', ')}`).join('; ')})`);
+      throw new Error(`'${name}' (--shape / --input) is not an input of ${loaded.length === 1 ? loaded[0].name : 'any of the models'} (inputs: ${loaded.map((m) => `${m.name}: ${m.inputs.map((i) => i.name).join(', ')}`).join('; ')})`);
     }
   }
   const out: Profile[] = [];
   for (const m of loaded) {
     if (opts.signal?.aborted) break;
     const own = Object.fromEntries(Object.entries(shapes).filter(([k]) => m.inputs.some((i) => i.name === k)));
-    out.push(await profileModel(m, { ...opts, shapes: own }));
+    const values = opts.inputValues ? Object.fromEntries(Object.entries(opts.inputValues).filter(([k]) => m.inputs.some((i) => i.name === k))) : undefined;
+    out.push(await profileModel(m, { ...opts, shapes: own, inputValues: values }));
   }
   return out;
 }

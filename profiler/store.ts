@@ -169,12 +169,13 @@ export function listProfiles(dir = profilesDir()): ProfileSummary[] {
 }
 
 /** What makes two runs the same measurement task: model bytes, lanes and their settings, granularity, input shapes. */
-export function resumeKey(parts: { sha256: string; lanes: LaneSpec[]; granularity: Profile['granularity']; inputShapes: Record<string, number[]> }): string {
+export function resumeKey(parts: { sha256: string; lanes: LaneSpec[]; granularity: Profile['granularity']; inputShapes: Record<string, number[]>; inputValues?: Record<string, number | number[]> }): string {
   const lanes = parts.lanes.map((l) => ({ id: l.id, ep: l.ep, threads: l.threads ?? null, options: l.options ?? null }));
   const shapes = Object.keys(parts.inputShapes)
     .sort()
     .map((k) => [k, parts.inputShapes[k]]);
-  return createHash('sha256').update(JSON.stringify({ sha: parts.sha256, lanes, g: parts.granularity, shapes })).digest('hex').slice(0, 32);
+  const values = parts.inputValues && Object.keys(parts.inputValues).length ? Object.keys(parts.inputValues).sort().map((k) => [k, parts.inputValues![k]]) : undefined;
+  return createHash('sha256').update(JSON.stringify({ sha: parts.sha256, lanes, g: parts.granularity, shapes, values })).digest('hex').slice(0, 32);
 }
 
 /** The newest partial profile with this resume key on this machine, if any. */

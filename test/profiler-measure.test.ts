@@ -214,6 +214,11 @@ describe('profiler: ORT trace parsing and attribution', () => {
     expect(t.nodes.a.ms).toBeCloseTo(0.012); // median of 10, 12, 14 us; the 90 us warm-up run is dropped
     expect(t.nodes.b.ms).toBeCloseTo(0.004); // a node run twice in one run (loop body) is summed
     expect(t.nodes.b.provider).toBe('WebGpuExecutionProvider');
+    // A control-flow node's subgraph kernels run inside its own kernel event: counted once, in the parent.
+    const ifTrace = parseOrtTrace([run(0, 100), ev('If_0', 10, 50), ev('inner_lstm', 12, 30), ev('inner_add', 45, 5), ev('after', 60, 20)], 0);
+    expect(Object.keys(ifTrace.nodes).sort()).toEqual(['If_0', 'after']);
+    expect(ifTrace.totalKernelMs).toBeCloseTo(0.07);
+    expect(Object.keys(ifTrace.nested!).sort()).toEqual(['inner_add', 'inner_lstm']);
     const nodes = new Map([['conv1', 0]]);
     const tensors = new Map([['conv2_out', 1]]);
     expect(attributeNode('conv1', nodes, tensors)).toBe(0);

@@ -16,6 +16,19 @@ export function parseBudget(v: unknown): number {
   return m[2] === 'ms' ? x / 1000 : m[2] === 'm' || m[2] === 'min' ? x * 60 : x;
 }
 
+/** `--input sr=16000` or `--input mask=1,1,0`: sample input values by input name. */
+export function parseInputValues(args: string[]): Record<string, number | number[]> {
+  const out: Record<string, number | number[]> = {};
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    const name = a.slice(0, eq).trim();
+    const list = a.slice(eq + 1).split(',').map((x) => Number(x.trim()));
+    if (eq <= 0 || list.length === 0 || list.some((x) => !Number.isFinite(x))) throw new UsageError(`bad --input '${a}': expected NAME=NUMBER or NAME=N1,N2,..., e.g. --input sr=16000`);
+    out[name] = list.length === 1 ? list[0] : list;
+  }
+  return out;
+}
+
 export function parseGranularity(v: unknown): 'node' | 'group' | number {
   const s = String(v).trim();
   if (s === 'node' || s === 'group') return s;
@@ -94,11 +107,12 @@ export const profileCommand: CliCommand = {
   name: 'profile',
   summary: 'Profile ONNX models layer by layer on each lane (latency statistics, in-graph times, peak, energy with its source).',
   usage:
-    'tessera profile MODEL... [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--budget 60s] [--contention] [--energy auto|off] [--fresh] [--json]',
+    'tessera profile MODEL... [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--input sr=16000 (repeatable)] [--budget 60s] [--contention] [--energy auto|off] [--fresh] [--json]',
   options: {
     lanes: { type: 'string' },
     granularity: { type: 'string', default: 'group' },
     shape: { type: 'string', multiple: true },
+    input: { type: 'string', multiple: true },
     budget: { type: 'string', default: '60s' },
     contention: { type: 'boolean' },
     energy: { type: 'string', default: 'auto' },
@@ -116,8 +130,10 @@ export const profileCommand: CliCommand = {
       if (e instanceof ShapeError) throw new UsageError(e.message);
       throw e;
     }
+    const inputValues = ctx.values.input ? parseInputValues(ctx.values.input as string[]) : undefined;
     const params = {
       models: ctx.positionals,
+      inputValues,
       lanes,
       granularity: parseGranularity(ctx.values.granularity),
       shapes,

@@ -21,6 +21,8 @@ export const profileRunParams = z
     granularity: granularity.optional(),
     /** Concrete shapes for dynamic inputs, by input name. */
     shapes: z.record(z.string(), dims).optional(),
+    /** Sample input values by input name (e.g. {"sr": 16000}). */
+    inputValues: z.record(z.string(), z.union([z.number(), z.array(z.number())])).optional(),
     budgetSec: z.number().positive().max(86_400).optional(),
     warmup: z.number().int().nonnegative().max(1000).optional(),
     ciTarget: z.number().positive().max(1).optional(),
