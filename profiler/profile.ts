@@ -50,7 +50,7 @@ export interface ProfileOptions {
   energy?: 'auto' | 'off';
   /** Measurement window per layer for metered energy, seconds (default: 1 s, or 2 s for meters that average over 1 s). */
   energyWindowSec?: number;
-  /** Watchdog per worker request, seconds (default: 60 s + 3x the layer's budget share). */
+  /** Watchdog per worker request: this many seconds (default 60) plus 3x the request's own time budget; session creation gets 60 s more. */
   watchdogSec?: number;
   /** Continue an interrupted run with the same model, lanes, granularity and shapes (default true). */
   resume?: boolean;
@@ -371,7 +371,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
     const laneBudgetMs = (budgetSec * 1000 * remainingWeight()) / (p.layers.length + WHOLE_WEIGHT);
     let spentMs = 0;
     const shareMs = (weight: number) => (Math.max(0, laneBudgetMs - spentMs) * weight) / Math.max(1, remainingWeight());
-    const watchdog = (ms: number) => (opts.watchdogSec !== undefined ? opts.watchdogSec * 1000 : 60_000 + 3 * ms);
+    const watchdog = (ms: number) => (opts.watchdogSec ?? 60) * 1000 + 3 * ms;
     const meter = meterSet ? meterForLane(lane, meterSet.meters) : undefined;
     const windowMs = (opts.energyWindowSec ?? (meter && meter.averagingMs >= 1000 ? 2 : 1)) * 1000;
 

@@ -63,6 +63,7 @@ export const profileFeature = {
           });
           return { profiles };
         } catch (e) {
+          if (ctx.signal.aborted) throw new EngineError(`profiling cancelled before any measurement was kept: ${(e as Error).message}`, 'cancelled', { cause: e });
           userError(e);
         }
       },
