@@ -22,6 +22,8 @@ export interface LatencyTable {
   overheadS: number[];
   /** Moving activations between two lanes (through the main thread): fixed latency and rate. */
   transfer: { latency: number; bytesPerSec: number };
+  /** How late the release clock wakes the main thread (s); set by the runtime. */
+  releaseLagS: number;
 }
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
@@ -55,6 +57,8 @@ export interface CalibrateInput {
   warmup: number;
   /** Time budget per (tenant, lane) calibration, ms. */
   budgetMs: number;
+  /** Calibrate every lane at once (worst-case contention) instead of one at a time. */
+  contention?: boolean;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -75,27 +79,29 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
     } else toCalibrate.push(t);
   });
   if (toCalibrate.length) input.onProgress?.(`calibrating ${toCalibrate.length} model(s) on ${lanes.length} lane(s)`);
-  // Every lane at once (the live run's contention); tenants one after another within a lane.
-  await Promise.all(
-    lanes.map(async (lane, l) => {
-      for (const t of toCalibrate) {
-        if (input.signal?.aborted) throw new Error('stopped during calibration');
-        if (!loaded[t][l]) continue;
-        const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs });
-        r.times.forEach((times, i) => {
-          computeMs[t][i][l] = median(times);
-          const mean = times.reduce((a, b) => a + b, 0) / times.length;
-          const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
-          if (mean > 0) cvs.push(sd / mean);
-          if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
-        });
-      }
-    }),
-  );
-  for (const t of toCalibrate) sources[t] = `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up, all lanes at once; medians)`;
+  // One lane at a time (as the profiler measures by default): a live run at moderate load rarely has
+  // every lane busy at once. With `contention`, every lane at once (the worst case).
+  const perLane = async (lane: LaneClient, l: number) => {
+    for (const t of toCalibrate) {
+      if (input.signal?.aborted) throw new Error('stopped during calibration');
+      if (!loaded[t][l]) continue;
+      const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs });
+      r.times.forEach((times, i) => {
+        computeMs[t][i][l] = median(times);
+        const mean = times.reduce((a, b) => a + b, 0) / times.length;
+        const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
+        if (mean > 0) cvs.push(sd / mean);
+        if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
+      });
+    }
+  };
+  if (input.contention) await Promise.all(lanes.map(perLane));
+  else for (let l = 0; l < lanes.length; l++) await perLane(lanes[l], l);
+  for (const t of toCalibrate) sources[t] = `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up, ${input.contention ? 'all lanes at once' : 'one lane at a time'}; medians)`;
 
   input.onProgress?.('measuring dispatch overhead and transfers');
-  const overheadS = await Promise.all(lanes.map((lane, l) => dispatchOverhead(lane, execs, loaded.map((row) => row[l]))));
+  const overheadS: number[] = [];
+  for (let l = 0; l < lanes.length; l++) overheadS.push(await dispatchOverhead(lanes[l], loaded.map((row) => row[l])));
   // One hop through the main thread, with and without a 1 MiB payload; a move between lanes is two hops.
   const hop0: number[] = [];
   const hop1: number[] = [];
@@ -109,14 +115,14 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const h1 = Math.max(0, median(hop1)) / 1e6;
   const perByte = Math.max(0, h1 - h0) / (1 << 20);
   const transfer = { latency: 2 * h0, bytesPerSec: perByte > 0 ? 1 / (2 * perByte) : 1e12 };
-  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, overheadS, transfer };
+  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, overheadS, transfer, releaseLagS: 0 };
 }
 
 /**
  * What a layer costs the scheduler beyond session.run on this lane: the time from posting the run to
  * receiving 'done', minus the worker-side run time. Measured with real runs of the cheapest unit.
  */
-async function dispatchOverhead(lane: LaneClient, execs: ExecModel[], loaded: boolean[]): Promise<number> {
+async function dispatchOverhead(lane: LaneClient, loaded: boolean[]): Promise<number> {
   const t = loaded.findIndex((ok) => ok);
   if (t < 0) return 0;
   const samples: number[] = [];
@@ -139,6 +145,5 @@ async function dispatchOverhead(lane: LaneClient, execs: ExecModel[], loaded: bo
   } finally {
     lane.onEvent = prev;
   }
-  void execs;
   return Math.max(0, median(samples)) / 1e6;
 }

@@ -14,7 +14,7 @@ export class AlarmClock {
 
   constructor(
     private readonly originNs: bigint,
-    private readonly onAlarm: () => void,
+    private onAlarm: () => void,
   ) {
     let kind: 'atomics' | 'timers' = 'timers';
     try {
@@ -61,6 +61,37 @@ export class AlarmClock {
       else this.timer = setTimeout(arm, Math.ceil(ms));
     };
     arm();
+  }
+
+  /** Replaces the alarm callback. */
+  onFire(cb: () => void): void {
+    this.onAlarm = cb;
+  }
+
+  /**
+   * How late this clock wakes the main thread: the median delay (s) between an alarm's target time and
+   * the callback, over `n` alarms `spacingMs` apart. Part of every frame's latency (the release is
+   * noticed that much later), so the latency table carries it.
+   */
+  async measureLag(n = 20, spacingMs = 2): Promise<number> {
+    const prev = this.onAlarm;
+    const lags: number[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const target = this.nowUs() + spacingMs * 1000;
+        await new Promise<void>((resolve) => {
+          this.onAlarm = () => {
+            lags.push(this.nowUs() - target);
+            resolve();
+          };
+          this.set(target);
+        });
+      }
+    } finally {
+      this.onAlarm = prev;
+    }
+    lags.sort((a, b) => a - b);
+    return Math.max(0, lags[Math.floor(lags.length / 2)]) / 1e6;
   }
 
   clear(): void {

@@ -64,10 +64,11 @@ export function demoConv(name: string, channels: number, size: number, layers: n
 }
 
 const NAMED: Record<string, string> = {
-  // Sizes chosen for a few ms per run on one x86 core (see the bench for measured figures).
-  mlp: 'mlp:16:512:4',
-  'mlp-small': 'mlp:8:256:3',
-  conv: 'conv:16:48:4',
+  // Sizes chosen for about 0.2-5 ms per run on one current x86 core (60-230 MFLOP for the larger ones).
+  conv: 'conv:32:56:4',
+  mlp: 'mlp:32:768:3',
+  'mlp-small': 'mlp:16:512:4',
+  kws: 'mlp:8:384:3',
   'tiny-mlp': 'mlp:4:96:3',
   'tiny-conv': 'conv:4:16:3',
 };
@@ -109,7 +110,7 @@ export function demoScenario(variant: 'demo' | 'tiny' = 'demo'): LiveScenario {
       { id: 'detector', model: 'demo:conv', arrival: { type: 'periodic', fps: 30, jitter: 0.001 }, priority: 9 },
       { id: 'classifier', model: 'demo:mlp', arrival: { type: 'periodic', fps: 30 }, deadline: 1 / 30, priority: 3, cascade: { upstream: 'detector', probability: 0.5 } },
       { id: 'tracker', model: 'demo:mlp-small', arrival: { type: 'periodic', fps: 60, jitter: 0.001 }, priority: 9 },
-      { id: 'keyword', model: 'demo:mlp-small', arrival: { type: 'poisson', ratePerSec: 10 }, deadline: 0.1, priority: 1 },
+      { id: 'keyword', model: 'demo:kws', arrival: { type: 'poisson', ratePerSec: 20 }, deadline: 0.05, priority: 1 },
     ],
   };
 }

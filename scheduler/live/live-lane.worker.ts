@@ -65,7 +65,8 @@ async function run(m: Extract<ToLane, { op: 'run' }>): Promise<void> {
   let env = envs.get(m.job);
   if (!env) envs.set(m.job, (env = { tensors: new Map(), shared: new Set() }));
   if (m.sample !== undefined) {
-    const sample = tenant.samples[m.sample % tenant.samples.length];
+    const n = tenant.samples.length;
+    const sample = tenant.samples[((m.sample % n) + n) % n];
     for (const [name, t] of Object.entries(sample)) {
       env.tensors.set(name, t);
       env.shared.add(name);

@@ -130,7 +130,23 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
       runs: l.runs,
       dispatchOverheadUs: l.overheadS * 1e6,
     })),
-    tenants: b.workload.tenants.map((t, i) => ({ id: t.id, model: b.execs[i].name, units: b.execs[i].units.length, deadlineMs: ms(relativeDeadline(t)), arrival: t.arrival, cascade: t.cascade })),
+    tenants: b.workload.tenants.map((t, i) => ({
+      id: t.id,
+      model: b.execs[i].name,
+      units: b.execs[i].units.length,
+      deadlineMs: ms(relativeDeadline(t)),
+      arrival: t.arrival,
+      cascade: t.cascade,
+      predictedMs: b.workload.lanes.map((_, l) => {
+        let sum = 0;
+        for (const layer of t.layers) {
+          const c = layer.variants[0].cost[l];
+          if (!c) return null;
+          sum += c.latency;
+        }
+        return ms(sum);
+      }),
+    })),
     latencySource: b.workload.latencySource.detail ?? JSON.stringify(b.workload.latencySource),
     metrics,
     predicted,

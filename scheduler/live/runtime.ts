@@ -306,6 +306,10 @@ export class LiveRun {
       onProgress: progress,
     });
     this.lanes.forEach((l, i) => (l.overheadS = this.table.overheadS[i]));
+    // Frames are released by the alarm clock: how late it wakes this thread is part of every frame's latency.
+    this.clock = new AlarmClock(this.originNs, () => {});
+    if (this.clock.kind !== 'atomics') this.warnings.push('frame releases use setTimeout (millisecond resolution): the precise clock worker could not start');
+    this.table.releaseLagS = await this.clock.measureLag();
     this.workload = buildWorkload(this.scenario, this.execs, this.table, this.lanes.map((l) => l.state.def), o, this.id);
     try {
       validateWorkload(this.workload);
@@ -369,8 +373,7 @@ export class LiveRun {
       }
       this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
       this.loopDelay.enable();
-      this.clock = new AlarmClock(this.originNs, () => this.onAlarm());
-      if (this.clock.kind !== 'atomics') this.warnings.push('frame releases use setTimeout (millisecond resolution): the precise clock worker could not start');
+      this.clock!.onFire(() => this.onAlarm());
       this.runStartUs = this.clockUs();
       this.lastTickUs = this.runStartUs;
       this.releasedUntil = this.options.duration;
@@ -1006,7 +1009,8 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
           accuracyDelta: 0,
           cost: lanes.map((_, l) => {
             const ms = table.computeMs[ti][i][l];
-            return Number.isFinite(ms) ? { latency: Math.max(1e-7, ms / 1000 + table.overheadS[l]) } : null;
+            const notice = i === 0 && !t.cascade ? table.releaseLagS : 0;
+            return Number.isFinite(ms) ? { latency: Math.max(1e-7, ms / 1000 + table.overheadS[l] + notice) } : null;
           }),
         },
       ],
@@ -1027,7 +1031,7 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
     latencySource: {
       kind: 'measured',
       profileId: table.sources.every((s) => s.startsWith('profile ')) ? sources.join(', ') : `live-calibration:${runId}`,
-      detail: `${sources.join('; ')}; plus each lane's measured dispatch overhead (${lanes.map((l, i) => `${l.id}: ${(table.overheadS[i] * 1e6).toFixed(0)} µs`).join(', ')})`,
+      detail: `${sources.join('; ')}; plus, measured on this run's lanes, each layer's dispatch overhead (${lanes.map((l, i) => `${l.id}: ${(table.overheadS[i] * 1e6).toFixed(0)} µs`).join(', ')}) and, on the first layer of source tenants, the release clock's lag (${(table.releaseLagS * 1e6).toFixed(0)} µs)`,
     },
     energySource: { kind: 'estimated', detail: `ESTIMATE: busy watts above idle per lane (${lanes.map((l) => `${l.id} ${l.busyWatts} W`).join(', ')}), idle draw not counted` },
   };

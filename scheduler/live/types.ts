@@ -189,7 +189,16 @@ export interface LiveReport {
   status: 'completed' | 'stopped' | 'failed';
   error?: string;
   lanes: { id: string; ep: string; threads?: number; alive: boolean; failure?: { at: number; reason: string }; busySec: number; utilisation: number; runs: number; dispatchOverheadUs: number }[];
-  tenants: { id: string; model: string; units: number; deadlineMs: number; arrival: Arrival; cascade?: { upstream: string; probability: number } }[];
+  tenants: {
+    id: string;
+    model: string;
+    units: number;
+    deadlineMs: number;
+    arrival: Arrival;
+    cascade?: { upstream: string; probability: number };
+    /** Per lane: the predicted latency of the whole model (sum of its units, dispatch overhead included), ms; null where it cannot run. */
+    predictedMs: (number | null)[];
+  }[];
   /** Where the latency predictions came from. */
   latencySource: string;
   metrics: Metrics;
