@@ -36,8 +36,8 @@ export class PredictionModel {
   readonly ratios: Float64Array;
   /** EMA weight of a new observation. */
   smoothing = 0.2;
-  private readonly linkLat: Float64Array;
-  private readonly linkBw: Float64Array;
+  /** Per flattened layer x lane: time to move the layer's input between that lane and host memory (0 without a link). */
+  readonly linkCost: Float64Array;
 
   constructor(readonly workload: SimWorkload) {
     const lanes = workload.lanes;
@@ -64,8 +64,7 @@ export class PredictionModel {
     this.suffixLane = lanes.map(() => new Float64Array(suffixLen));
     this.suffixBestPart = lanes.map(() => new Float64Array(suffixLen));
     this.ratios = new Float64Array(tenants.length * nL).fill(1);
-    this.linkLat = Float64Array.from(lanes, (l) => l.link?.latency ?? 0);
-    this.linkBw = Float64Array.from(lanes, (l) => l.link?.bytesPerSec ?? Infinity);
+    this.linkCost = new Float64Array(nLayers * nL);
 
     let layerIdx = 0;
     let variantIdx = 0;
@@ -78,6 +77,10 @@ export class PredictionModel {
         this.variantBase[g] = variantIdx;
         this.variantCount[g] = layer.variants.length;
         this.inBytes[g] = li > 0 ? t.layers[li - 1].outputBytes : 0;
+        for (let l = 0; l < nL; l++) {
+          const link = lanes[l].link;
+          this.linkCost[g * nL + l] = link ? link.latency + this.inBytes[g] / link.bytesPerSec : 0;
+        }
         for (const v of layer.variants) {
           for (let l = 0; l < nL; l++) {
             const c = v.cost[l];
@@ -134,11 +137,8 @@ export class PredictionModel {
   /** Time to move the input of (tenant, layer) from lane `from` to lane `to` (0 if same lane or from = -1). */
   transferTime(tenant: number, layer: number, from: number, to: number): number {
     if (from < 0 || from === to) return 0;
-    const bytes = this.inBytes[this.layerBase[tenant] + layer];
-    let t = 0;
-    if (this.linkBw[from] !== Infinity || this.linkLat[from] > 0) t += this.linkLat[from] + bytes / this.linkBw[from];
-    if (this.linkBw[to] !== Infinity || this.linkLat[to] > 0) t += this.linkLat[to] + bytes / this.linkBw[to];
-    return t;
+    const row = (this.layerBase[tenant] + layer) * this.nLanes;
+    return this.linkCost[row + from] + this.linkCost[row + to];
   }
 
   /** Sum of the fastest latencies of the whole model of a tenant (T_iso estimate). */
@@ -190,6 +190,24 @@ class TablePredictor implements Predictor {
     if (variant >= m.variantCount[g]) return Infinity;
     const e = m.energy[(m.variantBase[g] + variant) * this.nL + lane];
     return this.refined ? e * m.ratios[job.tenant * this.nL + lane] : e;
+  }
+
+  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array): void {
+    const m = this.m;
+    const nL = this.nL;
+    const g = m.layerBase[job.tenant] + job.next;
+    if (variant >= m.variantCount[g]) {
+      lat.fill(Infinity, 0, nL);
+      energy?.fill(Infinity, 0, nL);
+      return;
+    }
+    const base = (m.variantBase[g] + variant) * nL;
+    const r = job.tenant * nL;
+    for (let l = 0; l < nL; l++) {
+      const k = this.refined ? m.ratios[r + l] : 1;
+      lat[l] = m.lat[base + l] * k;
+      if (energy) energy[l] = m.energy[base + l] * k;
+    }
   }
 
   transfer(job: JobState, lane: number): number {

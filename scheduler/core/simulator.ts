@@ -533,6 +533,12 @@ class OraclePredictor implements Predictor {
   nextEnergy(job: JobState, lane: number, variant = 0): number {
     return this.m.layerEnergy(job.tenant, job.next, lane, variant) * this.factor(job as SimJob, job.next, lane);
   }
+  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array): void {
+    for (let l = 0; l < this.m.nLanes; l++) {
+      lat[l] = this.next(job, l, variant);
+      if (energy) energy[l] = this.nextEnergy(job, l, variant);
+    }
+  }
   transfer(job: JobState, lane: number): number {
     return this.m.transferTime(job.tenant, job.next, job.lastLane, lane);
   }

@@ -8,14 +8,17 @@
 // each layer (a random share of the model's), its speed-up on the GPU lane (lognormal), the lane
 // powers, and the variants. Latencies are then scaled so that the busiest lane's utilisation, with
 // every layer on its fastest lane, equals `load`.
-// The GPU speed-up of a layer = exp(mu + model offset + layer deviation): models differ (some suit
-// the CPU), layers within a model differ less.
-//   skew 'balanced': mu is set so that the CPU and GPU lanes get the same favourite-lane work (both
-//                    at `load`); model offsets sigma 1.2, layer deviations sigma 0.6;
-//   skew 'gpu':      mu = ln 4 and model offsets sigma 0.4: nearly every layer is faster on the GPU
-//                    (median 4x), so the GPU lane is the bottleneck (at `load`, e.g. 1.2 =
-//                    overloaded) while the CPU lane has room; a good scheduler moves the layers that
-//                    lose least on the CPU.
+// The GPU speed-up of a layer (CPU latency / GPU latency) = exp(mu + model offset + layer
+// deviation), layer deviations N(0, 0.6).
+//   skew 'balanced': models are shared out between the lanes by demand (heaviest first, to the lane
+//                    with less so far), mu = 0 and offsets +-1.2 (+ N(0, 0.3)): each model mostly
+//                    suits one lane (about 3x faster there), no lane is the only bottleneck; the
+//                    busiest lane is at `load` (how close the other comes depends on the scenario's
+//                    demand split: describeWorkload() says);
+//   skew 'gpu':      every model prefers the GPU: mu = ln 4, offsets N(0, 0.3), so nearly every layer
+//                    is faster on the GPU (median 4x) and the GPU lane is the bottleneck (at `load`,
+//                    e.g. 1.2 = overloaded) while the CPU lane has room; a good scheduler moves the
+//                    layers that lose least on the CPU.
 import { gaussian, rng } from './rng';
 import type { LayerDef, SimWorkload, TenantDef, VariantDef } from './types';
 
@@ -116,12 +119,25 @@ export function syntheticWorkload(options: SyntheticOptions = {}): SimWorkload {
   const skew = options.skew ?? 'balanced';
   if (!(load > 0)) throw new Error(`load must be > 0 (got ${load})`);
 
-  // Per model: a log speed-up offset (some models suit the CPU, most the GPU); per layer: its work
-  // (arbitrary units, later scaled), a log speed-up deviation, its output size.
+  // Per model: a preferred lane and a log speed-up offset; per layer: its work (arbitrary units,
+  // later scaled), a log speed-up deviation, its output size. Balanced: the heaviest models (by
+  // demand) go in turn to the lane with less demand so far, so a heavy model mostly stays on one lane
+  // (its isolated latency stays well under its deadline); skewed: every model prefers the GPU.
   const skewed = skew === 'gpu';
-  const raw = specs.map((spec) => {
+  const demand = specs.map((sp) => sp.fps * XR_MODELS[sp.model].gmac);
+  const prefersGpu = new Array<boolean>(specs.length).fill(true);
+  if (!skewed) {
+    let gpuDemand = 0;
+    let cpuDemand = 0;
+    for (const i of specs.map((_, i) => i).sort((x, y) => demand[y] - demand[x])) {
+      prefersGpu[i] = gpuDemand <= cpuDemand;
+      if (prefersGpu[i]) gpuDemand += demand[i];
+      else cpuDemand += demand[i];
+    }
+  }
+  const raw = specs.map((spec, ti) => {
     const m = XR_MODELS[spec.model];
-    const offset = gaussian(r) * (skewed ? 0.4 : 1.2);
+    const offset = (prefersGpu[ti] ? 1 : -1) * (skewed ? 0 : 1.2) + 0.3 * gaussian(r);
     const shares = Array.from({ length: m.layers }, () => 0.2 + r() * r() * 3);
     const total = shares.reduce((a, b) => a + b, 0);
     return shares.map((sh) => ({ gpu: (m.gmac * sh) / total, z: offset + 0.6 * gaussian(r), bytes: 4 * Math.round(2 ** (14 + 6 * r())) }));
@@ -139,17 +155,7 @@ export function syntheticWorkload(options: SyntheticOptions = {}): SimWorkload {
     });
     return { cpu, gpu };
   };
-  let mu = Math.log(4);
-  if (!skewed) {
-    let lo = -6;
-    let hi = 6;
-    for (let k = 0; k < 60; k++) {
-      mu = (lo + hi) / 2;
-      const f = favouriteLoad(mu);
-      if (f.cpu > f.gpu) lo = mu;
-      else hi = mu;
-    }
-  }
+  const mu = skewed ? Math.log(4) : 0;
   const f = favouriteLoad(mu);
   const scale = load / Math.max(f.cpu, f.gpu); // seconds per work unit
 

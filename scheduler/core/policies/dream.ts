@@ -1,5 +1,5 @@
-import type { Feedback, Policy, Snapshot } from '../types';
-import { Scratch } from './common';
+import type { Feedback, Policy, SimWorkload, Snapshot } from '../types';
+import { Scratch, fastestSuffix } from './common';
 
 export interface DreamWeights {
   /** Urgency: predicted remaining latency on this lane / slack, capped at 1. */
@@ -10,6 +10,8 @@ export interface DreamWeights {
   energy: number;
   /** Lane fit: the layer's fastest latency / its latency on this lane. */
   speed: number;
+  /** Progress: share of the job's layers already run (finishing a started frame wastes no work). */
+  progress: number;
 }
 
 export interface DreamOptions {
@@ -20,8 +22,45 @@ export interface DreamOptions {
   periodWindows?: number;
 }
 
-export const DREAM_DEFAULT_WEIGHTS: DreamWeights = { urgency: 1, fairness: 0.25, energy: 0.3, speed: 0.5 };
-const KEYS: (keyof DreamWeights)[] = ['urgency', 'fairness', 'energy', 'speed'];
+interface VariantTables {
+  w: SimWorkload;
+  hasVariants: Uint8Array;
+  minSuffix: Float64Array[];
+}
+
+function variantTables(w: SimWorkload): VariantTables {
+  return {
+    w,
+    hasVariants: Uint8Array.from(w.tenants, (t) => ((t.accuracyBudget ?? 0) > 0 && t.layers.some((l) => l.variants.length > 1) ? 1 : 0)),
+    minSuffix: fastestSuffix(w, (t) => t.accuracyBudget ?? 0),
+  };
+}
+
+/** Fastest possible rest of the job after its next layer (variants within the budget, best lanes, refined by the lowest ratio). */
+function restFast(p: Snapshot['predict'], V: VariantTables, j: Snapshot['ready'][number], nL: number): number {
+  let minRatio = Infinity;
+  for (let l = 0; l < nL; l++) {
+    const r = p.ratio(j.tenant, l);
+    if (r < minRatio) minRatio = r;
+  }
+  return V.minSuffix[j.tenant][j.next + 1] * minRatio;
+}
+
+/** Whether some lane and variant within the budget lets the job still meet its deadline (rest at its fastest). */
+function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetLeft: number, restFast: number): boolean {
+  const variants = s.workload.tenants[j.tenant].layers[j.next].variants;
+  for (let l = 0; l < s.lanes.length; l++) {
+    const x = s.predict.transfer(j, l);
+    for (let k = 0; k < variants.length; k++) {
+      if (variants[k].accuracyDelta > budgetLeft) continue;
+      if (s.time + x + s.predict.next(j, l, k) + restFast <= j.deadline) return true;
+    }
+  }
+  return false;
+}
+
+export const DREAM_DEFAULT_WEIGHTS: DreamWeights = { urgency: 1, fairness: 0.25, energy: 0.3, speed: 0.5, progress: 0.5 };
+const KEYS: (keyof DreamWeights)[] = ['urgency', 'fairness', 'energy', 'speed', 'progress'];
 const W_MIN = 0;
 const W_MAX = 3;
 
@@ -46,7 +85,16 @@ const W_MAX = 3;
 export function tesseraDream(options: DreamOptions = {}): Policy {
   const sc = new Scratch();
   let score = new Float64Array(256);
-  let jobMeta = new Float64Array(64);
+  let laneVar = new Int32Array(256);
+  let mLat = new Float64Array(256);
+  let mEst = new Float64Array(256);
+  let mE = new Float64Array(256);
+  let jobRest = new Float64Array(64);
+  let jobFast = new Int32Array(64);
+  let laneFree = new Float64Array(8);
+  let laneIdle = new Uint8Array(8);
+  let backlog = new Float64Array(8);
+  let V: VariantTables | undefined;
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
   const adapt = options.adapt ?? true;
@@ -126,8 +174,25 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const nL = lanes.length;
       const d = sc.begin(n, nL);
       if (n === 0) return d;
-      if (score.length < n * nL) score = new Float64Array(Math.max(n * nL, score.length * 2));
-      if (jobMeta.length < n) jobMeta = new Float64Array(Math.max(n, jobMeta.length * 2));
+      if (score.length < n * nL) {
+        const size = Math.max(n * nL, score.length * 2);
+        score = new Float64Array(size);
+        laneVar = new Int32Array(size);
+        mLat = new Float64Array(size);
+        mEst = new Float64Array(size);
+        mE = new Float64Array(size);
+      }
+      if (jobRest.length < n) {
+        const size = Math.max(n, jobRest.length * 2);
+        jobRest = new Float64Array(size);
+        jobFast = new Int32Array(size);
+      }
+      if (!V || V.w !== s.workload) V = variantTables(s.workload);
+      if (laneFree.length < nL) {
+        laneFree = new Float64Array(nL);
+        laneIdle = new Uint8Array(nL);
+        backlog = new Float64Array(nL);
+      }
       const p = s.predict;
       const t = s.time;
       const whole = s.preemption === 'model';
@@ -135,67 +200,130 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const wF = w.fairness;
       const wE = w.energy;
       const wS = w.speed;
+      const wP = w.progress;
       let idle = 0;
-      for (let l = 0; l < nL; l++) if (lanes[l].idle) idle++;
+      for (let l = 0; l < nL; l++) {
+        const ls = lanes[l];
+        laneIdle[l] = ls.idle ? 1 : 0;
+        laneFree[l] = ls.idle || ls.busyUntil < t ? t : ls.busyUntil;
+        backlog[l] = 0;
+        if (ls.idle) idle++;
+      }
 
+      // Pass 1: per job and lane, the next layer's latency, the estimated rest of the job if that
+      // layer runs there, and its energy; the job's fastest lane; drops; each lane's backlog (the
+      // next layers of the jobs that would rather run there).
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const slack = j.deadline - t;
+        const row = i * nL;
         const rest = whole ? 0 : p.remainingBest(j, j.next + 1);
-        // Fastest way through, lowest energy, fastest lane for the next step.
+        jobRest[i] = rest;
+        p.nextAll(j, 0, mLat.subarray(row, row + nL), mE.subarray(row, row + nL));
         let bestEst = Infinity;
-        let bestLat = Infinity;
-        let minE = Infinity;
-        let fastLane = -1;
-        let fastEst = Infinity;
+        let fast = -1;
+        let fastDone = Infinity;
         for (let l = 0; l < nL; l++) {
-          const lat = p.next(j, l);
+          const lat = mLat[row + l];
           if (lat === Infinity) continue;
           const x = p.transfer(j, l);
           const est = (whole ? p.remainingOn(j, l) : lat + rest) + x;
+          mEst[row + l] = est;
           if (est < bestEst) bestEst = est;
-          if (lat < bestLat) bestLat = lat;
-          const e = p.nextEnergy(j, l);
-          if (e < minE) minE = e;
-          const start = lanes[l].idle ? t : Math.max(t, lanes[l].busyUntil);
-          if (start + est < fastEst) {
-            fastEst = start + est;
-            fastLane = l;
+          if (lat + x < fastDone) {
+            fastDone = lat + x;
+            fast = l;
           }
         }
-        const row = i * nL;
+        jobFast[i] = fast;
         if (t + bestEst > j.deadline) {
-          // Cannot make it on any lane even alone: drop it (and its cascade dependents).
-          d.drop.push(j.id);
-          sc.taken[i] = 1;
+          const budgetLeft = !whole && V.hasVariants[j.tenant] ? (s.workload.tenants[j.tenant].accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
+          if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, restFast(p, V, j, nL))) {
+            // Cannot make it on any lane even with the machine to itself (variants within its
+            // accuracy budget included): drop it, and its cascade dependents with it.
+            d.drop.push(j.id);
+            sc.taken[i] = 1;
+            continue;
+          }
+        }
+        if (fast >= 0) backlog[fast] += fastDone;
+      }
+
+      // Pass 2: scores of (job, idle lane) pairs.
+      for (let i = 0; i < n; i++) {
+        const row = i * nL;
+        if (sc.taken[i]) {
           for (let l = 0; l < nL; l++) score[row + l] = -Infinity;
           continue;
         }
-        const waitOk = fastLane >= 0 && !lanes[fastLane].idle && fastEst <= j.deadline;
+        const j = ready[i];
+        const slack = j.deadline - t;
+        const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
+        const rest = jobRest[i];
+        const fast = jobFast[i];
+        const tenant = s.workload.tenants[j.tenant];
+        const budgetLeft = !whole && V.hasVariants[j.tenant] ? (tenant.accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
+        const rFast = budgetLeft > 1e-9 ? restFast(p, V, j, nL) : rest;
+        let minE = Infinity;
+        for (let l = 0; l < nL; l++) if (mE[row + l] < minE) minE = mE[row + l];
+        const bestLat = fast >= 0 ? mLat[row + fast] : Infinity;
+        // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
+        const fastWait = fast >= 0 ? laneFree[fast] - t + 0.5 * Math.max(0, backlog[fast] - bestLat) : 0;
+        const fastFinish = fast >= 0 ? t + fastWait + mEst[row + fast] : Infinity;
         const relDeadline = j.deadline - j.release;
         const waited = t - j.lastRun;
-        const fairness = relDeadline > 0 ? Math.min(1, waited / relDeadline) : 1;
-        jobMeta[i] = fairness;
+        const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
+        const common = wF * fairness + (wP * j.next) / j.layerCount;
         for (let l = 0; l < nL; l++) {
-          if (!lanes[l].idle) {
+          const lat = mLat[row + l];
+          if (laneIdle[l] === 0 || lat === Infinity) {
             score[row + l] = -Infinity;
             continue;
           }
-          const lat = p.next(j, l);
-          if (lat === Infinity) {
+          let est = mEst[row + l];
+          let v = 0;
+          let e = mE[row + l];
+          let vLat = lat;
+          let feasible = t + est <= j.deadline;
+          // Variants: when the job cannot meet its deadline with the original layer here, or when
+          // other jobs queue for this lane (a faster variant frees it sooner), jointly pick a variant
+          // within the accuracy budget: the least accuracy loss that meets the deadline if the
+          // original does not, else the fastest within the budget spent at a steady pace.
+          const contended = backlog[l] > (fast === l ? bestLat : 0) + 1e-12;
+          if (budgetLeft > 1e-9 && (!feasible || contended)) {
+            const variants = tenant.layers[j.next].variants;
+            const x = est - lat - rest;
+            const paced = budgetLeft - (tenant.accuracyBudget ?? 0) * (1 - Math.min(1, (1.5 * (j.next + 1)) / j.layerCount));
+            let fastV = 0;
+            let fastLat = lat;
+            let okV = -1;
+            for (let k = 1; k < variants.length; k++) {
+              const delta = variants[k].accuracyDelta;
+              if (delta > budgetLeft) continue;
+              const lk = p.next(j, l, k);
+              if (lk < fastLat && (!feasible || delta <= paced)) {
+                fastLat = lk;
+                fastV = k;
+              }
+              if (!feasible && t + x + lk + rest <= j.deadline && (okV < 0 || delta < variants[okV].accuracyDelta)) okV = k;
+            }
+            v = okV >= 0 ? okV : fastV;
+            if (v !== 0) {
+              vLat = fastV === v ? fastLat : p.next(j, l, v);
+              est = x + vLat + rest;
+              e = p.nextEnergy(j, l, v);
+            }
+            if (!feasible) feasible = t + x + vLat + rFast <= j.deadline;
+          }
+          laneVar[row + l] = v;
+          // A detour to a slower lane only when waiting for the fastest lane is expected to cost
+          // more, or the deadline cannot wait.
+          if (l !== fast && t + est > fastFinish && (fastFinish <= j.deadline || !feasible)) {
             score[row + l] = -Infinity;
             continue;
           }
-          const est = (whole ? p.remainingOn(j, l) : lat + rest) + p.transfer(j, l);
-          const feasible = t + est <= j.deadline;
-          if (!feasible && waitOk) {
-            score[row + l] = -Infinity;
-            continue;
-          }
-          const urgency = slack > 1e-12 ? Math.min(1, est / slack) : 1;
-          const energyPref = minE / p.nextEnergy(j, l);
-          const speed = bestLat / lat;
-          score[row + l] = wU * urgency + wF * fairness + wE * (1 - urgency) * energyPref + wS * speed - (feasible ? 0 : 10);
+          const urgency = est < slack ? est * invSlack : 1;
+          const relax = 1 - urgency;
+          score[row + l] = wU * urgency + common + relax * (wE * (minE / e) + wS * (bestLat / vLat)) - (feasible ? 0 : 10);
         }
       }
 
@@ -219,7 +347,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         }
         if (bi < 0) break;
         sc.taken[bi] = 1;
-        sc.assign(ready[bi].id, bl, 0);
+        sc.assign(ready[bi].id, bl, laneVar[bi * nL + bl]);
       }
       return d;
     },
