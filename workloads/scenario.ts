@@ -33,7 +33,7 @@ export const NpmModelRef = z
 
 export const XrbenchModelOptions = z
   .object({
-    resolutionScale: z.number().optional().describe('Scale every spatial size (and grid-token count) by this factor; 1 = the spec size. MACs change accordingly.'),
+    resolutionScale: z.number().positive().optional().describe('Scale every spatial size (and grid-token count) by this factor; 1 = the spec size. MACs change accordingly.'),
     depthwise: z.enum(['as-spec', 'infer']).optional().describe("'as-spec' (default): every layer is the dense CONV the spec lists. 'infer': layers that look depthwise (K = C, kernel > 1, between 1x1 convs) become grouped convs (group = C)."),
     shareWeights: z.boolean().optional().describe('Identical-shape weight tensors of 4 MiB or more share one initializer (default true: smaller files; they do not fit in cache anyway).'),
   })
@@ -74,15 +74,15 @@ export const Arrival = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('periodic'),
-      fps: z.number().describe('Frames per second (> 0).'),
-      jitterMs: z.number().optional().describe('Each release moves uniformly within +-jitterMs (>= 0).'),
-      phaseMs: z.number().optional().describe('Release time of the first frame (>= 0, default 0).'),
+      fps: z.number().positive().describe('Frames per second (> 0).'),
+      jitterMs: z.number().min(0).optional().describe('Each release moves uniformly within +-jitterMs (>= 0).'),
+      phaseMs: z.number().min(0).optional().describe('Release time of the first frame (>= 0, default 0).'),
     })
     .strict(),
   z
     .object({
       type: z.literal('poisson'),
-      ratePerSec: z.number().describe('Mean arrivals per second (> 0).'),
+      ratePerSec: z.number().positive().describe('Mean arrivals per second (> 0).'),
     })
     .strict(),
 ]);
@@ -91,16 +91,16 @@ export type Arrival = z.infer<typeof Arrival>;
 export const Cascade = z
   .object({
     upstream: z.string().min(1).describe('Id of the tenant whose finished frame releases this one.'),
-    probability: z.number().describe('Probability in [0, 1] that an upstream frame releases a frame here.'),
+    probability: z.number().min(0).max(1).describe('Probability in [0, 1] that an upstream frame releases a frame here.'),
   })
   .strict();
 export type Cascade = z.infer<typeof Cascade>;
 
 export const Slos = z
   .object({
-    minAccuracy: z.number().optional().describe('Accuracy floor in [0, 1] (base accuracy minus what approximate variants lose).'),
-    minThroughputFps: z.number().optional().describe('Finished frames per second (> 0).'),
-    maxLatencyMs: z.number().optional().describe('Latency ceiling (> 0), checked on p95 of finished frames.'),
+    minAccuracy: z.number().min(0).max(1).optional().describe('Accuracy floor in [0, 1] (base accuracy minus what approximate variants lose).'),
+    minThroughputFps: z.number().positive().optional().describe('Finished frames per second (> 0).'),
+    maxLatencyMs: z.number().positive().optional().describe('Latency ceiling (> 0), checked on p95 of finished frames.'),
   })
   .strict();
 export type Slos = z.infer<typeof Slos>;
@@ -110,15 +110,15 @@ export const Tenant = z
     id: z.string().min(1).describe('Unique tenant id within the scenario.'),
     description: z.string().optional(),
     model: ModelRef,
-    inputShapes: z.record(z.string(), z.array(z.number())).optional().describe('Concrete shape per model input; defaults to the model reference\'s own (library entries carry theirs).'),
+    inputShapes: z.record(z.string(), z.array(z.number().int().min(0))).optional().describe('Concrete shape per model input; defaults to the model reference\'s own (library entries carry theirs).'),
     inputValues: z.record(z.string(), z.union([z.number(), z.array(z.number())])).optional().describe('Fixed values for inputs that need them (e.g. Silero VAD sr = 16000).'),
     arrival: Arrival,
-    deadlineMs: z.number().optional().describe('Relative deadline (> 0). Default: the next frame\'s release, 1000 / fps (XRBench), or 1000 / ratePerSec.'),
-    priority: z.number().optional().describe('1 (low) .. 9 (high), PREMA\'s classes 1/3/9; default 3.'),
+    deadlineMs: z.number().positive().optional().describe('Relative deadline (> 0). Default: the next frame\'s release, 1000 / fps (XRBench), or 1000 / ratePerSec.'),
+    priority: z.number().int().min(1).max(9).optional().describe('1 (low) .. 9 (high), PREMA\'s classes 1/3/9; default 3.'),
     cascade: Cascade.optional(),
     slos: Slos.optional(),
-    accuracyBudget: z.number().optional().describe('Accuracy (fraction, >= 0) a frame may lose to approximate variants; 0 or absent = exact variants only.'),
-    baseAccuracy: z.number().optional().describe('Accuracy of the original model in [0, 1], for SLO checks (default 1).'),
+    accuracyBudget: z.number().min(0).max(1).optional().describe('Accuracy (fraction, >= 0) a frame may lose to approximate variants; 0 or absent = exact variants only.'),
+    baseAccuracy: z.number().min(0).max(1).optional().describe('Accuracy of the original model in [0, 1], for SLO checks (default 1).'),
   })
   .strict();
 export type Tenant = z.infer<typeof Tenant>;
@@ -127,7 +127,7 @@ export const Scaling = z
   .object({
     from: z.string().describe('Name of the scenario this one was scaled from.'),
     mode: z.enum(['rate', 'resolution']),
-    factor: z.number().describe('Frame rates (rate) or spatial sizes (resolution) multiplied by this.'),
+    factor: z.number().positive().describe('Frame rates (rate) or spatial sizes (resolution) multiplied by this.'),
     tenants: z.array(z.string()).describe('Tenants that were scaled.'),
     reason: z.string().describe('Why this factor: the target and what it was computed from.'),
   })
@@ -188,6 +188,10 @@ function formatIssues(raw: unknown, issues: z.core.$ZodIssue[]): string[] {
   const tenants = (raw as { tenants?: unknown })?.tenants;
   const out: string[] = [];
   for (const issue of issues) {
+    // Numeric ranges (and integer-ness) are reported by semanticErrors, with the value and a
+    // friendlier message; the schema keeps them so that editors check them too.
+    if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') continue;
+    if (issue.code === 'invalid_type' && issue.expected === 'int') continue;
     let path = [...issue.path];
     let prefix = '';
     if (path[0] === 'tenants' && typeof path[1] === 'number') {
