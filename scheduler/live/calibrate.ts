@@ -1,6 +1,6 @@
 // Latency predictions for a live run: from measured profiles where they cover a tenant's units on
-// every lane, else from a short calibration run on the lanes themselves (every lane at once, so the
-// figures include the contention the live run will see). Also measures what the profile cannot
+// every lane, else from a short calibration run on the lanes themselves (one lane at a time and all
+// at once, blended by how busy the lanes will be). Also measures what the profile cannot
 // know: each lane's dispatch overhead (message round trip + ORT's run() scheduling) and the cost of
 // moving activations between lanes.
 import { percentile } from '../core/metrics';
@@ -57,8 +57,10 @@ export interface CalibrateInput {
   warmup: number;
   /** Time budget per (tenant, lane) calibration, ms. */
   budgetMs: number;
-  /** Calibrate every lane at once (worst-case contention) instead of one at a time. */
-  contention?: boolean;
+  /** 'solo' (one lane at a time), 'contended' (all at once) or 'blend' (both, weighted by the predicted utilisation; default). */
+  mode?: 'solo' | 'contended' | 'blend';
+  /** Effective frames per second per tenant (for the blend's utilisation estimate). */
+  rates?: number[];
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -78,26 +80,58 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
       sources[t] = prof.source;
     } else toCalibrate.push(t);
   });
-  if (toCalibrate.length) input.onProgress?.(`calibrating ${toCalibrate.length} model(s) on ${lanes.length} lane(s)`);
-  // One lane at a time (as the profiler measures by default): a live run at moderate load rarely has
-  // every lane busy at once. With `contention`, every lane at once (the worst case).
-  const perLane = async (lane: LaneClient, l: number) => {
+  const mode = input.mode ?? 'blend';
+  const passes: ('solo' | 'contended')[] = mode === 'blend' && lanes.length > 1 ? ['solo', 'contended'] : [mode === 'contended' ? 'contended' : 'solo'];
+  if (toCalibrate.length) input.onProgress?.(`calibrating ${toCalibrate.length} model(s) on ${lanes.length} lane(s) (${passes.join(' + ')})`);
+  const measured: Record<'solo' | 'contended', number[][][]> = { solo: [], contended: [] };
+  for (const pass of passes) {
+    const table = execs.map((e) => e.units.map(() => lanes.map(() => NaN)));
+    measured[pass] = table;
+    const perLane = async (lane: LaneClient, l: number) => {
+      for (const t of toCalibrate) {
+        if (input.signal?.aborted) throw new Error('stopped during calibration');
+        if (!loaded[t][l]) continue;
+        const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs });
+        r.times.forEach((times, i) => {
+          table[t][i][l] = median(times);
+          const mean = times.reduce((a, b) => a + b, 0) / times.length;
+          const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
+          if (mean > 0 && pass === 'solo') cvs.push(sd / mean);
+          if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
+        });
+      }
+    };
+    // 'solo': one lane at a time (nothing else of ours runs); 'contended': every lane at once (each
+    // lane shares caches, memory bandwidth and cores with busy neighbours: the worst case).
+    if (pass === 'contended') await Promise.all(lanes.map(perLane));
+    else for (let l = 0; l < lanes.length; l++) await perLane(lanes[l], l);
+  }
+  // Blend: a layer meets busy neighbours about as often as the other lanes are busy, so its expected
+  // latency is solo + u x (contended - solo), u = the predicted utilisation of the lanes (demand from
+  // the scenario's rates at solo latencies, on the fastest lanes, / the number of lanes).
+  let utilisation = 0;
+  if (passes.length === 2) {
+    let demand = 0;
     for (const t of toCalibrate) {
-      if (input.signal?.aborted) throw new Error('stopped during calibration');
-      if (!loaded[t][l]) continue;
-      const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs });
-      r.times.forEach((times, i) => {
-        computeMs[t][i][l] = median(times);
-        const mean = times.reduce((a, b) => a + b, 0) / times.length;
-        const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
-        if (mean > 0) cvs.push(sd / mean);
-        if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
-      });
+      let best = 0;
+      for (const row of measured.solo[t]) best += Math.min(...row.filter(Number.isFinite));
+      demand += (input.rates?.[t] ?? 0) * (best / 1000);
     }
-  };
-  if (input.contention) await Promise.all(lanes.map(perLane));
-  else for (let l = 0; l < lanes.length; l++) await perLane(lanes[l], l);
-  for (const t of toCalibrate) sources[t] = `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up, ${input.contention ? 'all lanes at once' : 'one lane at a time'}; medians)`;
+    utilisation = Math.min(1, demand / lanes.length);
+  }
+  for (const t of toCalibrate) {
+    measured.solo[t]?.forEach((row, i) =>
+      row.forEach((_, l) => {
+        const solo = passes.includes('solo') ? measured.solo[t][i][l] : NaN;
+        const cont = passes.includes('contended') ? measured.contended[t][i][l] : NaN;
+        computeMs[t][i][l] = passes.length === 2 ? solo + utilisation * Math.max(0, cont - solo) : Number.isFinite(solo) ? solo : cont;
+      }),
+    );
+    if (!passes.includes('solo')) measured.contended[t].forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = v)));
+    sources[t] =
+      `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up; medians` +
+      (passes.length === 2 ? `; one lane at a time and all lanes at once, blended at the predicted lane utilisation ${(100 * utilisation).toFixed(0)}%)` : `; ${passes[0] === 'solo' ? 'one lane at a time' : 'all lanes at once'})`);
+  }
 
   input.onProgress?.('measuring dispatch overhead and transfers');
   const overheadS: number[] = [];

@@ -302,6 +302,8 @@ export class LiveRun {
       reps: o.calibration?.reps ?? 12,
       warmup: o.calibration?.warmup ?? 3,
       budgetMs: 3000,
+      mode: o.calibration?.mode,
+      rates: effectiveRates(this.scenario, o.scale),
       signal,
       onProgress: progress,
     });
@@ -965,6 +967,18 @@ export class LiveRun {
     await this.energy?.stop().catch(() => {});
     await Promise.all(this.lanes.map((l) => l.client.terminate().catch(() => {})));
   }
+}
+
+/** Frames per second each tenant runs: its own rate x scale, or its upstream's x the cascade probability. */
+export function effectiveRates(scenario: LiveScenario, scale = 1): number[] {
+  const byId = new Map(scenario.tenants.map((t) => [t.id, t]));
+  const rate = (id: string, depth: number): number => {
+    const t = byId.get(id);
+    if (!t) return 0;
+    if (t.cascade && depth < scenario.tenants.length) return rate(t.cascade.upstream, depth + 1) * t.cascade.probability;
+    return (t.arrival.type === 'periodic' ? t.arrival.fps : t.arrival.ratePerSec) * scale;
+  };
+  return scenario.tenants.map((t) => rate(t.id, 0));
 }
 
 function validate(scenario: LiveScenario, o: LiveOptions): void {

@@ -92,8 +92,12 @@ export interface LiveOptions {
   telemetryHz?: number;
   /** Caps that keep memory bounded. */
   caps?: { slices?: number; jobs?: number; telemetryItems?: number };
-  /** Calibration: timed repetitions per unit and lane (default 12) and warm-up runs (default 3). */
-  calibration?: { reps?: number; warmup?: number };
+  /**
+   * Calibration: timed repetitions per unit and lane (default 12), warm-up runs (default 3), and
+   * 'solo' (one lane at a time), 'contended' (all lanes at once) or 'blend' (both, weighted by the
+   * predicted lane utilisation; default).
+   */
+  calibration?: { reps?: number; warmup?: number; mode?: 'solo' | 'contended' | 'blend' };
   /** Window for the policy's UXCost feedback and the SLO windows (s, default 1). */
   window?: number;
   /** Longest wait after `duration` for frames in flight (s); default max(1, 4 x the longest deadline). */
