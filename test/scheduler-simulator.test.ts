@@ -31,11 +31,11 @@ describe('simulator', () => {
   it('runs every policy deterministically, and every frame finishes or is dropped exactly once', () => {
     const w = syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.2, variants: true });
     for (const name of policyNames()) {
-      const a = simulate(w, createPolicy(name), { duration: 1, seed: 3, latencyNoise: 0.1, jobNoise: 0.1, recordSlices: true });
-      const b = simulate(w, createPolicy(name), { duration: 1, seed: 3, latencyNoise: 0.1, jobNoise: 0.1 });
+      const a = simulate(w, createPolicy(name), { duration: 0.5, seed: 3, latencyNoise: 0.1, jobNoise: 0.1, recordSlices: true });
+      const b = simulate(w, createPolicy(name), { duration: 0.5, seed: 3, latencyNoise: 0.1, jobNoise: 0.1 });
       expect(a.jobs.map((j) => j.finish)).toEqual(b.jobs.map((j) => j.finish));
       expect(a.energyJ).toBe(b.energyJ);
-      expect(a.jobs.length).toBeGreaterThan(100);
+      expect(a.jobs.length).toBeGreaterThan(50);
       checkInvariants(a, w.lanes.length);
     }
     expect(listPolicies().length).toBe(policyNames().length);

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { comparePolicies, stat } from '../scheduler/core/compare';
+import { computeMetrics, percentile, uxcost, UXCOST_DEFINITION, xrbenchRealtime, XRBENCH_CONSTANTS } from '../scheduler/core/metrics';
+import { syntheticWorkload } from '../scheduler/core/synthetic';
+import { describeWorkload } from '../scheduler/core/workload';
+
+describe('metrics (BRIEF definitions)', () => {
+  const jobs = [
+    { tenant: 0, release: 0, deadline: 1, finish: 0.5, dropped: false, isolated: 0.25 },
+    { tenant: 0, release: 1, deadline: 2, finish: 2.5, dropped: false, isolated: 0.25 },
+    { tenant: 1, release: 0, deadline: 1, finish: NaN, dropped: true, isolated: 0.5 },
+    { tenant: 1, release: 1, deadline: 2, finish: 1.5, dropped: false, isolated: 0.5, accuracyUsed: 0.02 },
+  ];
+  const m = computeMetrics({
+    jobs,
+    tenants: [{ id: 'x', slos: { minThroughput: 0.9 } }, { id: 'y', slos: { maxLatency: 0.4, minAccuracy: 0.97 }, baseAccuracy: 0.98 }],
+    energy: { joules: 20, source: { kind: 'estimated', detail: 'test model' } },
+    span: { duration: 2, horizon: 2.5 },
+    referenceJoules: 10,
+    window: 1,
+  });
+
+  it('miss, drop and violation rates, ANTT, STP', () => {
+    expect(m.overall.missRate).toBe(2 / 4);
+    expect(m.overall.dropRate).toBe(1 / 4);
+    expect(m.overall.violationRate).toBe(1 / 4);
+    expect(m.overall.antt).toBeCloseTo((2 + 6 + 1) / 3, 12);
+    expect(m.perTenant[0].missRate).toBe(0.5);
+    expect(m.perTenant[1].dropRate).toBe(0.5);
+    expect(m.stp).toBeCloseTo(4 / 2.5, 12);
+    expect(m.overall.p95Latency).toBeCloseTo(percentile([0.5, 0.5, 1.5], 0.95), 12);
+  });
+
+  it('energy per frame and average power carry their source; UXCost is labelled as Tessera\'s', () => {
+    expect(m.energy.perFrameJ).toBeCloseTo(20 / 3, 12);
+    expect(m.energy.averageWatts).toBeCloseTo(20 / 2.5, 12);
+    expect(m.energy.source).toEqual({ kind: 'estimated', detail: 'test model' });
+    expect(m.uxcost.value).toBeCloseTo((20 / 10) * (0.5 + 0.01), 12);
+    expect(m.uxcost.definition).toBe(UXCOST_DEFINITION);
+    expect(UXCOST_DEFINITION).toMatch(/Tessera's definition/);
+    expect(uxcost(5, 10, 0)).toBeCloseTo(0.005, 12);
+  });
+
+  it('XRBench score with k = 15', () => {
+    expect(XRBENCH_CONSTANTS).toMatch(/k = 15/);
+    expect(xrbenchRealtime(0)).toBe(0.5);
+    expect(xrbenchRealtime(-0.001)).toBeCloseTo(1 / (1 + Math.exp(-15)), 12);
+    expect(xrbenchRealtime(0.001)).toBeCloseTo(1 / (1 + Math.exp(15)), 12);
+    expect(m.xrbench.realtime).toBeCloseTo((xrbenchRealtime(-0.5) + xrbenchRealtime(0.5) + 0 + xrbenchRealtime(-0.5)) / 4, 12);
+    expect(m.xrbench.energyScore).toBeCloseTo(0.5, 12);
+    expect(m.xrbench.qoe).toBe(0.75);
+    expect(m.xrbench.score).toBeCloseTo(m.xrbench.realtime * 0.5 * 0.75, 12);
+  });
+
+  it('multi-SLO satisfaction per tenant and per window', () => {
+    const [x, y] = m.slo.perTenant;
+    expect(x.throughput).toBe(true); // 2 finished in 2 s >= 0.9/s
+    expect(x.all).toBe(true);
+    expect(y.latency).toBe(false); // p95 of [0.5] > 0.4
+    expect(y.accuracy).toBe(false); // 0.98 - 0.02 = 0.96 < 0.97
+    expect(y.all).toBe(false);
+    expect(m.slo.tenantsAll).toBe(0.5);
+    expect(m.slo.tenantsLatency).toBe(0.5);
+    expect(m.slo.tenantsThroughput).toBe(1);
+    // Frames bucketed by release: x finishes one frame per 1 s window (>= 0.9/s) in both windows;
+    // y's window 0 has only a dropped frame (latency SLO failed), window 1 a 0.5 s latency > 0.4.
+    expect(x.windows.throughput).toBe(1);
+    expect(x.windows.all).toBe(1);
+    expect(y.windows.latency).toBe(0);
+    expect(y.windows.accuracy).toBe(0.5);
+    expect(m.slo.windowsAll).toBe(0);
+  });
+});
+
+describe('comparison', () => {
+  it('summarises mean, spread and a shared E_ref over seeds', () => {
+    expect(stat([1, 2, 3])).toEqual({ mean: 2, min: 1, max: 3, sd: 1 });
+    const w = syntheticWorkload({ scenario: 'social_b', load: 0.8 });
+    const c = comparePolicies(w, ['fcfs', 'edf', 'dream'], { duration: 1, seeds: [1, 2], latencyNoise: 0.1 });
+    expect(c.rows.map((r) => r.policy)).toEqual(['fcfs', 'edf', 'dream']);
+    expect(c.referencePolicy).toBe('fcfs');
+    expect(c.referenceJoules).toBeCloseTo(c.rows[0].energyJ.mean, 9);
+    for (const r of c.rows) {
+      expect(r.seeds).toBe(2);
+      expect(r.missRate.min).toBeLessThanOrEqual(r.missRate.mean);
+      expect(r.missRate.max).toBeGreaterThanOrEqual(r.missRate.mean);
+      expect(r.uxcost.mean).toBeGreaterThan(0);
+      expect(r.perTenant.map((t) => t.tenant)).toEqual(w.tenants.map((t) => t.id));
+    }
+    expect(c.latencySource.kind).toBe('synthetic');
+    expect(() => comparePolicies(w, ['fcfs', 'nope'], { duration: 1 })).toThrow(/unknown policy "nope"/);
+  });
+
+  it('the synthetic generator hits the requested load and is labelled synthetic', () => {
+    const w = syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.2 });
+    const d = describeWorkload(w);
+    expect(d.favouriteUtilisation.gpu).toBeCloseTo(1.2, 9);
+    expect(d.favouriteUtilisation.cpu).toBeLessThan(0.1);
+    expect(w.latencySource.kind).toBe('synthetic');
+    expect(w.energySource.kind).toBe('estimated');
+    const b = describeWorkload(syntheticWorkload({ scenario: 'social_a', load: 0.8 }));
+    expect(Math.max(b.favouriteUtilisation.cpu, b.favouriteUtilisation.gpu)).toBeCloseTo(0.8, 9);
+    expect(Math.min(b.favouriteUtilisation.cpu, b.favouriteUtilisation.gpu)).toBeGreaterThan(0.2);
+    expect(() => syntheticWorkload({ scenario: 'nope' })).toThrow(/unknown synthetic scenario "nope"; known: vr_gaming/);
+  });
+});
