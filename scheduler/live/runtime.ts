@@ -880,11 +880,14 @@ export class LiveRun {
       runId: this.id,
       seq: this.telemetrySeq++,
       t: this.toRun(nowUs),
-      phase: this.phase === 'done' ? 'done' : this.phase === 'running' ? 'running' : 'draining',
+      phase: this.phase === 'setup' ? 'running' : this.phase,
       policy: this.policyName,
       policyState: this.policy.state?.(),
       tenants: this.workload.tenants.map((t, i) => ({ id: t.id, deadline: relativeDeadline(t), ...this.counters[i], queued: this.waiting[i] })),
-      lanes: this.lanes.map((l) => ({ id: l.client.spec.id, alive: !l.failure, utilisation: Math.min(1, l.tickBusyUs / dtUs), runs: l.runs })),
+      lanes: this.lanes.map((l) => {
+        const utilisation = Math.min(1, l.tickBusyUs / dtUs);
+        return { id: l.client.spec.id, alive: !l.failure, utilisation, runs: l.runs, estimatedWatts: utilisation * l.state.def.busyWatts };
+      }),
       jobs: this.pendingJobs,
       slices: this.pendingSlices,
       omitted: this.omitted,

@@ -145,12 +145,21 @@ export interface TelemetryBatch {
   seq: number;
   /** Run time (s) when the batch was made. */
   t: number;
-  phase: 'running' | 'draining' | 'done';
+  /** running: frames are released; draining: no more releases, frames in flight finish; stopping: stopped, layers in flight finish; done: the last batch. */
+  phase: 'running' | 'draining' | 'stopping' | 'done';
   policy: string;
   /** The policy's tunable weights (Tessera-DREAM's urgency/fairness/energy), when it has any. */
   policyState?: Record<string, number>;
   tenants: { id: string; deadline: number; released: number; finished: number; late: number; dropped: number; queued: number }[];
-  lanes: { id: string; alive: boolean; /** busy share since the previous batch */ utilisation: number; runs: number }[];
+  lanes: {
+    id: string;
+    alive: boolean;
+    /** Busy share since the previous batch. */
+    utilisation: number;
+    runs: number;
+    /** Estimated power above idle since the previous batch (busy share x the lane's busy watts): an ESTIMATE even when power.source is measured. */
+    estimatedWatts: number;
+  }[];
   /** Jobs that ended since the previous batch. */
   jobs: TelemetryJob[];
   /** Layer and transfer slices since the previous batch. */
@@ -159,6 +168,7 @@ export interface TelemetryBatch {
   omitted: { jobs: number; slices: number };
   /** Observed/expected latency ratio (EMA) per tenant and lane: the online refinement. */
   ratios: number[][];
+  /** Power since the previous batch and energy so far, with their source (measured meter or labelled estimate). */
   power: { watts: number; joules: number; source: EnergySourceLabel };
   /** Event-loop delay of this process (the one serving the UI), ms. */
   loop: { maxMs: number; p99Ms: number };
