@@ -184,7 +184,7 @@ describe('engine feature and CLI', () => {
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+    const code = await main(args, { stdout: (s) => ((out += s), true), stderr: (s) => ((err += s), true) });
     return { code, out, err };
   }
 
