@@ -195,14 +195,15 @@ export function liveTrace(b: Pick<RunBooks, 'workload' | 'slices' | 'records' | 
     if (!s || ev.args?.job !== s.job || ev.args?.layer !== s.layer) break;
     ev.args = { ...ev.args, attempt: s.attempt };
   }
-  const runtimeTid = b.workload.lanes.length + 1;
+  const runtimeTid = b.workload.lanes.length + 2; // the core uses lanes + 1 for its "frames (drops)" track
   trace.traceEvents.push({ name: 'thread_name', ph: 'M', ts: 0, pid: 1, tid: runtimeTid, args: { name: 'runtime (policy, faults)' } });
-  trace.traceEvents.push({ name: `policy ${b.initialPolicy}`, cat: 'policy', ph: 'X', ts: 0, dur: 0, pid: 1, tid: runtimeTid });
-  for (const s of b.switches) trace.traceEvents.push({ name: `policy → ${s.policy}`, cat: 'policy', ph: 'X', ts: s.at * 1e6, dur: 0, pid: 1, tid: runtimeTid });
+  trace.traceEvents.push({ name: 'thread_sort_index', ph: 'M', ts: 0, pid: 1, tid: runtimeTid, args: { sort_index: runtimeTid } });
+  trace.traceEvents.push({ name: `policy ${b.initialPolicy}`, cat: 'policy', ph: 'i', s: 't', ts: 0, pid: 1, tid: runtimeTid });
+  for (const s of b.switches) trace.traceEvents.push({ name: `policy → ${s.policy}`, cat: 'policy', ph: 'i', s: 't', ts: s.at * 1e6, pid: 1, tid: runtimeTid });
   b.faultJobs.forEach((f, i) => {
     const reason = b.faults[i]?.reason ?? '';
-    trace.traceEvents.push({ name: 'LANE FAILED', cat: 'fault', ph: 'X', ts: f.at * 1e6, dur: 0, pid: 1, tid: f.lane + 1, args: { reason, rescheduledJobs: f.jobs } });
-    trace.traceEvents.push({ name: `lane ${b.workload.lanes[f.lane].id} failed: ${f.jobs.length} job(s) rescheduled`, cat: 'fault', ph: 'X', ts: f.at * 1e6, dur: 0, pid: 1, tid: runtimeTid, args: { reason, rescheduledJobs: f.jobs } });
+    trace.traceEvents.push({ name: 'LANE FAILED', cat: 'fault', ph: 'i', s: 't', ts: f.at * 1e6, pid: 1, tid: f.lane + 1, args: { reason, rescheduledJobs: f.jobs } });
+    trace.traceEvents.push({ name: `lane ${b.workload.lanes[f.lane].id} failed: ${f.jobs.length} job(s) rescheduled`, cat: 'fault', ph: 'i', s: 't', ts: f.at * 1e6, pid: 1, tid: runtimeTid, args: { reason, rescheduledJobs: f.jobs } });
   });
   return trace;
 }
