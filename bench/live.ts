@@ -147,6 +147,8 @@ async function benchB(args: Args, log: (s: string) => void) {
     for (let rep = 0; rep < args.repeats; rep++) {
       const r = await live(mixed, 'model', policy, args.duration, rep + 1, args.scale);
       const util = r.report.lanes.map((l) => (100 * l.utilisation).toFixed(0) + '%').join('/');
+      const h = r.report.hindsight?.comparison.at(-1);
+      log(`(b) ${policy} repeat ${rep + 1}: hindsight (learnt latencies) overall mean ${h ? `${h.predicted.meanLatencyMs.toFixed(2)} ms (${(100 * h.diff.meanLatencyRel).toFixed(1)}%)` : '-'}`);
       log(`(b) ${policy} repeat ${rep + 1}: lanes busy ${util}, release lag ${r.report.latencySource.match(/lag \(([^)]+)\)/)?.[1] ?? '?'}, ` + r.report.comparison!.map((c) => `${c.tenant} ${c.measured.meanLatencyMs.toFixed(2)}/${c.predicted.meanLatencyMs.toFixed(2)} ms (${(100 * c.diff.meanLatencyRel).toFixed(1)}%) miss ${(100 * c.measured.missRate).toFixed(1)}/${(100 * c.predicted.missRate).toFixed(1)}%`).join('; '));
       for (const c of r.report.comparison!) {
         const e = per.get(c.tenant) ?? { mr: [], pr: [], rel: [], mm: [], pm: [], pts: [] };

@@ -67,6 +67,8 @@ export function formatReport(r: LiveReport): string {
     );
   }
   if (!r.comparison) for (const t of r.metrics.perTenant) out.push(`${t.tenant.padEnd(14)} ${String(t.released).padStart(7)} ${msf(t.meanLatency * 1000).padStart(16)} ${msf(t.p95Latency * 1000).padStart(16)} ${pct(t.missRate).padStart(17)}`);
+  const h = r.hindsight?.comparison.at(-1);
+  if (h) out.push(`Hindsight (re-simulated with the latencies learnt online; not a prediction): mean ${msf(h.predicted.meanLatencyMs)} ms, miss ${pct(h.predicted.missRate)} (measured ${msf(h.measured.meanLatencyMs)} ms, ${pct(h.measured.missRate)})`);
   out.push('');
   out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); queue drops ${r.overload.queueDrops}, policy drops ${r.overload.policyDrops}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
   for (const f of r.faults) out.push(`Lane ${f.lane} failed at ${f.at.toFixed(2)} s (${f.reason}); ${f.rescheduledJobs} job(s) rescheduled`);

@@ -83,18 +83,22 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
   let predicted: LiveReport['predicted'];
   let comparison: TenantComparison[] | undefined;
   const warnings = [...b.warnings];
+  let hindsight: LiveReport['hindsight'];
   if (o.predict !== false && b.releasedUntil > 0) {
-    const sim = simulate(b.workload, createPolicy(b.initialPolicy), {
-      duration: b.releasedUntil,
-      seed: o.seed,
-      adaptive: o.adaptive,
-      maxQueuePerTenant: o.maxQueuePerTenant,
-      latencyNoise: b.table.cv,
-      window: o.window,
-      recordSlices: false,
-      metrics: false,
-    });
-    const pm = computeMetrics({ jobs: sim.jobs, tenants: slos, energy: { joules: sim.energyJ, source: b.workload.energySource }, span: { duration: b.releasedUntil, horizon: sim.horizon }, window: o.window });
+    const simulateWith = (w: SimWorkload) => {
+      const sim = simulate(w, createPolicy(b.initialPolicy), {
+        duration: b.releasedUntil,
+        seed: o.seed,
+        adaptive: o.adaptive,
+        maxQueuePerTenant: o.maxQueuePerTenant,
+        latencyNoise: b.table.cv,
+        window: o.window,
+        recordSlices: false,
+        metrics: false,
+      });
+      return computeMetrics({ jobs: sim.jobs, tenants: slos, energy: { joules: sim.energyJ, source: w.energySource }, span: { duration: b.releasedUntil, horizon: sim.horizon }, window: o.window });
+    };
+    const pm = simulateWith(b.workload);
     const notes = [
       `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, online refinement ${o.adaptive ? 'on' : 'off'}`,
       `latency noise ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation)`,
@@ -104,6 +108,17 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
     if (b.faults.length) notes.push('lanes failed during the live run; the prediction assumes every lane stays up');
     predicted = { metrics: pm, latencyNoise: b.table.cv, note: notes.join('; ') };
     comparison = compare(metrics, pm);
+    // Hindsight (not a prediction): the same simulation with the table scaled by the observed/expected
+    // ratios the run learnt, to tell a wrong latency table apart from the simulator's model of the runtime.
+    const scaled: SimWorkload = {
+      ...b.workload,
+      tenants: b.workload.tenants.map((t, ti) => ({
+        ...t,
+        layers: t.layers.map((layer) => ({ ...layer, variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((c, l) => (c ? { ...c, latency: c.latency * (b.ratios[ti]?.[l] ?? 1) } : c)) })) })),
+      })),
+    };
+    const hm = simulateWith(scaled);
+    hindsight = { comparison: compare(metrics, hm), note: 'NOT a prediction: re-simulated after the run with each (tenant, lane) latency scaled by the observed/expected ratio the run learnt online' };
   }
 
   const samples = [...b.transfers.samples].sort((x, y) => x - y);
@@ -151,6 +166,7 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
     metrics,
     predicted,
     comparison,
+    hindsight,
     adaptation: { ratios: b.ratios, policyState: b.policy.state?.() },
     transfers: { count: b.transfers.count, meanUs: samples.length ? samples.reduce((x, y) => x + y, 0) / samples.length : 0, p95Us: samples.length ? percentile(samples, 0.95) : 0, bytes: b.transfers.bytes },
     overload: { maxQueued: b.maxQueued, queueDrops: b.queueDrops, policyDrops: b.policyDrops, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },

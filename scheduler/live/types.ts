@@ -218,7 +218,10 @@ export interface LiveReport {
   metrics: Metrics;
   /** The simulator with the same latency table, scenario, policy and seed. */
   predicted?: { metrics: Metrics; latencyNoise: number; note: string };
+  /** Per tenant and overall (last row, '(all)'): measured vs predicted. */
   comparison?: TenantComparison[];
+  /** Measured vs the simulator re-run with the latencies the run learnt online (hindsight, not a prediction). */
+  hindsight?: { comparison: TenantComparison[]; note: string };
   adaptation: { ratios: number[][]; policyState?: Record<string, number> };
   transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
   overload: { maxQueued: number[]; queueDrops: number; policyDrops: number; eventLoopDelayMs: { max: number; p99: number; mean: number } };
