@@ -9,3 +9,5 @@ export { comparePolicies, runOne, metricsOf, stat, type Comparison, type PolicyS
 export { syntheticWorkload, XR_SCENARIOS, XR_MODELS, type SyntheticOptions } from './synthetic';
 export { validateWorkload } from './workload';
 export { rng, hashUniform, hashGaussian } from './rng';
+export { SALT, frameRelease, cascadeFires, frameFactor, layerFactor } from './arrivals';
+export { describeWorkload, type WorkloadSummary } from './workload';

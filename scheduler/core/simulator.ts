@@ -22,7 +22,7 @@
 import { computeMetrics, uxcost, type Metrics } from './metrics';
 import { EventQueue } from './eventqueue';
 import { PredictionModel } from './predict';
-import { hashGaussian, hashUniform } from './rng';
+import { cascadeFires as fires, frameFactor, frameRelease, layerFactor } from './arrivals';
 import { relativeDeadline, type Feedback, type JobState, type LaneState, type Policy, type Predictor, type SimWorkload, type Snapshot } from './types';
 import { validateWorkload } from './workload';
 
@@ -116,12 +116,6 @@ export interface SimResult {
 
 const ARRIVAL = 0;
 const LANE_DONE = 1;
-// Salts for the hashed random numbers.
-const H_JITTER = 1;
-const H_POISSON = 2;
-const H_CASCADE = 3;
-const H_JOB = 4;
-const H_LAYER = 5;
 
 class SimJob implements JobState, JobRecord {
   start = NaN;
@@ -185,12 +179,8 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   }
   /** Real latency factor of (job, layer) on a lane. */
   const realFactor = (job: SimJob, layer: number, lane: number): number => {
-    let f = bias[job.tenant * nL + lane] * job.factor;
-    if (noise > 0) {
-      const n = 1 + noise * hashGaussian(seed, job.tenant * 8 + H_LAYER, job.frame, layer);
-      f *= n < 0.2 ? 0.2 : n;
-    }
-    return f;
+    const f = bias[job.tenant * nL + lane] * job.factor;
+    return noise > 0 ? f * layerFactor(seed, job.tenant, job.frame, layer, noise) : f;
   };
 
   const predict = model.predictor(adaptive);
@@ -236,24 +226,16 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
 
   const scheduleArrival = (t: number) => {
-    const a = tenants[t].arrival;
-    const k = sourceFrame[t];
-    let time: number;
-    if (a.type === 'periodic') {
-      nominal[t] = (a.phase ?? 0) + k / a.fps;
-      time = nominal[t];
-      if (a.jitter) time += (2 * hashUniform(seed, t * 8 + H_JITTER, k, 0) - 1) * a.jitter;
-    } else {
-      nominal[t] += -Math.log(1 - hashUniform(seed, t * 8 + H_POISSON, k, 0)) / a.ratePerSec;
-      time = nominal[t];
-    }
+    const r = frameRelease(seed, t, tenants[t].arrival, sourceFrame[t], nominal[t]);
+    nominal[t] = r.nominal;
+    let time = r.time;
     if (time < lastRelease[t]) time = lastRelease[t];
     if (time < 0) time = 0;
     if (nominal[t] < options.duration && time < options.duration) q.push(time, ARRIVAL, t);
   };
 
   const newJob = (t: number, frame: number, time: number, upstream: number): SimJob => {
-    const f = jobNoise > 0 ? Math.exp(jobNoise * hashGaussian(seed, t * 8 + H_JOB, frame, 0)) : 1;
+    const f = frameFactor(seed, t, frame, jobNoise);
     const job = new SimJob(jobs.length, t, frame, time, time + relDeadline[t], tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], f);
     jobs.push(job);
     return job;
@@ -275,7 +257,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     readyCount++;
   };
 
-  const cascadeFires = (d: number, frame: number) => hashUniform(seed, d * 8 + H_CASCADE, frame, 0) < tenants[d].cascade!.probability;
+  const cascadeFires = (d: number, frame: number) => fires(seed, d, frame, tenants[d].cascade!.probability);
 
   const jobEnded = (job: SimJob) => {
     wEnded++;

@@ -94,6 +94,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   let laneFree = new Float64Array(8);
   let laneIdle = new Uint8Array(8);
   let backlog = new Float64Array(8);
+  let laneLat = new Float64Array(8);
+  let laneE = new Float64Array(8);
   let V: VariantTables | undefined;
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
@@ -192,6 +194,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         laneFree = new Float64Array(nL);
         laneIdle = new Uint8Array(nL);
         backlog = new Float64Array(nL);
+        laneLat = new Float64Array(nL);
+        laneE = new Float64Array(nL);
       }
       const p = s.predict;
       const t = s.time;
@@ -218,7 +222,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const row = i * nL;
         const rest = whole ? 0 : p.remainingBest(j, j.next + 1);
         jobRest[i] = rest;
-        p.nextAll(j, 0, mLat.subarray(row, row + nL), mE.subarray(row, row + nL));
+        p.nextAll(j, 0, laneLat, laneE);
+        for (let l = 0; l < nL; l++) {
+          mLat[row + l] = laneLat[l];
+          mE[row + l] = laneE[l];
+        }
         let bestEst = Infinity;
         let fast = -1;
         let fastDone = Infinity;
