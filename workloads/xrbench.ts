@@ -845,12 +845,21 @@ export function buildXrbenchModel(spec: XrNetworkSpec, options: XrbenchModelOpti
     const key = layer.weightShape.join('x');
     if (plan.options.shareWeights && count >= SHARE_MIN_ELEMENTS && shared.has(key)) return shared.get(key)!;
     const fanIn = layer.op === 'Conv' ? layer.weightShape[1] * layer.weightShape[2] * layer.weightShape[3] : layer.op === 'Gemm' ? layer.weightShape[1] : layer.weightShape[0];
-    // seededWeights draws U(-a, a) with a = sqrt(2 / fanIn), whose variance is a^2 / 3: times sqrt(3)
-    // gives He-uniform (variance 2 / fanIn), which keeps activations at a steady scale through
-    // hundreds of ReLU layers (without it they shrink 3x per layer and end in denormals).
+    // Pseudo-random weights, each output unit's weights scaled to the squared norm He initialisation
+    // has on average (2): the second moment of the activations then stays steady through hundreds of
+    // ReLU layers instead of drifting with the realised gain of small fan-ins (or shrinking 3x per
+    // layer with seededWeights' raw U(-a, a), whose variance is a^2 / 3) towards denormals.
     const w = seededWeights(count, (baseSeed + layer.index * 7919) >>> 0, fanIn);
-    const k = Math.sqrt(3);
-    for (let j = 0; j < w.length; j++) w[j] *= k;
+    const units = count / fanIn;
+    // Conv [K, C/g, R, S] and Gemm [K, C] (transB) store each unit's weights contiguously; MatMul [C, K] by column.
+    const stride = layer.op === 'MatMul' ? units : 1;
+    const unitStart = (u: number) => (layer.op === 'MatMul' ? u : u * fanIn);
+    for (let u = 0; u < units; u++) {
+      let q = 0;
+      for (let j = 0, at = unitStart(u); j < fanIn; j++, at += stride) q += w[at] * w[at];
+      const scale = q > 0 ? Math.sqrt(2 / q) : 0;
+      for (let j = 0, at = unitStart(u); j < fanIn; j++, at += stride) w[at] *= scale;
+    }
     const name = g.initializer(`${layer.name}_W`, layer.weightShape, w);
     storedParams += count;
     if (plan.options.shareWeights && count >= SHARE_MIN_ELEMENTS) shared.set(key, name);
@@ -958,7 +967,7 @@ export function buildXrbenchModel(spec: XrNetworkSpec, options: XrbenchModelOpti
     notes: [
       ...plan.notes,
       plan.options.shareWeights && storedParams < plan.params ? `Identical-shape weight tensors of 4 MiB or more share one initializer (${(storedParams / 1e6).toFixed(1)} M of ${(plan.params / 1e6).toFixed(1)} M parameters stored); such tensors do not fit in CPU caches, so sharing hardly changes latency.` : 'Every layer has its own weights.',
-      'Weights: deterministic pseudo-random (mulberry32, He-scaled uniform), seeded from the network name and layer index; not trained.',
+      'Weights: deterministic pseudo-random (mulberry32 uniform, each output unit scaled to the He norm), seeded from the network name and layer index; not trained.',
     ],
   };
   g.metadata['tessera.synthetic'] = 'true';
