@@ -54,7 +54,7 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
   if (!policyNames().includes(params.policy)) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
   if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
   try {
-    const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'), process.cwd());
+    const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
     let lanes;
     try {
       lanes = params.lanes ? parseLanes(params.lanes) : defaultLanes();
