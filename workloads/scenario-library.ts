@@ -180,7 +180,9 @@ export function saveUserScenario(s: Scenario, name: string, opts: { force?: bool
   const path = join(userScenariosDir(), `${slug}.json`);
   if (existsSync(path) && !opts.force) throw new ScenarioError([`user scenario "user/${slug}" already exists (${path}); pass --force to replace it or --id to name it differently`], `user/${slug}`);
   parseScenario(s, `user/${slug}`);
-  writeAtomic(path, `${JSON.stringify({ $schema: undefined, ...s, schemaVersion: SCENARIO_SCHEMA_VERSION }, null, 2)}\n`);
+  // A relative $schema (the bundled examples') would point nowhere from the user folder.
+  const { $schema: _schema, ...rest } = s;
+  writeAtomic(path, `${JSON.stringify({ ...rest, schemaVersion: SCENARIO_SCHEMA_VERSION }, null, 2)}\n`);
   return { id: `user/${slug}`, path };
 }
 
