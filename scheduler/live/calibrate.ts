@@ -91,7 +91,12 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
       for (const t of toCalibrate) {
         if (input.signal?.aborted) throw new Error('stopped during calibration');
         if (!loaded[t][l]) continue;
-        const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs });
+        // Solo runs are paced like the tenant's frames (half its period, 1-30 ms): a frame usually
+        // finds its lane after a pause, with colder caches than back-to-back runs. Contended runs are
+        // back to back (busy lanes).
+        const rate = input.rates?.[t] ?? 0;
+        const gapMs = pass === 'solo' && rate > 0 ? Math.min(30, Math.max(1, 500 / rate)) : 0;
+        const r = await lane.request<CalibrationReply>({ op: 'calibrate', tenant: t, reps: input.reps, warmup: input.warmup, budgetMs: input.budgetMs, gapMs });
         r.times.forEach((times, i) => {
           table[t][i][l] = median(times);
           const mean = times.reduce((a, b) => a + b, 0) / times.length;
@@ -130,7 +135,9 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
     if (!passes.includes('solo')) measured.contended[t].forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = v)));
     sources[t] =
       `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up; medians` +
-      (passes.length === 2 ? `; one lane at a time and all lanes at once, blended at the predicted lane utilisation ${(100 * utilisation).toFixed(0)}%)` : `; ${passes[0] === 'solo' ? 'one lane at a time' : 'all lanes at once'})`);
+      (passes.length === 2
+        ? `; one lane at a time paced at half the frame period, and all lanes at once back to back, blended at the predicted lane utilisation ${(100 * utilisation).toFixed(0)}%)`
+        : `; ${passes[0] === 'solo' ? 'one lane at a time, paced at half the frame period' : 'all lanes at once, back to back'})`);
   }
 
   input.onProgress?.('measuring dispatch overhead and transfers');

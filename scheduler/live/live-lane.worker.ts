@@ -136,13 +136,15 @@ function park(job: number): void {
   send({ op: 'parked', job, tensors, sentUs: nowUs(), bytes }, transfer);
 }
 
-async function calibrate(tenantIndex: number, reps: number, warmup: number, budgetMs: number): Promise<CalibrationReply> {
+async function calibrate(tenantIndex: number, reps: number, warmup: number, budgetMs: number, gapMs: number): Promise<CalibrationReply> {
   const tenant = tenants.get(tenantIndex);
   if (!tenant) throw new Error(`tenant ${tenantIndex} is not set up on lane ${data.lane.id}`);
   const times: number[][] = tenant.units.map(() => []);
   const outBytes: number[] = tenant.units.map(() => 0);
   const t0 = performance.now();
   for (let r = 0; r < warmup + reps; r++) {
+    // Paced runs: frames usually reach an idle lane after a pause, not back to back.
+    if (gapMs > 0 && r > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     // One whole job: the chain of units on real activations, as the live run executes it.
     const env = new Map<string, ort.Tensor>(Object.entries(tenant.samples[r % tenant.samples.length]));
     for (let i = 0; i < tenant.units.length; i++) {
@@ -206,7 +208,7 @@ port.onMessage(async (m: ToLane) => {
       return;
     case 'calibrate':
       try {
-        send({ op: 'reply', seq: m.seq, ok: true, value: await calibrate(m.tenant, m.reps, m.warmup, m.budgetMs) });
+        send({ op: 'reply', seq: m.seq, ok: true, value: await calibrate(m.tenant, m.reps, m.warmup, m.budgetMs, m.gapMs ?? 0) });
       } catch (e) {
         send({ op: 'reply', seq: m.seq, ok: false, error: (e as Error).message });
       }

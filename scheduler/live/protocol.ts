@@ -25,7 +25,7 @@ export type ToLane =
   | { op: 'free'; job: number }
   | { op: 'crash' }
   | { op: 'ping'; seq: number; sentUs: number; payload?: ArrayBuffer }
-  | { op: 'calibrate'; seq: number; tenant: number; reps: number; warmup: number; budgetMs: number };
+  | { op: 'calibrate'; seq: number; tenant: number; reps: number; warmup: number; budgetMs: number; /** Pause between runs (ms): 0 = back to back. */ gapMs?: number };
 
 export type FromLane =
   | { op: 'reply'; seq: number; ok: true; value?: unknown }
