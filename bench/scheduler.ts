@@ -68,7 +68,7 @@ function median(xs: number[]): number {
 export interface SchedulerBench {
   machine: { node: string; cpus: number; cpuModel: string; loadAverage: number[] };
   decisions: { policy: string; allIdleMicros: number; oneIdleMicros: number }[];
-  throughput: { workload: string; policy: string; layerExecPerSec: number; layerExecutions: number; runs: number }[];
+  throughput: { workload: string; policy: string; layerExecPerSec: number; layerExecPerCpuSec: number; layerExecutions: number; runs: number }[];
   targets: { dreamMicros: number; layerExecPerSec: number };
 }
 
@@ -109,22 +109,27 @@ export async function main(argv: string[]): Promise<number> {
     { label: 'vr_gaming balanced load 0.6', w: syntheticWorkload({ scenario: 'vr_gaming', load: 0.6, variants: true }) },
     { label: 'vr_gaming skewed (gpu) load 1.2', w: syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.2, variants: true }) },
   ];
-  const runs = quick ? 1 : 3;
-  log(`Simulator throughput: simulated layer executions per second, one core (median of ${runs} runs of 10 simulated s, metrics included)\n`);
+  const runs = quick ? 2 : 5;
+  log(`Simulator throughput: simulated layer executions per second on one thread (median of ${runs} runs of 10 simulated s after 2 warm-up runs, metrics included; wall clock and process CPU time)\n`);
   for (const { label, w } of workloads) {
     for (const name of policyNames()) {
-      const rates: number[] = [];
+      const wall: number[] = [];
+      const cpu: number[] = [];
       let execs = 0;
-      simulate(w, createPolicy(name), { duration: 1, seed: 99, latencyNoise: 0.1 }); // warm-up
+      for (let r = 0; r < 2; r++) simulate(w, createPolicy(name), { duration: 10, seed: 100 + r, latencyNoise: 0.1, jobNoise: 0.1 }); // warm-up (JIT)
       for (let r = 0; r < runs; r++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const res = simulate(w, createPolicy(name), { duration: 10, seed: r + 1, latencyNoise: 0.1, jobNoise: 0.1 });
-        rates.push(res.layerExecutions / ((performance.now() - t0) / 1000));
+        const dt = (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        wall.push(res.layerExecutions / dt);
+        cpu.push(res.layerExecutions / ((c.user + c.system) / 1e6));
         execs = res.layerExecutions;
       }
-      const t = { workload: label, policy: name, layerExecPerSec: median(rates), layerExecutions: execs, runs };
+      const t = { workload: label, policy: name, layerExecPerSec: median(wall), layerExecPerCpuSec: median(cpu), layerExecutions: execs, runs };
       out.throughput.push(t);
-      log(`  ${label.padEnd(32)} ${name.padEnd(13)} ${Math.round(t.layerExecPerSec).toLocaleString('en').padStart(11)} /s  (${execs} layers per run)\n`);
+      log(`  ${label.padEnd(32)} ${name.padEnd(13)} ${Math.round(t.layerExecPerSec).toLocaleString('en').padStart(11)} /s wall ${Math.round(t.layerExecPerCpuSec).toLocaleString('en').padStart(11)} /s cpu  (${execs} layers per run)\n`);
     }
   }
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -190,6 +190,11 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const readyView: SimJob[] = [];
   const snapshot: Snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
 
+  // Hot mutable doubles live in object fields (stored unboxed in place), not in closure
+  // variables (every write to which would allocate a heap number).
+  const clk = { now: 0.5, windowStart: 0.5 };
+  clk.now = 0;
+  clk.windowStart = 0;
   const q = new EventQueue(64);
   const jobs: SimJob[] = [];
   const slices: Slice[] = [];
@@ -205,7 +210,6 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const laneLayers = new Int32Array(nL);
   let idleLanes = nL;
   let readyCount = 0; // active and not running
-  let now = 0;
   let layerExecutions = 0;
   let transfers = 0;
   const sourceFrame = new Int32Array(nT);
@@ -214,7 +218,6 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
 
   // Window bookkeeping (reported to policies that observe).
   const observe = policy.observe ? (f: Feedback) => policy.observe!(f) : null;
-  let windowStart = 0;
   let wEnded = 0;
   let wMissed = 0;
   let wDropped = 0;
@@ -242,7 +245,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   };
 
   const release = (t: number, frame: number, upstream: number) => {
-    const job = newJob(t, frame, now, upstream);
+    const job = newJob(t, frame, clk.now, upstream);
     if (waitingPerTenant[t] >= maxQueue) {
       for (let i = 0; i < active.length; i++) {
         const o = active[i];
@@ -266,7 +269,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       wMissed++;
     } else if (job.finish > job.deadline) wMissed++;
     if (observe) {
-      jobFb.time = now;
+      jobFb.time = clk.now;
       jobFb.job = job.id;
       jobFb.tenant = job.tenant;
       jobFb.release = job.release;
@@ -293,7 +296,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const dropDependents = (job: SimJob) => {
     for (const d of dependents[job.tenant]) {
       if (!cascadeFires(d, job.frame)) continue;
-      const dep = newJob(d, job.frame, now, job.id);
+      const dep = newJob(d, job.frame, clk.now, job.id);
       dep.dropped = true;
       dep.dropReason = 'cascade';
       jobEnded(dep);
@@ -311,18 +314,18 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     }
     const dt = model.transferTime(t, layer, job.lastLane, lane);
     const real = profiled * realFactor(job, layer, lane);
-    const begin = now + dt;
+    const begin = clk.now + dt;
     const end = begin + real;
     if (dt > 0) {
       transfers++;
-      if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: now, end: begin, kind: 'transfer' });
+      if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: clk.now, end: begin, kind: 'transfer' });
     }
     busy[lane] += dt + real;
     busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;
     laneLayers[lane]++;
     if (job.waiting) {
       job.waiting = false;
-      job.start = now;
+      job.start = clk.now;
       waitingPerTenant[t]--;
     }
     job.running = true;
@@ -350,9 +353,9 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     const layer = job.next;
     const profiled = laneProfiled[lane];
     const observed = laneReal[lane];
-    if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: laneVariant[lane], start: laneStart[lane], end: now, kind: 'layer' });
+    if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: laneVariant[lane], start: laneStart[lane], end: clk.now, kind: 'layer' });
     job.running = false;
-    job.lastRun = now;
+    job.lastRun = clk.now;
     job.lastLane = lane;
     job.next = layer + 1;
     job.layersRun++;
@@ -360,7 +363,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     job.g = job.gSum / job.layersRun;
     if (adaptive) model.update(job.tenant, lane, profiled, observed);
     if (observe) {
-      layerFb.time = now;
+      layerFb.time = clk.now;
       layerFb.job = job.id;
       layerFb.tenant = job.tenant;
       layerFb.layer = layer;
@@ -372,7 +375,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     }
     if (job.next >= job.layerCount) {
       active.splice(active.indexOf(job), 1);
-      job.finish = now;
+      job.finish = clk.now;
       jobEnded(job);
       for (const d of dependents[job.tenant]) if (cascadeFires(d, job.frame)) release(d, job.frame, job.id);
     } else if (modelGranularity) {
@@ -383,7 +386,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       readyCount++;
     }
     ls.idle = true;
-    ls.busyUntil = now;
+    ls.busyUntil = clk.now;
     ls.job = -1;
     ls.power = ls.def.idleWatts;
     idleLanes++;
@@ -394,12 +397,12 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       let energy = 0;
       for (let l = 0; l < nL; l++) {
         const b = busy[l] - wBusy0[l];
-        energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - windowStart - b) * lanes[l].idleWatts;
+        energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - clk.windowStart - b) * lanes[l].idleWatts;
       }
       const missRate = wEnded ? wMissed / wEnded : 0;
-      observe({ kind: 'window', start: windowStart, end, ended: wEnded, missed: wMissed, dropped: wDropped, missRate, energyJ: energy, uxcost: uxcost(energy, refWindowJ, missRate), referenceJ: refWindowJ });
+      observe({ kind: 'window', start: clk.windowStart, end, ended: wEnded, missed: wMissed, dropped: wDropped, missRate, energyJ: energy, uxcost: uxcost(energy, refWindowJ, missRate), referenceJ: refWindowJ });
     }
-    windowStart = end;
+    clk.windowStart = end;
     wEnded = wMissed = wDropped = 0;
     wBusy0.set(busy);
     wEnergy0.set(busyEnergy);
@@ -408,7 +411,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const dropLateJobs = () => {
     for (let i = active.length - 1; i >= 0; i--) {
       const j = active[i];
-      if (!j.running && now >= j.deadline) endDropped(j, 'late');
+      if (!j.running && clk.now >= j.deadline) endDropped(j, 'late');
     }
   };
 
@@ -425,7 +428,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     }
     while (readyView.length > k) readyView.pop();
     if (k === 0) return;
-    snapshot.time = now;
+    snapshot.time = clk.now;
     snapshot.inSystem = active.length;
     const d = policy.decide(snapshot);
     for (let i = 0; i < d.drop.length; i++) {
@@ -451,25 +454,25 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   for (let t = 0; t < nT; t++) if (!tenants[t].cascade) scheduleArrival(t);
 
   while (q.pop()) {
-    now = q.time;
-    while (now >= windowStart + windowLen) closeWindow(windowStart + windowLen);
+    clk.now = q.time;
+    while (clk.now >= clk.windowStart + windowLen) closeWindow(clk.windowStart + windowLen);
     if (q.kind === ARRIVAL) {
       const t = q.arg;
-      lastRelease[t] = now;
+      lastRelease[t] = clk.now;
       release(t, sourceFrame[t], -1);
       sourceFrame[t]++;
       scheduleArrival(t);
     } else {
       finishLayer(q.arg);
     }
-    if (q.peekTime() === now) continue; // apply every event of this instant first
+    if (q.peekTime() === clk.now) continue; // apply every event of this instant first
     if (dropLate && readyCount > 0) dropLateJobs();
     if (idleLanes > 0 && readyCount > 0) consult();
   }
   // Jobs still waiting when nothing is left to happen were never served (the policy left them).
   for (let i = active.length - 1; i >= 0; i--) endDropped(active[i], 'unserved');
 
-  const makespan = now;
+  const makespan = clk.now;
   const horizon = Math.max(options.duration, makespan);
   const laneUsage: LaneUsage[] = lanes.map((l, i) => {
     const idleEnergy = Math.max(0, horizon - busy[i]) * l.idleWatts;

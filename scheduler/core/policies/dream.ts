@@ -20,6 +20,11 @@ export interface DreamOptions {
   adapt?: boolean;
   /** Windows per evaluation period of the online tuner (default 2). */
   periodWindows?: number;
+  /**
+   * Drop a frame only when even its fastest path would finish this share of its relative deadline
+   * late (default 0.05): predictions are means, and a frame predicted just late may still make it.
+   */
+  dropMargin?: number;
 }
 
 interface VariantTables {
@@ -66,21 +71,29 @@ const W_MAX = 3;
 
 /**
  * Tessera-DREAM: DREAM's scoring (Kim et al., ASPLOS 2023; arXiv 2212.03414) extended to several
- * heterogeneous lanes. Every (ready job, idle lane) pair gets
- *   score = wU x urgency + wF x fairness + wE x (1 - urgency) x energyPref + wS x speed
- * with urgency = min(1, (transfer + next layer on this lane + rest on fastest lanes) / slack),
- * fairness = min(1, waited / relative deadline), energyPref = min-lane energy / this lane's energy,
- * speed = fastest latency / this lane's latency (all predictions refined online). Pairs are taken
- * greedily, best first, one per job and lane. A pair after which the job would miss its deadline is
- * skipped when waiting for the job's fastest (busy) lane would still meet it, and ranked last
- * otherwise. A frame that cannot meet its deadline on any lane even with the machine to itself is
- * dropped, and its cascade dependents with it. At model granularity the whole remaining model counts.
+ * heterogeneous lanes and to layer variants. Every (ready job, idle lane) pair gets
+ *   score = wU x U + wF x F + wP x P + (1 - U) x (wE x E + wS x S)
+ *   U = urgency on this lane = min(1, (transfer + next layer here + rest on the fastest lanes) / slack)
+ *   F = fairness = min(1, time waited since its last layer / its relative deadline)
+ *   P = progress = layers done / layers (finishing a started frame wastes no work)
+ *   E = energy preference = lowest energy of this layer on any lane / its energy here
+ *   S = lane fit = the layer's fastest latency / its latency here
+ * (all predictions refined online), minus 10 if the job would miss its deadline this way. Pairs are
+ * taken greedily, best first, one per job and lane. A detour to a lane slower than the job's
+ * fastest is skipped when waiting for the fastest lane (what it still runs plus half the backlog of
+ * other jobs that prefer it) would finish sooner and still meet the deadline. Variants, within the
+ * tenant's accuracy budget (layer granularity only): when the original layer cannot meet the
+ * deadline on a lane, the variant with the least accuracy loss that can; when others queue for the
+ * lane, the fastest variant within the budget spent at a steady pace (1.5x the share of layers
+ * done). A frame that cannot meet its deadline (plus a 5% margin) on any lane even with the machine
+ * to itself, variants included, is dropped, and its cascade dependents with it. At model
+ * granularity the whole remaining model counts.
  *
- * Online tuning (Tessera's): an A/B coordinate search on the weights. Each period (2 windows) runs
- * either the current weights or a trial with one weight moved by a step; a trial that lowers the
- * period's UXCost (metrics.ts, Tessera's definition) by 2% or more is kept, otherwise the search
- * reverses direction or moves to the next weight with a smaller step. Weights stay in [0, 3].
- * state() shows the weights in use and the tuner's step.
+ * Online tuning (Tessera's): an A/B coordinate search on the five weights. Each period (2 windows)
+ * runs either the current weights or a trial with one weight moved by a step; a trial that lowers
+ * the period's UXCost (metrics.ts, Tessera's definition, against the all-lanes-busy energy of the
+ * period) by 2% or more is kept, otherwise the search reverses direction or moves to the next weight
+ * with a smaller step. Weights stay in [0, 3]. state() shows the weights in use and the tuner's step.
  */
 export function tesseraDream(options: DreamOptions = {}): Policy {
   const sc = new Scratch();
@@ -101,6 +114,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   let w: DreamWeights = { ...base };
   const adapt = options.adapt ?? true;
   const periodWindows = options.periodWindows ?? 2;
+  const dropMargin = options.dropMargin ?? 0.05;
   // Tuner state.
   let phase: 'base' | 'trial' = 'base';
   let dim = 0;
@@ -243,7 +257,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
         }
         jobFast[i] = fast;
-        if (t + bestEst > j.deadline) {
+        if (t + bestEst > j.deadline + dropMargin * (j.deadline - j.release)) {
           const budgetLeft = !whole && V.hasVariants[j.tenant] ? (s.workload.tenants[j.tenant].accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
           if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, restFast(p, V, j, nL))) {
             // Cannot make it on any lane even with the machine to itself (variants within its
