@@ -257,6 +257,10 @@ describe('engine feature and CLI', () => {
       const demand = await client.call('scenarios.demand', { id: 'xrbench/outdoor_activity_a' });
       expect(demand.mode).toBe('macs');
       expect(demand.tenants.find((t) => t.id === 'ASR_EM_24L')!.effectiveFps).toBeCloseTo(0.6, 12);
+      const m = await client.call('scenarios.model', { ref: 'xrbench/ES_RITNet' });
+      expect(m.label).toBe('layer-shape replica: real layer shapes, synthetic weights');
+      expect(m.layers!.length).toBe(42);
+      expect(m.layers![5].assumptions.join(' ')).toMatch(/stride/);
     } finally {
       close();
     }

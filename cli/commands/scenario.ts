@@ -235,9 +235,25 @@ export const scenarioScaleCommand: CliCommand = {
 export const scenarioModelsCommand: CliCommand = {
   name: 'scenario models',
   summary: 'List the model library: XRBench layer-shape replicas, pretrained npm models (PP-OCR, Silero VAD), reference architectures.',
-  usage: 'tessera scenario models [--json]',
+  usage: 'tessera scenario models [MODEL] [--json]   (MODEL: a library id such as xrbench/ES_RITNet: its layers as built)',
   options: {},
   async run(ctx) {
+    const one = ctx.positionals[0];
+    if (one) {
+      const m = await withClient(ctx, (c) => c.call('scenarios.model', { ref: one }));
+      if (ctx.json) {
+        ctx.stdout(JSON.stringify(m, null, 2) + '\n');
+        return 0;
+      }
+      ctx.stdout(`${one}: ${m.label}\n`);
+      if (m.inputShapes) ctx.stdout(`inputs: ${Object.entries(m.inputShapes).map(([k, d]) => `${k}=${d.length ? d.join('x') : 'scalar'}`).join(' ')}\n`);
+      if (m.stats) ctx.stdout(`${m.stats.layers} layers, ${gmacs(m.stats.macs)}MACs\n`);
+      if (m.layers) {
+        ctx.stdout('\n' + table([['layer', 'op', 'input', 'output', 'stride', 'pads', 'MACs', 'assumed'], ...m.layers.map((l) => [l.name, l.op, l.inputShape.join('x'), l.outputShape.join('x'), l.stride ? l.stride.join('x') : '-', l.pads ? l.pads.join(',') : '-', gmacs(l.macs), l.assumptions.join('; ')])]));
+      }
+      for (const n of m.notes) ctx.stdout(`Note: ${n}\n`);
+      return 0;
+    }
     const list = await withClient(ctx, (c) => c.call('scenarios.models', {}));
     if (ctx.json) {
       ctx.stdout(JSON.stringify(list, null, 2) + '\n');

@@ -6,10 +6,11 @@ import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { scaleScenarioWith, scenarioDemand, tenantModels } from '../../workloads/assess';
 import { DemandError, type DemandReport } from '../../workloads/demand';
-import { listLibrary, ModelResolveError, type LibraryEntry } from '../../workloads/library';
+import { describeModel, findLibraryEntry, listLibrary, modelRefFromString, ModelResolveError, xrbenchSpecFor, type LibraryEntry } from '../../workloads/library';
 import { deadlineMs, effectiveRates, nominalRate, ScenarioError, type Scenario } from '../../workloads/scenario';
 import { importScenario, listScenarios, loadScenario, saveUserScenario, validateScenario, validateScenarioFile, type ScenarioSummary, type ValidationResult } from '../../workloads/scenario-library';
-import { XrbenchParseError } from '../../workloads/xrbench';
+import { planNetwork, XrbenchParseError, type PlannedLayer } from '../../workloads/xrbench';
+import { ModelRef as ModelRefSchema } from '../../workloads/scenario';
 import { EngineError, method } from '../feature';
 
 export interface TenantView {
@@ -206,6 +207,27 @@ export const scenariosFeature = {
         }
         return { ...result, ...(saved ? { saved } : {}) };
       },
+    }),
+    'scenarios.model': method({
+      summary: 'One model of the library: what it is (label), input shapes and, for XRBench replicas, every layer as built with its stride, padding, adapters and MACs.',
+      params: z.object({ ref: z.union([z.string().min(1), ModelRefSchema]) }).strict(),
+      run: async (p) =>
+        wrap(
+          (async () => {
+            const ref = typeof p.ref === 'string' ? modelRefFromString(p.ref) : p.ref;
+            const d = await describeModel(ref);
+            let target = ref;
+            if (ref.kind === 'library') target = (await findLibraryEntry(ref.id))!.ref;
+            let layers: Omit<PlannedLayer, 'spec'>[] | undefined;
+            let notes: string[] = [];
+            if (target.kind === 'xrbench') {
+              const plan = planNetwork(xrbenchSpecFor(target.scenario, target.network), target.options);
+              layers = plan.layers;
+              notes = plan.notes;
+            }
+            return { ref, ...d, ...(layers ? { layers } : {}), notes };
+          })(),
+        ),
     }),
     'scenarios.import': method({
       summary: 'Copies a validated scenario file (.json, or an XRBench/MAESTRO .m file) into the user library.',
