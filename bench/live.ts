@@ -100,7 +100,7 @@ async function benchA(args: Args, log: (s: string) => void) {
     const layersPerJob = cut[0].units.length;
     // Bare loops before and after the live run (the machine's load drifts): time per unit run.
     const bareRun = async (execs: typeof whole, jobsPerLane: number) => {
-      const r = await bareLoop(lanes, execs, perLaneJobs(jobsPerLane));
+      const r = await bareLoop(lanes, execs, perLaneJobs(jobsPerLane), { warmup: 20 });
       return r.lanes.reduce((a, l) => a + l.wallSec / l.runs, 0) / r.lanes.length;
     };
     for (const granularity of ['model', 'layer'] as const) {
