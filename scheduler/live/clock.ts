@@ -10,7 +10,8 @@ export class AlarmClock {
   private target: Float64Array | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private targetUs = NaN;
-  readonly kind: 'atomics' | 'timers';
+  /** 'atomics' (the clock worker) or 'timers' (setTimeout fallback, also taken if the worker fails later). */
+  kind: 'atomics' | 'timers';
 
   constructor(
     private readonly originNs: bigint,
@@ -26,7 +27,12 @@ export class AlarmClock {
       this.worker.on('message', (m: { gen: number }) => {
         if (this.ctl && m.gen === Atomics.load(this.ctl, 0)) this.fire();
       });
-      this.worker.on('error', () => (this.worker = undefined));
+      this.worker.on('error', () => {
+        // The clock worker failed: fall back to timers and re-arm whatever was pending.
+        this.worker = undefined;
+        this.kind = 'timers';
+        if (Number.isFinite(this.targetUs)) this.set(this.targetUs);
+      });
       this.worker.unref();
       kind = 'atomics';
     } catch {
