@@ -138,6 +138,7 @@ export class LiveRun {
   private dependents: number[][] = [];
   private counters: { released: number; finished: number; late: number; dropped: number }[] = [];
   private queueDrops = 0;
+  private systemCapDrops = 0;
   private policyDrops = 0;
   private readonly faults: { lane: string; at: number; reason: string; rescheduledJobs: number }[] = [];
   private readonly faultJobs: { lane: number; at: number; jobs: number[] }[] = [];
@@ -473,6 +474,16 @@ export class LiveRun {
       // Bounded admission: the oldest not-started frame of this tenant gives way (as in the simulator).
       const oldest = this.inSystem.find((j) => j.tenant === t && j.waiting && !j.running);
       if (oldest) this.drop(oldest, 'queue');
+    }
+    // Safety net (the simulator has none): frames already started and waiting for their next layer
+    // are not covered by the per-tenant bound; cap everything in the system so nothing grows without limit.
+    const cap = 4 * this.options.maxQueuePerTenant * this.workload.tenants.length;
+    if (this.inSystem.length >= cap) {
+      const oldest = this.inSystem.find((j) => !j.running);
+      if (oldest) {
+        this.drop(oldest, 'queue');
+        this.systemCapDrops++;
+      }
     }
     this.inSystem.push(job);
     this.active.set(job.id, job);
@@ -953,7 +964,7 @@ export class LiveRun {
       faults: this.faults,
       faultJobs: this.faultJobs,
       energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },
-      warnings: this.warnings,
+      warnings: this.systemCapDrops ? [...this.warnings, `${this.systemCapDrops} frame(s) dropped by the cap on frames in the system (4 x queue bound x tenants), which the simulator does not model`] : this.warnings,
       clockKind: this.clock?.kind ?? 'timers',
     };
     const report = await buildReport(books);
