@@ -154,6 +154,7 @@ export class LiveRun {
   private drainTimer: ReturnType<typeof setTimeout> | undefined;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
   private faultTimers: ReturnType<typeof setTimeout>[] = [];
+  private readonly injected = new Set<number>();
   private finished: (() => void) | undefined;
   private status: LiveReport['status'] = 'completed';
   private error: string | undefined;
@@ -383,7 +384,12 @@ export class LiveRun {
       this.phase = 'running';
       for (const f of this.options.faults ?? []) {
         const lane = typeof f.lane === 'number' ? this.lanes[f.lane] : this.lanes.find((l) => l.client.spec.id === f.lane)!;
-        this.faultTimers.push(setTimeout(() => lane.client.post({ op: 'crash' }), Math.max(0, f.at * 1000)));
+        this.faultTimers.push(
+          setTimeout(() => {
+            this.injected.add(lane.index);
+            lane.client.post({ op: 'crash' });
+          }, Math.max(0, f.at * 1000)),
+        );
       }
       this.telemetryTimer = setInterval(() => this.tick(), 1000 / this.options.telemetryHz);
       this.onAlarm();
@@ -816,6 +822,7 @@ export class LiveRun {
   private onLaneFailed(lane: LaneRt, reason: string): void {
     if (this.phase === 'done' || this.phase === 'setup' || lane.failure) return;
     const at = this.now();
+    if (this.injected.has(lane.index)) reason = `${reason} (injected fault)`;
     lane.failure = { at, reason };
     const st = lane.state;
     st.idle = false;
