@@ -67,22 +67,29 @@ function median(xs: number[]): number {
 
 export interface SchedulerBench {
   machine: { node: string; cpus: number; cpuModel: string; loadAverage: number[] };
-  decisions: { policy: string; allIdleMicros: number; oneIdleMicros: number }[];
+  /** Median microseconds per decide(): process CPU time and wall clock, with 4 lanes idle and with 1. */
+  decisions: { policy: string; allIdleMicros: number; oneIdleMicros: number; allIdleWallMicros: number; oneIdleWallMicros: number }[];
   throughput: { workload: string; policy: string; layerExecPerSec: number; layerExecPerCpuSec: number; layerExecutions: number; runs: number }[];
   targets: { dreamMicros: number; layerExecPerSec: number };
 }
 
-export function decisionMicros(policy: string, snapshot: Snapshot, reps: number): number {
+/** Median microseconds per decide() over `reps` batches: wall clock, and process CPU time (less sensitive to a busy machine). */
+export function decisionMicros(policy: string, snapshot: Snapshot, reps: number): { wall: number; cpu: number } {
   const p = createPolicy(policy);
-  for (let i = 0; i < 2000; i++) p.decide(snapshot); // warm-up (JIT)
-  const samples: number[] = [];
+  for (let i = 0; i < 3000; i++) p.decide(snapshot); // warm-up (JIT)
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const n = 500;
+    const n = 1000;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < n; i++) p.decide(snapshot);
-    samples.push(((performance.now() - t0) * 1000) / n);
+    const dt = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    wall.push((dt * 1000) / n);
+    cpu.push((c.user + c.system) / n);
   }
-  return median(samples);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -98,12 +105,14 @@ export async function main(argv: string[]): Promise<number> {
     targets: { dreamMicros: 10, layerExecPerSec: 1_000_000 },
   };
   log(`Decision overhead: median us per decide(), 8 tenants x 4 lanes x 64 ready jobs (node ${process.version}, ${out.machine.cpus} CPUs, load average ${out.machine.loadAverage[0].toFixed(2)})\n`);
-  log(`  ${'policy'.padEnd(13)} ${'4 lanes idle'.padStart(13)} ${'1 lane idle'.padStart(12)}\n`);
+  log(`  ${'policy'.padEnd(13)} ${'4 idle, cpu'.padStart(12)} ${'1 idle, cpu'.padStart(12)} ${'4 idle, wall'.padStart(13)} ${'1 idle, wall'.padStart(13)}\n`);
   for (const name of policyNames()) {
     const reps = quick ? 7 : 31;
-    const d = { policy: name, allIdleMicros: decisionMicros(name, allIdle, reps), oneIdleMicros: decisionMicros(name, oneIdle, reps) };
+    const a = decisionMicros(name, allIdle, reps);
+    const b = decisionMicros(name, oneIdle, reps);
+    const d = { policy: name, allIdleMicros: a.cpu, oneIdleMicros: b.cpu, allIdleWallMicros: a.wall, oneIdleWallMicros: b.wall };
     out.decisions.push(d);
-    log(`  ${name.padEnd(13)} ${d.allIdleMicros.toFixed(2).padStart(13)} ${d.oneIdleMicros.toFixed(2).padStart(12)}\n`);
+    log(`  ${name.padEnd(13)} ${a.cpu.toFixed(2).padStart(12)} ${b.cpu.toFixed(2).padStart(12)} ${a.wall.toFixed(2).padStart(13)} ${b.wall.toFixed(2).padStart(13)}\n`);
   }
   const workloads = [
     { label: 'vr_gaming balanced load 0.6', w: syntheticWorkload({ scenario: 'vr_gaming', load: 0.6, variants: true }) },

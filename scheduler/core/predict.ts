@@ -30,8 +30,8 @@ export class PredictionModel {
   readonly suffixBest: Float64Array;
   /** Per lane, per tenant suffix row: sum of original latencies on that lane (Infinity if any cannot run). */
   readonly suffixLane: Float64Array[];
-  /** Per lane, per tenant suffix row: sum of bestLat over the layers whose fastest lane is this lane. */
-  readonly suffixBestPart: Float64Array[];
+  /** Per tenant suffix row x lane (row-major, stride nLanes): sum of bestLat over the layers whose fastest lane is this lane. */
+  readonly suffixBestPart: Float64Array;
   /** Observed/expected ratio, tenant x lane. */
   readonly ratios: Float64Array;
   /** EMA weight of a new observation. */
@@ -62,7 +62,7 @@ export class PredictionModel {
     const suffixLen = nLayers + tenants.length;
     this.suffixBest = new Float64Array(suffixLen);
     this.suffixLane = lanes.map(() => new Float64Array(suffixLen));
-    this.suffixBestPart = lanes.map(() => new Float64Array(suffixLen));
+    this.suffixBestPart = new Float64Array(suffixLen * nL);
     this.ratios = new Float64Array(tenants.length * nL).fill(1);
     this.linkCost = new Float64Array(nLayers * nL);
 
@@ -105,14 +105,14 @@ export class PredictionModel {
       const n = t.layers.length;
       const s = suffixIdx;
       this.suffixBest[s + n] = 0;
-      for (let l = 0; l < nL; l++) this.suffixLane[l][s + n] = this.suffixBestPart[l][s + n] = 0;
+      for (let l = 0; l < nL; l++) this.suffixLane[l][s + n] = this.suffixBestPart[(s + n) * nL + l] = 0;
       for (let i = n - 1; i >= 0; i--) {
         const g = layerIdx + i;
         this.suffixBest[s + i] = this.suffixBest[s + i + 1] + this.bestLat[g];
         const v0 = this.variantBase[g] * nL;
         for (let l = 0; l < nL; l++) {
           this.suffixLane[l][s + i] = this.suffixLane[l][s + i + 1] + this.lat[v0 + l];
-          this.suffixBestPart[l][s + i] = this.suffixBestPart[l][s + i + 1] + (this.bestLane[g] === l ? this.bestLat[g] : 0);
+          this.suffixBestPart[(s + i) * nL + l] = this.suffixBestPart[(s + i + 1) * nL + l] + (this.bestLane[g] === l ? this.bestLat[g] : 0);
         }
       }
       layerIdx += n;
@@ -192,21 +192,21 @@ class TablePredictor implements Predictor {
     return this.refined ? e * m.ratios[job.tenant * this.nL + lane] : e;
   }
 
-  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array): void {
+  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array, offset = 0): void {
     const m = this.m;
     const nL = this.nL;
     const g = m.layerBase[job.tenant] + job.next;
     if (variant >= m.variantCount[g]) {
-      lat.fill(Infinity, 0, nL);
-      energy?.fill(Infinity, 0, nL);
+      lat.fill(Infinity, offset, offset + nL);
+      energy?.fill(Infinity, offset, offset + nL);
       return;
     }
     const base = (m.variantBase[g] + variant) * nL;
     const r = job.tenant * nL;
     for (let l = 0; l < nL; l++) {
       const k = this.refined ? m.ratios[r + l] : 1;
-      lat[l] = m.lat[base + l] * k;
-      if (energy) energy[l] = m.energy[base + l] * k;
+      lat[offset + l] = m.lat[base + l] * k;
+      if (energy) energy[offset + l] = m.energy[base + l] * k;
     }
   }
 
@@ -225,8 +225,10 @@ class TablePredictor implements Predictor {
     const s = m.suffixBase[job.tenant] + from;
     if (!this.refined) return m.suffixBest[s];
     let sum = 0;
-    const r = job.tenant * this.nL;
-    for (let l = 0; l < this.nL; l++) sum += m.suffixBestPart[l][s] * m.ratios[r + l];
+    const nL = this.nL;
+    const r = job.tenant * nL;
+    const q = s * nL;
+    for (let l = 0; l < nL; l++) sum += m.suffixBestPart[q + l] * m.ratios[r + l];
     return sum;
   }
 

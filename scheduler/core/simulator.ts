@@ -518,10 +518,10 @@ class OraclePredictor implements Predictor {
   nextEnergy(job: JobState, lane: number, variant = 0): number {
     return this.m.layerEnergy(job.tenant, job.next, lane, variant) * this.factor(job as SimJob, job.next, lane);
   }
-  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array): void {
+  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array, offset = 0): void {
     for (let l = 0; l < this.m.nLanes; l++) {
-      lat[l] = this.next(job, l, variant);
-      if (energy) energy[l] = this.nextEnergy(job, l, variant);
+      lat[offset + l] = this.next(job, l, variant);
+      if (energy) energy[offset + l] = this.nextEnergy(job, l, variant);
     }
   }
   transfer(job: JobState, lane: number): number {

@@ -161,9 +161,9 @@ export interface Predictor {
   nextEnergy(job: JobState, lane: number, variant?: number): number;
   /**
    * next() and nextEnergy() for every lane at once (the fast path for policies that score every
-   * lane): fills lat[l] (and energy[l] when given) for l < lanes.
+   * lane): fills lat[offset + l] (and energy[offset + l] when given) for l < lanes.
    */
-  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array): void;
+  nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array, offset?: number): void;
   /** Time to move the job's activations to `lane` before its next layer (0 if already there or none). */
   transfer(job: JobState, lane: number): number;
   /** Remaining latency (original variants) from layer `from` (default job.next) if all ran on `lane`. */

@@ -31,24 +31,77 @@ interface VariantTables {
   w: SimWorkload;
   hasVariants: Uint8Array;
   minSuffix: Float64Array[];
+  /** Per tenant: index of its layer 0 in fastLat's rows. */
+  layerBase: Int32Array;
+  /** Per (tenant layer, lane): fastest profiled latency over the variants within the tenant's budget. */
+  fastLat: Float64Array;
 }
 
 function variantTables(w: SimWorkload): VariantTables {
+  const nL = w.lanes.length;
+  const layerBase = new Int32Array(w.tenants.length);
+  let n = 0;
+  w.tenants.forEach((t, i) => {
+    layerBase[i] = n;
+    n += t.layers.length;
+  });
+  const fastLat = new Float64Array(n * nL).fill(Infinity);
+  w.tenants.forEach((t, i) => {
+    const budget = (t.accuracyBudget ?? 0) + 1e-12;
+    t.layers.forEach((layer, li) => {
+      for (const v of layer.variants) {
+        if (v.accuracyDelta > budget) continue;
+        v.cost.forEach((c, l) => {
+          const k = (layerBase[i] + li) * nL + l;
+          if (c && c.latency < fastLat[k]) fastLat[k] = c.latency;
+        });
+      }
+    });
+  });
   return {
     w,
     hasVariants: Uint8Array.from(w.tenants, (t) => ((t.accuracyBudget ?? 0) > 0 && t.layers.some((l) => l.variants.length > 1) ? 1 : 0)),
     minSuffix: fastestSuffix(w, (t) => t.accuracyBudget ?? 0),
+    layerBase,
+    fastLat,
   };
 }
 
-/** Fastest possible rest of the job after its next layer (variants within the budget, best lanes, refined by the lowest ratio). */
-function restFast(p: Snapshot['predict'], V: VariantTables, j: Snapshot['ready'][number], nL: number): number {
-  let minRatio = Infinity;
-  for (let l = 0; l < nL; l++) {
-    const r = p.ratio(j.tenant, l);
-    if (r < minRatio) minRatio = r;
+/**
+ * The variant for a chosen (job, lane), within the tenant's accuracy budget: if the original layer
+ * cannot meet the deadline here, the least accuracy loss that can (else the fastest); if other jobs
+ * queue for this lane, the fastest variant within the budget spent at a steady pace (1.5x the share
+ * of layers done); otherwise the original.
+ */
+function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean): number {
+  const tenant = s.workload.tenants[j.tenant];
+  const budget = tenant.accuracyBudget ?? 0;
+  const budgetLeft = budget - j.accuracyUsed + 1e-12;
+  const variants = tenant.layers[j.next].variants;
+  if (budgetLeft <= 1e-9 || variants.length < 2) return 0;
+  const t = s.time;
+  const feasible = t + est <= j.deadline;
+  if (feasible && !contended) return 0;
+  const x = est - lat - rest;
+  const paced = budgetLeft - budget * (1 - Math.min(1, (1.5 * (j.next + 1)) / j.layerCount));
+  let fastV = 0;
+  let fastLat = lat;
+  let okV = -1;
+  let okDelta = Infinity;
+  for (let k = 1; k < variants.length; k++) {
+    const delta = variants[k].accuracyDelta;
+    if (delta > budgetLeft) continue;
+    const lk = s.predict.next(j, l, k);
+    if (lk < fastLat && (!feasible || delta <= paced)) {
+      fastLat = lk;
+      fastV = k;
+    }
+    if (!feasible && delta < okDelta && t + x + lk + rest <= j.deadline) {
+      okV = k;
+      okDelta = delta;
+    }
   }
-  return V.minSuffix[j.tenant][j.next + 1] * minRatio;
+  return okV >= 0 ? okV : fastV;
 }
 
 /** Whether some lane and variant within the budget lets the job still meet its deadline (rest at its fastest). */
@@ -98,7 +151,6 @@ const W_MAX = 3;
 export function tesseraDream(options: DreamOptions = {}): Policy {
   const sc = new Scratch();
   let score = new Float64Array(256);
-  let laneVar = new Int32Array(256);
   let mLat = new Float64Array(256);
   let mEst = new Float64Array(256);
   let mE = new Float64Array(256);
@@ -107,8 +159,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   let laneFree = new Float64Array(8);
   let laneIdle = new Uint8Array(8);
   let backlog = new Float64Array(8);
-  let laneLat = new Float64Array(8);
-  let laneE = new Float64Array(8);
+  let tMinRatio = new Float64Array(8);
+  let tRatio = new Float64Array(16);
   let V: VariantTables | undefined;
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
@@ -193,7 +245,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       if (score.length < n * nL) {
         const size = Math.max(n * nL, score.length * 2);
         score = new Float64Array(size);
-        laneVar = new Int32Array(size);
         mLat = new Float64Array(size);
         mEst = new Float64Array(size);
         mE = new Float64Array(size);
@@ -208,8 +259,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         laneFree = new Float64Array(nL);
         laneIdle = new Uint8Array(nL);
         backlog = new Float64Array(nL);
-        laneLat = new Float64Array(nL);
-        laneE = new Float64Array(nL);
       }
       const p = s.predict;
       const t = s.time;
@@ -228,6 +277,19 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         if (ls.idle) idle++;
       }
 
+      const nT = s.workload.tenants.length;
+      if (tMinRatio.length < nT) tMinRatio = new Float64Array(nT);
+      if (tRatio.length < nT * nL) tRatio = new Float64Array(nT * nL);
+      for (let k = 0; k < nT; k++) {
+        let m = Infinity;
+        for (let l = 0; l < nL; l++) {
+          const r = p.ratio(k, l);
+          tRatio[k * nL + l] = r;
+          if (r < m) m = r;
+        }
+        tMinRatio[k] = m;
+      }
+
       // Pass 1: per job and lane, the next layer's latency, the estimated rest of the job if that
       // layer runs there, and its energy; the job's fastest lane; drops; each lane's backlog (the
       // next layers of the jobs that would rather run there).
@@ -236,11 +298,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const row = i * nL;
         const rest = whole ? 0 : p.remainingBest(j, j.next + 1);
         jobRest[i] = rest;
-        p.nextAll(j, 0, laneLat, laneE);
-        for (let l = 0; l < nL; l++) {
-          mLat[row + l] = laneLat[l];
-          mE[row + l] = laneE[l];
-        }
+        p.nextAll(j, 0, mLat, mE, row);
         let bestEst = Infinity;
         let fast = -1;
         let fastDone = Infinity;
@@ -259,7 +317,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         jobFast[i] = fast;
         if (t + bestEst > j.deadline + dropMargin * (j.deadline - j.release)) {
           const budgetLeft = !whole && V.hasVariants[j.tenant] ? (s.workload.tenants[j.tenant].accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
-          if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, restFast(p, V, j, nL))) {
+          if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
             // Cannot make it on any lane even with the machine to itself (variants within its
             // accuracy budget included): drop it, and its cascade dependents with it.
             d.drop.push(j.id);
@@ -284,7 +342,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const fast = jobFast[i];
         const tenant = s.workload.tenants[j.tenant];
         const budgetLeft = !whole && V.hasVariants[j.tenant] ? (tenant.accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
-        const rFast = budgetLeft > 1e-9 ? restFast(p, V, j, nL) : rest;
+        const rFast = budgetLeft > 1e-9 ? V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant] : rest;
         let minE = Infinity;
         for (let l = 0; l < nL; l++) if (mE[row + l] < minE) minE = mE[row + l];
         const bestLat = fast >= 0 ? mLat[row + fast] : Infinity;
@@ -302,41 +360,21 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             continue;
           }
           let est = mEst[row + l];
-          let v = 0;
           let e = mE[row + l];
           let vLat = lat;
           let feasible = t + est <= j.deadline;
-          // Variants: when the job cannot meet its deadline with the original layer here, or when
-          // other jobs queue for this lane (a faster variant frees it sooner), jointly pick a variant
-          // within the accuracy budget: the least accuracy loss that meets the deadline if the
-          // original does not, else the fastest within the budget spent at a steady pace.
-          const contended = backlog[l] > (fast === l ? bestLat : 0) + 1e-12;
-          if (budgetLeft > 1e-9 && (!feasible || contended)) {
-            const variants = tenant.layers[j.next].variants;
-            const x = est - lat - rest;
-            const paced = budgetLeft - (tenant.accuracyBudget ?? 0) * (1 - Math.min(1, (1.5 * (j.next + 1)) / j.layerCount));
-            let fastV = 0;
-            let fastLat = lat;
-            let okV = -1;
-            for (let k = 1; k < variants.length; k++) {
-              const delta = variants[k].accuracyDelta;
-              if (delta > budgetLeft) continue;
-              const lk = p.next(j, l, k);
-              if (lk < fastLat && (!feasible || delta <= paced)) {
-                fastLat = lk;
-                fastV = k;
-              }
-              if (!feasible && t + x + lk + rest <= j.deadline && (okV < 0 || delta < variants[okV].accuracyDelta)) okV = k;
+          if (!feasible && budgetLeft > 1e-9) {
+            // Could a variant make it here? Score the pair with the fastest variant within the budget
+            // (offline table x this lane's ratio); the variant itself is chosen after matching.
+            const fl = V.fastLat[(V.layerBase[j.tenant] + j.next) * nL + l] * tRatio[j.tenant * nL + l];
+            if (fl < lat) {
+              const x = est - lat - rest;
+              e = (e * fl) / lat;
+              vLat = fl;
+              est = x + fl + rest;
+              feasible = t + x + fl + rFast <= j.deadline;
             }
-            v = okV >= 0 ? okV : fastV;
-            if (v !== 0) {
-              vLat = fastV === v ? fastLat : p.next(j, l, v);
-              est = x + vLat + rest;
-              e = p.nextEnergy(j, l, v);
-            }
-            if (!feasible) feasible = t + x + vLat + rFast <= j.deadline;
           }
-          laneVar[row + l] = v;
           // A detour to a slower lane only when waiting for the fastest lane is expected to cost
           // more, or the deadline cannot wait.
           if (l !== fast && t + est > fastFinish && (fastFinish <= j.deadline || !feasible)) {
@@ -369,7 +407,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         }
         if (bi < 0) break;
         sc.taken[bi] = 1;
-        sc.assign(ready[bi].id, bl, laneVar[bi * nL + bl]);
+        const k = bi * nL + bl;
+        // Others queue for this lane: its backlog holds more than this job's own next layer.
+        const contended = backlog[bl] > (jobFast[bi] === bl ? mEst[k] - jobRest[bi] : 0) + 1e-12;
+        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k], mEst[k], jobRest[bi], contended));
       }
       return d;
     },
