@@ -103,4 +103,16 @@ describe('comparison', () => {
     expect(Math.min(b.favouriteUtilisation.cpu, b.favouriteUtilisation.gpu)).toBeGreaterThan(0.2);
     expect(() => syntheticWorkload({ scenario: 'nope' })).toThrow(/unknown synthetic scenario "nope"; known: vr_gaming/);
   });
+
+  it('under a skewed load Tessera-DREAM and Terastal-style miss at least 30% fewer deadlines than the best of FCFS, EDF and SDRM3', () => {
+    const w = syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.2, variants: true });
+    const c = comparePolicies(w, ['fcfs', 'edf', 'sdrm3', 'dream', 'terastal'], { duration: 3, seeds: [1, 2], latencyNoise: 0.1, jobNoise: 0.1 });
+    const miss = Object.fromEntries(c.rows.map((r) => [r.policy, r.missRate.mean]));
+    const best = Math.min(miss.fcfs, miss.edf, miss.sdrm3);
+    expect(best).toBeGreaterThan(0.2); // the load really is too much for them
+    expect(miss.dream).toBeLessThan(0.7 * best);
+    expect(miss.terastal).toBeLessThan(0.7 * best);
+    const ux = Object.fromEntries(c.rows.map((r) => [r.policy, r.uxcost.mean]));
+    expect(Math.min(ux.dream, ux.terastal)).toBeLessThan(Math.min(ux.fcfs, ux.edf, ux.sdrm3));
+  });
 });
