@@ -214,11 +214,16 @@ export class LiveRun {
   /** Sets up (models, lanes, calibration), runs, and reports. Errors before the start are LiveSetupError. */
   async run(signal?: AbortSignal): Promise<LiveResult> {
     const onAbort = () => this.stop(signal?.reason instanceof Error ? `stopped: ${signal.reason.message}` : 'stopped (aborted)');
-    if (signal?.aborted) throw new LiveSetupError('the run was cancelled before it started');
+    if (signal?.aborted) throw abortError('the live run was cancelled before it started');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.setup(signal);
-      if (this.phase === 'stopping') throw new LiveSetupError(`the run was stopped during setup (${this.stopReason})`);
+      try {
+        await this.setup(signal);
+      } catch (e) {
+        if (this.phase === 'stopping' || signal?.aborted) throw abortError(`the live run was stopped during setup (${this.stopReason ?? 'cancelled'}); nothing was measured`);
+        throw e;
+      }
+      if (this.phase === 'stopping' || signal?.aborted) throw abortError(`the live run was stopped during setup (${this.stopReason ?? 'cancelled'}); nothing was measured`);
       await this.execute();
       return await this.finish();
     } finally {
@@ -1000,6 +1005,12 @@ export function effectiveRates(scenario: LiveScenario, scale = 1): number[] {
     return (t.arrival.type === 'periodic' ? t.arrival.fps : t.arrival.ratePerSec) * scale;
   };
   return scenario.tenants.map((t) => rate(t.id, 0));
+}
+
+function abortError(message: string): Error {
+  const e = new Error(message);
+  e.name = 'AbortError';
+  return e;
 }
 
 function validate(scenario: LiveScenario, o: LiveOptions): void {
