@@ -230,6 +230,15 @@ describe('live runtime', () => {
     expect(r.report.comparison).toBeDefined();
   });
 
+  it('a run stopped during its setup ends as cancelled, with nothing measured', async () => {
+    const run = new LiveRun(scenario, { policy: 'fcfs', duration: 5, lanes, meters: false });
+    const p = run.run();
+    run.stop('changed my mind');
+    const err = await p.catch((e) => e);
+    expect(err.name).toBe('AbortError');
+    expect(err.message).toMatch(/stopped during setup \(changed my mind\)/);
+  });
+
   it('overload (several times capacity): keeps running, drops, keeps every queue bounded', async () => {
     // ~3-10 ms per frame on one core (300 MFLOP); 2 x 700 frames/s offered (about 3x capacity) to two one-thread lanes.
     const heavy: LiveScenario = {
