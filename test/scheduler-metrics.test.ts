@@ -115,4 +115,12 @@ describe('comparison', () => {
     const ux = Object.fromEntries(c.rows.map((r) => [r.policy, r.uxcost.mean]));
     expect(Math.min(ux.dream, ux.terastal)).toBeLessThan(Math.min(ux.fcfs, ux.edf, ux.sdrm3));
   });
+
+  it('near capacity with one dominant model, Tessera-DREAM and Terastal-style do not miss more than FCFS (variant budget respected when scoring)', () => {
+    const w = syntheticWorkload({ scenario: 'outdoor_b', load: 0.8, variants: true });
+    const c = comparePolicies(w, ['fcfs', 'dream', 'terastal'], { duration: 4, seeds: [1, 2], latencyNoise: 0.1, jobNoise: 0.1 });
+    const miss = Object.fromEntries(c.rows.map((r) => [r.policy, r.missRate.mean]));
+    expect(miss.dream).toBeLessThan(miss.fcfs + 0.03);
+    expect(miss.terastal).toBeLessThan(miss.fcfs + 0.03);
+  });
 });

@@ -112,7 +112,7 @@ describe('policies', () => {
 
   it('Tessera-DREAM drops frames that cannot make it, prefers feasible lanes and exposes its weights', () => {
     const w = w2();
-    const hopeless = job({ id: 0, tenant: 0, deadline: 0.0105 }); // needs >= 2 ms from t = 0.01
+    const hopeless = job({ id: 0, tenant: 0, release: 0.009, deadline: 0.0105 }); // needs >= 2 ms from t = 0.01: 1.5 ms late, margin 0.6 x 1.5 ms
     const ok = job({ id: 1, tenant: 1, deadline: 0.05 });
     const d = tesseraDream().decide(snap(w, 0.01, [hopeless, ok]));
     expect(d.drop).toEqual([0]);

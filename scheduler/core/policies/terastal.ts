@@ -42,9 +42,9 @@ function plan(w: SimWorkload): Plan {
  * Online, ready jobs go in order of their next layer's virtual deadline; each picks jointly an idle
  * lane and a variant whose accuracy loss fits what is left of the tenant's accuracy budget: among
  * choices that finish the layer by its virtual deadline, the exact ones first, then the least
- * accuracy loss, then the least energy; if none does, the choice that finishes first, unless waiting
- * for a busy lane would finish sooner (then the job waits). With no variants in the table it still
- * chooses lanes. A frame whose fastest possible remaining path (any lane, variants within budget,
+ * accuracy loss, then the earliest finish (slack saved for later layers; Tessera's tie rule); if
+ * none does, the choice that finishes first, unless waiting for a busy lane would finish sooner
+ * (then the job waits). With no variants in the table it still chooses lanes. A frame whose fastest possible remaining path (any lane, variants within budget,
  * machine to itself) cannot meet its deadline is dropped with its cascade dependents (Tessera's
  * addition, as in Tessera-DREAM). Predictions are refined online (Snapshot.predict).
  */
@@ -90,7 +90,6 @@ export function terastal(): Policy {
         let bVar = 0;
         let bMeets = false;
         let bDelta = Infinity;
-        let bEnergy = Infinity;
         let bFinish = Infinity;
         let waitFinish = Infinity;
         for (let l = 0; l < nL; l++) {
@@ -108,17 +107,15 @@ export function terastal(): Policy {
             }
             const f = t + x + lat;
             const meets = f <= vd;
-            const e = p.nextEnergy(j, l, v);
             let better: boolean;
             if (meets !== bMeets) better = meets;
-            else if (meets) better = delta < bDelta || (delta === bDelta && e < bEnergy);
+            else if (meets) better = delta < bDelta || (delta === bDelta && f < bFinish);
             else better = f < bFinish;
             if (bLane < 0 || better) {
               bLane = l;
               bVar = v;
               bMeets = meets;
               bDelta = delta;
-              bEnergy = e;
               bFinish = f;
             }
           }
