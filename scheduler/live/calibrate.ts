@@ -18,6 +18,8 @@ export interface LatencyTable {
   outBytes: number[][];
   /** Median coefficient of variation of the calibrated run times (0 when all came from profiles). */
   cv: number;
+  /** Median over units of the robust spread of log run time ((q75 - q25) / 1.349 of ln ms): a lognormal sigma. */
+  logSigma: number;
   /** Per lane: dispatch overhead added to every layer (s). */
   overheadS: number[];
   /** Moving activations between two lanes (through the main thread): fixed latency and rate. */
@@ -72,6 +74,7 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const outBytes = execs.map((e) => e.units.map((u) => u.outputs.reduce((a, t) => a + t.dims.reduce((x, y) => x * Math.max(0, y), 4), 0)));
   const sources: string[] = execs.map(() => '');
   const cvs: number[] = [];
+  const sigmas: number[] = [];
   const toCalibrate: number[] = [];
   execs.forEach((exec, t) => {
     const prof = fromProfile(exec, input.granularity, laneIds, input.profiles);
@@ -101,7 +104,11 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
           table[t][i][l] = median(times);
           const mean = times.reduce((a, b) => a + b, 0) / times.length;
           const sd = Math.sqrt(times.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, times.length - 1));
-          if (mean > 0 && pass === 'solo') cvs.push(sd / mean);
+          if (mean > 0 && pass === 'solo') {
+            cvs.push(sd / mean);
+            const logs = times.filter((x) => x > 0).map(Math.log).sort((a, b) => a - b);
+            if (logs.length >= 4) sigmas.push((percentile(logs, 0.75) - percentile(logs, 0.25)) / 1.349);
+          }
           if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
         });
       }
@@ -156,7 +163,7 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const h1 = Math.max(0, median(hop1)) / 1e6;
   const perByte = Math.max(0, h1 - h0) / (1 << 20);
   const transfer = { latency: 2 * h0, bytesPerSec: perByte > 0 ? 1 / (2 * perByte) : 1e12 };
-  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, overheadS, transfer, releaseLagS: 0 };
+  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, logSigma: sigmas.length ? median(sigmas) : 0, overheadS, transfer, releaseLagS: 0 };
 }
 
 /**
