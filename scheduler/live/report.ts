@@ -101,7 +101,7 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
     const pm = simulateWith(b.workload);
     const notes = [
       `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, online refinement ${o.adaptive ? 'on' : 'off'}`,
-      `latency noise ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation)`,
+      `latency noise: normal per layer, ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation; its robust lognormal spread was ${b.table.logSigma.toFixed(3)})`,
       'frame release times are identical (same arrival stream); cascade draws follow finish order and may differ',
     ];
     if (b.switches.length) notes.push(`the policy was switched mid-run (${b.switches.map((s) => `${s.policy} at ${s.at.toFixed(2)} s`).join(', ')}); the prediction uses the initial policy only`);
