@@ -506,8 +506,14 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   return result;
 }
 
-/** The real latencies the simulator will use (for oracle baselines). O(remaining layers) per call. */
+/**
+ * The real latencies the simulator will use (for oracle baselines). Per job, the suffix sums of its
+ * real layer latencies (on each layer's fastest lane, and on each lane) are computed once, on first
+ * use, so every call after that is O(1).
+ */
 class OraclePredictor implements Predictor {
+  private readonly best = new WeakMap<JobState, Float64Array>();
+  private readonly onLane = new WeakMap<JobState, Float64Array[]>();
   constructor(
     private readonly m: PredictionModel,
     private readonly factor: (job: SimJob, layer: number, lane: number) => number,
@@ -528,16 +534,25 @@ class OraclePredictor implements Predictor {
     return this.m.transferTime(job.tenant, job.next, job.lastLane, lane);
   }
   remainingOn(job: JobState, lane: number, from = job.next): number {
-    let s = 0;
-    for (let i = from; i < job.layerCount; i++) s += this.m.latency(job.tenant, i, lane) * this.factor(job as SimJob, i, lane);
-    return s;
+    let rows = this.onLane.get(job);
+    if (!rows) this.onLane.set(job, (rows = []));
+    let row = rows[lane];
+    if (!row) {
+      row = rows[lane] = new Float64Array(job.layerCount + 1);
+      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + this.m.latency(job.tenant, i, lane) * this.factor(job as SimJob, i, lane);
+    }
+    return row[from];
   }
   remainingBest(job: JobState, from = job.next): number {
-    const m = this.m;
-    const base = m.layerBase[job.tenant];
-    let s = 0;
-    for (let i = from; i < job.layerCount; i++) s += m.bestLat[base + i] * this.factor(job as SimJob, i, m.bestLane[base + i]);
-    return s;
+    let row = this.best.get(job);
+    if (!row) {
+      const m = this.m;
+      const base = m.layerBase[job.tenant];
+      row = new Float64Array(job.layerCount + 1);
+      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + m.bestLat[base + i] * this.factor(job as SimJob, i, m.bestLane[base + i]);
+      this.best.set(job, row);
+    }
+    return row[from];
   }
   isolated(job: JobState): number {
     return this.remainingBest(job, 0);
