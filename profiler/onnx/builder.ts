@@ -1,6 +1,7 @@
 // A small, typed builder for ONNX graphs, used to generate models at build/test time (layer-shape
 // replicas, reference architectures, micro-benchmarks, probes) so that no model binary is committed.
 import { onnx } from 'onnx-proto';
+import { seededRandom } from './random';
 
 export const DataType = onnx.TensorProto.DataType;
 export type Dim = number | string; // a string is a symbolic (dynamic) dimension
@@ -136,17 +137,10 @@ export class GraphBuilder {
 
 /** Deterministic pseudo-random weights (mulberry32), scaled like He initialisation. */
 export function seededWeights(count: number, seed: number, fanIn: number): Float32Array {
-  let a = seed >>> 0;
+  const next = seededRandom(seed);
   const scale = Math.sqrt(2 / Math.max(1, fanIn));
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = (u * 2 - 1) * scale;
-  }
+  for (let i = 0; i < count; i++) out[i] = (next() * 2 - 1) * scale;
   return out;
 }
 

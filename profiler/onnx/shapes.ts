@@ -1,6 +1,9 @@
 // Concrete input shapes and sample input data for a loaded model.
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel, ModelIO } from './model';
+import { seededRandom } from './random';
+
+export { seededRandom };
 
 /** A shape or input-value problem; the message names the model, the input and the dimension. */
 export class ShapeError extends Error {
@@ -119,17 +122,6 @@ export interface SampleInputOptions {
   floatRange?: [number, number];
 }
 
-/** mulberry32: a small, fast, seedable generator in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** float32 → IEEE half bits (round to nearest even). */
 export function toHalf(v: number): number {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { cutModel, type CutResult } from '../../profiler/onnx/cut';
 import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
-import { resolveInputShapes, sampleInputs } from '../../profiler/onnx/shapes';
+import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
 import type { TensorInfo } from '../../profiler/types';
 import { demoModel, isDemoRef } from './demo';
 import type { ExecModel, Granularity, LiveTenantSpec, WireTensor } from './types';
@@ -98,14 +98,7 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number)
 export function randomSamples(inputs: TensorInfo[], seed: number, salt: string): Record<string, WireTensor>[] {
   let h = seed >>> 0;
   for (const c of salt) h = Math.imul(h ^ c.charCodeAt(0), 0x9e3779b1) >>> 0;
-  let a = h || 1;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(h || 1);
   const out: Record<string, WireTensor>[] = [];
   for (let k = 0; k < SAMPLES_PER_TENANT; k++) {
     const sample: Record<string, WireTensor> = {};

@@ -5,6 +5,7 @@
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { DataType, valueInfo } from '../../profiler/onnx/builder';
+import { seededRandom } from '../../profiler/onnx/random';
 
 export interface ActivationSparsityOptions {
   /** Number of inference runs (default 4). Ignored when `inputs` is given (one run per entry). */
@@ -57,20 +58,9 @@ export interface ActivationSparsityReport {
 const COMPUTE = new Set(['Conv', 'Gemm', 'MatMul']);
 const PASSTHROUGH = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Identity', 'Squeeze', 'Unsqueeze']);
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal values (Box-Muller on mulberry32). */
 export function seededNormal(count: number, seed: number): Float32Array {
-  const next = mulberry(seed);
+  const next = seededRandom(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     const u = Math.max(next(), 1e-12);
@@ -159,7 +149,7 @@ export async function measureActivationSparsity(bytes: Uint8Array, inputShapes: 
           let ids = given as BigInt64Array | undefined;
           if (!ids) {
             const range = options.tokenRange ?? gatherRows(name) ?? 100;
-            const next = mulberry(seed * 7919 + s);
+            const next = seededRandom(seed * 7919 + s);
             ids = BigInt64Array.from({ length: prod(shape) }, () => BigInt(Math.floor(next() * range)));
           }
           feeds[name] = new ort.Tensor('int64', ids, shape);
