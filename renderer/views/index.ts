@@ -1,13 +1,10 @@
 // The app's views in navigation order. Each view lives in its own module.
 import { devicesView } from './devices';
-import { pendingView } from './pending';
+import { profilesView } from './profiles';
+import { scenariosView } from './scenarios';
+import { simulateView } from './simulate';
+import { liveView } from './live';
+import { exportView } from './export';
 import type { View } from './view';
 
-export const views: View[] = [
-  devicesView,
-  pendingView('profiles', 'Models & profiles', 'tessera profile MODEL --json'),
-  pendingView('scenarios', 'Scenarios', 'tessera scenario list'),
-  pendingView('simulate', 'Simulate', 'tessera simulate SCENARIO'),
-  pendingView('live', 'Live', 'tessera run SCENARIO'),
-  pendingView('export', 'Export', 'tessera profiles export'),
-];
+export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, exportView];
