@@ -5,8 +5,9 @@ import { engineInfoFeature } from './engine-info';
 import { scenariosFeature } from './scenarios';
 import { liveFeature } from './live';
 import { profileFeature } from './profile';
+import { simulateFeature } from './simulate';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, scenariosFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, scenariosFeature, simulateFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
@@ -14,5 +15,6 @@ export const allMethods = {
   ...profileFeature.methods,
   ...liveFeature.methods,
   ...scenariosFeature.methods,
+  ...simulateFeature.methods,
 };
 export type AllMethods = typeof allMethods;
