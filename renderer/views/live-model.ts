@@ -1,0 +1,377 @@
+// The Live view's pure logic: a rolling telemetry store that keeps bounded series (so that a run of
+// any length holds a fixed amount of memory and the charts redraw in constant time), the lane
+// timeline's layout, the start form's defaults and the number formats. No DOM here.
+import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/** A finished frame on the latency chart: x = finish (s from the run's start), y = latency (ms). */
+export interface LatencyPoint extends XY {
+  missed: boolean;
+}
+
+/** A dropped frame: drawn at its tenant's deadline, at the time its deadline passed. */
+export interface DropPoint extends XY {
+  tenant: number;
+  reason: string;
+}
+
+export interface StoreOptions {
+  /** Seconds of history kept for the time series (latency, power, utilisation, loop). */
+  windowSec: number;
+  /** Seconds of slices kept for the lane timeline. */
+  timelineSec: number;
+  /** Hard caps whatever the rates: points per tenant, drops, slices. */
+  maxPointsPerTenant: number;
+  maxSlices: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = { windowSec: 30, timelineSec: 3, maxPointsPerTenant: 3000, maxSlices: 4000 };
+
+/** Removes the oldest items of an array ordered by time: those before `from`, and beyond `cap`. */
+export function pruneOrdered<T>(items: T[], time: (item: T) => number, from: number, cap: number): void {
+  let k = 0;
+  while (k < items.length && time(items[k]) < from) k++;
+  k = Math.max(k, items.length - cap);
+  if (k > 0) items.splice(0, k);
+}
+
+/**
+ * Telemetry of one live run, as rolling windows. `ingest` takes each batch (about 10 a second) and is
+ * cheap; the view redraws from the store at its own pace, when `version` changed.
+ */
+export class LiveTelemetryStore {
+  readonly options: StoreOptions;
+  version = 0;
+  batches = 0;
+  last: TelemetryBatch | undefined;
+  tenants: string[] = [];
+  /** Relative deadlines per tenant, ms. */
+  deadlinesMs: number[] = [];
+  lanes: string[] = [];
+  latency: LatencyPoint[][] = [];
+  drops: DropPoint[] = [];
+  /** Frames that ended seen by the view (whole run, not only the window): finished, missed (late), dropped. */
+  seen = { finished: 0, late: 0, dropped: 0 };
+  watts: XY[] = [];
+  joules: XY[] = [];
+  utilisation: XY[][] = [];
+  loopMax: XY[] = [];
+  loopP99: XY[] = [];
+  slices: TelemetrySlice[] = [];
+  /** Policy changes as seen in the telemetry (the first entry is the starting policy). */
+  policies: { at: number; policy: string }[] = [];
+  /** Items the engine left out of batches (its per-batch cap), summed. */
+  omitted = { jobs: 0, slices: 0 };
+  /** Batches that arrived out of order or twice (ignored). */
+  stale = 0;
+
+  constructor(readonly runId: string, options: Partial<StoreOptions> = {}) {
+    this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
+  }
+
+  /** Takes a batch of this run; returns false (and keeps nothing) for another run's or a stale batch. */
+  ingest(b: TelemetryBatch): boolean {
+    if (b.runId !== this.runId) return false;
+    if (this.last && b.seq <= this.last.seq) {
+      this.stale++;
+      return false;
+    }
+    if (!this.last || this.tenants.length !== b.tenants.length) {
+      this.tenants = b.tenants.map((t) => t.id);
+      this.latency = b.tenants.map(() => []);
+    }
+    this.deadlinesMs = b.tenants.map((t) => t.deadline * 1000);
+    if (this.lanes.length !== b.lanes.length) {
+      this.lanes = b.lanes.map((l) => l.id);
+      this.utilisation = b.lanes.map(() => []);
+    }
+    if (this.policies.at(-1)?.policy !== b.policy) this.policies.push({ at: b.t, policy: b.policy });
+
+    for (const j of b.jobs) {
+      if (j.dropped || j.finish === null) {
+        this.seen.dropped++;
+        const rel = this.deadlinesMs[j.tenant] ?? 0;
+        this.drops.push({ x: Math.min(b.t, j.deadline), y: rel, tenant: j.tenant, reason: j.reason ?? 'dropped' });
+        continue;
+      }
+      const missed = j.finish > j.deadline;
+      this.seen.finished++;
+      if (missed) this.seen.late++;
+      this.latency[j.tenant]?.push({ x: j.finish, y: (j.finish - j.release) * 1000, missed });
+    }
+    for (const s of b.slices) this.slices.push(s);
+    this.watts.push({ x: b.t, y: b.power.watts });
+    this.joules.push({ x: b.t, y: b.power.joules });
+    b.lanes.forEach((l, i) => this.utilisation[i]?.push({ x: b.t, y: l.utilisation * 100 }));
+    this.loopMax.push({ x: b.t, y: b.loop.maxMs });
+    this.loopP99.push({ x: b.t, y: b.loop.p99Ms });
+    this.omitted.jobs += b.omitted.jobs;
+    this.omitted.slices += b.omitted.slices;
+    this.last = b;
+    this.batches++;
+    this.prune(b.t);
+    this.version++;
+    return true;
+  }
+
+  private prune(now: number): void {
+    const o = this.options;
+    const from = now - o.windowSec;
+    const x = (p: XY) => p.x;
+    for (const series of this.latency) {
+      series.sort((a, b) => a.x - b.x); // finish order can differ slightly from report order
+      pruneOrdered(series, x, from, o.maxPointsPerTenant);
+    }
+    this.drops.sort((a, b) => a.x - b.x);
+    pruneOrdered(this.drops, x, from, o.maxPointsPerTenant);
+    for (const s of [this.watts, this.joules, this.loopMax, this.loopP99, ...this.utilisation]) pruneOrdered(s, x, from, 4 * o.windowSec * 60);
+    this.slices.sort((a, b) => a.end - b.end);
+    pruneOrdered(this.slices, (s) => s.end, now - o.timelineSec, o.maxSlices);
+  }
+
+  /** Points on the latency chart now (all tenants). */
+  get latencyPoints(): number {
+    return this.latency.reduce((a, s) => a + s.length, 0);
+  }
+
+  /** The x range the time-series charts show: the last window, growing from 0 until it is full. */
+  xRange(): { min: number; max: number } {
+    const t = this.last?.t ?? 0;
+    const w = this.options.windowSec;
+    return { min: Math.max(0, t - w), max: Math.max(t, Math.min(w, 5)) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-tenant counters (cumulative, from the engine's batch) for the counters table and bar chart.
+
+export interface TenantCounters {
+  tenant: string;
+  deadlineMs: number;
+  released: number;
+  finished: number;
+  late: number;
+  dropped: number;
+  queued: number;
+  /** (late + dropped) / released; NaN before the first release. */
+  missRate: number;
+}
+
+export function tenantCounters(b: TelemetryBatch | undefined): TenantCounters[] {
+  if (!b) return [];
+  return b.tenants.map((t) => ({
+    tenant: t.id,
+    deadlineMs: t.deadline * 1000,
+    released: t.released,
+    finished: t.finished,
+    late: t.late,
+    dropped: t.dropped,
+    queued: t.queued,
+    missRate: t.released > 0 ? (t.late + t.dropped) / t.released : NaN,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lane timeline: a row per lane, a bar per layer run (coloured by tenant), transfers marked.
+
+export interface TimelineRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  tenant: number;
+  lane: number;
+  kind: 'layer' | 'transfer';
+}
+
+export interface TimelineLayout {
+  rects: TimelineRect[];
+  rows: { lane: number; y: number; h: number }[];
+  ticks: { x: number; label: string }[];
+  t0: number;
+  t1: number;
+}
+
+/**
+ * Lays out slices in [t1 - span, t1] on a `width` x `height` canvas, lanes as rows after a
+ * `labelWidth` gutter, with `axisHeight` at the bottom for the time ticks. Layer runs fill most of a
+ * row; transfers are a thin band at the top of the row. Bars narrower than a pixel stay 1 px wide.
+ */
+export function timelineLayout(
+  slices: readonly TelemetrySlice[],
+  o: { lanes: number; t1: number; span: number; width: number; height: number; labelWidth: number; axisHeight: number },
+): TimelineLayout {
+  const t1 = o.t1;
+  const t0 = t1 - o.span;
+  const plotW = Math.max(1, o.width - o.labelWidth);
+  const rowH = o.lanes > 0 ? (o.height - o.axisHeight) / o.lanes : 0;
+  const xOf = (t: number) => o.labelWidth + ((t - t0) / o.span) * plotW;
+  const rows = Array.from({ length: o.lanes }, (_, lane) => ({ lane, y: lane * rowH, h: rowH }));
+  const rects: TimelineRect[] = [];
+  for (const s of slices) {
+    if (s.end < t0 || s.start > t1 || s.lane < 0 || s.lane >= o.lanes) continue;
+    const a = xOf(Math.max(t0, s.start));
+    const b = xOf(Math.min(t1, s.end));
+    const pad = Math.min(4, rowH * 0.12);
+    const band = Math.max(3, rowH * 0.16);
+    if (s.kind === 'transfer') rects.push({ x: a, y: s.lane * rowH + pad, w: Math.max(1, b - a), h: band, tenant: s.tenant, lane: s.lane, kind: 'transfer' });
+    else rects.push({ x: a, y: s.lane * rowH + pad + band + 2, w: Math.max(1, b - a), h: Math.max(1, rowH - 2 * pad - band - 2), tenant: s.tenant, lane: s.lane, kind: 'layer' });
+  }
+  const ticks: TimelineLayout['ticks'] = [];
+  const step = niceStep(o.span / 6);
+  for (let t = Math.ceil(Math.max(0, t0) / step) * step; t <= t1 + 1e-9; t += step) ticks.push({ x: xOf(t), label: `${roundTo(t, step)} s` });
+  return { rects, rows, ticks, t0, t1 };
+}
+
+/** 1, 2 or 5 times a power of ten, at least `raw`. */
+export function niceStep(raw: number): number {
+  if (!(raw > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw - 1e-12) return m * p;
+  return 10 * p;
+}
+
+function roundTo(t: number, step: number): string {
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  return t.toFixed(digits);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The start form.
+
+/** Two CPU lanes splitting the cores (one core left for the engine beyond 2), as the engine's default. */
+export function defaultLanesFor(cores: number): string {
+  const c = Math.max(1, Math.floor(cores));
+  const per = Math.max(1, Math.floor((c > 2 ? c - 1 : c) / 2));
+  return `cpu:${per},cpu:${per}`;
+}
+
+/** The core count implied by lanes.list (its CPU lanes go up to every core). */
+export function coresFromLanes(lanes: readonly { ep: string; threads?: number }[]): number {
+  return Math.max(1, ...lanes.filter((l) => l.ep === 'cpu').map((l) => l.threads ?? 1));
+}
+
+const LANE_EPS = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml', 'tensorrt', 'rocm', 'migraphx', 'xnnpack', 'qnn'];
+
+/**
+ * A quick check of a lanes string in the browser, with the engine's grammar (scheduler/live/lanes.ts):
+ * "EP[:THREADS]" comma separated. Returns the problem, or undefined. The engine checks again.
+ */
+export function checkLanes(text: string): string | undefined {
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!parts.length) return 'no lanes given: e.g. cpu:1,cpu:1';
+  for (const raw of parts) {
+    const m = /^([a-z]+)(?::(\d+))?$/.exec(raw);
+    if (!m || !LANE_EPS.includes(m[1])) return `lane "${raw}": expected EP[:THREADS] with EP one of ${LANE_EPS.join(', ')} (e.g. cpu:2, webgpu)`;
+    if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 256)) return `lane "${raw}": threads must be 1..256`;
+  }
+  return undefined;
+}
+
+export interface ScenarioChoice {
+  value: string;
+  label: string;
+  description: string;
+  group: 'Built-in demos' | 'Library' | 'User scenarios';
+  disabled?: string;
+}
+
+export const DEMO_CHOICES: ScenarioChoice[] = [
+  {
+    value: 'demo:tiny',
+    label: 'demo:tiny: three tiny synthetic models (fast)',
+    description:
+      'Synthetic builder-made models (NOT trained networks): a tiny conv detector at 40 fps, a classifier cascaded on it (p = 0.5, 25 ms deadline), a Poisson tracker at 30/s (50 ms). Sub-millisecond layers: runs on any machine.',
+    group: 'Built-in demos',
+  },
+  {
+    value: 'demo',
+    label: 'demo: an XR-like mix of four synthetic models',
+    description:
+      'Synthetic builder-made models (NOT trained networks): a conv detector at 30 fps, an MLP classifier cascaded on it (p = 0.5), an MLP tracker at 60 fps and a Poisson keyword spotter at 20/s. About 0.2-5 ms per run on one core: heavy for a 2-core machine.',
+    group: 'Built-in demos',
+  },
+];
+
+/** The scenario select's options: the demos, then the library (user scenarios that fail to validate are disabled with their error). */
+export function scenarioChoices(list: readonly { id: string; name: string; description: string; origin: string; tenants: { id: string }[]; error?: string }[]): ScenarioChoice[] {
+  return [
+    ...DEMO_CHOICES,
+    ...list.map((s): ScenarioChoice => ({
+      value: s.id,
+      label: `${s.id}${s.name && s.name !== s.id ? `: ${s.name}` : ''}`,
+      description: `${s.description || s.name} (${s.tenants.length} tenant${s.tenants.length === 1 ? '' : 's'}: ${s.tenants.map((t) => t.id).join(', ')})`,
+      group: s.origin === 'user' ? 'User scenarios' : 'Library',
+      disabled: s.error,
+    })),
+  ];
+}
+
+/** A run id the view chooses before starting, so that it can stop or switch the run before its first event. */
+export function newRunId(now = Date.now(), random = Math.random()): string {
+  const d = new Date(now);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `ui-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${Math.floor(random * 0x10000).toString(16).padStart(4, '0')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formats. Values that crossed JSON may be null where the engine had NaN: show a dash.
+
+export const DASH = '–';
+
+function finite(v: number | null | undefined): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+export function fmtNum(v: number | null | undefined, digits = 1): string {
+  return finite(v) ? v.toFixed(digits) : DASH;
+}
+
+export function fmtMs(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
+}
+
+export function fmtPct(v: number | null | undefined, digits = 1): string {
+  return finite(v) ? `${(v * 100).toFixed(digits)}%` : DASH;
+}
+
+/** A relative difference (0.12 → "+12%"). */
+export function fmtRel(v: number | null | undefined): string {
+  return finite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)}%` : DASH;
+}
+
+/** A difference in percentage points. */
+export function fmtPts(v: number | null | undefined): string {
+  return finite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)} pts` : DASH;
+}
+
+export function fmtRatio(v: number | null | undefined): string {
+  return finite(v) ? `×${v.toFixed(2)}` : DASH;
+}
+
+export function fmtBytes(n: number | null | undefined): string {
+  if (!finite(n)) return DASH;
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** How far an observed/expected ratio is from 1: ok within 20%, warn within 50%, bad beyond. */
+export function ratioKind(v: number | null | undefined): 'ok' | 'warn' | 'bad' | 'info' {
+  if (!finite(v)) return 'info';
+  const r = v >= 1 ? v : 1 / Math.max(v, 1e-9);
+  return r <= 1.2 ? 'ok' : r <= 1.5 ? 'warn' : 'bad';
+}
+
+/** How a measured-vs-predicted difference reads: latencies relative, rates in points. */
+export function diffKind(v: number | null | undefined, kind: 'rel' | 'pts'): 'ok' | 'warn' | 'bad' | 'info' {
+  if (!finite(v)) return 'info';
+  const a = Math.abs(v);
+  return kind === 'rel' ? (a <= 0.25 ? 'ok' : a <= 0.75 ? 'warn' : 'bad') : a <= 5 ? 'ok' : a <= 15 ? 'warn' : 'bad';
+}

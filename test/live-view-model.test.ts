@@ -1,0 +1,231 @@
+// The Live view's pure logic: the rolling telemetry store stays bounded and ignores other runs'
+// batches, the lane timeline's layout, the form's defaults and checks, and the formats.
+import { describe, expect, it } from 'vitest';
+import type { TelemetryBatch, TelemetryJob, TelemetrySlice } from '../scheduler/live/types';
+import {
+  LiveTelemetryStore,
+  checkLanes,
+  coresFromLanes,
+  defaultLanesFor,
+  diffKind,
+  fmtMs,
+  fmtPct,
+  fmtPts,
+  fmtRel,
+  newRunId,
+  niceStep,
+  pruneOrdered,
+  ratioKind,
+  scenarioChoices,
+  tenantCounters,
+  timelineLayout,
+} from '../renderer/views/live-model';
+
+function batch(seq: number, t: number, extra: Partial<TelemetryBatch> = {}): TelemetryBatch {
+  return {
+    runId: 'r1',
+    seq,
+    t,
+    phase: 'running',
+    policy: 'dream',
+    policyState: { urgency: 1, fairness: 0.5 },
+    tenants: [
+      { id: 'a', deadline: 0.025, released: seq * 4, finished: seq * 3, late: seq, dropped: 0, queued: 1 },
+      { id: 'b', deadline: 0.05, released: seq * 2, finished: seq * 2, late: 0, dropped: seq, queued: 0 },
+    ],
+    lanes: [
+      { id: 'cpu:1', alive: true, utilisation: 0.5, runs: seq, estimatedWatts: 3 },
+      { id: 'cpu:1#1', alive: true, utilisation: 0.25, runs: seq, estimatedWatts: 1.5 },
+    ],
+    jobs: [],
+    slices: [],
+    omitted: { jobs: 0, slices: 0 },
+    ratios: [[1, 1.1], [0.9, 1]],
+    power: { watts: 4, joules: t * 4, source: { kind: 'estimated', detail: 'busy share x TDP' } },
+    loop: { maxMs: 2, p99Ms: 1 },
+    ...extra,
+  };
+}
+
+const job = (id: number, tenant: number, release: number, finish: number | null, deadline = release + 0.025): TelemetryJob => ({ id, tenant, release, deadline, finish, dropped: finish === null, reason: finish === null ? 'policy' : undefined });
+const slice = (lane: number, start: number, end: number, kind: 'layer' | 'transfer' = 'layer', tenant = 0): TelemetrySlice => ({ job: 1, tenant, lane, layer: 0, start, end, kind });
+
+describe('LiveTelemetryStore', () => {
+  it('keeps latency points per tenant, flags misses, places drops at the deadline and counts what it saw', () => {
+    const s = new LiveTelemetryStore('r1');
+    expect(s.ingest(batch(0, 0.1, { jobs: [job(1, 0, 0, 0.01), job(2, 0, 0.02, 0.06), job(3, 1, 0.03, null, 0.08)] }))).toBe(true);
+    expect(s.tenants).toEqual(['a', 'b']);
+    expect(s.deadlinesMs).toEqual([25, 50]);
+    expect(s.latency[0].map((p) => [p.x, Math.round(p.y), p.missed])).toEqual([[0.01, 10, false], [0.06, 40, true]]);
+    expect(s.latency[1]).toEqual([]);
+    expect(s.drops).toEqual([{ x: 0.08, y: 50, tenant: 1, reason: 'policy' }]);
+    expect(s.seen).toEqual({ finished: 2, late: 1, dropped: 1 });
+    expect(s.latencyPoints).toBe(2);
+    expect(s.policies).toEqual([{ at: 0.1, policy: 'dream' }]);
+    expect(s.version).toBe(1);
+  });
+
+  it('ignores another run and stale or repeated batches', () => {
+    const s = new LiveTelemetryStore('r1');
+    expect(s.ingest({ ...batch(0, 0.1), runId: 'other' })).toBe(false);
+    expect(s.ingest(batch(3, 0.4))).toBe(true);
+    expect(s.ingest(batch(3, 0.4))).toBe(false);
+    expect(s.ingest(batch(2, 0.3))).toBe(false);
+    expect(s.stale).toBe(2);
+    expect(s.batches).toBe(1);
+  });
+
+  it('records policy switches seen in the telemetry', () => {
+    const s = new LiveTelemetryStore('r1');
+    s.ingest(batch(0, 0.1));
+    s.ingest(batch(1, 0.2));
+    s.ingest(batch(2, 0.3, { policy: 'edf' }));
+    expect(s.policies).toEqual([{ at: 0.1, policy: 'dream' }, { at: 0.3, policy: 'edf' }]);
+  });
+
+  it('stays bounded: a window of time, a timeline window and hard caps', () => {
+    const s = new LiveTelemetryStore('r1', { windowSec: 5, timelineSec: 1, maxPointsPerTenant: 100, maxSlices: 50 });
+    let id = 0;
+    for (let k = 0; k < 600; k++) {
+      const t = k * 0.1;
+      const jobs = Array.from({ length: 30 }, () => job(id++, 0, t - 0.01, t - 0.005));
+      const slices = Array.from({ length: 20 }, (_, i) => slice(i % 2, t - 0.1 + i * 0.004, t - 0.1 + i * 0.004 + 0.003));
+      s.ingest(batch(k, t, { jobs, slices }));
+    }
+    expect(s.latency[0].length).toBeLessThanOrEqual(100);
+    expect(s.latency[0].at(-1)!.x).toBeCloseTo(59.9 - 0.005);
+    expect(s.watts.length).toBeLessThanOrEqual(52);
+    expect(s.watts[0].x).toBeGreaterThanOrEqual(59.9 - 5 - 1e-9);
+    expect(s.utilisation[1].length).toBe(s.watts.length);
+    expect(s.slices.length).toBeLessThanOrEqual(50);
+    expect(s.slices.every((x) => x.end >= 59.9 - 1)).toBe(true);
+    expect(s.seen.finished).toBe(600 * 30);
+    expect(s.xRange().min).toBeCloseTo(54.9);
+    expect(s.xRange().max).toBeCloseTo(59.9);
+  });
+
+  it('shows at least a few seconds on the x axis at the start', () => {
+    const s = new LiveTelemetryStore('r1');
+    s.ingest(batch(0, 0.5));
+    expect(s.xRange()).toEqual({ min: 0, max: 5 });
+  });
+
+  it('sums the items the engine left out of its batches', () => {
+    const s = new LiveTelemetryStore('r1');
+    s.ingest(batch(0, 0.1, { omitted: { jobs: 2, slices: 5 } }));
+    s.ingest(batch(1, 0.2, { omitted: { jobs: 1, slices: 0 } }));
+    expect(s.omitted).toEqual({ jobs: 3, slices: 5 });
+  });
+});
+
+describe('pruneOrdered', () => {
+  it('drops items before the start and beyond the cap', () => {
+    const a = [1, 2, 3, 4, 5, 6];
+    pruneOrdered(a, (x) => x, 3, 10);
+    expect(a).toEqual([3, 4, 5, 6]);
+    pruneOrdered(a, (x) => x, 0, 2);
+    expect(a).toEqual([5, 6]);
+  });
+});
+
+describe('tenantCounters', () => {
+  it('derives the miss rate (late + dropped over released), NaN before any release', () => {
+    const c = tenantCounters(batch(2, 0.2));
+    expect(c[0]).toMatchObject({ tenant: 'a', deadlineMs: 25, released: 8, late: 2, dropped: 0, missRate: 0.25 });
+    expect(c[1].missRate).toBe(0.5);
+    expect(Number.isNaN(tenantCounters(batch(0, 0))[0].missRate)).toBe(true);
+    expect(tenantCounters(undefined)).toEqual([]);
+  });
+});
+
+describe('timelineLayout', () => {
+  const o = { lanes: 2, t1: 10, span: 2, width: 1100, height: 220, labelWidth: 100, axisHeight: 20 };
+  it('places layer runs and transfers in their lane rows, clipped to the window', () => {
+    const l = timelineLayout([slice(0, 8.5, 9), slice(1, 9.5, 10, 'transfer', 2), slice(0, 7, 7.5), slice(1, 7.9, 8.1)], o);
+    expect(l.rows).toEqual([{ lane: 0, y: 0, h: 100 }, { lane: 1, y: 100, h: 100 }]);
+    expect(l.rects).toHaveLength(3);
+    const [a, b, c] = l.rects;
+    expect(a).toMatchObject({ kind: 'layer', lane: 0, x: 100 + 250, w: 250 });
+    expect(a.y).toBeGreaterThan(0);
+    expect(a.y + a.h).toBeLessThanOrEqual(100);
+    expect(b).toMatchObject({ kind: 'transfer', lane: 1, tenant: 2, x: 100 + 750, w: 250 });
+    expect(b.y).toBeGreaterThanOrEqual(100);
+    expect(b.h).toBeLessThan(a.h);
+    expect(c).toMatchObject({ x: 100, lane: 1 }); // clipped at the window's start
+    expect(c.w).toBeCloseTo(50);
+  });
+  it('keeps tiny slices visible, skips unknown lanes and labels the ticks', () => {
+    const l = timelineLayout([slice(0, 9, 9.00001), slice(5, 9, 9.5)], o);
+    expect(l.rects).toHaveLength(1);
+    expect(l.rects[0].w).toBe(1);
+    expect(l.ticks.map((t) => t.label)).toEqual(['8.0 s', '8.5 s', '9.0 s', '9.5 s', '10.0 s']);
+    expect(l.ticks[0].x).toBe(100);
+    expect(l.ticks.at(-1)!.x).toBe(1100);
+  });
+  it('starts the ticks at zero early in a run', () => {
+    const l = timelineLayout([], { ...o, t1: 1, span: 3 });
+    expect(l.ticks[0].label).toBe('0.0 s');
+  });
+});
+
+describe('form helpers', () => {
+  it('defaults to two CPU lanes splitting the cores like the engine', () => {
+    expect(defaultLanesFor(1)).toBe('cpu:1,cpu:1');
+    expect(defaultLanesFor(2)).toBe('cpu:1,cpu:1');
+    expect(defaultLanesFor(8)).toBe('cpu:3,cpu:3');
+    expect(coresFromLanes([{ ep: 'cpu', threads: 1 }, { ep: 'cpu', threads: 4 }, { ep: 'webgpu' }])).toBe(4);
+    expect(coresFromLanes([])).toBe(1);
+  });
+  it('checks a lanes string with the engine grammar', () => {
+    expect(checkLanes('cpu:1,cpu:1')).toBeUndefined();
+    expect(checkLanes(' cpu , webgpu ')).toBeUndefined();
+    expect(checkLanes('')).toMatch(/no lanes/);
+    expect(checkLanes('gpu:9')).toMatch(/lane "gpu:9": expected EP/);
+    expect(checkLanes('cpu:0')).toMatch(/threads must be 1..256/);
+  });
+  it('lists the demos first, then the library, user scenarios apart, broken ones disabled', () => {
+    const c = scenarioChoices([
+      { id: 'xrbench/vr_gaming', name: 'VR gaming', description: 'XRBench', origin: 'xrbench', tenants: [{ id: 'a' }, { id: 'b' }] },
+      { id: 'user/x', name: 'x', description: '', origin: 'user', tenants: [{ id: 't' }], error: 'bad model' },
+    ]);
+    expect(c.map((x) => x.value)).toEqual(['demo:tiny', 'demo', 'xrbench/vr_gaming', 'user/x']);
+    expect(c[0].description).toMatch(/NOT trained/);
+    expect(c[2]).toMatchObject({ group: 'Library', label: 'xrbench/vr_gaming: VR gaming', description: 'XRBench (2 tenants: a, b)' });
+    expect(c[3]).toMatchObject({ group: 'User scenarios', disabled: 'bad model' });
+  });
+  it('makes run ids the engine accepts', () => {
+    const id = newRunId(Date.UTC(2025, 0, 2, 3, 4, 5), 0.5);
+    expect(id).toMatch(/^[A-Za-z0-9._-]{1,100}$/);
+    expect(id).toMatch(/-8000$/);
+    expect(newRunId()).not.toBe(newRunId(Date.now(), 0.123));
+  });
+});
+
+describe('formats', () => {
+  it('show a dash for values that were NaN (null after JSON)', () => {
+    expect(fmtMs(null)).toBe('–');
+    expect(fmtMs(NaN)).toBe('–');
+    expect(fmtMs(1.234)).toBe('1.23 ms');
+    expect(fmtMs(12.34)).toBe('12.3 ms');
+    expect(fmtMs(123.4)).toBe('123 ms');
+    expect(fmtPct(0.125)).toBe('12.5%');
+    expect(fmtRel(0.123)).toBe('+12%');
+    expect(fmtRel(-0.5)).toBe('-50%');
+    expect(fmtPts(-2)).toBe('-2.0 pts');
+  });
+  it('grade ratios and differences', () => {
+    expect(ratioKind(1.1)).toBe('ok');
+    expect(ratioKind(0.7)).toBe('warn');
+    expect(ratioKind(2)).toBe('bad');
+    expect(ratioKind(null)).toBe('info');
+    expect(diffKind(0.1, 'rel')).toBe('ok');
+    expect(diffKind(-0.5, 'rel')).toBe('warn');
+    expect(diffKind(20, 'pts')).toBe('bad');
+  });
+  it('picks 1-2-5 steps', () => {
+    expect(niceStep(0.33)).toBe(0.5);
+    expect(niceStep(0.5)).toBe(0.5);
+    expect(niceStep(1.2)).toBe(2);
+    expect(niceStep(7)).toBe(10);
+  });
+});
