@@ -1,4 +1,4 @@
-// `tessera profile MODEL...`: per-layer latency (and energy, with its source) on each lane, through
+// `tessera profile MODEL...` (ONNX files or model library ids): per-layer latency (and energy, with its source) on each lane, through
 // the engine's profile.run job. Progress bar on stderr; with --json the profile(s) on stdout.
 import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
@@ -105,9 +105,9 @@ export function progressLine(p: ProfileProgress, width = 24): string {
 
 export const profileCommand: CliCommand = {
   name: 'profile',
-  summary: 'Profile ONNX models layer by layer on each lane (latency statistics, in-graph times, peak, energy with its source).',
+  summary: 'Profile ONNX models (files or model library ids) layer by layer on each lane (latency statistics, in-graph times, peak, energy with its source).',
   usage:
-    'tessera profile MODEL... [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--input sr=16000 (repeatable)] [--budget 60s] [--contention] [--energy auto|off] [--fresh] [--json]',
+    'tessera profile MODEL... (MODEL: an .onnx file, or a model library id from `tessera scenario models`, e.g. xrbench/KD_res8_narrow, npm/silero-vad-v5, architecture/resnet50, or xrbench:SCENARIO/NETWORK; library models bring their own input shapes and values, --shape/--input override them) [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--input sr=16000 (repeatable)] [--budget 60s] [--contention] [--energy auto|off] [--fresh] [--json]',
   options: {
     lanes: { type: 'string' },
     granularity: { type: 'string', default: 'group' },
@@ -119,7 +119,7 @@ export const profileCommand: CliCommand = {
     fresh: { type: 'boolean' },
   },
   async run(ctx) {
-    if (ctx.positionals.length === 0) throw new UsageError('give at least one ONNX model file');
+    if (ctx.positionals.length === 0) throw new UsageError('give at least one model: an ONNX file, or a model library id (tessera scenario models lists them, e.g. xrbench/KD_res8_narrow)');
     const lanes = ctx.values.lanes ? String(ctx.values.lanes).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const energy = String(ctx.values.energy);
     if (energy !== 'auto' && energy !== 'off') throw new UsageError(`--energy must be auto or off (got ${energy})`);

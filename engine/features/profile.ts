@@ -1,12 +1,14 @@
 // The profiler capability: profile models (a long job with progress and cancellation that keeps
 // what was measured), the stored profiles (list, get, diff, export) and this machine's lanes.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { listLanes } from '../../profiler/measure';
-import { ModelLoadError } from '../../profiler/onnx/model';
+import { loadModel, ModelLoadError, type LoadedModel } from '../../profiler/onnx/model';
 import { ShapeError } from '../../profiler/onnx/shapes';
-import { profileModels, type ProfileProgress } from '../../profiler/profile';
-import { diffProfiles, exportProfile, listProfiles, loadProfile, ProfileStoreError, type ProfileDiff, type ProfileSummary } from '../../profiler/store';
+import { profileModel, type ProfileOptions, type ProfileProgress } from '../../profiler/profile';
+import { diffProfiles, exportProfile, listProfiles, loadProfile, ProfileStoreError, saveProfile, type ProfileDiff, type ProfileSummary } from '../../profiler/store';
 import type { LaneInfo, Profile } from '../../profiler/types';
+import { modelRefFromString, ModelResolveError, resolveModel } from '../../workloads/library';
 import { EngineError, method } from '../feature';
 
 const granularity = z.union([z.enum(['node', 'group']), z.number().int().positive()]);
@@ -14,7 +16,12 @@ const dims = z.array(z.number().int().nonnegative());
 
 export const profileRunParams = z
   .object({
-    /** Model file paths. */
+    /**
+     * Models: ONNX file paths, or model library references (an id listed by scenarios.models, e.g.
+     * xrbench/KD_res8_narrow, npm/silero-vad-v5, architecture/resnet50; or xrbench:SCENARIO/NETWORK,
+     * npm:PACKAGE/FILE). Library models bring their own input shapes and values; `shapes` and
+     * `inputValues` override them.
+     */
     models: z.array(z.string().min(1)).min(1),
     /** Lane ids, e.g. ["cpu:2", "webgpu"]; default one CPU lane with every core. */
     lanes: z.array(z.string().min(1)).optional(),
@@ -34,8 +41,93 @@ export const profileRunParams = z
   })
   .strict();
 
+/** What `models` accepts, for error messages. */
+export const MODEL_FORMS =
+  'an ONNX file path (on the engine\'s machine; relative paths from its working directory) or a model library id as listed by scenarios.models / `tessera scenario models` (e.g. xrbench/KD_res8_narrow, npm/ppocr-v4-det, architecture/resnet50), xrbench:SCENARIO/NETWORK or npm:PACKAGE/FILE';
+
+/** A model to profile: a file as given, or a library model resolved to its file with its own input shapes and values. */
+export interface ModelSource {
+  /** The string the caller gave. */
+  given: string;
+  source: string | Uint8Array;
+  /** Display name (library models: the library id or network name). */
+  name?: string;
+  /** The library's input shapes and fixed input values (library models only). */
+  shapes?: Record<string, number[]>;
+  inputValues?: Record<string, number | number[]>;
+  /** What the model is, in words (library models: replica / pretrained / reference architecture). */
+  label?: string;
+}
+
+/**
+ * Resolves `profile.run`'s model strings: an existing file stays a file; anything else must be a
+ * model library reference (generated and cached where needed). Neither: an error naming it.
+ */
+export async function resolveProfileModels(models: string[]): Promise<ModelSource[]> {
+  const out: ModelSource[] = [];
+  for (const given of models) {
+    if (existsSync(given)) {
+      out.push({ given, source: given });
+      continue;
+    }
+    const ref = modelRefFromString(given);
+    if (ref.kind === 'file') throw new EngineError(`${given}: no such file, and not a model library id. A model is ${MODEL_FORMS}.`, 'bad-model');
+    let r;
+    try {
+      r = await resolveModel(ref);
+    } catch (e) {
+      if (e instanceof ModelResolveError) throw new EngineError(`${given}: ${e.message}`, 'bad-model', { cause: e });
+      throw e;
+    }
+    out.push({ given, source: r.path ?? r.bytes, name: r.libraryId ?? r.name, shapes: r.inputShapes, inputValues: r.inputValues, label: r.label });
+  }
+  return out;
+}
+
+/**
+ * Profiles the models one after another with the same options (as profiler/profile.ts
+ * profileModels), each library model with its own input shapes and values unless the caller gives
+ * others. The caller's shapes and values apply to the models that have an input of that name; one
+ * naming no input of any model is an error.
+ */
+async function profileSources(sources: ModelSource[], opts: ProfileOptions): Promise<Profile[]> {
+  const loaded: LoadedModel[] = [];
+  for (const s of sources) loaded.push(await loadModel(s.source, { name: s.name }));
+  const shapes = opts.shapes ?? {};
+  const values = opts.inputValues ?? {};
+  for (const name of [...Object.keys(shapes), ...Object.keys(values)]) {
+    if (!loaded.some((m) => m.inputs.some((i) => i.name === name))) {
+      throw new EngineError(
+        `'${name}' (shapes / inputValues) is not an input of ${loaded.length === 1 ? loaded[0].name : 'any of the models'} (inputs: ${loaded.map((m) => `${m.name}: ${m.inputs.map((i) => i.name).join(', ')}`).join('; ')})`,
+        'bad-shape',
+      );
+    }
+  }
+  const out: Profile[] = [];
+  for (let k = 0; k < loaded.length; k++) {
+    if (opts.signal?.aborted) break;
+    const m = loaded[k];
+    const s = sources[k];
+    const mine = <T>(rec: Record<string, T> | undefined) => Object.fromEntries(Object.entries(rec ?? {}).filter(([n]) => m.inputs.some((i) => i.name === n)));
+    const ownShapes = { ...mine(s.shapes), ...mine(shapes) };
+    const ownValues = { ...mine(s.inputValues), ...mine(values) };
+    const p = await profileModel(m, { ...opts, shapes: ownShapes, inputValues: Object.keys(ownValues).length ? ownValues : undefined });
+    if (s.label) {
+      const note = `model ${s.given} from the model library: ${s.label}`;
+      if (!p.warnings.includes(note)) {
+        p.warnings.push(note);
+        if (opts.save !== false) saveProfile(p);
+      }
+    }
+    out.push(p);
+  }
+  return out;
+}
+
 function userError(e: unknown): never {
+  if (e instanceof EngineError) throw e;
   if (e instanceof ModelLoadError) throw new EngineError(e.message, 'bad-model', { cause: e });
+  if (e instanceof ModelResolveError) throw new EngineError(e.message, 'bad-model', { cause: e });
   if (e instanceof ShapeError) throw new EngineError(e.message, 'bad-shape', { cause: e });
   if (e instanceof ProfileStoreError) throw new EngineError(e.message, e.code === 'not-found' ? 'not-found' : 'bad-profile', { cause: e });
   throw e;
@@ -52,7 +144,8 @@ export const profileFeature = {
         const n = params.models.length;
         let index = 0;
         try {
-          const profiles = await profileModels(params.models, {
+          const sources = await resolveProfileModels(params.models);
+          const profiles = await profileSources(sources, {
             ...params,
             signal: ctx.signal,
             onProgress: (p: ProfileProgress) => {
