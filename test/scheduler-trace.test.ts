@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/command';
 import { policiesCommand } from '../cli/commands/policies';
-import { loadSimWorkload, simulateCommand } from '../cli/commands/simulate';
+import { simulateCommand } from '../cli/commands/simulate';
+import { loadSimWorkload } from '../scheduler/sim-workload';
 import { createPolicy } from '../scheduler/core/policies';
 import { simulate } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
@@ -96,8 +97,9 @@ describe('tessera simulate / policies', () => {
   it('rejects bad input with messages naming what is wrong', async () => {
     await expect(run(simulateCommand, ['synthetic:vr_gaming'], { policies: 'fcfs,bogus' })).rejects.toThrow(/unknown policy "bogus"; known policies: fcfs/);
     await expect(run(simulateCommand, ['xrbench:vr'], {})).rejects.toThrow(UsageError);
-    expect(() => loadSimWorkload('synthetic:moon_base', undefined)).toThrow(/unknown synthetic scenario "moon_base"/);
-    expect(() => loadSimWorkload('synthetic:vr_gaming', 'p1')).toThrow(/profiles are not wired/);
+    await expect(loadSimWorkload('synthetic:moon_base')).rejects.toThrow(/unknown synthetic scenario "synthetic:moon_base"/);
+    await expect(loadSimWorkload('synthetic:vr_gaming', { profiles: ['p1'] })).rejects.toThrow(/brings its own generated latency table/);
+    await expect(run(simulateCommand, ['xrbench/vr_gaming'], {})).rejects.toThrow(/needs measured profiles of its models/);
     await expect(run(simulateCommand, ['synthetic:vr_gaming'], { duration: 'ten' })).rejects.toThrow(/--duration/);
   });
 

@@ -6,41 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main';
 import { localClient } from '../engine/local';
-import { PROFILE_SCHEMA_VERSION, type Profile } from '../profiler/types';
+import { fakeProfile } from './support/fake-profile';
 import { demandContext, scaleScenarioWith } from '../workloads/assess';
 import { computeDemand, DemandError, scaleScenario, type TenantWork } from '../workloads/demand';
 import { SCENARIO_SCHEMA_VERSION, type Scenario } from '../workloads/scenario';
 import { planNetwork, xrbenchNetwork } from '../workloads/xrbench';
-
-/** A hand-made profile: latency[layer][lane] in ms (null = that lane cannot run the layer). */
-function fakeProfile(id: string, model: string, lanes: string[], latency: (number | null)[][]): Profile {
-  return {
-    schemaVersion: PROFILE_SCHEMA_VERSION,
-    id,
-    createdAt: '2026-01-01T00:00:00Z',
-    machine: { id: 'm', hostname: 'h', cpu: 'c', cores: 2, memoryGiB: 8, os: 'linux', gpus: [] },
-    ortVersion: '1.30.0',
-    model: { name: model, sha256: `sha-${id}`, inputShapes: {}, opsets: { '': 17 } },
-    granularity: 'group',
-    lanes: lanes.map((l) => ({ id: l, ep: l.startsWith('gpu') ? 'webgpu' : 'cpu' })),
-    layers: latency.map((row, i) => ({
-      index: i,
-      name: `layer${i}`,
-      nodes: [`n${i}`],
-      opTypes: ['Conv'],
-      inputs: [],
-      outputs: [],
-      flops: 0,
-      bytesMoved: 0,
-      lanes: row.map((ms, k) => (ms === null ? { lane: lanes[k], error: 'unsupported' } : { lane: lanes[k], latencyMs: ms })),
-    })),
-    wholeModel: [],
-    verification: { maxAbsError: 0, maxRelError: 0, passed: true, tolerance: { rel: 1e-5 } },
-    settings: { budgetSec: 1, warmup: 1, ciTarget: 0.05 },
-    status: 'complete',
-    warnings: [],
-  };
-}
 
 const scenario = (tenants: Scenario['tenants']): Scenario => ({ schemaVersion: SCENARIO_SCHEMA_VERSION, name: 'test', tenants });
 const model = { kind: 'file' as const, path: 'x.onnx' };

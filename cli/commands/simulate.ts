@@ -1,45 +1,16 @@
-// `tessera simulate SCENARIO [--profile P] [--policies a,b,...|all] [--seeds 5] [--duration 10s] ...`:
-// compares scheduling policies in the discrete-event simulator: every metric per policy, with the
-// spread over seeds; optionally a Perfetto trace (or CSV) of one run.
+// `tessera simulate SCENARIO [--profile P,...] [--policies a,b,...|all] [--seeds 5] [--duration 10s] ...`:
+// compares scheduling policies in the discrete-event simulator through the engine's simulate.compare
+// (the same job the app's Simulate view runs): every metric per policy, with the spread over seeds;
+// optionally a Perfetto trace (or CSV) of one run (simulate.trace).
 import { writeFileSync } from 'node:fs';
+import { ApiCallError } from '../../engine/client';
+import { localClient } from '../../engine/local';
 import { UsageError, type CliCommand } from '../command';
-import { comparePolicies, runOne, type Comparison } from '../../scheduler/core/compare';
+import type { Comparison } from '../../scheduler/core/compare';
 import { policyNames } from '../../scheduler/core/policies';
-import { XR_SCENARIOS, syntheticWorkload } from '../../scheduler/core/synthetic';
-import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
-import type { SimWorkload } from '../../scheduler/core/types';
-import { describeWorkload, validateWorkload } from '../../scheduler/core/workload';
+import { XR_SCENARIOS } from '../../scheduler/core/synthetic';
 
 export { policiesCommand } from './policies';
-
-export interface LoadOptions {
-  /** Load scale (synthetic: utilisation of the busiest lane with every layer on its fastest lane). */
-  load?: number;
-  variants?: boolean;
-}
-
-/**
- * Resolves a scenario (and profile) reference into a SimWorkload. The one function to replace when
- * profile-backed scenarios are wired: today it knows `synthetic:<scenario>[:balanced|:skewed]`
- * (XRBench models and rates with a generated latency table, labelled synthetic).
- */
-export function loadSimWorkload(scenarioRef: string, profileRef: string | undefined, options: LoadOptions = {}): SimWorkload {
-  const m = /^synthetic:([a-z_]+)(?::(balanced|skewed))?$/.exec(scenarioRef);
-  if (!m) {
-    throw new UsageError(
-      `unknown scenario "${scenarioRef}": this build simulates synthetic:<scenario>[:balanced|:skewed] with <scenario> one of ${Object.keys(XR_SCENARIOS).join(', ')} ` +
-        '(XRBench models and rates, generated latency tables labelled synthetic); profile-backed scenarios are not wired yet',
-    );
-  }
-  if (profileRef) throw new UsageError(`--profile ${profileRef}: a synthetic scenario brings its own generated latency table; profiles are not wired into simulate yet`);
-  if (!XR_SCENARIOS[m[1]]) throw new UsageError(`unknown synthetic scenario "${m[1]}"; known: ${Object.keys(XR_SCENARIOS).join(', ')}`);
-  const skewed = m[2] === 'skewed';
-  const load = options.load ?? (skewed ? 1.2 : 0.6);
-  if (!(load > 0)) throw new UsageError(`--load must be > 0 (got ${load})`);
-  const w = syntheticWorkload({ scenario: m[1], skew: skewed ? 'gpu' : 'balanced', load, variants: options.variants ?? true });
-  validateWorkload(w);
-  return w;
-}
 
 export function parseDuration(v: unknown): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(String(v));
@@ -104,12 +75,17 @@ export const simulateCommand: CliCommand = {
   name: 'simulate',
   summary: 'Compare scheduling policies on a scenario in the discrete-event simulator (every metric, spread over seeds; optional Perfetto trace).',
   usage:
-    'tessera simulate SCENARIO [--profile P] [--policies fcfs,edf,dream,...|all] [--seeds 5] [--seed 1] [--duration 10s] [--load X] [--no-variants]\n' +
+    'tessera simulate SCENARIO [--profile ID,ID,...] [--lanes cpu:1,cpu:1] [--policies fcfs,edf,dream,...|all] [--seeds 5] [--seed 1] [--duration 10s]\n' +
+    '                 [--load X | --scale S] [--no-variants]\n' +
     '                 [--noise 0.1] [--job-noise 0.1] [--preemption layer|model] [--drop-late] [--window 1]\n' +
     '                 [--trace out.json|out.csv] [--trace-policy P] [--json]\n' +
-    `  SCENARIO: synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:balanced|:skewed] (generated latency tables, labelled synthetic)`,
+    `  SCENARIO: synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:balanced|:skewed] (generated latency tables, labelled synthetic),\n` +
+    '            or a library scenario / scenario file with --profile: the stored profiles of its models (measured latencies)\n' +
+    '  --load X: utilisation of the busiest lane (every layer on its fastest lane) the rates are scaled to; --scale S: rates x S',
   options: {
     profile: { type: 'string' },
+    lanes: { type: 'string' },
+    scale: { type: 'string' },
     policies: { type: 'string', default: 'all' },
     seeds: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
@@ -127,55 +103,67 @@ export const simulateCommand: CliCommand = {
   async run(ctx) {
     const v = ctx.values;
     const ref = ctx.positionals[0];
-    if (!ref) throw new UsageError(`give a scenario, e.g. synthetic:vr_gaming or synthetic:ar_gaming:skewed`);
-    const workload = loadSimWorkload(ref, v.profile as string | undefined, { load: v.load !== undefined ? num(v.load, 'load', (x) => x > 0) : undefined, variants: !v['no-variants'] });
+    if (!ref) throw new UsageError('give a scenario, e.g. synthetic:vr_gaming, synthetic:ar_gaming:skewed, or xrbench/vr_gaming --profile ID,ID,...');
     const known = policyNames();
     const policies = v.policies === 'all' ? known : String(v.policies).split(',').map((s) => s.trim()).filter(Boolean);
     for (const p of policies) if (!known.includes(p)) throw new UsageError(`unknown policy "${p}"; known policies: ${known.join(', ')}`);
     if (policies.length === 0) throw new UsageError('--policies: give at least one policy');
-    const nSeeds = num(v.seeds, 'seeds', (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
-    const seed0 = num(v.seed, 'seed', (x) => Number.isInteger(x) && x >= 0);
-    const seeds = Array.from({ length: nSeeds }, (_, i) => seed0 + i);
     const preemption = String(v.preemption);
     if (preemption !== 'layer' && preemption !== 'model') throw new UsageError(`--preemption must be layer or model (got ${preemption})`);
-    const options = {
-      duration: parseDuration(v.duration),
+    const list = (x: unknown) => (x === undefined ? undefined : String(x).split(',').map((s) => s.trim()).filter(Boolean));
+    const sim = {
+      scenario: ref,
+      profiles: list(v.profile),
+      lanes: list(v.lanes),
+      load: v.load !== undefined ? num(v.load, 'load', (x) => x > 0) : undefined,
+      scale: v.scale !== undefined ? num(v.scale, 'scale', (x) => x > 0) : undefined,
+      variants: !v['no-variants'],
+      durationSec: parseDuration(v.duration),
       latencyNoise: num(v.noise, 'noise', (x) => x >= 0),
       jobNoise: num(v['job-noise'], 'job-noise', (x) => x >= 0),
       preemption: preemption as 'layer' | 'model',
       dropLate: !!v['drop-late'],
       window: num(v.window, 'window', (x) => x > 0),
     };
-    const summary = describeWorkload(workload);
-    ctx.stderr(`simulating ${workload.name}: ${policies.length} policies x ${seeds.length} seeds x ${options.duration} s (latencies: ${workload.latencySource.kind})\n`);
-    ctx.stderr(`  lane utilisation with every layer on its fastest lane: ${Object.entries(summary.favouriteUtilisation).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}\n`);
-    const t0 = performance.now();
-    let done = 0;
-    const result = comparePolicies(workload, policies, { ...options, seeds, onRun: () => ctx.stderr(`\r  run ${++done}/${policies.length * seeds.length}`) });
-    ctx.stderr(`\r  ${done} runs in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+    const seeds = num(v.seeds, 'seeds', (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
+    const seed = num(v.seed, 'seed', (x) => Number.isInteger(x) && x >= 0);
+    const tracePolicy = v.trace ? ((v['trace-policy'] as string | undefined) ?? (policies.includes('dream') ? 'dream' : policies[0])) : undefined;
+    if (tracePolicy && !known.includes(tracePolicy)) throw new UsageError(`--trace-policy: unknown policy "${tracePolicy}"`);
 
-    let tracePath: string | undefined;
-    let tracePolicy: string | undefined;
-    if (v.trace) {
-      tracePath = String(v.trace);
-      tracePolicy = (v['trace-policy'] as string | undefined) ?? (policies.includes('dream') ? 'dream' : policies[0]);
-      if (!known.includes(tracePolicy)) throw new UsageError(`--trace-policy: unknown policy "${tracePolicy}"`);
-      const one = runOne(workload, tracePolicy, { ...options, seed: seeds[0], recordSlices: true, metrics: false });
-      if (tracePath.endsWith('.csv')) {
-        writeFileSync(tracePath, slicesCsv(workload, one.slices));
-        writeFileSync(tracePath.replace(/\.csv$/, '.jobs.csv'), jobsCsv(workload, one.jobs));
-        ctx.stderr(`slices of ${tracePolicy} (seed ${seeds[0]}) written to ${tracePath}, jobs to ${tracePath.replace(/\.csv$/, '.jobs.csv')}\n`);
-      } else {
-        writeFileSync(tracePath, JSON.stringify(chromeTrace(workload, one, { policy: tracePolicy, seed: seeds[0], scenario: ref })));
-        ctx.stderr(`trace of ${tracePolicy} (seed ${seeds[0]}) written to ${tracePath}: open it in https://ui.perfetto.dev\n`);
+    const { client, close } = localClient();
+    try {
+      ctx.stderr(`simulating ${ref}: ${policies.length} policies x ${seeds} seeds x ${sim.durationSec} s\n`);
+      const result = await client.call('simulate.compare', { ...sim, policies, seeds, seed, timelineSlices: 1 }, {
+        signal: ctx.signal,
+        onProgress: (p) => ctx.stderr(`\r  ${p.message}`.padEnd(60)),
+      });
+      const c = result.comparison;
+      ctx.stderr(`\r  ${c.seeds.length * c.rows.length} runs in ${result.elapsedSec.toFixed(2)} s (latencies: ${c.latencySource.kind})`.padEnd(60) + '\n');
+      ctx.stderr(`  lane utilisation with every layer on its fastest lane: ${Object.entries(result.summary.favouriteUtilisation).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}\n`);
+
+      let trace: { path: string; policy: string; seed: number } | undefined;
+      if (v.trace && tracePolicy) {
+        const path = String(v.trace);
+        const csv = path.endsWith('.csv');
+        const t = await client.call('simulate.trace', { ...sim, policy: tracePolicy, seed, format: csv ? 'csv' : 'json' });
+        writeFileSync(path, t.content);
+        if (csv && t.jobsCsv !== undefined) writeFileSync(path.replace(/\.csv$/, '.jobs.csv'), t.jobsCsv);
+        ctx.stderr(csv ? `slices of ${tracePolicy} (seed ${seed}) written to ${path}, jobs to ${path.replace(/\.csv$/, '.jobs.csv')}\n` : `trace of ${tracePolicy} (seed ${seed}) written to ${path}: open it in https://ui.perfetto.dev\n`);
+        trace = { path, policy: tracePolicy, seed };
       }
-    }
-    if (ctx.json) {
-      ctx.stdout(JSON.stringify({ scenario: ref, summary, ...result, trace: tracePath ? { path: tracePath, policy: tracePolicy, seed: seeds[0] } : undefined }, null, 2) + '\n');
+      if (ctx.json) {
+        ctx.stdout(JSON.stringify({ scenario: ref, summary: result.summary, lanes: result.lanes, ...c, trace }, null, 2) + '\n');
+        return 0;
+      }
+      ctx.stdout(formatComparison(c));
+      if (trace) ctx.stdout(`\nTrace: ${trace.path} (${trace.policy}, seed ${trace.seed})\n`);
       return 0;
+    } catch (e) {
+      if (e instanceof ApiCallError && (e.code === 'bad-scenario' || e.code === 'bad-request')) throw new UsageError(e.message);
+      if (e instanceof ApiCallError && e.code === 'cancelled') return 130;
+      throw e;
+    } finally {
+      close();
     }
-    ctx.stdout(formatComparison(result));
-    if (tracePath) ctx.stdout(`\nTrace: ${tracePath} (${tracePolicy}, seed ${seeds[0]})\n`);
-    return 0;
   },
 };

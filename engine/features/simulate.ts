@@ -1,8 +1,93 @@
-// The scheduler capability: the policies, and (simulate.compare) comparing policies on a scenario in
-// the discrete-event simulator.
+// The scheduler capability: the policies; comparing policies on a scenario in the discrete-event
+// simulator (a job: one run per policy and seed, progress after each, cancellable between runs),
+// with the timeline of one run; and the trace of one run as Chrome trace JSON (Perfetto) or CSV.
 import { z } from 'zod';
-import { listPolicies } from '../../scheduler/core/policies';
-import { method } from '../feature';
+import { compareStepwise, runOne, type Comparison } from '../../scheduler/core/compare';
+import { listPolicies, policyNames } from '../../scheduler/core/policies';
+import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
+import type { SimWorkload } from '../../scheduler/core/types';
+import { describeWorkload, type WorkloadSummary } from '../../scheduler/core/workload';
+import { loadSimWorkload, SimWorkloadError, syntheticScenarioRefs } from '../../scheduler/sim-workload';
+import { EngineError, method } from '../feature';
+
+/** What to simulate and how: shared by simulate.compare, simulate.trace and the CLI. */
+export const simulationParams = z
+  .object({
+    /** synthetic:<xrbench scenario>[:skewed], or a scenario library id / file (then profiles are needed). */
+    scenario: z.string().min(1),
+    /** Stored profile ids (or paths) of the scenario's models. */
+    profiles: z.array(z.string().min(1)).optional(),
+    profileFor: z.record(z.string(), z.string()).optional(),
+    lanes: z.array(z.string().min(1)).optional(),
+    load: z.number().positive().max(1000).optional(),
+    scale: z.number().positive().max(1000).optional(),
+    variants: z.boolean().optional(),
+    durationSec: z.number().positive().max(3600).default(10),
+    latencyNoise: z.number().min(0).max(10).default(0.1),
+    jobNoise: z.number().min(0).max(10).default(0.1),
+    preemption: z.enum(['layer', 'model']).default('layer'),
+    dropLate: z.boolean().default(false),
+    window: z.number().positive().max(60).default(1),
+  })
+  .strict();
+
+const compareParams = simulationParams.extend({
+  policies: z.array(z.string().min(1)).min(1),
+  seeds: z.number().int().min(1).max(1000).default(5),
+  seed: z.number().int().nonnegative().default(1),
+  /** The policy whose first seed's run is returned as a timeline (default dream if compared, else the first). */
+  timelinePolicy: z.string().optional(),
+  /** At most this many slices in the timeline (the earliest). */
+  timelineSlices: z.number().int().positive().max(200_000).default(20_000),
+});
+
+const traceParams = simulationParams.extend({
+  policy: z.string().min(1),
+  seed: z.number().int().nonnegative().default(1),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+type SimParams = z.infer<typeof simulationParams>;
+
+export interface Timeline {
+  policy: string;
+  seed: number;
+  lanes: string[];
+  tenants: string[];
+  horizon: number;
+  /** Slices in time order: [tenant, lane, layer, start, end, kind (0 layer, 1 transfer), job]. */
+  slices: [number, number, number, number, number, 0 | 1, number][];
+  truncated: boolean;
+  /** Per job: [tenant, release, deadline, finish (null = dropped), dropped]. */
+  jobs: [number, number, number, number | null, boolean][];
+}
+
+export interface SimulateResult {
+  scenario: string;
+  summary: WorkloadSummary;
+  lanes: { id: string; kind: string; busyWatts: number; idleWatts: number }[];
+  comparison: Comparison;
+  timeline?: Timeline;
+  elapsedSec: number;
+}
+
+function checkPolicies(names: string[]): void {
+  const known = policyNames();
+  for (const p of names) if (!known.includes(p)) throw new EngineError(`unknown policy "${p}"; known policies: ${known.join(', ')}`, 'bad-request');
+}
+
+export async function workloadFor(p: SimParams): Promise<SimWorkload> {
+  try {
+    return await loadSimWorkload(p.scenario, { profiles: p.profiles, profileFor: p.profileFor, lanes: p.lanes, load: p.load, scale: p.scale, variants: p.variants });
+  } catch (e) {
+    if (e instanceof SimWorkloadError) throw new EngineError(e.message, 'bad-scenario', { cause: e });
+    throw e;
+  }
+}
+
+const simOptions = (p: SimParams) => ({ duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, preemption: p.preemption, dropLate: p.dropLate, window: p.window });
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export const simulateFeature = {
   name: 'simulate',
@@ -11,6 +96,74 @@ export const simulateFeature = {
       summary: 'The scheduling policies: name, label, family, what they do, their source, and whether they use variants, drop frames or adapt online.',
       params: z.object({}).strict(),
       run: async () => listPolicies(),
+    }),
+    'simulate.scenarios': method({
+      summary: 'What the simulator can run: synthetic XRBench workloads (generated latency tables, labelled synthetic) and, with profiles, any library scenario.',
+      params: z.object({}).strict(),
+      run: async () => ({ synthetic: syntheticScenarioRefs(), note: 'Library scenarios (scenarios.list) simulate with measured profiles of their models.' }),
+    }),
+    'simulate.compare': method({
+      summary: 'Compare policies on a scenario in the simulator: every metric per policy with the spread over seeds, and the timeline of one run.',
+      params: compareParams,
+      job: true,
+      run: async (p, ctx): Promise<SimulateResult> => {
+        checkPolicies(p.policies);
+        const t0 = performance.now();
+        ctx.progress({ fraction: 0, message: `loading ${p.scenario}` });
+        const workload = await workloadFor(p);
+        const seeds = Array.from({ length: p.seeds }, (_, i) => p.seed + i);
+        const steps = compareStepwise(workload, p.policies, { ...simOptions(p), seeds });
+        let lastTurn = performance.now();
+        let comparison: Comparison;
+        for (;;) {
+          const step = steps.next();
+          if (step.done) {
+            comparison = step.value;
+            break;
+          }
+          // Give the engine's event loop a turn between runs: progress goes out, cancel comes in.
+          if (performance.now() - lastTurn > 50) {
+            ctx.progress({ fraction: step.value.done / step.value.total, message: `${step.value.policy} seed ${step.value.seed} (${step.value.done}/${step.value.total})` });
+            await turn();
+            lastTurn = performance.now();
+          }
+          if (ctx.signal.aborted) throw new EngineError(`simulation cancelled after ${step.value.done} of ${step.value.total} runs`, 'cancelled');
+        }
+        const timelinePolicy = p.timelinePolicy ?? (p.policies.includes('dream') ? 'dream' : p.policies[0]);
+        checkPolicies([timelinePolicy]);
+        const one = runOne(workload, timelinePolicy, { ...simOptions(p), seed: p.seed, recordSlices: true, metrics: false });
+        const slices = [...one.slices].sort((a, b) => a.start - b.start);
+        const kept = slices.slice(0, p.timelineSlices);
+        return {
+          scenario: p.scenario,
+          summary: describeWorkload(workload),
+          lanes: workload.lanes.map((l) => ({ id: l.id, kind: l.kind, busyWatts: l.busyWatts, idleWatts: l.idleWatts })),
+          comparison,
+          timeline: {
+            policy: timelinePolicy,
+            seed: p.seed,
+            lanes: workload.lanes.map((l) => l.id),
+            tenants: workload.tenants.map((t) => t.id),
+            horizon: one.horizon,
+            slices: kept.map((s) => [s.tenant, s.lane, s.layer, s.start, s.end, s.kind === 'layer' ? 0 : 1, s.job]),
+            truncated: kept.length < slices.length,
+            jobs: one.jobs.map((j) => [j.tenant, j.release, j.deadline, Number.isFinite(j.finish) ? j.finish : null, j.dropped]),
+          },
+          elapsedSec: (performance.now() - t0) / 1000,
+        };
+      },
+    }),
+    'simulate.trace': method({
+      summary: 'The trace of one simulated run: Chrome trace-event JSON (open in https://ui.perfetto.dev: a track per lane, a slice per layer, a flow per job) or CSV (slices, then jobs).',
+      params: traceParams,
+      run: async (p): Promise<{ filename: string; format: 'json' | 'csv'; content: string; jobsCsv?: string }> => {
+        checkPolicies([p.policy]);
+        const workload = await workloadFor(p);
+        const one = runOne(workload, p.policy, { ...simOptions(p), seed: p.seed, recordSlices: true, metrics: false });
+        const base = `${p.scenario.replace(/[^A-Za-z0-9._-]+/g, '_')}-${p.policy}-seed${p.seed}`;
+        if (p.format === 'csv') return { filename: `${base}.csv`, format: 'csv', content: slicesCsv(workload, one.slices), jobsCsv: jobsCsv(workload, one.jobs) };
+        return { filename: `${base}.trace.json`, format: 'json', content: JSON.stringify(chromeTrace(workload, one, { policy: p.policy, seed: p.seed, scenario: p.scenario })) };
+      },
     }),
   },
 };

@@ -70,6 +70,18 @@ export interface CompareOptions extends Omit<SimOptions, 'seed'> {
 }
 
 export function comparePolicies(workload: SimWorkload, policies: string[], options: CompareOptions): Comparison {
+  const steps = compareStepwise(workload, policies, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The comparison one simulation at a time: yields after each (policy, seed) run so that a caller
+ * can report progress, give its event loop a turn and stop between runs; returns the Comparison.
+ */
+export function* compareStepwise(workload: SimWorkload, policies: string[], options: CompareOptions): Generator<{ policy: string; seed: number; done: number; total: number }, Comparison> {
   if (policies.length === 0) throw new Error('no policies to compare');
   for (const p of policies) createPolicy(p); // unknown names fail before any run
   const seeds = options.seeds ?? [1, 2, 3, 4, 5];
@@ -77,14 +89,16 @@ export function comparePolicies(workload: SimWorkload, policies: string[], optio
   if (!policies.includes(reference)) throw new Error(`reference policy "${reference}" is not among the compared policies`);
   const { seeds: _s, reference: _r, onRun, ...simOptions } = options;
   const runs = new Map<string, SimResult[]>();
+  const total = policies.length * seeds.length;
+  let done = 0;
   for (const p of policies) {
-    runs.set(
-      p,
-      seeds.map((seed) => {
-        onRun?.(p, seed);
-        return simulate(workload, createPolicy(p), { ...simOptions, seed, recordSlices: false, metrics: false });
-      }),
-    );
+    const rs: SimResult[] = [];
+    runs.set(p, rs);
+    for (const seed of seeds) {
+      onRun?.(p, seed);
+      rs.push(simulate(workload, createPolicy(p), { ...simOptions, seed, recordSlices: false, metrics: false }));
+      yield { policy: p, seed, done: ++done, total };
+    }
   }
   const refRuns = runs.get(reference)!;
   const eRef = refRuns.reduce((a, r) => a + r.energyJ, 0) / refRuns.length;

@@ -6,6 +6,7 @@
 import { resolveModel } from '../../workloads/library';
 import { describeModelRef, type Scenario } from '../../workloads/scenario';
 import { loadScenario as loadLibraryScenario } from '../../workloads/scenario-library';
+import { timing } from '../tenant-timing';
 import { demoScenario } from './demo';
 import { LiveSetupError } from './models';
 import type { LiveScenario, LiveTenantSpec } from './types';
@@ -36,18 +37,12 @@ export async function fromScenario(s: Scenario, baseDir?: string): Promise<LiveS
     } catch (e) {
       throw new LiveSetupError(`tenant "${t.id}": model ${describeModelRef(t.model)} cannot be resolved: ${(e as Error).message}`, { cause: e });
     }
-    const a = t.arrival;
     tenants.push({
-      id: t.id,
+      ...timing(t),
       model: { bytes: resolved.bytes, name: resolved.name },
       shapes: t.inputShapes ?? (Object.keys(resolved.inputShapes).length ? resolved.inputShapes : undefined),
       inputValues: t.inputValues ?? resolved.inputValues,
-      arrival: a.type === 'periodic' ? { type: 'periodic', fps: a.fps, jitter: a.jitterMs !== undefined ? a.jitterMs / 1000 : undefined, phase: a.phaseMs !== undefined ? a.phaseMs / 1000 : undefined } : { type: 'poisson', ratePerSec: a.ratePerSec },
-      deadline: t.deadlineMs !== undefined ? t.deadlineMs / 1000 : undefined,
       priority: t.priority,
-      cascade: t.cascade,
-      slos: t.slos ? { minAccuracy: t.slos.minAccuracy, minThroughput: t.slos.minThroughputFps, maxLatency: t.slos.maxLatencyMs !== undefined ? t.slos.maxLatencyMs / 1000 : undefined } : undefined,
-      baseAccuracy: t.baseAccuracy,
     });
   }
   return { name: s.name, tenants };

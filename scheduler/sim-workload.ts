@@ -1,0 +1,214 @@
+// What the simulator runs on: a SimWorkload built from a scenario reference and, for real scenarios,
+// stored profiles of its models. Two kinds of reference:
+//
+//   synthetic:<scenario>[:balanced|:skewed]  XRBench models and rates with a generated latency table
+//                                             (scheduler/core/synthetic.ts), labelled synthetic;
+//   any scenario the library loads           (xrbench/vr_gaming, mixed/..., user/NAME, a .json file):
+//                                             every tenant's layers and per-lane latencies come from
+//                                             a measured profile of its model (matched by hash, name
+//                                             or an explicit tenant -> profile mapping).
+//
+// Latency of a layer = the profile's raw run() median on that lane (what a real dispatch costs,
+// per-call overhead included). Energy per layer = the profile's figure (measured or ESTIMATE, as the
+// profile labels it), above idle. Lanes = those every profile measured (or the ones asked for).
+import { loadProfile } from '../profiler/store';
+import type { LaneInfo, LayerProfile, Profile } from '../profiler/types';
+import { estimatedLaneWatts } from '../profiler/energy/estimate';
+import { matchProfiles, tenantModels } from '../workloads/assess';
+import { loadScenario } from '../workloads/scenario-library';
+import type { Scenario } from '../workloads/scenario';
+import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
+import type { LaneDef, LayerDef, SimWorkload, TenantDef } from './core/types';
+import { describeWorkload, validateWorkload } from './core/workload';
+import { timing } from './tenant-timing';
+
+/** A scenario or profile that cannot make a workload; the message names the input and what to do. */
+export class SimWorkloadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SimWorkloadError';
+  }
+}
+
+export interface SimWorkloadOptions {
+  /** Stored profile ids or paths (real scenarios). */
+  profiles?: string[];
+  /** Tenant id -> profile id, where a profile cannot be matched by model hash or name. */
+  profileFor?: Record<string, string>;
+  /** Lanes, e.g. ["cpu:1", "cpu:1"] (two lanes measured as cpu:1); default every lane all profiles share. */
+  lanes?: string[];
+  /**
+   * Load: synthetic scenarios: utilisation of the busiest lane with every layer on its fastest lane
+   * (default 0.6 balanced, 1.2 skewed). Real scenarios: frame rates scaled so that the busiest lane
+   * reaches this utilisation (default: the scenario's own rates).
+   */
+  load?: number;
+  /** Real scenarios: multiply every frame rate by this (applied before load). */
+  scale?: number;
+  /** Synthetic scenarios: generate approximate variants (default true). */
+  variants?: boolean;
+}
+
+export const SYNTHETIC_PREFIX = 'synthetic:';
+
+/** The synthetic references the simulator knows (one per XRBench scenario, balanced and skewed). */
+export function syntheticScenarioRefs(): string[] {
+  return Object.keys(XR_SCENARIOS).flatMap((s) => [`synthetic:${s}`, `synthetic:${s}:skewed`]);
+}
+
+export async function loadSimWorkload(ref: string, o: SimWorkloadOptions = {}): Promise<SimWorkload> {
+  if (o.load !== undefined && !(o.load > 0)) throw new SimWorkloadError(`load must be > 0 (got ${o.load})`);
+  if (o.scale !== undefined && !(o.scale > 0)) throw new SimWorkloadError(`scale must be > 0 (got ${o.scale})`);
+  if (ref.startsWith(SYNTHETIC_PREFIX)) return syntheticFrom(ref, o);
+  let loaded;
+  try {
+    loaded = loadScenario(ref);
+  } catch (e) {
+    throw new SimWorkloadError(`${(e as Error).message} (the simulator also takes synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:skewed])`, { cause: e });
+  }
+  if (!o.profiles?.length) {
+    throw new SimWorkloadError(
+      `scenario "${ref}" needs measured profiles of its models to simulate: profile them (Profiles view, or tessera profile MODEL) and pass the profile ids; ` +
+        `or simulate synthetic:<scenario> for a generated latency table`,
+    );
+  }
+  const profiles = o.profiles.map((id) => {
+    try {
+      return loadProfile(id);
+    } catch (e) {
+      throw new SimWorkloadError(`profile "${id}": ${(e as Error).message}`, { cause: e });
+    }
+  });
+  const models = await tenantModels(loaded.scenario, { baseDir: loaded.baseDir });
+  let matched;
+  try {
+    matched = matchProfiles(loaded.scenario, models, profiles, o.profileFor);
+  } catch (e) {
+    throw new SimWorkloadError((e as Error).message, { cause: e });
+  }
+  const perTenant = loaded.scenario.tenants.map((t) => {
+    const m = matched[t.id];
+    if (!m) {
+      throw new SimWorkloadError(
+        `tenant "${t.id}": none of the given profiles (${profiles.map((p) => `${p.id} = ${p.model.name}`).join(', ')}) is of its model ${models[t.id].model}; ` +
+          `profile that model (tessera profile ${models[t.id].libraryId ?? models[t.id].model}) or map the tenant to a profile explicitly`,
+      );
+    }
+    return m.profile;
+  });
+  const w = profileWorkload(loaded.scenario, perTenant, o.lanes);
+  return scaleToLoad(w, o);
+}
+
+function syntheticFrom(ref: string, o: SimWorkloadOptions): SimWorkload {
+  const m = /^synthetic:([a-z_]+)(?::(balanced|skewed))?$/.exec(ref);
+  if (!m || !XR_SCENARIOS[m[1]]) throw new SimWorkloadError(`unknown synthetic scenario "${ref}"; known: ${syntheticScenarioRefs().join(', ')}`);
+  if (o.profiles?.length) throw new SimWorkloadError(`a synthetic scenario brings its own generated latency table; give a library scenario (e.g. xrbench/${m[1]}) to simulate with profiles`);
+  const skewed = m[2] === 'skewed';
+  const w = syntheticWorkload({ scenario: m[1], skew: skewed ? 'gpu' : 'balanced', load: o.load ?? (skewed ? 1.2 : 0.6), variants: o.variants ?? true });
+  validateWorkload(w);
+  return w;
+}
+
+/** A lane id without its duplicate suffix ("cpu:1#1" -> "cpu:1"): what the profile measured. */
+const measuredAs = (id: string) => id.replace(/#\d+$/, '');
+
+/** Builds the workload from one profile per tenant (same order as the scenario's tenants). Pure apart from the estimate constants. */
+export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: string[]): SimWorkload {
+  const shared = perTenant[0].lanes.map((l) => l.id).filter((id) => perTenant.every((p) => p.lanes.some((l) => l.id === id && !l.error)));
+  const ids = laneIds?.length ? withDuplicateSuffixes(laneIds) : shared;
+  for (const id of ids) {
+    const missing = perTenant.filter((p) => !p.lanes.some((l) => l.id === measuredAs(id) && !l.error));
+    if (missing.length) throw new SimWorkloadError(`lane ${id}: not measured in profile(s) ${[...new Set(missing.map((p) => p.id))].join(', ')} (lanes every profile has: ${shared.join(', ') || 'none'})`);
+  }
+  if (ids.length === 0) throw new SimWorkloadError(`the profiles share no lane (${perTenant.map((p) => `${p.id}: ${p.lanes.map((l) => l.id).join('+')}`).join('; ')}); profile every model on the same lanes`);
+  const laneInfo = (id: string): LaneInfo => perTenant[0].lanes.find((l) => l.id === measuredAs(id))!;
+  const lanes: LaneDef[] = ids.map((id) => {
+    const info = laneInfo(id);
+    const cpu = info.ep === 'cpu';
+    return {
+      id,
+      kind: cpu ? 'cpu' : 'gpu',
+      idleWatts: 0,
+      busyWatts: estimatedLaneWatts(info).watts,
+      // Assumed, not measured: a PCIe-class link for device memory; CPU lanes share host memory.
+      ...(cpu ? {} : { link: { latency: 20e-6, bytesPerSec: 12e9 } }),
+    };
+  });
+  const energyKinds = new Set<string>();
+  const tenants: TenantDef[] = s.tenants.map((t, ti) => {
+    const p = perTenant[ti];
+    const laneIdx = ids.map((id) => p.lanes.findIndex((l) => l.id === measuredAs(id)));
+    if (p.status !== 'complete') throw new SimWorkloadError(`profile ${p.id} (tenant "${t.id}") is partial: resume it (tessera profile --resume) before simulating with it`);
+    const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id));
+    return { ...timing(t), model: p.model.name, layers };
+  });
+  const energyMeasured = energyKinds.size === 1 && energyKinds.has('measured');
+  const w: SimWorkload = {
+    name: s.name,
+    lanes,
+    tenants,
+    latencySource: {
+      kind: 'measured',
+      profileId: [...new Set(perTenant.map((p) => p.id))].join(', '),
+      detail: `raw run() medians per layer and lane from ${[...new Set(perTenant.map((p) => `${p.id} (${p.model.name}, ${p.machine.hostname}, ${p.createdAt})`))].join('; ')}` +
+        (lanes.some((l) => l.link) ? '; moving activations to/from a device lane: ASSUMED 20 µs + 12 GB/s (not measured)' : ''),
+    },
+    energySource: energyMeasured
+      ? { kind: 'measured', detail: 'energy per layer run from the profiles\' meters (above idle); idle draw not counted' }
+      : { kind: 'estimated', detail: `ESTIMATE: energy per layer from the profiles (${energyKinds.size ? [...energyKinds].join(' + ') : 'none: busy watts x latency'}; estimate model busy watts ${lanes.map((l) => `${l.id} ${l.busyWatts} W`).join(', ')}), above idle; idle draw not counted` },
+  };
+  validateWorkload(w);
+  return w;
+}
+
+function layerDef(layer: LayerProfile, laneIdx: number[], energyKinds: Set<string>, tenant: string): LayerDef {
+  const cost = laneIdx.map((k) => {
+    const m = layer.lanes[k];
+    const ms = m?.raw?.median;
+    if (!m || m.error || !(ms !== undefined && ms > 0)) return null;
+    if (m.energy) energyKinds.add(m.energy.source.kind);
+    return { latency: ms / 1000, ...(m.energy ? { energy: m.energy.joulesPerRun } : {}) };
+  });
+  if (cost.every((c) => c === null)) throw new SimWorkloadError(`tenant "${tenant}": layer ${layer.index} (${layer.name}) ran on none of the chosen lanes (errors: ${layer.lanes.map((m) => m.error).filter(Boolean).join('; ') || 'not measured'})`);
+  const outputBytes = layer.outputs.reduce((a, o) => a + o.dims.reduce((x, d) => x * Math.max(1, d), bytesPer(o.type)), 0);
+  return { name: layer.name, outputBytes, variants: [{ id: 'original', accuracyDelta: 0, cost }] };
+}
+
+function bytesPer(type: string): number {
+  return /64|double/.test(type) ? 8 : /16/.test(type) ? 2 : /8|bool/.test(type) ? 1 : 4;
+}
+
+function withDuplicateSuffixes(ids: string[]): string[] {
+  const seen = new Map<string, number>();
+  return ids.map((raw) => {
+    const id = measuredAs(raw.trim());
+    const n = seen.get(id) ?? 0;
+    seen.set(id, n + 1);
+    return n ? `${id}#${n}` : id;
+  });
+}
+
+/** Frame rates x scale, then (with load) x whatever brings the busiest lane to that utilisation. */
+function scaleToLoad(w: SimWorkload, o: SimWorkloadOptions): SimWorkload {
+  let factor = o.scale ?? 1;
+  let out = factor === 1 ? w : scaleRates(w, factor);
+  if (o.load !== undefined) {
+    const busiest = Math.max(...Object.values(describeWorkload(out).favouriteUtilisation));
+    if (!(busiest > 0)) throw new SimWorkloadError(`cannot scale ${w.name} to load ${o.load}: no lane has work`);
+    factor *= o.load / busiest;
+    out = scaleRates(w, factor);
+  }
+  return factor === 1 ? out : { ...out, name: `${w.name} (rates x${+factor.toFixed(3)})` };
+}
+
+function scaleRates(w: SimWorkload, s: number): SimWorkload {
+  return {
+    ...w,
+    tenants: w.tenants.map((t) => ({
+      ...t,
+      // Deadlines stay tied to the frame period (XRBench: the next frame's release) unless set explicitly.
+      arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * s } : { ...t.arrival, ratePerSec: t.arrival.ratePerSec * s },
+    })),
+  };
+}

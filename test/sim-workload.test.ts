@@ -1,0 +1,148 @@
+// The simulator on real scenarios: workloads from profiles (lane matching, latencies, energy labels,
+// load scaling, errors that name the tenant / lane / profile), and end to end: a scenario file with
+// two tiny models, both profiled for real, compared through the engine's simulate.compare job and
+// the `tessera simulate --profile` CLI.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulateCommand } from '../cli/commands/simulate';
+import { localClient } from '../engine/local';
+import { profileModels } from '../profiler/profile';
+import type { Profile } from '../profiler/types';
+import { describeWorkload } from '../scheduler/core/workload';
+import { loadSimWorkload, profileWorkload } from '../scheduler/sim-workload';
+import { SCENARIO_SCHEMA_VERSION, type Scenario } from '../workloads/scenario';
+import { fakeProfile } from './support/fake-profile';
+import { tinyCnn } from './support/tiny-model';
+
+const model = { kind: 'file' as const, path: 'x.onnx' };
+const scenario: Scenario = {
+  schemaVersion: SCENARIO_SCHEMA_VERSION,
+  name: 'two tenants',
+  tenants: [
+    { id: 'A', model, arrival: { type: 'periodic', fps: 20, jitterMs: 2 }, deadlineMs: 40, priority: 9 },
+    { id: 'B', model, arrival: { type: 'poisson', ratePerSec: 5 }, cascade: { upstream: 'A', probability: 0.5 }, slos: { maxLatencyMs: 80 } },
+  ],
+};
+
+describe('profileWorkload (pure, on hand-made profiles)', () => {
+  const pa = fakeProfile('pa', 'a', ['cpu:1', 'webgpu'], [[2, 1], [1, null]]);
+  const pb = fakeProfile('pb', 'b', ['cpu:1', 'cpu:2', 'webgpu'], [[4, 3, 2]]);
+
+  it('takes every layer and lane from the profiles, with the scenario timing in seconds', () => {
+    const w = profileWorkload(scenario, [pa, pb]);
+    expect(w.lanes.map((l) => l.id)).toEqual(['cpu:1', 'webgpu']); // the lanes both profiles share
+    expect(w.lanes[1].link).toBeDefined(); // device lane: an assumed link, said so in the source
+    expect(w.latencySource).toMatchObject({ kind: 'measured', profileId: 'pa, pb' });
+    expect(w.latencySource.detail).toMatch(/ASSUMED 20 µs/);
+    expect(w.tenants[0].layers.map((l) => l.variants[0].cost.map((c) => c?.latency ?? null))).toEqual([[0.002, 0.001], [0.001, null]]);
+    expect(w.tenants[0].layers[0].outputBytes).toBe(8 * 4 * 4 * 4);
+    expect(w.tenants[0]).toMatchObject({ arrival: { type: 'periodic', fps: 20, jitter: 0.002 }, deadline: 0.04, priority: 9 });
+    expect(w.tenants[1]).toMatchObject({ arrival: { type: 'poisson', ratePerSec: 5 }, cascade: { upstream: 'A', probability: 0.5 }, priority: 3, slos: { maxLatency: 0.08 } });
+    expect(w.energySource.kind).toBe('estimated'); // the hand-made profiles carry no energy figures
+  });
+
+  it('duplicates a measured lane on request (cpu:1 twice) and names what is missing', () => {
+    const w = profileWorkload(scenario, [pa, pb], ['cpu:1', 'cpu:1']);
+    expect(w.lanes.map((l) => l.id)).toEqual(['cpu:1', 'cpu:1#1']);
+    expect(w.tenants[1].layers[0].variants[0].cost.map((c) => c?.latency)).toEqual([0.004, 0.004]);
+    expect(() => profileWorkload(scenario, [pa, pb], ['cpu:2'])).toThrow('lane cpu:2: not measured in profile(s) pa (lanes every profile has: cpu:1, webgpu)');
+    const onlyGpu = fakeProfile('pc', 'c', ['webgpu'], [[1]]);
+    expect(() => profileWorkload(scenario, [pa, onlyGpu], ['cpu:1'])).toThrow(/lane cpu:1: not measured in profile\(s\) pc/);
+    const pd = fakeProfile('pd', 'd', ['cpu:1', 'webgpu'], [[null, 1]]);
+    expect(() => profileWorkload(scenario, [pa, pd], ['cpu:1'])).toThrow('tenant "B": layer 0 (layer0) ran on none of the chosen lanes (errors: unsupported)');
+    const partial: Profile = { ...pb, status: 'partial' };
+    expect(() => profileWorkload(scenario, [pa, partial])).toThrow(/profile pb \(tenant "B"\) is partial: resume it/);
+  });
+});
+
+describe('simulating a scenario on real profiles', () => {
+  let home: string;
+  let scenarioPath: string;
+  let profiles: Profile[];
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'tessera-simwl-'));
+    process.env.TESSERA_HOME = home;
+    const small = join(home, 'small.onnx');
+    const wide = join(home, 'wide.onnx');
+    writeFileSync(small, tinyCnn({ name: 'small', channels: 4, size: 8 }));
+    writeFileSync(wide, tinyCnn({ name: 'wide', channels: 16, size: 16 }));
+    scenarioPath = join(home, 'pair.json');
+    writeFileSync(
+      scenarioPath,
+      JSON.stringify({
+        schemaVersion: SCENARIO_SCHEMA_VERSION,
+        name: 'pair',
+        tenants: [
+          { id: 'small', model: { kind: 'file', path: 'small.onnx' }, arrival: { type: 'periodic', fps: 50 } },
+          { id: 'wide', model: { kind: 'file', path: 'wide.onnx' }, arrival: { type: 'periodic', fps: 20 }, cascade: { upstream: 'small', probability: 0.5 } },
+        ],
+      }),
+    );
+    profiles = await profileModels([small, wide], { lanes: ['cpu:1'], budgetSec: 0.05, warmup: 2, energy: 'off' });
+  }, 120_000);
+  afterAll(() => {
+    delete process.env.TESSERA_HOME;
+  });
+
+  it('builds the workload from the measured medians and scales it to a target load', async () => {
+    const ids = profiles.map((p) => p.id);
+    const w = await loadSimWorkload(scenarioPath, { profiles: ids });
+    expect(w.latencySource.kind).toBe('measured');
+    const wide = profiles.find((p) => p.model.name === 'wide')!;
+    expect(w.tenants[1].layers.map((l) => l.variants[0].cost[0]!.latency)).toEqual(wide.layers.map((l) => l.lanes[0].raw!.median / 1000));
+    const scaled = await loadSimWorkload(scenarioPath, { profiles: ids, load: 0.5 });
+    expect(Math.max(...Object.values(describeWorkload(scaled).favouriteUtilisation))).toBeCloseTo(0.5, 6);
+    expect(scaled.name).toMatch(/^pair \(rates x/);
+    await expect(loadSimWorkload(scenarioPath, { profiles: [ids[0]] })).rejects.toThrow(/tenant "wide": none of the given profiles .* is of its model wide\.onnx/);
+    await expect(loadSimWorkload(scenarioPath, { profiles: ['nope'] })).rejects.toThrow(/profile "nope"/);
+    await expect(loadSimWorkload(scenarioPath)).rejects.toThrow(/needs measured profiles of its models/);
+  });
+
+  it('compares policies through the engine job with progress, a timeline, and cancellation', async () => {
+    const { client, close } = localClient();
+    try {
+      const progress: string[] = [];
+      const r = await client.call(
+        'simulate.compare',
+        { scenario: scenarioPath, profiles: profiles.map((p) => p.id), policies: ['fcfs', 'edf', 'dream'], seeds: 3, durationSec: 2 },
+        { onProgress: (p) => progress.push(p.message) },
+      );
+      expect(r.comparison.rows.map((x) => x.policy)).toEqual(['fcfs', 'edf', 'dream']);
+      expect(r.comparison.latencySource.kind).toBe('measured');
+      expect(r.comparison.rows[0].perTenant.map((t) => t.tenant)).toEqual(['small', 'wide']);
+      expect(r.timeline!.policy).toBe('dream');
+      expect(r.timeline!.slices.length).toBeGreaterThan(0);
+      expect(r.timeline!.lanes).toEqual(['cpu:1']);
+      expect(progress[0]).toMatch(/loading/);
+      const ac = new AbortController();
+      const long = client.call('simulate.compare', { scenario: 'synthetic:vr_gaming', policies: ['fcfs', 'edf', 'heft', 'dream'], seeds: 50, durationSec: 10 }, { signal: ac.signal, onProgress: () => ac.abort() });
+      await expect(long).rejects.toThrow(/simulation cancelled after \d+ of 200 runs/);
+      const trace = await client.call('simulate.trace', { scenario: scenarioPath, profiles: profiles.map((p) => p.id), policy: 'edf', durationSec: 1 });
+      expect(JSON.parse(trace.content).traceEvents.length).toBeGreaterThan(0);
+      await expect(client.call('simulate.compare', { scenario: 'synthetic:vr_gaming', policies: ['nope'] })).rejects.toThrow(/unknown policy "nope"/);
+    } finally {
+      close();
+    }
+  });
+
+  it('tessera simulate SCENARIO --profile ... --json', async () => {
+    let out = '';
+    const defaults = Object.fromEntries(Object.entries(simulateCommand.options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
+    const code = await simulateCommand.run({
+      positionals: [scenarioPath],
+      values: { ...defaults, profile: profiles.map((p) => p.id).join(','), policies: 'fcfs,dream', seeds: '2', duration: '1s', lanes: 'cpu:1,cpu:1' },
+      json: true,
+      stdout: (s) => (out += s),
+      stderr: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.latencySource).toMatchObject({ kind: 'measured' });
+    expect(j.lanes.map((l: { id: string }) => l.id)).toEqual(['cpu:1', 'cpu:1#1']);
+    expect(j.rows).toHaveLength(2);
+  });
+});
