@@ -1,7 +1,7 @@
 // The Scenarios view's pure helpers: library grouping, model labels, formats, the cascade graph
 // layout and the utilisation chart series.
 import { describe, expect, it } from 'vitest';
-import { gmacs, groupLibrary, inputShapesText, layoutCascadeGraph, macsRate, num, padsText, pct, probabilityLabel, rateText, shortLabel, slosText, utilisationSeries } from '../renderer/views/scenarios-model';
+import { gmacs, type LaneDemandLike, groupLibrary, inputShapesText, layoutCascadeGraph, macsRate, num, padsText, pct, probabilityLabel, rateText, shortLabel, slosText, utilisationSeries } from '../renderer/views/scenarios-model';
 
 describe('library grouping', () => {
   it('groups by source: XRBench usage scenarios, the probability sweep, mixed, user (always shown)', () => {
@@ -122,7 +122,7 @@ describe('cascade graph layout', () => {
 
 describe('utilisation series', () => {
   it('stacks each tenant\'s share of each lane in percent; the axis top leaves room above 100%', () => {
-    const lanes = [
+    const lanes: LaneDemandLike[] = [
       { id: 'cpu:2', utilisation: 1.008, byTenant: { HT: 1008 } },
       { id: 'gpu', utilisation: 0.2016, byTenant: { ES: 126, GE: 75.6 } },
     ];
