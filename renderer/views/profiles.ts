@@ -1,4 +1,649 @@
-// The Models & profiles view. Not built yet: says so and names the CLI command.
-import { pendingView } from './pending';
+// The Models & profiles view: stored profiles (newest first), a "New profile" form (a model file on
+// the engine's machine or a model from the library, lanes, granularity, budget, energy, shapes) that
+// runs profile.run with progress and cancel, and one profile in detail: facts, verification, lanes,
+// whole model vs sum of layers, per-layer chart, heat map, sortable layer table, export and compare.
+import './profiles.css';
+import type { ParamsOf, ResultOf } from '../../engine/api';
+import type { Profile } from '../../profiler/types';
+import { chartIn, color, type Chart } from '../charts';
+import { badge, clear, errorBox, h, table } from '../dom';
+import * as pm from './profiles-model';
+import type { View, ViewContext } from './view';
 
-export const profilesView = pendingView('profiles', 'Models & profiles', 'tessera profile MODEL --json');
+type ProfileSummary = ResultOf<'profiles.list'>[number];
+type LibraryModel = ResultOf<'scenarios.models'>[number];
+type LaneInfo = ResultOf<'lanes.list'>[number];
+type RunParams = ParamsOf<'profile.run'>;
+type Diff = ResultOf<'profiles.diff'>;
+type Client = ViewContext['client'];
+
+const profileHref = (id: string) => `#/profiles/${encodeURIComponent(id)}`;
+
+function hintFor(code: string | undefined): string {
+  switch (code) {
+    case 'bad-model':
+      return 'Check the path (a file on the machine the engine runs on) or pick a model from the library.';
+    case 'bad-shape':
+      return 'Give the missing or wrong input shape under "Input shapes", e.g. input=1,3,224,224.';
+    case 'not-found':
+      return 'The profile is no longer in the store; go back to the list.';
+    case 'bad-profile':
+      return 'The stored file is not a readable profile.';
+    case 'engine-exited':
+      return 'Reconnect (bottom left) and try again.';
+    default:
+      return '';
+  }
+}
+
+function failure(what: string, e: unknown): HTMLElement {
+  const err = e as { message?: string; code?: string };
+  const hint = hintFor(err?.code);
+  return errorBox(what, `${err?.message ?? String(e)}${hint ? ` ${hint}` : ''}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The profiling job outlives the view: leaving the view does not cancel it, coming back shows it.
+
+interface RunState {
+  status: 'running' | 'done' | 'cancelled' | 'failed';
+  what: string;
+  message: string;
+  fraction?: number;
+  etaSec?: number;
+  pairs?: { done: number; total: number };
+  cancelRequested: boolean;
+  controller: AbortController;
+  profiles?: Profile[];
+  error?: { message: string; code?: string };
+  /** Set once a mounted view has opened the result. */
+  opened?: boolean;
+}
+
+let run: RunState | undefined;
+const runListeners = new Set<() => void>();
+const notify = () => runListeners.forEach((l) => l());
+
+function startRun(client: Client, params: RunParams, what: string): void {
+  const controller = new AbortController();
+  const state: RunState = { status: 'running', what, message: 'starting…', cancelRequested: false, controller };
+  run = state;
+  notify();
+  client
+    .call('profile.run', params, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        state.message = p.message;
+        state.fraction = p.fraction;
+        const d = p.detail as { etaSec?: number; done?: number; total?: number } | undefined;
+        state.etaSec = d?.etaSec;
+        if (d?.total) state.pairs = { done: d.done ?? 0, total: d.total };
+        notify();
+      },
+    })
+    .then((r) => {
+      state.profiles = r.profiles;
+      state.status = controller.signal.aborted ? 'cancelled' : 'done';
+    })
+    .catch((e: { message?: string; code?: string }) => {
+      state.error = { message: e?.message ?? String(e), code: e?.code };
+      state.status = e?.code === 'cancelled' || controller.signal.aborted ? 'cancelled' : 'failed';
+    })
+    .finally(notify);
+}
+
+function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
+  const pct = pm.progressPercent(s.fraction);
+  if (s.status === 'running') {
+    const eta = s.etaSec !== undefined ? ` \u00b7 about ${pm.fmtSec(s.etaSec)} left` : '';
+    const pairs = s.pairs ? ` \u00b7 ${s.pairs.done}/${s.pairs.total} (layer, lane) measurements` : '';
+    return h('section', { class: 'card', 'data-testid': 'run-progress' },
+      h('h2', {}, `Profiling ${s.what}`),
+      h('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': pct, 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('div', { style: `width: ${pct}%` })),
+      h('p', { class: 'prof-run-msg', 'data-testid': 'run-message' }, `${pct}% \u00b7 ${s.message}${pairs}${eta}`),
+      h('div', { class: 'row' },
+        h('button', { class: 'secondary', 'data-testid': 'run-cancel', disabled: s.cancelRequested, onclick: () => { s.cancelRequested = true; s.message = 'cancelling… the engine keeps what it has measured'; s.controller.abort(); notify(); } }, s.cancelRequested ? 'Cancelling…' : 'Cancel'),
+        h('span', { class: 'muted' }, 'Cancel stops the measurements; the engine keeps those already made in a partial profile that a later run with the same settings resumes.')),
+    );
+  }
+  if (s.status === 'failed') {
+    return h('section', { class: 'card', 'data-testid': 'run-failed' }, h('h2', {}, `Profiling ${s.what} failed`), failure('The engine could not profile this model', s.error));
+  }
+  const links = (s.profiles ?? []).map((p) => {
+    const m = pm.measuredPairs(p);
+    return h('li', {}, h('a', { href: profileHref(p.id) }, p.model.name), ' ', badge(p.status, p.status === 'complete' ? 'ok' : 'warn'), h('span', { class: 'muted' }, ` ${m.done} of ${m.total} (layer, lane) measurements \u00b7 ${p.id}`));
+  });
+  if (s.status === 'cancelled') {
+    const kept = (s.profiles ?? []).length > 0;
+    return h('section', { class: 'card', 'data-testid': 'run-cancelled' },
+      h('h2', {}, `Profiling ${s.what}: cancelled`),
+      kept
+        ? h('p', {}, 'The engine kept the measurements made before the cancel in a partial profile. Start again with the same model, lanes, granularity and shapes, with "Resume" ticked, to continue where it stopped.')
+        : h('p', {}, `Cancelled before any measurement was kept${s.error ? ` (${s.error.message})` : ''}.`),
+      kept ? h('ul', {}, ...links) : null,
+    );
+  }
+  return h('section', { class: 'card', 'data-testid': 'run-done' }, h('h2', {}, `Profiled ${s.what}`), h('ul', {}, ...links),
+    (s.profiles ?? []).length === 1 ? h('button', { class: 'small', onclick: () => ctx.navigate('profiles', s.profiles![0].id) }, 'Open the profile') : null);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list and the form
+
+function renderList(root: HTMLElement, ctx: ViewContext): () => void {
+  const { client } = ctx;
+  const listBody = h('div', {}, h('p', { class: 'muted' }, 'Loading the stored profiles…'));
+  const runBox = h('div', {});
+  const formCard = h('section', { class: 'card', 'data-testid': 'new-profile' }, h('h2', {}, 'New profile'), h('p', { class: 'muted' }, 'Reading the lanes of this machine and the model library…'));
+  root.append(
+    h('header', { class: 'view-header' }, h('h1', {}, 'Models & profiles'), h('button', { class: 'secondary', onclick: () => void loadList() }, 'Refresh')),
+    h('p', { class: 'muted' }, 'A profile is what Tessera measured for one model on this machine: each layer\u2019s latency on each lane (median, spread, samples), in-graph times, GEMM peak and energy with its source. Stored profiles feed the scenarios, the simulator and live runs.'),
+    formCard,
+    runBox,
+    h('section', { class: 'card' }, h('h2', {}, 'Stored profiles'), listBody),
+  );
+
+  let alive = true;
+  const onRun = () => {
+    if (!alive) return;
+    clear(runBox);
+    if (!run) return;
+    runBox.append(runPanel(run, ctx));
+    if (run.status !== 'running') {
+      void loadList();
+      if (run.status === 'done' && !run.opened && run.profiles?.length === 1) {
+        run.opened = true;
+        ctx.navigate('profiles', run.profiles[0].id);
+      }
+    }
+    setStartEnabled();
+  };
+  runListeners.add(onRun);
+  let setStartEnabled = () => {};
+
+  async function loadList() {
+    try {
+      const list = await client.call('profiles.list', {});
+      if (!alive) return;
+      clear(listBody);
+      listBody.append(list.length === 0 ? h('p', { class: 'muted', 'data-testid': 'profiles-empty' }, 'No stored profiles yet: profile a model above (or run tessera profile MODEL).') : profileTable(list, ctx));
+    } catch (e) {
+      if (!alive) return;
+      clear(listBody);
+      listBody.append(failure('Could not list the stored profiles', e));
+    }
+  }
+
+  async function loadForm() {
+    const [lanes, library] = await Promise.allSettled([client.call('lanes.list', {}), client.call('scenarios.models', {})]);
+    if (!alive) return;
+    clear(formCard);
+    formCard.append(h('h2', {}, 'New profile'));
+    if (lanes.status === 'rejected') {
+      formCard.append(failure('Could not read this machine\u2019s lanes', lanes.reason));
+      return;
+    }
+    const form = buildForm(lanes.value, library.status === 'fulfilled' ? library.value : [], library.status === 'rejected' ? library.reason : undefined, ctx);
+    setStartEnabled = form.setStartEnabled;
+    formCard.append(form.el);
+    setStartEnabled();
+  }
+
+  onRun();
+  void loadList();
+  void loadForm();
+  return () => {
+    alive = false;
+    runListeners.delete(onRun);
+  };
+}
+
+function profileTable(list: ProfileSummary[], ctx: ViewContext): HTMLElement {
+  const t = table(list, {
+    Model: (p) => (p.error ? h('span', {}, p.id) : h('a', { href: profileHref(p.id), onclick: (e: Event) => e.stopPropagation() }, p.model)),
+    Lanes: (p) => p.lanes.join(', ') || pm.DASH,
+    Granularity: (p) => (p.error ? pm.DASH : pm.fmtGranularity(p.granularity)),
+    Layers: (p) => (p.error ? pm.DASH : String(p.layers)),
+    Date: (p) => pm.fmtDate(p.createdAt),
+    Status: (p) => (p.error ? badge('unreadable', 'bad', p.error) : p.status === 'complete' ? badge('complete', 'ok') : badge('partial (resumable)', 'warn', 'Interrupted: a run with the same model, lanes, granularity and shapes resumes it')),
+    Machine: (p) => p.machine || pm.DASH,
+  }, { class: 'data prof-list', 'data-testid': 'profiles-list' });
+  t.querySelectorAll('tbody tr').forEach((tr, i) => {
+    const p = list[i];
+    if (p.error) {
+      tr.setAttribute('title', p.error);
+      return;
+    }
+    tr.classList.add('clickable');
+    tr.addEventListener('click', () => ctx.navigate('profiles', p.id));
+  });
+  return t;
+}
+
+function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  return h('label', { class: 'prof-field' }, label, control, hint ? h('span', { class: 'prof-hint' }, hint) : null);
+}
+
+function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unknown, ctx: ViewContext): { el: HTMLElement; setStartEnabled(): void } {
+  const srcFile = h('input', { type: 'radio', name: 'prof-src', value: 'file', checked: true, 'data-testid': 'source-file' });
+  const srcLib = h('input', { type: 'radio', name: 'prof-src', value: 'library', 'data-testid': 'source-library', disabled: library.length === 0 });
+  const path = h('input', { type: 'text', class: 'prof-path', placeholder: '/home/me/models/model.onnx', 'data-testid': 'model-path', spellcheck: 'false' });
+  const libSelect = h('select', { 'data-testid': 'model-library' });
+  const families: [string, string][] = [['xrbench', 'XRBench layer-shape replicas'], ['npm', 'Pretrained models (npm packages)'], ['architecture', 'Reference architectures']];
+  for (const [fam, title] of families) {
+    const entries = library.filter((m) => m.family === fam);
+    if (entries.length === 0) continue;
+    libSelect.append(h('optgroup', { label: title }, ...entries.map((m) => h('option', { value: m.id, disabled: !m.available, title: m.available ? m.description : m.reason }, `${m.id}${m.available ? '' : ' (not available here)'}`))));
+  }
+  const libInfo = h('div', { class: 'prof-hint', 'data-testid': 'library-info' });
+  const showLib = () => {
+    clear(libInfo);
+    const m = library.find((x) => x.id === libSelect.value);
+    if (!m) return;
+    libInfo.append(badge(m.synthetic ? 'synthetic weights' : 'real weights', m.synthetic ? 'warn' : 'ok', m.label), ` ${m.label}. Inputs ${pm.fmtShapes(m.inputShapes)}`,
+      m.inputValues ? `, fixed values ${Object.entries(m.inputValues).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(', ')}` : '',
+      m.layers !== undefined ? `; ${m.layers} compute layers` : '', m.macs !== undefined ? `, ${(m.macs / 1e9).toFixed(2)} GMACs` : '', '. ', m.description);
+  };
+  libSelect.addEventListener('change', showLib);
+  showLib();
+
+  const choices = pm.laneChoices(lanes);
+  const laneBoxes = choices.map((c) => ({ c, box: h('input', { type: 'checkbox', value: c.id, checked: c.checked, disabled: c.disabled, 'data-lane': c.id }) }));
+  const laneList = h('div', { class: 'prof-lanes', 'data-testid': 'lanes' },
+    ...laneBoxes.map(({ c, box }) => h('label', { class: `prof-lane${c.disabled ? ' unavailable' : ''}`, title: c.reason ?? '' }, h('span', { class: 'prof-lane-line' }, box, c.label), c.disabled ? h('span', { class: 'prof-lane-why' }, `unavailable: ${c.reason}`) : null)));
+
+  const granMode = h('select', { 'data-testid': 'granularity' }, h('option', { value: 'group' }, 'group (default: an op with its activation etc.)'), h('option', { value: 'node' }, 'node (every ONNX node)'), h('option', { value: 'layers' }, 'N layers per piece'));
+  const granN = h('input', { type: 'number', min: 1, step: 1, value: '4', class: 'prof-num', disabled: true, 'data-testid': 'granularity-n' });
+  granMode.addEventListener('change', () => (granN.disabled = granMode.value !== 'layers'));
+  const budget = h('input', { type: 'number', min: 0.01, step: 'any', value: '60', class: 'prof-num', 'data-testid': 'budget' });
+  const energy = h('select', { 'data-testid': 'energy' }, h('option', { value: 'auto' }, 'auto (a meter where one covers the lane, else a labelled estimate)'), h('option', { value: 'off' }, 'off'));
+  const shapes = h('input', { type: 'text', placeholder: 'input=1,3,224,224', 'data-testid': 'shapes', spellcheck: 'false' });
+  const values = h('input', { type: 'text', placeholder: 'sr=16000', 'data-testid': 'input-values', spellcheck: 'false' });
+  const resume = h('input', { type: 'checkbox', checked: true, 'data-testid': 'resume' });
+  const start = h('button', { 'data-testid': 'run-start' }, 'Start profiling');
+  const errors = h('div', { 'data-testid': 'form-error' });
+
+  const fileRow = h('div', { class: 'prof-src-body' }, field('Model file (path on the machine the engine runs on)', path,
+    'The engine reads the file itself, so give its full path. In browser mode the page cannot see file paths (a file picker gives only a name), so type or paste it.'));
+  const libRow = h('div', { class: 'prof-src-body', hidden: true }, field('Model from the library', libSelect), libInfo,
+    libraryError ? failure('Could not read the model library', libraryError) : null);
+  const syncSrc = () => {
+    fileRow.hidden = !srcFile.checked;
+    libRow.hidden = !srcLib.checked;
+  };
+  srcFile.addEventListener('change', syncSrc);
+  srcLib.addEventListener('change', syncSrc);
+
+  start.addEventListener('click', () => {
+    clear(errors);
+    const problems: string[] = [];
+    const model = srcFile.checked ? path.value.trim() : libSelect.value;
+    if (!model) problems.push(srcFile.checked ? 'Give the path of an .onnx file, or pick a model from the library.' : 'Pick a model from the library.');
+    const laneIds = laneBoxes.filter(({ box }) => box.checked && !box.disabled).map(({ c }) => c.id);
+    if (laneIds.length === 0) problems.push('Tick at least one available lane.');
+    const g = pm.parseGranularity(granMode.value, granN.value);
+    const b = pm.parseBudget(budget.value);
+    const s = pm.parseShapes(shapes.value);
+    const v = pm.parseInputValues(values.value);
+    for (const r of [g, b, s, v]) if (!r.ok) problems.push(r.error);
+    if (problems.length || !g.ok || !b.ok || !s.ok || !v.ok) {
+      errors.append(errorBox('Check the form', problems.join(' ')));
+      return;
+    }
+    const params: RunParams = { models: [model], lanes: laneIds, granularity: g.value, budgetSec: b.value, energy: energy.value as 'auto' | 'off', resume: resume.checked };
+    if (s.value) params.shapes = s.value;
+    if (v.value) params.inputValues = v.value;
+    startRun(ctx.client, params, model.replace(/^.*[\\/](?=[^\\/]+\.onnx$)/i, ''));
+  });
+
+  const el = h('div', { class: 'prof-form' },
+    h('div', { class: 'prof-src' },
+      h('div', { class: 'row' }, h('label', { class: 'prof-radio' }, srcFile, 'ONNX file'), h('label', { class: 'prof-radio', title: library.length ? '' : 'The model library could not be read' }, srcLib, `Model library (${library.length} models)`)),
+      fileRow, libRow),
+    field('Lanes', laneList, 'A lane is an execution target: a CPU lane with its thread count, or a GPU/NPU execution provider. Unavailable ones say why.'),
+    h('div', { class: 'row' },
+      field('Granularity', h('span', { class: 'prof-inline' }, granMode, granN)),
+      field('Time budget per lane (s)', budget, 'Split across the layers; warm-up, sessions and energy windows come on top.'),
+      field('Energy', energy)),
+    h('div', { class: 'row' },
+      field('Input shapes for dynamic dims', shapes, 'NAME=D1,D2,...; several separated by ";". Library models bring their own.'),
+      field('Input values', values, 'e.g. sr=16000, for inputs that need fixed values'),
+      h('label', { class: 'prof-check' }, h('span', {}, resume, ' Resume an interrupted run with the same settings'))),
+    h('div', { class: 'row' }, start),
+    errors,
+  );
+  return { el, setStartEnabled: () => { start.disabled = run?.status === 'running'; start.title = start.disabled ? 'A profile is being measured; wait for it or cancel it' : ''; } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One profile
+
+function renderDetail(root: HTMLElement, ctx: ViewContext, id: string): () => void {
+  const charts: Chart[] = [];
+  let alive = true;
+  const body = h('div', { class: 'stack' }, h('p', { class: 'muted' }, `Loading ${id}…`));
+  root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Profile'), h('a', { href: '#/profiles', class: 'prof-back' }, '\u2190 All profiles')), body);
+  ctx.client.call('profiles.get', { id }).then(
+    (p) => {
+      if (!alive) return;
+      clear(root);
+      root.append(detailHeader(p, ctx), detailBody(p, ctx, charts));
+    },
+    (e) => {
+      if (!alive) return;
+      clear(body);
+      body.append(failure(`Could not open profile ${id}`, e));
+    },
+  );
+  return () => {
+    alive = false;
+    charts.forEach((c) => c.destroy());
+  };
+}
+
+function download(filename: string, content: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  const a = h('a', { href: url, download: filename, style: 'display:none' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function detailHeader(p: Profile, ctx: ViewContext): HTMLElement {
+  const note = h('span', { class: 'muted', 'data-testid': 'export-status' });
+  const exp = (format: 'csv' | 'json') => async () => {
+    note.textContent = `exporting ${format.toUpperCase()}…`;
+    try {
+      const r = await ctx.client.call('profiles.export', { id: p.id, format });
+      download(r.filename, r.content, format === 'csv' ? 'text/csv' : 'application/json');
+      note.textContent = `saved ${r.filename} (${r.content.length.toLocaleString()} characters)`;
+    } catch (e) {
+      note.replaceChildren(failure(`Could not export ${p.id}`, e));
+    }
+  };
+  return h('header', { class: 'view-header' },
+    h('h1', { 'data-testid': 'profile-title' }, p.model.name, ' ', p.status === 'complete' ? badge('complete', 'ok') : badge('partial', 'warn', 'Interrupted; a run with the same settings resumes it')),
+    note,
+    h('button', { class: 'secondary', 'data-testid': 'export-csv', onclick: exp('csv') }, 'Export CSV'),
+    h('button', { class: 'secondary', 'data-testid': 'export-json', onclick: exp('json') }, 'Export JSON'),
+    h('a', { href: '#/profiles', class: 'prof-back' }, '\u2190 All profiles'));
+}
+
+function detailBody(p: Profile, ctx: ViewContext, charts: Chart[]): HTMLElement {
+  return h('div', { class: 'stack' }, factsCard(p, ctx), verificationCard(p), lanesCard(p), warningsCard(p), wholeCard(p), chartCard(p, charts), heatCard(p), layerTableCard(p), compareCard(p, ctx));
+}
+
+function factsCard(p: Profile, ctx: ViewContext): HTMLElement {
+  const m = pm.measuredPairs(p);
+  const t = p.timings;
+  const facts: [string, Node | string][] = [
+    ['Model', h('span', {}, p.model.name, p.model.path ? h('span', { class: 'muted' }, ` \u00b7 ${p.model.path}`) : '')],
+    ['sha256', h('code', { title: p.model.sha256 }, `${p.model.sha256.slice(0, 12)}\u2026`)],
+    ['Inputs', `${pm.fmtShapes(p.model.inputShapes)}; opsets ${Object.entries(p.model.opsets).map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`],
+    ['Granularity', `${pm.fmtGranularity(p.granularity)}, ${p.layers.length} layers`],
+    ['Machine', `${p.machine.cpu}, ${p.machine.cores} cores, ${p.machine.memoryGiB} GiB; ${p.machine.os}${p.machine.gpus.length ? `; GPUs: ${p.machine.gpus.join(', ')}` : '; no GPU'} (${p.machine.hostname}, id ${p.machine.id.slice(0, 8)})`],
+    ['ONNX Runtime', p.ortVersion],
+    ['Created', pm.fmtDate(p.createdAt)],
+    ['Status', p.status === 'complete' ? `complete (${m.done} of ${m.total} measurements)` : `partial: ${m.done} of ${m.total} (layer, lane) measurements; rerunning with the same model, lanes, granularity and shapes resumes it`],
+    ['Settings', `budget ${pm.fmtSec(p.settings.budgetSec)} per lane, ${p.settings.warmup} warm-up runs, CI target \u00b1${(p.settings.ciTarget * 100).toFixed(0)}% of the median, ${p.settings.contention ? 'lanes at the same time (contention)' : 'lanes one after another'}, energy ${p.settings.energy ?? 'auto'}`],
+    ['Timings', t ? `cut ${pm.fmtSec(t.cutSec)}, measure ${pm.fmtSec(t.measureSec)}, total ${pm.fmtSec(t.totalSec)}` : pm.DASH],
+    ['Id', h('code', {}, p.id)],
+  ];
+  const card = h('section', { class: 'card' }, h('h2', {}, 'Profile'), h('dl', { class: 'facts', 'data-testid': 'profile-facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+  if (p.status === 'partial' && p.model.path) {
+    const resume = h('button', { class: 'small', 'data-testid': 'resume-run', onclick: () => {
+      startRun(ctx.client, { models: [p.model.path!], lanes: p.lanes.map((l) => l.id.replace(/#\d+$/, '')), granularity: p.granularity, shapes: p.model.inputShapes, budgetSec: p.settings.budgetSec, warmup: p.settings.warmup, ciTarget: p.settings.ciTarget, contention: p.settings.contention, energy: p.settings.energy, resume: true }, p.model.name);
+      ctx.navigate('profiles');
+    } }, 'Resume this profile');
+    card.append(h('div', { class: 'row prof-resume' }, resume, h('span', { class: 'muted' }, 'Measures the missing (layer, lane) pairs with the same settings. Input values given at the start are not stored: a model that needs them (e.g. a sample rate) resumes from the form instead.')));
+  }
+  return card;
+}
+
+function verificationCard(p: Profile): HTMLElement {
+  const v = p.verification;
+  return h('section', { class: 'card', 'data-testid': 'verification' },
+    h('h2', {}, 'Verification: chained layers vs the whole model ', v.passed ? badge('passed', 'ok') : badge('FAILED', 'bad')),
+    h('p', {}, `Max abs error ${v.maxAbsError.toExponential(2)}, max rel error ${v.maxRelError.toExponential(2)} (tolerance rel ${v.tolerance.rel})${v.graphOptimizationLevel ? `, ORT optimisation '${v.graphOptimizationLevel}'` : ''}.`,
+      ...(v.otherLevels ?? []).map((o) => ` At '${o.graphOptimizationLevel}': max rel ${o.maxRelError.toExponential(2)}${o.layerErrors ? `, ${o.layerErrors} layer errors` : ''}.`)),
+    v.relErrorDefinition ? h('p', { class: 'muted prof-small' }, v.relErrorDefinition) : null,
+    v.layerErrors?.length ? h('ul', { class: 'prof-errors' }, ...v.layerErrors.map((e) => h('li', {}, `layer ${e.layer} ${e.name}: ${e.error}`))) : null,
+  );
+}
+
+function lanesCard(p: Profile): HTMLElement {
+  const meters = p.energy?.meters ?? [];
+  const cards = p.lanes.map((l, i) => {
+    const drift = pm.driftFlag(l.drift);
+    const w = p.wholeModel.find((m) => m.lane === l.id);
+    const energyLine: (Node | string)[] = l.meter
+      ? [badge('measured', 'ok'), ` ${l.meter.id}, ${l.meter.sampleHz} Hz: ${l.meter.detail}`]
+      : p.settings.energy === 'off'
+        ? ['off for this profile']
+        : w?.energy?.source.kind === 'estimated' || p.energy?.estimate
+          ? [badge('ESTIMATE', 'warn', 'No meter covers this lane: the figures are an estimate, not a measurement'), ` no meter; ${w?.energy?.source.detail ?? p.energy?.estimate ?? ''}`]
+          : [pm.DASH];
+    return h('div', { class: 'prof-lane-card', 'data-testid': `lane-${l.id}` },
+      h('h3', {}, h('span', { class: 'prof-swatch', style: `background:${color(i)}` }), l.id, ' ', l.error ? badge('unavailable', 'bad') : badge(l.ep, 'info')),
+      l.error ? errorBox(`Lane ${l.id} could not be used`, l.error) : null,
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Baseline'), h('dd', {}, l.baselineMs !== undefined ? `${pm.fmtMs(l.baselineMs)} ms per call (empty model; subtracted from every median)` : pm.DASH),
+        h('dt', {}, 'GEMM peak'), h('dd', {}, l.peakGflops !== undefined ? `${pm.fmtNum(l.peakGflops)} GFLOP/s${l.gemmN ? ` (${l.gemmN}\u00d7${l.gemmN} GEMM)` : ''}` : pm.DASH),
+        h('dt', {}, 'Energy'), h('dd', {}, ...energyLine),
+        h('dt', {}, 'Drift'), h('dd', {}, drift ? badge(drift.text, drift.kind, 'Whole-model median before the layers vs after them: a change beyond noise means the machine drifted') : pm.DASH),
+        l.threads ? [h('dt', {}, 'Threads'), h('dd', {}, String(l.threads))] : null),
+    );
+  });
+  return h('section', { class: 'card' }, h('h2', {}, 'Lanes'), h('div', { class: 'prof-lane-cards' }, ...cards),
+    meters.length ? h('details', { class: 'prof-meters' }, h('summary', {}, `Energy meters on this machine (${meters.filter((m) => m.ok).length} of ${meters.length} readable)`),
+      h('ul', {}, ...meters.map((m) => h('li', {}, m.ok ? badge('ok', 'ok') : badge('no', 'bad'), ` ${m.id} (${m.domain}): ${m.ok ? m.detail ?? 'readable' : m.reason ?? 'not readable'}`)))) : null);
+}
+
+function warningsCard(p: Profile): HTMLElement | null {
+  if (p.warnings.length === 0) return null;
+  return h('section', { class: 'card', 'data-testid': 'warnings' }, h('h2', {}, `Warnings (${p.warnings.length})`), h('ul', { class: 'prof-warnings' }, ...p.warnings.map((w) => h('li', {}, w))));
+}
+
+function wholeCard(p: Profile): HTMLElement {
+  const rows = pm.wholeRows(p);
+  return h('section', { class: 'card' }, h('h2', {}, 'Whole model vs sum of layers'),
+    table(rows, {
+      Lane: (r) => h('code', {}, r.lane),
+      'Whole model median ms': (r) => (r.error && r.wholeMs === undefined ? badge('error', 'bad', r.error) : h('span', {}, pm.fmtMs(r.wholeMs), r.p5 !== undefined ? h('div', { class: 'prof-sub' }, `raw p5\u2013p95 ${pm.fmtMs(r.p5)}\u2013${pm.fmtMs(r.p95)}, n ${r.n}, \u00b1${pm.fmtPct(r.ciRel)}`) : null)),
+      'Sum of layers ms': (r) => `${pm.fmtMs(r.sumLayersMs)}${r.measuredLayers < r.layers ? ` (${r.measuredLayers} of ${r.layers} layers)` : ''}`,
+      'Sum / whole (cut overhead)': (r) => (r.overhead !== undefined ? badge(pm.fmtRatio(r.overhead), Math.abs(r.overhead - 1) > 0.25 ? 'warn' : 'info', 'Sum of the cut layers\u2019 medians over the whole model\u2019s median: above 1 the cuts cost extra (sessions, copies, lost fusions)') : pm.DASH),
+      'ORT in-graph kernels ms': (r) => pm.fmtMs(r.inGraphKernelMs),
+      'Energy per run': (r) => (r.energy ? h('span', {}, `${pm.fmtMJ(r.energy.joulesPerRun)} mJ `, energyBadge(r.energy)) : pm.DASH),
+    }, { class: 'data', 'data-testid': 'whole-model' }),
+    h('p', { class: 'muted prof-small' }, 'Medians with the lane\u2019s per-call baseline subtracted. In-graph: ONNX Runtime\u2019s own profiler, kernel time of the whole model.'));
+}
+
+function energyBadge(e: Profile['wholeModel'][number]['energy']): HTMLElement | null {
+  const k = pm.energyKind(e);
+  return k ? badge(k.text, k.kind, k.title) : null;
+}
+
+function chartCard(p: Profile, charts: Chart[]): HTMLElement {
+  const s = pm.chartSeries(p);
+  if (s.lanes.length === 0 || s.lanes.every((l) => l.data.every((x) => x === null))) {
+    return h('section', { class: 'card' }, h('h2', {}, 'Per-layer latency'), h('p', { class: 'muted' }, 'No layer was measured on any lane yet.'));
+  }
+  const laneIndex = new Map(p.lanes.map((l, i) => [l.id, i]));
+  const { box, chart } = chartIn({
+    type: 'bar',
+    data: { labels: s.labels, datasets: s.lanes.map((l) => ({ label: l.id, data: l.data, backgroundColor: color(laneIndex.get(l.id) ?? 0), borderWidth: 0 })) },
+    options: {
+      animation: false,
+      interaction: { mode: 'index', intersect: false },
+      scales: { y: { title: { display: true, text: 'median ms (baseline subtracted)' }, beginAtZero: true }, x: { title: { display: true, text: 'layer' } } },
+      plugins: {
+        legend: { position: 'top' },
+        tooltip: { callbacks: { title: (items) => (items.length ? `#${items[0].dataIndex} ${s.names[items[0].dataIndex]}` : ''), label: (it) => `${it.dataset.label}: ${pm.fmtMs(it.parsed.y ?? undefined)} ms` } },
+      },
+    },
+  }, { testId: 'latency-chart', height: 300 });
+  charts.push(chart);
+  return h('section', { class: 'card' }, h('h2', {}, 'Per-layer latency by lane'), box);
+}
+
+function heatCard(p: Profile): HTMLElement {
+  const rows = pm.heatRows(p);
+  const laneIds = p.lanes.map((l) => l.id);
+  const legendStops = [1, 2, 4, 8].map((r) => h('span', { class: 'prof-legend-cell', style: `background:${pm.heatColor(pm.heatScale(r))}` }, r === 8 ? '\u22658\u00d7' : `${r}\u00d7`));
+  return h('section', { class: 'card' },
+    h('h2', {}, 'Heat map: layer \u00d7 lane'),
+    h('p', { class: 'muted prof-small' }, 'Each cell: the layer\u2019s median ms on that lane, coloured by how much slower it is than the layer\u2019s preferred (fastest) lane, on a log scale: ', ...legendStops),
+    h('div', { class: 'prof-scroll prof-heat-scroll' },
+      h('table', { class: 'prof-heat', 'data-testid': 'heatmap' },
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'layer'), ...laneIds.map((id) => h('th', {}, id)))),
+        h('tbody', {}, ...rows.map((r) => h('tr', {}, h('td', { class: 'num' }, String(r.index)), h('td', { class: 'prof-heat-name', title: r.name }, r.name),
+          ...r.cells.map((c) => h('td', { style: `background:${c.color}`, title: c.title, class: `num${c.preferred ? ' preferred' : ''}` }, c.text, c.ratio !== undefined && c.ratio > 1.005 ? h('span', { class: 'prof-sub' }, ` ${pm.fmtRatio(c.ratio)}`) : null))))))));
+}
+
+interface Column {
+  label: string;
+  key?: pm.SortKey;
+  num?: boolean;
+  title?: string;
+  cell(r: pm.LayerRow): Node | string;
+}
+
+function layerTableCard(p: Profile): HTMLElement {
+  const rows = pm.layerRows(p);
+  const peak = new Map(p.lanes.map((l) => [l.id, l.peakGflops]));
+  const fixed: Column[] = [
+    { label: '#', key: 'index', num: true, cell: (r) => String(r.index) },
+    { label: 'layer', key: 'name', cell: (r) => h('span', { class: 'prof-layer-name', title: r.name }, r.name) },
+    { label: 'ops', key: 'ops', cell: (r) => h('span', { class: 'prof-ops' }, r.ops) },
+    { label: 'GFLOPs', key: 'flops', num: true, cell: (r) => pm.fmtGflops(r.flops) },
+    { label: 'MB moved', key: 'bytes', num: true, title: 'Inputs, outputs and weights read and written', cell: (r) => pm.fmtMB(r.bytesMoved) },
+    { label: 'preferred', key: 'preferred', cell: (r) => (r.preferredLane ? badge(r.preferredLane, 'ok', 'Fastest lane for this layer') : pm.DASH) },
+  ];
+  const cellOf = (r: pm.LayerRow, id: string) => r.cells.find((c) => c.lane === id)!;
+  const perLane = (id: string): Column[] => [
+    { label: 'median ms', key: `ms:${id}`, num: true, title: 'Median per call with the lane\u2019s baseline subtracted; below: p5\u2013p95 (baseline subtracted), CV, 95% CI of the median (* = budget ran out first)',
+      cell: (r) => {
+        const c = cellOf(r, id);
+        if (c.m?.error) return badge(c.m.error.startsWith('lane unavailable') ? 'n/a' : 'error', 'bad', c.m.error);
+        if (c.latencyMs === undefined) return pm.DASH;
+        const raw = c.m?.raw;
+        return h('span', {}, pm.fmtMs(c.latencyMs), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMs(c.p5Ms)}\u2013${pm.fmtMs(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
+      } },
+    { label: 'n', key: `n:${id}`, num: true, title: 'Timed runs', cell: (r) => (cellOf(r, id).m?.raw ? String(cellOf(r, id).m!.raw!.n) : pm.DASH) },
+    { label: 'GFLOP/s', key: `gflops:${id}`, num: true, title: `Achieved GFLOP/s and % of the lane\u2019s GEMM peak (${pm.fmtNum(peak.get(id))} GFLOP/s)`,
+      cell: (r) => { const m = cellOf(r, id).m; return m?.achievedGflops !== undefined ? h('span', {}, pm.fmtNum(m.achievedGflops), h('div', { class: 'prof-sub' }, `${pm.fmtPct(m.peakFraction)} of peak`)) : pm.DASH; } },
+    { label: 'energy mJ', key: `energy:${id}`, num: true, title: 'Energy per run of the layer; the badge says whether it was measured or estimated',
+      cell: (r) => { const e = cellOf(r, id).m?.energy; return e ? h('span', {}, pm.fmtMJ(e.joulesPerRun), ' ', energyBadge(e)) : pm.DASH; } },
+    { label: 'in-graph ms', key: `ingraph:${id}`, num: true, title: 'ORT profiler kernel time of the layer\u2019s nodes inside the whole model; below: cut layer / in-graph',
+      cell: (r) => { const c = cellOf(r, id); return c.inGraphMs !== undefined ? h('span', {}, pm.fmtMs(c.inGraphMs), c.cutToInGraph !== undefined ? h('div', { class: 'prof-sub' }, `cut/in-graph ${pm.fmtRatio(c.cutToInGraph)}`) : null) : pm.DASH; } },
+    { label: 'gap', key: `gap:${id}`, num: true, title: 'This lane\u2019s latency / the preferred lane\u2019s',
+      cell: (r) => { const c = cellOf(r, id); return c.preferred ? badge('best', 'ok') : c.gap !== undefined ? pm.fmtRatio(c.gap) : pm.DASH; } },
+  ];
+  const notes: Column = { label: 'notes', cell: (r) => h('span', {}, ...r.fallback.map((f) => badge('CPU fallback', 'warn', `Nodes the execution provider handed to the CPU: ${f}`)), ...r.errors.map((e) => badge('error', 'bad', e))) };
+  const laneIds = p.lanes.map((l) => l.id);
+  const groups: { title: string; cols: Column[] }[] = [{ title: '', cols: fixed }, ...laneIds.map((id) => ({ title: id, cols: perLane(id) })), { title: '', cols: [notes] }];
+  const columns = groups.flatMap((g) => g.cols);
+
+  let sort: pm.SortState = { key: 'index', dir: 'asc' };
+  const tbody = h('tbody', {});
+  const headCells: { th: HTMLTableCellElement; col: Column }[] = [];
+  const renderBody = () => {
+    clear(tbody);
+    for (const r of pm.sortRows(rows, sort)) {
+      tbody.append(h('tr', { class: r.fallback.length || r.errors.length ? 'prof-flag' : '' }, ...columns.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))));
+    }
+    for (const { th, col } of headCells) {
+      th.classList.toggle('sorted-asc', col.key === sort.key && sort.dir === 'asc');
+      th.classList.toggle('sorted-desc', col.key === sort.key && sort.dir === 'desc');
+      th.setAttribute('aria-sort', col.key === sort.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none');
+    }
+  };
+  const row2 = h('tr', {}, ...columns.map((col) => {
+    const th = h('th', { class: `${col.num ? 'num ' : ''}${col.key ? 'sortable' : ''}`, title: col.title ?? (col.key ? 'Click to sort' : ''), 'data-sort': col.key ?? '' }, col.label);
+    if (col.key) {
+      th.addEventListener('click', () => {
+        sort = pm.nextSort(sort, col.key!);
+        renderBody();
+      });
+      headCells.push({ th, col });
+    }
+    return th;
+  }));
+  const row1 = h('tr', { class: 'prof-group-row' }, ...groups.map((g, i) => h('th', { colspan: g.cols.length, class: g.title ? 'prof-lane-group' : '' }, g.title ? h('span', {}, h('span', { class: 'prof-swatch', style: `background:${color(i - 1)}` }), g.title) : '')));
+  renderBody();
+  const fallbackCount = rows.filter((r) => r.fallback.length).length;
+  return h('section', { class: 'card' },
+    h('h2', {}, `Layers (${rows.length})`),
+    fallbackCount ? errorBox(`${fallbackCount} layer(s) ran partly on the CPU (fallback)`, 'The execution provider handed some nodes to the CPU EP: those layers\u2019 times on that lane include CPU work. See the notes column.') : null,
+    h('p', { class: 'muted prof-small' }, 'Click a column header to sort; click again to reverse.'),
+    h('div', { class: 'prof-scroll' }, h('table', { class: 'data prof-layers', 'data-testid': 'layer-table' }, h('thead', {}, row1, row2), tbody)));
+}
+
+function compareCard(p: Profile, ctx: ViewContext): HTMLElement {
+  const out = h('div', { 'data-testid': 'diff' });
+  const pick = h('select', { 'data-testid': 'compare-with' }, h('option', { value: '' }, 'loading…'));
+  const go = h('button', { class: 'secondary', disabled: true, 'data-testid': 'compare' }, 'Compare');
+  ctx.client.call('profiles.list', {}).then(
+    (list) => {
+      const others = list.filter((x) => x.id !== p.id && !x.error);
+      others.sort((a, b) => Number(b.sha256 === p.model.sha256) - Number(a.sha256 === p.model.sha256));
+      clear(pick);
+      if (others.length === 0) pick.append(h('option', { value: '' }, 'no other stored profile'));
+      for (const o of others) pick.append(h('option', { value: o.id }, `${o.model}${o.sha256 === p.model.sha256 ? ' (same model)' : ''} \u00b7 ${o.lanes.join(', ')} \u00b7 ${pm.fmtDate(o.createdAt)} \u00b7 ${o.status}`));
+      go.disabled = others.length === 0;
+    },
+    (e) => out.replaceChildren(failure('Could not list the stored profiles', e)),
+  );
+  go.addEventListener('click', async () => {
+    if (!pick.value) return;
+    out.replaceChildren(h('p', { class: 'muted' }, 'Comparing…'));
+    try {
+      const d = await ctx.client.call('profiles.diff', { a: p.id, b: pick.value });
+      out.replaceChildren(diffView(d));
+    } catch (e) {
+      out.replaceChildren(failure('Could not compare the profiles', e));
+    }
+  });
+  return h('section', { class: 'card' }, h('h2', {}, 'Compare with another profile'), h('div', { class: 'row' }, field('Other profile (B)', pick), go), out);
+}
+
+function diffView(d: Diff): HTMLElement {
+  const flagged = d.rows.filter((r) => r.change === 'slower' || r.change === 'faster');
+  const onlyFlagged = h('input', { type: 'checkbox', checked: flagged.length > 0 });
+  const box = h('div', {});
+  const kind = (c: string) => (c === 'slower' ? 'bad' : c === 'faster' ? 'ok' : c === 'error' ? 'bad' : c === 'missing' ? 'warn' : 'info');
+  const draw = () => {
+    const rows = onlyFlagged.checked ? flagged : d.rows;
+    const t = table(rows, {
+      Layer: (r) => (r.layer < 0 ? h('strong', {}, 'whole model') : `#${r.layer} ${r.name}`),
+      Lane: (r) => h('code', {}, r.lane),
+      'A ms': (r) => pm.fmtMs(r.aMs),
+      'B ms': (r) => pm.fmtMs(r.bMs),
+      'B / A': (r) => pm.fmtRatio(r.ratio),
+      'Noise ms': (r) => pm.fmtMs(r.noiseMs),
+      Change: (r) => badge(r.change, kind(r.change), r.note),
+    }, { class: 'data prof-diff' });
+    t.querySelectorAll('tbody tr').forEach((tr, i) => tr.classList.add(`diff-${rows[i].change}`));
+    box.replaceChildren(rows.length ? t : h('p', { class: 'muted' }, 'No change beyond noise.'));
+  };
+  onlyFlagged.addEventListener('change', draw);
+  draw();
+  const s = d.summary;
+  return h('div', { class: 'stack' },
+    h('p', {}, `A ${d.a.id} (${pm.fmtDate(d.a.createdAt)}) vs B ${d.b.id} (${pm.fmtDate(d.b.createdAt)}): `, badge(`${s.slower} slower`, s.slower ? 'bad' : 'info'), ' ', badge(`${s.faster} faster`, s.faster ? 'ok' : 'info'), ` ${s.same} same, ${s.missing} missing, of ${s.compared} compared. `,
+      d.sameModel ? 'Same model. ' : 'Different models. ', d.sameMachine ? 'Same machine.' : 'Different machines.'),
+    Object.keys(d.geomeanRatio).length ? h('p', {}, 'Geometric mean B/A per lane: ', Object.entries(d.geomeanRatio).map(([l, r]) => `${l} ${pm.fmtRatio(r)}`).join(', ')) : null,
+    d.warnings.length ? h('ul', { class: 'prof-warnings' }, ...d.warnings.map((w) => h('li', {}, w))) : null,
+    h('p', { class: 'muted prof-small' }, d.method),
+    h('label', { class: 'prof-check' }, h('span', {}, onlyFlagged, ` Only changes beyond noise (${flagged.length})`)),
+    box);
+}
+
+export const profilesView: View = {
+  id: 'profiles',
+  title: 'Models & profiles',
+  render(root, ctx, param) {
+    return param ? renderDetail(root, ctx, param) : renderList(root, ctx);
+  },
+};
