@@ -20,11 +20,12 @@ export interface CallContext {
   emit(topic: string, data: unknown): void;
 }
 
-export interface MethodDef<P = any, R = any> {
+/** A method: its params schema S (callers send z.input<S>; run gets the parsed z.output<S>, defaults applied). */
+export interface MethodDef<S extends z.ZodType = z.ZodType, R = any> {
   summary: string;
-  params: z.ZodType<P>;
+  params: S;
   job?: boolean;
-  run(params: P, ctx: CallContext): Promise<R>;
+  run(params: z.output<S>, ctx: CallContext): Promise<R>;
 }
 
 export interface EngineFeature {
@@ -33,7 +34,7 @@ export interface EngineFeature {
 }
 
 /** Helper that keeps a method's param and result types tied together. */
-export function method<P, R>(def: MethodDef<P, R>): MethodDef<P, R> {
+export function method<S extends z.ZodType, R>(def: MethodDef<S, R>): MethodDef<S, R> {
   return def;
 }
 

@@ -194,7 +194,7 @@ function scaleToLoad(w: SimWorkload, o: SimWorkloadOptions): SimWorkload {
   let factor = o.scale ?? 1;
   let out = factor === 1 ? w : scaleRates(w, factor);
   if (o.load !== undefined) {
-    const busiest = Math.max(...Object.values(describeWorkload(out).favouriteUtilisation));
+    const busiest = busiestUtilisation(out);
     if (!(busiest > 0)) throw new SimWorkloadError(`cannot scale ${w.name} to load ${o.load}: no lane has work`);
     factor *= o.load / busiest;
     out = scaleRates(w, factor);
@@ -202,13 +202,29 @@ function scaleToLoad(w: SimWorkload, o: SimWorkloadOptions): SimWorkload {
   return factor === 1 ? out : { ...out, name: `${w.name} (rates x${+factor.toFixed(3)})` };
 }
 
+/**
+ * Utilisation of the busiest lane with every layer on its fastest lane; identical lanes (cpu:1 and
+ * cpu:1#1) share their work evenly, since "fastest" cannot tell them apart.
+ */
+export function busiestUtilisation(w: SimWorkload): number {
+  const util = describeWorkload(w).favouriteUtilisation;
+  const groups = new Map<string, number[]>();
+  for (const l of w.lanes) groups.set(measuredAs(l.id), [...(groups.get(measuredAs(l.id)) ?? []), util[l.id] ?? 0]);
+  return Math.max(...[...groups.values()].map((u) => u.reduce((a, b) => a + b, 0) / u.length));
+}
+
 function scaleRates(w: SimWorkload, s: number): SimWorkload {
   return {
     ...w,
-    tenants: w.tenants.map((t) => ({
-      ...t,
-      // Deadlines stay tied to the frame period (XRBench: the next frame's release) unless set explicitly.
-      arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * s } : { ...t.arrival, ratePerSec: t.arrival.ratePerSec * s },
-    })),
+    tenants: w.tenants.map((t) => {
+      const rate = t.arrival.type === 'periodic' ? t.arrival.fps : t.arrival.ratePerSec;
+      // A deadline at the next frame's release (XRBench's convention) follows the new rate.
+      const followsRate = t.deadline !== undefined && Math.abs(t.deadline - 1 / rate) < 1e-9 * Math.max(1, t.deadline);
+      return {
+        ...t,
+        arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * s } : { ...t.arrival, ratePerSec: t.arrival.ratePerSec * s },
+        deadline: followsRate ? 1 / (rate * s) : t.deadline, // undefined: the simulator's default, 1 / rate, follows anyway
+      };
+    }),
   };
 }

@@ -52,6 +52,7 @@ export function formatComparison(c: Comparison): string {
     f(r.sloWindows.mean, 2),
   ]);
   out.push(...table(head, rows));
+  for (const r of c.rows) for (const w of r.warnings ?? []) out.push(`! ${r.policy}: ${w}`);
   out.push('');
   out.push('Miss rate per tenant (mean over seeds):');
   const tenants = c.rows[0]?.perTenant.map((t) => t.tenant) ?? [];
@@ -130,16 +131,18 @@ export const simulateCommand: CliCommand = {
     const tracePolicy = v.trace ? ((v['trace-policy'] as string | undefined) ?? (policies.includes('dream') ? 'dream' : policies[0])) : undefined;
     if (tracePolicy && !known.includes(tracePolicy)) throw new UsageError(`--trace-policy: unknown policy "${tracePolicy}"`);
 
+    const tty = Boolean(process.stderr.isTTY);
     const { client, close } = localClient();
     try {
       ctx.stderr(`simulating ${ref}: ${policies.length} policies x ${seeds} seeds x ${sim.durationSec} s\n`);
       const result = await client.call('simulate.compare', { ...sim, policies, seeds, seed, timelineSlices: 1 }, {
         signal: ctx.signal,
-        onProgress: (p) => ctx.stderr(`\r  ${p.message}`.padEnd(60)),
+        // A redrawn progress line on a terminal; nothing in between when stderr is a file or a pipe.
+        onProgress: (p) => tty && ctx.stderr(`\r\x1b[2K  ${p.message}`),
       });
       const c = result.comparison;
-      ctx.stderr(`\r  ${c.seeds.length * c.rows.length} runs in ${result.elapsedSec.toFixed(2)} s (latencies: ${c.latencySource.kind})`.padEnd(60) + '\n');
-      ctx.stderr(`  lane utilisation with every layer on its fastest lane: ${Object.entries(result.summary.favouriteUtilisation).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}\n`);
+      ctx.stderr(`${tty ? '\r\x1b[2K' : ''}  ${c.seeds.length * c.rows.length} runs in ${result.elapsedSec.toFixed(2)} s (latencies: ${c.latencySource.kind})\n`);
+      ctx.stderr(`  lane utilisation with every layer on its fastest lane (ties go to the first of identical lanes): ${Object.entries(result.summary.favouriteUtilisation).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}\n`);
 
       let trace: { path: string; policy: string; seed: number } | undefined;
       if (v.trace && tracePolicy) {

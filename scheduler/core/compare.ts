@@ -33,6 +33,8 @@ export interface PolicySummary {
   layerExecutions: number;
   perTenant: { tenant: string; missRate: Stat; dropRate: Stat; p95LatencyMs: Stat; meanAccuracy: Stat }[];
   policyState?: Record<string, number>;
+  /** Why some figures of this row cannot be compared (e.g. nothing finished). */
+  warnings?: string[];
 }
 
 export interface Comparison {
@@ -148,5 +150,9 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
       meanAccuracy: s((m) => m.perTenant[i].meanAccuracy),
     })),
     policyState: rs[rs.length - 1].policyState,
+    ...(ms.every((m) => m.overall.finished === 0) ? { warnings: [NOTHING_FINISHED] } : {}),
   };
 }
+
+/** A policy that finished no frame spent (almost) no energy: its UXCost is ~0 without serving anyone. */
+export const NOTHING_FINISHED = 'no frame finished in any seed (every frame dropped or late-dropped): energy and UXCost measure an idle machine, not a schedule; compare miss rates';
