@@ -1,7 +1,7 @@
 // The Scenarios view's pure helpers: library grouping, model labels, formats, the cascade graph
 // layout and the utilisation chart series.
 import { describe, expect, it } from 'vitest';
-import { gmacs, type LaneDemandLike, groupLibrary, inputShapesText, layoutCascadeGraph, macsRate, num, padsText, pct, probabilityLabel, rateText, shortLabel, slosText, utilisationSeries } from '../renderer/views/scenarios-model';
+import { macsText, type LaneDemandLike, groupLibrary, inputShapesText, layoutCascadeGraph, macsRate, num, padsText, pct, probabilityLabel, rateText, shortLabel, slosText, utilisationSeries } from '../renderer/views/scenarios-model';
 
 describe('library grouping', () => {
   it('groups by source: XRBench usage scenarios, the probability sweep, mixed, user (always shown)', () => {
@@ -38,9 +38,11 @@ describe('labels and formats', () => {
     expect(num(250.4)).toBe('250');
     expect(num(NaN)).toBe('–');
     expect(num(undefined)).toBe('–');
-    expect(gmacs(5704806400)).toBe('5.7');
-    expect(gmacs(566281.5)).toBe('0.57 M');
-    expect(gmacs(null)).toBe('–');
+    expect(macsText(5704806400)).toBe('5.7 G');
+    expect(macsText(938393600)).toBe('0.94 G');
+    expect(macsText(6756780)).toBe('6.76 M');
+    expect(macsText(566281.5)).toBe('0.57 M');
+    expect(macsText(null)).toBe('–');
     expect(macsRate(575282099520)).toBe('575.3 GMAC/s');
     expect(macsRate(1.2e12)).toBe('1.2 TMAC/s');
     expect(macsRate(17696296.875)).toBe('17.7 MMAC/s');

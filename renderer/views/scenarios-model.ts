@@ -64,11 +64,14 @@ export function num(x: number | null | undefined, digits = 2): string {
   return String(+x.toPrecision(Math.max(2, digits)));
 }
 
-/** MACs as GMACs ("5.70"), or MMACs under 0.01 G. */
-export function gmacs(macs: number | null | undefined): string {
+/** MACs of one inference with a unit: "5.7 G", "0.94 G", "6.76 M", "566 k". */
+export function macsText(macs: number | null | undefined): string {
   if (!finite(macs)) return '–';
-  if (macs > 0 && macs < 1e7) return `${num(macs / 1e6)} M`;
-  return num(macs / 1e9);
+  const a = Math.abs(macs);
+  if (a >= 1e8) return `${num(macs / 1e9)} G`;
+  if (a >= 1e5) return `${num(macs / 1e6)} M`;
+  if (a >= 1e2) return `${num(macs / 1e3)} k`;
+  return num(macs);
 }
 
 /** MACs per second in the largest fitting unit: "575.3 GMAC/s", "17.7 MMAC/s", "1.2 TMAC/s". */

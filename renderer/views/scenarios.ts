@@ -261,7 +261,7 @@ async function loadModels(pane: HTMLElement, ctx: ViewContext, jobs: Jobs): Prom
             Model: (m) => h('div', {}, m.title, h('div', { class: 'muted scn-small' }, m.description)),
             'Input shapes': (m) => h('code', {}, fm.inputShapesText(m.inputShapes)),
             Layers: (m) => (m.layers !== undefined ? String(m.layers) : h('span', { class: 'muted', title: 'Counted when a scenario uses the model (one CPU run), or in its profile' }, 'on use')),
-            GMACs: (m) => (m.macs !== undefined ? fm.gmacs(m.macs) : h('span', { class: 'muted' }, '–')),
+            'MACs / inference': (m) => (m.macs !== undefined ? fm.macsText(m.macs) : h('span', { class: 'muted' }, '–')),
             Available: (m: LibraryModel) => (m.available ? badge('available', 'ok') : h('div', {}, badge('unavailable', 'bad'), m.reason ? h('div', { class: 'muted scn-small' }, m.reason) : null)),
           }, { class: 'data', 'data-testid': 'model-library' })),
       ),
@@ -293,7 +293,7 @@ async function showModel(area: HTMLElement, ctx: ViewContext, jobs: Jobs, ref: M
     ['Family', m.family],
     ['Input shapes', h('code', {}, fm.inputShapesText(m.inputShapes))],
   ];
-  if (m.stats) facts.push(['Layers / MACs', `${m.stats.layers} layers, ${fm.gmacs(m.stats.macs)} GMACs per inference (${m.stats.source})`]);
+  if (m.stats) facts.push(['Layers / MACs', `${m.stats.layers} layers, ${fm.macsText(m.stats.macs)}MACs per inference (${m.stats.source === 'generator' ? 'exact, from the generator' : m.stats.source})`]);
   card.append(h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
   const notes = [...m.notes, ...(m.stats?.notes ?? [])];
   if (notes.length) card.append(h('h3', { class: 'scn-h3' }, 'Assumptions and notes'), h('ul', { class: 'scn-notes' }, ...notes.map((n) => h('li', {}, n))));
@@ -377,7 +377,7 @@ function tenantsCard(v: ScenarioDetail, onModel: (t: Tenant) => void): HTMLEleme
         Tenant: (t) => h('div', {}, h('strong', {}, t.id), t.description ? h('div', { class: 'muted scn-small' }, t.description) : null),
         Model: (t) => h('div', {}, h('button', { class: 'scn-linkbtn', title: 'Show what this model is (layers as built for XRBench replicas)', onclick: () => onModel(t) }, t.model), h('div', {}, labelBadge(t.label, t.synthetic, t.family))),
         Layers: (t) => (t.layers !== undefined ? String(t.layers) : '–'),
-        'GMACs / inference': (t) => h('span', { title: t.macsSource ? `MACs ${t.macsSource === 'generator' ? 'exact from the model generator' : t.macsSource === 'counted' ? 'counted from one CPU run' : 'estimated from another input size'}` : '' }, fm.gmacs(t.macs), t.macsSource === 'estimated' ? ' (est.)' : ''),
+        'MACs / inference': (t) => h('span', { title: t.macsSource ? `MACs ${t.macsSource === 'generator' ? 'exact from the model generator' : t.macsSource === 'counted' ? 'counted from one CPU run' : 'estimated from another input size'}` : '' }, fm.macsText(t.macs), t.macsSource === 'estimated' ? ' (est.)' : ''),
         Rate: (t) => h('div', {}, fm.rateText(t.arrival), t.cascade ? h('div', { class: 'muted scn-small' }, `effective ${fm.num(t.effectiveFps, 3)}/s`) : null),
         Deadline: (t) => fm.ms(t.deadlineMs),
         Priority: (t) => String(t.priority),
@@ -387,7 +387,7 @@ function tenantsCard(v: ScenarioDetail, onModel: (t: Tenant) => void): HTMLEleme
           const b = t.accuracyBudget !== undefined ? `accuracy budget ${fm.pct(t.accuracyBudget, 1)}` : '';
           return [s, b].filter(Boolean).join('; ') || '–';
         },
-        'GMAC/s': (t) => (t.macsPerSec !== undefined ? fm.num(t.macsPerSec / 1e9) : '–'),
+        Demand: (t) => fm.macsRate(t.macsPerSec),
       }, { class: 'data', 'data-testid': 'tenants' })),
     v.totals ? h('p', { 'data-testid': 'total-macs' }, h('strong', {}, `Total: ${fm.macsRate(v.totals.macsPerSec)}`), h('span', { class: 'muted' }, ` (${v.totals.layers} layers over ${v.tenants.length} models; cascade dependents at their effective rate = upstream rate × probability)${anyEstimated ? '; some MACs estimated' : ''}.`)) : null,
   );
@@ -427,7 +427,7 @@ function graphCard(v: ScenarioDetail): HTMLElement {
 
 function demandCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, charts: Chart[], state: DemandState): HTMLElement {
   const picker = h('div', { class: 'stack' }, h('p', { class: 'muted' }, 'Reading the stored profiles…'));
-  const out = h('div', { class: 'stack', 'data-testid': 'demand' });
+  const out = h('div', { class: 'stack scn-out', 'data-testid': 'demand' });
   const card = h('section', { class: 'card' },
     h('h2', {}, 'Demand vs capacity'),
     h('p', { class: 'muted' }, 'With a profile of every model on this machine: each tenant\u2019s work per second on its preferred lane and each lane\u2019s utilisation with every layer on its fastest lane, computed from the profiles\u2019 measured layer latencies. Without profiles: the scenario\u2019s MACs per second only.'),
@@ -573,7 +573,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
         Tenant: (t) => t.id,
         Model: (t) => h('span', {}, h('code', {}, t.model), ' ', labelBadge(t.label, /synthetic/.test(t.label ?? ''))),
         'Effective rate': (t) => `${fm.num(t.effectiveFps, 3)}/s`,
-        'GMACs / inference': (t) => `${fm.gmacs(t.macs)}${t.macsSource === 'estimated' ? ' (est.)' : ''}`,
+        'MACs / inference': (t) => `${fm.macsText(t.macs)}${t.macsSource === 'estimated' ? ' (est.)' : ''}`,
         'MACs from': (t) => (t.macsSource === 'generator' ? 'model generator (exact)' : t.macsSource === 'counted' ? 'counted from one run' : 'estimated'),
         Demand: (t) => fm.macsRate(t.macsPerSec),
       }, { class: 'data' }),
@@ -601,7 +601,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
         animation: false,
         scales: {
           x: { stacked: true, title: { display: true, text: 'lane' } },
-          y: { stacked: true, min: 0, max: s.max, title: { display: true, text: 'utilisation, every layer on its fastest lane (%)' }, ticks: { callback: (val) => `${val}%` } },
+          y: { stacked: true, min: 0, max: s.max, title: { display: true, text: 'utilisation' }, ticks: { callback: (val) => `${val}%` } },
         },
         plugins: {
           legend: { position: 'bottom' },
@@ -617,7 +617,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
   const match = d.profileMatch ?? {};
   wrap.append(
     h('div', { class: 'grid2' },
-      box,
+      h('div', {}, box, h('p', { class: 'muted scn-small' }, 'Each lane\u2019s busy share with every layer on its fastest lane, stacked by tenant; the dashed line is 100% (the lane never idle).')),
       table(d.lanes, {
         Lane: (l) => h('code', {}, l.id),
         Utilisation: (l) => h('span', { class: l.utilisation > 1 ? 'scn-over' : '' }, fm.pct(l.utilisation)),
@@ -657,7 +657,7 @@ function scaleCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, state: Deman
   const name = h('input', { type: 'text', placeholder: `default: ${v.name}@rate-x…`, size: 24 });
   const save = h('input', { type: 'text', placeholder: 'not saved', size: 18, 'data-testid': 'scale-save' });
   const force = h('input', { type: 'checkbox' });
-  const out = h('div', { class: 'stack', 'data-testid': 'scale-result' });
+  const out = h('div', { class: 'stack scn-out', 'data-testid': 'scale-result' });
   const run = h('button', { onclick: () => void doScale() }, 'Scale');
   target.addEventListener('change', () => {
     value.value = target.value === 'factor' ? '1.5' : target.value === 'util' ? '80' : String(Math.round((v.totals?.macsPerSec ?? 1e11) / 1e9));
@@ -724,7 +724,7 @@ function renderScale(r: ScaleResult, v: ScenarioDetail): HTMLElement {
       Tenant: ({ t }) => h('span', {}, t.id, r.scaled.includes(t.id) ? '' : h('span', { class: 'muted' }, ' (unchanged)')),
       'Rate before → after': ({ t, a }) => `${fm.rateText(t.arrival)} → ${a ? fm.rateText(a.arrival) : '–'}`,
       'Deadline after': ({ a }) => (a?.deadlineMs !== undefined ? fm.ms(a.deadlineMs) : a?.arrival.type === 'periodic' ? fm.ms(1000 / a.arrival.fps) : '–'),
-      'GMACs / inference before → after': ({ t }) => (beforeD.has(t.id) && afterD.has(t.id) ? `${fm.gmacs(beforeD.get(t.id)!.macs)} → ${fm.gmacs(afterD.get(t.id)!.macs)}` : '–'),
+      'MACs / inference before → after': ({ t }) => (beforeD.has(t.id) && afterD.has(t.id) ? `${fm.macsText(beforeD.get(t.id)!.macs)} → ${fm.macsText(afterD.get(t.id)!.macs)}` : '–'),
     }, { class: 'data' }),
   );
   if (r.before && r.after) {

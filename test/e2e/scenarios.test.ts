@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app';
-import { chromiumAvailable } from '../support/browser';
+import { chromiumAvailable, SCREENSHOTS } from '../support/browser';
 
 const run = promisify(execFile);
 const USAGE = ['ar_assistant', 'ar_gaming', 'outdoor_activity_a', 'outdoor_activity_b', 'social_interaction_a', 'social_interaction_b', 'vr_gaming'].map((s) => `xrbench/${s}`);
@@ -63,6 +63,7 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
     await models.waitFor(LONG);
     expect(await models.locator('tbody tr').count()).toBeGreaterThanOrEqual(20);
     await expect(models.textContent()).resolves.toContain('layer-shape replica');
+    await app.screenshot(page, 'scenarios-models');
     expect(real(errors)).toEqual([]);
   });
 
@@ -98,6 +99,7 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
     expect(await layers.locator('tbody tr').count()).toBe(63);
     await expect(layers.locator('tbody tr').first().textContent()).resolves.toMatch(/stride 2/);
     await expect(page.getByTestId('model-detail').textContent()).resolves.toContain('synthetic weights');
+    await page.getByTestId('model-detail').screenshot({ path: join(SCREENSHOTS, 'scenario-model-layers.png') });
 
     await page.getByTestId('scale-value').fill('0.5');
     await page.getByTestId('scale-save').fill('vr_half');
