@@ -17,6 +17,7 @@ import {
   pruneOrdered,
   ratioKind,
   scenarioChoices,
+  splitPolicyState,
   tenantCounters,
   timelineLayout,
 } from '../renderer/views/live-model';
@@ -227,5 +228,15 @@ describe('formats', () => {
     expect(niceStep(0.5)).toBe(0.5);
     expect(niceStep(1.2)).toBe(2);
     expect(niceStep(7)).toBe(10);
+  });
+});
+
+describe('splitPolicyState', () => {
+  it('shows weights as bars scaled to the largest and tuner counters as numbers', () => {
+    const s = splitPolicyState({ urgency: 2, fairness: 0.5, tunerStep: 0.25, tunerTrials: 12 });
+    expect(s.bars).toEqual([{ key: 'urgency', value: 2, fraction: 1 }, { key: 'fairness', value: 0.5, fraction: 0.25 }]);
+    expect(s.numbers).toEqual([{ key: 'tunerStep', value: 0.25 }, { key: 'tunerTrials', value: 12 }]);
+    expect(splitPolicyState({ 'risk.a': 0.4 }).bars[0].fraction).toBe(0.4);
+    expect(splitPolicyState(undefined)).toEqual({ bars: [], numbers: [] });
   });
 });

@@ -375,3 +375,15 @@ export function diffKind(v: number | null | undefined, kind: 'rel' | 'pts'): 'ok
   const a = Math.abs(v);
   return kind === 'rel' ? (a <= 0.25 ? 'ok' : a <= 0.75 ? 'warn' : 'bad') : a <= 5 ? 'ok' : a <= 15 ? 'warn' : 'bad';
 }
+
+/**
+ * A policy's state for display: weights as bars (scaled to the largest, at least 1) and the rest
+ * (tuner counters and steps, keys starting with "tuner") as plain numbers.
+ */
+export function splitPolicyState(state: Record<string, number> | undefined): { bars: { key: string; value: number; fraction: number }[]; numbers: { key: string; value: number }[] } {
+  const entries = Object.entries(state ?? {}).filter(([, v]) => typeof v === 'number');
+  const numbers = entries.filter(([k]) => /^tuner/i.test(k)).map(([key, value]) => ({ key, value }));
+  const weights = entries.filter(([k]) => !/^tuner/i.test(k));
+  const top = Math.max(1, ...weights.map(([, v]) => (Number.isFinite(v) ? Math.abs(v) : 0)));
+  return { bars: weights.map(([key, value]) => ({ key, value, fraction: Number.isFinite(value) ? Math.min(1, Math.abs(value) / top) : 0 })), numbers };
+}

@@ -1,4 +1,921 @@
-// The Live view. Not built yet: says so and names the CLI command.
-import { pendingView } from './pending';
+// The Live view: runs a scenario for real on this machine's lanes under a policy (live.start), with
+// charts fed by the engine's 'live.telemetry' events, Stop (keeps what was measured) and Switch
+// policy (live.setPolicy, without restarting), then the run's report: measured metrics beside the
+// simulator's prediction, transfers, overload, faults, energy with its source and the trace file.
+//
+// The run lives at module level (not in the DOM): leaving the view does not stop it, and coming back
+// shows it again. Telemetry is kept in a bounded rolling store (live-model.ts); the charts redraw from
+// it at most 5 times a second, without animation.
+import './live.css';
+import type { ParamsOf, Progress, ResultOf } from '../../engine/api';
+import type { EngineClient } from '../../engine/client';
+import type { TelemetryBatch } from '../../scheduler/live/types';
+import { Chart, chartIn, color, withAlpha } from '../charts';
+import { badge, clear, errorBox, h, table } from '../dom';
+import {
+  DASH,
+  LiveTelemetryStore,
+  checkLanes,
+  coresFromLanes,
+  defaultLanesFor,
+  diffKind,
+  fmtBytes,
+  fmtMs,
+  fmtNum,
+  fmtPct,
+  fmtPts,
+  fmtRatio,
+  fmtRel,
+  newRunId,
+  ratioKind,
+  scenarioChoices,
+  splitPolicyState,
+  tenantCounters,
+  timelineLayout,
+  type LatencyPoint,
+  type ScenarioChoice,
+} from './live-model';
+import type { View } from './view';
 
-export const liveView = pendingView('live', 'Live', 'tessera run SCENARIO');
+type LiveReport = ResultOf<'live.start'>;
+type StartParams = ParamsOf<'live.start'>;
+type PolicyInfo = ResultOf<'policies.list'>[number];
+type ProfileSummary = ResultOf<'profiles.list'>[number];
+
+const REDRAW_MS = 200; // at most 5 redraws a second
+const TIMELINE_SEC = 3;
+const LANE_COLOR_OFFSET = 5; // lanes take palette colours apart from the tenants'
+const BAD = '#b42318';
+const OTHER_PATH = '__path__';
+
+interface Session {
+  runId: string;
+  params: StartParams;
+  store: LiveTelemetryStore;
+  state: 'setup' | 'running' | 'done' | 'failed';
+  progress?: Progress;
+  report?: LiveReport;
+  error?: { message: string; code: string };
+  stopRequested: boolean;
+  controller: AbortController;
+  /** Views showing this session: told when its state changes (telemetry itself is polled). */
+  listeners: Set<() => void>;
+}
+
+/** The run started from this window (kept while the user visits other views). */
+let session: Session | undefined;
+
+function startSession(client: EngineClient, params: Omit<StartParams, 'runId'>): Session {
+  const runId = newRunId();
+  const s: Session = { runId, params: { ...params, runId }, store: new LiveTelemetryStore(runId, { timelineSec: TIMELINE_SEC }), state: 'setup', stopRequested: false, controller: new AbortController(), listeners: new Set() };
+  const changed = () => s.listeners.forEach((l) => l());
+  const off = client.on('live.telemetry', (b: TelemetryBatch) => {
+    if (s.store.ingest(b) && s.state === 'setup') {
+      s.state = 'running';
+      changed();
+    }
+  });
+  client
+    .call('live.start', s.params, {
+      signal: s.controller.signal,
+      onProgress: (p) => {
+        s.progress = p;
+        if (s.state === 'setup') changed();
+      },
+    })
+    .then(
+      (report) => {
+        s.report = report;
+        s.state = 'done';
+      },
+      (e: Error & { code?: string }) => {
+        s.error = { message: e.message, code: e.code ?? 'failed' };
+        s.state = 'failed';
+      },
+    )
+    .finally(() => {
+      off();
+      changed();
+    });
+  session = s;
+  return s;
+}
+
+/** Stop: live.stop keeps what was measured; before the engine knows the run (still loading), cancel the call. */
+async function stopSession(client: EngineClient, s: Session): Promise<void> {
+  s.stopRequested = true;
+  try {
+    await client.call('live.stop', { runId: s.runId });
+  } catch {
+    if (s.state === 'setup' || s.state === 'running') s.controller.abort();
+  }
+}
+
+function errorHint(code: string): string {
+  switch (code) {
+    case 'bad-scenario':
+      return 'Check the scenario, the lanes (e.g. cpu:1,cpu:1) and the profiles; a model that cannot load is named above.';
+    case 'bad-request':
+      return 'Check the form: the values above were refused.';
+    case 'cancelled':
+      return 'The run was stopped before it started measuring: start it again when ready.';
+    case 'engine-exited':
+      return 'The engine stopped: reconnect (bottom left) and start the run again.';
+    default:
+      return 'See the message above; the engine log has the details.';
+  }
+}
+
+export const liveView: View = {
+  id: 'live',
+  title: 'Live',
+  render(root, { client }, param) {
+    const cleanups: (() => void)[] = [];
+    root.append(
+      h('header', { class: 'view-header' }, h('h1', {}, 'Live'), h('span', { class: 'muted' }, 'real runs on this machine\u2019s lanes, with telemetry')),
+    );
+    const formCard = h('section', { class: 'card', 'data-testid': 'live-form' }, h('h2', {}, 'Start a live run'), h('p', { class: 'muted' }, 'Loading scenarios, policies, lanes and profiles…'));
+    const othersCard = h('div', {});
+    const runArea = h('div', { 'data-testid': 'live-run' });
+    root.append(formCard, othersCard, runArea);
+
+    let policies: PolicyInfo[] = [];
+    let form: ReturnType<typeof buildForm> | undefined;
+    let runUi: RunUi | undefined;
+
+    const showSession = () => {
+      runUi?.destroy();
+      runUi = undefined;
+      clear(runArea);
+      if (session) {
+        runUi = new RunUi(client, session, policies);
+        runArea.append(runUi.root);
+      }
+      form?.setBusy(!!session && (session.state === 'setup' || session.state === 'running'));
+    };
+
+    void (async () => {
+      const [scen, pols, lanes, profiles] = await Promise.allSettled([
+        client.call('scenarios.list', {}),
+        client.call('policies.list', {}),
+        client.call('lanes.list', { probe: false }),
+        client.call('profiles.list', {}),
+      ]);
+      clear(formCard);
+      formCard.append(h('h2', {}, 'Start a live run'));
+      if (pols.status === 'rejected') {
+        formCard.append(errorBox('Could not list the policies', `${(pols.reason as Error).message}. Reconnect to the engine and reload the view.`));
+        return;
+      }
+      policies = pols.value;
+      const problems: HTMLElement[] = [];
+      if (scen.status === 'rejected') problems.push(errorBox('Could not list the scenario library: only the built-in demos are offered', (scen.reason as Error).message));
+      if (profiles.status === 'rejected') problems.push(errorBox('Could not list the stored profiles: the run will calibrate instead', (profiles.reason as Error).message));
+      form = buildForm({
+        choices: scenarioChoices(scen.status === 'fulfilled' ? scen.value : []),
+        policies,
+        defaultLanes: lanes.status === 'fulfilled' ? defaultLanesFor(coresFromLanes(lanes.value)) : 'cpu:1,cpu:1',
+        otherEps: lanes.status === 'fulfilled' ? [...new Set(lanes.value.filter((l) => l.ep !== 'cpu').map((l) => l.ep))] : [],
+        profiles: profiles.status === 'fulfilled' ? profiles.value : [],
+        initialScenario: param,
+        onStart: (params) => {
+          if (session && (session.state === 'setup' || session.state === 'running')) return;
+          const s = startSession(client, params);
+          watch(s);
+          showSession();
+        },
+      });
+      formCard.append(...problems, form.root);
+      showSession();
+      void listOthers();
+    })();
+
+    const watch = (s: Session) => {
+      const onChange = () => {
+        form?.setBusy(s.state === 'setup' || s.state === 'running');
+        if (s.state === 'failed' && s.store.batches === 0) {
+          // Refused before anything ran: show the error at the form and no run area.
+          form?.showError(s.error!);
+          if (session === s) session = undefined;
+          showSession();
+          return;
+        }
+        runUi?.stateChanged();
+      };
+      s.listeners.add(onChange);
+      cleanups.push(() => s.listeners.delete(onChange));
+    };
+    if (session) watch(session);
+
+    async function listOthers() {
+      try {
+        const runs = (await client.call('live.list', {})).filter((r) => r.id !== session?.runId);
+        clear(othersCard);
+        if (!runs.length) return;
+        othersCard.append(
+          h('section', { class: 'card' }, h('h2', {}, 'Other live runs in this engine'),
+            h('p', { class: 'muted' }, 'Started from another window or tab: their report goes to whoever started them.'),
+            table(runs, {
+              Run: (r) => h('code', {}, r.id),
+              Scenario: (r) => r.scenario,
+              Policy: (r) => r.policy,
+              Phase: (r) => badge(r.phase, 'info'),
+              Progress: (r) => `${fmtNum(r.elapsed)} / ${r.duration} s`,
+              '': (r) => h('button', { class: 'small secondary', onclick: async (e: Event) => {
+                (e.target as HTMLButtonElement).disabled = true;
+                try {
+                  await client.call('live.stop', { runId: r.id });
+                } catch (err) {
+                  othersCard.append(errorBox(`Could not stop ${r.id}`, (err as Error).message));
+                }
+                setTimeout(() => void listOthers(), 1500);
+              } }, 'Stop'),
+            }, { class: 'data' })),
+        );
+      } catch (e) {
+        clear(othersCard);
+        othersCard.append(errorBox('Could not list the live runs in progress', (e as Error).message));
+      }
+    }
+
+    return () => {
+      cleanups.forEach((c) => c());
+      runUi?.destroy();
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The start form.
+
+interface FormInput {
+  choices: ScenarioChoice[];
+  policies: PolicyInfo[];
+  defaultLanes: string;
+  otherEps: string[];
+  profiles: ProfileSummary[];
+  initialScenario?: string;
+  onStart(params: Omit<StartParams, 'runId'>): void;
+}
+
+function policyDescription(p: PolicyInfo | undefined): string {
+  if (!p) return '';
+  const flags = [p.drops ? 'drops frames that cannot make it' : '', p.adaptive ? 'adapts online' : '', p.variants ? 'uses model variants' : ''].filter(Boolean);
+  return `${p.description}. Source: ${p.source}.${flags.length ? ` (${flags.join('; ')})` : ''}`;
+}
+
+function policySelect(policies: PolicyInfo[], selected: string, testId: string): HTMLSelectElement {
+  return h('select', { 'data-testid': testId },
+    ...policies.map((p) => h('option', { value: p.name, selected: p.name === selected }, `${p.label} (${p.name})`)));
+}
+
+function buildForm(input: FormInput) {
+  const known = new Set(input.choices.map((c) => c.value));
+  const initial = input.initialScenario && known.has(input.initialScenario) ? input.initialScenario : 'demo:tiny';
+  const groups = new Map<string, ScenarioChoice[]>();
+  for (const c of input.choices) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  const scenario = h('select', { 'data-testid': 'live-scenario' },
+    ...[...groups].map(([g, cs]) => h('optgroup', { label: g }, ...cs.map((c) => h('option', { value: c.value, selected: c.value === initial, disabled: !!c.disabled, title: c.disabled ?? c.description }, c.disabled ? `${c.label} (invalid)` : c.label)))),
+    h('optgroup', { label: 'Other' }, h('option', { value: OTHER_PATH, selected: !!input.initialScenario && !known.has(input.initialScenario) }, 'A scenario file path…')));
+  const path = h('input', { type: 'text', placeholder: '/path/to/scenario.json', size: 40, value: input.initialScenario && !known.has(input.initialScenario) ? input.initialScenario : '', 'data-testid': 'live-scenario-path' });
+  const pathLabel = h('label', {}, 'Scenario file (.json, or XRBench .m)', path);
+  // [hidden] loses to the label's display rule: toggle display instead.
+  const scenarioInfo = h('p', { class: 'muted live-desc', 'data-testid': 'live-scenario-info' });
+
+  const policy = policySelect(input.policies, input.policies.some((p) => p.name === 'dream') ? 'dream' : input.policies[0]?.name ?? '', 'live-policy');
+  const policyInfo = h('p', { class: 'muted live-desc' });
+  const duration = h('input', { type: 'number', min: 1, max: 3600, step: 1, value: 10, style: 'width: 6em', 'data-testid': 'live-duration' });
+  const lanes = h('input', { type: 'text', value: input.defaultLanes, size: 22, 'data-testid': 'live-lanes' });
+  const lanesCheck = h('span', { class: 'live-inline-warn' });
+  const granularity = h('select', { 'data-testid': 'live-granularity' },
+    h('option', { value: 'model' }, 'model (one run per frame)'),
+    h('option', { value: 'layer' }, 'layer (cut per layer: preemption points, transfers)'));
+  const scale = h('input', { type: 'number', min: 0.05, max: 1000, step: 0.05, value: 1, style: 'width: 6em', 'data-testid': 'live-scale' });
+  const seed = h('input', { type: 'number', min: 0, step: 1, value: 1, style: 'width: 6em', 'data-testid': 'live-seed' });
+
+  const profileBoxes = input.profiles.map((p) => ({ p, box: h('input', { type: 'checkbox', value: p.id, disabled: !!p.error }) }));
+  const profilesPart = input.profiles.length
+    ? h('details', { class: 'live-profiles' },
+        h('summary', {}, 'Stored profiles to plan with (optional)'),
+        h('p', { class: 'muted' }, 'Matched to the tenants by model hash, then name. Without them, the run first calibrates each model on the lanes (a few seconds).'),
+        h('div', { class: 'live-profile-list' }, ...profileBoxes.map(({ p, box }) =>
+          h('label', { class: 'live-check', title: p.error ?? p.id }, box, `${p.model} · ${p.lanes.join(', ')} · ${p.granularity} · ${p.createdAt.slice(0, 16).replace('T', ' ')}${p.error ? ` (unreadable: ${p.error})` : ''}`))))
+    : h('p', { class: 'muted' }, 'No stored profiles: the run first calibrates each model on the lanes (a few seconds). Profiles from the Profiles view make the predictions use measured layer times.');
+
+  const start = h('button', { 'data-testid': 'live-start' }, 'Start');
+  const errorArea = h('div', { 'data-testid': 'live-form-error' });
+
+  const updateScenario = () => {
+    const other = scenario.value === OTHER_PATH;
+    pathLabel.style.display = other ? '' : 'none';
+    const c = input.choices.find((x) => x.value === scenario.value);
+    scenarioInfo.textContent = other ? 'A scenario file in the workloads format (see the Scenarios view); relative model paths resolve against its folder.' : c?.description ?? '';
+  };
+  const updatePolicy = () => (policyInfo.textContent = policyDescription(input.policies.find((p) => p.name === policy.value)));
+  const updateLanes = () => (lanesCheck.textContent = checkLanes(lanes.value) ?? '');
+  scenario.addEventListener('change', updateScenario);
+  policy.addEventListener('change', updatePolicy);
+  lanes.addEventListener('input', updateLanes);
+  updateScenario();
+  updatePolicy();
+  updateLanes();
+
+  const root = h('div', { class: 'live-form' },
+    h('div', { class: 'row' }, h('label', {}, 'Scenario', scenario), pathLabel, h('label', {}, 'Policy', policy)),
+    scenarioInfo,
+    policyInfo,
+    h('div', { class: 'row' },
+      h('label', {}, 'Duration (s of frame releases)', duration),
+      h('label', {}, 'Lanes', lanes),
+      h('label', {}, 'Granularity', granularity),
+      h('label', { title: 'Multiplies every arrival rate; default deadlines follow the rate' }, 'Load scale', scale),
+      h('label', {}, 'Seed', seed)),
+    h('p', { class: 'muted live-hint' },
+      'Lanes: comma-separated EP[:THREADS], e.g. ', h('code', {}, 'cpu:1,cpu:1'), ' (two 1-thread CPU lanes) or ', h('code', {}, 'cpu:2,webgpu'), '. ',
+      input.otherEps.length ? `ONNX Runtime here also lists ${input.otherEps.join(', ')} (the Devices view says whether each works). ` : 'This ONNX Runtime lists no GPU/NPU execution provider: CPU lanes only. ',
+      lanesCheck),
+    profilesPart,
+    h('div', { class: 'row' }, start),
+    errorArea,
+  );
+
+  start.addEventListener('click', () => {
+    clear(errorArea);
+    const scen = scenario.value === OTHER_PATH ? path.value.trim() : scenario.value;
+    if (!scen) {
+      errorArea.append(errorBox('Give a scenario file path', 'Or pick a scenario from the list.'));
+      return;
+    }
+    const num = (el: HTMLInputElement) => (el.value.trim() === '' ? NaN : Number(el.value));
+    const params: Omit<StartParams, 'runId'> = {
+      scenario: scen,
+      policy: policy.value,
+      durationSec: num(duration),
+      lanes: lanes.value.trim(),
+      granularity: granularity.value as 'model' | 'layer',
+      scale: num(scale),
+      seed: num(seed),
+    };
+    for (const k of ['durationSec', 'scale', 'seed'] as const) if (!Number.isFinite(params[k])) delete params[k];
+    if (params.durationSec === undefined) {
+      errorArea.append(errorBox('Give a duration', 'How many seconds frames are released (then the run drains), e.g. 10.'));
+      return;
+    }
+    if (!params.lanes) delete params.lanes;
+    const chosen = profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id);
+    if (chosen.length) params.profiles = chosen;
+    input.onStart(params);
+  });
+
+  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, seed, start, ...profileBoxes.map((b) => b.box)];
+  return {
+    root,
+    setBusy(busy: boolean) {
+      for (const f of fields) f.disabled = busy || (f instanceof HTMLInputElement && f.type === 'checkbox' && !!profileBoxes.find((b) => b.box === f)?.p.error);
+      start.textContent = busy ? 'Running…' : 'Start';
+      if (busy) clear(errorArea);
+    },
+    showError(e: { message: string; code: string }) {
+      clear(errorArea);
+      errorArea.append(errorBox(e.code === 'cancelled' ? 'The run was stopped before it started' : 'The run could not start', `${e.message} ${errorHint(e.code)}`));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A run: status and controls, live charts, then the report.
+
+class RunUi {
+  readonly root: HTMLElement;
+  private charts: Chart<any>[] = [];
+  private disposers: (() => void)[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private drawn = -1;
+  private built = false;
+  private readonly status = h('div', { class: 'live-status' });
+  private readonly progressBar = h('div', {});
+  private readonly progressText = h('span', { class: 'muted' });
+  private readonly phase = h('span', {});
+  private readonly policyNow = h('span', {});
+  private readonly stopBtn: HTMLButtonElement;
+  private readonly switchSelect: HTMLSelectElement;
+  private readonly switchBtn: HTMLButtonElement;
+  private readonly switchMsg = h('span', { class: 'muted', 'data-testid': 'live-switch-msg' });
+  private readonly controlError = h('div', {});
+  private readonly liveArea = h('div', { class: 'live-grid' });
+  private readonly reportArea = h('div', {});
+  private readonly responsiveness = h('span', { class: 'muted', 'data-testid': 'live-responsiveness' });
+  private redrawMs = 0;
+  // Live parts filled on each redraw.
+  private latency?: Chart<'scatter'>;
+  private latencyBox?: HTMLElement;
+  private misses?: Chart<'bar'>;
+  private counters = h('div', {});
+  private timeline = h('canvas', { class: 'live-timeline-canvas' });
+  private timelineBox = h('div', { class: 'live-timeline', 'data-testid': 'live-timeline' });
+  private timelineLegend = h('div', { class: 'live-legend' });
+  private power?: Chart<'line'>;
+  private powerSource = h('span', { 'data-testid': 'live-power-source' });
+  private powerDetail = h('p', { class: 'muted live-note' });
+  private util?: Chart<'line'>;
+  private loop?: Chart<'line'>;
+  private loopText = h('p', { class: 'muted' });
+  private lanesTable = h('div', {});
+  private weights = h('div', { 'data-testid': 'live-weights' });
+  private ratios = h('div', { 'data-testid': 'live-ratios' });
+
+  constructor(private readonly client: EngineClient, private readonly s: Session, private readonly policies: PolicyInfo[]) {
+    this.stopBtn = h('button', { class: 'secondary', 'data-testid': 'live-stop', title: 'Stops releasing frames; layers in flight finish; the report covers what was measured' }, 'Stop');
+    this.stopBtn.addEventListener('click', () => {
+      this.stopBtn.disabled = true;
+      this.stopBtn.textContent = 'Stopping…';
+      void stopSession(client, s);
+    });
+    this.switchSelect = policySelect(policies, s.params.policy, 'live-switch-policy');
+    this.switchBtn = h('button', { class: 'secondary', 'data-testid': 'live-switch' }, 'Switch policy');
+    this.switchBtn.addEventListener('click', () => void this.switchPolicy());
+    const scenarioName = typeof s.params.scenario === 'string' ? s.params.scenario : 'scenario document';
+    this.root = h('div', {},
+      h('section', { class: 'card', 'data-testid': 'live-status' },
+        h('div', { class: 'live-status-head' },
+          h('h2', {}, 'Run ', h('code', {}, s.runId)),
+          h('span', { class: 'muted' }, `${scenarioName} · ${s.params.durationSec} s · lanes ${s.params.lanes ?? 'default'} · ${s.params.granularity ?? 'model'} granularity · scale ${s.params.scale ?? 1} · seed ${s.params.seed ?? 1}`)),
+        this.status,
+        h('div', { class: 'progress live-progress' }, this.progressBar),
+        h('div', { class: 'row live-controls' },
+          this.stopBtn,
+          h('label', {}, 'Policy during the run', this.switchSelect),
+          this.switchBtn,
+          this.switchMsg),
+        this.controlError,
+      ),
+      this.liveArea,
+      this.reportArea,
+    );
+    this.status.append(this.phase, ' ', this.policyNow, ' ', this.progressText, ' ', this.responsiveness);
+    this.stateChanged();
+    this.timer = setInterval(() => this.redraw(), REDRAW_MS);
+  }
+
+  private async switchPolicy(): Promise<void> {
+    const policy = this.switchSelect.value;
+    clear(this.controlError);
+    this.switchBtn.disabled = true;
+    try {
+      await this.client.call('live.setPolicy', { runId: this.s.runId, policy });
+      this.switchMsg.textContent = `asked for ${policy} at ${fmtNum(this.s.store.last?.t)} s: the telemetry confirms it`;
+    } catch (e) {
+      this.controlError.append(errorBox(`Could not switch to ${policy}`, `${(e as Error).message}${(e as { code?: string }).code === 'not-found' ? ' (the run has ended or has not started measuring yet)' : ''}`));
+    } finally {
+      this.switchBtn.disabled = !(this.s.state === 'running' || this.s.state === 'setup');
+    }
+  }
+
+  /** The session's state changed (started measuring, ended, failed). */
+  stateChanged(): void {
+    const s = this.s;
+    const active = s.state === 'setup' || s.state === 'running';
+    this.stopBtn.hidden = !active;
+    this.switchBtn.disabled = !active;
+    this.switchSelect.disabled = !active;
+    if (!s.stopRequested) {
+      this.stopBtn.disabled = false;
+      this.stopBtn.textContent = 'Stop';
+    }
+    this.redraw(true);
+    if (s.state === 'done' && s.report && !this.reportArea.firstChild) this.reportArea.append(renderReport(s.report, this.policies));
+    if (s.state === 'failed' && !this.reportArea.firstChild) {
+      this.reportArea.append(h('section', { class: 'card' }, errorBox(s.error?.code === 'cancelled' ? 'The run was stopped' : 'The run failed', `${s.error?.message ?? ''} ${errorHint(s.error?.code ?? 'failed')}`)));
+    }
+  }
+
+  private redraw(force = false): void {
+    const s = this.s;
+    const store = s.store;
+    const t0 = performance.now();
+    const last = store.last;
+    // Status line.
+    const phase = s.state === 'setup' ? 'setup' : s.state === 'failed' ? 'failed' : s.state === 'done' ? (s.report?.status ?? 'done') : last?.phase ?? 'running';
+    const kind = phase === 'failed' ? 'bad' : phase === 'stopped' || phase === 'stopping' ? 'warn' : phase === 'completed' ? 'ok' : 'info';
+    this.phase.replaceChildren(badge(phase, kind));
+    this.phase.dataset.phase = phase;
+    const policyName = last?.policy ?? s.params.policy;
+    const label = this.policies.find((p) => p.name === policyName)?.label ?? policyName;
+    this.policyNow.replaceChildren('policy ', h('strong', { 'data-testid': 'live-current-policy', 'data-policy': policyName }, label),
+      store.policies.length > 1 ? h('span', { class: 'muted' }, ` (switches: ${store.policies.slice(1).map((p) => `${p.policy} at ${fmtNum(p.at)} s`).join(', ')})`) : '');
+    const dur = s.params.durationSec;
+    if (s.state === 'setup') {
+      const msg = s.progress?.message ?? 'setting up';
+      this.progressText.textContent = `${msg} (models, lanes, calibration: before the first frame)`;
+      this.progressBar.style.width = '0%';
+    } else if (last) {
+      const frac = Math.min(1, last.t / dur);
+      this.progressBar.style.width = `${(frac * 100).toFixed(1)}%`;
+      const totals = tenantCounters(last).reduce((a, c) => ({ released: a.released + c.released, finished: a.finished + c.finished }), { released: 0, finished: 0 });
+      this.status.dataset.t = last.t.toFixed(2);
+      this.progressText.textContent = `t = ${last.t.toFixed(1)} / ${dur} s · ${totals.released} frames released, ${totals.finished} finished`;
+    }
+    if (!this.built && last) this.build();
+    if (!this.built || (!force && store.version === this.drawn)) return;
+    this.drawn = store.version;
+    this.updateCharts();
+    this.redrawMs = performance.now() - t0;
+    this.responsiveness.textContent = `· view redraw ${this.redrawMs.toFixed(1)} ms (≤ ${1000 / REDRAW_MS}/s)`;
+  }
+
+  private build(): void {
+    const store = this.s.store;
+    this.built = true;
+    const tenants = store.tenants;
+    // Latency per tenant, deadlines dashed, misses as red triangles, drops as crosses at the deadline.
+    const tenantSets = tenants.map((t, i) => ({
+      label: t,
+      data: [] as LatencyPoint[],
+      backgroundColor: withAlpha(color(i), 0.65),
+      borderColor: color(i),
+      pointRadius: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? 4.5 : 2.5),
+      pointStyle: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? 'triangle' : 'circle'),
+      pointBorderColor: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? BAD : color(i)),
+      pointBorderWidth: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? 1.5 : 0),
+    }));
+    const deadlineSets = tenants.map((t, i) => ({ label: `${t} deadline`, data: [] as { x: number; y: number }[], showLine: true, borderColor: color(i), borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, backgroundColor: color(i) }));
+    const dropSet = { label: 'dropped (drawn at the deadline)', data: [] as { x: number; y: number; tenant: number }[], pointStyle: 'crossRot', pointRadius: 6, borderWidth: 2, borderColor: (c: any) => color((c.raw as { tenant?: number } | undefined)?.tenant ?? 0), backgroundColor: BAD };
+    const lat = chartIn<'scatter'>({
+      type: 'scatter',
+      data: { datasets: [...tenantSets, ...deadlineSets, dropSet] as any },
+      options: {
+        animation: false,
+        scales: { x: { type: 'linear', title: { display: true, text: 'run time (s): frame finish' } }, y: { beginAtZero: true, title: { display: true, text: 'latency (ms)' } } },
+        plugins: {
+          legend: { labels: { filter: (item) => !item.text.endsWith(' deadline'), usePointStyle: true } },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtMs((c.raw as { y: number }).y)} at ${fmtNum((c.raw as { x: number }).x, 2)} s${(c.raw as LatencyPoint).missed ? ' (missed)' : ''}` } },
+        },
+      },
+    }, { testId: 'live-latency', height: 300 });
+    this.latency = lat.chart;
+    this.latencyBox = lat.box;
+
+    const miss = chartIn<'bar'>({
+      type: 'bar',
+      data: { labels: tenants, datasets: [
+        { label: 'finished late', data: [], backgroundColor: '#e8590c' },
+        { label: 'dropped', data: [], backgroundColor: BAD },
+      ] },
+      options: { animation: false, indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'frames (whole run)' } }, y: { stacked: true } } },
+    }, { testId: 'live-misses', height: 150 });
+    this.misses = miss.chart;
+
+    const lanes = store.lanes;
+    this.timeline.height = 1;
+    this.timelineBox.style.height = `${Math.max(2, lanes.length) * 46 + 24}px`;
+    this.timelineBox.append(this.timeline);
+    this.timelineLegend.replaceChildren(
+      ...tenants.map((t, i) => h('span', { class: 'live-key' }, h('i', { style: `background:${color(i)}` }), t)),
+      h('span', { class: 'live-key' }, h('i', { style: 'background:#1d2330; height:4px' }), 'transfer (activations moved to the lane)'),
+    );
+
+    const pw = chartIn<'line'>({
+      type: 'line',
+      data: { datasets: [
+        { label: 'power (W)', data: [], borderColor: '#c11574', backgroundColor: '#c11574', pointRadius: 0, borderWidth: 1.5, yAxisID: 'y' },
+        { label: 'energy (J, cumulative)', data: [], borderColor: '#0e9384', backgroundColor: '#0e9384', pointRadius: 0, borderWidth: 1.5, yAxisID: 'y1' },
+      ] },
+      options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'run time (s)' } }, y: { beginAtZero: true, title: { display: true, text: 'W' } }, y1: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'J' } } } },
+    }, { testId: 'live-power', height: 220 });
+    this.power = pw.chart;
+
+    const ut = chartIn<'line'>({
+      type: 'line',
+      data: { datasets: lanes.map((l, i) => ({ label: l, data: [], borderColor: color(i + LANE_COLOR_OFFSET), backgroundColor: color(i + LANE_COLOR_OFFSET), pointRadius: 0, borderWidth: 1.5 })) },
+      options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'run time (s)' } }, y: { min: 0, max: 100, title: { display: true, text: 'busy (%)' } } } },
+    }, { testId: 'live-utilisation', height: 200 });
+    this.util = ut.chart;
+
+    const lp = chartIn<'line'>({
+      type: 'line',
+      data: { datasets: [
+        { label: 'max (ms)', data: [], borderColor: '#b42318', backgroundColor: '#b42318', pointRadius: 0, borderWidth: 1.5 },
+        { label: 'p99 (ms)', data: [], borderColor: '#475467', backgroundColor: '#475467', pointRadius: 0, borderWidth: 1.5 },
+      ] },
+      options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'run time (s)' } }, y: { beginAtZero: true, suggestedMax: 5, title: { display: true, text: 'delay (ms)' } } } },
+    }, { testId: 'live-loop', height: 200 });
+    this.loop = lp.chart;
+    this.charts = [lat.chart, miss.chart, pw.chart, ut.chart, lp.chart];
+
+    const card = (title: string | Node, ...body: (Node | string)[]) => h('section', { class: 'card' }, h('h2', {}, title), ...body);
+    this.liveArea.append(
+      h('div', { class: 'live-wide' }, card('Latency per tenant', h('p', { class: 'muted live-note' }, `Each finished frame (last ${store.options.windowSec} s); dashed: each tenant\u2019s deadline; red-edged triangles: deadline missed; crosses: dropped frames.`), lat.box)),
+      h('div', { class: 'live-wide' }, card('Misses and drops per tenant', h('div', { class: 'live-split' }, this.counters, miss.box))),
+      h('div', { class: 'live-wide' }, card(`What runs on each lane (last ${TIMELINE_SEC} s)`, this.timelineBox, this.timelineLegend)),
+      card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, pw.box),
+      card('Lanes', ut.box, this.lanesTable),
+      card('Policy state', this.weights, h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'), h('p', { class: 'muted live-note' }, 'The online refinement: the run scales its predictions by these ratios (×1.00: as calibrated/profiled).'), this.ratios),
+      card('Engine responsiveness', h('p', { class: 'muted live-note' }, 'Event-loop delay of the engine process (it also serves this window\u2019s API) per telemetry tick: low values mean the engine keeps up while the lanes run.'), lp.box, this.loopText),
+    );
+    const ro = new ResizeObserver(() => this.drawTimeline());
+    ro.observe(this.timelineBox);
+    this.disposers.push(() => ro.disconnect());
+  }
+
+  private updateCharts(): void {
+    const store = this.s.store;
+    const last = store.last!;
+    const { min, max } = store.xRange();
+    const n = store.tenants.length;
+    const lat = this.latency!;
+    const maxDeadline = Math.max(0, ...store.deadlinesMs);
+    store.latency.forEach((series, i) => {
+      if (lat.data.datasets[i]) lat.data.datasets[i].data = series.slice();
+    });
+    store.deadlinesMs.forEach((d, i) => {
+      const ds = lat.data.datasets[n + i];
+      if (ds) ds.data = [{ x: min, y: d }, { x: max, y: d }];
+    });
+    const dropDs = lat.data.datasets[2 * n];
+    if (dropDs) dropDs.data = store.drops.slice() as any;
+    const xs = lat.options.scales!.x!;
+    xs.min = min;
+    xs.max = max;
+    (lat.options.scales!.y as { suggestedMax?: number }).suggestedMax = maxDeadline * 1.3;
+    lat.update('none');
+    this.latencyBox!.dataset.points = String(store.latencyPoints);
+
+    const counters = tenantCounters(last);
+    this.misses!.data.datasets[0].data = counters.map((c) => c.late);
+    this.misses!.data.datasets[1].data = counters.map((c) => c.dropped);
+    this.misses!.update('none');
+    this.counters.replaceChildren(table(counters, {
+      Tenant: (c) => h('span', {}, h('i', { class: 'live-dot', style: `background:${color(counters.indexOf(c))}` }), c.tenant),
+      Deadline: (c) => fmtMs(c.deadlineMs),
+      Released: (c) => c.released,
+      Finished: (c) => c.finished,
+      Late: (c) => c.late,
+      Dropped: (c) => c.dropped,
+      Queued: (c) => c.queued,
+      'Miss rate': (c) => (Number.isFinite(c.missRate) ? badge(fmtPct(c.missRate), c.missRate > 0.1 ? 'bad' : c.missRate > 0.01 ? 'warn' : 'ok') : DASH),
+    }, { class: 'data live-compact', 'data-testid': 'live-counters' }));
+
+    this.drawTimeline();
+
+    const src = last.power.source;
+    this.powerSource.replaceChildren(src.kind === 'measured' ? badge('measured', 'ok', src.detail) : badge('ESTIMATE', 'warn', src.detail));
+    this.powerDetail.textContent = `${src.kind === 'measured' ? 'Measured: ' : 'Not measured (no readable meter): '}${src.detail}. Power per telemetry tick; energy cumulative since the first frame.`;
+    const pw = this.power!;
+    pw.data.datasets[0].data = store.watts.slice();
+    pw.data.datasets[1].data = store.joules.slice();
+    pw.data.datasets[0].label = `power (W${src.kind === 'measured' ? '' : ', ESTIMATE'})`;
+    pw.data.datasets[1].label = `energy (J, cumulative${src.kind === 'measured' ? '' : ', ESTIMATE'})`;
+    pw.options.scales!.x!.min = min;
+    pw.options.scales!.x!.max = max;
+    pw.update('none');
+
+    const ut = this.util!;
+    store.utilisation.forEach((series, i) => {
+      if (ut.data.datasets[i]) ut.data.datasets[i].data = series.slice();
+    });
+    ut.options.scales!.x!.min = min;
+    ut.options.scales!.x!.max = max;
+    ut.update('none');
+    this.lanesTable.replaceChildren(table(last.lanes, {
+      Lane: (l) => h('code', {}, l.id),
+      State: (l) => (l.alive ? badge('alive', 'ok') : badge('failed', 'bad')),
+      'Busy now': (l) => fmtPct(l.utilisation, 0),
+      Runs: (l) => l.runs,
+      'Power above idle': (l) => h('span', { title: 'busy share × the lane\u2019s busy watts: an estimate even when a meter measures the total' }, `${fmtNum(l.estimatedWatts)} W `, badge('ESTIMATE', 'warn')),
+    }, { class: 'data live-compact', 'data-testid': 'live-lanes-table' }));
+
+    const lp = this.loop!;
+    lp.data.datasets[0].data = store.loopMax.slice();
+    lp.data.datasets[1].data = store.loopP99.slice();
+    lp.options.scales!.x!.min = min;
+    lp.options.scales!.x!.max = max;
+    lp.update('none');
+    const worst = Math.max(0, ...store.loopMax.map((p) => p.y));
+    this.loopText.replaceChildren(`now: max ${fmtNum(last.loop.maxMs)} ms, p99 ${fmtNum(last.loop.p99Ms)} ms; worst in the window ${fmtNum(worst)} ms. `,
+      store.omitted.jobs || store.omitted.slices ? badge(`${store.omitted.jobs} frames and ${store.omitted.slices} slices left out of telemetry batches (per-batch cap; the report has them all)`, 'warn') : '');
+
+    const info = this.policies.find((p) => p.name === last.policy);
+    const st = splitPolicyState(last.policyState);
+    this.weights.replaceChildren(st.bars.length || st.numbers.length
+      ? h('div', {},
+          h('p', { class: 'muted live-note' }, `${info?.label ?? last.policy} now${info?.adaptive ? ' (retuned online)' : ''}:`),
+          h('div', { class: 'live-weights' }, ...st.bars.map((b) =>
+            h('div', { class: 'live-weight' }, h('span', {}, b.key), h('div', { class: 'live-bar' }, h('div', { style: `width:${(b.fraction * 100).toFixed(1)}%` })), h('code', {}, fmtNum(b.value, 3))))),
+          st.numbers.length ? h('p', { class: 'muted live-note' }, st.numbers.map((n) => `${n.key} ${fmtNum(n.value, Number.isInteger(n.value) ? 0 : 3)}`).join(' · ')) : '')
+      : h('p', { class: 'muted' }, `${info?.label ?? last.policy} has no tunable weights.`));
+    this.ratios.replaceChildren(table(store.tenants.map((t, i) => ({ t, i })), {
+      'Tenant \\ lane': (r) => r.t,
+      ...Object.fromEntries(store.lanes.map((l, li) => [l, (r: { i: number }) => {
+        const v = last.ratios[r.i]?.[li];
+        return badge(fmtRatio(v), ratioKind(v));
+      }])),
+    }, { class: 'data live-compact' }));
+  }
+
+  private drawTimeline(): void {
+    const store = this.s.store;
+    const canvas = this.timeline;
+    const box = this.timelineBox;
+    const w = box.clientWidth;
+    const hgt = box.clientHeight;
+    if (!w || !hgt || !store.last) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(hgt * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(hgt * dpr);
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${hgt}px`;
+    }
+    const g = canvas.getContext('2d');
+    if (!g) return;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, hgt);
+    const labelWidth = 90;
+    const axisHeight = 20;
+    const layout = timelineLayout(store.slices, { lanes: store.lanes.length, t1: Math.max(store.last.t, TIMELINE_SEC), span: TIMELINE_SEC, width: w, height: hgt, labelWidth, axisHeight });
+    g.font = '12px system-ui, sans-serif';
+    g.textBaseline = 'middle';
+    for (const r of layout.rows) {
+      g.fillStyle = r.lane % 2 ? '#f6f7f9' : '#fbfcfd';
+      g.fillRect(labelWidth, r.y, w - labelWidth, r.h);
+      g.fillStyle = store.last.lanes[r.lane]?.alive === false ? BAD : '#1d2330';
+      g.fillText(store.lanes[r.lane] + (store.last.lanes[r.lane]?.alive === false ? ' ✕' : ''), 6, r.y + r.h / 2);
+    }
+    for (const r of layout.rects) {
+      g.fillStyle = r.kind === 'transfer' ? '#1d2330' : color(r.tenant);
+      g.fillRect(r.x, r.y, r.w, r.h);
+    }
+    g.fillStyle = '#667085';
+    g.strokeStyle = '#e3e6ec';
+    g.textAlign = 'center';
+    const axisY = hgt - axisHeight;
+    for (const t of layout.ticks) {
+      g.beginPath();
+      g.moveTo(t.x, 0);
+      g.lineTo(t.x, axisY);
+      g.stroke();
+      g.fillText(t.label, Math.min(w - 20, Math.max(labelWidth + 14, t.x)), axisY + axisHeight / 2);
+    }
+    g.textAlign = 'start';
+    box.dataset.slices = String(layout.rects.length);
+  }
+
+  destroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+    this.disposers.forEach((d) => d());
+    this.disposers = [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report.
+
+function facts(rows: [string, Node | string][], testId?: string): HTMLElement {
+  return h('dl', { class: 'facts', 'data-testid': testId }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function sourceBadge(src: { kind: 'measured' | 'estimated'; detail: string }): HTMLElement {
+  // The engine's estimate details start with the word ESTIMATE already: the badge says it once.
+  return h('span', {}, src.kind === 'measured' ? badge('measured', 'ok') : badge('ESTIMATE', 'warn'), ` ${src.detail.replace(/^ESTIMATE\s+/, '')}`);
+}
+
+type Comparison = NonNullable<LiveReport['comparison']>[number];
+
+/** Measured vs predicted per tenant: four groups (mean, p95, miss rate, drop rate) of measured / predicted / difference. */
+function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
+  const groups: { title: string; measured: (c: Comparison) => string; predicted: (c: Comparison) => string; diff: (c: Comparison) => HTMLElement }[] = [
+    { title: 'Mean latency', measured: (c) => fmtMs(c.measured.meanLatencyMs), predicted: (c) => fmtMs(c.predicted.meanLatencyMs), diff: (c) => badge(fmtRel(c.diff.meanLatencyRel), diffKind(c.diff.meanLatencyRel, 'rel')) },
+    { title: 'p95 latency', measured: (c) => fmtMs(c.measured.p95LatencyMs), predicted: (c) => fmtMs(c.predicted.p95LatencyMs), diff: (c) => badge(fmtRel(c.diff.p95LatencyRel), diffKind(c.diff.p95LatencyRel, 'rel')) },
+    { title: 'Miss rate', measured: (c) => fmtPct(c.measured.missRate), predicted: (c) => fmtPct(c.predicted.missRate), diff: (c) => badge(fmtPts(c.diff.missRatePts), diffKind(c.diff.missRatePts, 'pts')) },
+    { title: 'Drop rate', measured: (c) => fmtPct(c.measured.dropRate), predicted: (c) => fmtPct(c.predicted.dropRate), diff: (c) => badge(fmtPts(c.diff.dropRatePts), diffKind(c.diff.dropRatePts, 'pts')) },
+  ];
+  return h('div', { class: 'live-scroll' }, h('table', { class: 'data live-compact live-cmp', 'data-testid': testId },
+    h('thead', {},
+      h('tr', {}, h('th', { rowspan: 2 }, 'Tenant'), ...groups.map((g) => h('th', { colspan: 3, class: 'live-group' }, g.title))),
+      h('tr', {}, ...groups.flatMap(() => [h('th', {}, 'measured'), h('th', {}, 'predicted'), h('th', { class: 'live-group-end' }, 'difference')]))),
+    h('tbody', {}, ...rows.map((c) => h('tr', {},
+      h('td', {}, c.tenant === '(all)' ? h('strong', {}, 'all tenants') : c.tenant),
+      ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));
+}
+
+function renderReport(r: LiveReport, policies: PolicyInfo[]): HTMLElement {
+  const label = (name: string) => policies.find((p) => p.name === name)?.label ?? name;
+  const statusBadge = r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn') : badge('failed', 'bad');
+  const m = r.metrics;
+  const rows = [...m.perTenant.map((t, i) => ({ ...t, i })), { ...m.overall, tenant: '(all)', i: -1 }];
+  const tenantInfo = (i: number) => r.tenants[i];
+  const card = (title: string, ...body: (Node | string | null)[]) => h('section', { class: 'card' }, h('h2', {}, title), ...body);
+
+  const head = card('Report',
+    h('div', { class: 'row live-report-head' }, statusBadge, h('code', {}, r.runId), h('span', {}, r.scenario)),
+    r.status === 'stopped' ? h('p', { class: 'live-stopped' }, `Stopped after ${fmtNum(r.elapsedSec)} s of ${r.durationSec} s (${r.error ?? 'stopped'}): the report covers what was measured until then.${r.abandoned ? ` ${r.abandoned} frame(s) still in flight were left out of the metrics.` : ''}`) : null,
+    r.status === 'failed' ? errorBox('The run failed', r.error ?? 'no reason given') : null,
+    facts([
+      ['Policy', `${label(r.policy)} (${r.policy})${r.policySwitches.length ? `; switched: ${r.policySwitches.map((s) => `${label(s.policy)} at ${fmtNum(s.at, 2)} s`).join(', ')}` : ''}`],
+      ['Elapsed', `${fmtNum(r.elapsedSec, 2)} s (frames released for ${r.durationSec} s, then drained)`],
+      ['Granularity, scale, seed', `${r.granularity}, ×${r.scale}, ${r.seed}`],
+      ['Latency predictions from', r.latencySource],
+    ]),
+  );
+
+  const tenants = card('Per-tenant metrics (measured)',
+    h('div', { class: 'live-scroll' }, table(rows, {
+      Tenant: (t) => (t.i >= 0 ? h('span', {}, h('i', { class: 'live-dot', style: `background:${color(t.i)}` }), t.tenant) : h('strong', {}, 'all tenants')),
+      Model: (t) => (t.i >= 0 ? `${tenantInfo(t.i)?.model ?? ''} (${tenantInfo(t.i)?.units ?? '?'} unit${tenantInfo(t.i)?.units === 1 ? '' : 's'})` : ''),
+      Deadline: (t) => (t.i >= 0 ? fmtMs(tenantInfo(t.i)?.deadlineMs) : ''),
+      Released: (t) => t.released,
+      Finished: (t) => t.finished,
+      Late: (t) => t.finishedLate,
+      Dropped: (t) => t.dropped,
+      'Miss rate': (t) => badge(fmtPct(t.missRate), (t.missRate ?? 0) > 0.1 ? 'bad' : (t.missRate ?? 0) > 0.01 ? 'warn' : 'ok'),
+      'Mean latency': (t) => fmtMs(t.meanLatency * 1000),
+      p95: (t) => fmtMs(t.p95Latency * 1000),
+      Max: (t) => fmtMs(t.maxLatency * 1000),
+      'Frames/s': (t) => fmtNum(t.throughput),
+      ANTT: (t) => fmtNum(t.antt, 2),
+    }, { class: 'data live-compact', 'data-testid': 'live-tenant-metrics' })),
+    h('p', { class: 'muted live-note' }, 'Miss rate = (finished late + dropped) / released. ANTT: mean latency over the latency alone on the machine (predicted).'),
+  );
+
+  let predicted: HTMLElement;
+  if (r.comparison && r.predicted) {
+    const cmpTable = (rows: NonNullable<LiveReport['comparison']>, testId?: string) => comparisonTable(rows, testId);
+    predicted = card('Predicted vs measured',
+      h('p', { class: 'muted live-note' }, 'The simulator run with the same latency table, scenario, policy and seed, beside what the live run measured. Latencies differ relatively (measured − predicted) / predicted; rates in percentage points.'),
+      cmpTable(r.comparison, 'live-comparison'),
+      h('p', { class: 'muted live-note' }, `How the prediction was made: ${r.predicted.note}.`),
+      h('details', {}, h('summary', {}, 'Predicted latency of each whole model per lane'),
+        table(r.tenants, {
+          Tenant: (t) => t.id,
+          ...Object.fromEntries(r.lanes.map((l, li) => [l.id, (t: LiveReport['tenants'][number]) => (t.predictedMs[li] === null ? 'cannot run' : fmtMs(t.predictedMs[li]))])),
+        }, { class: 'data live-compact' })),
+      r.hindsight ? h('details', {}, h('summary', {}, 'Hindsight: re-simulated with the latencies learnt online (not a prediction)'), h('p', { class: 'muted live-note' }, r.hindsight.note), cmpTable(r.hindsight.comparison)) : null,
+    );
+  } else {
+    predicted = card('Predicted vs measured', h('p', { class: 'muted', 'data-testid': 'live-comparison' }, 'No prediction: the run released no frames before it ended.'));
+  }
+
+  const lanes = card('Lanes',
+    table(r.lanes, {
+      Lane: (l) => h('code', {}, l.id),
+      EP: (l) => `${l.ep}${l.threads ? ` (${l.threads} thread${l.threads === 1 ? '' : 's'})` : ''}`,
+      State: (l) => (l.alive ? badge('alive', 'ok') : badge(`failed at ${fmtNum(l.failure?.at, 2)} s`, 'bad', l.failure?.reason)),
+      Busy: (l) => `${fmtNum(l.busySec, 2)} s`,
+      Utilisation: (l) => fmtPct(l.utilisation),
+      Runs: (l) => l.runs,
+      'Dispatch overhead': (l) => `${fmtNum(l.dispatchOverheadUs, 0)} µs`,
+    }, { class: 'data live-compact' }),
+  );
+
+  const o = r.overload;
+  const overload = card('Transfers and overload',
+    facts([
+      ['Transfers', r.transfers.count ? `${r.transfers.count} (mean ${fmtNum(r.transfers.meanUs, 0)} µs, p95 ${fmtNum(r.transfers.p95Us, 0)} µs, ${fmtBytes(r.transfers.bytes)} moved)` : 'none (model granularity, or every layer stayed on its lane)'],
+      ['Queue maxima', r.tenants.map((t, i) => `${t.id} ${o.maxQueued[i] ?? DASH}`).join(', ')],
+      ['Drops', `${o.queueDrops} by a full queue, ${o.policyDrops} by the policy`],
+      ['Engine event-loop delay', `max ${fmtNum(o.eventLoopDelayMs.max)} ms, p99 ${fmtNum(o.eventLoopDelayMs.p99)} ms, mean ${fmtNum(o.eventLoopDelayMs.mean, 2)} ms`],
+      ['Faults', r.faults.length ? h('span', {}, ...r.faults.map((f) => h('div', {}, badge('fault', 'bad'), ` ${f.lane} at ${fmtNum(f.at, 2)} s: ${f.reason} (${f.rescheduledJobs} job(s) rescheduled)`))) : 'none'],
+      ['Abandoned at stop', String(r.abandoned)],
+      ['Records kept', `${r.caps.jobsKept} frames${r.caps.jobsDropped ? ` (${r.caps.jobsDropped} left out by the cap)` : ''}, ${r.caps.slicesKept} slices${r.caps.slicesDropped ? ` (${r.caps.slicesDropped} left out)` : ''}`],
+    ], 'live-overload'),
+  );
+
+  const e = r.energy;
+  const energy = card('Energy and scores',
+    facts([
+      ['Energy', h('span', {}, `${fmtNum(e.joules, 2)} J, ${fmtNum(e.averageWatts, 2)} W average, ${fmtNum(m.energy.perFrameJ, 4)} J per frame `, e.source.kind === 'measured' ? badge('measured', 'ok') : badge('ESTIMATE', 'warn'))],
+      ['Source', sourceBadge(e.source)],
+      ...(e.meters.length ? [['Meters not used', h('ul', { class: 'live-list' }, ...e.meters.map((x) => h('li', {}, x)))] as [string, Node]] : []),
+      ['XRBench score', h('span', { title: m.xrbench.constants }, `${fmtNum(m.xrbench.score, 3)} (real-time ${fmtNum(m.xrbench.realtime, 3)}, energy ${fmtNum(m.xrbench.energyScore, 3)}, QoE ${fmtNum(m.xrbench.qoe, 3)})`)],
+      ['UXCost', h('span', { title: m.uxcost.definition }, `${fmtNum(m.uxcost.value, 4)} (Tessera\u2019s definition; energy ${e.source.kind === 'measured' ? 'measured' : 'estimated'})`)],
+      ['STP', `${fmtNum(m.stp, 1)} frames/s`],
+      ['SLOs met (all at once)', `${fmtPct(m.slo.tenantsAll, 0)} of tenants, ${fmtPct(m.slo.windowsAll, 0)} of ${fmtNum(m.slo.windowLength, 1)} s windows`],
+    ], 'live-energy'),
+  );
+
+  const adaptation = card('Adaptation at the end',
+    r.adaptation.policyState ? facts(Object.entries(r.adaptation.policyState).map(([k, v]) => [k, fmtNum(v, 3)])) : h('p', { class: 'muted' }, 'The final policy has no tunable weights.'),
+    h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'),
+    table(r.tenants.map((t, i) => ({ t, i })), {
+      'Tenant \\ lane': (x) => x.t.id,
+      ...Object.fromEntries(r.lanes.map((l, li) => [l.id, (x: { i: number }) => badge(fmtRatio(r.adaptation.ratios[x.i]?.[li]), ratioKind(r.adaptation.ratios[x.i]?.[li]))])),
+    }, { class: 'data live-compact' }),
+  );
+
+  const files = card('Trace and files',
+    r.files
+      ? h('div', {},
+          facts([
+            ['Trace', h('code', { 'data-testid': 'live-trace-path' }, r.files.trace)],
+            ['Report', h('code', {}, r.files.report)],
+          ]),
+          h('p', { class: 'muted live-note' }, 'Open the trace in ', h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'https://ui.perfetto.dev'), ' ("Open trace file"): a track per lane with every layer run and transfer, drops, policy switches and faults.'))
+      : h('p', { class: 'muted' }, 'No files were written for this run.'),
+    r.warnings.length ? h('div', {}, h('h3', { class: 'live-h3' }, 'Warnings'), h('ul', { class: 'live-list' }, ...r.warnings.map((w) => h('li', {}, w)))) : null,
+  );
+
+  return h('div', { 'data-testid': 'live-report', 'data-status': r.status }, head, tenants, predicted, h('div', { class: 'grid2' }, lanes, overload), h('div', { class: 'grid2' }, energy, adaptation), files);
+}
