@@ -260,10 +260,10 @@ async function loadModels(pane: HTMLElement, ctx: ViewContext, jobs: Jobs): Prom
             Label: (m) => labelBadge(m.label, m.synthetic, m.family),
             Model: (m) => h('div', {}, m.title, h('div', { class: 'muted scn-small' }, m.description)),
             'Input shapes': (m) => h('code', {}, fm.inputShapesText(m.inputShapes)),
-            Layers: (m) => (m.layers !== undefined ? String(m.layers) : h('span', { class: 'muted', title: 'Counted when a scenario uses the model (one CPU run), or in its profile' }, 'on use')),
+            Layers: (m) => (m.layers !== undefined ? String(m.layers) : h('span', { class: 'muted', title: 'Counted from one CPU run when a scenario uses the model; its profile lists its layers' }, 'counted on use')),
             'MACs / inference': (m) => (m.macs !== undefined ? fm.macsText(m.macs) : h('span', { class: 'muted' }, '–')),
             Available: (m: LibraryModel) => (m.available ? badge('available', 'ok') : h('div', {}, badge('unavailable', 'bad'), m.reason ? h('div', { class: 'muted scn-small' }, m.reason) : null)),
-          }, { class: 'data', 'data-testid': 'model-library' })),
+          }, { class: 'data scn-tbl scn-models', 'data-testid': 'model-library' })),
       ),
       detail,
     );
@@ -318,7 +318,7 @@ async function showModel(area: HTMLElement, ctx: ViewContext, jobs: Jobs, ref: M
           h('div', { class: 'scn-small' },
             ...l.assumptions.map((a) => h('div', {}, a)),
             ...l.before.map((b) => h('div', { class: 'muted' }, `before: ${b.adapter.op} ${fm.shapeText(b.from)} → ${fm.shapeText(b.to)} (${b.reason})`))),
-      }, { class: 'data', 'data-testid': 'model-layers' })),
+      }, { class: 'data scn-tbl scn-layer-table', 'data-testid': 'model-layers' })),
   );
 }
 
@@ -388,7 +388,7 @@ function tenantsCard(v: ScenarioDetail, onModel: (t: Tenant) => void): HTMLEleme
           return [s, b].filter(Boolean).join('; ') || '–';
         },
         Demand: (t) => fm.macsRate(t.macsPerSec),
-      }, { class: 'data', 'data-testid': 'tenants' })),
+      }, { class: 'data scn-tbl', 'data-testid': 'tenants' })),
     v.totals ? h('p', { 'data-testid': 'total-macs' }, h('strong', {}, `Total: ${fm.macsRate(v.totals.macsPerSec)}`), h('span', { class: 'muted' }, ` (${v.totals.layers} layers over ${v.tenants.length} models; cascade dependents at their effective rate = upstream rate × probability)${anyEstimated ? '; some MACs estimated' : ''}.`)) : null,
   );
 }
@@ -637,7 +637,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
         Deadline: (t) => fm.ms(t.deadlineMs),
         'Busy ms/s': (t) => h('span', { title: 'preferred lane / best mix' }, `${fm.num(t.busyMsPerSec?.preferred)} / ${fm.num(t.busyMsPerSec?.bestMix)}`),
         'Meets deadline alone': (t) => h('span', {}, t.meetsDeadlineIsolated ? badge('yes', 'ok') : badge('no', 'bad'), t.latencyEstimated ? ' ' : '', t.latencyEstimated ? badge('estimated', 'warn', 'Latency scaled from the profiled size by the MAC ratio') : ''),
-      }, { class: 'data', 'data-testid': 'demand-tenants' })),
+      }, { class: 'data scn-tbl', 'data-testid': 'demand-tenants' })),
     ...present(notes),
   );
   return wrap;
@@ -653,7 +653,12 @@ function scaleCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, state: Deman
     h('option', { value: 'util' }, 'target utilisation % (needs profiles)'),
     h('option', { value: 'macs' }, 'target GMAC/s'));
   const value = h('input', { type: 'number', min: '0', step: 'any', value: '1.5', size: 8, 'data-testid': 'scale-value' });
-  const skew = h('input', { type: 'text', placeholder: 'none', size: 10 });
+  const skewList = h('datalist', { id: 'scn-skew-lanes' });
+  const skew = h('input', { type: 'text', placeholder: 'none', size: 10, list: 'scn-skew-lanes' });
+  skew.addEventListener('focus', () => {
+    const lanes = [...new Set(state.profiles.filter((p) => state.selected.has(p.id)).flatMap((p) => p.lanes))];
+    skewList.replaceChildren(...lanes.map((l) => h('option', { value: l })));
+  });
   const name = h('input', { type: 'text', placeholder: `default: ${v.name}@rate-x…`, size: 24 });
   const save = h('input', { type: 'text', placeholder: 'not saved', size: 18, 'data-testid': 'scale-save' });
   const force = h('input', { type: 'checkbox' });
@@ -700,7 +705,7 @@ function scaleCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, state: Deman
       h('label', {}, 'Scale', mode),
       h('label', {}, 'By', target),
       h('label', {}, 'Value', value),
-      h('label', {}, 'Skew lane (optional)', skew),
+      h('label', {}, 'Skew lane (optional)', skew, skewList),
       h('label', {}, 'Name (optional)', name),
       h('label', {}, 'Save as user/…', save),
       h('label', { class: 'scn-check' }, h('span', {}, force, ' replace')),

@@ -58,6 +58,16 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
     expect(await page.getByRole('button', { name: 'Import into my library' }).isDisabled()).toBe(true);
     await app.screenshot(page, 'scenarios-list');
 
+    const good = join(app.home, 'gaze-only.json');
+    writeFileSync(good, JSON.stringify({ schemaVersion: 1, name: 'gaze only', tenants: [{ id: 'gaze', model: { kind: 'library', id: 'xrbench/GE_FBNet_C' }, arrival: { type: 'periodic', fps: 30 } }] }));
+    await page.getByTestId('validate-path').fill(good);
+    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.getByTestId('validate-result').filter({ hasText: 'valid' }).filter({ hasText: 'gaze only' }).waitFor(LONG);
+    await page.getByRole('button', { name: 'Import into my library' }).click();
+    const imported = page.getByTestId('imported-link');
+    await imported.waitFor(LONG);
+    await expect(imported.textContent()).resolves.toBe('Open user/gaze-only');
+
     await page.getByRole('button', { name: 'Model library' }).click();
     const models = page.getByTestId('model-library');
     await models.waitFor(LONG);
