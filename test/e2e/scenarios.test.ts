@@ -124,7 +124,10 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
 
   it('demand vs capacity on a real short profile of a tiny replica: per-tenant table, utilisation chart, feasibility', async () => {
     // A measured profile (1-2 s on this machine) of XRBench's keyword-spotting replica, made with the CLI.
-    await run(process.execPath, [join(__dirname, '..', '..', 'bin', 'tessera.cjs'), 'profile', 'xrbench/KD_res8_narrow', '--budget', '2s', '--energy', 'off'], { env: { ...process.env, TESSERA_HOME: app.home }, timeout: 120_000 });
+    // The built CLI (dist/, as the engine under test), not bin/tessera.cjs, which would rebuild first.
+    const cli = join(__dirname, '..', '..', 'dist', 'cli.cjs');
+    const script = `require(${JSON.stringify(cli)}).main(['profile', 'xrbench/KD_res8_narrow', '--budget', '2s', '--energy', 'off']).then((c) => process.exit(c))`;
+    await run(process.execPath, ['-e', script], { env: { ...process.env, TESSERA_HOME: app.home }, timeout: 120_000 });
     mkdirSync(join(app.home, 'scenarios'), { recursive: true });
     writeFileSync(join(app.home, 'scenarios', 'kws_pair.json'), JSON.stringify({
       schemaVersion: 1,
@@ -149,6 +152,21 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
     expect(await page.getByTestId('utilisation-chart').locator('canvas').count()).toBe(1);
     await expect(page.getByTestId('lane-utilisation').textContent()).resolves.toMatch(/\d+(\.\d)?%/);
     await app.screenshot(page, 'scenario-demand');
+
+    // Scale to 120% of the lane on the same profile, save, open it: infeasible, with the lane named.
+    await page.locator('select').filter({ hasText: 'factor' }).selectOption('util');
+    await page.getByTestId('scale-value').fill('120');
+    await page.getByTestId('scale-save').fill('kws_overload');
+    await page.getByRole('button', { name: 'Scale', exact: true }).click();
+    const link = page.getByTestId('scaled-link');
+    await link.waitFor(LONG);
+    await expect(page.getByTestId('scale-result').textContent()).resolves.toMatch(/cpu:2 \d+(\.\d)?% → 120\.0%/);
+    await link.click();
+    await page.getByTestId('profile-picker').locator('input[type=checkbox]').first().check();
+    await page.getByTestId('demand-run').click();
+    await page.getByTestId('feasibility').filter({ hasText: 'infeasible' }).waitFor(LONG);
+    await expect(page.getByTestId('feasibility-reasons').textContent()).resolves.toMatch(/lane "cpu:2": 120\.0% utilised/);
+    await app.screenshot(page, 'scenario-demand-overload');
     expect(real(errors)).toEqual([]);
   });
 });
