@@ -34,6 +34,7 @@ export function fmtRatio(r: number | undefined): string {
 export function fmtGflops(flops: number): string {
   const g = flops / 1e9;
   if (g === 0) return '0';
+  if (g < 1e-6) return '<0.000001';
   return g >= 10 ? g.toFixed(1) : g >= 0.01 ? g.toFixed(3) : g.toPrecision(2);
 }
 

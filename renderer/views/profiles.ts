@@ -115,10 +115,14 @@ function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
   });
   if (s.status === 'cancelled') {
     const kept = (s.profiles ?? []).length > 0;
+    const layersDone = (s.profiles ?? []).reduce((n, p) => n + pm.measuredPairs(p).done, 0);
     return h('section', { class: 'card', 'data-testid': 'run-cancelled' },
       h('h2', {}, `Profiling ${s.what}: cancelled`),
       kept
-        ? h('p', {}, 'The engine kept the measurements made before the cancel in a partial profile. Start again with the same model, lanes, granularity and shapes, with "Resume" ticked, to continue where it stopped.')
+        ? h('p', {}, layersDone > 0
+          ? `The engine kept the ${layersDone} (layer, lane) measurement${layersDone === 1 ? '' : 's'} finished before the cancel in a partial profile.`
+          : 'No layer was finished before the cancel; the engine saved the lane set-up it had measured (baseline, peak, whole model) in a partial profile.',
+        ' Start again with the same model, lanes, granularity and shapes, with "Resume" ticked, to continue where it stopped.')
         : h('p', {}, `Cancelled before any measurement was kept${s.error ? ` (${s.error.message})` : ''}.`),
       kept ? h('ul', {}, ...links) : null,
     );
@@ -138,9 +142,9 @@ function renderList(root: HTMLElement, ctx: ViewContext): () => void {
   root.append(
     h('header', { class: 'view-header' }, h('h1', {}, 'Models & profiles'), h('button', { class: 'secondary', onclick: () => void loadList() }, 'Refresh')),
     h('p', { class: 'muted' }, 'A profile is what Tessera measured for one model on this machine: each layer\u2019s latency on each lane (median, spread, samples), in-graph times, GEMM peak and energy with its source. Stored profiles feed the scenarios, the simulator and live runs.'),
+    h('section', { class: 'card' }, h('h2', {}, 'Stored profiles'), listBody),
     formCard,
     runBox,
-    h('section', { class: 'card' }, h('h2', {}, 'Stored profiles'), listBody),
   );
 
   let alive = true;
@@ -166,7 +170,7 @@ function renderList(root: HTMLElement, ctx: ViewContext): () => void {
       const list = await client.call('profiles.list', {});
       if (!alive) return;
       clear(listBody);
-      listBody.append(list.length === 0 ? h('p', { class: 'muted', 'data-testid': 'profiles-empty' }, 'No stored profiles yet: profile a model above (or run tessera profile MODEL).') : profileTable(list, ctx));
+      listBody.append(list.length === 0 ? h('p', { class: 'muted', 'data-testid': 'profiles-empty' }, 'No stored profiles yet: profile a model below (or run tessera profile MODEL).') : profileTable(list, ctx));
     } catch (e) {
       if (!alive) return;
       clear(listBody);
@@ -252,11 +256,11 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
   const laneList = h('div', { class: 'prof-lanes', 'data-testid': 'lanes' },
     ...laneBoxes.map(({ c, box }) => h('label', { class: `prof-lane${c.disabled ? ' unavailable' : ''}`, title: c.reason ?? '' }, h('span', { class: 'prof-lane-line' }, box, c.label), c.disabled ? h('span', { class: 'prof-lane-why' }, `unavailable: ${c.reason}`) : null)));
 
-  const granMode = h('select', { 'data-testid': 'granularity' }, h('option', { value: 'group' }, 'group (default: an op with its activation etc.)'), h('option', { value: 'node' }, 'node (every ONNX node)'), h('option', { value: 'layers' }, 'N layers per piece'));
+  const granMode = h('select', { 'data-testid': 'granularity' }, h('option', { value: 'group' }, 'group (default)'), h('option', { value: 'node' }, 'node'), h('option', { value: 'layers' }, 'N layers'));
   const granN = h('input', { type: 'number', min: 1, step: 1, value: '4', class: 'prof-num', disabled: true, 'data-testid': 'granularity-n' });
   granMode.addEventListener('change', () => (granN.disabled = granMode.value !== 'layers'));
   const budget = h('input', { type: 'number', min: 0.01, step: 'any', value: '60', class: 'prof-num', 'data-testid': 'budget' });
-  const energy = h('select', { 'data-testid': 'energy' }, h('option', { value: 'auto' }, 'auto (a meter where one covers the lane, else a labelled estimate)'), h('option', { value: 'off' }, 'off'));
+  const energy = h('select', { 'data-testid': 'energy' }, h('option', { value: 'auto' }, 'auto'), h('option', { value: 'off' }, 'off'));
   const shapes = h('input', { type: 'text', placeholder: 'input=1,3,224,224', 'data-testid': 'shapes', spellcheck: 'false' });
   const values = h('input', { type: 'text', placeholder: 'sr=16000', 'data-testid': 'input-values', spellcheck: 'false' });
   const resume = h('input', { type: 'checkbox', checked: true, 'data-testid': 'resume' });
@@ -302,9 +306,9 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
       fileRow, libRow),
     field('Lanes', laneList, 'A lane is an execution target: a CPU lane with its thread count, or a GPU/NPU execution provider. Unavailable ones say why.'),
     h('div', { class: 'row' },
-      field('Granularity', h('span', { class: 'prof-inline' }, granMode, granN)),
+      field('Granularity', h('span', { class: 'prof-inline' }, granMode, granN), 'group: an op with its activation etc.; node: every ONNX node; N layers: the model in N pieces of about equal FLOPs.'),
       field('Time budget per lane (s)', budget, 'Split across the layers; warm-up, sessions and energy windows come on top.'),
-      field('Energy', energy)),
+      field('Energy', energy, 'auto: a meter where one covers the lane, else an estimate labelled as such.')),
     h('div', { class: 'row' },
       field('Input shapes for dynamic dims', shapes, 'NAME=D1,D2,...; several separated by ";". Library models bring their own.'),
       field('Input values', values, 'e.g. sr=16000, for inputs that need fixed values'),
@@ -528,7 +532,7 @@ function layerTableCard(p: Profile): HTMLElement {
         if (c.m?.error) return badge(c.m.error.startsWith('lane unavailable') ? 'n/a' : 'error', 'bad', c.m.error);
         if (c.latencyMs === undefined) return pm.DASH;
         const raw = c.m?.raw;
-        return h('span', {}, pm.fmtMs(c.latencyMs), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMs(c.p5Ms)}\u2013${pm.fmtMs(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
+        return h('span', {}, h('span', { class: 'prof-val' }, pm.fmtMs(c.latencyMs)), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMs(c.p5Ms)}\u2013${pm.fmtMs(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
       } },
     { label: 'n', key: `n:${id}`, num: true, title: 'Timed runs', cell: (r) => (cellOf(r, id).m?.raw ? String(cellOf(r, id).m!.raw!.n) : pm.DASH) },
     { label: 'GFLOP/s', key: `gflops:${id}`, num: true, title: `Achieved GFLOP/s and % of the lane\u2019s GEMM peak (${pm.fmtNum(peak.get(id))} GFLOP/s)`,
