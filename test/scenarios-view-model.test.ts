@@ -68,6 +68,7 @@ describe('cascade graph layout', () => {
     );
     const at = Object.fromEntries(g.nodes.map((n) => [n.id, [n.depth, n.row]]));
     expect(at).toEqual({ ES_RITNet: [0, 0], GE_FBNet_C: [1, 0], HT_hand_graph_cnn_half: [0, 1] });
+    expect(g.nodes.map((n) => n.id)).toEqual(['ES_RITNet', 'GE_FBNet_C', 'HT_hand_graph_cnn_half']);
     expect(g.edges).toHaveLength(1);
     expect(g.edges[0]).toMatchObject({ from: 'ES_RITNet', to: 'GE_FBNet_C', label: 'p = 100%' });
     expect(g.problems).toEqual([]);
@@ -80,10 +81,10 @@ describe('cascade graph layout', () => {
       expect(n.x + n.w).toBeLessThanOrEqual(g.width);
       expect(n.y + n.h).toBeLessThanOrEqual(g.height);
     }
-    // The column is as wide as its longest label needs.
+    // A box is as wide as its label needs.
     const ht = g.nodes.find((n) => n.id === 'HT_hand_graph_cnn_half')!;
-    expect(ht.w).toBe(es.w);
     expect(ht.w).toBeGreaterThanOrEqual('HT_hand_graph_cnn_half'.length * 7);
+    expect(ht.y).toBeGreaterThanOrEqual(es.y + es.h);
   });
 
   it('chains and fan-out: depth grows along a chain; siblings take the next free rows; boxes never overlap', () => {
@@ -107,8 +108,17 @@ describe('cascade graph layout', () => {
     }
   });
 
-  it('no cascades: one column; unknown tenants and cycles are reported, not drawn as edges', () => {
-    expect(layoutCascadeGraph([{ id: 'x' }, { id: 'y' }], []).nodes.map((n) => [n.depth, n.row])).toEqual([[0, 0], [0, 1]]);
+  it('no cascades: side by side, wrapping at maxWidth; unknown tenants and cycles are reported, not drawn as edges', () => {
+    const flat = layoutCascadeGraph([{ id: 'x' }, { id: 'y' }], []);
+    expect(flat.nodes.map((n) => n.row)).toEqual([0, 0]);
+    expect(flat.nodes[1].x).toBeGreaterThan(flat.nodes[0].x + flat.nodes[0].w);
+    expect(flat.width).toBe(flat.nodes[1].x + flat.nodes[1].w + 12);
+    const five = layoutCascadeGraph(['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })), [], { maxWidth: 300 });
+    expect(five.nodes.map((n) => n.row)).toEqual([0, 0, 1, 1, 2]);
+    for (const n of five.nodes) expect(n.x + n.w).toBeLessThanOrEqual(300);
+    // Below a tree, not beside it.
+    const mixed = layoutCascadeGraph([{ id: 'lone' }, { id: 'up' }, { id: 'down' }], [{ upstream: 'up', dependent: 'down', probability: 0.5 }]);
+    expect(mixed.nodes.map((n) => [n.id, n.depth, n.row])).toEqual([['lone', 0, 1], ['up', 0, 0], ['down', 1, 0]]);
     const bad = layoutCascadeGraph([{ id: 'x' }, { id: 'y' }], [
       { upstream: 'ghost', dependent: 'x', probability: 1 },
       { upstream: 'x', dependent: 'y', probability: 1 },

@@ -154,6 +154,7 @@ export function utilisationSeries(lanes: LaneDemandLike[], tenantIds: string[]):
 // Cascade graph layout: tenants as boxes, arrows upstream → dependent. Layers by depth, left to
 // right (roots in column 0, a dependent one column right of its upstream); within a column, each
 // tenant sits on its upstream's row or the next free row below, so chains read straight across.
+// Tenants in no cascade sit side by side below the trees.
 
 export interface GraphNodeIn {
   id: string;
@@ -209,6 +210,8 @@ export interface LayoutOptions {
   colGap?: number;
   rowGap?: number;
   margin?: number;
+  /** Tenants in no cascade are laid side by side up to this width (or the trees' width if wider), then wrap. */
+  maxWidth?: number;
 }
 
 /** "p = 0.25" → "25%"; 1 → "100%". */
@@ -275,27 +278,53 @@ export function layoutCascadeGraph(nodesIn: GraphNodeIn[], edgesIn: GraphEdgeIn[
     nextFree[d] = r + 1;
     for (const c of children.get(id) ?? []) place(c, d + 1, r);
   };
-  // Each root's tree starts below every row used so far, so a tree's chains stay on their own band.
-  for (const n of nodesIn) if (!parent.has(n.id)) place(n.id, 0, Math.max(0, ...nextFree.filter((v) => v !== undefined)));
+  // Trees (a root with dependents) first; each starts below every row used so far, so its chains
+  // stay on their own band. Tenants in no cascade at all then go side by side, wrapping, below.
+  const standalone = nodesIn.filter((n) => !parent.has(n.id) && !children.has(n.id));
+  for (const n of nodesIn) if (!parent.has(n.id) && children.has(n.id)) place(n.id, 0, Math.max(0, ...nextFree.filter((v) => v !== undefined)));
 
   // Column widths: the widest label in each column.
   const textW = (n: GraphNodeIn) => Math.min(maxW, Math.max(minW, Math.ceil(Math.max(n.id.length, (n.sub ?? '').length) * charWidth) + 20));
   const cols = Math.max(0, ...[...depth.values()].map((d) => d + 1));
   const colW: number[] = Array.from({ length: cols }, () => minW);
-  for (const n of nodesIn) colW[depth.get(n.id)!] = Math.max(colW[depth.get(n.id)!], textW(n));
+  for (const n of nodesIn) if (depth.has(n.id)) colW[depth.get(n.id)!] = Math.max(colW[depth.get(n.id)!], textW(n));
   const colX: number[] = [];
   let x = margin;
   for (let c = 0; c < cols; c++) {
     colX.push(x);
     x += colW[c] + colGap;
   }
-  const rows = Math.max(0, ...[...row.values()].map((r) => r + 1));
+  const treeWidth = cols ? colX[cols - 1] + colW[cols - 1] + margin : 0;
+  const treeRows = Math.max(0, ...[...row.values()].map((r) => r + 1));
+  const rowY = (r: number) => margin + r * (nodeH + rowGap);
 
-  const nodes: GraphNode[] = nodesIn.map((n) => {
+  const nodes: GraphNode[] = [];
+  const placedAlone = new Map<string, GraphNode>();
+  const wrapAt = Math.max(treeWidth, opts.maxWidth ?? 760);
+  let ax = margin;
+  let ar = treeRows;
+  let width = treeWidth;
+  for (const n of standalone) {
+    const w = textW(n);
+    if (ax > margin && ax + w + margin > wrapAt) {
+      ax = margin;
+      ar++;
+    }
+    placedAlone.set(n.id, { id: n.id, ...(n.sub !== undefined ? { sub: n.sub } : {}), depth: 0, row: ar, x: ax, y: rowY(ar), w, h: nodeH });
+    width = Math.max(width, ax + w + margin);
+    ax += w + rowGap * 2;
+  }
+  for (const n of nodesIn) {
+    const alone = placedAlone.get(n.id);
+    if (alone) {
+      nodes.push(alone);
+      continue;
+    }
     const d = depth.get(n.id)!;
     const r = row.get(n.id)!;
-    return { id: n.id, ...(n.sub !== undefined ? { sub: n.sub } : {}), depth: d, row: r, x: colX[d], y: margin + r * (nodeH + rowGap), w: colW[d], h: nodeH };
-  });
+    nodes.push({ id: n.id, ...(n.sub !== undefined ? { sub: n.sub } : {}), depth: d, row: r, x: colX[d], y: rowY(r), w: colW[d], h: nodeH });
+  }
+  const rows = standalone.length ? ar + 1 : treeRows;
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const outEdges: GraphEdge[] = edges.map((e) => {
     const a = byId.get(e.upstream)!;
@@ -316,7 +345,6 @@ export function layoutCascadeGraph(nodesIn: GraphNodeIn[], edgesIn: GraphEdgeIn[
       label: probabilityLabel(e.probability),
     };
   });
-  const width = cols ? colX[cols - 1] + colW[cols - 1] + margin : 2 * margin;
   const height = rows ? margin * 2 + rows * nodeH + (rows - 1) * rowGap : 2 * margin;
-  return { width, height, nodes, edges: outEdges, problems };
+  return { width: Math.max(width, 2 * margin), height, nodes, edges: outEdges, problems };
 }

@@ -337,8 +337,11 @@ function renderDetail(root: HTMLElement, ctx: ViewContext, id: string, jobs: Job
   void (async () => {
     let v: ScenarioDetail;
     try {
+      body.append(h('p', { class: 'muted scn-small', 'data-testid': 'loading-note' }, 'Reading each tenant\u2019s model: XRBench replicas are counted from their layer list; other models are generated or loaded and their MACs counted with one CPU run the first time (cached after), which can take a while.'));
       v = await jobs.run(body, `Loading ${id} and its models`, 'scenarios.get', { id, models: true });
+      body.querySelector('[data-testid="loading-note"]')?.remove();
     } catch (e) {
+      body.querySelector('[data-testid="loading-note"]')?.remove();
       body.append(failure(`Could not load scenario "${id}"`, e));
       return;
     }
@@ -554,10 +557,15 @@ const capacityLine: Plugin<'bar'> = {
     c.lineTo(right, y);
     c.stroke();
     c.setLineDash([]);
-    c.fillStyle = '#b42318';
     c.font = '12px system-ui, sans-serif';
     c.textAlign = 'right';
-    c.fillText('100% = lane fully busy', right - 4, y - 5);
+    c.textBaseline = 'bottom';
+    const text = '100% = lane fully busy';
+    const w = c.measureText(text).width;
+    c.fillStyle = 'rgba(255, 255, 255, 0.85)';
+    c.fillRect(right - w - 8, y - 18, w + 6, 15);
+    c.fillStyle = '#b42318';
+    c.fillText(text, right - 4, y - 4);
     c.restore();
   },
 };
