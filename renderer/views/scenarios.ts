@@ -390,7 +390,7 @@ function tenantsCard(v: ScenarioDetail, onModel: (t: Tenant) => void): HTMLEleme
           return [s, b].filter(Boolean).join('; ') || '–';
         },
         Demand: (t) => fm.macsRate(t.macsPerSec),
-      }, { class: 'data scn-tbl', 'data-testid': 'tenants' })),
+      }, { class: 'data scn-tbl scn-compact scn-tenants', 'data-testid': 'tenants' })),
     v.totals ? h('p', { 'data-testid': 'total-macs' }, h('strong', {}, `Total: ${fm.macsRate(v.totals.macsPerSec)}`), h('span', { class: 'muted' }, ` (${v.totals.layers} layers over ${v.tenants.length} models; cascade dependents at their effective rate = upstream rate × probability)${anyEstimated ? '; some MACs estimated' : ''}.`)) : null,
   );
 }
@@ -644,7 +644,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
         Deadline: (t) => fm.ms(t.deadlineMs),
         'Busy ms/s': (t) => h('span', { title: 'preferred lane / best mix' }, `${fm.num(t.busyMsPerSec?.preferred)} / ${fm.num(t.busyMsPerSec?.bestMix)}`),
         'Meets deadline alone': (t) => h('span', {}, t.meetsDeadlineIsolated ? badge('yes', 'ok') : badge('no', 'bad'), t.latencyEstimated ? ' ' : '', t.latencyEstimated ? badge('estimated', 'warn', 'Latency scaled from the profiled size by the MAC ratio') : ''),
-      }, { class: 'data scn-tbl', 'data-testid': 'demand-tenants' })),
+      }, { class: 'data scn-tbl scn-compact', 'data-testid': 'demand-tenants' })),
     ...present(notes),
   );
   return wrap;
