@@ -75,7 +75,7 @@ describe('formats', () => {
   });
   it('formats rates with their range and values with their spread', () => {
     expect(pct(0.0768)).toBe('7.7%');
-    expect(rateWithRange(S(0.0768, 0.0697, 0.0818))).toBe('7.7% [7.0%–8.2%]');
+    expect(rateWithRange(S(0.0768, 0.0697, 0.0818))).toBe('7.7% [7.0–8.2]');
     expect(rateWithRange(S(0.1, 0.1, 0.1))).toBe('10.0%');
     expect(rateWithRange({ mean: 0.1, min: null, max: null, sd: null })).toBe('10.0%');
     expect(withSd(S(0.0676, 0.06, 0.07, 0.005), (x) => fixed(x, 3))).toBe('0.068 ± 0.005');

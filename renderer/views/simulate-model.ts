@@ -73,7 +73,7 @@ export function rateWithRange(s: StatLike): string {
   const lo = num(s.min);
   const hi = num(s.max);
   if (lo === undefined || hi === undefined || lo === hi) return m;
-  return `${m} [${pct(lo)}–${pct(hi)}]`;
+  return `${m} [${fixed(lo * 100, 1)}–${fixed(hi * 100, 1)}]`;
 }
 
 /** "mean ± sd" (sd left out when 0 or unknown). */
