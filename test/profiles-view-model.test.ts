@@ -107,6 +107,21 @@ describe('profiles view model: layers, sorting, heat map', () => {
     expect(c.gap).toBe(2);
     expect(rows[0].cells[1].preferred).toBe(true);
     expect(rows[2].cells[1].latencyMs).toBeUndefined();
+    expect(rows[0].fallback).toEqual([]);
+  });
+
+  it('flags CPU fallback and per-layer errors (not those of a lane that was unavailable throughout)', () => {
+    const p = profile();
+    p.layers[1].lanes[1].fallbackNodes = ['conv2', 'relu2'];
+    p.layers[2].lanes[1].error = 'session failed';
+    p.lanes.push({ id: 'webgpu', ep: 'webgpu', error: 'no adapter' });
+    for (const l of p.layers) l.lanes.push({ lane: 'webgpu', error: 'lane unavailable: no adapter' });
+    const rows = pm.layerRows(p);
+    expect(rows[1].fallback).toEqual(['cpu:2: conv2, relu2']);
+    expect(rows[2].errors).toEqual(['cpu:2: session failed']);
+    expect(rows[0].errors).toEqual([]);
+    expect(rows[2].cells[1].latencyMs).toBeUndefined();
+    expect(pm.heatRows(p)[2].cells[1].text).toBe('error');
   });
 
   it('sorts by any column; unmeasured go last both ways; the same header flips', () => {
@@ -183,6 +198,7 @@ describe('profiles view model: whole model, chart, formats', () => {
     expect(pm.fmtGranularity(4)).toBe('4 layers');
     expect(pm.fmtShapes({ x: [1, 3], sr: [] })).toBe('x=1\u00d73, sr=scalar');
     expect(pm.fmtDate('')).toBe(pm.DASH);
+    expect(pm.fmtDate('2026-01-02T03:04:05.000Z', true)).toMatch(/^2026-01-0[12] \d\d:\d\d:05$/);
     expect(pm.driftFlag({ beforeMs: 1, afterMs: 1.2, ratio: 1.2 })).toMatchObject({ kind: 'warn', text: expect.stringMatching(/^\+20%/) });
     expect(pm.energyKind({ joulesPerRun: 1, source: { kind: 'estimated', meter: 'e', detail: 'd' } })?.text).toBe('estimate');
     expect(pm.progressPercent(undefined)).toBe(0);

@@ -208,7 +208,7 @@ function profileTable(list: ProfileSummary[], ctx: ViewContext): HTMLElement {
     Lanes: (p) => p.lanes.join(', ') || pm.DASH,
     Granularity: (p) => (p.error ? pm.DASH : pm.fmtGranularity(p.granularity)),
     Layers: (p) => (p.error ? pm.DASH : String(p.layers)),
-    Date: (p) => pm.fmtDate(p.createdAt),
+    Date: (p) => pm.fmtDate(p.createdAt, true),
     Status: (p) => (p.error ? badge('unreadable', 'bad', p.error) : p.status === 'complete' ? badge('complete', 'ok') : badge('partial (resumable)', 'warn', 'Interrupted: a run with the same model, lanes, granularity and shapes resumes it')),
     Machine: (p) => p.machine || pm.DASH,
   }, { class: 'data prof-list', 'data-testid': 'profiles-list' });
@@ -388,7 +388,7 @@ function factsCard(p: Profile, ctx: ViewContext): HTMLElement {
     ['Granularity', `${pm.fmtGranularity(p.granularity)}, ${p.layers.length} layers`],
     ['Machine', `${p.machine.cpu}, ${p.machine.cores} cores, ${p.machine.memoryGiB} GiB; ${p.machine.os}${p.machine.gpus.length ? `; GPUs: ${p.machine.gpus.join(', ')}` : '; no GPU'} (${p.machine.hostname}, id ${p.machine.id.slice(0, 8)})`],
     ['ONNX Runtime', p.ortVersion],
-    ['Created', pm.fmtDate(p.createdAt)],
+    ['Created', pm.fmtDate(p.createdAt, true)],
     ['Status', p.status === 'complete' ? `complete (${m.done} of ${m.total} measurements)` : `partial: ${m.done} of ${m.total} (layer, lane) measurements; rerunning with the same model, lanes, granularity and shapes resumes it`],
     ['Settings', `budget ${pm.fmtSec(p.settings.budgetSec)} per lane, ${p.settings.warmup} warm-up runs, CI target \u00b1${(p.settings.ciTarget * 100).toFixed(0)}% of the median, ${p.settings.contention ? 'lanes at the same time (contention)' : 'lanes one after another'}, energy ${p.settings.energy ?? 'auto'}`],
     ['Timings', t ? `cut ${pm.fmtSec(t.cutSec)}, measure ${pm.fmtSec(t.measureSec)}, total ${pm.fmtSec(t.totalSec)}` : pm.DASH],
@@ -635,7 +635,7 @@ function diffView(d: Diff): HTMLElement {
   draw();
   const s = d.summary;
   return h('div', { class: 'stack' },
-    h('p', {}, `A ${d.a.id} (${pm.fmtDate(d.a.createdAt)}) vs B ${d.b.id} (${pm.fmtDate(d.b.createdAt)}): `, badge(`${s.slower} slower`, s.slower ? 'bad' : 'info'), ' ', badge(`${s.faster} faster`, s.faster ? 'ok' : 'info'), ` ${s.same} same, ${s.missing} missing, of ${s.compared} compared. `,
+    h('p', {}, `A ${d.a.id} (${pm.fmtDate(d.a.createdAt, true)}) vs B ${d.b.id} (${pm.fmtDate(d.b.createdAt, true)}). Layers: `, badge(`${s.slower} slower`, s.slower ? 'bad' : 'info'), ' ', badge(`${s.faster} faster`, s.faster ? 'ok' : 'info'), ` ${s.same} same, ${s.missing} missing, of ${s.compared} compared. `,
       d.sameModel ? 'Same model. ' : 'Different models. ', d.sameMachine ? 'Same machine.' : 'Different machines.'),
     Object.keys(d.geomeanRatio).length ? h('p', {}, 'Geometric mean B/A per lane: ', Object.entries(d.geomeanRatio).map(([l, r]) => `${l} ${pm.fmtRatio(r)}`).join(', ')) : null,
     d.warnings.length ? h('ul', { class: 'prof-warnings' }, ...d.warnings.map((w) => h('li', {}, w))) : null,

@@ -17,11 +17,14 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
   let app: TestApp;
   let tiny: string;
   let big: string;
+  let dynamic: string;
 
   beforeAll(async () => {
     app = await startApp('profiles');
     tiny = join(app.home, 'tiny.onnx');
     writeFileSync(tiny, tinyCnn());
+    dynamic = join(app.home, 'dynamic.onnx');
+    writeFileSync(dynamic, tinyCnn({ dynamic: true }));
     big = join(app.home, 'bigger.onnx');
     writeFileSync(big, tinyCnn({ channels: 96, size: 96, name: 'bigger_cnn' }));
   });
@@ -47,6 +50,11 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
     await failed.waitFor({ timeout: 60_000 });
     await expect(failed.textContent()).resolves.toContain(bad);
     await expect(failed.getByRole('alert').count()).resolves.toBe(1);
+    // A model with dynamic dims and no shape given: the error names the input and the dim.
+    await page.getByTestId('model-path').fill(dynamic);
+    await page.getByTestId('run-start').click();
+    await page.getByTestId('run-failed').filter({ hasText: 'dynamic' }).waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('run-failed').textContent()).resolves.toMatch(/input 'x'.*\bN\b/s);
     // The model library: a replica is labelled as such, with its input shape.
     await page.getByTestId('source-library').check();
     await page.getByTestId('model-library').selectOption('xrbench/KD_res8_narrow');
