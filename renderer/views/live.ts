@@ -406,6 +406,9 @@ class RunUi {
   private readonly reportArea = h('div', {});
   private readonly responsiveness = h('span', { class: 'muted', 'data-testid': 'live-responsiveness' });
   private redrawMs = 0;
+  private redraws = 0;
+  private readonly offscreen = new Set<Element>();
+  private requested: { policy: string; at: number } | undefined;
   // Live parts filled on each redraw.
   private latency?: Chart<'scatter'>;
   private latencyBox?: HTMLElement;
@@ -463,7 +466,8 @@ class RunUi {
     this.switchBtn.disabled = true;
     try {
       await this.client.call('live.setPolicy', { runId: this.s.runId, policy });
-      this.switchMsg.textContent = `asked for ${policy} at ${fmtNum(this.s.store.last?.t)} s: the telemetry confirms it`;
+      this.requested = { policy, at: this.s.store.last?.t ?? 0 };
+      this.switchMsg.textContent = `asked for ${policy} at ${fmtNum(this.requested.at)} s; waiting for the telemetry…`;
     } catch (e) {
       this.controlError.append(errorBox(`Could not switch to ${policy}`, `${(e as Error).message}${(e as { code?: string }).code === 'not-found' ? ' (the run has ended or has not started measuring yet)' : ''}`));
     } finally {
@@ -503,6 +507,10 @@ class RunUi {
     const label = this.policies.find((p) => p.name === policyName)?.label ?? policyName;
     this.policyNow.replaceChildren('policy ', h('strong', { 'data-testid': 'live-current-policy', 'data-policy': policyName }, label),
       store.policies.length > 1 ? h('span', { class: 'muted' }, ` (switches: ${store.policies.slice(1).map((p) => `${p.policy} at ${fmtNum(p.at)} s`).join(', ')})`) : '');
+    if (this.requested && last?.policy === this.requested.policy) {
+      this.switchMsg.textContent = `switched to ${label} (asked at ${fmtNum(this.requested.at)} s, confirmed by the telemetry at ${fmtNum(last.t)} s)`;
+      this.requested = undefined;
+    }
     const dur = s.params.durationSec;
     if (s.state === 'setup') {
       const msg = s.progress?.message ?? 'setting up';
@@ -518,7 +526,8 @@ class RunUi {
     if (!this.built && last) this.build();
     if (!this.built || (!force && store.version === this.drawn)) return;
     this.drawn = store.version;
-    this.updateCharts();
+    this.redraws++;
+    this.updateCharts(force);
     this.redrawMs = performance.now() - t0;
     this.responsiveness.textContent = `· view redraw ${this.redrawMs.toFixed(1)} ms (≤ ${1000 / REDRAW_MS}/s)`;
   }
@@ -528,26 +537,20 @@ class RunUi {
     this.built = true;
     const tenants = store.tenants;
     // Latency per tenant, deadlines dashed, misses as red triangles, drops as crosses at the deadline.
-    const tenantSets = tenants.map((t, i) => ({
-      label: t,
-      data: [] as LatencyPoint[],
-      backgroundColor: withAlpha(color(i), 0.65),
-      borderColor: color(i),
-      pointRadius: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? 4.5 : 2.5),
-      pointStyle: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? 'triangle' : 'circle'),
-      pointBorderColor: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? BAD : color(i)),
-      pointBorderWidth: (c: any) => ((c.raw as LatencyPoint | undefined)?.missed ? 1.5 : 0),
-    }));
+    // Each tenant has an on-time and a missed dataset (no per-point scriptable options: cheap redraws).
+    const tenantSets = tenants.map((t, i) => ({ label: t, data: [] as LatencyPoint[], backgroundColor: withAlpha(color(i), 0.65), borderColor: color(i), pointRadius: 2.5, borderWidth: 0 }));
+    const missedSets = tenants.map((t, i) => ({ label: `${t} missed`, data: [] as LatencyPoint[], backgroundColor: withAlpha(color(i), 0.8), borderColor: BAD, pointStyle: 'triangle', pointRadius: 5, borderWidth: 1.5 }));
     const deadlineSets = tenants.map((t, i) => ({ label: `${t} deadline`, data: [] as { x: number; y: number }[], showLine: true, borderColor: color(i), borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, backgroundColor: color(i) }));
     const dropSet = { label: 'dropped (drawn at the deadline)', data: [] as { x: number; y: number; tenant: number }[], pointStyle: 'crossRot', pointRadius: 6, borderWidth: 2, borderColor: (c: any) => color((c.raw as { tenant?: number } | undefined)?.tenant ?? 0), backgroundColor: BAD };
     const lat = chartIn<'scatter'>({
       type: 'scatter',
-      data: { datasets: [...tenantSets, ...deadlineSets, dropSet] as any },
+      data: { datasets: [...tenantSets, ...missedSets, ...deadlineSets, dropSet] as any },
       options: {
         animation: false,
+        parsing: false,
         scales: { x: { type: 'linear', title: { display: true, text: 'run time (s): frame finish' } }, y: { beginAtZero: true, title: { display: true, text: 'latency (ms)' } } },
         plugins: {
-          legend: { labels: { filter: (item) => !item.text.endsWith(' deadline'), usePointStyle: true } },
+          legend: { labels: { filter: (item) => !/ (deadline|missed)$/.test(item.text), usePointStyle: true } },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmtMs((c.raw as { y: number }).y)} at ${fmtNum((c.raw as { x: number }).x, 2)} s${(c.raw as LatencyPoint).missed ? ' (missed)' : ''}` } },
         },
       },
@@ -594,8 +597,8 @@ class RunUi {
     const lp = chartIn<'line'>({
       type: 'line',
       data: { datasets: [
-        { label: 'max (ms)', data: [], borderColor: '#b42318', backgroundColor: '#b42318', pointRadius: 0, borderWidth: 1.5 },
-        { label: 'p99 (ms)', data: [], borderColor: '#475467', backgroundColor: '#475467', pointRadius: 0, borderWidth: 1.5 },
+        { label: 'max since the start (ms)', data: [], borderColor: '#b42318', backgroundColor: '#b42318', pointRadius: 0, borderWidth: 1.5 },
+        { label: 'p99 since the start (ms)', data: [], borderColor: '#475467', backgroundColor: '#475467', pointRadius: 0, borderWidth: 1.5 },
       ] },
       options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'run time (s)' } }, y: { beginAtZero: true, suggestedMax: 5, title: { display: true, text: 'delay (ms)' } } } },
     }, { testId: 'live-loop', height: 200 });
@@ -610,14 +613,31 @@ class RunUi {
       card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, pw.box),
       card('Lanes', ut.box, this.lanesTable),
       card('Policy state', this.weights, h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'), h('p', { class: 'muted live-note' }, 'The online refinement: the run scales its predictions by these ratios (×1.00: as calibrated/profiled).'), this.ratios),
-      card('Engine responsiveness', h('p', { class: 'muted live-note' }, 'Event-loop delay of the engine process (it also serves this window\u2019s API) per telemetry tick: low values mean the engine keeps up while the lanes run.'), lp.box, this.loopText),
+      card('Engine responsiveness', h('p', { class: 'muted live-note' }, 'Event-loop delay of the engine process (it also serves this window\u2019s API), since the run started: low values mean the engine keeps up while the lanes run. The lanes run in their own threads.'), lp.box, this.loopText),
     );
     const ro = new ResizeObserver(() => this.drawTimeline());
     ro.observe(this.timelineBox);
     this.disposers.push(() => ro.disconnect());
+    // Charts scrolled out of sight redraw once a second instead of five times; back in sight, at once.
+    const io = new IntersectionObserver((entries) => {
+      let shown = false;
+      for (const e of entries) {
+        if (e.isIntersecting) {
+          shown ||= this.offscreen.delete(e.target);
+        } else this.offscreen.add(e.target);
+      }
+      if (shown) this.redraw(true);
+    });
+    for (const el of [lat.box, miss.box, this.timelineBox, pw.box, ut.box, lp.box]) io.observe(el);
+    this.disposers.push(() => io.disconnect());
   }
 
-  private updateCharts(): void {
+  /** Whether a chart is redrawn this time: in sight, or once a second (every 5th redraw), or when forced. */
+  private due(el: Element | undefined, force: boolean): boolean {
+    return force || !el || !this.offscreen.has(el) || this.redraws % 5 === 0;
+  }
+
+  private updateCharts(force: boolean): void {
     const store = this.s.store;
     const last = store.last!;
     const { min, max } = store.xRange();
@@ -625,25 +645,28 @@ class RunUi {
     const lat = this.latency!;
     const maxDeadline = Math.max(0, ...store.deadlinesMs);
     store.latency.forEach((series, i) => {
-      if (lat.data.datasets[i]) lat.data.datasets[i].data = series.slice();
+      const onTime = lat.data.datasets[i];
+      const missed = lat.data.datasets[n + i];
+      if (onTime) onTime.data = series.filter((p) => !p.missed);
+      if (missed) missed.data = series.filter((p) => p.missed);
     });
     store.deadlinesMs.forEach((d, i) => {
-      const ds = lat.data.datasets[n + i];
+      const ds = lat.data.datasets[2 * n + i];
       if (ds) ds.data = [{ x: min, y: d }, { x: max, y: d }];
     });
-    const dropDs = lat.data.datasets[2 * n];
+    const dropDs = lat.data.datasets[3 * n];
     if (dropDs) dropDs.data = store.drops.slice() as any;
     const xs = lat.options.scales!.x!;
     xs.min = min;
     xs.max = max;
     (lat.options.scales!.y as { suggestedMax?: number }).suggestedMax = maxDeadline * 1.3;
-    lat.update('none');
+    if (this.due(this.latencyBox, force)) lat.update('none');
     this.latencyBox!.dataset.points = String(store.latencyPoints);
 
     const counters = tenantCounters(last);
     this.misses!.data.datasets[0].data = counters.map((c) => c.late);
     this.misses!.data.datasets[1].data = counters.map((c) => c.dropped);
-    this.misses!.update('none');
+    if (this.due(this.misses!.canvas.parentElement ?? undefined, force)) this.misses!.update('none');
     this.counters.replaceChildren(table(counters, {
       Tenant: (c) => h('span', {}, h('i', { class: 'live-dot', style: `background:${color(counters.indexOf(c))}` }), c.tenant),
       Deadline: (c) => fmtMs(c.deadlineMs),
@@ -655,7 +678,7 @@ class RunUi {
       'Miss rate': (c) => (Number.isFinite(c.missRate) ? badge(fmtPct(c.missRate), c.missRate > 0.1 ? 'bad' : c.missRate > 0.01 ? 'warn' : 'ok') : DASH),
     }, { class: 'data live-compact', 'data-testid': 'live-counters' }));
 
-    this.drawTimeline();
+    if (this.due(this.timelineBox, force)) this.drawTimeline();
 
     const src = last.power.source;
     this.powerSource.replaceChildren(src.kind === 'measured' ? badge('measured', 'ok', src.detail) : badge('ESTIMATE', 'warn', src.detail));
@@ -667,7 +690,7 @@ class RunUi {
     pw.data.datasets[1].label = `energy (J, cumulative${src.kind === 'measured' ? '' : ', ESTIMATE'})`;
     pw.options.scales!.x!.min = min;
     pw.options.scales!.x!.max = max;
-    pw.update('none');
+    if (this.due(pw.canvas.parentElement ?? undefined, force)) pw.update('none');
 
     const ut = this.util!;
     store.utilisation.forEach((series, i) => {
@@ -675,7 +698,7 @@ class RunUi {
     });
     ut.options.scales!.x!.min = min;
     ut.options.scales!.x!.max = max;
-    ut.update('none');
+    if (this.due(ut.canvas.parentElement ?? undefined, force)) ut.update('none');
     this.lanesTable.replaceChildren(table(last.lanes, {
       Lane: (l) => h('code', {}, l.id),
       State: (l) => (l.alive ? badge('alive', 'ok') : badge('failed', 'bad')),
@@ -689,9 +712,8 @@ class RunUi {
     lp.data.datasets[1].data = store.loopP99.slice();
     lp.options.scales!.x!.min = min;
     lp.options.scales!.x!.max = max;
-    lp.update('none');
-    const worst = Math.max(0, ...store.loopMax.map((p) => p.y));
-    this.loopText.replaceChildren(`now: max ${fmtNum(last.loop.maxMs)} ms, p99 ${fmtNum(last.loop.p99Ms)} ms; worst in the window ${fmtNum(worst)} ms. `,
+    if (this.due(lp.canvas.parentElement ?? undefined, force)) lp.update('none');
+    this.loopText.replaceChildren(`Engine: max ${fmtNum(last.loop.maxMs)} ms, p99 ${fmtNum(last.loop.p99Ms)} ms since the start. This view: last redraw ${this.redrawMs.toFixed(1)} ms. `,
       store.omitted.jobs || store.omitted.slices ? badge(`${store.omitted.jobs} frames and ${store.omitted.slices} slices left out of telemetry batches (per-batch cap; the report has them all)`, 'warn') : '');
 
     const info = this.policies.find((p) => p.name === last.policy);
@@ -795,7 +817,7 @@ function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
   return h('div', { class: 'live-scroll' }, h('table', { class: 'data live-compact live-cmp', 'data-testid': testId },
     h('thead', {},
       h('tr', {}, h('th', { rowspan: 2 }, 'Tenant'), ...groups.map((g) => h('th', { colspan: 3, class: 'live-group' }, g.title))),
-      h('tr', {}, ...groups.flatMap(() => [h('th', {}, 'measured'), h('th', {}, 'predicted'), h('th', { class: 'live-group-end' }, 'difference')]))),
+      h('tr', {}, ...groups.flatMap(() => [h('th', {}, 'measured'), h('th', {}, 'predicted'), h('th', { class: 'live-group-end' }, 'diff')]))),
     h('tbody', {}, ...rows.map((c) => h('tr', {},
       h('td', {}, c.tenant === '(all)' ? h('strong', {}, 'all tenants') : c.tenant),
       ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));

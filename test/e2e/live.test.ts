@@ -40,8 +40,8 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     const { page, errors } = await app.open('live');
     await page.getByTestId('live-start').waitFor({ timeout: 60_000 });
     await page.getByTestId('live-scenario').selectOption('demo:tiny');
-    await page.getByTestId('live-policy').selectOption('dream');
-    await page.getByTestId('live-duration').fill('7');
+    await page.getByTestId('live-policy').selectOption('edf');
+    await page.getByTestId('live-duration').fill('8');
     await page.getByTestId('live-lanes').fill('cpu:1,cpu:1');
     await page.getByTestId('live-start').click();
     await expect(page.getByTestId('live-start').isDisabled()).resolves.toBe(true);
@@ -53,16 +53,18 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-timeline"]') as HTMLElement | null)?.dataset.slices ?? 0) > 0, null, { timeout: 30_000 });
     await expect(page.getByTestId('live-counters').textContent()).resolves.toMatch(/detector.*classifier.*tracker/s);
     await expect(page.getByTestId('live-power-source').textContent()).resolves.toMatch(/ESTIMATE|measured/);
-    await expect(page.getByTestId('live-weights').textContent()).resolves.toMatch(/urgency|fairness/i);
-    // A few seconds in, for a screenshot with some history.
-    await page.waitForFunction(() => Number((document.querySelector('.live-status') as HTMLElement | null)?.dataset.t ?? 0) >= 3.5, null, { timeout: 30_000 });
-    await app.screenshot(page, 'live-running');
-
-    // Switch to EDF without restarting: the telemetry reports the new policy.
-    await page.getByTestId('live-switch-policy').selectOption('edf');
+    await expect(page.getByTestId('live-weights').textContent()).resolves.toMatch(/EDF has no tunable weights/);
+    // Switch to Tessera-DREAM without restarting (early, so that the run is surely still going): the
+    // telemetry reports the new policy and its weights.
+    await page.getByTestId('live-switch-policy').selectOption('dream');
     await page.getByTestId('live-switch').click();
-    await page.locator('[data-testid="live-current-policy"][data-policy="edf"]').waitFor({ timeout: 30_000 });
-    await expect(page.getByTestId('live-status').textContent()).resolves.toMatch(/switches: edf at/);
+    await page.locator('[data-testid="live-current-policy"][data-policy="dream"]').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('live-status').textContent()).resolves.toMatch(/switches: dream at/);
+    await expect(page.getByTestId('live-weights').textContent()).resolves.toMatch(/urgency.*fairness/s);
+
+    // A few seconds in, for a screenshot with some history.
+    await page.waitForFunction(() => Number((document.querySelector('.live-status') as HTMLElement | null)?.dataset.t ?? 0) >= 4, null, { timeout: 30_000 });
+    await app.screenshot(page, 'live-running');
 
     // The end: the report, with the prediction beside the measurement.
     const report = page.getByTestId('live-report');
@@ -73,7 +75,7 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     const cmp = page.getByTestId('live-comparison');
     await expect(cmp.locator('tbody tr').count()).resolves.toBe(4);
     await expect(cmp.textContent()).resolves.toMatch(/ms/);
-    await expect(report.textContent()).resolves.toMatch(/switched: EDF at/);
+    await expect(report.textContent()).resolves.toMatch(/EDF \(edf\); switched: Tessera-DREAM at/);
     await expect(page.getByTestId('live-energy').textContent()).resolves.toMatch(/ESTIMATE|measured/);
     await expect(page.getByTestId('live-trace-path').textContent()).resolves.toMatch(/trace\.json$/);
     await expect(report.textContent()).resolves.toMatch(/ui\.perfetto\.dev/);
