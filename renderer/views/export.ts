@@ -1,4 +1,181 @@
-// The Export view. Not built yet: says so and names the CLI command.
-import { pendingView } from './pending';
+// The Export view: what Tessera can export today, each with its download, and plainly what it
+// cannot yet (the tuned schedule arrives with the tuner). Profiles come from profiles.export, a
+// simulated run's trace from simulate.trace; live runs write their report and trace on the engine's
+// side (the Live view shows the paths).
+import './export.css';
+import type { ResultOf } from '../../engine/api';
+import { badge, clear, errorBox, h, table } from '../dom';
+import { DEFAULT_POLICIES, syntheticLabel } from './simulate-model';
+import { downloadText, mimeFor } from './simulate-download';
+import type { View } from './view';
 
-export const exportView = pendingView('export', 'Export', 'tessera profiles export');
+type ProfileSummary = ResultOf<'profiles.list'>[number];
+type PolicyInfo = ResultOf<'policies.list'>[number];
+
+export const exportView: View = {
+  id: 'export',
+  title: 'Export',
+  render(root, { client, navigate }) {
+    let disposed = false;
+    const profilesBody = h('div', {}, h('p', { class: 'muted' }, 'Loading stored profiles…'));
+    const traceBody = h('div', {}, h('p', { class: 'muted' }, 'Loading scenarios and policies…'));
+    const liveNow = h('span', {});
+
+    root.append(
+      h('header', { class: 'view-header' }, h('h1', {}, 'Export')),
+      h('p', { class: 'muted export-intro' }, 'What Tessera can export today. Downloads go through your browser; files the engine writes itself live in its data directory (TESSERA_HOME, else ~/.tessera, on the machine the engine runs on).'),
+      h('section', { class: 'card', 'data-testid': 'export-profiles' },
+        h('h2', {}, 'Profiles ', h('span', { class: 'muted export-sub' }, 'measured latency tables, per layer and lane')),
+        h('p', { class: 'muted' }, 'CSV: one row per layer and lane, plus the whole model (median, p5/p95, CV, samples, in-graph time, FLOPs, energy with its source where a meter was read). JSON: the whole profile as stored, with the machine and the settings it was measured with.'),
+        profilesBody,
+        h('p', { class: 'muted export-cli' }, 'From a terminal: ', h('code', {}, 'tessera profiles export ID --format csv --out FILE'))),
+      h('section', { class: 'card', 'data-testid': 'export-trace' },
+        h('h2', {}, 'Trace of a simulated run ', h('span', { class: 'muted export-sub' }, 'Perfetto JSON or CSV')),
+        h('p', { class: 'muted' }, 'One run of one policy in the simulator: a track per lane, a slice per layer, a flow per frame (open the JSON in ', h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'ui.perfetto.dev'), '); or CSV files of slices and frames.'),
+        traceBody,
+        h('p', { class: 'muted export-cli' }, 'To compare policies first, simulate a library scenario on your measured profiles, or pick the run from its timeline: ',
+          h('button', { class: 'secondary small', onclick: () => navigate('simulate') }, 'Open Simulate'),
+          ' · From a terminal: ', h('code', {}, 'tessera simulate SCENARIO --policies P --trace out.json'))),
+      h('section', { class: 'card', 'data-testid': 'export-live' },
+        h('h2', {}, 'Live runs: report and trace ', h('span', { class: 'muted export-sub' }, 'written by the engine')),
+        h('p', {}, 'Every live run writes two files to ', h('code', {}, 'runs/<run id>/'), ' under the engine\'s data directory: ',
+          h('code', {}, 'report.json'), ' (measured metrics per tenant beside the simulator\'s prediction, transfers, overload, faults, energy with its source) and ',
+          h('code', {}, 'trace.json'), ' (Chrome trace JSON for Perfetto). The Live view shows both paths when a run ends. They are not offered as downloads here yet: copy them from that folder.'),
+        h('p', { class: 'muted' }, liveNow, ' ',
+          h('button', { class: 'secondary small', onclick: () => navigate('live') }, 'Open Live'),
+          ' · From a terminal: ', h('code', {}, 'tessera run SCENARIO --policy P --json'), ' prints the report and the paths.')),
+      h('section', { class: 'card', 'data-testid': 'export-tuned' },
+        h('h2', {}, 'Tuned schedule ', badge('not built yet', 'warn')),
+        h('p', { 'data-testid': 'export-tuned-text' }, 'Tuned schedule export (policy, parameters, static mapping, variants, predicted figures, replay check) arrives with the tuner; not built yet.')),
+    );
+
+    async function loadProfiles(): Promise<void> {
+      try {
+        const list = await client.call('profiles.list', {});
+        if (disposed) return;
+        clear(profilesBody);
+        profilesBody.append(profilesTable(list));
+      } catch (e) {
+        if (disposed) return;
+        clear(profilesBody);
+        profilesBody.append(errorBox('Could not list the stored profiles', (e as Error).message));
+      }
+    }
+
+    function profilesTable(list: ProfileSummary[]): HTMLElement {
+      if (!list.length) {
+        return h('p', { 'data-testid': 'export-no-profiles' }, 'No stored profiles yet: profile a model first. ',
+          h('button', { class: 'secondary small', onclick: () => navigate('profiles') }, 'Open Models & profiles'));
+      }
+      const status = h('div', { class: 'export-status' });
+      const download = async (id: string, format: 'csv' | 'json', btn: HTMLButtonElement) => {
+        btn.disabled = true;
+        clear(status);
+        try {
+          const r = await client.call('profiles.export', { id, format });
+          if (disposed) return;
+          downloadText(r.filename, r.content, mimeFor(r.filename));
+          status.append(h('p', { class: 'muted', 'data-testid': 'export-profile-done' }, `Saved ${r.filename}.`));
+        } catch (e) {
+          if (!disposed) status.append(errorBox(`Could not export ${id}`, (e as Error).message));
+        } finally {
+          btn.disabled = false;
+        }
+      };
+      const button = (id: string, format: 'csv' | 'json') => {
+        const b: HTMLButtonElement = h('button', { class: `small${format === 'json' ? ' secondary' : ''}`, 'data-testid': `export-profile-${format}`, 'data-profile': id, onclick: () => void download(id, format, b) }, format.toUpperCase());
+        return b;
+      };
+      return h('div', {},
+        h('div', { class: 'export-table-scroll' }, table(list, {
+          Profile: (p) => h('code', {}, p.id),
+          Model: (p) => p.model || '–',
+          Lanes: (p) => (p.lanes?.length ? p.lanes.join(', ') : '–'),
+          Layers: (p) => (Number.isFinite(p.layers) ? String(p.layers) : '–'),
+          Measured: (p) => (p.createdAt ? `${new Date(p.createdAt).toLocaleString()} on ${p.machine}` : '–'),
+          Status: (p) => (p.error ? badge('unreadable', 'bad', p.error) : p.status === 'complete' ? badge('complete', 'ok') : badge(p.status, 'warn', 'Not every layer and lane was measured')),
+          Download: (p) => (p.error ? h('span', { class: 'muted' }, p.error) : h('span', { class: 'export-buttons' }, button(p.id, 'csv'), button(p.id, 'json'))),
+        }, { class: 'data', 'data-testid': 'export-profiles-table' })),
+        status);
+    }
+
+    async function loadTraceForm(): Promise<void> {
+      try {
+        const [sims, policies] = await Promise.all([client.call('simulate.scenarios', {}), client.call('policies.list', {})]);
+        if (disposed) return;
+        clear(traceBody);
+        traceBody.append(traceForm(sims.synthetic, policies));
+      } catch (e) {
+        if (disposed) return;
+        clear(traceBody);
+        traceBody.append(errorBox('Could not load the scenarios and policies', (e as Error).message));
+      }
+    }
+
+    function traceForm(synthetic: string[], policies: PolicyInfo[]): HTMLElement {
+      const scenario = h('select', { 'data-testid': 'export-trace-scenario' }, ...synthetic.map((s) => h('option', { value: s }, syntheticLabel(s))));
+      if (synthetic.includes('synthetic:vr_gaming:skewed')) scenario.value = 'synthetic:vr_gaming:skewed';
+      const policy = h('select', { 'data-testid': 'export-trace-policy' }, ...policies.map((p) => h('option', { value: p.name, title: p.description }, `${p.label} (${p.name})`)));
+      policy.value = policies.some((p) => p.name === 'dream') ? 'dream' : (policies[0]?.name ?? DEFAULT_POLICIES[0]);
+      const seed = h('input', { type: 'number', min: 0, step: 1, value: '1', class: 'export-num', 'data-testid': 'export-trace-seed' });
+      const duration = h('input', { type: 'number', min: 0.1, max: 3600, step: 'any', value: '2', class: 'export-num', 'data-testid': 'export-trace-duration' });
+      const format = h('select', { 'data-testid': 'export-trace-format' }, h('option', { value: 'json' }, 'Perfetto JSON'), h('option', { value: 'csv' }, 'CSV (slices + frames)'));
+      const status = h('div', { class: 'export-status' });
+      const go: HTMLButtonElement = h('button', { 'data-testid': 'export-trace-download', onclick: () => void run() }, 'Download trace');
+      async function run(): Promise<void> {
+        clear(status);
+        const s = Number(seed.value);
+        const d = Number(duration.value);
+        if (!Number.isInteger(s) || s < 0 || !(d > 0) || d > 3600) {
+          status.append(errorBox('Check the form', 'Seed: a whole number ≥ 0; duration: seconds, > 0 and at most 3600.'));
+          return;
+        }
+        go.disabled = true;
+        status.append(h('p', { class: 'muted' }, 'Simulating…'));
+        try {
+          const fmt = format.value as 'json' | 'csv';
+          const r = await client.call('simulate.trace', { scenario: scenario.value, policy: policy.value, seed: s, durationSec: d, latencyNoise: 0.1, jobNoise: 0.1, preemption: 'layer', dropLate: false, window: 1, format: fmt });
+          if (disposed) return;
+          downloadText(r.filename, r.content, mimeFor(r.filename));
+          const jobsName = r.filename.replace(/\.csv$/, '-jobs.csv');
+          if (r.jobsCsv) downloadText(jobsName, r.jobsCsv, 'text/csv');
+          clear(status);
+          status.append(h('p', { class: 'muted', 'data-testid': 'export-trace-done' }, `Saved ${r.filename}${r.jobsCsv ? ` and ${jobsName}` : ''}.`));
+        } catch (e) {
+          if (disposed) return;
+          clear(status);
+          status.append(errorBox('Could not make the trace', (e as Error).message));
+        } finally {
+          go.disabled = false;
+        }
+      }
+      return h('div', {},
+        h('div', { class: 'row' },
+          h('label', {}, 'Scenario', scenario),
+          h('label', {}, 'Policy', policy),
+          h('label', {}, 'Seed', seed),
+          h('label', {}, 'Duration (s)', duration),
+          h('label', {}, 'Format', format),
+          go),
+        h('p', { class: 'export-note' }, badge('synthetic', 'warn', 'Generated latency table, not measured'), ' These quick traces use the synthetic XRBench workloads: generated latency tables and estimated energy, not measurements. Default simulator settings (latency and job noise 0.1, preemption at layer boundaries).'),
+        status);
+    }
+
+    async function loadLive(): Promise<void> {
+      try {
+        const runs = await client.call('live.list', {});
+        if (disposed) return;
+        liveNow.textContent = runs.length ? `${runs.length} live run(s) in progress now (${runs.map((r) => `${r.id}: ${r.policy} on ${r.scenario}`).join('; ')}).` : 'No live run in progress now.';
+      } catch (e) {
+        if (!disposed) liveNow.textContent = `Could not list live runs: ${(e as Error).message}.`;
+      }
+    }
+
+    void loadProfiles();
+    void loadTraceForm();
+    void loadLive();
+    return () => {
+      disposed = true;
+    };
+  },
+};
