@@ -192,6 +192,7 @@ describe('profiles view model: whole model, chart, formats', () => {
     expect(pm.fmtGflops(2e6)).toBe('0.0020');
     expect(pm.fmtMB(60420)).toBe('0.060');
     expect(pm.fmtMJ(0.0005)).toBe('0.50');
+    expect(pm.fmtMJ(0)).toBe('0');
     expect(pm.fmtRatio(Infinity)).toBe(pm.DASH);
     expect(pm.fmtRatio(2.5)).toBe('2.50\u00d7');
     expect(pm.fmtPct(0.281)).toBe('28%');

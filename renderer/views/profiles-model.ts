@@ -49,6 +49,7 @@ export function fmtMB(bytes: number): string {
 export function fmtMJ(joules: number | undefined): string {
   if (joules === undefined || !Number.isFinite(joules)) return DASH;
   const mj = joules * 1000;
+  if (mj === 0) return '0';
   return mj >= 100 ? mj.toFixed(0) : mj >= 1 ? mj.toFixed(2) : mj.toPrecision(2);
 }
 

@@ -426,7 +426,7 @@ function lanesCard(p: Profile): HTMLElement {
       : p.settings.energy === 'off'
         ? ['off for this profile']
         : w?.energy?.source.kind === 'estimated' || p.energy?.estimate
-          ? [badge('ESTIMATE', 'warn', 'No meter covers this lane: the figures are an estimate, not a measurement'), ` no meter; ${w?.energy?.source.detail ?? p.energy?.estimate ?? ''}`]
+          ? [badge('ESTIMATE', 'warn', 'No meter covers this lane: the figures are an estimate, not a measurement'), ` ${(w?.energy?.source.detail ?? `no meter; ${p.energy?.estimate ?? ''}`).replace(/^ESTIMATE\s*/, '')}`]
           : [pm.DASH];
     return h('div', { class: 'prof-lane-card', 'data-testid': `lane-${l.id}` },
       h('h3', {}, h('span', { class: 'prof-swatch', style: `background:${color(i)}` }), l.id, ' ', l.error ? badge('unavailable', 'bad') : badge(l.ep, 'info')),
@@ -580,7 +580,7 @@ function layerTableCard(p: Profile): HTMLElement {
   return h('section', { class: 'card' },
     h('h2', {}, `Layers (${rows.length})`),
     fallbackCount ? errorBox(`${fallbackCount} layer(s) ran partly on the CPU (fallback)`, 'The execution provider handed some nodes to the CPU EP: those layers\u2019 times on that lane include CPU work. See the notes column.') : null,
-    h('p', { class: 'muted prof-small' }, 'Click a column header to sort; click again to reverse.'),
+    h('p', { class: 'muted prof-small' }, `Click a column header to sort; click again to reverse.${laneIds.length > 1 ? ' Scroll sideways for the other lanes.' : ''}`),
     h('div', { class: 'prof-scroll' }, h('table', { class: 'data prof-layers', 'data-testid': 'layer-table' }, h('thead', {}, row1, row2), tbody)));
 }
 
