@@ -18,6 +18,7 @@ import {
   ratioKind,
   scenarioChoices,
   splitPolicyState,
+  startErrorHint,
   tenantCounters,
   timelineLayout,
 } from '../renderer/views/live-model';
@@ -238,5 +239,17 @@ describe('splitPolicyState', () => {
     expect(s.numbers).toEqual([{ key: 'tunerStep', value: 0.25 }, { key: 'tunerTrials', value: 12 }]);
     expect(splitPolicyState({ 'risk.a': 0.4 }).bars[0].fraction).toBe(0.4);
     expect(splitPolicyState(undefined)).toEqual({ bars: [], numbers: [] });
+  });
+});
+
+describe('startErrorHint', () => {
+  it('names what to fix from the engine error', () => {
+    expect(startErrorHint('bad-scenario', 'lane "gpu:9": expected EP[:THREADS]')).toMatch(/Fix the lanes/);
+    expect(startErrorHint('bad-scenario', 'no scenario "/no/such.json"')).toMatch(/Pick a scenario/);
+    expect(startErrorHint('bad-scenario', 'tenant "a": model x.onnx cannot be resolved: ENOENT')).toMatch(/model could not be loaded/);
+    expect(startErrorHint('bad-scenario', 'profile p1: not found')).toMatch(/Untick that profile/);
+    expect(startErrorHint('cancelled', 'stopped during setup')).toMatch(/stopped before/);
+    expect(startErrorHint('bad-request', 'unknown policy "x"')).toMatch(/Check the form/);
+    expect(startErrorHint('failed', 'boom')).toMatch(/engine log/);
   });
 });

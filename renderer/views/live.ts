@@ -30,6 +30,7 @@ import {
   ratioKind,
   scenarioChoices,
   splitPolicyState,
+  startErrorHint,
   tenantCounters,
   timelineLayout,
   type LatencyPoint,
@@ -108,21 +109,6 @@ async function stopSession(client: EngineClient, s: Session): Promise<void> {
     await client.call('live.stop', { runId: s.runId });
   } catch {
     if (s.state === 'setup' || s.state === 'running') s.controller.abort();
-  }
-}
-
-function errorHint(code: string): string {
-  switch (code) {
-    case 'bad-scenario':
-      return 'Check the scenario, the lanes (e.g. cpu:1,cpu:1) and the profiles; a model that cannot load is named above.';
-    case 'bad-request':
-      return 'Check the form: the values above were refused.';
-    case 'cancelled':
-      return 'The run was stopped before it started measuring: start it again when ready.';
-    case 'engine-exited':
-      return 'The engine stopped: reconnect (bottom left) and start the run again.';
-    default:
-      return 'See the message above; the engine log has the details.';
   }
 }
 
@@ -377,7 +363,7 @@ function buildForm(input: FormInput) {
     },
     showError(e: { message: string; code: string }) {
       clear(errorArea);
-      errorArea.append(errorBox(e.code === 'cancelled' ? 'The run was stopped before it started' : 'The run could not start', `${e.message} ${errorHint(e.code)}`));
+      errorArea.append(errorBox(e.code === 'cancelled' ? 'The run was stopped before it started' : 'The run could not start', `${e.message} ${startErrorHint(e.code, e.message)}`));
     },
   };
 }
@@ -489,7 +475,7 @@ class RunUi {
     this.redraw(true);
     if (s.state === 'done' && s.report && !this.reportArea.firstChild) this.reportArea.append(renderReport(s.report, this.policies));
     if (s.state === 'failed' && !this.reportArea.firstChild) {
-      this.reportArea.append(h('section', { class: 'card' }, errorBox(s.error?.code === 'cancelled' ? 'The run was stopped' : 'The run failed', `${s.error?.message ?? ''} ${errorHint(s.error?.code ?? 'failed')}`)));
+      this.reportArea.append(h('section', { class: 'card' }, errorBox(s.error?.code === 'cancelled' ? 'The run was stopped' : 'The run failed', `${s.error?.message ?? ''} ${startErrorHint(s.error?.code ?? 'failed', s.error?.message ?? '')}`)));
     }
   }
 

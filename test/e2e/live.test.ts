@@ -22,7 +22,7 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await app?.close();
   });
 
-  it('refuses a bad lanes string with an error before the run starts', async () => {
+  it('refuses a bad lanes string and an unknown scenario with errors before the run starts', async () => {
     const { page, errors } = await app.open('live');
     await page.getByTestId('live-start').waitFor({ timeout: 60_000 });
     await page.getByTestId('live-lanes').fill('gpu:9');
@@ -33,6 +33,15 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await expect(alert.textContent()).resolves.toMatch(/could not start.*lane "gpu:9"/is);
     expect(await page.getByTestId('live-run').textContent()).toBe('');
     await expect(page.getByTestId('live-start').isEnabled()).resolves.toBe(true);
+    await app.screenshot(page, 'live-error');
+
+    // An unknown scenario file: named in the error, nothing runs.
+    await page.getByTestId('live-lanes').fill('cpu:1');
+    await page.getByTestId('live-scenario').selectOption('__path__');
+    await page.getByTestId('live-scenario-path').fill('/no/such/scenario.json');
+    await page.getByTestId('live-start').click();
+    await page.getByTestId('live-form-error').filter({ hasText: '/no/such/scenario.json' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('live-run').textContent()).toBe('');
     expect(pageErrors(errors)).toEqual([]);
   });
 
