@@ -124,7 +124,7 @@ export const simulateView: View = {
         h('optgroup', { label: 'Synthetic: XRBench models and rates, GENERATED latency tables (not measured)' },
           ...cat.synthetic.map((s) => h('option', { value: s }, syntheticLabel(s)))),
         cat.scenarios.length ? h('optgroup', { label: 'Library scenarios: simulated on your measured profiles' },
-          ...cat.scenarios.map((s) => h('option', { value: s.id, disabled: !!s.error, title: s.error ?? s.description }, `${s.name}${s.error ? ' (invalid)' : ''}`))) : null,
+          ...cat.scenarios.map((s) => h('option', { value: s.id, disabled: !!s.error, title: s.error ?? s.description }, `${s.id}${s.name !== s.id ? ` (${s.name})` : ''}${s.error ? ' (invalid)' : ''}`))) : null,
         known.has(form.scenario) ? null : h('option', { value: form.scenario }, form.scenario),
       );
       scenarioSel.value = form.scenario;
@@ -147,7 +147,7 @@ export const simulateView: View = {
           return;
         }
         const sc = cat.scenarios.find((s) => s.id === id);
-        loadInput.placeholder = 'measured rates';
+        loadInput.placeholder = 'own rates';
         loadHelp.textContent = 'Frame rates scaled so that the busiest lane reaches this utilisation (every layer on its fastest lane); empty = the scenario\'s own rates.';
         scenarioNote.append(badge('measured', 'ok', 'Latencies come from your stored profiles'), ' ',
           h('span', {}, `${sc?.description ?? id}`));
@@ -281,7 +281,8 @@ export const simulateView: View = {
           runArea.append(h('section', { class: 'card', 'data-testid': 'sim-cancelled' }, badge('cancelled', 'warn'), ' ', err.message,
             last ? h('span', { class: 'muted' }, ' The results below are from the previous run.') : null));
         } else {
-          runArea.append(h('div', { 'data-testid': 'sim-error' }, errorBox('The simulation could not run', `${err.message}${hint(err.code)}`)));
+          runArea.append(h('div', { 'data-testid': 'sim-error', class: 'sim-error' }, errorBox('The simulation could not run', `${err.message}${hint(err.code, err.message)}`),
+            last ? h('p', { class: 'muted sim-small' }, `The results below are from the previous run (${last.result.scenario}).`) : null));
         }
       } finally {
         if (ac === running) running = undefined;
@@ -303,7 +304,7 @@ export const simulateView: View = {
           h('h2', {}, `Results: ${r.scenario}`),
           h('dl', { class: 'facts' },
             h('dt', {}, 'Latencies'), h('dd', { 'data-testid': 'sim-latency-source' }, lat.kind === 'synthetic' ? badge('SYNTHETIC', 'warn', 'Generated latency table: not measured') : badge('MEASURED', 'ok', 'From stored profiles'), ' ', lat.text),
-            h('dt', {}, 'Energy'), h('dd', { 'data-testid': 'sim-energy-source' }, estimated ? badge('ESTIMATE', 'warn', 'Estimated, not measured') : badge('MEASURED', 'ok'), ' ', c.energySource.detail),
+            h('dt', {}, 'Energy'), h('dd', { 'data-testid': 'sim-energy-source' }, estimated ? badge('ESTIMATE', 'warn', 'Estimated, not measured') : badge('MEASURED', 'ok'), ' ', c.energySource.detail.replace(/^(ESTIMATE|MEASURED):\s*/i, '')),
             h('dt', {}, 'UXCost'), h('dd', { 'data-testid': 'sim-uxcost-definition' }, c.uxcostDefinition, ` (E_ref = ${sig(c.referenceJoules)} J${estimated ? ', estimated' : ''})`),
             h('dt', {}, 'XRBench score'), h('dd', { class: 'sim-small' }, XRBENCH_CONSTANTS),
             h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, preemption ${params.preemption}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
@@ -425,8 +426,9 @@ export const simulateView: View = {
   },
 };
 
-function hint(code: string | undefined): string {
-  if (code === 'bad-scenario') return ' — choose the profiles of the scenario\'s models (or profile them first in the Profiles view), or pick a synthetic scenario.';
+/** What to do, where the engine's message does not say it already. */
+function hint(code: string | undefined, message: string): string {
+  if (code === 'bad-scenario' && !/profile/i.test(message)) return ' — choose the profiles of the scenario\'s models (or profile them first in the Profiles view), or pick a synthetic scenario.';
   if (code === 'bad-request') return ' — check the form.';
   if (code === 'engine-exited' || code === 'disconnected') return ' — the engine is not connected: reconnect (bottom left) and run again.';
   return '';

@@ -1,8 +1,10 @@
 // End to end: the Simulate view compares policies on a synthetic XRBench workload (labelled
 // synthetic), shows the table, the charts with data and the timeline canvas, downloads a Perfetto
 // trace; a long run is cancelled; a library scenario without profiles shows the engine's error.
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, SCREENSHOTS } from '../support/browser';
@@ -10,6 +12,9 @@ import { startApp, type TestApp } from '../support/app';
 
 // The server has no favicon: Chromium logs its 404 on the first page load (not this view's doing).
 const pageErrors = (errors: string[]) => errors.filter((e) => e !== 'console: Failed to load resource: the server responded with a status of 404 (Not Found)');
+
+const tessera = (home: string, ...args: string[]) =>
+  promisify(execFile)(process.execPath, [join(__dirname, '..', '..', 'bin', 'tessera.cjs'), ...args], { env: { ...process.env, TESSERA_HOME: home }, maxBuffer: 64 << 20 });
 
 async function choosePolicies(page: Page, names: string[]): Promise<void> {
   await page.getByRole('button', { name: 'None', exact: true }).click();
@@ -105,6 +110,7 @@ describe.runIf(chromiumAvailable())('Simulate view', () => {
     const cancelled = page.getByTestId('sim-cancelled');
     await cancelled.waitFor({ timeout: 60_000 });
     await expect(cancelled.textContent()).resolves.toMatch(/cancelled/i);
+    await app.screenshot(page, 'simulate-cancelled');
     // The previous results stay.
     expect(await page.getByTestId('sim-table').count()).toBe(1);
     expect(pageErrors(errors)).toEqual([]);
@@ -118,6 +124,50 @@ describe.runIf(chromiumAvailable())('Simulate view', () => {
     const err = page.getByTestId('sim-error');
     await err.waitFor({ timeout: 60_000 });
     await expect(err.textContent()).resolves.toMatch(/needs measured profiles/);
+    await app.screenshot(page, 'simulate-library-error');
     expect(pageErrors(errors)).toEqual([]);
   });
+
+  it('simulates a library scenario on a measured profile, and names a tenant without one', async () => {
+    // A tiny user scenario (two keyword spotters) and one measured profile of its model.
+    const file = join(app.home, 'kws_pair.json');
+    writeFileSync(file, JSON.stringify({
+      schemaVersion: 1,
+      name: 'kws_pair',
+      description: 'Two keyword spotters (XRBench KD_res8_narrow) at 30 and 15 fps',
+      tenants: [
+        { id: 'kws_fast', model: { kind: 'library', id: 'xrbench/KD_res8_narrow' }, arrival: { type: 'periodic', fps: 30 } },
+        { id: 'kws_slow', model: { kind: 'library', id: 'xrbench/KD_res8_narrow' }, arrival: { type: 'periodic', fps: 15 } },
+      ],
+    }));
+    await tessera(app.home, 'scenario', 'import', file, '--json');
+    await tessera(app.home, 'profile', 'xrbench/KD_res8_narrow', '--lanes', 'cpu:1', '--budget', '3s', '--energy', 'off', '--json');
+    await page.reload();
+    await page.getByTestId('sim-scenario').waitFor({ timeout: 60_000 });
+
+    await page.getByTestId('sim-scenario').selectOption('user/kws_pair');
+    const profiles = page.getByTestId('sim-profiles');
+    await profiles.waitFor({ timeout: 10_000 });
+    expect((await profiles.evaluate((s: HTMLSelectElement) => [...s.selectedOptions].map((o) => o.value))).length).toBe(1); // suggested
+    await choosePolicies(page, ['fcfs', 'dream']);
+    await page.getByTestId('sim-seeds').fill('2');
+    await page.getByTestId('sim-durationSec').fill('2');
+    await page.getByTestId('sim-load').fill('0.9');
+    await page.getByTestId('sim-run-button').click();
+    await page.getByTestId('sim-head').filter({ hasText: 'user/kws_pair' }).waitFor({ timeout: 120_000 });
+    await expect(page.getByTestId('sim-latency-source').textContent()).resolves.toMatch(/MEASURED.*xrbench_KD_res8_narrow/);
+    await expect(page.getByTestId('sim-energy-source').textContent()).resolves.toMatch(/ESTIMATE/);
+    expect(await page.getByTestId('sim-table').locator('tbody tr').count()).toBe(2);
+    await app.screenshot(page, 'simulate-measured');
+
+    // outdoor_activity_b has tenants of other models: the engine names the tenant without a profile.
+    await page.getByTestId('sim-scenario').selectOption('xrbench/outdoor_activity_b');
+    await profiles.waitFor({ timeout: 10_000 });
+    await page.getByTestId('sim-profiles').selectOption({ index: 0 });
+    await page.getByTestId('sim-run-button').click();
+    const err = page.getByTestId('sim-error');
+    await err.waitFor({ timeout: 60_000 });
+    await expect(err.textContent()).resolves.toMatch(/tenant "ASR_EM_24L"/);
+    expect(pageErrors(errors)).toEqual([]);
+  }, 180_000);
 });
