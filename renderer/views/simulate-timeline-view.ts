@@ -252,7 +252,13 @@ export class TimelinePanel {
     let text: string | undefined;
     if (r) {
       const s = t.slices[r.index];
-      text = `${t.tenants[s[0]]} frame ${s[6]}: ${s[5] === 1 ? 'transfer' : `layer ${s[2]}`} on ${t.lanes[s[1]]}\n${formatMs(s[3], span)} – ${formatMs(s[4], span)} (${((s[4] - s[3]) * 1000).toFixed(3)} ms)${r.count > 1 ? `\n+ ${r.count - 1} more slices of this tenant merged at this zoom` : ''}`;
+      if (r.count > 1) {
+        const t0 = xToTime(r.x, this.window, this.geometry);
+        const t1 = xToTime(r.x + r.w, this.window, this.geometry);
+        text = `${t.tenants[s[0]]}: ${r.count} ${s[5] === 1 ? 'transfers' : 'layer slices'} on ${t.lanes[s[1]]}, about ${formatMs(t0, span)} – ${formatMs(t1, span)}\n(merged at this zoom: zoom in to see them one by one)`;
+      } else {
+        text = `${t.tenants[s[0]]} frame ${s[6]}: ${s[5] === 1 ? 'transfer' : `layer ${s[2]}`} on ${t.lanes[s[1]]}\n${formatMs(s[3], span)} – ${formatMs(s[4], span)} (${((s[4] - s[3]) * 1000).toFixed(3)} ms)`;
+      }
     } else {
       const m = hitJob(this.marks, x, y);
       if (m) {
