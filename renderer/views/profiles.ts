@@ -83,7 +83,8 @@ function startRun(client: Client, params: RunParams, what: string): void {
     })
     .then((r) => {
       state.profiles = r.profiles;
-      state.status = controller.signal.aborted ? 'cancelled' : 'done';
+      // A cancel that arrives after the last measurement changes nothing: the profiles are complete.
+      state.status = controller.signal.aborted && r.profiles.some((p) => p.status === 'partial') ? 'cancelled' : 'done';
     })
     .catch((e: { message?: string; code?: string }) => {
       state.error = { message: e?.message ?? String(e), code: e?.code };

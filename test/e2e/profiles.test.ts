@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app';
 import { chromiumAvailable, CHROMIUM } from '../support/browser';
-import { tinyCnn } from '../support/tiny-model';
+import { deepCnn, tinyCnn } from '../support/tiny-model';
 
 /** Page errors, less Chromium's console line for the favicon the server does not serve (404). */
 const real = (errors: string[]) => errors.filter((e) => !/^console: Failed to load resource: the server responded with a status of 404/.test(e));
@@ -26,7 +26,8 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
     dynamic = join(app.home, 'dynamic.onnx');
     writeFileSync(dynamic, tinyCnn({ dynamic: true }));
     big = join(app.home, 'bigger.onnx');
-    writeFileSync(big, tinyCnn({ channels: 96, size: 96, name: 'bigger_cnn' }));
+    // 40 layers: the cancel below always lands before the last one (no race with a fast machine).
+    writeFileSync(big, deepCnn(40, { name: 'deep_cnn' }));
   });
   afterAll(async () => {
     await app?.close();
@@ -134,21 +135,21 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
     await page.getByTestId('run-start').click();
     const progress = page.getByTestId('run-progress');
     await progress.waitFor({ timeout: 30_000 });
-    await page.getByTestId('run-message').filter({ hasText: /layer [2-4]\/4/ }).waitFor({ timeout: 120_000 });
+    await page.getByTestId('run-message').filter({ hasText: /layer ([2-9]|1\d)\/40/ }).waitFor({ timeout: 120_000 });
     await app.screenshot(page, 'profiles-running');
     await page.getByTestId('run-cancel').click();
     const cancelled = page.getByTestId('run-cancelled');
     await cancelled.waitFor({ timeout: 120_000 });
     const text = (await cancelled.textContent()) ?? '';
     expect(text).toMatch(/cancelled/);
-    expect(text).toMatch(/kept the [1-3] \(layer, lane\) measurements? finished before the cancel in a partial profile/);
+    expect(text).toMatch(/kept the ([1-9]|[1-3]\d) \(layer, lane\) measurements? finished before the cancel in a partial profile/);
     await app.screenshot(page, 'profiles-cancelled');
     // The partial profile is listed as resumable, and its detail shows what was measured.
     await page.getByTestId('profiles-list').filter({ hasText: 'partial (resumable)' }).waitFor({ timeout: 30_000 });
     await cancelled.getByRole('link').first().click();
     await page.getByTestId('layer-table').waitFor({ timeout: 30_000 });
     await page.getByTestId('resume-run').waitFor();
-    await expect(page.getByTestId('profile-facts').textContent()).resolves.toMatch(/partial: [1-3] of 4/);
+    await expect(page.getByTestId('profile-facts').textContent()).resolves.toMatch(/partial: ([1-9]|[1-3]\d) of 40/);
     expect(await page.locator('main').innerText()).not.toMatch(/NaN|undefined|\bnull\b/);
     await app.screenshot(page, 'profiles-partial');
     expect(real(errors)).toEqual([]);

@@ -26,3 +26,18 @@ export function tinyCnn(opts: { channels?: number; size?: number; dynamic?: bool
   g.output('y', [opts.dynamic ? 'N' : 1, 4]);
   return g.toBytes();
 }
+
+/** A chain of `layers` Conv+Relu blocks: many small layers, so a profiling run lasts long enough to cancel. */
+export function deepCnn(layers: number, opts: { channels?: number; size?: number; name?: string } = {}): Uint8Array {
+  const c = opts.channels ?? 16;
+  const s = opts.size ?? 32;
+  const g = new GraphBuilder(opts.name ?? 'deep_cnn', { opset: 13 });
+  let x = g.input('x', [1, c, s, s]);
+  for (let i = 0; i < layers; i++) {
+    const w = g.initializer(`w${i}`, [c, c, 3, 3], seededWeights(c * c * 9, 10 + i, c * 9));
+    x = g.op('Relu', [g.op('Conv', [x, w], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }, `conv${i}`)], {}, `relu${i}`);
+  }
+  g.node('Identity', [x], ['y'], {}, { name: 'out' });
+  g.output('y', [1, c, s, s]);
+  return g.toBytes();
+}
