@@ -6,7 +6,7 @@ import './export.css';
 import type { ResultOf } from '../../engine/api';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { DEFAULT_POLICIES, syntheticLabel } from './simulate-model';
-import { downloadText, mimeFor } from './simulate-download';
+import { downloadText, mimeFor } from '../download';
 import type { View } from './view';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];

@@ -7,6 +7,7 @@ import type { ParamsOf, ResultOf } from '../../engine/api';
 import type { Profile } from '../../profiler/types';
 import { chartIn, color, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
+import { downloadText } from '../download';
 import * as pm from './profiles-model';
 import type { View, ViewContext } from './view';
 
@@ -93,20 +94,35 @@ function startRun(client: Client, params: RunParams, what: string): void {
     .finally(notify);
 }
 
-function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
-  const pct = pm.progressPercent(s.fraction);
-  if (s.status === 'running') {
+/** The running job's panel, updated in place on progress so that its Cancel button stays put. */
+function runningPanel(s: RunState): { el: HTMLElement; update(): void } {
+  const bar = h('div', {});
+  const barBox = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 }, bar);
+  const msg = h('p', { class: 'prof-run-msg', 'data-testid': 'run-message' });
+  const cancel = h('button', { class: 'secondary', 'data-testid': 'run-cancel', onclick: () => { s.cancelRequested = true; s.message = 'cancelling… the engine keeps what it has measured'; s.controller.abort(); notify(); } }, 'Cancel');
+  const el = h('section', { class: 'card', 'data-testid': 'run-progress' },
+    h('h2', {}, `Profiling ${s.what}`),
+    barBox,
+    msg,
+    h('div', { class: 'row' }, cancel,
+      h('span', { class: 'muted' }, 'Cancel stops the measurements; the engine keeps those already made in a partial profile that a later run with the same settings resumes.')),
+  );
+  const update = () => {
+    const pct = pm.progressPercent(s.fraction);
     const eta = s.etaSec !== undefined ? ` \u00b7 about ${pm.fmtSec(s.etaSec)} left` : '';
     const pairs = s.pairs ? ` \u00b7 ${s.pairs.done}/${s.pairs.total} (layer, lane) measurements` : '';
-    return h('section', { class: 'card', 'data-testid': 'run-progress' },
-      h('h2', {}, `Profiling ${s.what}`),
-      h('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': pct, 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('div', { style: `width: ${pct}%` })),
-      h('p', { class: 'prof-run-msg', 'data-testid': 'run-message' }, `${pct}% \u00b7 ${s.message}${pairs}${eta}`),
-      h('div', { class: 'row' },
-        h('button', { class: 'secondary', 'data-testid': 'run-cancel', disabled: s.cancelRequested, onclick: () => { s.cancelRequested = true; s.message = 'cancelling… the engine keeps what it has measured'; s.controller.abort(); notify(); } }, s.cancelRequested ? 'Cancelling…' : 'Cancel'),
-        h('span', { class: 'muted' }, 'Cancel stops the measurements; the engine keeps those already made in a partial profile that a later run with the same settings resumes.')),
-    );
-  }
+    bar.style.width = `${pct}%`;
+    barBox.setAttribute('aria-valuenow', String(pct));
+    msg.textContent = `${pct}% \u00b7 ${s.message}${pairs}${eta}`;
+    cancel.disabled = s.cancelRequested;
+    cancel.textContent = s.cancelRequested ? 'Cancelling…' : 'Cancel';
+  };
+  update();
+  return { el, update };
+}
+
+/** The panel of a finished, cancelled or failed job. */
+function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
   if (s.status === 'failed') {
     return h('section', { class: 'card', 'data-testid': 'run-failed' }, h('h2', {}, `Profiling ${s.what} failed`), failure('The engine could not profile this model', s.error));
   }
@@ -149,11 +165,21 @@ function renderList(root: HTMLElement, ctx: ViewContext): () => void {
   );
 
   let alive = true;
+  let live: { state: RunState; update(): void } | undefined;
   const onRun = () => {
     if (!alive) return;
+    if (run && run.status === 'running' && live?.state === run) {
+      live.update();
+      return;
+    }
     clear(runBox);
+    live = undefined;
     if (!run) return;
-    runBox.append(runPanel(run, ctx));
+    if (run.status === 'running') {
+      const panel = runningPanel(run);
+      live = { state: run, update: panel.update };
+      runBox.append(panel.el);
+    } else runBox.append(runPanel(run, ctx));
     if (run.status !== 'running') {
       void loadList();
       if (run.status === 'done' && !run.opened && run.profiles?.length === 1) {
@@ -346,22 +372,13 @@ function renderDetail(root: HTMLElement, ctx: ViewContext, id: string): () => vo
   };
 }
 
-function download(filename: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const a = h('a', { href: url, download: filename, style: 'display:none' });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 function detailHeader(p: Profile, ctx: ViewContext): HTMLElement {
   const note = h('span', { class: 'muted', 'data-testid': 'export-status' });
   const exp = (format: 'csv' | 'json') => async () => {
     note.textContent = `exporting ${format.toUpperCase()}…`;
     try {
       const r = await ctx.client.call('profiles.export', { id: p.id, format });
-      download(r.filename, r.content, format === 'csv' ? 'text/csv' : 'application/json');
+      downloadText(r.filename, r.content, format === 'csv' ? 'text/csv' : 'application/json');
       note.textContent = `saved ${r.filename} (${r.content.length.toLocaleString()} characters)`;
     } catch (e) {
       note.replaceChildren(failure(`Could not export ${p.id}`, e));

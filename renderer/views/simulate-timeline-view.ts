@@ -8,7 +8,7 @@ import type { EngineClient } from '../../engine/client';
 import { color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h } from '../dom';
 import type { CompareParams, Timeline } from './simulate-model';
-import { downloadText, mimeFor } from './simulate-download';
+import { downloadText, mimeFor } from '../download';
 import {
   clampWindow,
   coveredUntil,

@@ -1,5 +1,5 @@
 // Saves text the engine returned (a trace, a profile export) as a file the browser downloads.
-// Shared by the Simulate and Export views.
+// Shared by every view that exports something (profiles, traces).
 
 /** Offers `content` as a download named `filename` (through a Blob URL, revoked shortly after). */
 export function downloadText(filename: string, content: string, mime: string): void {
