@@ -8,7 +8,7 @@ import { cpuCount, defaultLanes, laneInitError, LaneWorker, LaneWorkerError, lan
 import { cutModel, type CapturedTensor, type CutOptions, type CutResult, type Granularity } from './onnx/cut';
 import { spawnWorker } from './runtime/worker-host';
 import { loadModel, sessionBytes, type LoadedModel } from './onnx/model';
-import { resolveInputShapes } from './onnx/shapes';
+import { resolveInputShapes, ShapeError } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type Profile } from './types';
 
@@ -62,6 +62,8 @@ export interface ProfileOptions {
   onProgress?: (p: ProfileProgress) => void;
   /** Display name for a model given as bytes. */
   name?: string;
+  /** Facts about the model recorded in the profile's warnings (e.g. what a library model is). */
+  notes?: string[];
   /** Meters to use instead of detecting them (tests). */
   meters?: PowerMeter[];
   /** Cut the model on the calling thread instead of a worker (the cut runs ONNX Runtime, which blocks its thread). */
@@ -268,7 +270,7 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes, inputValues: opts.inputValues });
   let profile: Profile | undefined;
   let resumedPairs = 0;
-  const warnings = [...cut.warnings];
+  const warnings = [...(opts.notes ?? []), ...cut.warnings];
   if (opts.resume !== false && save) {
     const prev = findResumable(key, machine.id, dir);
     if (prev) {
@@ -574,25 +576,40 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   return p;
 }
 
+/** A model to profile with its own input shapes, input values and notes (e.g. a model library entry). */
+export interface ModelInput {
+  source: string | Uint8Array;
+  /** Display name (default: the file name, or ProfileOptions.name for bytes). */
+  name?: string;
+  shapes?: Record<string, number[]>;
+  inputValues?: Record<string, number | number[]>;
+  /** Recorded in the profile's warnings (e.g. "layer-shape replica: real layer shapes, synthetic weights"). */
+  note?: string;
+}
+
 /**
- * Profiles several models one after another with the same options. Shapes apply to the models that
- * have an input of that name; a shape naming no input of any model is an error.
+ * Profiles several models one after another with the same options. The caller's shapes and input
+ * values apply to the models that have an input of that name (over a model's own); one naming no
+ * input of any model is an error.
  */
-export async function profileModels(models: (string | Uint8Array)[], opts: ProfileOptions = {}): Promise<Profile[]> {
+export async function profileModels(models: (string | Uint8Array | ModelInput)[], opts: ProfileOptions = {}): Promise<Profile[]> {
+  const inputs: ModelInput[] = models.map((m) => (typeof m === 'string' || m instanceof Uint8Array ? { source: m } : m));
   const loaded: LoadedModel[] = [];
-  for (const m of models) loaded.push(await loadModel(m, { name: opts.name }));
+  for (const m of inputs) loaded.push(await loadModel(m.source, { name: m.name ?? opts.name }));
   const shapes = opts.shapes ?? {};
-  for (const name of [...Object.keys(shapes), ...Object.keys(opts.inputValues ?? {})]) {
+  const values = opts.inputValues ?? {};
+  for (const name of [...Object.keys(shapes), ...Object.keys(values)]) {
     if (!loaded.some((m) => m.inputs.some((i) => i.name === name))) {
-      throw new Error(`'${name}' (--shape / --input) is not an input of ${loaded.length === 1 ? loaded[0].name : 'any of the models'} (inputs: ${loaded.map((m) => `${m.name}: ${m.inputs.map((i) => i.name).join(', ')}`).join('; ')})`);
+      throw new ShapeError(name, `'${name}' (--shape / --input) is not an input of ${loaded.length === 1 ? loaded[0].name : 'any of the models'} (inputs: ${loaded.map((m) => `${m.name}: ${m.inputs.map((i) => i.name).join(', ')}`).join('; ')})`);
     }
   }
   const out: Profile[] = [];
-  for (const m of loaded) {
+  for (let k = 0; k < loaded.length; k++) {
     if (opts.signal?.aborted) break;
-    const own = Object.fromEntries(Object.entries(shapes).filter(([k]) => m.inputs.some((i) => i.name === k)));
-    const values = opts.inputValues ? Object.fromEntries(Object.entries(opts.inputValues).filter(([k]) => m.inputs.some((i) => i.name === k))) : undefined;
-    out.push(await profileModel(m, { ...opts, shapes: own, inputValues: values }));
+    const m = loaded[k];
+    const mine = <T>(rec: Record<string, T> | undefined) => Object.fromEntries(Object.entries(rec ?? {}).filter(([n]) => m.inputs.some((i) => i.name === n)));
+    const ownValues = { ...mine(inputs[k].inputValues), ...mine(values) };
+    out.push(await profileModel(m, { ...opts, shapes: { ...mine(inputs[k].shapes), ...mine(shapes) }, inputValues: Object.keys(ownValues).length ? ownValues : undefined, notes: inputs[k].note ? [inputs[k].note!] : undefined }));
   }
   return out;
 }

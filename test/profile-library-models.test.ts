@@ -51,7 +51,7 @@ describe('profile.run with model library references', () => {
     expect(vad.name).toBe('npm/silero-vad-v5');
     expect(vad.inputValues).toEqual({ sr: 16000 });
     expect(vad.shapes?.input).toEqual([1, 512]);
-    expect(vad.label).toMatch(/pretrained/);
+    expect(vad.note).toMatch(/pretrained/);
     const [replica] = await resolveProfileModels(['xrbench:VR_gaming/GE_FBNet_C']);
     expect(replica.shapes).toEqual({ input: [1, 3, 160, 100] });
     expect(typeof replica.source).toBe('string');

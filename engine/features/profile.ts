@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { listLanes } from '../../profiler/measure';
-import { loadModel, ModelLoadError, type LoadedModel } from '../../profiler/onnx/model';
+import { ModelLoadError } from '../../profiler/onnx/model';
 import { ShapeError } from '../../profiler/onnx/shapes';
-import { profileModel, type ProfileOptions, type ProfileProgress } from '../../profiler/profile';
-import { diffProfiles, exportProfile, listProfiles, loadProfile, ProfileStoreError, saveProfile, type ProfileDiff, type ProfileSummary } from '../../profiler/store';
+import { profileModels, type ModelInput, type ProfileProgress } from '../../profiler/profile';
+import { diffProfiles, exportProfile, listProfiles, loadProfile, ProfileStoreError, type ProfileDiff, type ProfileSummary } from '../../profiler/store';
 import type { LaneInfo, Profile } from '../../profiler/types';
 import { modelRefFromString, ModelResolveError, resolveModel } from '../../workloads/library';
 import { EngineError, method } from '../feature';
@@ -45,29 +45,16 @@ export const profileRunParams = z
 export const MODEL_FORMS =
   'an ONNX file path (on the engine\'s machine; relative paths from its working directory) or a model library id as listed by scenarios.models / `tessera scenario models` (e.g. xrbench/KD_res8_narrow, npm/ppocr-v4-det, architecture/resnet50), xrbench:SCENARIO/NETWORK or npm:PACKAGE/FILE';
 
-/** A model to profile: a file as given, or a library model resolved to its file with its own input shapes and values. */
-export interface ModelSource {
-  /** The string the caller gave. */
-  given: string;
-  source: string | Uint8Array;
-  /** Display name (library models: the library id or network name). */
-  name?: string;
-  /** The library's input shapes and fixed input values (library models only). */
-  shapes?: Record<string, number[]>;
-  inputValues?: Record<string, number | number[]>;
-  /** What the model is, in words (library models: replica / pretrained / reference architecture). */
-  label?: string;
-}
-
 /**
  * Resolves `profile.run`'s model strings: an existing file stays a file; anything else must be a
- * model library reference (generated and cached where needed). Neither: an error naming it.
+ * model library reference (generated and cached where needed), profiled with the library's input
+ * shapes and values unless the caller gives others. Neither: an error naming it.
  */
-export async function resolveProfileModels(models: string[]): Promise<ModelSource[]> {
-  const out: ModelSource[] = [];
+export async function resolveProfileModels(models: string[]): Promise<ModelInput[]> {
+  const out: ModelInput[] = [];
   for (const given of models) {
     if (existsSync(given)) {
-      out.push({ given, source: given });
+      out.push({ source: given });
       continue;
     }
     const ref = modelRefFromString(given);
@@ -79,47 +66,7 @@ export async function resolveProfileModels(models: string[]): Promise<ModelSourc
       if (e instanceof ModelResolveError) throw new EngineError(`${given}: ${e.message}`, 'bad-model', { cause: e });
       throw e;
     }
-    out.push({ given, source: r.path ?? r.bytes, name: r.libraryId ?? r.name, shapes: r.inputShapes, inputValues: r.inputValues, label: r.label });
-  }
-  return out;
-}
-
-/**
- * Profiles the models one after another with the same options (as profiler/profile.ts
- * profileModels), each library model with its own input shapes and values unless the caller gives
- * others. The caller's shapes and values apply to the models that have an input of that name; one
- * naming no input of any model is an error.
- */
-async function profileSources(sources: ModelSource[], opts: ProfileOptions): Promise<Profile[]> {
-  const loaded: LoadedModel[] = [];
-  for (const s of sources) loaded.push(await loadModel(s.source, { name: s.name }));
-  const shapes = opts.shapes ?? {};
-  const values = opts.inputValues ?? {};
-  for (const name of [...Object.keys(shapes), ...Object.keys(values)]) {
-    if (!loaded.some((m) => m.inputs.some((i) => i.name === name))) {
-      throw new EngineError(
-        `'${name}' (shapes / inputValues) is not an input of ${loaded.length === 1 ? loaded[0].name : 'any of the models'} (inputs: ${loaded.map((m) => `${m.name}: ${m.inputs.map((i) => i.name).join(', ')}`).join('; ')})`,
-        'bad-shape',
-      );
-    }
-  }
-  const out: Profile[] = [];
-  for (let k = 0; k < loaded.length; k++) {
-    if (opts.signal?.aborted) break;
-    const m = loaded[k];
-    const s = sources[k];
-    const mine = <T>(rec: Record<string, T> | undefined) => Object.fromEntries(Object.entries(rec ?? {}).filter(([n]) => m.inputs.some((i) => i.name === n)));
-    const ownShapes = { ...mine(s.shapes), ...mine(shapes) };
-    const ownValues = { ...mine(s.inputValues), ...mine(values) };
-    const p = await profileModel(m, { ...opts, shapes: ownShapes, inputValues: Object.keys(ownValues).length ? ownValues : undefined });
-    if (s.label) {
-      const note = `model ${s.given} from the model library: ${s.label}`;
-      if (!p.warnings.includes(note)) {
-        p.warnings.push(note);
-        if (opts.save !== false) saveProfile(p);
-      }
-    }
-    out.push(p);
+    out.push({ source: r.path ?? r.bytes, name: r.libraryId ?? r.name, shapes: r.inputShapes, inputValues: r.inputValues, note: r.label ? `model ${given} from the model library: ${r.label}` : undefined });
   }
   return out;
 }
@@ -144,8 +91,7 @@ export const profileFeature = {
         const n = params.models.length;
         let index = 0;
         try {
-          const sources = await resolveProfileModels(params.models);
-          const profiles = await profileSources(sources, {
+          const profiles = await profileModels(await resolveProfileModels(params.models), {
             ...params,
             signal: ctx.signal,
             onProgress: (p: ProfileProgress) => {
