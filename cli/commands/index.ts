@@ -5,8 +5,9 @@ import { devicesCommand } from './devices';
 import { profileCommand } from './profile';
 import { profilesCommand } from './profiles';
 import { runCommand } from './run';
+import { runsCommand } from './runs';
 import { scenarioCommands } from './scenario';
 import { serveCommand } from './serve';
 import { policiesCommand, simulateCommand } from './simulate';
 
-export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, runCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, runCommand, runsCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];

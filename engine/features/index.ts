@@ -5,15 +5,17 @@ import { engineInfoFeature } from './engine-info';
 import { scenariosFeature } from './scenarios';
 import { liveFeature } from './live';
 import { profileFeature } from './profile';
+import { runsFeature } from './runs';
 import { simulateFeature } from './simulate';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, scenariosFeature, simulateFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, runsFeature, scenariosFeature, simulateFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
   ...devicesFeature.methods,
   ...profileFeature.methods,
   ...liveFeature.methods,
+  ...runsFeature.methods,
   ...scenariosFeature.methods,
   ...simulateFeature.methods,
 };

@@ -59,8 +59,12 @@ export class LiveTelemetryStore {
   watts: XY[] = [];
   joules: XY[] = [];
   utilisation: XY[][] = [];
+  /** Event-loop delay, cumulative since the run started (what the report keeps), per batch. */
   loopMax: XY[] = [];
   loopP99: XY[] = [];
+  /** Event-loop delay within each tick (since the previous batch): what the responsiveness chart plots. */
+  loopTickMax: XY[] = [];
+  loopTickP99: XY[] = [];
   slices: TelemetrySlice[] = [];
   /** Policy changes as seen in the telemetry (the first entry is the starting policy). */
   policies: { at: number; policy: string }[] = [];
@@ -109,6 +113,9 @@ export class LiveTelemetryStore {
     b.lanes.forEach((l, i) => this.utilisation[i]?.push({ x: b.t, y: l.utilisation * 100 }));
     this.loopMax.push({ x: b.t, y: b.loop.maxMs });
     this.loopP99.push({ x: b.t, y: b.loop.p99Ms });
+    // Batches from an engine without per-tick figures add no point (never the cumulative ones in their place).
+    if (typeof b.loop.tickMaxMs === 'number') this.loopTickMax.push({ x: b.t, y: b.loop.tickMaxMs });
+    if (typeof b.loop.tickP99Ms === 'number') this.loopTickP99.push({ x: b.t, y: b.loop.tickP99Ms });
     this.omitted.jobs += b.omitted.jobs;
     this.omitted.slices += b.omitted.slices;
     this.last = b;
@@ -128,7 +135,7 @@ export class LiveTelemetryStore {
     }
     this.drops.sort((a, b) => a.x - b.x);
     pruneOrdered(this.drops, x, from, o.maxPointsPerTenant);
-    for (const s of [this.watts, this.joules, this.loopMax, this.loopP99, ...this.utilisation]) pruneOrdered(s, x, from, 4 * o.windowSec * 60);
+    for (const s of [this.watts, this.joules, this.loopMax, this.loopP99, this.loopTickMax, this.loopTickP99, ...this.utilisation]) pruneOrdered(s, x, from, 4 * o.windowSec * 60);
     this.slices.sort((a, b) => a.end - b.end);
     pruneOrdered(this.slices, (s) => s.end, now - o.timelineSec, o.maxSlices);
   }
@@ -398,4 +405,20 @@ export function startErrorHint(code: string, message: string): string {
   if (/no scenario|scenario/i.test(message)) return 'Pick a scenario from the list, or check the file path (a .json scenario or an XRBench .m file).';
   if (code === 'bad-request') return 'Check the form: the values above were refused.';
   return 'See the message above; the engine log has the details.';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored runs (runs.list), as the Export view lists them.
+
+/** The policy a run started with and its switches: "edf → dream at 1.2 s". */
+export function runPolicyText(policy: string | undefined, switches: readonly { at: number; policy: string }[] | undefined): string {
+  if (!policy) return DASH;
+  return [policy, ...(switches ?? []).map((s) => `${s.policy} at ${fmtNum(s.at, 1)} s`)].join(' → ');
+}
+
+/** How long a stored run lasted: "5.3 s (4 s of releases)", or what is known of it. */
+export function runLengthText(elapsedSec: number | null | undefined, durationSec: number | null | undefined): string {
+  const e = finite(elapsedSec) ? `${fmtNum(elapsedSec, 1)} s` : '';
+  const d = finite(durationSec) ? `${fmtNum(durationSec, durationSec % 1 ? 1 : 0)} s of releases` : '';
+  return e && d ? `${e} (${d})` : e || d || DASH;
 }

@@ -124,6 +124,8 @@ export class LiveRun {
   private clock: AlarmClock | undefined;
   private energy!: LiveEnergy;
   private loopDelay: IntervalHistogram | undefined;
+  /** The same delay since the previous telemetry batch (reset after each batch). */
+  private tickLoopDelay: IntervalHistogram | undefined;
   private readonly active = new Map<number, LiveJob>();
   /** Jobs in the system (waiting or running), in release order. */
   private readonly inSystem: LiveJob[] = [];
@@ -382,6 +384,8 @@ export class LiveRun {
       }
       this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
       this.loopDelay.enable();
+      this.tickLoopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+      this.tickLoopDelay.enable();
       this.clock!.onFire(() => this.onAlarm());
       this.runStartUs = this.clockUs();
       this.lastTickUs = this.runStartUs;
@@ -916,8 +920,9 @@ export class LiveRun {
       omitted: this.omitted,
       ratios: this.workload.tenants.map((_, t) => this.lanes.map((_l, l) => this.model.ratio(t, l))),
       power: { watts: (joules - this.lastTickJoules) / (dtUs / 1e6), joules, source: this.energy.source },
-      loop: this.loopStats(),
+      loop: this.tickLoopStats(),
     };
+    this.tickLoopDelay?.reset();
     this.pendingJobs = [];
     this.pendingSlices = [];
     this.omitted = { jobs: 0, slices: 0 };
@@ -936,12 +941,18 @@ export class LiveRun {
     }
   }
 
-  private loopStats(): { maxMs: number; p99Ms: number; meanMs: number } {
-    const h = this.loopDelay;
+  private loopStats(h = this.loopDelay): { maxMs: number; p99Ms: number; meanMs: number } {
     if (!h || h.count === 0) return { maxMs: 0, p99Ms: 0, meanMs: 0 };
     // The histogram records the sampling timer's whole interval: the delay is what exceeds the resolution.
     const d = (ns: number) => Math.max(0, (ns - LOOP_RESOLUTION_MS * 1e6) / 1e6);
     return { maxMs: d(h.max), p99Ms: d(h.percentile(99)), meanMs: d(h.mean) };
+  }
+
+  /** The batch's loop figures: cumulative since the start, and since the previous batch (tick*). */
+  private tickLoopStats(): Required<TelemetryBatch['loop']> {
+    const all = this.loopStats();
+    const tick = this.loopStats(this.tickLoopDelay);
+    return { maxMs: all.maxMs, p99Ms: all.p99Ms, tickMaxMs: tick.maxMs, tickP99Ms: tick.p99Ms, tickSamples: this.tickLoopDelay?.count ?? 0 };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -989,6 +1000,7 @@ export class LiveRun {
     if (this.stopTimer) clearTimeout(this.stopTimer);
     for (const t of this.faultTimers) clearTimeout(t);
     this.loopDelay?.disable();
+    this.tickLoopDelay?.disable();
     await this.clock?.close().catch(() => {});
     await this.energy?.stop().catch(() => {});
     await Promise.all(this.lanes.map((l) => l.client.terminate().catch(() => {})));

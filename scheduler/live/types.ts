@@ -170,8 +170,13 @@ export interface TelemetryBatch {
   ratios: number[][];
   /** Power since the previous batch and energy so far, with their source (measured meter or labelled estimate). */
   power: { watts: number; joules: number; source: EnergySourceLabel };
-  /** Event-loop delay of this process (the one serving the UI), ms. */
-  loop: { maxMs: number; p99Ms: number };
+  /**
+   * Event-loop delay of this process (the one serving the UI), ms: maxMs / p99Ms cumulative since the
+   * run started (the report's figures); tickMaxMs / tickP99Ms since the previous batch, from
+   * tickSamples samples of the 10 ms sampling timer (0 when none came: then the tick figures are 0).
+   * The runtime always sets the tick fields; they are optional for readers of older batches.
+   */
+  loop: { maxMs: number; p99Ms: number; tickMaxMs?: number; tickP99Ms?: number; tickSamples?: number };
 }
 
 export interface EnergySourceLabel {
