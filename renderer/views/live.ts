@@ -12,6 +12,7 @@ import type { EngineClient } from '../../engine/client';
 import type { TelemetryBatch } from '../../scheduler/live/types';
 import { Chart, chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
+import { downloadText, mimeFor } from '../download';
 import {
   DASH,
   LiveTelemetryStore,
@@ -473,7 +474,7 @@ class RunUi {
       this.stopBtn.textContent = 'Stop';
     }
     this.redraw(true);
-    if (s.state === 'done' && s.report && !this.reportArea.firstChild) this.reportArea.append(renderReport(s.report, this.policies));
+    if (s.state === 'done' && s.report && !this.reportArea.firstChild) this.reportArea.append(renderReport(s.report, this.policies, this.client));
     if (s.state === 'failed' && !this.reportArea.firstChild) {
       this.reportArea.append(h('section', { class: 'card' }, errorBox(s.error?.code === 'cancelled' ? 'The run was stopped' : 'The run failed', `${s.error?.message ?? ''} ${startErrorHint(s.error?.code ?? 'failed', s.error?.message ?? '')}`)));
     }
@@ -583,8 +584,8 @@ class RunUi {
     const lp = chartIn<'line'>({
       type: 'line',
       data: { datasets: [
-        { label: 'max since the start (ms)', data: [], borderColor: '#b42318', backgroundColor: '#b42318', pointRadius: 0, borderWidth: 1.5 },
-        { label: 'p99 since the start (ms)', data: [], borderColor: '#475467', backgroundColor: '#475467', pointRadius: 0, borderWidth: 1.5 },
+        { label: 'max per tick (ms)', data: [], borderColor: '#b42318', backgroundColor: '#b42318', pointRadius: 0, borderWidth: 1.5 },
+        { label: 'max since the start (ms)', data: [], borderColor: '#475467', backgroundColor: '#475467', pointRadius: 0, borderWidth: 1.5, borderDash: [5, 4], stepped: true },
       ] },
       options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'run time (s)' } }, y: { beginAtZero: true, suggestedMax: 5, title: { display: true, text: 'delay (ms)' } } } },
     }, { testId: 'live-loop', height: 200 });
@@ -599,7 +600,7 @@ class RunUi {
       card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, pw.box),
       card('Lanes', ut.box, this.lanesTable),
       card('Policy state', this.weights, h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'), h('p', { class: 'muted live-note' }, 'The online refinement: the run scales its predictions by these ratios (×1.00: as calibrated/profiled).'), this.ratios),
-      card('Engine responsiveness', h('p', { class: 'muted live-note' }, 'Event-loop delay of the engine process (it also serves this window\u2019s API), since the run started: low values mean the engine keeps up while the lanes run. The lanes run in their own threads.'), lp.box, this.loopText),
+      card('Engine responsiveness', h('p', { class: 'muted live-note' }, `Event-loop delay of the engine process (it also serves this window\u2019s API) within each telemetry tick (every ${fmtNum(1000 / (this.s.params.telemetryHz ?? 10), 0)} ms): low values mean the engine keeps up while the lanes run. The lanes run in their own threads. Dashed: the largest delay since the run started.`), lp.box, this.loopText),
     );
     const ro = new ResizeObserver(() => this.drawTimeline());
     ro.observe(this.timelineBox);
@@ -694,12 +695,12 @@ class RunUi {
     }, { class: 'data live-compact', 'data-testid': 'live-lanes-table' }));
 
     const lp = this.loop!;
-    lp.data.datasets[0].data = store.loopMax.slice();
-    lp.data.datasets[1].data = store.loopP99.slice();
+    lp.data.datasets[0].data = store.loopTickMax.slice();
+    lp.data.datasets[1].data = store.loopMax.slice();
     lp.options.scales!.x!.min = min;
     lp.options.scales!.x!.max = max;
     if (this.due(lp.canvas.parentElement ?? undefined, force)) lp.update('none');
-    this.loopText.replaceChildren(`Engine: max ${fmtNum(last.loop.maxMs)} ms, p99 ${fmtNum(last.loop.p99Ms)} ms since the start. This view: last redraw ${this.redrawMs.toFixed(1)} ms. `,
+    this.loopText.replaceChildren(h('span', { 'data-testid': 'live-loop-summary' }, `Engine since the start: max ${fmtNum(last.loop.maxMs)} ms, p99 ${fmtNum(last.loop.p99Ms)} ms (last tick: max ${fmtNum(last.loop.tickMaxMs)} ms).`), ` This view: last redraw ${this.redrawMs.toFixed(1)} ms. `,
       store.omitted.jobs || store.omitted.slices ? badge(`${store.omitted.jobs} frames and ${store.omitted.slices} slices left out of telemetry batches (per-batch cap; the report has them all)`, 'warn') : '');
 
     const info = this.policies.find((p) => p.name === last.policy);
@@ -781,6 +782,25 @@ class RunUi {
 // ---------------------------------------------------------------------------------------------
 // The report.
 
+/** A button that downloads one of the run's stored files (runs.export), reporting in `status`. */
+function runFileButton(client: EngineClient, runId: string, file: 'report' | 'trace', status: HTMLElement): HTMLButtonElement {
+  const b: HTMLButtonElement = h('button', { class: 'small secondary', 'data-testid': `live-download-${file}`, title: `Saves ${runId}.${file}.json through the browser` }, file === 'report' ? 'Download report' : 'Download trace');
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    clear(status);
+    try {
+      const x = await client.call('runs.export', { id: runId, file });
+      downloadText(x.filename, x.content, mimeFor(x.filename));
+      status.append(h('p', { class: 'muted live-note', 'data-testid': 'live-download-done' }, `Saved ${x.filename} (${fmtBytes(x.bytes)}).`));
+    } catch (e) {
+      status.append(errorBox(`Could not download the ${file}`, `${(e as Error).message}${(e as { code?: string }).code === 'not-found' ? ' The Export view lists the runs stored in the engine\u2019s data directory.' : ''}`));
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
 function facts(rows: [string, Node | string][], testId?: string): HTMLElement {
   return h('dl', { class: 'facts', 'data-testid': testId }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
@@ -809,7 +829,7 @@ function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
       ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));
 }
 
-function renderReport(r: LiveReport, policies: PolicyInfo[]): HTMLElement {
+function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClient): HTMLElement {
   const label = (name: string) => policies.find((p) => p.name === name)?.label ?? name;
   const statusBadge = r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn') : badge('failed', 'bad');
   const m = r.metrics;
@@ -913,13 +933,15 @@ function renderReport(r: LiveReport, policies: PolicyInfo[]): HTMLElement {
     }, { class: 'data live-compact' }),
   );
 
+  const fileStatus = h('div', { class: 'live-file-status', 'data-testid': 'live-file-status' });
   const files = card('Trace and files',
     r.files
       ? h('div', {},
           facts([
-            ['Trace', h('code', { 'data-testid': 'live-trace-path' }, r.files.trace)],
-            ['Report', h('code', {}, r.files.report)],
+            ['Trace', h('span', {}, h('code', { 'data-testid': 'live-trace-path' }, r.files.trace), ' ', runFileButton(client, r.runId, 'trace', fileStatus))],
+            ['Report', h('span', {}, h('code', {}, r.files.report), ' ', runFileButton(client, r.runId, 'report', fileStatus))],
           ]),
+          fileStatus,
           h('p', { class: 'muted live-note' }, 'Open the trace in ', h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'https://ui.perfetto.dev'), ' ("Open trace file"): a track per lane with every layer run and transfer, drops, policy switches and faults.'))
       : h('p', { class: 'muted' }, 'No files were written for this run.'),
     r.warnings.length ? h('div', {}, h('h3', { class: 'live-h3' }, 'Warnings'), h('ul', { class: 'live-list' }, ...r.warnings.map((w) => h('li', {}, w)))) : null,

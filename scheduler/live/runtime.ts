@@ -948,11 +948,11 @@ export class LiveRun {
     return { maxMs: d(h.max), p99Ms: d(h.percentile(99)), meanMs: d(h.mean) };
   }
 
-  /** The batch's loop figures: cumulative since the start, and since the previous batch (tick*). */
+  /** The batch's loop figures: cumulative since the start, and the max since the previous batch. */
   private tickLoopStats(): Required<TelemetryBatch['loop']> {
     const all = this.loopStats();
     const tick = this.loopStats(this.tickLoopDelay);
-    return { maxMs: all.maxMs, p99Ms: all.p99Ms, tickMaxMs: tick.maxMs, tickP99Ms: tick.p99Ms, tickSamples: this.tickLoopDelay?.count ?? 0 };
+    return { maxMs: all.maxMs, p99Ms: all.p99Ms, tickMaxMs: tick.maxMs, tickSamples: this.tickLoopDelay?.count ?? 0 };
   }
 
   // -------------------------------------------------------------------------------------------

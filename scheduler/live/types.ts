@@ -172,11 +172,11 @@ export interface TelemetryBatch {
   power: { watts: number; joules: number; source: EnergySourceLabel };
   /**
    * Event-loop delay of this process (the one serving the UI), ms: maxMs / p99Ms cumulative since the
-   * run started (the report's figures); tickMaxMs / tickP99Ms since the previous batch, from
-   * tickSamples samples of the 10 ms sampling timer (0 when none came: then the tick figures are 0).
-   * The runtime always sets the tick fields; they are optional for readers of older batches.
+   * run started (the report's figures); tickMaxMs the largest since the previous batch, from
+   * tickSamples samples of the 10 ms sampling timer (0 when none came: then tickMaxMs is 0). The
+   * runtime always sets the tick fields; they are optional for readers of older batches.
    */
-  loop: { maxMs: number; p99Ms: number; tickMaxMs?: number; tickP99Ms?: number; tickSamples?: number };
+  loop: { maxMs: number; p99Ms: number; tickMaxMs?: number; tickSamples?: number };
 }
 
 export interface EnergySourceLabel {

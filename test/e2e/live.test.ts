@@ -1,7 +1,9 @@
 // End to end: the Live view runs demo:tiny for real on one-thread CPU lanes, its charts fill from the
 // telemetry while it runs, the policy is switched mid-run without a restart, and the report (measured
-// metrics, predicted vs measured, energy with its source, the trace path) appears at the end. A bad
-// lanes string is refused with an error before anything runs. Run after `node scripts/build.mjs`.
+// metrics, predicted vs measured, energy with its source, the trace path) appears at the end, and its
+// report and trace download from there. A bad lanes string is refused with an error before anything
+// runs. Run after `node scripts/build.mjs`.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startApp, type TestApp } from '../support/app';
@@ -10,6 +12,11 @@ import { chromiumAvailable } from '../support/browser';
 // Chromium asks for /favicon.ico, which the server does not serve (not this view's doing).
 const FAVICON_404 = 'console: Failed to load resource: the server responded with a status of 404 (Not Found)';
 const pageErrors = (errors: string[]) => errors.filter((e) => e !== FAVICON_404);
+
+async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), click()]);
+  return { name: d.suggestedFilename(), text: readFileSync((await d.path())!, 'utf8') };
+}
 
 const points = (page: Page) => page.evaluate(() => Number((document.querySelector('[data-testid="live-latency"]') as HTMLElement | null)?.dataset.points ?? 0));
 
@@ -63,6 +70,7 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await expect(page.getByTestId('live-counters').textContent()).resolves.toMatch(/detector.*classifier.*tracker/s);
     await expect(page.getByTestId('live-power-source').textContent()).resolves.toMatch(/ESTIMATE|measured/);
     await expect(page.getByTestId('live-weights').textContent()).resolves.toMatch(/EDF has no tunable weights/);
+    await expect(page.getByTestId('live-loop-summary').textContent()).resolves.toMatch(/^Engine since the start: max \d+\.\d ms, p99 \d+\.\d ms \(last tick: max \d+\.\d ms\)\.$/);
     // Switch to Tessera-DREAM without restarting (early, so that the run is surely still going): the
     // telemetry reports the new policy and its weights.
     await page.getByTestId('live-switch-policy').selectOption('dream');
@@ -91,6 +99,16 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     expect(await report.textContent()).not.toMatch(/NaN|undefined|null/);
     await expect(page.getByTestId('live-start').isEnabled()).resolves.toBe(true);
     await app.screenshot(page, 'live-report');
+
+    // The run's stored files download from the report.
+    const runId = (await report.locator('.live-report-head code').textContent())!;
+    const rep = await downloaded(page, () => page.getByTestId('live-download-report').click());
+    expect(rep.name).toBe(`${runId}.report.json`);
+    expect(JSON.parse(rep.text)).toMatchObject({ runId, status: 'completed', policy: 'edf' });
+    await page.getByTestId('live-download-done').waitFor({ timeout: 10_000 });
+    const trace = await downloaded(page, () => page.getByTestId('live-download-trace').click());
+    expect(trace.name).toBe(`${runId}.trace.json`);
+    expect(JSON.parse(trace.text).traceEvents.length).toBeGreaterThan(0);
     expect(pageErrors(errors)).toEqual([]);
   }, 240_000);
 
