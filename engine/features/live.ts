@@ -4,7 +4,7 @@
 //
 // Telemetry event (topic 'live.telemetry'), one batch per tick: see TelemetryBatch in
 // scheduler/live/types.ts: { runId, seq, t, phase, policy, policyState, tenants[], lanes[], jobs[],
-// slices[], omitted, ratios[][], power { watts, joules, source }, loop { maxMs, p99Ms } }.
+// slices[], omitted, ratios[][], power { watts, joules, source }, loop { maxMs, p99Ms (since the start), tickMaxMs (this batch) } }.
 import { z } from 'zod';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
