@@ -58,6 +58,7 @@ describe('runs store', () => {
     expect(good.missRate).toBe(report.metrics.overall.missRate);
     expect(good.released).toBe(report.metrics.overall.released);
     expect(good.energySource).toBe(report.energy.source.kind);
+    expect(good.startedAt).toBe(report.startedAt); // recorded by the runtime at the first release
     expect(Date.parse(good.startedAt!)).toBeLessThanOrEqual(Date.parse(good.endedAt!));
     expect(good.files.traceBytes).toBeGreaterThan(100);
     const corrupt = list.find((r) => r.id === 'runs-test-corrupt')!;

@@ -16,6 +16,8 @@ import type { EnergySourceLabel, ExecModel, LiveReport, LiveScenario, TenantComp
 
 export interface RunBooks {
   runId: string;
+  /** Wall-clock time frames started being released (ISO); undefined if the run never started. */
+  startedAt?: string;
   scenario: LiveScenario;
   options: ResolvedLiveOptions;
   initialPolicy: string;
@@ -124,6 +126,7 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
   const samples = [...b.transfers.samples].sort((x, y) => x - y);
   const report: LiveReport = {
     runId: b.runId,
+    ...(b.startedAt ? { startedAt: b.startedAt } : {}),
     scenario: b.scenario.name,
     policy: b.initialPolicy,
     policySwitches: b.switches,

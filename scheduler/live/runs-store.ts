@@ -148,7 +148,9 @@ export async function summarizeRun(id: string, dir = runsDir()): Promise<StoredR
     s.status = r.status;
     s.durationSec = num(r.durationSec);
     s.elapsedSec = num(r.elapsedSec);
-    if (s.endedAt && s.elapsedSec !== undefined) s.startedAt = new Date(rep.mtimeMs - s.elapsedSec * 1000).toISOString();
+    // Reports from before startedAt was recorded: the report's write time minus the run's length.
+    if (typeof r.startedAt === 'string') s.startedAt = r.startedAt;
+    else if (s.endedAt && s.elapsedSec !== undefined) s.startedAt = new Date(rep.mtimeMs - s.elapsedSec * 1000).toISOString();
     s.granularity = r.granularity;
     s.lanes = r.lanes.map((l) => String((l as { id?: unknown }).id ?? '?'));
     s.tenants = r.tenants.map((t) => String((t as { id?: unknown }).id ?? '?'));

@@ -110,6 +110,8 @@ export class LiveRun {
   private readonly switches: { at: number; policy: string }[] = [];
   private readonly originNs = process.hrtime.bigint();
   private runStartUs = NaN;
+  /** Wall-clock time of the first release (ISO), for the report. */
+  private startedAt: string | undefined;
   private lanes: LaneRt[] = [];
   private laneStates: LaneState[] = [];
   private execs: ExecModel[] = [];
@@ -388,6 +390,7 @@ export class LiveRun {
       this.tickLoopDelay.enable();
       this.clock!.onFire(() => this.onAlarm());
       this.runStartUs = this.clockUs();
+      this.startedAt = new Date().toISOString();
       this.lastTickUs = this.runStartUs;
       this.releasedUntil = this.options.duration;
       this.phase = 'running';
@@ -961,6 +964,7 @@ export class LiveRun {
   private async finish(): Promise<LiveResult> {
     const books: RunBooks = {
       runId: this.id,
+      startedAt: this.startedAt,
       scenario: this.scenario,
       options: this.options,
       initialPolicy: this.switches.length ? this.options.policy : this.policyName,

@@ -197,6 +197,8 @@ export interface TenantComparison {
 
 export interface LiveReport {
   runId: string;
+  /** Wall-clock time frames started being released (ISO). */
+  startedAt?: string;
   scenario: string;
   policy: string;
   policySwitches: { at: number; policy: string }[];
