@@ -6,7 +6,7 @@ import { detectMeters, estimateEnergy, joulesPerRun, meterForLane, recordWindow,
 import { ortProviderName, toWireTensor, type OrtTrace, type WireTensor } from './measure-core';
 import { cpuCount, defaultLanes, laneInitError, LaneWorker, LaneWorkerError, laneUnsupportedReason, parseLaneSpec, type WorkerTestHooks } from './measure';
 import { cutModel, type CapturedTensor, type CutOptions, type CutResult, type Granularity } from './onnx/cut';
-import { spawnWorker } from './runtime/worker-host';
+import { spawnWorker } from '../base/worker-host';
 import { loadModel, sessionBytes, type LoadedModel } from './onnx/model';
 import { resolveInputShapes, ShapeError } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';

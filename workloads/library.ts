@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { dataDir, projectRoot } from '../profiler/runtime/paths';
+import { dataDir, projectRoot } from '../base/paths';
 import type { ModelRef, Scenario, XrbenchModelOptions } from './scenario';
 import {
   REPLICA_LABEL,
