@@ -25,14 +25,14 @@ export function prema(): Policy {
       const n = ready.length;
       if (n === 0) return d;
       let max = 0;
-      memo.begin(s.workload);
+      memo.begin(s, s.predict);
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         let t = tokens.get(j.id);
         if (!t) tokens.set(j.id, (t = { tokens: j.priority, at: Math.max(j.lastRun, j.release) }));
         const since = Math.max(t.at, j.lastRun);
         const k = memo.slot(j.tenant, j.next);
-        if (!memo.has(k)) {
+        if (!memo.has(j.tenant, k)) {
           memo.a[k] = s.predict.remainingBest(j);
           memo.b[k] = s.predict.isolated(j);
         }
