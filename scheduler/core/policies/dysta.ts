@@ -27,7 +27,7 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       const inSystem = Math.max(1, s.inSystem);
       // The table predictors' R and T_iso depend on (tenant, next layer) only: once per pair. The
       // oracle's are per job (its real latencies).
-      const perJob = p !== s.offline;
+      const perJob = p !== s.offline && p !== s.predict;
       if (!perJob) memo.begin(s, p);
       for (let i = 0; i < n; i++) {
         const j = s.ready[i];
