@@ -10,6 +10,7 @@ import { spawnWorker } from './runtime/worker-host';
 import { loadModel, sessionBytes, type LoadedModel } from './onnx/model';
 import { resolveInputShapes, ShapeError } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
+import { deriveLatencyFigures } from './stats';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type Profile } from './types';
 
 export interface ProfileProgress {
@@ -171,12 +172,7 @@ export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | unde
   const laneById = new Map(p.lanes.map((l) => [l.id, l]));
   const fix = (m: LaneMeasurement, flops?: number) => {
     const lane = laneById.get(m.lane);
-    if (!m.raw || !lane) return;
-    m.latencyMs = Math.max(0, m.raw.median - (lane.baselineMs ?? 0));
-    if (flops && flops > 0 && m.latencyMs > 0) {
-      m.achievedGflops = flops / (m.latencyMs / 1000) / 1e9;
-      if (lane.peakGflops) m.peakFraction = m.achievedGflops / lane.peakGflops;
-    }
+    if (lane) deriveLatencyFigures(m, lane, flops); // throughput only where the latency is resolved (stats.ts)
   };
   for (const m of p.wholeModel) fix(m, p.layers.reduce((s, l) => s + l.flops, 0));
   for (const layer of p.layers) {
@@ -445,6 +441,8 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
         const ok = await guarded('baseline', (m) => (info.error = m), async () => {
           const b = await worker!.call({ op: 'baseline', warmup: 20, rule: { ciTarget, budgetMs: 500, minSamples: 50 } }, watchdog(500), signal);
           info.baselineMs = b.stats.median;
+          info.baselineCiMs = b.stats.ciHalfWidthRel * b.stats.median;
+          info.timerResolutionMs = b.timerResolutionMs;
         });
         if (!ok || info.baselineMs === undefined) {
           if (!signal?.aborted) failRemaining(`lane failed: ${info.error ?? 'baseline could not be measured'}`);
