@@ -384,6 +384,12 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
       try {
         worker = await LaneWorker.start(lane, { hooks: opts.testHooks?.[lane.id] });
         await worker.call({ op: 'init' }, watchdog(0), signal);
+        const id = await worker.identify();
+        if (id.adapter) info.adapter = id.adapter;
+        const swNote = `${lane.id} runs on a SOFTWARE GPU adapter (${id.adapter?.name}): its figures are CPU rasterisation, never GPU performance`;
+        if (id.adapter?.software && !p.warnings.includes(swNote)) p.warnings.push(swNote);
+        if (id.adapterNote) info.adapterNote = id.adapterNote;
+        if (id.refusal) throw new Error(id.refusal);
         return true;
       } catch (e) {
         if (e instanceof LaneWorkerError && e.kind === 'cancelled') return false;
@@ -398,7 +404,16 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
       if (energyMode === 'off' || latencyMs === undefined) return undefined;
       if (!meter || info.idleWatts === undefined) return estimateEnergy(lane, latencyMs, DEFAULT_ESTIMATE, cpuCount());
       const loop = worker!.call({ op: 'loop', key, durationMs: windowMs }, watchdog(windowMs), signal);
-      const w = await recordWindow(meter, { until: loop, skipMs: meter.averagingMs });
+      let w: Awaited<ReturnType<typeof recordWindow>>;
+      try {
+        w = await recordWindow(meter, { until: loop, skipMs: meter.averagingMs });
+      } catch (e) {
+        // The meter went away mid-run (driver reset, removed counter): this layer's energy is an estimate, and says why.
+        await loop;
+        const note = `${lane.id}: meter ${meter.id} failed while measuring ${key} (${(e as Error).message.split('\n')[0]}); energy from there on is estimated`;
+        if (!p.warnings.includes(note)) p.warnings.push(note);
+        return estimateEnergy(lane, latencyMs, DEFAULT_ESTIMATE, cpuCount());
+      }
       await loop;
       return {
         joulesPerRun: joulesPerRun(w.meanWatts, info.idleWatts, latencyMs),
@@ -452,7 +467,8 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
         }
         progress({ phase: 'peak', lane: lane.id, message: `${lane.id}: GEMM peak` });
         await guarded('GEMM peak', (m) => p.warnings.push(`${lane.id}: ${m}`), async () => {
-          const sizes = lane.ep === 'cpu' ? [256, 512] : [1024, 2048];
+          // A software GPU (webgpu:sw) rasterises on the CPU: a 1024² GEMM would outlast the watchdog.
+          const sizes = lane.ep === 'cpu' ? [256, 512] : lane.software ? [128] : [1024, 2048];
           const r = await worker!.call({ op: 'peak', sizes, baselineMs: info.baselineMs, rule: { ciTarget, budgetMs: 600, minSamples: 5 } }, watchdog(2000), signal);
           info.peakGflops = r.gflops;
           info.gemmN = r.n;
