@@ -2,9 +2,9 @@
 // providers the installed package lists, each probed with a real tiny session.
 import * as ort from 'onnxruntime-node';
 import si from 'systeminformation';
+import { spawnWorker } from '../base/worker-host';
 import { AdapterLog, adapterRefusal, adapterUnknownNote, type GpuAdapter } from './gpu/adapter';
 import { laneProcessEnv } from './gpu/environment';
-import { spawnWorker } from './runtime/worker-host';
 
 export interface HardwareInventory {
   cpu: { brand: string; manufacturer: string; cores: number; physicalCores: number; speedGHz: number; arch: string };

@@ -8,7 +8,7 @@ import { summariseProbeError } from './devices';
 import { AdapterLog, adapterRefusal, adapterUnknownNote, type GpuAdapter } from './gpu/adapter';
 import { laneProcessEnv } from './gpu/environment';
 import type { OrtTrace, WireTensor } from './measure-core';
-import { spawnWorker, type Isolation, type WorkerHandle } from './runtime/worker-host';
+import { spawnWorker, type Isolation, type WorkerHandle } from '../base/worker-host';
 import type { StoppingRuleOptions } from './stats';
 import type { LaneInfo, LaneSpec, LatencyStats } from './types';
 
