@@ -377,8 +377,13 @@ async function measureIdlePower(run: ProfileRun, lanes: LaneSpec[], meterSet: Me
     if (!meter || info.idleWatts !== undefined || laneUnsupportedReason(lane) || signal?.aborted) continue;
     if (!idleByMeter.has(meter)) {
       run.progress({ phase: 'idle-power', lane: lane.id, message: `idle power (${meter.id}, ${Math.max(1000, meter.averagingMs * 2) / 1000} s)` });
-      const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
-      if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
+      try {
+        const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
+        if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
+      } catch (e) {
+        // Without an idle figure the lane's energy is estimated, and the warning says why.
+        p.warnings.push(`${lane.id}: meter ${meter.id} failed while reading idle power (${(e as Error).message.split('\n')[0]}); energy is estimated`);
+      }
     }
     const idle = idleByMeter.get(meter);
     if (idle !== undefined) {

@@ -2,7 +2,10 @@
 // between the profiler (writer) and everyone who plans with it (scenarios, simulator, live runtime,
 // UI, exports). Bump PROFILE_SCHEMA_VERSION on any incompatible change.
 
+import type { GpuAdapter } from './gpu/adapter';
+
 export const PROFILE_SCHEMA_VERSION = 1;
+export type { GpuAdapter };
 
 /** A lane: one execution target the scheduler can hand work to. */
 export interface LaneSpec {
@@ -14,6 +17,8 @@ export interface LaneSpec {
   threads?: number;
   /** Extra EP / session options that define the lane. */
   options?: Record<string, string | number | boolean>;
+  /** Asked for a software GPU driver on purpose (`webgpu:sw`): slow, shares the CPU cores, never a GPU figure. */
+  software?: boolean;
 }
 
 /** Robust statistics of repeated latency measurements, all in milliseconds. */
@@ -129,6 +134,10 @@ export interface LaneInfo extends LaneSpec {
   meter?: { id: string; detail: string; sampleHz: number };
   /** Why the lane could not be used, if it could not. */
   error?: string;
+  /** GPU lanes: the adapter the lane's process ran on (profiler/gpu/adapter.ts says how it is found). */
+  adapter?: GpuAdapter;
+  /** GPU lanes whose adapter could not be identified: why. */
+  adapterNote?: string;
 }
 
 /** ORT's own profiler (enableProfiling) on the whole model, per lane. */

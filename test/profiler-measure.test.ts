@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../engine/client';
 import { Engine } from '../engine/engine';
+import { lanesFeature } from '../engine/features/lanes';
 import { profileFeature } from '../engine/features/profile';
 import type { Reply } from '../engine/protocol';
 import { attributeNode, deriveFigures, profileModel, type ProfileProgress } from '../profiler/profile';
@@ -276,7 +277,7 @@ describe('profiler: engine job and CLI', () => {
   });
 
   function client() {
-    const engine = new Engine([profileFeature]);
+    const engine = new Engine([profileFeature, lanesFeature]);
     let deliver: (r: Reply) => void = () => {};
     const conn = engine.connect((r) => queueMicrotask(() => deliver(r)));
     return new EngineClient({ send: (r) => conn.handle(r), onReply: (l) => (deliver = l) }) as unknown as { call(m: string, p: unknown, o?: object): Promise<any> };

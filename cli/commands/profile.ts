@@ -5,6 +5,7 @@ import { localClient } from '../../engine/local';
 import type { ProfileProgress } from '../../profiler/profile';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { energyLabel } from '../../profiler/energy/estimate';
+import { describeAdapter } from '../../profiler/gpu/adapter';
 import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
 import { RESOLVED_RATIO } from '../../profiler/stats';
 import { UsageError, type CliCommand } from '../command';
@@ -61,6 +62,7 @@ export function formatProfile(p: Profile): string {
   for (const l of p.lanes) {
     if (l.error) {
       out.push(`    ${l.id.padEnd(10)} unavailable: ${l.error}`);
+      if (l.adapter) out.push(`               adapter ${describeAdapter(l.adapter)}`);
       continue;
     }
     const w = p.wholeModel.find((m) => m.lane === l.id);
@@ -71,6 +73,8 @@ export function formatProfile(p: Profile): string {
         (p.cutOverhead?.[l.id] !== undefined ? `, cut overhead ${p.cutOverhead[l.id].toFixed(3)}x` : '') +
         (w?.energy ? `, ${w.energy.joulesPerRun.toPrecision(3)} J/run ${energyLabel(w.energy)}` : ''),
     );
+    if (l.adapter) out.push(`               adapter ${describeAdapter(l.adapter)}`);
+    else if (l.adapterNote) out.push(`               ${l.adapterNote}`);
   }
   const laneIds = p.lanes.map((l) => l.id);
   const nameW = Math.min(34, Math.max(5, ...p.layers.map((l) => l.name.length)));

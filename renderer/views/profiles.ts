@@ -9,6 +9,7 @@ import { chartIn, color, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText } from '../download';
 import * as pm from './profiles-model';
+import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
@@ -20,26 +21,17 @@ type Client = ViewContext['client'];
 
 const profileHref = (id: string) => `#/profiles/${encodeURIComponent(id)}`;
 
-function hintFor(code: string | undefined): string {
-  switch (code) {
-    case 'bad-model':
-      return 'Check the path (a file on the machine the engine runs on) or pick a model from the library.';
-    case 'bad-shape':
-      return 'Give the missing or wrong input shape under "Input shapes", e.g. input=1,3,224,224.';
-    case 'not-found':
-      return 'The profile is no longer in the store; go back to the list.';
-    case 'bad-profile':
-      return 'The stored file is not a readable profile.';
-    case 'engine-exited':
-      return 'Reconnect (bottom left) and try again.';
-    default:
-      return '';
-  }
-}
+/** What to do about an engine error, by its code. */
+const HINTS: Hints = {
+  'bad-model': 'Check the path (a file on the machine the engine runs on) or pick a model from the library.',
+  'bad-shape': 'Give the missing or wrong input shape under "Input shapes", e.g. input=1,3,224,224.',
+  'not-found': 'The profile is no longer in the store; go back to the list.',
+  'bad-profile': 'The stored file is not a readable profile.',
+};
 
 function failure(what: string, e: unknown): HTMLElement {
   const err = e as { message?: string; code?: string };
-  const hint = hintFor(err?.code);
+  const hint = errorHint(err?.code, HINTS);
   return errorBox(what, `${err?.message ?? String(e)}${hint ? ` ${hint}` : ''}`);
 }
 

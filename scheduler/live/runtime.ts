@@ -982,7 +982,7 @@ export class LiveRun {
       releasedUntil: this.releasedUntil,
       status: this.status,
       error: this.error ?? (this.status === 'stopped' ? this.stopReason : undefined),
-      lanes: this.lanes.map((l) => ({ spec: l.client.spec, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
+      lanes: this.lanes.map((l) => ({ spec: l.client.spec, adapter: l.client.adapter, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
       ratios: this.workload.tenants.map((_, t) => this.lanes.map((_l, l) => this.model.ratio(t, l))),
       transfers: this.transfers,
       maxQueued: this.maxQueued,

@@ -3,7 +3,7 @@
 // streams and the report it ends with. Times are seconds from the run's start unless named *Ms/*Us.
 import type { Metrics } from '../core/metrics';
 import type { Arrival, TenantSlos } from '../core/types';
-import type { LaneSpec, Profile, TensorInfo } from '../../profiler/types';
+import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
 /** Where a tenant's model comes from. */
 export type ModelRef =
@@ -209,7 +209,21 @@ export interface LiveReport {
   elapsedSec: number;
   status: 'completed' | 'stopped' | 'failed';
   error?: string;
-  lanes: { id: string; ep: string; threads?: number; alive: boolean; failure?: { at: number; reason: string }; busySec: number; utilisation: number; runs: number; dispatchOverheadUs: number }[];
+  lanes: {
+    id: string;
+    ep: string;
+    threads?: number;
+    /** A software GPU lane (webgpu:sw): its timings are not GPU figures. */
+    software?: boolean;
+    /** GPU lanes: the adapter the lane's process ran on (profiler/gpu/adapter.ts). */
+    adapter?: GpuAdapter;
+    alive: boolean;
+    failure?: { at: number; reason: string };
+    busySec: number;
+    utilisation: number;
+    runs: number;
+    dispatchOverheadUs: number;
+  }[];
   tenants: {
     id: string;
     model: string;
