@@ -32,6 +32,25 @@ function parseFaults(v: unknown): { lane: string | number; at: number }[] | unde
     });
 }
 
+/** "--switch edf@5s" (repeatable, or comma-separated): switch to POLICY at SECONDS of run time. */
+export function parseSwitches(v: unknown): { policy: string; at: number }[] | undefined {
+  if (v === undefined) return undefined;
+  const items = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(','));
+  return items
+    .map((s) => {
+      const m = /^([A-Za-z0-9_-]+)@(.+)$/.exec(s.trim());
+      if (!m) throw new UsageError(`--switch must look like POLICY@TIME, e.g. edf@5s (got ${s})`);
+      let at: number;
+      try {
+        at = m[2].trim() === '0' ? 0 : parseDuration(m[2]);
+      } catch {
+        throw new UsageError(`--switch ${s}: the time must look like 5s, 500ms or 2m`);
+      }
+      return { policy: m[1], at };
+    })
+    .sort((a, b) => a.at - b.at);
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const msf = (x: number) => (Number.isFinite(x) ? x.toFixed(x >= 100 ? 0 : 2) : '-');
 
@@ -82,7 +101,8 @@ export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--json]\n' +
+    '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {
     policy: { type: 'string', default: 'dream' },
@@ -95,6 +115,7 @@ export const runCommand: CliCommand = {
     'max-queue': { type: 'string' },
     isolation: { type: 'string' },
     'fail-lane': { type: 'string' },
+    switch: { type: 'string', multiple: true },
   },
   async run(ctx) {
     const scenario = ctx.positionals[0];
@@ -131,6 +152,7 @@ export const runCommand: CliCommand = {
           maxQueuePerTenant: maxQueue === undefined ? undefined : Math.round(maxQueue),
           isolation,
           faults: parseFaults(ctx.values['fail-lane']),
+          switches: parseSwitches(ctx.values.switch),
         },
         {
           signal: ctx.signal,
