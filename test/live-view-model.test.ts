@@ -2,16 +2,13 @@
 // batches, the lane timeline's layout, the form's defaults and checks, and the formats.
 import { describe, expect, it } from 'vitest';
 import type { TelemetryBatch, TelemetryJob, TelemetrySlice } from '../scheduler/live/types';
+import { fmtMs, fmtPct, fmtPts, fmtRel } from '../renderer/format';
 import {
   LiveTelemetryStore,
   checkLanes,
   coresFromLanes,
   defaultLanesFor,
   diffKind,
-  fmtMs,
-  fmtPct,
-  fmtPts,
-  fmtRel,
   newRunId,
   niceStep,
   pruneOrdered,

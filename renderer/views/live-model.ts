@@ -3,6 +3,7 @@
 // timeline's layout, the start form's defaults and the number formats. No DOM here.
 import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
 import { errorHint } from '../error-hints';
+import { DASH, fmtNum } from '../format';
 
 export interface XY {
   x: number;
@@ -327,45 +328,8 @@ export function newRunId(now = Date.now(), random = Math.random()): string {
 // ---------------------------------------------------------------------------------------------
 // Formats. Values that crossed JSON may be null where the engine had NaN: show a dash.
 
-export const DASH = '–';
-
 function finite(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v);
-}
-
-export function fmtNum(v: number | null | undefined, digits = 1): string {
-  return finite(v) ? v.toFixed(digits) : DASH;
-}
-
-export function fmtMs(v: number | null | undefined): string {
-  if (!finite(v)) return DASH;
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
-}
-
-export function fmtPct(v: number | null | undefined, digits = 1): string {
-  return finite(v) ? `${(v * 100).toFixed(digits)}%` : DASH;
-}
-
-/** A relative difference (0.12 → "+12%"). */
-export function fmtRel(v: number | null | undefined): string {
-  return finite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)}%` : DASH;
-}
-
-/** A difference in percentage points. */
-export function fmtPts(v: number | null | undefined): string {
-  return finite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)} pts` : DASH;
-}
-
-export function fmtRatio(v: number | null | undefined): string {
-  return finite(v) ? `×${v.toFixed(2)}` : DASH;
-}
-
-export function fmtBytes(n: number | null | undefined): string {
-  if (!finite(n)) return DASH;
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** How far an observed/expected ratio is from 1: ok within 20%, warn within 50%, bad beyond. */
