@@ -6,15 +6,8 @@ import type { ProfileProgress } from '../../profiler/profile';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { energyLabel } from '../../profiler/energy/estimate';
 import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
+import { parseDuration, parseNonEmptyList } from '../args';
 import { UsageError, type CliCommand } from '../command';
-
-/** "60s", "500ms", "2m", "90" (seconds). */
-export function parseBudget(v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min)?$/.exec(String(v).trim());
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--budget must look like 60s, 500ms or 2m (got ${v})`);
-  const x = Number(m[1]);
-  return m[2] === 'ms' ? x / 1000 : m[2] === 'm' || m[2] === 'min' ? x * 60 : x;
-}
 
 /** `--input sr=16000` or `--input mask=1,1,0`: sample input values by input name. */
 export function parseInputValues(args: string[]): Record<string, number | number[]> {
@@ -120,7 +113,7 @@ export const profileCommand: CliCommand = {
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give at least one model: an ONNX file, or a model library id (tessera scenario models lists them, e.g. xrbench/KD_res8_narrow)');
-    const lanes = ctx.values.lanes ? String(ctx.values.lanes).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const lanes = parseNonEmptyList(ctx.values.lanes, '--lanes', 'cpu:2,webgpu');
     const energy = String(ctx.values.energy);
     if (energy !== 'auto' && energy !== 'off') throw new UsageError(`--energy must be auto or off (got ${energy})`);
     let shapes: Record<string, number[]> | undefined;
@@ -137,7 +130,7 @@ export const profileCommand: CliCommand = {
       lanes,
       granularity: parseGranularity(ctx.values.granularity),
       shapes,
-      budgetSec: parseBudget(ctx.values.budget),
+      budgetSec: parseDuration(ctx.values.budget, '--budget'),
       contention: Boolean(ctx.values.contention),
       energy: energy as 'auto' | 'off',
       resume: !ctx.values.fresh,

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command';
-import { UsageError } from '../command';
+import { parseNumber } from '../args';
 import { forkEngine } from '../../engine/fork';
 import { startServer } from '../../server/server';
 
@@ -13,8 +13,7 @@ export const serveCommand: CliCommand = {
     token: { type: 'string' },
   },
   async run(ctx) {
-    const port = Number(ctx.values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer 0-65535 (got ${ctx.values.port})`);
+    const port = parseNumber(ctx.values.port, '--port', { integer: true, minInclusive: true, max: 65535 });
     // The engine runs in its own process: this one only serves the UI and relays messages, so it
     // stays responsive during inference and survives an engine crash (the UI offers a restart).
     const engine = forkEngine();
