@@ -9,8 +9,7 @@ import { z } from 'zod';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { policyNames } from '../../scheduler/core/policies';
-import { LiveRun, LiveSetupError, defaultLanes, loadScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
-import { fromScenario } from '../../scheduler/live/scenario';
+import { LiveRun, LiveSetupError, defaultLanes, fromScenario, loadLiveScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
 import { parseScenario } from '../../workloads/scenario';
 import { EngineError, emitter, event, method } from '../feature';
 
@@ -51,7 +50,7 @@ export type LiveStartParams = z.infer<typeof liveStartParams>;
 export async function createLiveRun(params: LiveStartParams, hooks: ConstructorParameters<typeof LiveRun>[2]): Promise<LiveRun> {
   if (!policyNames().includes(params.policy)) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
   if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
-  const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
+  const scenario = typeof params.scenario === 'string' ? await loadLiveScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
   let lanes;
   try {
     lanes = params.lanes ? parseLanes(params.lanes) : defaultLanes();
