@@ -150,7 +150,7 @@ export class LaneWorker {
   }
 }
 
-const KNOWN_EPS = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'rocm', 'migraphx', 'qnn', 'openvino'];
+const KNOWN_EPS = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'rocm', 'migraphx', 'qnn', 'openvino', 'xnnpack'];
 
 export function cpuCount(): number {
   return availableParallelism();

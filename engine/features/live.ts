@@ -2,7 +2,7 @@
 // with telemetry streamed as 'live.telemetry' events (batched, 10 per second by default), stop a run
 // (keeping what was measured), switch its policy mid-run, list the runs in progress.
 //
-// Telemetry event (topic 'live.telemetry'), one batch per tick: see TelemetryBatch in
+// Telemetry event (topic 'live.telemetry', declared below with its payload type), one batch per tick: see TelemetryBatch in
 // scheduler/live/types.ts: { runId, seq, t, phase, policy, policyState, tenants[], lanes[], jobs[],
 // slices[], omitted, ratios[][], power { watts, joules, source }, loop { maxMs, p99Ms (since the start), tickMaxMs (this batch) } }.
 import { z } from 'zod';

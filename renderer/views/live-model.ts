@@ -362,7 +362,7 @@ export function splitPolicyState(state: Record<string, number> | undefined): { b
 export function startErrorHint(code: string, message: string): string {
   const byCode = errorHint(code, { cancelled: 'The run was stopped before it started measuring: start it again when ready.', 'engine-exited': 'The engine stopped: reconnect (bottom left) and start the run again.' });
   if (code === 'cancelled' || code === 'engine-exited') return byCode;
-  if (/^lane "|no lanes|every lane failed/i.test(message)) return 'Fix the lanes: comma-separated EP[:THREADS], e.g. cpu:1,cpu:1 (see the Devices view for what works here).';
+  if (/\blane "|no lanes|every lane failed|execution provider/i.test(message)) return 'Fix the lanes: comma-separated EP[:THREADS], e.g. cpu:1,cpu:1 (see the Devices view for what works here).';
   if (/^profile /i.test(message)) return 'Untick that profile, or profile the model again in the Profiles view.';
   if (/model .*cannot be resolved|cannot load|\.onnx/i.test(message)) return 'A tenant\u2019s model could not be loaded: check its path or library id in the Scenarios view, or pick another scenario.';
   if (/no scenario|scenario/i.test(message)) return 'Pick a scenario from the list, or check the file path (a .json scenario or an XRBench .m file).';

@@ -1,6 +1,7 @@
-// The live runtime's vocabulary: the scenario it accepts (a minimal mirror of the workloads
-// issue's schema until workloads/scenario.ts lands), the options of a run, the telemetry it
-// streams and the report it ends with. Times are seconds from the run's start unless named *Ms/*Us.
+// The live runtime's vocabulary: the scenario it runs (workloads/scenario.ts scenarios with their
+// models resolved, by scheduler/live/scenario.ts; or built directly by demos and tests), the
+// options of a run, the telemetry it streams and the report it ends with. Times are seconds from
+// the run's start unless named *Ms/*Us.
 import type { Metrics } from '../core/metrics';
 import type { Arrival, TenantSlos } from '../core/types';
 import type { LaneSpec, Profile, TensorInfo } from '../../profiler/types';
