@@ -81,7 +81,8 @@ describe('profiler: real measurements on CPU lanes', () => {
     expect(conv1.preferredLane).toMatch(/^cpu:/);
     expect(conv1.gapToPreferred![conv1.preferredLane!]).toBe(1);
     const best = conv1.lanes.find((m) => m.lane === conv1.preferredLane)!;
-    if (best.latencyMs! > 0) expect(best.achievedGflops).toBeCloseTo(conv1.flops / (best.latencyMs! / 1000) / 1e9, 6);
+    if (!best.unresolved) expect(best.achievedGflops).toBeCloseTo(conv1.flops / (best.latencyMs! / 1000) / 1e9, 6);
+    else expect(best.achievedGflops).toBeUndefined(); // under the timer's resolution on this machine: no throughput
     // Progress: layer i of n, lane, eta; and the saved profile is the returned one.
     const layerEvents = events.filter((e) => e.phase === 'layer');
     expect(layerEvents.length).toBe(8);

@@ -2,7 +2,7 @@
 // heat-map scaling (latency relative to the layer's preferred lane), whole-model vs sum of layers,
 // chart series and formats. No DOM here: the view stays thin and this module is unit-tested.
 import type { EnergyFigure, LaneInfo, LaneMeasurement, Profile } from '../../profiler/types';
-import { DASH, fmtMsBare, fmtRatio } from '../format';
+import { DASH, fmtMsBare, fmtNum, fmtPct, fmtRatio } from '../format';
 
 export { DASH, fmtDate, fmtMsBare, fmtNum, fmtPct, fmtRatio, fmtSec } from '../format';
 
@@ -339,6 +339,16 @@ export interface WholeRow {
   inGraphKernelMs?: number;
   energy?: EnergyFigure;
   error?: string;
+}
+
+/** What the GFLOP/s cell shows: the figures, "unresolved" with why (the profiler's rule, profiler/stats.ts), or nothing. */
+export type ThroughputCell = { kind: 'value'; text: string; sub: string } | { kind: 'unresolved'; text: string; why: string } | { kind: 'none' };
+
+export function throughputCell(m: LaneMeasurement | undefined): ThroughputCell {
+  if (!m || m.error) return { kind: 'none' };
+  if (m.unresolved) return { kind: 'unresolved', text: 'unresolved', why: `No throughput: the latency is not resolved (${m.unresolved}).` };
+  if (m.achievedGflops === undefined) return { kind: 'none' };
+  return { kind: 'value', text: fmtNum(m.achievedGflops), sub: m.peakFraction !== undefined ? `${fmtPct(m.peakFraction)} of peak` : '' };
 }
 
 export function wholeRows(p: Profile): WholeRow[] {

@@ -1,4 +1,4 @@
-// Lane lists for live runs: "cpu:1,cpu:1", "cpu:4,webgpu". One parser for the whole engine
+// Lane lists for live runs: "cpu:1,cpu:1", "cpu:4,webgpu", "cpu:1,webgpu:sw". One parser for the whole engine
 // (profiler/measure.ts parseLanes: ids "cpu:2", a second identical lane "cpu:2#1"); the live runtime
 // only differs in what a bare "cpu" means: one thread (lanes share the cores), where the profiler
 // gives it every core.
