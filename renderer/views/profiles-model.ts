@@ -348,7 +348,7 @@ export function throughputCell(m: LaneMeasurement | undefined): ThroughputCell {
   if (!m || m.error) return { kind: 'none' };
   if (m.unresolved) return { kind: 'unresolved', text: 'unresolved', why: `No throughput: the latency is not resolved (${m.unresolved}).` };
   if (m.achievedGflops === undefined) return { kind: 'none' };
-  return { kind: 'value', text: fmtNum(m.achievedGflops), sub: m.peakFraction !== undefined ? `${fmtPct(m.peakFraction)} of peak` : '' };
+  return { kind: 'value', text: fmtNum(m.achievedGflops), sub: m.peakFraction !== undefined ? `${fmtPct(m.peakFraction, 0)} of peak` : '' };
 }
 
 export function wholeRows(p: Profile): WholeRow[] {
