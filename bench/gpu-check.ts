@@ -56,7 +56,7 @@ export function planGpuCheck(acc: readonly Pick<Accelerator, 'id' | 'available' 
   const hw = acc.find((a) => a.id === 'webgpu' && a.available && a.adapter?.software !== true);
   const sw = acc.find((a) => a.id === 'webgpu:sw' && a.available);
   const cuda = acc.find((a) => a.id === 'cuda');
-  let gpu: Pick<Accelerator, 'id'> | undefined = o.forceSoftware ? sw : (hw ?? sw);
+  const gpu: Pick<Accelerator, 'id'> | undefined = o.forceSoftware ? sw : (hw ?? sw);
   if (!gpu) {
     const why = acc.filter((a) => a.id.startsWith('webgpu')).map((a) => `${a.id}: ${a.reason ?? 'unavailable'}`).join('; ');
     return { reason: `no GPU lane works here (${why || 'webgpu is not in this onnxruntime-node build'})` };
