@@ -5,7 +5,7 @@
 import { estimateEnergy, joulesPerRun, meterForLane, recordWindow, DEFAULT_ESTIMATE, type MeterSet, type PowerMeter } from './energy';
 import { toWireTensor, type OrtTrace, type WireTensor } from './measure-core';
 import { cpuCount, laneInitError, LaneWorker, LaneWorkerError, laneUnsupportedReason } from './measure';
-import type { CapturedTensor, CutResult } from './onnx/cut';
+import { compareTensors, type CapturedTensor, type CutResult } from './onnx/cut';
 import { sessionBytes, type LoadedModel } from './onnx/model';
 import type { LaneInfo, LaneMeasurement, LaneSpec, Profile } from './types';
 import type { ProfileOptions, ProfileProgress } from './profile';
@@ -316,6 +316,40 @@ async function checkDrift(run: ProfileRun, s: LaneSession): Promise<void> {
   });
 }
 
+/** Cross-EP tolerance of the chained check on a lane: relative to each output's scale (REL_ERROR_DEFINITION in onnx/cut.ts). */
+export const LANE_CHAIN_TOLERANCE = { rel: 1e-3 };
+
+/**
+ * Chained verification on a non-CPU lane: the layers run one after another on the lane itself, and
+ * the model's outputs are compared with the CPU whole model's (the cut's captured outputs).
+ */
+async function verifyChainOnLane(run: ProfileRun, s: LaneSession): Promise<void> {
+  const { p, cut, signal } = run;
+  const { lane } = s;
+  if (lane.ep === 'cpu' || signal?.aborted || p.verification.lanes?.[lane.id] || !p.layers.every((l) => isMeasured(l.lanes[s.index]))) return;
+  run.progress({ phase: 'layer', lane: lane.id, message: `${lane.id}: chained verification on the lane` });
+  const layers = cut.layers.map((l) => ({ name: l.name, bytes: compactBytes(l.bytes), outputs: l.outputs.map((o) => o.name) }));
+  const record = (r: { maxAbsError: number; maxRelError: number; error?: string }) => {
+    const passed = r.error === undefined && r.maxRelError <= LANE_CHAIN_TOLERANCE.rel;
+    (p.verification.lanes ??= {})[lane.id] = { ...r, passed, tolerance: LANE_CHAIN_TOLERANCE };
+    if (!passed) p.warnings.push(`${lane.id}: chained layers on this lane do not reproduce the CPU model (max rel ${r.maxRelError.toExponential(2)} > ${LANE_CHAIN_TOLERANCE.rel}${r.error ? `; ${r.error}` : ''})`);
+  };
+  await s.guarded('chained verification', (e) => record({ maxAbsError: Infinity, maxRelError: Infinity, error: e }), async () => {
+    const budget = layers.length * 10_000;
+    const r = await s.w.call({ op: 'chain', layers, feeds: wireFeeds(cut, Object.keys(cut.inputShapes), 'model') }, s.watchdog(budget), signal);
+    let maxAbs = 0;
+    let maxRel = 0;
+    for (const o of cut.model.outputs) {
+      const got = r.tensors[o.name];
+      const want = cut.tensors.get(o.name);
+      const c = got && want ? compareTensors(got, want) : { maxAbsError: Infinity, maxRelError: Infinity };
+      maxAbs = Math.max(maxAbs, c.maxAbsError);
+      maxRel = Math.max(maxRel, c.maxRelError);
+    }
+    record({ maxAbsError: maxAbs, maxRelError: maxRel, ...(r.error ? { error: `layer ${r.error.layer} ${r.error.name}: ${r.error.message}` } : {}) });
+  });
+}
+
 /** Measures one lane: every step above, with the lane's worker stopped at the end whatever happens. */
 export async function measureLane(run: ProfileRun, lane: LaneSpec): Promise<void> {
   const s = new LaneSession(run, lane);
@@ -336,6 +370,7 @@ export async function measureLane(run: ProfileRun, lane: LaneSpec): Promise<void
     if (!isMeasured(run.p.wholeModel[s.index]) && !run.signal?.aborted && !(await measureWholeModel(run, s))) return;
     await measureLayers(run, s);
     await checkDrift(run, s);
+    await verifyChainOnLane(run, s);
   } finally {
     await s.stop();
   }

@@ -187,6 +187,12 @@ export interface Profile {
     otherLevels?: { graphOptimizationLevel: string; maxAbsError: number; maxRelError: number; layerErrors: number }[];
     /** Layers that failed to load or run in the chain. */
     layerErrors?: { layer: number; name: string; error: string }[];
+    /**
+     * Non-CPU lanes: the same chain run on the lane itself (each layer fed by the lane's own outputs of
+     * the layers before it), compared with the CPU whole model's outputs at `tolerance` (another EP's
+     * kernels sum in another order, so it is looser than the CPU check's).
+     */
+    lanes?: Record<string, { maxAbsError: number; maxRelError: number; passed: boolean; tolerance: { rel: number }; error?: string }>;
   };
   /** Sum of layer medians / whole-model median per lane. */
   cutOverhead?: Record<string, number>;

@@ -1,6 +1,7 @@
 // GPU lanes, truthfully: adapter identity from the Vulkan loader, the software GPU lane (webgpu:sw)
 // and its environment, and the GPU code paths exercised on SwiftShader where Chromium ships it
-// (.ci/run installs chromium): the probe, a profile with CPU-fallback nodes, a live run moving
+// (.ci/run installs chromium): the probe, a profile with CPU-fallback nodes and chained verification
+// on the GPU lane, a live run moving
 // activations between cpu and webgpu:sw, and a GPU lane that dies mid-run. Tiny models only:
 // SwiftShader rasterises on the CPU (tens to hundreds of ms per conv layer). Workers load from dist/.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -141,6 +142,10 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     expect(fallback).toContain('round');
     expect(p.layers.flatMap((l) => l.lanes.filter((m) => m.lane === 'cpu:1').flatMap((m) => m.fallbackNodes ?? []))).toEqual([]);
     expect(p.verification.passed).toBe(true);
+    // Chained verification on the software GPU itself, against the CPU model's outputs.
+    expect(p.verification.lanes?.['webgpu:sw']).toMatchObject({ passed: true, tolerance: { rel: 1e-3 } });
+    expect(p.verification.lanes?.['webgpu:sw']?.maxRelError).toBeLessThan(1e-3);
+    expect(p.verification.lanes?.['cpu:1']).toBeUndefined();
   }, 120_000);
 
   const scenario: LiveScenario = {
