@@ -155,6 +155,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       }
       return { tensors };
     }
+    case 'echo':
+      return { payload: req.payload };
     case 'release': {
       await current?.session.release();
       current = undefined;

@@ -7,6 +7,7 @@ import { toWireTensor, type OrtTrace, type WireTensor } from './measure-core';
 import { cpuCount, laneInitError, LaneWorker, LaneWorkerError, laneUnsupportedReason } from './measure';
 import { compareTensors, type CapturedTensor, type CutResult } from './onnx/cut';
 import { sessionBytes, type LoadedModel } from './onnx/model';
+import { fitTransfer } from './transfer';
 import type { LaneInfo, LaneMeasurement, LaneSpec, Profile } from './types';
 import type { ProfileOptions, ProfileProgress } from './profile';
 
@@ -213,7 +214,16 @@ class LaneSession {
   }
 }
 
-/** The per-call baseline (an empty model) and the GEMM peak. Returns false when the lane must stop. */
+/** Payload sizes of the transfer-cost round trips: empty, 64 KiB, 1 MiB, 4 MiB (activations of small to mid-size layers). */
+const TRANSFER_SIZES = [0, 64 << 10, 1 << 20, 4 << 20];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The per-call baseline (an empty model), the transfer cost (non-CPU lanes) and the GEMM peak. Returns false when the lane must stop. */
 async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<boolean> {
   const { lane, info } = s;
   const { ciTarget, signal } = run;
@@ -225,6 +235,22 @@ async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<
   if (!ok || info.baselineMs === undefined) {
     if (!signal?.aborted) s.failRemaining(`lane failed: ${info.error ?? 'baseline could not be measured'}`);
     return false;
+  }
+  if (lane.ep !== 'cpu') {
+    run.progress({ phase: 'baseline', lane: lane.id, message: `${lane.id}: transfer cost by size` });
+    await s.guarded('transfer cost', (m) => run.p.warnings.push(`${lane.id}: ${m}`), async () => {
+      const points: { bytes: number; oneWayUs: number }[] = [];
+      for (const bytes of TRANSFER_SIZES) {
+        const oneWay: number[] = [];
+        for (let k = 0; k < 9; k++) {
+          const t0 = performance.now();
+          await s.w.call({ op: 'echo', payload: new Uint8Array(bytes) }, s.watchdog(1000), signal);
+          if (k >= 2) oneWay.push(((performance.now() - t0) * 1000) / 2);
+        }
+        points.push({ bytes, oneWayUs: median(oneWay) });
+      }
+      info.transfer = fitTransfer(points);
+    });
   }
   run.progress({ phase: 'peak', lane: lane.id, message: `${lane.id}: GEMM peak` });
   await s.guarded('GEMM peak', (m) => run.p.warnings.push(`${lane.id}: ${m}`), async () => {

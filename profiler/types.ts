@@ -3,6 +3,7 @@
 // UI, exports). Bump PROFILE_SCHEMA_VERSION on any incompatible change.
 
 import type { GpuAdapter } from './gpu/adapter';
+import type { TransferFit } from './transfer';
 
 export const PROFILE_SCHEMA_VERSION = 1;
 export type { GpuAdapter };
@@ -129,6 +130,8 @@ export interface LaneInfo extends LaneSpec {
   adapter?: GpuAdapter;
   /** GPU lanes whose adapter could not be identified: why. */
   adapterNote?: string;
+  /** Non-CPU lanes: measured cost of moving an activation to/from the lane's worker (profiler/transfer.ts). */
+  transfer?: TransferFit;
 }
 
 /** ORT's own profiler (enableProfiling) on the whole model, per lane. */

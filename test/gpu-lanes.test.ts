@@ -146,6 +146,10 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     expect(p.verification.lanes?.['webgpu:sw']).toMatchObject({ passed: true, tolerance: { rel: 1e-3 } });
     expect(p.verification.lanes?.['webgpu:sw']?.maxRelError).toBeLessThan(1e-3);
     expect(p.verification.lanes?.['cpu:1']).toBeUndefined();
+    // The device lane's transfer cost is measured by size, and CPU lanes need none.
+    expect(sw.transfer!.points.map((x) => x.bytes)).toEqual([0, 64 << 10, 1 << 20, 4 << 20]);
+    expect(sw.transfer!.bytesPerSec).toBeGreaterThan(0);
+    expect(p.lanes[0].transfer).toBeUndefined();
   }, 120_000);
 
   const scenario: LiveScenario = {
@@ -153,12 +157,14 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     tenants: [
       { id: 'a', model: 'demo:mlp:1:32:3', arrival: { type: 'periodic', fps: 40 }, deadline: 0.5, priority: 5 },
       { id: 'b', model: 'demo:mlp:1:32:3', arrival: { type: 'periodic', fps: 40 }, deadline: 0.5, priority: 1 },
+      { id: 'c', model: 'demo:mlp:1:32:3', arrival: { type: 'periodic', fps: 40 }, deadline: 0.5, priority: 1 },
     ],
   };
   const calibration = { reps: 3, warmup: 1, mode: 'solo' as const };
 
   it('a live run on cpu:1 + webgpu:sw moves activations between the lanes; the report names the software adapter', async () => {
-    const run = new LiveRun(scenario, { policy: 'dream', duration: 1.5, lanes: parseLanes('cpu:1,webgpu:sw'), granularity: 'layer', seed: 3, meters: false, writeFiles: false, calibration });
+    // FCFS places each ready job on an idle lane, so frames released together (same phase) spread over both lanes.
+    const run = new LiveRun(scenario, { policy: 'fcfs', duration: 1.5, lanes: parseLanes('cpu:1,webgpu:sw'), granularity: 'layer', seed: 3, meters: false, writeFiles: false, calibration });
     const r = await run.run();
     expect(r.report.status).toBe('completed');
     const gpu = r.report.lanes[1];
