@@ -31,7 +31,7 @@ export interface WorkerResults {
   init: { ortVersion: string; pid: number };
   load: { createMs: number };
   measure: { stats: LatencyStats; stop: string; elapsedMs: number; warmupRuns: number };
-  baseline: { stats: LatencyStats };
+  baseline: { stats: LatencyStats; timerResolutionMs: number };
   peak: { gflops: number; n: number; medianMs: number };
   profile: OrtTrace;
   loop: { runs: number; ms: number };

@@ -231,6 +231,8 @@ async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<
   const ok = await s.guarded('baseline', (m) => (info.error = m), async () => {
     const b = await s.w.call({ op: 'baseline', warmup: 20, rule: { ciTarget, budgetMs: 500, minSamples: 50 } }, s.watchdog(500), signal);
     info.baselineMs = b.stats.median;
+    info.baselineCiMs = b.stats.ciHalfWidthRel * b.stats.median;
+    info.timerResolutionMs = b.timerResolutionMs;
   });
   if (!ok || info.baselineMs === undefined) {
     if (!signal?.aborted) s.failRemaining(`lane failed: ${info.error ?? 'baseline could not be measured'}`);

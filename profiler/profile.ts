@@ -13,6 +13,7 @@ import { loadModel, type LoadedModel } from './onnx/model';
 import { isMeasured, measureLane, pairsDone, type ProfileRun } from './profile-lane';
 import { resolveInputShapes, ShapeError } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
+import { deriveLatencyFigures } from './stats';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type Profile } from './types';
 
 export interface ProfileProgress {
@@ -144,12 +145,7 @@ export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | unde
   const laneById = new Map(p.lanes.map((l) => [l.id, l]));
   const fix = (m: LaneMeasurement, flops?: number) => {
     const lane = laneById.get(m.lane);
-    if (!m.raw || !lane) return;
-    m.latencyMs = Math.max(0, m.raw.median - (lane.baselineMs ?? 0));
-    if (flops && flops > 0 && m.latencyMs > 0) {
-      m.achievedGflops = flops / (m.latencyMs / 1000) / 1e9;
-      if (lane.peakGflops) m.peakFraction = m.achievedGflops / lane.peakGflops;
-    }
+    if (lane) deriveLatencyFigures(m, lane, flops); // throughput only where the latency is resolved (stats.ts)
   };
   for (const m of p.wholeModel) fix(m, p.layers.reduce((s, l) => s + l.flops, 0));
   for (const layer of p.layers) {

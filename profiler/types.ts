@@ -63,8 +63,13 @@ export interface LaneMeasurement {
   raw?: LatencyStats;
   /** Median with the lane's per-call baseline subtracted (never below 0), ms. */
   latencyMs?: number;
+  /** 95% uncertainty of latencyMs (median CI + baseline CI + timer resolution), ms; absent without a CI (n < 6). */
+  latencyCiMs?: number;
+  /** Set when latencyMs is not resolved (under 4x its uncertainty, or too few runs): why. No throughput figures then. */
+  unresolved?: string;
+  /** FLOPs / latencyMs, only where latencyMs is resolved. */
   achievedGflops?: number;
-  /** Achieved / the lane's measured GEMM peak, 0..1. */
+  /** Achieved / the lane's measured GEMM peak, 0..1 (only where latencyMs is resolved). */
   peakFraction?: number;
   energy?: EnergyFigure;
   /** Nodes the EP assigned to another provider (CPU fallback), when detectable. */
@@ -115,6 +120,10 @@ export interface LayerProfile {
 export interface LaneInfo extends LaneSpec {
   /** Per-call overhead of an empty model on this lane (median ms). */
   baselineMs?: number;
+  /** 95% CI half-width of baselineMs (ms). */
+  baselineCiMs?: number;
+  /** Smallest step of the lane worker's clock (performance.now), ms: no latency below it is resolved. */
+  timerResolutionMs?: number;
   /** Measured GEMM peak, GFLOP/s. */
   peakGflops?: number;
   idleWatts?: number;

@@ -77,7 +77,7 @@ export interface LiveOptions {
   duration: number;
   lanes: LaneSpec[];
   granularity?: Granularity;
-  /** Multiplies every arrival rate (load scaling); default deadlines follow the rate. */
+  /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */
   scale?: number;
   seed?: number;
   /** Measured profiles (by model sha256 or name) for the latency predictions; else a calibration run. */
