@@ -129,10 +129,12 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     const r = await probeExecutionProvider({ id: 'webgpu:sw', ep: 'webgpu', software: true });
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/adapter/i);
+    const listed = (await listAccelerators({ softwareGpu: true })).find((a) => a.id === 'webgpu:sw')!;
+    expect(listed).toMatchObject({ available: false, reason: expect.stringMatching(/^webgpu:sw: no adapter.*software Vulkan driver tried: .*broken-icd\/icd\.json/) });
   }, 60_000);
 
   it('profiles a tiny model on cpu:1 and webgpu:sw: every layer measured, fallback nodes listed, lane entry marked software', async () => {
-    const p = await profileModel(fallbackModel(), { lanes: ['cpu:1', 'webgpu:sw'], budgetSec: 1.5, energy: 'off', save: false, name: 'gpu_fallback' });
+    const p = await profileModel(fallbackModel(), { lanes: ['cpu:1', 'webgpu:sw'], budgetSec: 1, energy: 'off', save: false, name: 'gpu_fallback' });
     const sw = p.lanes.find((l) => l.id === 'webgpu:sw')!;
     expect(sw.error, sw.error).toBeUndefined();
     expect(sw).toMatchObject({ ep: 'webgpu', software: true, adapter: { software: true } });
