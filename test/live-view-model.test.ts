@@ -181,6 +181,8 @@ describe('form helpers', () => {
     expect(checkLanes('')).toMatch(/no lanes/);
     expect(checkLanes('gpu:9')).toMatch(/lane "gpu:9": expected EP/);
     expect(checkLanes('cpu:0')).toMatch(/threads must be 1..256/);
+    expect(checkLanes('cpu:1,webgpu:sw')).toBeUndefined();
+    expect(checkLanes('cpu:sw')).toMatch(/applies to webgpu lanes only/);
   });
   it('lists the demos first, then the library, user scenarios apart, broken ones disabled', () => {
     const c = scenarioChoices([

@@ -51,6 +51,9 @@ export function formatProfile(p: Profile): string {
   out.push(`  sha256 ${p.model.sha256.slice(0, 16)}…  inputs ${Object.entries(p.model.inputShapes).map(([k, v]) => `${k}=${v.join('x') || 'scalar'}`).join(' ')}  granularity ${p.granularity}  ${p.layers.length} layers`);
   out.push(`  machine ${p.machine.cpu}, ${p.machine.cores} cores; ONNX Runtime ${p.ortVersion}`);
   out.push(`  verification: chained layers vs whole model max abs ${p.verification.maxAbsError.toExponential(2)}, max rel ${p.verification.maxRelError.toExponential(2)} (${p.verification.passed ? 'passed' : 'FAILED'}, tolerance rel ${p.verification.tolerance.rel}${p.verification.graphOptimizationLevel ? `, ORT optimisation '${p.verification.graphOptimizationLevel}'` : ''})${(p.verification.otherLevels ?? []).map((o) => `; at '${o.graphOptimizationLevel}': max rel ${o.maxRelError.toExponential(2)}`).join('')}`);
+  for (const [id, v] of Object.entries(p.verification.lanes ?? {})) {
+    out.push(`  verification on ${id}: chained layers on the lane vs the CPU model max abs ${v.maxAbsError.toExponential(2)}, max rel ${v.maxRelError.toExponential(2)} (${v.passed ? 'passed' : 'FAILED'}, tolerance rel ${v.tolerance.rel})${v.error ? `: ${v.error}` : ''}`);
+  }
   out.push('  lanes:');
   for (const l of p.lanes) {
     if (l.error) {

@@ -272,8 +272,12 @@ export function checkLanes(text: string): string | undefined {
   const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!parts.length) return 'no lanes given: e.g. cpu:1,cpu:1';
   for (const raw of parts) {
-    const m = /^([a-z]+)(?::(\d+))?$/.exec(raw);
-    if (!m || !LANE_EPS.includes(m[1])) return `lane "${raw}": expected EP[:THREADS] with EP one of ${LANE_EPS.join(', ')} (e.g. cpu:2, webgpu)`;
+    const m = /^([a-z]+)(?::(\d+|sw))?$/.exec(raw);
+    if (!m || !LANE_EPS.includes(m[1])) return `lane "${raw}": expected EP[:THREADS] with EP one of ${LANE_EPS.join(', ')} (e.g. cpu:2, webgpu, webgpu:sw)`;
+    if (m[2] === 'sw') {
+      if (m[1] !== 'webgpu') return `lane "${raw}": ":sw" (a software GPU driver) applies to webgpu lanes only`;
+      continue;
+    }
     if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 256)) return `lane "${raw}": threads must be 1..256`;
   }
   return undefined;
