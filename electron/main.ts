@@ -77,10 +77,6 @@ app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
-  ipcMain.handle('tessera:restart-engine', (event) => {
-    if (!isOurFrame(event.sender, event.senderFrame?.url)) return;
-    engine.restart();
-  });
   engine.start();
   const win = createWindow();
   if (smoke) runSmoke(win);

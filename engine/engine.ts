@@ -1,6 +1,7 @@
 // The engine: owns every capability and long job. Transports connect to it and exchange protocol
 // messages; the engine validates params, runs handlers with progress and cancellation, and turns
 // every failure into a WireError with a clear message and its cause.
+import { FileAccessError } from '../profiler/runtime/files';
 import { EngineError, type EngineFeature, type MethodDef } from './feature';
 import type { Reply, Request, WireError } from './protocol';
 import { checkRequest } from './protocol';
@@ -82,6 +83,8 @@ export function toWireError(e: unknown, method?: string): WireError {
   if (e instanceof EngineError) {
     return { message: e.message, code: e.code, cause: causeOf(e), method };
   }
+  // A refused file read (a device, a FIFO, too large, outside the allowed folders) from any feature.
+  if (e instanceof FileAccessError) return { message: e.message, code: e.code === 'not-allowed' ? 'forbidden' : e.code, method };
   if (e instanceof Error) {
     const aborted = e.name === 'AbortError';
     return { message: e.message, code: aborted ? 'cancelled' : 'failed', cause: causeOf(e), method };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
-import { method } from '../feature';
+import { EngineError, method } from '../feature';
 
 export const engineInfoFeature = {
   name: 'engine',
@@ -16,6 +16,15 @@ export const engineInfoFeature = {
         pid: process.pid,
         platform: `${process.platform}-${process.arch}`,
       }),
+    }),
+    'engine.restart': method({
+      summary: 'Restart the engine process (browser mode and the app; at most once every 2 s). Every pending call of every client fails with engine-restarted.',
+      params: z.object({}).strict(),
+      // The relay that owns the engine process (engine/remote.ts) answers this call; reaching the
+      // engine itself means it runs in the caller's process (CLI, tests) and cannot be restarted.
+      run: async (): Promise<{ restarted: boolean }> => {
+        throw new EngineError('This engine runs inside the calling process (CLI or tests) and cannot be restarted; restart the process instead.', 'not-supported');
+      },
     }),
   },
 };

@@ -11,7 +11,7 @@ import type { Profile } from '../../profiler/types';
 import { policyNames } from '../../scheduler/core/policies';
 import { LiveRun, LiveSetupError, defaultLanes, loadScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
 import { fromScenario } from '../../scheduler/live/scenario';
-import { parseScenario } from '../../workloads/scenario';
+import { parseScenario, ScenarioError } from '../../workloads/scenario';
 import { EngineError, method } from '../feature';
 
 export const LIVE_TELEMETRY_TOPIC = 'live.telemetry';
@@ -46,6 +46,8 @@ export type LiveStartParams = z.infer<typeof liveStartParams>;
 
 function userError(e: unknown): never {
   if (e instanceof LiveSetupError) throw new EngineError(e.message, 'bad-scenario', { cause: e.cause ?? e });
+  // A scenario document given inline (live.start's scenario object) that is not a valid scenario.
+  if (e instanceof ScenarioError) throw new EngineError(e.message, 'bad-scenario', { cause: e });
   throw e;
 }
 
