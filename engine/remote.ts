@@ -111,6 +111,11 @@ export class RemoteEngine {
         }
         const request = raw as Request;
         if (request.type === 'call' && request.method === RESTART_METHOD) {
+          const p = request.params;
+          if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p) || Object.keys(p).length > 0)) {
+            send({ type: 'error', id: request.id, error: { message: `Invalid params for ${RESTART_METHOD}: it takes none ({})`, code: 'bad-request', method: RESTART_METHOD } });
+            return;
+          }
           const r = this.restart();
           if (r.ok) send({ type: 'result', id: request.id, result: { restarted: true } });
           else send({ type: 'error', id: request.id, error: { message: `The engine was restarted less than ${MIN_RESTART_INTERVAL_MS / 1000} s ago; try again in ${(r.retryInMs / 1000).toFixed(1)} s.`, code: 'rate-limited', method: RESTART_METHOD } });

@@ -61,7 +61,7 @@ function kind(st: Stats): string {
 }
 
 function mib(n: number): string {
-  return `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 2 : 0)} MiB`;
+  return n < 1024 * 1024 ? `${n} bytes` : `${(n / 1024 / 1024).toFixed(0)} MiB`;
 }
 
 export interface CheckOptions {
