@@ -8,12 +8,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Connection } from '../engine/engine';
 import type { Reply } from '../engine/protocol';
 import { distDir } from '../profiler/runtime/paths';
 import { contentSecurityPolicy } from './csp';
+import { mimeType } from './mime';
 import { MAX_MESSAGE_BYTES, checkHost, checkOrigin, decodePath, hostOf, isLoopback, normalizeToken, parseMessage, parseRequestUrl, securityHeaders } from './guards';
 
 export { isLoopback } from './guards';
@@ -41,17 +42,6 @@ export interface RunningServer {
   server: Server;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.map': 'application/json',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
 
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -194,6 +184,6 @@ function serveHttp(req: IncomingMessage, res: ServerResponse, s: { staticDir: st
   if (path.endsWith('/')) path += 'index.html';
   const file = normalize(join(s.staticDir, path));
   if (!file.startsWith(s.staticDir + sep) || !existsSync(file) || !statSync(file).isFile()) return send(res, 404, csp, 'not found');
-  res.writeHead(200, { ...securityHeaders(csp), 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  res.writeHead(200, { ...securityHeaders(csp), 'content-type': mimeType(file), 'cache-control': 'no-cache' });
   res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
 }
