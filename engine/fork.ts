@@ -1,11 +1,11 @@
 // Starts the engine host (dist/engine-host.cjs) as a forked Node process, for browser mode.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { ALLOWED_DIRS_ENV } from '../profiler/runtime/files';
-import { distDir } from '../profiler/runtime/paths';
+import { ALLOWED_DIRS_ENV } from '../base/files';
+import { distDir } from '../base/paths';
 import { RemoteEngine, type EngineChild } from './remote';
 
-/** allowedDirs: the only folders the engine may read files from (profiler/runtime/files.ts); undefined: no limit. */
+/** allowedDirs: the only folders the engine may read files from (base/files.ts); undefined: no limit. */
 export function forkEngine(options: { allowedDirs?: string[] } = {}): RemoteEngine {
   const env = { ...process.env };
   if (options.allowedDirs) env[ALLOWED_DIRS_ENV] = JSON.stringify(options.allowedDirs);

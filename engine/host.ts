@@ -1,6 +1,6 @@
 // The engine's own process (Electron's utilityProcess, or a forked Node process): a crash here
 // does not take the window down; the main process reports it and can start a new one.
-import { ALLOWED_DIRS_ENV, restrictFileAccess } from '../profiler/runtime/files';
+import { ALLOWED_DIRS_ENV, restrictFileAccess } from '../base/files';
 import { createEngine } from './local';
 import type { Reply } from './protocol';
 

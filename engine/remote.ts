@@ -3,10 +3,11 @@
 // native call in the engine never freezes or kills the window; the engine can be restarted with
 // the `engine.restart` call (answered here, rate-limited). Stopping or restarting fails every
 // pending call of every connection; finished calls are forgotten.
+import type { EventName, EventOf } from './api';
 import type { Connection } from './engine';
 import { checkRequest, type Reply, type Request, type WireError } from './protocol';
 
-/** The method the relay answers itself (declared in engine/features/engine-info.ts for the typed API). */
+/** The method the relay answers itself (declared in engine/features/engine.ts for the typed API). */
 export const RESTART_METHOD = 'engine.restart';
 /** At most one restart per this interval: a client looping on restart must not keep the engine down. */
 export const MIN_RESTART_INTERVAL_MS = 2000;
@@ -58,9 +59,9 @@ export class RemoteEngine {
       this.state = 'closed';
       this.lastExit = detail;
       this.failPending({ message: `The Tessera engine process stopped (${detail}). Restart it to continue; nothing else was affected.`, code: 'engine-exited' });
-      if (!this.stopping) this.broadcast({ type: 'event', topic: 'engine.state', data: { state: 'closed', detail } });
+      if (!this.stopping) this.broadcastState({ state: 'closed', detail });
     });
-    this.broadcast({ type: 'event', topic: 'engine.state', data: { state: 'open' } });
+    this.broadcastState({ state: 'open' });
   }
 
   /** Restarts the engine; every pending call fails with `engine-restarted`. Returns why not when rate-limited. */
@@ -156,6 +157,11 @@ export class RemoteEngine {
       if (route.owner.get(route.localId) === reply.id) route.owner.delete(route.localId);
     }
     route.send({ ...reply, id: route.localId });
+  }
+
+  /** The engine.state event (declared in engine/features/engine.ts). */
+  private broadcastState(data: EventOf<'engine.state'>): void {
+    this.broadcast({ type: 'event', topic: 'engine.state' satisfies EventName, data });
   }
 
   private broadcast(reply: Reply): void {

@@ -12,7 +12,7 @@ import { join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Connection } from '../engine/engine';
 import type { Reply } from '../engine/protocol';
-import { distDir } from '../profiler/runtime/paths';
+import { distDir } from '../base/paths';
 import { contentSecurityPolicy } from './csp';
 import { mimeType } from './mime';
 import { MAX_MESSAGE_BYTES, checkHost, checkOrigin, decodePath, hostOf, isLoopback, normalizeToken, parseMessage, parseRequestUrl, securityHeaders } from './guards';

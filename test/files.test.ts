@@ -1,4 +1,4 @@
-// The one rule for reading caller-given paths (profiler/runtime/files.ts) and the API paths that use
+// The one rule for reading caller-given paths (base/files.ts) and the API paths that use
 // it: regular files only, under a cap, errors that name the path and never echo content, and the
 // folder limit of an engine that serves other machines.
 import { execFileSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { localClient } from '../engine/local';
-import { checkFile, FileAccessError, parseJsonText, readCheckedFile, readCheckedText, restrictFileAccess } from '../profiler/runtime/files';
+import { checkFile, FileAccessError, parseJsonText, readCheckedFile, readCheckedText, restrictFileAccess } from '../base/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-files-'));
 const fifo = join(dir, 'pipe');

@@ -165,7 +165,7 @@ describe('fuzzing tessera serve', () => {
       if (r.type === 'error') {
         codes.set(r.error.code, (codes.get(r.error.code) ?? 0) + 1);
         expect(r.error.message, m.name).toMatch(/\w/);
-        expect(r.error.code, m.name).not.toBe('failed'); // every malformed input has a proper code
+        expect(r.error.code, `${m.name}: ${JSON.stringify(r).slice(0, 300)}`).not.toBe('failed'); // every malformed input has a proper code
         expect(JSON.stringify(r), m.name).not.toContain('secret-first-line'); // never echoes a file's content
       }
     }

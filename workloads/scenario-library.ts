@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { FileAccessError, MAX_DOCUMENT_BYTES, readCheckedText } from '../profiler/runtime/files';
-import { dataDir } from '../profiler/runtime/paths';
+import { FileAccessError, MAX_DOCUMENT_BYTES, readCheckedText } from '../base/files';
+import { dataDir } from '../base/paths';
 import { checkScenarioModels, userXrbenchDir, type ModelCheckOptions } from './library';
 import { parseScenario, parseScenarioText, ScenarioError, SCENARIO_SCHEMA_VERSION, type Scenario } from './scenario';
 import { listXrbenchScenarios, parseXrbench, XrbenchParseError, xrbenchScenario, xrbenchToScenario } from './xrbench';
@@ -59,7 +59,7 @@ function summarize(id: string, origin: ScenarioOrigin, s: Scenario, path?: strin
   };
 }
 
-/** Reads a scenario (or XRBench .m) file given by the caller: a regular file under the document cap (profiler/runtime/files.ts). */
+/** Reads a scenario (or XRBench .m) file given by the caller: a regular file under the document cap (base/files.ts). */
 function readScenarioFile(path: string): string {
   try {
     return readCheckedText(path, { what: 'scenario', maxBytes: MAX_DOCUMENT_BYTES });

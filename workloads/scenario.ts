@@ -6,7 +6,7 @@
 // This module is pure (zod only, no Node): the renderer, the scheduler and the engine share it.
 // Checks that need the models themselves (file exists, input shape fits) live in library.ts.
 import { z } from 'zod';
-import { jsonErrorLocation } from '../profiler/runtime/json-text';
+import { jsonErrorLocation } from '../base/json-text';
 
 export const SCENARIO_SCHEMA_VERSION = 1;
 /** Where the published JSON Schema lives in the repository. */

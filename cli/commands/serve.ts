@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CliCommand } from '../command';
 import { UsageError } from '../command';
 import { forkEngine } from '../../engine/fork';
-import { dataDir, projectRoot } from '../../profiler/runtime/paths';
+import { dataDir, projectRoot } from '../../base/paths';
 import { isLoopback } from '../../server/guards';
 import { startServer } from '../../server/server';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import { onnx } from 'onnx-proto';
-import { checkFile, FileAccessError, MAX_MODEL_BYTES, readCheckedFile } from '../runtime/files';
+import { checkFile, FileAccessError, MAX_MODEL_BYTES, readCheckedFile } from '../../base/files';
 
 /** Lowest default-domain opset Tessera accepts. */
 export const MIN_OPSET = 9;
@@ -313,7 +313,7 @@ function build(bytes: Uint8Array, file: string, path: string | undefined, opts: 
   };
 }
 
-/** Checks a model path (profiler/runtime/files.ts): a regular, non-empty file under the model cap. */
+/** Checks a model path (base/files.ts): a regular, non-empty file under the model cap. */
 function readChecked(path: string): { abs: string } {
   let checked;
   try {

@@ -1,15 +1,30 @@
+// The engine itself: its version and process facts, its restart (answered by engine/remote.ts, the
+// relay that owns the engine process), and the engine.state event (the engine process started or
+// stopped, published by engine/remote.ts).
 import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
-import { EngineError, method } from '../feature';
+import { TESSERA_VERSION } from '../../base/version';
+import { EngineError } from '../errors';
+import { event, method } from '../feature';
 
-export const engineInfoFeature = {
+/** The engine process started or stopped (published by engine/remote.ts to every connection). */
+export interface EngineStateEvent {
+  state: 'open' | 'closed';
+  /** Why it stopped (exit code or signal). */
+  detail?: string;
+}
+
+export const engineFeature = {
   name: 'engine',
+  events: {
+    'engine.state': event<EngineStateEvent>('The engine process started (open) or stopped (closed, with the exit detail).'),
+  },
   methods: {
     'engine.info': method({
       summary: 'Versions and process facts of the engine.',
       params: z.object({}).strict(),
       run: async () => ({
-        tessera: '0.1.0',
+        tessera: TESSERA_VERSION,
         node: process.versions.node,
         electron: process.versions.electron ?? null,
         ort: ort.env.versions.common,

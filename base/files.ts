@@ -81,6 +81,7 @@ export function checkFile(path: string, opts: CheckOptions): { abs: string; size
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileAccessError(`${opts.what} ${path}: no such file`, 'not-found', path);
+    if (code === 'ENAMETOOLONG' || code === 'ELOOP') throw new FileAccessError(`${opts.what} ${path}: no such file (${code === 'ELOOP' ? 'a loop of symbolic links' : 'the name is too long'})`, 'not-found', path);
     throw new FileAccessError(`${opts.what} ${path}: cannot be read (${code ?? (e as Error).message})`, 'unreadable', path);
   }
   if (allowedDirs && !allowedDirs.some((d) => within(real, d))) {
