@@ -3,7 +3,7 @@
 // be read forever), under a size cap, checked before a byte is read; when the engine serves other
 // machines (a server bound beyond loopback) it must also lie inside the allowed folders. Errors
 // name the path and never echo the content. Every reader of such paths goes through here.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
 
 /** JSON documents (profiles, scenarios, XRBench .m files): far above any real one. */
@@ -31,14 +31,46 @@ let allowedDirs: string[] | undefined;
  * undefined lifts the limit. The engine host sets it when it serves a non-loopback server.
  */
 export function restrictFileAccess(dirs: string[] | undefined): void {
-  allowedDirs = dirs?.map((d) => {
+  // Each folder as given and with its symlinks resolved: a path is checked in both forms.
+  allowedDirs = dirs?.flatMap((d) => {
     const abs = resolve(d);
     try {
-      return realpathSync(abs);
+      const real = realpathSync(abs);
+      return real === abs ? [abs] : [abs, real];
     } catch {
-      return abs; // a folder that does not exist yet (the data dir on first start)
+      return [abs]; // a folder that does not exist yet (the data dir on first start)
     }
   });
+}
+
+function allowed(path: string): boolean {
+  return !allowedDirs || allowedDirs.some((d) => within(path, d));
+}
+
+function notAllowed(path: string, what: string): FileAccessError {
+  return new FileAccessError(`${what} ${path}: outside the folders this engine may read (${allowedDirs!.join(', ')}); start \`tessera serve\` with --allow-dir to add a folder`, 'not-allowed', path);
+}
+
+/** For "not found" messages: where a limited engine looks (empty when reads are not limited). */
+export function readLimitNote(): string {
+  return allowedDirs ? ` (this engine reads files only in ${allowedDirs.join(', ')})` : '';
+}
+
+/**
+ * Whether a caller-given path names a file this engine may read: it exists and, when reads are
+ * limited, lies inside the allowed folders. Outside them the answer is false whether or not the
+ * file exists, so a remote caller cannot probe the file system. Use it instead of existsSync for
+ * "is this a path or an id?" decisions.
+ */
+export function mayRead(path: string): boolean {
+  const abs = resolve(path);
+  if (!allowed(abs) || !existsSync(abs)) return false;
+  if (!allowedDirs) return true;
+  try {
+    return allowed(realpathSync(abs));
+  } catch {
+    return false;
+  }
 }
 
 export function fileAccessLimit(): readonly string[] | undefined {
@@ -73,6 +105,8 @@ export interface CheckOptions {
 /** Checks a path without reading it: exists, allowed, a regular file, within the cap. Returns the absolute path and size. */
 export function checkFile(path: string, opts: CheckOptions): { abs: string; size: number } {
   const abs = resolve(path);
+  // Outside the allowed folders: refused before the file system is touched (no existence probe).
+  if (!allowed(abs)) throw notAllowed(path, opts.what);
   let real: string;
   let st: Stats;
   try {
@@ -84,9 +118,7 @@ export function checkFile(path: string, opts: CheckOptions): { abs: string; size
     if (code === 'ENAMETOOLONG' || code === 'ELOOP') throw new FileAccessError(`${opts.what} ${path}: no such file (${code === 'ELOOP' ? 'a loop of symbolic links' : 'the name is too long'})`, 'not-found', path);
     throw new FileAccessError(`${opts.what} ${path}: cannot be read (${code ?? (e as Error).message})`, 'unreadable', path);
   }
-  if (allowedDirs && !allowedDirs.some((d) => within(real, d))) {
-    throw new FileAccessError(`${opts.what} ${path}: outside the folders this engine may read (${allowedDirs.join(', ')}); start \`tessera serve\` with --allow-dir to add a folder`, 'not-allowed', path);
-  }
+  if (!allowed(real)) throw notAllowed(path, opts.what); // a symlink out of the allowed folders
   if (!st.isFile()) throw new FileAccessError(`${opts.what} ${path}: ${kind(st)}, not a regular file`, 'not-a-file', path);
   if (st.size > opts.maxBytes) throw new FileAccessError(`${opts.what} ${path}: ${mib(st.size)}, over the ${mib(opts.maxBytes)} limit for a ${opts.what}`, 'too-large', path);
   return { abs: real, size: st.size };

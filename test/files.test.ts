@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { localClient } from '../engine/local';
-import { checkFile, FileAccessError, parseJsonText, readCheckedFile, readCheckedText, restrictFileAccess } from '../base/files';
+import { checkFile, FileAccessError, mayRead, parseJsonText, readCheckedFile, readCheckedText, restrictFileAccess } from '../base/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-files-'));
 const fifo = join(dir, 'pipe');
@@ -50,6 +50,30 @@ describe('checked file reads', () => {
     expect(readCheckedText(join(inside, 'ok.json'), opts)).toBe('{}');
     expect(codeOf(() => readCheckedText(join(inside, 'link.json'), opts))).toMatch(/^not-allowed: .*link\.json: outside the folders this engine may read .*--allow-dir/);
     expect(codeOf(() => readCheckedText('/etc/hostname', opts))).toMatch(/^not-allowed/);
+    // Outside the folders, a missing file gets the same answer as an existing one: no probing.
+    expect(codeOf(() => readCheckedText('/etc/no-such-file-here', opts))).toMatch(/^not-allowed/);
+    expect(mayRead(join(inside, 'ok.json'))).toBe(true);
+    expect(mayRead(join(inside, 'link.json'))).toBe(false);
+    expect(mayRead('/etc/hostname')).toBe(false);
+  });
+
+  it('an engine limited to some folders answers a path outside them as if it did not exist', async () => {
+    restrictFileAccess([dir]);
+    const { client, close } = localClient();
+    try {
+      const answers: string[] = [];
+      for (const path of ['/etc/hostname', '/etc/no-such-file-here']) {
+        const e = (await client.call('profile.run', { models: [path] }).catch((x: unknown) => x)) as { code: string; message: string };
+        expect(e.code).toBe('bad-model');
+        answers.push(e.message.replace(path, 'PATH'));
+      }
+      expect(answers[0]).toBe(answers[1]);
+      expect(answers[0]).toMatch(/PATH: no such file \(this engine reads files only in .*\), and not a model library id/);
+      const v = (await client.call('scenarios.validate', { path: '/etc/hostname' })) as { ok: boolean; errors: string[] };
+      expect(v.errors[0]).toMatch(/file not found: \/etc\/hostname \(this engine reads files only in/);
+    } finally {
+      close();
+    }
   });
 
   it('JSON errors say where, never what', () => {

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { FileAccessError, MAX_DOCUMENT_BYTES, MAX_MODEL_BYTES, readCheckedFile } from '../base/files';
+import { FileAccessError, MAX_DOCUMENT_BYTES, MAX_MODEL_BYTES, mayRead, readCheckedFile, readLimitNote } from '../base/files';
 import { dataDir, projectRoot } from '../base/paths';
 import type { ModelRef, Scenario, XrbenchModelOptions } from './scenario';
 import {
@@ -431,7 +431,7 @@ async function resolveArchitecture(ref: Extract<ModelRef, { kind: 'architecture'
 }
 
 function resolveFile(path: string, family: 'file' | 'npm', ref: Exclude<ModelRef, { kind: 'library' }>, field: string, shapes: Record<string, number[]>, notes: string[]): ResolvedModel {
-  if (!existsSync(path)) throw new ModelResolveError(`model file not found: ${path}`, field);
+  if (!mayRead(path)) throw new ModelResolveError(`model file not found: ${path}${readLimitNote()}`, field);
   let bytes: Buffer;
   try {
     bytes = readCheckedFile(path, { what: 'model', maxBytes: MAX_MODEL_BYTES });
@@ -670,7 +670,7 @@ export async function checkScenarioModels(s: Scenario, opts: ModelCheckOptions =
           const npmRef = ref;
           defaults ??= NPM_MODELS.find((e) => e.ref.kind === 'npm' && e.ref.package === npmRef.package && e.ref.file === npmRef.file)?.inputShapes;
         }
-        if (!existsSync(path)) throw new ModelResolveError(`model file not found: ${path}`, field);
+        if (!mayRead(path)) throw new ModelResolveError(`model file not found: ${path}${readLimitNote()}`, field);
         const model = await loadModel(path).catch((e: Error) => {
           throw new ModelResolveError(e.message, field);
         });

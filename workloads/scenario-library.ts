@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { FileAccessError, MAX_DOCUMENT_BYTES, readCheckedText } from '../base/files';
+import { FileAccessError, MAX_DOCUMENT_BYTES, mayRead, readCheckedText, readLimitNote } from '../base/files';
 import { dataDir } from '../base/paths';
 import { checkScenarioModels, userXrbenchDir, type ModelCheckOptions } from './library';
 import { parseScenario, parseScenarioText, ScenarioError, SCENARIO_SCHEMA_VERSION, type Scenario } from './scenario';
@@ -110,7 +110,7 @@ export function loadScenario(ref: string): LoadedScenario {
     const s = xrbenchScenario(ref);
     return { id: s.name, origin: 'xrbench', scenario: s };
   }
-  if (existsSync(ref)) {
+  if (mayRead(ref)) {
     const path = resolve(ref);
     const text = readScenarioFile(path);
     if (path.endsWith('.m')) {
@@ -152,7 +152,7 @@ export async function validateScenario(doc: unknown, opts: ModelCheckOptions & {
 /** Validates a file (.json scenario, or an XRBench .m file) with model paths relative to its folder. */
 export async function validateScenarioFile(path: string, opts: ModelCheckOptions = {}): Promise<ValidationResult> {
   const abs = resolve(path);
-  if (!existsSync(abs)) return { ok: false, errors: [`file not found: ${abs}`], checked: { structure: false, semantics: false, models: false } };
+  if (!mayRead(abs)) return { ok: false, errors: [`file not found: ${abs}${readLimitNote()}`], checked: { structure: false, semantics: false, models: false } };
   let text: string;
   try {
     text = readScenarioFile(abs);
@@ -220,7 +220,7 @@ export interface ImportResult {
  */
 export async function importScenario(file: string, opts: { id?: string; force?: boolean; models?: ModelCheckOptions['level'] } = {}): Promise<ImportResult> {
   const abs = resolve(file);
-  if (!existsSync(abs)) throw new ScenarioError([`file not found: ${abs}`], file);
+  if (!mayRead(abs)) throw new ScenarioError([`file not found: ${abs}${readLimitNote()}`], file);
   const text = readScenarioFile(abs);
   const notes: string[] = [];
   if (abs.endsWith('.m')) {
