@@ -174,6 +174,19 @@ describe('fuzzing tessera serve', () => {
     alive();
     expect(codes.get('bad-request')).toBeGreaterThan(1000);
   }, 180_000);
+
+  it('closes a connection that sends a message over twice the limit (1009) and stays up', async () => {
+    const ws = new WebSocket(`ws://${host()}/api`);
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.on('error', () => {});
+    ws.send(Buffer.alloc(9 * 1024 * 1024, 32));
+    expect(await closed).toBe(1009);
+    alive();
+    const again = new WebSocket(`ws://${host()}/api`);
+    await new Promise((resolve, reject) => (again.once('open', resolve), again.once('error', reject)));
+    again.close();
+  }, 60_000);
 });
 
 interface WsCase {
