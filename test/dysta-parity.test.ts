@@ -374,7 +374,7 @@ describe.runIf(HAVE_REFERENCE)('tessera bench dysta', () => {
   it('rejects bad options with a usage error', async () => {
     await expect(exec([CNN34], { compat: 'python' })).rejects.toThrow(/--compat must be/);
     await expect(exec([CNN34], { schedulers: 'fcfs,edf' })).rejects.toThrow(/unknown scheduler "edf"/);
-    await expect(exec([CNN34], { seeds: '1.5' })).rejects.toThrow(/--seeds: "1.5" is not a positive integer/);
+    await expect(exec([CNN34], { seeds: '1.5' })).rejects.toThrow(/--seeds must be a positive integer \(got 1.5\)/);
     await expect(exec([], {})).rejects.toThrow(/give the parity folder/);
   });
 });

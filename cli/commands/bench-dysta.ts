@@ -1,19 +1,9 @@
 // `tessera bench dysta DIR`: Dysta's public simulator's eleven schedulers on a parity folder.
+import { parseList, parseNumberList } from '../args';
 import { UsageError, type CliCommand } from '../command';
 import { DYSTA_COMPATS, DYSTA_POLICY_MAP, DYSTA_SCHEDULERS, isDystaScheduler, type DystaCompat } from '../../scheduler/core/dysta';
 import { DEFAULT_SLOS, runDystaBench, type DystaBenchResult } from '../../scheduler/dysta-bench';
 
-const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-
-function numbers(v: unknown, flag: string, integer = false): number[] | undefined {
-  const items = list(v);
-  if (items && items.length === 0) throw new UsageError(`${flag}: give at least one value`);
-  return items?.map((s) => {
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${s}" is not a positive ${integer ? 'integer' : 'number'}`);
-    return n;
-  });
-}
 
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
@@ -83,13 +73,13 @@ export const benchDystaCommand: CliCommand = {
     const compatArg = String(ctx.values.compat);
     const compats: DystaCompat[] = compatArg === 'both' ? [...DYSTA_COMPATS] : (DYSTA_COMPATS as readonly string[]).includes(compatArg) ? [compatArg as DystaCompat] : [];
     if (compats.length === 0) throw new UsageError(`--compat must be dysta-reference, tessera or both (got ${compatArg})`);
-    const schedulers = list(ctx.values.schedulers);
+    const schedulers = parseList(ctx.values.schedulers);
     for (const s of schedulers ?? []) if (!isDystaScheduler(s)) throw new UsageError(`--schedulers: unknown scheduler "${s}" (known: ${DYSTA_SCHEDULERS.join(', ')})`);
     let lastPct = -1;
     const result = runDystaBench(dir, {
-      seeds: numbers(ctx.values.seeds, '--seeds', true),
-      rates: numbers(ctx.values.rates, '--rates'),
-      slos: numbers(ctx.values.slos, '--slos'),
+      seeds: parseNumberList(ctx.values.seeds, '--seeds', { integer: true }),
+      rates: parseNumberList(ctx.values.rates, '--rates'),
+      slos: parseNumberList(ctx.values.slos, '--slos'),
       schedulers,
       compats,
       outDir: ctx.values.out as string | undefined,
