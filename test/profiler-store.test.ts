@@ -166,8 +166,8 @@ describe('store', () => {
     expect(() => loadProfile('absent', dir)).toThrow(/profile absent not found.*tessera profiles list/);
     expect(() => loadProfile('../etc/passwd', dir)).toThrow(/not found/);
     const list = listProfiles(dir);
-    expect(list).toHaveLength(3);
-    expect(list.every((s) => s.error)).toBe(true);
+    expect(list).toHaveLength(4);
+    expect(list.filter((s) => s.error).map((s) => s.id).sort()).toEqual(['future', 'junk', 'other']);
   });
 
   it('diff flags only changes beyond both CIs, per layer and lane', () => {

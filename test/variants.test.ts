@@ -1,6 +1,8 @@
 // Layer variants: every kind's graph surgery on small built models (opsets 9 and 17), verified on
 // the activations of the chained model; inapplicable kinds say why; the refits are least-squares
 // optimal; error figures; the kinds parser.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +12,10 @@ import { loadModel, loadModelSync, type LoadedModel } from '../profiler/onnx/mod
 import { errorFigures, taskFigure } from '../profiler/variants/compare';
 import { generateVariants, type GeneratedLayer } from '../profiler/variants/generate';
 import { parseKinds } from '../profiler/variants/kinds';
+import { deriveVariantFigures, summarizeKinds } from '../profiler/variants/figures';
+import { runVariants } from '../profiler/variants/run';
+import { loadProfile } from '../profiler/store';
+import type { LayerVariants } from '../profiler/types';
 import { lowRankFit, matmul, refitKept, type Mat } from '../profiler/variants/linalg';
 
 const ASSETS = join(__dirname, '..', 'node_modules', '@gutenye', 'ocr-models', 'assets');
@@ -190,4 +196,43 @@ describe('on the real PP-OCRv4 rec model (Constant nodes, Shape/Reshape chains)'
     }
     expect(verified).toBeGreaterThan(3);
   }, 120_000);
+});
+
+describe('variant runs (measured on a lane, stored in the profile)', () => {
+  it('profiles, generates, verifies and measures; the profile (schema 2) carries speed-ups and the per-kind summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-variants-'));
+    const m = model(17);
+    const p = await runVariants({ model: m.bytes }, { name: 'small', kinds: ['exact', 'lowrank'], lanes: ['cpu:1'], budgetSec: 1.5, storeDir: dir });
+    expect(p.schemaVersion).toBe(2);
+    expect(p.variantRun?.status).toBe('complete');
+    const stored = loadProfile(p.id, dir);
+    const pw = stored.layers[2].variants!;
+    expect(pw.original[0].latencyMs).toBeGreaterThanOrEqual(0);
+    const cm = pw.variants.find((v) => v.kind === 'conv-matmul')!;
+    expect(cm.verification.passed).toBe(true);
+    expect(cm.lanes[0].raw?.n).toBeGreaterThan(0);
+    expect(cm.lanes[0].speedup).toBeGreaterThan(0);
+    const summary = summarizeKinds(stored.layers);
+    const so = summary.find((s) => s.kind === 'split-out(g=2)')!;
+    expect(so.verified).toBeGreaterThanOrEqual(4);
+    expect(so.medianSpeedup['cpu:1']).toBeGreaterThan(0);
+    // One lane: no latency gap to reduce.
+    expect(pw.gaps).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('latency-gap reduction: best verified variant on the other lane against the original on the preferred lane', () => {
+    const lv: LayerVariants = {
+      original: [{ lane: 'gpu', latencyMs: 1 }, { lane: 'cpu', latencyMs: 4 }],
+      variants: [
+        { id: 'a', kind: 'a', family: 'exact', exact: true, description: '', targets: [], notes: [], bytesSize: 0, generateMs: 0, verifyMs: 0, verification: { passed: true, maxRelError: 0, definition: '' }, lanes: [{ lane: 'gpu', latencyMs: 2 }, { lane: 'cpu', latencyMs: 2 }] },
+        { id: 'b', kind: 'b', family: 'exact', exact: true, description: '', targets: [], notes: [], bytesSize: 0, generateMs: 0, verifyMs: 0, verification: { passed: false, maxRelError: 1, definition: '' }, lanes: [{ lane: 'gpu', latencyMs: 2 }, { lane: 'cpu', latencyMs: 1 }] },
+      ],
+      inapplicable: [],
+    };
+    deriveVariantFigures(lv);
+    expect(lv.preferredLane).toBe('gpu');
+    expect(lv.gaps).toEqual([{ lane: 'cpu', originalGap: 4, bestGap: 2, bestVariant: 'a', reduction: 2 }]);
+    expect(lv.variants[0].lanes.map((m) => m.speedup)).toEqual([0.5, 2]);
+  });
 });

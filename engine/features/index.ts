@@ -7,8 +7,9 @@ import { liveFeature } from './live';
 import { profileFeature } from './profile';
 import { runsFeature } from './runs';
 import { simulateFeature } from './simulate';
+import { variantsFeature } from './variants';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, runsFeature, scenariosFeature, simulateFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, runsFeature, scenariosFeature, simulateFeature, variantsFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
@@ -18,5 +19,6 @@ export const allMethods = {
   ...runsFeature.methods,
   ...scenariosFeature.methods,
   ...simulateFeature.methods,
+  ...variantsFeature.methods,
 };
 export type AllMethods = typeof allMethods;
