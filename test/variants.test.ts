@@ -8,6 +8,8 @@ import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { f, GraphBuilder, seededWeights } from '../profiler/onnx/builder';
 import { cutModel, type CutResult } from '../profiler/onnx/cut';
+import { toHalf } from '../profiler/onnx/shapes';
+import { halfBits } from '../profiler/variants/graph';
 import { loadModel, loadModelSync, type LoadedModel } from '../profiler/onnx/model';
 import { errorFigures, taskFigure } from '../profiler/variants/compare';
 import { generateVariants, type GeneratedLayer } from '../profiler/variants/generate';
@@ -29,20 +31,21 @@ function conv(g: GraphBuilder, x: string, cin: number, cout: number, k: number, 
   return g.op('Conv', [x, w, b], { pads: [p, p, p, p], group, strides: [opts.stride ?? 1, opts.stride ?? 1], kernel_shape: [k, k] });
 }
 
-/** A small CNN + dense head: 3x3 stride-2 Conv, depthwise Conv, 1x1 Conv, Gemm, MatMul. */
+/** A small CNN + dense head: 3x3 stride-2 Conv, depthwise Conv, 1x1 Conv, then per-pixel Gemm and MatMul (100 rows to fit on). */
 function model(opset: number): LoadedModel {
   const g = new GraphBuilder(`variants_test_o${opset}`, { opset });
   const x = g.input('x', [1, 8, 20, 20]);
   let y = g.op('Relu', [conv(g, x, 8, 16, 3, { stride: 2 })]); // 10x10
   y = g.op('Relu', [conv(g, y, 16, 16, 3, { group: 16 })]);
   y = g.op('Relu', [conv(g, y, 16, 32, 1, { pad: 0 })]);
-  const pooled = g.op('GlobalAveragePool', [y]);
-  const flat = g.op('Flatten', [pooled], { axis: 1 });
+  const nhwc = g.op('Transpose', [y], { perm: [0, 2, 3, 1] });
+  const rows = g.op('Reshape', [nhwc, g.initializer('rows_shape', [2], [100, 32])]);
   const w1 = g.initializer('gemm_w', [24, 32], seededWeights(24 * 32, seed++, 32));
   const b1 = g.initializer('gemm_b', [24], seededWeights(24, seed++, 1));
-  const h = g.op('Relu', [g.op('Gemm', [flat, w1, b1], { transB: 1, alpha: f(1), beta: f(1) })]);
+  const h = g.op('Relu', [g.op('Gemm', [rows, w1, b1], { transB: 1, alpha: f(1), beta: f(1) })]);
   const w2 = g.initializer('mm_w', [24, 12], seededWeights(24 * 12, seed++, 24));
-  g.node('MatMul', [h, w2], ['logits']);
+  const mm = g.op('MatMul', [h, w2]);
+  g.node('ReduceMean', [mm], ['logits'], { axes: [0], keepdims: 1 });
   g.output('logits', [1, 12]);
   return loadModelSync(g.toBytes(), { name: g.name });
 }
@@ -167,6 +170,13 @@ describe('error and task figures', () => {
     expect(cls).toMatchObject({ task: 'classifier-top1', value: 0.5 });
     const map = (on: number[]) => ({ type: 'float32', dims: [1, 1, 2, 2], data: Float32Array.from([0, 1, 2, 3], (i) => (on.includes(i) ? 0.9 : 0.1)) });
     expect(taskFigure('m', map([0, 1]), map([1, 2]))).toMatchObject({ task: 'probability-map-iou', value: 1 / 3 });
+  });
+});
+
+describe('float16', () => {
+  it('bulk conversion matches the profiler\'s toHalf (normals, subnormals, ties, overflow, NaN)', () => {
+    const xs = Float32Array.of(0, -0, 1, -2.5, 65504, 65520, 1e6, 6.1e-5, 5.96e-8, 3e-8, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0.1, NaN, -Infinity);
+    expect(Array.from(halfBits(xs))).toEqual(Array.from(xs, toHalf));
   });
 });
 

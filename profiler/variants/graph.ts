@@ -4,7 +4,6 @@
 // 10). Unused initializers and Constant nodes are dropped on encode.
 import { onnx } from 'onnx-proto';
 import { num } from '../onnx/model';
-import { toHalf } from '../onnx/shapes';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -13,8 +12,6 @@ export interface ConstTensor {
   /** Values as float32 (float, float16 and float64 tensors only). */
   data: Float32Array;
 }
-
-export { toHalf };
 
 export function fromHalf(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -50,8 +47,45 @@ export function floatTensor(name: string, dims: number[], data: Float32Array): o
   return { name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(copy.buffer) };
 }
 
+/** float32 values -> half bits, round to nearest even (bulk form of toHalf, no allocation per value). */
+export function halfBits(data: Float32Array): Uint16Array {
+  const src = Float32Array.from(data);
+  const bits = new Uint32Array(src.buffer);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) out[i] = sign | 0x7c00;
+    else if (e <= 0) {
+      if (e < -10) out[i] = sign;
+      else {
+        mant |= 0x800000;
+        const shift = 14 - e;
+        let h = mant >>> shift;
+        const rem = mant & ((1 << shift) - 1);
+        const half = 1 << (shift - 1);
+        if (rem > half || (rem === half && h & 1)) h++;
+        out[i] = sign | h;
+      }
+    } else {
+      let h = (e << 10) | (mant >>> 13);
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+      out[i] = sign | h;
+    }
+  }
+  return out;
+}
+
 export function halfTensor(name: string, dims: number[], data: Float32Array): onnx.ITensorProto {
-  const h = Uint16Array.from(data, toHalf);
+  const h = halfBits(data);
   return { name, dims, dataType: DT.FLOAT16, rawData: new Uint8Array(h.buffer) };
 }
 

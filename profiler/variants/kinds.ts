@@ -54,7 +54,7 @@ export interface VariantKind {
 }
 
 /** Rows subsampled from the activations for the refits (bounded solve time). */
-const FIT_ROWS = 2048;
+const FIT_ROWS = 1024;
 /** Largest kept-channel count the pruning refit solves (a k x k Cholesky in JavaScript). */
 const MAX_REFIT_CHANNELS = 1536;
 
@@ -488,6 +488,7 @@ function lowrank(src: LayerSource, fraction: number): Generated {
     const w = t.w;
     const r = Math.max(1, Math.round(fraction * Math.min(w.rows, w.cols)));
     if (r * (w.rows + w.cols) >= w.rows * w.cols) return { reason: `rank ${r} of a ${w.rows}x${w.cols} weight would not reduce the work (r(K+N) >= KN)` };
+    if (t.x.rows < 2 * r) return { reason: `only ${t.x.rows} activation rows to fit rank ${r} (needs ${2 * r}): give more or larger --samples` };
     return { ...t, w, r };
   }, (g, n, t) => {
     const { a, b, energyKept } = lowRankFit(t.x, t.w, t.r);
@@ -513,7 +514,7 @@ function lowrank(src: LayerSource, fraction: number): Generated {
       }
     }
     g.replace(n, nodes);
-    return `rank ${t.r} of ${t.w.rows}x${t.w.cols}, fitted on ${t.x.rows} activation rows (output energy kept ${(energyKept * 100).toFixed(1)}%)`;
+    return `rank ${t.r} of ${t.w.rows}x${t.w.cols}, fitted and verified on the same ${t.x.rows} sample activation rows (output energy kept ${(energyKept * 100).toFixed(1)}%)`;
   });
 }
 
@@ -524,6 +525,7 @@ function prune(src: LayerSource, keepFraction: number): Generated {
     const w = t.w;
     const keep = Math.max(1, Math.round(keepFraction * w.rows));
     if (keep >= w.rows) return { reason: `keeping ${keepFraction} of ${w.rows} input channels drops none` };
+    if (t.x.rows < 2 * keep) return { reason: `only ${t.x.rows} activation rows to refit ${keep} kept channels (needs ${2 * keep}): give more or larger --samples` };
     if (keep > MAX_REFIT_CHANNELS) return { reason: `the refit of ${keep} kept channels is over the ${MAX_REFIT_CHANNELS}-channel limit of the in-process solver` };
     return { ...t, w, keep };
   }, (g, n, t) => {
@@ -544,7 +546,7 @@ function prune(src: LayerSource, keepFraction: number): Generated {
       if (d.c) ins.push(d.c);
       g.replace(n, [gather, withAttrs(g, n, ins, out, n.opType === 'Gemm' ? { transB: 0 } : {})]);
     }
-    return `keeps ${t.keep} of ${t.w.rows} input channels, refitted on ${t.x.rows} activation rows; a speed-up of the model needs the producer to drop the same channels`;
+    return `keeps ${t.keep} of ${t.w.rows} input channels, refitted and verified on the same ${t.x.rows} sample activation rows; a speed-up of the model needs the producer to drop the same channels`;
   });
 }
 

@@ -29,31 +29,52 @@ export function subsampleRows(x: Mat, max: number): Mat {
   return { rows: max, cols: x.cols, data: out };
 }
 
+/** a [m, k] x b [k, n] on typed arrays (i-k-j order: ml-matrix's element accessors are ~10x slower at these sizes). */
 export function matmul(a: Mat, b: Mat): Mat {
-  return fromM(toM(a).mmul(toM(b)));
+  if (a.cols !== b.rows) throw new Error(`matmul: [${a.rows}, ${a.cols}] x [${b.rows}, ${b.cols}]`);
+  const n = b.cols;
+  const out = new Float32Array(a.rows * n);
+  for (let i = 0; i < a.rows; i++) {
+    const row = out.subarray(i * n, (i + 1) * n);
+    for (let k = 0; k < a.cols; k++) {
+      const v = a.data[i * a.cols + k];
+      if (v === 0) continue;
+      const br = b.data.subarray(k * n, (k + 1) * n);
+      for (let j = 0; j < n; j++) row[j] += v * br[j];
+    }
+  }
+  return { rows: a.rows, cols: n, data: out };
 }
 
-function orthonormal(m: Matrix): Matrix {
-  return new QrDecomposition(m).orthogonalMatrix.subMatrix(0, m.rows - 1, 0, Math.min(m.rows, m.columns) - 1);
+export function transposeMat(a: Mat): Mat {
+  const out = new Float32Array(a.rows * a.cols);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) out[j * a.rows + i] = a.data[i * a.cols + j];
+  return { rows: a.cols, cols: a.rows, data: out };
 }
 
-/** Data-aware rank-r factors: W ~ A B with A = W V_r [K, r], B = V_r^T [r, N], fitted on X [rows, K]. */
+function orthonormal(m: Mat): Mat {
+  const M = toM(m);
+  return fromM(new QrDecomposition(M).orthogonalMatrix.subMatrix(0, M.rows - 1, 0, Math.min(M.rows, M.columns) - 1));
+}
+
+/** Data-aware rank-r factors: W ~ A B with A = W V_r [K, r], B = V_r^T [r, N], fitted on X [rows, K]; r <= min(rows, N). */
 export function lowRankFit(x: Mat, w: Mat, r: number, seed = 1): { a: Mat; b: Mat; energyKept: number } {
-  const W = toM(w);
-  const Y = toM(x).mmul(W); // rows x N
+  const y = matmul(x, w); // rows x N
   const n = w.cols;
-  const l = Math.min(r + 10, n, Y.rows);
+  if (r > Math.min(n, y.rows)) throw new Error(`lowRankFit: rank ${r} is over min(rows ${y.rows}, N ${n})`);
+  const l = Math.min(r + 10, n, y.rows);
   const rnd = seededRandom(seed);
-  const omega = Matrix.from1DArray(n, l, Array.from({ length: n * l }, () => rnd() * 2 - 1));
-  let q = orthonormal(Y.mmul(omega));
-  for (let it = 0; it < 2; it++) q = orthonormal(Y.mmul(Y.transpose().mmul(q)));
-  const small = q.transpose().mmul(Y); // l x N
+  const omega: Mat = { rows: n, cols: l, data: Float32Array.from({ length: n * l }, () => rnd() * 2 - 1) };
+  const yt = transposeMat(y);
+  let q = orthonormal(matmul(y, omega));
+  for (let it = 0; it < 2; it++) q = orthonormal(matmul(y, matmul(yt, q)));
+  const small = toM(transposeMat(matmul(yt, q))); // l x N
   const svd = new SingularValueDecomposition(small, { autoTranspose: true });
-  const v = svd.rightSingularVectors.subMatrix(0, n - 1, 0, Math.min(r, l) - 1); // N x r
-  const sv = svd.diagonal;
-  const total = Y.norm('frobenius') ** 2;
-  const kept = sv.slice(0, r).reduce((s, x) => s + x * x, 0);
-  return { a: fromM(W.mmul(v)), b: fromM(v.transpose()), energyKept: total > 0 ? kept / total : 1 };
+  const v = fromM(svd.rightSingularVectors.subMatrix(0, n - 1, 0, r - 1)); // N x r
+  let total = 0;
+  for (const e of y.data) total += e * e;
+  const kept = svd.diagonal.slice(0, r).reduce((s, e) => s + e * e, 0);
+  return { a: matmul(w, v), b: transposeMat(v), energyKept: total > 0 ? Math.min(1, kept / total) : 1 };
 }
 
 /** Input-channel importance ||X[:,k]|| * ||W[k,:]||, and the `keep` most important, ascending. */
@@ -71,14 +92,16 @@ export function selectChannels(x: Mat, w: Mat, keep: number): number[] {
 
 /** Least-squares refit of W on the kept input channels: argmin ||X_S W_S - X W||, ridge 1e-6 * mean diag. */
 export function refitKept(x: Mat, w: Mat, kept: number[]): Mat {
-  const X = toM(x);
-  const Y = X.mmul(toM(w));
-  const xs = X.subMatrixColumn(kept);
-  const g = xs.transpose().mmul(xs);
+  const k = kept.length;
+  const xs: Mat = { rows: x.rows, cols: k, data: new Float32Array(x.rows * k) };
+  for (let i = 0; i < x.rows; i++) kept.forEach((c, j) => (xs.data[i * k + j] = x.data[i * x.cols + c]));
+  const xst = transposeMat(xs);
+  const g = matmul(xst, xs);
+  const rhs = matmul(xst, matmul(x, w));
   let tr = 0;
-  for (let i = 0; i < g.rows; i++) tr += g.get(i, i);
-  const ridge = Math.max(1e-12, (1e-6 * tr) / Math.max(1, g.rows));
-  for (let i = 0; i < g.rows; i++) g.set(i, i, g.get(i, i) + ridge);
-  const chol = new CholeskyDecomposition(g);
-  return fromM(chol.solve(xs.transpose().mmul(Y)));
+  for (let i = 0; i < k; i++) tr += g.data[i * k + i];
+  const ridge = Math.max(1e-12, (1e-6 * tr) / Math.max(1, k));
+  for (let i = 0; i < k; i++) g.data[i * k + i] += ridge;
+  const chol = new CholeskyDecomposition(toM(g));
+  return fromM(chol.solve(toM(rhs)));
 }
