@@ -2,7 +2,7 @@
 // providers the installed package lists, each probed with a real tiny session.
 import * as ort from 'onnxruntime-node';
 import si from 'systeminformation';
-import { spawnWorker } from './runtime/worker-host';
+import { spawnWorker } from '../base/worker-host';
 
 export interface HardwareInventory {
   cpu: { brand: string; manufacturer: string; cores: number; physicalCores: number; speedGHz: number; arch: string };

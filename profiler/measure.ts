@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { summariseProbeError } from './devices';
 import type { OrtTrace, WireTensor } from './measure-core';
-import { spawnWorker, type Isolation, type WorkerHandle } from './runtime/worker-host';
+import { spawnWorker, type Isolation, type WorkerHandle } from '../base/worker-host';
 import type { StoppingRuleOptions } from './stats';
 import type { LaneInfo, LaneSpec, LatencyStats } from './types';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { baselineModel, gemmModel, laneSessionOptions, parseOrtTrace, timeRuns, toOrtTensor, type WireTensor } from './measure-core';
 import { probeModel } from './onnx/builder';
-import { workerPort } from './runtime/worker-side';
+import { workerPort } from '../base/worker-side';
 import type { LaneSpec } from './types';
 import type { WorkerRequest, WorkerTestHooks } from './measure';
 

@@ -1,6 +1,6 @@
 // The main side of one lane: spawns its worker, sends requests, and routes its messages. A lane
 // whose worker dies (or fails a run) is reported once through onFail.
-import { spawnWorker, type Isolation, type WorkerHandle } from '../../profiler/runtime/worker-host';
+import { spawnWorker, type Isolation, type WorkerHandle } from '../../base/worker-host';
 import type { LaneSpec } from '../../profiler/types';
 import type { FromLane, LaneWorkerData, ToLane } from './protocol';
 

@@ -8,7 +8,7 @@ import { createPolicy } from '../core/policies';
 import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
-import { dataDir } from '../../profiler/runtime/paths';
+import { dataDir } from '../../base/paths';
 import type { LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
 import type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './runtime';
