@@ -84,7 +84,11 @@ describe('layer variants on a small model', () => {
       const gemm = layerBy(gen, 'Gemm', cut);
       expect(ids(gemm)).toEqual(expect.arrayContaining(['split-out', 'split-k', 'lowrank', 'prune']));
       if (opset < 11) expect(gemm.inapplicable.find((r) => r.kind === 'int8')?.reason).toMatch(/opset 11/);
-      else expect(ids(gemm)).toContain('int8');
+      else {
+        expect(ids(gemm)).toContain('int8');
+        expect(ids(pw)).toContain('int8'); // ConvInteger
+        expect(dw.inapplicable.find((r) => r.kind === 'int8')?.reason).toMatch(/group 16/);
+      }
       // Approximate: layer figures and end-to-end figures with the classifier's top-1 agreement.
       for (const v of [...gemm.variants, ...pw.variants].filter((x) => !x.exact && x.verification.passed)) {
         const ver = v.verification;

@@ -11,7 +11,8 @@
 //   split-k    the reduction of MatMul / Gemm / Conv split in g parts (input channels) joined by Sum.
 // Approximate kinds:
 //   fp16       the whole layer in float16 (weights and compute), Casts at the boundary;
-//   int8       MatMul / Gemm as DynamicQuantizeLinear + MatMulInteger (per-column int8 weights);
+//   int8       dynamic: DynamicQuantizeLinear + MatMulInteger (MatMul / Gemm, per-column int8 weights)
+//              or ConvInteger (group-1 Conv, per-output-channel scales applied after);
 //   lowrank    MatMul / Gemm / 1x1 Conv weights at rank r = fraction x min(K, N), fitted to the
 //              layer's outputs on the sample activations (closed form, linalg.ts), as two MatMuls;
 //   prune      keep a fraction of the input channels (most important on the sample activations) and
@@ -428,35 +429,67 @@ function fp16(src: LayerSource): Generated {
   return { bytes: g.encode(), targets: ['whole layer'], notes: [`${converted} float32 weights/constants stored as float16; ${fin.length} input and ${fout.length} output Casts`] };
 }
 
+/** Per-column (dense) or per-output-channel (conv) symmetric int8 quantization: q in [-127, 127], w ~ q x scale. */
+function quantizeSymmetric(data: Float32Array, outer: number, inner: number, perOuter: boolean): { q: Int8Array; scale: Float32Array } {
+  // perOuter: channels are the outer index (conv [M, ...]); else the inner index (dense [K, N] per column).
+  const channels = perOuter ? outer : inner;
+  const scale = new Float32Array(channels);
+  const at = (o: number, i: number) => o * inner + i;
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+    const c = perOuter ? o : i;
+    scale[c] = Math.max(scale[c], Math.abs(data[at(o, i)]));
+  }
+  for (let c = 0; c < channels; c++) scale[c] = scale[c] > 0 ? scale[c] / 127 : 1;
+  const q = new Int8Array(data.length);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) q[at(o, i)] = Math.max(-127, Math.min(127, Math.round(data[at(o, i)] / scale[perOuter ? o : i])));
+  return { q, scale };
+}
+
 function int8(src: LayerSource): Generated {
-  return forEachTarget(src, ['Gemm', 'MatMul'], (g, n) => {
+  return forEachTarget(src, ['Gemm', 'MatMul', 'Conv'], (g, n) => {
     if (g.opset < 11) return { reason: `DynamicQuantizeLinear needs opset 11; the model has opset ${g.opset}` };
+    if (n.opType === 'Conv') {
+      const c = convInfo(g, n);
+      if (isReason(c)) return c;
+      if (c.group !== 1) return { reason: `group ${c.group}: ConvInteger on the CPU EP has no grouped kernel here; only group-1 Convs are quantized` };
+      return { conv: c };
+    }
     const d = denseInfo(g, n, src, 'noTransA');
     if (isReason(d)) return d;
-    return d;
-  }, (g, n, d) => {
-    const [k, ncols] = d.w.dims;
-    const q = new Int8Array(k * ncols);
-    const scale = new Float32Array(ncols);
-    for (let j = 0; j < ncols; j++) {
-      let m = 0;
-      for (let i = 0; i < k; i++) m = Math.max(m, Math.abs(d.w.data[i * ncols + j]));
-      scale[j] = m > 0 ? m / 127 : 1;
-      for (let i = 0; i < k; i++) q[i * ncols + j] = Math.max(-127, Math.min(127, Math.round(d.w.data[i * ncols + j] / scale[j])));
-    }
+    return { dense: d };
+  }, (g, n, info) => {
     const dq = g.node('DynamicQuantizeLinear', [n.input![0]], 3);
-    const wq = g.addInit(int8Tensor(g.fresh('wq'), [k, ncols], q));
-    const wz = g.addInit(int8Tensor(g.fresh('wzp'), [], new Int8Array(1)));
-    const mi = g.node('MatMulInteger', [dq.output![0], wq, dq.output![2], wz]);
-    const cast = g.node('Cast', [mi.output![0]], 1, { to: FLOAT });
-    const m1 = g.node('Mul', [cast.output![0], dq.output![1]]);
-    const nodes = [dq, mi, cast, m1];
-    const last = !d.c;
-    const m2 = g.node('Mul', [m1.output![0], g.floats('wscale', [ncols], scale.map((s) => s * d.alpha))], last ? [n.output![0]] : 1);
-    nodes.push(m2);
-    if (d.c && d.cValue) {
-      const cv = scaled(d.cValue, d.beta);
-      nodes.push(g.node('Add', [m2.output![0], g.floats('c', cv.dims, cv.data)], [n.output![0]]));
+    const out = n.output![0];
+    const nodes: onnx.INodeProto[] = [dq];
+    if (info.conv) {
+      // ConvInteger takes uint8 weights here: q + 128 with zero point 128, per-channel scales applied after.
+      const c = info.conv;
+      const m = c.w.dims[0];
+      const { q, scale } = quantizeSymmetric(c.w.data, m, c.w.data.length / m, true);
+      const wq = g.addInit(int8Tensor(g.fresh('wq'), c.w.dims, Uint8Array.from(q, (v) => v + 128), true));
+      const wz = g.addInit(int8Tensor(g.fresh('wzp'), [], Uint8Array.of(128), true));
+      const ci = g.node('ConvInteger', [dq.output![0], wq, dq.output![2], wz]);
+      ci.attribute = (n.attribute ?? []).filter((a) => a.name !== 'group');
+      const cast = g.node('Cast', [ci.output![0]], 1, { to: FLOAT });
+      const m1 = g.node('Mul', [cast.output![0], dq.output![1]]);
+      const m2 = g.node('Mul', [m1.output![0], g.floats('wscale', [1, m, 1, 1], scale)], c.b ? 1 : [out]);
+      nodes.push(ci, cast, m1, m2);
+      if (c.b) nodes.push(g.node('Add', [m2.output![0], g.floats('b', [1, m, 1, 1], c.b.data)], [out]));
+    } else if (info.dense) {
+      const d = info.dense;
+      const [k, ncols] = d.w.dims;
+      const { q, scale } = quantizeSymmetric(d.w.data, k, ncols, false);
+      const wq = g.addInit(int8Tensor(g.fresh('wq'), [k, ncols], q));
+      const wz = g.addInit(int8Tensor(g.fresh('wzp'), [], new Int8Array(1)));
+      const mi = g.node('MatMulInteger', [dq.output![0], wq, dq.output![2], wz]);
+      const cast = g.node('Cast', [mi.output![0]], 1, { to: FLOAT });
+      const m1 = g.node('Mul', [cast.output![0], dq.output![1]]);
+      const m2 = g.node('Mul', [m1.output![0], g.floats('wscale', [ncols], scale.map((s) => s * d.alpha))], d.c ? 1 : [out]);
+      nodes.push(mi, cast, m1, m2);
+      if (d.c && d.cValue) {
+        const cv = scaled(d.cValue, d.beta);
+        nodes.push(g.node('Add', [m2.output![0], g.floats('c', cv.dims, cv.data)], [out]));
+      }
     }
     g.replace(n, nodes);
   });
@@ -573,7 +606,7 @@ export const VARIANT_KINDS: VariantKind[] = [
     generate: splitK,
   },
   { id: 'fp16', family: 'fp16', exact: false, summary: 'the whole layer in float16 (weights and compute), Casts at the boundary', generate: (s) => fp16(s) },
-  { id: 'int8', family: 'int8', exact: false, summary: 'MatMul/Gemm as DynamicQuantizeLinear + MatMulInteger with per-column int8 weights', generate: (s) => int8(s) },
+  { id: 'int8', family: 'int8', exact: false, summary: 'dynamic int8: DynamicQuantizeLinear + MatMulInteger (MatMul/Gemm, per-column weights) or ConvInteger (group-1 Conv, per-channel weights)', generate: (s) => int8(s) },
   {
     id: 'lowrank', family: 'lowrank', exact: false,
     summary: 'MatMul/Gemm/1x1-Conv weights at rank r = fraction x min(K,N) as two MatMuls, fitted by least squares on sample activations',
