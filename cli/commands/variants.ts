@@ -1,10 +1,11 @@
 // `tessera variants MODEL|PROFILE` and `tessera variants show PROFILE`: layer variants generated,
 // verified on real activations and measured per lane, through the engine's variants.run job.
+import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
 import type { VariantsSummary } from '../../engine/features/variants';
 import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
-import { VARIANT_KINDS } from '../../profiler/variants/kinds';
+import { parseKinds, VARIANT_KINDS } from '../../profiler/variants/kinds';
 import type { VariantsProgress } from '../../profiler/variants/run';
 import { UsageError, type CliCommand } from '../command';
 import { parseBudget, parseInputValues } from './profile';
@@ -106,13 +107,18 @@ export const variantsCommand: CliCommand = {
         throw e;
       }
       const list = (v: unknown) => (v ? String(v).split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+      try {
+        parseKinds(list(ctx.values.kinds));
+      } catch (e) {
+        throw new UsageError(`--kinds: ${(e as Error).message}`);
+      }
       const layers = list(ctx.values.layers)?.map((s) => {
         if (!/^\d+$/.test(s)) throw new UsageError(`--layers takes layer indices, e.g. 0,3,5 (got ${s})`);
         return Number(s);
       });
       const tty = Boolean(process.stderr.isTTY);
       let last = 0;
-      const { profile, summary } = await client.call('variants.run', {
+      const call = client.call('variants.run', {
         target: first, kinds: list(ctx.values.kinds), lanes: list(ctx.values.lanes), budgetSec: parseBudget(ctx.values.budget),
         samplesDir: ctx.values.samples ? String(ctx.values.samples) : undefined, shapes, layers,
         inputValues: ctx.values.input ? parseInputValues(ctx.values.input as string[]) : undefined,
@@ -128,6 +134,10 @@ export const variantsCommand: CliCommand = {
             last = Date.now();
           }
         },
+      });
+      const { profile, summary } = await call.catch((e: unknown) => {
+        if (e instanceof ApiCallError && e.code === 'bad-shape') throw new UsageError(e.message);
+        throw e;
       });
       if (tty) ctx.stderr('\n');
       ctx.stdout(ctx.json ? JSON.stringify(variantsJson(profile, summary), null, 2) + '\n' : formatVariants(profile, summary));
