@@ -136,6 +136,10 @@ export interface VariantGap {
   bestVariant: string;
   /** originalGap / bestGap (1 = no reduction). */
   reduction: number;
+  /** The same with exact variants only (no accuracy cost). */
+  bestExactGap: number;
+  bestExactVariant: string;
+  exactReduction: number;
 }
 
 export interface LayerVariants {

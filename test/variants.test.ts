@@ -246,7 +246,19 @@ describe('variant runs (measured on a lane, stored in the profile)', () => {
     };
     deriveVariantFigures(lv);
     expect(lv.preferredLane).toBe('gpu');
-    expect(lv.gaps).toEqual([{ lane: 'cpu', originalGap: 4, bestGap: 2, bestVariant: 'a', reduction: 2 }]);
+    expect(lv.gaps).toEqual([{ lane: 'cpu', originalGap: 4, bestGap: 2, bestVariant: 'a', reduction: 2, bestExactGap: 2, bestExactVariant: 'a', exactReduction: 2 }]);
     expect(lv.variants[0].lanes.map((m) => m.speedup)).toEqual([0.5, 2]);
   });
+});
+
+describe('on the real Silero VAD v5 (If branches, LSTM)', () => {
+  it('kinds that cannot rewrite a control-flow layer say so', async () => {
+    const m = await loadModel(join(__dirname, '..', 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx'));
+    const cut = await cutModel(m, { shapes: { input: [1, 512], state: [2, 1, 128], sr: [] }, inputValues: { sr: 16000 }, alsoCheckLevels: [] });
+    const gen = await generateVariants(m, cut, parseKinds());
+    const withIf = gen.find((l) => cut.layers[l.layer].opTypes.includes('If'))!;
+    expect(withIf.inapplicable.find((r) => r.kind === 'fp16')?.reason).toMatch(/If\/Loop\/Scan subgraphs/);
+    expect(withIf.inapplicable.find((r) => r.kind === 'split-out(g=2)')?.reason).toMatch(/subgraphs are not rewritten/);
+    for (const l of gen) for (const v of l.variants) if (v.exact) expect(v.verification.passed).toBe(true);
+  }, 60_000);
 });

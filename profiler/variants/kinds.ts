@@ -70,7 +70,7 @@ function forEachTarget<T>(
   const candidates = g.nodes.filter((n) => ops.includes(n.opType ?? '') && (!n.domain || n.domain === 'ai.onnx'));
   if (candidates.length === 0) {
     const ops2 = [...new Set(g.nodes.filter((n) => n.opType !== 'Constant').map((n) => n.opType))].join(', ');
-    return { inapplicable: `no ${ops.join('/')} node in the layer (its ops: ${ops2 || 'none'})` };
+    return { inapplicable: `no ${ops.join('/')} node in the layer (its ops: ${ops2 || 'none'})${hasSubgraphs(g) ? '; nodes inside If/Loop/Scan subgraphs are not rewritten' : ''}` };
   }
   const targets: string[] = [];
   const notes: string[] = [];
@@ -87,6 +87,8 @@ function forEachTarget<T>(
   if (targets.length === 0) return { inapplicable: notes.join('; ') };
   return { bytes: g.encode(), targets, notes };
 }
+
+const hasSubgraphs = (g: LayerGraph) => g.nodes.some((n) => (n.attribute ?? []).some((a) => a.g || (a.graphs ?? []).length));
 
 // ---- node inspection ---------------------------------------------------------------------------
 
@@ -378,6 +380,7 @@ function fp16(src: LayerSource): Generated {
   const isFloat = (v: onnx.IValueInfoProto) => v.type?.tensorType?.elemType === FLOAT;
   const fin = (g.graph.input ?? []).filter(isFloat).map((v) => v.name!);
   const fout = (g.graph.output ?? []).filter(isFloat).map((v) => v.name!);
+  if (hasSubgraphs(g)) return { inapplicable: 'the layer computes inside If/Loop/Scan subgraphs, which fp16 does not rewrite (their float32 weights and ops would stay float32)' };
   const floatInits = g.graph.initializer!.filter((t) => t.dataType === FLOAT);
   if (fin.length === 0 && fout.length === 0 && floatInits.length === 0) return { inapplicable: 'the layer has no float32 tensors' };
   const rename = new Map<string, string>();
