@@ -235,6 +235,25 @@ describe('variant runs (measured on a lane, stored in the profile)', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
+  it('cancelling during measurement keeps every verified variant and what was measured (status partial, saved)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-variants-'));
+    const ac = new AbortController();
+    let measures = 0;
+    const p = await runVariants({ model: model(17).bytes }, {
+      name: 'small', kinds: ['split-out'], lanes: ['cpu:1'], budgetSec: 1, storeDir: dir, signal: ac.signal,
+      onProgress: (x) => {
+        if (x.phase === 'measure' && ++measures === 4) ac.abort();
+      },
+    });
+    expect(p.variantRun?.status).toBe('partial');
+    const stored = loadProfile(p.id, dir);
+    const all = stored.layers.flatMap((l) => l.variants?.variants ?? []);
+    expect(all.filter((v) => v.verification.passed).length).toBeGreaterThanOrEqual(4);
+    expect(stored.layers[0].variants!.original[0].raw).toBeDefined(); // measured before the cancel
+    expect(stored.variantRun?.warnings.join()).toMatch(/cancelled/);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
   it('latency-gap reduction: best verified variant on the other lane against the original on the preferred lane', () => {
     const lv: LayerVariants = {
       original: [{ lane: 'gpu', latencyMs: 1 }, { lane: 'cpu', latencyMs: 4 }],
