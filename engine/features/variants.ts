@@ -3,14 +3,11 @@
 // the stored variant tables of a profile with their per-kind summary.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { ModelLoadError } from '../../profiler/onnx/model';
-import { ShapeError } from '../../profiler/onnx/shapes';
-import { loadProfile, ProfileStoreError } from '../../profiler/store';
+import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { summarizeGaps, summarizeKinds, type KindSummary } from '../../profiler/variants/figures';
 import { parseKinds } from '../../profiler/variants/kinds';
 import { runVariants, type VariantsProgress } from '../../profiler/variants/run';
-import { ModelResolveError } from '../../workloads/library';
 import { EngineError, method } from '../feature';
 import { resolveProfileModels } from './profile';
 
@@ -52,14 +49,6 @@ export function variantsSummary(p: Profile): VariantsSummary {
   };
 }
 
-function userError(e: unknown): never {
-  if (e instanceof EngineError) throw e;
-  if (e instanceof ModelLoadError || e instanceof ModelResolveError) throw new EngineError(e.message, 'bad-model', { cause: e });
-  if (e instanceof ShapeError) throw new EngineError(e.message, 'bad-shape', { cause: e });
-  if (e instanceof ProfileStoreError) throw new EngineError(e.message, e.code === 'not-found' ? 'not-found' : 'bad-profile', { cause: e });
-  throw e;
-}
-
 /** A stored profile id or a .json path (not a model file). */
 function isProfileRef(target: string): boolean {
   if (target.endsWith('.json')) return true;
@@ -83,7 +72,7 @@ export const variantsFeature = {
         try {
           parseKinds(params.kinds);
         } catch (e) {
-          throw new EngineError((e as Error).message, 'bad-params', { cause: e });
+          throw new EngineError((e as Error).message, 'bad-request', { cause: e });
         }
         try {
           const common = {
@@ -115,7 +104,7 @@ export const variantsFeature = {
           return { profile, summary: variantsSummary(profile) };
         } catch (e) {
           if (ctx.signal.aborted) throw new EngineError(`variants cancelled before anything was kept: ${(e as Error).message}`, 'cancelled', { cause: e });
-          userError(e);
+          throw e;
         }
       },
     }),
@@ -123,13 +112,9 @@ export const variantsFeature = {
       summary: 'The layer variants stored in a profile, with the per-kind and latency-gap summary.',
       params: z.object({ id: z.string().min(1) }).strict(),
       run: async ({ id }): Promise<{ profile: Profile; summary: VariantsSummary }> => {
-        try {
-          const profile = loadProfile(id);
-          if (!profile.variantRun) throw new EngineError(`profile ${id} has no layer variants: run \`tessera variants ${id}\``, 'not-found');
-          return { profile, summary: variantsSummary(profile) };
-        } catch (e) {
-          userError(e);
-        }
+        const profile = loadProfile(id);
+        if (!profile.variantRun) throw new EngineError(`profile ${id} has no layer variants: run \`tessera variants ${id}\``, 'not-found');
+        return { profile, summary: variantsSummary(profile) };
       },
     }),
   },
