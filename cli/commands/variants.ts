@@ -58,7 +58,7 @@ export function formatVariants(p: Profile, s: VariantsSummary): string {
   if (s.gaps.length) {
     out.push('', '  latency gap (Terastal): lane / preferred lane, original vs best verified implementation, median over the layers that prefer another lane');
     for (const g of s.gaps) out.push(`    ${g.lane.padEnd(10)} ${g.layers} layers: original gap x${fx(g.medianOriginalGap)}; exact variants x${fx(g.medianBestExactGap)} (reduction x${fx(g.medianExactReduction)}); any verified variant x${fx(g.medianBestGap)} (reduction x${fx(g.medianReduction)})`);
-  } else out.push('  latency gap: needs two or more lanes');
+  } else out.push(lanes.length > 1 ? '  latency gap: no layer has variants measured on two lanes' : '  latency gap: needs two or more lanes');
   const rejected = p.layers.flatMap((l) => (l.variants?.variants ?? []).filter((v) => !v.verification.passed).map((v) => `layer ${l.index} ${l.name}: ${v.id}: ${v.verification.error}`));
   if (rejected.length) out.push('', `  ${rejected.length} variants rejected or refused:`, ...rejected.slice(0, 12).map((x) => `    ${x}`), ...(rejected.length > 12 ? [`    … ${rejected.length - 12} more (--json)`] : []));
   const none = p.layers.filter((l) => l.variants && l.variants.variants.length === 0);
