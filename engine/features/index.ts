@@ -11,8 +11,9 @@ import { profilesFeature } from './profiles';
 import { runsFeature } from './runs';
 import { scenariosFeature } from './scenarios';
 import { simulateFeature } from './simulate';
+import { variantsFeature } from './variants';
 
-export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature] as const;
+export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature] as const;
 
 type Feature = (typeof features)[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
