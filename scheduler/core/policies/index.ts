@@ -19,7 +19,7 @@ export { heft } from './heft';
 export { planaria } from './planaria';
 export { prema } from './prema';
 export { sdrm3 } from './sdrm3';
-export { terastal } from './terastal';
+export { terastal, type TerastalOptions } from './terastal';
 
 export type PolicyFamily = 'baseline' | 'published' | 'tessera';
 
@@ -53,7 +53,7 @@ const registry: PolicyInfo[] = [
   { name: 'dysta_oracle', label: 'Dysta (oracle)', family: 'published', description: 'Dysta with the real remaining latencies (simulator only; the live runtime falls back to refined predictions)', source: 'Fan et al., MICRO 2023', variants: false, drops: false, adaptive: false, create: () => dysta('dysta_oracle') },
   { name: 'dream', label: 'Tessera-DREAM', family: 'tessera', description: 'Score per (job, lane): urgency on that lane, fairness, energy preference, lane fit; drops frames that cannot make it (and their cascade dependents); retunes its weights online from the UXCost of recent windows', source: 'Tessera, after DREAM (Kim et al., ASPLOS 2023)', variants: false, drops: true, adaptive: true, create: () => tesseraDream() },
   { name: 'dream_static', label: 'Tessera-DREAM (fixed weights)', family: 'tessera', description: 'Tessera-DREAM without online retuning (ablation)', source: 'Tessera, after DREAM (Kim et al., ASPLOS 2023)', variants: false, drops: true, adaptive: false, create: () => tesseraDream({ adapt: false }) },
-  { name: 'terastal', label: 'Terastal-style', family: 'tessera', description: 'Per-layer virtual budgets set offline; online joint choice of lane and variant within the accuracy budget; drops hopeless frames', source: 'Tessera, after Wu, Song & Bozorgzadeh, RTCSA 2026 (arXiv 2606.06818)', variants: true, drops: true, adaptive: false, create: terastal },
+  { name: 'terastal', label: 'Terastal-style', family: 'tessera', description: 'Per-layer virtual budgets set offline; online joint choice of lane and variant within the accuracy budget; drops hopeless frames', source: 'Tessera, after Wu, Song & Bozorgzadeh, RTCSA 2026 (arXiv 2606.06818)', variants: true, drops: true, adaptive: false, create: () => terastal() },
   { name: 'convergo', label: 'Convergo-style', family: 'tessera', description: 'Serves the tenant closest to violating an accuracy, throughput or latency SLO; variants within the accuracy floor', source: 'Tessera, after Convergo (IEEE 2025)', variants: true, drops: true, adaptive: true, create: convergo },
 ];
 
