@@ -119,3 +119,16 @@ describe('tuner search', () => {
     expect(i.hi - i.mean).toBeCloseTo(4.303 * (1 / Math.sqrt(3)), 3);
   });
 });
+
+describe('policy with parameters in its name', () => {
+  test('createPolicy builds a tuned DREAM or Terastal from one string, and refuses unknown parameters', async () => {
+    const { createPolicy, policySpec } = await import('../scheduler/core/policies');
+    const spec = policySpec('dream_static', { weights: { urgency: 2 }, dropMargin: 0.3 });
+    expect(spec).toBe('dream_static{"weights":{"urgency":2},"dropMargin":0.3}');
+    expect(createPolicy(spec).state?.()).toMatchObject({ urgency: 2 });
+    expect(createPolicy('terastal{"budgetShare":0.7}').name).toBe('terastal');
+    expect(() => createPolicy('terastal{"budget":0.7}')).toThrow(/unknown parameter budget/);
+    expect(() => createPolicy('edf{"x":1}')).toThrow(/unknown parameter x/);
+    expect(() => createPolicy('terastal{"budgetShare":9}')).toThrow(/budgetShare/);
+  });
+});

@@ -9,7 +9,7 @@ import { heft } from './heft';
 import { planaria } from './planaria';
 import { prema } from './prema';
 import { sdrm3 } from './sdrm3';
-import { terastal } from './terastal';
+import { terastal, type TerastalOptions } from './terastal';
 
 export { edf, fcfs, leastSlack, roundRobin, sjf } from './baselines';
 export { convergo } from './convergo';
@@ -70,12 +70,47 @@ export function policyInfo(name: string): PolicyInfo | undefined {
   return registry.find((p) => p.name === name);
 }
 
-/** A fresh instance of a policy (policies may keep state between calls). Unknown name: an error naming the known ones. */
+/**
+ * A fresh instance of a policy (policies may keep state between calls). Unknown name: an error
+ * naming the known ones. A name may carry parameters as JSON: `dream{"weights":{"urgency":1.4},"dropMargin":0.4}`,
+ * `terastal{"budgetShare":0.8}` (what tuned schedules record, so the simulator and the live runtime
+ * build the same policy from one string).
+ */
 export function createPolicy(name: string, options?: DreamOptions): Policy {
+  const spec = /^([a-z0-9_]+)(\{.*\})$/s.exec(name);
+  if (spec) return configured(spec[1], spec[2]);
   const info = policyInfo(name);
   if (!info) throw new Error(`unknown policy "${name}"; known policies: ${policyNames().join(', ')}`);
   if (options && (name === 'dream' || name === 'dream_static')) return tesseraDream({ ...options, adapt: name === 'dream' && options.adapt !== false });
   return info.create();
+}
+
+/** `name` + JSON parameters as one string (see createPolicy); no parameters: the bare name. */
+export function policySpec(name: string, params?: Record<string, unknown>): string {
+  return params && Object.keys(params).length ? `${name}${JSON.stringify(params)}` : name;
+}
+
+function configured(name: string, json: string): Policy {
+  let params: Record<string, unknown>;
+  try {
+    params = JSON.parse(json) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`policy "${name}": parameters ${json} are not JSON (${(e as Error).message})`, { cause: e });
+  }
+  const allowed = (keys: string[]) => {
+    const bad = Object.keys(params).filter((k) => !keys.includes(k));
+    if (bad.length) throw new Error(`policy "${name}": unknown parameter${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (it takes ${keys.join(', ') || 'none'})`);
+  };
+  if (name === 'dream' || name === 'dream_static') {
+    allowed(['weights', 'dropMargin', 'periodWindows']);
+    return tesseraDream({ ...(params as DreamOptions), adapt: name === 'dream' });
+  }
+  if (name === 'terastal') {
+    allowed(['budgetShare']);
+    return terastal(params as TerastalOptions);
+  }
+  allowed([]);
+  return createPolicy(name);
 }
 
 /** Kept for callers of the first version. */

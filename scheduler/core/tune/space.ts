@@ -1,7 +1,7 @@
 // What the tuner searches: a Candidate is one complete schedule configuration (policy + its
 // parameters, lane layout, granularity, queue bound, late-drop admission, tenant pinning); the
 // search space says which values each may take. Pure: no Node, no I/O.
-import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, tesseraDream, terastal, type DreamWeights } from '../policies';
+import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, policySpec, type DreamWeights } from '../policies';
 import type { Policy, SimWorkload } from '../types';
 import type { Assignment, ParamDef } from './tpe';
 
@@ -115,11 +115,16 @@ export function candidateKey(c: Candidate): string {
   return JSON.stringify([c.policy, c.layout, c.granularity, c.maxQueuePerTenant, c.dropLate, c.dream ?? null, c.terastal ?? null, c.pins ?? null]);
 }
 
+/** The policy of a candidate as one string, with its parameters (createPolicy() builds it; the live runtime takes it). */
+export function candidatePolicy(c: Candidate): string {
+  if (isDream(c.policy) && c.dream) return policySpec(c.policy, { weights: c.dream.weights, dropMargin: c.dream.dropMargin });
+  if (c.policy === 'terastal' && c.terastal) return policySpec(c.policy, { budgetShare: c.terastal.budgetShare });
+  return c.policy;
+}
+
 /** A fresh policy instance for a candidate. */
 export function policyFor(c: Candidate): Policy {
-  if (isDream(c.policy) && c.dream) return tesseraDream({ weights: c.dream.weights, dropMargin: c.dream.dropMargin, adapt: c.policy === 'dream' });
-  if (c.policy === 'terastal' && c.terastal) return terastal({ budgetShare: c.terastal.budgetShare });
-  return createPolicy(c.policy);
+  return createPolicy(candidatePolicy(c));
 }
 
 /**
