@@ -345,8 +345,9 @@ export const simulateView: View = {
       return h('section', { class: 'card' },
         h('h2', {}, 'Comparison'),
         holder,
-        h('p', { class: 'muted sim-small' }, 'Mean over seeds; the miss rate shows [min–max], UXCost ± the standard deviation. Green: the best value of a column. "–": no value (e.g. no finished frame). ',
+        h('p', { class: 'muted sim-small' }, 'Mean over seeds; the miss rate shows [min–max], UXCost ± the standard deviation. Green: the best value of a column, among the policies that finished frames (energy and power: among those that finished the most, since dropping work saves energy). "–": no value (e.g. no finished frame). ',
           estimated ? h('span', {}, badge('ESTIMATE', 'warn'), ' energy, power and UXCost rest on estimated lane powers, not on a meter.') : null),
+        ...rows.flatMap((row) => (row.warnings ?? []).map((w) => h('p', { class: 'sim-small', 'data-testid': 'sim-row-warning' }, badge('!', 'warn'), ` ${labels.get(row.policy) ?? row.policy}: ${w}`))),
       );
     }
 

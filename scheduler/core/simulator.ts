@@ -509,11 +509,12 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
 /**
  * The real latencies the simulator will use (for oracle baselines). Per job, the suffix sums of its
  * real layer latencies (on each layer's fastest lane, and on each lane) are computed once, on first
- * use, so every call after that is O(1).
+ * use, so every call after that is O(1). Rows are kept by job id (ids are dense in a run): an array
+ * index, not a WeakMap lookup, on the hot path of dysta_oracle.
  */
 class OraclePredictor implements Predictor {
-  private readonly best = new WeakMap<JobState, Float64Array>();
-  private readonly onLane = new WeakMap<JobState, Float64Array[]>();
+  private readonly best: (Float64Array | undefined)[] = [];
+  private readonly onLane: (Float64Array[] | undefined)[] = [];
   constructor(
     private readonly m: PredictionModel,
     private readonly factor: (job: SimJob, layer: number, lane: number) => number,
@@ -534,8 +535,8 @@ class OraclePredictor implements Predictor {
     return this.m.transferTime(job.tenant, job.next, job.lastLane, lane);
   }
   remainingOn(job: JobState, lane: number, from = job.next): number {
-    let rows = this.onLane.get(job);
-    if (!rows) this.onLane.set(job, (rows = []));
+    let rows = this.onLane[job.id];
+    if (!rows) this.onLane[job.id] = rows = [];
     let row = rows[lane];
     if (!row) {
       row = rows[lane] = new Float64Array(job.layerCount + 1);
@@ -544,13 +545,13 @@ class OraclePredictor implements Predictor {
     return row[from];
   }
   remainingBest(job: JobState, from = job.next): number {
-    let row = this.best.get(job);
+    let row = this.best[job.id];
     if (!row) {
       const m = this.m;
       const base = m.layerBase[job.tenant];
       row = new Float64Array(job.layerCount + 1);
       for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + m.bestLat[base + i] * this.factor(job as SimJob, i, m.bestLane[base + i]);
-      this.best.set(job, row);
+      this.best[job.id] = row;
     }
     return row[from];
   }

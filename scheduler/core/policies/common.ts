@@ -128,3 +128,53 @@ export function fastestSuffix(w: SimWorkload, allowance: (t: TenantDef) => numbe
     return out;
   });
 }
+
+/**
+ * Per-decision memo of values that depend only on (tenant, next layer) and the predictor's state,
+ * such as remaining-latency estimates: jobs of one tenant waiting at the same layer (most of the
+ * queue under overload) share them, so a decision computes each once instead of once per job.
+ * Call begin() at the start of every decide() (refined predictions change between decisions).
+ */
+export class LayerMemo {
+  private w: SimWorkload | undefined;
+  private base = new Int32Array(0);
+  private stamp = new Uint32Array(0);
+  private decision = 0;
+  /** Up to three values per (tenant, layer), valid for the current decision where has() is true. */
+  a = new Float64Array(0);
+  b = new Float64Array(0);
+  c = new Float64Array(0);
+
+  begin(w: SimWorkload): void {
+    if (this.w !== w) {
+      this.w = w;
+      this.base = new Int32Array(w.tenants.length);
+      let n = 0;
+      w.tenants.forEach((t, i) => {
+        this.base[i] = n;
+        n += t.layers.length + 1; // + 1: a job past its last layer (remaining 0) has a slot too
+      });
+      this.stamp = new Uint32Array(n);
+      this.a = new Float64Array(n);
+      this.b = new Float64Array(n);
+      this.c = new Float64Array(n);
+      this.decision = 0;
+    }
+    if (++this.decision === 0xffffffff) {
+      this.stamp.fill(0);
+      this.decision = 1;
+    }
+  }
+
+  /** The slot of (tenant, layer). */
+  slot(tenant: number, layer: number): number {
+    return this.base[tenant] + layer;
+  }
+
+  /** Whether the slot's values were computed in this decision; marks it computed. */
+  has(slot: number): boolean {
+    if (this.stamp[slot] === this.decision) return true;
+    this.stamp[slot] = this.decision;
+    return false;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Policy, Snapshot } from '../types';
-import { Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, placeByKey } from './common';
 
 /**
  * PREMA (Choi & Rhu, HPCA 2020), token-based preemptive scheduling of several DNNs, as in Dysta's
@@ -12,6 +12,7 @@ import { Scratch, placeByKey } from './common';
  */
 export function prema(): Policy {
   const sc = new Scratch();
+  const memo = new LayerMemo();
   const tokens = new Map<number, { tokens: number; at: number }>();
   return {
     name: 'prema',
@@ -24,18 +25,24 @@ export function prema(): Policy {
       const n = ready.length;
       if (n === 0) return d;
       let max = 0;
+      memo.begin(s.workload);
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         let t = tokens.get(j.id);
         if (!t) tokens.set(j.id, (t = { tokens: j.priority, at: Math.max(j.lastRun, j.release) }));
         const since = Math.max(t.at, j.lastRun);
-        if (s.time > since) t.tokens += (j.priority * (s.time - since)) / s.predict.isolated(j);
+        const k = memo.slot(j.tenant, j.next);
+        if (!memo.has(k)) {
+          memo.a[k] = s.predict.remainingBest(j);
+          memo.b[k] = s.predict.isolated(j);
+        }
+        if (s.time > since) t.tokens += (j.priority * (s.time - since)) / memo.b[k];
         t.at = s.time;
         sc.key2[i] = t.tokens;
         if (t.tokens > max) max = t.tokens;
       }
       const threshold = max >= 9 ? 9 : max >= 3 ? 3 : 1;
-      for (let i = 0; i < n; i++) sc.key[i] = (sc.key2[i] >= threshold ? 0 : 1e12) + s.predict.remainingBest(ready[i]);
+      for (let i = 0; i < n; i++) sc.key[i] = (sc.key2[i] >= threshold ? 0 : 1e12) + memo.a[memo.slot(ready[i].tenant, ready[i].next)];
       if (tokens.size > 4 * n + 256) {
         // Jobs that ended without a 'job' feedback (a host that does not send them): forget them.
         const live = new Set(ready.map((j) => j.id));
