@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnWorker, type WorkerHandle } from '../base/worker-host';
 import { listProfiles, loadProfile, writeFileAtomic } from '../profiler/store';
 import type { Profile } from '../profiler/types';
-import { tenantModels } from '../workloads/assess';
+import { matchProfiles, tenantModels } from '../workloads/assess';
 import { loadScenario } from '../workloads/scenario-library';
 import type { Scenario } from '../workloads/scenario';
 import { evaluateCandidate, laneLayouts, TuneSearch, type Checkpoint, type EvalRequest, type EvalResult, type SimSettings, type TuneLayout, type TuneOptions, type TuneProgress, type TuneResult } from './core/tune';
@@ -44,6 +44,21 @@ export async function newestProfiles(scenarioRef: string): Promise<{ found: Reco
     else missing.push({ tenant: t.id, model: m.model, profileArg: m.libraryId ?? m.model });
   }
   return { found, missing };
+}
+
+/** Given profile ids matched to the scenario's tenants (by model hash, then name); a tenant left without one is an error naming it. */
+export async function matchGivenProfiles(scenarioRef: string, ids: string[]): Promise<Record<string, string>> {
+  const loaded = loadScenario(scenarioRef);
+  const models = await tenantModels(loaded.scenario, { baseDir: loaded.baseDir });
+  const profiles = ids.map((id) => loadProfile(id));
+  const matched = matchProfiles(loaded.scenario, models, profiles);
+  const out: Record<string, string> = {};
+  for (const t of loaded.scenario.tenants) {
+    const m = matched[t.id];
+    if (!m) throw new SimWorkloadError(`tenant "${t.id}": none of the given profiles (${profiles.map((p) => `${p.id} = ${p.model.name}`).join(', ')}) is of its model ${models[t.id].model}; profile it (tessera profile ${models[t.id].libraryId ?? models[t.id].model})`);
+    out[t.id] = m.profile.id;
+  }
+  return out;
 }
 
 export interface ProblemOptions {

@@ -7,8 +7,9 @@ import { liveFeature } from './live';
 import { profileFeature } from './profile';
 import { runsFeature } from './runs';
 import { simulateFeature } from './simulate';
+import { tuneFeature } from './tune';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, runsFeature, scenariosFeature, simulateFeature];
+export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, runsFeature, scenariosFeature, simulateFeature, tuneFeature];
 
 export const allMethods = {
   ...engineInfoFeature.methods,
@@ -18,5 +19,6 @@ export const allMethods = {
   ...runsFeature.methods,
   ...scenariosFeature.methods,
   ...simulateFeature.methods,
+  ...tuneFeature.methods,
 };
 export type AllMethods = typeof allMethods;

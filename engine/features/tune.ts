@@ -1,0 +1,249 @@
+// The tuner capability: tune.run searches schedules for a scenario in the simulator (a job: progress
+// after every round of simulations, cancellable, resumable from a checkpoint) and writes the tuned
+// schedule file; schedule.* shows, validates (hashes, lanes) and diffs schedule files;
+// schedule.replay runs one live and compares it per tenant with its expectations.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { projectRoot } from '../../base/paths';
+import { machineFingerprint } from '../../profiler/store';
+import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, makeSchedule, readSchedule, ScheduleError, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
+import type { Schedule } from '../../scheduler/schedule/format';
+import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
+import { SimWorkloadError } from '../../scheduler/sim-workload';
+import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
+import { loadScenario } from '../../workloads/scenario-library';
+import { EngineError, method } from '../feature';
+import { profileModels } from '../../profiler/profile';
+import { resolveProfileModels } from './profile';
+
+const objectiveKinds = Object.keys(OBJECTIVES) as [ObjectiveKind, ...ObjectiveKind[]];
+
+export const tuneRunParams = z
+  .object({
+    /** A scenario library id or file (its models' profiles are needed). */
+    scenario: z.string().min(1),
+    /** Stored profile ids; default the newest stored profile of each tenant's model. */
+    profiles: z.array(z.string().min(1)).optional(),
+    /** Profile the models that have no stored profile first (short profiles). */
+    profileMissing: z.boolean().default(false),
+    /** Budget of each such profile, seconds. */
+    profileBudgetSec: z.number().positive().max(3600).default(20),
+    /** Lanes for --profile-missing (default cpu:1 and cpu:2 where the machine has 2 cores). */
+    profileLanes: z.array(z.string().min(1)).optional(),
+    /** Lane layouts to search (each a list of lane ids); default: from the lanes the profiles measured. */
+    layouts: z.array(z.array(z.string().min(1)).min(1)).optional(),
+    load: z.number().positive().max(1000).optional(),
+    scale: z.number().positive().max(1000).optional(),
+    objective: z.enum(objectiveKinds).default('uxcost'),
+    energyCapWatts: z.number().positive().optional(),
+    /** Candidates to try (baselines not counted). */
+    candidates: z.number().int().min(1).max(100_000).default(64),
+    /** Wall-clock budget (s): stops at the first batch boundary after it. */
+    budgetSec: z.number().positive().max(86_400).optional(),
+    seed: z.number().int().nonnegative().default(1),
+    simSeeds: z.number().int().min(1).max(50).default(5),
+    durationSec: z.number().positive().max(600).default(10),
+    latencyNoise: z.number().min(0).max(10).default(0.1),
+    jobNoise: z.number().min(0).max(10).default(0.1),
+    workers: z.number().int().min(0).max(256).optional(),
+    policies: z.array(z.string().min(1)).optional(),
+    /** Also search pinning tenants to lanes and late-drop admission (the live runtime cannot apply them yet, so such schedules replay without them). */
+    simulatorOnly: z.boolean().default(false),
+    /** Write the schedule here. */
+    out: z.string().min(1).optional(),
+    checkpoint: z.string().min(1).optional(),
+    resume: z.boolean().default(false),
+  })
+  .strict();
+
+export interface TuneRunResult {
+  scenario: string;
+  layouts: string[][];
+  profiles: Record<string, string>;
+  profiled: string[];
+  rateScale: number;
+  result: TuneResult;
+  wallSec: number;
+  workers: number;
+  schedule?: Schedule;
+  out?: string;
+}
+
+export function tesseraVersion(): string {
+  try {
+    return String(JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')).version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function scheduleError(e: unknown): never {
+  if (e instanceof ScheduleError) throw new EngineError(e.message, e.code, { cause: e });
+  throw e;
+}
+
+export const tuneFeature = {
+  name: 'tune',
+  methods: {
+    'tune.run': method({
+      summary: 'Tune a schedule for a scenario: search policy, parameters, lane layout and granularity in the simulator on the stored profiles; Pareto front of misses vs energy; writes the tuned schedule file.',
+      params: tuneRunParams,
+      job: true,
+      run: async (p, ctx): Promise<TuneRunResult> => {
+        if (p.objective === 'miss-under-cap' && p.energyCapWatts === undefined) throw new EngineError('objective miss-under-cap needs energyCapWatts (CLI: --energy-cap W)', 'bad-request');
+        let loaded;
+        try {
+          loaded = loadScenario(p.scenario);
+        } catch (e) {
+          throw new EngineError((e as Error).message, 'bad-scenario', { cause: e });
+        }
+        ctx.progress({ fraction: 0, message: `finding profiles of ${p.scenario}'s models` });
+        let profileFor: Record<string, string>;
+        const profiled: string[] = [];
+        if (p.profiles?.length) {
+          try {
+            profileFor = await matchGivenProfiles(p.scenario, p.profiles);
+          } catch (e) {
+            throw new EngineError((e as Error).message, 'bad-profile', { cause: e });
+          }
+        } else {
+          let found = await newestProfiles(p.scenario);
+          if (found.missing.length && p.profileMissing) {
+            const lanes = p.profileLanes ?? ['cpu:1', 'cpu:2'];
+            const models = [...new Set(found.missing.map((m) => m.profileArg))];
+            ctx.progress({ fraction: 0, message: `profiling ${models.join(', ')} on ${lanes.join(', ')} (${p.profileBudgetSec} s each)` });
+            await profileModels(await resolveProfileModels(models), { lanes, budgetSec: p.profileBudgetSec, save: true, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `profiling ${x.model}: ${x.message}` }) });
+            profiled.push(...models);
+            found = await newestProfiles(p.scenario);
+          }
+          if (found.missing.length) {
+            throw new EngineError(
+              `no stored profile for ${found.missing.map((m) => `tenant "${m.tenant}" (model ${m.model})`).join(', ')}: run ${[...new Set(found.missing.map((m) => `tessera profile ${m.profileArg} --lanes cpu:1,cpu:2`))].join(' and ')}, or tune with --profile-missing`,
+              'missing-profile',
+            );
+          }
+          profileFor = found.found;
+        }
+        let problem;
+        try {
+          problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        } catch (e) {
+          if (e instanceof SimWorkloadError) throw new EngineError(e.message, 'bad-scenario', { cause: e });
+          throw e;
+        }
+        const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false] }) };
+        let outcome;
+        try {
+          outcome = await runTune(problem.layouts, {
+            objective: { kind: p.objective, ...(p.energyCapWatts !== undefined ? { energyCapWatts: p.energyCapWatts } : {}) },
+            space,
+            sim: { duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, window: 0.5 },
+            seed: p.seed,
+            simSeeds: p.simSeeds,
+            maxCandidates: p.candidates,
+            ...(p.budgetSec !== undefined ? { budgetSec: p.budgetSec } : {}),
+            ...(p.workers !== undefined ? { workers: p.workers } : {}),
+            ...(p.checkpoint ? { checkpointFile: p.checkpoint, resume: p.resume } : {}),
+            signal: ctx.signal,
+            onProgress: (x) =>
+              ctx.progress({
+                fraction: Math.min(1, Math.max(x.candidatesTried / x.maxCandidates, p.budgetSec ? x.elapsedSec / p.budgetSec : 0)),
+                message: `${x.phase}: ${x.candidatesTried}/${x.maxCandidates} candidates, ${x.simulations} simulations${x.best !== undefined && Number.isFinite(x.best) ? `, best ${x.best.toFixed(4)}` : ''}`,
+                detail: x,
+              }),
+          });
+        } catch (e) {
+          if (e instanceof TuneCancelled) throw new EngineError(e.message, 'cancelled', { cause: e });
+          throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
+        }
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, wallSec: outcome.wallSec, workers: outcome.workers };
+        if (outcome.result.status !== 'infeasible' && outcome.result.best) {
+          try {
+            out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: tesseraVersion(), scenarioBaseDir: loaded.baseDir });
+          } catch (e) {
+            scheduleError(e);
+          }
+          if (p.out) {
+            out.out = schedulePath(p.out);
+            writeSchedule(out.out, out.schedule);
+          }
+        }
+        return out;
+      },
+    }),
+    'schedule.show': method({
+      summary: 'Read a tuned schedule file (shape and version checked; hashes and lanes: schedule.validate).',
+      params: z.object({ file: z.string().min(1) }).strict(),
+      run: async ({ file }): Promise<Schedule> => {
+        try {
+          return readSchedule(schedulePath(file));
+        } catch (e) {
+          scheduleError(e);
+        }
+      },
+    }),
+    'schedule.validate': method({
+      summary: 'Check a tuned schedule file: schema version, shape, every model file\'s sha256, every lane available here, and what differs from the machine and ONNX Runtime it was tuned on.',
+      params: z.object({ file: z.string().min(1) }).strict(),
+      run: async ({ file }) => {
+        let s: Schedule;
+        try {
+          s = readSchedule(schedulePath(file));
+        } catch (e) {
+          scheduleError(e);
+        }
+        const check = await checkSchedule(s);
+        const problems = [...check.models, ...check.lanes].filter((x) => !x.ok).map((x) => x.problem!);
+        return { file: schedulePath(file), ok: problems.length === 0, problems, check, differences: environmentDiff(s, await machineFingerprint(), ort.env.versions.common) };
+      },
+    }),
+    'schedule.diff': method({
+      summary: 'Field-by-field differences of two tuned schedule files.',
+      params: z.object({ a: z.string().min(1), b: z.string().min(1) }).strict(),
+      run: async ({ a, b }) => {
+        try {
+          return { a: schedulePath(a), b: schedulePath(b), differences: diffSchedules(readSchedule(schedulePath(a)), readSchedule(schedulePath(b))) };
+        } catch (e) {
+          scheduleError(e);
+        }
+      },
+    }),
+    'schedule.replay': method({
+      summary: 'Run a tuned schedule live on this machine and compare each tenant with its expectations; pass is false beyond the tolerance. Says first what differs from the machine and ONNX Runtime it was tuned on.',
+      params: z
+        .object({
+          file: z.string().min(1),
+          durationSec: z.number().positive().max(3600).default(30),
+          /** "miss=0.05,p99=0.5": miss-rate points over the expected CI's upper end, p99 share over the expected mean. */
+          tolerance: z.string().default(''),
+          writeFiles: z.boolean().optional(),
+        })
+        .strict(),
+      job: true,
+      run: async (p, ctx): Promise<ReplayResult> => {
+        let tolerance;
+        try {
+          tolerance = parseTolerance(p.tolerance);
+        } catch (e) {
+          throw new EngineError((e as Error).message, 'bad-request', { cause: e });
+        }
+        let loaded;
+        try {
+          loaded = await loadSchedule(schedulePath(p.file));
+        } catch (e) {
+          scheduleError(e);
+        }
+        const differences = environmentDiff(loaded.schedule, await machineFingerprint(), ort.env.versions.common);
+        ctx.progress({ fraction: 0, message: differences.length ? `differs from where it was tuned: ${differences.join('; ')}` : 'same machine and ONNX Runtime as tuned', detail: { differences } });
+        try {
+          return await replaySchedule(loaded.schedule, { durationSec: p.durationSec, tolerance, differences, signal: ctx.signal, writeFiles: p.writeFiles, onProgress: (message) => ctx.progress({ message }) });
+        } catch (e) {
+          throw new EngineError(`replay of ${p.file}: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
+        }
+      },
+    }),
+  },
+};
