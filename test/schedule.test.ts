@@ -89,7 +89,7 @@ describe('tuned schedule file', () => {
   });
 
   test('records the machine, ORT, lanes, models with sha256, policy, predictions with CIs and provenance; loads when all checks pass', async () => {
-    expect(problem.layouts.map((l) => l.lanes)).toEqual([['cpu:1', 'cpu:2'], ['cpu:1', 'cpu:1#1'], ['cpu:2']]);
+    expect(problem.layouts.map((l) => l.lanes)).toEqual([['cpu:1', 'cpu:1#1'], ['cpu:2']]);
     expect(schedule.models.map((m) => m.tenant)).toEqual(['a', 'b']);
     expect(schedule.models[0].sha256).toBe(createHash('sha256').update(readFileSync(join(dir, 'a.onnx'))).digest('hex'));
     expect(schedule.models[0].path).toBe(join(dir, 'a.onnx'));

@@ -71,6 +71,15 @@ describe('tuner search', () => {
     for (let i = 1; i < bestSoFar.length; i++) expect(bestSoFar[i]).toBeLessThanOrEqual(bestSoFar[i - 1]);
   });
 
+  test('a small discrete space is searched without repeats and reported exhausted', () => {
+    const w = workload();
+    const space = { policies: ['edf'], granularities: ['layer' as const], queueBounds: [1, 2], dropLate: [false], pinning: false };
+    const r = new TuneSearch(layoutsOf(w), { ...small, space, baselines: ['edf'], maxCandidates: 10 }).runInline();
+    expect(r.candidatesTried).toBe(2);
+    expect(r.spaceExhausted).toBe(true);
+    expect(new Set(r.tried.map((t) => JSON.stringify(t.candidate))).size).toBe(r.tried.length);
+  });
+
   test('an infeasible scenario is reported with the tenant that cannot make its deadline, and nothing is searched', () => {
     const w = workload();
     const t0 = w.tenants[0];
@@ -106,9 +115,11 @@ describe('tuner search', () => {
   });
 
   test('lane layouts split the cores: one cpu:2 or two cpu:1, with and without the GPU', () => {
-    expect(laneLayouts(['cpu:1', 'cpu:2'], 2)).toEqual([['cpu:1', 'cpu:2'], ['cpu:1', 'cpu:1'], ['cpu:2']]);
+    expect(laneLayouts(['cpu:1', 'cpu:2'], 2)).toEqual([['cpu:1', 'cpu:1'], ['cpu:2']]);
+    expect(laneLayouts(['cpu:2', 'cpu:4'], 8)[0]).toEqual(['cpu:2', 'cpu:2', 'cpu:2', 'cpu:2']); // no cpu:3 measured: the smallest, as many as the cores allow
+    expect(laneLayouts(['cpu:3'], 8)[0]).toEqual(['cpu:3', 'cpu:3']);
     const withGpu = laneLayouts(['cpu:1', 'webgpu'], 2);
-    expect(withGpu[0]).toEqual(['cpu:1', 'webgpu']);
+    expect(withGpu[0]).toEqual(['cpu:1', 'cpu:1', 'webgpu']);
     expect(withGpu).toContainEqual(['cpu:1', 'cpu:1', 'webgpu']);
     expect(withGpu).toContainEqual(['webgpu']);
     expect(laneLayouts(['cpu:2', 'cpu:1'], 2, ['cpu:2'])[0]).toEqual(['cpu:2']);

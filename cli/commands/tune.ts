@@ -41,7 +41,7 @@ export function formatTune(r: TuneRunResult): string {
   out.push(`Scenario: ${r.scenario} (frame rates x${+r.rateScale.toFixed(4)}); profiles: ${Object.entries(r.profiles).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (r.profiled.length) out.push(`Profiled first (short profiles): ${r.profiled.join(', ')}`);
   out.push(`Lane layouts searched: ${layouts.join(' | ')}`);
-  out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})`);
+  out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
   if (t.status === 'infeasible') {
     out.push('');
     out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane:');

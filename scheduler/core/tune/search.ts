@@ -22,7 +22,7 @@ import { rng } from '../rng';
 import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
 import { candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
-import { suggest, type Observation } from './tpe';
+import { suggest, type Assignment, type Observation } from './tpe';
 
 export interface TuneOptions {
   /** Optimizer seed (default 1). */
@@ -120,6 +120,8 @@ export interface TuneResult {
   simulations: number;
   /** Simulations answered from a resumed checkpoint. */
   fromCheckpoint: number;
+  /** Every configuration of the space was tried before the budget ran out. */
+  spaceExhausted: boolean;
 }
 
 export interface Checkpoint {
@@ -191,6 +193,8 @@ export class TuneSearch {
   private tried: TriedCandidate[] = [];
   private full = new Map<string, { c: Candidate; origin: 'baseline' | 'search' }>();
   private history: Observation[] = [];
+  private triedKeys = new Set<string>();
+  private spaceExhausted = false;
   progress: TuneProgress;
 
   constructor(
@@ -250,6 +254,7 @@ export class TuneSearch {
     baseCands.forEach((c, i) => {
       const score = this.mean(baseRuns[i]);
       this.full.set(candidateKey(c), { c, origin: 'baseline' });
+      this.triedKeys.add(candidateKey(c));
       this.record(c, 'baseline', -1, baseRuns[i].length, score, baseRuns[i]);
       if (space.policies.includes(c.policy)) this.history.push({ values: toAssignment(c), active: this.activeOf(toAssignment(c)), score });
     });
@@ -265,15 +270,26 @@ export class TuneSearch {
       const n = Math.min(batch, maxCandidates - this.progress.candidatesTried);
       const members: { c: Candidate; obs: Observation; results: EvalResult[] }[] = [];
       for (let i = 0; i < n; i++) {
-        let a = suggest(params, this.history, isActive, random);
-        // A configuration already tried wastes a slot: draw again (a few times, then accept it).
-        for (let k = 0; k < 4 && this.tried.some((t) => candidateKey(t.candidate) === candidateKey(toCandidate(a, this.tenants))); k++) a = suggest(params, this.history, isActive, random);
+        // A configuration already tried would waste a slot: draw again from the model, then
+        // uniformly (exploration); none new after that: the slot stays empty.
+        let a: Assignment | undefined;
+        for (let k = 0; k < 24 && !a; k++) {
+          const x = suggest(params, k < 8 ? this.history : [], isActive, random);
+          if (!this.triedKeys.has(candidateKey(toCandidate(x, this.tenants)))) a = x;
+        }
+        if (!a) continue;
         const c = toCandidate(a, this.tenants);
+        this.triedKeys.add(candidateKey(c));
         const obs: Observation = { values: a, active: this.activeOf(a), score: NaN };
         this.history.push(obs);
         members.push({ c, obs, results: [] });
       }
-      this.progress.candidatesTried += n;
+      // Every configuration of a (discrete) space tried: nothing left to search.
+      if (members.length === 0) {
+        this.spaceExhausted = true;
+        break;
+      }
+      this.progress.candidatesTried += members.length;
       let alive = members;
       for (let r = 0; r < this.rungs.length; r++) {
         const seeds = this.seeds.slice(0, this.rungs[r]);
@@ -361,7 +377,9 @@ export class TuneSearch {
     const baselines = all.filter((s) => s.origin === 'baseline');
     const bestBaseline = [...baselines].sort((a, b) => cmp(a.objective.mean, b.objective.mean))[0];
     const best = byObjective[0];
-    const pareto = all.filter((a) => !all.some((b) => b !== a && b.missRate.mean <= a.missRate.mean && b.energyJ.mean <= a.energyJ.mean && (b.missRate.mean < a.missRate.mean || b.energyJ.mean < a.energyJ.mean)));
+    const dominated = (a: CandidateSummary) => all.some((b) => b !== a && b.missRate.mean <= a.missRate.mean && b.energyJ.mean <= a.energyJ.mean && (b.missRate.mean < a.missRate.mean || b.energyJ.mean < a.energyJ.mean));
+    // Candidates with the very same figures (settings that change nothing here) count once: the first found.
+    const pareto = all.filter((a, i) => !dominated(a) && !all.slice(0, i).some((b) => b.missRate.mean === a.missRate.mean && b.energyJ.mean === a.energyJ.mean));
     pareto.sort((a, b) => a.missRate.mean - b.missRate.mean || a.energyJ.mean - b.energyJ.mean);
     let bestSoFar = Infinity;
     const tried = this.tried.map((t) => {
@@ -387,6 +405,7 @@ export class TuneSearch {
       candidatesTried: this.progress.candidatesTried,
       simulations: this.simulations,
       fromCheckpoint: this.fromCheckpoint,
+      spaceExhausted: this.spaceExhausted,
     };
   }
 }
