@@ -65,6 +65,7 @@ export function formatTune(r: TuneRunResult): string {
   out.push('');
   out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
+  for (const x of r.validation ?? []) out.push(`Live validation, ${x.which} (${x.policy}, lanes ${x.lanes.join('+')}): miss rate predicted ${pct(x.predictedMissRate)}, measured ${pct(x.measuredMissRate)}; energy ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`);
   if (r.out) out.push(`Schedule written to ${r.out} (check it: tessera schedule validate ${r.out}; run it: tessera replay ${r.out})`);
   return out.join('\n') + '\n';
 }
@@ -74,7 +75,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m|200] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--out FILE] [--json]',
+    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -93,6 +94,7 @@ export const tuneCommand: CliCommand = {
     workers: { type: 'string' },
     checkpoint: { type: 'string' },
     resume: { type: 'boolean' },
+    validate: { type: 'string' },
     out: { type: 'string' },
   },
   async run(ctx) {
@@ -124,6 +126,7 @@ export const tuneCommand: CliCommand = {
       ...(v.workers !== undefined ? { workers: num(v.workers, 'workers', (x) => Number.isInteger(x) && x >= 0) } : {}),
       ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
       ...(v.out !== undefined ? { out: String(v.out) } : {}),
+      ...(v.validate !== undefined ? { validateSec: parseDuration(v.validate) } : {}),
     };
     const tty = Boolean(process.stderr.isTTY);
     const { client, close } = localClient();

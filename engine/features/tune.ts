@@ -11,7 +11,7 @@ import { machineFingerprint } from '../../profiler/store';
 import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
 import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, makeSchedule, readSchedule, ScheduleError, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
-import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
+import { parseTolerance, replaySchedule, validateLive, type ReplayResult, type Validation } from '../../scheduler/schedule/replay';
 import { SimWorkloadError } from '../../scheduler/sim-workload';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
@@ -52,6 +52,8 @@ export const tuneRunParams = z
     policies: z.array(z.string().min(1)).optional(),
     /** Also search pinning tenants to lanes and late-drop admission (the live runtime cannot apply them yet, so such schedules replay without them). */
     simulatorOnly: z.boolean().default(false),
+    /** Validate live: run the tuned schedule and the best untuned policy on this machine for this long each (0: no validation). */
+    validateSec: z.number().min(0).max(600).default(0),
     /** Write the schedule here. */
     out: z.string().min(1).optional(),
     checkpoint: z.string().min(1).optional(),
@@ -70,6 +72,8 @@ export interface TuneRunResult {
   workers: number;
   schedule?: Schedule;
   out?: string;
+  /** Live validation (validateSec > 0): the tuned schedule and the best untuned policy, predicted vs measured. */
+  validation?: { which: 'tuned' | 'untuned'; policy: string; lanes: string[]; predictedMissRate: number | null; measuredMissRate: number; measuredEnergyJ: number; energySource: string; runId: string; perTenant: Validation['perTenant'] }[];
 }
 
 export function tesseraVersion(): string {
@@ -165,6 +169,20 @@ export const tuneFeature = {
             out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: tesseraVersion(), scenarioBaseDir: loaded.baseDir });
           } catch (e) {
             scheduleError(e);
+          }
+          if (p.validateSec > 0) {
+            out.validation = [];
+            const untuned = await makeSchedule(problem, outcome, { tesseraVersion: tesseraVersion(), scenarioBaseDir: loaded.baseDir, pick: outcome.result.bestBaseline });
+            for (const [which, s] of [['tuned', out.schedule], ['untuned', untuned]] as const) {
+              ctx.progress({ message: `validating the ${which} schedule live (${p.validateSec} s)` });
+              try {
+                const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${which}: ${m}` }) });
+                if (which === 'tuned') out.schedule.provenance.validation.push(v.validation);
+                out.validation.push({ which, policy: s.policy.spec, lanes: s.lanes, predictedMissRate: s.predicted.overall.missRate.mean, measuredMissRate: v.validation.measured.missRate, measuredEnergyJ: v.validation.measured.energyJ, energySource: v.replay.report.energy.source.kind, runId: v.validation.runId, perTenant: v.validation.perTenant });
+              } catch (e) {
+                throw new EngineError(`live validation of the ${which} schedule: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
+              }
+            }
           }
           if (p.out) {
             out.out = schedulePath(p.out);

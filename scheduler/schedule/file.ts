@@ -34,10 +34,10 @@ const iv = (i: Interval) => ({ mean: fin(i.mean), sd: fin(i.sd), lo: fin(i.lo), 
 const metrics = (s: CandidateSummary) => ({ objective: iv(s.objective), missRate: iv(s.missRate), energyJ: iv(s.energyJ), averageWatts: iv(s.averageWatts), uxcost: iv(s.uxcost), xrbench: iv(s.xrbench), p99Ms: iv(s.p99Ms) });
 
 /** The schedule of a tuning outcome's best candidate. Resolves every model to record its file and sha256. */
-export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o: { tesseraVersion: string; scenarioBaseDir?: string }): Promise<Schedule> {
+export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o: { tesseraVersion: string; scenarioBaseDir?: string; /** Another summarised candidate than the best (e.g. the best baseline, to validate it live). */ pick?: CandidateSummary }): Promise<Schedule> {
   const r = outcome.result;
   if (r.status === 'infeasible') throw new ScheduleError(`no schedule: the scenario is infeasible (${(r.infeasible ?? []).map((t) => `${t.tenant} needs ${t.bestIsolatedMs.toFixed(1)} ms alone, deadline ${t.deadlineMs.toFixed(1)} ms`).join('; ')})`, 'no-result');
-  const best = r.best;
+  const best = o.pick ?? r.best;
   if (!best || !r.bestBaseline) throw new ScheduleError('no schedule: the search finished no candidate on every seed (give it a larger budget)', 'no-result');
   const c = best.candidate;
   const layout = problem.layouts[c.layout];

@@ -66,7 +66,7 @@ export interface ReplayResult extends ReplayVerdict {
   durationSec: number;
   /** What differs from the machine / ORT the schedule was tuned on (said before the run). */
   differences: string[];
-  report: Pick<LiveReport, 'status' | 'latencySource' | 'energy' | 'warnings' | 'files'> & { missRate: number };
+  report: Pick<LiveReport, 'status' | 'latencySource' | 'energy' | 'warnings' | 'files'> & { missRate: number; p95LatencyMs: number | null };
 }
 
 export interface ReplayOptions {
@@ -111,5 +111,21 @@ export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<Rep
   });
   const verdict = judgeReplay(s, measured, o.tolerance);
   const rep = r.report;
-  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), missRate: rep.metrics.overall.missRate } };
+  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
+}
+
+export type Validation = Schedule['provenance']['validation'][number];
+
+/** A short live run of a schedule, as its provenance records it (predicted vs measured per tenant). */
+export async function validateLive(s: Schedule, durationSec: number, o: { signal?: AbortSignal; onProgress?: (m: string) => void } = {}): Promise<{ validation: Validation; replay: ReplayResult }> {
+  const replay = await replaySchedule(s, { durationSec, tolerance: DEFAULT_TOLERANCE, differences: [], signal: o.signal, onProgress: o.onProgress });
+  return {
+    replay,
+    validation: {
+      runId: replay.runId,
+      durationSec,
+      measured: { missRate: replay.report.missRate, energyJ: replay.report.energy.joules, p95LatencyMs: replay.report.p95LatencyMs },
+      perTenant: replay.rows.map((r) => ({ tenant: r.tenant, measuredMissRate: r.measured.missRate, predictedMissRate: r.expected.missRate })),
+    },
+  };
 }
