@@ -117,6 +117,13 @@ class LaneSession {
     try {
       this.worker = await LaneWorker.start(this.lane, { hooks: this.run.opts.testHooks?.[this.lane.id] });
       await this.worker.call({ op: 'init' }, this.watchdog(0), this.run.signal);
+      const id = await this.worker.identify();
+      if (id.adapter) this.info.adapter = id.adapter;
+      if (id.adapterNote) this.info.adapterNote = id.adapterNote;
+      const warnings = this.run.p.warnings;
+      const swNote = `${this.lane.id} runs on a SOFTWARE GPU adapter (${id.adapter?.name}): its figures are CPU rasterisation, never GPU performance`;
+      if (id.adapter?.software && !warnings.includes(swNote)) warnings.push(swNote);
+      if (id.refusal) throw new Error(id.refusal);
       return true;
     } catch (e) {
       if (e instanceof LaneWorkerError && e.kind === 'cancelled') return false;
@@ -178,7 +185,17 @@ class LaneSession {
     if (energyMode === 'off' || latencyMs === undefined) return undefined;
     if (!meter || this.info.idleWatts === undefined) return estimateEnergy(this.lane, latencyMs, DEFAULT_ESTIMATE, cpuCount());
     const loop = this.w.call({ op: 'loop', key, durationMs: this.windowMs }, this.watchdog(this.windowMs), signal);
-    const w = await recordWindow(meter, { until: loop, skipMs: meter.averagingMs });
+    let w: Awaited<ReturnType<typeof recordWindow>>;
+    try {
+      w = await recordWindow(meter, { until: loop, skipMs: meter.averagingMs });
+    } catch (e) {
+      // The meter went away mid-run (driver reset, removed counter): this energy is an estimate, and says why.
+      await loop;
+      const warnings = this.run.p.warnings;
+      const note = `${this.lane.id}: meter ${meter.id} failed while measuring ${key} (${(e as Error).message.split('\n')[0]}); energy from there on is estimated`;
+      if (!warnings.includes(note)) warnings.push(note);
+      return estimateEnergy(this.lane, latencyMs, DEFAULT_ESTIMATE, cpuCount());
+    }
     await loop;
     return {
       joulesPerRun: joulesPerRun(w.meanWatts, this.info.idleWatts, latencyMs),
@@ -204,6 +221,8 @@ async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<
   const ok = await s.guarded('baseline', (m) => (info.error = m), async () => {
     const b = await s.w.call({ op: 'baseline', warmup: 20, rule: { ciTarget, budgetMs: 500, minSamples: 50 } }, s.watchdog(500), signal);
     info.baselineMs = b.stats.median;
+    info.baselineCiMs = b.stats.ciHalfWidthRel * b.stats.median;
+    info.timerResolutionMs = b.timerResolutionMs;
   });
   if (!ok || info.baselineMs === undefined) {
     if (!signal?.aborted) s.failRemaining(`lane failed: ${info.error ?? 'baseline could not be measured'}`);
@@ -211,7 +230,8 @@ async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<
   }
   run.progress({ phase: 'peak', lane: lane.id, message: `${lane.id}: GEMM peak` });
   await s.guarded('GEMM peak', (m) => run.p.warnings.push(`${lane.id}: ${m}`), async () => {
-    const sizes = lane.ep === 'cpu' ? [256, 512] : [1024, 2048];
+    // A software GPU (webgpu:sw) rasterises on the CPU: a 1024² GEMM would outlast the watchdog.
+    const sizes = lane.ep === 'cpu' ? [256, 512] : lane.software ? [128] : [1024, 2048];
     const r = await s.w.call({ op: 'peak', sizes, baselineMs: info.baselineMs, rule: { ciTarget, budgetMs: 600, minSamples: 5 } }, s.watchdog(2000), signal);
     info.peakGflops = r.gflops;
     info.gemmN = r.n;

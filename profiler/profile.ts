@@ -13,6 +13,7 @@ import { loadModel, type LoadedModel } from './onnx/model';
 import { isMeasured, measureLane, pairsDone, type ProfileRun } from './profile-lane';
 import { resolveInputShapes, ShapeError } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
+import { deriveLatencyFigures } from './stats';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type Profile } from './types';
 
 export interface ProfileProgress {
@@ -144,12 +145,7 @@ export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | unde
   const laneById = new Map(p.lanes.map((l) => [l.id, l]));
   const fix = (m: LaneMeasurement, flops?: number) => {
     const lane = laneById.get(m.lane);
-    if (!m.raw || !lane) return;
-    m.latencyMs = Math.max(0, m.raw.median - (lane.baselineMs ?? 0));
-    if (flops && flops > 0 && m.latencyMs > 0) {
-      m.achievedGflops = flops / (m.latencyMs / 1000) / 1e9;
-      if (lane.peakGflops) m.peakFraction = m.achievedGflops / lane.peakGflops;
-    }
+    if (lane) deriveLatencyFigures(m, lane, flops); // throughput only where the latency is resolved (stats.ts)
   };
   for (const m of p.wholeModel) fix(m, p.layers.reduce((s, l) => s + l.flops, 0));
   for (const layer of p.layers) {
@@ -381,8 +377,13 @@ async function measureIdlePower(run: ProfileRun, lanes: LaneSpec[], meterSet: Me
     if (!meter || info.idleWatts !== undefined || laneUnsupportedReason(lane) || signal?.aborted) continue;
     if (!idleByMeter.has(meter)) {
       run.progress({ phase: 'idle-power', lane: lane.id, message: `idle power (${meter.id}, ${Math.max(1000, meter.averagingMs * 2) / 1000} s)` });
-      const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
-      if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
+      try {
+        const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
+        if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
+      } catch (e) {
+        // Without an idle figure the lane's energy is estimated, and the warning says why.
+        p.warnings.push(`${lane.id}: meter ${meter.id} failed while reading idle power (${(e as Error).message.split('\n')[0]}); energy is estimated`);
+      }
     }
     const idle = idleByMeter.get(meter);
     if (idle !== undefined) {

@@ -1,22 +1,16 @@
 // The tuner capability: tune.run searches schedules for a scenario in the simulator (a job: progress
-// after every round of simulations, cancellable, resumable from a checkpoint) and writes the tuned
-// schedule file; schedule.* shows, validates (hashes, lanes) and diffs schedule files;
-// schedule.replay runs one live and compares it per tenant with its expectations.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+// after every round of simulations, cancellable, resumable from a checkpoint), optionally validates
+// the result live, and writes the tuned schedule file (schedule.* in schedule.ts reads them).
 import { z } from 'zod';
-import { projectRoot } from '../../base/paths';
-import { machineFingerprint } from '../../profiler/store';
+import { TESSERA_VERSION } from '../../base/version';
+import { profileModels } from '../../profiler/profile';
 import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
-import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, makeSchedule, readSchedule, ScheduleError, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
+import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
-import { parseTolerance, replaySchedule, validateLive, type ReplayResult, type Validation } from '../../scheduler/schedule/replay';
-import { SimWorkloadError } from '../../scheduler/sim-workload';
+import { validateLive, type Validation } from '../../scheduler/schedule/replay';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
 import { EngineError, method } from '../feature';
-import { profileModels } from '../../profiler/profile';
 import { resolveProfileModels } from './profile';
 
 const objectiveKinds = Object.keys(OBJECTIVES) as [ObjectiveKind, ...ObjectiveKind[]];
@@ -76,19 +70,6 @@ export interface TuneRunResult {
   validation?: { which: 'tuned' | 'untuned'; policy: string; lanes: string[]; predictedMissRate: number | null; measuredMissRate: number; measuredEnergyJ: number; energySource: string; runId: string; perTenant: Validation['perTenant'] }[];
 }
 
-export function tesseraVersion(): string {
-  try {
-    return String(JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')).version);
-  } catch {
-    return 'unknown';
-  }
-}
-
-function scheduleError(e: unknown): never {
-  if (e instanceof ScheduleError) throw new EngineError(e.message, e.code, { cause: e });
-  throw e;
-}
-
 export const tuneFeature = {
   name: 'tune',
   methods: {
@@ -126,18 +107,12 @@ export const tuneFeature = {
           if (found.missing.length) {
             throw new EngineError(
               `no stored profile for ${found.missing.map((m) => `tenant "${m.tenant}" (model ${m.model})`).join(', ')}: run ${[...new Set(found.missing.map((m) => `tessera profile ${m.profileArg} --lanes cpu:1,cpu:2`))].join(' and ')}, or tune with --profile-missing`,
-              'missing-profile',
+              'bad-scenario',
             );
           }
           profileFor = found.found;
         }
-        let problem;
-        try {
-          problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
-        } catch (e) {
-          if (e instanceof SimWorkloadError) throw new EngineError(e.message, 'bad-scenario', { cause: e });
-          throw e;
-        }
+        const problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
         const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false] }) };
         let outcome;
         try {
@@ -160,19 +135,15 @@ export const tuneFeature = {
               }),
           });
         } catch (e) {
-          if (e instanceof TuneCancelled) throw new EngineError(e.message, 'cancelled', { cause: e });
+          if (e instanceof TuneCancelled) throw e;
           throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
         }
         const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, wallSec: outcome.wallSec, workers: outcome.workers };
         if (outcome.result.status !== 'infeasible' && outcome.result.best) {
-          try {
-            out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: tesseraVersion(), scenarioBaseDir: loaded.baseDir });
-          } catch (e) {
-            scheduleError(e);
-          }
+          out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
           if (p.validateSec > 0) {
             out.validation = [];
-            const untuned = await makeSchedule(problem, outcome, { tesseraVersion: tesseraVersion(), scenarioBaseDir: loaded.baseDir, pick: outcome.result.bestBaseline });
+            const untuned = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, pick: outcome.result.bestBaseline });
             for (const [which, s] of [['tuned', out.schedule], ['untuned', untuned]] as const) {
               ctx.progress({ message: `validating the ${which} schedule live (${p.validateSec} s)` });
               try {
@@ -190,77 +161,6 @@ export const tuneFeature = {
           }
         }
         return out;
-      },
-    }),
-    'schedule.show': method({
-      summary: 'Read a tuned schedule file (shape and version checked; hashes and lanes: schedule.validate).',
-      params: z.object({ file: z.string().min(1) }).strict(),
-      run: async ({ file }): Promise<Schedule> => {
-        try {
-          return readSchedule(schedulePath(file));
-        } catch (e) {
-          scheduleError(e);
-        }
-      },
-    }),
-    'schedule.validate': method({
-      summary: 'Check a tuned schedule file: schema version, shape, every model file\'s sha256, every lane available here, and what differs from the machine and ONNX Runtime it was tuned on.',
-      params: z.object({ file: z.string().min(1) }).strict(),
-      run: async ({ file }) => {
-        let s: Schedule;
-        try {
-          s = readSchedule(schedulePath(file));
-        } catch (e) {
-          scheduleError(e);
-        }
-        const check = await checkSchedule(s);
-        const problems = [...check.models, ...check.lanes].filter((x) => !x.ok).map((x) => x.problem!);
-        return { file: schedulePath(file), ok: problems.length === 0, problems, check, differences: environmentDiff(s, await machineFingerprint(), ort.env.versions.common) };
-      },
-    }),
-    'schedule.diff': method({
-      summary: 'Field-by-field differences of two tuned schedule files.',
-      params: z.object({ a: z.string().min(1), b: z.string().min(1) }).strict(),
-      run: async ({ a, b }) => {
-        try {
-          return { a: schedulePath(a), b: schedulePath(b), differences: diffSchedules(readSchedule(schedulePath(a)), readSchedule(schedulePath(b))) };
-        } catch (e) {
-          scheduleError(e);
-        }
-      },
-    }),
-    'schedule.replay': method({
-      summary: 'Run a tuned schedule live on this machine and compare each tenant with its expectations; pass is false beyond the tolerance. Says first what differs from the machine and ONNX Runtime it was tuned on.',
-      params: z
-        .object({
-          file: z.string().min(1),
-          durationSec: z.number().positive().max(3600).default(30),
-          /** "miss=0.05,p99=0.5": miss-rate points over the expected CI's upper end, p99 share over the expected mean. */
-          tolerance: z.string().default(''),
-          writeFiles: z.boolean().optional(),
-        })
-        .strict(),
-      job: true,
-      run: async (p, ctx): Promise<ReplayResult> => {
-        let tolerance;
-        try {
-          tolerance = parseTolerance(p.tolerance);
-        } catch (e) {
-          throw new EngineError((e as Error).message, 'bad-request', { cause: e });
-        }
-        let loaded;
-        try {
-          loaded = await loadSchedule(schedulePath(p.file));
-        } catch (e) {
-          scheduleError(e);
-        }
-        const differences = environmentDiff(loaded.schedule, await machineFingerprint(), ort.env.versions.common);
-        ctx.progress({ fraction: 0, message: differences.length ? `differs from where it was tuned: ${differences.join('; ')}` : 'same machine and ONNX Runtime as tuned', detail: { differences } });
-        try {
-          return await replaySchedule(loaded.schedule, { durationSec: p.durationSec, tolerance, differences, signal: ctx.signal, writeFiles: p.writeFiles, onProgress: (message) => ctx.progress({ message }) });
-        } catch (e) {
-          throw new EngineError(`replay of ${p.file}: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
-        }
       },
     }),
   },

@@ -9,7 +9,7 @@ import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
 import { dataDir } from '../../base/paths';
-import type { LaneSpec } from '../../profiler/types';
+import type { GpuAdapter, LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
 import type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './runtime';
 import type { EnergySourceLabel, ExecModel, LiveReport, LiveScenario, TenantComparison } from './types';
@@ -35,7 +35,7 @@ export interface RunBooks {
   releasedUntil: number;
   status: LiveReport['status'];
   error?: string;
-  lanes: { spec: LaneSpec; failure?: { at: number; reason: string }; busySec: number; runs: number; overheadS: number }[];
+  lanes: { spec: LaneSpec; adapter?: GpuAdapter; failure?: { at: number; reason: string }; busySec: number; runs: number; overheadS: number }[];
   ratios: number[][];
   transfers: { count: number; bytes: number; samples: number[] };
   maxQueued: number[];
@@ -141,6 +141,8 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
       id: l.spec.id,
       ep: l.spec.ep,
       threads: l.spec.threads,
+      ...(l.spec.software ? { software: true } : {}),
+      ...(l.adapter ? { adapter: l.adapter } : {}),
       alive: !l.failure,
       failure: l.failure,
       busySec: l.busySec,

@@ -25,6 +25,7 @@ import { keepSets, LiveSetupError, resolveExecModel } from './models';
 import type { FromLane } from './protocol';
 import { buildReport, type RunBooks } from './report';
 import type { ExecModel, Granularity, LiveOptions, LiveReport, LiveScenario, TelemetryBatch, TelemetryJob, TelemetrySlice, WireTensor } from './types';
+import { scaleTenantTiming } from '../../workloads/rate-scaling';
 
 const LOC_NONE = -2; // fresh frame: its inputs are the tenant's samples, present on every lane
 const LOC_MAIN = -1; // activations parked on the main thread
@@ -981,7 +982,7 @@ export class LiveRun {
       releasedUntil: this.releasedUntil,
       status: this.status,
       error: this.error ?? (this.status === 'stopped' ? this.stopReason : undefined),
-      lanes: this.lanes.map((l) => ({ spec: l.client.spec, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
+      lanes: this.lanes.map((l) => ({ spec: l.client.spec, adapter: l.client.adapter, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
       ratios: this.workload.tenants.map((_, t) => this.lanes.map((_l, l) => this.model.ratio(t, l))),
       transfers: this.transfers,
       maxQueued: this.maxQueued,
@@ -1077,11 +1078,10 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
         },
       ],
     })),
-    arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * scale } : { ...t.arrival, ratePerSec: t.arrival.ratePerSec * scale },
-    deadline: t.deadline,
+    // Rate x scale by the one rule (workloads/rate-scaling.ts): a deadline at the next release follows.
+    ...scaleTenantTiming({ arrival: t.arrival, deadline: t.deadline, slos: t.slos }, scale),
     priority: t.priority ?? 3,
     cascade: t.cascade,
-    slos: t.slos,
     baseAccuracy: t.baseAccuracy,
   }));
   const sources = [...new Set(table.sources)];

@@ -3,7 +3,7 @@
 // streams and the report it ends with. Times are seconds from the run's start unless named *Ms/*Us.
 import type { Metrics } from '../core/metrics';
 import type { Arrival, TenantSlos } from '../core/types';
-import type { LaneSpec, Profile, TensorInfo } from '../../profiler/types';
+import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
 /** Where a tenant's model comes from. */
 export type ModelRef =
@@ -77,7 +77,7 @@ export interface LiveOptions {
   duration: number;
   lanes: LaneSpec[];
   granularity?: Granularity;
-  /** Multiplies every arrival rate (load scaling); default deadlines follow the rate. */
+  /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */
   scale?: number;
   seed?: number;
   /** Measured profiles (by model sha256 or name) for the latency predictions; else a calibration run. */
@@ -209,7 +209,21 @@ export interface LiveReport {
   elapsedSec: number;
   status: 'completed' | 'stopped' | 'failed';
   error?: string;
-  lanes: { id: string; ep: string; threads?: number; alive: boolean; failure?: { at: number; reason: string }; busySec: number; utilisation: number; runs: number; dispatchOverheadUs: number }[];
+  lanes: {
+    id: string;
+    ep: string;
+    threads?: number;
+    /** A software GPU lane (webgpu:sw): its timings are not GPU figures. */
+    software?: boolean;
+    /** GPU lanes: the adapter the lane's process ran on (profiler/gpu/adapter.ts). */
+    adapter?: GpuAdapter;
+    alive: boolean;
+    failure?: { at: number; reason: string };
+    busySec: number;
+    utilisation: number;
+    runs: number;
+    dispatchOverheadUs: number;
+  }[];
   tenants: {
     id: string;
     model: string;

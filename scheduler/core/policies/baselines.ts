@@ -46,7 +46,7 @@ export function edf(): Policy {
 export function sjf(): Policy {
   const memo = new LayerMemo();
   return keyed('sjf', (s, key) => {
-    memo.begin(s.workload);
+    memo.begin(s, s.predict);
     for (let i = 0; i < s.ready.length; i++) key[i] = remainingBest(s, memo, s.ready[i]);
   });
 }
@@ -54,7 +54,7 @@ export function sjf(): Policy {
 /** s.predict.remainingBest(job), computed once per (tenant, next layer) per decision. */
 function remainingBest(s: Snapshot, memo: LayerMemo, j: Snapshot['ready'][number]): number {
   const k = memo.slot(j.tenant, j.next);
-  if (!memo.has(k)) memo.a[k] = s.predict.remainingBest(j);
+  if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);
   return memo.a[k];
 }
 
@@ -65,7 +65,7 @@ function remainingBest(s: Snapshot, memo: LayerMemo, j: Snapshot['ready'][number
 export function leastSlack(): Policy {
   const memo = new LayerMemo();
   return keyed('lsf', (s, key) => {
-    memo.begin(s.workload);
+    memo.begin(s, s.predict);
     for (let i = 0; i < s.ready.length; i++) {
       const j = s.ready[i];
       key[i] = j.deadline - s.time - remainingBest(s, memo, j);

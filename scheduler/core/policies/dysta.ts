@@ -27,8 +27,8 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       const inSystem = Math.max(1, s.inSystem);
       // The table predictors' R and T_iso depend on (tenant, next layer) only: once per pair. The
       // oracle's are per job (its real latencies).
-      const perJob = p !== s.offline;
-      if (!perJob) memo.begin(s.workload);
+      const perJob = p !== s.offline && p !== s.predict;
+      if (!perJob) memo.begin(s, p);
       for (let i = 0; i < n; i++) {
         const j = s.ready[i];
         const g = form === 'dysta' ? j.g : 1;
@@ -39,7 +39,7 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
           iso = p.isolated(j);
         } else {
           const k = memo.slot(j.tenant, j.next);
-          if (!memo.has(k)) {
+          if (!memo.has(j.tenant, k)) {
             memo.a[k] = p.remainingBest(j);
             memo.b[k] = p.isolated(j);
           }

@@ -32,11 +32,11 @@ export function heft(): Policy {
         if (ls.idle) freeLanes++;
       }
       // The rank depends on (tenant, next layer) only: once per pair and decision.
-      memo.begin(s.workload);
+      memo.begin(s, s.predict);
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const k = memo.slot(j.tenant, j.next);
-        if (!memo.has(k)) {
+        if (!memo.has(j.tenant, k)) {
           let sum = 0;
           let count = 0;
           for (let l = 0; l < nL; l++) {

@@ -19,13 +19,13 @@ export function sdrm3(alpha = 1): Policy {
       const n = s.ready.length;
       if (n === 0) return d;
       const nL = s.lanes.length;
-      memo.begin(s.workload);
+      memo.begin(s, s.predict);
       const mNext = memo.a;
       const mRest = memo.b;
       for (let i = 0; i < n; i++) {
         const j = s.ready[i];
         const k = memo.slot(j.tenant, j.next);
-        if (!memo.has(k)) {
+        if (!memo.has(j.tenant, k)) {
           let next = Infinity;
           for (let l = 0; l < nL; l++) {
             const x = s.predict.next(j, l);
