@@ -138,6 +138,28 @@ describe('tuned schedule file', () => {
 });
 
 describe('CLI', () => {
+  test('tessera tune writes a schedule that schedule validate accepts; a model without a profile is named with the command that profiles it', () => {
+    const out = join(dir, 'cli.json');
+    const r = tessera('tune', scenarioFile, '--budget', '6', '--seeds', '2', '--duration', '1s', '--policies', 'edf,terastal', '--workers', '1', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Untuned policies/);
+    expect(r.stdout).toMatch(/Pareto front/);
+    const v = tessera('schedule', 'validate', out);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(readSchedule(out).provenance.candidatesTried).toBeLessThanOrEqual(6);
+    writeFileSync(join(dir, 'c.onnx'), tinyCnn({ channels: 6, size: 12, name: 'tiny_c' }));
+    const three = join(dir, 'three.json');
+    const def = JSON.parse(readFileSync(scenarioFile, 'utf8'));
+    def.tenants.push({ id: 'c', model: { kind: 'file', path: 'c.onnx' }, arrival: { type: 'periodic', fps: 10 } });
+    writeFileSync(three, JSON.stringify(def));
+    const m = tessera('tune', three, '--budget', '4');
+    expect(m.status).toBe(2);
+    expect(m.stderr).toMatch(/tenant "c"/);
+    expect(m.stderr).toMatch(/tessera profile .*c\.onnx/);
+    expect(m.stderr).toMatch(/--profile-missing/);
+  });
+
+
   test('schedule validate accepts the file and refuses the tampered one; replay exits 1 when a tolerance is deliberately violated', () => {
     const v = tessera('schedule', 'validate', scheduleFile, '--json');
     expect(v.status, v.stderr).toBe(0);
