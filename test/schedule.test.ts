@@ -137,6 +137,33 @@ describe('tuned schedule file', () => {
   });
 });
 
+describe('engine', () => {
+  test('tune.run reports progress and stops on cancel; a checkpoint resumes it without re-running simulations', async () => {
+    const { localClient } = await import('../engine/local');
+    const { client, close } = localClient();
+    try {
+      const checkpoint = join(dir, 'ck.json');
+      const controller = new AbortController();
+      const messages: string[] = [];
+      const params = { scenario: scenarioFile, candidates: 400, simSeeds: 2, durationSec: 1, policies: ['edf', 'dream_static'], workers: 0, checkpoint };
+      const p = client.call('tune.run', params, {
+        signal: controller.signal,
+        onProgress: (x: { message: string }) => {
+          messages.push(x.message);
+          if (/search: [1-9]/.test(x.message)) controller.abort();
+        },
+      });
+      await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+      expect(messages.some((m) => /baselines|search/.test(m))).toBe(true);
+      const resumed = await client.call('tune.run', { ...params, candidates: 4, resume: true });
+      expect(resumed.result.fromCheckpoint).toBeGreaterThan(0);
+      expect(resumed.result.candidatesTried).toBe(4);
+    } finally {
+      close();
+    }
+  });
+});
+
 describe('CLI', () => {
   test('tessera tune writes a schedule that schedule validate accepts; a model without a profile is named with the command that profiles it', () => {
     const out = join(dir, 'cli.json');
