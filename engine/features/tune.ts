@@ -1,6 +1,7 @@
 // The tuner capability: tune.run searches schedules for a scenario in the simulator (a job: progress
 // after every round of simulations, cancellable, resumable from a checkpoint), optionally validates
 // the result live, and writes the tuned schedule file (schedule.* in schedule.ts reads them).
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { TESSERA_VERSION } from '../../base/version';
 import { profileModels } from '../../profiler/profile';
@@ -8,6 +9,7 @@ import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
+import { defaultLanes } from '../../scheduler/live';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
 import { EngineError, method } from '../feature';
@@ -25,7 +27,7 @@ export const tuneRunParams = z
     profileMissing: z.boolean().default(false),
     /** Budget of each such profile, seconds. */
     profileBudgetSec: z.number().positive().max(3600).default(20),
-    /** Lanes for --profile-missing (default cpu:1 and cpu:2 where the machine has 2 cores). */
+    /** Lanes for --profile-missing (default cpu:1 and the live runtime's default CPU lane, so that the tuner can try both splits of the cores). */
     profileLanes: z.array(z.string().min(1)).optional(),
     /** Lane layouts to search (each a list of lane ids); default: from the lanes the profiles measured. */
     layouts: z.array(z.array(z.string().min(1)).min(1)).optional(),
@@ -97,7 +99,7 @@ export const tuneFeature = {
         } else {
           let found = await newestProfiles(p.scenario);
           if (found.missing.length && p.profileMissing) {
-            const lanes = p.profileLanes ?? ['cpu:1', 'cpu:2'];
+            const lanes = p.profileLanes ?? [...new Set(['cpu:1', ...defaultLanes().map((l) => l.id.replace(/#\d+$/, '')), `cpu:${Math.min(availableParallelism(), 2)}`])];
             const models = [...new Set(found.missing.map((m) => m.profileArg))];
             ctx.progress({ fraction: 0, message: `profiling ${models.join(', ')} on ${lanes.join(', ')} (${p.profileBudgetSec} s each)` });
             await profileModels(await resolveProfileModels(models), { lanes, budgetSec: p.profileBudgetSec, save: true, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `profiling ${x.model}: ${x.message}` }) });
