@@ -132,7 +132,7 @@ export const tuneFeature = {
             onProgress: (x) =>
               ctx.progress({
                 fraction: Math.min(1, Math.max(x.candidatesTried / x.maxCandidates, p.budgetSec ? x.elapsedSec / p.budgetSec : 0)),
-                message: `${x.phase}: ${x.candidatesTried}/${x.maxCandidates} candidates, ${x.simulations} simulations${x.best !== undefined && Number.isFinite(x.best) ? `, best ${x.best.toFixed(4)}` : ''}`,
+                message: `${x.phase}: ${x.candidatesTried}${p.budgetSec ? ` candidates (${x.elapsedSec.toFixed(0)}/${p.budgetSec} s)` : `/${x.maxCandidates} candidates`}, ${x.simulations} simulations${x.best !== undefined && Number.isFinite(x.best) ? `, best ${x.best.toFixed(4)}` : ''}`,
                 detail: x,
               }),
           });
