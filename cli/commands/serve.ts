@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CliCommand } from '../command';
+import { UsageError, type CliCommand } from '../command';
 import { parseNumber } from '../args';
 import { forkEngine } from '../../engine/fork';
 import { dataDir, projectRoot } from '../../base/paths';
