@@ -8,7 +8,8 @@ import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { parseKinds, VARIANT_KINDS } from '../../profiler/variants/kinds';
 import type { VariantsProgress } from '../../profiler/variants/run';
 import { UsageError, type CliCommand } from '../command';
-import { parseBudget, parseInputValues } from './profile';
+import { parseDuration } from '../args';
+import { parseInputValues } from './profile';
 
 const lane = (m: LaneMeasurement & { speedup?: number }) => ({
   lane: m.lane,
@@ -119,7 +120,7 @@ export const variantsCommand: CliCommand = {
       const tty = Boolean(process.stderr.isTTY);
       let last = 0;
       const call = client.call('variants.run', {
-        target: first, kinds: list(ctx.values.kinds), lanes: list(ctx.values.lanes), budgetSec: parseBudget(ctx.values.budget),
+        target: first, kinds: list(ctx.values.kinds), lanes: list(ctx.values.lanes), budgetSec: ctx.values.budget === undefined ? undefined : parseDuration(ctx.values.budget, '--budget'),
         samplesDir: ctx.values.samples ? String(ctx.values.samples) : undefined, shapes, layers,
         inputValues: ctx.values.input ? parseInputValues(ctx.values.input as string[]) : undefined,
       }, {
