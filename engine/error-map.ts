@@ -1,6 +1,7 @@
 // The one place that decides which engine error code a library error gets. The engine applies it
 // to whatever a method throws (engine.ts: toWireError), so features throw the libraries' own
 // errors and need no mapper of their own; an EngineError thrown on purpose keeps its code.
+import { FileAccessError } from '../base/files';
 import { ModelLoadError } from '../profiler/onnx/model';
 import { ShapeError } from '../profiler/onnx/shapes';
 import { ProfileStoreError } from '../profiler/store';
@@ -16,6 +17,7 @@ import { ScenarioError } from '../workloads/scenario';
 import { XrbenchParseError } from '../workloads/xrbench';
 import { EngineError, type ErrorCode } from './errors';
 
+const FILE_ACCESS_CODES: Record<FileAccessError['code'], ErrorCode> = { 'not-found': 'not-found', 'not-a-file': 'not-a-file', 'too-large': 'too-large', 'not-allowed': 'forbidden', unreadable: 'forbidden' };
 const RUN_STORE_CODES: Record<RunStoreError['code'], ErrorCode> = { 'bad-id': 'bad-request', 'not-found': 'not-found', 'missing-file': 'not-found', corrupt: 'bad-run', 'too-large': 'too-large', io: 'failed' };
 
 /** The code of an error: the EngineError's own, a library error's by its class, 'cancelled' for an abort, else 'failed'. */
@@ -29,6 +31,8 @@ export function errorCode(e: unknown): ErrorCode {
   if (e instanceof RunStoreError) return RUN_STORE_CODES[e.code];
   if (e instanceof ScheduleError) return 'bad-schedule';
   if (e instanceof TuneCancelled) return 'cancelled';
+  // A refused read of a caller-given path (base/files.ts) that no library wrapped in its own error.
+  if (e instanceof FileAccessError) return FILE_ACCESS_CODES[e.code];
   if (e instanceof Error && e.name === 'AbortError') return 'cancelled';
   return 'failed';
 }

@@ -4,9 +4,10 @@
 // hash, lanes, granularity, shapes) continues it. Also: listing, diffing two profiles against their
 // noise, CSV/JSON export, and the machine fingerprint.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import si from 'systeminformation';
+import { FileAccessError, MAX_DOCUMENT_BYTES, parseJsonText, readCheckedText } from '../base/files';
 import { dataDir } from '../base/paths';
 import { deriveLatencyFigures } from './stats';
 import { PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
@@ -113,15 +114,21 @@ export function validateProfile(raw: unknown, where: string): Profile {
 export function loadProfile(idOrPath: string, dir = profilesDir()): Profile {
   const isPath = idOrPath.endsWith('.json') || idOrPath.includes('/') || idOrPath.includes('\\');
   const path = isPath ? resolve(idOrPath) : profilePath(idOrPath, dir);
-  if (!existsSync(path)) {
-    const hint = isPath ? '' : ` (no ${idOrPath}.json in ${dir}; \`tessera profiles list\` shows the ids)`;
-    throw new ProfileStoreError(`profile ${idOrPath} not found${hint}`, 'not-found');
+  let text: string;
+  try {
+    text = readCheckedText(path, { what: 'profile', maxBytes: MAX_DOCUMENT_BYTES });
+  } catch (e) {
+    if (e instanceof FileAccessError && e.code === 'not-found') {
+      const hint = isPath ? '' : ` (no ${idOrPath}.json in ${dir}; \`tessera profiles list\` shows the ids)`;
+      throw new ProfileStoreError(`profile ${idOrPath} not found${hint}`, 'not-found');
+    }
+    throw e;
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = parseJsonText(text, path);
   } catch (e) {
-    throw new ProfileStoreError(`${path}: not valid JSON (${(e as Error).message})`, 'corrupt');
+    throw new ProfileStoreError((e as Error).message, 'corrupt');
   }
   return withDerivedFigures(validateProfile(raw, path));
 }

@@ -3,6 +3,7 @@
 // UI, exports). Bump PROFILE_SCHEMA_VERSION on any incompatible change.
 
 import type { GpuAdapter } from './gpu/adapter';
+import type { TransferFit } from './transfer';
 
 export const PROFILE_SCHEMA_VERSION = 1;
 export type { GpuAdapter };
@@ -138,6 +139,8 @@ export interface LaneInfo extends LaneSpec {
   adapter?: GpuAdapter;
   /** GPU lanes whose adapter could not be identified: why. */
   adapterNote?: string;
+  /** Non-CPU lanes: measured cost of moving an activation to/from the lane's worker (profiler/transfer.ts). */
+  transfer?: TransferFit;
 }
 
 /** ORT's own profiler (enableProfiling) on the whole model, per lane. */
@@ -196,6 +199,12 @@ export interface Profile {
     otherLevels?: { graphOptimizationLevel: string; maxAbsError: number; maxRelError: number; layerErrors: number }[];
     /** Layers that failed to load or run in the chain. */
     layerErrors?: { layer: number; name: string; error: string }[];
+    /**
+     * Non-CPU lanes: the same chain run on the lane itself (each layer fed by the lane's own outputs of
+     * the layers before it), compared with the CPU whole model's outputs at `tolerance` (another EP's
+     * kernels sum in another order, so it is looser than the CPU check's).
+     */
+    lanes?: Record<string, { maxAbsError: number; maxRelError: number; passed: boolean; tolerance: { rel: number }; error?: string }>;
   };
   /** Sum of layer medians / whole-model median per lane. */
   cutOverhead?: Record<string, number>;

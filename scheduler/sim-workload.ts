@@ -114,6 +114,16 @@ function syntheticFrom(ref: string, o: SimWorkloadOptions): SimWorkload {
 /** A lane id without its duplicate suffix ("cpu:1#1" -> "cpu:1"): what the profile measured. */
 const measuredAs = (id: string) => id.replace(/#\d+$/, '');
 
+/** Fallback for device lanes whose profile has no measured transfer cost (older profiles): NOT measured. */
+const ASSUMED_LINK = { latency: 20e-6, bytesPerSec: 12e9 };
+
+/** How activations moving to/from each device lane are costed, measured or assumed. */
+function linkNote(infos: LaneInfo[]): string {
+  const dev = infos.filter((l) => l.ep !== 'cpu');
+  if (dev.length === 0) return '';
+  return '; moving activations to/from a device lane: ' + dev.map((l) => (l.transfer ? `${l.id} MEASURED ${l.transfer.latencyUs.toFixed(0)} µs + ${(l.transfer.bytesPerSec / 1e9).toFixed(2)} GB/s (${l.transfer.method})` : `${l.id} ASSUMED 20 µs + 12 GB/s (not measured: the profile predates transfer measurement)`)).join('; ');
+}
+
 /** Builds the workload from one profile per tenant (same order as the scenario's tenants). Pure apart from the estimate constants. */
 export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: string[]): SimWorkload {
   const shared = perTenant[0].lanes.map((l) => l.id).filter((id) => perTenant.every((p) => p.lanes.some((l) => l.id === id && !l.error)));
@@ -132,8 +142,8 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
       kind: cpu ? 'cpu' : 'gpu',
       idleWatts: 0,
       busyWatts: estimatedLaneWatts(info).watts,
-      // Assumed, not measured: a PCIe-class link for device memory; CPU lanes share host memory.
-      ...(cpu ? {} : { link: { latency: 20e-6, bytesPerSec: 12e9 } }),
+      // Device lanes: the profile's measured transfer cost, else an ASSUMED PCIe-class link (labelled below); CPU lanes share host memory.
+      ...(cpu ? {} : { link: info.transfer ? { latency: info.transfer.latencyUs / 1e6, bytesPerSec: info.transfer.bytesPerSec } : ASSUMED_LINK }),
     };
   });
   const energyKinds = new Set<string>();
@@ -153,7 +163,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
       kind: 'measured',
       profileId: [...new Set(perTenant.map((p) => p.id))].join(', '),
       detail: `raw run() medians per layer and lane from ${[...new Set(perTenant.map((p) => `${p.id} (${p.model.name}, ${p.machine.hostname}, ${p.createdAt})`))].join('; ')}` +
-        (lanes.some((l) => l.link) ? '; moving activations to/from a device lane: ASSUMED 20 µs + 12 GB/s (not measured)' : ''),
+        linkNote(ids.map(laneInfo)),
     },
     energySource: energyMeasured
       ? { kind: 'measured', detail: 'energy per layer run from the profiles\' meters (above idle); idle draw not counted' }

@@ -12,20 +12,13 @@ import type { EngineClient } from '../../engine/client';
 import { Chart, chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
+import { DASH, fmtBytes, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
 import {
-  DASH,
   LiveTelemetryStore,
   checkLanes,
   coresFromLanes,
   defaultLanesFor,
   diffKind,
-  fmtBytes,
-  fmtMs,
-  fmtNum,
-  fmtPct,
-  fmtPts,
-  fmtRatio,
-  fmtRel,
   newRunId,
   ratioKind,
   scenarioChoices,

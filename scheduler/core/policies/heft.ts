@@ -31,7 +31,7 @@ export function heft(): Policy {
         available[l] = ls.idle ? s.time : Math.max(s.time, ls.busyUntil);
         if (ls.idle) freeLanes++;
       }
-      // The rank depends on (tenant, next layer) only: once per pair and decision.
+      // The rank depends on (tenant, next layer) and the tenant's ratios only: cached per pair.
       memo.begin(s, s.predict);
       for (let i = 0; i < n; i++) {
         const j = ready[i];
