@@ -11,7 +11,7 @@ initTheme();
 const conn = connect();
 const app = document.getElementById('app')!;
 const status = h('span', { class: 'conn', 'data-testid': 'connection' }, 'connecting…');
-const restart = h('button', { class: 'small', hidden: true, onclick: () => void conn.restart() }, conn.mode === 'electron' ? 'Restart engine' : 'Reconnect');
+const restart = h('button', { class: 'small', hidden: true, onclick: () => conn.restart().catch((e: Error) => (status.textContent = `restart failed: ${e.message}`)) }, conn.mode === 'electron' ? 'Restart engine' : 'Reconnect');
 const themeLabel = () => `Theme: ${themeChoice() === 'system' ? `system (${document.documentElement.dataset.theme})` : themeChoice()}`;
 const themeBtn = h('button', { class: 'small theme-toggle', 'data-testid': 'theme-toggle', title: 'Follow the system, light or dark (key t)', onclick: () => cycleTheme() }, themeLabel());
 onThemeChange(() => (themeBtn.textContent = themeLabel()));

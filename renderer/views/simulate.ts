@@ -44,6 +44,7 @@ import {
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
+import { warningList } from '../warnings';
 
 type FoundLoad = ResultOf<'simulate.findLoad'>;
 
@@ -368,8 +369,11 @@ export const simulateView: View = {
             th('policy', 'Policy', 'In the order compared', false),
             ...METRIC_COLUMNS.map((col) => th(col.key, col.energy && estimated ? `${col.label} (est.)` : col.label, `${col.title}${col.energy && estimated ? '\nESTIMATE: not measured' : ''}\n${col.better === 'low' ? 'Lower' : 'Higher'} is better.`, true)))),
           h('tbody', {}, ...sortRows(rows, sort).map((row) => h('tr', { 'data-policy': row.policy },
-            h('td', {}, h('strong', {}, labels.get(row.policy) ?? row.policy), ' ', h('code', { class: 'muted' }, row.policy), row.policy === r.comparison.referencePolicy ? h('span', { class: 'sim-flag', title: 'E_ref: its mean energy is the reference of UXCost and the XRBench energy score' }, 'reference') : null),
-            ...METRIC_COLUMNS.map((col) => h('td', { class: `num${best.get(col.key)?.has(row.policy) ? ' sim-best' : ''}`, 'data-key': col.key }, col.cell(row))),
+            h('td', {}, h('strong', {}, labels.get(row.policy) ?? row.policy), ' ', h('code', { class: 'muted' }, row.policy), row.policy === r.comparison.referencePolicy ? h('span', { class: 'sim-flag', title: 'E_ref: its mean energy is the reference of UXCost and the XRBench energy score' }, 'reference') : null,
+              row.warnings?.length ? h('abbr', { class: 'warn-mark', title: row.warnings.join('\n'), 'data-testid': 'sim-row-warning-mark' }, ' ! warning') : null),
+            ...METRIC_COLUMNS.map((col) => h('td', { class: `num${best.get(col.key)?.has(row.policy) ? ' sim-best' : ''}`, 'data-key': col.key }, col.cell(row),
+              // A row that finished nothing: its energy and scores measure an idle machine; say so on the figure.
+              row.finishedNothing && (col.energy || col.key === 'uxcost' || col.key === 'xrbench') ? h('abbr', { class: 'warn-mark', title: (row.warnings ?? []).join('\n') || 'no frame finished: this figure measures an idle machine' }, '!') : null)),
           ))),
         ));
       };
@@ -379,7 +383,7 @@ export const simulateView: View = {
         holder,
         h('p', { class: 'muted sim-small' }, 'Mean over seeds; the miss rate shows [min–max], UXCost ± the standard deviation. Green: the best value of a column, among the policies that finished frames (energy and power: among those that finished the most, since dropping work saves energy). "–": no value (e.g. no finished frame). ',
           estimated ? h('span', {}, badge('ESTIMATE', 'warn'), ' energy, power and UXCost rest on estimated lane powers, not on a meter.') : null),
-        ...rows.flatMap((row) => (row.warnings ?? []).map((w) => h('p', { class: 'sim-small', 'data-testid': 'sim-row-warning' }, badge('!', 'warn'), ` ${labels.get(row.policy) ?? row.policy}: ${w}`))),
+        warningList(rows.flatMap((row) => (row.warnings ?? []).map((w) => `${labels.get(row.policy) ?? row.policy}: ${w}`)), 'sim-row-warnings', 'Warnings on rows of this table (marked ! in the row)'),
       );
     }
 

@@ -1,12 +1,16 @@
-// The live runtime's vocabulary: the scenario it accepts (a minimal mirror of the workloads
-// issue's schema until workloads/scenario.ts lands), the options of a run, the telemetry it
-// streams and the report it ends with. Times are seconds from the run's start unless named *Ms/*Us.
+// The live runtime's vocabulary: the scenario it runs (workloads/scenario.ts scenarios with their
+// models resolved, by scheduler/live/scenario.ts; or built directly by demos and tests), the
+// options of a run, the telemetry it streams and the report it ends with. Times are seconds from
+// the run's start unless named *Ms/*Us.
 import type { Metrics } from '../core/metrics';
 import type { Arrival, TenantSlos } from '../core/types';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
-/** Where a tenant's model comes from. */
-export type ModelRef =
+/**
+ * Where a live tenant's model comes from, once resolved (not the scenario format's ModelRef in
+ * workloads/scenario.ts, which scheduler/live/scenario.ts resolves into this).
+ */
+export type LiveModelSource =
   /** A file path, a built-in demo model ("demo:NAME"), or a library reference (workloads/library). */
   | string
   | { bytes: Uint8Array; name: string }
@@ -15,7 +19,7 @@ export type ModelRef =
 
 export interface LiveTenantSpec {
   id: string;
-  model: ModelRef;
+  model: LiveModelSource;
   /** Concrete shapes for inputs with dynamic dimensions. */
   shapes?: Record<string, number[]>;
   /** Fixed values for inputs that need them (e.g. Silero VAD's sr = 16000). */
@@ -62,7 +66,11 @@ export interface WireTensor {
   data: ArrayBufferView;
 }
 
-export type Granularity = 'model' | 'layer';
+/**
+ * What one dispatch runs: the whole model, or one cut layer (the simulator's `preemption`). Not the
+ * profiler's ExecGranularity (profiler/onnx/cut.ts: how finely a model is cut into layers).
+ */
+export type ExecGranularity = 'model' | 'layer';
 
 export interface LaneFault {
   /** Lane index or id. */
@@ -76,7 +84,7 @@ export interface LiveOptions {
   /** Seconds during which frames are released (then the run drains). */
   duration: number;
   lanes: LaneSpec[];
-  granularity?: Granularity;
+  granularity?: ExecGranularity;
   /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */
   scale?: number;
   seed?: number;
@@ -202,7 +210,7 @@ export interface LiveReport {
   scenario: string;
   policy: string;
   policySwitches: { at: number; policy: string }[];
-  granularity: Granularity;
+  granularity: ExecGranularity;
   seed: number;
   scale: number;
   durationSec: number;
