@@ -60,7 +60,8 @@ describe('job books (scheduler/core/jobs.ts)', () => {
     expect(Array.from(book.waiting)).toEqual([2, 0]);
     expect(book.maxQueued[0]).toBe(2);
     // Frame 1 starts; two frames of b (released by hand) go over the cap.
-    book.start(book.find(1)!, 0, 0.05);
+    book.clock.now = 0.05;
+    book.start(book.find(1)!, 0);
     book.release(1, 7, 0.05, -1, 0.05); // 3 in the system now
     book.release(1, 8, 0.06, -1, 0.06); // over the cap of 3: the oldest one not running (frame 2 of a) gives way
     expect(ended.map((j) => [j.tenant, j.frame, j.dropReason])).toEqual([[0, 0, 'queue'], [0, 2, 'system-cap']]);
@@ -78,11 +79,14 @@ describe('job books (scheduler/core/jobs.ts)', () => {
     book.drop(a0, 'policy', 0.01);
     expect(ended.map((j) => [j.tenant, j.dropReason, j.upstream])).toEqual([[0, 'policy', -1], [1, 'cascade', a0.id]]);
     const a1 = book.release(0, 1, 0.02, -1, 0.02);
-    book.start(a1, 0, 0.02);
-    expect(book.layerDone(a1, 1, 0, 0.001, 0.002, 0.021)).toBe(false);
+    book.clock.now = 0.02;
+    book.start(a1, 0);
+    book.clock.now = 0.021;
+    expect(book.layerDone(a1, 1, 0, 0.001, 0.002)).toBe(false);
     expect(a1.g).toBe(2);
-    book.start(a1, 0, 0.021);
-    expect(book.layerDone(a1, 1, 0, 0.001, 0.001, 0.022)).toBe(true);
+    book.start(a1, 0);
+    book.clock.now = 0.022;
+    expect(book.layerDone(a1, 1, 0, 0.001, 0.001)).toBe(true);
     book.finish(a1, 0.022, 0.022);
     expect(a1.finish).toBe(0.022);
     const dep = created.at(-1)!;
@@ -97,7 +101,8 @@ describe('job books (scheduler/core/jobs.ts)', () => {
     const { book } = handBook(noCascade(), p);
     const j = book.release(0, 0, 0, -1, 0);
     book.drop(j, 'late', 0.05);
-    book.closeWindows(0.25); // two windows of 0.1 s
+    book.clock.now = 0.25;
+    book.closeWindows(); // two windows of 0.1 s
     const windows = seen.filter((f) => f.kind === 'window');
     expect(windows.map((f) => f.kind === 'window' && [f.start, f.ended, f.dropped, f.missRate, f.energyJ])).toEqual([[0, 1, 1, 1, 1], [0.1, 0, 0, 0, 1]]);
     expect(seen.find((f) => f.kind === 'job')).toMatchObject({ job: j.id, dropped: true, time: 0.05 });
@@ -120,10 +125,12 @@ describe('job books (scheduler/core/jobs.ts)', () => {
       const snap: Snapshot = { time: 0, ready: [], lanes, workload: tiny(), predict: undefined!, offline: undefined!, inSystem: 0, preemption: 'layer' };
       const err = (() => {
         try {
-          book.consult(snap, 0.02, (job, lane, variant) => {
-            book.start(job, variant, 0.02);
-            lanes[lane].idle = false;
-          });
+          // As the simulator and the live runtime do: drops applied by decide(), each assignment checked, then started.
+          book.clock.now = 0.02;
+          for (const a of book.decide(snap)!.assign) {
+            book.start(book.assignee(a), a.variant);
+            lanes[a.lane].idle = false;
+          }
         } catch (e) {
           return e as Error;
         }

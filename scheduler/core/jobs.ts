@@ -17,7 +17,7 @@
 import { cascadeFires } from './arrivals';
 import { uxcost } from './metrics';
 import type { PredictionModel } from './predict';
-import { relativeDeadline, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
+import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
 
 /**
  * Why a frame was dropped. Every drop has exactly one cause.
@@ -143,6 +143,8 @@ export interface JobBookOptions {
   preemption: 'layer' | 'model';
   /** Seed of the cascade outcomes (arrivals.ts). */
   seed: number;
+  /** Keep every job in `jobs` (by id; the simulator's result). Otherwise only the hooks see ended jobs. */
+  keepJobs?: boolean;
 }
 
 export interface JobBookHooks<J extends Job> {
@@ -156,12 +158,11 @@ export interface JobBookHooks<J extends Job> {
   windowEnergy(start: number, end: number): number;
 }
 
-/** Calls back a caller's lane start for an assignment the books validated. */
-export type StartLayer<J extends Job> = (job: J, lane: number, variant: number) => void;
-
 export class JobBook<J extends Job> {
   /** Jobs in the system (waiting or running), in release order, which is id order. */
   readonly active: J[] = [];
+  /** Every job by id, when options.keepJobs (else empty). */
+  readonly jobs: J[] = [];
   /** Jobs in the system and not running. */
   readyCount = 0;
   /** Per tenant: not-started frames now, and the most there ever were. */
@@ -174,6 +175,11 @@ export class JobBook<J extends Job> {
   readonly dropped: Int32Array;
   /** Start of the window being filled (s). */
   windowStart = 0;
+  /**
+   * The time of the event being applied (s): the caller sets it; start, layerDone, dropLate,
+   * closeWindows and decide read it (a field, not an argument: no boxed double per layer).
+   */
+  readonly clock = { now: 0.5 };
   /** The policy decisions come from and feedback goes to (the live runtime may switch it). */
   policy: Policy;
   /** The prediction model assignments are checked against (a lane or variant it cannot run on is invalid). */
@@ -203,6 +209,7 @@ export class JobBook<J extends Job> {
     const nT = tenants.length;
     if (!(options.maxQueuePerTenant >= 1)) throw new Error(`maxQueuePerTenant must be >= 1 (got ${options.maxQueuePerTenant})`);
     if (!(options.window > 0)) throw new Error(`window must be > 0 s (got ${options.window})`);
+    this.clock.now = 0; // a double field from the start
     this.policy = policy;
     this.model = model;
     this.maxQueue = options.maxQueuePerTenant;
@@ -233,8 +240,13 @@ export class JobBook<J extends Job> {
     return !job.ended && !job.running && (!this.modelPreemption || job.waiting);
   }
 
-  /** The job in the system with this id (binary search: `active` is in id order), or undefined. */
+  /** The job in the system with this id, or undefined. */
   find(id: number): J | undefined {
+    if (this.options.keepJobs) {
+      const j = this.jobs[id];
+      return j && !j.ended ? j : undefined;
+    }
+    // Binary search: `active` is in id order.
     const a = this.active;
     let lo = 0;
     let hi = a.length - 1;
@@ -250,6 +262,7 @@ export class JobBook<J extends Job> {
 
   private create(t: number, frame: number, release: number, upstream: number, now: number): J {
     const job = this.hooks.make(this.nextId++, t, frame, release, release + this.relDeadline[t], upstream, now);
+    if (this.options.keepJobs) this.jobs.push(job);
     this.released[t]++;
     this.hooks.created?.(job);
     return job;
@@ -325,7 +338,8 @@ export class JobBook<J extends Job> {
   }
 
   /** Drops every waiting job past its deadline (cause 'late'). */
-  dropLate(now: number): void {
+  dropLate(): void {
+    const now = this.clock.now;
     const active = this.active;
     for (let i = active.length - 1; i >= 0; i--) {
       const j = active[i];
@@ -372,11 +386,11 @@ export class JobBook<J extends Job> {
     this.hooks.ended?.(job, now);
   }
 
-  /** Starts the job's next layer with `variant` (the caller puts it on a lane). */
-  start(job: J, variant: number, now: number): void {
+  /** Starts the job's next layer with `variant` now (clock.now; the caller puts it on a lane). */
+  start(job: J, variant: number): void {
     if (job.waiting) {
       job.waiting = false;
-      job.start = now;
+      job.start = this.clock.now;
       this.waiting[job.tenant]--;
     }
     job.running = true;
@@ -392,10 +406,11 @@ export class JobBook<J extends Job> {
   }
 
   /**
-   * The job's running layer ended at `time` on `lane` (predicted = profiled latency, observed = what it
-   * took): its progress, its g, the layer feedback. True when that was its last layer: then call finish().
+   * The job's running layer ended now (clock.now) on `lane` (predicted = profiled latency, observed =
+   * what it took): its progress, its g, the layer feedback. True when that was its last layer: then call finish().
    */
-  layerDone(job: J, lane: number, variant: number, predicted: number, observed: number, time: number): boolean {
+  layerDone(job: J, lane: number, variant: number, predicted: number, observed: number): boolean {
+    const time = this.clock.now;
     const layer = job.next;
     job.running = false;
     job.lastRun = time;
@@ -435,8 +450,9 @@ export class JobBook<J extends Job> {
     }
   }
 
-  /** Closes every window that ended by `now` and reports each to the policy. */
-  closeWindows(now: number): void {
+  /** Closes every window that ended by now (clock.now) and reports each to the policy. */
+  closeWindows(): void {
+    const now = this.clock.now;
     const len = this.options.window;
     while (now >= this.windowStart + len) {
       const start = this.windowStart;
@@ -454,11 +470,13 @@ export class JobBook<J extends Job> {
   }
 
   /**
-   * Consults the policy if a job is ready: fills `snapshot.ready` (in place: no reallocation), asks
-   * for a decision, validates and applies it (drops, then assignments through `startLayer`).
-   * Returns false when no job was ready. Throws InvalidDecisionError on an invalid decision.
+   * Consults the policy now (clock.now) if a job is ready: fills `snapshot.ready` (in place: no reallocation), asks
+   * for a decision, validates and applies its drops. Returns the decision, whose assignments the
+   * caller then starts one by one, each through assignee() (which validates it); null when no job
+   * was ready. Throws InvalidDecisionError on an invalid decision.
    */
-  consult(snapshot: Snapshot, now: number, startLayer: StartLayer<J>): boolean {
+  decide(snapshot: Snapshot): Decision | null {
+    const now = this.clock.now;
     const view = snapshot.ready as JobState[];
     const active = this.active;
     let k = 0;
@@ -471,15 +489,10 @@ export class JobBook<J extends Job> {
       }
     }
     while (view.length > k) view.pop();
-    if (k === 0) return false;
+    if (k === 0) return null;
     snapshot.time = now;
     snapshot.inSystem = active.length;
-    this.apply(this.policy.decide(snapshot), now, startLayer);
-    return true;
-  }
-
-  /** Validates and applies a decision: drops first, then each assignment (checked as it is applied). */
-  apply(d: Decision, now: number, startLayer: StartLayer<J>): void {
+    const d = this.policy.decide(snapshot);
     const name = this.policy.name;
     if (!d || !Array.isArray(d.drop) || !Array.isArray(d.assign)) throw new InvalidDecisionError(`policy "${name}" returned ${JSON.stringify(d)}, not a decision ({ assign: [...], drop: [...] })`);
     for (let i = 0; i < d.drop.length; i++) {
@@ -488,18 +501,24 @@ export class JobBook<J extends Job> {
       if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" dropped job ${id}, which is not a ready job`);
       this.drop(job, 'policy', now);
     }
-    for (let i = 0; i < d.assign.length; i++) {
-      const a = d.assign[i];
-      const job = this.find(a.job);
-      if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job}, which is not a ready job`);
-      const ls = this.lanes[a.lane];
-      if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
-      if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {
-        const tn = this.workload.tenants[job.tenant];
-        const layer = tn.layers[job.next];
-        throw new InvalidDecisionError(`policy "${name}" put layer ${job.next} ("${layer.name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
-      }
-      startLayer(job, a.lane, a.variant);
+    return d;
+  }
+
+  /**
+   * The job an assignment of the current decision starts, once checked: a ready job, an idle lane, a
+   * variant the layer has and that can run there. Call it for each assignment in turn, starting each
+   * before checking the next (so one lane or job twice is caught).
+   */
+  assignee(a: Assignment): J {
+    const name = this.policy.name;
+    const job = this.find(a.job);
+    if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job}, which is not a ready job`);
+    const ls = this.lanes[a.lane];
+    if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
+    if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {
+      const tn = this.workload.tenants[job.tenant];
+      throw new InvalidDecisionError(`policy "${name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
     }
+    return job;
   }
 }

@@ -158,12 +158,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const readyView: JobState[] = [];
   const snapshot: Snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
 
-  // Hot mutable doubles live in object fields (stored unboxed in place), not in closure
-  // variables (every write to which would allocate a heap number).
-  const clk = { now: 0.5 };
-  clk.now = 0;
   const q = new EventQueue(64);
-  const jobs: SimJob[] = [];
   const slices: Slice[] = [];
   const laneJob: (SimJob | null)[] = new Array(nL).fill(null);
   const laneProfiled = new Float64Array(nL);
@@ -189,9 +184,9 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     window: windowLen,
     preemption: modelGranularity ? 'model' : 'layer',
     seed,
+    keepJobs: true,
   }, {
     make: (id, t, frame, release, deadline, upstream) => new SimJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], frameFactor(seed, t, frame, jobNoise)),
-    created: (job) => jobs.push(job),
     windowEnergy: (start, end) => {
       let energy = 0;
       for (let l = 0; l < nL; l++) {
@@ -203,6 +198,10 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       return energy;
     },
   });
+
+  // Hot mutable doubles live in object fields (stored unboxed in place), not in closure variables
+  // (every write to which would allocate a heap number): the books' clock is the simulation's.
+  const clk = book.clock;
 
   const scheduleArrival = (t: number) => {
     const r = frameRelease(seed, t, tenants[t].arrival, sourceFrame[t], nominal[t]);
@@ -232,7 +231,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     busy[lane] += dt + real;
     busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;
     laneLayers[lane]++;
-    book.start(job, variant, clk.now);
+    book.start(job, variant);
     laneJob[lane] = job;
     laneProfiled[lane] = profiled;
     laneReal[lane] = real;
@@ -257,7 +256,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     const observed = laneReal[lane];
     if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: laneVariant[lane], start: laneStart[lane], end: clk.now, kind: 'layer' });
     if (adaptive) model.update(job.tenant, lane, profiled, observed);
-    if (book.layerDone(job, lane, laneVariant[lane], profiled, observed, clk.now)) {
+    if (book.layerDone(job, lane, laneVariant[lane], profiled, observed)) {
       book.finish(job, clk.now, clk.now);
     } else if (modelGranularity) {
       startLayer(job, lane, 0);
@@ -275,7 +274,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
 
   while (q.pop()) {
     clk.now = q.time;
-    book.closeWindows(clk.now);
+    book.closeWindows();
     if (q.kind === ARRIVAL) {
       const t = q.arg;
       lastRelease[t] = clk.now;
@@ -286,11 +285,15 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       finishLayer(q.arg);
     }
     if (q.peekTime() === clk.now) continue; // apply every event of this instant first
-    if (dropLate && book.readyCount > 0) book.dropLate(clk.now);
-    if (idleLanes > 0 && book.readyCount > 0) book.consult(snapshot, clk.now, startLayer);
+    if (dropLate && book.readyCount > 0) book.dropLate();
+    if (idleLanes > 0 && book.readyCount > 0) {
+      const d = book.decide(snapshot);
+      if (d) for (let i = 0; i < d.assign.length; i++) startLayer(book.assignee(d.assign[i]), d.assign[i].lane, d.assign[i].variant);
+    }
   }
   // Jobs still waiting when nothing is left to happen were never served (the policy left them).
   book.dropAll('unserved', clk.now, true);
+  const jobs = book.jobs;
 
   const makespan = clk.now;
   const horizon = Math.max(options.duration, makespan);

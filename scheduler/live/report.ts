@@ -1,16 +1,17 @@
 // The end of a live run: THE metrics (scheduler/core/metrics.ts) of what was measured, the simulator
 // run beside it (same latency table, scenario, policy and seed) with the per-tenant differences, the
-// Perfetto trace (dataDir()/runs/<id>/trace.json) and report.json.
-import { mkdir, writeFile } from 'node:fs/promises';
+// Perfetto trace (dataDir()/runs/<id>/trace.json) and report.json (both written atomically). While
+// the run goes, assembleReport(books, snapshot) makes the partial reports that run-journal.ts saves.
 import { join } from 'node:path';
 import { countDrops, DROP_REASON_TEXT, DROP_REASONS, type DropCounts } from '../core/jobs';
 import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
 import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
-import { dataDir } from '../../profiler/runtime/paths';
+import { writeFileAtomic } from '../../profiler/store';
 import type { LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
+import { runDir, RUN_FILES } from './runs-store';
 import type { EnergySourceLabel, ExecModel, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
 
 export interface RunBooks {
@@ -75,10 +76,29 @@ export function compare(measured: Metrics, predicted: Metrics): TenantComparison
   return rows;
 }
 
+/** The final report, with the prediction, written with the trace under the run's folder (unless options.writeFiles is false). */
 export async function buildReport(b: RunBooks): Promise<LiveReport> {
+  const report = assembleReport(b);
+  if (b.options.writeFiles !== false) {
+    const dir = runDir(b.runId);
+    const trace = join(dir, RUN_FILES.trace);
+    const file = join(dir, RUN_FILES.report);
+    report.files = { dir, trace, report: file };
+    writeFileAtomic(trace, JSON.stringify(liveTrace(b, report)));
+    writeFileAtomic(file, JSON.stringify(report, null, 2));
+  }
+  return report;
+}
+
+/**
+ * The report of what the books hold. A snapshot (a run still going: crash safety) counts only the
+ * frames that ended, reports the ones in flight as `abandoned`, has status 'running' and no
+ * prediction (too slow to redo every few seconds).
+ */
+export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSec: number }): LiveReport {
   const o = b.options;
   const slos = b.workload.tenants.map((t) => ({ id: t.id, slos: t.slos, baseAccuracy: t.baseAccuracy }));
-  const counted = b.records.filter((r) => !r.abandoned);
+  const counted = b.records.filter((r) => !r.abandoned && (!snapshot || r.dropped || Number.isFinite(r.finish)));
   const abandoned = b.records.length - counted.length;
   const makespan = Math.max(b.elapsed, 1e-9);
   const metrics = computeMetrics({ jobs: counted, tenants: slos, energy: { joules: b.energy.joules, source: b.energy.source }, span: { duration: b.releasedUntil, horizon: Math.max(b.releasedUntil, makespan) }, window: o.window });
@@ -87,7 +107,7 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
   let comparison: TenantComparison[] | undefined;
   const warnings = [...b.warnings];
   let hindsight: LiveReport['hindsight'];
-  if (o.predict !== false && b.releasedUntil > 0) {
+  if (!snapshot && o.predict !== false && b.releasedUntil > 0) {
     const simulateWith = (w: SimWorkload) => {
       const sim = simulate(w, b.createPolicy(b.initialPolicy), {
         duration: b.releasedUntil,
@@ -196,14 +216,9 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
   if (b.slicesDropped) warnings.push(`trace slices were capped: the trace holds the last ${b.slices.length} slices (${b.slicesDropped} earlier ones left out)`);
   if (b.clockKind !== 'atomics') warnings.push('frames were released by setTimeout (ms resolution)');
 
-  if (o.writeFiles !== false) {
-    const dir = join(dataDir(), 'runs', b.runId);
-    await mkdir(dir, { recursive: true });
-    const trace = join(dir, 'trace.json');
-    const file = join(dir, 'report.json');
-    report.files = { dir, trace, report: file };
-    await writeFile(trace, JSON.stringify(liveTrace(b, report)));
-    await writeFile(file, JSON.stringify(report, null, 2));
+  if (snapshot) {
+    report.status = 'running';
+    report.snapshot = { at: new Date().toISOString(), pid: snapshot.pid, intervalSec: snapshot.intervalSec, inFlight: abandoned };
   }
   return report;
 }

@@ -25,7 +25,8 @@ import { LoopMonitor } from './loop-monitor';
 import { keepSets, LiveSetupError, resolveExecModel } from './models';
 import type { FromLane } from './protocol';
 import { RunRecords } from './records';
-import { buildReport, type RunBooks } from './report';
+import { assembleReport, buildReport, type RunBooks } from './report';
+import { RunJournal } from './run-journal';
 import type { ExecModel, LiveJobRecord, LiveOptions, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
 
 export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
@@ -127,12 +128,13 @@ export class LiveRun {
   private readonly readyView: JobState[] = [];
   /** Energy estimate of the window being filled, for the policy's window feedback. */
   private windowJ = 0;
-  /** Time the current decision is applied at (startLayer reads it). */
-  private decisionNow = 0;
   private readonly faults = { log: [] as LiveReport['faults'], jobs: [] as { lane: number; at: number; jobs: number[] }[], injected: new Set<number>() };
   private readonly timers = { telemetry: undefined as ReturnType<typeof setInterval> | undefined, drain: undefined as ReturnType<typeof setTimeout> | undefined, stop: undefined as ReturnType<typeof setTimeout> | undefined, faults: [] as ReturnType<typeof setTimeout>[] };
   private readonly telemetry = { seq: 0, lastTickUs: 0, lastTickJoules: 0 };
   private readonly outcome = { status: 'completed' as LiveReport['status'], error: undefined as string | undefined, stopReason: undefined as string | undefined, warnings: [] as string[] };
+  /** The run's record as it goes (events + report snapshots), when it writes files. */
+  private journal: RunJournal | undefined;
+  private readonly snap = { lastUs: 0, intervalSec: 2 };
   private finished: (() => void) | undefined;
   private readonly makePolicy: (name: string) => Policy;
 
@@ -166,6 +168,7 @@ export class LiveRun {
     if (this.book) this.book.policy = p;
     this.policyName = name;
     this.switches.push({ at: Number.isFinite(this.time.startUs) ? this.now() : 0, policy: name });
+    this.journal?.event({ type: 'policy', t: this.switches.at(-1)!.at, policy: name });
     if (this.phase === 'running' || this.phase === 'draining') this.consult(this.now());
   }
 
@@ -382,14 +385,44 @@ export class LiveRun {
         );
       }
       this.timers.telemetry = setInterval(() => this.tick(), 1000 / this.options.telemetryHz);
+      this.openJournal();
       this.onAlarm();
     });
+  }
+
+  /** Starts the run's record on disk: the start event and a first (empty) snapshot. */
+  private openJournal(): void {
+    if (this.options.writeFiles === false) return;
+    try {
+      this.journal = new RunJournal(this.id);
+    } catch (e) {
+      this.outcome.warnings.push(`the run's record cannot be written as it goes (${(e as Error).message}): a crash would lose it`);
+      return;
+    }
+    this.snap.intervalSec = this.options.snapshotInterval ?? 2;
+    this.journal.event({ type: 'start', runId: this.id, pid: process.pid, startedAt: this.time.startedAt!, scenario: this.scenario.name, policy: this.policyName, lanes: this.lanes.map((l) => l.client.spec.id), durationSec: this.options.duration });
+    this.saveSnapshot();
+  }
+
+  /** Saves a report snapshot of what ended so far (skipped while the previous one is being written). */
+  private saveSnapshot(): void {
+    const j = this.journal;
+    if (!j || j.busy) return;
+    const t0 = performance.now();
+    const report = assembleReport(this.books(true), { pid: process.pid, intervalSec: this.snap.intervalSec });
+    j.snapshot(report);
+    // Making a snapshot holds the event loop: keep that under 5% of the time between snapshots.
+    this.snap.intervalSec = Math.max(this.options.snapshotInterval ?? 2, (20 * (performance.now() - t0)) / 1000);
+    this.snap.lastUs = this.clockUs();
+    const m = report.metrics.overall;
+    j.event({ type: 'snapshot', t: report.elapsedSec, released: m.released, finished: m.finished, dropped: m.dropped });
   }
 
   private onAlarm(): void {
     if (this.phase !== 'running') return;
     const now = this.now();
-    this.book.closeWindows(now);
+    this.book.clock.now = now;
+    this.book.closeWindows();
     for (;;) {
       const r = this.arrivals.peek();
       if (!r) break;
@@ -480,27 +513,29 @@ export class LiveRun {
   }
 
   private consult(now: number): void {
-    this.book.closeWindows(now);
+    this.book.clock.now = now;
+    this.book.closeWindows();
     if (this.book.readyCount === 0) return;
     let anyIdle = false;
     for (const l of this.laneStates) if (l.idle) anyIdle = true;
     if (!anyIdle) return;
-    this.decisionNow = now;
     try {
-      this.book.consult(this.snapshot, now, this.startLayer);
+      const d = this.book.decide(this.snapshot);
+      if (!d) return;
+      for (const a of d.assign) {
+        const job = this.book.assignee(a);
+        this.assign(job, this.lanes[a.lane], this.model.latency(job.tenant, job.next, a.lane, a.variant), a.variant, now);
+      }
     } catch (e) {
       // An invalid decision (InvalidDecisionError), or a policy that threw: the run cannot go on honestly.
       this.fail(`policy "${this.policyName}" failed at ${now.toFixed(3)} s: ${(e as Error).message}`);
     }
   }
 
-  private readonly startLayer = (job: LiveJob, lane: number, variant: number): void => {
-    this.assign(job, this.lanes[lane], this.model.latency(job.tenant, job.next, lane, variant), variant, this.decisionNow);
-  };
-
 
   private assign(job: LiveJob, lane: LaneRt, profiled: number, variant: number, now: number): void {
-    this.book.start(job, variant, now);
+    this.book.clock.now = now;
+    this.book.start(job, variant);
     job.profiled = profiled;
     job.variant = variant;
     job.moveStartUs = NaN;
@@ -629,7 +664,8 @@ export class LiveRun {
     this.windowJ += this.energy.estimate(lane.index, busyUs / 1e6);
     const observed = busyUs / 1e6 + lane.overheadS;
     if (this.options.adaptive) this.model.update(job.tenant, lane.index, job.profiled, observed);
-    if (!this.book.layerDone(job, lane.index, job.variant, job.profiled, observed, end)) {
+    this.book.clock.now = end;
+    if (!this.book.layerDone(job, lane.index, job.variant, job.profiled, observed)) {
       job.loc = lane.index;
       lane.held.add(job.id);
       return;
@@ -695,6 +731,7 @@ export class LiveRun {
     this.setCurrent(w, this.model.ratios);
     void lane.client.terminate().catch(() => {});
     this.faults.log.push({ lane: lane.client.spec.id, at, reason, rescheduledJobs: rescheduled.length });
+    this.journal?.event({ type: 'fault', t: at, lane: lane.client.spec.id, reason });
     this.faults.jobs.push({ lane: lane.index, at, jobs: rescheduled });
     if (this.lanes.every((l) => l.failure)) {
       this.outcome.status = 'failed';
@@ -738,6 +775,10 @@ export class LiveRun {
       loop: this.loop.takeTick(),
     };
     for (const l of this.lanes) l.tickBusyUs = 0;
+    if (this.journal) {
+      if (items.jobs.length || items.omitted.jobs) this.journal.event({ type: 'jobs', t: batch.t, jobs: items.jobs.map((j) => [j.id, j.tenant, j.release, j.deadline, j.finish, j.reason ?? null]), omitted: items.omitted.jobs });
+      if (this.phase !== 'done' && nowUs - this.snap.lastUs >= this.snap.intervalSec * 1e6) this.saveSnapshot();
+    }
     tm.lastTickUs = nowUs;
     tm.lastTickJoules = joules;
     if (this.phase === 'running' || this.phase === 'draining') {
@@ -755,9 +796,11 @@ export class LiveRun {
   // -------------------------------------------------------------------------------------------
   // The end.
 
-  private async finish(): Promise<LiveResult> {
+  /** What the report is made of: at the end, or (snapshot) while the run goes. */
+  private books(snapshot = false): RunBooks {
     const r = this.records;
-    const books: RunBooks = {
+    const now = snapshot ? this.now() : this.toRun(this.time.endUs);
+    return {
       runId: this.id,
       startedAt: this.time.startedAt,
       scenario: this.scenario,
@@ -773,8 +816,8 @@ export class LiveRun {
       recordsDropped: r.recordsDropped,
       slices: r.slices,
       slicesDropped: r.slicesDropped,
-      elapsed: this.toRun(this.time.endUs),
-      releasedUntil: this.time.releasedUntil,
+      elapsed: now,
+      releasedUntil: snapshot ? Math.min(this.time.releasedUntil, now) : this.time.releasedUntil,
       status: this.outcome.status,
       error: this.outcome.error ?? (this.outcome.status === 'stopped' ? this.outcome.stopReason : undefined),
       lanes: this.lanes.map((l) => ({ spec: l.client.spec, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
@@ -786,11 +829,17 @@ export class LiveRun {
       faults: this.faults.log,
       faultJobs: this.faults.jobs,
       energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },
-      warnings: this.outcome.warnings,
+      warnings: this.journal?.error ? [...this.outcome.warnings, `the run's record could not be written as it went (${this.journal.error}): a crash would have lost it`] : this.outcome.warnings,
       clockKind: this.clock?.kind ?? 'timers',
     };
-    const report = await buildReport(books);
-    return { report, jobs: r.records, slices: r.slices, workload: this.workload };
+  }
+
+  private async finish(): Promise<LiveResult> {
+    await this.journal?.settle(); // no snapshot may land after the final report
+    const report = await buildReport(this.books());
+    await this.journal?.close({ type: 'end', t: report.elapsedSec, status: report.status, error: report.error });
+    this.journal = undefined;
+    return { report, jobs: this.records.records, slices: this.records.slices, workload: this.workload };
   }
 
   private async cleanup(): Promise<void> {
@@ -799,6 +848,7 @@ export class LiveRun {
     if (this.timers.stop) clearTimeout(this.timers.stop);
     for (const t of this.timers.faults) clearTimeout(t);
     this.loop.stop();
+    await this.journal?.close().catch(() => {});
     await this.clock?.close().catch(() => {});
     await this.energy?.stop().catch(() => {});
     await Promise.all(this.lanes.map((l) => l.client.terminate().catch(() => {})));

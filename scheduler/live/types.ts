@@ -114,6 +114,8 @@ export interface LiveOptions {
   meters?: boolean;
   /** Also run the simulator beside the live run (default true). */
   predict?: boolean;
+  /** Seconds between the report snapshots saved while the run goes (default 2; longer when a snapshot is slow to make). */
+  snapshotInterval?: number;
 }
 
 /** The options of a run with every default filled in. */
@@ -226,8 +228,14 @@ export interface LiveReport {
   scale: number;
   durationSec: number;
   elapsedSec: number;
-  status: 'completed' | 'stopped' | 'failed';
+  /**
+   * running: a snapshot written while the run goes (crash safety); interrupted: such a snapshot whose
+   * process ended without finishing the run (kill -9, power loss), as the runs store reads it.
+   */
+  status: 'completed' | 'stopped' | 'failed' | 'running' | 'interrupted';
   error?: string;
+  /** Set on snapshots: when it was written, by which process, how often they come, frames in flight (not counted). */
+  snapshot?: { at: string; pid: number; intervalSec: number; inFlight: number };
   lanes: { id: string; ep: string; threads?: number; alive: boolean; failure?: { at: number; reason: string }; busySec: number; utilisation: number; runs: number; dispatchOverheadUs: number }[];
   tenants: {
     id: string;
