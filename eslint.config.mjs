@@ -1,5 +1,6 @@
 // Lint and the layering rules. Layers, each importing only from below:
-//   scheduler/core (pure: no Node, no I/O)  <  profiler, workloads, scheduler (Node)  <  engine  <  server, cli, electron
+//   base (Node helpers: paths, workers)  <  profiler, workloads, scheduler (Node)  <  engine  <  server, cli, electron
+//   scheduler/core is pure (no Node, no I/O) and so imports neither base/ nor the I/O layers.
 //   renderer talks to the engine only through engine/api.ts (types + protocol) and may reuse pure code.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -30,6 +31,15 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    files: ['base/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['electron', 'electron/*'], message: 'base/ is below every layer: no Electron.' },
+        { group: ['**/profiler/**', '**/scheduler/**', '**/workloads/**', '**/engine/**', '**/server/**', '**/cli/**', '**/renderer/**', '**/electron/**'], message: 'base/ is below every layer: it imports none of them.' },
+      ] }],
+    },
+  },
+  {
     files: ['profiler/**', 'scheduler/**', 'workloads/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: noElectronOrRenderer }] },
   },
@@ -38,7 +48,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins.map((name) => ({ name, message: 'scheduler/core is pure: no Node built-ins.' })), { name: 'onnxruntime-node', message: 'scheduler/core is pure.' }],
-        patterns: [...noElectronOrRenderer, { group: ['**/profiler/*', '**/workloads/*', '**/live/*', '**/dysta/node*'], message: 'scheduler/core is pure: no I/O layers.' }],
+        patterns: [...noElectronOrRenderer, { group: ['**/base/*', '**/profiler/*', '**/workloads/*', '**/live/*', '**/dysta/node*'], message: 'scheduler/core is pure: no I/O layers.' }],
       }],
     },
   },
@@ -59,7 +69,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandboxed page: no Node built-ins.' })),
-        patterns: [{ group: ['electron', 'onnxruntime-node', 'systeminformation', '**/profiler/*', '**/profiler/**', '**/workloads/**', '**/engine/engine*', '**/engine/features*', '**/server/*', '**/cli/*'], message: 'The renderer reaches the engine only through engine/api.ts and engine/client.ts (type imports are fine).', allowTypeImports: true }],
+        patterns: [{ group: ['electron', 'onnxruntime-node', 'systeminformation', '**/base/*', '**/profiler/*', '**/profiler/**', '**/workloads/**', '**/engine/engine*', '**/engine/features*', '**/server/*', '**/cli/*'], message: 'The renderer reaches the engine only through engine/api.ts and engine/client.ts (type imports are fine).', allowTypeImports: true }],
       }],
     },
   },

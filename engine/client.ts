@@ -1,8 +1,9 @@
 // The typed client used by the renderer, the CLI and tests. Transport-agnostic: it only needs a way
 // to send requests and to receive replies.
+import type { ErrorCode } from './errors';
 import type { Progress } from './feature';
 import type { Reply, Request, WireError } from './protocol';
-import type { MethodName, ParamsOf, ResultOf } from './api';
+import type { EventName, EventOf, MethodName, ParamsOf, ResultOf } from './api';
 
 export interface Transport {
   send(request: Request): void;
@@ -13,7 +14,7 @@ export class ApiCallError extends Error {
   constructor(readonly wire: WireError) {
     super(wire.message);
   }
-  get code(): string {
+  get code(): ErrorCode {
     return this.wire.code;
   }
 }
@@ -48,8 +49,8 @@ export class EngineClient {
     });
   }
 
-  /** Subscribes to a topic (e.g. 'live.telemetry'); returns an unsubscribe function. */
-  on(topic: string, listener: (data: any) => void): () => void {
+  /** Subscribes to an event topic a feature declares (checked like a method name; the payload is typed); returns an unsubscribe function. */
+  on<E extends EventName>(topic: E, listener: (data: EventOf<E>) => void): () => void {
     let set = this.topics.get(topic);
     if (!set) this.topics.set(topic, (set = new Set()));
     set.add(listener);
@@ -67,7 +68,6 @@ export class EngineClient {
   private dispatch(reply: Reply): void {
     if (reply.type === 'event') {
       for (const l of this.topics.get(reply.topic) ?? []) l(reply.data);
-      for (const l of this.topics.get('*') ?? []) l({ topic: reply.topic, data: reply.data });
       return;
     }
     const p = this.pending.get(reply.id);

@@ -1,7 +1,9 @@
 // The engine: owns every capability and long job. Transports connect to it and exchange protocol
 // messages; the engine validates params, runs handlers with progress and cancellation, and turns
 // every failure into a WireError with a clear message and its cause.
-import { EngineError, type EngineFeature, type MethodDef } from './feature';
+import { errorCode } from './error-map';
+import { EngineError } from './errors';
+import type { EngineFeature, EventDef, MethodDef } from './feature';
 import type { Reply, Request, WireError } from './protocol';
 import { checkRequest } from './protocol';
 
@@ -12,13 +14,18 @@ export interface Connection {
 
 export class Engine {
   private readonly methods = new Map<string, MethodDef>();
+  private readonly topics = new Map<string, EventDef>();
   private readonly subscribers = new Set<(reply: Reply) => void>();
 
-  constructor(features: EngineFeature[]) {
+  constructor(features: readonly EngineFeature[]) {
     for (const f of features) {
       for (const [name, def] of Object.entries(f.methods)) {
         if (this.methods.has(name)) throw new Error(`Engine: method ${name} is defined twice`);
         this.methods.set(name, def);
+      }
+      for (const [topic, def] of Object.entries(f.events ?? {})) {
+        if (this.topics.has(topic)) throw new Error(`Engine: event topic ${topic} is declared twice`);
+        this.topics.set(topic, def);
       }
     }
   }
@@ -27,8 +34,14 @@ export class Engine {
     return [...this.methods].map(([method, d]) => ({ method, summary: d.summary, job: Boolean(d.job) }));
   }
 
-  /** Publishes an event to every connection. */
+  /** The declared event topics. */
+  describeEvents(): { topic: string; summary: string }[] {
+    return [...this.topics].map(([topic, d]) => ({ topic, summary: d.summary }));
+  }
+
+  /** Publishes an event to every connection; the topic must be declared by a feature. */
   publish(topic: string, data: unknown): void {
+    if (!this.topics.has(topic)) throw new Error(`Engine: event topic "${topic}" is not declared by any feature (declared: ${[...this.topics.keys()].join(', ') || 'none'})`);
     for (const s of this.subscribers) s({ type: 'event', topic, data });
   }
 
@@ -78,14 +91,9 @@ export class Engine {
   }
 }
 
+/** Any failure as a WireError: its message, its code (engine/error-map.ts decides it), its cause. */
 export function toWireError(e: unknown, method?: string): WireError {
-  if (e instanceof EngineError) {
-    return { message: e.message, code: e.code, cause: causeOf(e), method };
-  }
-  if (e instanceof Error) {
-    const aborted = e.name === 'AbortError';
-    return { message: e.message, code: aborted ? 'cancelled' : 'failed', cause: causeOf(e), method };
-  }
+  if (e instanceof Error) return { message: e.message, code: errorCode(e), cause: causeOf(e), method };
   return { message: String(e), code: 'failed', method };
 }
 

@@ -1,7 +1,9 @@
 // How a capability plugs into the engine. Each feature (engine/features/*.ts) declares its methods
 // with a zod schema for the params (every transport validates payloads with it) and a handler.
 // Handlers marked `job: true` are long jobs: the engine returns a job id at once, streams progress
-// as events and supports cancellation through ctx.signal.
+// as events and supports cancellation through ctx.signal. A feature also declares the event topics
+// it publishes, each with its payload type, so subscribers are typed like method calls.
+// Error codes and EngineError: engine/errors.ts.
 import type { z } from 'zod';
 
 export interface Progress {
@@ -16,7 +18,7 @@ export interface CallContext {
   /** Aborted when the caller cancels the job (or the engine shuts down). */
   signal: AbortSignal;
   progress(p: Progress): void;
-  /** Publishes an event on a topic (e.g. live telemetry); subscribers receive `data`. */
+  /** Publishes an event on a declared topic; features call it through emitter() to type the payload. */
   emit(topic: string, data: unknown): void;
 }
 
@@ -28,9 +30,29 @@ export interface MethodDef<S extends z.ZodType = z.ZodType, R = any> {
   run(params: z.output<S>, ctx: CallContext): Promise<R>;
 }
 
+/** An event topic: T is the payload type subscribers receive (a type only: nothing is checked at run time). */
+export interface EventDef<T = unknown> {
+  summary: string;
+  /** Never set: carries T for the type-level API (engine/api.ts EventOf). */
+  readonly payload?: T;
+}
+
+export function event<T>(summary: string): EventDef<T> {
+  return { summary };
+}
+
+export type PayloadOf<D> = D extends EventDef<infer T> ? T : never;
+
+/** A typed publish for a feature's own events: emitter(events)(ctx, topic, payload). */
+export function emitter<E extends Record<string, EventDef<any>>>(_events: E) {
+  return <K extends keyof E & string>(ctx: CallContext, topic: K, data: PayloadOf<E[K]>): void => ctx.emit(topic, data);
+}
+
 export interface EngineFeature {
+  /** The prefix of every method and event topic of the feature, and its file's name (features/<name>.ts). */
   name: string;
   methods: Record<string, MethodDef>;
+  events?: Record<string, EventDef>;
 }
 
 /** Helper that keeps a method's param and result types tied together. */
@@ -38,13 +60,4 @@ export function method<S extends z.ZodType, R>(def: MethodDef<S, R>): MethodDef<
   return def;
 }
 
-/** An error for the user: a clear message, a machine code, and the underlying cause. */
-export class EngineError extends Error {
-  constructor(
-    message: string,
-    readonly code: string = 'failed',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { EngineError } from './errors';

@@ -1,7 +1,7 @@
 // Starts the engine host (dist/engine-host.cjs) as a forked Node process, for browser mode.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { distDir } from '../profiler/runtime/paths';
+import { distDir } from '../base/paths';
 import { RemoteEngine, type EngineChild } from './remote';
 
 export function forkEngine(): RemoteEngine {

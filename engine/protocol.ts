@@ -1,5 +1,6 @@
 // The wire protocol every transport carries (in-process, Electron IPC/MessagePort, WebSocket).
 // Plain JSON-compatible objects (structured-clone for IPC); no Node or DOM imports here.
+import type { ErrorCode } from './errors';
 import type { Progress } from './feature';
 
 export type Request =
@@ -8,8 +9,8 @@ export type Request =
 
 export interface WireError {
   message: string;
-  /** Machine-readable: 'bad-request', 'unknown-method', 'cancelled', 'engine-exited', 'failed', ... */
-  code: string;
+  /** Machine-readable, from the one union (engine/errors.ts). */
+  code: ErrorCode;
   /** The underlying error's message, when there was one. */
   cause?: string;
   method?: string;

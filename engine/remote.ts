@@ -1,8 +1,9 @@
 // An engine running in its own process (Electron's utilityProcess or a Node fork), shared by
 // several UI connections. The UI-serving process only relays messages, so a crash or a blocking
 // native call in the engine never freezes or kills the window; the engine can be restarted.
+import type { EventName, EventOf } from './api';
 import type { Connection } from './engine';
-import { checkRequest, type Reply, type Request } from './protocol';
+import { checkRequest, type Reply, type Request, type WireError } from './protocol';
 
 /** The minimum a child process must offer (Node ChildProcess and Electron UtilityProcess adapt to it). */
 export interface EngineChild {
@@ -37,12 +38,12 @@ export class RemoteEngine {
       this.child = undefined;
       this.state = 'closed';
       this.lastExit = detail;
-      const error = { message: `The Tessera engine process stopped (${detail}). Restart it to continue; nothing else was affected.`, code: 'engine-exited' };
+      const error: WireError = { message: `The Tessera engine process stopped (${detail}). Restart it to continue; nothing else was affected.`, code: 'engine-exited' };
       for (const [, route] of this.routes) route.send({ type: 'error', id: route.localId, error });
       this.routes.clear();
-      if (!this.stopping) this.broadcast({ type: 'event', topic: 'engine.state', data: { state: 'closed', detail } });
+      if (!this.stopping) this.broadcastState({ state: 'closed', detail });
     });
-    this.broadcast({ type: 'event', topic: 'engine.state', data: { state: 'open' } });
+    this.broadcastState({ state: 'open' });
   }
 
   restart(): void {
@@ -103,6 +104,11 @@ export class RemoteEngine {
     if (!route) return;
     if (reply.type !== 'progress') this.routes.delete(reply.id);
     route.send({ ...reply, id: route.localId });
+  }
+
+  /** The engine.state event (declared in engine/features/engine.ts). */
+  private broadcastState(data: EventOf<'engine.state'>): void {
+    this.broadcast({ type: 'event', topic: 'engine.state' satisfies EventName, data });
   }
 
   private broadcast(reply: Reply): void {

@@ -3,7 +3,7 @@
 // result (layer models and sample tensors) is posted back with its buffers transferred.
 import { cutModel, type CutOptions } from './onnx/cut';
 import { loadModel } from './onnx/model';
-import { workerPort } from './runtime/worker-side';
+import { workerPort } from '../base/worker-side';
 
 interface CutRequest {
   op: 'cut';

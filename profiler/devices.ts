@@ -2,7 +2,9 @@
 // providers the installed package lists, each probed with a real tiny session.
 import * as ort from 'onnxruntime-node';
 import si from 'systeminformation';
-import { spawnWorker } from './runtime/worker-host';
+import { spawnWorker } from '../base/worker-host';
+import { AdapterLog, adapterRefusal, adapterUnknownNote, type GpuAdapter } from './gpu/adapter';
+import { laneProcessEnv } from './gpu/environment';
 
 export interface HardwareInventory {
   cpu: { brand: string; manufacturer: string; cores: number; physicalCores: number; speedGHz: number; arch: string };
@@ -13,7 +15,7 @@ export interface HardwareInventory {
 }
 
 export interface AcceleratorStatus {
-  /** Lane-style id: "cpu", "webgpu", "cuda", ... */
+  /** Lane-style id: "cpu", "webgpu", "webgpu:sw", "cuda", ... */
   id: string;
   ep: string;
   available: boolean;
@@ -23,6 +25,12 @@ export interface AcceleratorStatus {
   bundled: boolean;
   /** Wall time of the probe (session create + one run), ms. */
   probeMs?: number;
+  /** The software GPU lane (`webgpu:sw`), probed on request only. */
+  software?: boolean;
+  /** GPU EPs: the adapter the probe's session ran on (profiler/gpu/adapter.ts says how it is found). */
+  adapter?: GpuAdapter;
+  /** GPU EPs that ran but whose adapter could not be identified: why. */
+  adapterNote?: string;
 }
 
 export interface DeviceReport {
@@ -53,11 +61,26 @@ export async function hardwareInventory(): Promise<HardwareInventory> {
   };
 }
 
-/** Probes one EP in a child process with a timeout; never throws. */
-export async function probeExecutionProvider(ep: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<{ ok: boolean; ms?: number; error?: string }> {
-  const worker = spawnWorker('ep-probe', 'process');
+export interface ProbeResult {
+  ok: boolean;
+  ms?: number;
+  error?: string;
+  adapter?: GpuAdapter;
+  adapterNote?: string;
+}
+
+/**
+ * Probes one lane's EP in a child process (with the lane's own environment, see gpu/environment.ts)
+ * with a timeout; never throws. A plain GPU lane that lands on a software adapter fails the probe.
+ */
+export async function probeExecutionProvider(lane: string | { id: string; ep: string; software?: boolean }, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const spec = typeof lane === 'string' ? { id: lane, ep: lane } : lane;
+  const env = laneProcessEnv(spec);
+  if (env.error) return { ok: false, error: env.error };
+  const log = new AdapterLog();
+  const worker = spawnWorker('ep-probe', 'process', undefined, { env: env.env, stderrLine: log.stderrLine });
   try {
-    return await new Promise((resolve) => {
+    const r = await new Promise<ProbeResult>((resolve) => {
       const timer = setTimeout(() => resolve({ ok: false, error: `probe timed out after ${timeoutMs / 1000} s` }), timeoutMs);
       worker.onMessage((m: { ok: boolean; ms?: number; error?: string }) => {
         clearTimeout(timer);
@@ -68,49 +91,68 @@ export async function probeExecutionProvider(ep: string, timeoutMs = PROBE_TIMEO
         clearTimeout(timer);
         resolve({ ok: false, error: `probe crashed: ${reason ?? 'exited'}` });
       });
-      worker.post({ ep });
+      worker.post({ ep: spec.ep });
     });
+    if (!r.ok || spec.ep === 'cpu') return r;
+    const adapter = await log.wait(1000);
+    if (!adapter) return { ...r, adapterNote: adapterUnknownNote(spec.ep) };
+    const refusal = adapterRefusal(spec, adapter);
+    return refusal ? { ok: false, ms: r.ms, error: refusal, adapter } : { ...r, adapter };
   } finally {
     await worker.terminate();
   }
 }
 
-/** Turns ORT's long native error into one line a user can act on. */
-export function summariseProbeError(ep: string, error: string): string {
+/** Turns ORT's long native error into one line a user can act on, prefixed with the lane's label. */
+export function summariseProbeError(ep: string, error: string, label = ep): string {
   if (/No supported adapters|Failed to get a WebGPU adapter/i.test(error)) {
     const vulkan = /Couldn't load Vulkan: ([^\n]*)/.exec(error);
-    return `${ep}: no adapter (Dawn found no GPU with a Vulkan, Metal or D3D12 driver${vulkan ? `; ${vulkan[1].trim()}` : ''})`;
+    return `${label}: no adapter (Dawn found no GPU with a Vulkan, Metal or D3D12 driver${vulkan ? `; ${vulkan[1].trim()}` : ''})`;
   }
   if (/libcudart|libcublas|CUDA|cuda/i.test(error) && ep === 'cuda') {
-    return `${ep}: CUDA EP or CUDA libraries not installed (opt in with \`npm run setup:cuda\`, see README)`;
+    return `${label}: CUDA EP or CUDA libraries not installed (opt in with \`npm run setup:cuda\`, see README)`;
   }
   if (/Failed to load (shared )?library|cannot open shared object/i.test(error)) {
-    return `${ep}: this execution provider's library is not installed with onnxruntime-node here`;
+    return `${label}: this execution provider's library is not installed with onnxruntime-node here`;
   }
   const firstLine = error.split('\n').find((l) => l.trim()) ?? error;
-  return `${ep}: ${firstLine.replace(/^.*?\] ?/, '').slice(0, 300)}`;
+  return `${label}: ${firstLine.replace(/^.*?\] ?/, '').slice(0, 300)}`;
 }
 
-export async function listAccelerators(): Promise<AcceleratorStatus[]> {
+export interface DeviceOptions {
+  /** Also probe the software GPU lane (webgpu:sw): a software Vulkan driver in the probe's own process. */
+  softwareGpu?: boolean;
+}
+
+export async function listAccelerators(opts: DeviceOptions = {}): Promise<AcceleratorStatus[]> {
   const backends = ort.listSupportedBackends();
+  const lanes: { id: string; ep: string; bundled: boolean; software?: boolean }[] = backends.map((b) => ({ id: b.name, ep: b.name, bundled: b.bundled }));
+  if (opts.softwareGpu) {
+    const webgpu = backends.find((b) => b.name === 'webgpu');
+    lanes.push({ id: 'webgpu:sw', ep: 'webgpu', bundled: webgpu?.bundled ?? false, software: true });
+  }
   // Probe one at a time: GPU EPs initialise drivers and should not compete.
   const out: AcceleratorStatus[] = [];
-  for (const b of backends) {
-    const probe = await probeExecutionProvider(b.name);
+  for (const l of lanes) {
+    const inBuild = backends.some((b) => b.name === l.ep);
+    const probe: ProbeResult = inBuild ? await probeExecutionProvider(l) : { ok: false, error: `${l.ep} is not in this onnxruntime-node build` };
     out.push({
-      id: b.name,
-      ep: b.name,
-      bundled: b.bundled,
+      id: l.id,
+      ep: l.ep,
+      bundled: l.bundled,
+      ...(l.software ? { software: true } : {}),
       available: probe.ok,
       probeMs: probe.ms !== undefined ? round(probe.ms) : undefined,
-      reason: probe.ok ? undefined : summariseProbeError(b.name, probe.error ?? 'unknown error'),
+      reason: probe.ok ? undefined : summariseProbeError(l.ep, probe.error ?? 'unknown error', l.id),
+      ...(probe.adapter ? { adapter: probe.adapter } : {}),
+      ...(probe.adapterNote ? { adapterNote: probe.adapterNote } : {}),
     });
   }
   return out;
 }
 
-export async function deviceReport(): Promise<DeviceReport> {
-  const [hardware, accelerators] = await Promise.all([hardwareInventory(), listAccelerators()]);
+export async function deviceReport(opts: DeviceOptions = {}): Promise<DeviceReport> {
+  const [hardware, accelerators] = await Promise.all([hardwareInventory(), listAccelerators(opts)]);
   return { hardware, accelerators, ortVersion: ort.env.versions.common, probedAt: new Date().toISOString() };
 }
 

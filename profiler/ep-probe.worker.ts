@@ -2,7 +2,7 @@
 // crashes or hangs cannot take the engine down. Replies once with { ok, ms } or { ok: false, error }.
 import * as ort from 'onnxruntime-node';
 import { probeModel } from './onnx/builder';
-import { workerPort } from './runtime/worker-side';
+import { workerPort } from '../base/worker-side';
 
 const port = workerPort();
 port.onMessage(async (msg: { ep: string }) => {

@@ -87,6 +87,27 @@ export async function timeRuns(run: () => Promise<unknown>, opts: TimingOptions)
   return { samples, stats: latencyStats(samples, rule.ciTarget), stop, elapsedMs: performance.now() - t0, warmupRuns: warm };
 }
 
+/**
+ * The smallest step performance.now() takes in this thread (ms): the timer's resolution as seen here
+ * (at least the cost of one read). Reads until 50 steps, 20 ms or 10^7 reads.
+ */
+export function timerResolutionMs(): number {
+  const t0 = performance.now();
+  let last = t0;
+  let best = Infinity;
+  let steps = 0;
+  for (let i = 0; i < 1e7 && steps < 50; i++) {
+    const t = performance.now();
+    if (t > last) {
+      if (t - last < best) best = t - last;
+      last = t;
+      steps++;
+    }
+    if (t - t0 > 20) break;
+  }
+  return Number.isFinite(best) ? best : Math.max(20, performance.now() - t0);
+}
+
 /** The empty model of a lane's per-call baseline: Identity on a 1-element float tensor. */
 export function baselineModel(): { bytes: Uint8Array; feeds: Record<string, WireTensor> } {
   const g = new GraphBuilder('tessera_baseline');

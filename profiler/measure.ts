@@ -5,8 +5,10 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { summariseProbeError } from './devices';
+import { AdapterLog, adapterRefusal, adapterUnknownNote, type GpuAdapter } from './gpu/adapter';
+import { laneProcessEnv } from './gpu/environment';
 import type { OrtTrace, WireTensor } from './measure-core';
-import { spawnWorker, type Isolation, type WorkerHandle } from './runtime/worker-host';
+import { spawnWorker, type Isolation, type WorkerHandle } from '../base/worker-host';
 import type { StoppingRuleOptions } from './stats';
 import type { LaneInfo, LaneSpec, LatencyStats } from './types';
 
@@ -27,7 +29,7 @@ export interface WorkerResults {
   init: { ortVersion: string; pid: number };
   load: { createMs: number };
   measure: { stats: LatencyStats; stop: string; elapsedMs: number; warmupRuns: number };
-  baseline: { stats: LatencyStats };
+  baseline: { stats: LatencyStats; timerResolutionMs: number };
   peak: { gflops: number; n: number; medianMs: number };
   profile: OrtTrace;
   loop: { runs: number; ms: number };
@@ -67,6 +69,7 @@ export class LaneWorker {
   private constructor(
     readonly lane: LaneSpec,
     private readonly handle: WorkerHandle,
+    private readonly adapterLog: AdapterLog,
   ) {
     this.ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });
@@ -92,8 +95,11 @@ export class LaneWorker {
   }
 
   static async start(lane: LaneSpec, opts: { hooks?: WorkerTestHooks; isolation?: Isolation; startTimeoutMs?: number } = {}): Promise<LaneWorker> {
-    const handle = spawnWorker('measure', opts.isolation ?? 'process', { lane, hooks: opts.hooks });
-    const w = new LaneWorker(lane, handle);
+    const env = laneProcessEnv(lane);
+    if (env.error) throw new LaneWorkerError(env.error, 'error');
+    const adapterLog = new AdapterLog();
+    const handle = spawnWorker('measure', opts.isolation ?? 'process', { lane, hooks: opts.hooks }, { env: env.env, stderrLine: adapterLog.stderrLine });
+    const w = new LaneWorker(lane, handle, adapterLog);
     const timeout = opts.startTimeoutMs ?? 60_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -116,6 +122,17 @@ export class LaneWorker {
 
   stderrTail(): string {
     return this.handle.stderrTail();
+  }
+
+  /**
+   * After a successful 'init' on a GPU lane: the adapter it runs on, or a note saying why it is
+   * unknown; `refusal` is set when a plain lane landed on a software adapter (never used by default).
+   */
+  async identify(): Promise<{ adapter?: GpuAdapter; adapterNote?: string; refusal?: string }> {
+    if (this.lane.ep === 'cpu') return {};
+    const adapter = await this.adapterLog.wait(1000);
+    if (!adapter) return { adapterNote: adapterUnknownNote(this.lane.ep) };
+    return { adapter, refusal: adapterRefusal(this.lane, adapter) };
   }
 
   /** Sends one request; rejects with LaneWorkerError. On timeout the worker is killed (it may be stuck in native code). */
@@ -158,21 +175,27 @@ export function cpuCount(): number {
 
 /**
  * Parses one lane id: `cpu` (all cores), `cpu:T` (T intra-op threads), `cpu:T#k` (the k-th lane of
- * that kind, for several CPU lanes), `webgpu`, `cuda`, `dml`, `coreml`, ...
+ * that kind, for several CPU lanes), `webgpu`, `webgpu:sw` (a software GPU driver, on purpose),
+ * `cuda`, `dml`, `coreml`, ...
  */
 export function parseLaneSpec(text: string, cores = cpuCount()): LaneSpec {
   const s = text.trim();
-  const m = /^([a-z][a-z0-9_-]*)(?::(\d+))?(?:#(\d+))?$/i.exec(s);
-  if (!m) throw new Error(`bad lane "${text}": expected e.g. cpu, cpu:2, cpu:1#2, webgpu`);
+  const m = /^([a-z][a-z0-9_-]*)(?::(\d+|sw))?(?:#(\d+))?$/i.exec(s);
+  if (!m) throw new Error(`bad lane "${text}": expected e.g. cpu, cpu:2, cpu:1#2, webgpu, webgpu:sw`);
   const ep = m[1].toLowerCase();
   if (!KNOWN_EPS.includes(ep)) throw new Error(`unknown execution provider "${ep}" in lane "${text}" (known: ${KNOWN_EPS.join(', ')})`);
+  const suffix = m[3] !== undefined ? `#${m[3]}` : '';
+  if (m[2]?.toLowerCase() === 'sw') {
+    if (ep !== 'webgpu') throw new Error(`lane "${text}": ":sw" (a software GPU driver) applies to webgpu lanes only`);
+    return { id: `webgpu:sw${suffix}`, ep, software: true };
+  }
   if (ep === 'cpu') {
     const threads = m[2] !== undefined ? Number(m[2]) : cores;
     if (!(threads >= 1)) throw new Error(`lane "${text}": thread count must be >= 1`);
-    return { id: `cpu:${threads}${m[3] !== undefined ? `#${m[3]}` : ''}`, ep, threads };
+    return { id: `cpu:${threads}${suffix}`, ep, threads };
   }
   if (m[2] !== undefined) throw new Error(`lane "${text}": a thread count applies to cpu lanes only`);
-  return { id: `${ep}${m[3] !== undefined ? `#${m[3]}` : ''}`, ep };
+  return { id: `${ep}${suffix}`, ep };
 }
 
 /** Comma-separated lanes; repeated ids get #1, #2 suffixes so every lane id is unique. */
@@ -205,7 +228,7 @@ export function laneUnsupportedReason(lane: LaneSpec): string | undefined {
 /** The error text of a lane whose worker failed to initialise, in one line a user can act on. */
 export function laneInitError(lane: LaneSpec, e: unknown, stderr = ''): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return summariseProbeError(lane.ep, `${msg}\n${stderr}`);
+  return summariseProbeError(lane.ep, `${msg}\n${stderr}`, lane.id);
 }
 
 /**
@@ -226,6 +249,9 @@ export async function listLanes(opts: { probe?: boolean } = {}): Promise<LaneInf
         const w = await LaneWorker.start(lane);
         try {
           await w.call({ op: 'init' }, 60_000);
+          const id = await w.identify();
+          Object.assign(lane, id.adapter ? { adapter: id.adapter } : {}, id.adapterNote ? { adapterNote: id.adapterNote } : {});
+          if (id.refusal) lane.error = id.refusal;
         } catch (e) {
           lane.error = laneInitError(lane, e, w.stderrTail());
         } finally {

@@ -5,9 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { baselineModel, gemmModel, laneSessionOptions, parseOrtTrace, timeRuns, toOrtTensor, type WireTensor } from './measure-core';
+import { baselineModel, gemmModel, laneSessionOptions, parseOrtTrace, timerResolutionMs, timeRuns, toOrtTensor, type WireTensor } from './measure-core';
 import { probeModel } from './onnx/builder';
-import { workerPort } from './runtime/worker-side';
+import { workerPort } from '../base/worker-side';
 import type { LaneSpec } from './types';
 import type { WorkerRequest, WorkerTestHooks } from './measure';
 
@@ -79,7 +79,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const b = baselineModel();
       const l = await load('__baseline', b.bytes, b.feeds);
       const r = await timeRuns(() => l.session.run(l.feeds), { warmup: req.warmup, rule: req.rule });
-      return { stats: r.stats };
+      return { stats: r.stats, timerResolutionMs: timerResolutionMs() };
     }
     case 'peak': {
       let best = { gflops: 0, n: 0, medianMs: 0 };

@@ -1,15 +1,19 @@
 // The profiler's orchestrator: load a model, cut it into layers, and measure every (layer, lane)
 // in the lane's own worker process, with the statistics, baseline, in-graph comparison, GEMM peak,
-// energy and checkpoints the Profile contract asks for.
+// energy and checkpoints the Profile contract asks for. profileModel runs the steps: loadAndCut,
+// openProfile (resume or new), meters and idle power, measureLane per lane (profile-lane.ts),
+// deriveFigures.
 import * as ort from 'onnxruntime-node';
-import { detectMeters, estimateEnergy, joulesPerRun, meterForLane, recordWindow, DEFAULT_ESTIMATE, type MeterSet, type PowerMeter } from './energy';
-import { ortProviderName, toWireTensor, type OrtTrace, type WireTensor } from './measure-core';
-import { cpuCount, defaultLanes, laneInitError, LaneWorker, LaneWorkerError, laneUnsupportedReason, parseLaneSpec, type WorkerTestHooks } from './measure';
-import { cutModel, type CapturedTensor, type CutOptions, type CutResult, type Granularity } from './onnx/cut';
-import { spawnWorker } from './runtime/worker-host';
-import { loadModel, sessionBytes, type LoadedModel } from './onnx/model';
+import { detectMeters, meterForLane, recordWindow, DEFAULT_ESTIMATE, type MeterSet, type PowerMeter } from './energy';
+import { ortProviderName, type OrtTrace } from './measure-core';
+import { defaultLanes, laneUnsupportedReason, parseLaneSpec, type WorkerTestHooks } from './measure';
+import { cutModel, type CutOptions, type CutResult, type Granularity } from './onnx/cut';
+import { spawnWorker } from '../base/worker-host';
+import { loadModel, type LoadedModel } from './onnx/model';
+import { isMeasured, measureLane, pairsDone, type ProfileRun } from './profile-lane';
 import { resolveInputShapes, ShapeError } from './onnx/shapes';
 import { findResumable, machineFingerprint, newProfileId, profilesDir, resumeKey, saveProfile } from './store';
+import { deriveLatencyFigures } from './stats';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type Profile } from './types';
 
 export interface ProfileProgress {
@@ -73,9 +77,6 @@ export interface ProfileOptions {
 }
 
 const DEFAULTS = { budgetSec: 60, warmup: 3, ciTarget: 0.02 };
-/** Budget weight of the whole-model measurement relative to one layer: its median anchors the cut overhead and the harness figures. */
-const WHOLE_WEIGHT = 3;
-const MAX_WORKER_CRASHES = 3;
 
 function resolveLanes(lanes: ProfileOptions['lanes']): LaneSpec[] {
   if (!lanes || lanes.length === 0) return defaultLanes();
@@ -126,33 +127,6 @@ export function cutOffThread(
   });
 }
 
-/** Compact copy of a typed array (a view into a larger buffer would ship the whole buffer to the worker). */
-function compact<T extends ArrayBufferView | string[]>(data: T): T {
-  if (Array.isArray(data)) return data;
-  const v = data as ArrayBufferView;
-  if (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) return data;
-  return (v as unknown as { slice(): T }).slice();
-}
-
-function wireFeeds(cut: CutResult, names: string[], what: string): Record<string, WireTensor> {
-  const out: Record<string, WireTensor> = {};
-  for (const n of names) {
-    const t: CapturedTensor | undefined = cut.tensors.get(n);
-    if (!t) throw new Error(`${cut.model.name}: ${what} input '${n}' has no captured sample tensor`);
-    const w = toWireTensor(t);
-    out[n] = { ...w, data: compact(w.data) };
-  }
-  return out;
-}
-
-function compactBytes(b: Uint8Array): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
-}
-
-function isMeasured(m: LaneMeasurement | undefined): boolean {
-  return !!m && (m.raw !== undefined || m.error !== undefined);
-}
-
 /**
  * The layer an ORT profiler node belongs to. ORT's graph optimisations rename some nodes: the NCHWc
  * layout transformer names its nodes `<output tensor>_nchwc`, some fusions `<name>_fused...`; those
@@ -171,12 +145,7 @@ export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | unde
   const laneById = new Map(p.lanes.map((l) => [l.id, l]));
   const fix = (m: LaneMeasurement, flops?: number) => {
     const lane = laneById.get(m.lane);
-    if (!m.raw || !lane) return;
-    m.latencyMs = Math.max(0, m.raw.median - (lane.baselineMs ?? 0));
-    if (flops && flops > 0 && m.latencyMs > 0) {
-      m.achievedGflops = flops / (m.latencyMs / 1000) / 1e9;
-      if (lane.peakGflops) m.peakFraction = m.achievedGflops / lane.peakGflops;
-    }
+    if (lane) deriveLatencyFigures(m, lane, flops); // throughput only where the latency is resolved (stats.ts)
   };
   for (const m of p.wholeModel) fix(m, p.layers.reduce((s, l) => s + l.flops, 0));
   for (const layer of p.layers) {
@@ -232,120 +201,31 @@ export function deriveFigures(p: Profile, traces: Record<string, OrtTrace | unde
   p.cutOverhead = overhead;
 }
 
-function pairsDone(p: Profile): number {
-  let n = 0;
-  for (const l of p.layers) for (const m of l.lanes) if (isMeasured(m)) n++;
-  return n;
-}
-
 /** Profiles one model. Returns the profile; when cancelled, returns what was measured with status 'partial' (also saved). */
 export async function profileModel(model: string | Uint8Array | LoadedModel, opts: ProfileOptions = {}): Promise<Profile> {
   const t0 = performance.now();
   const signal = opts.signal;
   const emit = opts.onProgress ?? (() => {});
-  const budgetSec = opts.budgetSec ?? DEFAULTS.budgetSec;
-  const warmup = opts.warmup ?? DEFAULTS.warmup;
-  const ciTarget = opts.ciTarget ?? DEFAULTS.ciTarget;
-  const energyMode = opts.energy ?? 'auto';
-  const save = opts.save ?? true;
-  const dir = opts.storeDir ?? profilesDir();
-  if (!(budgetSec > 0)) throw new Error(`budget must be > 0 seconds (got ${budgetSec})`);
+  const settings = resolveSettings(opts);
   const lanes = resolveLanes(opts.lanes);
-
-  const loaded = typeof model === 'object' && !(model instanceof Uint8Array) ? model : await loadModel(model, { name: opts.name });
-  emit({ phase: 'load', model: loaded.name, done: 0, total: 0, fraction: 0, message: `loaded ${loaded.name} (${loaded.nodeCount} nodes)` });
-  const inputShapes = resolveInputShapes(loaded, opts.shapes ?? {});
-  emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name} into layers (granularity ${opts.granularity ?? 'group'})` });
-  const tc = performance.now();
-  const cutProgress = (c: { phase: string; done: number; total: number }) =>
-    emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name}: ${c.phase} ${c.done}/${c.total}` });
-  const cutOpts = { granularity: opts.granularity ?? 'group', shapes: inputShapes, inputValues: opts.inputValues };
-  const cut = opts.cutInline
-    ? await cutModel(loaded, { ...cutOpts, signal, onProgress: cutProgress })
-    : await cutOffThread(typeof model === 'string' || model instanceof Uint8Array ? model : (loaded.path ?? loaded.bytes), loaded.name, cutOpts, cutProgress, signal);
-  const cutSec = (performance.now() - tc) / 1000;
-  if (signal?.aborted) throw new Error(`profiling ${loaded.name} was cancelled before any measurement`);
-
-  const machine = await machineFingerprint();
-  const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes, inputValues: opts.inputValues });
-  let profile: Profile | undefined;
-  let resumedPairs = 0;
-  const warnings = [...(opts.notes ?? []), ...cut.warnings];
-  if (opts.resume !== false && save) {
-    const prev = findResumable(key, machine.id, dir);
-    if (prev) {
-      const same = prev.layers.length === cut.layers.length && prev.layers.every((l, i) => l.name === cut.layers[i].name && l.nodes.join() === cut.layers[i].nodes.join());
-      if (same) {
-        profile = prev;
-        resumedPairs = pairsDone(prev);
-        profile.warnings.push(`resumed at ${new Date().toISOString()} with ${resumedPairs} of ${cut.layers.length * lanes.length} (layer, lane) measurements already done`);
-      } else warnings.push(`a partial profile ${prev.id} exists for this task but its layers differ from the new cut; starting over`);
-    }
-  }
-  if (!profile) {
-    profile = {
-      schemaVersion: PROFILE_SCHEMA_VERSION,
-      id: newProfileId(loaded.name),
-      createdAt: new Date().toISOString(),
-      machine,
-      ortVersion: ort.env.versions.common ?? 'unknown',
-      model: { name: loaded.name, path: loaded.path, sha256: loaded.sha256, inputShapes: cut.inputShapes, opsets: loaded.opsets },
-      granularity: cut.granularity,
-      lanes: lanes.map((l) => ({ ...l })),
-      layers: cut.layers.map((l) => ({
-        index: l.index,
-        name: l.name,
-        nodes: l.nodes,
-        opTypes: l.opTypes,
-        inputs: l.inputs,
-        outputs: l.outputs,
-        flops: l.flops,
-        bytesMoved: l.bytesMoved,
-        lanes: lanes.map((ln) => ({ lane: ln.id })),
-      })),
-      wholeModel: lanes.map((ln) => ({ lane: ln.id })),
-      verification: {
-        maxAbsError: cut.verification.maxAbsError,
-        maxRelError: cut.verification.maxRelError,
-        passed: cut.verification.passed,
-        tolerance: cut.verification.tolerance,
-        graphOptimizationLevel: cut.verification.graphOptimizationLevel,
-        relErrorDefinition: cut.verification.relErrorDefinition,
-        otherLevels: (cut.verification.otherLevels ?? []).map((o) => ({ graphOptimizationLevel: o.graphOptimizationLevel, maxAbsError: o.maxAbsError, maxRelError: o.maxRelError, layerErrors: o.layerErrors.length })),
-        layerErrors: cut.verification.layerErrors.length ? cut.verification.layerErrors : undefined,
-      },
-      settings: { budgetSec, warmup, ciTarget, contention: !!opts.contention, energy: energyMode, energyWindowSec: opts.energyWindowSec },
-      status: 'partial',
-      warnings,
-      resumeKey: key,
-    };
-  }
-  const p = profile;
+  const { loaded, cut, cutSec } = await loadAndCut(model, opts, emit);
+  const { p, resumedPairs } = await openProfile(loaded, cut, lanes, settings, opts);
   const total = p.layers.length * lanes.length;
   const traces: Record<string, OrtTrace | undefined> = {};
-  // Which layer produces each tensor (to attribute nodes ORT renamed after one of their outputs).
-  const tensorOwner = new Map<string, number>();
-  {
-    const byName = new Map<string, number>();
-    p.layers.forEach((l, i) => l.nodes.forEach((n) => byName.set(n, i)));
-    (loaded.proto.graph?.node ?? []).forEach((n, k) => {
-      const li = byName.get(loaded.nodeNames[k]);
-      if (li !== undefined) for (const o of n.output ?? []) if (o) tensorOwner.set(o, li);
-    });
-  }
+  const tensorOwner = tensorOwners(p, loaded);
   const checkpoint = () => {
     deriveFigures(p, traces, tensorOwner);
-    if (save) saveProfile(p, dir);
+    if (settings.save) saveProfile(p, settings.dir);
   };
 
   let meterSet: MeterSet | undefined;
-  if (energyMode === 'auto') {
+  if (settings.energyMode === 'auto') {
     meterSet = await detectMeters(opts.meters);
     p.energy = { meters: meterSet.status, estimate: `${DEFAULT_ESTIMATE.cpuWattsPerThread} W per busy CPU thread; ${DEFAULT_ESTIMATE.acceleratorWatts} W per busy accelerator lane (see profiler/energy/estimate.ts)` };
   }
 
   const tMeasure = performance.now();
-  const progress = (e: Omit<ProfileProgress, 'model' | 'done' | 'total' | 'fraction' | 'etaSec' | 'resumedPairs'>) => {
+  const progress: ProfileRun['progress'] = (e) => {
     const done = pairsDone(p);
     const fresh = done - resumedPairs;
     const elapsed = (performance.now() - tMeasure) / 1000;
@@ -353,215 +233,14 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
     emit({ ...e, model: p.model.name, done, total, fraction: total ? done / total : 1, etaSec, resumedPairs: resumedPairs || undefined });
   };
   if (resumedPairs > 0) progress({ phase: 'lane', message: `resuming ${p.id}: ${resumedPairs} of ${total} (layer, lane) measurements already done` });
-
-  const runLane = async (lane: LaneSpec) => {
-    const info = p.lanes.find((l) => l.id === lane.id) as LaneInfo;
-    const laneIndex = p.lanes.indexOf(info);
-    const failRemaining = (reason: string) => {
-      for (const l of p.layers) if (!isMeasured(l.lanes[laneIndex])) l.lanes[laneIndex] = { lane: lane.id, error: reason };
-      if (!isMeasured(p.wholeModel[laneIndex])) p.wholeModel[laneIndex] = { lane: lane.id, error: reason };
-    };
-    const unsupported = laneUnsupportedReason(lane);
-    if (unsupported) {
-      info.error = unsupported;
-      failRemaining(`lane unavailable: ${unsupported}`);
-      checkpoint();
-      return;
-    }
-    // This lane's repetition budget: all of it for a fresh run, the unmeasured part's share for a resumed one.
-    const remainingWeight = () => p.layers.filter((l) => !isMeasured(l.lanes[laneIndex])).length + (isMeasured(p.wholeModel[laneIndex]) ? 0 : WHOLE_WEIGHT);
-    const laneBudgetMs = (budgetSec * 1000 * remainingWeight()) / (p.layers.length + WHOLE_WEIGHT);
-    let spentMs = 0;
-    const shareMs = (weight: number) => (Math.max(0, laneBudgetMs - spentMs) * weight) / Math.max(1, remainingWeight());
-    const watchdog = (ms: number) => (opts.watchdogSec ?? 60) * 1000 + 3 * ms;
-    const meter = meterSet ? meterForLane(lane, meterSet.meters) : undefined;
-    const windowMs = (opts.energyWindowSec ?? (meter && meter.averagingMs >= 1000 ? 2 : 1)) * 1000;
-
-    let worker: LaneWorker | undefined;
-    let crashes = 0;
-    let wholeMeasuredNow = false;
-    const start = async (): Promise<boolean> => {
-      try {
-        worker = await LaneWorker.start(lane, { hooks: opts.testHooks?.[lane.id] });
-        await worker.call({ op: 'init' }, watchdog(0), signal);
-        return true;
-      } catch (e) {
-        if (e instanceof LaneWorkerError && e.kind === 'cancelled') return false;
-        info.error = laneInitError(lane, e, worker?.stderrTail());
-        failRemaining(`lane unavailable: ${info.error}`);
-        await worker?.terminate();
-        worker = undefined;
-        return false;
-      }
-    };
-    const measureEnergy = async (key: string, latencyMs: number | undefined): Promise<LaneMeasurement['energy']> => {
-      if (energyMode === 'off' || latencyMs === undefined) return undefined;
-      if (!meter || info.idleWatts === undefined) return estimateEnergy(lane, latencyMs, DEFAULT_ESTIMATE, cpuCount());
-      const loop = worker!.call({ op: 'loop', key, durationMs: windowMs }, watchdog(windowMs), signal);
-      const w = await recordWindow(meter, { until: loop, skipMs: meter.averagingMs });
-      await loop;
-      return {
-        joulesPerRun: joulesPerRun(w.meanWatts, info.idleWatts, latencyMs),
-        watts: Math.max(0, w.meanWatts - info.idleWatts),
-        idleWatts: info.idleWatts,
-        source: { kind: 'measured', meter: meter.id, detail: `${meter.describe()}; ${w.samples} readings over a ${(w.seconds).toFixed(1)} s loop of this layer; (mean power - idle power) x baseline-subtracted latency`, sampleHz: meter.sampleHz },
-      };
-    };
-    /** Runs one measurement step; converts worker failures into a recorded error. Returns false when the lane must stop. */
-    const guarded = async (what: string, onError: (msg: string) => void, fn: () => Promise<void>): Promise<boolean> => {
-      if (!worker || !worker.alive) {
-        if (!(await start())) return false;
-      }
-      try {
-        await fn();
-        return true;
-      } catch (e) {
-        if (signal?.aborted || (e instanceof LaneWorkerError && e.kind === 'cancelled')) return false;
-        const msg = e instanceof Error ? e.message : String(e);
-        if (e instanceof LaneWorkerError && (e.kind === 'crash' || e.kind === 'timeout')) {
-          crashes++;
-          onError(`${what}: ${msg}`);
-          await worker?.terminate();
-          worker = undefined;
-          if (crashes >= MAX_WORKER_CRASHES) {
-            failRemaining(`lane abandoned after ${crashes} worker crashes or hangs (last: ${what}: ${msg})`);
-            return false;
-          }
-          return true;
-        }
-        onError(`${what}: ${msg}`);
-        return true;
-      }
-    };
-
-    progress({ phase: 'lane', lane: lane.id, message: `starting lane ${lane.id}` });
-    if (!(await start())) {
-      checkpoint();
-      return;
-    }
-    try {
-      if (info.baselineMs === undefined) {
-        progress({ phase: 'baseline', lane: lane.id, message: `${lane.id}: per-call baseline (empty model)` });
-        const ok = await guarded('baseline', (m) => (info.error = m), async () => {
-          const b = await worker!.call({ op: 'baseline', warmup: 20, rule: { ciTarget, budgetMs: 500, minSamples: 50 } }, watchdog(500), signal);
-          info.baselineMs = b.stats.median;
-        });
-        if (!ok || info.baselineMs === undefined) {
-          if (!signal?.aborted) failRemaining(`lane failed: ${info.error ?? 'baseline could not be measured'}`);
-          return;
-        }
-        progress({ phase: 'peak', lane: lane.id, message: `${lane.id}: GEMM peak` });
-        await guarded('GEMM peak', (m) => p.warnings.push(`${lane.id}: ${m}`), async () => {
-          const sizes = lane.ep === 'cpu' ? [256, 512] : [1024, 2048];
-          const r = await worker!.call({ op: 'peak', sizes, baselineMs: info.baselineMs, rule: { ciTarget, budgetMs: 600, minSamples: 5 } }, watchdog(2000), signal);
-          info.peakGflops = r.gflops;
-          info.gemmN = r.n;
-        });
-        checkpoint();
-      }
-      // The whole model: timing, ORT's own per-node profile, energy.
-      if (!isMeasured(p.wholeModel[laneIndex]) && !signal?.aborted) {
-        progress({ phase: 'whole', lane: lane.id, message: `${lane.id}: whole model` });
-        const key = 'whole';
-        const bytes = compactBytes(sessionBytes(loaded, { canonicalNames: true }));
-        const feeds = wireFeeds(cut, Object.keys(cut.inputShapes), 'model');
-        const share = shareMs(WHOLE_WEIGHT);
-        const m: LaneMeasurement = { lane: lane.id };
-        const ok = await guarded('whole model', (e) => (m.error = e), async () => {
-          await worker!.call({ op: 'load', key, bytes, feeds }, watchdog(share) + 60_000, signal);
-          const r = await worker!.call({ op: 'measure', key, warmup, rule: { ciTarget, budgetMs: share } }, watchdog(share), signal);
-          spentMs += r.elapsedMs;
-          m.raw = r.stats;
-          const runs = Math.min(50, Math.max(5, Math.floor(1000 / Math.max(1, r.stats.median))));
-          try {
-            traces[lane.id] = await worker!.call({ op: 'profile', key, warmup: 2, runs }, watchdog(runs * r.stats.median * 3), signal);
-          } catch (e) {
-            if (e instanceof LaneWorkerError && e.kind !== 'error') throw e;
-            p.warnings.push(`${lane.id}: ORT profiler run failed: ${(e as Error).message}`);
-          }
-          m.energy = await measureEnergy(key, Math.max(0, r.stats.median - (info.baselineMs ?? 0)));
-        });
-        if (!signal?.aborted) {
-          wholeMeasuredNow = isMeasured(m) && !m.error;
-          p.wholeModel[laneIndex] = m;
-          checkpoint();
-        }
-        if (!ok) return;
-      }
-      for (const layer of p.layers) {
-        if (signal?.aborted) break;
-        if (isMeasured(layer.lanes[laneIndex])) continue;
-        const cl = cut.layers[layer.index];
-        const key = `layer:${layer.index}`;
-        progress({ phase: 'layer', lane: lane.id, layer: layer.index, layers: p.layers.length, message: `${lane.id}: layer ${layer.index + 1}/${p.layers.length} ${layer.name}` });
-        const share = shareMs(1);
-        const m: LaneMeasurement = { lane: lane.id };
-        const ok = await guarded(`layer ${layer.index} ${layer.name}`, (e) => (m.error = e), async () => {
-          await worker!.call({ op: 'load', key, bytes: compactBytes(cl.bytes), feeds: wireFeeds(cut, cl.inputs.map((i) => i.name), `layer ${layer.index} (${layer.name})`) }, watchdog(share) + 60_000, signal);
-          const r = await worker!.call({ op: 'measure', key, warmup, rule: { ciTarget, budgetMs: share } }, watchdog(share), signal);
-          spentMs += r.elapsedMs;
-          m.raw = r.stats;
-          m.energy = await measureEnergy(key, Math.max(0, r.stats.median - (info.baselineMs ?? 0)));
-        });
-        if (signal?.aborted) break;
-        if (isMeasured(m)) layer.lanes[laneIndex] = m;
-        checkpoint();
-        if (!ok) break;
-      }
-      // Drift check: the whole model once more after the layers. Layer and whole-model medians are
-      // taken minutes apart; if the machine changed meanwhile (thermal state, other load), the
-      // cut overhead and the layer figures are not comparable, and the profile says so.
-      const whole = p.wholeModel[laneIndex];
-      if (wholeMeasuredNow && whole.raw && !signal?.aborted && p.layers.every((l) => isMeasured(l.lanes[laneIndex]))) {
-        await guarded('whole-model drift check', (e) => p.warnings.push(`${lane.id}: ${e}`), async () => {
-          const bytes = compactBytes(sessionBytes(loaded, { canonicalNames: true }));
-          await worker!.call({ op: 'load', key: 'whole', bytes, feeds: wireFeeds(cut, Object.keys(cut.inputShapes), 'model') }, watchdog(0) + 60_000, signal);
-          const budget = Math.max(shareMs(WHOLE_WEIGHT), Math.min(3000, 10 * whole.raw!.median));
-          const r = await worker!.call({ op: 'measure', key: 'whole', warmup, rule: { ciTarget, budgetMs: budget, minSamples: 20 } }, watchdog(budget), signal);
-          const before = whole.raw!;
-          const noise = before.median * before.ciHalfWidthRel + r.stats.median * r.stats.ciHalfWidthRel;
-          info.drift = { beforeMs: before.median, afterMs: r.stats.median, ratio: r.stats.median / before.median };
-          if (Math.abs(r.stats.median - before.median) > noise + 0.05 * before.median) {
-            p.warnings.push(
-              `${lane.id}: the machine changed during profiling: whole model ${before.median.toFixed(3)} ms before the layers, ${r.stats.median.toFixed(3)} ms after (x${info.drift.ratio.toFixed(2)}); other load or clock changes make the layer figures and the cut overhead less comparable`,
-            );
-          }
-        });
-      }
-    } finally {
-      await worker?.terminate();
-    }
-  };
-
-  // Idle power, once per meter, before any lane runs (in contention mode a lane's idle window
-  // would otherwise overlap another lane's work).
-  if (meterSet && meterSet.meters.length > 0) {
-    const idleByMeter = new Map<PowerMeter, number>();
-    for (const lane of lanes) {
-      const info = p.lanes.find((l) => l.id === lane.id) as LaneInfo;
-      const meter = meterForLane(lane, meterSet.meters);
-      if (!meter || info.idleWatts !== undefined || laneUnsupportedReason(lane) || signal?.aborted) continue;
-      if (!idleByMeter.has(meter)) {
-        progress({ phase: 'idle-power', lane: lane.id, message: `idle power (${meter.id}, ${Math.max(1000, meter.averagingMs * 2) / 1000} s)` });
-        const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
-        if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
-      }
-      const idle = idleByMeter.get(meter);
-      if (idle !== undefined) {
-        info.idleWatts = idle;
-        info.meter = { id: meter.id, detail: meter.describe(), sampleHz: meter.sampleHz };
-      }
-    }
-    if (opts.contention && lanes.length > 1 && idleByMeter.size > 0) {
-      p.warnings.push('contention mode: lanes ran at the same time, so a metered layer energy includes the power of the other lanes running then');
-    }
-  }
+  const run: ProfileRun = { p, loaded, cut, opts, ...settings, signal, traces, meterSet, checkpoint, progress };
 
   try {
-    if (opts.contention) await Promise.all(lanes.map(runLane));
+    if (meterSet) await measureIdlePower(run, lanes, meterSet);
+    if (opts.contention) await Promise.all(lanes.map((lane) => measureLane(run, lane)));
     else for (const lane of lanes) {
       if (signal?.aborted) break;
-      await runLane(lane);
+      await measureLane(run, lane);
     }
   } finally {
     await meterSet?.close();
@@ -571,9 +250,150 @@ export async function profileModel(model: string | Uint8Array | LoadedModel, opt
   p.status = complete ? 'complete' : 'partial';
   if (signal?.aborted) p.warnings.push(`cancelled at ${new Date().toISOString()} after ${pairsDone(p)} of ${total} (layer, lane) measurements; rerun the same command to resume`);
   p.timings = { cutSec, measureSec: (performance.now() - tMeasure) / 1000, totalSec: (performance.now() - t0) / 1000 };
-  if (save) saveProfile(p, dir);
-  progress({ phase: 'done', message: `${p.model.name}: ${p.status} (${pairsDone(p)} of ${total} measurements)${save ? `, saved as ${p.id}` : ''}` });
+  if (settings.save) saveProfile(p, settings.dir);
+  progress({ phase: 'done', message: `${p.model.name}: ${p.status} (${pairsDone(p)} of ${total} measurements)${settings.save ? `, saved as ${p.id}` : ''}` });
   return p;
+}
+
+interface Settings {
+  budgetSec: number;
+  warmup: number;
+  ciTarget: number;
+  energyMode: 'auto' | 'off';
+  save: boolean;
+  dir: string;
+}
+
+function resolveSettings(opts: ProfileOptions): Settings {
+  const budgetSec = opts.budgetSec ?? DEFAULTS.budgetSec;
+  if (!(budgetSec > 0)) throw new Error(`budget must be > 0 seconds (got ${budgetSec})`);
+  return {
+    budgetSec,
+    warmup: opts.warmup ?? DEFAULTS.warmup,
+    ciTarget: opts.ciTarget ?? DEFAULTS.ciTarget,
+    energyMode: opts.energy ?? 'auto',
+    save: opts.save ?? true,
+    dir: opts.storeDir ?? profilesDir(),
+  };
+}
+
+/** Step 1: load the model, resolve its input shapes, and cut it into verified layers (off the calling thread unless cutInline). */
+async function loadAndCut(model: string | Uint8Array | LoadedModel, opts: ProfileOptions, emit: (p: ProfileProgress) => void): Promise<{ loaded: LoadedModel; cut: CutResult; cutSec: number }> {
+  const loaded = typeof model === 'object' && !(model instanceof Uint8Array) ? model : await loadModel(model, { name: opts.name });
+  emit({ phase: 'load', model: loaded.name, done: 0, total: 0, fraction: 0, message: `loaded ${loaded.name} (${loaded.nodeCount} nodes)` });
+  const inputShapes = resolveInputShapes(loaded, opts.shapes ?? {});
+  emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name} into layers (granularity ${opts.granularity ?? 'group'})` });
+  const tc = performance.now();
+  const cutProgress = (c: { phase: string; done: number; total: number }) =>
+    emit({ phase: 'cut', model: loaded.name, done: 0, total: 0, fraction: 0, message: `cutting ${loaded.name}: ${c.phase} ${c.done}/${c.total}` });
+  const cutOpts = { granularity: opts.granularity ?? 'group', shapes: inputShapes, inputValues: opts.inputValues };
+  const cut = opts.cutInline
+    ? await cutModel(loaded, { ...cutOpts, signal: opts.signal, onProgress: cutProgress })
+    : await cutOffThread(typeof model === 'string' || model instanceof Uint8Array ? model : (loaded.path ?? loaded.bytes), loaded.name, cutOpts, cutProgress, opts.signal);
+  const cutSec = (performance.now() - tc) / 1000;
+  if (opts.signal?.aborted) throw new Error(`profiling ${loaded.name} was cancelled before any measurement`);
+  return { loaded, cut, cutSec };
+}
+
+/** Step 2: the interrupted run of the same task to continue (same model, lanes, granularity, shapes, and the same cut), else a new profile. */
+async function openProfile(loaded: LoadedModel, cut: CutResult, lanes: LaneSpec[], settings: Settings, opts: ProfileOptions): Promise<{ p: Profile; resumedPairs: number }> {
+  const machine = await machineFingerprint();
+  const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes, inputValues: opts.inputValues });
+  const warnings = [...(opts.notes ?? []), ...cut.warnings];
+  if (opts.resume !== false && settings.save) {
+    const prev = findResumable(key, machine.id, settings.dir);
+    if (prev) {
+      const same = prev.layers.length === cut.layers.length && prev.layers.every((l, i) => l.name === cut.layers[i].name && l.nodes.join() === cut.layers[i].nodes.join());
+      if (same) {
+        const resumedPairs = pairsDone(prev);
+        prev.warnings.push(`resumed at ${new Date().toISOString()} with ${resumedPairs} of ${cut.layers.length * lanes.length} (layer, lane) measurements already done`);
+        return { p: prev, resumedPairs };
+      }
+      warnings.push(`a partial profile ${prev.id} exists for this task but its layers differ from the new cut; starting over`);
+    }
+  }
+  const p: Profile = {
+    schemaVersion: PROFILE_SCHEMA_VERSION,
+    id: newProfileId(loaded.name),
+    createdAt: new Date().toISOString(),
+    machine,
+    ortVersion: ort.env.versions.common ?? 'unknown',
+    model: { name: loaded.name, path: loaded.path, sha256: loaded.sha256, inputShapes: cut.inputShapes, opsets: loaded.opsets },
+    granularity: cut.granularity,
+    lanes: lanes.map((l) => ({ ...l })),
+    layers: cut.layers.map((l) => ({
+      index: l.index,
+      name: l.name,
+      nodes: l.nodes,
+      opTypes: l.opTypes,
+      inputs: l.inputs,
+      outputs: l.outputs,
+      flops: l.flops,
+      bytesMoved: l.bytesMoved,
+      lanes: lanes.map((ln) => ({ lane: ln.id })),
+    })),
+    wholeModel: lanes.map((ln) => ({ lane: ln.id })),
+    verification: {
+      maxAbsError: cut.verification.maxAbsError,
+      maxRelError: cut.verification.maxRelError,
+      passed: cut.verification.passed,
+      tolerance: cut.verification.tolerance,
+      graphOptimizationLevel: cut.verification.graphOptimizationLevel,
+      relErrorDefinition: cut.verification.relErrorDefinition,
+      otherLevels: (cut.verification.otherLevels ?? []).map((o) => ({ graphOptimizationLevel: o.graphOptimizationLevel, maxAbsError: o.maxAbsError, maxRelError: o.maxRelError, layerErrors: o.layerErrors.length })),
+      layerErrors: cut.verification.layerErrors.length ? cut.verification.layerErrors : undefined,
+    },
+    settings: { budgetSec: settings.budgetSec, warmup: settings.warmup, ciTarget: settings.ciTarget, contention: !!opts.contention, energy: settings.energyMode, energyWindowSec: opts.energyWindowSec },
+    status: 'partial',
+    warnings,
+    resumeKey: key,
+  };
+  return { p, resumedPairs: 0 };
+}
+
+/** Which layer produces each tensor (to attribute nodes ORT renamed after one of their outputs). */
+function tensorOwners(p: Profile, loaded: LoadedModel): Map<string, number> {
+  const tensorOwner = new Map<string, number>();
+  const byName = new Map<string, number>();
+  p.layers.forEach((l, i) => l.nodes.forEach((n) => byName.set(n, i)));
+  (loaded.proto.graph?.node ?? []).forEach((n, k) => {
+    const li = byName.get(loaded.nodeNames[k]);
+    if (li !== undefined) for (const o of n.output ?? []) if (o) tensorOwner.set(o, li);
+  });
+  return tensorOwner;
+}
+
+/**
+ * Idle power, once per meter, before any lane runs (in contention mode a lane's idle window would
+ * otherwise overlap another lane's work).
+ */
+async function measureIdlePower(run: ProfileRun, lanes: LaneSpec[], meterSet: MeterSet): Promise<void> {
+  if (meterSet.meters.length === 0) return;
+  const { p, signal } = run;
+  const idleByMeter = new Map<PowerMeter, number>();
+  for (const lane of lanes) {
+    const info = p.lanes.find((l) => l.id === lane.id) as LaneInfo;
+    const meter = meterForLane(lane, meterSet.meters);
+    if (!meter || info.idleWatts !== undefined || laneUnsupportedReason(lane) || signal?.aborted) continue;
+    if (!idleByMeter.has(meter)) {
+      run.progress({ phase: 'idle-power', lane: lane.id, message: `idle power (${meter.id}, ${Math.max(1000, meter.averagingMs * 2) / 1000} s)` });
+      try {
+        const w = await recordWindow(meter, { durationMs: Math.max(1000, meter.averagingMs * 2), skipMs: 0 });
+        if (Number.isFinite(w.meanWatts)) idleByMeter.set(meter, w.meanWatts);
+      } catch (e) {
+        // Without an idle figure the lane's energy is estimated, and the warning says why.
+        p.warnings.push(`${lane.id}: meter ${meter.id} failed while reading idle power (${(e as Error).message.split('\n')[0]}); energy is estimated`);
+      }
+    }
+    const idle = idleByMeter.get(meter);
+    if (idle !== undefined) {
+      info.idleWatts = idle;
+      info.meter = { id: meter.id, detail: meter.describe(), sampleHz: meter.sampleHz };
+    }
+  }
+  if (run.opts.contention && lanes.length > 1 && idleByMeter.size > 0) {
+    p.warnings.push('contention mode: lanes ran at the same time, so a metered layer energy includes the power of the other lanes running then');
+  }
 }
 
 /** A model to profile with its own input shapes, input values and notes (e.g. a model library entry). */

@@ -6,7 +6,7 @@
 // 1 - 2 * P(B <= j-1). We take the largest j whose coverage is still >= 95%. No assumption about
 // the latency distribution (which is skewed and often multi-modal) is needed. Below 6 samples no
 // such interval exists at 95% (2 * 2^-n > 0.05), and the half-width is reported as unknown.
-import type { LatencyStats } from './types';
+import type { LaneInfo, LaneMeasurement, LatencyStats } from './types';
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -218,5 +218,67 @@ export class StoppingRule {
     }
     if (elapsedMs >= this.budgetMs && n >= this.minSamplesHard) return 'budget';
     return undefined;
+  }
+}
+
+/**
+ * A net latency is resolved when it is at least this many times its 95% uncertainty: it is then
+ * known within ±25%, and a throughput computed from it within -20% / +33%.
+ */
+export const RESOLVED_RATIO = 4;
+
+export interface NetLatency {
+  /** Median minus the lane's per-call baseline, never below 0 (ms). */
+  ms: number;
+  /** 95% uncertainty of `ms`: the median's CI half-width + the baseline median's + the timer's resolution (ms); Infinity without a CI. */
+  uncertaintyMs: number;
+  resolved: boolean;
+  /** Why not, when not resolved. */
+  why?: string;
+}
+
+const fmtMs = (x: number) => (x >= 0.1 ? x.toFixed(3) : x.toPrecision(2));
+
+/**
+ * THE rule for "is this latency resolved": a layer's median net of the lane's per-call baseline,
+ * with its 95% uncertainty from the measurement's own statistics (the median's order-statistic CI,
+ * the baseline's, and the timer's resolution). Throughput (GFLOP/s, share of peak) is shown only
+ * for resolved latencies: below that, the net time is noise and FLOPs / noise is absurd.
+ */
+export function netLatency(raw: LatencyStats, baseline: { ms?: number; ciMs?: number; timerMs?: number } = {}): NetLatency {
+  const ms = Math.max(0, raw.median - (baseline.ms ?? 0));
+  if (medianCiRank(raw.n) === 0) return { ms, uncertaintyMs: Infinity, resolved: false, why: `${raw.n} runs: too few for a 95% confidence interval of the median (6 needed)` };
+  const parts = [raw.ciHalfWidthRel * raw.median, baseline.ciMs ?? 0, baseline.timerMs ?? 0];
+  const uncertaintyMs = parts[0] + parts[1] + parts[2];
+  if (ms >= RESOLVED_RATIO * uncertaintyMs && ms > 0) return { ms, uncertaintyMs, resolved: true };
+  return {
+    ms,
+    uncertaintyMs,
+    resolved: false,
+    why: `not resolved: net ${fmtMs(ms)} ms is under ${RESOLVED_RATIO}x its 95% uncertainty ${fmtMs(uncertaintyMs)} ms (median CI ${fmtMs(parts[0])} + baseline CI ${fmtMs(parts[1])} + timer ${fmtMs(parts[2])} ms)`,
+  };
+}
+
+/**
+ * Fills a measurement's derived figures from its raw statistics and its lane: the net latency, its
+ * uncertainty, and GFLOP/s and share of peak only where the latency is resolved (else `unresolved`
+ * says why). Idempotent; used when profiling and when loading a stored profile.
+ */
+export function deriveLatencyFigures(m: LaneMeasurement, lane: Pick<LaneInfo, 'baselineMs' | 'baselineCiMs' | 'timerResolutionMs' | 'peakGflops'>, flops?: number): void {
+  if (!m.raw) return;
+  const net = netLatency(m.raw, { ms: lane.baselineMs, ciMs: lane.baselineCiMs, timerMs: lane.timerResolutionMs });
+  m.latencyMs = net.ms;
+  if (Number.isFinite(net.uncertaintyMs)) m.latencyCiMs = net.uncertaintyMs;
+  else delete m.latencyCiMs;
+  delete m.achievedGflops;
+  delete m.peakFraction;
+  delete m.unresolved;
+  if (!net.resolved) {
+    m.unresolved = net.why;
+    return;
+  }
+  if (flops && flops > 0) {
+    m.achievedGflops = flops / (net.ms / 1000) / 1e9;
+    if (lane.peakGflops) m.peakFraction = m.achievedGflops / lane.peakGflops;
   }
 }

@@ -7,7 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import si from 'systeminformation';
-import { dataDir } from './runtime/paths';
+import { dataDir } from '../base/paths';
+import { deriveLatencyFigures } from './stats';
 import { PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
 
 export class ProfileStoreError extends Error {
@@ -122,7 +123,25 @@ export function loadProfile(idOrPath: string, dir = profilesDir()): Profile {
   } catch (e) {
     throw new ProfileStoreError(`${path}: not valid JSON (${(e as Error).message})`, 'corrupt');
   }
-  return validateProfile(raw, path);
+  return withDerivedFigures(validateProfile(raw, path));
+}
+
+/**
+ * Profiles written before throughput was shown only for resolved latencies (a throughput figure
+ * without latencyCiMs or unresolved) get it re-checked by the rule (stats.ts) on load: a layer under
+ * the timer's resolution no longer shows thousands of GFLOP/s. Anything else loads as saved.
+ */
+function withDerivedFigures(p: Profile): Profile {
+  if (!Array.isArray(p.lanes) || !Array.isArray(p.layers)) return p;
+  const lanes = new Map(p.lanes.map((l) => [l.id, l]));
+  const fix = (m: LaneMeasurement, flops?: number) => {
+    const lane = lanes.get(m?.lane);
+    if (lane && m.raw && m.achievedGflops !== undefined && m.latencyCiMs === undefined && m.unresolved === undefined) deriveLatencyFigures(m, lane, flops);
+  };
+  const total = p.layers.reduce((a, l) => a + (l.flops ?? 0), 0);
+  for (const m of Array.isArray(p.wholeModel) ? p.wholeModel : []) fix(m, total);
+  for (const layer of p.layers) for (const m of Array.isArray(layer?.lanes) ? layer.lanes : []) fix(m, layer.flops);
+  return p;
 }
 
 export interface ProfileSummary {
@@ -323,7 +342,7 @@ export function diffProfiles(a: Profile, b: Profile): ProfileDiff {
 
 const CSV_COLUMNS = [
   'profile_id', 'model', 'model_sha256', 'layer_index', 'layer_name', 'op_types', 'lane', 'latency_ms', 'raw_median_ms', 'p5_ms', 'p95_ms', 'cv', 'n',
-  'ci_half_width_rel', 'converged', 'in_graph_ms', 'flops', 'bytes_moved', 'achieved_gflops', 'peak_fraction', 'preferred_lane', 'gap_to_preferred',
+  'ci_half_width_rel', 'converged', 'in_graph_ms', 'flops', 'bytes_moved', 'achieved_gflops', 'peak_fraction', 'latency_ci_ms', 'unresolved', 'preferred_lane', 'gap_to_preferred',
   'energy_j_per_run', 'energy_watts', 'energy_kind', 'energy_source', 'fallback_nodes', 'error',
 ] as const;
 
@@ -339,7 +358,7 @@ export function profileToCsv(p: Profile): string {
   const row = (layerIndex: number, name: string, opTypes: string, m: LaneMeasurement, extra: { inGraph?: number; flops?: number; bytes?: number; preferred?: string; gap?: number }) =>
     [
       p.id, p.model.name, p.model.sha256, layerIndex, name, opTypes, m.lane, m.latencyMs, m.raw?.median, m.raw?.p5, m.raw?.p95, m.raw?.cv, m.raw?.n,
-      m.raw?.ciHalfWidthRel, m.raw?.converged, extra.inGraph, extra.flops, extra.bytes, m.achievedGflops, m.peakFraction, extra.preferred, extra.gap,
+      m.raw?.ciHalfWidthRel, m.raw?.converged, extra.inGraph, extra.flops, extra.bytes, m.achievedGflops, m.peakFraction, m.latencyCiMs, m.unresolved, extra.preferred, extra.gap,
       m.energy?.joulesPerRun, m.energy?.watts, m.energy?.source.kind, m.energy ? `${m.energy.source.meter}: ${m.energy.source.detail}` : undefined,
       m.fallbackNodes?.join(' '), m.error,
     ]

@@ -2,7 +2,10 @@
 // between the profiler (writer) and everyone who plans with it (scenarios, simulator, live runtime,
 // UI, exports). Bump PROFILE_SCHEMA_VERSION on any incompatible change.
 
+import type { GpuAdapter } from './gpu/adapter';
+
 export const PROFILE_SCHEMA_VERSION = 1;
+export type { GpuAdapter };
 
 /** A lane: one execution target the scheduler can hand work to. */
 export interface LaneSpec {
@@ -14,6 +17,8 @@ export interface LaneSpec {
   threads?: number;
   /** Extra EP / session options that define the lane. */
   options?: Record<string, string | number | boolean>;
+  /** Asked for a software GPU driver on purpose (`webgpu:sw`): slow, shares the CPU cores, never a GPU figure. */
+  software?: boolean;
 }
 
 /** Robust statistics of repeated latency measurements, all in milliseconds. */
@@ -57,8 +62,13 @@ export interface LaneMeasurement {
   raw?: LatencyStats;
   /** Median with the lane's per-call baseline subtracted (never below 0), ms. */
   latencyMs?: number;
+  /** 95% uncertainty of latencyMs (median CI + baseline CI + timer resolution), ms; absent without a CI (n < 6). */
+  latencyCiMs?: number;
+  /** Set when latencyMs is not resolved (under 4x its uncertainty, or too few runs): why. No throughput figures then. */
+  unresolved?: string;
+  /** FLOPs / latencyMs, only where latencyMs is resolved. */
   achievedGflops?: number;
-  /** Achieved / the lane's measured GEMM peak, 0..1. */
+  /** Achieved / the lane's measured GEMM peak, 0..1 (only where latencyMs is resolved). */
   peakFraction?: number;
   energy?: EnergyFigure;
   /** Nodes the EP assigned to another provider (CPU fallback), when detectable. */
@@ -109,6 +119,10 @@ export interface LayerProfile {
 export interface LaneInfo extends LaneSpec {
   /** Per-call overhead of an empty model on this lane (median ms). */
   baselineMs?: number;
+  /** 95% CI half-width of baselineMs (ms). */
+  baselineCiMs?: number;
+  /** Smallest step of the lane worker's clock (performance.now), ms: no latency below it is resolved. */
+  timerResolutionMs?: number;
   /** Measured GEMM peak, GFLOP/s. */
   peakGflops?: number;
   idleWatts?: number;
@@ -120,6 +134,10 @@ export interface LaneInfo extends LaneSpec {
   meter?: { id: string; detail: string; sampleHz: number };
   /** Why the lane could not be used, if it could not. */
   error?: string;
+  /** GPU lanes: the adapter the lane's process ran on (profiler/gpu/adapter.ts says how it is found). */
+  adapter?: GpuAdapter;
+  /** GPU lanes whose adapter could not be identified: why. */
+  adapterNote?: string;
 }
 
 /** ORT's own profiler (enableProfiling) on the whole model, per lane. */

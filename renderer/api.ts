@@ -26,7 +26,7 @@ export function connect(): Connection {
   const bridge = window.tesseraBridge;
   if (bridge) {
     const client = new EngineClient({ send: (r) => bridge.send(r), onReply: (l) => bridge.onReply(l) });
-    client.on('engine.state', (e: { state: ConnectionState; detail?: string }) => {
+    client.on('engine.state', (e) => {
       if (e.state === 'closed') client.failAll({ message: `The engine stopped: ${e.detail ?? 'unknown reason'}`, code: 'engine-exited' });
       setState(e.state, e.detail);
     });
@@ -43,7 +43,7 @@ export function connect(): Connection {
   };
   const client = new EngineClient(transport);
   let engineDown = false;
-  client.on('engine.state', (e: { state: 'open' | 'closed'; detail?: string }) => {
+  client.on('engine.state', (e) => {
     engineDown = e.state === 'closed';
     setState(e.state === 'closed' ? 'closed' : 'open', e.state === 'closed' ? `engine stopped (${e.detail})` : undefined);
   });

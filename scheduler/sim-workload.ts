@@ -17,6 +17,7 @@ import { estimatedLaneWatts } from '../profiler/energy/estimate';
 import { matchProfiles, tenantModels } from '../workloads/assess';
 import { loadScenario } from '../workloads/scenario-library';
 import type { Scenario } from '../workloads/scenario';
+import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
 import type { LaneDef, LayerDef, SimWorkload, TenantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
@@ -190,7 +191,7 @@ function withDuplicateSuffixes(ids: string[]): string[] {
 }
 
 /** Frame rates x scale, then (with load) x whatever brings the busiest lane to that utilisation. */
-function scaleToLoad(w: SimWorkload, o: SimWorkloadOptions): SimWorkload {
+export function scaleToLoad(w: SimWorkload, o: SimWorkloadOptions): SimWorkload {
   let factor = o.scale ?? 1;
   let out = factor === 1 ? w : scaleRates(w, factor);
   if (o.load !== undefined) {
@@ -214,17 +215,5 @@ export function busiestUtilisation(w: SimWorkload): number {
 }
 
 function scaleRates(w: SimWorkload, s: number): SimWorkload {
-  return {
-    ...w,
-    tenants: w.tenants.map((t) => {
-      const rate = t.arrival.type === 'periodic' ? t.arrival.fps : t.arrival.ratePerSec;
-      // A deadline at the next frame's release (XRBench's convention) follows the new rate.
-      const followsRate = t.deadline !== undefined && Math.abs(t.deadline - 1 / rate) < 1e-9 * Math.max(1, t.deadline);
-      return {
-        ...t,
-        arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * s } : { ...t.arrival, ratePerSec: t.arrival.ratePerSec * s },
-        deadline: followsRate ? 1 / (rate * s) : t.deadline, // undefined: the simulator's default, 1 / rate, follows anyway
-      };
-    }),
-  };
+  return { ...w, tenants: w.tenants.map((t) => scaleTenantTiming(t, s)) };
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = [...Object.keys(pkg.dependencies ?? {}), 'electron'];
-const sourceDirs = ['cli', 'engine', 'server', 'profiler', 'scheduler', 'workloads', 'electron', 'renderer'];
+const sourceDirs = ['base', 'cli', 'engine', 'server', 'profiler', 'scheduler', 'workloads', 'electron', 'renderer'];
 const force = process.argv.includes('--force');
 const quiet = process.argv.includes('--quiet');
 
@@ -34,7 +34,7 @@ if (!force && existsSync(stampFile) && Number(readFileSync(stampFile, 'utf8')) >
   process.exit(0);
 }
 
-// Every `*.worker.ts` becomes dist/workers/<name>.cjs (see engine/paths.ts: workerScript()).
+// Every `*.worker.ts` becomes dist/workers/<name>.cjs (see base/paths.ts: workerScript()).
 const workers = sources.filter((f) => f.endsWith('.worker.ts'));
 const nodeEntries = {
   cli: join(root, 'cli/main.ts'),

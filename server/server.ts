@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Connection } from '../engine/engine';
-import { distDir } from '../profiler/runtime/paths';
+import { distDir } from '../base/paths';
 import { CONTENT_SECURITY_POLICY } from './csp';
 
 export interface ServeOptions {

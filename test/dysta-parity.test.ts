@@ -345,6 +345,17 @@ describe.runIf(HAVE_REFERENCE)('tessera bench dysta', () => {
     expect(json.parity).toMatchObject({ tasksMatched: 1, tasksCompared: 1, perSeedMatched: 4, perSeedCompared: 4, summaryCompared: 0 });
   });
 
+  it('takes any positive SLO multipliers, not only the reference set, and says so in its help', async () => {
+    expect(benchDystaCommand.usage).toMatch(/any positive SLO multipliers/);
+    const r = await exec([CNN34], { seeds: '1', rates: '4', slos: '2.5,300', schedulers: 'fcfs,sjf' }, true);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out).rows as { slo: number; scheduler: string; violationRate: number }[];
+    expect(rows.map((x) => `${x.slo}:${x.scheduler}`).sort()).toEqual(['2.5:fcfs', '2.5:sjf', '300:fcfs', '300:sjf']);
+    const fcfs = (slo: number) => rows.find((x) => x.slo === slo && x.scheduler === 'fcfs')!.violationRate;
+    expect(fcfs(2.5)).toBeGreaterThan(fcfs(300)); // a tighter SLO misses more
+    await expect(exec([CNN34], { slos: '0' })).rejects.toThrow(/--slos: "0" is not a positive number/);
+  });
+
   it('rejects bad options with a usage error', async () => {
     await expect(exec([CNN34], { compat: 'python' })).rejects.toThrow(/--compat must be/);
     await expect(exec([CNN34], { schedulers: 'fcfs,edf' })).rejects.toThrow(/unknown scheduler "edf"/);

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EngineClient } from '../engine/client';
 import { Engine } from '../engine/engine';
-import { EngineError, method } from '../engine/feature';
+import { EngineError, event, method } from '../engine/feature';
 import type { Reply } from '../engine/protocol';
 import { RemoteEngine, type EngineChild } from '../engine/remote';
 
 const testFeature = {
   name: 'test',
+  events: { 'test.tick': event<{ x: number }>('a test event') },
   methods: {
     'test.add': method({ summary: 'adds', params: z.object({ a: z.number(), b: z.number() }).strict(), run: async ({ a, b }) => a + b }),
     'test.slow': method({
@@ -87,8 +88,8 @@ describe('engine', () => {
     const b: Reply[] = [];
     engine.connect((r) => a.push(r));
     engine.connect((r) => b.push(r));
-    engine.publish('live.telemetry', { x: 1 });
-    expect(a).toEqual([{ type: 'event', topic: 'live.telemetry', data: { x: 1 } }]);
+    engine.publish('test.tick', { x: 1 });
+    expect(a).toEqual([{ type: 'event', topic: 'test.tick', data: { x: 1 } }]);
     expect(b).toEqual(a);
   });
 });

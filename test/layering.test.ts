@@ -27,6 +27,14 @@ describe('layering rules', () => {
     expect(await errors('profiler/x.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(0);
   });
 
+  it('base/ imports no other Tessera folder, and scheduler/core does not import base/', async () => {
+    expect(await errors('base/x.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(0);
+    expect(await errors('base/x.ts', "import { loadModel } from '../profiler/onnx/model';\nexport const x = loadModel;\n")).toHaveLength(1);
+    expect(await errors('base/x.ts', "import { Engine } from '../engine/engine';\nexport const x = Engine;\n")).toHaveLength(1);
+    expect(await errors('scheduler/core/x.ts', "import { dataDir } from '../../base/paths';\nexport const x = dataDir;\n")).toHaveLength(1);
+    expect(await errors('profiler/x.ts', "import { dataDir } from '../base/paths';\nexport const x = dataDir;\n")).toHaveLength(0);
+  });
+
   it('the renderer uses no Node built-ins and reaches the engine only through its client', async () => {
     expect(await errors('renderer/x.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
     expect(await errors('renderer/x.ts', "import { deviceReport } from '../profiler/devices';\nexport const x = deviceReport;\n")).toHaveLength(1);

@@ -1,6 +1,6 @@
 // The live runtime through the engine (live.start / live.list / live.setPolicy / live.stop, telemetry
 // events) and through the CLI (`tessera run ... --json`). Workers load from dist/: build first.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,5 +96,22 @@ describe('tessera run', () => {
     expect(err).toMatch(/frames \d+ done \d+/);
     expect(await main(['run', 'demo:tiny', '--duration', 'soon'], { stdout: () => true, stderr: (s) => ((err += s), true) })).toBe(2);
     expect(err).toMatch(/--duration must look like 30s/);
+  });
+
+  it('--scale moves a deadline at the next release with the rate and keeps any other explicit deadline', async () => {
+    // XRBench-style: deadline = 1000 / fps (32 ms at 31.25 fps); issue 10 (5): it stayed 32 ms at half the rate.
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-scale-'));
+    const file = join(dir, 'vad.json');
+    const vad = { model: { kind: 'library', id: 'npm/silero-vad-v5' }, inputShapes: { input: [1, 512], state: [2, 1, 128], sr: [] }, inputValues: { sr: 16000 }, arrival: { type: 'periodic', fps: 31.25 } };
+    writeFileSync(file, JSON.stringify({ schemaVersion: 1, name: 'vad scaled', tenants: [{ id: 'next-release', ...vad, deadlineMs: 32 }, { id: 'fixed', ...vad, deadlineMs: 20 }] }));
+    let out = '';
+    const code = await main(['run', file, '--policy', 'edf', '--duration', '0.3s', '--lanes', 'cpu:1', '--scale', '0.5', '--json'], { stdout: (s) => ((out += s), true), stderr: () => true });
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as LiveReport;
+    expect(r.scale).toBe(0.5);
+    expect(r.tenants.map((t) => [t.id, t.arrival, +t.deadlineMs.toFixed(6)])).toEqual([
+      ['next-release', { type: 'periodic', fps: 15.625 }, 64],
+      ['fixed', { type: 'periodic', fps: 15.625 }, 20],
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../engine/client';
 import { Engine } from '../engine/engine';
+import { lanesFeature } from '../engine/features/lanes';
 import { profileFeature } from '../engine/features/profile';
 import type { Reply } from '../engine/protocol';
 import { attributeNode, deriveFigures, profileModel, type ProfileProgress } from '../profiler/profile';
@@ -79,7 +80,8 @@ describe('profiler: real measurements on CPU lanes', () => {
     expect(conv1.preferredLane).toMatch(/^cpu:/);
     expect(conv1.gapToPreferred![conv1.preferredLane!]).toBe(1);
     const best = conv1.lanes.find((m) => m.lane === conv1.preferredLane)!;
-    if (best.latencyMs! > 0) expect(best.achievedGflops).toBeCloseTo(conv1.flops / (best.latencyMs! / 1000) / 1e9, 6);
+    if (!best.unresolved) expect(best.achievedGflops).toBeCloseTo(conv1.flops / (best.latencyMs! / 1000) / 1e9, 6);
+    else expect(best.achievedGflops).toBeUndefined(); // under the timer's resolution on this machine: no throughput
     // Progress: layer i of n, lane, eta; and the saved profile is the returned one.
     const layerEvents = events.filter((e) => e.phase === 'layer');
     expect(layerEvents.length).toBe(8);
@@ -275,7 +277,7 @@ describe('profiler: engine job and CLI', () => {
   });
 
   function client() {
-    const engine = new Engine([profileFeature]);
+    const engine = new Engine([profileFeature, lanesFeature]);
     let deliver: (r: Reply) => void = () => {};
     const conn = engine.connect((r) => queueMicrotask(() => deliver(r)));
     return new EngineClient({ send: (r) => conn.handle(r), onReply: (l) => (deliver = l) }) as unknown as { call(m: string, p: unknown, o?: object): Promise<any> };

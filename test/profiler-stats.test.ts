@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { binomialHalfCdf, latencyStats, logGamma, median, medianCi, medianCiRank, normalQuantile, quantile, StoppingRule, UNKNOWN_CI_REL } from '../profiler/stats';
+import { binomialHalfCdf, deriveLatencyFigures, latencyStats, logGamma, median, medianCi, medianCiRank, netLatency, normalQuantile, quantile, RESOLVED_RATIO, StoppingRule, UNKNOWN_CI_REL } from '../profiler/stats';
+import type { LaneMeasurement } from '../profiler/types';
 
 describe('stats', () => {
   it('median and quantiles interpolate between order statistics', () => {
@@ -104,5 +105,56 @@ describe('stats', () => {
     expect(slow.check([500], 500)).toBeUndefined();
     expect(slow.check([500, 500], 1000)).toBeUndefined();
     expect(slow.check([500, 500, 500], 1500)).toBe('budget');
+  });
+});
+
+describe('resolved latencies and throughput (issue 10, part 5)', () => {
+  const raw = (median: number, ciHalfWidthRel: number, n = 200) => ({ median, p5: median * 0.95, p95: median * 1.05, mean: median, cv: 0.03, n, ciHalfWidthRel, converged: ciHalfWidthRel < 0.02 });
+  // A PP-OCR cls layer as a user saw it: 8.8 us per call over an 8.3 us baseline, 0.13 MFLOP: "2844 GFLOP/s, 2790% of peak".
+  const lane = { baselineMs: 0.0083, baselineCiMs: 0.0002, timerResolutionMs: 0.0001, peakGflops: 102 };
+  const flops = 2844e9 * 0.0005e-3;
+
+  it('a latency within a few uncertainties of the baseline is unresolved, and says why; a clear one is resolved', () => {
+    const tiny = netLatency(raw(0.0088, 0.02), { ms: lane.baselineMs, ciMs: lane.baselineCiMs, timerMs: lane.timerResolutionMs });
+    expect(tiny.ms).toBeCloseTo(0.0005, 12);
+    expect(tiny.uncertaintyMs).toBeCloseTo(0.0088 * 0.02 + 0.0002 + 0.0001, 12);
+    expect(tiny.resolved).toBe(false);
+    expect(tiny.why).toMatch(/under 4x its 95% uncertainty/);
+    const big = netLatency(raw(1.2, 0.02), { ms: 0.0083, ciMs: 0.0002, timerMs: 0.0001 });
+    expect(big.resolved).toBe(true);
+    expect(big.why).toBeUndefined();
+    // Exactly at the ratio: resolved; just under: not.
+    const u = 0.1 * 0.01;
+    expect(netLatency(raw(0.1, 0.01), { ms: 0.1 - RESOLVED_RATIO * u }).resolved).toBe(true);
+    expect(netLatency(raw(0.1, 0.01), { ms: 0.1 - RESOLVED_RATIO * u * 0.99 }).resolved).toBe(false);
+    // A coarse timer alone makes a latency unresolved, however tight the CI of identical samples.
+    expect(netLatency(raw(1, 0), { ms: 0, timerMs: 1 }).resolved).toBe(false);
+    // Too few runs for a CI: unresolved, whatever the numbers.
+    expect(netLatency(raw(50, UNKNOWN_CI_REL, 5)).why).toMatch(/5 runs: too few/);
+    expect(netLatency(raw(50, 0.01, 6)).resolved).toBe(true);
+  });
+
+  it('throughput figures only where the latency is resolved; stale figures are removed; idempotent', () => {
+    const m: LaneMeasurement = { lane: 'cpu:1', raw: raw(0.0088, 0.02), latencyMs: 0.0005, achievedGflops: 2844, peakFraction: 27.9 };
+    deriveLatencyFigures(m, lane, flops);
+    expect(m.achievedGflops).toBeUndefined();
+    expect(m.peakFraction).toBeUndefined();
+    expect(m.unresolved).toMatch(/under 4x/);
+    expect(m.latencyCiMs).toBeCloseTo(0.0088 * 0.02 + 0.0003, 12);
+    const ok: LaneMeasurement = { lane: 'cpu:1', raw: raw(2.0083, 0.01) };
+    deriveLatencyFigures(ok, lane, 2e8);
+    expect(ok.latencyMs).toBeCloseTo(2, 12);
+    expect(ok.achievedGflops).toBeCloseTo(100, 9);
+    expect(ok.peakFraction).toBeCloseTo(100 / 102, 9);
+    expect(ok.unresolved).toBeUndefined();
+    const again = structuredClone(ok);
+    deriveLatencyFigures(again, lane, 2e8);
+    expect(again).toEqual(ok);
+    // Unknown CI: no latencyCiMs (JSON has no Infinity), unresolved.
+    const few: LaneMeasurement = { lane: 'cpu:1', raw: raw(5, UNKNOWN_CI_REL, 3) };
+    deriveLatencyFigures(few, lane, 1e9);
+    expect(few.latencyCiMs).toBeUndefined();
+    expect(few.achievedGflops).toBeUndefined();
+    expect(few.unresolved).toMatch(/3 runs/);
   });
 });

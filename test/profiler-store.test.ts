@@ -209,6 +209,43 @@ describe('store', () => {
   });
 });
 
+describe('throughput of layers under the timer\'s resolution (issue 10, part 5)', () => {
+  /** A profile as an older Tessera wrote it: a PP-OCR-cls-like layer 0.5 us above an 8.3 us baseline, shown at 2844 GFLOP/s, 2790% of peak. */
+  function legacy(id: string): Profile {
+    const p = fakeProfile(id, [[1, 2], [1, 2]]);
+    p.lanes[0].baselineMs = 0.0083;
+    p.lanes[0].peakGflops = 102;
+    const tiny = meas('cpu:1', 0.0088, 0.1); // runs within ±10%: the median's 95% CI is about ±2%, 0.18 us
+    Object.assign(tiny, { latencyMs: 0.0005, achievedGflops: 2844, peakFraction: 27.9 });
+    p.layers[0].lanes[0] = tiny;
+    p.layers[0].preferredLane = 'cpu:1';
+    const big = meas('cpu:1', 2.0083, 0.01);
+    Object.assign(big, { latencyMs: 2, achievedGflops: 0.5, peakFraction: 0.5 / 102 });
+    p.layers[1].lanes[0] = big;
+    p.layers[1].flops = 1e6;
+    return p;
+  }
+
+  it('a stored profile shows no throughput for an unresolved layer, says why, and keeps it for a resolved one (load, CSV, CLI)', () => {
+    const dir = join(root, 'legacy');
+    saveProfile(legacy('old'), dir);
+    const p = loadProfile('old', dir);
+    const [tiny] = p.layers[0].lanes;
+    expect(tiny.achievedGflops).toBeUndefined();
+    expect(tiny.peakFraction).toBeUndefined();
+    expect(tiny.unresolved).toMatch(/under 4x its 95% uncertainty/);
+    const [big] = p.layers[1].lanes;
+    expect(big.unresolved).toBeUndefined();
+    expect(big.achievedGflops).toBeCloseTo(1e6 / 2e-3 / 1e9, 9);
+    const lines = profileToCsv(p).trim().split('\n');
+    const header = lines[0].split(',');
+    const row = lines.find((l) => l.includes(',layer0,') && l.includes(',cpu:1,'))!;
+    const cells = row.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, ''));
+    expect(cells[header.indexOf('achieved_gflops')]).toBe('');
+    expect(cells[header.indexOf('unresolved')]).toMatch(/under 4x/);
+  });
+});
+
 describe('tessera profiles CLI', () => {
   const bin = join(__dirname, '..', 'bin', 'tessera.cjs');
   const home = join(root, 'cli-home');
@@ -231,6 +268,15 @@ describe('tessera profiles CLI', () => {
     const exp = tessera('profiles', 'export', 'p-a', '--format', 'csv', '--out', out);
     expect(exp.status).toBe(0);
     expect(existsSync(out) && readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^profile_id,model,/);
+    const res = JSON.parse(JSON.stringify(fakeProfile('p-res', [[0.0088, 2], [1, 2]]))) as Profile;
+    res.lanes[0].baselineMs = 0.0083;
+    res.layers[0].preferredLane = 'cpu:1';
+    res.layers[0].lanes[0] = Object.assign(meas('cpu:1', 0.0088, 0.1), { latencyMs: 0.0005, achievedGflops: 2844, peakFraction: 27.9 });
+    saveProfile(res, dir);
+    const shown = tessera('profiles', 'show', 'p-res');
+    expect(shown.stdout).not.toMatch(/2844/);
+    expect(shown.stdout).toMatch(/unres\./);
+    expect(shown.stdout).toMatch(/unres\. = latency not resolved .* 1 of 2 layers/);
     const missing = tessera('profiles', 'show', 'nope');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/profile nope not found/);

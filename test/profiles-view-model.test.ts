@@ -161,6 +161,18 @@ describe('profiles view model: layers, sorting, heat map', () => {
   });
 });
 
+describe('profiles view model: throughput only where the latency is resolved', () => {
+  it('shows GFLOP/s and share of peak for a resolved latency, "unresolved" with why otherwise, nothing for errors', () => {
+    expect(pm.throughputCell(meas('cpu:1', 2.01, 0.01, { achievedGflops: 50, peakFraction: 0.5 }))).toEqual({ kind: 'value', text: '50.0', sub: '50% of peak' });
+    const why = 'not resolved: net 0.00050 ms is under 4x its 95% uncertainty 0.00048 ms';
+    const t = pm.throughputCell(meas('cpu:1', 0.0088, 0.0083, { unresolved: why }));
+    expect(t).toMatchObject({ kind: 'unresolved', text: 'unresolved' });
+    expect(t.kind === 'unresolved' && t.why).toContain(why);
+    expect(pm.throughputCell(meas('cpu:1', undefined, 0, { error: 'lane unavailable' }))).toEqual({ kind: 'none' });
+    expect(pm.throughputCell(undefined)).toEqual({ kind: 'none' });
+  });
+});
+
 describe('profiles view model: whole model, chart, formats', () => {
   it('compares the whole model with the sum of layers per lane', () => {
     const [a, b] = pm.wholeRows(profile());

@@ -63,12 +63,37 @@ describe('metrics (BRIEF definitions)', () => {
     expect(m.slo.tenantsLatency).toBe(0.5);
     expect(m.slo.tenantsThroughput).toBe(1);
     // Frames bucketed by release: x finishes one frame per 1 s window (>= 0.9/s) in both windows;
-    // y's window 0 has only a dropped frame (latency SLO failed), window 1 a 0.5 s latency > 0.4.
+    // y's window 0 has only a dropped frame (it finished nothing: every SLO failed), window 1 a 0.5 s
+    // latency > 0.4 and accuracy 0.96 < 0.97.
     expect(x.windows.throughput).toBe(1);
     expect(x.windows.all).toBe(1);
     expect(y.windows.latency).toBe(0);
-    expect(y.windows.accuracy).toBe(0.5);
+    expect(y.windows.accuracy).toBe(0);
     expect(m.slo.windowsAll).toBe(0);
+  });
+
+  it('a tenant or window that released frames and finished none meets no SLO, declared or not', () => {
+    // Issue 10 (5): a tenant whose every frame was dropped showed "SLO tenants 1.00" and "SLO windows 1.00".
+    const dropped = (tenant: number, release: number) => ({ tenant, release, deadline: release + 1, finish: NaN, dropped: true, isolated: 0.1 });
+    const done = (tenant: number, release: number) => ({ tenant, release, deadline: release + 1, finish: release + 0.1, dropped: false, isolated: 0.1 });
+    const r = computeMetrics({
+      jobs: [done(0, 0), done(0, 1), dropped(1, 0), dropped(1, 1), dropped(2, 0), done(2, 1)],
+      tenants: [{ id: 'ok' }, { id: 'starved' }, { id: 'half', slos: { minAccuracy: 0.9 } }],
+      energy: { joules: 1, source: { kind: 'estimated', detail: 'test' } },
+      span: { duration: 2, horizon: 2 },
+      window: 1,
+    });
+    const [ok, starved, half] = r.slo.perTenant;
+    expect(ok).toMatchObject({ latency: true, throughput: true, accuracy: true, all: true, windows: { all: 1 } });
+    expect(starved).toMatchObject({ latency: false, throughput: false, accuracy: false, all: false, windows: { latency: 0, throughput: 0, accuracy: 0, all: 0 } });
+    expect(half.all).toBe(true); // finished a frame over the run, at full accuracy
+    expect(half.windows).toEqual({ latency: 0.5, throughput: 0.5, accuracy: 0.5, all: 0.5 }); // window 0 finished nothing
+    expect(r.slo.tenantsAll).toBeCloseTo(2 / 3, 12);
+    expect(r.slo.windowsAll).toBe(0);
+    // Nothing released (a tenant with no frames in the run, a window without releases): nothing was asked.
+    const idle = computeMetrics({ jobs: [done(0, 0)], tenants: [{ id: 'a' }, { id: 'b', slos: { maxLatency: 0.01 } }], energy: { joules: 1, source: { kind: 'estimated', detail: 'test' } }, span: { duration: 2, horizon: 2 }, window: 1 });
+    expect(idle.slo.tenantsAll).toBe(1);
+    expect(idle.slo.windowsAll).toBe(1);
   });
 });
 

@@ -129,6 +129,17 @@ describe('policies', () => {
     expect(d3.assign).toEqual([{ job: 3, lane: 1, variant: 1 }]);
   });
 
+  it('every policy serves layers whose profiled energy is 0 (a layer below the timer resolution, as measured profiles have)', () => {
+    // Issue 10 (5): DREAM scored such a layer 0/0 = NaN, never chose it, idled the lane and dropped every frame of that tenant.
+    const w = w2();
+    for (const t of w.tenants) t.layers[1].variants[0].cost = [{ latency: 0.004, energy: 0 }, { latency: 0.001, energy: 0 }];
+    for (const name of policyNames()) {
+      const r = simulate(w, createPolicy(name), { duration: 2, seed: 1 });
+      const onTime = r.jobs.filter((j) => !j.dropped && j.finish <= j.deadline).length;
+      expect({ name, onTime }).toEqual({ name, onTime: r.jobs.length });
+    }
+  });
+
   it('Tessera-DREAM retunes its weights online from window UXCost', () => {
     const p = tesseraDream();
     const before = JSON.stringify(p.state!());

@@ -56,6 +56,8 @@ function row(policy: string, o: Partial<Record<string, ReturnType<typeof S>>> = 
     policy,
     seeds: 3,
     missRate: base, dropRate: base, violationRate: base, antt: base, stp: base, energyJ: base, energyPerFrameJ: base, averageWatts: base, uxcost: base, xrbench: base, sloTenants: base, sloWindows: base, p95LatencyMs: base,
+    finished: S(100),
+    finishedNothing: false,
     layerExecutions: 10,
     perTenant: perTenant.map(([tenant, m]) => ({ tenant, missRate: S(m), dropRate: S(0), p95LatencyMs: S(1), meanAccuracy: S(1) })),
     ...o,
@@ -99,6 +101,18 @@ describe('best values and sorting', () => {
     expect([...best.get('xrbench')!].sort()).toEqual(['dream', 'edf']);
     expect(best.has('energyJ')).toBe(false); // all equal
     expect([...best.get('antt') ?? []]).toEqual([]); // two equal values left after the null: no winner
+  });
+  it('a policy that finished nothing is best at nothing; energy and power compete only among the policies that did the most work', () => {
+    // Issue 10 (5): a DREAM that dropped every frame had its (idle) energy coloured best.
+    const idle = row('dream', { missRate: S(1), energyJ: S(0.1), averageWatts: S(0.01), uxcost: S(0.004), energyPerFrameJ: S(null), finished: S(0) });
+    const partial = row('dream_static', { missRate: S(0.3), energyJ: S(0.3), averageWatts: S(0.03), uxcost: S(0.2), finished: S(70) });
+    const full = [row('fcfs', { missRate: S(0.1), energyJ: S(0.5), uxcost: S(0.3) }), row('edf', { missRate: S(0.05), energyJ: S(0.6), uxcost: S(0.35), energyPerFrameJ: S(0.4) })];
+    const best = bestPerColumn([{ ...idle, finishedNothing: true }, partial, ...full]);
+    for (const [key, set] of best) expect({ key, dream: set.has('dream') }).toEqual({ key, dream: false });
+    expect([...best.get('energyJ')!]).toEqual(['fcfs']); // dream_static spent less by finishing 70 of 100 frames
+    expect(best.has('averageWatts')).toBe(false); // fcfs and edf equal: no winner
+    expect([...best.get('uxcost')!]).toEqual(['dream_static']); // UXCost already counts the misses
+    expect([...best.get('missRate')!]).toEqual(['edf']);
   });
   it('sorts by a metric with missing values last, and back to compared order', () => {
     expect(sortRows(rows, { key: 'missRate', dir: 'asc' }).map((r) => r.policy)).toEqual(['dream', 'edf', 'fcfs']);

@@ -11,7 +11,8 @@
 // isolated latency within its deadline. Both are necessary conditions, not sufficient: queueing,
 // preemption granularity and transfers can still make a "feasible" scenario miss deadlines.
 import type { LaneMeasurement, Profile } from '../profiler/types';
-import { deadlineMs, effectiveRates, nominalRate, type Scaling, type Scenario, type Tenant } from './scenario';
+import { deadlineMs, effectiveRates, type Scaling, type Scenario, type Tenant } from './scenario';
+import { scaleTenant } from './rate-scaling';
 
 export interface TenantWork {
   /** Compute layers of the tenant's model. */
@@ -223,15 +224,8 @@ export function applyScale(s: Scenario, factor: number, mode: ScaleOptions['mode
         unscaled.push({ id: t.id, why: `a cascade dependent runs at its upstream's rate: scale "${t.cascade.upstream}" to change its load` });
         return t;
       }
-      const c: Tenant = structuredClone(t);
-      const oldRate = nominalRate(t);
-      if (c.arrival.type === 'periodic') c.arrival.fps = t.arrival.type === 'periodic' ? t.arrival.fps * factor : 0;
-      else c.arrival.ratePerSec = (t.arrival as { ratePerSec: number }).ratePerSec * factor;
-      // A deadline at the next frame's release (XRBench) follows the new rate.
-      if (t.deadlineMs !== undefined && Math.abs(t.deadlineMs - 1000 / oldRate) < 1e-9 * Math.max(1, t.deadlineMs)) c.deadlineMs = 1000 / nominalRate(c);
-      if (t.slos?.minThroughputFps !== undefined && c.slos) c.slos.minThroughputFps = t.slos.minThroughputFps * factor;
       scaled.push(t.id);
-      return c;
+      return scaleTenant(structuredClone(t), factor); // rate-scaling.ts: the one rule (deadlines at the next release follow)
     }
     if (!resolution) throw new DemandError('resolution scaling needs a resolution scaler');
     const r = resolution(t, factor);

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { dataDir, projectRoot } from '../profiler/runtime/paths';
+import { dataDir, projectRoot } from '../base/paths';
 import type { ModelRef, Scenario, XrbenchModelOptions } from './scenario';
 import {
   REPLICA_LABEL,
@@ -389,7 +389,7 @@ function resolveXrbench(ref: Extract<ModelRef, { kind: 'xrbench' }>, opts: Resol
     if (hit) return { ...base, path: hit.path, bytes: hit.bytes, sha256: hit.side.sha256, inputShapes: hit.side.inputShapes, stats: hit.side.stats, cached: true, notes: hit.side.notes };
   }
   const built = buildXrbenchModel(spec, ref.options);
-  const stats: ModelStats = { layers: built.info.layers, macs: built.info.macs, source: 'generator', notes: ['MACs per layer from the spec dimensions and the derived strides (workloads/xrbench.ts planNetwork)'] };
+  const stats: ModelStats = { layers: built.info.layers, macs: built.info.macs, source: 'generator', notes: ['MACs per layer from the spec dimensions and the derived strides (workloads/xrbench/plan.ts planNetwork)'] };
   const notes = built.info.notes;
   if (opts.cache === false) return { ...base, bytes: built.bytes, sha256: sha256(built.bytes), inputShapes: built.inputShapes, stats, cached: false, notes };
   const { path, sha } = writeCached(key, built.bytes, { inputShapes: built.inputShapes, stats, label: REPLICA_LABEL, notes });

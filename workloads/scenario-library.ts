@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { dataDir } from '../profiler/runtime/paths';
+import { dataDir } from '../base/paths';
 import { checkScenarioModels, userXrbenchDir, type ModelCheckOptions } from './library';
 import { parseScenario, parseScenarioText, ScenarioError, SCENARIO_SCHEMA_VERSION, type Scenario } from './scenario';
 import { listXrbenchScenarios, parseXrbench, XrbenchParseError, xrbenchScenario, xrbenchToScenario } from './xrbench';

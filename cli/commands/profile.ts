@@ -5,7 +5,9 @@ import { localClient } from '../../engine/local';
 import type { ProfileProgress } from '../../profiler/profile';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { energyLabel } from '../../profiler/energy/estimate';
+import { describeAdapter } from '../../profiler/gpu/adapter';
 import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
+import { RESOLVED_RATIO } from '../../profiler/stats';
 import { UsageError, type CliCommand } from '../command';
 
 /** "60s", "500ms", "2m", "90" (seconds). */
@@ -60,6 +62,7 @@ export function formatProfile(p: Profile): string {
   for (const l of p.lanes) {
     if (l.error) {
       out.push(`    ${l.id.padEnd(10)} unavailable: ${l.error}`);
+      if (l.adapter) out.push(`               adapter ${describeAdapter(l.adapter)}`);
       continue;
     }
     const w = p.wholeModel.find((m) => m.lane === l.id);
@@ -70,6 +73,8 @@ export function formatProfile(p: Profile): string {
         (p.cutOverhead?.[l.id] !== undefined ? `, cut overhead ${p.cutOverhead[l.id].toFixed(3)}x` : '') +
         (w?.energy ? `, ${w.energy.joulesPerRun.toPrecision(3)} J/run ${energyLabel(w.energy)}` : ''),
     );
+    if (l.adapter) out.push(`               adapter ${describeAdapter(l.adapter)}`);
+    else if (l.adapterNote) out.push(`               ${l.adapterNote}`);
   }
   const laneIds = p.lanes.map((l) => l.id);
   const nameW = Math.min(34, Math.max(5, ...p.layers.map((l) => l.name.length)));
@@ -79,7 +84,7 @@ export function formatProfile(p: Profile): string {
     const best = layer.lanes.find((m) => m.lane === layer.preferredLane);
     const ops = layer.opTypes.join('+');
     out.push(
-      `  ${String(layer.index).padStart(4)} ${layer.name.slice(0, nameW).padEnd(nameW)} ${(ops.length > 22 ? ops.slice(0, 21) + '…' : ops).padEnd(22)} ${laneIds.map((id) => cell(layer.lanes.find((m) => m.lane === id)).padStart(15)).join(' ')} ${fmtMs(layer.preferredLane ? layer.inGraphMs?.[layer.preferredLane] : undefined).padStart(9)} ${(best?.achievedGflops?.toFixed(1) ?? '-').padStart(8)} ${(best?.peakFraction !== undefined ? (best.peakFraction * 100).toFixed(0) : '-').padStart(6)}  ${layer.preferredLane ?? '-'}${
+      `  ${String(layer.index).padStart(4)} ${layer.name.slice(0, nameW).padEnd(nameW)} ${(ops.length > 22 ? ops.slice(0, 21) + '…' : ops).padEnd(22)} ${laneIds.map((id) => cell(layer.lanes.find((m) => m.lane === id)).padStart(15)).join(' ')} ${fmtMs(layer.preferredLane ? layer.inGraphMs?.[layer.preferredLane] : undefined).padStart(9)} ${(best?.unresolved ? 'unres.' : (best?.achievedGflops?.toFixed(1) ?? '-')).padStart(8)} ${(best?.peakFraction !== undefined ? (best.peakFraction * 100).toFixed(0) : '-').padStart(6)}  ${layer.preferredLane ?? '-'}${
         layer.lanes.some((m) => m.fallbackNodes?.length) ? '  [CPU fallback]' : ''
       }`,
     );
@@ -90,6 +95,8 @@ export function formatProfile(p: Profile): string {
   out.push('');
   out.push('  ms = median per call minus the lane baseline (0.000: not above the per-call baseline); ±x% = 95% CI half-width of the median (* = budget ran out before 2%).');
   out.push('  in-graph = ORT profiler kernel time of the layer\'s nodes inside the whole model, on the preferred lane.');
+  const unresolved = p.layers.filter((l) => l.lanes.find((m) => m.lane === l.preferredLane)?.unresolved).length;
+  if (unresolved) out.push(`  unres. = latency not resolved (under ${RESOLVED_RATIO}x its 95% uncertainty: median CI + baseline CI + timer resolution, or under 6 runs): no GFLOP/s shown; ${unresolved} of ${p.layers.length} layers (--json: "unresolved" says why).`);
   if (energy) out.push(`  energy: ${energy.source.kind === 'estimated' ? 'ESTIMATED, not measured' : 'measured'}: ${energy.source.detail}`);
   if (errors.length) out.push(`  ${errors.length} (layer, lane) errors:`, ...errors.slice(0, 10).map((e) => `    ${e}`), ...(errors.length > 10 ? [`    … ${errors.length - 10} more (see --json)`] : []));
   for (const w of p.warnings) out.push(`  warning: ${w}`);

@@ -111,7 +111,7 @@ export const runCommand: CliCommand = {
     const { client, close } = localClient();
     let last = 0;
     const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
-    const off = client.on('live.telemetry', (b: TelemetryBatch) => {
+    const off = client.on('live.telemetry', (b) => {
       const now = performance.now();
       if (now - last < 1000 && b.phase !== 'done') return;
       last = now;

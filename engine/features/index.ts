@@ -1,22 +1,23 @@
-// Every capability of the engine, in one list. Add a feature here and its methods become part of
-// the typed API (engine/api.ts), the CLI's engine access and every transport.
+// Every capability of the engine, in one list. Add a feature here and its methods (and events)
+// become part of the typed API (engine/api.ts), the CLI's engine access and every transport. A
+// feature file is named after its methods' prefix: 'lanes.list' lives in features/lanes.ts.
 import { devicesFeature } from './devices';
-import { engineInfoFeature } from './engine-info';
-import { scenariosFeature } from './scenarios';
+import { engineFeature } from './engine';
+import { lanesFeature } from './lanes';
 import { liveFeature } from './live';
+import { policiesFeature } from './policies';
 import { profileFeature } from './profile';
+import { profilesFeature } from './profiles';
 import { runsFeature } from './runs';
+import { scenariosFeature } from './scenarios';
 import { simulateFeature } from './simulate';
 
-export const features = [engineInfoFeature, devicesFeature, profileFeature, liveFeature, runsFeature, scenariosFeature, simulateFeature];
+export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature] as const;
 
-export const allMethods = {
-  ...engineInfoFeature.methods,
-  ...devicesFeature.methods,
-  ...profileFeature.methods,
-  ...liveFeature.methods,
-  ...runsFeature.methods,
-  ...scenariosFeature.methods,
-  ...simulateFeature.methods,
-};
-export type AllMethods = typeof allMethods;
+type Feature = (typeof features)[number];
+type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Every method of every feature, by name. */
+export type AllMethods = Intersect<Feature['methods']>;
+/** Every event topic of every feature. */
+export type AllEvents = Intersect<EventsOf<Feature>>;
+type EventsOf<F> = F extends { events: infer E } ? E : never;

@@ -12,9 +12,12 @@ import { policyNames } from '../../scheduler/core/policies';
 import { LiveRun, LiveSetupError, defaultLanes, loadScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
 import { fromScenario } from '../../scheduler/live/scenario';
 import { parseScenario } from '../../workloads/scenario';
-import { EngineError, method } from '../feature';
+import { EngineError, emitter, event, method } from '../feature';
 
-export const LIVE_TELEMETRY_TOPIC = 'live.telemetry';
+const liveEvents = {
+  'live.telemetry': event<TelemetryBatch>('One telemetry batch per tick of a running live run (see TelemetryBatch).'),
+};
+const emit = emitter(liveEvents);
 
 const runs = new Map<string, LiveRun>();
 
@@ -44,57 +47,49 @@ export const liveStartParams = z
 
 export type LiveStartParams = z.infer<typeof liveStartParams>;
 
-function userError(e: unknown): never {
-  if (e instanceof LiveSetupError) throw new EngineError(e.message, 'bad-scenario', { cause: e.cause ?? e });
-  throw e;
-}
-
 /** Validates the parameters and builds the run (without starting it). Shared with the CLI. */
 export async function createLiveRun(params: LiveStartParams, hooks: ConstructorParameters<typeof LiveRun>[2]): Promise<LiveRun> {
   if (!policyNames().includes(params.policy)) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
   if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
+  const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
+  let lanes;
   try {
-    const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
-    let lanes;
-    try {
-      lanes = params.lanes ? parseLanes(params.lanes) : defaultLanes();
-    } catch (e) {
-      throw new LiveSetupError((e as Error).message);
-    }
-    const profiles: Profile[] = [];
-    for (const id of params.profiles ?? []) {
-      try {
-        profiles.push(loadProfile(id));
-      } catch (e) {
-        throw new LiveSetupError(`profile ${id}: ${(e as Error).message}`);
-      }
-    }
-    return new LiveRun(
-      scenario,
-      {
-        policy: params.policy,
-        duration: params.durationSec,
-        lanes,
-        granularity: params.granularity,
-        scale: params.scale,
-        seed: params.seed,
-        profiles,
-        runId: params.runId,
-        maxQueuePerTenant: params.maxQueuePerTenant,
-        telemetryHz: params.telemetryHz,
-        isolation: params.isolation,
-        faults: params.faults,
-        writeFiles: params.writeFiles,
-      },
-      hooks,
-    );
+    lanes = params.lanes ? parseLanes(params.lanes) : defaultLanes();
   } catch (e) {
-    userError(e);
+    throw new LiveSetupError((e as Error).message);
   }
+  const profiles: Profile[] = [];
+  for (const id of params.profiles ?? []) {
+    try {
+      profiles.push(loadProfile(id));
+    } catch (e) {
+      throw new LiveSetupError(`profile ${id}: ${(e as Error).message}`);
+    }
+  }
+  return new LiveRun(
+    scenario,
+    {
+      policy: params.policy,
+      duration: params.durationSec,
+      lanes,
+      granularity: params.granularity,
+      scale: params.scale,
+      seed: params.seed,
+      profiles,
+      runId: params.runId,
+      maxQueuePerTenant: params.maxQueuePerTenant,
+      telemetryHz: params.telemetryHz,
+      isolation: params.isolation,
+      faults: params.faults,
+      writeFiles: params.writeFiles,
+    },
+    hooks,
+  );
 }
 
 export const liveFeature = {
   name: 'live',
+  events: liveEvents,
   methods: {
     'live.start': method({
       summary: 'Run a scenario for real on the local lanes under a policy; streams live.telemetry events; returns the report (metrics, predicted vs measured, trace path).',
@@ -106,7 +101,7 @@ export const liveFeature = {
         const run = await createLiveRun(params, {
           onProgress: (message) => ctx.progress({ message, detail: { runId: id, phase: 'setup' } }),
           onTelemetry: (batch: TelemetryBatch) => {
-            ctx.emit(LIVE_TELEMETRY_TOPIC, batch);
+            emit(ctx, 'live.telemetry', batch);
             const now = performance.now();
             if (now - lastProgress >= 500 || batch.phase === 'done') {
               lastProgress = now;
@@ -119,8 +114,6 @@ export const liveFeature = {
         ctx.progress({ fraction: 0, message: 'setting up', detail: { runId: run.id, phase: 'setup' } });
         try {
           return (await run.run(ctx.signal)).report;
-        } catch (e) {
-          userError(e);
         } finally {
           runs.delete(run.id);
         }

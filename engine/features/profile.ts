@@ -1,13 +1,9 @@
 // The profiler capability: profile models (a long job with progress and cancellation that keeps
-// what was measured), the stored profiles (list, get, diff, export) and this machine's lanes.
+// what was measured). The stored profiles are features/profiles.ts, the lanes features/lanes.ts.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { listLanes } from '../../profiler/measure';
-import { ModelLoadError } from '../../profiler/onnx/model';
-import { ShapeError } from '../../profiler/onnx/shapes';
 import { profileModels, type ModelInput, type ProfileProgress } from '../../profiler/profile';
-import { diffProfiles, exportProfile, listProfiles, loadProfile, ProfileStoreError, type ProfileDiff, type ProfileSummary } from '../../profiler/store';
-import type { LaneInfo, Profile } from '../../profiler/types';
+import type { Profile } from '../../profiler/types';
 import { modelRefFromString, ModelResolveError, resolveModel } from '../../workloads/library';
 import { EngineError, method } from '../feature';
 
@@ -71,15 +67,6 @@ export async function resolveProfileModels(models: string[]): Promise<ModelInput
   return out;
 }
 
-function userError(e: unknown): never {
-  if (e instanceof EngineError) throw e;
-  if (e instanceof ModelLoadError) throw new EngineError(e.message, 'bad-model', { cause: e });
-  if (e instanceof ModelResolveError) throw new EngineError(e.message, 'bad-model', { cause: e });
-  if (e instanceof ShapeError) throw new EngineError(e.message, 'bad-shape', { cause: e });
-  if (e instanceof ProfileStoreError) throw new EngineError(e.message, e.code === 'not-found' ? 'not-found' : 'bad-profile', { cause: e });
-  throw e;
-}
-
 export const profileFeature = {
   name: 'profile',
   methods: {
@@ -103,53 +90,9 @@ export const profileFeature = {
           return { profiles };
         } catch (e) {
           if (ctx.signal.aborted) throw new EngineError(`profiling cancelled before any measurement was kept: ${(e as Error).message}`, 'cancelled', { cause: e });
-          userError(e);
+          throw e;
         }
       },
-    }),
-    'profiles.list': method({
-      summary: 'Stored profiles, newest first.',
-      params: z.object({}).strict(),
-      run: async (): Promise<ProfileSummary[]> => listProfiles(),
-    }),
-    'profiles.get': method({
-      summary: 'One stored profile by id (or path).',
-      params: z.object({ id: z.string().min(1) }).strict(),
-      run: async ({ id }): Promise<Profile> => {
-        try {
-          return loadProfile(id);
-        } catch (e) {
-          userError(e);
-        }
-      },
-    }),
-    'profiles.diff': method({
-      summary: 'Compare two profiles per layer and lane; changes beyond both medians\u2019 95% CIs are flagged.',
-      params: z.object({ a: z.string().min(1), b: z.string().min(1) }).strict(),
-      run: async ({ a, b }): Promise<ProfileDiff> => {
-        try {
-          return diffProfiles(loadProfile(a), loadProfile(b));
-        } catch (e) {
-          userError(e);
-        }
-      },
-    }),
-    'profiles.export': method({
-      summary: 'Export a profile as CSV (one row per layer and lane) or JSON.',
-      params: z.object({ id: z.string().min(1), format: z.enum(['csv', 'json']).default('json') }).strict(),
-      run: async ({ id, format }): Promise<{ id: string; format: 'csv' | 'json'; filename: string; content: string }> => {
-        try {
-          const p = loadProfile(id);
-          return { id: p.id, format, filename: `${p.id}.${format}`, content: exportProfile(p, format) };
-        } catch (e) {
-          userError(e);
-        }
-      },
-    }),
-    'lanes.list': method({
-      summary: 'Lanes this machine offers (CPU thread splits, GPU/NPU execution providers probed in a worker; unavailable ones say why).',
-      params: z.object({ probe: z.boolean().optional() }).strict(),
-      run: async ({ probe }): Promise<LaneInfo[]> => listLanes({ probe }),
     }),
   },
 };

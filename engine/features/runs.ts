@@ -3,19 +3,8 @@
 // a download (the report, or the Perfetto / Chrome trace JSON).
 import { z } from 'zod';
 import type { LiveReport } from '../../scheduler/live';
-import { listRuns, readRunFile, readRunReport, RunStoreError, type RunFile, type StoredRunSummary } from '../../scheduler/live/runs-store';
-import { EngineError, method } from '../feature';
-
-/** Maps the store's errors to engine errors with a code the transports understand. */
-function wrap<T>(p: Promise<T>): Promise<T> {
-  return p.catch((e: unknown) => {
-    if (e instanceof RunStoreError) {
-      const code = e.code === 'bad-id' ? 'bad-request' : e.code === 'not-found' || e.code === 'missing-file' ? 'not-found' : e.code === 'corrupt' ? 'bad-run' : e.code === 'too-large' ? 'too-large' : 'failed';
-      throw new EngineError(e.message, code, { cause: e });
-    }
-    throw e;
-  });
-}
+import { listRuns, readRunFile, readRunReport, type RunFile, type StoredRunSummary } from '../../scheduler/live/runs-store';
+import { method } from '../feature';
 
 const runId = z.string().min(1).max(300);
 
@@ -25,18 +14,18 @@ export const runsFeature = {
     'runs.list': method({
       summary: 'Stored live runs, newest first: id, scenario, policy and switches, status, times, lanes, overall miss rate, energy source, files; unreadable ones with an error.',
       params: z.object({}).strict(),
-      run: async (): Promise<StoredRunSummary[]> => wrap(listRuns()),
+      run: async (): Promise<StoredRunSummary[]> => listRuns(),
     }),
     'runs.get': method({
       summary: 'One stored live run\u2019s report (as live.start returned it).',
       params: z.object({ id: runId }).strict(),
-      run: async ({ id }): Promise<LiveReport> => wrap(readRunReport(id)),
+      run: async ({ id }): Promise<LiveReport> => readRunReport(id),
     }),
     'runs.export': method({
       summary: 'A stored live run\u2019s report JSON or Perfetto trace JSON, as a file to save.',
       params: z.object({ id: runId, file: z.enum(['report', 'trace']) }).strict(),
       run: async ({ id, file }): Promise<{ id: string; file: RunFile; filename: string; bytes: number; content: string }> => {
-        const r = await wrap(readRunFile(id, file));
+        const r = await readRunFile(id, file);
         return { id: r.id, file: r.file, filename: r.filename, bytes: r.bytes, content: r.content };
       },
     }),

@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { scaleScenarioWith, scenarioDemand, tenantModels } from '../../workloads/assess';
-import { DemandError, type DemandReport } from '../../workloads/demand';
-import { describeModel, findLibraryEntry, listLibrary, modelRefFromString, ModelResolveError, xrbenchSpecFor, type LibraryEntry } from '../../workloads/library';
+import type { DemandReport } from '../../workloads/demand';
+import { describeModel, findLibraryEntry, listLibrary, modelRefFromString, xrbenchSpecFor, type LibraryEntry } from '../../workloads/library';
 import { deadlineMs, effectiveRates, nominalRate, ScenarioError, type Scenario } from '../../workloads/scenario';
 import { importScenario, listScenarios, loadScenario, saveUserScenario, validateScenario, validateScenarioFile, type ScenarioSummary, type ValidationResult } from '../../workloads/scenario-library';
-import { planNetwork, XrbenchParseError, type PlannedLayer } from '../../workloads/xrbench';
+import { planNetwork, type PlannedLayer } from '../../workloads/xrbench';
 import { ModelRef as ModelRefSchema } from '../../workloads/scenario';
 import { EngineError, method } from '../feature';
 
@@ -51,17 +51,6 @@ export interface ScenarioView {
   scaling?: Scenario['scaling'];
   demand?: DemandReport & { profileMatch: Record<string, string> };
   scenario: Scenario;
-}
-
-/** Maps library errors to engine errors with a code the transports understand. */
-function wrap<T>(p: Promise<T>): Promise<T> {
-  return p.catch((e: unknown) => {
-    if (e instanceof ScenarioError) throw new EngineError(e.message, 'invalid-scenario', { cause: e });
-    if (e instanceof XrbenchParseError) throw new EngineError(e.message, 'invalid-scenario', { cause: e });
-    if (e instanceof DemandError) throw new EngineError(e.message, 'invalid-params', { cause: e });
-    if (e instanceof ModelResolveError) throw new EngineError(e.message, 'model', { cause: e });
-    throw e;
-  });
 }
 
 function loadProfiles(refs: string[] | undefined): Profile[] {
@@ -140,7 +129,7 @@ export const scenariosFeature = {
       job: true,
       run: async (p, ctx): Promise<ScenarioView> => {
         ctx.progress({ message: `loading ${p.id}` });
-        return wrap(scenarioView(p.id, p));
+        return scenarioView(p.id, p);
       },
     }),
     'scenarios.validate': method({
@@ -154,7 +143,7 @@ export const scenariosFeature = {
         })
         .strict(),
       run: async (p): Promise<ValidationResult> => {
-        if ((p.document === undefined) === (p.path === undefined)) throw new EngineError('give exactly one of document or path', 'invalid-params');
+        if ((p.document === undefined) === (p.path === undefined)) throw new EngineError('give exactly one of document or path', 'bad-request');
         return p.path ? validateScenarioFile(p.path, { level: p.models }) : validateScenario(p.document, { level: p.models, baseDir: p.baseDir });
       },
     }),
@@ -164,7 +153,7 @@ export const scenariosFeature = {
       job: true,
       run: async (p): Promise<DemandReport & { profileMatch: Record<string, string> }> => {
         const loaded = loadScenario(p.id);
-        return wrap(scenarioDemand(loaded.scenario, { profiles: loadProfiles(p.profiles), lanes: p.lanes, baseDir: loaded.baseDir, profileFor: p.profileFor }));
+        return scenarioDemand(loaded.scenario, { profiles: loadProfiles(p.profiles), lanes: p.lanes, baseDir: loaded.baseDir, profileFor: p.profileFor });
       },
     }),
     'scenarios.scale': method({
@@ -189,13 +178,11 @@ export const scenariosFeature = {
       job: true,
       run: async (p, ctx) => {
         const targets = [p.factor !== undefined, p.targetUtilisation !== undefined, p.targetMacsPerSec !== undefined].filter(Boolean).length;
-        if (targets !== 1) throw new EngineError('give exactly one of factor, targetUtilisation, targetMacsPerSec', 'invalid-params');
+        if (targets !== 1) throw new EngineError('give exactly one of factor, targetUtilisation, targetMacsPerSec', 'bad-request');
         const loaded = loadScenario(p.id);
         ctx.progress({ message: `scaling ${p.id}` });
         const target = p.factor !== undefined ? { factor: p.factor } : p.targetUtilisation !== undefined ? { targetUtilisation: p.targetUtilisation } : { targetMacsPerSec: p.targetMacsPerSec! };
-        const result = await wrap(
-          scaleScenarioWith(loaded.scenario, target, { mode: p.mode ?? 'rate', skewLane: p.skewLane, tenants: p.tenants, name: p.name }, { profiles: loadProfiles(p.profiles), lanes: p.lanes, baseDir: loaded.baseDir, profileFor: p.profileFor }),
-        );
+        const result = await scaleScenarioWith(loaded.scenario, target, { mode: p.mode ?? 'rate', skewLane: p.skewLane, tenants: p.tenants, name: p.name }, { profiles: loadProfiles(p.profiles), lanes: p.lanes, baseDir: loaded.baseDir, profileFor: p.profileFor });
         let saved: { id: string; path: string } | undefined;
         if (p.save) {
           try {
@@ -211,28 +198,25 @@ export const scenariosFeature = {
     'scenarios.model': method({
       summary: 'One model of the library: what it is (label), input shapes and, for XRBench replicas, every layer as built with its stride, padding, adapters and MACs.',
       params: z.object({ ref: z.union([z.string().min(1), ModelRefSchema]) }).strict(),
-      run: async (p) =>
-        wrap(
-          (async () => {
-            const ref = typeof p.ref === 'string' ? modelRefFromString(p.ref) : p.ref;
-            const d = await describeModel(ref);
-            let target = ref;
-            if (ref.kind === 'library') target = (await findLibraryEntry(ref.id))!.ref;
-            let layers: Omit<PlannedLayer, 'spec'>[] | undefined;
-            let notes: string[] = [];
-            if (target.kind === 'xrbench') {
-              const plan = planNetwork(xrbenchSpecFor(target.scenario, target.network), target.options);
-              layers = plan.layers;
-              notes = plan.notes;
-            }
-            return { ref, ...d, ...(layers ? { layers } : {}), notes };
-          })(),
-        ),
+      run: async (p) => {
+        const ref = typeof p.ref === 'string' ? modelRefFromString(p.ref) : p.ref;
+        const d = await describeModel(ref);
+        let target = ref;
+        if (ref.kind === 'library') target = (await findLibraryEntry(ref.id))!.ref;
+        let layers: Omit<PlannedLayer, 'spec'>[] | undefined;
+        let notes: string[] = [];
+        if (target.kind === 'xrbench') {
+          const plan = planNetwork(xrbenchSpecFor(target.scenario, target.network), target.options);
+          layers = plan.layers;
+          notes = plan.notes;
+        }
+        return { ref, ...d, ...(layers ? { layers } : {}), notes };
+      },
     }),
     'scenarios.import': method({
       summary: 'Copies a validated scenario file (.json, or an XRBench/MAESTRO .m file) into the user library.',
       params: z.object({ path: z.string().min(1), id: z.string().optional(), force: z.boolean().optional(), models: z.enum(['fast', 'none']).optional() }).strict(),
-      run: async (p) => wrap(importScenario(p.path, { id: p.id, force: p.force, models: p.models })),
+      run: async (p) => importScenario(p.path, { id: p.id, force: p.force, models: p.models }),
     }),
   },
 };

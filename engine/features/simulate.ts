@@ -1,9 +1,9 @@
-// The scheduler capability: the policies; comparing policies on a scenario in the discrete-event
+// The simulator capability: comparing policies on a scenario in the discrete-event
 // simulator (a job: one run per policy and seed, progress after each, cancellable between runs),
 // with the timeline of one run; and the trace of one run as Chrome trace JSON (Perfetto) or CSV.
 import { z } from 'zod';
 import { compareStepwise, runOne, type Comparison } from '../../scheduler/core/compare';
-import { listPolicies, policyNames } from '../../scheduler/core/policies';
+import { policyNames } from '../../scheduler/core/policies';
 import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
 import type { SimWorkload } from '../../scheduler/core/types';
 import { describeWorkload, type WorkloadSummary } from '../../scheduler/core/workload';
@@ -92,11 +92,6 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export const simulateFeature = {
   name: 'simulate',
   methods: {
-    'policies.list': method({
-      summary: 'The scheduling policies: name, label, family, what they do, their source, and whether they use variants, drop frames or adapt online.',
-      params: z.object({}).strict(),
-      run: async () => listPolicies(),
-    }),
     'simulate.scenarios': method({
       summary: 'What the simulator can run: synthetic XRBench workloads (generated latency tables, labelled synthetic) and, with profiles, any library scenario.',
       params: z.object({}).strict(),

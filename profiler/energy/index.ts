@@ -8,7 +8,7 @@ import { RaplMeter } from './rapl';
 
 export * from './meter';
 export * from './estimate';
-export { RaplMeter, RAPL_PERMISSION_HELP } from './rapl';
+export { RaplMeter, RAPL_PERMISSION_HELP, POWERCAP_ROOT_ENV } from './rapl';
 export { NvidiaSmiMeter, parseNvidiaSmiPower } from './nvidia';
 export { PowermetricsMeter, parsePowermetrics } from './powermetrics';
 export { BatteryMeter, batteryWatts } from './battery';

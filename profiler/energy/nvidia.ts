@@ -7,7 +7,9 @@ import type { Availability, MeterReading, PowerMeter } from './meter';
 function run(cmd: string, args: string[], timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: timeoutMs, windowsHide: true }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(err, { stderr: String(stderr) }));
+      // nvidia-smi prints its errors ("GPU is lost", "No devices were found") on stdout.
+      const said = `${stdout}\n${stderr}`.trim().split('\n')[0];
+      if (err) reject(Object.assign(err, { stderr: String(stderr), message: said ? `${cmd} ${args[0] ?? ''}: ${said}` : err.message }));
       else resolve(String(stdout));
     });
   });

@@ -11,6 +11,9 @@ export const RAPL_PERMISSION_HELP =
   '`sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj` (until reboot), or a udev rule such as ' +
   '`SUBSYSTEM=="powercap", ACTION=="add", RUN+="/bin/chmod o+r /sys%p/energy_uj"` in /etc/udev/rules.d/90-rapl.rules.';
 
+/** Points RAPL at another powercap tree (fixtures in CI; a copied tree). */
+export const POWERCAP_ROOT_ENV = 'TESSERA_POWERCAP_ROOT';
+
 interface Zone {
   dir: string;
   name: string;
@@ -24,9 +27,9 @@ export class RaplMeter implements PowerMeter {
   readonly averagingMs = 0;
   private zones: Zone[] | undefined;
 
-  /** `root` is /sys/class/powercap; tests pass a fake tree (and may replace the file reader to provoke errors). */
+  /** `root` is /sys/class/powercap, or TESSERA_POWERCAP_ROOT (recorded fixtures, a copied tree); tests may also replace the file reader to provoke errors. */
   constructor(
-    private readonly root = '/sys/class/powercap',
+    private readonly root = process.env[POWERCAP_ROOT_ENV] || '/sys/class/powercap',
     private readonly read: (file: string) => Promise<string> = (f) => readFile(f, 'utf8'),
   ) {}
 

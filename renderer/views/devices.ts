@@ -10,12 +10,15 @@ export const devicesView: View = {
   render(root, { client }) {
     const body = h('div', {}, h('p', { class: 'muted' }, 'Probing the hardware and each execution provider with a real session…'));
     const refresh = h('button', { onclick: () => load(true) }, 'Probe again');
-    root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Devices'), refresh), body);
+    // The software GPU (webgpu:sw, a Vulkan driver running on the CPU) is probed only on request.
+    const software = h('input', { type: 'checkbox', 'data-testid': 'software-gpu', onchange: () => load(false) });
+    const softwareLabel = h('label', { title: 'Also probe webgpu:sw: a software Vulkan driver (SwiftShader) that runs on the CPU, for exercising GPU code paths' }, software, ' Software GPU (webgpu:sw)');
+    root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Devices'), softwareLabel, refresh), body);
 
     async function load(force: boolean) {
       refresh.disabled = true;
       try {
-        const report = await client.call('devices.get', force ? { refresh: true } : {});
+        const report = await client.call('devices.get', { ...(force ? { refresh: true } : {}), ...(software.checked ? { softwareGpu: true } : {}) });
         clear(body);
         body.append(renderReport(report));
       } catch (e) {
@@ -47,9 +50,15 @@ function renderReport(r: DeviceReport): HTMLElement {
       table(r.accelerators, {
         Accelerator: (a) => h('code', {}, a.id),
         Status: (a) => (a.available ? badge('available', 'ok') : badge('unavailable', 'bad')),
+        Adapter: (a) =>
+          a.adapter
+            ? h('span', { title: `${a.adapter.vendor}; ${a.adapter.backend}; driver ${a.adapter.driver}; from the ${a.adapter.source}` },
+                a.adapter.software ? badge('SOFTWARE', 'warn', 'A CPU rasteriser: exercises GPU code paths, never a GPU performance figure') : null,
+                ` ${a.adapter.name} (${a.adapter.vendor}, ${a.adapter.backend})`)
+            : h('span', { class: 'muted' }, a.adapterNote ?? (a.ep === 'cpu' ? '' : '-')),
         'Bundled in package': (a) => (a.bundled ? 'yes' : 'no'),
         Probe: (a) => (a.available ? `${a.probeMs} ms (real session)` : a.reason ?? ''),
       }, { 'data-testid': 'accelerators', class: 'data' }),
-      h('p', { class: 'muted' }, `Probed ${new Date(r.probedAt).toLocaleString()}: each provider ran a 64×64 MatMul+Relu session in its own process.`)),
+      h('p', { class: 'muted' }, `Probed ${new Date(r.probedAt).toLocaleString()}: each provider ran a 64×64 MatMul+Relu session in its own process. GPU adapters are named by the Vulkan loader in that process.`)),
   );
 }

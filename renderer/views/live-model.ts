@@ -2,6 +2,7 @@
 // any length holds a fixed amount of memory and the charts redraw in constant time), the lane
 // timeline's layout, the start form's defaults and the number formats. No DOM here.
 import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
+import { errorHint } from '../error-hints';
 
 export interface XY {
   x: number;
@@ -395,14 +396,13 @@ export function splitPolicyState(state: Record<string, number> | undefined): { b
 
 /** What to do about an error from live.start, from its code and message. */
 export function startErrorHint(code: string, message: string): string {
-  if (code === 'cancelled') return 'The run was stopped before it started measuring: start it again when ready.';
-  if (code === 'engine-exited') return 'The engine stopped: reconnect (bottom left) and start the run again.';
+  const byCode = errorHint(code, { cancelled: 'The run was stopped before it started measuring: start it again when ready.', 'engine-exited': 'The engine stopped: reconnect (bottom left) and start the run again.' });
+  if (code === 'cancelled' || code === 'engine-exited') return byCode;
   if (/^lane "|no lanes|every lane failed/i.test(message)) return 'Fix the lanes: comma-separated EP[:THREADS], e.g. cpu:1,cpu:1 (see the Devices view for what works here).';
   if (/^profile /i.test(message)) return 'Untick that profile, or profile the model again in the Profiles view.';
   if (/model .*cannot be resolved|cannot load|\.onnx/i.test(message)) return 'A tenant\u2019s model could not be loaded: check its path or library id in the Scenarios view, or pick another scenario.';
   if (/no scenario|scenario/i.test(message)) return 'Pick a scenario from the list, or check the file path (a .json scenario or an XRBench .m file).';
-  if (code === 'bad-request') return 'Check the form: the values above were refused.';
-  return 'See the message above; the engine log has the details.';
+  return byCode || 'See the message above; the engine log has the details.';
 }
 
 // ---------------------------------------------------------------------------------------------

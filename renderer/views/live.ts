@@ -10,7 +10,6 @@ import './live.css';
 import type { ParamsOf, Progress, ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
 import { describeDrops } from '../../scheduler/core/jobs';
-import type { TelemetryBatch } from '../../scheduler/live/types';
 import { Chart, chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
@@ -72,7 +71,7 @@ function startSession(client: EngineClient, params: Omit<StartParams, 'runId'>):
   const runId = newRunId();
   const s: Session = { runId, params: { ...params, runId }, store: new LiveTelemetryStore(runId, { timelineSec: TIMELINE_SEC }), state: 'setup', stopRequested: false, controller: new AbortController(), listeners: new Set() };
   const changed = () => s.listeners.forEach((l) => l());
-  const off = client.on('live.telemetry', (b: TelemetryBatch) => {
+  const off = client.on('live.telemetry', (b) => {
     if (s.store.ingest(b) && s.state === 'setup') {
       s.state = 'running';
       changed();

@@ -374,6 +374,16 @@ export interface WholeRow {
   error?: string;
 }
 
+/** What the GFLOP/s cell shows: the figures, "unresolved" with why (the profiler's rule, profiler/stats.ts), or nothing. */
+export type ThroughputCell = { kind: 'value'; text: string; sub: string } | { kind: 'unresolved'; text: string; why: string } | { kind: 'none' };
+
+export function throughputCell(m: LaneMeasurement | undefined): ThroughputCell {
+  if (!m || m.error) return { kind: 'none' };
+  if (m.unresolved) return { kind: 'unresolved', text: 'unresolved', why: `No throughput: the latency is not resolved (${m.unresolved}).` };
+  if (m.achievedGflops === undefined) return { kind: 'none' };
+  return { kind: 'value', text: fmtNum(m.achievedGflops), sub: m.peakFraction !== undefined ? `${fmtPct(m.peakFraction)} of peak` : '' };
+}
+
 export function wholeRows(p: Profile): WholeRow[] {
   return p.lanes.map((l) => {
     const w = p.wholeModel.find((m) => m.lane === l.id);

@@ -9,6 +9,7 @@ import { chartIn, color, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText } from '../download';
 import * as pm from './profiles-model';
+import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
@@ -20,26 +21,17 @@ type Client = ViewContext['client'];
 
 const profileHref = (id: string) => `#/profiles/${encodeURIComponent(id)}`;
 
-function hintFor(code: string | undefined): string {
-  switch (code) {
-    case 'bad-model':
-      return 'Check the path (a file on the machine the engine runs on) or pick a model from the library.';
-    case 'bad-shape':
-      return 'Give the missing or wrong input shape under "Input shapes", e.g. input=1,3,224,224.';
-    case 'not-found':
-      return 'The profile is no longer in the store; go back to the list.';
-    case 'bad-profile':
-      return 'The stored file is not a readable profile.';
-    case 'engine-exited':
-      return 'Reconnect (bottom left) and try again.';
-    default:
-      return '';
-  }
-}
+/** What to do about an engine error, by its code. */
+const HINTS: Hints = {
+  'bad-model': 'Check the path (a file on the machine the engine runs on) or pick a model from the library.',
+  'bad-shape': 'Give the missing or wrong input shape under "Input shapes", e.g. input=1,3,224,224.',
+  'not-found': 'The profile is no longer in the store; go back to the list.',
+  'bad-profile': 'The stored file is not a readable profile.',
+};
 
 function failure(what: string, e: unknown): HTMLElement {
   const err = e as { message?: string; code?: string };
-  const hint = hintFor(err?.code);
+  const hint = errorHint(err?.code, HINTS);
   return errorBox(what, `${err?.message ?? String(e)}${hint ? ` ${hint}` : ''}`);
 }
 
@@ -553,8 +545,12 @@ function layerTableCard(p: Profile): HTMLElement {
         return h('span', {}, h('span', { class: 'prof-val' }, pm.fmtMs(c.latencyMs)), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMs(c.p5Ms)}\u2013${pm.fmtMs(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
       } },
     { label: 'n', key: `n:${id}`, num: true, title: 'Timed runs', cell: (r) => (cellOf(r, id).m?.raw ? String(cellOf(r, id).m!.raw!.n) : pm.DASH) },
-    { label: 'GFLOP/s', key: `gflops:${id}`, num: true, title: `Achieved GFLOP/s and % of the lane\u2019s GEMM peak (${pm.fmtNum(peak.get(id))} GFLOP/s)`,
-      cell: (r) => { const m = cellOf(r, id).m; return m?.achievedGflops !== undefined ? h('span', {}, pm.fmtNum(m.achievedGflops), h('div', { class: 'prof-sub' }, `${pm.fmtPct(m.peakFraction)} of peak`)) : pm.DASH; } },
+    { label: 'GFLOP/s', key: `gflops:${id}`, num: true, title: `Achieved GFLOP/s and % of the lane\u2019s GEMM peak (${pm.fmtNum(peak.get(id))} GFLOP/s), only where the latency is resolved (at least 4x its 95% uncertainty: median CI + baseline CI + timer resolution)`,
+      cell: (r) => {
+        const t = pm.throughputCell(cellOf(r, id).m);
+        if (t.kind === 'unresolved') return badge(t.text, 'warn', t.why);
+        return t.kind === 'value' ? h('span', {}, t.text, t.sub ? h('div', { class: 'prof-sub' }, t.sub) : null) : pm.DASH;
+      } },
     { label: 'energy mJ', key: `energy:${id}`, num: true, title: 'Energy per run of the layer; the badge says whether it was measured or estimated',
       cell: (r) => { const e = cellOf(r, id).m?.energy; return e ? h('span', {}, pm.fmtMJ(e.joulesPerRun), ' ', energyBadge(e)) : pm.DASH; } },
     { label: 'in-graph ms', key: `ingraph:${id}`, num: true, title: 'ORT profiler kernel time of the layer\u2019s nodes inside the whole model; below: cut layer / in-graph',

@@ -7,6 +7,7 @@ import type { MethodName, ParamsOf, ResultOf } from '../../engine/api';
 import { chartIn, color, withAlpha, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import * as fm from './scenarios-model';
+import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
 
 type Summary = ResultOf<'scenarios.list'>[number];
@@ -22,28 +23,19 @@ type ModelRefParam = ParamsOf<'scenarios.model'>['ref'];
 const scenarioHref = (id: string) => `#/scenarios/${encodeURIComponent(id)}`;
 
 /** What to do about an engine error, by its code. */
-function hintFor(code: string | undefined): string {
-  switch (code) {
-    case 'not-found':
-      return 'Check the id or path (the scenario list and the Profiles view show what is stored).';
-    case 'invalid-scenario':
-      return 'Fix the scenario and validate it again (every error is listed).';
-    case 'model':
-      return 'The model cannot be produced on this machine: the Model library tab says which are available and why not.';
-    case 'exists':
-      return 'Tick "Replace" to overwrite it, or choose another name.';
-    case 'invalid-params':
-      return 'Change the inputs above as the message says.';
-    default:
-      return '';
-  }
-}
+const HINTS: Hints = {
+  'not-found': 'Check the id or path (the scenario list and the Profiles view show what is stored).',
+  'bad-scenario': 'Fix the scenario and validate it again (every error is listed).',
+  'bad-model': 'The model cannot be produced on this machine: the Model library tab says which are available and why not.',
+  exists: 'Tick "Replace" to overwrite it, or choose another name.',
+  'bad-request': 'Change the inputs above as the message says.',
+};
 
 /** An engine failure as an error box naming what to do; a cancellation as a quiet line. */
 function failure(what: string, e: unknown): HTMLElement {
   const err = e as { message?: string; code?: string };
   if (err?.code === 'cancelled') return h('p', { class: 'muted' }, `${what}: cancelled.`);
-  const hint = hintFor(err?.code);
+  const hint = errorHint(err?.code, HINTS);
   return errorBox(what, `${err?.message ?? String(e)}${hint ? ` ${hint}` : ''}`);
 }
 

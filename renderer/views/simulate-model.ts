@@ -62,6 +62,8 @@ export interface MetricColumn {
   cell: (row: PolicyRow) => string;
   /** Energy figures: labelled as estimates when the energy source is. */
   energy?: boolean;
+  /** A total that shrinks with the work done (energy, power): best only among the policies that finished the most frames. */
+  perWork?: boolean;
 }
 
 const stat = (row: PolicyRow, key: MetricKey): StatLike => (row as unknown as Record<MetricKey, StatLike>)[key] ?? { mean: null, min: null, max: null, sd: null };
@@ -89,20 +91,32 @@ export const METRIC_COLUMNS: MetricColumn[] = [
   { key: 'dropRate', label: 'Drops', better: 'low', title: 'Frame-drop rate = dropped / released (mean over seeds)', cell: (r) => pct(stat(r, 'dropRate').mean) },
   { key: 'antt', label: 'ANTT', better: 'low', title: 'Average normalised turnaround time: mean over finished frames of (finish - release) / isolated latency', cell: (r) => fixed(stat(r, 'antt').mean, 2) },
   { key: 'p95LatencyMs', label: 'p95 ms', better: 'low', title: '95th percentile latency of finished frames, ms (mean over seeds)', cell: (r) => fixed(stat(r, 'p95LatencyMs').mean, 1) },
-  { key: 'energyJ', label: 'Energy J', better: 'low', title: 'Energy of the run, joules (mean over seeds)', cell: (r) => sig(stat(r, 'energyJ').mean), energy: true },
+  { key: 'energyJ', label: 'Energy J', better: 'low', title: 'Energy of the run, joules (mean over seeds)', cell: (r) => sig(stat(r, 'energyJ').mean), energy: true, perWork: true },
   { key: 'energyPerFrameJ', label: 'J/frame', better: 'low', title: 'Energy per released frame, joules', cell: (r) => sig(stat(r, 'energyPerFrameJ').mean), energy: true },
-  { key: 'averageWatts', label: 'Avg W', better: 'low', title: 'Average power over the run, watts', cell: (r) => fixed(stat(r, 'averageWatts').mean, 1), energy: true },
+  { key: 'averageWatts', label: 'Avg W', better: 'low', title: 'Average power over the run, watts', cell: (r) => fixed(stat(r, 'averageWatts').mean, 1), energy: true, perWork: true },
   { key: 'uxcost', label: 'UXCost', better: 'low', title: "Tessera's UXCost (see the definition above), mean ± sd over seeds", cell: (r) => withSd(stat(r, 'uxcost'), (x) => fixed(x, 3)) },
   { key: 'xrbench', label: 'XRBench', better: 'high', title: 'XRBench score = realtime x energy score x QoE (constants below), mean over seeds', cell: (r) => fixed(stat(r, 'xrbench').mean, 3) },
   { key: 'sloTenants', label: 'SLO tenants', better: 'high', title: 'Share of tenants meeting every SLO at once (Convergo\'s measure), mean over seeds', cell: (r) => pct(stat(r, 'sloTenants').mean, 0) },
   { key: 'sloWindows', label: 'SLO windows', better: 'high', title: 'Share of time windows in which every tenant meets every SLO, mean over seeds', cell: (r) => pct(stat(r, 'sloWindows').mean, 0) },
 ];
 
-/** Per column, the policies holding the best mean (ties: all of them); none when fewer than two rows have a value or all are equal. */
+/** Share of the most frames any policy finished that a policy must finish to be best on a perWork column. */
+export const SAME_WORK = 0.99;
+
+/**
+ * Per column, the policies holding the best mean (ties: all of them); none when fewer than two rows
+ * have a value or all are equal. A policy that finished no frame is best at nothing (its energy and
+ * UXCost measure an idle machine); on perWork columns (energy, power) only the policies that finished
+ * at least SAME_WORK of the most frames compete, since dropping work saves energy.
+ */
 export function bestPerColumn(rows: PolicyRow[], columns: MetricColumn[] = METRIC_COLUMNS): Map<MetricKey, Set<string>> {
   const out = new Map<MetricKey, Set<string>>();
+  const served = rows.filter((r) => !r.finishedNothing);
+  const finished = (r: PolicyRow) => num(r.finished.mean) ?? 0;
+  const most = Math.max(0, ...served.map(finished));
   for (const c of columns) {
-    const vals = rows.map((r) => ({ policy: r.policy, v: num(stat(r, c.key).mean) })).filter((x): x is { policy: string; v: number } => x.v !== undefined);
+    const eligible = c.perWork ? served.filter((r) => finished(r) >= SAME_WORK * most) : served;
+    const vals = eligible.map((r) => ({ policy: r.policy, v: num(stat(r, c.key).mean) })).filter((x): x is { policy: string; v: number } => x.v !== undefined);
     if (vals.length < 2) continue;
     const best = c.better === 'low' ? Math.min(...vals.map((x) => x.v)) : Math.max(...vals.map((x) => x.v));
     const worst = c.better === 'low' ? Math.max(...vals.map((x) => x.v)) : Math.min(...vals.map((x) => x.v));

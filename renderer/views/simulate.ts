@@ -42,6 +42,7 @@ import {
   type SortState,
 } from './simulate-model';
 import { TimelinePanel } from './simulate-timeline-view';
+import { errorHint } from '../error-hints';
 import type { View } from './view';
 
 type ScenarioSummary = ResultOf<'scenarios.list'>[number];
@@ -345,8 +346,9 @@ export const simulateView: View = {
       return h('section', { class: 'card' },
         h('h2', {}, 'Comparison'),
         holder,
-        h('p', { class: 'muted sim-small' }, 'Mean over seeds; the miss rate shows [min–max], UXCost ± the standard deviation. Green: the best value of a column. "–": no value (e.g. no finished frame). ',
+        h('p', { class: 'muted sim-small' }, 'Mean over seeds; the miss rate shows [min–max], UXCost ± the standard deviation. Green: the best value of a column, among the policies that finished frames (energy and power: among those that finished the most, since dropping work saves energy). "–": no value (e.g. no finished frame). ',
           estimated ? h('span', {}, badge('ESTIMATE', 'warn'), ' energy, power and UXCost rest on estimated lane powers, not on a meter.') : null),
+        ...rows.flatMap((row) => (row.warnings ?? []).map((w) => h('p', { class: 'sim-small', 'data-testid': 'sim-row-warning' }, badge('!', 'warn'), ` ${labels.get(row.policy) ?? row.policy}: ${w}`))),
       );
     }
 
@@ -428,8 +430,7 @@ export const simulateView: View = {
 
 /** What to do, where the engine's message does not say it already. */
 function hint(code: string | undefined, message: string): string {
-  if (code === 'bad-scenario' && !/profile/i.test(message)) return ' — choose the profiles of the scenario\'s models (or profile them first in the Profiles view), or pick a synthetic scenario.';
-  if (code === 'bad-request') return ' — check the form.';
-  if (code === 'engine-exited' || code === 'disconnected') return ' — the engine is not connected: reconnect (bottom left) and run again.';
-  return '';
+  // A bad-scenario message about profiles says what to do already.
+  const text = errorHint(code, { 'bad-scenario': /profile/i.test(message) ? '' : 'Choose the profiles of the scenario\'s models (or profile them first in the Profiles view), or pick a synthetic scenario.' });
+  return text ? ` — ${text}` : '';
 }

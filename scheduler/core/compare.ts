@@ -30,6 +30,10 @@ export interface PolicySummary {
   sloTenants: Stat;
   sloWindows: Stat;
   p95LatencyMs: Stat;
+  /** Frames finished (in time or late), per seed. */
+  finished: Stat;
+  /** No frame finished in any seed: its energy and UXCost measure an idle machine (NOTHING_FINISHED). */
+  finishedNothing: boolean;
   layerExecutions: number;
   perTenant: { tenant: string; missRate: Stat; dropRate: Stat; p95LatencyMs: Stat; meanAccuracy: Stat }[];
   policyState?: Record<string, number>;
@@ -125,6 +129,7 @@ export function metricsOf(workload: SimWorkload, r: SimResult, options: Pick<Sim
 
 function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: Metrics[]): PolicySummary {
   const s = (f: (m: Metrics) => number) => stat(ms.map(f));
+  const finishedNothing = ms.every((m) => m.overall.finished === 0);
   return {
     policy,
     seeds: rs.length,
@@ -141,6 +146,8 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
     sloTenants: s((m) => m.slo.tenantsAll),
     sloWindows: s((m) => m.slo.windowsAll),
     p95LatencyMs: s((m) => m.overall.p95Latency * 1000),
+    finished: s((m) => m.overall.finished),
+    finishedNothing,
     layerExecutions: rs.reduce((a, r) => a + r.layerExecutions, 0),
     perTenant: workload.tenants.map((t, i) => ({
       tenant: t.id,
@@ -150,7 +157,7 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
       meanAccuracy: s((m) => m.perTenant[i].meanAccuracy),
     })),
     policyState: rs[rs.length - 1].policyState,
-    ...(ms.every((m) => m.overall.finished === 0) ? { warnings: [NOTHING_FINISHED] } : {}),
+    ...(finishedNothing ? { warnings: [NOTHING_FINISHED] } : {}),
   };
 }
 

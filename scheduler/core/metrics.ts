@@ -9,7 +9,8 @@
 //   STP             = jobs / (last finish - first release)            (Dysta's system throughput)
 //   energy per frame and average power, always with their source (measured: which meter; estimated: which model)
 //   multi-SLO satisfaction (Convergo): share of tenants, and of time windows, meeting every SLO at
-//                    once, and each SLO alone
+//                    once, and each SLO alone; a tenant or window that released frames and finished
+//                    none meets no SLO
 //   XRBench score   (Kwon et al., MLSys 2023), constants in XRBENCH_CONSTANTS
 //   UXCost          Tessera's own definition, UXCOST_DEFINITION (DREAM's formula is not public)
 import type { EnergySource, TenantSlos } from './types';
@@ -64,7 +65,7 @@ export interface GroupMetrics {
 
 export interface SloStatus {
   tenant: string;
-  /** p95 latency <= maxLatency (true when the tenant has no such SLO). */
+  /** p95 latency <= maxLatency (true when the tenant has no such SLO, unless it finished none of its frames: then every SLO is false). */
   latency: boolean;
   throughput: boolean;
   accuracy: boolean;
@@ -168,7 +169,13 @@ export function groupMetrics(jobs: readonly JobOutcome[], duration: number, base
   };
 }
 
+/**
+ * Whether a tenant's (or a window's) frames met each SLO. One that released frames and finished none
+ * delivered nothing: it meets no SLO, declared or not (otherwise a tenant whose every frame was
+ * dropped would count as satisfied). Nothing released: nothing was asked, so every SLO holds.
+ */
 function sloCheck(slos: TenantSlos | undefined, m: GroupMetrics, released: number) {
+  if (released > 0 && m.finished === 0) return { latency: false, throughput: false, accuracy: false, all: false };
   const latency = slos?.maxLatency === undefined ? true : released === 0 || (m.finished > 0 && m.p95Latency <= slos.maxLatency);
   const throughput = slos?.minThroughput === undefined ? true : m.throughput >= slos.minThroughput * (1 - 1e-9);
   const accuracy = slos?.minAccuracy === undefined ? true : m.finished === 0 || m.minAccuracy >= slos.minAccuracy - 1e-12;

@@ -56,6 +56,12 @@ export interface SimOptions {
   referenceJoules?: number;
   /** Compute metrics (default true). */
   metrics?: boolean;
+  /**
+   * The real latency of (tenant, frame, layer) on a lane, replacing profiled x bias x noise (the
+   * latency table stays what policies predict with). For replaying traces with per-frame measured
+   * latencies, e.g. Dysta's samples (core/dysta/mainsim.ts).
+   */
+  realLatency?: (tenant: number, frame: number, layer: number, lane: number) => number;
 }
 
 export interface Slice {
@@ -150,10 +156,14 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     const f = bias[job.tenant * nL + lane] * job.factor;
     return noise > 0 ? f * layerFactor(seed, job.tenant, job.frame, layer, noise) : f;
   };
+  const override = options.realLatency;
+  /** Real latency of (job, layer) on a lane with a variant. */
+  const realLatency = (job: SimJob, layer: number, lane: number, variant: number): number =>
+    override ? override(job.tenant, job.frame, layer, lane) : model.latency(job.tenant, layer, lane, variant) * realFactor(job, layer, lane);
 
   const predict = model.predictor(adaptive);
   const offline = model.predictor(false);
-  const oracle = new OraclePredictor(model, realFactor);
+  const oracle = new OraclePredictor(model, realLatency, realFactor, !!override);
   const laneStates: LaneState[] = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts }));
   const readyView: JobState[] = [];
   const snapshot: Snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
@@ -221,7 +231,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       throw new InvalidDecisionError(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
     }
     const dt = model.transferTime(t, layer, job.lastLane, lane);
-    const real = profiled * realFactor(job, layer, lane);
+    const real = override ? override(t, job.frame, layer, lane) : profiled * realFactor(job, layer, lane);
     const begin = clk.now + dt;
     const end = begin + real;
     if (dt > 0) {
@@ -333,20 +343,28 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
 /**
  * The real latencies the simulator will use (for oracle baselines). Per job, the suffix sums of its
  * real layer latencies (on each layer's fastest lane, and on each lane) are computed once, on first
- * use, so every call after that is O(1).
+ * use, so every call after that is O(1). Rows are kept by job id (ids are dense in a run): an array
+ * index, not a WeakMap lookup, on the hot path of dysta_oracle.
  */
 class OraclePredictor implements Predictor {
-  private readonly best = new WeakMap<JobState, Float64Array>();
-  private readonly onLane = new WeakMap<JobState, Float64Array[]>();
+  private readonly best: (Float64Array | undefined)[] = [];
+  private readonly onLane: (Float64Array[] | undefined)[] = [];
   constructor(
     private readonly m: PredictionModel,
+    /** The simulator's real latency of (job, layer) on a lane with a variant. */
+    private readonly real: (job: SimJob, layer: number, lane: number, variant: number) => number,
     private readonly factor: (job: SimJob, layer: number, lane: number) => number,
+    /** SimOptions.realLatency is set: real latencies are not table x factor. */
+    private readonly overridden: boolean,
   ) {}
   next(job: JobState, lane: number, variant = 0): number {
-    return this.m.latency(job.tenant, job.next, lane, variant) * this.factor(job as SimJob, job.next, lane);
+    return this.real(job as SimJob, job.next, lane, variant);
   }
   nextEnergy(job: JobState, lane: number, variant = 0): number {
-    return this.m.layerEnergy(job.tenant, job.next, lane, variant) * this.factor(job as SimJob, job.next, lane);
+    const e = this.m.layerEnergy(job.tenant, job.next, lane, variant);
+    if (!this.overridden) return e * this.factor(job as SimJob, job.next, lane);
+    const profiled = this.m.latency(job.tenant, job.next, lane, variant);
+    return profiled < Infinity ? e * (this.real(job as SimJob, job.next, lane, variant) / profiled) : Infinity;
   }
   nextAll(job: JobState, variant: number, lat: Float64Array, energy?: Float64Array, offset = 0): void {
     for (let l = 0; l < this.m.nLanes; l++) {
@@ -358,23 +376,23 @@ class OraclePredictor implements Predictor {
     return this.m.transferTime(job.tenant, job.next, job.lastLane, lane);
   }
   remainingOn(job: JobState, lane: number, from = job.next): number {
-    let rows = this.onLane.get(job);
-    if (!rows) this.onLane.set(job, (rows = []));
+    let rows = this.onLane[job.id];
+    if (!rows) this.onLane[job.id] = rows = [];
     let row = rows[lane];
     if (!row) {
       row = rows[lane] = new Float64Array(job.layerCount + 1);
-      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + this.m.latency(job.tenant, i, lane) * this.factor(job as SimJob, i, lane);
+      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + this.real(job as SimJob, i, lane, 0);
     }
     return row[from];
   }
   remainingBest(job: JobState, from = job.next): number {
-    let row = this.best.get(job);
+    let row = this.best[job.id];
     if (!row) {
       const m = this.m;
       const base = m.layerBase[job.tenant];
       row = new Float64Array(job.layerCount + 1);
-      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + m.bestLat[base + i] * this.factor(job as SimJob, i, m.bestLane[base + i]);
-      this.best.set(job, row);
+      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + this.real(job as SimJob, i, m.bestLane[base + i], 0);
+      this.best[job.id] = row;
     }
     return row[from];
   }

@@ -2,7 +2,7 @@
 // wake-ups. Falls back to setTimeout (millisecond resolution, labelled in the report) when shared
 // memory or the clock worker is not available.
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '../../profiler/runtime/paths';
+import { workerScript } from '../../base/paths';
 
 export class AlarmClock {
   private worker: Worker | undefined;

@@ -21,7 +21,14 @@ interface Polled {
   lastWatts: number;
   timer?: ReturnType<typeof setTimeout>;
   busy: boolean;
+  /** Consecutive failed readings; at LOST_AFTER the meter is dropped and its lanes fall back to the estimate. */
+  failures: number;
+  readings: number;
+  lost?: string;
 }
+
+/** A meter that fails this many readings in a row is treated as gone (unplugged GPU, driver reset, removed counter). */
+export const LOST_AFTER = 3;
 
 export class LiveEnergy {
   private polled: Polled[] = [];
@@ -52,12 +59,12 @@ export class LiveEnergy {
       }
     }
     for (let i = 0; i < this.lanes.length; i++) if (![...covered.values()].some((ls) => ls.includes(i))) this.estimatedLanes.push(i);
-    this.polled = [...covered].map(([meter, lanes]) => ({ meter, lanes, joules: 0, lastWatts: NaN, busy: false }));
+    this.polled = [...covered].map(([meter, lanes]) => ({ meter, lanes, joules: 0, lastWatts: NaN, busy: false, failures: 0, readings: 0 }));
     for (const p of this.polled) this.poll(p);
   }
 
   private poll(p: Polled): void {
-    if (this.stopped) return;
+    if (this.stopped || p.lost) return;
     p.timer = setTimeout(() => this.poll(p), 1000 / p.meter.sampleHz);
     p.timer.unref?.();
     if (p.busy) return;
@@ -81,8 +88,19 @@ export class LiveEnergy {
           }
         } else if (r.kind === 'power') p.lastWatts = r.watts;
         p.last = r;
+        p.failures = 0;
+        p.readings++;
       })
-      .catch((e) => this.notes.push(`meter ${p.meter.id}: ${(e as Error).message}`))
+      .catch((e) => {
+        if (this.stopped || p.lost) return;
+        if (++p.failures < LOST_AFTER) return;
+        // The meter is gone: keep the energy it measured, estimate its lanes from now on, and say so.
+        p.lost = `meter ${p.meter.id} stopped answering after ${p.readings} reading(s) (${LOST_AFTER} failures in a row: ${(e as Error).message.split('\n')[0]}); its measured energy covers the run until then, lane(s) ${p.lanes.map((i) => this.lanes[i].id).join(', ')} are estimated from then on`;
+        this.notes.push(p.lost);
+        if (p.timer) clearTimeout(p.timer);
+        p.lastWatts = NaN;
+        for (const i of p.lanes) if (!this.estimatedLanes.includes(i)) this.estimatedLanes.push(i);
+      })
       .finally(() => (p.busy = false));
   }
 
@@ -105,14 +123,17 @@ export class LiveEnergy {
 
   /** Latest measured power of the meters, watts (NaN when none). */
   get measuredWatts(): number {
-    return this.polled.length ? this.polled.reduce((a, p) => a + (Number.isFinite(p.lastWatts) ? p.lastWatts : 0), 0) : NaN;
+    const live = this.polled.filter((p) => !p.lost);
+    return live.length ? live.reduce((a, p) => a + (Number.isFinite(p.lastWatts) ? p.lastWatts : 0), 0) : NaN;
   }
 
   get source(): EnergySourceLabel {
     const est = this.estimatedLanes.length
       ? `ESTIMATE for lane(s) ${this.estimatedLanes.map((i) => this.lanes[i].id).join(', ')}: busy time x watts above idle (${this.estimatedLanes.map((i) => `${this.lanes[i].id}: ${laneWatts(this.lanes[i]).model}, ${this.busyWatts[i]} W`).join('; ')}); idle draw not counted`
       : '';
-    const meas = this.polled.map((p) => `MEASURED by ${p.meter.id} (${p.meter.describe()}) for lane(s) ${p.lanes.map((i) => this.lanes[i].id).join(', ')}: whole-device energy during the run, other processes included`).join('; ');
+    const meas = this.polled
+      .map((p) => `MEASURED by ${p.meter.id} (${p.meter.describe()}) for lane(s) ${p.lanes.map((i) => this.lanes[i].id).join(', ')}: whole-device energy during the run, other processes included${p.lost ? ` (until it was lost: ${p.lost})` : ''}`)
+      .join('; ');
     if (this.polled.length === 0) return { kind: 'estimated', detail: est };
     if (this.estimatedLanes.length === 0) return { kind: 'measured', detail: meas };
     return { kind: 'estimated', detail: `mixed, so labelled an estimate: ${meas}; ${est}` };

@@ -1,6 +1,8 @@
 // The main side of one lane: spawns its worker, sends requests, and routes its messages. A lane
 // whose worker dies (or fails a run) is reported once through onFail.
-import { spawnWorker, type Isolation, type WorkerHandle } from '../../profiler/runtime/worker-host';
+import { spawnWorker, type Isolation, type WorkerHandle } from '../../base/worker-host';
+import { AdapterLog, adapterRefusal, type GpuAdapter } from '../../profiler/gpu/adapter';
+import { laneProcessEnv } from '../../profiler/gpu/environment';
 import type { LaneSpec } from '../../profiler/types';
 import type { FromLane, LaneWorkerData, ToLane } from './protocol';
 
@@ -14,6 +16,7 @@ export class LaneClient {
   private seq = 1;
   private failed: string | undefined;
   private readonly failListeners: ((reason: string) => void)[] = [];
+  private readonly adapterLog = new AdapterLog();
   /** 'done' and 'parked' messages go here (set by the runtime). */
   onEvent: (m: Extract<FromLane, { op: 'done' | 'parked' }>) => void = () => {};
 
@@ -24,12 +27,24 @@ export class LaneClient {
     isolation: Isolation,
   ) {
     const data: LaneWorkerData = { lane: { id: spec.id, ep: spec.ep, threads: spec.threads, options: spec.options }, originNs: originNs.toString() };
-    this.handle = spawnWorker(LANE_WORKER, isolation, data);
+    // GPU lanes run in their own process with their own environment (driver setup, adapter log).
+    const env = laneProcessEnv(spec);
+    this.handle = spawnWorker(LANE_WORKER, isolation, data, { env: env.env, stderrLine: this.adapterLog.stderrLine });
+    this.adapterLog.onAdapter = (a) => {
+      const refusal = adapterRefusal(spec, a);
+      if (refusal) this.fail(refusal);
+    };
+    if (env.error) this.fail(env.error);
     this.handle.onMessage((m: FromLane) => this.route(m));
     this.handle.onExit((reason) => {
       if (reason !== undefined) this.fail(`${reason}${this.handle.stderrTail() ? `: ${this.handle.stderrTail().slice(-400)}` : ''}`);
       else this.fail('terminated');
     });
+  }
+
+  /** GPU lanes: the adapter the lane's process runs on, once its first session exists (undefined before, or where not identified). */
+  get adapter(): GpuAdapter | undefined {
+    return this.adapterLog.adapter;
   }
 
   get isolation(): Isolation {

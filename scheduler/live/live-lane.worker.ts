@@ -3,7 +3,7 @@
 // worker's thread, never the engine's event loop. A job's activations stay here between its layers;
 // the main side asks for them ('park') when the job moves to another lane.
 import * as ort from 'onnxruntime-node';
-import { workerPort } from '../../profiler/runtime/worker-side';
+import { workerPort } from '../../base/worker-side';
 import type { CalibrationReply, FromLane, LaneWorkerData, ToLane, UnitSetup } from './protocol';
 import type { WireTensor } from './types';
 

@@ -9,7 +9,7 @@ import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
 import { writeFileAtomic } from '../../profiler/store';
-import type { LaneSpec } from '../../profiler/types';
+import type { GpuAdapter, LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
 import { runDir, RUN_FILES } from './runs-store';
 import type { EnergySourceLabel, ExecModel, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
@@ -37,7 +37,7 @@ export interface RunBooks {
   releasedUntil: number;
   status: LiveReport['status'];
   error?: string;
-  lanes: { spec: LaneSpec; failure?: { at: number; reason: string }; busySec: number; runs: number; overheadS: number }[];
+  lanes: { spec: LaneSpec; adapter?: GpuAdapter; failure?: { at: number; reason: string }; busySec: number; runs: number; overheadS: number }[];
   ratios: number[][];
   transfers: { count: number; bytes: number; samples: number[] };
   maxQueued: number[];
@@ -173,6 +173,8 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
       id: l.spec.id,
       ep: l.spec.ep,
       threads: l.spec.threads,
+      ...(l.spec.software ? { software: true } : {}),
+      ...(l.adapter ? { adapter: l.adapter } : {}),
       alive: !l.failure,
       failure: l.failure,
       busySec: l.busySec,

@@ -7,7 +7,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dataDir } from '../../profiler/runtime/paths';
+import { dataDir } from '../../base/paths';
 import type { LiveReport } from './types';
 
 export type RunFile = 'report' | 'trace';

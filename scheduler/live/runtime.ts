@@ -30,6 +30,7 @@ import { RunJournal } from './run-journal';
 import type { ExecModel, LiveJobRecord, LiveOptions, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
 
 export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
+import { scaleTenantTiming } from '../../workloads/rate-scaling';
 
 const LOC_NONE = -2; // fresh frame: its inputs are the tenant's samples, present on every lane
 const LOC_MAIN = -1; // activations parked on the main thread
@@ -820,7 +821,7 @@ export class LiveRun {
       releasedUntil: snapshot ? Math.min(this.time.releasedUntil, now) : this.time.releasedUntil,
       status: this.outcome.status,
       error: this.outcome.error ?? (this.outcome.status === 'stopped' ? this.outcome.stopReason : undefined),
-      lanes: this.lanes.map((l) => ({ spec: l.client.spec, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
+      lanes: this.lanes.map((l) => ({ spec: l.client.spec, adapter: l.client.adapter, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
       ratios: this.workload.tenants.map((_, t) => this.lanes.map((_l, l) => this.model.ratio(t, l))),
       transfers: r.transfers,
       maxQueued: Array.from(this.book.maxQueued),
@@ -926,11 +927,10 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
         },
       ],
     })),
-    arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * scale } : { ...t.arrival, ratePerSec: t.arrival.ratePerSec * scale },
-    deadline: t.deadline,
+    // Rate x scale by the one rule (workloads/rate-scaling.ts): a deadline at the next release follows.
+    ...scaleTenantTiming({ arrival: t.arrival, deadline: t.deadline, slos: t.slos }, scale),
     priority: t.priority ?? 3,
     cascade: t.cascade,
-    slos: t.slos,
     baseAccuracy: t.baseAccuracy,
   }));
   const sources = [...new Set(table.sources)];

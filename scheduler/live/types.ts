@@ -5,7 +5,7 @@ import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
 import type { Arrival, TenantSlos } from '../core/types';
-import type { LaneSpec, Profile, TensorInfo } from '../../profiler/types';
+import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
 /** Where a tenant's model comes from. */
 export type ModelRef =
@@ -79,7 +79,7 @@ export interface LiveOptions {
   duration: number;
   lanes: LaneSpec[];
   granularity?: Granularity;
-  /** Multiplies every arrival rate (load scaling); default deadlines follow the rate. */
+  /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */
   scale?: number;
   seed?: number;
   /** Measured profiles (by model sha256 or name) for the latency predictions; else a calibration run. */
@@ -236,7 +236,21 @@ export interface LiveReport {
   error?: string;
   /** Set on snapshots: when it was written, by which process, how often they come, frames in flight (not counted). */
   snapshot?: { at: string; pid: number; intervalSec: number; inFlight: number };
-  lanes: { id: string; ep: string; threads?: number; alive: boolean; failure?: { at: number; reason: string }; busySec: number; utilisation: number; runs: number; dispatchOverheadUs: number }[];
+  lanes: {
+    id: string;
+    ep: string;
+    threads?: number;
+    /** A software GPU lane (webgpu:sw): its timings are not GPU figures. */
+    software?: boolean;
+    /** GPU lanes: the adapter the lane's process ran on (profiler/gpu/adapter.ts). */
+    adapter?: GpuAdapter;
+    alive: boolean;
+    failure?: { at: number; reason: string };
+    busySec: number;
+    utilisation: number;
+    runs: number;
+    dispatchOverheadUs: number;
+  }[];
   tenants: {
     id: string;
     model: string;

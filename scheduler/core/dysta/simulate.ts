@@ -26,6 +26,7 @@ export function runDysta(scheduler: DystaScheduler, lut: DystaLut, requests: rea
   const compat = options.compat ?? 'dysta-reference';
   if (compat !== 'dysta-reference' && compat !== 'tessera') throw new Error(`Unknown compat "${compat as string}" (dysta-reference or tessera)`);
   const rule = DYSTA_RULES[scheduler];
+  const monotonic = options.monotonicClock ?? false;
   const patternEstimates = usesPatternEstimates(scheduler);
   const monitor = monitorsSparsity(scheduler);
   const oracle = scheduler === 'dysta_oracle';
@@ -82,8 +83,10 @@ export function runDysta(scheduler: DystaScheduler, lut: DystaLut, requests: rea
 
   while (nextRequest < requests.length || running.length > 0) {
     // Admission: an idle machine jumps to the next arrival; otherwise only arrivals strictly
-    // before the clock join (one arriving exactly now waits for the next decision).
-    if (running.length === 0) {
+    // before the clock join (one arriving exactly now waits for the next decision). The reference
+    // jumps back too, when the machine fell idle after the next request had arrived: that request
+    // then starts before the previous one finished. monotonicClock admits it at the clock instead.
+    if (running.length === 0 && !(monotonic && requests[nextRequest].reqstTime < clock)) {
       clock = requests[nextRequest].reqstTime;
       admit(nextRequest++);
     } else {

@@ -96,6 +96,13 @@ export interface DystaRunOptions {
   compat?: DystaCompat;
   /** Keep every decision (as the reference's decisions_*.csv); off by default (memory). */
   recordDecisions?: boolean;
+  /**
+   * The reference moves its clock back to the next arrival whenever the machine falls idle, even
+   * when that request arrived while the previous task was still running (it then starts before that
+   * task finished). true keeps the clock monotonic, as a real machine and Tessera's simulator do;
+   * default false (the reference's behaviour).
+   */
+  monotonicClock?: boolean;
 }
 
 export interface DystaRunResult {

@@ -2,7 +2,7 @@
 // common.ts (each job, best first, on the idle lane where its next layer finishes first). Remaining
 // times use the refined predictions (Snapshot.predict), each layer on its fastest lane.
 import type { Decision, Policy, Snapshot } from '../types';
-import { Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, placeByKey } from './common';
 
 function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false): Policy {
   const sc = new Scratch();
@@ -44,9 +44,18 @@ export function edf(): Policy {
  * artifact, extended to several lanes.
  */
 export function sjf(): Policy {
+  const memo = new LayerMemo();
   return keyed('sjf', (s, key) => {
-    for (let i = 0; i < s.ready.length; i++) key[i] = s.predict.remainingBest(s.ready[i]);
+    memo.begin(s, s.predict);
+    for (let i = 0; i < s.ready.length; i++) key[i] = remainingBest(s, memo, s.ready[i]);
   });
+}
+
+/** s.predict.remainingBest(job), computed once per (tenant, next layer) per decision. */
+function remainingBest(s: Snapshot, memo: LayerMemo, j: Snapshot['ready'][number]): number {
+  const k = memo.slot(j.tenant, j.next);
+  if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);
+  return memo.a[k];
 }
 
 /**
@@ -54,10 +63,12 @@ export function sjf(): Policy {
  * deadline - now - predicted remaining latency; the smallest slack first.
  */
 export function leastSlack(): Policy {
+  const memo = new LayerMemo();
   return keyed('lsf', (s, key) => {
+    memo.begin(s, s.predict);
     for (let i = 0; i < s.ready.length; i++) {
       const j = s.ready[i];
-      key[i] = j.deadline - s.time - s.predict.remainingBest(j);
+      key[i] = j.deadline - s.time - remainingBest(s, memo, j);
     }
   });
 }

@@ -4,7 +4,7 @@
 // Dysta): the policy ranks the ready jobs by its own rule; then, best first, each job is placed on
 // the idle lane where its next layer finishes first (activation transfer + latency, original
 // variant), until no idle lane is left. A job that no idle lane can run is skipped.
-import type { Assignment, Decision, JobState, SimWorkload, Snapshot, TenantDef } from '../types';
+import type { Assignment, Decision, JobState, Predictor, SimWorkload, Snapshot, TenantDef } from '../types';
 
 /** Growable scratch arrays, one set per policy instance (policies are not re-entrant). */
 export class Scratch {
@@ -127,4 +127,77 @@ export function fastestSuffix(w: SimWorkload, allowance: (t: TenantDef) => numbe
     }
     return out;
   });
+}
+
+/**
+ * Memo of values that depend only on (tenant, next layer) and the predictor's per-tenant ratios,
+ * such as remaining-latency estimates of the table predictors (Snapshot.predict, Snapshot.offline;
+ * not the oracle, whose values are per job). A value stays valid until one of its tenant's
+ * observed/expected ratios changes: in a run one tenant's ratio moves per layer end, so a decision
+ * recomputes only that tenant's entries; jobs of one tenant at the same layer share an entry.
+ * Call begin() at the start of every decide(), with the predictor the values come from.
+ */
+export class LayerMemo {
+  private w: SimWorkload | undefined;
+  private p: Predictor | undefined;
+  private base = new Int32Array(0);
+  private stamp = new Uint32Array(0);
+  /** Per tenant: the stamp its entries are valid for, and the ratios (x lanes) they were computed with. */
+  private epoch = new Uint32Array(0);
+  private ratios = new Float64Array(0);
+  private counter = 0;
+  private nL = 0;
+  /** Up to three values per (tenant, layer), valid where has() is true. */
+  a = new Float64Array(0);
+  b = new Float64Array(0);
+  c = new Float64Array(0);
+
+  begin(s: Snapshot, p: Predictor): void {
+    const w = s.workload;
+    const nL = s.lanes.length;
+    const nT = w.tenants.length;
+    if (this.w !== w || this.p !== p || this.nL !== nL || this.counter > 0xfffff000) {
+      this.w = w;
+      this.p = p;
+      this.nL = nL;
+      this.base = new Int32Array(nT);
+      let n = 0;
+      w.tenants.forEach((t, i) => {
+        this.base[i] = n;
+        n += t.layers.length + 1; // + 1: a job past its last layer (remaining 0) has a slot too
+      });
+      this.stamp = new Uint32Array(n);
+      this.a = new Float64Array(n);
+      this.b = new Float64Array(n);
+      this.c = new Float64Array(n);
+      this.epoch = new Uint32Array(nT);
+      this.ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
+      this.counter = 0;
+    }
+    const r = this.ratios;
+    for (let t = 0; t < nT; t++) {
+      let stale = false;
+      for (let l = 0; l < nL; l++) {
+        const x = p.ratio(t, l);
+        if (r[t * nL + l] !== x) {
+          r[t * nL + l] = x;
+          stale = true;
+        }
+      }
+      if (stale) this.epoch[t] = ++this.counter;
+    }
+  }
+
+  /** The slot of (tenant, layer). */
+  slot(tenant: number, layer: number): number {
+    return this.base[tenant] + layer;
+  }
+
+  /** Whether the slot's values are valid; marks them valid (the caller computes them when false). */
+  has(tenant: number, slot: number): boolean {
+    const e = this.epoch[tenant];
+    if (this.stamp[slot] === e) return true;
+    this.stamp[slot] = e;
+    return false;
+  }
 }

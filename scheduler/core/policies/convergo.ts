@@ -31,11 +31,20 @@ export function convergo(): Policy {
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
+  let relDeadline = new Float64Array(0);
+  // Per tenant, recomputed at each decision (not per job): risk, throughput at risk, lowest lane ratio.
+  let tRisk = new Float64Array(0);
+  let tAtRisk = new Uint8Array(0);
+  let tMinRatio = new Float64Array(0);
   const ensure = (s: Snapshot) => {
     if (tenantsRef !== s.workload.tenants) {
       tenantsRef = s.workload.tenants;
       tracks = tenantsRef.map((t) => ({ late: 0, rate: t.slos?.minThroughput ?? 0, finishedInWindow: 0, seen: false }));
       minSuffix = fastestSuffix(s.workload, accuracyAllowance);
+      relDeadline = Float64Array.from(tenantsRef, relativeDeadline);
+      tRisk = new Float64Array(tenantsRef.length);
+      tAtRisk = new Uint8Array(tenantsRef.length);
+      tMinRatio = new Float64Array(tenantsRef.length);
     }
   };
   const risk = (i: number): number => {
@@ -84,20 +93,24 @@ export function convergo(): Policy {
       const t = s.time;
       let free = 0;
       for (let l = 0; l < nL; l++) if (s.lanes[l].idle) free++;
+      const tenants = s.workload.tenants;
+      for (let k = 0; k < tenants.length; k++) {
+        const tenant = tenants[k];
+        tRisk[k] = risk(k);
+        tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
+        let minRatio = Infinity;
+        for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(k, l));
+        tMinRatio[k] = minRatio;
+      }
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const tenant = s.workload.tenants[j.tenant];
-        const r = risk(j.tenant);
         const slack = j.deadline - t - p.remainingBest(j);
-        const throughputAtRisk = !!tenant.slos?.minThroughput && tracks[j.tenant].seen && tenant.slos.minThroughput / Math.max(tracks[j.tenant].rate, 1e-9) > 0.9;
-        let minRatio = Infinity;
-        for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(j.tenant, l));
-        if (!throughputAtRisk && t + minSuffix[j.tenant][j.next] * minRatio > j.deadline) {
+        if (!tAtRisk[j.tenant] && t + minSuffix[j.tenant][j.next] * tMinRatio[j.tenant] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;
         }
-        sc.key[i] = slack / relativeDeadline(tenant) - Math.min(r, 4);
+        sc.key[i] = slack / relDeadline[j.tenant] - Math.min(tRisk[j.tenant], 4);
       }
       while (free > 0) {
         let bi = -1;

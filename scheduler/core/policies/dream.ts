@@ -393,7 +393,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
           const urgency = est < slack ? est * invSlack : 1;
           const relax = 1 - urgency;
-          score[row + l] = wU * urgency + common + relax * (wE * (minE / e) + wS * (bestLat / vLat)) - (feasible ? 0 : 10);
+          // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
+          // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
+          const ePref = e > 0 ? minE / e : 1;
+          score[row + l] = wU * urgency + common + relax * (wE * ePref + wS * (bestLat / vLat)) - (feasible ? 0 : 10);
         }
       }
 

@@ -1,5 +1,5 @@
 import type { Policy, Predictor, Snapshot } from '../types';
-import { Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, placeByKey } from './common';
 
 export type DystaForm = 'dysta' | 'dysta_naive' | 'dysta_oracle';
 
@@ -16,6 +16,7 @@ export type DystaForm = 'dysta' | 'dysta_naive' | 'dysta_oracle';
  */
 export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
   const sc = new Scratch();
+  const memo = new LayerMemo();
   return {
     name: form,
     decide(s: Snapshot) {
@@ -24,11 +25,29 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       if (n === 0) return d;
       const p: Predictor = form === 'dysta_oracle' ? (s.oracle ?? s.predict) : s.offline;
       const inSystem = Math.max(1, s.inSystem);
+      // The table predictors' R and T_iso depend on (tenant, next layer) only: once per pair. The
+      // oracle's are per job (its real latencies).
+      const perJob = p !== s.offline && p !== s.predict;
+      if (!perJob) memo.begin(s, p);
       for (let i = 0; i < n; i++) {
         const j = s.ready[i];
         const g = form === 'dysta' ? j.g : 1;
-        const gR = g * p.remainingBest(j);
-        sc.key[i] = gR + beta * (Math.max(0, j.deadline - s.time - gR) + (s.time - j.lastRun) / p.isolated(j) / inSystem);
+        let r: number;
+        let iso: number;
+        if (perJob) {
+          r = p.remainingBest(j);
+          iso = p.isolated(j);
+        } else {
+          const k = memo.slot(j.tenant, j.next);
+          if (!memo.has(j.tenant, k)) {
+            memo.a[k] = p.remainingBest(j);
+            memo.b[k] = p.isolated(j);
+          }
+          r = memo.a[k];
+          iso = memo.b[k];
+        }
+        const gR = g * r;
+        sc.key[i] = gR + beta * (Math.max(0, j.deadline - s.time - gR) + (s.time - j.lastRun) / iso / inSystem);
       }
       return placeByKey(s, sc, false);
     },

@@ -1,5 +1,5 @@
 import type { Policy, Snapshot } from '../types';
-import { Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, placeByKey } from './common';
 
 /**
  * PREMA (Choi & Rhu, HPCA 2020), token-based preemptive scheduling of several DNNs, as in Dysta's
@@ -12,11 +12,31 @@ import { Scratch, placeByKey } from './common';
  */
 export function prema(): Policy {
   const sc = new Scratch();
-  const tokens = new Map<number, { tokens: number; at: number }>();
+  const memo = new LayerMemo();
+  // Tokens and the time they were last accrued, by job id (NaN: not tracked). Both hosts number
+  // jobs 0, 1, 2, ... so an array indexed by id is a lookup, not a hash (a Map cost ~1 us a decision).
+  let tok = new Float64Array(256).fill(NaN);
+  let at = new Float64Array(256);
+  let tracked = 0;
+  const forget = (id: number) => {
+    if (id < tok.length && tok[id] === tok[id]) {
+      tok[id] = NaN;
+      tracked--;
+    }
+  };
+  const grow = (id: number) => {
+    const size = Math.max(id + 1, tok.length * 2);
+    const t = new Float64Array(size).fill(NaN);
+    t.set(tok);
+    const a = new Float64Array(size);
+    a.set(at);
+    tok = t;
+    at = a;
+  };
   return {
     name: 'prema',
     observe(f) {
-      if (f.kind === 'job') tokens.delete(f.job);
+      if (f.kind === 'job') forget(f.job);
     },
     decide(s: Snapshot) {
       const d = sc.begin(s.ready.length, s.lanes.length);
@@ -24,25 +44,36 @@ export function prema(): Policy {
       const n = ready.length;
       if (n === 0) return d;
       let max = 0;
+      memo.begin(s, s.predict);
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        let t = tokens.get(j.id);
-        if (!t) tokens.set(j.id, (t = { tokens: j.priority, at: Math.max(j.lastRun, j.release) }));
-        const since = Math.max(t.at, j.lastRun);
-        if (s.time > since) t.tokens += (j.priority * (s.time - since)) / s.predict.isolated(j);
-        t.at = s.time;
-        sc.key2[i] = t.tokens;
-        if (t.tokens > max) max = t.tokens;
+        const id = j.id;
+        if (id >= tok.length) grow(id);
+        if (tok[id] !== tok[id]) {
+          tok[id] = j.priority;
+          at[id] = Math.max(j.lastRun, j.release);
+          tracked++;
+        }
+        const since = Math.max(at[id], j.lastRun);
+        const k = memo.slot(j.tenant, j.next);
+        if (!memo.has(j.tenant, k)) {
+          memo.a[k] = s.predict.remainingBest(j);
+          memo.b[k] = s.predict.isolated(j);
+        }
+        if (s.time > since) tok[id] += (j.priority * (s.time - since)) / memo.b[k];
+        at[id] = s.time;
+        sc.key2[i] = tok[id];
+        if (tok[id] > max) max = tok[id];
       }
       const threshold = max >= 9 ? 9 : max >= 3 ? 3 : 1;
-      for (let i = 0; i < n; i++) sc.key[i] = (sc.key2[i] >= threshold ? 0 : 1e12) + s.predict.remainingBest(ready[i]);
-      if (tokens.size > 4 * n + 256) {
+      for (let i = 0; i < n; i++) sc.key[i] = (sc.key2[i] >= threshold ? 0 : 1e12) + memo.a[memo.slot(ready[i].tenant, ready[i].next)];
+      if (tracked > 4 * n + 256) {
         // Jobs that ended without a 'job' feedback (a host that does not send them): forget them.
         const live = new Set(ready.map((j) => j.id));
-        for (const id of tokens.keys()) if (!live.has(id) && tokens.get(id)!.at < s.time) tokens.delete(id);
+        for (let id = 0; id < tok.length; id++) if (tok[id] === tok[id] && !live.has(id) && at[id] < s.time) forget(id);
       }
       return placeByKey(s, sc, false);
     },
-    state: () => ({ trackedJobs: tokens.size }),
+    state: () => ({ trackedJobs: tracked }),
   };
 }

@@ -51,6 +51,7 @@ function plan(w: SimWorkload): Plan {
 export function terastal(): Policy {
   const sc = new Scratch();
   let cache: { w: SimWorkload; p: Plan } | undefined;
+  let minRatio = new Float64Array(8);
   return {
     name: 'terastal',
     decide(s: Snapshot) {
@@ -65,11 +66,17 @@ export function terastal(): Policy {
       const t = s.time;
       let free = 0;
       for (let l = 0; l < nL; l++) if (s.lanes[l].idle) free++;
+      // Per tenant: the lowest observed/profiled ratio over the lanes (once per decision, not per job).
+      const nT = s.workload.tenants.length;
+      if (minRatio.length < nT) minRatio = new Float64Array(nT);
+      for (let k = 0; k < nT; k++) {
+        let m = Infinity;
+        for (let l = 0; l < nL; l++) m = Math.min(m, p.ratio(k, l));
+        minRatio[k] = m;
+      }
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        let minRatio = Infinity;
-        for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(j.tenant, l));
-        if (t + P.minSuffix[j.tenant][j.next] * minRatio > j.deadline) {
+        if (t + P.minSuffix[j.tenant][j.next] * minRatio[j.tenant] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;

@@ -20,10 +20,18 @@ export interface WorkerHandle {
   stderrTail(): string;
 }
 
-export function spawnWorker(name: string, isolation: Isolation = 'thread', workerData?: unknown): WorkerHandle {
+export interface SpawnOptions {
+  /** Extra environment for the worker's process (a GPU lane's driver setup). Forces process isolation:
+   *  a thread shares its process's environment, and the dynamic loader reads it only at start. */
+  env?: Record<string, string>;
+  /** Sees each stderr line of a process worker; returning true keeps the line out of stderrTail() (e.g. a driver's own log). */
+  stderrLine?: (line: string) => boolean;
+}
+
+export function spawnWorker(name: string, isolation: Isolation = 'thread', workerData?: unknown, opts: SpawnOptions = {}): WorkerHandle {
   const script = workerScript(name);
-  const effective: Isolation = isolation === 'thread' && process.versions.electron ? 'process' : isolation;
-  return effective === 'thread' ? threadWorker(script, workerData) : processWorker(script, workerData);
+  const effective: Isolation = (isolation === 'thread' && process.versions.electron) || opts.env ? 'process' : isolation;
+  return effective === 'thread' ? threadWorker(script, workerData) : processWorker(script, workerData, opts);
 }
 
 function threadWorker(script: string, workerData: unknown): WorkerHandle {
@@ -49,18 +57,25 @@ function threadWorker(script: string, workerData: unknown): WorkerHandle {
   };
 }
 
-function processWorker(script: string, workerData: unknown): WorkerHandle {
+function processWorker(script: string, workerData: unknown, opts: SpawnOptions): WorkerHandle {
   const child: ChildProcess = fork(script, [], {
     serialization: 'advanced',
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TESSERA_WORKER_DATA: JSON.stringify(workerData ?? null) },
+    env: { ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1', TESSERA_WORKER_DATA: JSON.stringify(workerData ?? null) },
     // stderr is captured, not inherited: native EPs print long diagnostics there, which belong in
     // an error's cause (and TESSERA_DEBUG=1 shows them), not on the user's terminal.
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   let tail = '';
+  let partial = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (process.env.TESSERA_DEBUG) process.stderr.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
+    if (!opts.stderrLine) {
+      tail = (tail + chunk.toString()).slice(-4000);
+      return;
+    }
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (!opts.stderrLine(line)) tail = (tail + line + '\n').slice(-4000);
   });
   let terminated = false;
   const exitListeners: ((reason: string | undefined) => void)[] = [];
@@ -80,6 +95,6 @@ function processWorker(script: string, workerData: unknown): WorkerHandle {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       }),
-    stderrTail: () => tail,
+    stderrTail: () => (tail + partial).slice(-4000),
   };
 }
