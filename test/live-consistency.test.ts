@@ -285,6 +285,6 @@ describe('live runtime', () => {
     // Telemetry names the cause of each drop it reports.
     for (const b of batches) for (const j of b.jobs) if (j.dropped) expect(j.reason).toBeDefined();
     // The overload is in the warnings, with its causes.
-    expect(r.report.warnings.join('\n')).toMatch(/^overload: \d+ of \d+ frames .* drops by cause: .*\d+ queue/m);
+    expect(r.report.warnings.join('\n')).toMatch(/^overload: the lanes could not keep up: \d+ of \d+ frames .* drops by cause: .*\d+ queue/m);
   });
 });

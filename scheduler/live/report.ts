@@ -236,7 +236,7 @@ export function overloadWarnings(drops: DropCounts, released: number, maxQueuePe
   const pct = (n: number) => `${((100 * n) / Math.max(1, released)).toFixed(1)}%`;
   const causes = DROP_REASONS.filter((r) => drops.byCause[r] > 0).map((r) => `${drops.byCause[r]} ${r} (${DROP_REASON_TEXT[r]})`).join(', ');
   return [
-    `overload: ${forced} of ${released} frames (${pct(forced)}) were dropped because the lanes could not keep up (queue bound ${maxQueuePerTenant} frames per tenant, at most ${maxInSystem} in the system); drops by cause: ${causes}. Lower the rates (--scale), add lanes, or use a policy that drops hopeless frames early`,
+    `overload: the lanes could not keep up: ${drops.total} of ${released} frames (${pct(drops.total)}) were dropped, ${forced} of them pushed out of full queues (bound ${maxQueuePerTenant} frames per tenant, at most ${maxInSystem} in the system); drops by cause: ${causes}. Lower the rates (--scale) or add lanes`,
   ];
 }
 
