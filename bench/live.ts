@@ -17,7 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { LiveRun, parseLanes, type LiveResult, type LiveScenario } from '../scheduler/live';
 import { bareLoop } from '../scheduler/live/bare';
 import { resolveExecModel } from '../scheduler/live/models';
-import type { Granularity } from '../scheduler/live/types';
+import type { ExecGranularity } from '../scheduler/live/types';
 
 const median = (xs: number[]) => {
   const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
@@ -87,7 +87,7 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-async function live(s: LiveScenario, granularity: Granularity, policy: string, duration: number, seed: number, scale = 1, on = lanes): Promise<LiveResult> {
+async function live(s: LiveScenario, granularity: ExecGranularity, policy: string, duration: number, seed: number, scale = 1, on = lanes): Promise<LiveResult> {
   return new LiveRun(s, { policy, duration, lanes: on, granularity, seed, scale, meters: false, writeFiles: false, maxQueuePerTenant: 16 }).run();
 }
 
@@ -101,7 +101,7 @@ function windowRuns(r: LiveResult, lo: number, hi: number) {
 }
 
 async function benchA(args: Args, log: (s: string) => void) {
-  const rows: { granularity: Granularity; ratio: number; liveRunMs: number; bareRunMs: number; runs: number; frameCostVsWhole?: number; liveUtil: number }[] = [];
+  const rows: { granularity: ExecGranularity; ratio: number; liveRunMs: number; bareRunMs: number; runs: number; frameCostVsWhole?: number; liveUtil: number }[] = [];
   const perLaneJobs = (n: number) => lanes.map((_, l) => ({ jobs: Array.from({ length: n }, (_, k) => (k + l) % saturated.tenants.length) }));
   for (let rep = 0; rep < args.repeats; rep++) {
     const seed = rep + 1;
@@ -147,7 +147,7 @@ async function benchA(args: Args, log: (s: string) => void) {
       );
     }
   }
-  const of = (g: Granularity) => rows.filter((r) => r.granularity === g);
+  const of = (g: ExecGranularity) => rows.filter((r) => r.granularity === g);
   const m = median(of('model').map((r) => r.ratio));
   return {
     model: { ratio: m, target: 1.05, pass: m <= 1.05, repeats: of('model').map((r) => r.ratio) },

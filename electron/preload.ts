@@ -1,5 +1,5 @@
-// The only bridge between the sandboxed page and the app: send protocol requests, receive replies,
-// restart the engine. No Node or Electron object reaches the page.
+// The only bridge between the sandboxed page and the app: send protocol requests and receive replies
+// (restarting the engine is the engine.restart call). No Node or Electron object reaches the page.
 import { contextBridge, ipcRenderer } from 'electron';
 
 contextBridge.exposeInMainWorld('tesseraBridge', {
@@ -7,5 +7,4 @@ contextBridge.exposeInMainWorld('tesseraBridge', {
   onReply: (listener: (reply: unknown) => void) => {
     ipcRenderer.on('tessera:reply', (_event, reply) => listener(reply));
   },
-  restartEngine: () => ipcRenderer.invoke('tessera:restart-engine'),
 });

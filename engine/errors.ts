@@ -11,11 +11,17 @@ export const ERROR_CODES = {
   'bad-shape': 'an input shape or value the model does not accept',
   'bad-profile': 'a stored profile that cannot be read',
   'bad-run': 'a stored live run that cannot be read',
+  'bad-schedule': 'a tuned schedule file that is refused: unknown schema version, invalid, a model missing or with another sha256, or lanes this machine lacks',
   'not-found': 'no stored item (profile, scenario, run) with that id',
   exists: 'an item with that name exists already',
-  'too-large': 'a file too large to send',
+  'too-large': 'a file too large to send or to read (over the cap for its kind)',
+  'not-a-file': 'a path that is not a regular file (a device, FIFO, socket or folder)',
+  forbidden: 'a path the engine may not read: outside the folders a served engine may read (tessera serve --allow-dir), or without permission',
   cancelled: 'the caller cancelled the job (or disconnected)',
   'engine-exited': 'the engine process stopped or the connection to it was lost',
+  'engine-restarted': 'a client restarted the engine (engine.restart) while the call was running',
+  'rate-limited': 'asked again too soon (engine.restart: at most once every 2 s)',
+  'not-supported': 'not possible where the engine runs (engine.restart of an in-process engine)',
   failed: 'anything else: an internal failure, with its cause',
 } as const;
 

@@ -1,7 +1,19 @@
 // The engine's own process (Electron's utilityProcess, or a forked Node process): a crash here
 // does not take the window down; the main process reports it and can start a new one.
+import { ALLOWED_DIRS_ENV, restrictFileAccess } from '../base/files';
 import { createEngine } from './local';
 import type { Reply } from './protocol';
+
+// A parent serving other machines limits which folders the engine reads (forkEngine's allowedDirs).
+const allowed = process.env[ALLOWED_DIRS_ENV];
+if (allowed) {
+  const dirs: unknown = JSON.parse(allowed);
+  if (!Array.isArray(dirs) || !dirs.every((d) => typeof d === 'string')) {
+    process.stderr.write(`engine-host: ${ALLOWED_DIRS_ENV} must be a JSON array of folder paths\n`);
+    process.exit(2);
+  }
+  restrictFileAccess(dirs);
+}
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;

@@ -143,12 +143,18 @@ export async function listAccelerators(opts: DeviceOptions = {}): Promise<Accele
       ...(l.software ? { software: true } : {}),
       available: probe.ok,
       probeMs: probe.ms !== undefined ? round(probe.ms) : undefined,
-      reason: probe.ok ? undefined : summariseProbeError(l.ep, probe.error ?? 'unknown error', l.id),
+      reason: probe.ok ? undefined : summariseProbeError(l.ep, probe.error ?? 'unknown error', l.id) + softwareDriverNote(l),
       ...(probe.adapter ? { adapter: probe.adapter } : {}),
       ...(probe.adapterNote ? { adapterNote: probe.adapterNote } : {}),
     });
   }
   return out;
+}
+
+/** For a failed software lane: which driver was tried, so a broken one can be found. */
+function softwareDriverNote(l: { ep: string; software?: boolean }): string {
+  const icd = l.software ? laneProcessEnv(l).env?.VK_DRIVER_FILES : undefined;
+  return icd ? ` [software Vulkan driver tried: ${icd}]` : '';
 }
 
 export async function deviceReport(opts: DeviceOptions = {}): Promise<DeviceReport> {

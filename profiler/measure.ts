@@ -20,6 +20,8 @@ export type WorkerRequest =
   | { id: number; op: 'peak'; sizes: number[]; rule: StoppingRuleOptions; baselineMs?: number }
   | { id: number; op: 'profile'; key: string; warmup: number; runs: number }
   | { id: number; op: 'loop'; key: string; durationMs: number }
+  | { id: number; op: 'chain'; layers: { name: string; bytes: Uint8Array; outputs: string[] }[]; feeds: Record<string, WireTensor> }
+  | { id: number; op: 'echo'; payload: Uint8Array }
   | { id: number; op: 'release' };
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
@@ -33,6 +35,10 @@ export interface WorkerResults {
   peak: { gflops: number; n: number; medianMs: number };
   profile: OrtTrace;
   loop: { runs: number; ms: number };
+  /** The chained layers run on this lane from the graph inputs: every tensor they produced, or where the chain broke. */
+  chain: { tensors: Record<string, WireTensor>; error?: { layer: number; name: string; message: string } };
+  /** The payload, sent back (a transfer-cost round trip). */
+  echo: { payload: Uint8Array };
   release: Record<string, never>;
 }
 
@@ -167,7 +173,7 @@ export class LaneWorker {
   }
 }
 
-const KNOWN_EPS = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'rocm', 'migraphx', 'qnn', 'openvino'];
+const KNOWN_EPS = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'rocm', 'migraphx', 'qnn', 'openvino', 'xnnpack'];
 
 export function cpuCount(): number {
   return availableParallelism();

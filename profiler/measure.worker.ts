@@ -125,6 +125,38 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       }
       return { runs, ms: performance.now() - t0 };
     }
+    case 'chain': {
+      // Chained verification on this lane: each layer's own session on this EP, fed by the previous
+      // layers' outputs (never by the CPU's captured tensors), so errors accumulate as they would live.
+      const values = new Map<string, ort.Tensor>(Object.entries(req.feeds).map(([k, v]) => [k, toOrtTensor(v)]));
+      const tensors: Record<string, WireTensor> = {};
+      for (let i = 0; i < req.layers.length; i++) {
+        const l = req.layers[i];
+        let s: ort.InferenceSession | undefined;
+        try {
+          s = await ort.InferenceSession.create(l.bytes, laneSessionOptions(lane));
+          const feeds: Record<string, ort.Tensor> = {};
+          for (const name of s.inputNames) {
+            const t = values.get(name);
+            if (!t) throw new Error(`input '${name}' is produced by no earlier layer`);
+            feeds[name] = t;
+          }
+          const out = await s.run(feeds);
+          for (const name of l.outputs) {
+            if (!out[name]) throw new Error(`output '${name}' missing`);
+            values.set(name, out[name]);
+            tensors[name] = { type: out[name].type, dims: [...out[name].dims], data: out[name].data as ArrayBufferView };
+          }
+        } catch (e) {
+          return { tensors, error: { layer: i, name: l.name, message: (e instanceof Error ? e.message : String(e)).split('\n')[0] } };
+        } finally {
+          await s?.release();
+        }
+      }
+      return { tensors };
+    }
+    case 'echo':
+      return { payload: req.payload };
     case 'release': {
       await current?.session.release();
       current = undefined;

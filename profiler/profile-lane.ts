@@ -5,8 +5,9 @@
 import { estimateEnergy, joulesPerRun, meterForLane, recordWindow, DEFAULT_ESTIMATE, type MeterSet, type PowerMeter } from './energy';
 import { toWireTensor, type OrtTrace, type WireTensor } from './measure-core';
 import { cpuCount, laneInitError, LaneWorker, LaneWorkerError, laneUnsupportedReason } from './measure';
-import type { CapturedTensor, CutResult } from './onnx/cut';
+import { compareTensors, type CapturedTensor, type CutResult } from './onnx/cut';
 import { sessionBytes, type LoadedModel } from './onnx/model';
+import { fitTransfer } from './transfer';
 import type { LaneInfo, LaneMeasurement, LaneSpec, Profile } from './types';
 import type { ProfileOptions, ProfileProgress } from './profile';
 
@@ -213,7 +214,16 @@ class LaneSession {
   }
 }
 
-/** The per-call baseline (an empty model) and the GEMM peak. Returns false when the lane must stop. */
+/** Payload sizes of the transfer-cost round trips: empty, 64 KiB, 1 MiB, 4 MiB (activations of small to mid-size layers). */
+const TRANSFER_SIZES = [0, 64 << 10, 1 << 20, 4 << 20];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The per-call baseline (an empty model), the transfer cost (non-CPU lanes) and the GEMM peak. Returns false when the lane must stop. */
 async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<boolean> {
   const { lane, info } = s;
   const { ciTarget, signal } = run;
@@ -227,6 +237,22 @@ async function measureBaselineAndPeak(run: ProfileRun, s: LaneSession): Promise<
   if (!ok || info.baselineMs === undefined) {
     if (!signal?.aborted) s.failRemaining(`lane failed: ${info.error ?? 'baseline could not be measured'}`);
     return false;
+  }
+  if (lane.ep !== 'cpu') {
+    run.progress({ phase: 'baseline', lane: lane.id, message: `${lane.id}: transfer cost by size` });
+    await s.guarded('transfer cost', (m) => run.p.warnings.push(`${lane.id}: ${m}`), async () => {
+      const points: { bytes: number; oneWayUs: number }[] = [];
+      for (const bytes of TRANSFER_SIZES) {
+        const oneWay: number[] = [];
+        for (let k = 0; k < 9; k++) {
+          const t0 = performance.now();
+          await s.w.call({ op: 'echo', payload: new Uint8Array(bytes) }, s.watchdog(1000), signal);
+          if (k >= 2) oneWay.push(((performance.now() - t0) * 1000) / 2);
+        }
+        points.push({ bytes, oneWayUs: median(oneWay) });
+      }
+      info.transfer = fitTransfer(points);
+    });
   }
   run.progress({ phase: 'peak', lane: lane.id, message: `${lane.id}: GEMM peak` });
   await s.guarded('GEMM peak', (m) => run.p.warnings.push(`${lane.id}: ${m}`), async () => {
@@ -318,6 +344,40 @@ async function checkDrift(run: ProfileRun, s: LaneSession): Promise<void> {
   });
 }
 
+/** Cross-EP tolerance of the chained check on a lane: relative to each output's scale (REL_ERROR_DEFINITION in onnx/cut.ts). */
+export const LANE_CHAIN_TOLERANCE = { rel: 1e-3 };
+
+/**
+ * Chained verification on a non-CPU lane: the layers run one after another on the lane itself, and
+ * the model's outputs are compared with the CPU whole model's (the cut's captured outputs).
+ */
+async function verifyChainOnLane(run: ProfileRun, s: LaneSession): Promise<void> {
+  const { p, cut, signal } = run;
+  const { lane } = s;
+  if (lane.ep === 'cpu' || signal?.aborted || p.verification.lanes?.[lane.id] || !p.layers.every((l) => isMeasured(l.lanes[s.index]))) return;
+  run.progress({ phase: 'layer', lane: lane.id, message: `${lane.id}: chained verification on the lane` });
+  const layers = cut.layers.map((l) => ({ name: l.name, bytes: compactBytes(l.bytes), outputs: l.outputs.map((o) => o.name) }));
+  const record = (r: { maxAbsError: number; maxRelError: number; error?: string }) => {
+    const passed = r.error === undefined && r.maxRelError <= LANE_CHAIN_TOLERANCE.rel;
+    (p.verification.lanes ??= {})[lane.id] = { ...r, passed, tolerance: LANE_CHAIN_TOLERANCE };
+    if (!passed) p.warnings.push(`${lane.id}: chained layers on this lane do not reproduce the CPU model (max rel ${r.maxRelError.toExponential(2)} > ${LANE_CHAIN_TOLERANCE.rel}${r.error ? `; ${r.error}` : ''})`);
+  };
+  await s.guarded('chained verification', (e) => record({ maxAbsError: Infinity, maxRelError: Infinity, error: e }), async () => {
+    const budget = layers.length * 10_000;
+    const r = await s.w.call({ op: 'chain', layers, feeds: wireFeeds(cut, Object.keys(cut.inputShapes), 'model') }, s.watchdog(budget), signal);
+    let maxAbs = 0;
+    let maxRel = 0;
+    for (const o of cut.model.outputs) {
+      const got = r.tensors[o.name];
+      const want = cut.tensors.get(o.name);
+      const c = got && want ? compareTensors(got, want) : { maxAbsError: Infinity, maxRelError: Infinity };
+      maxAbs = Math.max(maxAbs, c.maxAbsError);
+      maxRel = Math.max(maxRel, c.maxRelError);
+    }
+    record({ maxAbsError: maxAbs, maxRelError: maxRel, ...(r.error ? { error: `layer ${r.error.layer} ${r.error.name}: ${r.error.message}` } : {}) });
+  });
+}
+
 /** Measures one lane: every step above, with the lane's worker stopped at the end whatever happens. */
 export async function measureLane(run: ProfileRun, lane: LaneSpec): Promise<void> {
   const s = new LaneSession(run, lane);
@@ -338,6 +398,7 @@ export async function measureLane(run: ProfileRun, lane: LaneSpec): Promise<void
     if (!isMeasured(run.p.wholeModel[s.index]) && !run.signal?.aborted && !(await measureWholeModel(run, s))) return;
     await measureLayers(run, s);
     await checkDrift(run, s);
+    await verifyChainOnLane(run, s);
   } finally {
     await s.stop();
   }

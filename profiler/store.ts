@@ -4,12 +4,13 @@
 // hash, lanes, granularity, shapes) continues it. Also: listing, diffing two profiles against their
 // noise, CSV/JSON export, and the machine fingerprint.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import si from 'systeminformation';
+import { FileAccessError, MAX_DOCUMENT_BYTES, parseJsonText, readCheckedText } from '../base/files';
 import { dataDir } from '../base/paths';
 import { deriveLatencyFigures } from './stats';
-import { PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
+import { PROFILE_MIN_SCHEMA_VERSION, PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
 
 export class ProfileStoreError extends Error {
   constructor(
@@ -96,10 +97,10 @@ export function validateProfile(raw: unknown, where: string): Profile {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ProfileStoreError(`${where}: not a Tessera profile (not a JSON object)`, 'corrupt');
   const p = raw as Partial<Profile>;
   if (p.schemaVersion === undefined) throw new ProfileStoreError(`${where}: not a Tessera profile (no schemaVersion)`, 'schema');
-  if (p.schemaVersion !== PROFILE_SCHEMA_VERSION) {
+  if (typeof p.schemaVersion !== 'number' || p.schemaVersion < PROFILE_MIN_SCHEMA_VERSION || p.schemaVersion > PROFILE_SCHEMA_VERSION) {
     const newer = typeof p.schemaVersion === 'number' && p.schemaVersion > PROFILE_SCHEMA_VERSION;
     throw new ProfileStoreError(
-      `${where}: profile schema version ${String(p.schemaVersion)} is not supported by this Tessera (it reads version ${PROFILE_SCHEMA_VERSION}); ${newer ? 'it was written by a newer Tessera: upgrade' : 'profile the model again to regenerate it'}`,
+      `${where}: profile schema version ${String(p.schemaVersion)} is not supported by this Tessera (it reads versions ${PROFILE_MIN_SCHEMA_VERSION} to ${PROFILE_SCHEMA_VERSION}); ${newer ? 'it was written by a newer Tessera: upgrade' : 'profile the model again to regenerate it'}`,
       'schema',
     );
   }
@@ -113,15 +114,21 @@ export function validateProfile(raw: unknown, where: string): Profile {
 export function loadProfile(idOrPath: string, dir = profilesDir()): Profile {
   const isPath = idOrPath.endsWith('.json') || idOrPath.includes('/') || idOrPath.includes('\\');
   const path = isPath ? resolve(idOrPath) : profilePath(idOrPath, dir);
-  if (!existsSync(path)) {
-    const hint = isPath ? '' : ` (no ${idOrPath}.json in ${dir}; \`tessera profiles list\` shows the ids)`;
-    throw new ProfileStoreError(`profile ${idOrPath} not found${hint}`, 'not-found');
+  let text: string;
+  try {
+    text = readCheckedText(path, { what: 'profile', maxBytes: MAX_DOCUMENT_BYTES });
+  } catch (e) {
+    if (e instanceof FileAccessError && e.code === 'not-found') {
+      const hint = isPath ? '' : ` (no ${idOrPath}.json in ${dir}; \`tessera profiles list\` shows the ids)`;
+      throw new ProfileStoreError(`profile ${idOrPath} not found${hint}`, 'not-found');
+    }
+    throw e;
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = parseJsonText(text, path);
   } catch (e) {
-    throw new ProfileStoreError(`${path}: not valid JSON (${(e as Error).message})`, 'corrupt');
+    throw new ProfileStoreError((e as Error).message, 'corrupt');
   }
   return withDerivedFigures(validateProfile(raw, path));
 }

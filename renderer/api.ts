@@ -6,7 +6,7 @@ import type { Reply, Request } from '../engine/protocol';
 declare global {
   interface Window {
     /** Exposed by electron/preload.ts through contextBridge. */
-    tesseraBridge?: { send(request: Request): void; onReply(listener: (reply: Reply) => void): void; restartEngine(): Promise<void> };
+    tesseraBridge?: { send(request: Request): void; onReply(listener: (reply: Reply) => void): void };
   }
 }
 
@@ -31,7 +31,7 @@ export function connect(): Connection {
       setState(e.state, e.detail);
     });
     queueMicrotask(() => setState('open'));
-    return { client, mode: 'electron', onState: (l) => stateListeners.push(l), restart: () => bridge.restartEngine() };
+    return { client, mode: 'electron', onState: (l) => stateListeners.push(l), restart: async () => void (await client.call('engine.restart', {})) };
   }
 
   let listener: (r: Reply) => void = () => {};
@@ -71,8 +71,8 @@ export function connect(): Connection {
     });
   void open();
   const restart = async () => {
-    // The server relays this to its engine process manager (engine/remote.ts).
-    if (engineDown && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'restart-engine' }));
+    // The server's relay (engine/remote.ts) answers engine.restart itself, even with the engine down.
+    if (engineDown && socket?.readyState === WebSocket.OPEN) await client.call('engine.restart', {});
     else await open();
   };
   return { client, mode: 'browser', onState: (l) => stateListeners.push(l), restart };

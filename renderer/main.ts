@@ -6,7 +6,7 @@ import { views } from './views';
 const conn = connect();
 const app = document.getElementById('app')!;
 const status = h('span', { class: 'conn', 'data-testid': 'connection' }, 'connecting…');
-const restart = h('button', { class: 'small', hidden: true, onclick: () => void conn.restart() }, conn.mode === 'electron' ? 'Restart engine' : 'Reconnect');
+const restart = h('button', { class: 'small', hidden: true, onclick: () => conn.restart().catch((e: Error) => (status.textContent = `restart failed: ${e.message}`)) }, conn.mode === 'electron' ? 'Restart engine' : 'Reconnect');
 const nav = h('nav', { class: 'sidebar' },
   h('div', { class: 'brand' }, 'Tessera'),
   ...views.map((v) => h('a', { href: `#/${v.id}`, 'data-view': v.id }, v.title)),

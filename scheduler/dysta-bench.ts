@@ -3,7 +3,7 @@
 // over seeds and per seed. Where the folder holds the reference simulator's outputs, the runs that
 // cover them are checked against them (per-task finish times, per-seed metrics, the summary).
 import {
-  compareTasks, DYSTA_COMPATS, DYSTA_SCHEDULERS, isDystaScheduler, runDysta,
+  compareTasks, DYSTA_COMPATS, DYSTA_POLICY_MAP, DYSTA_SCHEDULERS, isDystaScheduler, runDysta, runDystaOnSimulator,
   type DystaCompat, type DystaMetrics, type DystaRequest, type DystaScheduler, type TasksComparison,
 } from './core/dysta';
 import {
@@ -28,6 +28,21 @@ export interface DystaBenchOptions {
   outDir?: string;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Also run Tessera's own policy for each reference scheduler that has one (DYSTA_POLICY_MAP) in
+   * the main simulator (one lane, layer preemption) and compare it with the reference's rules on a
+   * monotonic clock (dysta-reference rows only).
+   */
+  tessera?: boolean;
+}
+
+/** Tessera's policy beside a reference scheduler, from the main simulator. */
+export interface DystaTesseraRun extends DystaMetrics {
+  policy: string;
+  /** What it does differently on purpose (undefined: it should match exactly). */
+  difference?: string;
+  /** Seeds where every task finished at exactly the twin's time (twin on a monotonic clock). */
+  seedsMatching: number;
 }
 
 export interface DystaBenchRow extends DystaMetrics {
@@ -38,6 +53,8 @@ export interface DystaBenchRow extends DystaMetrics {
   /** Mean over these seeds. */
   seeds: number[];
   perSeed: (DystaMetrics & { seed: number })[];
+  /** With options.tessera, where the scheduler has a Tessera counterpart. */
+  tessera?: DystaTesseraRun;
 }
 
 export interface DystaParityReport {
@@ -95,16 +112,27 @@ export function runDystaBench(dir: string, options: DystaBenchOptions = {}): Dys
   const rows: DystaBenchRow[] = [];
   const files: string[] = [];
   const total = rates.length * slos.length * schedulers.length * seeds.length * compats.length;
+  const pairOf = (scheduler: DystaScheduler) => (options.tessera ? DYSTA_POLICY_MAP.find((p) => p.reference === scheduler) : undefined);
   let done = 0;
   for (const compat of compats) {
     for (const rate of rates) {
       for (const slo of slos) {
         for (const scheduler of schedulers) {
           const perSeed: DystaBenchRow['perSeed'] = [];
+          const pair = compat === 'dysta-reference' ? pairOf(scheduler) : undefined;
+          const ours: DystaMetrics[] = [];
+          let seedsMatching = 0;
           for (const seed of seeds) {
             if (options.signal?.aborted) throw new Error('cancelled');
-            const run = runDysta(scheduler, folder.lut, requests.get(`${seed}/${rate}`)!, { sloMult: slo, compat });
+            const reqs = requests.get(`${seed}/${rate}`)!;
+            const run = runDysta(scheduler, folder.lut, reqs, { sloMult: slo, compat });
             perSeed.push({ seed, ...run.metrics });
+            if (pair) {
+              const main = runDystaOnSimulator(pair.policy, scheduler, folder.lut, reqs, slo);
+              const twin = runDysta(scheduler, folder.lut, reqs, { sloMult: slo, monotonicClock: true });
+              if (compareTasks(main.tasks, twin.tasks, 0).match) seedsMatching++;
+              ours.push(main.metrics);
+            }
             if (compat === 'dysta-reference') {
               const ref = referenceTasks.get(`${seed}/${rate}/${slo}/${scheduler}`);
               if (ref) parityTasks.push({ file: ref.file, seed, rate, slo, scheduler, comparison: compareTasks(run.tasks, loadReferenceTasks(ref.file)) });
@@ -112,8 +140,10 @@ export function runDystaBench(dir: string, options: DystaBenchOptions = {}): Dys
             }
             options.onProgress?.(++done, total);
           }
-          const mean = (k: keyof DystaMetrics) => perSeed.reduce((s, m) => s + m[k], 0) / perSeed.length;
-          rows.push({ rate, slo, scheduler, compat, seeds: [...seeds], violationRate: mean('violationRate'), antt: mean('antt'), stp: mean('stp'), perSeed });
+          const mean = (k: keyof DystaMetrics, of: DystaMetrics[] = perSeed) => of.reduce((s, m) => s + m[k], 0) / of.length;
+          const row: DystaBenchRow = { rate, slo, scheduler, compat, seeds: [...seeds], violationRate: mean('violationRate'), antt: mean('antt'), stp: mean('stp'), perSeed };
+          if (pair) row.tessera = { policy: pair.policy, difference: pair.difference, violationRate: mean('violationRate', ours), antt: mean('antt', ours), stp: mean('stp', ours), seedsMatching };
+          rows.push(row);
         }
       }
     }

@@ -356,10 +356,25 @@ describe.runIf(HAVE_REFERENCE)('tessera bench dysta', () => {
     await expect(exec([CNN34], { slos: '0' })).rejects.toThrow(/--slos: "0" is not a positive number/);
   });
 
+  it("--tessera-policies runs Tessera's own policies in the main simulator beside the reference rules", async () => {
+    const r = await exec([CNN34], { seeds: '1', rates: '4', slos: '10', schedulers: 'fcfs,prema,sjf_sparse', 'tessera-policies': true }, true);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out).rows as { scheduler: string; tessera?: { policy: string; seedsMatching: number; difference?: string; antt: number } }[];
+    const by = (s: string) => rows.find((x) => x.scheduler === s)!;
+    expect(by('fcfs').tessera).toMatchObject({ policy: 'fcfs', seedsMatching: 1 });
+    expect(by('fcfs').tessera!.difference).toBeUndefined();
+    expect(by('prema').tessera).toMatchObject({ policy: 'prema', seedsMatching: 0 });
+    expect(by('prema').tessera!.difference).toMatch(/tokens accrue/);
+    expect(by('sjf_sparse').tessera).toBeUndefined(); // no Tessera counterpart
+    const text = await exec([CNN34], { seeds: '1', rates: '4', slos: '10', schedulers: 'fcfs,prema', 'tessera-policies': true });
+    expect(text.out).toMatch(/Tessera\s+viol\.rate\s+ANTT\s+exact/);
+    expect(text.out).toMatch(/prema: tokens accrue/);
+  });
+
   it('rejects bad options with a usage error', async () => {
     await expect(exec([CNN34], { compat: 'python' })).rejects.toThrow(/--compat must be/);
     await expect(exec([CNN34], { schedulers: 'fcfs,edf' })).rejects.toThrow(/unknown scheduler "edf"/);
-    await expect(exec([CNN34], { seeds: '1.5' })).rejects.toThrow(/--seeds: "1.5" is not a positive integer/);
+    await expect(exec([CNN34], { seeds: '1.5' })).rejects.toThrow(/--seeds must be a positive integer \(got 1.5\)/);
     await expect(exec([], {})).rejects.toThrow(/give the parity folder/);
   });
 });

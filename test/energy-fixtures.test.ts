@@ -2,7 +2,7 @@
 // PATH that replays readings, and a powercap tree under TESSERA_POWERCAP_ROOT whose counter wraps
 // around. Both meters also disappear mid-run. Meter discovery goes through detectMeters(), the very
 // code a run uses; nothing here needs a GPU or RAPL.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,12 @@ import { counterDeltaUj, detectMeters, meanWatts, meterForLane, NvidiaSmiMeter, 
 import { profileModel } from '../profiler/profile';
 import { LiveEnergy, LOST_AFTER } from '../scheduler/live/energy';
 import { tinyCnn } from './support/tiny-model';
+
+/** Replaces the counter file atomically, as sysfs reads are: a poller never sees a half-written number (which reads as a wrap). */
+function setCounter(v: string | number): void {
+  writeFileSync(`${raplFile}.tmp`, `${v}\n`);
+  renameSync(`${raplFile}.tmp`, raplFile);
+}
 
 const FIX = join(__dirname, 'fixtures', 'energy');
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-energy-fx-'));
@@ -62,7 +68,7 @@ describe('energy meters on recorded fixtures', () => {
     expect(await m.available()).toEqual({ ok: true });
     const readings: MeterReading[] = [];
     for (const v of values) {
-      writeFileSync(raplFile, `${v}\n`);
+      setCounter(v);
       readings.push(await m.sample());
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -97,7 +103,7 @@ describe('energy meters on recorded fixtures', () => {
     expect(acc.source).toMatchObject({ kind: 'measured', detail: expect.stringMatching(/MEASURED by rapl.*MEASURED by nvidia-smi/s) });
     // Replay the RAPL counter (wrap included), then remove it as a driver unload would.
     for (const v of recorded('rapl-energy_uj.txt')) {
-      writeFileSync(raplFile, `${v}\n`);
+      setCounter(v);
       await new Promise((r) => setTimeout(r, 150));
     }
     rmSync(raplFile);

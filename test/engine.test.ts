@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { EngineClient } from '../engine/client';
 import { Engine } from '../engine/engine';
@@ -134,9 +134,63 @@ describe('remote engine (engine in its own process)', () => {
     expect(got).toContainEqual({ type: 'event', topic: 'engine.state', data: { state: 'closed', detail: 'exit code 134' } });
     c.handle({ type: 'call', id: 2, method: 'test.add', params: { a: 1, b: 2 } });
     expect(got.at(-1)).toMatchObject({ type: 'error', id: 2, error: { code: 'engine-exited' } });
-    c.handle({ type: 'restart-engine' });
+    c.handle({ type: 'call', id: 9, method: 'engine.restart', params: {} });
+    expect(got.at(-1)).toEqual({ type: 'result', id: 9, result: { restarted: true } });
     c.handle({ type: 'call', id: 3, method: 'test.add', params: { a: 1, b: 2 } });
     await new Promise((r) => setTimeout(r, 10));
     expect(got.at(-1)).toEqual({ type: 'result', id: 3, result: 3 });
+  });
+
+  it('answers the old raw restart-engine message as malformed, without restarting', () => {
+    let spawned = 0;
+    const remote = new RemoteEngine(() => (spawned++, fakeChild().child));
+    remote.start();
+    const got: Reply[] = [];
+    remote.connect((r) => got.push(r)).handle({ type: 'restart-engine' });
+    expect(spawned).toBe(1);
+    expect(got.at(-1)).toMatchObject({ type: 'error', error: { code: 'bad-request' } });
+  });
+
+  it('engine.restart fails every pending call of every client with engine-restarted, and is rate-limited', async () => {
+    let t = 0;
+    const remote = new RemoteEngine(() => fakeChild().child, () => t);
+    remote.start();
+    const a: Reply[] = [];
+    const b: Reply[] = [];
+    const ca = remote.connect((r) => a.push(r));
+    const cb = remote.connect((r) => b.push(r));
+    ca.handle({ type: 'call', id: 1, method: 'test.slow', params: {} });
+    cb.handle({ type: 'call', id: 1, method: 'test.slow', params: {} });
+    cb.handle({ type: 'call', id: 2, method: 'engine.restart', params: {} });
+    for (const got of [a, b]) expect(got).toContainEqual(expect.objectContaining({ type: 'error', id: 1, error: expect.objectContaining({ code: 'engine-restarted' }) }));
+    expect(b).toContainEqual({ type: 'result', id: 2, result: { restarted: true } });
+    expect(remote.remembered).toEqual({ routes: 0, ids: 0 });
+    t += 500;
+    ca.handle({ type: 'call', id: 3, method: 'engine.restart', params: {} });
+    expect(a.at(-1)).toMatchObject({ type: 'error', id: 3, error: { code: 'rate-limited', message: /try again in 1\.5 s/ } });
+    t += 2000;
+    ca.handle({ type: 'call', id: 4, method: 'engine.restart', params: {} });
+    expect(a.at(-1)).toEqual({ type: 'result', id: 4, result: { restarted: true } });
+    remote.stop();
+  });
+
+  it('stop() fails pending calls instead of leaving them hanging', () => {
+    const remote = new RemoteEngine(() => fakeChild().child);
+    remote.start();
+    const got: Reply[] = [];
+    remote.connect((r) => got.push(r)).handle({ type: 'call', id: 5, method: 'test.slow', params: {} });
+    remote.stop();
+    expect(got).toContainEqual(expect.objectContaining({ type: 'error', id: 5, error: expect.objectContaining({ code: 'engine-exited' }) }));
+  });
+
+  it('forgets finished calls (no growth over many calls)', async () => {
+    const remote = new RemoteEngine(() => fakeChild().child);
+    remote.start();
+    let results = 0;
+    const c = remote.connect((r) => void (r.type === 'result' && results++));
+    for (let i = 0; i < 5000; i++) c.handle({ type: 'call', id: i, method: 'test.add', params: { a: i, b: 1 } });
+    await vi.waitFor(() => expect(results).toBe(5000));
+    expect(remote.remembered).toEqual({ routes: 0, ids: 0 });
+    remote.stop();
   });
 });

@@ -1,6 +1,7 @@
 // GPU lanes, truthfully: adapter identity from the Vulkan loader, the software GPU lane (webgpu:sw)
 // and its environment, and the GPU code paths exercised on SwiftShader where Chromium ships it
-// (.ci/run installs chromium): the probe, a profile with CPU-fallback nodes, a live run moving
+// (.ci/run installs chromium): the probe, a profile with CPU-fallback nodes and chained verification
+// on the GPU lane, a live run moving
 // activations between cpu and webgpu:sw, and a GPU lane that dies mid-run. Tiny models only:
 // SwiftShader rasterises on the CPU (tens to hundreds of ms per conv layer). Workers load from dist/.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -128,10 +129,12 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     const r = await probeExecutionProvider({ id: 'webgpu:sw', ep: 'webgpu', software: true });
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/adapter/i);
+    const listed = (await listAccelerators({ softwareGpu: true })).find((a) => a.id === 'webgpu:sw')!;
+    expect(listed).toMatchObject({ available: false, reason: expect.stringMatching(/^webgpu:sw: no adapter.*software Vulkan driver tried: .*broken-icd\/icd\.json/) });
   }, 60_000);
 
   it('profiles a tiny model on cpu:1 and webgpu:sw: every layer measured, fallback nodes listed, lane entry marked software', async () => {
-    const p = await profileModel(fallbackModel(), { lanes: ['cpu:1', 'webgpu:sw'], budgetSec: 1.5, energy: 'off', save: false, name: 'gpu_fallback' });
+    const p = await profileModel(fallbackModel(), { lanes: ['cpu:1', 'webgpu:sw'], budgetSec: 1, energy: 'off', save: false, name: 'gpu_fallback' });
     const sw = p.lanes.find((l) => l.id === 'webgpu:sw')!;
     expect(sw.error, sw.error).toBeUndefined();
     expect(sw).toMatchObject({ ep: 'webgpu', software: true, adapter: { software: true } });
@@ -141,6 +144,14 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     expect(fallback).toContain('round');
     expect(p.layers.flatMap((l) => l.lanes.filter((m) => m.lane === 'cpu:1').flatMap((m) => m.fallbackNodes ?? []))).toEqual([]);
     expect(p.verification.passed).toBe(true);
+    // Chained verification on the software GPU itself, against the CPU model's outputs.
+    expect(p.verification.lanes?.['webgpu:sw']).toMatchObject({ passed: true, tolerance: { rel: 1e-3 } });
+    expect(p.verification.lanes?.['webgpu:sw']?.maxRelError).toBeLessThan(1e-3);
+    expect(p.verification.lanes?.['cpu:1']).toBeUndefined();
+    // The device lane's transfer cost is measured by size, and CPU lanes need none.
+    expect(sw.transfer!.points.map((x) => x.bytes)).toEqual([0, 64 << 10, 1 << 20, 4 << 20]);
+    expect(sw.transfer!.bytesPerSec).toBeGreaterThan(0);
+    expect(p.lanes[0].transfer).toBeUndefined();
   }, 120_000);
 
   const scenario: LiveScenario = {
@@ -148,12 +159,14 @@ describe.runIf(haveSoftwareGpu)(`the software GPU lane on ${haveSoftwareGpu ? (d
     tenants: [
       { id: 'a', model: 'demo:mlp:1:32:3', arrival: { type: 'periodic', fps: 40 }, deadline: 0.5, priority: 5 },
       { id: 'b', model: 'demo:mlp:1:32:3', arrival: { type: 'periodic', fps: 40 }, deadline: 0.5, priority: 1 },
+      { id: 'c', model: 'demo:mlp:1:32:3', arrival: { type: 'periodic', fps: 40 }, deadline: 0.5, priority: 1 },
     ],
   };
   const calibration = { reps: 3, warmup: 1, mode: 'solo' as const };
 
   it('a live run on cpu:1 + webgpu:sw moves activations between the lanes; the report names the software adapter', async () => {
-    const run = new LiveRun(scenario, { policy: 'dream', duration: 1.5, lanes: parseLanes('cpu:1,webgpu:sw'), granularity: 'layer', seed: 3, meters: false, writeFiles: false, calibration });
+    // FCFS places each ready job on an idle lane, so frames released together (same phase) spread over both lanes.
+    const run = new LiveRun(scenario, { policy: 'fcfs', duration: 1.5, lanes: parseLanes('cpu:1,webgpu:sw'), granularity: 'layer', seed: 3, meters: false, writeFiles: false, calibration });
     const r = await run.run();
     expect(r.report.status).toBe('completed');
     const gpu = r.report.lanes[1];

@@ -2,16 +2,13 @@
 // batches, the lane timeline's layout, the form's defaults and checks, and the formats.
 import { describe, expect, it } from 'vitest';
 import type { TelemetryBatch, TelemetryJob, TelemetrySlice } from '../scheduler/live/types';
+import { fmtMs, fmtPct, fmtPts, fmtRel } from '../renderer/format';
 import {
   LiveTelemetryStore,
   checkLanes,
   coresFromLanes,
   defaultLanesFor,
   diffKind,
-  fmtMs,
-  fmtPct,
-  fmtPts,
-  fmtRel,
   newRunId,
   niceStep,
   pruneOrdered,
@@ -184,6 +181,8 @@ describe('form helpers', () => {
     expect(checkLanes('')).toMatch(/no lanes/);
     expect(checkLanes('gpu:9')).toMatch(/lane "gpu:9": expected EP/);
     expect(checkLanes('cpu:0')).toMatch(/threads must be 1..256/);
+    expect(checkLanes('cpu:1,webgpu:sw')).toBeUndefined();
+    expect(checkLanes('cpu:sw')).toMatch(/applies to webgpu lanes only/);
   });
   it('lists the demos first, then the library, user scenarios apart, broken ones disabled', () => {
     const c = scenarioChoices([

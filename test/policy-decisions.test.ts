@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decisionWorkload } from '../bench/scheduler';
 import { createPolicy, policyNames } from '../scheduler/core/policies';
+import { LayerMemo } from '../scheduler/core/policies/common';
+import { PredictionModel } from '../scheduler/core/predict';
 import { simulate, type SimOptions } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { Policy, SimWorkload, Snapshot } from '../scheduler/core/types';
@@ -80,5 +82,31 @@ describe('policy decisions are unchanged (digests)', () => {
     const a = decisionDigest('edf', w, c.o).digest;
     const b = decisionDigest('edf', w, { ...c.o, latencyNoise: 0.1000001 }).digest;
     expect(a).not.toBe(b);
+  });
+});
+
+describe('LayerMemo', () => {
+  it("keeps a (tenant, layer) entry until that tenant's ratios move, and only that tenant's", () => {
+    const w = syntheticWorkload({ scenario: 'vr_gaming', load: 0.6 });
+    const model = new PredictionModel(w);
+    const predict = model.predictor(true);
+    const s = { workload: w, lanes: w.lanes.map(() => ({})) } as unknown as Snapshot;
+    const memo = new LayerMemo();
+    memo.begin(s, predict);
+    const a = memo.slot(0, 3);
+    const b = memo.slot(1, 3);
+    expect(a).not.toBe(b);
+    expect(memo.has(0, a)).toBe(false); // first use: compute
+    expect(memo.has(0, a)).toBe(true);
+    expect(memo.has(1, b)).toBe(false);
+    memo.begin(s, predict); // nothing moved
+    expect(memo.has(0, a)).toBe(true);
+    expect(memo.has(1, b)).toBe(true);
+    model.update(1, 0, 1, 1.3); // a layer of tenant 1 ran slower than profiled
+    memo.begin(s, predict);
+    expect(memo.has(0, a)).toBe(true);
+    expect(memo.has(1, b)).toBe(false);
+    memo.begin(s, model.predictor(true)); // another predictor: everything recomputed
+    expect(memo.has(0, a)).toBe(false);
   });
 });

@@ -92,7 +92,7 @@ describe('loadModel', () => {
     }
     await expect(loadModel(join(dir, 'nope.onnx'))).rejects.toThrow(/nope\.onnx: no such file/);
     mkdirSync(join(dir, 'adir.onnx'), { recursive: true });
-    await expect(loadModel(join(dir, 'adir.onnx'))).rejects.toThrow(/adir\.onnx: not a file \(a directory\)/);
+    await expect(loadModel(join(dir, 'adir.onnx'))).rejects.toThrow(/adir\.onnx: a directory, not a regular file/);
   });
 
   it('reads external data relative to the model file, and cut layers carry it inline', async () => {

@@ -12,7 +12,8 @@ import { profileFeature } from '../engine/features/profile';
 import type { Reply } from '../engine/protocol';
 import { attributeNode, deriveFigures, profileModel, type ProfileProgress } from '../profiler/profile';
 import type { PowerMeter } from '../profiler/energy';
-import { parseBudget, parseGranularity } from '../cli/commands/profile';
+import { parseDuration } from '../cli/args';
+import { parseGranularity } from '../cli/commands/profile';
 import { parseLanes, parseLaneSpec } from '../profiler/measure';
 import { parseOrtTrace } from '../profiler/measure-core';
 import { listProfiles, loadProfile } from '../profiler/store';
@@ -267,10 +268,10 @@ describe('profiler: CPU fallback and derived figures', () => {
 
 describe('profiler: engine job and CLI', () => {
   it('parses --budget and --granularity', () => {
-    expect(parseBudget('60s')).toBe(60);
-    expect(parseBudget('500ms')).toBe(0.5);
-    expect(parseBudget('2m')).toBe(120);
-    expect(() => parseBudget('soon')).toThrow(/--budget/);
+    expect(parseDuration('60s', '--budget')).toBe(60);
+    expect(parseDuration('500ms', '--budget')).toBe(0.5);
+    expect(parseDuration('2m', '--budget')).toBe(120);
+    expect(() => parseDuration('soon', '--budget')).toThrow(/--budget/);
     expect(parseGranularity('node')).toBe('node');
     expect(parseGranularity('12')).toBe(12);
     expect(() => parseGranularity('0')).toThrow(/--granularity/);

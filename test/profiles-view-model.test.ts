@@ -195,19 +195,19 @@ describe('profiles view model: whole model, chart, formats', () => {
   });
 
   it('formats without NaN or undefined', () => {
-    expect(pm.fmtMs(undefined)).toBe(pm.DASH);
-    expect(pm.fmtMs(Number.NaN)).toBe(pm.DASH);
-    expect(pm.fmtMs(0)).toBe('0');
-    expect(pm.fmtMs(0.1234)).toBe('0.123');
-    expect(pm.fmtMs(12.345)).toBe('12.35');
-    expect(pm.fmtMs(0.0012)).toBe('0.0012');
+    expect(pm.fmtMsBare(undefined)).toBe(pm.DASH);
+    expect(pm.fmtMsBare(Number.NaN)).toBe(pm.DASH);
+    expect(pm.fmtMsBare(0)).toBe('0');
+    expect(pm.fmtMsBare(0.1234)).toBe('0.123');
+    expect(pm.fmtMsBare(12.345)).toBe('12.3');
+    expect(pm.fmtMsBare(0.0012)).toBe('0.0012');
     expect(pm.fmtGflops(2e6)).toBe('0.0020');
     expect(pm.fmtMB(60420)).toBe('0.060');
     expect(pm.fmtMJ(0.0005)).toBe('0.50');
     expect(pm.fmtMJ(0)).toBe('0');
     expect(pm.fmtRatio(Infinity)).toBe(pm.DASH);
     expect(pm.fmtRatio(2.5)).toBe('2.50\u00d7');
-    expect(pm.fmtPct(0.281)).toBe('28%');
+    expect(pm.fmtPct(0.281)).toBe('28.1%');
     expect(pm.fmtGranularity(4)).toBe('4 layers');
     expect(pm.fmtShapes({ x: [1, 3], sr: [] })).toBe('x=1\u00d73, sr=scalar');
     expect(pm.fmtDate('')).toBe(pm.DASH);

@@ -1,7 +1,8 @@
 // The Scenarios view's pure helpers: library grouping, model labels, formats, the cascade graph
 // layout and the utilisation chart series.
 import { describe, expect, it } from 'vitest';
-import { macsText, type LaneDemandLike, groupLibrary, inputShapesText, layoutCascadeGraph, macsRate, num, padsText, pct, probabilityLabel, rateText, shortLabel, slosText, utilisationSeries } from '../renderer/views/scenarios-model';
+import { macsText, type LaneDemandLike, groupLibrary, inputShapesText, layoutCascadeGraph, macsRate, padsText, probabilityLabel, rateText, shortLabel, slosText, utilisationSeries } from '../renderer/views/scenarios-model';
+import { fmtCompact as num, fmtPct as pct } from '../renderer/format';
 
 describe('library grouping', () => {
   it('groups by source: XRBench usage scenarios, the probability sweep, mixed, user (always shown)', () => {

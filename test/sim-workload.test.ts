@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateCommand } from '../cli/commands/simulate';
 import { localClient } from '../engine/local';
 import { profileModels } from '../profiler/profile';
+import { fitTransfer, transferSeconds } from '../profiler/transfer';
 import type { Profile } from '../profiler/types';
 import { describeWorkload } from '../scheduler/core/workload';
 import { loadSimWorkload, profileWorkload } from '../scheduler/sim-workload';
@@ -30,12 +31,33 @@ describe('profileWorkload (pure, on hand-made profiles)', () => {
   const pa = fakeProfile('pa', 'a', ['cpu:1', 'webgpu'], [[2, 1], [1, null]]);
   const pb = fakeProfile('pb', 'b', ['cpu:1', 'cpu:2', 'webgpu'], [[4, 3, 2]]);
 
+  it('fits transfer round trips to latency + bandwidth (never a negative latency)', () => {
+    const f = fitTransfer([{ bytes: 0, oneWayUs: 30 }, { bytes: 1 << 20, oneWayUs: 130 }, { bytes: 4 << 20, oneWayUs: 430 }]);
+    expect(f.latencyUs).toBeCloseTo(30, 6);
+    expect(transferSeconds(f, 2 << 20)).toBeCloseTo(230e-6, 9);
+    expect(fitTransfer([{ bytes: 0, oneWayUs: 5 }, { bytes: 1000, oneWayUs: 1000 }, { bytes: 2000, oneWayUs: 2100 }]).latencyUs).toBe(0);
+    // Noise larger than the payload cost: no bandwidth term, the mean as latency.
+    expect(fitTransfer([{ bytes: 0, oneWayUs: 50 }, { bytes: 1000, oneWayUs: 10 }])).toMatchObject({ latencyUs: 30, bytesPerSec: 1e12 });
+    expect(f.method).toMatch(/round trip.*halved/);
+  });
+
+  it('a device lane with a measured transfer cost in its profile uses it, and says MEASURED', () => {
+    const measured = structuredClone(pa);
+    const measuredB = structuredClone(pb);
+    for (const p of [measured, measuredB]) p.lanes.find((l) => l.id === 'webgpu')!.transfer = fitTransfer([{ bytes: 0, oneWayUs: 40 }, { bytes: 1 << 20, oneWayUs: 540 }]);
+    const w = profileWorkload(scenario, [measured, measuredB]);
+    expect(w.lanes[1].link!.latency).toBeCloseTo(40e-6, 9);
+    expect(w.lanes[1].link!.bytesPerSec).toBeCloseTo((1 << 20) / 500e-6, -3);
+    expect(w.latencySource.detail).toMatch(/webgpu MEASURED 40 µs \+ 2\.10 GB\/s/);
+    expect(w.latencySource.detail).not.toMatch(/ASSUMED/);
+  });
+
   it('takes every layer and lane from the profiles, with the scenario timing in seconds', () => {
     const w = profileWorkload(scenario, [pa, pb]);
     expect(w.lanes.map((l) => l.id)).toEqual(['cpu:1', 'webgpu']); // the lanes both profiles share
     expect(w.lanes[1].link).toBeDefined(); // device lane: an assumed link, said so in the source
     expect(w.latencySource).toMatchObject({ kind: 'measured', profileId: 'pa, pb' });
-    expect(w.latencySource.detail).toMatch(/ASSUMED 20 µs/);
+    expect(w.latencySource.detail).toMatch(/webgpu ASSUMED 20 µs \+ 12 GB\/s \(not measured/);
     expect(w.tenants[0].layers.map((l) => l.variants[0].cost.map((c) => c?.latency ?? null))).toEqual([[0.002, 0.001], [0.001, null]]);
     expect(w.tenants[0].layers[0].outputBytes).toBe(8 * 4 * 4 * 4);
     expect(w.tenants[0]).toMatchObject({ arrival: { type: 'periodic', fps: 20, jitter: 0.002 }, deadline: 0.04, priority: 9 });
@@ -54,6 +76,30 @@ describe('profileWorkload (pure, on hand-made profiles)', () => {
     expect(() => profileWorkload(scenario, [pa, pd], ['cpu:1'])).toThrow('tenant "B": layer 0 (layer0) ran on none of the chosen lanes (errors: unsupported)');
     const partial: Profile = { ...pb, status: 'partial' };
     expect(() => profileWorkload(scenario, [pa, partial])).toThrow(/profile pb \(tenant "B"\) is partial: resume it/);
+  });
+});
+
+describe('profileWorkload with measured layer variants (tessera variants)', () => {
+  it('adds verified variants, costed as the profile latency x the paired variant/original ratio; exact ones cost no accuracy', () => {
+    const pa = fakeProfile('pa', 'a', ['cpu:1', 'webgpu'], [[2, 1]]);
+    const pb = fakeProfile('pb', 'b', ['cpu:1', 'webgpu'], [[4, 2]]);
+    const raw = (median: number) => ({ median, p5: median, p95: median, mean: median, cv: 0, n: 10, ciHalfWidthRel: 0.01, converged: true });
+    const variant = (id: string, exact: boolean, passed: boolean, cpu: number, gpu: number) => ({
+      id, kind: id, family: exact ? 'exact' : 'lowrank', exact, description: '', targets: [], notes: [], bytesSize: 0, generateMs: 0, verifyMs: 0,
+      verification: { passed, maxRelError: exact ? 0 : 0.1, definition: '', ...(exact ? {} : { endToEnd: { maxRelError: 0.1, maxAbsError: 0.1, relL2: 0.03, cosine: 1, snrDb: 30 } }) },
+      lanes: [{ lane: 'cpu:1', raw: raw(cpu) }, { lane: 'webgpu', raw: raw(gpu) }],
+    });
+    pa.layers[0].variants = {
+      original: [{ lane: 'cpu:1', raw: raw(4) }, { lane: 'webgpu', raw: raw(1) }],
+      variants: [variant('split', true, true, 2, 1.5), variant('low', false, true, 1, 1), variant('bad', true, false, 0.1, 0.1)],
+      inapplicable: [],
+    };
+    const w = profileWorkload(scenario, [pa, pb]);
+    const vs = w.tenants[0].layers[0].variants;
+    expect(vs.map((v) => v.id)).toEqual(['original', 'split', 'low']);
+    expect(vs[1].cost.map((c) => c?.latency)).toEqual([0.001, 0.0015]); // 2 ms x 2/4, 1 ms x 1.5/1
+    expect(vs.map((v) => v.accuracyDelta)).toEqual([0, 0, 0.03]);
+    expect(profileWorkload(scenario, [pa, pb], undefined, { variants: false }).tenants[0].layers[0].variants).toHaveLength(1);
   });
 });
 

@@ -103,7 +103,7 @@ describe('malformed scenarios are rejected, naming the tenant and the field', ()
     expect(await errorsOf({ schemaVersion: 1, tenants: [] })).toEqual(['name is required (string)', 'tenants needs at least 1 item(s)']);
     expect(await errorsOf({ schemaVersion: 2, name: 'x', tenants: [] })).toEqual(['schemaVersion 2 is not supported (this Tessera reads schemaVersion 1)']);
     expect((await errorsOf('{ "schemaVersion": 1, ')).length).toBe(1);
-    expect((await errorsOf('{ "schemaVersion": 1, '))[0]).toMatch(/^is not valid JSON: /);
+    expect((await errorsOf('{ "schemaVersion": 1, '))[0]).toMatch(/^is not valid JSON \((at line 1, column \d+|unexpected end of input or token)\)$/);
   });
 
   it('missing model file, input shape that does not fit the model (rank, fixed dims, unknown input)', async () => {

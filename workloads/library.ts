@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { FileAccessError, MAX_DOCUMENT_BYTES, MAX_MODEL_BYTES, mayRead, readCheckedFile, readLimitNote } from '../base/files';
 import { dataDir, projectRoot } from '../base/paths';
 import type { ModelRef, Scenario, XrbenchModelOptions } from './scenario';
 import {
@@ -363,9 +364,11 @@ export function xrbenchSpecFor(scenario: string, network: string): XrNetworkSpec
     if (!bundled.networks.includes(network)) throw new ModelResolveError(`XRBench scenario ${bundled.file} has no network "${network}" (it has ${bundled.networks.join(', ')})`, 'model.network');
     return xrbenchNetwork(network);
   }
-  const user = join(userXrbenchDir(), `${scenario.replace(/^user\//, '').replace(/\.m$/, '')}.m`);
-  if (existsSync(user)) {
-    const parsed = parseXrbench(readFileSync(user, 'utf8'), user);
+  const userName = scenario.replace(/^user\//, '').replace(/\.m$/, '');
+  const user = join(userXrbenchDir(), `${userName}.m`);
+  // An imported name is one file name: no folders, so a document cannot point outside the library.
+  if (!/[\\/]|^\.\.?$/.test(userName) && existsSync(user)) {
+    const parsed = parseXrbench(readCheckedFile(user, { what: 'XRBench file', maxBytes: MAX_DOCUMENT_BYTES }).toString('utf8'), user);
     const n = parsed.networks.find((x) => x.name === network);
     if (!n) throw new ModelResolveError(`XRBench file ${user} has no network "${network}" (it has ${parsed.networks.map((x) => x.name).join(', ')})`, 'model.network');
     return n;
@@ -428,9 +431,14 @@ async function resolveArchitecture(ref: Extract<ModelRef, { kind: 'architecture'
 }
 
 function resolveFile(path: string, family: 'file' | 'npm', ref: Exclude<ModelRef, { kind: 'library' }>, field: string, shapes: Record<string, number[]>, notes: string[]): ResolvedModel {
-  if (!existsSync(path)) throw new ModelResolveError(`model file not found: ${path}`, field);
-  if (!statSync(path).isFile()) throw new ModelResolveError(`not a file: ${path}`, field);
-  const bytes = readFileSync(path);
+  if (!mayRead(path)) throw new ModelResolveError(`model file not found: ${path}${readLimitNote()}`, field);
+  let bytes: Buffer;
+  try {
+    bytes = readCheckedFile(path, { what: 'model', maxBytes: MAX_MODEL_BYTES });
+  } catch (e) {
+    if (e instanceof FileAccessError) throw new ModelResolveError(e.message, field);
+    throw e;
+  }
   const name = path.replace(/^.*[\\/]/, '').replace(/\.onnx$/, '');
   return { name, family, label: family === 'npm' ? PRETRAINED_LABEL : 'user model', synthetic: false, ref, path, bytes, sha256: sha256(bytes), inputShapes: shapes, notes };
 }
@@ -662,7 +670,7 @@ export async function checkScenarioModels(s: Scenario, opts: ModelCheckOptions =
           const npmRef = ref;
           defaults ??= NPM_MODELS.find((e) => e.ref.kind === 'npm' && e.ref.package === npmRef.package && e.ref.file === npmRef.file)?.inputShapes;
         }
-        if (!existsSync(path)) throw new ModelResolveError(`model file not found: ${path}`, field);
+        if (!mayRead(path)) throw new ModelResolveError(`model file not found: ${path}${readLimitNote()}`, field);
         const model = await loadModel(path).catch((e: Error) => {
           throw new ModelResolveError(e.message, field);
         });

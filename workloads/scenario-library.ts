@@ -1,9 +1,10 @@
 // The scenario library: XRBench's usage scenarios and probability sweep (bundled), Tessera's mixed
 // examples (workloads/scenarios/*.json, bundled), and the user's own (dataDir()/scenarios/*.json,
 // added with `tessera scenario import`).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { FileAccessError, MAX_DOCUMENT_BYTES, mayRead, readCheckedText, readLimitNote } from '../base/files';
 import { dataDir } from '../base/paths';
 import { checkScenarioModels, userXrbenchDir, type ModelCheckOptions } from './library';
 import { parseScenario, parseScenarioText, ScenarioError, SCENARIO_SCHEMA_VERSION, type Scenario } from './scenario';
@@ -58,6 +59,16 @@ function summarize(id: string, origin: ScenarioOrigin, s: Scenario, path?: strin
   };
 }
 
+/** Reads a scenario (or XRBench .m) file given by the caller: a regular file under the document cap (base/files.ts). */
+function readScenarioFile(path: string): string {
+  try {
+    return readCheckedText(path, { what: 'scenario', maxBytes: MAX_DOCUMENT_BYTES });
+  } catch (e) {
+    if (e instanceof FileAccessError) throw new ScenarioError([e.message], path);
+    throw e;
+  }
+}
+
 function userFiles(): string[] {
   const dir = userScenariosDir();
   if (!existsSync(dir)) return [];
@@ -93,19 +104,20 @@ export function loadScenario(ref: string): LoadedScenario {
   if (ref.startsWith('user/')) {
     const path = join(userScenariosDir(), `${ref.slice(5)}.json`);
     if (!existsSync(path)) throw new ScenarioError([`no user scenario "${ref}" (looked for ${path}; tessera scenario list shows them)`], ref);
-    return { id: ref, origin: 'user', scenario: parseScenarioText(readFileSync(path, 'utf8'), path), baseDir: dirname(path), path };
+    return { id: ref, origin: 'user', scenario: parseScenarioText(readScenarioFile(path), path), baseDir: dirname(path), path };
   }
   if (ref.startsWith('xrbench/') || listXrbenchScenarios().some((x) => x.file === ref)) {
     const s = xrbenchScenario(ref);
     return { id: s.name, origin: 'xrbench', scenario: s };
   }
-  if (existsSync(ref)) {
+  if (mayRead(ref)) {
     const path = resolve(ref);
+    const text = readScenarioFile(path);
     if (path.endsWith('.m')) {
-      const parsed = parseXrbench(readFileSync(path, 'utf8'), path);
+      const parsed = parseXrbench(text, path);
       return { id: `file:${path}`, origin: 'file', scenario: xrbenchToScenario(parsed, { id: `file/${parsed.name}`, origin: path }), path, baseDir: dirname(path) };
     }
-    return { id: `file:${path}`, origin: 'file', scenario: parseScenarioText(readFileSync(path, 'utf8'), path), baseDir: dirname(path), path };
+    return { id: `file:${path}`, origin: 'file', scenario: parseScenarioText(text, path), baseDir: dirname(path), path };
   }
   const known = listScenarios().map((s) => s.id);
   throw new ScenarioError([`no scenario "${ref}": not a library id (${known.join(', ')}) nor an existing file`], ref);
@@ -140,8 +152,14 @@ export async function validateScenario(doc: unknown, opts: ModelCheckOptions & {
 /** Validates a file (.json scenario, or an XRBench .m file) with model paths relative to its folder. */
 export async function validateScenarioFile(path: string, opts: ModelCheckOptions = {}): Promise<ValidationResult> {
   const abs = resolve(path);
-  if (!existsSync(abs)) return { ok: false, errors: [`file not found: ${abs}`], checked: { structure: false, semantics: false, models: false } };
-  const text = readFileSync(abs, 'utf8');
+  if (!mayRead(abs)) return { ok: false, errors: [`file not found: ${abs}${readLimitNote()}`], checked: { structure: false, semantics: false, models: false } };
+  let text: string;
+  try {
+    text = readScenarioFile(abs);
+  } catch (e) {
+    if (e instanceof ScenarioError) return { ok: false, errors: e.errors, checked: { structure: false, semantics: false, models: false } };
+    throw e;
+  }
   if (abs.endsWith('.m')) {
     try {
       const parsed = parseXrbench(text, abs);
@@ -202,25 +220,26 @@ export interface ImportResult {
  */
 export async function importScenario(file: string, opts: { id?: string; force?: boolean; models?: ModelCheckOptions['level'] } = {}): Promise<ImportResult> {
   const abs = resolve(file);
-  if (!existsSync(abs)) throw new ScenarioError([`file not found: ${abs}`], file);
+  if (!mayRead(abs)) throw new ScenarioError([`file not found: ${abs}${readLimitNote()}`], file);
+  const text = readScenarioFile(abs);
   const notes: string[] = [];
   if (abs.endsWith('.m')) {
     let parsed;
     try {
-      parsed = parseXrbench(readFileSync(abs, 'utf8'), abs);
+      parsed = parseXrbench(text, abs);
     } catch (e) {
       throw new ScenarioError([(e as Error).message], abs);
     }
     const slug = slugify(opts.id ?? parsed.name);
     const mPath = join(userXrbenchDir(), `${slug}.m`);
-    if (existsSync(mPath) && !opts.force && readFileSync(mPath, 'utf8') !== readFileSync(abs, 'utf8')) {
+    if (existsSync(mPath) && !opts.force && readFileSync(mPath, 'utf8') !== text) {
       throw new ScenarioError([`an imported XRBench file named ${slug}.m already exists (${mPath}); pass --force to replace it or --id to name it differently`], abs);
     }
     const s = xrbenchToScenario({ ...parsed, name: `user/${slug}` }, { id: `user/${slug}`, origin: abs });
     s.name = `user/${slug}`;
     mkdirSync(userXrbenchDir(), { recursive: true });
     const saved = saveUserScenario(s, slug, opts);
-    copyFileSync(abs, mPath);
+    writeFileSync(mPath, text); // the checked bytes, not a second read of a file that may have changed
     notes.push(`${basename(abs)} copied to ${mPath}; its networks resolve as {kind: 'xrbench', scenario: 'user/${slug}'}`);
     return { ...saved, scenario: s, notes };
   }

@@ -6,6 +6,7 @@
 // This module is pure (zod only, no Node): the renderer, the scheduler and the engine share it.
 // Checks that need the models themselves (file exists, input shape fits) live in library.ts.
 import { z } from 'zod';
+import { jsonErrorLocation } from '../base/json-text';
 
 export const SCENARIO_SCHEMA_VERSION = 1;
 /** Where the published JSON Schema lives in the repository. */
@@ -331,7 +332,7 @@ export function parseScenarioText(text: string, where = 'scenario'): Scenario {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ScenarioError([`is not valid JSON: ${(e as Error).message}`], where);
+    throw new ScenarioError([`is not valid JSON (${jsonErrorLocation(text, e)})`], where);
   }
   return parseScenario(raw, where);
 }

@@ -1,30 +1,29 @@
 // `tessera bench dysta DIR`: Dysta's public simulator's eleven schedulers on a parity folder.
+import { parseList, parseNumberList } from '../args';
 import { UsageError, type CliCommand } from '../command';
-import { DYSTA_COMPATS, DYSTA_SCHEDULERS, isDystaScheduler, type DystaCompat } from '../../scheduler/core/dysta';
+import { DYSTA_COMPATS, DYSTA_POLICY_MAP, DYSTA_SCHEDULERS, isDystaScheduler, type DystaCompat } from '../../scheduler/core/dysta';
 import { DEFAULT_SLOS, runDystaBench, type DystaBenchResult } from '../../scheduler/dysta-bench';
 
-const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-
-function numbers(v: unknown, flag: string, integer = false): number[] | undefined {
-  const items = list(v);
-  if (items && items.length === 0) throw new UsageError(`${flag}: give at least one value`);
-  return items?.map((s) => {
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag}: "${s}" is not a positive ${integer ? 'integer' : 'number'}`);
-    return n;
-  });
-}
 
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 function table(result: DystaBenchResult): string {
   const withCompat = result.compats.length > 1;
-  const head = [['rate', 6], ['slo', 5], ['scheduler', -14], ...(withCompat ? [['compat', -16]] : []), ['viol.rate', 9], ['ANTT', 9], ['STP', 9]] as [string, number][];
+  const withTessera = result.rows.some((r) => r.tessera);
+  const head = [['rate', 6], ['slo', 5], ['scheduler', -14], ...(withCompat ? [['compat', -16]] : []), ['viol.rate', 9], ['ANTT', 9], ['STP', 9],
+    ...(withTessera ? [['Tessera', -13], ['viol.rate', 9], ['ANTT', 9], ['exact', 6]] : [])] as [string, number][];
   const cell = (s: string, w: number) => (w < 0 ? s.padEnd(-w) : s.padStart(w));
   const lines = [head.map(([h, w]) => cell(h, w)).join(' ')];
   for (const r of result.rows) {
-    const cells = [String(r.rate), String(r.slo), r.scheduler, ...(withCompat ? [r.compat] : []), fmt(r.violationRate, 4), fmt(r.antt, 3), fmt(r.stp, 3)];
+    const t = r.tessera;
+    const cells = [String(r.rate), String(r.slo), r.scheduler, ...(withCompat ? [r.compat] : []), fmt(r.violationRate, 4), fmt(r.antt, 3), fmt(r.stp, 3),
+      ...(withTessera ? (t ? [t.policy, fmt(t.violationRate, 4), fmt(t.antt, 3), `${t.seedsMatching}/${r.seeds.length}`] : ['-', '', '', '']) : [])];
     lines.push(cells.map((c, i) => cell(c, head[i][1])).join(' '));
+  }
+  if (withTessera) {
+    lines.push('Tessera: its own policy in the main simulator (one lane, layer preemption); exact = seeds where every task finished at the');
+    lines.push('reference rules\' time on a monotonic clock (the reference rewinds its clock when idle). Deliberate differences:');
+    for (const p of DYSTA_POLICY_MAP) if (p.difference && result.rows.some((r) => r.tessera?.policy === p.policy)) lines.push(`  ${p.policy}: ${p.difference}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -43,7 +42,7 @@ export const benchDystaCommand: CliCommand = {
   summary: "Replay a Dysta parity folder through the eleven reference schedulers (Dysta's simulator rules).",
   usage: [
     'tessera bench dysta DIR [--seeds 1,2,3] [--rates 3,4] [--slos 10,25,50] [--schedulers fcfs,sjf,...]',
-    '                        [--compat dysta-reference|tessera|both] [--out DIR] [--json]',
+    '                        [--compat dysta-reference|tessera|both] [--tessera-policies] [--out DIR] [--json]',
     '',
     `  DIR            a folder with lut.json and requests_seed{S}_rate{R}.csv (e.g. ../shared/dysta-parity/cnn_rates3-4)`,
     `  --seeds        default: every seed in DIR`,
@@ -54,6 +53,9 @@ export const benchDystaCommand: CliCommand = {
     `  --compat       dysta-reference (default) keeps the reference's quirks (unclamped SDRM3 urgency,`,
     `                 prema_sparse using the last task's g); tessera fixes them; both reports both`,
     `  --out          write tasks_seed{S}_rate{R}_slo{X}_{scheduler}.csv (reference format) there`,
+    `  --tessera-policies  also run Tessera's own policy for each scheduler that has one`,
+    `                 (${DYSTA_POLICY_MAP.map((p) => p.policy).join(', ')}) in the main simulator, one lane,`,
+    `                 and report its metrics and whether it finishes every task exactly as the reference rules do`,
   ].join('\n'),
   options: {
     seeds: { type: 'string' },
@@ -62,6 +64,7 @@ export const benchDystaCommand: CliCommand = {
     schedulers: { type: 'string' },
     compat: { type: 'string', default: 'dysta-reference' },
     out: { type: 'string' },
+    'tessera-policies': { type: 'boolean', default: false },
   },
   async run(ctx) {
     const dir = ctx.positionals[0];
@@ -70,16 +73,17 @@ export const benchDystaCommand: CliCommand = {
     const compatArg = String(ctx.values.compat);
     const compats: DystaCompat[] = compatArg === 'both' ? [...DYSTA_COMPATS] : (DYSTA_COMPATS as readonly string[]).includes(compatArg) ? [compatArg as DystaCompat] : [];
     if (compats.length === 0) throw new UsageError(`--compat must be dysta-reference, tessera or both (got ${compatArg})`);
-    const schedulers = list(ctx.values.schedulers);
+    const schedulers = parseList(ctx.values.schedulers);
     for (const s of schedulers ?? []) if (!isDystaScheduler(s)) throw new UsageError(`--schedulers: unknown scheduler "${s}" (known: ${DYSTA_SCHEDULERS.join(', ')})`);
     let lastPct = -1;
     const result = runDystaBench(dir, {
-      seeds: numbers(ctx.values.seeds, '--seeds', true),
-      rates: numbers(ctx.values.rates, '--rates'),
-      slos: numbers(ctx.values.slos, '--slos'),
+      seeds: parseNumberList(ctx.values.seeds, '--seeds', { integer: true }),
+      rates: parseNumberList(ctx.values.rates, '--rates'),
+      slos: parseNumberList(ctx.values.slos, '--slos'),
       schedulers,
       compats,
       outDir: ctx.values.out as string | undefined,
+      tessera: Boolean(ctx.values['tessera-policies']),
       signal: ctx.signal,
       onProgress: (done, total) => {
         const pct = Math.floor((100 * done) / total);

@@ -7,16 +7,9 @@ import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { energyLabel } from '../../profiler/energy/estimate';
 import { describeAdapter } from '../../profiler/gpu/adapter';
 import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
+import { parseDuration, parseNonEmptyList } from '../args';
 import { RESOLVED_RATIO } from '../../profiler/stats';
 import { UsageError, type CliCommand } from '../command';
-
-/** "60s", "500ms", "2m", "90" (seconds). */
-export function parseBudget(v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min)?$/.exec(String(v).trim());
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--budget must look like 60s, 500ms or 2m (got ${v})`);
-  const x = Number(m[1]);
-  return m[2] === 'ms' ? x / 1000 : m[2] === 'm' || m[2] === 'min' ? x * 60 : x;
-}
 
 /** `--input sr=16000` or `--input mask=1,1,0`: sample input values by input name. */
 export function parseInputValues(args: string[]): Record<string, number | number[]> {
@@ -58,6 +51,9 @@ export function formatProfile(p: Profile): string {
   out.push(`  sha256 ${p.model.sha256.slice(0, 16)}…  inputs ${Object.entries(p.model.inputShapes).map(([k, v]) => `${k}=${v.join('x') || 'scalar'}`).join(' ')}  granularity ${p.granularity}  ${p.layers.length} layers`);
   out.push(`  machine ${p.machine.cpu}, ${p.machine.cores} cores; ONNX Runtime ${p.ortVersion}`);
   out.push(`  verification: chained layers vs whole model max abs ${p.verification.maxAbsError.toExponential(2)}, max rel ${p.verification.maxRelError.toExponential(2)} (${p.verification.passed ? 'passed' : 'FAILED'}, tolerance rel ${p.verification.tolerance.rel}${p.verification.graphOptimizationLevel ? `, ORT optimisation '${p.verification.graphOptimizationLevel}'` : ''})${(p.verification.otherLevels ?? []).map((o) => `; at '${o.graphOptimizationLevel}': max rel ${o.maxRelError.toExponential(2)}`).join('')}`);
+  for (const [id, v] of Object.entries(p.verification.lanes ?? {})) {
+    out.push(`  verification on ${id}: chained layers on the lane vs the CPU model max abs ${v.maxAbsError.toExponential(2)}, max rel ${v.maxRelError.toExponential(2)} (${v.passed ? 'passed' : 'FAILED'}, tolerance rel ${v.tolerance.rel})${v.error ? `: ${v.error}` : ''}`);
+  }
   out.push('  lanes:');
   for (const l of p.lanes) {
     if (l.error) {
@@ -127,7 +123,7 @@ export const profileCommand: CliCommand = {
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give at least one model: an ONNX file, or a model library id (tessera scenario models lists them, e.g. xrbench/KD_res8_narrow)');
-    const lanes = ctx.values.lanes ? String(ctx.values.lanes).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const lanes = parseNonEmptyList(ctx.values.lanes, '--lanes', 'cpu:2,webgpu');
     const energy = String(ctx.values.energy);
     if (energy !== 'auto' && energy !== 'off') throw new UsageError(`--energy must be auto or off (got ${energy})`);
     let shapes: Record<string, number[]> | undefined;
@@ -144,7 +140,7 @@ export const profileCommand: CliCommand = {
       lanes,
       granularity: parseGranularity(ctx.values.granularity),
       shapes,
-      budgetSec: parseBudget(ctx.values.budget),
+      budgetSec: parseDuration(ctx.values.budget, '--budget'),
       contention: Boolean(ctx.values.contention),
       energy: energy as 'auto' | 'off',
       resume: !ctx.values.fresh,

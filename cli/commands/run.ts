@@ -5,32 +5,16 @@
 import { localClient } from '../../engine/local';
 import { describeDrops } from '../../scheduler/core/jobs';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
+import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
-
-export function parseDuration(v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min)?$/.exec(String(v).trim());
-  if (!m || !(Number(m[1]) > 0)) throw new UsageError(`--duration must look like 30s, 500ms or 2m (got ${v})`);
-  const x = Number(m[1]);
-  return m[2] === 'ms' ? x / 1000 : m[2] === 'm' || m[2] === 'min' ? x * 60 : x;
-}
-
-function positive(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!(x > 0)) throw new UsageError(`--${name} must be a positive number (got ${v})`);
-  return x;
-}
 
 /** "--fail-lane cpu:1@2.5" (lane id or index @ seconds). */
 function parseFaults(v: unknown): { lane: string | number; at: number }[] | undefined {
-  if (v === undefined) return undefined;
-  return String(v)
-    .split(',')
-    .map((s) => {
-      const m = /^(.+)@(\d+(?:\.\d+)?)s?$/.exec(s.trim());
-      if (!m) throw new UsageError(`--fail-lane must look like LANE@SECONDS, e.g. cpu:1@2.5 (got ${s})`);
-      return { lane: /^\d+$/.test(m[1]) ? Number(m[1]) : m[1], at: Number(m[2]) };
-    });
+  return parseList(v)?.map((s) => {
+    const m = /^(.+)@(\d+(?:\.\d+)?)s?$/.exec(s);
+    if (!m) throw new UsageError(`--fail-lane must look like LANE@SECONDS, e.g. cpu:1@2.5 (got ${s})`);
+    return { lane: /^\d+$/.test(m[1]) ? Number(m[1]) : m[1], at: Number(m[2]) };
+  });
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -101,13 +85,10 @@ export const runCommand: CliCommand = {
     const scenario = ctx.positionals[0];
     if (!scenario) throw new UsageError('give a scenario file, or "demo"');
     const duration = parseDuration(ctx.values.duration);
-    const granularity = String(ctx.values.granularity);
-    if (granularity !== 'model' && granularity !== 'layer') throw new UsageError(`--granularity must be model or layer (got ${granularity})`);
-    const seed = Number(ctx.values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer (got ${ctx.values.seed})`);
-    const isolation = ctx.values.isolation === undefined ? undefined : String(ctx.values.isolation);
-    if (isolation !== undefined && isolation !== 'thread' && isolation !== 'process') throw new UsageError(`--isolation must be thread or process (got ${isolation})`);
-    const maxQueue = positive('max-queue', ctx.values['max-queue']);
+    const granularity = parseChoice(ctx.values.granularity, '--granularity', ['model', 'layer'] as const);
+    const seed = parseNumber(ctx.values.seed, '--seed', { integer: true, minInclusive: true });
+    const isolation = ctx.values.isolation === undefined ? undefined : parseChoice(ctx.values.isolation, '--isolation', ['thread', 'process'] as const);
+    const maxQueue = optionalNumber(ctx.values['max-queue'], '--max-queue', { integer: true });
     const { client, close } = localClient();
     let last = 0;
     const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
@@ -124,12 +105,12 @@ export const runCommand: CliCommand = {
           scenario,
           policy: String(ctx.values.policy),
           durationSec: duration,
-          lanes: ctx.values.lanes === undefined ? undefined : String(ctx.values.lanes),
+          lanes: parseNonEmptyList(ctx.values.lanes, '--lanes', 'cpu:1,cpu:1')?.join(','),
           granularity,
-          scale: positive('scale', ctx.values.scale),
+          scale: optionalNumber(ctx.values.scale, '--scale'),
           seed,
-          profiles: ctx.values.profile === undefined ? undefined : String(ctx.values.profile).split(',').map((s) => s.trim()).filter(Boolean),
-          maxQueuePerTenant: maxQueue === undefined ? undefined : Math.round(maxQueue),
+          profiles: parseList(ctx.values.profile),
+          maxQueuePerTenant: maxQueue,
           isolation,
           faults: parseFaults(ctx.values['fail-lane']),
         },

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { localClient } from '../../engine/local';
 import type { DemandReport } from '../../workloads/demand';
+import { parseList } from '../args';
 import { UsageError, type CliCommand, type CliContext } from '../command';
 
 const gmacs = (m: number | undefined) => (m === undefined ? '?' : m >= 1e9 ? `${(m / 1e9).toFixed(2)} G` : m >= 1e6 ? `${(m / 1e6).toFixed(1)} M` : `${(m / 1e3).toFixed(1)} k`);
@@ -21,11 +22,8 @@ async function withClient<T>(ctx: CliContext, fn: (client: ReturnType<typeof loc
   }
 }
 
-const profilesOf = (v: Record<string, unknown>): string[] | undefined => {
-  const p = v.profile as string[] | undefined;
-  return p && p.length ? p.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) : undefined;
-};
-const listOf = (v: unknown): string[] | undefined => (typeof v === 'string' && v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const profilesOf = (v: Record<string, unknown>): string[] | undefined => parseList(v.profile);
+const listOf = (v: unknown): string[] | undefined => parseList(v);
 
 function printDemand(ctx: CliContext, d: DemandReport & { profileMatch?: Record<string, string> }): void {
   ctx.stdout(`\nDemand vs capacity (${d.mode === 'profile' ? 'from profiles' : 'MACs/s only'}): ${gmacs(d.totalMacsPerSec)}MAC/s in total\n`);

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
+import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
 import type { Comparison } from '../../scheduler/core/compare';
 import { policyNames } from '../../scheduler/core/policies';
@@ -12,19 +13,6 @@ import { XR_SCENARIOS } from '../../scheduler/core/synthetic';
 
 export { policiesCommand } from './policies';
 
-export function parseDuration(v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(String(v));
-  if (!m) throw new UsageError(`--duration must look like 10s, 500ms or 2m (got ${v})`);
-  const x = Number(m[1]) * (m[2] === 'ms' ? 1e-3 : m[2] === 'm' ? 60 : 1);
-  if (!(x > 0)) throw new UsageError(`--duration must be > 0 (got ${v})`);
-  return x;
-}
-
-function num(v: unknown, name: string, check: (x: number) => boolean): number {
-  const x = Number(v);
-  if (!check(x)) throw new UsageError(`--${name}: bad value ${String(v)}`);
-  return x;
-}
 
 const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
@@ -106,28 +94,25 @@ export const simulateCommand: CliCommand = {
     const ref = ctx.positionals[0];
     if (!ref) throw new UsageError('give a scenario, e.g. synthetic:vr_gaming, synthetic:ar_gaming:skewed, or xrbench/vr_gaming --profile ID,ID,...');
     const known = policyNames();
-    const policies = v.policies === 'all' ? known : String(v.policies).split(',').map((s) => s.trim()).filter(Boolean);
+    const policies = v.policies === 'all' ? known : (parseList(v.policies) ?? []);
     for (const p of policies) if (!known.includes(p)) throw new UsageError(`unknown policy "${p}"; known policies: ${known.join(', ')}`);
     if (policies.length === 0) throw new UsageError('--policies: give at least one policy');
-    const preemption = String(v.preemption);
-    if (preemption !== 'layer' && preemption !== 'model') throw new UsageError(`--preemption must be layer or model (got ${preemption})`);
-    const list = (x: unknown) => (x === undefined ? undefined : String(x).split(',').map((s) => s.trim()).filter(Boolean));
     const sim = {
       scenario: ref,
-      profiles: list(v.profile),
-      lanes: list(v.lanes),
-      load: v.load !== undefined ? num(v.load, 'load', (x) => x > 0) : undefined,
-      scale: v.scale !== undefined ? num(v.scale, 'scale', (x) => x > 0) : undefined,
+      profiles: parseList(v.profile),
+      lanes: parseNonEmptyList(v.lanes, '--lanes', 'cpu:1,cpu:1'),
+      load: optionalNumber(v.load, '--load'),
+      scale: optionalNumber(v.scale, '--scale'),
       variants: !v['no-variants'],
       durationSec: parseDuration(v.duration),
-      latencyNoise: num(v.noise, 'noise', (x) => x >= 0),
-      jobNoise: num(v['job-noise'], 'job-noise', (x) => x >= 0),
-      preemption: preemption as 'layer' | 'model',
+      latencyNoise: parseNumber(v.noise, '--noise', { minInclusive: true }),
+      jobNoise: parseNumber(v['job-noise'], '--job-noise', { minInclusive: true }),
+      preemption: parseChoice(v.preemption, '--preemption', ['layer', 'model'] as const),
       dropLate: !!v['drop-late'],
-      window: num(v.window, 'window', (x) => x > 0),
+      window: parseNumber(v.window, '--window'),
     };
-    const seeds = num(v.seeds, 'seeds', (x) => Number.isInteger(x) && x >= 1 && x <= 1000);
-    const seed = num(v.seed, 'seed', (x) => Number.isInteger(x) && x >= 0);
+    const seeds = parseNumber(v.seeds, '--seeds', { integer: true, min: 1, minInclusive: true, max: 1000 });
+    const seed = parseNumber(v.seed, '--seed', { integer: true, minInclusive: true });
     const tracePolicy = v.trace ? ((v['trace-policy'] as string | undefined) ?? (policies.includes('dream') ? 'dream' : policies[0])) : undefined;
     if (tracePolicy && !known.includes(tracePolicy)) throw new UsageError(`--trace-policy: unknown policy "${tracePolicy}"`);
 

@@ -1,8 +1,10 @@
-// The engine itself: its version and process facts, and the engine.state event (the engine process
-// started or stopped, published by engine/remote.ts).
+// The engine itself: its version and process facts, its restart (answered by engine/remote.ts, the
+// relay that owns the engine process), and the engine.state event (the engine process started or
+// stopped, published by engine/remote.ts).
 import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
 import { TESSERA_VERSION } from '../../base/version';
+import { EngineError } from '../errors';
 import { event, method } from '../feature';
 
 /** The engine process started or stopped (published by engine/remote.ts to every connection). */
@@ -29,6 +31,15 @@ export const engineFeature = {
         pid: process.pid,
         platform: `${process.platform}-${process.arch}`,
       }),
+    }),
+    'engine.restart': method({
+      summary: 'Restart the engine process (browser mode and the app; at most once every 2 s). Every pending call of every client fails with engine-restarted.',
+      params: z.object({}).strict(),
+      // The relay that owns the engine process (engine/remote.ts) answers this call; reaching the
+      // engine itself means it runs in the caller's process (CLI, tests) and cannot be restarted.
+      run: async (): Promise<{ restarted: boolean }> => {
+        throw new EngineError('This engine runs inside the calling process (CLI or tests) and cannot be restarted; restart the process instead.', 'not-supported');
+      },
     }),
   },
 };

@@ -2,15 +2,14 @@
 // with telemetry streamed as 'live.telemetry' events (batched, 10 per second by default), stop a run
 // (keeping what was measured), switch its policy mid-run, list the runs in progress.
 //
-// Telemetry event (topic 'live.telemetry'), one batch per tick: see TelemetryBatch in
+// Telemetry event (topic 'live.telemetry', declared below with its payload type), one batch per tick: see TelemetryBatch in
 // scheduler/live/types.ts: { runId, seq, t, phase, policy, policyState, tenants[], lanes[], jobs[],
 // slices[], omitted, ratios[][], power { watts, joules, source }, loop { maxMs, p99Ms (since the start), tickMaxMs (this batch) } }.
 import { z } from 'zod';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { policyNames } from '../../scheduler/core/policies';
-import { LiveRun, LiveSetupError, defaultLanes, loadScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
-import { fromScenario } from '../../scheduler/live/scenario';
+import { LiveRun, LiveSetupError, defaultLanes, fromScenario, loadLiveScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
 import { parseScenario } from '../../workloads/scenario';
 import { EngineError, emitter, event, method } from '../feature';
 
@@ -47,11 +46,14 @@ export const liveStartParams = z
 
 export type LiveStartParams = z.infer<typeof liveStartParams>;
 
+/** A policy name without its JSON parameters (`dream{"dropMargin":0.4}` -> dream; createPolicy() checks the parameters). */
+const baseName = (policy: string) => policy.replace(/\{.*$/s, '');
+
 /** Validates the parameters and builds the run (without starting it). Shared with the CLI. */
 export async function createLiveRun(params: LiveStartParams, hooks: ConstructorParameters<typeof LiveRun>[2]): Promise<LiveRun> {
-  if (!policyNames().includes(params.policy)) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+  if (!policyNames().includes(baseName(params.policy))) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
   if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
-  const scenario = typeof params.scenario === 'string' ? await loadScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
+  const scenario = typeof params.scenario === 'string' ? await loadLiveScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
   let lanes;
   try {
     lanes = params.lanes ? parseLanes(params.lanes) : defaultLanes();
@@ -135,7 +137,7 @@ export const liveFeature = {
       run: async ({ runId, policy }): Promise<{ runId: string; policy: string }> => {
         const run = runs.get(runId);
         if (!run) throw new EngineError(`no live run "${runId}"`, 'not-found');
-        if (!policyNames().includes(policy)) throw new EngineError(`unknown policy "${policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+        if (!policyNames().includes(baseName(policy))) throw new EngineError(`unknown policy "${policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
         run.setPolicy(policy);
         return { runId, policy };
       },

@@ -1,6 +1,6 @@
 // The profiler capability: profile models (a long job with progress and cancellation that keeps
 // what was measured). The stored profiles are features/profiles.ts, the lanes features/lanes.ts.
-import { existsSync } from 'node:fs';
+import { mayRead, readLimitNote } from '../../base/files';
 import { z } from 'zod';
 import { profileModels, type ModelInput, type ProfileProgress } from '../../profiler/profile';
 import type { Profile } from '../../profiler/types';
@@ -49,12 +49,12 @@ export const MODEL_FORMS =
 export async function resolveProfileModels(models: string[]): Promise<ModelInput[]> {
   const out: ModelInput[] = [];
   for (const given of models) {
-    if (existsSync(given)) {
+    if (mayRead(given)) {
       out.push({ source: given });
       continue;
     }
     const ref = modelRefFromString(given);
-    if (ref.kind === 'file') throw new EngineError(`${given}: no such file, and not a model library id. A model is ${MODEL_FORMS}.`, 'bad-model');
+    if (ref.kind === 'file') throw new EngineError(`${given}: no such file${readLimitNote()}, and not a model library id. A model is ${MODEL_FORMS}.`, 'bad-model');
     let r;
     try {
       r = await resolveModel(ref);

@@ -21,6 +21,9 @@ export const SOFTWARE_ICD_CANDIDATES = [
   '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json',
 ];
 
+/** Folders where Chromium ships a Vulkan loader (libvulkan.so.1). */
+const LOADER_DIRS = ['/usr/lib/chromium', '/usr/lib64/chromium-browser', '/usr/lib/chromium-browser'];
+
 export interface SoftwareVulkanDriver {
   /** The ICD manifest (json). */
   icd: string;
@@ -43,7 +46,8 @@ export function readIcd(icd: string): SoftwareVulkanDriver | { error: string } {
   // A relative path with a slash is relative to the manifest; a bare name is looked up by the dynamic loader.
   const library = isAbsolute(lib) ? lib : lib.includes('/') ? resolve(dirname(icd), lib) : lib;
   if (library.includes('/') && !existsSync(library)) return { error: `${icd} names ${library}, which does not exist` };
-  const loaderDir = existsSync(join(dirname(icd), 'libvulkan.so.1')) ? dirname(icd) : existsSync(join(dirname(library), 'libvulkan.so.1')) ? dirname(library) : undefined;
+  // The Vulkan loader: next to the manifest or the driver (Chromium ships one), else Chromium's, else the system's (Debian's libvulkan1).
+  const loaderDir = [dirname(icd), dirname(library), ...LOADER_DIRS].find((d) => d.startsWith('/') && existsSync(join(d, 'libvulkan.so.1')));
   return { icd, library, loaderDir };
 }
 

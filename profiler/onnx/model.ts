@@ -2,10 +2,10 @@
 // outputs, external data inlined, and clear errors that name the file for everything that is not a
 // usable ONNX model.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import { onnx } from 'onnx-proto';
+import { checkFile, FileAccessError, MAX_MODEL_BYTES, readCheckedFile } from '../../base/files';
 
 /** Lowest default-domain opset Tessera accepts. */
 export const MIN_OPSET = 9;
@@ -173,7 +173,7 @@ function loadExternal(t: onnx.ITensorProto, dir: string, file: string, cache: Ma
   let buf = cache.get(full);
   if (!buf) {
     if (!existsSync(full)) throw new ModelLoadError('external-data', file, `${file}: tensor '${t.name}' needs external data file '${loc}', not found in ${dir}`);
-    buf = readFileSync(full);
+    buf = readModelFile(full);
     cache.set(full, buf);
   }
   const offset = entries.offset ? Number(entries.offset) : 0;
@@ -313,43 +313,41 @@ function build(bytes: Uint8Array, file: string, path: string | undefined, opts: 
   };
 }
 
+/** Checks a model path (base/files.ts): a regular, non-empty file under the model cap. */
 function readChecked(path: string): { abs: string } {
-  const abs = resolve(path);
-  let st;
+  let checked;
   try {
-    st = statSync(abs);
-  } catch {
-    throw new ModelLoadError('not-a-file', path, `${path}: no such file`);
+    checked = checkFile(path, { what: 'model', maxBytes: MAX_MODEL_BYTES });
+  } catch (e) {
+    if (e instanceof FileAccessError) throw new ModelLoadError(e.code === 'not-found' || e.code === 'not-a-file' ? 'not-a-file' : 'unreadable', path, e.message);
+    throw e;
   }
-  if (!st.isFile()) throw new ModelLoadError('not-a-file', path, `${path}: not a file${st.isDirectory() ? ' (a directory)' : ''}`);
-  if (st.size === 0) throw new ModelLoadError('not-onnx', path, `${path}: not an ONNX model (the file is empty)`);
-  return { abs };
+  if (checked.size === 0) throw new ModelLoadError('not-onnx', path, `${path}: not an ONNX model (the file is empty)`);
+  return { abs: checked.abs };
+}
+
+/** Reads a checked model (or external data) file. */
+function readModelFile(path: string): Buffer {
+  try {
+    return readCheckedFile(path, { what: 'model', maxBytes: MAX_MODEL_BYTES });
+  } catch (e) {
+    if (e instanceof FileAccessError) throw new ModelLoadError(e.code === 'not-found' || e.code === 'not-a-file' ? 'not-a-file' : 'unreadable', path, e.message);
+    throw e;
+  }
 }
 
 /** Loads an ONNX model from a path or from bytes (synchronous). */
 export function loadModelSync(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): LoadedModel {
   if (typeof pathOrBytes !== 'string') return build(pathOrBytes, opts.name ?? '<bytes>', undefined, opts);
   const { abs } = readChecked(pathOrBytes);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(abs);
-  } catch (e) {
-    throw new ModelLoadError('unreadable', pathOrBytes, `${pathOrBytes}: cannot read (${(e as Error).message})`);
-  }
-  return build(bytes, pathOrBytes, abs, opts);
+  return build(readModelFile(pathOrBytes), pathOrBytes, abs, opts);
 }
 
 /** Loads an ONNX model from a path or from bytes. Errors are ModelLoadError and name the file. */
 export async function loadModel(pathOrBytes: string | Uint8Array, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   if (typeof pathOrBytes !== 'string') return build(pathOrBytes, opts.name ?? '<bytes>', undefined, opts);
   const { abs } = readChecked(pathOrBytes);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(abs);
-  } catch (e) {
-    throw new ModelLoadError('unreadable', pathOrBytes, `${pathOrBytes}: cannot read (${(e as Error).message})`);
-  }
-  return build(bytes, pathOrBytes, abs, opts);
+  return build(readModelFile(pathOrBytes), pathOrBytes, abs, opts);
 }
 
 /**

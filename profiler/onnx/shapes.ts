@@ -1,6 +1,6 @@
 // Concrete input shapes and sample input data for a loaded model.
 import * as ort from 'onnxruntime-node';
-import type { LoadedModel, ModelIO } from './model';
+import { elemBytes, type LoadedModel, type ModelIO } from './model';
 import { seededRandom } from './random';
 
 export { seededRandom };
@@ -18,7 +18,7 @@ const fmt = (dims: readonly (number | string | null)[] | null): string =>
 
 function example(io: ModelIO, partial?: number[]): string {
   const dims = io.dims ?? partial ?? [1];
-  const concrete = dims.map((d) => (typeof d === 'number' ? d : 1));
+  const concrete = dims.map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
   return `--shape ${io.name}=${concrete.length ? concrete.join('x') : 'scalar'}`;
 }
 
@@ -89,12 +89,12 @@ export function resolveInputShapes(model: LoadedModel, given: Record<string, num
           throw new ShapeError(io.name, `${model.name}: input '${io.name}' has rank ${io.dims.length} ${fmt(io.dims)} but the given shape ${fmt(g)} has rank ${g.length}`);
         }
         io.dims.forEach((d, k) => {
-          if (typeof d === 'number' && d !== g[k]) {
+          if (typeof d === 'number' && d >= 0 && d !== g[k]) {
             throw new ShapeError(io.name, `${model.name}: input '${io.name}' dimension ${k} is fixed to ${d} in the model ${fmt(io.dims)}, but the given shape ${fmt(g)} has ${g[k]} there`);
           }
         });
       }
-      out[io.name] = [...g];
+      out[io.name] = checkSize(model.name, io, [...g], 'the given shape');
       continue;
     }
     if (io.dims === null) {
@@ -105,9 +105,35 @@ export function resolveInputShapes(model: LoadedModel, given: Record<string, num
       const which = missing.map(({ d, k }) => `dimension ${k}${d === null ? ' (unnamed)' : ` ('${d}')`}`).join(', ');
       throw new ShapeError(io.name, `${model.name}: input '${io.name}' ${fmt(io.dims)} has dynamic ${which}; give a concrete shape, e.g. ${example(io)}`);
     }
-    out[io.name] = io.dims as number[];
+    const negative = io.dims.findIndex((d) => typeof d === 'number' && d < 0);
+    if (negative >= 0) {
+      throw new ShapeError(
+        io.name,
+        `${model.name}: input '${io.name}' ${fmt(io.dims)} declares dimension ${negative} as ${io.dims[negative]}, which is not a size (ONNX dims are 0 or more; a dynamic dim is written as a name, dim_param); give a concrete shape, e.g. ${example(io)}`,
+      );
+    }
+    out[io.name] = checkSize(model.name, io, io.dims as number[], 'its declared shape');
   }
   return out;
+}
+
+/** Largest sample tensor Tessera makes for one input: typed arrays and ORT both fail past this with unhelpful errors. */
+export const MAX_INPUT_BYTES = 2 * 1024 ** 3;
+
+/** An input whose shape needs more memory than one tensor may hold: say which input, which dim and how much. */
+function checkSize(modelName: string, io: ModelIO, dims: number[], source: string): number[] {
+  const elements = dims.reduce((a, b) => a * b, 1);
+  const bytes = elements * Math.max(1, elemBytes(io.elemType));
+  if (bytes <= MAX_INPUT_BYTES) return dims;
+  const largest = dims.reduce((best, d, k) => (d > dims[best] ? k : best), 0);
+  throw new ShapeError(
+    io.name,
+    `${modelName}: input '${io.name}' with ${source} ${fmt(dims)} has ${elements.toExponential(2)} elements of ${io.type} and would need ${gib(bytes)} of memory, over the ${gib(MAX_INPUT_BYTES)} limit for one input (its largest dimension is ${largest}, = ${dims[largest]}); give a smaller shape, e.g. ${example(io).replace(/=.*/, '=')}${dims.map((d, k) => (k === largest ? 1 : d)).join('x')}`,
+  );
+}
+
+function gib(bytes: number): string {
+  return bytes >= 1024 ** 4 ? `${(bytes / 1024 ** 4).toFixed(1)} TiB` : `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 /** A value for one input: one number fills the tensor; an array or typed array gives every element. */

@@ -6,7 +6,8 @@ import './export.css';
 import type { ResultOf } from '../../engine/api';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { DEFAULT_POLICIES, syntheticLabel } from './simulate-model';
-import { DASH, fmtBytes, fmtPct, runLengthText, runPolicyText } from './live-model';
+import { DASH, fmtBytes, fmtPct } from '../format';
+import { runLengthText, runPolicyText } from './live-model';
 import { downloadText, mimeFor } from '../download';
 import type { View } from './view';
 

@@ -3,6 +3,7 @@
 // timeline's layout, the start form's defaults and the number formats. No DOM here.
 import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
 import { errorHint } from '../error-hints';
+import { DASH, fmtNum } from '../format';
 
 export interface XY {
   x: number;
@@ -271,8 +272,12 @@ export function checkLanes(text: string): string | undefined {
   const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!parts.length) return 'no lanes given: e.g. cpu:1,cpu:1';
   for (const raw of parts) {
-    const m = /^([a-z]+)(?::(\d+))?$/.exec(raw);
-    if (!m || !LANE_EPS.includes(m[1])) return `lane "${raw}": expected EP[:THREADS] with EP one of ${LANE_EPS.join(', ')} (e.g. cpu:2, webgpu)`;
+    const m = /^([a-z]+)(?::(\d+|sw))?$/.exec(raw);
+    if (!m || !LANE_EPS.includes(m[1])) return `lane "${raw}": expected EP[:THREADS] with EP one of ${LANE_EPS.join(', ')} (e.g. cpu:2, webgpu, webgpu:sw)`;
+    if (m[2] === 'sw') {
+      if (m[1] !== 'webgpu') return `lane "${raw}": ":sw" (a software GPU driver) applies to webgpu lanes only`;
+      continue;
+    }
     if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 256)) return `lane "${raw}": threads must be 1..256`;
   }
   return undefined;
@@ -327,45 +332,8 @@ export function newRunId(now = Date.now(), random = Math.random()): string {
 // ---------------------------------------------------------------------------------------------
 // Formats. Values that crossed JSON may be null where the engine had NaN: show a dash.
 
-export const DASH = '–';
-
 function finite(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v);
-}
-
-export function fmtNum(v: number | null | undefined, digits = 1): string {
-  return finite(v) ? v.toFixed(digits) : DASH;
-}
-
-export function fmtMs(v: number | null | undefined): string {
-  if (!finite(v)) return DASH;
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
-}
-
-export function fmtPct(v: number | null | undefined, digits = 1): string {
-  return finite(v) ? `${(v * 100).toFixed(digits)}%` : DASH;
-}
-
-/** A relative difference (0.12 → "+12%"). */
-export function fmtRel(v: number | null | undefined): string {
-  return finite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)}%` : DASH;
-}
-
-/** A difference in percentage points. */
-export function fmtPts(v: number | null | undefined): string {
-  return finite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)} pts` : DASH;
-}
-
-export function fmtRatio(v: number | null | undefined): string {
-  return finite(v) ? `×${v.toFixed(2)}` : DASH;
-}
-
-export function fmtBytes(n: number | null | undefined): string {
-  if (!finite(n)) return DASH;
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /** How far an observed/expected ratio is from 1: ok within 20%, warn within 50%, bad beyond. */
@@ -398,7 +366,7 @@ export function splitPolicyState(state: Record<string, number> | undefined): { b
 export function startErrorHint(code: string, message: string): string {
   const byCode = errorHint(code, { cancelled: 'The run was stopped before it started measuring: start it again when ready.', 'engine-exited': 'The engine stopped: reconnect (bottom left) and start the run again.' });
   if (code === 'cancelled' || code === 'engine-exited') return byCode;
-  if (/^lane "|no lanes|every lane failed/i.test(message)) return 'Fix the lanes: comma-separated EP[:THREADS], e.g. cpu:1,cpu:1 (see the Devices view for what works here).';
+  if (/\blane "|no lanes|every lane failed|execution provider/i.test(message)) return 'Fix the lanes: comma-separated EP[:THREADS], e.g. cpu:1,cpu:1 (see the Devices view for what works here).';
   if (/^profile /i.test(message)) return 'Untick that profile, or profile the model again in the Profiles view.';
   if (/model .*cannot be resolved|cannot load|\.onnx/i.test(message)) return 'A tenant\u2019s model could not be loaded: check its path or library id in the Scenarios view, or pick another scenario.';
   if (/no scenario|scenario/i.test(message)) return 'Pick a scenario from the list, or check the file path (a .json scenario or an XRBench .m file).';

@@ -13,20 +13,13 @@ import { describeDrops } from '../../scheduler/core/jobs';
 import { Chart, chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
+import { DASH, fmtBytes, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
 import {
-  DASH,
   LiveTelemetryStore,
   checkLanes,
   coresFromLanes,
   defaultLanesFor,
   diffKind,
-  fmtBytes,
-  fmtMs,
-  fmtNum,
-  fmtPct,
-  fmtPts,
-  fmtRatio,
-  fmtRel,
   newRunId,
   ratioKind,
   scenarioChoices,

@@ -2,33 +2,13 @@
 // heat-map scaling (latency relative to the layer's preferred lane), whole-model vs sum of layers,
 // chart series and formats. No DOM here: the view stays thin and this module is unit-tested.
 import type { EnergyFigure, LaneInfo, LaneMeasurement, Profile } from '../../profiler/types';
+import { DASH, fmtMsBare, fmtNum, fmtPct, fmtRatio } from '../format';
+
+export { DASH, fmtDate, fmtMsBare, fmtNum, fmtPct, fmtRatio, fmtSec } from '../format';
 
 // ---------------------------------------------------------------------------------------------
-// Formats (never show NaN / undefined: a missing figure is an en dash)
-
-export const DASH = '\u2013';
-
-export function fmtMs(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return DASH;
-  if (ms === 0) return '0';
-  const a = Math.abs(ms);
-  return a >= 100 ? ms.toFixed(0) : a >= 1 ? ms.toFixed(2) : a >= 0.01 ? ms.toFixed(3) : ms.toPrecision(2);
-}
-
-export function fmtNum(x: number | undefined, digits = 1): string {
-  if (x === undefined || !Number.isFinite(x)) return DASH;
-  return x.toFixed(digits);
-}
-
-export function fmtPct(fraction: number | undefined, digits = 0): string {
-  if (fraction === undefined || !Number.isFinite(fraction)) return DASH;
-  return `${(fraction * 100).toFixed(digits)}%`;
-}
-
-export function fmtRatio(r: number | undefined): string {
-  if (r === undefined || !Number.isFinite(r)) return DASH;
-  return `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}\u00d7`;
-}
+// Formats (never show NaN / undefined: a missing figure is an en dash). The general ones are
+// renderer/format.ts; here only the profile-specific units.
 
 /** FLOPs as GFLOPs with enough digits for tiny layers. */
 export function fmtGflops(flops: number): string {
@@ -51,19 +31,6 @@ export function fmtMJ(joules: number | undefined): string {
   const mj = joules * 1000;
   if (mj === 0) return '0';
   return mj >= 100 ? mj.toFixed(0) : mj >= 1 ? mj.toFixed(2) : mj.toPrecision(2);
-}
-
-export function fmtSec(s: number | undefined): string {
-  if (s === undefined || !Number.isFinite(s)) return DASH;
-  return s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(s >= 10 ? 0 : 1)} s`;
-}
-
-export function fmtDate(iso: string, seconds = false): string {
-  if (!iso) return DASH;
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}${seconds ? `:${p(d.getSeconds())}` : ''}`;
 }
 
 export function fmtGranularity(g: Profile['granularity']): string {
@@ -334,16 +301,16 @@ export function heatScale(ratio: number): number {
 export function heatCell(latencyMs: number | undefined, preferredMs: number | undefined, error?: string): HeatCell {
   if (error) return { color: '#eef0f4', text: 'error', title: error };
   if (latencyMs === undefined) return { color: '#ffffff', text: DASH, title: 'not measured' };
-  if (preferredMs === undefined) return { color: '#ffffff', text: fmtMs(latencyMs), title: `${fmtMs(latencyMs)} ms` };
+  if (preferredMs === undefined) return { color: '#ffffff', text: fmtMsBare(latencyMs), title: `${fmtMsBare(latencyMs)} ms` };
   let ratio: number | undefined;
   if (preferredMs > 0) ratio = latencyMs / preferredMs;
   else if (latencyMs === 0) ratio = 1;
   if (ratio === undefined) {
     // The preferred lane ran this layer within its per-call baseline (0 ms after subtraction): no finite ratio.
-    return { t: 1, color: heatColor(1), text: fmtMs(latencyMs), title: `${fmtMs(latencyMs)} ms; the preferred lane is at its per-call baseline (0 ms), so no ratio` };
+    return { t: 1, color: heatColor(1), text: fmtMsBare(latencyMs), title: `${fmtMsBare(latencyMs)} ms; the preferred lane is at its per-call baseline (0 ms), so no ratio` };
   }
   const t = heatScale(ratio);
-  return { ratio, t, color: heatColor(t), text: fmtMs(latencyMs), title: `${fmtMs(latencyMs)} ms, ${fmtRatio(ratio)} the preferred lane` };
+  return { ratio, t, color: heatColor(t), text: fmtMsBare(latencyMs), title: `${fmtMsBare(latencyMs)} ms, ${fmtRatio(ratio)} the preferred lane` };
 }
 
 export function heatRows(p: Profile): { index: number; name: string; cells: (HeatCell & { lane: string; preferred: boolean })[] }[] {
@@ -381,7 +348,7 @@ export function throughputCell(m: LaneMeasurement | undefined): ThroughputCell {
   if (!m || m.error) return { kind: 'none' };
   if (m.unresolved) return { kind: 'unresolved', text: 'unresolved', why: `No throughput: the latency is not resolved (${m.unresolved}).` };
   if (m.achievedGflops === undefined) return { kind: 'none' };
-  return { kind: 'value', text: fmtNum(m.achievedGflops), sub: m.peakFraction !== undefined ? `${fmtPct(m.peakFraction)} of peak` : '' };
+  return { kind: 'value', text: fmtNum(m.achievedGflops), sub: m.peakFraction !== undefined ? `${fmtPct(m.peakFraction, 0)} of peak` : '' };
 }
 
 export function wholeRows(p: Profile): WholeRow[] {
@@ -429,7 +396,7 @@ export function measuredPairs(p: Profile): { done: number; total: number } {
 export function driftFlag(d: LaneInfo['drift']): { text: string; kind: 'ok' | 'warn' } | undefined {
   if (!d) return undefined;
   const pct = (d.ratio - 1) * 100;
-  return { text: `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}% (${fmtMs(d.beforeMs)} \u2192 ${fmtMs(d.afterMs)} ms)`, kind: Math.abs(pct) > 10 ? 'warn' : 'ok' };
+  return { text: `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}% (${fmtMsBare(d.beforeMs)} \u2192 ${fmtMsBare(d.afterMs)} ms)`, kind: Math.abs(pct) > 10 ? 'warn' : 'ok' };
 }
 
 /** Progress from the engine's job progress (fraction may be missing early on). */

@@ -442,7 +442,7 @@ function lanesCard(p: Profile): HTMLElement {
       h('h3', {}, h('span', { class: 'prof-swatch', style: `background:${color(i)}` }), l.id, ' ', l.error ? badge('unavailable', 'bad') : badge(l.ep, 'info')),
       l.error ? errorBox(`Lane ${l.id} could not be used`, l.error) : null,
       h('dl', { class: 'facts' },
-        h('dt', {}, 'Baseline'), h('dd', {}, l.baselineMs !== undefined ? `${pm.fmtMs(l.baselineMs)} ms per call (empty model; subtracted from every median)` : pm.DASH),
+        h('dt', {}, 'Baseline'), h('dd', {}, l.baselineMs !== undefined ? `${pm.fmtMsBare(l.baselineMs)} ms per call (empty model; subtracted from every median)` : pm.DASH),
         h('dt', {}, 'GEMM peak'), h('dd', {}, l.peakGflops !== undefined ? `${pm.fmtNum(l.peakGflops)} GFLOP/s${l.gemmN ? ` (${l.gemmN}\u00d7${l.gemmN} GEMM)` : ''}` : pm.DASH),
         h('dt', {}, 'Energy'), h('dd', {}, ...energyLine),
         h('dt', {}, 'Drift'), h('dd', {}, drift ? badge(drift.text, drift.kind, 'Whole-model median before the layers vs after them: a change beyond noise means the machine drifted') : pm.DASH),
@@ -464,10 +464,10 @@ function wholeCard(p: Profile): HTMLElement {
   return h('section', { class: 'card' }, h('h2', {}, 'Whole model vs sum of layers'),
     table(rows, {
       Lane: (r) => h('code', {}, r.lane),
-      'Whole model median ms': (r) => (r.error && r.wholeMs === undefined ? badge('error', 'bad', r.error) : h('span', {}, pm.fmtMs(r.wholeMs), r.p5 !== undefined ? h('div', { class: 'prof-sub' }, `raw p5\u2013p95 ${pm.fmtMs(r.p5)}\u2013${pm.fmtMs(r.p95)}, n ${r.n}, \u00b1${pm.fmtPct(r.ciRel)}`) : null)),
-      'Sum of layers ms': (r) => `${pm.fmtMs(r.sumLayersMs)}${r.measuredLayers < r.layers ? ` (${r.measuredLayers} of ${r.layers} layers)` : ''}`,
+      'Whole model median ms': (r) => (r.error && r.wholeMs === undefined ? badge('error', 'bad', r.error) : h('span', {}, pm.fmtMsBare(r.wholeMs), r.p5 !== undefined ? h('div', { class: 'prof-sub' }, `raw p5\u2013p95 ${pm.fmtMsBare(r.p5)}\u2013${pm.fmtMsBare(r.p95)}, n ${r.n}, \u00b1${pm.fmtPct(r.ciRel)}`) : null)),
+      'Sum of layers ms': (r) => `${pm.fmtMsBare(r.sumLayersMs)}${r.measuredLayers < r.layers ? ` (${r.measuredLayers} of ${r.layers} layers)` : ''}`,
       'Sum / whole (cut overhead)': (r) => (r.overhead !== undefined ? badge(pm.fmtRatio(r.overhead), Math.abs(r.overhead - 1) > 0.25 ? 'warn' : 'info', 'Sum of the cut layers\u2019 medians over the whole model\u2019s median: above 1 the cuts cost extra (sessions, copies, lost fusions)') : pm.DASH),
-      'ORT in-graph kernels ms': (r) => pm.fmtMs(r.inGraphKernelMs),
+      'ORT in-graph kernels ms': (r) => pm.fmtMsBare(r.inGraphKernelMs),
       'Energy per run': (r) => (r.energy ? h('span', {}, `${pm.fmtMJ(r.energy.joulesPerRun)} mJ `, energyBadge(r.energy)) : pm.DASH),
     }, { class: 'data', 'data-testid': 'whole-model' }),
     h('p', { class: 'muted prof-small' }, 'Medians with the lane\u2019s per-call baseline subtracted. In-graph: ONNX Runtime\u2019s own profiler, kernel time of the whole model.'));
@@ -493,7 +493,7 @@ function chartCard(p: Profile, charts: Chart[]): HTMLElement {
       scales: { y: { title: { display: true, text: 'median ms (baseline subtracted)' }, beginAtZero: true }, x: { title: { display: true, text: 'layer' } } },
       plugins: {
         legend: { position: 'top' },
-        tooltip: { callbacks: { title: (items) => (items.length ? `#${items[0].dataIndex} ${s.names[items[0].dataIndex]}` : ''), label: (it) => `${it.dataset.label}: ${pm.fmtMs(it.parsed.y ?? undefined)} ms` } },
+        tooltip: { callbacks: { title: (items) => (items.length ? `#${items[0].dataIndex} ${s.names[items[0].dataIndex]}` : ''), label: (it) => `${it.dataset.label}: ${pm.fmtMsBare(it.parsed.y ?? undefined)} ms` } },
       },
     },
   }, { testId: 'latency-chart', height: 300 });
@@ -542,7 +542,7 @@ function layerTableCard(p: Profile): HTMLElement {
         if (c.m?.error) return badge(c.m.error.startsWith('lane unavailable') ? 'n/a' : 'error', 'bad', c.m.error);
         if (c.latencyMs === undefined) return pm.DASH;
         const raw = c.m?.raw;
-        return h('span', {}, h('span', { class: 'prof-val' }, pm.fmtMs(c.latencyMs)), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMs(c.p5Ms)}\u2013${pm.fmtMs(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
+        return h('span', {}, h('span', { class: 'prof-val' }, pm.fmtMsBare(c.latencyMs)), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMsBare(c.p5Ms)}\u2013${pm.fmtMsBare(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
       } },
     { label: 'n', key: `n:${id}`, num: true, title: 'Timed runs', cell: (r) => (cellOf(r, id).m?.raw ? String(cellOf(r, id).m!.raw!.n) : pm.DASH) },
     { label: 'GFLOP/s', key: `gflops:${id}`, num: true, title: `Achieved GFLOP/s and % of the lane\u2019s GEMM peak (${pm.fmtNum(peak.get(id))} GFLOP/s), only where the latency is resolved (at least 4x its 95% uncertainty: median CI + baseline CI + timer resolution)`,
@@ -554,7 +554,7 @@ function layerTableCard(p: Profile): HTMLElement {
     { label: 'energy mJ', key: `energy:${id}`, num: true, title: 'Energy per run of the layer; the badge says whether it was measured or estimated',
       cell: (r) => { const e = cellOf(r, id).m?.energy; return e ? h('span', {}, pm.fmtMJ(e.joulesPerRun), ' ', energyBadge(e)) : pm.DASH; } },
     { label: 'in-graph ms', key: `ingraph:${id}`, num: true, title: 'ORT profiler kernel time of the layer\u2019s nodes inside the whole model; below: cut layer / in-graph',
-      cell: (r) => { const c = cellOf(r, id); return c.inGraphMs !== undefined ? h('span', {}, pm.fmtMs(c.inGraphMs), c.cutToInGraph !== undefined ? h('div', { class: 'prof-sub' }, `cut/in-graph ${pm.fmtRatio(c.cutToInGraph)}`) : null) : pm.DASH; } },
+      cell: (r) => { const c = cellOf(r, id); return c.inGraphMs !== undefined ? h('span', {}, pm.fmtMsBare(c.inGraphMs), c.cutToInGraph !== undefined ? h('div', { class: 'prof-sub' }, `cut/in-graph ${pm.fmtRatio(c.cutToInGraph)}`) : null) : pm.DASH; } },
     { label: 'gap', key: `gap:${id}`, num: true, title: 'This lane\u2019s latency / the preferred lane\u2019s',
       cell: (r) => { const c = cellOf(r, id); return c.preferred ? badge('best', 'ok') : c.gap !== undefined ? pm.fmtRatio(c.gap) : pm.DASH; } },
   ];
@@ -636,10 +636,10 @@ function diffView(d: Diff): HTMLElement {
     const t = table(rows, {
       Layer: (r) => (r.layer < 0 ? h('strong', {}, 'whole model') : `#${r.layer} ${r.name}`),
       Lane: (r) => h('code', {}, r.lane),
-      'A ms': (r) => pm.fmtMs(r.aMs),
-      'B ms': (r) => pm.fmtMs(r.bMs),
+      'A ms': (r) => pm.fmtMsBare(r.aMs),
+      'B ms': (r) => pm.fmtMsBare(r.bMs),
       'B / A': (r) => pm.fmtRatio(r.ratio),
-      'Noise ms': (r) => pm.fmtMs(r.noiseMs),
+      'Noise ms': (r) => pm.fmtMsBare(r.noiseMs),
       Change: (r) => badge(r.change, kind(r.change), r.note),
     }, { class: 'data prof-diff' });
     t.querySelectorAll('tbody tr').forEach((tr, i) => tr.classList.add(`diff-${rows[i].change}`));

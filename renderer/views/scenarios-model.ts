@@ -1,5 +1,6 @@
 // Pure helpers of the Scenarios view: grouping the library, model labels, number formats and the
 // cascade graph's layout. No DOM here (unit-tested in test/scenarios-view-model.test.ts).
+import { fmtCompact, fmtPct, finiteNum } from '../format';
 
 /** The fields of a library entry (ScenarioSummary) that grouping needs. */
 export interface LibraryItem {
@@ -50,28 +51,19 @@ export function labelKind(synthetic: boolean): 'warn' | 'ok' {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Number formats (never NaN/undefined on screen)
+// Number formats (never NaN/undefined on screen): the general ones are renderer/format.ts; here
+// only MACs and rates.
 
-const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-
-/** Significant-digit formatting without trailing noise: 60 → "60", 16.6667 → "16.67", 0.0123 → "0.0123". */
-export function num(x: number | null | undefined, digits = 2): string {
-  if (!finite(x)) return '–';
-  const a = Math.abs(x);
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 1) return String(+x.toFixed(digits));
-  if (a === 0) return '0';
-  return String(+x.toPrecision(Math.max(2, digits)));
-}
+const finite = (x: unknown): x is number => finiteNum(x) !== undefined;
 
 /** MACs of one inference with a unit: "5.7 G", "0.94 G", "6.76 M", "566 k". */
 export function macsText(macs: number | null | undefined): string {
   if (!finite(macs)) return '–';
   const a = Math.abs(macs);
-  if (a >= 1e8) return `${num(macs / 1e9)} G`;
-  if (a >= 1e5) return `${num(macs / 1e6)} M`;
-  if (a >= 1e2) return `${num(macs / 1e3)} k`;
-  return num(macs);
+  if (a >= 1e8) return `${fmtCompact(macs / 1e9)} G`;
+  if (a >= 1e5) return `${fmtCompact(macs / 1e6)} M`;
+  if (a >= 1e2) return `${fmtCompact(macs / 1e3)} k`;
+  return fmtCompact(macs);
 }
 
 /** MACs per second in the largest fitting unit: "575.3 GMAC/s", "17.7 MMAC/s", "1.2 TMAC/s". */
@@ -79,32 +71,24 @@ export function macsRate(perSec: number | null | undefined): string {
   if (!finite(perSec)) return '–';
   const units: [number, string][] = [[1e12, 'TMAC/s'], [1e9, 'GMAC/s'], [1e6, 'MMAC/s'], [1e3, 'kMAC/s']];
   for (const [v, u] of units) if (Math.abs(perSec) >= v) return `${+(perSec / v).toFixed(1)} ${u}`;
-  return `${num(perSec)} MAC/s`;
-}
-
-export function ms(x: number | null | undefined): string {
-  return finite(x) ? `${num(x)} ms` : '–';
-}
-
-export function pct(fraction: number | null | undefined, digits = 1): string {
-  return finite(fraction) ? `${(fraction * 100).toFixed(digits)}%` : '–';
+  return `${fmtCompact(perSec)} MAC/s`;
 }
 
 export type ArrivalLike = { type: 'periodic'; fps: number; jitterMs?: number; phaseMs?: number } | { type: 'poisson'; ratePerSec: number };
 
 /** "60 fps", "60 fps ± 2 ms jitter", "Poisson 2/s". */
 export function rateText(a: ArrivalLike): string {
-  if (a.type === 'periodic') return `${num(a.fps, 3)} fps${a.jitterMs ? ` ± ${num(a.jitterMs)} ms jitter` : ''}${a.phaseMs ? `, phase ${num(a.phaseMs)} ms` : ''}`;
-  return `Poisson ${num(a.ratePerSec, 3)}/s`;
+  if (a.type === 'periodic') return `${fmtCompact(a.fps, 3)} fps${a.jitterMs ? ` ± ${fmtCompact(a.jitterMs)} ms jitter` : ''}${a.phaseMs ? `, phase ${fmtCompact(a.phaseMs)} ms` : ''}`;
+  return `Poisson ${fmtCompact(a.ratePerSec, 3)}/s`;
 }
 
 /** SLOs in words, or '' when there are none. */
 export function slosText(s: { minAccuracy?: number; minThroughputFps?: number; maxLatencyMs?: number } | undefined): string {
   if (!s) return '';
   const parts: string[] = [];
-  if (finite(s.maxLatencyMs)) parts.push(`p95 latency ≤ ${num(s.maxLatencyMs)} ms`);
-  if (finite(s.minThroughputFps)) parts.push(`throughput ≥ ${num(s.minThroughputFps, 3)} fps`);
-  if (finite(s.minAccuracy)) parts.push(`accuracy ≥ ${pct(s.minAccuracy, 1)}`);
+  if (finite(s.maxLatencyMs)) parts.push(`p95 latency ≤ ${fmtCompact(s.maxLatencyMs)} ms`);
+  if (finite(s.minThroughputFps)) parts.push(`throughput ≥ ${fmtCompact(s.minThroughputFps, 3)} fps`);
+  if (finite(s.minAccuracy)) parts.push(`accuracy ≥ ${fmtPct(s.minAccuracy, 1)}`);
   return parts.join('; ');
 }
 

@@ -7,6 +7,7 @@ import type { MethodName, ParamsOf, ResultOf } from '../../engine/api';
 import { chartIn, color, withAlpha, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import * as fm from './scenarios-model';
+import { fmtCompact, fmtMs, fmtPct } from '../format';
 import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
 
@@ -304,7 +305,7 @@ async function showModel(area: HTMLElement, ctx: ViewContext, jobs: Jobs, ref: M
         Kernel: (l) => `${l.weightShape.length === 4 ? `${l.weightShape[2]}×${l.weightShape[3]}` : '–'}`,
         Stride: (l) => (l.stride ? l.stride.join('×') : '–'),
         Padding: (l) => fm.padsText(l.pads),
-        'MMACs': (l) => fm.num(l.macs / 1e6),
+        'MMACs': (l) => fmtCompact(l.macs / 1e6),
         Assumptions: (l) =>
           h('div', { class: 'scn-small' },
             ...l.assumptions.map((a) => h('div', {}, a)),
@@ -356,7 +357,7 @@ function overviewCard(v: ScenarioDetail): HTMLElement {
     v.description ? h('p', {}, v.description) : null,
     v.source ? h('p', { class: 'muted scn-small' }, `Source: ${v.source}`) : null,
     v.notes.length ? h('ul', { class: 'scn-notes' }, ...v.notes.map((n) => h('li', {}, n))) : null,
-    v.scaling?.length ? h('div', {}, h('h3', { class: 'scn-h3' }, 'Scaled from'), h('ul', { class: 'scn-notes' }, ...v.scaling.map((s) => h('li', {}, `${s.from}: ${s.mode} ×${fm.num(s.factor, 3)} on ${s.tenants.join(', ')} — ${s.reason}`)))) : null,
+    v.scaling?.length ? h('div', {}, h('h3', { class: 'scn-h3' }, 'Scaled from'), h('ul', { class: 'scn-notes' }, ...v.scaling.map((s) => h('li', {}, `${s.from}: ${s.mode} ×${fmtCompact(s.factor, 3)} on ${s.tenants.join(', ')} — ${s.reason}`)))) : null,
   );
 }
 
@@ -372,13 +373,13 @@ function tenantsCard(v: ScenarioDetail, onModel: (t: Tenant) => void): HTMLEleme
         Model: (t) => h('div', {}, h('button', { class: 'scn-linkbtn', title: 'Show what this model is (layers as built for XRBench replicas)', onclick: () => onModel(t) }, t.model), h('div', {}, labelBadge(t.label, t.synthetic, t.family))),
         Layers: (t) => (t.layers !== undefined ? String(t.layers) : '–'),
         'MACs / inference': (t) => h('span', { title: t.macsSource ? `MACs ${t.macsSource === 'generator' ? 'exact from the model generator' : t.macsSource === 'counted' ? 'counted from one CPU run' : 'estimated from another input size'}` : '' }, fm.macsText(t.macs), t.macsSource === 'estimated' ? ' (est.)' : ''),
-        Rate: (t) => h('div', {}, fm.rateText(t.arrival), t.cascade ? h('div', { class: 'muted scn-small' }, `effective ${fm.num(t.effectiveFps, 3)}/s`) : null),
-        Deadline: (t) => fm.ms(t.deadlineMs),
+        Rate: (t) => h('div', {}, fm.rateText(t.arrival), t.cascade ? h('div', { class: 'muted scn-small' }, `effective ${fmtCompact(t.effectiveFps, 3)}/s`) : null),
+        Deadline: (t) => fmtMs(t.deadlineMs),
         Priority: (t) => String(t.priority),
         Cascade: (t) => (t.cascade ? `after ${t.cascade.upstream}, ${fm.probabilityLabel(t.cascade.probability)}` : '–'),
         'SLOs': (t) => {
           const s = fm.slosText(t.slos);
-          const b = t.accuracyBudget !== undefined ? `accuracy budget ${fm.pct(t.accuracyBudget, 1)}` : '';
+          const b = t.accuracyBudget !== undefined ? `accuracy budget ${fmtPct(t.accuracyBudget, 1)}` : '';
           return [s, b].filter(Boolean).join('; ') || '–';
         },
         Demand: (t) => fm.macsRate(t.macsPerSec),
@@ -571,7 +572,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
       table(d.tenants, {
         Tenant: (t) => t.id,
         Model: (t) => h('span', {}, h('code', {}, t.model), ' ', labelBadge(t.label, /synthetic/.test(t.label ?? ''))),
-        'Effective rate': (t) => `${fm.num(t.effectiveFps, 3)}/s`,
+        'Effective rate': (t) => `${fmtCompact(t.effectiveFps, 3)}/s`,
         'MACs / inference': (t) => `${fm.macsText(t.macs)}${t.macsSource === 'estimated' ? ' (est.)' : ''}`,
         'MACs from': (t) => (t.macsSource === 'generator' ? 'model generator (exact)' : t.macsSource === 'counted' ? 'counted from one run' : 'estimated'),
         Demand: (t) => fm.macsRate(t.macsPerSec),
@@ -619,22 +620,22 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
       h('div', {}, box, h('p', { class: 'muted scn-small' }, 'Each lane\u2019s busy share with every layer on its fastest lane, stacked by tenant; the dashed line is 100% (the lane never idle).')),
       table(d.lanes, {
         Lane: (l) => h('code', {}, l.id),
-        Utilisation: (l) => h('span', { class: l.utilisation > 1 ? 'scn-over' : '' }, fm.pct(l.utilisation)),
-        'Busy ms/s': (l) => fm.num(l.busyMsPerSec),
+        Utilisation: (l) => h('span', { class: l.utilisation > 1 ? 'scn-over' : '' }, fmtPct(l.utilisation)),
+        'Busy ms/s': (l) => fmtCompact(l.busyMsPerSec),
       }, { class: 'data scn-lane-table', 'data-testid': 'lane-utilisation' })),
     h('div', { class: 'scn-scroll' },
       table(d.tenants, {
         Tenant: (t) => h('strong', {}, t.id),
         Profile: (t) => h('span', { class: 'scn-small' }, match[t.id] ?? t.profileId ?? '–'),
-        'Rate': (t) => `${fm.num(t.effectiveFps, 3)}/s`,
+        'Rate': (t) => `${fmtCompact(t.effectiveFps, 3)}/s`,
         'Preferred lane': (t) => (t.preferredLane ? h('code', {}, t.preferredLane) : '–'),
         ...Object.fromEntries(lanes.map((l) => [`Alone on ${l}`, (t: Demand['tenants'][number]) => {
           const x = t.isolatedMs?.perLane[l];
-          return x === null ? h('span', { class: 'muted', title: 'some layer cannot run on this lane' }, 'cannot run') : fm.ms(x);
+          return x === null ? h('span', { class: 'muted', title: 'some layer cannot run on this lane' }, 'cannot run') : fmtMs(x);
         }])),
-        'Best mix': (t) => fm.ms(t.isolatedMs?.bestMix),
-        Deadline: (t) => fm.ms(t.deadlineMs),
-        'Busy ms/s': (t) => h('span', { title: 'preferred lane / best mix' }, `${fm.num(t.busyMsPerSec?.preferred)} / ${fm.num(t.busyMsPerSec?.bestMix)}`),
+        'Best mix': (t) => fmtMs(t.isolatedMs?.bestMix),
+        Deadline: (t) => fmtMs(t.deadlineMs),
+        'Busy ms/s': (t) => h('span', { title: 'preferred lane / best mix' }, `${fmtCompact(t.busyMsPerSec?.preferred)} / ${fmtCompact(t.busyMsPerSec?.bestMix)}`),
         'Meets deadline alone': (t) => h('span', {}, t.meetsDeadlineIsolated ? badge('yes', 'ok') : badge('no', 'bad'), t.latencyEstimated ? ' ' : '', t.latencyEstimated ? badge('estimated', 'warn', 'Latency scaled from the profiled size by the MAC ratio') : ''),
       }, { class: 'data scn-tbl scn-compact', 'data-testid': 'demand-tenants' })),
     ...present(notes),
@@ -719,7 +720,7 @@ function renderScale(r: ScaleResult, v: ScenarioDetail): HTMLElement {
   const afterD = new Map((r.after?.tenants ?? []).map((t) => [t.id, t]));
   const rows = v.scenario.tenants.map((t) => ({ t, a: after.get(t.id) }));
   const wrap = h('div', { class: 'stack' },
-    h('p', {}, badge(`×${fm.num(r.factor, 4)}`, 'info'), ' ', h('strong', {}, r.scenario.name), h('span', { class: 'muted' }, ` — ${r.reason}`)),
+    h('p', {}, badge(`×${fmtCompact(r.factor, 4)}`, 'info'), ' ', h('strong', {}, r.scenario.name), h('span', { class: 'muted' }, ` — ${r.reason}`)),
     r.saved
       ? h('p', {}, badge('saved', 'ok'), ' ', h('a', { href: scenarioHref(r.saved.id), 'data-testid': 'scaled-link' }, `Open ${r.saved.id}`), h('span', { class: 'muted' }, ` (${r.saved.path})`))
       : h('p', { class: 'muted' }, 'Not saved: give a name under "Save as" to keep it in your library.'),
@@ -727,13 +728,13 @@ function renderScale(r: ScaleResult, v: ScenarioDetail): HTMLElement {
     table(rows, {
       Tenant: ({ t }) => h('span', {}, t.id, r.scaled.includes(t.id) ? '' : h('span', { class: 'muted' }, ' (unchanged)')),
       'Rate before → after': ({ t, a }) => `${fm.rateText(t.arrival)} → ${a ? fm.rateText(a.arrival) : '–'}`,
-      'Deadline after': ({ a }) => (a?.deadlineMs !== undefined ? fm.ms(a.deadlineMs) : a?.arrival.type === 'periodic' ? fm.ms(1000 / a.arrival.fps) : '–'),
+      'Deadline after': ({ a }) => (a?.deadlineMs !== undefined ? fmtMs(a.deadlineMs) : a?.arrival.type === 'periodic' ? fmtMs(1000 / a.arrival.fps) : '–'),
       'MACs / inference before → after': ({ t }) => (beforeD.has(t.id) && afterD.has(t.id) ? `${fm.macsText(beforeD.get(t.id)!.macs)} → ${fm.macsText(afterD.get(t.id)!.macs)}` : '–'),
     }, { class: 'data' }),
   );
   if (r.before && r.after) {
     const line = [`${fm.macsRate(r.before.totalMacsPerSec)} → ${fm.macsRate(r.after.totalMacsPerSec)}`];
-    if (r.after.mode === 'profile') line.push(...r.after.lanes.map((l) => `${l.id} ${fm.pct(r.before!.lanes.find((b) => b.id === l.id)?.utilisation)} → ${fm.pct(l.utilisation)}`));
+    if (r.after.mode === 'profile') line.push(...r.after.lanes.map((l) => `${l.id} ${fmtPct(r.before!.lanes.find((b) => b.id === l.id)?.utilisation)} → ${fmtPct(l.utilisation)}`));
     wrap.append(h('p', { class: 'muted' }, `Demand: ${line.join('; ')}${r.after.mode === 'profile' ? ' (utilisation computed from the profiles, every layer on its fastest lane)' : ''}.`));
   }
   return wrap;

@@ -1,7 +1,8 @@
-// The Simulate view's pure logic: number formats that never show NaN/null, the comparison table's
-// columns (what is better, how to format), best value per column, sorting, the chart series, the
+// The Simulate view's pure logic: the comparison table's columns (what is better, how to format;
+// formats from renderer/format.ts), best value per column, sorting, the chart series, the
 // policy groups and the form's parameters. No DOM here.
 import type { ParamsOf, ResultOf } from '../../engine/api';
+import { DASH, finiteNum as num, fmtNum as fixed, fmtPct as pct, fmtSig as sig } from '../format';
 
 export type SimulateResult = ResultOf<'simulate.compare'>;
 export type Comparison = SimulateResult['comparison'];
@@ -18,36 +19,10 @@ export interface StatLike {
   sd: number | null;
 }
 
-export const DASH = '–';
 export const DEFAULT_POLICIES = ['fcfs', 'edf', 'sdrm3', 'dysta', 'dream', 'terastal'];
 
-/** A finite number, or undefined (null, NaN, Infinity, anything else). */
-export function num(x: unknown): number | undefined {
-  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
-}
-
-/** Fixed decimals, or a dash. */
-export function fixed(x: unknown, digits: number): string {
-  const v = num(x);
-  return v === undefined ? DASH : v.toFixed(digits);
-}
-
-/** A rate in [0, 1] as a percentage, or a dash. */
-export function pct(x: unknown, digits = 1): string {
-  const v = num(x);
-  return v === undefined ? DASH : `${(v * 100).toFixed(digits)}%`;
-}
-
-/** Three significant digits (plain notation for everyday magnitudes), or a dash. */
-export function sig(x: unknown, digits = 3): string {
-  const v = num(x);
-  if (v === undefined) return DASH;
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e6 || a < 1e-4) return v.toExponential(digits - 1);
-  const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(a)));
-  return v.toFixed(decimals);
-}
+// The number formats are renderer/format.ts; the short local names stay for this view's tables.
+export { DASH, num, fixed, pct, sig };
 
 export type MetricKey = 'missRate' | 'dropRate' | 'violationRate' | 'antt' | 'stp' | 'energyJ' | 'energyPerFrameJ' | 'averageWatts' | 'uxcost' | 'xrbench' | 'sloTenants' | 'sloWindows' | 'p95LatencyMs';
 
@@ -332,9 +307,5 @@ export function latencySourceText(c: Comparison): { kind: 'measured' | 'syntheti
   return { kind: 'synthetic', text: s.detail ?? 'generated latency table: not measured' };
 }
 
-/** A bytes-ish size for download notes. */
-export function sizeText(chars: number): string {
-  if (chars < 1024) return `${chars} B`;
-  if (chars < 1024 * 1024) return `${(chars / 1024).toFixed(1)} KiB`;
-  return `${(chars / 1024 / 1024).toFixed(1)} MiB`;
-}
+/** A size for download notes. */
+export { fmtBytes as sizeText } from '../format';

@@ -1,23 +1,25 @@
 // Checks a SimWorkload before anything runs on it, with errors that name what is missing or wrong.
-import { relativeDeadline, type SimWorkload } from './types';
+// validateTenants is the one check of tenants' timing and cascades: the simulator's workloads and
+// the live runtime's scenarios (before their models load) both go through it.
+import { relativeDeadline, type SimWorkload, type TenantDef } from './types';
 
-/** Throws an Error naming the first problem found (tenant, layer, lane, variant). */
-export function validateWorkload(w: SimWorkload): void {
-  const where = `workload "${w.name}"`;
-  if (!Array.isArray(w.lanes) || w.lanes.length === 0) throw new Error(`${where}: no lanes`);
-  if (!Array.isArray(w.tenants) || w.tenants.length === 0) throw new Error(`${where}: no tenants`);
-  const laneIds = new Set<string>();
-  for (const l of w.lanes) {
-    if (laneIds.has(l.id)) throw new Error(`${where}: lane "${l.id}" appears twice`);
-    laneIds.add(l.id);
-    if (!(l.idleWatts >= 0) || !(l.busyWatts >= 0)) throw new Error(`${where}: lane "${l.id}" needs idleWatts and busyWatts >= 0`);
-    if (l.link && (!(l.link.latency >= 0) || !(l.link.bytesPerSec > 0))) throw new Error(`${where}: lane "${l.id}" link needs latency >= 0 and bytesPerSec > 0`);
+/** What validateTenants reads of a tenant: its timing and cascade. */
+export type TenantTimingLike = Pick<TenantDef, 'id' | 'arrival' | 'deadline' | 'cascade'>;
+
+/**
+ * Throws an Error naming the first problem with the tenants: no tenants, duplicate ids, a rate or
+ * deadline that is not positive, a cascade to an unknown tenant or itself, a probability outside
+ * [0, 1], a cascade loop. `where` prefixes every message; `label` names a tenant in it.
+ */
+export function validateTenants(tenants: readonly TenantTimingLike[], where: string, label: (t: TenantTimingLike) => string = (t) => `tenant "${t.id}"`): void {
+  if (!Array.isArray(tenants) || tenants.length === 0) throw new Error(`${where}: no tenants`);
+  const tenantIds = new Set<string>();
+  for (const t of tenants) {
+    if (tenantIds.has(t.id)) throw new Error(`${where}: tenant ids must be unique ("${t.id}" appears twice)`);
+    tenantIds.add(t.id);
   }
-  const tenantIds = new Set(w.tenants.map((t) => t.id));
-  if (tenantIds.size !== w.tenants.length) throw new Error(`${where}: tenant ids must be unique`);
-  for (const t of w.tenants) {
-    const tw = `${where}, tenant "${t.id}" (model "${t.model}")`;
-    if (t.layers.length === 0) throw new Error(`${tw}: no layers`);
+  for (const t of tenants) {
+    const tw = `${where}, ${label(t)}`;
     const a = t.arrival;
     if (a.type === 'periodic' && !(a.fps > 0)) throw new Error(`${tw}: arrival.fps must be > 0 (got ${a.fps})`);
     if (a.type === 'poisson' && !(a.ratePerSec > 0)) throw new Error(`${tw}: arrival.ratePerSec must be > 0 (got ${a.ratePerSec})`);
@@ -27,6 +29,35 @@ export function validateWorkload(w: SimWorkload): void {
       if (t.cascade.upstream === t.id) throw new Error(`${tw}: a tenant cannot be its own cascade upstream`);
       if (!(t.cascade.probability >= 0 && t.cascade.probability <= 1)) throw new Error(`${tw}: cascade.probability must be in [0, 1]`);
     }
+  }
+  // Cascades must not loop.
+  const byId = new Map(tenants.map((t) => [t.id, t]));
+  for (const t of tenants) {
+    const seen = new Set<string>([t.id]);
+    let u = t.cascade?.upstream;
+    while (u) {
+      if (seen.has(u)) throw new Error(`${where}: cascade loop through tenant "${u}"`);
+      seen.add(u);
+      u = byId.get(u)?.cascade?.upstream;
+    }
+  }
+}
+
+/** Throws an Error naming the first problem found (tenant, layer, lane, variant). */
+export function validateWorkload(w: SimWorkload): void {
+  const where = `workload "${w.name}"`;
+  if (!Array.isArray(w.lanes) || w.lanes.length === 0) throw new Error(`${where}: no lanes`);
+  const laneIds = new Set<string>();
+  for (const l of w.lanes) {
+    if (laneIds.has(l.id)) throw new Error(`${where}: lane "${l.id}" appears twice`);
+    laneIds.add(l.id);
+    if (!(l.idleWatts >= 0) || !(l.busyWatts >= 0)) throw new Error(`${where}: lane "${l.id}" needs idleWatts and busyWatts >= 0`);
+    if (l.link && (!(l.link.latency >= 0) || !(l.link.bytesPerSec > 0))) throw new Error(`${where}: lane "${l.id}" link needs latency >= 0 and bytesPerSec > 0`);
+  }
+  validateTenants(w.tenants, where, (t) => `tenant "${t.id}" (model "${(t as TenantDef).model}")`);
+  for (const t of w.tenants) {
+    const tw = `${where}, tenant "${t.id}" (model "${t.model}")`;
+    if (t.layers.length === 0) throw new Error(`${tw}: no layers`);
     t.layers.forEach((layer, li) => {
       const lw = `${tw}, layer ${li} "${layer.name}"`;
       if (!layer.variants || layer.variants.length === 0) throw new Error(`${lw}: no variants (variants[0] must be the original layer)`);
@@ -41,17 +72,6 @@ export function validateWorkload(w: SimWorkload): void {
       });
       if (!layer.variants[0].cost.some((c) => c)) throw new Error(`${lw}: the original variant has a latency on no lane (needs one of ${w.lanes.map((l) => l.id).join(', ')})`);
     });
-  }
-  // Cascades must not loop.
-  const byId = new Map(w.tenants.map((t) => [t.id, t]));
-  for (const t of w.tenants) {
-    const seen = new Set<string>([t.id]);
-    let u = t.cascade?.upstream;
-    while (u) {
-      if (seen.has(u)) throw new Error(`${where}: cascade loop through tenant "${u}"`);
-      seen.add(u);
-      u = byId.get(u)?.cascade?.upstream;
-    }
   }
 }
 

@@ -7,7 +7,7 @@ import { percentile } from '../core/metrics';
 import type { Profile } from '../../profiler/types';
 import type { LaneClient } from './lane-client';
 import type { CalibrationReply, FromLane } from './protocol';
-import type { ExecModel, Granularity } from './types';
+import type { ExecModel, ExecGranularity } from './types';
 
 export interface LatencyTable {
   /** computeMs[tenant][unit][lane]: median latency of session.run (NaN where the lane cannot run it). */
@@ -31,7 +31,7 @@ export interface LatencyTable {
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 
 /** Latency (ms) of every unit on every lane from a profile of the same model and cut, or undefined. */
-export function fromProfile(exec: ExecModel, granularity: Granularity, laneIds: string[], profiles: Profile[]): { ms: number[][]; source: string } | undefined {
+export function fromProfile(exec: ExecModel, granularity: ExecGranularity, laneIds: string[], profiles: Profile[]): { ms: number[][]; source: string } | undefined {
   const p = profiles.find((x) => (exec.sha256 && x.model.sha256 === exec.sha256) || x.model.name === exec.name);
   if (!p) return undefined;
   const idx = laneIds.map((id) => p.lanes.findIndex((l) => l.id === id));
@@ -53,7 +53,7 @@ export interface CalibrateInput {
   execs: ExecModel[];
   /** loaded[tenant][lane]: the lane holds sessions for every unit of the tenant. */
   loaded: boolean[][];
-  granularity: Granularity;
+  granularity: ExecGranularity;
   profiles: Profile[];
   reps: number;
   warmup: number;

@@ -3,5 +3,5 @@ export { LiveRun, buildWorkload, type LiveHooks, type LiveJobRecord, type LiveRe
 export { LiveSetupError } from './models';
 export { parseLanes, defaultLanes } from './lanes';
 export { demoScenario, demoModel } from './demo';
-export { loadScenario } from './scenario';
+export { fromScenario, loadLiveScenario } from './scenario';
 export type * from './types';

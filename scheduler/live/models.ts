@@ -7,7 +7,7 @@ import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/m
 import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
 import type { TensorInfo } from '../../profiler/types';
 import { demoModel, isDemoRef } from './demo';
-import type { ExecModel, Granularity, LiveTenantSpec, WireTensor } from './types';
+import type { ExecModel, ExecGranularity, LiveTenantSpec, WireTensor } from './types';
 
 /** A tenant's model could not be made ready: raised before the run starts. */
 export class LiveSetupError extends Error {
@@ -20,7 +20,7 @@ export class LiveSetupError extends Error {
 /** How many distinct input frames each tenant cycles through. */
 export const SAMPLES_PER_TENANT = 4;
 
-export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Granularity, seed: number): Promise<ExecModel> {
+export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number): Promise<ExecModel> {
   const ref = tenant.model;
   let exec: ExecModel;
   if (typeof ref === 'object' && 'exec' in ref) exec = ref.exec;

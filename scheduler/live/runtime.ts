@@ -15,7 +15,7 @@ import { Job, JobBook, type DropReason } from '../core/jobs';
 import { createPolicy } from '../core/policies';
 import { PredictionModel } from '../core/predict';
 import { relativeDeadline, type JobState, type LaneDef, type LaneState, type Policy, type SimWorkload, type Snapshot, type TenantDef } from '../core/types';
-import { validateWorkload } from '../core/workload';
+import { validateTenants, validateWorkload } from '../core/workload';
 import { ArrivalStream } from './arrivals';
 import { buildLatencyTable, type LatencyTable } from './calibrate';
 import { AlarmClock } from './clock';
@@ -879,27 +879,17 @@ function abortError(message: string): Error {
   return e;
 }
 
+/** The run's options here; the tenants' timing and cascades by the core's one check (validateTenants). */
 function validate(scenario: LiveScenario, o: LiveOptions): void {
-  if (!scenario.tenants.length) throw new LiveSetupError(`scenario "${scenario.name}" has no tenants`);
+  try {
+    validateTenants(scenario.tenants, `scenario "${scenario.name}"`);
+  } catch (e) {
+    throw new LiveSetupError((e as Error).message);
+  }
   if (!(o.duration > 0)) throw new LiveSetupError(`duration must be > 0 s (got ${o.duration})`);
   if (!o.lanes.length) throw new LiveSetupError('no lanes: give at least one, e.g. cpu:1');
   if (new Set(o.lanes.map((l) => l.id)).size !== o.lanes.length) throw new LiveSetupError(`lane ids must be unique (${o.lanes.map((l) => l.id).join(', ')})`);
   if (!((o.scale ?? 1) > 0)) throw new LiveSetupError(`scale must be > 0 (got ${o.scale})`);
-  const ids = new Set<string>();
-  for (const t of scenario.tenants) {
-    if (ids.has(t.id)) throw new LiveSetupError(`tenant "${t.id}" appears twice`);
-    ids.add(t.id);
-  }
-  for (const t of scenario.tenants) {
-    if (t.cascade) {
-      if (!ids.has(t.cascade.upstream) || t.cascade.upstream === t.id) throw new LiveSetupError(`tenant "${t.id}": cascade.upstream "${t.cascade.upstream}" is not another tenant of the scenario`);
-      if (!(t.cascade.probability >= 0 && t.cascade.probability <= 1)) throw new LiveSetupError(`tenant "${t.id}": cascade.probability must be in [0, 1]`);
-    }
-    const a = t.arrival;
-    const rate = a.type === 'periodic' ? a.fps : a.ratePerSec;
-    if (!(rate > 0)) throw new LiveSetupError(`tenant "${t.id}": arrival rate must be > 0`);
-    if (t.deadline !== undefined && !(t.deadline > 0)) throw new LiveSetupError(`tenant "${t.id}": deadline must be > 0 s`);
-  }
   for (const f of o.faults ?? []) {
     const ok = typeof f.lane === 'number' ? f.lane >= 0 && f.lane < o.lanes.length : o.lanes.some((l) => l.id === f.lane);
     if (!ok) throw new LiveSetupError(`fault injection names lane ${f.lane}, which is not a lane of this run`);

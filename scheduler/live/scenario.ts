@@ -15,8 +15,12 @@ export function isDemoScenario(ref: string): boolean {
   return ref === 'demo' || ref === 'demo:tiny';
 }
 
-/** A scenario by reference: "demo", "demo:tiny", a scenario library id, or a scenario file. Errors name the scenario and the problem. */
-export async function loadScenario(ref: string): Promise<LiveScenario> {
+/**
+ * A scenario by reference, resolved for a live run: "demo", "demo:tiny", or anything the scenario
+ * library's loadScenario takes (a library id or a scenario file), with every model resolved. Errors
+ * name the scenario and the problem.
+ */
+export async function loadLiveScenario(ref: string): Promise<LiveScenario> {
   if (isDemoScenario(ref)) return demoScenario(ref === 'demo' ? 'demo' : 'tiny');
   let loaded;
   try {

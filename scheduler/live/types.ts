@@ -1,14 +1,18 @@
-// The live runtime's vocabulary: the scenario it accepts (a minimal mirror of the workloads
-// issue's schema until workloads/scenario.ts lands), the options of a run, the telemetry it
-// streams and the report it ends with. Times are seconds from the run's start unless named *Ms/*Us.
+// The live runtime's vocabulary: the scenario it runs (workloads/scenario.ts scenarios with their
+// models resolved, by scheduler/live/scenario.ts; or built directly by demos and tests), the
+// options of a run, the telemetry it streams and the report it ends with. Times are seconds from
+// the run's start unless named *Ms/*Us.
 import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
 import type { Arrival, TenantSlos } from '../core/types';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
-/** Where a tenant's model comes from. */
-export type ModelRef =
+/**
+ * Where a live tenant's model comes from, once resolved (not the scenario format's ModelRef in
+ * workloads/scenario.ts, which scheduler/live/scenario.ts resolves into this).
+ */
+export type LiveModelSource =
   /** A file path, a built-in demo model ("demo:NAME"), or a library reference (workloads/library). */
   | string
   | { bytes: Uint8Array; name: string }
@@ -17,7 +21,7 @@ export type ModelRef =
 
 export interface LiveTenantSpec {
   id: string;
-  model: ModelRef;
+  model: LiveModelSource;
   /** Concrete shapes for inputs with dynamic dimensions. */
   shapes?: Record<string, number[]>;
   /** Fixed values for inputs that need them (e.g. Silero VAD's sr = 16000). */
@@ -64,7 +68,11 @@ export interface WireTensor {
   data: ArrayBufferView;
 }
 
-export type Granularity = 'model' | 'layer';
+/**
+ * What one dispatch runs: the whole model, or one cut layer (the simulator's `preemption`). Not the
+ * profiler's ExecGranularity (profiler/onnx/cut.ts: how finely a model is cut into layers).
+ */
+export type ExecGranularity = 'model' | 'layer';
 
 export interface LaneFault {
   /** Lane index or id. */
@@ -78,7 +86,7 @@ export interface LiveOptions {
   /** Seconds during which frames are released (then the run drains). */
   duration: number;
   lanes: LaneSpec[];
-  granularity?: Granularity;
+  granularity?: ExecGranularity;
   /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */
   scale?: number;
   seed?: number;
@@ -119,7 +127,7 @@ export interface LiveOptions {
 }
 
 /** The options of a run with every default filled in. */
-export type ResolvedLiveOptions = LiveOptions & { granularity: Granularity; scale: number; seed: number; maxQueuePerTenant: number; adaptive: boolean; telemetryHz: number; window: number };
+export type ResolvedLiveOptions = LiveOptions & { granularity: ExecGranularity; scale: number; seed: number; maxQueuePerTenant: number; adaptive: boolean; telemetryHz: number; window: number };
 
 export interface LiveSlice extends Slice {
   /** 0 for the first attempt; a job restarted after a lane failure runs again with attempt + 1. */
@@ -223,7 +231,7 @@ export interface LiveReport {
   scenario: string;
   policy: string;
   policySwitches: { at: number; policy: string }[];
-  granularity: Granularity;
+  granularity: ExecGranularity;
   seed: number;
   scale: number;
   durationSec: number;

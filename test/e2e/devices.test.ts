@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { forkEngine } from '../../engine/fork';
 import type { RemoteEngine } from '../../engine/remote';
+import { findSoftwareVulkanDriver } from '../../profiler/gpu/environment';
 import { startServer, type RunningServer } from '../../server/server';
 import { chromiumAvailable, CHROMIUM, launchChromium, SCREENSHOTS } from '../support/browser';
 
@@ -38,6 +39,19 @@ describe.runIf(chromiumAvailable())(`browser mode in Chromium (${CHROMIUM})`, ()
     await expect(page.getByTestId('hardware').textContent()).resolves.toMatch(/GiB/);
     await page.screenshot({ path: join(SCREENSHOTS, 'devices.png'), fullPage: true });
     expect(errors).toEqual([]);
+  });
+
+  it.runIf(!('error' in findSoftwareVulkanDriver()))('probes the software GPU on request and labels its adapter SOFTWARE', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.openUrl);
+    const table = page.getByTestId('accelerators');
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('tr', { hasText: 'webgpu:sw' }).count()).toBe(0);
+    await page.getByTestId('software-gpu').check();
+    const sw = table.locator('tr', { hasText: 'webgpu:sw' });
+    await sw.waitFor({ timeout: 60_000 });
+    await expect(sw.textContent()).resolves.toMatch(/available.*SOFTWARE.*SwiftShader/s);
+    await page.screenshot({ path: join(SCREENSHOTS, 'devices-software-gpu.png'), fullPage: true });
   });
 
   it('keeps the window up when the engine process dies, and restarts it', async () => {

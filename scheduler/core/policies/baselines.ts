@@ -51,7 +51,7 @@ export function sjf(): Policy {
   });
 }
 
-/** s.predict.remainingBest(job), computed once per (tenant, next layer) per decision. */
+/** s.predict.remainingBest(job), cached per (tenant, next layer) until the tenant's ratios move. */
 function remainingBest(s: Snapshot, memo: LayerMemo, j: Snapshot['ready'][number]): number {
   const k = memo.slot(j.tenant, j.next);
   if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);

@@ -1,6 +1,6 @@
 import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
 import { relativeDeadline } from '../types';
-import { Scratch, fastestSuffix } from './common';
+import { LayerMemo, Scratch, fastestSuffix } from './common';
 
 interface TenantTrack {
   /** EMA of "this frame missed its deadline or maxLatency" (dropped counts as missed). */
@@ -28,6 +28,7 @@ const EMA = 0.1;
  */
 export function convergo(): Policy {
   const sc = new Scratch();
+  const memo = new LayerMemo();
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
@@ -102,9 +103,12 @@ export function convergo(): Policy {
         for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(k, l));
         tMinRatio[k] = minRatio;
       }
+      memo.begin(s, p);
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const slack = j.deadline - t - p.remainingBest(j);
+        const k = memo.slot(j.tenant, j.next);
+        if (!memo.has(j.tenant, k)) memo.a[k] = p.remainingBest(j);
+        const slack = j.deadline - t - memo.a[k];
         if (!tAtRisk[j.tenant] && t + minSuffix[j.tenant][j.next] * tMinRatio[j.tenant] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;

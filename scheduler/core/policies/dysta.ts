@@ -25,8 +25,8 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       if (n === 0) return d;
       const p: Predictor = form === 'dysta_oracle' ? (s.oracle ?? s.predict) : s.offline;
       const inSystem = Math.max(1, s.inSystem);
-      // The table predictors' R and T_iso depend on (tenant, next layer) only: once per pair. The
-      // oracle's are per job (its real latencies).
+      // The table predictors' R and T_iso depend on (tenant, next layer) and the tenant's ratios
+      // only: cached per pair. The oracle's are per job (its real latencies).
       const perJob = p !== s.offline && p !== s.predict;
       if (!perJob) memo.begin(s, p);
       for (let i = 0; i < n; i++) {

@@ -7,7 +7,7 @@ import { LayerMemo, Scratch, placeByKey, scoreToKey } from './common';
  * (t - t_last) / L_next, score = urgency + alpha x fairness, alpha = 1; the highest positive score
  * runs (ties: earlier release), if none is positive the last-released job. R is the predicted
  * remaining latency and L_next the next layer's, each layer on its fastest lane (refined online).
- * Both depend only on (tenant, next layer), so each decision computes them once per pair.
+ * Both depend only on (tenant, next layer) and the tenant's ratios: cached per pair (LayerMemo).
  */
 export function sdrm3(alpha = 1): Policy {
   const sc = new Scratch();
