@@ -1,5 +1,5 @@
 // `npm run bench -- tune [--scenarios xrbench/vr_gaming,mixed/reading_assistant] [--load 0.9]
-//   [--budget 60s|N] [--validate 10s] [--profile-missing] [--quick] [--json]`
+//   [--budget 60s] [--candidates N] [--validate 10s] [--profile-missing] [--quick] [--json]`
 //
 // Per scenario, with the newest stored (measured) profiles of its models (--profile-missing makes
 // short ones first), at a load where untuned policies miss deadlines (--load: frame rates scaled so
@@ -32,14 +32,15 @@ export async function main(argv: string[]): Promise<number> {
   const quick = argv.includes('--quick');
   const scenarios = (arg(argv, 'scenarios') ?? 'xrbench/vr_gaming,mixed/reading_assistant').split(',');
   const load = Number(arg(argv, 'load') ?? 0.9);
-  const budget = arg(argv, 'budget') ?? (quick ? '24' : '60s');
+  const candidatesArg = arg(argv, 'candidates');
+  const budget = arg(argv, 'budget') ?? (quick || candidatesArg ? undefined : '60s');
   const validateSec = seconds(arg(argv, 'validate') ?? (quick ? '0s' : '10s'));
-  const budgetParams = /^\d+$/.test(budget) ? { candidates: Number(budget) } : { candidates: 100_000, budgetSec: seconds(budget) };
+  const budgetParams = budget ? { candidates: candidatesArg ? Number(candidatesArg) : 100_000, budgetSec: seconds(budget) } : { candidates: Number(candidatesArg ?? 24) };
   const { client, close } = localClient();
   const rows: { scenario: string; result?: TuneRunResult; error?: string; untunedUx?: number; tunedUx?: number; improvement?: number; pass?: boolean }[] = [];
   try {
     for (const scenario of scenarios) {
-      process.stderr.write(`tune bench: ${scenario} at load ${load}, budget ${budget}${validateSec ? `, live validation ${validateSec} s each` : ''} (load average ${loadavg()[0].toFixed(2)})\n`);
+      process.stderr.write(`tune bench: ${scenario} at load ${load}, budget ${budget ?? `${budgetParams.candidates} candidates`}${validateSec ? `, live validation ${validateSec} s each` : ''} (load average ${loadavg()[0].toFixed(2)})\n`);
       try {
         const call = (l: number) =>
           client.call(

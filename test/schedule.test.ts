@@ -167,7 +167,7 @@ describe('engine', () => {
 describe('CLI', () => {
   test('tessera tune writes a schedule that schedule validate accepts; a model without a profile is named with the command that profiles it', () => {
     const out = join(dir, 'cli.json');
-    const r = tessera('tune', scenarioFile, '--budget', '6', '--seeds', '2', '--duration', '1s', '--policies', 'edf,terastal', '--workers', '1', '--out', out);
+    const r = tessera('tune', scenarioFile, '--candidates', '6', '--seeds', '2', '--duration', '1s', '--policies', 'edf,terastal', '--workers', '1', '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Untuned policies/);
     expect(r.stdout).toMatch(/Pareto front/);
@@ -179,7 +179,7 @@ describe('CLI', () => {
     const def = JSON.parse(readFileSync(scenarioFile, 'utf8'));
     def.tenants.push({ id: 'c', model: { kind: 'file', path: 'c.onnx' }, arrival: { type: 'periodic', fps: 10 } });
     writeFileSync(three, JSON.stringify(def));
-    const m = tessera('tune', three, '--budget', '4');
+    const m = tessera('tune', three, '--candidates', '4');
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/tenant "c"/);
     expect(m.stderr).toMatch(/tessera profile .*c\.onnx/);

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, type CliCommand } from '../command';
 import { parseNumber } from '../args';
+import { UsageError, type CliCommand } from '../command';
 import { forkEngine } from '../../engine/fork';
 import { dataDir, projectRoot } from '../../base/paths';
 import { isLoopback } from '../../server/guards';

@@ -9,30 +9,13 @@ import { describeCandidate, OBJECTIVES, type CandidateSummary, type Interval } f
 import type { Schedule } from '../../scheduler/schedule/format';
 import type { ReplayResult } from '../../scheduler/schedule/replay';
 import { UsageError, type CliCommand } from '../command';
-import { parseDuration } from '../args';
+import { parseChoice, parseDuration, parseList, parseNumber } from '../args';
 
-const list = (x: unknown) => (x === undefined ? undefined : String(x).split(',').map((s) => s.trim()).filter(Boolean));
 const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 const ci = (i: Pick<Interval, 'mean' | 'lo' | 'hi'> | { mean: number | null; lo: number | null; hi: number | null }, f: (x: number) => string) =>
   i.mean === null || !Number.isFinite(i.mean) ? '-' : `${f(i.mean)} [${i.lo === null || !Number.isFinite(i.lo) ? '-' : f(i.lo)}, ${i.hi === null || !Number.isFinite(i.hi) ? '-' : f(i.hi)}]`;
 const n4 = (x: number) => x.toFixed(4);
 
-function num(v: unknown, name: string, check: (x: number) => boolean): number {
-  const x = Number(v);
-  if (!check(x)) throw new UsageError(`--${name}: bad value ${String(v)}`);
-  return x;
-}
-
-/** "5m", "90s", or a number of candidates ("200" = 200 candidates). */
-function parseBudget(v: unknown): { budgetSec?: number; candidates?: number } {
-  const s = String(v);
-  if (/^\d+$/.test(s)) return { candidates: Number(s) };
-  try {
-    return { budgetSec: parseDuration(s) };
-  } catch {
-    throw new UsageError(`--budget must be a time (90s, 5m) or a number of candidates (200) (got ${s})`);
-  }
-}
 
 export function formatTune(r: TuneRunResult): string {
   const out: string[] = [];
@@ -74,7 +57,7 @@ export const tuneCommand: CliCommand = {
   name: 'tune',
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
-    'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m|200] [--seed N] [--seeds 5] ' +
+    'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
     '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
@@ -82,7 +65,8 @@ export const tuneCommand: CliCommand = {
     'profile-budget': { type: 'string', default: '20s' },
     objective: { type: 'string', default: 'uxcost' },
     'energy-cap': { type: 'string' },
-    budget: { type: 'string', default: '64' },
+    budget: { type: 'string' },
+    candidates: { type: 'string' },
     seed: { type: 'string', default: '1' },
     seeds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '10s' },
@@ -101,37 +85,37 @@ export const tuneCommand: CliCommand = {
     const v = ctx.values;
     const scenario = ctx.positionals[0];
     if (!scenario) throw new UsageError('give a scenario, e.g. tessera tune mixed/reading_assistant --profile-missing --budget 90s --out s.json');
-    const objective = String(v.objective);
-    if (!(objective in OBJECTIVES)) throw new UsageError(`--objective must be one of ${Object.keys(OBJECTIVES).join(', ')} (got ${objective})`);
+    const objective = parseChoice(v.objective, '--objective', Object.keys(OBJECTIVES) as (keyof typeof OBJECTIVES)[]);
     if (v.profile && v['profile-missing']) throw new UsageError('give --profile or --profile-missing, not both');
-    const budget = parseBudget(v.budget);
+    // A time budget (wall clock) and/or a candidate budget (reproducible: same seed, same result).
+    const budgetSec = v.budget !== undefined ? parseDuration(v.budget, '--budget') : undefined;
+    const candidates = v.candidates !== undefined ? parseNumber(v.candidates, '--candidates', { integer: true, min: 1, minInclusive: true }) : budgetSec !== undefined ? 100_000 : 64;
     const params = {
       scenario,
-      profiles: list(v.profile),
+      profiles: parseList(v.profile),
       profileMissing: !!v['profile-missing'],
-      profileBudgetSec: parseDuration(v['profile-budget']),
-      objective: objective as keyof typeof OBJECTIVES,
-      ...(v['energy-cap'] !== undefined ? { energyCapWatts: num(v['energy-cap'], 'energy-cap', (x) => x > 0) } : {}),
-      // A time budget still caps candidates (high), so that the search ends.
-      candidates: budget.candidates ?? 100_000,
-      ...(budget.budgetSec !== undefined ? { budgetSec: budget.budgetSec } : {}),
-      seed: num(v.seed, 'seed', (x) => Number.isInteger(x) && x >= 0),
-      simSeeds: num(v.seeds, 'seeds', (x) => Number.isInteger(x) && x >= 1 && x <= 50),
+      profileBudgetSec: parseDuration(v['profile-budget'], '--profile-budget'),
+      objective,
+      ...(v['energy-cap'] !== undefined ? { energyCapWatts: parseNumber(v['energy-cap'], '--energy-cap') } : {}),
+      candidates,
+      ...(budgetSec !== undefined ? { budgetSec } : {}),
+      seed: parseNumber(v.seed, '--seed', { integer: true, min: 0, minInclusive: true }),
+      simSeeds: parseNumber(v.seeds, '--seeds', { integer: true, min: 1, minInclusive: true, max: 50 }),
       durationSec: parseDuration(v.duration),
-      ...(v.load !== undefined ? { load: num(v.load, 'load', (x) => x > 0) } : {}),
-      ...(v.scale !== undefined ? { scale: num(v.scale, 'scale', (x) => x > 0) } : {}),
+      ...(v.load !== undefined ? { load: parseNumber(v.load, '--load') } : {}),
+      ...(v.scale !== undefined ? { scale: parseNumber(v.scale, '--scale') } : {}),
       ...(v.layouts !== undefined ? { layouts: String(v.layouts).split(',').map((l) => l.split('+').map((s) => s.trim()).filter(Boolean)) } : {}),
-      ...(v.policies !== undefined ? { policies: list(v.policies) } : {}),
+      ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),
       simulatorOnly: !!v['simulator-only'],
-      ...(v.workers !== undefined ? { workers: num(v.workers, 'workers', (x) => Number.isInteger(x) && x >= 0) } : {}),
+      ...(v.workers !== undefined ? { workers: parseNumber(v.workers, '--workers', { integer: true, min: 0, minInclusive: true }) } : {}),
       ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
       ...(v.out !== undefined ? { out: String(v.out) } : {}),
-      ...(v.validate !== undefined ? { validateSec: parseDuration(v.validate) } : {}),
+      ...(v.validate !== undefined ? { validateSec: parseDuration(v.validate, '--validate') } : {}),
     };
     const tty = Boolean(process.stderr.isTTY);
     const { client, close } = localClient();
     try {
-      ctx.stderr(`tuning ${scenario} (${objective}, budget ${String(v.budget)}, seed ${params.seed})\n`);
+      ctx.stderr(`tuning ${scenario} (${objective}, budget ${budgetSec !== undefined ? `${budgetSec} s, ` : ''}${candidates} candidates at most, seed ${params.seed})\n`);
       let last = 0;
       const r = await client.call('tune.run', params, {
         signal: ctx.signal,
