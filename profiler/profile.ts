@@ -42,7 +42,7 @@ export interface ProfileOptions {
   shapes?: Record<string, number[]>;
   /** Values of the sample input, by input name: one number fills the tensor, an array gives every element (e.g. Silero VAD's sr = 16000). */
   inputValues?: Record<string, number | number[]>;
-  /** Time budget for the repetitions, per lane, seconds (default 60). Warm-up, session creation and energy windows come on top. */
+  /** Time budget for the repetitions, per lane, seconds (default 15). Warm-up, session creation and energy windows come on top. */
   budgetSec?: number;
   /** Minimum warm-up runs per (layer, lane) (default 3). */
   warmup?: number;
@@ -76,7 +76,8 @@ export interface ProfileOptions {
   testHooks?: Record<string, WorkerTestHooks>;
 }
 
-const DEFAULTS = { budgetSec: 60, warmup: 3, ciTarget: 0.02 };
+// 15 s per lane: enough for the median CI of most models' layers to reach 2% (issue 15: 60 s was too long a wait).
+const DEFAULTS = { budgetSec: 15, warmup: 3, ciTarget: 0.02 };
 
 function resolveLanes(lanes: ProfileOptions['lanes']): LaneSpec[] {
   if (!lanes || lanes.length === 0) return defaultLanes();

@@ -82,6 +82,28 @@ describe('live engine methods', () => {
 });
 
 describe('tessera run', () => {
+  it('--switch edf@0.5s (repeatable) switches the policy at that run time, as the app\'s Switch does', async () => {
+    let out = '';
+    let err = '';
+    const io = { stdout: (s: string) => ((out += s), true), stderr: (s: string) => ((err += s), true) };
+    const code = await main(['run', 'demo:tiny', '--policy', 'dream', '--duration', '2s', '--lanes', 'cpu:1,cpu:1', '--switch', 'fcfs@1.2s', '--switch', 'edf@500ms', '--json'], io);
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as LiveReport;
+    expect(r.policySwitches.map((s) => s.policy)).toEqual(['edf', 'fcfs']);
+    // On the first telemetry tick at or after the time (10 Hz), so within a few ticks on a loaded machine.
+    expect(r.policySwitches[0].at).toBeGreaterThanOrEqual(0.5);
+    expect(r.policySwitches[0].at).toBeLessThan(1.0);
+    expect(r.policySwitches[1].at).toBeGreaterThanOrEqual(1.2);
+    expect(await main(['run', 'demo:tiny', '--switch', 'edf'], io)).toBe(2);
+    expect(err).toMatch(/--switch must look like POLICY@TIME/);
+    err = '';
+    expect(await main(['run', 'demo:tiny', '--duration', '1s', '--switch', 'nope@0.5s'], io)).toBe(1);
+    expect(err).toMatch(/unknown policy "nope"/);
+    err = '';
+    expect(await main(['run', 'demo:tiny', '--duration', '1s', '--switch', 'edf@3s'], io)).toBe(1);
+    expect(err).toMatch(/not before the end of the run/);
+  });
+
   it('prints the report as JSON with per-tenant metrics, predicted vs measured and the trace path', async () => {
     let out = '';
     let err = '';

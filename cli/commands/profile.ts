@@ -44,8 +44,11 @@ function cell(m: LaneMeasurement | undefined): string {
   return `${fmtMs(m.latencyMs)} ${ci}`;
 }
 
-/** A human-readable report of one profile. */
-export function formatProfile(p: Profile): string {
+/** How many layers the default summary lists (the slowest on their preferred lane). */
+export const SUMMARY_LAYERS = 5;
+
+/** A human-readable report of one profile: a summary (lanes, whole model, the slowest layers), or with `layers` the full layer table. */
+export function formatProfile(p: Profile, opts: { layers?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`${p.model.name}  (${p.status}, id ${p.id})`);
   out.push(`  sha256 ${p.model.sha256.slice(0, 16)}…  inputs ${Object.entries(p.model.inputShapes).map(([k, v]) => `${k}=${v.join('x') || 'scalar'}`).join(' ')}  granularity ${p.granularity}  ${p.layers.length} layers`);
@@ -73,10 +76,13 @@ export function formatProfile(p: Profile): string {
     else if (l.adapterNote) out.push(`               ${l.adapterNote}`);
   }
   const laneIds = p.lanes.map((l) => l.id);
-  const nameW = Math.min(34, Math.max(5, ...p.layers.map((l) => l.name.length)));
+  const prefMs = (l: Profile['layers'][number]) => l.lanes.find((m) => m.lane === l.preferredLane)?.latencyMs ?? -1;
+  const shown = opts.layers ? p.layers : [...p.layers].sort((a, b) => prefMs(b) - prefMs(a)).slice(0, SUMMARY_LAYERS);
+  const nameW = Math.min(34, Math.max(5, ...shown.map((l) => l.name.length)));
   out.push('');
+  if (!opts.layers) out.push(`  the ${shown.length} slowest of ${p.layers.length} layers (on their best lane; --layers for the full table):`);
   out.push(`  ${'#'.padStart(4)} ${'layer'.padEnd(nameW)} ${'ops'.padEnd(22)} ${laneIds.map((id) => `${id} ms`.padStart(15)).join(' ')} ${'in-graph'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'%peak'.padStart(6)}  best`);
-  for (const layer of p.layers) {
+  for (const layer of shown) {
     const best = layer.lanes.find((m) => m.lane === layer.preferredLane);
     const ops = layer.opTypes.join('+');
     out.push(
@@ -110,16 +116,17 @@ export const profileCommand: CliCommand = {
   name: 'profile',
   summary: 'Profile ONNX models (files or model library ids) layer by layer on each lane (latency statistics, in-graph times, peak, energy with its source).',
   usage:
-    'tessera profile MODEL... (MODEL: an .onnx file, or a model library id from `tessera scenario models`, e.g. xrbench/KD_res8_narrow, npm/silero-vad-v5, architecture/resnet50, or xrbench:SCENARIO/NETWORK; library models bring their own input shapes and values, --shape/--input override them) [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--input sr=16000 (repeatable)] [--budget 60s] [--contention] [--energy auto|off] [--fresh] [--json]',
+    'tessera profile MODEL... (MODEL: an .onnx file, or a model library id from `tessera scenario models`, e.g. xrbench/KD_res8_narrow, npm/silero-vad-v5, architecture/resnet50, or xrbench:SCENARIO/NETWORK; library models bring their own input shapes and values, --shape/--input override them) [--lanes cpu:2,webgpu] [--granularity node|group|N] [--shape input=1x3x224x224 (repeatable)] [--input sr=16000 (repeatable)] [--budget 15s (default; per lane)] [--contention] [--energy auto|off] [--fresh] [--layers] [--json]\n  prints a summary per model (lanes, whole model, the 5 slowest layers, verification, warnings); --layers prints every layer; --json the complete profile',
   options: {
     lanes: { type: 'string' },
     granularity: { type: 'string', default: 'group' },
     shape: { type: 'string', multiple: true },
     input: { type: 'string', multiple: true },
-    budget: { type: 'string', default: '60s' },
+    budget: { type: 'string' },
     contention: { type: 'boolean' },
     energy: { type: 'string', default: 'auto' },
     fresh: { type: 'boolean' },
+    layers: { type: 'boolean' },
   },
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give at least one model: an ONNX file, or a model library id (tessera scenario models lists them, e.g. xrbench/KD_res8_narrow)');
@@ -140,7 +147,7 @@ export const profileCommand: CliCommand = {
       lanes,
       granularity: parseGranularity(ctx.values.granularity),
       shapes,
-      budgetSec: parseDuration(ctx.values.budget, '--budget'),
+      budgetSec: ctx.values.budget === undefined ? undefined : parseDuration(ctx.values.budget, '--budget'),
       contention: Boolean(ctx.values.contention),
       energy: energy as 'auto' | 'off',
       resume: !ctx.values.fresh,
@@ -167,7 +174,7 @@ export const profileCommand: CliCommand = {
       if (tty) ctx.stderr('\n');
       for (const p of profiles) ctx.stderr(`${p.model.name}: ${p.status}, saved as ${p.id}${p.status === 'partial' ? ' (rerun the same command to resume)' : ''}\n`);
       if (ctx.json) ctx.stdout(JSON.stringify(profiles.length === 1 ? profiles[0] : profiles, null, 2) + '\n');
-      else for (const p of profiles) ctx.stdout(formatProfile(p) + '\n');
+      else for (const p of profiles) ctx.stdout(formatProfile(p, { layers: Boolean(ctx.values.layers) }) + '\n');
       if (ctx.signal.aborted) return 130;
       const failedLanes = profiles.some((p) => p.lanes.length > 0 && p.lanes.every((l) => l.error));
       return failedLanes ? 1 : 0;

@@ -5,7 +5,7 @@ import type { DiffRow } from '../../profiler/store';
 import { UsageError, type CliCommand } from '../command';
 import { formatProfile } from './profile';
 
-const USAGE = 'tessera profiles list | show ID | diff A B | export ID [--format csv|json] [--out FILE]   [--json]';
+const USAGE = 'tessera profiles list | show ID [--layers] | diff A B [--all] | export ID [--format csv|json] [--out FILE]   [--json]';
 
 function fmt(x: number | undefined, d = 3): string {
   return x === undefined ? '-' : x.toFixed(d);
@@ -19,6 +19,7 @@ export const profilesCommand: CliCommand = {
     format: { type: 'string', default: 'json' },
     out: { type: 'string' },
     all: { type: 'boolean' },
+    layers: { type: 'boolean' },
   },
   async run(ctx) {
     const [sub, ...args] = ctx.positionals;
@@ -42,7 +43,7 @@ export const profilesCommand: CliCommand = {
         case 'show': {
           need(1, 'a profile id');
           const p = await client.call('profiles.get', { id: args[0] });
-          ctx.stdout(ctx.json ? JSON.stringify(p, null, 2) + '\n' : formatProfile(p));
+          ctx.stdout(ctx.json ? JSON.stringify(p, null, 2) + '\n' : formatProfile(p, { layers: Boolean(ctx.values.layers) }));
           return 0;
         }
         case 'diff': {

@@ -2,6 +2,8 @@
 // engine's live.start job. A one-line summary on stderr at most once a second; with --json the
 // report (per-tenant metrics, predicted vs measured, trace path) on stdout. Ctrl-C stops the run and
 // keeps what was measured.
+import { hostname } from 'node:os';
+import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { localClient } from '../../engine/local';
 import { describeDrops } from '../../scheduler/core/jobs';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
@@ -15,6 +17,25 @@ function parseFaults(v: unknown): { lane: string | number; at: number }[] | unde
     if (!m) throw new UsageError(`--fail-lane must look like LANE@SECONDS, e.g. cpu:1@2.5 (got ${s})`);
     return { lane: /^\d+$/.test(m[1]) ? Number(m[1]) : m[1], at: Number(m[2]) };
   });
+}
+
+/** "--switch edf@5s" (repeatable, or comma-separated): switch to POLICY at SECONDS of run time. */
+export function parseSwitches(v: unknown): { policy: string; at: number }[] | undefined {
+  if (v === undefined) return undefined;
+  const items = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(','));
+  return items
+    .map((s) => {
+      const m = /^([A-Za-z0-9_-]+)@(.+)$/.exec(s.trim());
+      if (!m) throw new UsageError(`--switch must look like POLICY@TIME, e.g. edf@5s (got ${s})`);
+      let at: number;
+      try {
+        at = m[2].trim() === '0' ? 0 : parseDuration(m[2]);
+      } catch {
+        throw new UsageError(`--switch ${s}: the time must look like 5s, 500ms or 2m`);
+      }
+      return { policy: m[1], at };
+    })
+    .sort((a, b) => a.at - b.at);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -52,6 +73,11 @@ export function formatReport(r: LiveReport): string {
     );
   }
   if (!r.comparison) for (const t of r.metrics.perTenant) out.push(`${t.tenant.padEnd(14)} ${String(t.released).padStart(7)} ${msf(t.meanLatency * 1000).padStart(16)} ${msf(t.p95Latency * 1000).padStart(16)} ${pct(t.missRate).padStart(17)}`);
+  const d = explainDivergence({ comparison: r.comparison, hindsight: r.hindsight, lanes: r.lanes, ratios: r.adaptation.ratios, latencySource: r.latencySource, eventLoopDelayMaxMs: r.overload.eventLoopDelayMs.max, switches: r.policySwitches.length, faults: r.faults.length, thisHost: hostname() });
+  if (d.beyond.length) {
+    out.push(`Beyond the tolerance (±${PREDICTION_TOLERANCE.latencyRel * 100}% latency, ±${PREDICTION_TOLERANCE.ratePts} points rates): ${d.beyond.join('; ')}`);
+    for (const reason of d.reasons) out.push(`  likely: ${reason}`);
+  }
   const h = r.hindsight?.comparison.at(-1);
   if (h) out.push(`Hindsight (re-simulated with the latencies learnt online; not a prediction): mean ${msf(h.predicted.meanLatencyMs)} ms, miss ${pct(h.predicted.missRate)} (measured ${msf(h.measured.meanLatencyMs)} ms, ${pct(h.measured.missRate)})`);
   out.push('');
@@ -67,7 +93,8 @@ export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--json]\n' +
+    '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {
     policy: { type: 'string', default: 'dream' },
@@ -80,6 +107,7 @@ export const runCommand: CliCommand = {
     'max-queue': { type: 'string' },
     isolation: { type: 'string' },
     'fail-lane': { type: 'string' },
+    switch: { type: 'string', multiple: true },
   },
   async run(ctx) {
     const scenario = ctx.positionals[0];
@@ -113,6 +141,7 @@ export const runCommand: CliCommand = {
           maxQueuePerTenant: maxQueue,
           isolation,
           faults: parseFaults(ctx.values['fail-lane']),
+          switches: parseSwitches(ctx.values.switch),
         },
         {
           signal: ctx.signal,

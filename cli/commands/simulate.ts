@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
+import type { ResultOf } from '../../engine/api';
 import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
 import type { Comparison } from '../../scheduler/core/compare';
@@ -65,12 +66,12 @@ export const simulateCommand: CliCommand = {
   summary: 'Compare scheduling policies on a scenario in the discrete-event simulator (every metric, spread over seeds; optional Perfetto trace).',
   usage:
     'tessera simulate SCENARIO [--profile ID,ID,...] [--lanes cpu:1,cpu:1] [--policies fcfs,edf,dream,...|all] [--seeds 5] [--seed 1] [--duration 10s]\n' +
-    '                 [--load X | --scale S] [--no-variants]\n' +
+    '                 [--load X | auto | --scale S] [--no-variants]\n' +
     '                 [--noise 0.1] [--job-noise 0.1] [--preemption layer|model] [--drop-late] [--window 1]\n' +
     '                 [--trace out.json|out.csv] [--trace-policy P] [--json]\n' +
     `  SCENARIO: synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:balanced|:skewed] (generated latency tables, labelled synthetic),\n` +
     '            or a library scenario / scenario file with --profile: the stored profiles of its models (measured latencies)\n' +
-    '  --load X: utilisation of the busiest lane (every layer on its fastest lane) the rates are scaled to; --scale S: rates x S',
+    '  --load X: utilisation of the busiest lane (every layer on its fastest lane) the rates are scaled to; --load auto: the load at which the policies differ most (short probes first); --scale S: rates x S',
   options: {
     profile: { type: 'string' },
     lanes: { type: 'string' },
@@ -101,7 +102,7 @@ export const simulateCommand: CliCommand = {
       scenario: ref,
       profiles: parseList(v.profile),
       lanes: parseNonEmptyList(v.lanes, '--lanes', 'cpu:1,cpu:1'),
-      load: optionalNumber(v.load, '--load'),
+      load: v.load === 'auto' ? undefined : optionalNumber(v.load, '--load'),
       scale: optionalNumber(v.scale, '--scale'),
       variants: !v['no-variants'],
       durationSec: parseDuration(v.duration),
@@ -119,6 +120,14 @@ export const simulateCommand: CliCommand = {
     const tty = Boolean(process.stderr.isTTY);
     const { client, close } = localClient();
     try {
+      let found: ResultOf<'simulate.findLoad'> | undefined;
+      if (v.load === 'auto') {
+        if (policies.length < 2) throw new UsageError('--load auto needs at least two policies to separate');
+        ctx.stderr(`finding a load at which the policies differ (${policies.length} policies x 10 loads, one seed each)\n`);
+        found = await client.call('simulate.findLoad', { ...sim, policies, seed }, { signal: ctx.signal, onProgress: (p) => tty && ctx.stderr(`\r\x1b[2K  ${p.message}`) });
+        sim.load = found.load;
+        ctx.stderr(`${tty ? '\r\x1b[2K' : ''}  load ${found.load}: ${found.reason}\n  (${found.meaning})\n`);
+      }
       ctx.stderr(`simulating ${ref}: ${policies.length} policies x ${seeds} seeds x ${sim.durationSec} s\n`);
       const result = await client.call('simulate.compare', { ...sim, policies, seeds, seed, timelineSlices: 1 }, {
         signal: ctx.signal,
@@ -140,7 +149,7 @@ export const simulateCommand: CliCommand = {
         trace = { path, policy: tracePolicy, seed };
       }
       if (ctx.json) {
-        ctx.stdout(JSON.stringify({ scenario: ref, summary: result.summary, lanes: result.lanes, ...c, trace }, null, 2) + '\n');
+        ctx.stdout(JSON.stringify({ scenario: ref, summary: result.summary, lanes: result.lanes, ...c, trace, ...(found ? { loadSearch: found } : {}) }, null, 2) + '\n');
         return 0;
       }
       ctx.stdout(formatComparison(c));

@@ -1,6 +1,7 @@
 // The engine itself: its version and process facts, its restart (answered by engine/remote.ts, the
 // relay that owns the engine process), and the engine.state event (the engine process started or
 // stopped, published by engine/remote.ts).
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import * as ort from 'onnxruntime-node';
 import { TESSERA_VERSION } from '../../base/version';
@@ -30,6 +31,7 @@ export const engineFeature = {
         ort: ort.env.versions.common,
         pid: process.pid,
         platform: `${process.platform}-${process.arch}`,
+        hostname: hostname(),
       }),
     }),
     'engine.restart': method({

@@ -41,6 +41,8 @@ export const liveStartParams = z
     /** Inject lane failures (demos and tests): lane id or index, run time in seconds. */
     faults: z.array(z.object({ lane: z.union([z.string(), z.number().int().nonnegative()]), at: z.number().nonnegative() }).strict()).optional(),
     writeFiles: z.boolean().optional(),
+    /** Scheduled policy switches (the CLI's --switch edf@5s): at run time `at` seconds, switch to `policy`. */
+    switches: z.array(z.object({ policy: z.string().min(1), at: z.number().nonnegative() }).strict()).max(100).optional(),
   })
   .strict();
 
@@ -52,6 +54,10 @@ const baseName = (policy: string) => policy.replace(/\{.*$/s, '');
 /** Validates the parameters and builds the run (without starting it). Shared with the CLI. */
 export async function createLiveRun(params: LiveStartParams, hooks: ConstructorParameters<typeof LiveRun>[2]): Promise<LiveRun> {
   if (!policyNames().includes(baseName(params.policy))) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+  for (const sw of params.switches ?? []) {
+    if (!policyNames().includes(baseName(sw.policy))) throw new EngineError(`switches: unknown policy "${sw.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+    if (sw.at >= params.durationSec) throw new EngineError(`switches: ${sw.policy} at ${sw.at} s is not before the end of the run (${params.durationSec} s); give a time under the duration`, 'bad-request');
+  }
   if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
   const scenario = typeof params.scenario === 'string' ? await loadLiveScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
   let lanes;
@@ -100,9 +106,12 @@ export const liveFeature = {
       run: async (params, ctx): Promise<LiveReport> => {
         let lastProgress = 0;
         let id = params.runId ?? '';
+        // Scheduled switches fire on the first telemetry tick at or after their time (10 Hz by default).
+        const pending = [...(params.switches ?? [])].sort((a, b) => a.at - b.at);
         const run = await createLiveRun(params, {
           onProgress: (message) => ctx.progress({ message, detail: { runId: id, phase: 'setup' } }),
           onTelemetry: (batch: TelemetryBatch) => {
+            while (pending.length && batch.phase === 'running' && batch.t >= pending[0].at) run.setPolicy(pending.shift()!.policy);
             emit(ctx, 'live.telemetry', batch);
             const now = performance.now();
             if (now - lastProgress >= 500 || batch.phase === 'done') {

@@ -2,7 +2,8 @@
 // simulator (a job: one run per policy and seed, progress after each, cancellable between runs),
 // with the timeline of one run; and the trace of one run as Chrome trace JSON (Perfetto) or CSV.
 import { z } from 'zod';
-import { compareStepwise, runOne, type Comparison } from '../../scheduler/core/compare';
+import { compareStepwise, metricsOf, runOne, type Comparison } from '../../scheduler/core/compare';
+import { LOAD_LADDER, pickSeparatingLoad, type LoadProbe, type SeparatingLoad } from '../../scheduler/core/separate';
 import { policyNames } from '../../scheduler/core/policies';
 import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
 import type { SimWorkload } from '../../scheduler/core/types';
@@ -40,6 +41,16 @@ const compareParams = simulationParams.extend({
   /** At most this many slices in the timeline (the earliest). */
   timelineSlices: z.number().int().positive().max(200_000).default(20_000),
 });
+
+const findLoadParams = simulationParams.extend({
+  policies: z.array(z.string().min(1)).min(2),
+  seed: z.number().int().nonnegative().default(1),
+  /** Simulated seconds per probe (one seed each); default the lesser of durationSec and 5. */
+  probeSec: z.number().positive().max(60).optional(),
+});
+
+/** What a load means, in words (shown with every chosen load). */
+export const LOAD_MEANING = 'load = utilisation of the busiest lane with every layer on its fastest lane (frame rates scaled to it; XRBench deadlines follow the frame period); above 1 the lanes cannot keep up';
 
 const traceParams = simulationParams.extend({
   policy: z.string().min(1),
@@ -146,6 +157,32 @@ export const simulateFeature = {
           },
           elapsedSec: (performance.now() - t0) / 1000,
         };
+      },
+    }),
+    'simulate.findLoad': method({
+      summary: `Find a load at which the policies differ: short probes (one seed) over loads ${LOAD_LADDER[0]} to ${LOAD_LADDER.at(-1)}, picking the widest spread of miss rates where the best policy still keeps up. ${LOAD_MEANING}.`,
+      params: findLoadParams,
+      job: true,
+      run: async (p, ctx): Promise<SeparatingLoad & { meaning: string; probeSec: number }> => {
+        checkPolicies(p.policies);
+        const probeSec = p.probeSec ?? Math.min(p.durationSec, 5);
+        const options = { ...simOptions(p), duration: probeSec, seed: p.seed, recordSlices: false, metrics: false };
+        const probes: LoadProbe[] = [];
+        const total = LOAD_LADDER.length * p.policies.length;
+        for (const load of LOAD_LADDER) {
+          const workload = await workloadFor({ ...p, load });
+          const missRate: Record<string, number> = {};
+          for (const policy of p.policies) {
+            const r = runOne(workload, policy, options);
+            missRate[policy] = metricsOf(workload, r, options).overall.missRate;
+            const done = probes.length * p.policies.length + Object.keys(missRate).length;
+            ctx.progress({ fraction: done / total, message: `load ${load}: ${policy} (${done}/${total})` });
+            await turn();
+            if (ctx.signal.aborted) throw new EngineError(`finding a load cancelled after ${done} of ${total} probes`, 'cancelled');
+          }
+          probes.push({ load, missRate });
+        }
+        return { ...pickSeparatingLoad(probes), meaning: LOAD_MEANING, probeSec };
       },
     }),
     'simulate.trace': method({

@@ -1,6 +1,7 @@
 // The Live view's pure logic: a rolling telemetry store that keeps bounded series (so that a run of
 // any length holds a fixed amount of memory and the charts redraw in constant time), the lane
 // timeline's layout, the start form's defaults and the number formats. No DOM here.
+import { PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
 import { errorHint } from '../error-hints';
 import { DASH, fmtNum } from '../format';
@@ -347,7 +348,8 @@ export function ratioKind(v: number | null | undefined): 'ok' | 'warn' | 'bad' |
 export function diffKind(v: number | null | undefined, kind: 'rel' | 'pts'): 'ok' | 'warn' | 'bad' | 'info' {
   if (!finite(v)) return 'info';
   const a = Math.abs(v);
-  return kind === 'rel' ? (a <= 0.25 ? 'ok' : a <= 0.75 ? 'warn' : 'bad') : a <= 5 ? 'ok' : a <= 15 ? 'warn' : 'bad';
+  const t = PREDICTION_TOLERANCE;
+  return kind === 'rel' ? (a <= t.latencyRel ? 'ok' : a <= 3 * t.latencyRel ? 'warn' : 'bad') : a <= t.ratePts ? 'ok' : a <= 3 * t.ratePts ? 'warn' : 'bad';
 }
 
 /**

@@ -31,6 +31,16 @@ import {
   type ScenarioChoice,
 } from './live-model';
 import type { View } from './view';
+import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
+import { routeWarnings, warningList } from '../warnings';
+
+/** Where each kind of run warning is shown (first match wins); the rest head the report. */
+const WARNING_TOPICS = [
+  ['records', /capped|records|trace slices/i],
+  ['energy', /energy|meter|power|watt|RAPL|nvidia-smi|battery/i],
+  ['lanes', /\blanes?\b|adapter|software/i],
+  ['prediction', /predict|calibrat|profile|clock|setTimeout/i],
+] as const;
 
 type LiveReport = ResultOf<'live.start'>;
 type StartParams = ParamsOf<'live.start'>;
@@ -829,8 +839,10 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
   const rows = [...m.perTenant.map((t, i) => ({ ...t, i })), { ...m.overall, tenant: '(all)', i: -1 }];
   const tenantInfo = (i: number) => r.tenants[i];
   const card = (title: string, ...body: (Node | string | null)[]) => h('section', { class: 'card' }, h('h2', {}, title), ...body);
+  const warned = routeWarnings(r.warnings, WARNING_TOPICS);
 
   const head = card('Report',
+    warningList(warned.other, 'live-warnings-general', 'Warnings'),
     h('div', { class: 'row live-report-head' }, statusBadge, h('code', {}, r.runId), h('span', {}, r.scenario)),
     r.status === 'stopped' ? h('p', { class: 'live-stopped' }, `Stopped after ${fmtNum(r.elapsedSec)} s of ${r.durationSec} s (${r.error ?? 'stopped'}): the report covers what was measured until then.${r.abandoned ? ` ${r.abandoned} frame(s) still in flight were left out of the metrics.` : ''}`) : null,
     r.status === 'failed' ? errorBox('The run failed', r.error ?? 'no reason given') : null,
@@ -867,6 +879,8 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
     predicted = card('Predicted vs measured',
       h('p', { class: 'muted live-note' }, 'The simulator run with the same latency table, scenario, policy and seed, beside what the live run measured. Latencies differ relatively (measured − predicted) / predicted; rates in percentage points.'),
       cmpTable(r.comparison, 'live-comparison'),
+      divergenceBox(r, client),
+      warningList(warned.byTopic.prediction, 'live-warnings-prediction'),
       h('p', { class: 'muted live-note' }, `How the prediction was made: ${r.predicted.note}.`),
       h('details', {}, h('summary', {}, 'Predicted latency of each whole model per lane'),
         table(r.tenants, {
@@ -889,6 +903,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
       Runs: (l) => l.runs,
       'Dispatch overhead': (l) => `${fmtNum(l.dispatchOverheadUs, 0)} µs`,
     }, { class: 'data live-compact' }),
+    warningList(warned.byTopic.lanes, 'live-warnings-lanes'),
   );
 
   const o = r.overload;
@@ -902,6 +917,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
       ['Abandoned at stop', String(r.abandoned)],
       ['Records kept', `${r.caps.jobsKept} frames${r.caps.jobsDropped ? ` (${r.caps.jobsDropped} left out by the cap)` : ''}, ${r.caps.slicesKept} slices${r.caps.slicesDropped ? ` (${r.caps.slicesDropped} left out)` : ''}`],
     ], 'live-overload'),
+    warningList(warned.byTopic.records, 'live-warnings-records'),
   );
 
   const e = r.energy;
@@ -915,6 +931,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
       ['STP', `${fmtNum(m.stp, 1)} frames/s`],
       ['SLOs met (all at once; no SLO counts as met)', `${fmtPct(m.slo.tenantsAll, 0)} of tenants, ${fmtPct(m.slo.windowsAll, 0)} of ${fmtNum(m.slo.windowLength, 1)} s windows`],
     ], 'live-energy'),
+    warningList(warned.byTopic.energy, 'live-warnings-energy'),
   );
 
   const adaptation = card('Adaptation at the end',
@@ -937,8 +954,28 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
           fileStatus,
           h('p', { class: 'muted live-note' }, 'Open the trace in ', h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'https://ui.perfetto.dev'), ' ("Open trace file"): a track per lane with every layer run and transfer, drops, policy switches and faults.'))
       : h('p', { class: 'muted' }, 'No files were written for this run.'),
-    r.warnings.length ? h('div', {}, h('h3', { class: 'live-h3' }, 'Warnings'), h('ul', { class: 'live-list' }, ...r.warnings.map((w) => h('li', {}, w)))) : null,
   );
 
   return h('div', { 'data-testid': 'live-report', 'data-status': r.status }, head, tenants, predicted, h('div', { class: 'grid2' }, lanes, overload), h('div', { class: 'grid2' }, energy, adaptation), files);
+}
+
+/** Predicted vs measured beyond the tolerance, with the likely reasons the run recorded. */
+function divergenceBox(r: LiveReport, client: EngineClient): HTMLElement {
+  const box = h('div', { 'data-testid': 'live-divergence' });
+  const draw = (thisHost?: string) => {
+    clear(box);
+    const d = explainDivergence({
+      comparison: r.comparison, hindsight: r.hindsight, lanes: r.lanes, ratios: r.adaptation.ratios, latencySource: r.latencySource,
+      eventLoopDelayMaxMs: r.overload.eventLoopDelayMs.max, switches: r.policySwitches.length, faults: r.faults.length, thisHost,
+    });
+    const tol = `±${Math.round(PREDICTION_TOLERANCE.latencyRel * 100)}% latency, ±${PREDICTION_TOLERANCE.ratePts} points rates`;
+    if (d.beyond.length === 0) box.append(h('p', { class: 'muted live-note' }, badge('within tolerance', 'ok'), ` Every tenant's figures are within the tolerance (${tol}).`));
+    else box.append(h('div', { class: 'warn-block', role: 'note' },
+      h('strong', {}, `Beyond the tolerance (${tol}): `), d.beyond.join('; '), '.',
+      h('div', {}, h('strong', {}, 'Likely reasons: ')), h('ul', { class: 'warn-list', 'data-testid': 'live-divergence-reasons' }, ...d.reasons.map((x) => h('li', {}, x)))));
+  };
+  draw();
+  // The engine's host tells profiles measured on another machine apart.
+  client.call('engine.info', {}).then((i) => draw(i.hostname), () => {});
+  return box;
 }

@@ -273,12 +273,14 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
   const choices = pm.laneChoices(lanes);
   const laneBoxes = choices.map((c) => ({ c, box: h('input', { type: 'checkbox', value: c.id, checked: c.checked, disabled: c.disabled, 'data-lane': c.id }) }));
   const laneList = h('div', { class: 'prof-lanes', 'data-testid': 'lanes' },
-    ...laneBoxes.map(({ c, box }) => h('label', { class: `prof-lane${c.disabled ? ' unavailable' : ''}`, title: c.reason ?? '' }, h('span', { class: 'prof-lane-line' }, box, c.label), c.disabled ? h('span', { class: 'prof-lane-why' }, `unavailable: ${c.reason}`) : null)));
+    // Unavailable lanes are greyed out; why, on hover or keyboard focus (not a block of error text).
+    ...laneBoxes.map(({ c, box }) => h('label', { class: `prof-lane${c.disabled ? ' unavailable' : ''}`, title: c.reason ? `unavailable: ${c.reason}` : '' }, h('span', { class: 'prof-lane-line' }, box, c.label,
+      c.disabled ? h('span', { class: 'prof-lane-why term', tabindex: 0, 'data-tip': `Unavailable: ${c.reason}`, 'data-testid': `lane-why-${c.id}` }, 'unavailable') : null))));
 
   const granMode = h('select', { 'data-testid': 'granularity' }, h('option', { value: 'group' }, 'group (default)'), h('option', { value: 'node' }, 'node'), h('option', { value: 'layers' }, 'N layers'));
   const granN = h('input', { type: 'number', min: 1, step: 1, value: '4', class: 'prof-num', disabled: true, 'data-testid': 'granularity-n' });
   granMode.addEventListener('change', () => (granN.disabled = granMode.value !== 'layers'));
-  const budget = h('input', { type: 'number', min: 0.01, step: 'any', value: '60', class: 'prof-num', 'data-testid': 'budget' });
+  const budget = h('input', { type: 'number', min: 0.01, step: 'any', value: '15', class: 'prof-num', 'data-testid': 'budget' });
   const energy = h('select', { 'data-testid': 'energy' }, h('option', { value: 'auto' }, 'auto'), h('option', { value: 'off' }, 'off'));
   const shapes = h('input', { type: 'text', placeholder: 'input=1,3,224,224', 'data-testid': 'shapes', spellcheck: 'false' });
   const values = h('input', { type: 'text', placeholder: 'sr=16000', 'data-testid': 'input-values', spellcheck: 'false' });
@@ -326,7 +328,7 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
     field('Lanes', laneList, 'A lane is an execution target: a CPU lane with its thread count, or a GPU/NPU execution provider. Unavailable ones say why.'),
     h('div', { class: 'row' },
       field('Granularity', h('span', { class: 'prof-inline' }, granMode, granN), 'group: an op with its activation etc.; node: every ONNX node; N layers: the model in N pieces of about equal FLOPs.'),
-      field('Time budget per lane (s)', budget, 'Split across the layers; warm-up, sessions and energy windows come on top.'),
+      field('Time budget per lane (s)', budget, 'Split across the layers; 10–20 s is enough for most models (more for big ones or noisy machines); warm-up, sessions and energy windows come on top.'),
       field('Energy', energy, 'auto: a meter where one covers the lane, else an estimate labelled as such.')),
     h('div', { class: 'row' },
       field('Input shapes for dynamic dims', shapes, 'NAME=D1,D2,...; several separated by ";". Library models bring their own.'),

@@ -111,16 +111,18 @@ export const scenariosView: View = {
 // The library page: scenarios by source, the model library, validate / import
 
 function renderLibrary(root: HTMLElement, ctx: ViewContext, jobs: Jobs): void {
-  const scenariosPane = h('div', { class: 'stack', 'data-testid': 'scenario-library' }, h('p', { class: 'muted' }, 'Reading the scenario library…'));
-  const modelsPane = h('div', { class: 'stack', hidden: true, 'data-testid': 'model-library-pane' });
-  const tabScenarios = h('button', { class: 'scn-tab active', onclick: () => show('scenarios') }, 'Scenario library');
-  const tabModels = h('button', { class: 'scn-tab', onclick: () => show('models') }, 'Model library');
+  const scenariosPane = h('div', { class: 'stack', id: 'scn-pane-scenarios', role: 'tabpanel', 'data-testid': 'scenario-library' }, h('p', { class: 'muted' }, 'Reading the scenario library…'));
+  const modelsPane = h('div', { class: 'stack', id: 'scn-pane-models', role: 'tabpanel', hidden: true, 'data-testid': 'model-library-pane' });
+  const tabScenarios = h('button', { class: 'scn-tab active', role: 'tab', 'aria-selected': 'true', 'aria-controls': 'scn-pane-scenarios', onclick: () => show('scenarios') }, 'Scenario library');
+  const tabModels = h('button', { class: 'scn-tab', role: 'tab', 'aria-selected': 'false', 'aria-controls': 'scn-pane-models', onclick: () => show('models') }, 'Model library');
   let modelsLoaded = false;
   function show(which: 'scenarios' | 'models') {
     scenariosPane.hidden = which !== 'scenarios';
     modelsPane.hidden = which !== 'models';
     tabScenarios.classList.toggle('active', which === 'scenarios');
     tabModels.classList.toggle('active', which === 'models');
+    tabScenarios.setAttribute('aria-selected', String(which === 'scenarios'));
+    tabModels.setAttribute('aria-selected', String(which === 'models'));
     if (which === 'models' && !modelsLoaded) {
       modelsLoaded = true;
       void loadModels(modelsPane, ctx, jobs);

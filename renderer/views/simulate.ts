@@ -44,6 +44,9 @@ import {
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
+import { warningList } from '../warnings';
+
+type FoundLoad = ResultOf<'simulate.findLoad'>;
 
 type ScenarioSummary = ResultOf<'scenarios.list'>[number];
 type ProfileSummary = ResultOf<'profiles.list'>[number];
@@ -134,6 +137,7 @@ export const simulateView: View = {
       const profileBox = h('div', {});
       const loadInput = h('input', { type: 'number', step: 'any', min: 0, value: form.load, class: 'sim-num', 'data-testid': 'sim-load' });
       const loadHelp = h('span', { class: 'muted sim-help' });
+      const loadNote = h('p', { class: 'sim-small', 'data-testid': 'sim-load-note', hidden: true });
 
       function refreshScenario(): void {
         const id = scenarioSel.value;
@@ -143,13 +147,13 @@ export const simulateView: View = {
         if (isSynthetic(id)) {
           scenarioNote.append(badge('synthetic', 'warn', 'The latency table is generated, not measured'), ' ',
             h('span', {}, `${syntheticLabel(id)}: XRBench's models, frame rates and cascades with a generated per-layer latency table on two synthetic lanes (cpu, gpu) and synthetic lane powers. Nothing here was measured on this machine.`));
-          loadInput.placeholder = id.endsWith(':skewed') ? 'default 1.2' : 'default 0.6';
-          loadHelp.textContent = 'Utilisation of the busiest lane (every layer on its fastest lane); > 1 is overload.';
+          loadInput.placeholder = 'auto';
+          loadHelp.textContent = `Load = utilisation of the busiest lane (every layer on its fastest lane); > 1 is overload. Empty: found by a quick search for a load at which the policies differ (at a light load they all tie).`;
           return;
         }
         const sc = cat.scenarios.find((s) => s.id === id);
-        loadInput.placeholder = 'own rates';
-        loadHelp.textContent = 'Frame rates scaled so that the busiest lane reaches this utilisation (every layer on its fastest lane); empty = the scenario\'s own rates.';
+        loadInput.placeholder = 'auto';
+        loadHelp.textContent = 'Frame rates scaled so that the busiest lane reaches this utilisation (every layer on its fastest lane); > 1 is overload. Empty: found by a quick search for a load at which the policies differ.';
         scenarioNote.append(badge('measured', 'ok', 'Latencies come from your stored profiles'), ' ',
           h('span', {}, `${sc?.description ?? id}`));
         const models = sc?.tenants.map((t) => t.model) ?? [];
@@ -213,8 +217,19 @@ export const simulateView: View = {
           formErrors.append(errorBox('Check the form', errors.join('; ')));
           return;
         }
-        void run(params, runBtn);
+        void run(params, runBtn, (found) => {
+          form.load = String(found.load);
+          loadInput.value = form.load;
+          loadNote.hidden = false;
+          clear(loadNote);
+          loadNote.append(badge(found.separates ? 'load found' : 'no clear separation', found.separates ? 'info' : 'warn'), ` Load ${found.load} chosen: ${found.reason} (one ${found.probeSec} s seed per load and policy). ${found.meaning}. Clear the field to search again.`);
+        });
       }
+      const findBtn = h('button', { class: 'secondary small', 'data-testid': 'sim-find-load', title: 'Probe loads from light to overload and fill in the one at which these policies differ most', onclick: () => {
+        loadInput.value = '';
+        form.load = '';
+        start();
+      } }, 'Find a separating load');
 
       refreshScenario();
       return h('section', { class: 'card sim-form', 'data-testid': 'sim-form' },
@@ -237,7 +252,8 @@ export const simulateView: View = {
           h('label', { title: 'Lognormal sigma of each layer\'s latency around the table value' }, 'Latency noise', num('latencyNoise', { min: 0, max: 10, step: 0.05 })),
           h('label', { title: 'When the scheduler may switch to another job' }, 'Preemption', preemption),
           h('label', { class: 'sim-inline', title: 'Frames that pass their deadline are dropped by the simulator (for every policy)' }, h('span', {}, dropLate, ' Drop late frames'))),
-        loadHelp,
+        h('div', { class: 'row' }, loadHelp, findBtn),
+        loadNote,
         h('details', { class: 'sim-more' }, h('summary', {}, 'More options'),
           h('div', { class: 'row sim-params' },
             h('label', { title: 'Lognormal sigma of a whole frame\'s slowdown (all its layers)' }, 'Job noise', num('jobNoise', { min: 0, max: 10, step: 0.05 })),
@@ -252,7 +268,7 @@ export const simulateView: View = {
     // -----------------------------------------------------------------------------------------
     // Running
     // -----------------------------------------------------------------------------------------
-    async function run(params: CompareParams, runBtn: HTMLButtonElement): Promise<void> {
+    async function run(params: CompareParams, runBtn: HTMLButtonElement, onLoadFound?: (r: FoundLoad) => void): Promise<void> {
       running?.abort();
       const ac = (running = new AbortController());
       runBtn.disabled = true;
@@ -263,6 +279,22 @@ export const simulateView: View = {
       runArea.append(h('section', { class: 'card', 'data-testid': 'sim-running' },
         h('div', { class: 'row sim-progress-row' }, h('div', { class: 'progress sim-progress', 'data-testid': 'sim-progress' }, bar), cancel), msg));
       try {
+        if (params.load === undefined && params.policies.length >= 2) {
+          // No load given: first find one at which the policies differ (cancellable like the run).
+          const { seeds: _seeds, timelinePolicy: _tp, timelineSlices: _ts, ...probe } = params;
+          msg.textContent = 'finding a load at which the policies differ…';
+          const found = await client.call('simulate.findLoad', probe, {
+            signal: ac.signal,
+            onProgress: (p) => {
+              bar.style.width = `${Math.round((p.fraction ?? 0) * 100)}%`;
+              if (p.message) msg.textContent = `finding a load: ${p.message}`;
+            },
+          });
+          if (disposed || ac !== running) return;
+          params = { ...params, load: found.load };
+          onLoadFound?.(found);
+          bar.style.width = '0%';
+        }
         const result = await client.call('simulate.compare', params, {
           signal: ac.signal,
           onProgress: (p) => {
@@ -337,8 +369,11 @@ export const simulateView: View = {
             th('policy', 'Policy', 'In the order compared', false),
             ...METRIC_COLUMNS.map((col) => th(col.key, col.energy && estimated ? `${col.label} (est.)` : col.label, `${col.title}${col.energy && estimated ? '\nESTIMATE: not measured' : ''}\n${col.better === 'low' ? 'Lower' : 'Higher'} is better.`, true)))),
           h('tbody', {}, ...sortRows(rows, sort).map((row) => h('tr', { 'data-policy': row.policy },
-            h('td', {}, h('strong', {}, labels.get(row.policy) ?? row.policy), ' ', h('code', { class: 'muted' }, row.policy), row.policy === r.comparison.referencePolicy ? h('span', { class: 'sim-flag', title: 'E_ref: its mean energy is the reference of UXCost and the XRBench energy score' }, 'reference') : null),
-            ...METRIC_COLUMNS.map((col) => h('td', { class: `num${best.get(col.key)?.has(row.policy) ? ' sim-best' : ''}`, 'data-key': col.key }, col.cell(row))),
+            h('td', {}, h('strong', {}, labels.get(row.policy) ?? row.policy), ' ', h('code', { class: 'muted' }, row.policy), row.policy === r.comparison.referencePolicy ? h('span', { class: 'sim-flag', title: 'E_ref: its mean energy is the reference of UXCost and the XRBench energy score' }, 'reference') : null,
+              row.warnings?.length ? h('abbr', { class: 'warn-mark', title: row.warnings.join('\n'), 'data-testid': 'sim-row-warning-mark' }, ' ! warning') : null),
+            ...METRIC_COLUMNS.map((col) => h('td', { class: `num${best.get(col.key)?.has(row.policy) ? ' sim-best' : ''}`, 'data-key': col.key }, col.cell(row),
+              // A row that finished nothing: its energy and scores measure an idle machine; say so on the figure.
+              row.finishedNothing && (col.energy || col.key === 'uxcost' || col.key === 'xrbench') ? h('abbr', { class: 'warn-mark', title: (row.warnings ?? []).join('\n') || 'no frame finished: this figure measures an idle machine' }, '!') : null)),
           ))),
         ));
       };
@@ -348,7 +383,7 @@ export const simulateView: View = {
         holder,
         h('p', { class: 'muted sim-small' }, 'Mean over seeds; the miss rate shows [min–max], UXCost ± the standard deviation. Green: the best value of a column, among the policies that finished frames (energy and power: among those that finished the most, since dropping work saves energy). "–": no value (e.g. no finished frame). ',
           estimated ? h('span', {}, badge('ESTIMATE', 'warn'), ' energy, power and UXCost rest on estimated lane powers, not on a meter.') : null),
-        ...rows.flatMap((row) => (row.warnings ?? []).map((w) => h('p', { class: 'sim-small', 'data-testid': 'sim-row-warning' }, badge('!', 'warn'), ` ${labels.get(row.policy) ?? row.policy}: ${w}`))),
+        warningList(rows.flatMap((row) => (row.warnings ?? []).map((w) => `${labels.get(row.policy) ?? row.policy}: ${w}`)), 'sim-row-warnings', 'Warnings on rows of this table (marked ! in the row)'),
       );
     }
 

@@ -1,0 +1,115 @@
+// Accessibility end to end: axe-core (from npm, injected into the page as a script) on every view, in
+// the light theme and in the dark theme (the system preference, emulated), with no serious or critical
+// violation; plus keyboard access (the `?` shortcut overlay, view shortcuts, sortable headers by key).
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable } from '../support/browser';
+import { startApp, type TestApp } from '../support/app';
+
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+// Each view with what shows it has loaded (the engine's lists, lanes probed).
+const VIEWS: [string, string][] = [
+  ['devices', '[data-testid="accelerators"]'],
+  ['profiles', '[data-testid="budget"]'],
+  ['scenarios', '[data-testid="scenario-library"] table'],
+  ['simulate', '[data-testid="sim-scenario"]'],
+  ['live', '.view-header h1'],
+  ['export', '.view-header h1'],
+];
+
+interface Violation { id: string; impact: string; help: string; nodes: { target: string[]; failureSummary: string }[] }
+
+async function axe(page: Page): Promise<Violation[]> {
+  // Evaluated through the DevTools protocol: the app's CSP (script-src 'self') would refuse an inline script tag.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  const result = await page.evaluate(async () => (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run());
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+const describeViolations = (vs: Violation[]) => vs.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`).join('\n')}`).join('\n');
+
+describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp('a11y');
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`axe finds no serious or critical violation on any view (${scheme})`, async () => {
+      const { page, errors } = await app.open('devices');
+      await page.emulateMedia({ colorScheme: scheme });
+      const found: string[] = [];
+      for (const [view, ready] of VIEWS) {
+        await page.evaluate((v) => (location.hash = `#/${v}`), view);
+        await page.locator(ready).first().waitFor({ timeout: 90_000 });
+        await page.waitForTimeout(500);
+        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
+        await app.screenshot(page, `a11y-${view}-${scheme}`);
+        const vs = await axe(page);
+        if (vs.length) found.push(`${view} (${scheme}):\n${describeViolations(vs)}`);
+      }
+      // A view with results: a short simulation (the comparison table, charts, timeline).
+      await page.evaluate(() => (location.hash = '#/simulate'));
+      await page.getByTestId('sim-scenario').waitFor({ timeout: 60_000 });
+      await page.getByTestId('sim-seeds').fill('1');
+      await page.getByTestId('sim-durationSec').fill('1');
+      await page.getByTestId('sim-run-button').click();
+      await page.getByTestId('sim-table').waitFor({ timeout: 120_000 });
+      await app.screenshot(page, `a11y-simulate-results-${scheme}`);
+      const vs = await axe(page);
+      if (vs.length) found.push(`simulate results (${scheme}):\n${describeViolations(vs)}`);
+      expect(found.join('\n\n')).toBe('');
+      expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+    }, 300_000);
+  }
+
+  it('works by keyboard: ? overlay with shortcuts and glossary, view keys, theme key, sortable headers, term tooltips', async () => {
+    const { page } = await app.open('devices');
+    await page.getByTestId('accelerators').waitFor({ timeout: 60_000 });
+    await page.keyboard.press('?');
+    const overlay = page.getByTestId('help-overlay');
+    await overlay.waitFor({ state: 'visible' });
+    await expect(page.getByTestId('shortcuts').textContent()).resolves.toMatch(/Go to Simulate/);
+    for (const t of ['lane', 'ANTT', 'STP', 'UXCost', 'XRBench score', 'CV', '% of peak', 'in-graph time', 'SLO windows']) {
+      await expect(page.getByTestId('glossary').locator(`[data-term="${t}"]`).count()).resolves.toBe(1);
+    }
+    await app.screenshot(page, 'keyboard-help-overlay');
+    await page.keyboard.press('Escape');
+    await overlay.waitFor({ state: 'hidden' });
+    await page.keyboard.press('4');
+    await page.waitForFunction(() => location.hash === '#/simulate');
+    const before = await page.evaluate(() => document.documentElement.dataset.theme);
+    await page.keyboard.press('t'); // system -> light
+    await page.keyboard.press('t'); // light -> dark
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await expect(page.getByTestId('theme-toggle').textContent()).resolves.toBe('Theme: dark');
+    await page.reload();
+    await page.getByTestId('sim-scenario').waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark'); // remembered
+    await page.keyboard.press('t'); // dark -> system
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(before);
+
+    // Sortable headers: Tab reaches them, Enter sorts, focus stays on the header.
+    await page.getByTestId('sim-seeds').fill('1');
+    await page.getByTestId('sim-durationSec').fill('1');
+    await page.getByTestId('sim-run-button').click();
+    const table = page.getByTestId('sim-table');
+    await table.waitFor({ timeout: 120_000 });
+    const th = table.locator('th[data-key="missRate"]');
+    await th.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-key') === 'missRate');
+    await expect(table.locator('th[data-key="missRate"]').textContent()).resolves.toMatch(/▲/);
+    await page.keyboard.press(' ');
+    await expect(table.locator('th[data-key="missRate"]').textContent()).resolves.toMatch(/▼/);
+    // A glossary term in a header shows its definition on keyboard focus.
+    const antt = table.locator('th[data-key="antt"] .term');
+    await antt.focus();
+    await expect(antt.getAttribute('data-tip')).resolves.toMatch(/normalised turnaround/);
+    await app.screenshot(page, 'keyboard-term-tooltip');
+  }, 240_000);
+});
