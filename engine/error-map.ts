@@ -8,7 +8,9 @@ import { ProfileStoreError } from '../profiler/store';
 import { ParityFolderError } from '../scheduler/dysta-io';
 import { LiveSetupError } from '../scheduler/live/models';
 import { RunStoreError } from '../scheduler/live/runs-store';
+import { ScheduleError } from '../scheduler/schedule/file';
 import { SimWorkloadError } from '../scheduler/sim-workload';
+import { TuneCancelled } from '../scheduler/tune-run';
 import { DemandError } from '../workloads/demand';
 import { ModelResolveError } from '../workloads/library';
 import { ScenarioError } from '../workloads/scenario';
@@ -29,6 +31,8 @@ export function errorCode(e: unknown): ErrorCode {
   if (e instanceof RunStoreError) return RUN_STORE_CODES[e.code];
   // A refused read of a caller-given path (base/files.ts) that no library wrapped in its own error.
   if (e instanceof FileAccessError) return FILE_ACCESS_CODES[e.code];
+  if (e instanceof ScheduleError) return 'bad-schedule';
+  if (e instanceof TuneCancelled) return 'cancelled';
   if (e instanceof Error && e.name === 'AbortError') return 'cancelled';
   return 'failed';
 }

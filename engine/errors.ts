@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   'bad-shape': 'an input shape or value the model does not accept',
   'bad-profile': 'a stored profile that cannot be read',
   'bad-run': 'a stored live run that cannot be read',
+  'bad-schedule': 'a tuned schedule file that is refused: unknown schema version, invalid, a model missing or with another sha256, or lanes this machine lacks',
   'not-found': 'no stored item (profile, scenario, run) with that id',
   exists: 'an item with that name exists already',
   'too-large': 'a file too large to send or to read (over the cap for its kind)',

@@ -10,7 +10,7 @@ import si from 'systeminformation';
 import { FileAccessError, MAX_DOCUMENT_BYTES, parseJsonText, readCheckedText } from '../base/files';
 import { dataDir } from '../base/paths';
 import { deriveLatencyFigures } from './stats';
-import { PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
+import { PROFILE_MIN_SCHEMA_VERSION, PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
 
 export class ProfileStoreError extends Error {
   constructor(
@@ -97,10 +97,10 @@ export function validateProfile(raw: unknown, where: string): Profile {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ProfileStoreError(`${where}: not a Tessera profile (not a JSON object)`, 'corrupt');
   const p = raw as Partial<Profile>;
   if (p.schemaVersion === undefined) throw new ProfileStoreError(`${where}: not a Tessera profile (no schemaVersion)`, 'schema');
-  if (p.schemaVersion !== PROFILE_SCHEMA_VERSION) {
+  if (typeof p.schemaVersion !== 'number' || p.schemaVersion < PROFILE_MIN_SCHEMA_VERSION || p.schemaVersion > PROFILE_SCHEMA_VERSION) {
     const newer = typeof p.schemaVersion === 'number' && p.schemaVersion > PROFILE_SCHEMA_VERSION;
     throw new ProfileStoreError(
-      `${where}: profile schema version ${String(p.schemaVersion)} is not supported by this Tessera (it reads version ${PROFILE_SCHEMA_VERSION}); ${newer ? 'it was written by a newer Tessera: upgrade' : 'profile the model again to regenerate it'}`,
+      `${where}: profile schema version ${String(p.schemaVersion)} is not supported by this Tessera (it reads versions ${PROFILE_MIN_SCHEMA_VERSION} to ${PROFILE_SCHEMA_VERSION}); ${newer ? 'it was written by a newer Tessera: upgrade' : 'profile the model again to regenerate it'}`,
       'schema',
     );
   }

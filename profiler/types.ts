@@ -5,7 +5,10 @@
 import type { GpuAdapter } from './gpu/adapter';
 import type { TransferFit } from './transfer';
 
-export const PROFILE_SCHEMA_VERSION = 1;
+/** 2: layers may carry `variants` and the profile `variantRun` (version 1 profiles still load). */
+export const PROFILE_SCHEMA_VERSION = 2;
+/** Oldest schema version this Tessera still reads. */
+export const PROFILE_MIN_SCHEMA_VERSION = 1;
 export type { GpuAdapter };
 
 /** A lane: one execution target the scheduler can hand work to. */
@@ -84,14 +87,92 @@ export interface TensorInfo {
   dims: number[];
 }
 
-export interface LayerVariantInfo {
-  id: string;
-  kind: 'exact' | 'approximate';
-  description: string;
-  /** Max abs output error vs the original layer on the sample input. */
+/** How a layer variant compares with the original layer on the sample activations (profiler/variants/compare.ts). */
+export interface VariantVerification {
+  /** Exact kinds: maxRelError within `tolerance`; approximate kinds: finite outputs. Failed variants are not measured or used. */
+  passed: boolean;
+  /** max|a - b| / max|b| per output tensor, worst output (see `definition`). */
+  maxRelError: number;
+  definition: string;
+  /** Element-wise max |a - b| / max(|b|, 1e-6 max|b|) (the cut's definition). */
+  maxElementRelError?: number;
   maxAbsError?: number;
-  accuracyCost?: number;
-  lanes: LaneMeasurement[];
+  relL2?: number;
+  cosine?: number;
+  snrDb?: number;
+  /** Exact kinds: the tolerance on maxRelError. */
+  tolerance?: number;
+  /** Approximate kinds: the variant substituted into the whole model, its outputs vs the original model's. */
+  endToEnd?: {
+    maxRelError: number; maxAbsError: number; relL2: number; cosine: number; snrDb: number;
+    /** Task-level figures where the output's shape says what the task is. */
+    task?: { task: string; assumption: string; output: string; value: number }[];
+  };
+  /** Why it failed (over tolerance, an EP refused it, ...). */
+  error?: string;
+}
+
+/** A layer variant: another implementation of the layer, verified on real activations and measured per lane. */
+export interface LayerVariantInfo {
+  /** Kind and parameter, e.g. "split-out(g=2)". */
+  id: string;
+  kind: string;
+  family: string;
+  exact: boolean;
+  param?: { name: string; value: number };
+  description: string;
+  /** Nodes of the layer the kind rewrote. */
+  targets: string[];
+  notes: string[];
+  bytesSize: number;
+  verification: VariantVerification;
+  generateMs: number;
+  verifyMs: number;
+  /** Per lane (same order as the variant run's lanes); `speedup` = original / variant latency on that lane. */
+  lanes: (LaneMeasurement & { speedup?: number })[];
+}
+
+export interface VariantInapplicable {
+  kind: string;
+  reason: string;
+}
+
+/** Terastal's latency-gap figure for one non-preferred lane. */
+export interface VariantGap {
+  lane: string;
+  /** Original on this lane / original on the preferred lane. */
+  originalGap: number;
+  /** Best verified implementation (original or variant) on this lane / original on the preferred lane. */
+  bestGap: number;
+  bestVariant: string;
+  /** originalGap / bestGap (1 = no reduction). */
+  reduction: number;
+  /** The same with exact variants only (no accuracy cost). */
+  bestExactGap: number;
+  bestExactVariant: string;
+  exactReduction: number;
+}
+
+export interface LayerVariants {
+  /** The original layer measured in the same variant run (paired with its variants on each lane). */
+  original: LaneMeasurement[];
+  variants: LayerVariantInfo[];
+  inapplicable: VariantInapplicable[];
+  preferredLane?: string;
+  gaps?: VariantGap[];
+}
+
+/** Settings and timings of the last variant run stored in a profile. */
+export interface VariantRun {
+  createdAt: string;
+  kinds: string[];
+  lanes: LaneInfo[];
+  budgetSec: number;
+  /** Where the activations came from. */
+  samples: string;
+  status: 'complete' | 'partial';
+  timings: { cutSec: number; generateSec: number; verifySec: number; measureSec: number };
+  warnings: string[];
 }
 
 export interface LayerProfile {
@@ -114,7 +195,8 @@ export interface LayerProfile {
   cutToInGraph?: Record<string, number>;
   /** For each other lane: its latency / the preferred lane's latency. */
   gapToPreferred?: Record<string, number>;
-  variants?: LayerVariantInfo[];
+  /** Layer variants (schema 2; `tessera variants`). */
+  variants?: LayerVariants;
 }
 
 export interface LaneInfo extends LaneSpec {
@@ -220,4 +302,6 @@ export interface Profile {
   /** Status of an interrupted/resumable run; 'complete' when every (layer, lane) is done. */
   status: 'complete' | 'partial';
   warnings: string[];
+  /** The last `tessera variants` run on this profile. */
+  variantRun?: VariantRun;
 }

@@ -19,7 +19,7 @@ import { loadScenario } from '../workloads/scenario-library';
 import type { Scenario } from '../workloads/scenario';
 import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
-import type { LaneDef, LayerDef, SimWorkload, TenantDef } from './core/types';
+import type { LaneDef, LayerCost, LayerDef, SimWorkload, TenantDef, VariantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
 import { timing } from './tenant-timing';
 
@@ -46,7 +46,7 @@ export interface SimWorkloadOptions {
   load?: number;
   /** Real scenarios: multiply every frame rate by this (applied before load). */
   scale?: number;
-  /** Synthetic scenarios: generate approximate variants (default true). */
+  /** Synthetic scenarios: generate approximate variants; real scenarios: use the profiles' measured layer variants (default true). */
   variants?: boolean;
 }
 
@@ -97,7 +97,7 @@ export async function loadSimWorkload(ref: string, o: SimWorkloadOptions = {}): 
     }
     return m.profile;
   });
-  const w = profileWorkload(loaded.scenario, perTenant, o.lanes);
+  const w = profileWorkload(loaded.scenario, perTenant, o.lanes, { variants: o.variants });
   return scaleToLoad(w, o);
 }
 
@@ -125,7 +125,7 @@ function linkNote(infos: LaneInfo[]): string {
 }
 
 /** Builds the workload from one profile per tenant (same order as the scenario's tenants). Pure apart from the estimate constants. */
-export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: string[]): SimWorkload {
+export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: string[], o: { variants?: boolean } = {}): SimWorkload {
   const shared = perTenant[0].lanes.map((l) => l.id).filter((id) => perTenant.every((p) => p.lanes.some((l) => l.id === id && !l.error)));
   const ids = laneIds?.length ? withDuplicateSuffixes(laneIds) : shared;
   for (const id of ids) {
@@ -151,7 +151,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     const p = perTenant[ti];
     const laneIdx = ids.map((id) => p.lanes.findIndex((l) => l.id === measuredAs(id)));
     if (p.status !== 'complete') throw new SimWorkloadError(`profile ${p.id} (tenant "${t.id}") is partial: resume it (tessera profile --resume) before simulating with it`);
-    const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id));
+    const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id, o.variants !== false ? ids.map(measuredAs) : undefined));
     return { ...timing(t), model: p.model.name, layers };
   });
   const energyMeasured = energyKinds.size === 1 && energyKinds.has('measured');
@@ -173,7 +173,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
   return w;
 }
 
-function layerDef(layer: LayerProfile, laneIdx: number[], energyKinds: Set<string>, tenant: string): LayerDef {
+function layerDef(layer: LayerProfile, laneIdx: number[], energyKinds: Set<string>, tenant: string, variantLanes?: string[]): LayerDef {
   const cost = laneIdx.map((k) => {
     const m = layer.lanes[k];
     const ms = m?.raw?.median;
@@ -183,7 +183,31 @@ function layerDef(layer: LayerProfile, laneIdx: number[], energyKinds: Set<strin
   });
   if (cost.every((c) => c === null)) throw new SimWorkloadError(`tenant "${tenant}": layer ${layer.index} (${layer.name}) ran on none of the chosen lanes (errors: ${layer.lanes.map((m) => m.error).filter(Boolean).join('; ') || 'not measured'})`);
   const outputBytes = layer.outputs.reduce((a, o) => a + o.dims.reduce((x, d) => x * Math.max(1, d), bytesPer(o.type)), 0);
-  return { name: layer.name, outputBytes, variants: [{ id: 'original', accuracyDelta: 0, cost }] };
+  return { name: layer.name, outputBytes, variants: [{ id: 'original', accuracyDelta: 0, cost }, ...(variantLanes ? measuredVariants(layer, cost, variantLanes) : [])] };
+}
+
+/**
+ * The verified variants a profile's variant run measured (`tessera variants`). Each costs the
+ * profile's original latency x (variant / original), both from the variant run on the same lane
+ * (paired, so drift between the profile and the variant run cancels); energy is not scaled in.
+ * accuracyDelta: 0 for exact kinds, the end-to-end relative L2 output error for approximate ones
+ * (a proxy for lost accuracy, labelled as such in the profile).
+ */
+function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes: string[]): VariantDef[] {
+  const lv = layer.variants;
+  if (!lv) return [];
+  const out: VariantDef[] = [];
+  for (const v of lv.variants) {
+    if (!v.verification.passed || (!v.exact && !v.verification.endToEnd)) continue;
+    const vc = lanes.map((id, k) => {
+      const o = lv.original.find((m) => m.lane === id)?.raw?.median;
+      const t = v.lanes.find((m) => m.lane === id);
+      if (!cost[k] || !o || !t?.raw || t.error) return null;
+      return { latency: cost[k]!.latency * (t.raw.median / o) };
+    });
+    if (vc.some((c) => c)) out.push({ id: v.id, accuracyDelta: v.exact ? 0 : v.verification.endToEnd!.relL2, cost: vc });
+  }
+  return out;
 }
 
 function bytesPer(type: string): number {

@@ -157,14 +157,17 @@ describe('store', () => {
     writeFileSync(join(dir, 'future.json'), JSON.stringify({ ...fakeProfile('future', [[1, 1]]), schemaVersion: PROFILE_SCHEMA_VERSION + 1 }));
     writeFileSync(join(dir, 'junk.json'), '{"half": ');
     writeFileSync(join(dir, 'other.json'), '{"hello": 1}');
-    expect(() => loadProfile('future', dir)).toThrow(/schema version 2 is not supported .*reads version 1.*newer Tessera/);
+    expect(() => loadProfile('future', dir)).toThrow(/schema version 3 is not supported .*reads versions 1 to 2.*newer Tessera/);
+    // Version 1 profiles (before layer variants) still load.
+    writeFileSync(join(dir, 'old.json'), JSON.stringify({ ...fakeProfile('old', [[1, 1]]), schemaVersion: 1 }));
+    expect(loadProfile('old', dir).schemaVersion).toBe(1);
     expect(() => loadProfile('junk', dir)).toThrow(/junk\.json: not valid JSON/);
     expect(() => loadProfile('other', dir)).toThrow(/not a Tessera profile \(no schemaVersion\)/);
     expect(() => loadProfile('absent', dir)).toThrow(/profile absent not found.*tessera profiles list/);
     expect(() => loadProfile('../etc/passwd', dir)).toThrow(/not found/);
     const list = listProfiles(dir);
-    expect(list).toHaveLength(3);
-    expect(list.every((s) => s.error)).toBe(true);
+    expect(list).toHaveLength(4);
+    expect(list.filter((s) => s.error).map((s) => s.id).sort()).toEqual(['future', 'junk', 'other']);
   });
 
   it('diff flags only changes beyond both CIs, per layer and lane', () => {

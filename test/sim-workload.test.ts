@@ -79,6 +79,30 @@ describe('profileWorkload (pure, on hand-made profiles)', () => {
   });
 });
 
+describe('profileWorkload with measured layer variants (tessera variants)', () => {
+  it('adds verified variants, costed as the profile latency x the paired variant/original ratio; exact ones cost no accuracy', () => {
+    const pa = fakeProfile('pa', 'a', ['cpu:1', 'webgpu'], [[2, 1]]);
+    const pb = fakeProfile('pb', 'b', ['cpu:1', 'webgpu'], [[4, 2]]);
+    const raw = (median: number) => ({ median, p5: median, p95: median, mean: median, cv: 0, n: 10, ciHalfWidthRel: 0.01, converged: true });
+    const variant = (id: string, exact: boolean, passed: boolean, cpu: number, gpu: number) => ({
+      id, kind: id, family: exact ? 'exact' : 'lowrank', exact, description: '', targets: [], notes: [], bytesSize: 0, generateMs: 0, verifyMs: 0,
+      verification: { passed, maxRelError: exact ? 0 : 0.1, definition: '', ...(exact ? {} : { endToEnd: { maxRelError: 0.1, maxAbsError: 0.1, relL2: 0.03, cosine: 1, snrDb: 30 } }) },
+      lanes: [{ lane: 'cpu:1', raw: raw(cpu) }, { lane: 'webgpu', raw: raw(gpu) }],
+    });
+    pa.layers[0].variants = {
+      original: [{ lane: 'cpu:1', raw: raw(4) }, { lane: 'webgpu', raw: raw(1) }],
+      variants: [variant('split', true, true, 2, 1.5), variant('low', false, true, 1, 1), variant('bad', true, false, 0.1, 0.1)],
+      inapplicable: [],
+    };
+    const w = profileWorkload(scenario, [pa, pb]);
+    const vs = w.tenants[0].layers[0].variants;
+    expect(vs.map((v) => v.id)).toEqual(['original', 'split', 'low']);
+    expect(vs[1].cost.map((c) => c?.latency)).toEqual([0.001, 0.0015]); // 2 ms x 2/4, 1 ms x 1.5/1
+    expect(vs.map((v) => v.accuracyDelta)).toEqual([0, 0, 0.03]);
+    expect(profileWorkload(scenario, [pa, pb], undefined, { variants: false }).tenants[0].layers[0].variants).toHaveLength(1);
+  });
+});
+
 describe('simulating a scenario on real profiles', () => {
   let home: string;
   let scenarioPath: string;

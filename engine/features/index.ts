@@ -9,10 +9,13 @@ import { policiesFeature } from './policies';
 import { profileFeature } from './profile';
 import { profilesFeature } from './profiles';
 import { runsFeature } from './runs';
+import { scheduleFeature } from './schedule';
 import { scenariosFeature } from './scenarios';
 import { simulateFeature } from './simulate';
+import { variantsFeature } from './variants';
+import { tuneFeature } from './tune';
 
-export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature] as const;
+export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature] as const;
 
 type Feature = (typeof features)[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -46,9 +46,12 @@ export const liveStartParams = z
 
 export type LiveStartParams = z.infer<typeof liveStartParams>;
 
+/** A policy name without its JSON parameters (`dream{"dropMargin":0.4}` -> dream; createPolicy() checks the parameters). */
+const baseName = (policy: string) => policy.replace(/\{.*$/s, '');
+
 /** Validates the parameters and builds the run (without starting it). Shared with the CLI. */
 export async function createLiveRun(params: LiveStartParams, hooks: ConstructorParameters<typeof LiveRun>[2]): Promise<LiveRun> {
-  if (!policyNames().includes(params.policy)) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+  if (!policyNames().includes(baseName(params.policy))) throw new EngineError(`unknown policy "${params.policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
   if (params.runId && runs.has(params.runId)) throw new EngineError(`a live run with id "${params.runId}" is already running`, 'bad-request');
   const scenario = typeof params.scenario === 'string' ? await loadLiveScenario(params.scenario) : await fromScenario(parseScenario(params.scenario, 'scenario'));
   let lanes;
@@ -134,7 +137,7 @@ export const liveFeature = {
       run: async ({ runId, policy }): Promise<{ runId: string; policy: string }> => {
         const run = runs.get(runId);
         if (!run) throw new EngineError(`no live run "${runId}"`, 'not-found');
-        if (!policyNames().includes(policy)) throw new EngineError(`unknown policy "${policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
+        if (!policyNames().includes(baseName(policy))) throw new EngineError(`unknown policy "${policy}"; known policies: ${policyNames().join(', ')}`, 'bad-request');
         run.setPolicy(policy);
         return { runId, policy };
       },

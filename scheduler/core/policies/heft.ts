@@ -14,7 +14,6 @@ import { LayerMemo, Scratch } from './common';
 export function heft(): Policy {
   const sc = new Scratch();
   const memo = new LayerMemo();
-  let order = new Int32Array(64);
   let available = new Float64Array(8);
   return {
     name: 'heft',
@@ -50,31 +49,27 @@ export function heft(): Policy {
         }
         sc.key[i] = memo.a[k];
       }
-      // Jobs in order of (key, position): selection for the first few (the usual case), then one
-      // sort of the rest when many jobs wait for busy lanes before one takes an idle lane.
+      // Jobs in order of (key, position). Jobs of one tenant at one layer share a key, so after
+      // taking the earliest job with the smallest key K, the next in order is the first later job
+      // with key K if there is one (earlier ones were taken already); only then a full scan.
       let left = n;
-      let sorted = -1;
-      let sortedEnd = 0;
-      let rounds = 0;
+      let prev = -1;
       while (freeLanes > 0 && left > 0) {
         let bi = -1;
-        if (sorted >= 0) {
-          if (sorted < sortedEnd) bi = order[sorted++];
-        } else if (++rounds > 8) {
-          if (order.length < n) order = new Int32Array(Math.max(n, order.length * 2));
-          let m = 0;
-          for (let i = 0; i < n; i++) if (!sc.taken[i]) order[m++] = i;
-          const key = sc.key;
-          order.subarray(0, m).sort((a, b) => key[a] - key[b] || a - b);
-          sortedEnd = m;
-          sorted = 0;
-          if (m > 0) bi = order[sorted++];
-        } else {
-          for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        if (prev >= 0) {
+          const k = sc.key[prev];
+          for (let i = prev + 1; i < n; i++) {
+            if (!sc.taken[i] && sc.key[i] === k) {
+              bi = i;
+              break;
+            }
+          }
         }
+        if (bi < 0) for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
         if (bi < 0) break;
         sc.taken[bi] = 1;
         left--;
+        prev = bi;
         const job = ready[bi];
         let best = -1;
         let bestFinish = Infinity;

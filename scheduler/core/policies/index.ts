@@ -9,7 +9,7 @@ import { heft } from './heft';
 import { planaria } from './planaria';
 import { prema } from './prema';
 import { sdrm3 } from './sdrm3';
-import { terastal } from './terastal';
+import { terastal, type TerastalOptions } from './terastal';
 
 export { edf, fcfs, leastSlack, roundRobin, sjf } from './baselines';
 export { convergo } from './convergo';
@@ -19,7 +19,7 @@ export { heft } from './heft';
 export { planaria } from './planaria';
 export { prema } from './prema';
 export { sdrm3 } from './sdrm3';
-export { terastal } from './terastal';
+export { terastal, type TerastalOptions } from './terastal';
 
 export type PolicyFamily = 'baseline' | 'published' | 'tessera';
 
@@ -53,7 +53,7 @@ const registry: PolicyInfo[] = [
   { name: 'dysta_oracle', label: 'Dysta (oracle)', family: 'published', description: 'Dysta with the real remaining latencies (simulator only; the live runtime falls back to refined predictions)', source: 'Fan et al., MICRO 2023', variants: false, drops: false, adaptive: false, create: () => dysta('dysta_oracle') },
   { name: 'dream', label: 'Tessera-DREAM', family: 'tessera', description: 'Score per (job, lane): urgency on that lane, fairness, energy preference, lane fit; drops frames that cannot make it (and their cascade dependents); retunes its weights online from the UXCost of recent windows', source: 'Tessera, after DREAM (Kim et al., ASPLOS 2023)', variants: false, drops: true, adaptive: true, create: () => tesseraDream() },
   { name: 'dream_static', label: 'Tessera-DREAM (fixed weights)', family: 'tessera', description: 'Tessera-DREAM without online retuning (ablation)', source: 'Tessera, after DREAM (Kim et al., ASPLOS 2023)', variants: false, drops: true, adaptive: false, create: () => tesseraDream({ adapt: false }) },
-  { name: 'terastal', label: 'Terastal-style', family: 'tessera', description: 'Per-layer virtual budgets set offline; online joint choice of lane and variant within the accuracy budget; drops hopeless frames', source: 'Tessera, after Wu, Song & Bozorgzadeh, RTCSA 2026 (arXiv 2606.06818)', variants: true, drops: true, adaptive: false, create: terastal },
+  { name: 'terastal', label: 'Terastal-style', family: 'tessera', description: 'Per-layer virtual budgets set offline; online joint choice of lane and variant within the accuracy budget; drops hopeless frames', source: 'Tessera, after Wu, Song & Bozorgzadeh, RTCSA 2026 (arXiv 2606.06818)', variants: true, drops: true, adaptive: false, create: () => terastal() },
   { name: 'convergo', label: 'Convergo-style', family: 'tessera', description: 'Serves the tenant closest to violating an accuracy, throughput or latency SLO; variants within the accuracy floor', source: 'Tessera, after Convergo (IEEE 2025)', variants: true, drops: true, adaptive: true, create: convergo },
 ];
 
@@ -70,12 +70,47 @@ export function policyInfo(name: string): PolicyInfo | undefined {
   return registry.find((p) => p.name === name);
 }
 
-/** A fresh instance of a policy (policies may keep state between calls). Unknown name: an error naming the known ones. */
+/**
+ * A fresh instance of a policy (policies may keep state between calls). Unknown name: an error
+ * naming the known ones. A name may carry parameters as JSON: `dream{"weights":{"urgency":1.4},"dropMargin":0.4}`,
+ * `terastal{"budgetShare":0.8}` (what tuned schedules record, so the simulator and the live runtime
+ * build the same policy from one string).
+ */
 export function createPolicy(name: string, options?: DreamOptions): Policy {
+  const spec = /^([a-z0-9_]+)(\{.*\})$/s.exec(name);
+  if (spec) return configured(spec[1], spec[2]);
   const info = policyInfo(name);
   if (!info) throw new Error(`unknown policy "${name}"; known policies: ${policyNames().join(', ')}`);
   if (options && (name === 'dream' || name === 'dream_static')) return tesseraDream({ ...options, adapt: name === 'dream' && options.adapt !== false });
   return info.create();
+}
+
+/** `name` + JSON parameters as one string (see createPolicy); no parameters: the bare name. */
+export function policySpec(name: string, params?: Record<string, unknown>): string {
+  return params && Object.keys(params).length ? `${name}${JSON.stringify(params)}` : name;
+}
+
+function configured(name: string, json: string): Policy {
+  let params: Record<string, unknown>;
+  try {
+    params = JSON.parse(json) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`policy "${name}": parameters ${json} are not JSON (${(e as Error).message})`, { cause: e });
+  }
+  const allowed = (keys: string[]) => {
+    const bad = Object.keys(params).filter((k) => !keys.includes(k));
+    if (bad.length) throw new Error(`policy "${name}": unknown parameter${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (it takes ${keys.join(', ') || 'none'})`);
+  };
+  if (name === 'dream' || name === 'dream_static') {
+    allowed(['weights', 'dropMargin', 'periodWindows']);
+    return tesseraDream({ ...(params as DreamOptions), adapt: name === 'dream' });
+  }
+  if (name === 'terastal') {
+    allowed(['budgetShare']);
+    return terastal(params as TerastalOptions);
+  }
+  allowed([]);
+  return createPolicy(name);
 }
 
 /** Kept for callers of the first version. */

@@ -10,8 +10,17 @@ interface Plan {
   accuracyBudget: Float64Array;
 }
 
+export interface TerastalOptions {
+  /**
+   * Share of each tenant's relative deadline split into the per-layer virtual budgets (default 1).
+   * Below 1 the last layer's virtual deadline comes early, keeping a reserve for queueing; the tuner
+   * (scheduler/core/tune) searches it.
+   */
+  budgetShare?: number;
+}
+
 /** Offline part: per-layer virtual budgets from the latency table. */
-function plan(w: SimWorkload): Plan {
+function plan(w: SimWorkload, budgetShare: number): Plan {
   const virtualEnd = w.tenants.map((t) => {
     const n = t.layers.length;
     const best = new Float64Array(n);
@@ -22,7 +31,7 @@ function plan(w: SimWorkload): Plan {
       best[i] = b;
       total += b;
     }
-    const rel = relativeDeadline(t);
+    const rel = relativeDeadline(t) * budgetShare;
     const ve = new Float64Array(n);
     let acc = 0;
     for (let i = 0; i < n; i++) {
@@ -48,7 +57,9 @@ function plan(w: SimWorkload): Plan {
  * machine to itself) cannot meet its deadline is dropped with its cascade dependents (Tessera's
  * addition, as in Tessera-DREAM). Predictions are refined online (Snapshot.predict).
  */
-export function terastal(): Policy {
+export function terastal(options: TerastalOptions = {}): Policy {
+  const budgetShare = options.budgetShare ?? 1;
+  if (!(budgetShare > 0 && budgetShare <= 2)) throw new Error(`terastal: budgetShare must be in (0, 2] (got ${budgetShare})`);
   const sc = new Scratch();
   let cache: { w: SimWorkload; p: Plan } | undefined;
   let minRatio = new Float64Array(8);
@@ -60,7 +71,7 @@ export function terastal(): Policy {
       const nL = s.lanes.length;
       const d = sc.begin(n, nL);
       if (n === 0) return d;
-      if (!cache || cache.w !== s.workload) cache = { w: s.workload, p: plan(s.workload) };
+      if (!cache || cache.w !== s.workload) cache = { w: s.workload, p: plan(s.workload, budgetShare) };
       const P = cache.p;
       const p = s.predict;
       const t = s.time;

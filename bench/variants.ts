@@ -1,0 +1,117 @@
+// `npm run bench -- variants [--json] [--quick] [--lanes cpu:1,cpu:2] [--budget 20s] [--models id,id] [--kinds ...]`
+//
+// Per model (PP-OCRv4 det and rec, Silero VAD v5, ResNet-50 and BERT-base from
+// workloads/architectures) and per kind: layers where the kind applies, variants verified, median
+// speed-up per lane, latency-gap reduction, generation + verification time; from real runs of
+// `tessera variants` (profiler/variants/run.ts) in a temporary store. --quick: every 4th layer (at
+// most 8 per model), small budgets.
+//
+// Then the simulator on the measured tables: one tenant per model (periodic, deadline = period,
+// accuracy budget --budget-acc), frame rates scaled so the busiest lane is --load busy (default 1.2:
+// overloaded), misses and UXCost of terastal and dream with the measured variants against without
+// (scheduler/sim-workload.ts profileWorkload, 5 seeds).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatVariants, variantsJson } from '../cli/commands/variants';
+import { resolveProfileModels } from '../engine/features/profile';
+import { variantsSummary } from '../engine/features/variants';
+import { loadModel } from '../profiler/onnx/model';
+import type { Profile } from '../profiler/types';
+import { runVariants } from '../profiler/variants/run';
+import { comparePolicies } from '../scheduler/core/compare';
+import { busiestUtilisation, profileWorkload } from '../scheduler/sim-workload';
+import { SCENARIO_SCHEMA_VERSION, type Scenario } from '../workloads/scenario';
+
+/** One tenant per profiled model, rates scaled so the busiest lane (originals on their fastest lanes) is `load` busy. */
+function simulateWithVariants(profiles: Profile[], load: number, accuracyBudget: number, log: (s: string) => void) {
+  const scenario = (fps: number[]): Scenario => ({
+    schemaVersion: SCENARIO_SCHEMA_VERSION,
+    name: `bench variants (${profiles.length} tenants, load ${load})`,
+    tenants: profiles.map((p, i) => ({ id: p.model.name, model: { kind: 'file' as const, path: p.model.path ?? `${p.model.name}.onnx` }, arrival: { type: 'periodic' as const, fps: fps[i] }, deadlineMs: 1000 / fps[i], accuracyBudget })),
+  });
+  // Base rates: each tenant alone would use 1/n of its best lane; then one factor for the load.
+  const base = profiles.map((p) => {
+    const ms = p.layers.reduce((a, l) => a + Math.min(...l.lanes.filter((m) => m.raw).map((m) => m.raw!.median)), 0);
+    return 1000 / ms / profiles.length;
+  });
+  const w0 = profileWorkload(scenario(base), profiles, undefined, { variants: false });
+  const factor = load / busiestUtilisation(w0);
+  const fps = base.map((f) => f * factor);
+  const rows: { policy: string; variants: boolean; missRate: number; uxcost: number; accuracyUsed: number }[] = [];
+  for (const variants of [false, true]) {
+    const w = profileWorkload(scenario(fps), profiles, undefined, { variants });
+    const n = w.tenants.reduce((a, t) => a + t.layers.reduce((b, l) => b + l.variants.length - 1, 0), 0);
+    log(`simulating ${variants ? `with ${n} measured layer variants` : 'without variants'} at load ${load}`);
+    const c = comparePolicies(w, ['terastal', 'dream'], { duration: 10, seeds: [1, 2, 3, 4, 5] });
+    for (const r of c.rows) rows.push({ policy: r.policy, variants, missRate: r.missRate.mean, uxcost: r.uxcost.mean, accuracyUsed: r.perTenant.reduce((a, t) => a + (1 - t.meanAccuracy.mean), 0) / r.perTenant.length });
+  }
+  return { load, accuracyBudget, fps, rows };
+}
+
+const MODELS = ['npm/ppocr-v4-det', 'npm/ppocr-v4-rec', 'npm/silero-vad-v5', 'architecture/resnet50', 'architecture/bert-base-s128'];
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean' }, quick: { type: 'boolean' },
+      lanes: { type: 'string', default: 'cpu:1,cpu:2' }, budget: { type: 'string' }, models: { type: 'string' }, kinds: { type: 'string' },
+      load: { type: 'string', default: '1.2' }, 'budget-acc': { type: 'string', default: '0.05' },
+    },
+  });
+  const quick = Boolean(values.quick);
+  const budgetSec = values.budget ? Number(String(values.budget).replace(/s$/, '')) : quick ? 6 : 30;
+  const lanes = String(values.lanes).split(',');
+  const models = values.models ? String(values.models).split(',') : MODELS;
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-variants-'));
+  const results: unknown[] = [];
+  const profiles: Profile[] = [];
+  try {
+    for (const id of models) {
+      const t0 = performance.now();
+      const [m] = await resolveProfileModels([id]);
+      const loaded = await loadModel(m.source, { name: m.name });
+      let layers: number[] | undefined;
+      if (quick) {
+        // Every 4th layer, at most 8: enough to see each kind on each kind of layer.
+        const { cutModel } = await import('../profiler/onnx/cut');
+        const cut = await cutModel(loaded, { shapes: m.shapes, inputValues: m.inputValues, verify: false });
+        layers = cut.layers.map((l) => l.index).filter((i) => i % 4 === 0).slice(0, 8);
+      }
+      log(`${id}: variants on ${layers ? `${layers.length} layers` : 'every layer'}, lanes ${lanes.join(', ')}, budget ${budgetSec} s per lane`);
+      const p = await runVariants({ model: m.source }, {
+        name: m.name, shapes: m.shapes, inputValues: m.inputValues, lanes, budgetSec, layers, storeDir: dir, kinds: values.kinds,
+        onProgress: (x) => (x.phase === 'done' || x.phase === 'profile' ? undefined : process.stderr.write(`\r\x1b[2K${x.message.slice(0, 110)}`)),
+      });
+      process.stderr.write('\n');
+      profiles.push(p);
+      const s = variantsSummary(p);
+      const wall = (performance.now() - t0) / 1000;
+      results.push({ model: id, wallSec: wall, ...(variantsJson(p, s) as object) });
+      if (!values.json) process.stdout.write(`\n== ${id} (${wall.toFixed(0)} s wall)\n${formatVariants(p, s)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  let sim: ReturnType<typeof simulateWithVariants> | { error: string };
+  try {
+    sim = simulateWithVariants(profiles.filter((p) => p.status === 'complete'), Number(values.load), Number(values['budget-acc']), log);
+  } catch (e) {
+    sim = { error: (e as Error).message };
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ models: results, simulation: sim }, null, 1) + '\n');
+  else if ('error' in sim) process.stdout.write(`\nsimulation on the measured tables failed: ${sim.error}\n`);
+  else {
+    process.stdout.write(`\n== simulator on the measured tables: ${profiles.length} tenants, busiest lane at load ${sim.load}, accuracy budget ${sim.accuracyBudget} (approximate variants cost their end-to-end relative L2), 5 seeds x 10 s\n`);
+    for (const policy of ['terastal', 'dream']) {
+      const off = sim.rows.find((r) => r.policy === policy && !r.variants)!;
+      const on = sim.rows.find((r) => r.policy === policy && r.variants)!;
+      const fewer = off.missRate > 0 ? (1 - on.missRate / off.missRate) * 100 : 0;
+      process.stdout.write(`  ${policy.padEnd(9)} misses ${(off.missRate * 100).toFixed(1)}% -> ${(on.missRate * 100).toFixed(1)}% with variants (${fewer.toFixed(0)}% fewer), UXCost ${off.uxcost.toFixed(3)} -> ${on.uxcost.toFixed(3)}, mean accuracy used ${on.accuracyUsed.toFixed(4)}\n`);
+    }
+  }
+  return 0;
+}

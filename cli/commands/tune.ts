@@ -1,0 +1,259 @@
+// `tessera tune SCENARIO ...`: searches a schedule in the simulator on the stored profiles and
+// writes the tuned schedule file (engine tune.run); `tessera schedule show|validate|diff` reads and
+// checks schedule files; `tessera replay FILE` runs one live and compares it with its expectations,
+// exiting 1 beyond the tolerance (a CI gate).
+import { ApiCallError } from '../../engine/client';
+import { localClient } from '../../engine/local';
+import type { TuneRunResult } from '../../engine/features/tune';
+import { describeCandidate, OBJECTIVES, type CandidateSummary, type Interval } from '../../scheduler/core/tune';
+import type { Schedule } from '../../scheduler/schedule/format';
+import type { ReplayResult } from '../../scheduler/schedule/replay';
+import { UsageError, type CliCommand } from '../command';
+import { parseChoice, parseDuration, parseList, parseNumber } from '../args';
+
+const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
+const ci = (i: Pick<Interval, 'mean' | 'lo' | 'hi'> | { mean: number | null; lo: number | null; hi: number | null }, f: (x: number) => string) =>
+  i.mean === null || !Number.isFinite(i.mean) ? '-' : `${f(i.mean)} [${i.lo === null || !Number.isFinite(i.lo) ? '-' : f(i.lo)}, ${i.hi === null || !Number.isFinite(i.hi) ? '-' : f(i.hi)}]`;
+const n4 = (x: number) => x.toFixed(4);
+
+
+export function formatTune(r: TuneRunResult): string {
+  const out: string[] = [];
+  const t = r.result;
+  const layouts = r.layouts.map((l) => l.join('+'));
+  out.push(`Scenario: ${r.scenario} (frame rates x${+r.rateScale.toFixed(4)}); profiles: ${Object.entries(r.profiles).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (r.profiled.length) out.push(`Profiled first (short profiles): ${r.profiled.join(', ')}`);
+  out.push(`Lane layouts searched: ${layouts.join(' | ')}`);
+  out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
+  if (t.status === 'infeasible') {
+    out.push('');
+    out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane:');
+    for (const x of t.infeasible ?? []) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`);
+    out.push('Lower its frame rate or resolution, relax its deadline, or add a faster lane.');
+    return out.join('\n') + '\n';
+  }
+  out.push(`Search: ${t.candidatesTried} candidates (${t.status}), ${t.simulations} simulations${t.fromCheckpoint ? ` (+${t.fromCheckpoint} from the checkpoint)` : ''}, seeds ${t.simSeeds.join(',')}, successive halving rungs ${t.rungs.join('/')}, ${r.workers} worker threads, ${r.wallSec.toFixed(1)} s`);
+  out.push('');
+  const row = (s: CandidateSummary) => [describeCandidate(s.candidate, layouts), ci(s.objective, n4), ci(s.missRate, pct), ci(s.energyJ, (x) => x.toFixed(2)), ci(s.p99Ms, (x) => x.toFixed(1))];
+  const table = (rows: string[][]) => {
+    const head = ['candidate', 'objective [95% CI]', 'miss rate', 'energy J', 'p99 ms'];
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+    return [head, ...rows].map((x) => x.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n');
+  };
+  out.push('Untuned policies (default lanes, simulator defaults):');
+  out.push(table(t.baselines.map(row)));
+  out.push('');
+  out.push('Best tuned candidates:');
+  out.push(table(t.top.slice(0, 5).map(row)));
+  out.push('');
+  out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
+  if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
+  for (const x of r.validation ?? []) out.push(`Live validation, ${x.which} (${x.policy}, lanes ${x.lanes.join('+')}): miss rate predicted ${pct(x.predictedMissRate)}, measured ${pct(x.measuredMissRate)}; energy ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`);
+  if (r.out) out.push(`Schedule written to ${r.out} (check it: tessera schedule validate ${r.out}; run it: tessera replay ${r.out})`);
+  return out.join('\n') + '\n';
+}
+
+export const tuneCommand: CliCommand = {
+  name: 'tune',
+  summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
+  usage:
+    'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
+    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s] [--out FILE] [--json]',
+  options: {
+    profile: { type: 'string' },
+    'profile-missing': { type: 'boolean' },
+    'profile-budget': { type: 'string', default: '20s' },
+    objective: { type: 'string', default: 'uxcost' },
+    'energy-cap': { type: 'string' },
+    budget: { type: 'string' },
+    candidates: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    seeds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '10s' },
+    load: { type: 'string' },
+    scale: { type: 'string' },
+    layouts: { type: 'string' },
+    policies: { type: 'string' },
+    'simulator-only': { type: 'boolean' },
+    workers: { type: 'string' },
+    checkpoint: { type: 'string' },
+    resume: { type: 'boolean' },
+    validate: { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run(ctx) {
+    const v = ctx.values;
+    const scenario = ctx.positionals[0];
+    if (!scenario) throw new UsageError('give a scenario, e.g. tessera tune mixed/reading_assistant --profile-missing --budget 90s --out s.json');
+    const objective = parseChoice(v.objective, '--objective', Object.keys(OBJECTIVES) as (keyof typeof OBJECTIVES)[]);
+    if (v.profile && v['profile-missing']) throw new UsageError('give --profile or --profile-missing, not both');
+    // A time budget (wall clock) and/or a candidate budget (reproducible: same seed, same result).
+    const budgetSec = v.budget !== undefined ? parseDuration(v.budget, '--budget') : undefined;
+    const candidates = v.candidates !== undefined ? parseNumber(v.candidates, '--candidates', { integer: true, min: 1, minInclusive: true }) : budgetSec !== undefined ? 100_000 : 64;
+    const params = {
+      scenario,
+      profiles: parseList(v.profile),
+      profileMissing: !!v['profile-missing'],
+      profileBudgetSec: parseDuration(v['profile-budget'], '--profile-budget'),
+      objective,
+      ...(v['energy-cap'] !== undefined ? { energyCapWatts: parseNumber(v['energy-cap'], '--energy-cap') } : {}),
+      candidates,
+      ...(budgetSec !== undefined ? { budgetSec } : {}),
+      seed: parseNumber(v.seed, '--seed', { integer: true, min: 0, minInclusive: true }),
+      simSeeds: parseNumber(v.seeds, '--seeds', { integer: true, min: 1, minInclusive: true, max: 50 }),
+      durationSec: parseDuration(v.duration),
+      ...(v.load !== undefined ? { load: parseNumber(v.load, '--load') } : {}),
+      ...(v.scale !== undefined ? { scale: parseNumber(v.scale, '--scale') } : {}),
+      ...(v.layouts !== undefined ? { layouts: String(v.layouts).split(',').map((l) => l.split('+').map((s) => s.trim()).filter(Boolean)) } : {}),
+      ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),
+      simulatorOnly: !!v['simulator-only'],
+      ...(v.workers !== undefined ? { workers: parseNumber(v.workers, '--workers', { integer: true, min: 0, minInclusive: true }) } : {}),
+      ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
+      ...(v.out !== undefined ? { out: String(v.out) } : {}),
+      ...(v.validate !== undefined ? { validateSec: parseDuration(v.validate, '--validate') } : {}),
+    };
+    const tty = Boolean(process.stderr.isTTY);
+    const { client, close } = localClient();
+    try {
+      ctx.stderr(`tuning ${scenario} (${objective}, budget ${budgetSec !== undefined ? `${budgetSec} s, ` : ''}${candidates} candidates at most, seed ${params.seed})\n`);
+      let last = 0;
+      const r = await client.call('tune.run', params, {
+        signal: ctx.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (tty) ctx.stderr(`\r\x1b[2K  ${p.message}`);
+          else if (now - last > 5000) {
+            last = now;
+            ctx.stderr(`  ${p.message}\n`);
+          }
+        },
+      });
+      if (tty) ctx.stderr('\r\x1b[2K');
+      ctx.stdout(ctx.json ? JSON.stringify(r, null, 2) + '\n' : formatTune(r));
+      return r.result.status === 'infeasible' ? 1 : 0;
+    } catch (e) {
+      if (e instanceof ApiCallError && ['bad-scenario', 'bad-request', 'bad-profile'].includes(e.code)) throw new UsageError(e.message);
+      if (e instanceof ApiCallError && e.code === 'cancelled') return 130;
+      throw e;
+    } finally {
+      close();
+    }
+  },
+};
+
+export function formatSchedule(s: Schedule): string {
+  const o = s.predicted.overall;
+  const out = [
+    `Tuned schedule for ${s.scenario.ref} (${s.scenario.definition.name}, frame rates x${+s.scenario.rateScale.toFixed(4)}), made ${s.createdAt} by Tessera ${s.tessera}`,
+    `Machine: ${s.machine.hostname} (${s.machine.cpu}, ${s.machine.cores} cores, ${s.machine.os}${s.machine.gpus.length ? `, ${s.machine.gpus.join(', ')}` : ''}); ONNX Runtime ${s.ortVersion}`,
+    `Lanes: ${s.lanes.join(', ')} (${s.executionProviders.map((e) => `${e.id}: ${e.ep}${e.threads ? ` x${e.threads} threads` : ''}`).join('; ')})`,
+    `Policy: ${s.policy.spec}; granularity ${s.options.granularity}; queue bound ${s.options.maxQueuePerTenant}${s.options.dropLate ? '; drops late frames' : ''}${s.pins ? `; pins ${s.pins.map((p, i) => `${s.models[i]?.tenant}->${p ?? 'free'}`).join(', ')}` : ''}`,
+    `Models: ${s.models.map((m) => `${m.tenant}: ${m.model} sha256 ${m.sha256.slice(0, 12)}... (profile ${m.profileId})`).join('; ')}`,
+    `Predicted (${s.predicted.source}; mean [95% CI] over seeds ${s.predicted.seeds.join(',')}):`,
+    `  objective ${s.provenance.objective.kind} ${ci(o.objective, n4)}; miss rate ${ci(o.missRate, pct)}; energy ${ci(o.energyJ, (x) => `${x.toFixed(2)} J`)}; p99 ${ci(o.p99Ms, (x) => `${x.toFixed(1)} ms`)}; UXCost ${ci(o.uxcost, n4)}; XRBench ${ci(o.xrbench, n4)}`,
+    ...s.predicted.perTenant.map((t) => `  ${t.tenant}: miss rate ${ci(t.missRate, pct)}, p99 ${ci(t.p99Ms, (x) => `${x.toFixed(1)} ms`)}`),
+    `  best untuned (${s.predicted.baseline.policy}): objective ${ci(s.predicted.baseline.overall.objective, n4)}, miss rate ${ci(s.predicted.baseline.overall.missRate, pct)}; improvement ${s.predicted.improvement === null ? '-' : `${(100 * s.predicted.improvement).toFixed(1)}%`}`,
+    `Provenance: seed ${s.provenance.seed}, ${s.provenance.candidatesTried} candidates (${s.provenance.status}), ${s.provenance.simulations} simulations in ${s.provenance.wallSec.toFixed(1)} s on ${s.provenance.workers} workers; budget ${s.provenance.budget.seconds !== null ? `${s.provenance.budget.seconds} s` : `${s.provenance.budget.candidates} candidates`}; layouts ${s.provenance.layouts.map((l) => l.join('+')).join(' | ')}; validation runs: ${s.provenance.validation.length || 'none'}`,
+  ];
+  return out.join('\n') + '\n';
+}
+
+export const scheduleCommand: CliCommand = {
+  name: 'schedule',
+  summary: 'Show, validate (hashes, lanes, schema) or diff tuned schedule files.',
+  usage: 'tessera schedule show FILE | validate FILE | diff A B   [--json]',
+  options: {},
+  async run(ctx) {
+    const [sub, ...args] = ctx.positionals;
+    const need = (n: number, what: string) => {
+      if (args.length !== n) throw new UsageError(`schedule ${sub} needs ${what}`);
+    };
+    const { client, close } = localClient();
+    try {
+      switch (sub) {
+        case 'show': {
+          need(1, 'a schedule file');
+          const s = await client.call('schedule.show', { file: args[0] });
+          ctx.stdout(ctx.json ? JSON.stringify(s, null, 2) + '\n' : formatSchedule(s));
+          return 0;
+        }
+        case 'validate': {
+          need(1, 'a schedule file');
+          const r = await client.call('schedule.validate', { file: args[0] });
+          if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
+          else {
+            ctx.stdout(`${r.file}: ${r.ok ? 'OK' : 'REFUSED'}\n`);
+            for (const m of r.check.models) ctx.stdout(`  model ${m.tenant}: ${m.ok ? `${m.file} sha256 matches` : m.problem}\n`);
+            for (const l of r.check.lanes) ctx.stdout(`  lane ${l.id}: ${l.ok ? 'available' : l.problem}\n`);
+            for (const d of r.differences) ctx.stdout(`  differs: ${d}\n`);
+          }
+          return r.ok ? 0 : 1;
+        }
+        case 'diff': {
+          need(2, 'two schedule files');
+          const r = await client.call('schedule.diff', { a: args[0], b: args[1] });
+          if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
+          else if (!r.differences.length) ctx.stdout('no differences (apart from createdAt)\n');
+          else for (const d of r.differences) ctx.stdout(`${d.path}: ${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)}\n`);
+          return 0;
+        }
+        default:
+          throw new UsageError(`schedule: unknown subcommand ${sub ?? '(none)'}; ${this.usage}`);
+      }
+    } catch (e) {
+      if (e instanceof ApiCallError && e.code !== 'failed') {
+        ctx.stderr(`${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    } finally {
+      close();
+    }
+  },
+};
+
+export function formatReplay(r: ReplayResult): string {
+  const out = [r.differences.length ? `Differs from where it was tuned:\n${r.differences.map((d) => `  ${d}`).join('\n')}` : 'Same machine and ONNX Runtime as tuned.'];
+  out.push(`Live run ${r.runId}: ${r.durationSec} s, ${r.report.status}; energy ${r.report.energy.source.kind === 'measured' ? 'measured' : 'ESTIMATE'} ${r.report.energy.joules.toFixed(2)} J; tolerance miss +${(100 * r.tolerance.missPts).toFixed(1)} points, p99 +${(100 * r.tolerance.p99Rel).toFixed(0)}%`);
+  const head = ['tenant', 'expected miss [CI hi]', 'measured miss', 'expected p99 ms', 'measured p99 ms', 'verdict'];
+  const rows = r.rows.map((x) => [x.tenant, `${pct(x.expected.missRate)} [${pct(x.expected.missRateHi)}]`, `${pct(x.measured.missRate)} of ${x.measured.released}`, x.expected.p99Ms === null ? '-' : x.expected.p99Ms.toFixed(1), x.measured.p99Ms === null ? 'unbounded' : x.measured.p99Ms.toFixed(1), x.pass ? 'ok' : `REGRESSED: ${x.violations.join('; ')}`]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  out.push([head, ...rows].map((x) => x.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n'));
+  out.push(r.pass ? 'PASS: every tenant within the tolerance' : 'FAIL: regressed beyond the tolerance');
+  return out.join('\n') + '\n';
+}
+
+export const replayCommand: CliCommand = {
+  name: 'replay',
+  summary: 'Run a tuned schedule live here and compare each tenant with its expectations; exits 1 beyond the tolerance (a CI gate).',
+  usage: 'tessera replay FILE [--duration 30s] [--tolerance miss=0.05,p99=0.5] [--json]',
+  options: {
+    duration: { type: 'string', default: '30s' },
+    tolerance: { type: 'string', default: '' },
+  },
+  async run(ctx) {
+    const file = ctx.positionals[0];
+    if (!file) throw new UsageError('give a schedule file (tessera tune ... --out FILE writes one)');
+    const { client, close } = localClient();
+    try {
+      const r = await client.call('schedule.replay', { file, durationSec: parseDuration(ctx.values.duration), tolerance: String(ctx.values.tolerance) }, {
+        signal: ctx.signal,
+        onProgress: (p) => {
+          if (p.detail && typeof p.detail === 'object' && 'differences' in p.detail) ctx.stderr(`${p.message}\n`);
+        },
+      });
+      ctx.stdout(ctx.json ? JSON.stringify(r, null, 2) + '\n' : formatReplay(r));
+      return r.pass ? 0 : 1;
+    } catch (e) {
+      if (e instanceof ApiCallError && e.code === 'bad-request') throw new UsageError(e.message);
+      if (e instanceof ApiCallError && e.code === 'cancelled') return 130;
+      if (e instanceof ApiCallError && e.code !== 'failed') {
+        ctx.stderr(`${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    } finally {
+      close();
+    }
+  },
+};

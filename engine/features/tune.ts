@@ -1,0 +1,169 @@
+// The tuner capability: tune.run searches schedules for a scenario in the simulator (a job: progress
+// after every round of simulations, cancellable, resumable from a checkpoint), optionally validates
+// the result live, and writes the tuned schedule file (schedule.* in schedule.ts reads them).
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { TESSERA_VERSION } from '../../base/version';
+import { profileModels } from '../../profiler/profile';
+import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
+import type { Schedule } from '../../scheduler/schedule/format';
+import { validateLive, type Validation } from '../../scheduler/schedule/replay';
+import { defaultLanes } from '../../scheduler/live';
+import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
+import { loadScenario } from '../../workloads/scenario-library';
+import { EngineError, method } from '../feature';
+import { resolveProfileModels } from './profile';
+
+const objectiveKinds = Object.keys(OBJECTIVES) as [ObjectiveKind, ...ObjectiveKind[]];
+
+export const tuneRunParams = z
+  .object({
+    /** A scenario library id or file (its models' profiles are needed). */
+    scenario: z.string().min(1),
+    /** Stored profile ids; default the newest stored profile of each tenant's model. */
+    profiles: z.array(z.string().min(1)).optional(),
+    /** Profile the models that have no stored profile first (short profiles). */
+    profileMissing: z.boolean().default(false),
+    /** Budget of each such profile, seconds. */
+    profileBudgetSec: z.number().positive().max(3600).default(20),
+    /** Lanes for --profile-missing (default cpu:1 and the live runtime's default CPU lane, so that the tuner can try both splits of the cores). */
+    profileLanes: z.array(z.string().min(1)).optional(),
+    /** Lane layouts to search (each a list of lane ids); default: from the lanes the profiles measured. */
+    layouts: z.array(z.array(z.string().min(1)).min(1)).optional(),
+    load: z.number().positive().max(1000).optional(),
+    scale: z.number().positive().max(1000).optional(),
+    objective: z.enum(objectiveKinds).default('uxcost'),
+    energyCapWatts: z.number().positive().optional(),
+    /** Candidates to try (baselines not counted). */
+    candidates: z.number().int().min(1).max(100_000).default(64),
+    /** Wall-clock budget (s): stops at the first batch boundary after it. */
+    budgetSec: z.number().positive().max(86_400).optional(),
+    seed: z.number().int().nonnegative().default(1),
+    simSeeds: z.number().int().min(1).max(50).default(5),
+    durationSec: z.number().positive().max(600).default(10),
+    latencyNoise: z.number().min(0).max(10).default(0.1),
+    jobNoise: z.number().min(0).max(10).default(0.1),
+    workers: z.number().int().min(0).max(256).optional(),
+    policies: z.array(z.string().min(1)).optional(),
+    /** Also search pinning tenants to lanes and late-drop admission (the live runtime cannot apply them yet, so such schedules replay without them). */
+    simulatorOnly: z.boolean().default(false),
+    /** Validate live: run the tuned schedule and the best untuned policy on this machine for this long each (0: no validation). */
+    validateSec: z.number().min(0).max(600).default(0),
+    /** Write the schedule here. */
+    out: z.string().min(1).optional(),
+    checkpoint: z.string().min(1).optional(),
+    resume: z.boolean().default(false),
+  })
+  .strict();
+
+export interface TuneRunResult {
+  scenario: string;
+  layouts: string[][];
+  profiles: Record<string, string>;
+  profiled: string[];
+  rateScale: number;
+  result: TuneResult;
+  wallSec: number;
+  workers: number;
+  schedule?: Schedule;
+  out?: string;
+  /** Live validation (validateSec > 0): the tuned schedule and the best untuned policy, predicted vs measured. */
+  validation?: { which: 'tuned' | 'untuned'; policy: string; lanes: string[]; predictedMissRate: number | null; measuredMissRate: number; measuredEnergyJ: number; energySource: string; runId: string; perTenant: Validation['perTenant'] }[];
+}
+
+export const tuneFeature = {
+  name: 'tune',
+  methods: {
+    'tune.run': method({
+      summary: 'Tune a schedule for a scenario: search policy, parameters, lane layout and granularity in the simulator on the stored profiles; Pareto front of misses vs energy; writes the tuned schedule file.',
+      params: tuneRunParams,
+      job: true,
+      run: async (p, ctx): Promise<TuneRunResult> => {
+        if (p.objective === 'miss-under-cap' && p.energyCapWatts === undefined) throw new EngineError('objective miss-under-cap needs energyCapWatts (CLI: --energy-cap W)', 'bad-request');
+        let loaded;
+        try {
+          loaded = loadScenario(p.scenario);
+        } catch (e) {
+          throw new EngineError((e as Error).message, 'bad-scenario', { cause: e });
+        }
+        ctx.progress({ fraction: 0, message: `finding profiles of ${p.scenario}'s models` });
+        let profileFor: Record<string, string>;
+        const profiled: string[] = [];
+        if (p.profiles?.length) {
+          try {
+            profileFor = await matchGivenProfiles(p.scenario, p.profiles);
+          } catch (e) {
+            throw new EngineError((e as Error).message, 'bad-profile', { cause: e });
+          }
+        } else {
+          let found = await newestProfiles(p.scenario);
+          if (found.missing.length && p.profileMissing) {
+            const lanes = p.profileLanes ?? [...new Set(['cpu:1', ...defaultLanes().map((l) => l.id.replace(/#\d+$/, '')), `cpu:${Math.min(availableParallelism(), 2)}`])];
+            const models = [...new Set(found.missing.map((m) => m.profileArg))];
+            ctx.progress({ fraction: 0, message: `profiling ${models.join(', ')} on ${lanes.join(', ')} (${p.profileBudgetSec} s each)` });
+            await profileModels(await resolveProfileModels(models), { lanes, budgetSec: p.profileBudgetSec, save: true, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `profiling ${x.model}: ${x.message}` }) });
+            profiled.push(...models);
+            found = await newestProfiles(p.scenario);
+          }
+          if (found.missing.length) {
+            throw new EngineError(
+              `no stored profile for ${found.missing.map((m) => `tenant "${m.tenant}" (model ${m.model})`).join(', ')}: run ${[...new Set(found.missing.map((m) => `tessera profile ${m.profileArg} --lanes cpu:1,cpu:2`))].join(' and ')}, or tune with --profile-missing`,
+              'bad-scenario',
+            );
+          }
+          profileFor = found.found;
+        }
+        const problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false] }) };
+        let outcome;
+        try {
+          outcome = await runTune(problem.layouts, {
+            objective: { kind: p.objective, ...(p.energyCapWatts !== undefined ? { energyCapWatts: p.energyCapWatts } : {}) },
+            space,
+            sim: { duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, window: 0.5 },
+            seed: p.seed,
+            simSeeds: p.simSeeds,
+            maxCandidates: p.candidates,
+            ...(p.budgetSec !== undefined ? { budgetSec: p.budgetSec } : {}),
+            ...(p.workers !== undefined ? { workers: p.workers } : {}),
+            ...(p.checkpoint ? { checkpointFile: p.checkpoint, resume: p.resume } : {}),
+            signal: ctx.signal,
+            onProgress: (x) =>
+              ctx.progress({
+                fraction: Math.min(1, Math.max(x.candidatesTried / x.maxCandidates, p.budgetSec ? x.elapsedSec / p.budgetSec : 0)),
+                message: `${x.phase}: ${x.candidatesTried}${p.budgetSec ? ` candidates (${x.elapsedSec.toFixed(0)}/${p.budgetSec} s)` : `/${x.maxCandidates} candidates`}, ${x.simulations} simulations${x.best !== undefined && Number.isFinite(x.best) ? `, best ${x.best.toFixed(4)}` : ''}`,
+                detail: x,
+              }),
+          });
+        } catch (e) {
+          if (e instanceof TuneCancelled) throw e;
+          throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
+        }
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, wallSec: outcome.wallSec, workers: outcome.workers };
+        if (outcome.result.status !== 'infeasible' && outcome.result.best) {
+          out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
+          if (p.validateSec > 0) {
+            out.validation = [];
+            const untuned = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, pick: outcome.result.bestBaseline });
+            for (const [which, s] of [['tuned', out.schedule], ['untuned', untuned]] as const) {
+              ctx.progress({ message: `validating the ${which} schedule live (${p.validateSec} s)` });
+              try {
+                const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${which}: ${m}` }) });
+                if (which === 'tuned') out.schedule.provenance.validation.push(v.validation);
+                out.validation.push({ which, policy: s.policy.spec, lanes: s.lanes, predictedMissRate: s.predicted.overall.missRate.mean, measuredMissRate: v.validation.measured.missRate, measuredEnergyJ: v.validation.measured.energyJ, energySource: v.replay.report.energy.source.kind, runId: v.validation.runId, perTenant: v.validation.perTenant });
+              } catch (e) {
+                throw new EngineError(`live validation of the ${which} schedule: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
+              }
+            }
+          }
+          if (p.out) {
+            out.out = schedulePath(p.out);
+            writeSchedule(out.out, out.schedule);
+          }
+        }
+        return out;
+      },
+    }),
+  },
+};

@@ -1,0 +1,139 @@
+// Generation and verification of layer variants on a cut model, on real activations: each layer's
+// inputs are the tensors captured by running the whole model on the sample inputs (the library's,
+// or the user's --samples), exactly what the layer sees in the chain.
+//   - Exact kinds must match the original layer within EXACT_TOLERANCE (normwise) or are rejected
+//     with the figure.
+//   - Approximate kinds report relative L2, cosine, max abs and SNR per layer, and end to end: the
+//     variant substituted into the whole model (graph surgery, embedVariant), whose outputs are
+//     compared with the original model's, with task figures where the output's shape gives one.
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { layerFeeds, toOrtTensor, type CutResult } from '../onnx/cut';
+import type { LoadedModel } from '../onnx/model';
+import type { LayerVariantInfo, VariantInapplicable } from '../types';
+import { errorFigures, EXACT_DEFINITION, EXACT_TOLERANCE, taskFigure } from './compare';
+import type { KindChoice } from './kinds';
+
+const SESSION: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', executionProviders: ['cpu'], logSeverityLevel: 3 };
+
+async function runBytes(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+  const s = await ort.InferenceSession.create(bytes, SESSION);
+  try {
+    return await s.run(feeds);
+  } finally {
+    await s.release();
+  }
+}
+
+/**
+ * The whole model with one layer's nodes replaced by a variant of that layer. The variant's internal
+ * tensors, nodes and initializers get a unique prefix; its boundary tensors keep their names.
+ */
+export function embedVariant(model: LoadedModel, cut: CutResult, layerIndex: number, variantBytes: Uint8Array): Uint8Array {
+  const layer = cut.layers[layerIndex];
+  const v = onnx.ModelProto.decode(variantBytes).graph!;
+  const boundary = new Set([...layer.inputs.map((i) => i.name), ...layer.outputs.map((o) => o.name), '']);
+  const p = `__variant${layerIndex}__`;
+  const ren = (n: string) => (boundary.has(n) ? n : p + n);
+  const removed = new Set(layer.nodes);
+  const g = model.proto.graph!;
+  const nodes: onnx.INodeProto[] = [];
+  let inserted = false;
+  const vNodes = (v.node ?? []).map((n) => onnx.NodeProto.create({ ...n, name: p + (n.name ?? ''), input: (n.input ?? []).map(ren), output: (n.output ?? []).map(ren) }));
+  (g.node ?? []).forEach((n, i) => {
+    if (removed.has(model.nodeNames[i])) {
+      if (!inserted) nodes.push(...vNodes);
+      inserted = true;
+    } else nodes.push(n);
+  });
+  const inits = [...(g.initializer ?? []), ...(v.initializer ?? []).map((t) => onnx.TensorProto.create({ ...t, name: ren(t.name ?? '') }))];
+  const proto = onnx.ModelProto.create({ ...model.proto, graph: onnx.GraphProto.create({ ...g, node: nodes, initializer: inits, valueInfo: [] }) });
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+export interface GenerateOptions {
+  /** Layers to consider (default all). */
+  layers?: number[];
+  /** Substitute approximate variants into the whole model for end-to-end figures (default true). */
+  endToEnd?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: { layer: number; layers: number; kind: string; message: string }) => void;
+}
+
+export interface GeneratedLayer {
+  layer: number;
+  name: string;
+  variants: (LayerVariantInfo & { bytes?: Uint8Array })[];
+  inapplicable: VariantInapplicable[];
+}
+
+/** Generates and verifies every kind on every layer; inapplicable kinds are listed with their reasons. */
+export async function generateVariants(model: LoadedModel, cut: CutResult, kinds: KindChoice[], opts: GenerateOptions = {}): Promise<GeneratedLayer[]> {
+  const indices = opts.layers ?? cut.layers.map((l) => l.index);
+  const graphFeeds: Record<string, ort.Tensor> = {};
+  for (const i of model.inputs) graphFeeds[i.name] = toOrtTensor(cut.tensors.get(i.name)!);
+  const out: GeneratedLayer[] = [];
+  for (const li of indices) {
+    const layer = cut.layers[li];
+    if (!layer) throw new Error(`${model.name} has no layer ${li} (it has ${cut.layers.length})`);
+    const rec: GeneratedLayer = { layer: li, name: layer.name, variants: [], inapplicable: [] };
+    out.push(rec);
+    const feeds = layerFeeds(cut, li);
+    let original: Record<string, ort.Tensor> | undefined;
+    for (const choice of kinds) {
+      opts.signal?.throwIfAborted();
+      opts.onProgress?.({ layer: li, layers: indices.length, kind: choice.label, message: `layer ${li + 1}/${cut.layers.length} ${layer.name}: ${choice.label}` });
+      const t0 = performance.now();
+      let gen;
+      try {
+        gen = choice.kind.generate({ index: li, name: layer.name, bytes: layer.bytes, value: (n) => cut.tensors.get(n) }, choice.param);
+      } catch (e) {
+        gen = { inapplicable: `the generator failed: ${(e as Error).message.split('\n')[0]}` };
+      }
+      const generateMs = performance.now() - t0;
+      if ('inapplicable' in gen) {
+        rec.inapplicable.push({ kind: choice.label, reason: gen.inapplicable });
+        continue;
+      }
+      const info: LayerVariantInfo & { bytes?: Uint8Array } = {
+        id: choice.label, kind: choice.kind.id, family: choice.kind.family, exact: choice.kind.exact,
+        ...(choice.kind.param ? { param: { name: choice.kind.param.name, value: choice.param } } : {}),
+        description: choice.kind.summary, targets: gen.targets, notes: gen.notes, bytesSize: gen.bytes.length,
+        verification: { passed: false, maxRelError: NaN, definition: EXACT_DEFINITION },
+        generateMs, verifyMs: 0, lanes: [],
+      };
+      const t1 = performance.now();
+      try {
+        original ??= await runBytes(layer.bytes, feeds);
+        const got = await runBytes(gen.bytes, feeds);
+        const f = errorFigures(layer.outputs.map((o) => {
+          if (!got[o.name]) throw new Error(`the variant did not produce output '${o.name}'`);
+          return { actual: got[o.name], expected: original![o.name] };
+        }));
+        info.verification = { ...info.verification, ...f };
+        if (choice.kind.exact) {
+          info.verification.tolerance = EXACT_TOLERANCE;
+          info.verification.passed = f.maxRelError <= EXACT_TOLERANCE;
+          if (!info.verification.passed) info.verification.error = `max relative error ${f.maxRelError.toExponential(2)} is over the exact tolerance ${EXACT_TOLERANCE.toExponential(0)}`;
+        } else {
+          info.verification.passed = Number.isFinite(f.relL2);
+          if (!info.verification.passed) info.verification.error = 'non-finite outputs';
+          if (info.verification.passed && opts.endToEnd !== false) {
+            const whole = await runBytes(embedVariant(model, cut, li, gen.bytes), graphFeeds);
+            const pairs = cut.model.outputs.map((o) => ({ name: o.name, actual: whole[o.name], expected: cut.tensors.get(o.name)! }));
+            const e2e = errorFigures(pairs);
+            const tasks = pairs.map((p) => taskFigure(p.name, p.actual, p.expected)).filter((t) => t !== undefined);
+            info.verification.endToEnd = { maxRelError: e2e.maxRelError, maxAbsError: e2e.maxAbsError, relL2: e2e.relL2, cosine: e2e.cosine, snrDb: e2e.snrDb, ...(tasks.length ? { task: tasks } : {}) };
+          }
+        }
+      } catch (e) {
+        info.verification.passed = false;
+        info.verification.error = `the CPU execution provider could not run it: ${(e as Error).message.split('\n')[0]}`;
+      }
+      info.verifyMs = performance.now() - t1;
+      if (info.verification.passed) info.bytes = gen.bytes;
+      rec.variants.push(info);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+// One simulation of a candidate on one seed, reduced to the figures the tuner ranks and reports,
+// and the objectives. Pure (runs in the tuner's worker threads and in tests alike).
+import { computeMetrics, percentile, uxcost } from '../metrics';
+import { simulate } from '../simulator';
+import type { SimWorkload } from '../types';
+import { applyPins, policyFor, type Candidate } from './space';
+
+export type ObjectiveKind = 'uxcost' | 'miss-under-cap' | 'xrbench' | 'p99';
+
+export interface Objective {
+  kind: ObjectiveKind;
+  /** miss-under-cap: average power cap (W), over the run's horizon. */
+  energyCapWatts?: number;
+}
+
+export const OBJECTIVES: Record<ObjectiveKind, string> = {
+  uxcost: 'UXCost = (E / E_ref) x (miss rate + 0.01), E_ref = the reference baseline\'s mean energy; lower is better',
+  'miss-under-cap': 'deadline-miss rate, with average power above the cap penalised by 1 + the excess share; lower is better',
+  xrbench: 'XRBench score (realtime x energy x QoE), higher is better (ranked by its negative)',
+  p99: 'p99 response time over released frames, a dropped frame counting as never finished (ranked by miss rate when more than 1% never finish); lower is better',
+};
+
+export interface SimSettings {
+  /** Seconds of frames per simulation. */
+  duration: number;
+  latencyNoise: number;
+  jobNoise: number;
+  window: number;
+}
+
+export interface TuneLayout {
+  /** Lane ids, e.g. ["cpu:1", "cpu:1#1"]. */
+  lanes: string[];
+  workload: SimWorkload;
+}
+
+/** What one (candidate, seed) simulation gives. */
+export interface EvalResult {
+  missRate: number;
+  dropRate: number;
+  energyJ: number;
+  averageWatts: number;
+  /** UXCost against the problem's E_ref (NaN before E_ref is known). */
+  uxcost: number;
+  xrbench: number;
+  /** p99 response time (s) over released frames (Infinity when more than 1% never finished). */
+  p99: number;
+  perTenant: { missRate: number; p99: number; p95: number }[];
+  layerExecutions: number;
+}
+
+export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, seed: number, sim: SimSettings, referenceJoules?: number): EvalResult {
+  const layout = layouts[c.layout];
+  if (!layout) throw new Error(`tune: candidate names lane layout #${c.layout}; there are ${layouts.length}`);
+  const w = applyPins(layout.workload, c.pins);
+  const r = simulate(w, policyFor(c), {
+    duration: sim.duration,
+    seed,
+    latencyNoise: sim.latencyNoise,
+    jobNoise: sim.jobNoise,
+    window: sim.window,
+    preemption: c.granularity,
+    maxQueuePerTenant: c.maxQueuePerTenant,
+    dropLate: c.dropLate,
+    recordSlices: false,
+    metrics: false,
+  });
+  const m = computeMetrics({ jobs: r.jobs, tenants: w.tenants, energy: { joules: r.energyJ, source: w.energySource }, span: { duration: sim.duration, horizon: r.horizon }, referenceJoules: referenceJoules ?? r.energyJ, window: sim.window });
+  const responses = (tenant?: number) => {
+    const xs = r.jobs.filter((j) => tenant === undefined || j.tenant === tenant).map((j) => (Number.isFinite(j.finish) ? j.finish - j.release : Infinity));
+    return xs.sort((a, b) => a - b);
+  };
+  return {
+    missRate: m.overall.missRate,
+    dropRate: m.overall.dropRate,
+    energyJ: r.energyJ,
+    averageWatts: m.energy.averageWatts,
+    uxcost: referenceJoules ? uxcost(r.energyJ, referenceJoules, m.overall.missRate) : NaN,
+    xrbench: m.xrbench.score,
+    p99: p99Of(responses()),
+    perTenant: w.tenants.map((_, i) => {
+      const xs = responses(i);
+      return { missRate: m.perTenant[i].missRate, p99: p99Of(xs), p95: xs.length ? percentile(xs, 0.95) : NaN };
+    }),
+    layerExecutions: r.layerExecutions,
+  };
+}
+
+function p99Of(sorted: number[]): number {
+  if (!sorted.length) return NaN;
+  // percentile() interpolates; between two never-finished frames that would be Infinity - Infinity.
+  return sorted[Math.ceil((sorted.length - 1) * 0.99)] === Infinity ? Infinity : percentile(sorted, 0.99);
+}
+
+/** The value the tuner minimises for one seed's result. */
+export function objectiveValue(o: Objective, r: EvalResult): number {
+  switch (o.kind) {
+    case 'uxcost':
+      return r.uxcost;
+    case 'miss-under-cap': {
+      const cap = o.energyCapWatts;
+      if (!(cap !== undefined && cap > 0)) throw new Error('tune: objective miss-under-cap needs an energy cap in watts (--energy-cap W)');
+      return r.missRate + (r.averageWatts > cap ? 1 + (r.averageWatts - cap) / cap : 0);
+    }
+    case 'xrbench':
+      return -r.xrbench;
+    case 'p99':
+      // Finite p99s are seconds (< 1e3); beyond that, rank by how many frames never finished.
+      return Number.isFinite(r.p99) ? r.p99 : 1e3 + r.missRate;
+  }
+}

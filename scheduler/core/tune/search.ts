@@ -1,0 +1,429 @@
+// The tuner's search: TPE (tpe.ts) proposes candidates in fixed-size batches, successive halving
+// over simulation seeds decides which get more seeds, and every result lands in a cache keyed by
+// (candidate, seed). Pure: the search is a generator that yields the simulations it needs and is
+// resumed with their results, so the caller decides where they run (worker threads in
+// scheduler/tune-run.ts, inline in tests).
+//
+// Determinism: suggestions depend only on the optimizer seed and on results, which depend only on
+// (candidate, seed); batches have a fixed size and results are consumed in request order. So the
+// same seed and candidate budget give the same search with 1 worker or 16. A time budget stops at
+// a batch boundary and records how many candidates it tried: rerun with that many to reproduce.
+// Resume: a checkpoint is the cache; a new search with it replays the same suggestions and skips
+// every simulation already in the cache.
+//
+// Phases: (1) feasibility: a tenant whose fastest path (every layer on its fastest lane, variants
+// within its accuracy budget, machine to itself) exceeds its deadline on every layout makes the
+// scenario infeasible: reported, no search. (2) E_ref: the reference policy's mean energy over the
+// seeds, so that UXCost means one thing for every candidate. (3) baselines: every untuned policy on
+// the first layout with the simulator's defaults. (4) batches: B suggestions on rung 0's seeds, the
+// best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
+// "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
+import { rng } from '../rng';
+import { relativeDeadline, type SimWorkload } from '../types';
+import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
+import { candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
+import { suggest, type Assignment, type Observation } from './tpe';
+
+export interface TuneOptions {
+  /** Optimizer seed (default 1). */
+  seed?: number;
+  /** Simulation seeds of the last rung: 1..simSeeds (default 5). */
+  simSeeds?: number;
+  /** Candidates to propose, baselines not counted (default 64). */
+  maxCandidates?: number;
+  /** Candidates per batch (default 8). Part of what makes a search reproducible. */
+  batch?: number;
+  /** Successive halving: keep the best 1/eta at each rung (default 2). */
+  eta?: number;
+  objective: Objective;
+  space: TuneSpace;
+  sim: SimSettings;
+  /** Untuned policies to compare against (default: the space's policies). */
+  baselines?: string[];
+  /** Policy whose mean energy is E_ref (default the first baseline). */
+  reference?: string;
+  /** Checked at every batch boundary: true stops the search there (time budget, cancel). */
+  shouldStop?: () => boolean;
+  /** A previous search's cache (checkpoint()): those simulations are not run again. */
+  resume?: Checkpoint;
+}
+
+export interface EvalRequest {
+  candidate: Candidate;
+  seed: number;
+  /** undefined while E_ref is being measured. */
+  referenceJoules?: number;
+}
+
+export interface Interval {
+  mean: number;
+  sd: number;
+  /** 95% confidence interval of the mean over seeds (Student t). */
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+export interface CandidateSummary {
+  candidate: Candidate;
+  origin: 'baseline' | 'search';
+  seeds: number[];
+  objective: Interval;
+  missRate: Interval;
+  energyJ: Interval;
+  averageWatts: Interval;
+  uxcost: Interval;
+  xrbench: Interval;
+  p99Ms: Interval;
+  perTenant: { tenant: string; missRate: Interval; p99Ms: Interval }[];
+}
+
+export interface TriedCandidate {
+  index: number;
+  batch: number;
+  origin: 'baseline' | 'search';
+  candidate: Candidate;
+  /** Seeds it got (successive halving) and its mean objective over them. */
+  seeds: number;
+  objective: number;
+  missRate: number;
+  energyJ: number;
+}
+
+export interface InfeasibleTenant {
+  tenant: string;
+  /** Fastest isolated latency over every layout (ms) and the deadline (ms). */
+  bestIsolatedMs: number;
+  deadlineMs: number;
+}
+
+export interface TuneResult {
+  status: 'done' | 'stopped' | 'infeasible';
+  infeasible?: InfeasibleTenant[];
+  objective: Objective;
+  referencePolicy: string;
+  referenceJoules: number;
+  simSeeds: number[];
+  rungs: number[];
+  baselines: CandidateSummary[];
+  bestBaseline?: CandidateSummary;
+  best?: CandidateSummary;
+  /** (best baseline's objective - best's) / |best baseline's|: 0.2 = 20% better. */
+  improvement?: number;
+  /** The best last-rung candidates, best first (at most 10). */
+  top: CandidateSummary[];
+  /** Last-rung candidates and baselines that no other beats on both mean miss rate and mean energy. */
+  pareto: CandidateSummary[];
+  /** Every candidate in the order tried, with the best objective so far (for a best-so-far chart). */
+  tried: (TriedCandidate & { bestSoFar: number })[];
+  candidatesTried: number;
+  simulations: number;
+  /** Simulations answered from a resumed checkpoint. */
+  fromCheckpoint: number;
+  /** Every configuration of the space was tried before the budget ran out. */
+  spaceExhausted: boolean;
+}
+
+export interface Checkpoint {
+  version: 1;
+  /** cacheKey -> result; non-finite numbers as strings (JSON has none). */
+  results: [string, EvalResult][];
+}
+
+export interface TuneProgress {
+  phase: 'reference' | 'baselines' | 'search';
+  candidatesTried: number;
+  maxCandidates: number;
+  simulations: number;
+  best?: number;
+}
+
+const T95 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
+
+export function interval(xs: number[]): Interval {
+  const v = xs.filter(Number.isFinite);
+  const n = v.length;
+  if (n === 0) return { mean: xs.length ? Infinity : NaN, sd: NaN, lo: NaN, hi: NaN, n: 0 };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  const half = n > 1 ? (T95[n - 1] ?? 1.96) * (sd / Math.sqrt(n)) : 0;
+  return { mean, sd, lo: mean - half, hi: mean + half, n };
+}
+
+/** Tenants that cannot meet their deadline even alone on the machine, on any of the layouts. */
+export function infeasibleTenants(layouts: readonly { workload: SimWorkload }[]): InfeasibleTenant[] {
+  const w0 = layouts[0].workload;
+  const out: InfeasibleTenant[] = [];
+  w0.tenants.forEach((t, ti) => {
+    let best = Infinity;
+    for (const { workload: w } of layouts) {
+      const budget = (w.tenants[ti].accuracyBudget ?? 0) + 1e-12;
+      let sum = 0;
+      for (const layer of w.tenants[ti].layers) {
+        let b = Infinity;
+        for (const v of layer.variants) if (v.accuracyDelta <= budget) for (const c of v.cost) if (c && c.latency < b) b = c.latency;
+        sum += b;
+      }
+      best = Math.min(best, sum);
+    }
+    const d = relativeDeadline(t);
+    if (best > d * (1 + 1e-9)) out.push({ tenant: t.id, bestIsolatedMs: best * 1000, deadlineMs: d * 1000 });
+  });
+  return out;
+}
+
+/** Rung seed counts: 1, then x eta... up to all seeds (e.g. 5 seeds, eta 2: 1, 2, 5 -> [1, 3, 5] with eta 3). */
+export function rungsFor(simSeeds: number, eta: number): number[] {
+  const r: number[] = [];
+  for (let n = 1; n < simSeeds; n *= Math.max(2, eta)) r.push(n);
+  r.push(simSeeds);
+  return r;
+}
+
+const cacheKey = (c: Candidate, seed: number) => `${candidateKey(c)}|${seed}`;
+
+export class TuneSearch {
+  readonly options: Required<Omit<TuneOptions, 'shouldStop' | 'resume' | 'reference' | 'baselines'>> & { baselines: string[]; reference: string };
+  readonly seeds: number[];
+  readonly rungs: number[];
+  private cache = new Map<string, EvalResult>();
+  private fromCheckpoint = 0;
+  private simulations = 0;
+  private eRef = NaN;
+  private tried: TriedCandidate[] = [];
+  private full = new Map<string, { c: Candidate; origin: 'baseline' | 'search' }>();
+  private history: Observation[] = [];
+  private triedKeys = new Set<string>();
+  private spaceExhausted = false;
+  progress: TuneProgress;
+
+  constructor(
+    readonly layouts: readonly TuneLayout[],
+    private readonly o: TuneOptions,
+  ) {
+    checkSpace(o.space, layouts.length);
+    const baselines = o.baselines ?? o.space.policies;
+    this.options = {
+      seed: o.seed ?? 1,
+      simSeeds: o.simSeeds ?? 5,
+      maxCandidates: o.maxCandidates ?? 64,
+      batch: o.batch ?? 8,
+      eta: o.eta ?? 2,
+      objective: o.objective,
+      space: o.space,
+      sim: o.sim,
+      baselines,
+      reference: o.reference ?? baselines[0],
+    };
+    if (!baselines.length) throw new Error('tune: no baseline policy to compare with');
+    if (!(this.options.simSeeds >= 1 && this.options.batch >= 1 && this.options.eta >= 2)) throw new Error('tune: simSeeds and batch must be >= 1 and eta >= 2');
+    this.seeds = Array.from({ length: this.options.simSeeds }, (_, i) => i + 1);
+    this.rungs = rungsFor(this.options.simSeeds, this.options.eta);
+    if (o.resume) {
+      if (o.resume.version !== 1) throw new Error(`tune: checkpoint version ${String(o.resume.version)} is not supported (this Tessera reads version 1)`);
+      for (const [k, r] of o.resume.results) this.cache.set(k, reviveResult(r));
+    }
+    this.progress = { phase: 'reference', candidatesTried: 0, maxCandidates: this.options.maxCandidates, simulations: 0 };
+  }
+
+  /** The cache so far, for resume. */
+  checkpoint(): Checkpoint {
+    return { version: 1, results: [...this.cache].map(([k, r]) => [k, encodeResult(r)]) };
+  }
+
+  /** Runs the whole search inline (tests, small problems). */
+  runInline(): TuneResult {
+    const gen = this.run();
+    let step = gen.next();
+    while (!step.done) step = gen.next(step.value.map((r) => evaluateCandidate(this.layouts, r.candidate, r.seed, this.options.sim, r.referenceJoules)));
+    return step.value;
+  }
+
+  /** The search: yields the simulations it needs (in a fixed order), takes their results in that order. */
+  *run(): Generator<EvalRequest[], TuneResult, EvalResult[]> {
+    const { space, batch, maxCandidates, eta } = this.options;
+    const infeasible = infeasibleTenants(this.layouts);
+    if (infeasible.length) return this.result('infeasible', infeasible);
+    // E_ref: the reference policy's own runs (their UXCost is against their own energy, so they are not reused).
+    const ref = defaultCandidate(this.options.reference);
+    const refRuns = yield* this.evaluate([ref], this.seeds, 'ref|');
+    this.eRef = refRuns[0].reduce((a, r) => a + r.energyJ, 0) / refRuns[0].length;
+    this.progress.phase = 'baselines';
+    const baseCands = this.options.baselines.map((p) => defaultCandidate(p));
+    const baseRuns = yield* this.evaluate(baseCands, this.seeds);
+    baseCands.forEach((c, i) => {
+      const score = this.mean(baseRuns[i]);
+      this.full.set(candidateKey(c), { c, origin: 'baseline' });
+      this.triedKeys.add(candidateKey(c));
+      this.record(c, 'baseline', -1, baseRuns[i].length, score, baseRuns[i]);
+      if (space.policies.includes(c.policy)) this.history.push({ values: toAssignment(c), active: this.activeOf(toAssignment(c)), score });
+    });
+    this.progress.phase = 'search';
+    const params = paramsOf(space, this.layouts.length, this.layouts[0].workload.tenants.length, Math.max(...this.layouts.map((l) => l.lanes.length)));
+    const random = rng(this.options.seed);
+    let status: 'done' | 'stopped' = 'done';
+    for (let b = 0; this.progress.candidatesTried < maxCandidates; b++) {
+      if (this.o.shouldStop?.()) {
+        status = 'stopped';
+        break;
+      }
+      const n = Math.min(batch, maxCandidates - this.progress.candidatesTried);
+      const members: { c: Candidate; obs: Observation; results: EvalResult[] }[] = [];
+      for (let i = 0; i < n; i++) {
+        // A configuration already tried would waste a slot: draw again from the model, then
+        // uniformly (exploration); none new after that: the slot stays empty.
+        let a: Assignment | undefined;
+        for (let k = 0; k < 24 && !a; k++) {
+          const x = suggest(params, k < 8 ? this.history : [], isActive, random);
+          if (!this.triedKeys.has(candidateKey(toCandidate(x, this.tenants)))) a = x;
+        }
+        if (!a) continue;
+        const c = toCandidate(a, this.tenants);
+        this.triedKeys.add(candidateKey(c));
+        const obs: Observation = { values: a, active: this.activeOf(a), score: NaN };
+        this.history.push(obs);
+        members.push({ c, obs, results: [] });
+      }
+      // Every configuration of a (discrete) space tried: nothing left to search.
+      if (members.length === 0) {
+        this.spaceExhausted = true;
+        break;
+      }
+      this.progress.candidatesTried += members.length;
+      let alive = members;
+      for (let r = 0; r < this.rungs.length; r++) {
+        const seeds = this.seeds.slice(0, this.rungs[r]);
+        const runs = yield* this.evaluate(alive.map((m) => m.c), seeds);
+        alive.forEach((m, i) => {
+          m.results = runs[i];
+          m.obs.score = this.mean(runs[i]);
+        });
+        if (r === this.rungs.length - 1) break;
+        const keep = Math.max(1, Math.ceil(alive.length / eta));
+        // Stable sort: ties keep suggestion order (determinism).
+        alive = [...alive].sort((x, y) => cmp(x.obs.score, y.obs.score)).slice(0, keep);
+      }
+      for (const m of members) {
+        this.record(m.c, 'search', b, m.results.length, m.obs.score, m.results);
+        if (m.results.length === this.seeds.length) this.full.set(candidateKey(m.c), { c: m.c, origin: 'search' });
+      }
+      this.progress.best = Math.min(...this.tried.map((t) => (t.seeds === this.seeds.length ? t.objective : Infinity)));
+    }
+    return this.result(status);
+  }
+
+  private get tenants(): number {
+    return this.layouts[0].workload.tenants.length;
+  }
+
+  private activeOf(a: Record<string, string | number | boolean>): string[] {
+    return Object.keys(a).filter((k) => isActive(k, a));
+  }
+
+  private mean(rs: EvalResult[]): number {
+    const v = rs.map((r) => objectiveValue(this.options.objective, r));
+    return v.reduce((a, b) => a + b, 0) / v.length;
+  }
+
+  private record(c: Candidate, origin: 'baseline' | 'search', batch: number, seeds: number, objective: number, rs: EvalResult[]): void {
+    this.tried.push({ index: this.tried.length, batch, origin, candidate: c, seeds, objective, missRate: avg(rs.map((r) => r.missRate)), energyJ: avg(rs.map((r) => r.energyJ)) });
+  }
+
+  /** Results of candidates x seeds, from the cache or by yielding the missing simulations. */
+  private *evaluate(cands: Candidate[], seeds: number[], prefix = ''): Generator<EvalRequest[], EvalResult[][], EvalResult[]> {
+    const referenceJoules = prefix ? undefined : this.eRef;
+    const need: EvalRequest[] = [];
+    const needKeys: string[] = [];
+    for (const c of cands)
+      for (const seed of seeds) {
+        const k = prefix + cacheKey(c, seed);
+        if (this.cache.has(k) || needKeys.includes(k)) continue;
+        need.push({ candidate: c, seed, ...(referenceJoules !== undefined ? { referenceJoules } : {}) });
+        needKeys.push(k);
+      }
+    const hits = cands.length * seeds.length - need.length;
+    if (this.o.resume) this.fromCheckpoint += hits;
+    if (need.length) {
+      const got = yield need;
+      if (got.length !== need.length) throw new Error(`tune: asked for ${need.length} simulations, got ${got.length} results`);
+      got.forEach((r, i) => this.cache.set(needKeys[i], r));
+      this.simulations += need.length;
+      this.progress.simulations = this.simulations;
+    }
+    return cands.map((c) => seeds.map((seed) => this.cache.get(prefix + cacheKey(c, seed))!));
+  }
+
+  private summary(c: Candidate, origin: 'baseline' | 'search'): CandidateSummary {
+    const rs = this.seeds.map((s) => this.cache.get(cacheKey(c, s))!);
+    const tenants = this.layouts[c.layout].workload.tenants;
+    return {
+      candidate: c,
+      origin,
+      seeds: this.seeds,
+      objective: interval(rs.map((r) => objectiveValue(this.options.objective, r))),
+      missRate: interval(rs.map((r) => r.missRate)),
+      energyJ: interval(rs.map((r) => r.energyJ)),
+      averageWatts: interval(rs.map((r) => r.averageWatts)),
+      uxcost: interval(rs.map((r) => r.uxcost)),
+      xrbench: interval(rs.map((r) => r.xrbench)),
+      p99Ms: interval(rs.map((r) => r.p99 * 1000)),
+      perTenant: tenants.map((t, i) => ({ tenant: t.id, missRate: interval(rs.map((r) => r.perTenant[i].missRate)), p99Ms: interval(rs.map((r) => r.perTenant[i].p99 * 1000)) })),
+    };
+  }
+
+  private result(status: TuneResult['status'], infeasible?: InfeasibleTenant[]): TuneResult {
+    const all = [...this.full.values()].map(({ c, origin }) => this.summary(c, origin));
+    const byObjective = [...all].sort((a, b) => cmp(a.objective.mean, b.objective.mean));
+    const baselines = all.filter((s) => s.origin === 'baseline');
+    const bestBaseline = [...baselines].sort((a, b) => cmp(a.objective.mean, b.objective.mean))[0];
+    const best = byObjective[0];
+    const dominated = (a: CandidateSummary) => all.some((b) => b !== a && b.missRate.mean <= a.missRate.mean && b.energyJ.mean <= a.energyJ.mean && (b.missRate.mean < a.missRate.mean || b.energyJ.mean < a.energyJ.mean));
+    // Candidates with the very same figures (settings that change nothing here) count once: the first found.
+    const pareto = all.filter((a, i) => !dominated(a) && !all.slice(0, i).some((b) => b.missRate.mean === a.missRate.mean && b.energyJ.mean === a.energyJ.mean));
+    pareto.sort((a, b) => a.missRate.mean - b.missRate.mean || a.energyJ.mean - b.energyJ.mean);
+    let bestSoFar = Infinity;
+    const tried = this.tried.map((t) => {
+      if (t.seeds === this.seeds.length) bestSoFar = Math.min(bestSoFar, t.objective);
+      return { ...t, bestSoFar };
+    });
+    const improvement = best && bestBaseline && bestBaseline.objective.mean !== 0 ? (bestBaseline.objective.mean - best.objective.mean) / Math.abs(bestBaseline.objective.mean) : undefined;
+    return {
+      status,
+      ...(infeasible ? { infeasible } : {}),
+      objective: this.options.objective,
+      referencePolicy: this.options.reference,
+      referenceJoules: this.eRef,
+      simSeeds: this.seeds,
+      rungs: this.rungs,
+      baselines,
+      ...(bestBaseline ? { bestBaseline } : {}),
+      ...(best ? { best } : {}),
+      ...(improvement !== undefined ? { improvement } : {}),
+      top: byObjective.slice(0, 10),
+      pareto,
+      tried,
+      candidatesTried: this.progress.candidatesTried,
+      simulations: this.simulations,
+      fromCheckpoint: this.fromCheckpoint,
+      spaceExhausted: this.spaceExhausted,
+    };
+  }
+}
+
+/** Ascending, NaN last. */
+function cmp(a: number, b: number): number {
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
+  if (Number.isNaN(b)) return -1;
+  return a - b;
+}
+
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** JSON keeps no Infinity or NaN: they travel as strings. */
+export function encodeResult(r: EvalResult): EvalResult {
+  return JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+}
+
+export function reviveResult(r: EvalResult): EvalResult {
+  return JSON.parse(JSON.stringify(r), (_k, v) => (v === 'Infinity' || v === '-Infinity' || v === 'NaN' ? Number(v) : v));
+}

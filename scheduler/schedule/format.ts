@@ -1,0 +1,148 @@
+// The tuned schedule file: what the tuner found for a scenario on one machine, what it is expected
+// to achieve, and how it was found. Versioned; its JSON Schema (docs/schedule.schema.json) is
+// generated from the zod schema below (test/schedule.test.ts checks it is up to date).
+// Non-finite figures (a p99 when frames never finished) are written as null.
+import { z } from 'zod';
+import { ModelRef, Scenario } from '../../workloads/scenario';
+
+export const SCHEDULE_SCHEMA_VERSION = 1;
+export const SCHEDULE_SCHEMA_ID = 'https://tessera.dev/schemas/schedule-v1.json';
+
+const num = z.number().nullable();
+export const Interval = z
+  .object({
+    mean: num,
+    sd: num,
+    lo: num.describe('95% confidence interval of the mean over the simulation seeds (Student t).'),
+    hi: num,
+    n: z.number().int().min(0).describe('Seeds the figure is over.'),
+  })
+  .strict();
+
+const Lane = z
+  .object({
+    id: z.string().min(1).describe('Lane id as the profiles measured it, e.g. cpu:1, cpu:2, webgpu; a second copy is cpu:1#1.'),
+    ep: z.string().min(1).describe('ONNX Runtime execution provider.'),
+    threads: z.number().int().positive().optional(),
+    options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('EP / session options (the adapter, where the profile recorded one).'),
+  })
+  .strict();
+
+const Metrics = z
+  .object({
+    objective: Interval,
+    missRate: Interval,
+    energyJ: Interval,
+    averageWatts: Interval,
+    uxcost: Interval,
+    xrbench: Interval,
+    p99Ms: Interval,
+  })
+  .strict();
+
+export const Schedule = z
+  .object({
+    $schema: z.string().optional(),
+    schemaVersion: z.literal(SCHEDULE_SCHEMA_VERSION),
+    kind: z.literal('tessera-schedule'),
+    createdAt: z.string(),
+    tessera: z.string().describe('Version of Tessera that wrote it.'),
+    machine: z
+      .object({ id: z.string(), hostname: z.string(), cpu: z.string(), cores: z.number().int(), memoryGiB: z.number(), os: z.string(), gpus: z.array(z.string()) })
+      .strict()
+      .describe('Fingerprint of the machine the profiles were measured on.'),
+    ortVersion: z.string().describe('ONNX Runtime version of the profiles.'),
+    executionProviders: z.array(Lane).describe('Every lane the schedule uses, with its execution provider.'),
+    scenario: z
+      .object({
+        ref: z.string().describe('The scenario as given to the tuner (library id or file).'),
+        rateScale: z.number().positive().describe('Every frame rate multiplied by this (the load the schedule was tuned at).'),
+        definition: Scenario.describe('The scenario itself (file model paths made absolute).'),
+      })
+      .strict(),
+    models: z
+      .array(
+        z
+          .object({
+            tenant: z.string(),
+            model: z.string(),
+            ref: ModelRef,
+            path: z.string().optional().describe('The ONNX file on the tuning machine.'),
+            sha256: z.string().regex(/^[0-9a-f]{64}$/),
+            profileId: z.string().describe('The stored profile the latencies came from.'),
+          })
+          .strict(),
+      )
+      .min(1),
+    lanes: z.array(z.string().min(1)).min(1).describe('The lane layout, in order.'),
+    policy: z
+      .object({
+        name: z.string().min(1),
+        spec: z.string().min(1).describe('Policy with its parameters as one string, as createPolicy() and `tessera run --policy` take it.'),
+        params: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict(),
+    options: z
+      .object({
+        granularity: z.enum(['layer', 'model']),
+        maxQueuePerTenant: z.number().int().positive(),
+        dropLate: z.boolean(),
+      })
+      .strict(),
+    pins: z.array(z.string().nullable()).optional().describe('Per tenant: the lane it is pinned to, or null (simulator only so far).'),
+    variants: z.array(z.object({ tenant: z.string(), variant: z.string() }).strict()).describe('Per tenant: the model variant (only original so far).'),
+    predicted: z
+      .object({
+        source: z.string().describe('Simulator, with the profiles\' latencies and the energy source.'),
+        seeds: z.array(z.number().int()),
+        simulation: z.object({ durationSec: z.number(), latencyNoise: z.number(), jobNoise: z.number(), window: z.number() }).strict(),
+        overall: Metrics,
+        perTenant: z.array(z.object({ tenant: z.string(), missRate: Interval, p99Ms: Interval }).strict()),
+        baseline: z.object({ policy: z.string(), overall: Metrics }).strict().describe('The best untuned policy on the default lanes, for comparison.'),
+        improvement: z.number().nullable().describe('(baseline objective - tuned objective) / |baseline objective|.'),
+      })
+      .strict(),
+    provenance: z
+      .object({
+        objective: z.object({ kind: z.enum(['uxcost', 'miss-under-cap', 'xrbench', 'p99']), energyCapWatts: z.number().optional(), definition: z.string() }).strict(),
+        searchSpace: z.record(z.string(), z.unknown()),
+        layouts: z.array(z.array(z.string())),
+        budget: z.object({ candidates: z.number().int(), seconds: z.number().nullable() }).strict(),
+        seed: z.number().int(),
+        rungs: z.array(z.number().int()),
+        candidatesTried: z.number().int(),
+        simulations: z.number().int(),
+        wallSec: z.number(),
+        workers: z.number().int(),
+        status: z.enum(['done', 'stopped']),
+        referencePolicy: z.string(),
+        referenceJoules: z.number(),
+        validation: z
+          .array(
+            z
+              .object({
+                runId: z.string(),
+                durationSec: z.number(),
+                measured: z.object({ missRate: z.number(), energyJ: z.number(), p95LatencyMs: z.number().nullable() }).strict(),
+                perTenant: z.array(z.object({ tenant: z.string(), measuredMissRate: z.number(), predictedMissRate: z.number().nullable() }).strict()),
+              })
+              .strict(),
+          )
+          .describe('Short live runs of the schedule on the tuning machine (predicted vs measured).'),
+      })
+      .strict(),
+  })
+  .strict();
+export type Schedule = z.infer<typeof Schedule>;
+
+/** The published JSON Schema (draft 2020-12) of a schedule file. */
+export function scheduleJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(Schedule, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    $schema: schema.$schema,
+    $id: SCHEDULE_SCHEMA_ID,
+    title: `Tessera tuned schedule (schemaVersion ${SCHEDULE_SCHEMA_VERSION})`,
+    description: 'A tuned schedule: machine, ONNX Runtime, lanes, every model with its sha256, the policy with its parameters, predicted metrics with confidence intervals and the provenance of the search. Generated from scheduler/schedule/format.ts; do not edit by hand.',
+    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
+  };
+}

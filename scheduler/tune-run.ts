@@ -1,0 +1,218 @@
+// The tuner's Node side: builds the problem (a scenario's stored profiles -> one SimWorkload per
+// lane layout), runs the pure search (core/tune) with its simulations spread over worker threads,
+// and handles the time budget, cancellation and checkpoints (resume). The search itself decides
+// what runs, so the result does not depend on the number of workers.
+import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnWorker, type WorkerHandle } from '../base/worker-host';
+import { listProfiles, loadProfile, writeFileAtomic } from '../profiler/store';
+import type { Profile } from '../profiler/types';
+import { matchProfiles, tenantModels } from '../workloads/assess';
+import { loadScenario } from '../workloads/scenario-library';
+import type { Scenario } from '../workloads/scenario';
+import { evaluateCandidate, laneLayouts, TuneSearch, type Checkpoint, type EvalRequest, type EvalResult, type SimSettings, type TuneLayout, type TuneOptions, type TuneProgress, type TuneResult } from './core/tune';
+import { busiestUtilisation, loadSimWorkload, SimWorkloadError } from './sim-workload';
+
+export interface TuneProblem {
+  scenarioRef: string;
+  scenario: Scenario;
+  /** Profile per tenant (scenario order). */
+  profiles: Profile[];
+  layouts: TuneLayout[];
+  /** Frame rates x this (from --load / --scale), applied to every layout alike. */
+  rateScale: number;
+}
+
+export interface MissingProfile {
+  tenant: string;
+  model: string;
+  /** The library id or path to give `tessera profile`. */
+  profileArg: string;
+}
+
+/** The newest complete stored profile of each tenant's model (by sha256, else by name). */
+export async function newestProfiles(scenarioRef: string): Promise<{ found: Record<string, string>; missing: MissingProfile[] }> {
+  const loaded = loadScenario(scenarioRef);
+  const models = await tenantModels(loaded.scenario, { baseDir: loaded.baseDir });
+  const all = listProfiles().filter((p) => !p.error && p.status === 'complete');
+  const found: Record<string, string> = {};
+  const missing: MissingProfile[] = [];
+  for (const t of loaded.scenario.tenants) {
+    const m = models[t.id];
+    const hit = all.find((p) => m.sha256 && p.sha256 === m.sha256) ?? all.find((p) => (m.names ?? []).includes(p.model) || p.model === m.model);
+    if (hit) found[t.id] = hit.id;
+    else missing.push({ tenant: t.id, model: m.model, profileArg: m.libraryId ?? m.model });
+  }
+  return { found, missing };
+}
+
+/** Given profile ids matched to the scenario's tenants (by model hash, then name); a tenant left without one is an error naming it. */
+export async function matchGivenProfiles(scenarioRef: string, ids: string[]): Promise<Record<string, string>> {
+  const loaded = loadScenario(scenarioRef);
+  const models = await tenantModels(loaded.scenario, { baseDir: loaded.baseDir });
+  const profiles = ids.map((id) => loadProfile(id));
+  const matched = matchProfiles(loaded.scenario, models, profiles);
+  const out: Record<string, string> = {};
+  for (const t of loaded.scenario.tenants) {
+    const m = matched[t.id];
+    if (!m) throw new SimWorkloadError(`tenant "${t.id}": none of the given profiles (${profiles.map((p) => `${p.id} = ${p.model.name}`).join(', ')}) is of its model ${models[t.id].model}; profile it (tessera profile ${models[t.id].libraryId ?? models[t.id].model})`);
+    out[t.id] = m.profile.id;
+  }
+  return out;
+}
+
+export interface ProblemOptions {
+  /** Tenant -> profile id (newestProfiles().found, or given). */
+  profileFor: Record<string, string>;
+  /** Explicit layouts (each a list of lane ids); default laneLayouts() of the measured lanes. */
+  layouts?: string[][];
+  /** Utilisation of the busiest lane on the first layout (rates scaled to it, every layout alike). */
+  load?: number;
+  scale?: number;
+  /** Cores to split into CPU lanes (default the profiles' machine's). */
+  cores?: number;
+}
+
+export async function buildTuneProblem(scenarioRef: string, o: ProblemOptions): Promise<TuneProblem> {
+  const loaded = loadScenario(scenarioRef);
+  const profiles = loaded.scenario.tenants.map((t) => {
+    const id = o.profileFor[t.id];
+    if (!id) throw new SimWorkloadError(`tenant "${t.id}" has no profile: profile its model first (tessera profile ...) or pass --profile`);
+    return loadProfile(id);
+  });
+  const ids = [...new Set(profiles.map((p) => p.id))];
+  const shared = profiles[0].lanes.filter((l) => !l.error && profiles.every((p) => p.lanes.some((x) => x.id === l.id && !x.error))).map((l) => l.id);
+  const cores = o.cores ?? Math.min(...profiles.map((p) => p.machine.cores));
+  const layoutIds = o.layouts?.length ? o.layouts : laneLayouts(shared, cores);
+  const opts = { profiles: ids, profileFor: o.profileFor };
+  let rateScale = o.scale ?? 1;
+  if (o.load !== undefined) {
+    const first = await loadSimWorkload(scenarioRef, { ...opts, lanes: layoutIds[0], scale: rateScale });
+    rateScale *= o.load / busiestUtilisation(first);
+  }
+  const layouts: TuneLayout[] = [];
+  for (const lanes of layoutIds) {
+    const w = await loadSimWorkload(scenarioRef, { ...opts, lanes, ...(rateScale !== 1 ? { scale: rateScale } : {}) });
+    layouts.push({ lanes: w.lanes.map((l) => l.id), workload: w });
+  }
+  return { scenarioRef, scenario: loaded.scenario, profiles, layouts, rateScale };
+}
+
+export interface RunTuneOptions extends Omit<TuneOptions, 'shouldStop' | 'resume'> {
+  /** Worker threads (default: every core but one, at least 1); 0 = inline in this thread. */
+  workers?: number;
+  /** Wall-clock budget in seconds: the search stops at the first batch boundary after it. */
+  budgetSec?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TuneProgress & { elapsedSec: number }) => void;
+  /** Written after every round; read back to resume when it exists and `resume` is set. */
+  checkpointFile?: string;
+  resume?: boolean;
+}
+
+export interface TuneOutcome {
+  result: TuneResult;
+  wallSec: number;
+  workers: number;
+  /** Options as run (what a schedule's provenance records). */
+  options: Omit<RunTuneOptions, 'signal' | 'onProgress'>;
+}
+
+/** The search was cancelled (its checkpoint, if any, resumes it). */
+export class TuneCancelled extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TuneCancelled';
+  }
+}
+
+export async function runTune(layouts: TuneLayout[], o: RunTuneOptions): Promise<TuneOutcome> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  let resume: Checkpoint | undefined;
+  if (o.resume && o.checkpointFile && existsSync(o.checkpointFile)) {
+    try {
+      resume = JSON.parse(readFileSync(o.checkpointFile, 'utf8')) as Checkpoint;
+    } catch (e) {
+      throw new Error(`checkpoint ${o.checkpointFile}: not readable as JSON (${(e as Error).message}); delete it to start afresh`, { cause: e });
+    }
+  }
+  const search = new TuneSearch(layouts, {
+    ...o,
+    resume,
+    shouldStop: () => o.signal?.aborted === true || (o.budgetSec !== undefined && elapsed() >= o.budgetSec),
+  });
+  const nWorkers = o.workers ?? Math.max(1, availableParallelism() - 1);
+  const pool = nWorkers > 0 ? new Pool(nWorkers, layouts, o.sim) : undefined;
+  try {
+    const gen = search.run();
+    let step = gen.next();
+    while (!step.done) {
+      const results = pool ? await pool.run(step.value, o.signal) : inline(layouts, o.sim, step.value);
+      if (o.signal?.aborted) break;
+      step = gen.next(results);
+      if (o.checkpointFile) writeFileAtomic(o.checkpointFile, JSON.stringify(search.checkpoint()));
+      o.onProgress?.({ ...search.progress, elapsedSec: elapsed() });
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (o.signal?.aborted || !step.done) throw new TuneCancelled(`tuning cancelled after ${search.progress.candidatesTried} candidates${o.checkpointFile ? ` (checkpoint ${o.checkpointFile}: rerun with resume to continue)` : ''}`);
+    const { signal: _s, onProgress: _p, ...options } = o;
+    return { result: step.value, wallSec: elapsed(), workers: nWorkers, options };
+  } finally {
+    await pool?.close();
+  }
+}
+
+function inline(layouts: TuneLayout[], sim: SimSettings, reqs: EvalRequest[]): EvalResult[] {
+  return reqs.map((r) => evaluateCandidate(layouts, r.candidate, r.seed, sim, r.referenceJoules));
+}
+
+/** Worker threads, each simulating one request at a time; results come back in request order. */
+class Pool {
+  private workers: WorkerHandle[];
+  private pending = new Map<number, { resolve: (r: EvalResult) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private dead?: string;
+
+  constructor(n: number, layouts: TuneLayout[], sim: SimSettings) {
+    this.workers = Array.from({ length: n }, () => {
+      const w = spawnWorker('tune', 'thread', { layouts, sim });
+      w.onMessage((m: { id: number; result?: EvalResult; error?: string }) => {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.error !== undefined) p.reject(new Error(`tuner worker: ${m.error}`));
+        else p.resolve(m.result!);
+      });
+      w.onExit((reason) => {
+        if (!reason) return;
+        this.dead = reason;
+        for (const p of this.pending.values()) p.reject(new Error(`tuner worker ended: ${reason}`));
+        this.pending.clear();
+      });
+      return w;
+    });
+  }
+
+  async run(reqs: EvalRequest[], signal?: AbortSignal): Promise<EvalResult[]> {
+    const out: EvalResult[] = new Array(reqs.length);
+    let next = 0;
+    const lane = async (w: WorkerHandle) => {
+      while (next < reqs.length && !signal?.aborted) {
+        const i = next++;
+        if (this.dead) throw new Error(`tuner worker ended: ${this.dead}`);
+        const id = this.nextId++;
+        out[i] = await new Promise<EvalResult>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject });
+          w.post({ id, request: reqs[i] });
+        });
+      }
+    };
+    await Promise.all(this.workers.map(lane));
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
