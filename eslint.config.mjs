@@ -4,6 +4,7 @@
 //   renderer talks to the engine only through engine/api.ts (types + protocol) and may reuse pure code.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
@@ -50,6 +51,18 @@ export default tseslint.config(
         patterns: [...noElectronOrRenderer, { group: ['**/base/*', '**/profiler/*', '**/workloads/*', '**/live/*', '**/dysta/node*'], message: 'scheduler/core is pure: no I/O layers.' }],
       }],
     },
+  },
+  {
+    // No import cycles in the scheduler (type-only imports count too: a cycle of types is still a
+    // tangle of responsibilities). test/lint-rules.test.ts proves the rule fails on a cycle.
+    files: ['scheduler/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.mjs', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mjs', '.js', '.json'] })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     files: ['renderer/**'],

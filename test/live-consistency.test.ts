@@ -27,6 +27,16 @@ interface TraceFile {
   traceEvents: { name: string; ph: string; ts: number; dur?: number; tid: number; cat?: string; args?: Record<string, unknown> }[];
 }
 
+/** Every drop the metrics count has exactly one cause, in the report and on each job record. */
+function checkDropCauses(r: LiveResult): void {
+  const d = r.report.drops!;
+  expect(d.total).toBe(r.report.metrics.overall.dropped);
+  expect(Object.values(d.byCause).reduce((a, b) => a + b, 0)).toBe(d.total);
+  for (const j of r.jobs) if (j.dropped && !j.abandoned) expect(j.dropReason).toBeDefined();
+  expect(r.report.overload.queueDrops).toBe(d.byCause.queue);
+  expect(r.report.overload.policyDrops).toBe(d.byCause.policy);
+}
+
 function checkConsistency(r: LiveResult, batches: TelemetryBatch[]): void {
   const { report, jobs, slices, workload } = r;
   // Every released frame finished or was dropped, exactly once (none abandoned in a completed run).
@@ -93,6 +103,7 @@ function checkConsistency(r: LiveResult, batches: TelemetryBatch[]): void {
   }
   const drops = trace.traceEvents.filter((e) => e.cat === 'drop');
   expect(drops.length).toBe(report.metrics.overall.dropped);
+  checkDropCauses(r);
   workload.tenants.forEach((t, i) => {
     const m = report.metrics.perTenant[i];
     const finished = jobs.filter((j) => j.tenant === i && !j.dropped);
@@ -241,13 +252,19 @@ describe('live runtime', () => {
     expect(err.message).toMatch(/stopped during setup \(changed my mind\)/);
   });
 
-  it('overload (several times capacity): keeps running, drops, keeps every queue bounded', async () => {
-    // ~3-10 ms per frame on one core (300 MFLOP); 2 x 700 frames/s offered (about 3x capacity) to two one-thread lanes.
+  it('overload (several times capacity): keeps running, drops with causes, keeps every queue bounded, warns', async () => {
+    // Overload by construction: measure what a frame of this model costs on these lanes now (the
+    // machine may be loaded or idle), then offer 4x what the two lanes can serve.
+    const model = 'demo:mlp:64:768:4';
+    const probe = new LiveRun({ name: 'probe', tenants: [{ id: 'p', model, arrival: { type: 'periodic', fps: 40 } }] }, { policy: 'fcfs', duration: 0.5, lanes, seed: 1, meters: false, predict: false, writeFiles: false });
+    const pr = (await probe.run()).report;
+    const perFrameProbe = pr.lanes.reduce((a, l) => a + l.busySec, 0) / pr.metrics.overall.finished;
+    const fps = Math.min(5000, (4 * lanes.length) / perFrameProbe / 2); // per tenant, two tenants
     const heavy: LiveScenario = {
       name: 'overload',
       tenants: [
-        { id: 'a', model: 'demo:mlp:64:768:4', arrival: { type: 'periodic', fps: 700 }, deadline: 0.02, priority: 9 },
-        { id: 'b', model: 'demo:mlp:64:768:4', arrival: { type: 'poisson', ratePerSec: 700 }, deadline: 0.02, priority: 1 },
+        { id: 'a', model, arrival: { type: 'periodic', fps }, deadline: 0.02, priority: 9 },
+        { id: 'b', model, arrival: { type: 'poisson', ratePerSec: fps }, deadline: 0.02, priority: 1 },
       ],
     };
     const batches: TelemetryBatch[] = [];
@@ -257,12 +274,17 @@ describe('live runtime', () => {
     const busy = r.report.lanes.reduce((a, l) => a + l.busySec, 0);
     const perFrame = busy / r.report.metrics.overall.finished;
     const offered = (r.report.metrics.overall.released * perFrame) / (2 * 2); // demand / (lanes x duration)
-    expect(offered).toBeGreaterThan(2);
+    expect(offered, `per-frame cost ${(perFrame * 1e3).toFixed(2)} ms (probe ${(perFrameProbe * 1e3).toFixed(2)} ms), ${fps.toFixed(0)} fps per tenant`).toBeGreaterThan(2);
     expect(r.report.overload.maxQueued.every((q) => q <= 6)).toBe(true);
     expect(Math.max(...batches.map((b) => Math.max(...b.tenants.map((t) => t.queued))))).toBeLessThanOrEqual(6);
     expect(r.report.overload.queueDrops).toBeGreaterThan(0);
     expect(r.report.metrics.overall.dropRate).toBeGreaterThan(0.2);
     expect(r.report.overload.eventLoopDelayMs.max).toBeGreaterThanOrEqual(0);
     for (const j of r.jobs) expect(j.dropped !== Number.isFinite(j.finish)).toBe(true);
+    checkDropCauses(r);
+    // Telemetry names the cause of each drop it reports.
+    for (const b of batches) for (const j of b.jobs) if (j.dropped) expect(j.reason).toBeDefined();
+    // The overload is in the warnings, with its causes.
+    expect(r.report.warnings.join('\n')).toMatch(/^overload: the lanes could not keep up: \d+ of \d+ frames .* drops by cause: .*\d+ queue/m);
   });
 });

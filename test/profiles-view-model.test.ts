@@ -185,6 +185,14 @@ describe('profiles view model: whole model, chart, formats', () => {
     expect(pm.measuredPairs(profile())).toEqual({ done: 5, total: 6 });
   });
 
+  it('names a GPU lane\'s adapter, software ones marked', () => {
+    const p = profile();
+    p.lanes[1].adapter = { name: 'SwiftShader Device (Subzero)', vendor: 'Google (SwiftShader, software)', backend: 'vulkan', driver: '/usr/lib/chromium/libvk_swiftshader.so', software: true, source: 'test' };
+    const [a, b] = pm.wholeRows(p);
+    expect(a.adapter).toBeUndefined();
+    expect(b.adapter).toEqual({ name: 'SwiftShader Device (Subzero)', vendor: 'Google (SwiftShader, software)', software: true });
+  });
+
   it('gives one chart series per usable lane with null for unmeasured layers', () => {
     const p = profile();
     p.lanes.push({ id: 'webgpu', ep: 'webgpu', error: 'no adapter' });

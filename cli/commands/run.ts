@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { localClient } from '../../engine/local';
+import { describeDrops } from '../../scheduler/core/jobs';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
 import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
@@ -80,7 +81,7 @@ export function formatReport(r: LiveReport): string {
   const h = r.hindsight?.comparison.at(-1);
   if (h) out.push(`Hindsight (re-simulated with the latencies learnt online; not a prediction): mean ${msf(h.predicted.meanLatencyMs)} ms, miss ${pct(h.predicted.missRate)} (measured ${msf(h.measured.meanLatencyMs)} ms, ${pct(h.measured.missRate)})`);
   out.push('');
-  out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); queue drops ${r.overload.queueDrops}, policy drops ${r.overload.policyDrops}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
+  out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); drops by cause: ${r.drops ? describeDrops(r.drops) : `${r.overload.queueDrops} queue, ${r.overload.policyDrops} policy`}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
   for (const f of r.faults) out.push(`Lane ${f.lane} failed at ${f.at.toFixed(2)} s (${f.reason}); ${f.rescheduledJobs} job(s) rescheduled`);
   if (r.adaptation.policyState) out.push(`Policy state: ${JSON.stringify(r.adaptation.policyState)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);

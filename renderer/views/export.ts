@@ -209,7 +209,7 @@ export const exportView: View = {
         Run: (r: StoredRun) => h('span', { class: 'export-run-id' }, h('code', {}, r.id), h('span', { class: 'muted' }, r.endedAt ? `${r.status ? 'ended' : 'written'} ${new Date(r.endedAt).toLocaleString()}` : 'no files')),
         Scenario: (r: StoredRun) => r.scenario ?? DASH,
         Policy: (r: StoredRun) => runPolicyText(r.policy, r.policySwitches),
-        Status: (r: StoredRun) => (!ok(r) ? badge('unreadable', 'bad', r.error) : r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn', 'Stopped before the end: the report covers what was measured') : badge('failed', 'bad')),
+        Status: (r: StoredRun) => (!ok(r) ? badge('unreadable', 'bad', r.error) : r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn', 'Stopped before the end: the report covers what was measured') : r.status === 'interrupted' ? badge('interrupted', 'warn', 'Its process ended mid-run (killed or crashed): the report is its last snapshot') : r.status === 'running' ? badge('running', 'info') : badge('failed', 'bad')),
         Length: (r: StoredRun) => (ok(r) ? runLengthText(r.elapsedSec, r.durationSec) : DASH),
         Lanes: (r: StoredRun) => (r.lanes?.length ? r.lanes.join(', ') : DASH),
         'Miss rate': (r: StoredRun) => (ok(r) ? (r.missRate === null || r.missRate === undefined ? h('span', { class: 'muted', title: 'No frame was released' }, DASH) : fmtPct(r.missRate)) : DASH),

@@ -9,6 +9,7 @@
 import './live.css';
 import type { ParamsOf, Progress, ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
+import { describeDrops } from '../../scheduler/core/jobs';
 import { Chart, chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
@@ -919,7 +920,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
     facts([
       ['Transfers', r.transfers.count ? `${r.transfers.count} (mean ${fmtNum(r.transfers.meanUs, 0)} µs, p95 ${fmtNum(r.transfers.p95Us, 0)} µs, ${fmtBytes(r.transfers.bytes)} moved)` : 'none (model granularity, or every layer stayed on its lane)'],
       ['Queue maxima', r.tenants.map((t, i) => `${t.id} ${o.maxQueued[i] ?? DASH}`).join(', ')],
-      ['Drops', `${o.queueDrops} by a full queue, ${o.policyDrops} by the policy`],
+      ['Drops by cause', r.drops ? describeDrops(r.drops) : `${o.queueDrops} by a full queue, ${o.policyDrops} by the policy`],
       ['Engine event-loop delay', `max ${fmtNum(o.eventLoopDelayMs.max)} ms, p99 ${fmtNum(o.eventLoopDelayMs.p99)} ms, mean ${fmtNum(o.eventLoopDelayMs.mean, 2)} ms`],
       ['Faults', r.faults.length ? h('span', {}, ...r.faults.map((f) => h('div', {}, badge('fault', 'bad'), ` ${f.lane} at ${fmtNum(f.at, 2)} s: ${f.reason} (${f.rescheduledJobs} job(s) rescheduled)`))) : 'none'],
       ['Abandoned at stop', String(r.abandoned)],

@@ -325,6 +325,8 @@ export function heatRows(p: Profile): { index: number; name: string; cells: (Hea
 
 export interface WholeRow {
   lane: string;
+  /** GPU lanes: the adapter the lane ran on (software adapters get a SOFTWARE label). */
+  adapter?: { name: string; vendor: string; software: boolean };
   wholeMs?: number;
   p5?: number;
   p95?: number;
@@ -359,6 +361,7 @@ export function wholeRows(p: Profile): WholeRow[] {
     const overhead = p.cutOverhead?.[l.id] ?? (sum !== undefined && ms.length === p.layers.length && w?.latencyMs ? sum / w.latencyMs : undefined);
     return {
       lane: l.id,
+      ...(l.adapter ? { adapter: { name: l.adapter.name, vendor: l.adapter.vendor, software: l.adapter.software } } : {}),
       wholeMs: w?.latencyMs,
       p5: w?.raw?.p5,
       p95: w?.raw?.p95,

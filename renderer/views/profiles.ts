@@ -465,7 +465,10 @@ function wholeCard(p: Profile): HTMLElement {
   const rows = pm.wholeRows(p);
   return h('section', { class: 'card' }, h('h2', {}, 'Whole model vs sum of layers'),
     table(rows, {
-      Lane: (r) => h('code', {}, r.lane),
+      Lane: (r) =>
+        h('span', {},
+          h('code', {}, r.lane),
+          r.adapter ? h('div', { class: 'muted prof-small', title: r.adapter.vendor }, r.adapter.software ? badge('SOFTWARE', 'warn', 'A CPU rasteriser: GPU code paths, never a GPU performance figure') : null, ` ${r.adapter.name}`) : null),
       'Whole model median ms': (r) => (r.error && r.wholeMs === undefined ? badge('error', 'bad', r.error) : h('span', {}, pm.fmtMsBare(r.wholeMs), r.p5 !== undefined ? h('div', { class: 'prof-sub' }, `raw p5\u2013p95 ${pm.fmtMsBare(r.p5)}\u2013${pm.fmtMsBare(r.p95)}, n ${r.n}, \u00b1${pm.fmtPct(r.ciRel)}`) : null)),
       'Sum of layers ms': (r) => `${pm.fmtMsBare(r.sumLayersMs)}${r.measuredLayers < r.layers ? ` (${r.measuredLayers} of ${r.layers} layers)` : ''}`,
       'Sum / whole (cut overhead)': (r) => (r.overhead !== undefined ? badge(pm.fmtRatio(r.overhead), Math.abs(r.overhead - 1) > 0.25 ? 'warn' : 'info', 'Sum of the cut layers\u2019 medians over the whole model\u2019s median: above 1 the cuts cost extra (sessions, copies, lost fusions)') : pm.DASH),

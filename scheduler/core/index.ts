@@ -2,7 +2,8 @@
 export * from './types';
 export * from './policies';
 export { PredictionModel } from './predict';
-export { simulate, type SimOptions, type SimResult, type JobRecord, type Slice, type LaneUsage, type DropReason } from './simulator';
+export { simulate, type SimOptions, type SimResult, type Slice, type LaneUsage } from './simulator';
+export { JobBook, Job, InvalidDecisionError, countDrops, describeDrops, DROP_REASONS, DROP_REASON_TEXT, type DropReason, type DropCounts, type JobRecord, type JobBookOptions, type JobBookHooks } from './jobs';
 export * from './metrics';
 export { chromeTrace, slicesCsv, jobsCsv, type ChromeTrace, type TraceEvent } from './trace';
 export { comparePolicies, runOne, metricsOf, stat, type Comparison, type PolicySummary, type Stat, type CompareOptions } from './compare';

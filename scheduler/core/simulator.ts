@@ -9,8 +9,9 @@
 // - Moving a job's activations between lanes costs link(from) + link(to) (see LaneDef.link); the
 //   move occupies the destination lane and is drawn as a transfer slice.
 // - Arrivals: periodic with uniform jitter, or Poisson; cascades: when an upstream frame finishes,
-//   each dependent tenant's frame is released with its probability. Dropping a frame drops the
-//   dependent frames it would have released (counted as released and dropped).
+//   each dependent tenant's frame is released with its probability.
+// - The job lifecycle (queue bound, drops and their causes, cascaded drops, feedback windows,
+//   validating the policy's decisions) is jobs.ts' JobBook, which the live runtime drives too.
 // - "Real" latencies = profiled x bias(tenant, lane) x a per-frame factor (lognormal, `jobNoise`) x a
 //   per-layer factor (normal, `latencyNoise`, floored at 0.2). Jitter, noise and cascade outcomes are
 //   fixed per (seed, tenant, frame, layer) so every policy sees the same frames (common random numbers).
@@ -19,11 +20,12 @@
 //   scaled by real/profiled; transfers at busyWatts) + idleWatts x idle time, over the horizon
 //   max(duration, last event).
 // Seeded and deterministic. Pure: no clock, no I/O.
-import { computeMetrics, uxcost, type Metrics } from './metrics';
+import { computeMetrics, type Metrics } from './metrics';
 import { EventQueue } from './eventqueue';
+import { countDrops, InvalidDecisionError, Job, JobBook, type DropCounts, type JobRecord } from './jobs';
 import { PredictionModel } from './predict';
-import { cascadeFires as fires, frameFactor, frameRelease, layerFactor } from './arrivals';
-import { relativeDeadline, type Feedback, type JobState, type LaneState, type Policy, type Predictor, type SimWorkload, type Snapshot } from './types';
+import { frameFactor, frameRelease, layerFactor } from './arrivals';
+import type { JobState, LaneState, Policy, Predictor, SimWorkload, Snapshot } from './types';
 import { validateWorkload } from './workload';
 
 export interface SimOptions {
@@ -44,6 +46,8 @@ export interface SimOptions {
   dropLate?: boolean;
   /** At most this many not-yet-started frames per tenant; the oldest gives way (default 32). */
   maxQueuePerTenant?: number;
+  /** At most this many frames in the system; the oldest one not running gives way (cause 'system-cap'; default: no cap). */
+  maxInSystem?: number;
   /** Length of the windows reported to policies and used for SLO windows (s, default 0.5). */
   window?: number;
   /** Keep per-layer slices (for traces; default false). */
@@ -71,27 +75,7 @@ export interface Slice {
   kind: 'layer' | 'transfer';
 }
 
-export type DropReason = 'policy' | 'late' | 'queue' | 'cascade' | 'unserved';
-
-export interface JobRecord {
-  id: number;
-  tenant: number;
-  frame: number;
-  release: number;
-  deadline: number;
-  /** Start of its first layer (NaN if it never ran). */
-  start: number;
-  /** Finish time, or NaN if dropped. */
-  finish: number;
-  dropped: boolean;
-  dropReason?: DropReason;
-  /** Isolated latency estimate (all layers on their fastest lanes). */
-  isolated: number;
-  accuracyUsed: number;
-  upstream: number;
-  /** Layers executed. */
-  layersRun: number;
-}
+export type { DropReason, JobRecord } from './jobs';
 
 export interface LaneUsage {
   id: string;
@@ -116,6 +100,8 @@ export interface SimResult {
   horizon: number;
   layerExecutions: number;
   transfers: number;
+  /** Dropped jobs by cause. */
+  drops: DropCounts;
   metrics?: Metrics;
   policyState?: Record<string, number>;
 }
@@ -123,34 +109,21 @@ export interface SimResult {
 const ARRIVAL = 0;
 const LANE_DONE = 1;
 
-class SimJob implements JobState, JobRecord {
-  start = NaN;
-  finish = NaN;
-  dropped = false;
-  dropReason?: DropReason = undefined;
-  next = 0;
-  lastLane = -1;
-  accuracyUsed = 0;
-  g = 1;
-  layersRun = 0;
-  gSum = 0;
-  running = false;
-  waiting = true; // not started yet (for the per-tenant queue bound)
-  lastRun: number;
+class SimJob extends Job {
   constructor(
-    readonly id: number,
-    readonly tenant: number,
-    readonly frame: number,
-    readonly release: number,
-    readonly deadline: number,
-    readonly priority: number,
-    readonly layerCount: number,
-    readonly upstream: number,
-    readonly isolated: number,
+    id: number,
+    tenant: number,
+    frame: number,
+    release: number,
+    deadline: number,
+    priority: number,
+    layerCount: number,
+    upstream: number,
+    isolated: number,
     /** Per-frame real/profiled factor. */
     readonly factor: number,
   ) {
-    this.lastRun = release;
+    super(id, tenant, frame, release, deadline, priority, layerCount, upstream, isolated);
   }
 }
 
@@ -163,7 +136,6 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const jobNoise = options.jobNoise ?? 0;
   const adaptive = options.adaptive ?? true;
   const dropLate = options.dropLate ?? false;
-  const maxQueue = options.maxQueuePerTenant ?? 32;
   const windowLen = options.window ?? 0.5;
   const record = options.recordSlices ?? false;
   const tenants = workload.tenants;
@@ -171,10 +143,6 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const lanes = workload.lanes;
   const nL = lanes.length;
   const model = new PredictionModel(workload);
-  const tenantIndex = new Map(tenants.map((t, i) => [t.id, i]));
-  const dependents: number[][] = tenants.map(() => []);
-  tenants.forEach((t, i) => t.cascade && dependents[tenantIndex.get(t.cascade.upstream)!].push(i));
-  const relDeadline = Float64Array.from(tenants, relativeDeadline);
   const isolated = Float64Array.from(tenants, (_, i) => model.isolated(i));
 
   const bias = new Float64Array(nT * nL).fill(1);
@@ -197,19 +165,11 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const offline = model.predictor(false);
   const oracle = new OraclePredictor(model, realLatency, realFactor, !!override);
   const laneStates: LaneState[] = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts }));
-  const readyView: SimJob[] = [];
+  const readyView: JobState[] = [];
   const snapshot: Snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
 
-  // Hot mutable doubles live in object fields (stored unboxed in place), not in closure
-  // variables (every write to which would allocate a heap number).
-  const clk = { now: 0.5, windowStart: 0.5 };
-  clk.now = 0;
-  clk.windowStart = 0;
   const q = new EventQueue(64);
-  const jobs: SimJob[] = [];
   const slices: Slice[] = [];
-  const active: SimJob[] = []; // in the system, release order
-  const waitingPerTenant = new Int32Array(nT);
   const laneJob: (SimJob | null)[] = new Array(nL).fill(null);
   const laneProfiled = new Float64Array(nL);
   const laneReal = new Float64Array(nL);
@@ -219,24 +179,39 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   const busyEnergy = new Float64Array(nL);
   const laneLayers = new Int32Array(nL);
   let idleLanes = nL;
-  let readyCount = 0; // active and not running
   let layerExecutions = 0;
   let transfers = 0;
   const sourceFrame = new Int32Array(nT);
   const nominal = new Float64Array(nT);
   const lastRelease = new Float64Array(nT);
-
-  // Window bookkeeping (reported to policies that observe).
-  const observe = policy.observe ? (f: Feedback) => policy.observe!(f) : null;
-  let wEnded = 0;
-  let wMissed = 0;
-  let wDropped = 0;
+  // Lane busy time and energy at the start of the current window (for the window feedback).
   const wBusy0 = new Float64Array(nL);
   const wEnergy0 = new Float64Array(nL);
-  let refWindowJ = 0;
-  for (const l of lanes) refWindowJ += l.busyWatts * windowLen;
-  const layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
-  const jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
+
+  const book = new JobBook<SimJob>(workload, laneStates, policy, model, {
+    maxQueuePerTenant: options.maxQueuePerTenant ?? 32,
+    maxInSystem: options.maxInSystem,
+    window: windowLen,
+    preemption: modelGranularity ? 'model' : 'layer',
+    seed,
+    keepJobs: true,
+  }, {
+    make: (id, t, frame, release, deadline, upstream) => new SimJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], frameFactor(seed, t, frame, jobNoise)),
+    windowEnergy: (start, end) => {
+      let energy = 0;
+      for (let l = 0; l < nL; l++) {
+        const b = busy[l] - wBusy0[l];
+        energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - start - b) * lanes[l].idleWatts;
+      }
+      wBusy0.set(busy);
+      wEnergy0.set(busyEnergy);
+      return energy;
+    },
+  });
+
+  // Hot mutable doubles live in object fields (stored unboxed in place), not in closure variables
+  // (every write to which would allocate a heap number): the books' clock is the simulation's.
+  const clk = book.clock;
 
   const scheduleArrival = (t: number) => {
     const r = frameRelease(seed, t, tenants[t].arrival, sourceFrame[t], nominal[t]);
@@ -247,80 +222,13 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     if (nominal[t] < options.duration && time < options.duration) q.push(time, ARRIVAL, t);
   };
 
-  const newJob = (t: number, frame: number, time: number, upstream: number): SimJob => {
-    const f = frameFactor(seed, t, frame, jobNoise);
-    const job = new SimJob(jobs.length, t, frame, time, time + relDeadline[t], tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], f);
-    jobs.push(job);
-    return job;
-  };
-
-  const release = (t: number, frame: number, upstream: number) => {
-    const job = newJob(t, frame, clk.now, upstream);
-    if (waitingPerTenant[t] >= maxQueue) {
-      for (let i = 0; i < active.length; i++) {
-        const o = active[i];
-        if (o.tenant === t && o.waiting && !o.running) {
-          endDropped(o, 'queue');
-          break;
-        }
-      }
-    }
-    active.push(job);
-    waitingPerTenant[t]++;
-    readyCount++;
-  };
-
-  const cascadeFires = (d: number, frame: number) => fires(seed, d, frame, tenants[d].cascade!.probability);
-
-  const jobEnded = (job: SimJob) => {
-    wEnded++;
-    if (job.dropped) {
-      wDropped++;
-      wMissed++;
-    } else if (job.finish > job.deadline) wMissed++;
-    if (observe) {
-      jobFb.time = clk.now;
-      jobFb.job = job.id;
-      jobFb.tenant = job.tenant;
-      jobFb.release = job.release;
-      jobFb.deadline = job.deadline;
-      jobFb.finish = job.finish;
-      jobFb.dropped = job.dropped;
-      jobFb.accuracyUsed = job.accuracyUsed;
-      observe(jobFb);
-    }
-  };
-
-  /** Drops a job that is in the system and not running, and the dependents it would have released. */
-  const endDropped = (job: SimJob, reason: DropReason) => {
-    const i = active.indexOf(job);
-    if (i >= 0) active.splice(i, 1);
-    if (job.waiting) waitingPerTenant[job.tenant]--;
-    readyCount--;
-    job.dropped = true;
-    job.dropReason = reason;
-    jobEnded(job);
-    dropDependents(job);
-  };
-
-  const dropDependents = (job: SimJob) => {
-    for (const d of dependents[job.tenant]) {
-      if (!cascadeFires(d, job.frame)) continue;
-      const dep = newJob(d, job.frame, clk.now, job.id);
-      dep.dropped = true;
-      dep.dropReason = 'cascade';
-      jobEnded(dep);
-      dropDependents(dep);
-    }
-  };
-
   const startLayer = (job: SimJob, lane: number, variant: number) => {
     const t = job.tenant;
     const layer = job.next;
     const profiled = model.latency(t, layer, lane, variant);
     if (!(profiled < Infinity)) {
       const tn = tenants[t];
-      throw new Error(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
+      throw new InvalidDecisionError(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
     }
     const dt = model.transferTime(t, layer, job.lastLane, lane);
     const real = override ? override(t, job.frame, layer, lane) : profiled * realFactor(job, layer, lane);
@@ -333,14 +241,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     busy[lane] += dt + real;
     busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;
     laneLayers[lane]++;
-    if (job.waiting) {
-      job.waiting = false;
-      job.start = clk.now;
-      waitingPerTenant[t]--;
-    }
-    job.running = true;
-    readyCount--;
-    job.accuracyUsed += tenants[t].layers[layer].variants[variant].accuracyDelta;
+    book.start(job, variant);
     laneJob[lane] = job;
     laneProfiled[lane] = profiled;
     laneReal[lane] = real;
@@ -364,36 +265,12 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     const profiled = laneProfiled[lane];
     const observed = laneReal[lane];
     if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: laneVariant[lane], start: laneStart[lane], end: clk.now, kind: 'layer' });
-    job.running = false;
-    job.lastRun = clk.now;
-    job.lastLane = lane;
-    job.next = layer + 1;
-    job.layersRun++;
-    job.gSum += observed / profiled;
-    job.g = job.gSum / job.layersRun;
     if (adaptive) model.update(job.tenant, lane, profiled, observed);
-    if (observe) {
-      layerFb.time = clk.now;
-      layerFb.job = job.id;
-      layerFb.tenant = job.tenant;
-      layerFb.layer = layer;
-      layerFb.lane = lane;
-      layerFb.variant = laneVariant[lane];
-      layerFb.predicted = profiled;
-      layerFb.observed = observed;
-      observe(layerFb);
-    }
-    if (job.next >= job.layerCount) {
-      active.splice(active.indexOf(job), 1);
-      job.finish = clk.now;
-      jobEnded(job);
-      for (const d of dependents[job.tenant]) if (cascadeFires(d, job.frame)) release(d, job.frame, job.id);
+    if (book.layerDone(job, lane, laneVariant[lane], profiled, observed)) {
+      book.finish(job, clk.now, clk.now);
     } else if (modelGranularity) {
-      readyCount++;
       startLayer(job, lane, 0);
       return;
-    } else {
-      readyCount++;
     }
     ls.idle = true;
     ls.busyUntil = clk.now;
@@ -402,85 +279,31 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     idleLanes++;
   };
 
-  const closeWindow = (end: number) => {
-    if (observe) {
-      let energy = 0;
-      for (let l = 0; l < nL; l++) {
-        const b = busy[l] - wBusy0[l];
-        energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - clk.windowStart - b) * lanes[l].idleWatts;
-      }
-      const missRate = wEnded ? wMissed / wEnded : 0;
-      observe({ kind: 'window', start: clk.windowStart, end, ended: wEnded, missed: wMissed, dropped: wDropped, missRate, energyJ: energy, uxcost: uxcost(energy, refWindowJ, missRate), referenceJ: refWindowJ });
-    }
-    clk.windowStart = end;
-    wEnded = wMissed = wDropped = 0;
-    wBusy0.set(busy);
-    wEnergy0.set(busyEnergy);
-  };
-
-  const dropLateJobs = () => {
-    for (let i = active.length - 1; i >= 0; i--) {
-      const j = active[i];
-      if (!j.running && clk.now >= j.deadline) endDropped(j, 'late');
-    }
-  };
-
-  const consult = () => {
-    // Overwrite in place and trim with pop(): no reallocation of the array's backing store.
-    let k = 0;
-    for (let i = 0; i < active.length; i++) {
-      const j = active[i];
-      if (!j.running && (!modelGranularity || j.waiting)) {
-        if (k < readyView.length) readyView[k] = j;
-        else readyView.push(j);
-        k++;
-      }
-    }
-    while (readyView.length > k) readyView.pop();
-    if (k === 0) return;
-    snapshot.time = clk.now;
-    snapshot.inSystem = active.length;
-    const d = policy.decide(snapshot);
-    for (let i = 0; i < d.drop.length; i++) {
-      const job = jobs[d.drop[i]];
-      if (!job || job.running || job.dropped || !Number.isNaN(job.finish) || (modelGranularity && !job.waiting)) {
-        throw new Error(`policy "${policy.name}" dropped job ${d.drop[i]}, which is not a ready job`);
-      }
-      endDropped(job, 'policy');
-    }
-    for (let i = 0; i < d.assign.length; i++) {
-      const a = d.assign[i];
-      const job = jobs[a.job];
-      if (!job || job.running || job.dropped || !Number.isNaN(job.finish) || (modelGranularity && !job.waiting)) {
-        throw new Error(`policy "${policy.name}" assigned job ${a.job}, which is not a ready job`);
-      }
-      const ls = laneStates[a.lane];
-      if (!ls || !ls.idle) throw new Error(`policy "${policy.name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
-      startLayer(job, a.lane, a.variant);
-    }
-  };
-
   // Source tenants' first frames.
   for (let t = 0; t < nT; t++) if (!tenants[t].cascade) scheduleArrival(t);
 
   while (q.pop()) {
     clk.now = q.time;
-    while (clk.now >= clk.windowStart + windowLen) closeWindow(clk.windowStart + windowLen);
+    book.closeWindows();
     if (q.kind === ARRIVAL) {
       const t = q.arg;
       lastRelease[t] = clk.now;
-      release(t, sourceFrame[t], -1);
+      book.release(t, sourceFrame[t], clk.now, -1, clk.now);
       sourceFrame[t]++;
       scheduleArrival(t);
     } else {
       finishLayer(q.arg);
     }
     if (q.peekTime() === clk.now) continue; // apply every event of this instant first
-    if (dropLate && readyCount > 0) dropLateJobs();
-    if (idleLanes > 0 && readyCount > 0) consult();
+    if (dropLate && book.readyCount > 0) book.dropLate();
+    if (idleLanes > 0 && book.readyCount > 0) {
+      const d = book.decide(snapshot);
+      if (d) for (let i = 0; i < d.assign.length; i++) startLayer(book.assignee(d.assign[i]), d.assign[i].lane, d.assign[i].variant);
+    }
   }
   // Jobs still waiting when nothing is left to happen were never served (the policy left them).
-  for (let i = active.length - 1; i >= 0; i--) endDropped(active[i], 'unserved');
+  book.dropAll('unserved', clk.now, true);
+  const jobs = book.jobs;
 
   const makespan = clk.now;
   const horizon = Math.max(options.duration, makespan);
@@ -501,6 +324,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     horizon,
     layerExecutions,
     transfers,
+    drops: countDrops(jobs),
     policyState: policy.state?.(),
   };
   if (options.metrics !== false) {

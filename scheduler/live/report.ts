@@ -1,18 +1,18 @@
 // The end of a live run: THE metrics (scheduler/core/metrics.ts) of what was measured, the simulator
 // run beside it (same latency table, scenario, policy and seed) with the per-tenant differences, the
-// Perfetto trace (dataDir()/runs/<id>/trace.json) and report.json.
-import { mkdir, writeFile } from 'node:fs/promises';
+// Perfetto trace (dataDir()/runs/<id>/trace.json) and report.json (both written atomically). While
+// the run goes, assembleReport(books, snapshot) makes the partial reports that run-journal.ts saves.
 import { join } from 'node:path';
+import { countDrops, DROP_REASON_TEXT, DROP_REASONS, type DropCounts } from '../core/jobs';
 import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
-import { createPolicy } from '../core/policies';
 import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
-import { dataDir } from '../../base/paths';
+import { writeFileAtomic } from '../../profiler/store';
 import type { GpuAdapter, LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
-import type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './runtime';
-import type { EnergySourceLabel, ExecModel, LiveReport, LiveScenario, TenantComparison } from './types';
+import { runDir, RUN_FILES } from './runs-store';
+import type { EnergySourceLabel, ExecModel, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
 
 export interface RunBooks {
   runId: string;
@@ -22,6 +22,8 @@ export interface RunBooks {
   options: ResolvedLiveOptions;
   initialPolicy: string;
   policy: Policy;
+  /** Makes a policy by name (the run's factory), for the prediction. */
+  createPolicy: (name: string) => Policy;
   switches: { at: number; policy: string }[];
   workload: SimWorkload;
   execs: ExecModel[];
@@ -39,8 +41,8 @@ export interface RunBooks {
   ratios: number[][];
   transfers: { count: number; bytes: number; samples: number[] };
   maxQueued: number[];
-  queueDrops: number;
-  policyDrops: number;
+  /** The run's cap on frames in the system (the prediction applies it too). */
+  maxInSystem: number;
   loop: { maxMs: number; p99Ms: number; meanMs: number };
   faults: LiveReport['faults'];
   faultJobs: { lane: number; at: number; jobs: number[] }[];
@@ -74,10 +76,29 @@ export function compare(measured: Metrics, predicted: Metrics): TenantComparison
   return rows;
 }
 
+/** The final report, with the prediction, written with the trace under the run's folder (unless options.writeFiles is false). */
 export async function buildReport(b: RunBooks): Promise<LiveReport> {
+  const report = assembleReport(b);
+  if (b.options.writeFiles !== false) {
+    const dir = runDir(b.runId);
+    const trace = join(dir, RUN_FILES.trace);
+    const file = join(dir, RUN_FILES.report);
+    report.files = { dir, trace, report: file };
+    writeFileAtomic(trace, JSON.stringify(liveTrace(b, report)));
+    writeFileAtomic(file, JSON.stringify(report, null, 2));
+  }
+  return report;
+}
+
+/**
+ * The report of what the books hold. A snapshot (a run still going: crash safety) counts only the
+ * frames that ended, reports the ones in flight as `abandoned`, has status 'running' and no
+ * prediction (too slow to redo every few seconds).
+ */
+export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSec: number }): LiveReport {
   const o = b.options;
   const slos = b.workload.tenants.map((t) => ({ id: t.id, slos: t.slos, baseAccuracy: t.baseAccuracy }));
-  const counted = b.records.filter((r) => !r.abandoned);
+  const counted = b.records.filter((r) => !r.abandoned && (!snapshot || r.dropped || Number.isFinite(r.finish)));
   const abandoned = b.records.length - counted.length;
   const makespan = Math.max(b.elapsed, 1e-9);
   const metrics = computeMetrics({ jobs: counted, tenants: slos, energy: { joules: b.energy.joules, source: b.energy.source }, span: { duration: b.releasedUntil, horizon: Math.max(b.releasedUntil, makespan) }, window: o.window });
@@ -86,13 +107,14 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
   let comparison: TenantComparison[] | undefined;
   const warnings = [...b.warnings];
   let hindsight: LiveReport['hindsight'];
-  if (o.predict !== false && b.releasedUntil > 0) {
+  if (!snapshot && o.predict !== false && b.releasedUntil > 0) {
     const simulateWith = (w: SimWorkload) => {
-      const sim = simulate(w, createPolicy(b.initialPolicy), {
+      const sim = simulate(w, b.createPolicy(b.initialPolicy), {
         duration: b.releasedUntil,
         seed: o.seed,
         adaptive: o.adaptive,
         maxQueuePerTenant: o.maxQueuePerTenant,
+        maxInSystem: b.maxInSystem,
         latencyNoise: b.table.cv,
         window: o.window,
         recordSlices: false,
@@ -100,29 +122,39 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
       });
       return computeMetrics({ jobs: sim.jobs, tenants: slos, energy: { joules: sim.energyJ, source: w.energySource }, span: { duration: b.releasedUntil, horizon: sim.horizon }, window: o.window });
     };
-    const pm = simulateWith(b.workload);
-    const notes = [
-      `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, online refinement ${o.adaptive ? 'on' : 'off'}`,
-      `latency noise: normal per layer, ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation; its robust lognormal spread was ${b.table.logSigma.toFixed(3)})`,
-      'frame release times are identical (same arrival stream); cascade draws follow finish order and may differ',
-    ];
-    if (b.switches.length) notes.push(`the policy was switched mid-run (${b.switches.map((s) => `${s.policy} at ${s.at.toFixed(2)} s`).join(', ')}); the prediction uses the initial policy only`);
-    if (b.faults.length) notes.push('lanes failed during the live run; the prediction assumes every lane stays up');
-    predicted = { metrics: pm, latencyNoise: b.table.cv, note: notes.join('; ') };
-    comparison = compare(metrics, pm);
-    // Hindsight (not a prediction): the same simulation with the table scaled by the observed/expected
-    // ratios the run learnt, to tell a wrong latency table apart from the simulator's model of the runtime.
-    const scaled: SimWorkload = {
-      ...b.workload,
-      tenants: b.workload.tenants.map((t, ti) => ({
-        ...t,
-        layers: t.layers.map((layer) => ({ ...layer, variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((c, l) => (c ? { ...c, latency: c.latency * (b.ratios[ti]?.[l] ?? 1) } : c)) })) })),
-      })),
-    };
-    const hm = simulateWith(scaled);
-    hindsight = { comparison: compare(metrics, hm), note: 'NOT a prediction: re-simulated after the run with each (tenant, lane) latency scaled by the observed/expected ratio the run learnt online' };
+    let pm: Metrics | undefined;
+    try {
+      pm = simulateWith(b.workload);
+    } catch (e) {
+      // The simulator holds the policy to the same rules (e.g. it rejects an invalid decision): say so, keep the measurements.
+      warnings.push(`no prediction: the simulator could not run policy "${b.initialPolicy}" on this run's table (${(e as Error).message})`);
+    }
+    if (pm) {
+      const notes = [
+        `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, at most ${b.maxInSystem} frames in the system, online refinement ${o.adaptive ? 'on' : 'off'}`,
+        `latency noise: normal per layer, ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation; its robust lognormal spread was ${b.table.logSigma.toFixed(3)})`,
+        'frame release times are identical (same arrival stream); cascade draws follow finish order and may differ',
+      ];
+      if (b.switches.length) notes.push(`the policy was switched mid-run (${b.switches.map((s) => `${s.policy} at ${s.at.toFixed(2)} s`).join(', ')}); the prediction uses the initial policy only`);
+      if (b.faults.length) notes.push('lanes failed during the live run; the prediction assumes every lane stays up');
+      predicted = { metrics: pm, latencyNoise: b.table.cv, note: notes.join('; ') };
+      comparison = compare(metrics, pm);
+      // Hindsight (not a prediction): the same simulation with the table scaled by the observed/expected
+      // ratios the run learnt, to tell a wrong latency table apart from the simulator's model of the runtime.
+      const scaled: SimWorkload = {
+        ...b.workload,
+        tenants: b.workload.tenants.map((t, ti) => ({
+          ...t,
+          layers: t.layers.map((layer) => ({ ...layer, variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((c, l) => (c ? { ...c, latency: c.latency * (b.ratios[ti]?.[l] ?? 1) } : c)) })) })),
+        })),
+      };
+      const hm = simulateWith(scaled);
+      hindsight = { comparison: compare(metrics, hm), note: 'NOT a prediction: re-simulated after the run with each (tenant, lane) latency scaled by the observed/expected ratio the run learnt online' };
+    }
   }
 
+  const drops = countDrops(counted);
+  warnings.push(...overloadWarnings(drops, metrics.overall.released, o.maxQueuePerTenant, b.maxInSystem));
   const samples = [...b.transfers.samples].sort((x, y) => x - y);
   const report: LiveReport = {
     runId: b.runId,
@@ -174,7 +206,8 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
     hindsight,
     adaptation: { ratios: b.ratios, policyState: b.policy.state?.() },
     transfers: { count: b.transfers.count, meanUs: samples.length ? samples.reduce((x, y) => x + y, 0) / samples.length : 0, p95Us: samples.length ? percentile(samples, 0.95) : 0, bytes: b.transfers.bytes },
-    overload: { maxQueued: b.maxQueued, queueDrops: b.queueDrops, policyDrops: b.policyDrops, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },
+    overload: { maxQueued: b.maxQueued, queueDrops: drops.byCause.queue, policyDrops: drops.byCause.policy, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },
+    drops,
     faults: b.faults,
     abandoned,
     caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },
@@ -185,16 +218,26 @@ export async function buildReport(b: RunBooks): Promise<LiveReport> {
   if (b.slicesDropped) warnings.push(`trace slices were capped: the trace holds the last ${b.slices.length} slices (${b.slicesDropped} earlier ones left out)`);
   if (b.clockKind !== 'atomics') warnings.push('frames were released by setTimeout (ms resolution)');
 
-  if (o.writeFiles !== false) {
-    const dir = join(dataDir(), 'runs', b.runId);
-    await mkdir(dir, { recursive: true });
-    const trace = join(dir, 'trace.json');
-    const file = join(dir, 'report.json');
-    report.files = { dir, trace, report: file };
-    await writeFile(trace, JSON.stringify(liveTrace(b, report)));
-    await writeFile(file, JSON.stringify(report, null, 2));
+  if (snapshot) {
+    report.status = 'running';
+    report.snapshot = { at: new Date().toISOString(), pid: snapshot.pid, intervalSec: snapshot.intervalSec, inFlight: abandoned };
   }
   return report;
+}
+
+/**
+ * Warnings for a run the lanes could not keep up with: frames pushed out by the per-tenant queue
+ * bound or the cap on frames in the system (the policy never chose those drops), with every drop
+ * cause and its count.
+ */
+export function overloadWarnings(drops: DropCounts, released: number, maxQueuePerTenant: number, maxInSystem: number): string[] {
+  const forced = drops.byCause.queue + drops.byCause['system-cap'];
+  if (forced === 0) return [];
+  const pct = (n: number) => `${((100 * n) / Math.max(1, released)).toFixed(1)}%`;
+  const causes = DROP_REASONS.filter((r) => drops.byCause[r] > 0).map((r) => `${drops.byCause[r]} ${r} (${DROP_REASON_TEXT[r]})`).join(', ');
+  return [
+    `overload: the lanes could not keep up: ${drops.total} of ${released} frames (${pct(drops.total)}) were dropped, ${forced} of them pushed out of full queues (bound ${maxQueuePerTenant} frames per tenant, at most ${maxInSystem} in the system); drops by cause: ${causes}. Lower the rates (--scale) or add lanes`,
+  ];
 }
 
 /** Chrome trace JSON (Perfetto): the core's lane tracks with layer and transfer slices, plus fault and policy markers. */

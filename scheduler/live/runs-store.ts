@@ -1,5 +1,7 @@
 // Past live runs on disk: every run writes <dataDir>/runs/<run id>/report.json and trace.json when it
-// ends (scheduler/live/report.ts). This lists them (newest first, a summary each; a run whose report is
+// ends (scheduler/live/report.ts), and while it goes an events file and report snapshots with status
+// 'running' (run-journal.ts). A snapshot whose process is gone (or that stopped being refreshed) is
+// read as 'interrupted', with what was measured up to it. This lists them (newest first, a summary each; a run whose report is
 // missing or unreadable is listed with an `error`, never breaks the list), reads one run's report, and
 // reads a run's file for export. Run ids are checked before they touch a path: [A-Za-z0-9._-] only.
 import type { Dirent } from 'node:fs';
@@ -11,6 +13,9 @@ import type { LiveReport } from './types';
 export type RunFile = 'report' | 'trace';
 
 export const RUN_FILES: Record<RunFile, string> = { report: 'report.json', trace: 'trace.json' };
+
+/** The append-only record a run writes as it goes (run-journal.ts). */
+export const EVENTS_FILE = 'events.ndjson';
 
 /** Files larger than this are not read into memory for an export: copy them from the run's folder. */
 export const MAX_EXPORT_BYTES = 128 * 1024 * 1024;
@@ -95,7 +100,7 @@ export function validateReport(raw: unknown, where: string): LiveReport {
     ['runId', (v) => typeof v === 'string'],
     ['scenario', (v) => typeof v === 'string'],
     ['policy', (v) => typeof v === 'string'],
-    ['status', (v) => v === 'completed' || v === 'stopped' || v === 'failed'],
+    ['status', (v) => v === 'completed' || v === 'stopped' || v === 'failed' || v === 'running' || v === 'interrupted'],
     ['lanes', Array.isArray],
     ['tenants', Array.isArray],
     ['metrics', (v) => isObject(v) && isObject(v.overall)],
@@ -105,6 +110,37 @@ export function validateReport(raw: unknown, where: string): LiveReport {
     if (!ok(raw[k])) throw new RunStoreError(`${where}: not a valid live run report (${k in raw ? `bad "${k}"` : `missing "${k}"`})`, 'corrupt');
   }
   return raw as unknown as LiveReport;
+}
+
+/** Whether process `pid` exists (EPERM: it exists, owned by someone else). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A 'running' snapshot is still running only if its process exists and the snapshot was refreshed
+ * recently (ten intervals, at least a minute: a live run refreshes it every few seconds); otherwise
+ * the run was interrupted. Pure given `alive` (tests pass their own).
+ */
+export function snapshotStatus(r: Pick<LiveReport, 'status' | 'snapshot'>, writtenMs: number, nowMs: number, alive: (pid: number) => boolean = pidAlive): LiveReport['status'] {
+  if (r.status !== 'running') return r.status;
+  const s = r.snapshot;
+  const staleMs = Math.max(60_000, 10_000 * (s?.intervalSec ?? 2));
+  return s && typeof s.pid === 'number' && alive(s.pid) && nowMs - writtenMs < staleMs ? 'running' : 'interrupted';
+}
+
+/** An interrupted run's report says so (status and a warning); others are returned as they are. */
+function markInterrupted(r: LiveReport, writtenMs: number): LiveReport {
+  const status = snapshotStatus(r, writtenMs, Date.now());
+  if (status !== 'interrupted' || r.status === 'interrupted') return r;
+  const at = r.snapshot?.at ?? new Date(writtenMs).toISOString();
+  const warning = `interrupted: the run's process ended without finishing it (killed or crashed); this is its last snapshot (${at}, ${r.elapsedSec.toFixed(1)} s into the run), counting the frames that had ended (${r.snapshot?.inFlight ?? 0} were in flight); the run's ${EVENTS_FILE} holds the frames that ended after it`;
+  return { ...r, status, warnings: [...(Array.isArray(r.warnings) ? r.warnings : []), warning] };
 }
 
 async function parseReport(path: string): Promise<LiveReport> {
@@ -141,7 +177,7 @@ export async function summarizeRun(id: string, dir = runsDir()): Promise<StoredR
     return s;
   }
   try {
-    const r = await parseReport(join(folder, RUN_FILES.report));
+    const r = markInterrupted(await parseReport(join(folder, RUN_FILES.report)), rep.mtimeMs);
     s.scenario = r.scenario;
     s.policy = r.policy;
     s.policySwitches = Array.isArray(r.policySwitches) ? r.policySwitches : [];
@@ -191,8 +227,9 @@ async function existingRun(id: string, dir: string): Promise<string> {
 export async function readRunReport(id: string, dir = runsDir()): Promise<LiveReport> {
   const folder = await existingRun(id, dir);
   const path = join(folder, RUN_FILES.report);
-  if (!(await sizeOf(path))) throw new RunStoreError(`run "${id}" has no ${RUN_FILES.report} (in ${folder})`, 'missing-file');
-  return parseReport(path);
+  const size = await sizeOf(path);
+  if (!size) throw new RunStoreError(`run "${id}" has no ${RUN_FILES.report} (in ${folder})`, 'missing-file');
+  return markInterrupted(await parseReport(path), size.mtimeMs);
 }
 
 export interface RunExport {

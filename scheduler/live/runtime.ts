@@ -4,72 +4,70 @@
 // live state and applies its Decision: drops, and (job, layer, lane) runs that it sends to the
 // lanes' workers. Inference never runs on this thread: it decides, moves messages, keeps the books.
 //
-// Semantics follow the simulator so that the two can be compared: the same release times and
-// cascade outcomes (arrivals.ts), the same bounded per-tenant queue of not-started frames, the same
-// prediction model with the same online refinement (core/predict.ts), windows of the same length
-// reported to adaptive policies, a dropped frame taking the dependents it would have released with it.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+// The job lifecycle is the simulator's own: scheduler/core/jobs.ts' JobBook releases frames (same
+// release times and cascade outcomes, arrivals.ts; same bounded per-tenant queue), applies and
+// validates decisions (an invalid one fails the run), drops with a cause and cascades, counts, and
+// sends the job, layer and window feedback to adaptive policies; the prediction model and its online
+// refinement are core/predict.ts'. What stays here is live: workers and where each job's activations
+// are, lane failures and fault injection, the clock, telemetry, energy, and the report at the end.
 import { randomUUID } from 'node:crypto';
-import { uxcost } from '../core/metrics';
+import { Job, JobBook, type DropReason } from '../core/jobs';
 import { createPolicy } from '../core/policies';
 import { PredictionModel } from '../core/predict';
-import type { DropReason, JobRecord, Slice } from '../core/simulator';
-import { relativeDeadline, type Feedback, type JobState, type LaneDef, type LaneState, type Policy, type SimWorkload, type Snapshot, type TenantDef } from '../core/types';
+import { relativeDeadline, type JobState, type LaneDef, type LaneState, type Policy, type SimWorkload, type Snapshot, type TenantDef } from '../core/types';
 import { validateTenants, validateWorkload } from '../core/workload';
-import { ArrivalStream, cascadeFires } from './arrivals';
+import { ArrivalStream } from './arrivals';
 import { buildLatencyTable, type LatencyTable } from './calibrate';
 import { AlarmClock } from './clock';
 import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
+import { LoopMonitor } from './loop-monitor';
 import { keepSets, LiveSetupError, resolveExecModel } from './models';
 import { busiestUtilisation } from '../sim-workload';
 import type { FromLane } from './protocol';
-import { buildReport, type RunBooks } from './report';
-import type { ExecModel, ExecGranularity, LiveOptions, LiveReport, LiveScenario, TelemetryBatch, TelemetryJob, TelemetrySlice, WireTensor } from './types';
+import { RunRecords } from './records';
+import { assembleReport, buildReport, type RunBooks } from './report';
+import { RunJournal } from './run-journal';
+import type { ExecModel, LiveJobRecord, LiveOptions, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
+
+export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
 import { scaleTenantTiming } from '../../workloads/rate-scaling';
 
 const LOC_NONE = -2; // fresh frame: its inputs are the tenant's samples, present on every lane
 const LOC_MAIN = -1; // activations parked on the main thread
-const LOOP_RESOLUTION_MS = 10;
 
-export interface LiveSlice extends Slice {
-  /** 0 for the first attempt; a job restarted after a lane failure runs again with attempt + 1. */
-  attempt: number;
-}
-
-/** Why a live frame was dropped: the simulator's reasons, plus 'drain' (not done when the run ended) and 'no-lane' (every lane failed). */
-export type LiveDropReason = DropReason | 'drain' | 'no-lane';
-
-export interface LiveJobRecord extends JobRecord {
-  reason?: LiveDropReason;
-  /** Still in flight when the run was stopped: not counted in the metrics. */
-  abandoned?: boolean;
-  attempts: number;
-  /** When the runtime saw the release (its clock's lateness is part of the latency). */
-  seen: number;
-}
-
-interface LiveJob extends JobState {
-  record: LiveJobRecord;
-  running: boolean;
-  /** Not started yet (for the per-tenant queue bound). */
-  waiting: boolean;
-  ended: boolean;
-  loc: number;
+/** A frame in the live run: the books' job (its record too) plus where its activations are. */
+class LiveJob extends Job implements LiveJobRecord {
+  abandoned?: boolean = undefined;
+  attempts = 1;
+  loc = LOC_NONE;
   /** Lane its activations are being parked from, -1 when none. */
-  parkingFrom: number;
+  parkingFrom = -1;
   /** Lane waiting for this job's parked activations, -1 when none. */
-  forwardTo: number;
-  tensors?: Record<string, WireTensor>;
-  attempt: number;
+  forwardTo = -1;
+  tensors?: Record<string, WireTensor> = undefined;
+  attempt = 0;
   /** Current dispatch: when the move of its activations began (µs since origin), NaN when none. */
-  moveStartUs: number;
-  moveBytes: number;
+  moveStartUs = NaN;
+  moveBytes = 0;
   /** Profiled latency of the layer running now. */
-  profiled: number;
-  variant: number;
-  gSum: number;
-  layersRun: number;
+  profiled = 0;
+  variant = 0;
+  constructor(
+    id: number,
+    tenant: number,
+    frame: number,
+    release: number,
+    deadline: number,
+    priority: number,
+    layerCount: number,
+    upstream: number,
+    isolated: number,
+    /** When the runtime saw the release (its clock's lateness is part of the latency). */
+    readonly seen: number,
+  ) {
+    super(id, tenant, frame, release, deadline, priority, layerCount, upstream, isolated);
+  }
 }
 
 interface LaneRt {
@@ -90,6 +88,8 @@ export interface LiveHooks {
   onTelemetry?: (batch: TelemetryBatch) => void;
   /** Setup progress (model loading, calibration). */
   onProgress?: (message: string) => void;
+  /** Makes the policy for a name (default: the registry's createPolicy); for tests and embedders. */
+  createPolicy?: (name: string) => Policy;
 }
 
 export interface LiveResult {
@@ -101,8 +101,6 @@ export interface LiveResult {
 
 type Phase = 'setup' | 'running' | 'draining' | 'stopping' | 'done';
 
-export type ResolvedLiveOptions = LiveOptions & { granularity: ExecGranularity; scale: number; seed: number; maxQueuePerTenant: number; adaptive: boolean; telemetryHz: number; window: number };
-
 export class LiveRun {
   readonly id: string;
   readonly options: ResolvedLiveOptions;
@@ -110,10 +108,8 @@ export class LiveRun {
   private policy: Policy;
   private policyName: string;
   private readonly switches: { at: number; policy: string }[] = [];
-  private readonly originNs = process.hrtime.bigint();
-  private runStartUs = NaN;
-  /** Wall-clock time of the first release (ISO), for the report. */
-  private startedAt: string | undefined;
+  /** The run's time base: µs since `origin` (hrtime); run time (s) counts from the first release. */
+  private readonly time = { origin: process.hrtime.bigint(), startUs: NaN, endUs: NaN, startedAt: undefined as string | undefined, releasedUntil: 0 };
   private lanes: LaneRt[] = [];
   private laneStates: LaneState[] = [];
   private execs: ExecModel[] = [];
@@ -127,51 +123,22 @@ export class LiveRun {
   private arrivals!: ArrivalStream;
   private clock: AlarmClock | undefined;
   private energy!: LiveEnergy;
-  private loopDelay: IntervalHistogram | undefined;
-  /** The same delay since the previous telemetry batch (reset after each batch). */
-  private tickLoopDelay: IntervalHistogram | undefined;
-  private readonly active = new Map<number, LiveJob>();
-  /** Jobs in the system (waiting or running), in release order. */
-  private readonly inSystem: LiveJob[] = [];
+  private readonly loop = new LoopMonitor();
+  /** The job lifecycle (scheduler/core/jobs.ts). */
+  private book!: JobBook<LiveJob>;
+  private readonly records: RunRecords;
   private readonly readyView: JobState[] = [];
-  private records: LiveJobRecord[] = [];
-  private recordsDropped = 0;
-  private slices: LiveSlice[] = [];
-  private slicesDropped = 0;
-  private nextJobId = 0;
-  private waiting: Int32Array = new Int32Array(0);
-  private maxQueued: number[] = [];
-  private dependents: number[][] = [];
-  private counters: { released: number; finished: number; late: number; dropped: number }[] = [];
-  private queueDrops = 0;
-  private systemCapDrops = 0;
-  private policyDrops = 0;
-  private readonly faults: { lane: string; at: number; reason: string; rescheduledJobs: number }[] = [];
-  private readonly faultJobs: { lane: number; at: number; jobs: number[] }[] = [];
-  private transfers = { count: 0, bytes: 0, samples: [] as number[] };
-  private win = { start: 0, ended: 0, missed: 0, dropped: 0, energy: 0, ref: 0 };
-  private telemetryTimer: ReturnType<typeof setInterval> | undefined;
-  private telemetrySeq = 0;
-  private pendingJobs: TelemetryJob[] = [];
-  private pendingSlices: TelemetrySlice[] = [];
-  private omitted = { jobs: 0, slices: 0 };
-  private lastTickUs = 0;
-  private lastTickJoules = 0;
-  private drainTimer: ReturnType<typeof setTimeout> | undefined;
-  private stopTimer: ReturnType<typeof setTimeout> | undefined;
-  private faultTimers: ReturnType<typeof setTimeout>[] = [];
-  private readonly injected = new Set<number>();
+  /** Energy estimate of the window being filled, for the policy's window feedback. */
+  private windowJ = 0;
+  private readonly faults = { log: [] as LiveReport['faults'], jobs: [] as { lane: number; at: number; jobs: number[] }[], injected: new Set<number>() };
+  private readonly timers = { telemetry: undefined as ReturnType<typeof setInterval> | undefined, drain: undefined as ReturnType<typeof setTimeout> | undefined, stop: undefined as ReturnType<typeof setTimeout> | undefined, faults: [] as ReturnType<typeof setTimeout>[] };
+  private readonly telemetry = { seq: 0, lastTickUs: 0, lastTickJoules: 0 };
+  private readonly outcome = { status: 'completed' as LiveReport['status'], error: undefined as string | undefined, stopReason: undefined as string | undefined, warnings: [] as string[] };
+  /** The run's record as it goes (events + report snapshots), when it writes files. */
+  private journal: RunJournal | undefined;
+  private readonly snap = { lastUs: 0, intervalSec: 2 };
   private finished: (() => void) | undefined;
-  private status: LiveReport['status'] = 'completed';
-  private error: string | undefined;
-  private stopReason: string | undefined;
-  private readonly warnings: string[] = [];
-  private readonly caps: { slices: number; jobs: number; telemetryItems: number };
-  private endUs = NaN;
-  private releasedUntil = 0;
-  private isolated: Float64Array = new Float64Array(0);
-  private readonly layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
-  private readonly jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
+  private readonly makePolicy: (name: string) => Policy;
 
   constructor(
     readonly scenario: LiveScenario,
@@ -182,8 +149,9 @@ export class LiveRun {
     this.options = { granularity: 'model', scale: 1, seed: 1, maxQueuePerTenant: 16, adaptive: true, telemetryHz: 10, window: 0.5, ...given };
     this.id = options.runId ?? `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${randomUUID().slice(0, 8)}`;
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(this.id)) throw new LiveSetupError(`run id "${this.id}" may only contain letters, digits, '.', '_' and '-'`);
-    this.caps = { slices: 200_000, jobs: 500_000, telemetryItems: 2000, ...this.options.caps };
-    this.policy = createPolicy(options.policy);
+    this.records = new RunRecords({ slices: 200_000, jobs: 500_000, telemetryItems: 2000, ...this.options.caps });
+    this.makePolicy = hooks.createPolicy ?? ((name) => createPolicy(name));
+    this.policy = this.makePolicy(options.policy);
     this.policyName = options.policy;
     validate(scenario, this.options);
   }
@@ -192,28 +160,30 @@ export class LiveRun {
   // Public controls.
 
   get state(): { id: string; phase: Phase; policy: string; scenario: string; elapsed: number; duration: number } {
-    return { id: this.id, phase: this.phase, policy: this.policyName, scenario: this.scenario.name, elapsed: Number.isFinite(this.runStartUs) ? this.now() : 0, duration: this.options.duration };
+    return { id: this.id, phase: this.phase, policy: this.policyName, scenario: this.scenario.name, elapsed: Number.isFinite(this.time.startUs) ? this.now() : 0, duration: this.options.duration };
   }
 
   /** Switches the policy mid-run (the next decision uses it). Throws on an unknown policy name. */
   setPolicy(name: string): void {
-    const p = createPolicy(name);
+    const p = this.makePolicy(name);
     this.policy = p;
+    if (this.book) this.book.policy = p;
     this.policyName = name;
-    this.switches.push({ at: Number.isFinite(this.runStartUs) ? this.now() : 0, policy: name });
+    this.switches.push({ at: Number.isFinite(this.time.startUs) ? this.now() : 0, policy: name });
+    this.journal?.event({ type: 'policy', t: this.switches.at(-1)!.at, policy: name });
     if (this.phase === 'running' || this.phase === 'draining') this.consult(this.now());
   }
 
   /** Stops the run: no more frames; layers in flight finish and are kept; the report covers what was measured. */
   stop(reason = 'stopped by the user'): void {
     if (this.phase === 'done' || this.phase === 'stopping') return;
-    this.stopReason = reason;
-    this.status = 'stopped';
+    this.outcome.stopReason = reason;
+    this.outcome.status = 'stopped';
     if (this.phase === 'setup') {
       this.phase = 'stopping';
       return;
     }
-    this.releasedUntil = Math.min(this.options.duration, this.now());
+    this.time.releasedUntil = Math.min(this.options.duration, this.now());
     this.beginStopping();
   }
 
@@ -226,10 +196,10 @@ export class LiveRun {
       try {
         await this.setup(signal);
       } catch (e) {
-        if (this.phase === 'stopping' || signal?.aborted) throw abortError(`the live run was stopped during setup (${this.stopReason ?? 'cancelled'}); nothing was measured`);
+        if (this.phase === 'stopping' || signal?.aborted) throw abortError(`the live run was stopped during setup (${this.outcome.stopReason ?? 'cancelled'}); nothing was measured`);
         throw e;
       }
-      if (this.phase === 'stopping' || signal?.aborted) throw abortError(`the live run was stopped during setup (${this.stopReason ?? 'cancelled'}); nothing was measured`);
+      if (this.phase === 'stopping' || signal?.aborted) throw abortError(`the live run was stopped during setup (${this.outcome.stopReason ?? 'cancelled'}); nothing was measured`);
       await this.execute();
       return await this.finish();
     } finally {
@@ -253,7 +223,7 @@ export class LiveRun {
       const w = laneWatts(spec);
       return {
         index,
-        client: new LaneClient(index, spec, this.originNs, isolation),
+        client: new LaneClient(index, spec, this.time.origin, isolation),
         state: { index, def: { id: spec.id, kind: spec.ep === 'cpu' ? 'cpu' : 'gpu', idleWatts: w.idleWatts, busyWatts: w.busyWatts }, idle: true, busyUntil: 0, job: -1, power: w.idleWatts },
         job: undefined,
         held: new Set<number>(),
@@ -301,7 +271,7 @@ export class LiveRun {
         throw new LiveSetupError(`tenant "${tenant}": model ${exec.name} cannot be loaded on any lane (${this.lanes.map((l, i) => `${l.client.spec.id}: ${errors[t][i]}`).join('; ')})`);
       }
       this.lanes.forEach((l, i) => {
-        if (!loaded[t][i]) this.warnings.push(`tenant "${tenant}" cannot run on lane ${l.client.spec.id} (${errors[t][i]}); it uses the other lanes`);
+        if (!loaded[t][i]) this.outcome.warnings.push(`tenant "${tenant}" cannot run on lane ${l.client.spec.id} (${errors[t][i]}); it uses the other lanes`);
       });
     });
     if (signal?.aborted) return;
@@ -322,8 +292,8 @@ export class LiveRun {
     });
     this.lanes.forEach((l, i) => (l.overheadS = this.table.overheadS[i]));
     // Frames are released by the alarm clock: how late it wakes this thread is part of every frame's latency.
-    this.clock = new AlarmClock(this.originNs, () => {});
-    if (this.clock.kind !== 'atomics') this.warnings.push('frame releases use setTimeout (millisecond resolution): the precise clock worker could not start');
+    this.clock = new AlarmClock(this.time.origin, () => {});
+    if (this.clock.kind !== 'atomics') this.outcome.warnings.push('frame releases use setTimeout (millisecond resolution): the precise clock worker could not start');
     this.table.releaseLagS = await this.clock.measureLag();
     if (o.load !== undefined) {
       // Rates x whatever brings the busiest lane to the target load, by the table just measured.
@@ -338,25 +308,39 @@ export class LiveRun {
       throw new LiveSetupError((e as Error).message);
     }
     this.setCurrent(this.workload, undefined);
-    this.isolated = Float64Array.from(this.workload.tenants, (_, t) => this.model.isolated(t));
-    const nT = this.workload.tenants.length;
-    this.waiting = new Int32Array(nT);
-    this.maxQueued = new Array(nT).fill(0);
-    this.counters = this.workload.tenants.map(() => ({ released: 0, finished: 0, late: 0, dropped: 0 }));
-    const index = new Map(this.workload.tenants.map((t, i) => [t.id, i]));
-    this.dependents = this.workload.tenants.map(() => []);
-    this.workload.tenants.forEach((t, i) => t.cascade && this.dependents[index.get(t.cascade.upstream)!].push(i));
+    const isolated = Float64Array.from(this.workload.tenants, (_, t) => this.model.isolated(t));
+    const tenants = this.workload.tenants;
+    this.book = new JobBook<LiveJob>(this.workload, this.laneStates, this.policy, this.model, {
+      maxQueuePerTenant: o.maxQueuePerTenant,
+      maxInSystem: maxInSystem(o.maxQueuePerTenant, tenants.length),
+      window: o.window,
+      preemption: 'layer',
+      seed: o.seed,
+    }, {
+      make: (id, t, frame, release, deadline, upstream, now) => new LiveJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], now),
+      created: (job) => this.records.addJob(job),
+      ended: (job) => {
+        this.freeData(job);
+        this.records.jobEnded(job);
+      },
+      windowEnergy: () => {
+        const j = this.windowJ;
+        this.windowJ = 0;
+        return j;
+      },
+    });
     this.arrivals = new ArrivalStream(this.workload.tenants, o.seed, o.duration);
-    this.win.ref = this.workload.lanes.reduce((a, l) => a + l.busyWatts * o.window, 0);
     this.energy = new LiveEnergy(o.lanes);
     await this.energy.start(o.meters ?? true);
   }
+
 
   /** The workload and prediction model the policy sees; keeps the online ratios when lanes fail. */
   private setCurrent(w: SimWorkload, ratios: Float64Array | undefined): void {
     this.current = w;
     this.model = new PredictionModel(w);
     if (ratios) this.model.ratios.set(ratios);
+    if (this.book) this.book.model = this.model;
     this.snapshot = {
       time: 0,
       ready: this.readyView,
@@ -373,16 +357,16 @@ export class LiveRun {
   // The run.
 
   private clockUs(): number {
-    return Number(process.hrtime.bigint() - this.originNs) / 1000;
+    return Number(process.hrtime.bigint() - this.time.origin) / 1000;
   }
 
   /** Run time, s. */
   private now(): number {
-    return (this.clockUs() - this.runStartUs) / 1e6;
+    return (this.clockUs() - this.time.startUs) / 1e6;
   }
 
   private toRun(us: number): number {
-    return (us - this.runStartUs) / 1e6;
+    return (us - this.time.startUs) / 1e6;
   }
 
   private execute(): Promise<void> {
@@ -392,43 +376,70 @@ export class LiveRun {
         lane.client.onEvent = (m) => this.onLaneEvent(lane, m);
         lane.client.onFail((reason) => this.onLaneFailed(lane, reason));
       }
-      this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-      this.loopDelay.enable();
-      this.tickLoopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-      this.tickLoopDelay.enable();
+      this.loop.start();
       this.clock!.onFire(() => this.onAlarm());
-      this.runStartUs = this.clockUs();
-      this.startedAt = new Date().toISOString();
-      this.lastTickUs = this.runStartUs;
-      this.releasedUntil = this.options.duration;
+      this.time.startUs = this.clockUs();
+      this.time.startedAt = new Date().toISOString();
+      this.telemetry.lastTickUs = this.time.startUs;
+      this.time.releasedUntil = this.options.duration;
       this.phase = 'running';
       for (const f of this.options.faults ?? []) {
         const lane = typeof f.lane === 'number' ? this.lanes[f.lane] : this.lanes.find((l) => l.client.spec.id === f.lane)!;
-        this.faultTimers.push(
+        this.timers.faults.push(
           setTimeout(() => {
-            this.injected.add(lane.index);
+            this.faults.injected.add(lane.index);
             lane.client.post({ op: 'crash' });
           }, Math.max(0, f.at * 1000)),
         );
       }
-      this.telemetryTimer = setInterval(() => this.tick(), 1000 / this.options.telemetryHz);
+      this.timers.telemetry = setInterval(() => this.tick(), 1000 / this.options.telemetryHz);
+      this.openJournal();
       this.onAlarm();
     });
+  }
+
+  /** Starts the run's record on disk: the start event and a first (empty) snapshot. */
+  private openJournal(): void {
+    if (this.options.writeFiles === false) return;
+    try {
+      this.journal = new RunJournal(this.id);
+    } catch (e) {
+      this.outcome.warnings.push(`the run's record cannot be written as it goes (${(e as Error).message}): a crash would lose it`);
+      return;
+    }
+    this.snap.intervalSec = this.options.snapshotInterval ?? 2;
+    this.journal.event({ type: 'start', runId: this.id, pid: process.pid, startedAt: this.time.startedAt!, scenario: this.scenario.name, policy: this.policyName, lanes: this.lanes.map((l) => l.client.spec.id), durationSec: this.options.duration });
+    this.saveSnapshot();
+  }
+
+  /** Saves a report snapshot of what ended so far (skipped while the previous one is being written). */
+  private saveSnapshot(): void {
+    const j = this.journal;
+    if (!j || j.busy) return;
+    const t0 = performance.now();
+    const report = assembleReport(this.books(true), { pid: process.pid, intervalSec: this.snap.intervalSec });
+    j.snapshot(report);
+    // Making a snapshot holds the event loop: keep that under 5% of the time between snapshots.
+    this.snap.intervalSec = Math.max(this.options.snapshotInterval ?? 2, (20 * (performance.now() - t0)) / 1000);
+    this.snap.lastUs = this.clockUs();
+    const m = report.metrics.overall;
+    j.event({ type: 'snapshot', t: report.elapsedSec, released: m.released, finished: m.finished, dropped: m.dropped });
   }
 
   private onAlarm(): void {
     if (this.phase !== 'running') return;
     const now = this.now();
-    this.closeWindows(now);
+    this.book.clock.now = now;
+    this.book.closeWindows();
     for (;;) {
       const r = this.arrivals.peek();
       if (!r) break;
       if (r.time > now) {
-        this.clock!.set(this.runStartUs + r.time * 1e6);
+        this.clock!.set(this.time.startUs + r.time * 1e6);
         break;
       }
       this.arrivals.take();
-      this.release(r.tenant, r.frame, r.time, -1, now);
+      this.book.release(r.tenant, r.frame, r.time, -1, now);
     }
     if (!this.arrivals.peek()) this.beginDraining();
     this.afterEvent(now);
@@ -439,9 +450,9 @@ export class LiveRun {
     this.phase = 'draining';
     const longest = Math.max(...this.workload.tenants.map(relativeDeadline));
     const timeout = this.options.drainTimeout ?? Math.max(1, 4 * longest);
-    this.drainTimer = setTimeout(() => {
+    this.timers.drain = setTimeout(() => {
       if (this.phase !== 'draining') return;
-      for (const j of [...this.inSystem]) if (!j.running) this.drop(j, 'drain');
+      for (const j of [...this.book.active]) if (!j.running) this.drop(j, 'drain');
       this.beginStopping();
     }, timeout * 1000);
   }
@@ -452,98 +463,45 @@ export class LiveRun {
     this.clock?.clear();
     // Layers in flight finish and are kept; then whatever has not finished is abandoned.
     const longest = Math.max(0.5, ...this.lanes.map((l) => (l.job ? 3 * l.job.profiled : 0)));
-    this.stopTimer = setTimeout(() => this.end(), Math.min(10, longest) * 1000);
+    this.timers.stop = setTimeout(() => this.end(), Math.min(10, longest) * 1000);
     this.afterEvent(this.now());
   }
 
   private afterEvent(now: number): void {
     if (this.phase === 'done') return;
     if (this.phase === 'running' || this.phase === 'draining') this.consult(now);
-    if (this.phase === 'draining' && this.inSystem.length === 0) this.end();
+    if (this.phase === 'draining' && this.book.inSystem === 0) this.end();
     else if (this.phase === 'stopping' && this.lanes.every((l) => !l.job)) this.end();
+  }
+
+  /** Ends the run as failed (e.g. the policy made an invalid decision): frames in flight are abandoned. */
+  private fail(message: string): void {
+    if (this.phase === 'done') return;
+    this.outcome.status = 'failed';
+    this.outcome.error = message;
+    this.time.releasedUntil = Math.min(this.time.releasedUntil, Math.max(0, this.now()));
+    this.end();
   }
 
   private end(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
-    this.endUs = this.clockUs();
+    this.time.endUs = this.clockUs();
     this.clock?.clear();
-    if (this.drainTimer) clearTimeout(this.drainTimer);
-    if (this.stopTimer) clearTimeout(this.stopTimer);
-    for (const t of this.faultTimers) clearTimeout(t);
-    for (const j of [...this.inSystem]) {
+    if (this.timers.drain) clearTimeout(this.timers.drain);
+    if (this.timers.stop) clearTimeout(this.timers.stop);
+    for (const t of this.timers.faults) clearTimeout(t);
+    for (const j of [...this.book.active]) {
       // A completed run that ran out of drain time counts its leftovers as dropped; a stopped one abandons them.
-      if (this.status === 'completed') this.drop(j, 'drain', true);
-      else this.abandon(j);
-    }
-    this.tick();
-    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
-    this.finished?.();
-  }
-
-  private newJob(t: number, frame: number, time: number, upstream: number, seen: number): LiveJob {
-    const tenant = this.workload.tenants[t];
-    const id = this.nextJobId++;
-    const deadline = time + relativeDeadline(tenant);
-    const record: LiveJobRecord = { id, tenant: t, frame, release: time, deadline, start: NaN, finish: NaN, dropped: false, isolated: this.isolated[t], accuracyUsed: 0, upstream, layersRun: 0, attempts: 1, seen };
-    this.pushRecord(record);
-    this.counters[t].released++;
-    return {
-      id, tenant: t, frame, release: time, deadline, priority: tenant.priority, next: 0, layerCount: tenant.layers.length, lastRun: time, lastLane: -1, accuracyUsed: 0, upstream, g: 1,
-      record, running: false, waiting: true, ended: false, loc: LOC_NONE, parkingFrom: -1, forwardTo: -1, attempt: 0, moveStartUs: NaN, moveBytes: 0, profiled: 0, variant: 0, gSum: 0, layersRun: 0,
-    };
-  }
-
-  private release(t: number, frame: number, time: number, upstream: number, seen: number): void {
-    const job = this.newJob(t, frame, time, upstream, seen);
-    if (this.waiting[t] >= this.options.maxQueuePerTenant) {
-      // Bounded admission: the oldest not-started frame of this tenant gives way (as in the simulator).
-      const oldest = this.inSystem.find((j) => j.tenant === t && j.waiting && !j.running);
-      if (oldest) this.drop(oldest, 'queue');
-    }
-    // Safety net (the simulator has none): frames already started and waiting for their next layer
-    // are not covered by the per-tenant bound; cap everything in the system so nothing grows without limit.
-    const cap = 4 * this.options.maxQueuePerTenant * this.workload.tenants.length;
-    if (this.inSystem.length >= cap) {
-      const oldest = this.inSystem.find((j) => !j.running);
-      if (oldest) {
-        this.drop(oldest, 'queue');
-        this.systemCapDrops++;
+      if (this.outcome.status === 'completed') this.drop(j, 'drain', true);
+      else {
+        this.book.abandon(j);
+        j.abandoned = true;
       }
     }
-    this.inSystem.push(job);
-    this.active.set(job.id, job);
-    this.waiting[t]++;
-    if (this.waiting[t] > this.maxQueued[t]) this.maxQueued[t] = this.waiting[t];
-  }
-
-  private pushRecord(r: LiveJobRecord): void {
-    this.records.push(r);
-    if (this.records.length > this.caps.jobs) {
-      const n = Math.ceil(this.caps.jobs / 10);
-      this.records.splice(0, n);
-      this.recordsDropped += n;
-    }
-  }
-
-  private pushSlice(s: LiveSlice): void {
-    this.slices.push(s);
-    if (this.slices.length > this.caps.slices) {
-      const n = Math.ceil(this.caps.slices / 10);
-      this.slices.splice(0, n);
-      this.slicesDropped += n;
-    }
-    if (this.pendingSlices.length < this.caps.telemetryItems) this.pendingSlices.push({ job: s.job, tenant: s.tenant, lane: s.lane, layer: s.layer, start: s.start, end: s.end, kind: s.kind });
-    else this.omitted.slices++;
-  }
-
-  private leave(job: LiveJob): void {
-    const i = this.inSystem.indexOf(job);
-    if (i >= 0) this.inSystem.splice(i, 1);
-    this.active.delete(job.id);
-    if (job.waiting) this.waiting[job.tenant]--;
-    job.waiting = false;
-    job.ended = true;
+    this.tick();
+    if (this.timers.telemetry) clearInterval(this.timers.telemetry);
+    this.finished?.();
   }
 
   private freeData(job: LiveJob): void {
@@ -555,125 +513,41 @@ export class LiveRun {
     job.loc = LOC_NONE;
   }
 
-  /** A frame that ended (finished or dropped): books, feedback, telemetry. */
-  private jobEnded(r: LiveJobRecord, now: number): void {
-    const c = this.counters[r.tenant];
-    this.win.ended++;
-    if (r.dropped) {
-      c.dropped++;
-      this.win.dropped++;
-      this.win.missed++;
-    } else {
-      c.finished++;
-      if (r.finish > r.deadline) {
-        c.late++;
-        this.win.missed++;
-      }
-    }
-    if (this.policy.observe) {
-      const f = this.jobFb;
-      f.time = now;
-      f.job = r.id;
-      f.tenant = r.tenant;
-      f.release = r.release;
-      f.deadline = r.deadline;
-      f.finish = r.finish;
-      f.dropped = r.dropped;
-      f.accuracyUsed = r.accuracyUsed;
-      this.policy.observe(f);
-    }
-    if (this.pendingJobs.length < this.caps.telemetryItems) this.pendingJobs.push({ id: r.id, tenant: r.tenant, release: r.release, deadline: r.deadline, finish: r.dropped ? null : r.finish, dropped: r.dropped, reason: r.reason });
-    else this.omitted.jobs++;
-  }
-
-  private drop(job: LiveJob, reason: LiveDropReason, force = false): void {
+  /** Drops a frame (its data is freed by the books' ended hook); running ones only when forced (the run's end, no lane left). */
+  private drop(job: LiveJob, reason: DropReason, force = false): void {
     if (job.ended || (job.running && !force)) return;
-    const now = Number.isFinite(this.endUs) ? this.toRun(this.endUs) : this.now();
-    this.leave(job);
-    this.freeData(job);
-    job.record.dropped = true;
-    job.record.reason = reason;
-    job.record.dropReason = reason === 'drain' || reason === 'no-lane' ? 'unserved' : reason;
-    if (reason === 'queue') this.queueDrops++;
-    if (reason === 'policy') this.policyDrops++;
-    this.jobEnded(job.record, now);
-    this.dropDependents(job.record, now);
-  }
-
-  /** The dependents a dropped frame would have released are released and dropped with it (as the simulator does). */
-  private dropDependents(r: LiveJobRecord, now: number): void {
-    for (const d of this.dependents[r.tenant]) {
-      if (!cascadeFires(this.options.seed, this.workload.tenants, d, r.frame)) continue;
-      const dep = this.newJob(d, r.frame, now, r.id, now);
-      dep.ended = true;
-      dep.record.dropped = true;
-      dep.record.reason = 'cascade';
-      dep.record.dropReason = 'cascade';
-      this.jobEnded(dep.record, now);
-      this.dropDependents(dep.record, now);
-    }
-  }
-
-  private abandon(job: LiveJob): void {
-    if (job.ended) return;
-    this.leave(job);
-    job.record.abandoned = true;
-  }
-
-  private closeWindows(now: number): void {
-    const w = this.win;
-    const len = this.options.window;
-    while (now >= w.start + len) {
-      const end = w.start + len;
-      if (this.policy.observe) {
-        const missRate = w.ended ? w.missed / w.ended : 0;
-        const fb: Feedback = { kind: 'window', start: w.start, end, ended: w.ended, missed: w.missed, dropped: w.dropped, missRate, energyJ: w.energy, uxcost: uxcost(w.energy, w.ref, missRate), referenceJ: w.ref };
-        this.policy.observe(fb);
-      }
-      w.start = end;
-      w.ended = w.missed = w.dropped = 0;
-      w.energy = 0;
-    }
+    const now = Number.isFinite(this.time.endUs) ? this.toRun(this.time.endUs) : this.now();
+    this.book.drop(job, reason, now);
   }
 
   private consult(now: number): void {
-    this.closeWindows(now);
-    if (this.inSystem.length === 0) return;
+    this.book.clock.now = now;
+    this.book.closeWindows();
+    if (this.book.readyCount === 0) return;
     let anyIdle = false;
     for (const l of this.laneStates) if (l.idle) anyIdle = true;
     if (!anyIdle) return;
-    this.readyView.length = 0;
-    for (const j of this.inSystem) if (!j.running) this.readyView.push(j);
-    if (this.readyView.length === 0) return;
-    const s = this.snapshot;
-    s.time = now;
-    s.inSystem = this.inSystem.length;
-    const decision = this.policy.decide(s);
-    for (const id of decision.drop) {
-      const job = this.active.get(id);
-      if (job && !job.running) this.drop(job, 'policy');
-    }
-    for (const a of decision.assign) {
-      const job = this.active.get(a.job);
-      const lane = this.lanes[a.lane];
-      if (!job || !lane || job.running || job.ended || !lane.state.idle) continue;
-      const profiled = this.model.latency(job.tenant, job.next, a.lane, a.variant);
-      if (!(profiled < Infinity)) continue;
-      this.assign(job, lane, profiled, a.variant, now);
+    try {
+      const d = this.book.decide(this.snapshot);
+      if (!d) return;
+      for (const a of d.assign) {
+        const job = this.book.assignee(a);
+        this.assign(job, this.lanes[a.lane], this.model.latency(job.tenant, job.next, a.lane, a.variant), a.variant, now);
+      }
+    } catch (e) {
+      // An invalid decision (InvalidDecisionError), or a policy that threw: the run cannot go on honestly.
+      this.fail(`policy "${this.policyName}" failed at ${now.toFixed(3)} s: ${(e as Error).message}`);
     }
   }
 
+
   private assign(job: LiveJob, lane: LaneRt, profiled: number, variant: number, now: number): void {
-    job.running = true;
+    this.book.clock.now = now;
+    this.book.start(job, variant);
     job.profiled = profiled;
     job.variant = variant;
     job.moveStartUs = NaN;
     job.moveBytes = 0;
-    if (job.waiting) {
-      job.waiting = false;
-      this.waiting[job.tenant]--;
-      if (Number.isNaN(job.record.start)) job.record.start = now;
-    }
     lane.job = job;
     const st = lane.state;
     st.idle = false;
@@ -684,7 +558,7 @@ export class LiveRun {
     for (const other of lane.held) {
       if (other === job.id) continue;
       lane.held.delete(other);
-      const o = this.active.get(other);
+      const o = this.book.find(other);
       if (!o) {
         lane.client.post({ op: 'free', job: other });
         continue;
@@ -742,7 +616,7 @@ export class LiveRun {
   }
 
   private onParked(m: Extract<FromLane, { op: 'parked' }>): void {
-    const job = this.active.get(m.job);
+    const job = this.book.find(m.job);
     if (!job || job.ended) return;
     job.parkingFrom = -1;
     job.loc = LOC_MAIN;
@@ -754,7 +628,7 @@ export class LiveRun {
     if (this.phase === 'stopping') {
       // Stopping: nothing new starts; give the reserved lane back.
       this.freeLane(lane);
-      job.running = false;
+      this.book.unrun(job);
       return;
     }
     const tensors = job.tensors;
@@ -786,63 +660,34 @@ export class LiveRun {
     const end = this.toRun(m.endUs);
     if (Number.isFinite(job.moveStartUs)) {
       const moveUs = Math.max(0, m.recvUs - job.moveStartUs);
-      this.pushSlice({ job: job.id, tenant: job.tenant, lane: lane.index, layer, variant: job.variant, start: this.toRun(job.moveStartUs), end: this.toRun(m.recvUs), kind: 'transfer', attempt: job.attempt });
-      this.transfers.count++;
-      this.transfers.bytes += job.moveBytes;
-      if (this.transfers.samples.length < 100_000) this.transfers.samples.push(moveUs);
+      this.records.addSlice({ job: job.id, tenant: job.tenant, lane: lane.index, layer, variant: job.variant, start: this.toRun(job.moveStartUs), end: this.toRun(m.recvUs), kind: 'transfer', attempt: job.attempt });
+      this.records.addTransfer(job.moveBytes, moveUs);
     }
-    this.pushSlice({ job: job.id, tenant: job.tenant, lane: lane.index, layer, variant: job.variant, start, end, kind: 'layer', attempt: job.attempt });
+    this.records.addSlice({ job: job.id, tenant: job.tenant, lane: lane.index, layer, variant: job.variant, start, end, kind: 'layer', attempt: job.attempt });
     const busyUs = m.endUs - m.startUs;
     lane.busyUs += busyUs;
     lane.tickBusyUs += busyUs;
     lane.runs++;
     this.energy.busy(lane.index, busyUs / 1e6);
-    this.win.energy += this.energy.estimate(lane.index, busyUs / 1e6);
+    this.windowJ += this.energy.estimate(lane.index, busyUs / 1e6);
     const observed = busyUs / 1e6 + lane.overheadS;
     if (this.options.adaptive) this.model.update(job.tenant, lane.index, job.profiled, observed);
-    job.running = false;
-    job.lastRun = end;
-    job.lastLane = lane.index;
-    job.next = layer + 1;
-    job.layersRun++;
-    job.record.layersRun++;
-    job.gSum += observed / job.profiled;
-    job.g = job.gSum / job.layersRun;
-    job.accuracyUsed += this.workload.tenants[job.tenant].layers[layer].variants[job.variant]?.accuracyDelta ?? 0;
-    job.record.accuracyUsed = job.accuracyUsed;
-    if (this.policy.observe) {
-      const f = this.layerFb;
-      f.time = end;
-      f.job = job.id;
-      f.tenant = job.tenant;
-      f.layer = layer;
-      f.lane = lane.index;
-      f.variant = job.variant;
-      f.predicted = job.profiled;
-      f.observed = observed;
-      this.policy.observe(f);
-    }
-    if (job.next < job.layerCount) {
+    this.book.clock.now = end;
+    if (!this.book.layerDone(job, lane.index, job.variant, job.profiled, observed)) {
       job.loc = lane.index;
       lane.held.add(job.id);
       return;
     }
     job.loc = LOC_NONE; // the worker freed it (final layer)
-    this.leave(job);
-    job.record.finish = end;
-    const now = this.now();
-    this.jobEnded(job.record, now);
-    if (this.phase === 'running' || this.phase === 'draining') {
-      for (const d of this.dependents[job.tenant]) {
-        if (cascadeFires(this.options.seed, this.workload.tenants, d, job.frame)) this.release(d, job.frame, end, job.id, now);
-      }
-    }
+    // Cascade dependents are released while frames are (running, draining), not once the run stops.
+    this.book.finish(job, end, this.now(), this.phase === 'running' || this.phase === 'draining');
   }
+
 
   private onLaneFailed(lane: LaneRt, reason: string): void {
     if (this.phase === 'done' || this.phase === 'setup' || lane.failure) return;
     const at = this.now();
-    if (this.injected.has(lane.index)) reason = `${reason} (injected fault)`;
+    if (this.faults.injected.has(lane.index)) reason = `${reason} (injected fault)`;
     lane.failure = { at, reason };
     const st = lane.state;
     st.idle = false;
@@ -857,7 +702,7 @@ export class LiveRun {
     const rescheduled: number[] = [];
     const restart = (job: LiveJob) => {
       if (job.ended) return;
-      job.running = false;
+      this.book.unrun(job);
       job.next = 0;
       job.loc = LOC_NONE;
       job.tensors = undefined;
@@ -867,7 +712,7 @@ export class LiveRun {
       job.lastRun = job.release;
       job.accuracyUsed = 0;
       job.attempt++;
-      job.record.attempts++;
+      job.attempts++;
       if (!rescheduled.includes(job.id)) rescheduled.push(job.id);
     };
     const running = lane.job;
@@ -876,16 +721,16 @@ export class LiveRun {
       if (running.forwardTo === lane.index && running.parkingFrom >= 0) {
         // Its data was on its way here through the main thread: not lost, only unassigned.
         running.forwardTo = -1;
-        running.running = false;
+        this.book.unrun(running);
         rescheduled.push(running.id);
       } else restart(running);
     }
     for (const id of lane.held) {
-      const j = this.active.get(id);
+      const j = this.book.find(id);
       if (j) restart(j);
     }
     lane.held.clear();
-    for (const j of this.active.values()) {
+    for (const j of this.book.active) {
       if (j.parkingFrom !== lane.index) continue;
       // Its data was being parked from the dead lane: lost. Free the lane that waited for it.
       if (j.forwardTo >= 0 && this.lanes[j.forwardTo].job === j) this.freeLane(this.lanes[j.forwardTo]);
@@ -893,13 +738,14 @@ export class LiveRun {
     }
     this.setCurrent(w, this.model.ratios);
     void lane.client.terminate().catch(() => {});
-    this.faults.push({ lane: lane.client.spec.id, at, reason, rescheduledJobs: rescheduled.length });
-    this.faultJobs.push({ lane: lane.index, at, jobs: rescheduled });
+    this.faults.log.push({ lane: lane.client.spec.id, at, reason, rescheduledJobs: rescheduled.length });
+    this.journal?.event({ type: 'fault', t: at, lane: lane.client.spec.id, reason });
+    this.faults.jobs.push({ lane: lane.index, at, jobs: rescheduled });
     if (this.lanes.every((l) => l.failure)) {
-      this.status = 'failed';
-      this.error = `every lane failed (last: ${lane.client.spec.id}: ${reason})`;
-      this.releasedUntil = Math.min(this.releasedUntil, at);
-      for (const j of [...this.inSystem]) this.drop(j, 'no-lane', true);
+      this.outcome.status = 'failed';
+      this.outcome.error = `every lane failed (last: ${lane.client.spec.id}: ${reason})`;
+      this.time.releasedUntil = Math.min(this.time.releasedUntil, at);
+      for (const j of [...this.book.active]) this.drop(j, 'no-lane', true);
       this.end();
       return;
     }
@@ -910,116 +756,119 @@ export class LiveRun {
   // Telemetry.
 
   private tick(): void {
-    if (!Number.isFinite(this.runStartUs)) return;
-    const nowUs = Number.isFinite(this.endUs) ? this.endUs : this.clockUs();
-    const dtUs = Math.max(1, nowUs - this.lastTickUs);
+    if (!Number.isFinite(this.time.startUs)) return;
+    const nowUs = Number.isFinite(this.time.endUs) ? this.time.endUs : this.clockUs();
+    const tm = this.telemetry;
+    const dtUs = Math.max(1, nowUs - tm.lastTickUs);
     const joules = this.energy.joules;
+    const b = this.book;
+    const items = this.records.takeTelemetry();
     const batch: TelemetryBatch = {
       runId: this.id,
-      seq: this.telemetrySeq++,
+      seq: tm.seq++,
       t: this.toRun(nowUs),
       phase: this.phase === 'setup' ? 'running' : this.phase,
       policy: this.policyName,
       policyState: this.policy.state?.(),
-      tenants: this.workload.tenants.map((t, i) => ({ id: t.id, deadline: relativeDeadline(t), ...this.counters[i], queued: this.waiting[i] })),
+      tenants: this.workload.tenants.map((t, i) => ({ id: t.id, deadline: relativeDeadline(t), released: b.released[i], finished: b.finished[i], late: b.late[i], dropped: b.dropped[i], queued: b.waiting[i] })),
       lanes: this.lanes.map((l) => {
         const utilisation = Math.min(1, l.tickBusyUs / dtUs);
         return { id: l.client.spec.id, alive: !l.failure, utilisation, runs: l.runs, estimatedWatts: utilisation * l.state.def.busyWatts };
       }),
-      jobs: this.pendingJobs,
-      slices: this.pendingSlices,
-      omitted: this.omitted,
+      jobs: items.jobs,
+      slices: items.slices,
+      omitted: items.omitted,
       ratios: this.workload.tenants.map((_, t) => this.lanes.map((_l, l) => this.model.ratio(t, l))),
-      power: { watts: (joules - this.lastTickJoules) / (dtUs / 1e6), joules, source: this.energy.source },
-      loop: this.tickLoopStats(),
+      power: { watts: (joules - tm.lastTickJoules) / (dtUs / 1e6), joules, source: this.energy.source },
+      loop: this.loop.takeTick(),
     };
-    this.tickLoopDelay?.reset();
-    this.pendingJobs = [];
-    this.pendingSlices = [];
-    this.omitted = { jobs: 0, slices: 0 };
     for (const l of this.lanes) l.tickBusyUs = 0;
-    this.lastTickUs = nowUs;
-    this.lastTickJoules = joules;
+    if (this.journal) {
+      if (items.jobs.length || items.omitted.jobs) this.journal.event({ type: 'jobs', t: batch.t, jobs: items.jobs.map((j) => [j.id, j.tenant, j.release, j.deadline, j.finish, j.reason ?? null]), omitted: items.omitted.jobs });
+      if (this.phase !== 'done' && nowUs - this.snap.lastUs >= this.snap.intervalSec * 1e6) this.saveSnapshot();
+    }
+    tm.lastTickUs = nowUs;
+    tm.lastTickJoules = joules;
     if (this.phase === 'running' || this.phase === 'draining') {
       const now = this.now();
       this.consult(now); // time-driven decisions (e.g. a frame that became hopeless), window feedback
-      if (this.phase === 'draining' && this.inSystem.length === 0) this.end();
+      if (this.phase === 'draining' && b.inSystem === 0) this.end();
     }
     try {
       this.hooks.onTelemetry?.(batch);
     } catch (e) {
-      this.warnings.push(`telemetry listener failed: ${(e as Error).message}`);
+      this.outcome.warnings.push(`telemetry listener failed: ${(e as Error).message}`);
     }
-  }
-
-  private loopStats(h = this.loopDelay): { maxMs: number; p99Ms: number; meanMs: number } {
-    if (!h || h.count === 0) return { maxMs: 0, p99Ms: 0, meanMs: 0 };
-    // The histogram records the sampling timer's whole interval: the delay is what exceeds the resolution.
-    const d = (ns: number) => Math.max(0, (ns - LOOP_RESOLUTION_MS * 1e6) / 1e6);
-    return { maxMs: d(h.max), p99Ms: d(h.percentile(99)), meanMs: d(h.mean) };
-  }
-
-  /** The batch's loop figures: cumulative since the start, and the max since the previous batch. */
-  private tickLoopStats(): Required<TelemetryBatch['loop']> {
-    const all = this.loopStats();
-    const tick = this.loopStats(this.tickLoopDelay);
-    return { maxMs: all.maxMs, p99Ms: all.p99Ms, tickMaxMs: tick.maxMs, tickSamples: this.tickLoopDelay?.count ?? 0 };
   }
 
   // -------------------------------------------------------------------------------------------
   // The end.
 
-  private async finish(): Promise<LiveResult> {
-    const books: RunBooks = {
+  /** What the report is made of: at the end, or (snapshot) while the run goes. */
+  private books(snapshot = false): RunBooks {
+    const r = this.records;
+    const now = snapshot ? this.now() : this.toRun(this.time.endUs);
+    return {
       runId: this.id,
-      startedAt: this.startedAt,
+      startedAt: this.time.startedAt,
       scenario: this.scenario,
       options: this.options,
       initialPolicy: this.switches.length ? this.options.policy : this.policyName,
       policy: this.policy,
+      createPolicy: this.makePolicy,
       switches: this.switches,
       workload: this.workload,
       execs: this.execs,
       table: this.table,
-      records: this.records,
-      recordsDropped: this.recordsDropped,
-      slices: this.slices,
-      slicesDropped: this.slicesDropped,
-      elapsed: this.toRun(this.endUs),
-      releasedUntil: this.releasedUntil,
-      status: this.status,
-      error: this.error ?? (this.status === 'stopped' ? this.stopReason : undefined),
+      records: r.records,
+      recordsDropped: r.recordsDropped,
+      slices: r.slices,
+      slicesDropped: r.slicesDropped,
+      elapsed: now,
+      releasedUntil: snapshot ? Math.min(this.time.releasedUntil, now) : this.time.releasedUntil,
+      status: this.outcome.status,
+      error: this.outcome.error ?? (this.outcome.status === 'stopped' ? this.outcome.stopReason : undefined),
       lanes: this.lanes.map((l) => ({ spec: l.client.spec, adapter: l.client.adapter, failure: l.failure, busySec: l.busyUs / 1e6, runs: l.runs, overheadS: l.overheadS })),
       ratios: this.workload.tenants.map((_, t) => this.lanes.map((_l, l) => this.model.ratio(t, l))),
-      transfers: this.transfers,
-      maxQueued: this.maxQueued,
-      queueDrops: this.queueDrops,
-      policyDrops: this.policyDrops,
-      loop: this.loopStats(),
-      faults: this.faults,
-      faultJobs: this.faultJobs,
+      transfers: r.transfers,
+      maxQueued: Array.from(this.book.maxQueued),
+      maxInSystem: maxInSystem(this.options.maxQueuePerTenant, this.workload.tenants.length),
+      loop: this.loop.stats(),
+      faults: this.faults.log,
+      faultJobs: this.faults.jobs,
       energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },
-      warnings: this.systemCapDrops ? [...this.warnings, `${this.systemCapDrops} frame(s) dropped by the cap on frames in the system (4 x queue bound x tenants), which the simulator does not model`] : this.warnings,
+      warnings: this.journal?.error ? [...this.outcome.warnings, `the run's record could not be written as it went (${this.journal.error}): a crash would have lost it`] : this.outcome.warnings,
       clockKind: this.clock?.kind ?? 'timers',
     };
-    const report = await buildReport(books);
-    return { report, jobs: this.records, slices: this.slices, workload: this.workload };
+  }
+
+  private async finish(): Promise<LiveResult> {
+    await this.journal?.settle(); // no snapshot may land after the final report
+    const report = await buildReport(this.books());
+    await this.journal?.close({ type: 'end', t: report.elapsedSec, status: report.status, error: report.error });
+    this.journal = undefined;
+    return { report, jobs: this.records.records, slices: this.records.slices, workload: this.workload };
   }
 
   private async cleanup(): Promise<void> {
-    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
-    if (this.drainTimer) clearTimeout(this.drainTimer);
-    if (this.stopTimer) clearTimeout(this.stopTimer);
-    for (const t of this.faultTimers) clearTimeout(t);
-    this.loopDelay?.disable();
-    this.tickLoopDelay?.disable();
+    if (this.timers.telemetry) clearInterval(this.timers.telemetry);
+    if (this.timers.drain) clearTimeout(this.timers.drain);
+    if (this.timers.stop) clearTimeout(this.timers.stop);
+    for (const t of this.timers.faults) clearTimeout(t);
+    this.loop.stop();
+    await this.journal?.close().catch(() => {});
     await this.clock?.close().catch(() => {});
     await this.energy?.stop().catch(() => {});
     await Promise.all(this.lanes.map((l) => l.client.terminate().catch(() => {})));
   }
 }
 
-/** Frames per second each tenant runs: its own rate x scale, or its upstream's x the cascade probability. */
+/** The live runtime's cap on frames in the system (waiting or running), a memory bound: 4 x the queue bound x the tenants. */
+export function maxInSystem(maxQueuePerTenant: number, tenants: number): number {
+  return 4 * maxQueuePerTenant * tenants;
+}
+
+
 export function effectiveRates(scenario: LiveScenario, scale = 1): number[] {
   const byId = new Map(scenario.tenants.map((t) => [t.id, t]));
   const rate = (id: string, depth: number): number => {

@@ -2,7 +2,9 @@
 // models resolved, by scheduler/live/scenario.ts; or built directly by demos and tests), the
 // options of a run, the telemetry it streams and the report it ends with. Times are seconds from
 // the run's start unless named *Ms/*Us.
+import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
+import type { Slice } from '../core/simulator';
 import type { Arrival, TenantSlos } from '../core/types';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
@@ -126,6 +128,25 @@ export interface LiveOptions {
   meters?: boolean;
   /** Also run the simulator beside the live run (default true). */
   predict?: boolean;
+  /** Seconds between the report snapshots saved while the run goes (default 2; longer when a snapshot is slow to make). */
+  snapshotInterval?: number;
+}
+
+/** The options of a run with every default filled in. */
+export type ResolvedLiveOptions = LiveOptions & { granularity: ExecGranularity; scale: number; seed: number; maxQueuePerTenant: number; adaptive: boolean; telemetryHz: number; window: number };
+
+export interface LiveSlice extends Slice {
+  /** 0 for the first attempt; a job restarted after a lane failure runs again with attempt + 1. */
+  attempt: number;
+}
+
+/** A live frame's record: the simulator's (dropReason says why it was dropped), plus what only a live run has. */
+export interface LiveJobRecord extends JobRecord {
+  /** Still in flight when the run was stopped: not counted in the metrics. */
+  abandoned?: boolean;
+  attempts: number;
+  /** When the runtime saw the release (its clock's lateness is part of the latency). */
+  seen: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,8 +161,8 @@ export interface TelemetryJob {
   /** Finish time, null when dropped. */
   finish: number | null;
   dropped: boolean;
-  /** Why it was dropped: 'policy' | 'queue-full' | 'drain' | 'no-lane'. */
-  reason?: string;
+  /** Why it was dropped (scheduler/core/jobs.ts DropReason). */
+  reason?: DropReason;
 }
 
 export interface TelemetrySlice {
@@ -221,8 +242,14 @@ export interface LiveReport {
   scale: number;
   durationSec: number;
   elapsedSec: number;
-  status: 'completed' | 'stopped' | 'failed';
+  /**
+   * running: a snapshot written while the run goes (crash safety); interrupted: such a snapshot whose
+   * process ended without finishing the run (kill -9, power loss), as the runs store reads it.
+   */
+  status: 'completed' | 'stopped' | 'failed' | 'running' | 'interrupted';
   error?: string;
+  /** Set on snapshots: when it was written, by which process, how often they come, frames in flight (not counted). */
+  snapshot?: { at: string; pid: number; intervalSec: number; inFlight: number };
   lanes: {
     id: string;
     ep: string;
@@ -259,7 +286,10 @@ export interface LiveReport {
   hindsight?: { comparison: TenantComparison[]; note: string };
   adaptation: { ratios: number[][]; policyState?: Record<string, number> };
   transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
+  /** queueDrops and policyDrops repeat drops.byCause.queue and .policy (for older readers). */
   overload: { maxQueued: number[]; queueDrops: number; policyDrops: number; eventLoopDelayMs: { max: number; p99: number; mean: number } };
+  /** The frames counted in the metrics that were dropped, by cause; byCause sums to total (= metrics.overall.dropped). Absent in reports from before causes were recorded. */
+  drops?: DropCounts;
   faults: { lane: string; at: number; reason: string; rescheduledJobs: number }[];
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;

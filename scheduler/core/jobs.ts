@@ -1,0 +1,524 @@
+// Job bookkeeping: THE job lifecycle, driven by both the simulator (simulator.ts) and the live
+// runtime (scheduler/live/runtime.ts), so that the two apply the same rules:
+//
+//   release     a frame enters the system; beyond the per-tenant bound of not-started frames the
+//               oldest one gives way (cause 'queue'); beyond the optional cap on frames in the
+//               system the oldest one not running gives way ('system-cap')
+//   decision    the policy's Decision is validated (drops and assignments must name ready jobs, idle
+//               lanes and runnable variants: otherwise an InvalidDecisionError) and applied
+//   layer done  the job's progress and Dysta's g; the layer feedback
+//   end         a job finishes or is dropped, with a cause (DropReason); a dropped frame drops the
+//               cascade dependents it would have released ('cascade'); per-tenant counters; the job
+//               feedback; the window feedback (miss rate, energy, UXCost) for adaptive policies
+//
+// What stays with the caller: time (events or a clock), lanes (simulated or workers), latencies and
+// energy, online refinement of the prediction model. Allocation: one object per frame (the job),
+// nothing per layer or per decision. Pure: no Node, no clock, no I/O.
+import { cascadeFires } from './arrivals';
+import { uxcost } from './metrics';
+import type { PredictionModel } from './predict';
+import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
+
+/**
+ * Why a frame was dropped. Every drop has exactly one cause.
+ * - policy: the policy dropped it (e.g. hopeless: it cannot meet its deadline)
+ * - queue: its tenant's queue of not-started frames was full and a newer frame came (the oldest gives way)
+ * - system-cap: the cap on frames in the system was reached (live runtime's memory bound; simulator: option)
+ * - late: still waiting at its deadline, with late dropping on (simulator option `dropLate`)
+ * - cascade: its upstream frame was dropped, so it was never released for real
+ * - unserved: still waiting when nothing else could happen (the policy never ran it)
+ * - drain: not finished when the live run's drain time after the last release ran out
+ * - no-lane: every lane of the live run failed
+ */
+export type DropReason = 'policy' | 'queue' | 'system-cap' | 'late' | 'cascade' | 'unserved' | 'drain' | 'no-lane';
+
+export const DROP_REASONS: readonly DropReason[] = ['policy', 'queue', 'system-cap', 'late', 'cascade', 'unserved', 'drain', 'no-lane'];
+
+export const DROP_REASON_TEXT: Record<DropReason, string> = {
+  policy: 'dropped by the policy',
+  queue: 'its tenant\'s queue of waiting frames was full',
+  'system-cap': 'the cap on frames in the system was reached',
+  late: 'still waiting at its deadline (late dropping)',
+  cascade: 'its upstream frame was dropped',
+  unserved: 'never run by the policy',
+  drain: 'not done when the drain time ran out',
+  'no-lane': 'every lane failed',
+};
+
+/** What the metrics, traces and reports read of a job. */
+export interface JobRecord {
+  id: number;
+  tenant: number;
+  frame: number;
+  release: number;
+  deadline: number;
+  /** Start of its first layer (NaN if it never ran). */
+  start: number;
+  /** Finish time, or NaN if dropped. */
+  finish: number;
+  dropped: boolean;
+  dropReason?: DropReason;
+  /** Isolated latency estimate (all layers on their fastest lanes). */
+  isolated: number;
+  accuracyUsed: number;
+  upstream: number;
+  /** Layers executed. */
+  layersRun: number;
+}
+
+/** A job as the books keep it: the policy's JobState, the record, and its lifecycle flags. */
+export class Job implements JobState, JobRecord {
+  start = NaN;
+  finish = NaN;
+  dropped = false;
+  dropReason?: DropReason = undefined;
+  next = 0;
+  lastLane = -1;
+  accuracyUsed = 0;
+  g = 1;
+  layersRun = 0;
+  gSum = 0;
+  /** On a lane (or on its way to one). */
+  running = false;
+  /** Not started yet (for the per-tenant queue bound). */
+  waiting = true;
+  /** Finished, dropped or abandoned: out of the system. */
+  ended = false;
+  lastRun: number;
+  constructor(
+    readonly id: number,
+    readonly tenant: number,
+    readonly frame: number,
+    readonly release: number,
+    readonly deadline: number,
+    readonly priority: number,
+    readonly layerCount: number,
+    readonly upstream: number,
+    readonly isolated: number,
+  ) {
+    this.lastRun = release;
+  }
+}
+
+/** A policy's decision that names a job, lane or variant it may not: an error in the simulator and in the live runtime alike. */
+export class InvalidDecisionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidDecisionError';
+  }
+}
+
+/** Drops per cause; `total` is their sum. */
+export interface DropCounts {
+  total: number;
+  byCause: Record<DropReason, number>;
+}
+
+/** Counts the dropped jobs by cause (a dropped job without a cause is counted in total only, which a test catches). */
+export function countDrops(jobs: Iterable<Pick<JobRecord, 'dropped' | 'dropReason'>>): DropCounts {
+  const byCause = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  let total = 0;
+  for (const j of jobs) {
+    if (!j.dropped) continue;
+    total++;
+    if (j.dropReason && j.dropReason in byCause) byCause[j.dropReason]++;
+  }
+  return { total, byCause };
+}
+
+/** "12 queue, 3 policy" (non-zero causes, in DROP_REASONS order), or "none". */
+export function describeDrops(d: DropCounts): string {
+  const parts = DROP_REASONS.filter((r) => d.byCause[r] > 0).map((r) => `${d.byCause[r]} ${r}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+export interface JobBookOptions {
+  /** At most this many not-started frames per tenant; the oldest gives way. */
+  maxQueuePerTenant: number;
+  /** At most this many frames in the system (waiting or running); the oldest one not running gives way (default: no cap). */
+  maxInSystem?: number;
+  /** Length of the windows reported to policies (s). */
+  window: number;
+  /** 'model': a started job keeps its lane, so only jobs that have not started are ready for the policy. */
+  preemption: 'layer' | 'model';
+  /** Seed of the cascade outcomes (arrivals.ts). */
+  seed: number;
+  /** Keep every job in `jobs` (by id; the simulator's result). Otherwise only the hooks see ended jobs. */
+  keepJobs?: boolean;
+}
+
+export interface JobBookHooks<J extends Job> {
+  /** Makes the job object (the caller's subclass of Job) for a frame; `now` is when the books saw it. */
+  make(id: number, tenant: number, frame: number, release: number, deadline: number, upstream: number, now: number): J;
+  /** A job was created (released, or released-and-dropped with its upstream). */
+  created?(job: J): void;
+  /** A job ended (finished or dropped), after the counters and the policy's feedback. */
+  ended?(job: J, now: number): void;
+  /** Energy of the lanes over [start, end) (J) for the window feedback; called once per window, in order. */
+  windowEnergy(start: number, end: number): number;
+}
+
+export class JobBook<J extends Job> {
+  /** Jobs in the system (waiting or running), in release order, which is id order. */
+  readonly active: J[] = [];
+  /** Every job by id, when options.keepJobs (else empty). */
+  readonly jobs: J[] = [];
+  /** Jobs in the system and not running. */
+  readyCount = 0;
+  /** Per tenant: not-started frames now, and the most there ever were. */
+  readonly waiting: Int32Array;
+  readonly maxQueued: Int32Array;
+  /** Per tenant: frames released (cascade-dropped dependents included), finished, finished late, dropped. */
+  readonly released: Int32Array;
+  readonly finished: Int32Array;
+  readonly late: Int32Array;
+  readonly dropped: Int32Array;
+  /** Start of the window being filled (s). */
+  windowStart = 0;
+  /**
+   * The time of the event being applied (s): the caller sets it; start, layerDone, dropLate,
+   * closeWindows and decide read it (a field, not an argument: no boxed double per layer).
+   */
+  readonly clock = { now: 0.5 };
+  /** The policy decisions come from and feedback goes to (the live runtime may switch it). */
+  policy: Policy;
+  /** The prediction model assignments are checked against (a lane or variant it cannot run on is invalid). */
+  model: PredictionModel;
+  private nextId = 0;
+  private wEnded = 0;
+  private wMissed = 0;
+  private wDropped = 0;
+  private readonly maxQueue: number;
+  private readonly maxInSystem: number;
+  private readonly modelPreemption: boolean;
+  private readonly relDeadline: Float64Array;
+  private readonly dependents: number[][];
+  private readonly referenceJ: number;
+  private readonly layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
+  private readonly jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
+
+  constructor(
+    readonly workload: SimWorkload,
+    readonly lanes: readonly LaneState[],
+    policy: Policy,
+    model: PredictionModel,
+    private readonly options: JobBookOptions,
+    private readonly hooks: JobBookHooks<J>,
+  ) {
+    const tenants = workload.tenants;
+    const nT = tenants.length;
+    if (!(options.maxQueuePerTenant >= 1)) throw new Error(`maxQueuePerTenant must be >= 1 (got ${options.maxQueuePerTenant})`);
+    if (!(options.window > 0)) throw new Error(`window must be > 0 s (got ${options.window})`);
+    this.clock.now = 0; // a double field from the start
+    this.policy = policy;
+    this.model = model;
+    this.maxQueue = options.maxQueuePerTenant;
+    this.maxInSystem = options.maxInSystem ?? Infinity;
+    this.modelPreemption = options.preemption === 'model';
+    this.waiting = new Int32Array(nT);
+    this.maxQueued = new Int32Array(nT);
+    this.released = new Int32Array(nT);
+    this.finished = new Int32Array(nT);
+    this.late = new Int32Array(nT);
+    this.dropped = new Int32Array(nT);
+    this.relDeadline = Float64Array.from(tenants, relativeDeadline);
+    const index = new Map(tenants.map((t, i) => [t.id, i]));
+    this.dependents = tenants.map(() => []);
+    tenants.forEach((t, i) => t.cascade && this.dependents[index.get(t.cascade.upstream)!].push(i));
+    let ref = 0;
+    for (const l of workload.lanes) ref += l.busyWatts * options.window;
+    this.referenceJ = ref;
+  }
+
+  /** Frames in the system. */
+  get inSystem(): number {
+    return this.active.length;
+  }
+
+  /** Ready for the policy: in the system, not on a lane (and not started, under model preemption). */
+  isReady(job: J): boolean {
+    return !job.ended && !job.running && (!this.modelPreemption || job.waiting);
+  }
+
+  /** The job in the system with this id, or undefined. */
+  find(id: number): J | undefined {
+    if (this.options.keepJobs) {
+      const j = this.jobs[id];
+      return j && !j.ended ? j : undefined;
+    }
+    // Binary search: `active` is in id order.
+    const a = this.active;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = a[mid].id;
+      if (v === id) return a[mid];
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  private create(t: number, frame: number, release: number, upstream: number, now: number): J {
+    const job = this.hooks.make(this.nextId++, t, frame, release, release + this.relDeadline[t], upstream, now);
+    if (this.options.keepJobs) this.jobs.push(job);
+    this.released[t]++;
+    this.hooks.created?.(job);
+    return job;
+  }
+
+  /** A frame of tenant `t` enters the system (released at `release`, seen at `now`), within the queue bound and the system cap. */
+  release(t: number, frame: number, release: number, upstream: number, now: number): J {
+    const job = this.create(t, frame, release, upstream, now);
+    const active = this.active;
+    if (this.waiting[t] >= this.maxQueue) {
+      for (let i = 0; i < active.length; i++) {
+        const o = active[i];
+        if (o.tenant === t && o.waiting && !o.running) {
+          this.drop(o, 'queue', now);
+          break;
+        }
+      }
+    }
+    if (active.length >= this.maxInSystem) {
+      for (let i = 0; i < active.length; i++) {
+        if (!active[i].running) {
+          this.drop(active[i], 'system-cap', now);
+          break;
+        }
+      }
+    }
+    active.push(job);
+    this.waiting[t]++;
+    this.readyCount++;
+    if (this.waiting[t] > this.maxQueued[t]) this.maxQueued[t] = this.waiting[t];
+    return job;
+  }
+
+  private leave(job: J): void {
+    const i = this.active.indexOf(job);
+    if (i >= 0) this.active.splice(i, 1);
+    if (job.waiting) this.waiting[job.tenant]--;
+    if (!job.running) this.readyCount--;
+    job.waiting = false;
+    job.ended = true;
+  }
+
+  /**
+   * Drops a job in the system, with its cause, and the cascade dependents it would have released.
+   * The caller frees whatever the job held; a running job (only the live runtime drops those, at its
+   * end or when every lane failed) is dropped as it is.
+   */
+  drop(job: J, cause: DropReason, now: number): void {
+    if (job.ended) return;
+    this.leave(job);
+    job.dropped = true;
+    job.dropReason = cause;
+    this.jobEnded(job, now);
+    this.dropDependents(job, now);
+  }
+
+  private dropDependents(job: J, now: number): void {
+    for (const d of this.dependents[job.tenant]) {
+      if (!cascadeFires(this.options.seed, d, job.frame, this.workload.tenants[d].cascade!.probability)) continue;
+      const dep = this.create(d, job.frame, now, job.id, now);
+      dep.waiting = false;
+      dep.ended = true;
+      dep.dropped = true;
+      dep.dropReason = 'cascade';
+      this.jobEnded(dep, now);
+      this.dropDependents(dep, now);
+    }
+  }
+
+  /** Takes a job out of the system without an outcome (a stopped live run's frames in flight): no counters, no feedback. */
+  abandon(job: J): void {
+    if (!job.ended) this.leave(job);
+  }
+
+  /** Drops every waiting job past its deadline (cause 'late'). */
+  dropLate(): void {
+    const now = this.clock.now;
+    const active = this.active;
+    for (let i = active.length - 1; i >= 0; i--) {
+      const j = active[i];
+      if (!j.running && now >= j.deadline) this.drop(j, 'late', now);
+    }
+  }
+
+  /** Drops every job in the system (running ones too when `running`) with one cause, newest first. */
+  dropAll(cause: DropReason, now: number, running: boolean): void {
+    const active = this.active;
+    for (let i = active.length - 1; i >= 0; i--) {
+      const j = active[i];
+      if (running || !j.running) this.drop(j, cause, now);
+    }
+  }
+
+  private jobEnded(job: J, now: number): void {
+    const t = job.tenant;
+    this.wEnded++;
+    if (job.dropped) {
+      this.dropped[t]++;
+      this.wDropped++;
+      this.wMissed++;
+    } else {
+      this.finished[t]++;
+      if (job.finish > job.deadline) {
+        this.late[t]++;
+        this.wMissed++;
+      }
+    }
+    const p = this.policy;
+    if (p.observe) {
+      const f = this.jobFb;
+      f.time = now;
+      f.job = job.id;
+      f.tenant = t;
+      f.release = job.release;
+      f.deadline = job.deadline;
+      f.finish = job.finish;
+      f.dropped = job.dropped;
+      f.accuracyUsed = job.accuracyUsed;
+      p.observe(f);
+    }
+    this.hooks.ended?.(job, now);
+  }
+
+  /** Starts the job's next layer with `variant` now (clock.now; the caller puts it on a lane). */
+  start(job: J, variant: number): void {
+    if (job.waiting) {
+      job.waiting = false;
+      job.start = this.clock.now;
+      this.waiting[job.tenant]--;
+    }
+    job.running = true;
+    this.readyCount--;
+    job.accuracyUsed += this.workload.tenants[job.tenant].layers[job.next].variants[variant].accuracyDelta;
+  }
+
+  /** A running job was taken off its lane without finishing the layer (lane failure, stop): ready again. */
+  unrun(job: J): void {
+    if (!job.running || job.ended) return;
+    job.running = false;
+    this.readyCount++;
+  }
+
+  /**
+   * The job's running layer ended now (clock.now) on `lane` (predicted = profiled latency, observed =
+   * what it took): its progress, its g, the layer feedback. True when that was its last layer: then call finish().
+   */
+  layerDone(job: J, lane: number, variant: number, predicted: number, observed: number): boolean {
+    const time = this.clock.now;
+    const layer = job.next;
+    job.running = false;
+    job.lastRun = time;
+    job.lastLane = lane;
+    job.next = layer + 1;
+    job.layersRun++;
+    job.gSum += observed / predicted;
+    job.g = job.gSum / job.layersRun;
+    const p = this.policy;
+    if (p.observe) {
+      const f = this.layerFb;
+      f.time = time;
+      f.job = job.id;
+      f.tenant = job.tenant;
+      f.layer = layer;
+      f.lane = lane;
+      f.variant = variant;
+      f.predicted = predicted;
+      f.observed = observed;
+      p.observe(f);
+    }
+    if (job.next >= job.layerCount) return true;
+    this.readyCount++;
+    return false;
+  }
+
+  /** The job finished at `time` (seen at `now`); its cascade dependents are released then, when `cascade`. */
+  finish(job: J, time: number, now: number, cascade = true): void {
+    job.running = true; // leave() must not count it as ready
+    this.leave(job);
+    job.running = false;
+    job.finish = time;
+    this.jobEnded(job, now);
+    if (!cascade) return;
+    for (const d of this.dependents[job.tenant]) {
+      if (cascadeFires(this.options.seed, d, job.frame, this.workload.tenants[d].cascade!.probability)) this.release(d, job.frame, time, job.id, now);
+    }
+  }
+
+  /** Closes every window that ended by now (clock.now) and reports each to the policy. */
+  closeWindows(): void {
+    const now = this.clock.now;
+    const len = this.options.window;
+    while (now >= this.windowStart + len) {
+      const start = this.windowStart;
+      const end = start + len;
+      const energyJ = this.hooks.windowEnergy(start, end);
+      const p = this.policy;
+      if (p.observe) {
+        const missRate = this.wEnded ? this.wMissed / this.wEnded : 0;
+        const fb: Feedback = { kind: 'window', start, end, ended: this.wEnded, missed: this.wMissed, dropped: this.wDropped, missRate, energyJ, uxcost: uxcost(energyJ, this.referenceJ, missRate), referenceJ: this.referenceJ };
+        p.observe(fb);
+      }
+      this.windowStart = end;
+      this.wEnded = this.wMissed = this.wDropped = 0;
+    }
+  }
+
+  /**
+   * Consults the policy now (clock.now) if a job is ready: fills `snapshot.ready` (in place: no reallocation), asks
+   * for a decision, validates and applies its drops. Returns the decision, whose assignments the
+   * caller then starts one by one, each through assignee() (which validates it); null when no job
+   * was ready. Throws InvalidDecisionError on an invalid decision.
+   */
+  decide(snapshot: Snapshot): Decision | null {
+    const now = this.clock.now;
+    const view = snapshot.ready as JobState[];
+    const active = this.active;
+    let k = 0;
+    for (let i = 0; i < active.length; i++) {
+      const j = active[i];
+      if (!j.running && (!this.modelPreemption || j.waiting)) {
+        if (k < view.length) view[k] = j;
+        else view.push(j);
+        k++;
+      }
+    }
+    while (view.length > k) view.pop();
+    if (k === 0) return null;
+    snapshot.time = now;
+    snapshot.inSystem = active.length;
+    const d = this.policy.decide(snapshot);
+    const name = this.policy.name;
+    if (!d || !Array.isArray(d.drop) || !Array.isArray(d.assign)) throw new InvalidDecisionError(`policy "${name}" returned ${JSON.stringify(d)}, not a decision ({ assign: [...], drop: [...] })`);
+    for (let i = 0; i < d.drop.length; i++) {
+      const id = d.drop[i];
+      const job = this.find(id);
+      if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" dropped job ${id}, which is not a ready job`);
+      this.drop(job, 'policy', now);
+    }
+    return d;
+  }
+
+  /**
+   * The job an assignment of the current decision starts, once checked: a ready job, an idle lane, a
+   * variant the layer has and that can run there. Call it for each assignment in turn, starting each
+   * before checking the next (so one lane or job twice is caught).
+   */
+  assignee(a: Assignment): J {
+    const name = this.policy.name;
+    const job = this.find(a.job);
+    if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job}, which is not a ready job`);
+    const ls = this.lanes[a.lane];
+    if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
+    if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {
+      const tn = this.workload.tenants[job.tenant];
+      throw new InvalidDecisionError(`policy "${name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
+    }
+    return job;
+  }
+}
