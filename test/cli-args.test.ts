@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber, parseNumberList } from '../cli/args';
 import { UsageError } from '../cli/command';
+import { parseInputFlag, parseShapeFlag } from '../cli/commands/profile';
 
 describe('cli args', () => {
   it('parses durations and budgets in one way', () => {
@@ -45,5 +46,16 @@ describe('cli args', () => {
   it('accepts only the listed choices', () => {
     expect(parseChoice('layer', '--preemption', ['layer', 'model'] as const)).toBe('layer');
     expect(() => parseChoice('all', '--preemption', ['layer', 'model'] as const)).toThrow(/--preemption must be layer or model \(got all\)/);
+  });
+
+  it('--shape and --input (profile and variants): parsed by the profiler, bad values are usage errors', () => {
+    expect(parseShapeFlag(undefined)).toBeUndefined();
+    expect(parseShapeFlag(['x=1x3x8x8', 'sr=scalar'])).toEqual({ x: [1, 3, 8, 8], sr: [] });
+    expect(() => parseShapeFlag(['x=1xtwo'])).toThrow(UsageError);
+    expect(() => parseShapeFlag(['x=1xtwo'])).toThrow(/bad --shape 'x=1xtwo'/);
+    expect(parseInputFlag(undefined)).toBeUndefined();
+    expect(parseInputFlag(['sr=16000', 'mask=1,1,0'])).toEqual({ sr: 16000, mask: [1, 1, 0] });
+    expect(() => parseInputFlag(['sr='])).toThrow(UsageError);
+    expect(() => parseInputFlag(['sr=fast'])).toThrow(/bad input value 'sr=fast'/);
   });
 });

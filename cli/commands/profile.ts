@@ -6,22 +6,28 @@ import type { ProfileProgress } from '../../profiler/profile';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { energyLabel } from '../../profiler/energy/estimate';
 import { describeAdapter } from '../../profiler/gpu/adapter';
-import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
+import { parseShapeArgs, parseValueArgs, ShapeError } from '../../profiler/onnx/shapes';
 import { parseDuration, parseNonEmptyList } from '../args';
 import { RESOLVED_RATIO } from '../../profiler/stats';
 import { UsageError, type CliCommand } from '../command';
 
-/** `--input sr=16000` or `--input mask=1,1,0`: sample input values by input name. */
-export function parseInputValues(args: string[]): Record<string, number | number[]> {
-  const out: Record<string, number | number[]> = {};
-  for (const a of args) {
-    const eq = a.indexOf('=');
-    const name = a.slice(0, eq).trim();
-    const list = a.slice(eq + 1).split(',').map((x) => Number(x.trim()));
-    if (eq <= 0 || list.length === 0 || list.some((x) => !Number.isFinite(x))) throw new UsageError(`bad --input '${a}': expected NAME=NUMBER or NAME=N1,N2,..., e.g. --input sr=16000`);
-    out[name] = list.length === 1 ? list[0] : list;
+/** `--shape x=1x3x224x224` (repeatable): shapes of dynamic inputs, or undefined when not given. */
+export function parseShapeFlag(v: unknown): Record<string, number[]> | undefined {
+  return v ? usageOnShapeError(() => parseShapeArgs(v as string[])) : undefined;
+}
+
+/** `--input sr=16000` or `--input mask=1,1,0` (repeatable): sample input values by input name. */
+export function parseInputFlag(v: unknown): Record<string, number | number[]> | undefined {
+  return v ? usageOnShapeError(() => parseValueArgs(v as string[])) : undefined;
+}
+
+function usageOnShapeError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof ShapeError) throw new UsageError(e.message);
+    throw e;
   }
-  return out;
 }
 
 export function parseGranularity(v: unknown): 'node' | 'group' | number {
@@ -133,14 +139,8 @@ export const profileCommand: CliCommand = {
     const lanes = parseNonEmptyList(ctx.values.lanes, '--lanes', 'cpu:2,webgpu');
     const energy = String(ctx.values.energy);
     if (energy !== 'auto' && energy !== 'off') throw new UsageError(`--energy must be auto or off (got ${energy})`);
-    let shapes: Record<string, number[]> | undefined;
-    try {
-      shapes = ctx.values.shape ? parseShapeArgs(ctx.values.shape as string[]) : undefined;
-    } catch (e) {
-      if (e instanceof ShapeError) throw new UsageError(e.message);
-      throw e;
-    }
-    const inputValues = ctx.values.input ? parseInputValues(ctx.values.input as string[]) : undefined;
+    const shapes = parseShapeFlag(ctx.values.shape);
+    const inputValues = parseInputFlag(ctx.values.input);
     const params = {
       models: ctx.positionals,
       inputValues,

@@ -8,7 +8,7 @@ import type { TuneRunResult } from '../../engine/features/tune';
 import { describeCandidate, OBJECTIVES, type CandidateSummary, type Interval } from '../../scheduler/core/tune';
 import type { Schedule } from '../../scheduler/schedule/format';
 import type { ReplayResult } from '../../scheduler/schedule/replay';
-import { UsageError, type CliCommand } from '../command';
+import { UsageError, type CliCommand, type CliContext } from '../command';
 import { parseChoice, parseDuration, parseList, parseNumber } from '../args';
 
 const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
@@ -201,16 +201,21 @@ export const scheduleCommand: CliCommand = {
           throw new UsageError(`schedule: unknown subcommand ${sub ?? '(none)'}; ${this.usage}`);
       }
     } catch (e) {
-      if (e instanceof ApiCallError && e.code !== 'failed') {
-        ctx.stderr(`${e.message}\n`);
-        return 1;
-      }
-      throw e;
+      return reportEngineError(e, ctx);
     } finally {
       close();
     }
   },
 };
+
+/** An engine error about the given files or lanes (any code but 'failed', an internal error): its message alone, exit 1. */
+function reportEngineError(e: unknown, ctx: CliContext): number {
+  if (e instanceof ApiCallError && e.code !== 'failed') {
+    ctx.stderr(`${e.message}\n`);
+    return 1;
+  }
+  throw e;
+}
 
 export function formatReplay(r: ReplayResult): string {
   const out = [r.differences.length ? `Differs from where it was tuned:\n${r.differences.map((d) => `  ${d}`).join('\n')}` : 'Same machine and ONNX Runtime as tuned.'];
@@ -247,11 +252,7 @@ export const replayCommand: CliCommand = {
     } catch (e) {
       if (e instanceof ApiCallError && e.code === 'bad-request') throw new UsageError(e.message);
       if (e instanceof ApiCallError && e.code === 'cancelled') return 130;
-      if (e instanceof ApiCallError && e.code !== 'failed') {
-        ctx.stderr(`${e.message}\n`);
-        return 1;
-      }
-      throw e;
+      return reportEngineError(e, ctx);
     } finally {
       close();
     }

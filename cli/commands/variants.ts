@@ -3,13 +3,12 @@
 import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
 import type { VariantsSummary } from '../../engine/features/variants';
-import { parseShapeArgs, ShapeError } from '../../profiler/onnx/shapes';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
 import { parseKinds, VARIANT_KINDS } from '../../profiler/variants/kinds';
 import type { VariantsProgress } from '../../profiler/variants/run';
 import { UsageError, type CliCommand } from '../command';
 import { parseDuration } from '../args';
-import { parseInputValues } from './profile';
+import { parseInputFlag, parseShapeFlag } from './profile';
 
 const lane = (m: LaneMeasurement & { speedup?: number }) => ({
   lane: m.lane,
@@ -100,13 +99,7 @@ export const variantsCommand: CliCommand = {
         return 0;
       }
       if (rest.length) throw new UsageError(`one model or profile at a time (got ${ctx.positionals.join(' ')})`);
-      let shapes: Record<string, number[]> | undefined;
-      try {
-        shapes = ctx.values.shape ? parseShapeArgs(ctx.values.shape as string[]) : undefined;
-      } catch (e) {
-        if (e instanceof ShapeError) throw new UsageError(e.message);
-        throw e;
-      }
+      const shapes = parseShapeFlag(ctx.values.shape);
       const list = (v: unknown) => (v ? String(v).split(',').map((s) => s.trim()).filter(Boolean) : undefined);
       try {
         parseKinds(list(ctx.values.kinds));
@@ -122,7 +115,7 @@ export const variantsCommand: CliCommand = {
       const call = client.call('variants.run', {
         target: first, kinds: list(ctx.values.kinds), lanes: list(ctx.values.lanes), budgetSec: ctx.values.budget === undefined ? undefined : parseDuration(ctx.values.budget, '--budget'),
         samplesDir: ctx.values.samples ? String(ctx.values.samples) : undefined, shapes, layers,
-        inputValues: ctx.values.input ? parseInputValues(ctx.values.input as string[]) : undefined,
+        inputValues: parseInputFlag(ctx.values.input),
       }, {
         signal: ctx.signal,
         onProgress: (pr) => {

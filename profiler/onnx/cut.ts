@@ -27,6 +27,7 @@ import { valueInfo } from './builder';
 import { nodeCost, tensorBytes, type NodeCost, type TensorMeta } from './flops';
 import { assertInlineSize, elemBytes, elemTypeOf, forEachGraph, num, ortTypeOf, sessionBytes, STANDARD_DOMAINS, type LoadedModel } from './model';
 import { resolveInputShapes, sampleInputs, type InputValue } from './shapes';
+import { asNumbers } from './values';
 
 export type Granularity = 'node' | 'group' | number;
 
@@ -645,22 +646,6 @@ async function controlFlowCost(
     }
   }
   return { flops, weightBytes };
-}
-
-function fromHalf(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-function asNumbers(t: { type: string; data: unknown }): ArrayLike<number> {
-  if (t.type === 'float16') return Array.from(t.data as Uint16Array, fromHalf);
-  if (t.type === 'int64' || t.type === 'uint64') return Array.from(t.data as BigInt64Array, (v) => Number(v));
-  if (t.type === 'string') throw new Error('string tensors are compared for equality only');
-  return t.data as ArrayLike<number>;
 }
 
 /** Max abs and max rel error of `actual` against `expected` (see REL_ERROR_DEFINITION). */

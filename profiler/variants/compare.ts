@@ -1,19 +1,11 @@
 // Error figures of a variant's outputs against the original's, and task-level figures of whole-model
 // outputs. Pure functions over tensors ({type, dims, data}).
-import { fromHalf } from './graph';
+import { asNumbers } from '../onnx/values';
 
 export interface TensorLike {
   type: string;
   dims: readonly number[];
   data: unknown;
-}
-
-export function asNumbers(t: { type: string; data: unknown }): ArrayLike<number> {
-  if (t.type === 'float16') return Array.from(t.data as Uint16Array, fromHalf);
-  if (t.type === 'int64' || t.type === 'uint64') return Array.from(t.data as BigInt64Array, (v) => Number(v));
-  if (t.type === 'bool') return Array.from(t.data as Uint8Array);
-  if (t.type === 'string') throw new Error('string tensors have no numeric error figures');
-  return t.data as ArrayLike<number>;
 }
 
 /**

@@ -4,6 +4,7 @@
 // 10). Unused initializers and Constant nodes are dropped on encode.
 import { onnx } from 'onnx-proto';
 import { num } from '../onnx/model';
+import { fromHalf } from '../onnx/values';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -11,15 +12,6 @@ export interface ConstTensor {
   dims: number[];
   /** Values as float32 (float, float16 and float64 tensors only). */
   data: Float32Array;
-}
-
-export function fromHalf(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 function rawView(t: onnx.ITensorProto): Uint8Array | undefined {

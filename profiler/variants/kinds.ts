@@ -19,7 +19,7 @@
 //              refit the weights by least squares (linalg.ts).
 import type { onnx } from 'onnx-proto';
 import type { CapturedTensor } from '../onnx/cut';
-import { asNumbers } from './compare';
+import { asNumbers } from '../onnx/values';
 import { attrFloat, attrInt, attrInts, attrString, halfTensor, int8Tensor, LayerGraph, sliceAxis, splitRanges, transpose2, type ConstTensor } from './graph';
 import { lowRankFit, refitKept, selectChannels, subsampleRows, type Mat } from './linalg';
 
