@@ -68,7 +68,7 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
     await imported.waitFor(LONG);
     await expect(imported.textContent()).resolves.toBe('Open user/gaze-only');
 
-    await page.getByRole('button', { name: 'Model library' }).click();
+    await page.getByRole('tab', { name: 'Model library' }).click();
     const models = page.getByTestId('model-library');
     await models.waitFor(LONG);
     expect(await models.locator('tbody tr').count()).toBeGreaterThanOrEqual(20);
