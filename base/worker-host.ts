@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { workerScript } from './paths';
+import { movable } from './transfer';
 
 export type Isolation = 'thread' | 'process';
 
@@ -46,7 +47,7 @@ function threadWorker(script: string, workerData: unknown): WorkerHandle {
   });
   return {
     isolation: 'thread',
-    post: (m, transfer) => worker.postMessage(m, transfer ?? []),
+    post: (m, transfer) => worker.postMessage(m, movable(transfer)),
     onMessage: (l) => worker.on('message', l),
     onExit: (l) => exitListeners.push(l),
     terminate: async () => {

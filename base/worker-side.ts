@@ -1,5 +1,6 @@
 // The worker's end of worker-host.ts: the same code runs as a worker_thread or a child process.
 import { parentPort, workerData as threadData } from 'node:worker_threads';
+import { movable } from './transfer';
 
 export interface WorkerPort {
   data: unknown;
@@ -10,7 +11,7 @@ export interface WorkerPort {
 export function workerPort(): WorkerPort {
   if (parentPort) {
     const port = parentPort;
-    return { data: threadData, post: (m, t) => port.postMessage(m, t ?? []), onMessage: (l) => port.on('message', l) };
+    return { data: threadData, post: (m, t) => port.postMessage(m, movable(t)), onMessage: (l) => port.on('message', l) };
   }
   if (process.send) {
     const send = process.send.bind(process);

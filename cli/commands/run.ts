@@ -93,7 +93,8 @@ export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--json]\n' +
+    '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {
@@ -102,6 +103,7 @@ export const runCommand: CliCommand = {
     lanes: { type: 'string' },
     granularity: { type: 'string', default: 'model' },
     scale: { type: 'string' },
+    load: { type: 'string' },
     seed: { type: 'string', default: '1' },
     profile: { type: 'string' },
     'max-queue': { type: 'string' },
@@ -136,6 +138,7 @@ export const runCommand: CliCommand = {
           lanes: parseNonEmptyList(ctx.values.lanes, '--lanes', 'cpu:1,cpu:1')?.join(','),
           granularity,
           scale: optionalNumber(ctx.values.scale, '--scale'),
+          load: optionalNumber(ctx.values.load, '--load'),
           seed,
           profiles: parseList(ctx.values.profile),
           maxQueuePerTenant: maxQueue,

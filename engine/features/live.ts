@@ -30,6 +30,8 @@ export const liveStartParams = z
     lanes: z.string().min(1).optional(),
     granularity: z.enum(['model', 'layer']).optional(),
     scale: z.number().positive().max(1000).optional(),
+    /** Scale the rates so the busiest lane is this busy (every layer on its fastest lane, by the run's latency table). */
+    load: z.number().positive().max(10).optional(),
     seed: z.number().int().nonnegative().optional(),
     /** Stored profile ids or paths to plan with; without them, a short calibration on the lanes. */
     profiles: z.array(z.string().min(1)).optional(),
@@ -82,6 +84,7 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
       lanes,
       granularity: params.granularity,
       scale: params.scale,
+      load: params.load,
       seed: params.seed,
       profiles,
       runId: params.runId,

@@ -259,6 +259,9 @@ function policySelect(policies: PolicyInfo[], selected: string, testId: string):
     ...policies.map((p) => h('option', { value: p.name, selected: p.name === selected }, `${p.label} (${p.name})`)));
 }
 
+/** The demos' default target load: the busiest lane about 70% busy. */
+const DEMO_LOAD = 0.7;
+
 function buildForm(input: FormInput) {
   const known = new Set(input.choices.map((c) => c.value));
   const initial = input.initialScenario && known.has(input.initialScenario) ? input.initialScenario : 'demo:tiny';
@@ -282,6 +285,9 @@ function buildForm(input: FormInput) {
     h('option', { value: 'layer' }, 'layer (cut per layer: preemption points, transfers)'));
   const scale = h('input', { type: 'number', min: 0.05, max: 1000, step: 0.05, value: 1, style: 'width: 6em', 'data-testid': 'live-scale' });
   const seed = h('input', { type: 'number', min: 0, step: 1, value: 1, style: 'width: 6em', 'data-testid': 'live-seed' });
+  // Demos default to lanes about 70% busy (at their own rates they idle and a policy switch shows nothing);
+  // other scenarios run at their own rates unless a load is given.
+  const load = h('input', { type: 'number', min: 0.05, max: 10, step: 0.05, value: DEMO_LOAD, placeholder: 'own rates', style: 'width: 6em', 'data-testid': 'live-load' });
 
   const profileBoxes = input.profiles.map((p) => ({ p, box: h('input', { type: 'checkbox', value: p.id, disabled: !!p.error }) }));
   const profilesPart = input.profiles.length
@@ -300,6 +306,7 @@ function buildForm(input: FormInput) {
     pathLabel.style.display = other ? '' : 'none';
     const c = input.choices.find((x) => x.value === scenario.value);
     scenarioInfo.textContent = other ? 'A scenario file in the workloads format (see the Scenarios view); relative model paths resolve against its folder.' : c?.description ?? '';
+    load.value = /^demo/.test(scenario.value) ? String(DEMO_LOAD) : '';
   };
   const updatePolicy = () => (policyInfo.textContent = policyDescription(input.policies.find((p) => p.name === policy.value)));
   const updateLanes = () => (lanesCheck.textContent = checkLanes(lanes.value) ?? '');
@@ -319,6 +326,7 @@ function buildForm(input: FormInput) {
       h('label', {}, 'Lanes', lanes),
       h('label', {}, 'Granularity', granularity),
       h('label', { title: 'Multiplies every arrival rate; default deadlines follow the rate' }, 'Load scale', scale),
+      h('label', { title: 'Scales the rates (after the load scale) so that the busiest lane is this busy with every layer on its fastest lane, by the latencies the run measures first; empty: the scenario\u2019s own rates' }, 'Target load (busiest lane)', load),
       h('label', {}, 'Seed', seed)),
     h('p', { class: 'muted live-hint' },
       'Lanes: comma-separated EP[:THREADS], e.g. ', h('code', {}, 'cpu:1,cpu:1'), ' (two 1-thread CPU lanes) or ', h('code', {}, 'cpu:2,webgpu'), '. ',
@@ -344,9 +352,10 @@ function buildForm(input: FormInput) {
       lanes: lanes.value.trim(),
       granularity: granularity.value as 'model' | 'layer',
       scale: num(scale),
+      load: num(load),
       seed: num(seed),
     };
-    for (const k of ['durationSec', 'scale', 'seed'] as const) if (!Number.isFinite(params[k])) delete params[k];
+    for (const k of ['durationSec', 'scale', 'load', 'seed'] as const) if (!Number.isFinite(params[k])) delete params[k];
     if (params.durationSec === undefined) {
       errorArea.append(errorBox('Give a duration', 'How many seconds frames are released (then the run drains), e.g. 10.'));
       return;
@@ -357,7 +366,7 @@ function buildForm(input: FormInput) {
     input.onStart(params);
   });
 
-  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, seed, start, ...profileBoxes.map((b) => b.box)];
+  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, load, seed, start, ...profileBoxes.map((b) => b.box)];
   return {
     root,
     setBusy(busy: boolean) {

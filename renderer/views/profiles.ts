@@ -512,12 +512,14 @@ function heatCard(p: Profile): HTMLElement {
   const legendStops = [1, 2, 4, 8].map((r) => h('span', { class: 'prof-legend-cell', style: `background:${pm.heatColor(pm.heatScale(r))}` }, r === 8 ? '\u22658\u00d7' : `${r}\u00d7`));
   return h('section', { class: 'card' },
     h('h2', {}, 'Heat map: layer \u00d7 lane'),
-    h('p', { class: 'muted prof-small' }, 'Each cell: the layer\u2019s median ms on that lane, coloured by how much slower it is than the layer\u2019s preferred (fastest) lane, on a log scale: ', ...legendStops),
+    h('p', { class: 'muted prof-small' }, 'Each cell: the layer\u2019s median ms on that lane and how many times slower it is than the layer\u2019s preferred lane (marked \u201cfastest\u201d), also as colour on a log scale: ', ...legendStops),
     h('div', { class: 'prof-scroll prof-heat-scroll' },
       h('table', { class: 'prof-heat', 'data-testid': 'heatmap' },
         h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'layer'), ...laneIds.map((id) => h('th', {}, id)))),
         h('tbody', {}, ...rows.map((r) => h('tr', {}, h('td', { class: 'num' }, String(r.index)), h('td', { class: 'prof-heat-name', title: r.name }, r.name),
-          ...r.cells.map((c) => h('td', { style: `background:${c.color}`, title: c.title, class: `num${c.preferred ? ' preferred' : ''}` }, c.text, c.ratio !== undefined && c.ratio > 1.005 ? h('span', { class: 'prof-sub' }, ` ${pm.fmtRatio(c.ratio)}`) : null))))))));
+          ...r.cells.map((c) => h('td', { style: `background:${c.color}`, title: c.title, class: `num${c.preferred ? ' preferred' : ''}` }, c.text, c.ratio !== undefined && c.ratio > 1.005 ? h('span', { class: 'prof-sub' }, ` ${pm.fmtRatio(c.ratio)}`) : null,
+            // Not by colour alone: the ratio above, and the fastest lane named in words.
+            c.preferred && laneIds.length > 1 ? h('span', { class: 'prof-sub' }, ' fastest') : null))))))));
 }
 
 interface Column {

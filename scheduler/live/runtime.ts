@@ -23,6 +23,7 @@ import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
 import { LoopMonitor } from './loop-monitor';
 import { keepSets, LiveSetupError, resolveExecModel } from './models';
+import { busiestUtilisation } from '../sim-workload';
 import type { FromLane } from './protocol';
 import { RunRecords } from './records';
 import { assembleReport, buildReport, type RunBooks } from './report';
@@ -294,6 +295,12 @@ export class LiveRun {
     this.clock = new AlarmClock(this.time.origin, () => {});
     if (this.clock.kind !== 'atomics') this.outcome.warnings.push('frame releases use setTimeout (millisecond resolution): the precise clock worker could not start');
     this.table.releaseLagS = await this.clock.measureLag();
+    if (o.load !== undefined) {
+      // Rates x whatever brings the busiest lane to the target load, by the table just measured.
+      const busiest = busiestUtilisation(buildWorkload(this.scenario, this.execs, this.table, this.lanes.map((l) => l.state.def), o, this.id));
+      if (!(busiest > 0)) throw new LiveSetupError(`cannot scale ${this.scenario.name} to load ${o.load}: no lane has work`);
+      o.scale = +(o.scale * (o.load / busiest)).toPrecision(4);
+    }
     this.workload = buildWorkload(this.scenario, this.execs, this.table, this.lanes.map((l) => l.state.def), o, this.id);
     try {
       validateWorkload(this.workload);
@@ -887,6 +894,7 @@ function validate(scenario: LiveScenario, o: LiveOptions): void {
     throw new LiveSetupError((e as Error).message);
   }
   if (!(o.duration > 0)) throw new LiveSetupError(`duration must be > 0 s (got ${o.duration})`);
+  if (o.load !== undefined && !(o.load > 0)) throw new LiveSetupError(`load must be > 0 (got ${o.load})`);
   if (!o.lanes.length) throw new LiveSetupError('no lanes: give at least one, e.g. cpu:1');
   if (new Set(o.lanes.map((l) => l.id)).size !== o.lanes.length) throw new LiveSetupError(`lane ids must be unique (${o.lanes.map((l) => l.id).join(', ')})`);
   if (!((o.scale ?? 1) > 0)) throw new LiveSetupError(`scale must be > 0 (got ${o.scale})`);

@@ -89,6 +89,12 @@ export interface LiveOptions {
   granularity?: ExecGranularity;
   /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */
   scale?: number;
+  /**
+   * Scale the frame rates (on top of `scale`) so that the busiest lane is this busy with every layer on
+   * its fastest lane, by the run's own latency table (the simulator's --load rule); e.g. 0.7 for a demo
+   * whose lanes are busy enough for a policy switch to show.
+   */
+  load?: number;
   seed?: number;
   /** Measured profiles (by model sha256 or name) for the latency predictions; else a calibration run. */
   profiles?: Profile[];

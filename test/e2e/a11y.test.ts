@@ -1,7 +1,10 @@
 // Accessibility end to end: axe-core (from npm, injected into the page as a script) on every view, in
 // the light theme and in the dark theme (the system preference, emulated), with no serious or critical
 // violation; plus keyboard access (the `?` shortcut overlay, view shortcuts, sortable headers by key).
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable } from '../support/browser';
@@ -33,7 +36,11 @@ describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startApp('a11y');
-  });
+    // One small stored profile on two lanes, so the profile detail (heat map, layer table) is checked too.
+    const cli = join(__dirname, '..', '..', 'bin', 'tessera.cjs');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'profile', 'xrbench/KD_res8_narrow', '--lanes', 'cpu:1,cpu:2', '--budget', '1s', '--energy', 'off', '--json'], { env: { ...process.env, TESSERA_HOME: app.home }, maxBuffer: 64 << 20 });
+    VIEWS.push([`profiles/${encodeURIComponent(JSON.parse(stdout).id)}`, '[data-testid="heatmap"]']);
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
   });
@@ -48,7 +55,7 @@ describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
         await page.locator(ready).first().waitFor({ timeout: 90_000 });
         await page.waitForTimeout(500);
         expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
-        await app.screenshot(page, `a11y-${view}-${scheme}`);
+        await app.screenshot(page, `a11y-${view.replace(/\/.*/, '-detail')}-${scheme}`);
         const vs = await axe(page);
         if (vs.length) found.push(`${view} (${scheme}):\n${describeViolations(vs)}`);
       }
