@@ -18,7 +18,8 @@ export function deriveVariantFigures(lv: LayerVariants): void {
     for (const m of v.lanes) {
       const o = ok(lv.original.find((x) => x.lane === m.lane));
       const t = ok(m);
-      if (o !== undefined && t !== undefined && t > 0) m.speedup = o / t;
+      // Both latencies must be above the per-call baseline: a 0 ms original would read as a 0x speed-up.
+      if (o !== undefined && t !== undefined && o > 0 && t > 0) m.speedup = o / t;
       else delete m.speedup;
     }
   }
