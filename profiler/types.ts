@@ -171,8 +171,27 @@ export interface VariantRun {
   /** Where the activations came from. */
   samples: string;
   status: 'complete' | 'partial';
-  timings: { cutSec: number; generateSec: number; verifySec: number; measureSec: number };
+  timings: { cutSec: number; generateSec: number; verifySec: number; measureSec: number; combinationsSec?: number };
   warnings: string[];
+  /** Approximate variants of several layers verified together (profiler/variants/combos.ts). */
+  combinations?: VariantCombination[];
+}
+
+/**
+ * Approximate variants of several layers substituted into the whole model together: Terastal found
+ * that independently made variants do not compose, so a tenant's whitelist is built from these.
+ */
+export interface VariantCombination {
+  id: string;
+  /** Why these members, e.g. "fp16: the 4 layers saving the most time per unit of error". */
+  rule: string;
+  members: { layer: number; variant: string }[];
+  /** Every member substituted at once: the model's outputs vs the original model's. */
+  endToEnd?: NonNullable<VariantVerification['endToEnd']>;
+  /** Sum of the members' own end-to-end relative L2 errors (what an additive budget assumes). */
+  sumOfSingles: number;
+  verifyMs: number;
+  error?: string;
 }
 
 export interface LayerProfile {

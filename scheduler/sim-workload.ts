@@ -21,6 +21,7 @@ import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
 import type { LaneDef, LayerCost, LayerDef, SimWorkload, TenantDef, VariantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
+import { buildWhitelist, hasLimits, type CombinationFigures } from './core/whitelist';
 import { timing } from './tenant-timing';
 
 /** A scenario or profile that cannot make a workload; the message names the input and what to do. */
@@ -152,7 +153,10 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     const laneIdx = ids.map((id) => p.lanes.findIndex((l) => l.id === measuredAs(id)));
     if (p.status !== 'complete') throw new SimWorkloadError(`profile ${p.id} (tenant "${t.id}") is partial: resume it (tessera profile --resume) before simulating with it`);
     const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id, o.variants !== false ? ids.map(measuredAs) : undefined));
-    return { ...timing(t), model: p.model.name, layers };
+    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop };
+    // Whitelist limits replace the additive accuracy budget: only combinations verified together.
+    const whitelist = hasLimits(limits) && o.variants !== false ? buildWhitelist(layers, combinationFigures(p), limits).whitelist : undefined;
+    return { ...timing(t), model: p.model.name, layers, ...(whitelist ? { whitelist } : {}) };
   });
   const energyMeasured = energyKinds.size === 1 && energyKinds.has('measured');
   const w: SimWorkload = {
@@ -206,6 +210,30 @@ function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes
       return { latency: cost[k]!.latency * (t.raw.median / o) };
     });
     if (vc.some((c) => c)) out.push({ id: v.id, accuracyDelta: v.exact ? 0 : v.verification.endToEnd!.relL2, cost: vc });
+  }
+  return out;
+}
+
+/**
+ * A profile's end-to-end measured combinations in the scheduler's terms: every verified approximate
+ * variant alone (its own end-to-end figures) and every combination verified together.
+ */
+export function combinationFigures(p: Profile): CombinationFigures[] {
+  const drop = (task?: { task: string; value: number }[]) => {
+    const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
+    return t?.length ? 1 - Math.min(...t.map((x) => x.value)) : undefined;
+  };
+  const out: CombinationFigures[] = [];
+  for (const l of p.layers) {
+    for (const v of l.variants?.variants ?? []) {
+      const e = v.verification.endToEnd;
+      if (v.exact || !v.verification.passed || !e) continue;
+      out.push({ id: `L${l.index}:${v.id}`, members: [{ layer: l.index, variant: v.id }], relL2: e.relL2, top1Drop: drop(e.task) });
+    }
+  }
+  for (const c of p.variantRun?.combinations ?? []) {
+    if (c.error || !c.endToEnd) continue;
+    out.push({ id: c.id, members: c.members, relL2: c.endToEnd.relL2, top1Drop: drop(c.endToEnd.task) });
   }
   return out;
 }

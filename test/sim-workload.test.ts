@@ -100,6 +100,21 @@ describe('profileWorkload with measured layer variants (tessera variants)', () =
     expect(vs[1].cost.map((c) => c?.latency)).toEqual([0.001, 0.0015]); // 2 ms x 2/4, 1 ms x 1.5/1
     expect(vs.map((v) => v.accuracyDelta)).toEqual([0, 0, 0.03]);
     expect(profileWorkload(scenario, [pa, pb], undefined, { variants: false }).tenants[0].layers[0].variants).toHaveLength(1);
+    expect(w.tenants[0].whitelist).toBeUndefined(); // no limits: the additive accuracy budget
+    // With whitelist limits: the variant alone and the combinations verified together, within the limit.
+    pa.layers.push({ ...pa.layers[0], index: 1, name: 'second' });
+    pa.variantRun = {
+      createdAt: '', kinds: [], lanes: [], budgetSec: 1, samples: '', status: 'complete', timings: { cutSec: 0, generateSec: 0, verifySec: 0, measureSec: 0 }, warnings: [],
+      combinations: [
+        { id: 'both', rule: '', members: [{ layer: 0, variant: 'low' }, { layer: 1, variant: 'low' }], sumOfSingles: 0.06, verifyMs: 0, endToEnd: { maxRelError: 0.2, maxAbsError: 0.2, relL2: 0.09, cosine: 1, snrDb: 20 } },
+        { id: 'broken', rule: '', members: [{ layer: 0, variant: 'low' }], sumOfSingles: 0.03, verifyMs: 0, error: 'not verified: x' },
+      ],
+    };
+    const limited = { ...scenario, tenants: scenario.tenants.map((t, i) => (i === 0 ? { ...t, maxOutputRelErr: 0.05 } : t)) };
+    const wl = profileWorkload(limited, [pa, pb]).tenants[0].whitelist!;
+    expect(wl.combos.map((c) => [c.id, c.variants, c.cost])).toEqual([['L0:low', [2, 0], 0.03], ['L1:low', [0, 2], 0.03]]);
+    const wide = { ...scenario, tenants: scenario.tenants.map((t, i) => (i === 0 ? { ...t, maxOutputRelErr: 0.1 } : t)) };
+    expect(profileWorkload(wide, [pa, pb]).tenants[0].whitelist!.combos[0]).toEqual({ id: 'both', variants: [2, 2], cost: 0.09 });
   });
 });
 

@@ -12,7 +12,8 @@ import { toHalf } from '../profiler/onnx/shapes';
 import { halfBits } from '../profiler/variants/graph';
 import { loadModel, loadModelSync, type LoadedModel } from '../profiler/onnx/model';
 import { errorFigures, taskFigure } from '../profiler/variants/compare';
-import { generateVariants, type GeneratedLayer } from '../profiler/variants/generate';
+import { generateVariants, verifyCombinations, type GeneratedLayer } from '../profiler/variants/generate';
+import { proposeCombinations } from '../profiler/variants/combos';
 import { parseKinds } from '../profiler/variants/kinds';
 import { deriveVariantFigures, summarizeKinds } from '../profiler/variants/figures';
 import { runVariants } from '../profiler/variants/run';
@@ -126,6 +127,29 @@ describe('layer variants on a small model', () => {
     expect(v.verification.maxRelError).toBeGreaterThan(1e-4);
     expect(v.verification.error).toMatch(/max relative error .* is over the exact tolerance 1e-5/);
   }, 30_000);
+});
+
+describe('combinations verified together', () => {
+  it('substitutes several layers\' variants into the whole model at once and measures the end-to-end error', async () => {
+    const m = model(17);
+    const cut = await cutModel(m, { alsoCheckLevels: [] });
+    const gen = await generateVariants(m, cut, parseKinds('fp16,lowrank'));
+    const layers = gen.map((g) => ({ index: g.layer, variants: { original: [], variants: g.variants, inapplicable: [] } as LayerVariants }));
+    const proposed = proposeCombinations(layers);
+    expect(proposed.length).toBeGreaterThanOrEqual(2);
+    const combos = await verifyCombinations(m, cut, gen, [...proposed, { id: 'ghost', rule: 'test', members: [{ layer: 0, variant: 'int8' }], sumOfSingles: 0 }]);
+    for (const c of combos.slice(0, -1)) {
+      expect(c.error).toBeUndefined();
+      expect(c.members.length).toBeGreaterThanOrEqual(2);
+      expect(c.endToEnd!.relL2).toBeGreaterThan(0);
+      expect(Number.isFinite(c.endToEnd!.relL2)).toBe(true);
+      // [1, 12] logits: a classifier's top-1 figure is there.
+      expect(c.endToEnd!.task?.[0].task).toBe('classifier-top1');
+    }
+    // The figure is measured, not the sum of the members' own errors.
+    expect(combos.slice(0, -1).some((c) => Math.abs(c.endToEnd!.relL2 - c.sumOfSingles) > 1e-3 * c.sumOfSingles)).toBe(true);
+    expect(combos.at(-1)!.error).toMatch(/layer 0 variant int8 was not verified on its own/);
+  }, 60_000);
 });
 
 describe('closed-form refits', () => {

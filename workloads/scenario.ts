@@ -120,6 +120,8 @@ export const Tenant = z
     slos: Slos.optional(),
     accuracyBudget: z.number().min(0).max(1).optional().describe('Accuracy (fraction, >= 0) a frame may lose to approximate variants; 0 or absent = exact variants only.'),
     baseAccuracy: z.number().min(0).max(1).optional().describe('Accuracy of the original model in [0, 1], for SLO checks (default 1).'),
+    maxOutputRelErr: z.number().min(0).optional().describe('Whitelist limit: largest end-to-end relative L2 output error (>= 0) of a combination of approximate variants measured together. With this or maxTop1Drop the tenant runs only whitelisted combinations (instead of accuracyBudget).'),
+    maxTop1Drop: z.number().min(0).max(1).optional().describe('Whitelist limit: largest drop in [0, 1] of top-1 agreement (classifier top-1, CTC text unchanged) of a combination of approximate variants measured together.'),
   })
   .strict();
 export type Tenant = z.infer<typeof Tenant>;
@@ -262,6 +264,8 @@ export function semanticErrors(doc: unknown): string[] {
     if (isNum(t.priority) && !(Number.isInteger(t.priority) && t.priority >= 1 && t.priority <= 9)) e(`priority must be an integer from 1 to 9 (got ${t.priority})`);
     if (isNum(t.accuracyBudget) && !(t.accuracyBudget >= 0 && t.accuracyBudget <= 1)) e(`accuracyBudget must be in [0, 1] (got ${t.accuracyBudget})`);
     if (isNum(t.baseAccuracy) && !(t.baseAccuracy >= 0 && t.baseAccuracy <= 1)) e(`baseAccuracy must be in [0, 1] (got ${t.baseAccuracy})`);
+    if (isNum(t.maxOutputRelErr) && !(t.maxOutputRelErr >= 0 && Number.isFinite(t.maxOutputRelErr))) e(`maxOutputRelErr must be a finite number >= 0 (got ${t.maxOutputRelErr})`);
+    if (isNum(t.maxTop1Drop) && !(t.maxTop1Drop >= 0 && t.maxTop1Drop <= 1)) e(`maxTop1Drop must be in [0, 1] (got ${t.maxTop1Drop})`);
     if (isObj(t.slos)) {
       const { minAccuracy, minThroughputFps, maxLatencyMs } = t.slos;
       if (isNum(minAccuracy) && !(minAccuracy >= 0 && minAccuracy <= 1)) e(`slos.minAccuracy must be in [0, 1] (got ${minAccuracy})`);

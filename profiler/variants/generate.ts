@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { layerFeeds, toOrtTensor, type CutResult } from '../onnx/cut';
 import type { LoadedModel } from '../onnx/model';
-import type { LayerVariantInfo, VariantInapplicable } from '../types';
+import type { LayerVariantInfo, VariantCombination, VariantInapplicable } from '../types';
+import type { ProposedCombination } from './combos';
 import { errorFigures, EXACT_DEFINITION, EXACT_TOLERANCE, taskFigure } from './compare';
 import type { KindChoice } from './kinds';
 
@@ -30,23 +31,37 @@ async function runBytes(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): P
  * tensors, nodes and initializers get a unique prefix; its boundary tensors keep their names.
  */
 export function embedVariant(model: LoadedModel, cut: CutResult, layerIndex: number, variantBytes: Uint8Array): Uint8Array {
-  const layer = cut.layers[layerIndex];
-  const v = onnx.ModelProto.decode(variantBytes).graph!;
-  const boundary = new Set([...layer.inputs.map((i) => i.name), ...layer.outputs.map((o) => o.name), '']);
-  const p = `__variant${layerIndex}__`;
-  const ren = (n: string) => (boundary.has(n) ? n : p + n);
-  const removed = new Set(layer.nodes);
+  return embedVariants(model, cut, [{ layer: layerIndex, bytes: variantBytes }]);
+}
+
+/** The whole model with several layers replaced by variants at once (a combination, verified together). */
+export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer: number; bytes: Uint8Array }[]): Uint8Array {
+  const owner = new Map<string, number>();
+  const vNodes = new Map<number, onnx.INodeProto[]>();
   const g = model.proto.graph!;
+  const inits = [...(g.initializer ?? [])];
+  for (const s of subs) {
+    const layer = cut.layers[s.layer];
+    if (!layer) throw new Error(`${model.name} has no layer ${s.layer} (it has ${cut.layers.length})`);
+    if (vNodes.has(s.layer)) throw new Error(`layer ${s.layer} is substituted twice`);
+    const v = onnx.ModelProto.decode(s.bytes).graph!;
+    const boundary = new Set([...layer.inputs.map((i) => i.name), ...layer.outputs.map((o) => o.name), '']);
+    const p = `__variant${s.layer}__`;
+    const ren = (n: string) => (boundary.has(n) ? n : p + n);
+    for (const n of layer.nodes) owner.set(n, s.layer);
+    vNodes.set(s.layer, (v.node ?? []).map((n) => onnx.NodeProto.create({ ...n, name: p + (n.name ?? ''), input: (n.input ?? []).map(ren), output: (n.output ?? []).map(ren) })));
+    inits.push(...(v.initializer ?? []).map((t) => onnx.TensorProto.create({ ...t, name: ren(t.name ?? '') })));
+  }
   const nodes: onnx.INodeProto[] = [];
-  let inserted = false;
-  const vNodes = (v.node ?? []).map((n) => onnx.NodeProto.create({ ...n, name: p + (n.name ?? ''), input: (n.input ?? []).map(ren), output: (n.output ?? []).map(ren) }));
+  const inserted = new Set<number>();
   (g.node ?? []).forEach((n, i) => {
-    if (removed.has(model.nodeNames[i])) {
-      if (!inserted) nodes.push(...vNodes);
-      inserted = true;
-    } else nodes.push(n);
+    const li = owner.get(model.nodeNames[i]);
+    if (li === undefined) nodes.push(n);
+    else if (!inserted.has(li)) {
+      nodes.push(...vNodes.get(li)!);
+      inserted.add(li);
+    }
   });
-  const inits = [...(g.initializer ?? []), ...(v.initializer ?? []).map((t) => onnx.TensorProto.create({ ...t, name: ren(t.name ?? '') }))];
   const proto = onnx.ModelProto.create({ ...model.proto, graph: onnx.GraphProto.create({ ...g, node: nodes, initializer: inits, valueInfo: [] }) });
   return onnx.ModelProto.encode(proto).finish();
 }
@@ -134,6 +149,39 @@ export async function generateVariants(model: LoadedModel, cut: CutResult, kinds
       if (info.verification.passed) info.bytes = gen.bytes;
       rec.variants.push(info);
     }
+  }
+  return out;
+}
+
+/**
+ * Verifies combinations end to end: all members substituted into the whole model at once, its
+ * outputs against the original model's (the same figures as one variant's endToEnd). A member whose
+ * bytes are gone (not verified) makes the combination fail with the reason.
+ */
+export async function verifyCombinations(model: LoadedModel, cut: CutResult, generated: GeneratedLayer[], proposed: ProposedCombination[], signal?: AbortSignal): Promise<VariantCombination[]> {
+  const graphFeeds: Record<string, ort.Tensor> = {};
+  for (const i of model.inputs) graphFeeds[i.name] = toOrtTensor(cut.tensors.get(i.name)!);
+  const out: VariantCombination[] = [];
+  for (const c of proposed) {
+    if (signal?.aborted) break;
+    const t0 = performance.now();
+    const rec: VariantCombination = { ...c, verifyMs: 0 };
+    try {
+      const subs = c.members.map((m) => {
+        const bytes = generated.find((g) => g.layer === m.layer)?.variants.find((v) => v.id === m.variant)?.bytes;
+        if (!bytes) throw new Error(`layer ${m.layer} variant ${m.variant} was not verified on its own`);
+        return { layer: m.layer, bytes };
+      });
+      const whole = await runBytes(embedVariants(model, cut, subs), graphFeeds);
+      const pairs = cut.model.outputs.map((o) => ({ name: o.name, actual: whole[o.name], expected: cut.tensors.get(o.name)! }));
+      const e2e = errorFigures(pairs);
+      const tasks = pairs.map((p) => taskFigure(p.name, p.actual, p.expected)).filter((t) => t !== undefined);
+      rec.endToEnd = { maxRelError: e2e.maxRelError, maxAbsError: e2e.maxAbsError, relL2: e2e.relL2, cosine: e2e.cosine, snrDb: e2e.snrDb, ...(tasks.length ? { task: tasks } : {}) };
+    } catch (e) {
+      rec.error = `not verified: ${(e as Error).message.split('\n')[0]}`;
+    }
+    rec.verifyMs = performance.now() - t0;
+    out.push(rec);
   }
   return out;
 }

@@ -20,7 +20,8 @@ import { profileModel } from '../profile';
 import { loadProfile, profilesDir, saveProfile } from '../store';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type LayerVariants, type Profile } from '../types';
 import { deriveVariantFigures } from './figures';
-import { generateVariants } from './generate';
+import { proposeCombinations } from './combos';
+import { generateVariants, verifyCombinations } from './generate';
 import { parseKinds } from './kinds';
 
 export interface VariantsProgress {
@@ -255,6 +256,16 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
     } finally {
       await worker?.terminate();
     }
+  }
+  // Combinations verified together (Terastal: independently made variants do not compose).
+  if (!cancelled && !signal?.aborted) {
+    const tc2 = performance.now();
+    const proposed = proposeCombinations(profile.layers);
+    if (proposed.length) {
+      emit({ phase: 'generate', fraction: 0.99, message: `verifying ${proposed.length} combinations of approximate variants end to end` });
+      profile.variantRun.combinations = await verifyCombinations(loaded, cut, generated, proposed, signal);
+    }
+    profile.variantRun.timings.combinationsSec = (performance.now() - tc2) / 1000;
   }
   const complete = !cancelled && !signal?.aborted;
   profile.variantRun.status = complete ? 'complete' : 'partial';

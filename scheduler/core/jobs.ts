@@ -17,6 +17,7 @@
 import { cascadeFires } from './arrivals';
 import { uxcost } from './metrics';
 import type { PredictionModel } from './predict';
+import { narrowSet, setCost, variantAllowed } from './whitelist';
 import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
 
 /**
@@ -75,6 +76,7 @@ export class Job implements JobState, JobRecord {
   next = 0;
   lastLane = -1;
   accuracyUsed = 0;
+  variantSet = -1;
   g = 1;
   layersRun = 0;
   gSum = 0;
@@ -395,7 +397,12 @@ export class JobBook<J extends Job> {
     }
     job.running = true;
     this.readyCount--;
-    job.accuracyUsed += this.workload.tenants[job.tenant].layers[job.next].variants[variant].accuracyDelta;
+    const tn = this.workload.tenants[job.tenant];
+    if (tn.whitelist) {
+      // Whitelist tenants are charged the smallest verified combination holding what the frame ran.
+      job.variantSet = narrowSet(tn, job.variantSet, job.next, variant);
+      job.accuracyUsed = setCost(tn.whitelist, job.variantSet);
+    } else job.accuracyUsed += tn.layers[job.next].variants[variant].accuracyDelta;
   }
 
   /** A running job was taken off its lane without finishing the layer (lane failure, stop): ready again. */
@@ -518,6 +525,10 @@ export class JobBook<J extends Job> {
     if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {
       const tn = this.workload.tenants[job.tenant];
       throw new InvalidDecisionError(`policy "${name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
+    }
+    const tn = this.workload.tenants[job.tenant];
+    if (tn.whitelist && !variantAllowed(tn, job, a.variant, 0, 0)) {
+      throw new InvalidDecisionError(`policy "${name}" ran variant "${tn.layers[job.next].variants[a.variant].id}" of layer ${job.next} of tenant "${tn.id}" outside its whitelist (no verified combination holds it with what the frame already ran)`);
     }
     return job;
   }

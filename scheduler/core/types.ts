@@ -86,6 +86,28 @@ export interface TenantDef {
   accuracyBudget?: number;
   /** Accuracy of the original model (for SLO checks), default 1. */
   baseAccuracy?: number;
+  /**
+   * Combinations of approximate variants verified together within the tenant's limits (see
+   * whitelist.ts). When present, a frame's approximate variants must all belong to one of them
+   * (exact variants, accuracyDelta 0, are always allowed) instead of summing within accuracyBudget.
+   */
+  whitelist?: VariantWhitelist;
+}
+
+/** One combination of layer variants measured together end to end. */
+export interface WhitelistCombo {
+  id: string;
+  /** Per layer: the variant index it substitutes (0 = the original). */
+  variants: number[];
+  /** Its verified accuracy cost (end to end, substituted together). */
+  cost: number;
+}
+
+export interface VariantWhitelist {
+  /** At most 31 (a frame's consistent combinations are a bit set). */
+  combos: WhitelistCombo[];
+  /** What `cost` is, e.g. "end-to-end relative L2 output error". */
+  costLabel: string;
 }
 
 /** Where latencies come from: always carried to every result and report. */
@@ -130,8 +152,10 @@ export interface JobState {
   lastRun: number;
   /** Lane of its previous layer, -1 if none: where its activations are. */
   lastLane: number;
-  /** Accuracy lost so far to approximate variants. */
+  /** Accuracy lost so far to approximate variants (whitelist tenants: the cost of the smallest verified combination holding them). */
   accuracyUsed: number;
+  /** Whitelist tenants: bit set of the combinations consistent with the variants this frame ran (-1 = none ran yet). */
+  variantSet?: number;
   /** Upstream job id for cascade dependents, -1 otherwise. */
   upstream: number;
   /** Dysta's g: mean over this job's executed layers of observed / predicted latency (1 before any). */

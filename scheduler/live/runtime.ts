@@ -711,6 +711,7 @@ export class LiveRun {
       job.lastLane = -1;
       job.lastRun = job.release;
       job.accuracyUsed = 0;
+      job.variantSet = -1;
       job.attempt++;
       job.attempts++;
       if (!rescheduled.includes(job.id)) rescheduled.push(job.id);

@@ -5,6 +5,7 @@
 // the idle lane where its next layer finishes first (activation transfer + latency, original
 // variant), until no idle lane is left. A job that no idle lane can run is skipped.
 import type { Assignment, Decision, JobState, Predictor, SimWorkload, Snapshot, TenantDef } from '../types';
+import { variantUsable } from '../whitelist';
 
 /** Growable scratch arrays, one set per policy instance (policies are not re-entrant). */
 export class Scratch {
@@ -119,9 +120,10 @@ export function fastestSuffix(w: SimWorkload, allowance: (t: TenantDef) => numbe
     const out = new Float64Array(n + 1);
     for (let i = n - 1; i >= 0; i--) {
       let f = Infinity;
-      for (const v of t.layers[i].variants) {
-        if (v.accuracyDelta > budget) continue;
-        for (const c of v.cost) if (c && c.latency < f) f = c.latency;
+      const vs = t.layers[i].variants;
+      for (let k = 0; k < vs.length; k++) {
+        if (!variantUsable(t, i, k, budget)) continue;
+        for (const c of vs[k].cost) if (c && c.latency < f) f = c.latency;
       }
       out[i] = out[i + 1] + f;
     }

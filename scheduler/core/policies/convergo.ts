@@ -1,6 +1,7 @@
 import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
 import { relativeDeadline } from '../types';
 import { LayerMemo, Scratch, fastestSuffix } from './common';
+import { variantAllowed } from '../whitelist';
 
 interface TenantTrack {
   /** EMA of "this frame missed its deadline or maxLatency" (dropped counts as missed). */
@@ -137,7 +138,7 @@ export function convergo(): Policy {
           const x = p.transfer(j, l);
           for (let v = 0; v < variants.length; v++) {
             const delta = variants[v].accuracyDelta;
-            if (delta > allowance) continue;
+            if (!variantAllowed(tenant, j, v, delta, allowance)) continue;
             const lat = p.next(j, l, v);
             if (lat === Infinity) continue;
             const f = t + x + (s.preemption === 'model' ? (v === 0 ? p.remainingOn(j, l) : lat + p.remainingOn(j, l, j.next + 1)) : lat + rest);

@@ -1,4 +1,5 @@
 import type { Feedback, Policy, SimWorkload, Snapshot } from '../types';
+import { budgetLeftOf, variantAllowed, variantUsable } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
 
 export interface DreamWeights {
@@ -37,6 +38,8 @@ interface VariantTables {
   /** Per (tenant layer, lane): fastest profiled latency over the variants within the tenant's budget, and that variant's accuracy loss. */
   fastLat: Float64Array;
   fastDelta: Float64Array;
+  /** Which variant that is (whitelist tenants check it against the frame's combinations). */
+  fastVar: Int32Array;
 }
 
 function variantTables(w: SimWorkload): VariantTables {
@@ -49,28 +52,31 @@ function variantTables(w: SimWorkload): VariantTables {
   });
   const fastLat = new Float64Array(n * nL).fill(Infinity);
   const fastDelta = new Float64Array(n * nL);
+  const fastVar = new Int32Array(n * nL);
   w.tenants.forEach((t, i) => {
     const budget = (t.accuracyBudget ?? 0) + 1e-12;
     t.layers.forEach((layer, li) => {
-      for (const v of layer.variants) {
-        if (v.accuracyDelta > budget) continue;
+      layer.variants.forEach((v, vi) => {
+        if (!variantUsable(t, li, vi, budget)) return;
         v.cost.forEach((c, l) => {
           const k = (layerBase[i] + li) * nL + l;
           if (c && c.latency < fastLat[k]) {
             fastLat[k] = c.latency;
             fastDelta[k] = v.accuracyDelta;
+            fastVar[k] = vi;
           }
         });
-      }
+      });
     });
   });
   return {
     w,
-    hasVariants: Uint8Array.from(w.tenants, (t) => ((t.accuracyBudget ?? 0) > 0 && t.layers.some((l) => l.variants.length > 1) ? 1 : 0)),
+    hasVariants: Uint8Array.from(w.tenants, (t) => ((t.whitelist ? t.whitelist.combos.length > 0 : (t.accuracyBudget ?? 0) > 0) && t.layers.some((l) => l.variants.length > 1) ? 1 : 0)),
     minSuffix: fastestSuffix(w, (t) => t.accuracyBudget ?? 0),
     layerBase,
     fastLat,
     fastDelta,
+    fastVar,
   };
 }
 
@@ -83,7 +89,7 @@ function variantTables(w: SimWorkload): VariantTables {
 function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean): number {
   const tenant = s.workload.tenants[j.tenant];
   const budget = tenant.accuracyBudget ?? 0;
-  const budgetLeft = budget - j.accuracyUsed + 1e-12;
+  const budgetLeft = budgetLeftOf(tenant, j);
   const variants = tenant.layers[j.next].variants;
   if (budgetLeft <= 1e-9 || variants.length < 2) return 0;
   const t = s.time;
@@ -97,7 +103,7 @@ function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat
   let okDelta = Infinity;
   for (let k = 1; k < variants.length; k++) {
     const delta = variants[k].accuracyDelta;
-    if (delta > budgetLeft) continue;
+    if (!variantAllowed(tenant, j, k, delta, budgetLeft)) continue;
     const lk = s.predict.next(j, l, k);
     if (lk < fastLat && (!feasible || delta <= paced)) {
       fastLat = lk;
@@ -113,11 +119,12 @@ function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat
 
 /** Whether some lane and variant within the budget lets the job still meet its deadline (rest at its fastest). */
 function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetLeft: number, restFast: number): boolean {
-  const variants = s.workload.tenants[j.tenant].layers[j.next].variants;
+  const tenant = s.workload.tenants[j.tenant];
+  const variants = tenant.layers[j.next].variants;
   for (let l = 0; l < s.lanes.length; l++) {
     const x = s.predict.transfer(j, l);
     for (let k = 0; k < variants.length; k++) {
-      if (variants[k].accuracyDelta > budgetLeft) continue;
+      if (!variantAllowed(tenant, j, k, variants[k].accuracyDelta, budgetLeft)) continue;
       if (s.time + x + s.predict.next(j, l, k) + restFast <= j.deadline) return true;
     }
   }
@@ -325,7 +332,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         }
         jobFast[i] = fast;
         if (t + bestEst > j.deadline + dropMargin * (j.deadline - j.release)) {
-          const budgetLeft = !whole && V.hasVariants[j.tenant] ? (s.workload.tenants[j.tenant].accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
+          const budgetLeft = !whole && V.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
           if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
             // Cannot make it on any lane even with the machine to itself (variants within its
             // accuracy budget included): drop it, and its cascade dependents with it.
@@ -350,7 +357,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const rest = jobRest[i];
         const fast = jobFast[i];
         const tenant = s.workload.tenants[j.tenant];
-        const budgetLeft = !whole && V.hasVariants[j.tenant] ? (tenant.accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
+        const budgetLeft = !whole && V.hasVariants[j.tenant] ? budgetLeftOf(tenant, j) : 0;
         const rFast = budgetLeft > 1e-9 ? V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant] : rest;
         let minE = Infinity;
         for (let l = 0; l < nL; l++) if (mE[row + l] < minE) minE = mE[row + l];
@@ -377,7 +384,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             // (offline table x this lane's ratio); the variant itself is chosen after matching.
             const vk = (V.layerBase[j.tenant] + j.next) * nL + l;
             const fl = V.fastLat[vk] * tRatio[j.tenant * nL + l];
-            if (fl < lat && V.fastDelta[vk] <= budgetLeft) {
+            if (fl < lat && variantAllowed(tenant, j, V.fastVar[vk], V.fastDelta[vk], budgetLeft)) {
               const x = est - lat - rest;
               e = (e * fl) / lat;
               vLat = fl;

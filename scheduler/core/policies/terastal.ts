@@ -1,5 +1,6 @@
 import type { Policy, SimWorkload, Snapshot } from '../types';
 import { relativeDeadline } from '../types';
+import { variantAllowed } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
 
 interface Plan {
@@ -115,7 +116,7 @@ export function terastal(options: TerastalOptions = {}): Policy {
           const x = p.transfer(j, l);
           for (let v = 0; v < variants.length; v++) {
             const delta = variants[v].accuracyDelta;
-            if (delta > budgetLeft) continue;
+            if (!variantAllowed(tenant, j, v, delta, budgetLeft)) continue;
             const lat = p.next(j, l, v);
             if (lat === Infinity) continue;
             if (!ls.idle || sc.laneTaken[l]) {

@@ -1,0 +1,160 @@
+// Per-tenant whitelists of variant combinations (issue 11, after Terastal's finding that
+// independently made approximate variants do not compose: errors measured one layer at a time do
+// not add up to the error of several substituted together).
+//
+// A combination is a set of (layer, variant) substitutions measured together end to end
+// (profiler/variants/combos.ts). A tenant whose scenario states limits (maxOutputRelErr,
+// maxTop1Drop) gets the combinations within them: its frames may then run approximate variants
+// only as a subset of one whitelisted combination; exact variants (accuracyDelta 0) stay free.
+// A frame's state is the bit set of the combinations still consistent with what it ran, so every
+// check is O(1). Assumption, stated wherever the figures are shown: a frame that runs part of a
+// verified combination loses no more than the whole combination (the frame is charged the cost of
+// the smallest consistent one); the generator's nested chains verify many of those subsets directly.
+//
+// Pure: no I/O. Tenants without a whitelist keep the additive accuracy budget, unchanged.
+import type { JobState, LayerDef, TenantDef, VariantWhitelist, WhitelistCombo } from './types';
+
+/** A frame's consistent combinations fit in an int32 bit set. */
+export const MAX_WHITELIST = 31;
+
+/** Per layer, per variant: bit set of the whitelisted combinations substituting it (-1: exact, always allowed). */
+const maskCache = new WeakMap<VariantWhitelist, Int32Array[]>();
+
+function masks(t: TenantDef, wl: VariantWhitelist): Int32Array[] {
+  let m = maskCache.get(wl);
+  if (m) return m;
+  m = t.layers.map((layer, li) => {
+    const row = new Int32Array(layer.variants.length);
+    layer.variants.forEach((v, vi) => {
+      if (vi === 0 || v.accuracyDelta === 0) row[vi] = -1;
+    });
+    wl.combos.forEach((c, ci) => {
+      const vi = c.variants[li] ?? 0;
+      if (vi > 0 && row[vi] !== -1) row[vi] |= 1 << ci;
+    });
+    return row;
+  });
+  maskCache.set(wl, m);
+  return m;
+}
+
+/**
+ * Whether job `j` may run variant `v` of its next layer: on a whitelist tenant, when some combination
+ * consistent with what the frame already ran substitutes it (or it is exact); otherwise when its
+ * accuracy loss fits `budgetLeft` (the additive rule).
+ */
+export function variantAllowed(t: TenantDef, j: JobState, v: number, delta: number, budgetLeft: number): boolean {
+  const wl = t.whitelist;
+  if (!wl) return delta <= budgetLeft;
+  return (masks(t, wl)[j.next][v] & (j.variantSet ?? -1)) !== 0;
+}
+
+/** Offline: whether a tenant can ever run variant `v` of layer `layer` (whitelist, else within `budget`). */
+export function variantUsable(t: TenantDef, layer: number, v: number, budget: number): boolean {
+  const wl = t.whitelist;
+  if (!wl) return t.layers[layer].variants[v].accuracyDelta <= budget;
+  return masks(t, wl)[layer][v] !== 0;
+}
+
+/** The frame's consistent set after it ran variant `v` of `layer`. */
+export function narrowSet(t: TenantDef, set: number, layer: number, v: number): number {
+  const wl = t.whitelist;
+  if (!wl) return set;
+  const m = masks(t, wl)[layer][v];
+  return m === -1 ? set : set & m;
+}
+
+/** What a frame with consistent set `set` is charged: 0 before any approximate variant, else the smallest consistent combination's cost. */
+export function setCost(wl: VariantWhitelist, set: number): number {
+  if (set === -1) return 0;
+  let c = Infinity;
+  for (let i = 0; i < wl.combos.length; i++) if (set & (1 << i) && wl.combos[i].cost < c) c = wl.combos[i].cost;
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building a tenant's whitelist from measured combinations
+// ---------------------------------------------------------------------------------------------
+
+/** A combination as measured (profile figures), in the scheduler's terms. */
+export interface CombinationFigures {
+  id: string;
+  /** Substitutions: layer index and the variant's id (e.g. "fp16", "lowrank(r=8)"). */
+  members: { layer: number; variant: string }[];
+  /** End-to-end relative L2 error of the model's outputs, all members substituted together. */
+  relL2: number;
+  /** 1 - the task figure's agreement (top-1 agreement, CTC text unchanged), where the model has one. */
+  top1Drop?: number;
+}
+
+export interface WhitelistLimits {
+  /** Largest end-to-end relative L2 output error allowed. */
+  maxOutputRelErr?: number;
+  /** Largest drop of top-1 agreement (0..1) allowed. */
+  maxTop1Drop?: number;
+}
+
+export interface WhitelistResult {
+  whitelist: VariantWhitelist;
+  /** Combinations left out, with why. */
+  rejected: { id: string; reason: string }[];
+}
+
+/** Whether a scenario tenant states whitelist limits (else the additive accuracy budget applies). */
+export function hasLimits(l: WhitelistLimits): boolean {
+  return l.maxOutputRelErr !== undefined || l.maxTop1Drop !== undefined;
+}
+
+/**
+ * The combinations within a tenant's limits, mapped onto its layers' variant indices. A combination
+ * naming a variant the layer does not have (not verified or not measured on these lanes) is left
+ * out; with maxTop1Drop, one without a top-1 figure is left out (the limit cannot be checked). Over
+ * MAX_WHITELIST, the largest combinations are kept (a frame may run any subset of one), then the
+ * cheapest.
+ */
+export function buildWhitelist(layers: readonly LayerDef[], candidates: readonly CombinationFigures[], limits: WhitelistLimits): WhitelistResult {
+  const rejected: WhitelistResult['rejected'] = [];
+  const ok: WhitelistCombo[] = [];
+  for (const c of candidates) {
+    const why = limitReason(c, limits);
+    if (why) {
+      rejected.push({ id: c.id, reason: why });
+      continue;
+    }
+    const variants = new Array<number>(layers.length).fill(0);
+    let missing = '';
+    for (const m of c.members) {
+      const vi = layers[m.layer]?.variants.findIndex((v) => v.id === m.variant) ?? -1;
+      if (vi <= 0) {
+        missing = `layer ${m.layer} has no usable variant "${m.variant}" on these lanes`;
+        break;
+      }
+      variants[m.layer] = vi;
+    }
+    if (missing) rejected.push({ id: c.id, reason: missing });
+    else ok.push({ id: c.id, variants, cost: c.relL2 });
+  }
+  const size = (c: WhitelistCombo) => c.variants.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
+  ok.sort((a, b) => size(b) - size(a) || a.cost - b.cost);
+  for (const c of ok.splice(MAX_WHITELIST)) rejected.push({ id: c.id, reason: `more than ${MAX_WHITELIST} combinations fit; the larger ones are kept` });
+  return { whitelist: { combos: ok, costLabel: 'end-to-end relative L2 output error, variants substituted together' }, rejected };
+}
+
+function limitReason(c: CombinationFigures, l: WhitelistLimits): string {
+  if (!Number.isFinite(c.relL2)) return 'its end-to-end error is not finite';
+  if (l.maxOutputRelErr !== undefined && c.relL2 > l.maxOutputRelErr) return `output error ${c.relL2.toExponential(2)} > maxOutputRelErr ${l.maxOutputRelErr}`;
+  if (l.maxTop1Drop !== undefined) {
+    if (c.top1Drop === undefined) return 'maxTop1Drop is set but the model has no top-1 figure (its outputs are not class scores or CTC text)';
+    if (c.top1Drop > l.maxTop1Drop) return `top-1 drop ${(100 * c.top1Drop).toFixed(1)}% > maxTop1Drop ${(100 * l.maxTop1Drop).toFixed(1)}%`;
+  }
+  return '';
+}
+
+/**
+ * Accuracy job `j` may still lose: the budget left (additive rule); on a whitelist tenant 1 while
+ * it has combinations (the whitelist, not this figure, decides which variants may run).
+ */
+export function budgetLeftOf(t: TenantDef, j: JobState): number {
+  if (t.whitelist) return t.whitelist.combos.length > 0 ? 1 : 0;
+  return (t.accuracyBudget ?? 0) - j.accuracyUsed + 1e-12;
+}

@@ -1,0 +1,196 @@
+// Per-tenant whitelists of variant combinations verified together (scheduler/core/whitelist.ts),
+// the combinations the generator proposes (profiler/variants/combos.ts), and the schedulers keeping
+// within a whitelist in the simulator.
+import { describe, expect, it } from 'vitest';
+import { proposeCombinations } from '../profiler/variants/combos';
+import type { LayerVariants } from '../profiler/types';
+import { createPolicy } from '../scheduler/core/policies';
+import { simulate } from '../scheduler/core/simulator';
+import type { JobState, LayerDef, Policy, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
+import { buildWhitelist, MAX_WHITELIST, narrowSet, setCost, variantAllowed, variantUsable } from '../scheduler/core/whitelist';
+
+/** Layer i: original 4 ms on lane 0, 2 ms on lane 1; variant 'fast' (approximate, 1 ms / 0.5 ms); variant 'exact' (exact, 3 ms / 1.5 ms). */
+function layers(n: number): LayerDef[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `l${i}`,
+    outputBytes: 0,
+    variants: [
+      { id: 'original', accuracyDelta: 0, cost: [{ latency: 0.004 }, { latency: 0.002 }] },
+      { id: 'fast', accuracyDelta: 0.01, cost: [{ latency: 0.001 }, { latency: 0.0005 }] },
+      { id: 'exact', accuracyDelta: 0, cost: [{ latency: 0.003 }, { latency: 0.0015 }] },
+    ],
+  }));
+}
+
+const job = (next: number, variantSet = -1): JobState => ({ id: 0, tenant: 0, frame: 0, release: 0, deadline: 1, priority: 1, next, layerCount: 3, lastRun: 0, lastLane: -1, accuracyUsed: 0, upstream: -1, g: 1, variantSet });
+
+describe('whitelist: combinations within a tenant\'s limits', () => {
+  const ls = layers(3);
+  const figures = [
+    { id: 'L0', members: [{ layer: 0, variant: 'fast' }], relL2: 0.01, top1Drop: 0 },
+    { id: 'L1', members: [{ layer: 1, variant: 'fast' }], relL2: 0.01, top1Drop: 0 },
+    // Together, layers 0 and 1 do not compose: far worse than the sum of their own errors.
+    { id: 'L0+L1', members: [{ layer: 0, variant: 'fast' }, { layer: 1, variant: 'fast' }], relL2: 0.2, top1Drop: 0.1 },
+    { id: 'L1+L2', members: [{ layer: 1, variant: 'fast' }, { layer: 2, variant: 'fast' }], relL2: 0.015, top1Drop: 0 },
+  ];
+
+  it('keeps the combinations within maxOutputRelErr and says why the others are left out', () => {
+    const r = buildWhitelist(ls, figures, { maxOutputRelErr: 0.05 });
+    expect(r.whitelist.combos.map((c) => c.id).sort()).toEqual(['L0', 'L1', 'L1+L2']);
+    expect(r.rejected).toEqual([{ id: 'L0+L1', reason: expect.stringContaining('maxOutputRelErr 0.05') }]);
+    // Largest first, variant indices per layer.
+    expect(r.whitelist.combos[0]).toEqual({ id: 'L1+L2', variants: [0, 1, 1], cost: 0.015 });
+  });
+
+  it('checks maxTop1Drop, and leaves out combinations whose model has no top-1 figure', () => {
+    const r = buildWhitelist(ls, [...figures, { id: 'no-task', members: [{ layer: 2, variant: 'fast' }], relL2: 0.001 }], { maxTop1Drop: 0.05 });
+    expect(r.whitelist.combos.map((c) => c.id)).not.toContain('L0+L1');
+    expect(r.rejected.find((x) => x.id === 'no-task')?.reason).toMatch(/no top-1 figure/);
+    expect(r.rejected.find((x) => x.id === 'L0+L1')?.reason).toMatch(/top-1 drop 10.0% > maxTop1Drop 5.0%/);
+  });
+
+  it('leaves out a combination naming a variant the layer does not have on these lanes', () => {
+    const r = buildWhitelist(ls, [{ id: 'x', members: [{ layer: 0, variant: 'int8' }], relL2: 0 }], { maxOutputRelErr: 1 });
+    expect(r.whitelist.combos).toEqual([]);
+    expect(r.rejected[0].reason).toMatch(/layer 0 has no usable variant "int8"/);
+  });
+
+  it(`keeps at most ${MAX_WHITELIST} combinations, the largest first`, () => {
+    const many = layers(40);
+    const figs = many.map((_, i) => ({ id: `s${i}`, members: [{ layer: i, variant: 'fast' }], relL2: 0.001 * i }));
+    figs.push({ id: 'pair', members: [{ layer: 38, variant: 'fast' }, { layer: 39, variant: 'fast' }], relL2: 0.5 });
+    const r = buildWhitelist(many, figs, { maxOutputRelErr: 1 });
+    expect(r.whitelist.combos).toHaveLength(MAX_WHITELIST);
+    expect(r.whitelist.combos[0].id).toBe('pair');
+    expect(r.whitelist.combos[1].id).toBe('s0');
+    expect(r.rejected).toHaveLength(10);
+  });
+
+  it('a frame runs only subsets of one whitelisted combination; exact variants stay free', () => {
+    const { whitelist } = buildWhitelist(ls, figures, { maxOutputRelErr: 0.05 });
+    const t: TenantDef = { id: 't', model: 'm', layers: ls, arrival: { type: 'periodic', fps: 10 }, priority: 1, whitelist };
+    // Nothing ran yet: every whitelisted substitution is open.
+    expect(variantAllowed(t, job(0), 1, 0.01, 0)).toBe(true);
+    expect(variantAllowed(t, job(2), 1, 0.01, 0)).toBe(true);
+    // After the fast layer 0, layer 1's fast variant is not allowed (L0+L1 is not whitelisted) ...
+    let set = narrowSet(t, -1, 0, 1);
+    expect(variantAllowed(t, job(1, set), 1, 0.01, 0)).toBe(false);
+    expect(variantAllowed(t, job(1, set), 0, 0, 0)).toBe(true);
+    expect(variantAllowed(t, job(1, set), 2, 0, 0)).toBe(true); // exact
+    expect(setCost(whitelist, set)).toBe(0.01);
+    // ... while after the fast layer 1, layer 2's is (L1+L2), and the frame is charged that combination.
+    set = narrowSet(t, -1, 1, 1);
+    expect(setCost(whitelist, set)).toBe(0.01); // L1 alone is the smallest consistent one
+    expect(variantAllowed(t, job(2, set), 1, 0.01, 0)).toBe(true);
+    set = narrowSet(t, set, 2, 1);
+    expect(setCost(whitelist, set)).toBe(0.015);
+    expect(setCost(whitelist, -1)).toBe(0);
+    // Offline: usable at all.
+    expect(variantUsable(t, 0, 1, 0)).toBe(true);
+    const t2: TenantDef = { ...t, whitelist: buildWhitelist(ls, figures.slice(1, 2), { maxOutputRelErr: 0.05 }).whitelist };
+    expect(variantUsable(t2, 0, 1, 0)).toBe(false);
+    expect(variantUsable(t2, 0, 2, 0)).toBe(true);
+  });
+
+  it('without a whitelist the additive budget applies, as before', () => {
+    const t: TenantDef = { id: 't', model: 'm', layers: ls, arrival: { type: 'periodic', fps: 10 }, priority: 1, accuracyBudget: 0.015 };
+    expect(variantAllowed(t, job(0), 1, 0.01, 0.015)).toBe(true);
+    expect(variantAllowed(t, job(0), 1, 0.01, 0.005)).toBe(false);
+    expect(variantUsable(t, 0, 1, 0.005)).toBe(false);
+    expect(narrowSet(t, -1, 0, 1)).toBe(-1);
+  });
+});
+
+/** Two lanes, 3 tenants of 3 layers, overloaded; tenant variants per `layers`. */
+function overloaded(wl?: (ls: LayerDef[]) => TenantDef['whitelist'], budget?: number): SimWorkload {
+  const tenants: TenantDef[] = [0, 1, 2].map((i) => {
+    const ls = layers(3);
+    return { id: `t${i}`, model: 'm', layers: ls, arrival: { type: 'periodic', fps: 130 }, deadline: 1 / 130, priority: 1, ...(budget ? { accuracyBudget: budget } : {}), ...(wl ? { whitelist: wl(ls) } : {}) };
+  });
+  return {
+    name: 'overloaded', lanes: [{ id: 'slow', kind: 'cpu', idleWatts: 0, busyWatts: 5 }, { id: 'fast', kind: 'gpu', idleWatts: 0, busyWatts: 10 }], tenants,
+    latencySource: { kind: 'synthetic', detail: 'test' }, energySource: { kind: 'estimated', detail: 'test' },
+  };
+}
+
+describe('schedulers within a whitelist (simulator)', () => {
+  const pairs = (ls: LayerDef[]) => buildWhitelist(ls, [
+    { id: 'L0', members: [{ layer: 0, variant: 'fast' }], relL2: 0.01 },
+    { id: 'L1+L2', members: [{ layer: 1, variant: 'fast' }, { layer: 2, variant: 'fast' }], relL2: 0.02 },
+  ], { maxOutputRelErr: 0.05 }).whitelist;
+
+  for (const name of ['terastal', 'dream', 'convergo']) {
+    it(`${name} uses whitelisted variants under overload and never leaves the whitelist`, () => {
+      const w = overloaded(pairs);
+      const r = simulate(w, createPolicy(name), { duration: 1, seed: 1, recordSlices: true });
+      const fast = new Map<number, Set<number>>();
+      for (const s of r.slices) {
+        if (s.kind !== 'layer' || s.variant !== 1) continue;
+        fast.set(s.job, (fast.get(s.job) ?? new Set()).add(s.layer));
+      }
+      expect(fast.size).toBeGreaterThan(0);
+      for (const set of fast.values()) expect(set.has(0) && (set.has(1) || set.has(2))).toBe(false);
+      for (const j of r.jobs) if (!j.dropped) expect(j.accuracyUsed).toBeLessThanOrEqual(0.02 + 1e-12);
+      // Variants do not hurt here; DREAM and Convergo miss far fewer (terastal's greedy first
+      // choice closes the larger combination: 0.333 both ways at this load).
+      const none = simulate(overloaded(), createPolicy(name), { duration: 1, seed: 1 });
+      if (name === 'terastal') expect(r.metrics!.overall.missRate).toBeLessThanOrEqual(none.metrics!.overall.missRate);
+      else expect(r.metrics!.overall.missRate).toBeLessThan(none.metrics!.overall.missRate - 0.3);
+    });
+  }
+
+  it('a policy that runs a variant outside the whitelist fails the run, naming it', () => {
+    const greedy: Policy = {
+      name: 'greedy',
+      decide(s: Snapshot) {
+        const assign = [];
+        let l = 0;
+        for (const j of s.ready) if (l < s.lanes.length && s.lanes[l].idle) assign.push({ job: j.id, lane: l++, variant: 1 });
+        return { assign, drop: [] };
+      },
+    };
+    expect(() => simulate(overloaded(pairs), greedy, { duration: 0.2, seed: 1 })).toThrow(/variant "fast" of layer 1 of tenant "t0" outside its whitelist/);
+    // The same policy with the additive budget (0.05 = 5 variants) is fine.
+    expect(() => simulate(overloaded(undefined, 0.05), greedy, { duration: 0.2, seed: 1 })).not.toThrow();
+  });
+});
+
+describe('proposed combinations', () => {
+  const lv = (savedMs: number[], errs: number[]): LayerVariants => ({
+    original: [{ lane: 'cpu:1', latencyMs: 1 }],
+    variants: errs.map((e, k) => ({
+      id: k === 0 ? 'fp16' : 'int8', kind: k === 0 ? 'fp16' : 'int8', family: 'x', exact: false, description: '', targets: [], notes: [], bytesSize: 1,
+      verification: { passed: true, maxRelError: e, definition: '', endToEnd: { maxRelError: e, maxAbsError: e, relL2: e, cosine: 1, snrDb: 40 } },
+      generateMs: 1, verifyMs: 1, lanes: [{ lane: 'cpu:1', latencyMs: 1 - savedMs[k] }],
+    })),
+    inapplicable: [],
+  });
+
+  it('nested chains per variant id and the best per layer, ordered by time saved per error, verified once each', () => {
+    const ls = [
+      { index: 0, variants: lv([0.5, 0.6], [0.01, 0.001]) },
+      { index: 1, variants: lv([0.1, 0.2], [0.01, 0.05]) },
+      { index: 2, variants: lv([0.3, -0.1], [0.001, 0.01]) }, // int8 slower here: left out
+      { index: 3 }, // no variants
+      { index: 4, variants: lv([0.2, 0.3], [0.002, 0.004]) },
+    ];
+    const c = proposeCombinations(ls);
+    const ids = c.map((x) => x.id);
+    expect(ids).toContain('bestx2');
+    expect(ids).toContain('bestx4');
+    expect(ids).toContain('fp16x4');
+    expect(ids).toContain('int8x3');
+    expect(ids).not.toContain('int8x4');
+    const best2 = c.find((x) => x.id === 'bestx2')!;
+    // Best per layer by saved / error: L0 int8 (600), L2 fp16 (300), L4 int8 (75) / fp16 (100), L1 fp16 (10).
+    expect(best2.members).toEqual([{ layer: 0, variant: 'int8' }, { layer: 2, variant: 'fp16' }]);
+    expect(best2.sumOfSingles).toBeCloseTo(0.002, 12);
+    // Chains are nested: every smaller prefix is a subset of the larger one.
+    const key = (x: { layer: number; variant: string }) => `${x.layer}:${x.variant}`;
+    const b4 = new Set(c.find((x) => x.id === 'bestx4')!.members.map(key));
+    for (const m of best2.members) expect(b4.has(key(m))).toBe(true);
+    // No member set twice.
+    const sets = c.map((x) => x.members.map(key).join('|'));
+    expect(new Set(sets).size).toBe(sets.length);
+  });
+});
