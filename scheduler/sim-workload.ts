@@ -12,7 +12,7 @@
 // per-call overhead included). Energy per layer = the profile's figure (measured or ESTIMATE, as the
 // profile labels it), above idle. Lanes = those every profile measured (or the ones asked for).
 import { loadProfile } from '../profiler/store';
-import type { LaneInfo, LayerProfile, Profile } from '../profiler/types';
+import type { LaneInfo, LayerProfile, LayerVariantInfo, Profile, VariantCombination } from '../profiler/types';
 import { estimatedLaneWatts } from '../profiler/energy/estimate';
 import { matchProfiles, tenantModels } from '../workloads/assess';
 import { loadScenario } from '../workloads/scenario-library';
@@ -218,7 +218,7 @@ function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes
  * A profile's end-to-end measured combinations in the scheduler's terms: every verified approximate
  * variant alone (its own end-to-end figures) and every combination verified together.
  */
-export function combinationFigures(p: Profile): CombinationFigures[] {
+export function combinationFigures(p: { layers: { index: number; variants?: { variants: LayerVariantInfo[] } }[]; variantRun?: { combinations?: VariantCombination[] } }): CombinationFigures[] {
   const drop = (task?: { task: string; value: number }[]) => {
     const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
     return t?.length ? 1 - Math.min(...t.map((x) => x.value)) : undefined;

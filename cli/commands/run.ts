@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { localClient } from '../../engine/local';
 import { describeDrops } from '../../scheduler/core/jobs';
+import { formatVariantUse } from '../../scheduler/core/variant-use';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
 import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
@@ -82,6 +83,7 @@ export function formatReport(r: LiveReport): string {
   if (h) out.push(`Hindsight (re-simulated with the latencies learnt online; not a prediction): mean ${msf(h.predicted.meanLatencyMs)} ms, miss ${pct(h.predicted.missRate)} (measured ${msf(h.measured.meanLatencyMs)} ms, ${pct(h.measured.missRate)})`);
   out.push('');
   out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); drops by cause: ${r.drops ? describeDrops(r.drops) : `${r.overload.queueDrops} queue, ${r.overload.policyDrops} policy`}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
+  out.push(...formatVariantUse(r.variantUse, r.variantSessions));
   for (const f of r.faults) out.push(`Lane ${f.lane} failed at ${f.at.toFixed(2)} s (${f.reason}); ${f.rescheduledJobs} job(s) rescheduled`);
   if (r.adaptation.policyState) out.push(`Policy state: ${JSON.stringify(r.adaptation.policyState)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
@@ -96,6 +98,7 @@ export const runCommand: CliCommand = {
     'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--json]\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
+    '  --variants exact,fp16,lowrank: generate and verify layer variants of every model (with --granularity layer), load them on every lane, and let the policy choose them within each tenant\'s accuracyBudget or whitelist (maxOutputRelErr, maxTop1Drop)\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {
     policy: { type: 'string', default: 'dream' },
@@ -110,6 +113,7 @@ export const runCommand: CliCommand = {
     isolation: { type: 'string' },
     'fail-lane': { type: 'string' },
     switch: { type: 'string', multiple: true },
+    variants: { type: 'string' },
   },
   async run(ctx) {
     const scenario = ctx.positionals[0];
@@ -145,6 +149,7 @@ export const runCommand: CliCommand = {
           isolation,
           faults: parseFaults(ctx.values['fail-lane']),
           switches: parseSwitches(ctx.values.switch),
+          variants: ctx.values.variants === undefined ? undefined : String(ctx.values.variants),
         },
         {
           signal: ctx.signal,

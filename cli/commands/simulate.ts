@@ -11,6 +11,7 @@ import { UsageError, type CliCommand } from '../command';
 import type { Comparison } from '../../scheduler/core/compare';
 import { policyNames } from '../../scheduler/core/policies';
 import { XR_SCENARIOS } from '../../scheduler/core/synthetic';
+import { formatVariantUse } from '../../scheduler/core/variant-use';
 
 export { policiesCommand } from './policies';
 
@@ -51,6 +52,11 @@ export function formatComparison(c: Comparison): string {
     out.push('');
     out.push('Policy state at the end of the last seed:');
     for (const r of states) out.push(`  ${r.policy}: ${Object.entries(r.policyState!).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`).join(' ')}`);
+  }
+  for (const r of c.rows) {
+    if (!r.variantUse?.some((u) => Object.keys(u.runs).length > 1)) continue;
+    out.push('');
+    out.push(`${r.policy}: ${formatVariantUse(r.variantUse).join('\n').replace(/^Layer variants/, 'layer variants')}`);
   }
   return out.join('\n') + '\n';
 }

@@ -45,6 +45,8 @@ export const liveStartParams = z
     writeFiles: z.boolean().optional(),
     /** Scheduled policy switches (the CLI's --switch edf@5s): at run time `at` seconds, switch to `policy`. */
     switches: z.array(z.object({ policy: z.string().min(1), at: z.number().nonnegative() }).strict()).max(100).optional(),
+    /** Layer variants to generate, verify, load on every lane and offer the policy (layer granularity), e.g. "exact,fp16,lowrank". */
+    variants: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -93,6 +95,7 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
       isolation: params.isolation,
       faults: params.faults,
       writeFiles: params.writeFiles,
+      variants: params.variants,
     },
     hooks,
   );

@@ -5,6 +5,7 @@ import { computeMetrics, UXCOST_DEFINITION, type Metrics } from './metrics';
 import { createPolicy } from './policies';
 import { simulate, type SimOptions, type SimResult } from './simulator';
 import type { EnergySource, LatencySource, SimWorkload } from './types';
+import { mergeVariantUse, type VariantUse } from './variant-use';
 
 export interface Stat {
   mean: number;
@@ -37,6 +38,8 @@ export interface PolicySummary {
   layerExecutions: number;
   perTenant: { tenant: string; missRate: Stat; dropRate: Stat; p95LatencyMs: Stat; meanAccuracy: Stat }[];
   policyState?: Record<string, number>;
+  /** Per tenant, where the workload has layer variants: how often each ran and the accuracy spent (over the seeds). */
+  variantUse?: VariantUse[];
   /** Why some figures of this row cannot be compared (e.g. nothing finished). */
   warnings?: string[];
 }
@@ -157,6 +160,7 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
       meanAccuracy: s((m) => m.perTenant[i].meanAccuracy),
     })),
     policyState: rs[rs.length - 1].policyState,
+    ...(rs.every((r) => r.variantUse) ? { variantUse: mergeVariantUse(rs.map((r) => r.variantUse!)) } : {}),
     ...(finishedNothing ? { warnings: [NOTHING_FINISHED] } : {}),
   };
 }

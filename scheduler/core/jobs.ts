@@ -196,6 +196,8 @@ export class JobBook<J extends Job> {
   private readonly relDeadline: Float64Array;
   private readonly dependents: number[][];
   private readonly referenceJ: number;
+  /** Layer starts per [tenant][layer][variant] (variant-use.ts reports them). */
+  readonly variantRuns: number[][][];
   private readonly layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
   private readonly jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
 
@@ -230,6 +232,7 @@ export class JobBook<J extends Job> {
     let ref = 0;
     for (const l of workload.lanes) ref += l.busyWatts * options.window;
     this.referenceJ = ref;
+    this.variantRuns = tenants.map((t) => t.layers.map((l) => new Array<number>(l.variants.length).fill(0)));
   }
 
   /** Frames in the system. */
@@ -398,6 +401,7 @@ export class JobBook<J extends Job> {
     job.running = true;
     this.readyCount--;
     const tn = this.workload.tenants[job.tenant];
+    this.variantRuns[job.tenant][job.next][variant]++;
     if (tn.whitelist) {
       // Whitelist tenants are charged the smallest verified combination holding what the frame ran.
       job.variantSet = narrowSet(tn, job.variantSet, job.next, variant);

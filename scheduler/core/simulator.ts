@@ -27,6 +27,7 @@ import { PredictionModel } from './predict';
 import { frameFactor, frameRelease, layerFactor } from './arrivals';
 import type { JobState, LaneState, Policy, Predictor, SimWorkload, Snapshot } from './types';
 import { validateWorkload } from './workload';
+import { variantUse, type VariantUse } from './variant-use';
 
 export interface SimOptions {
   /** Frames are released in [0, duration) s; the run then drains. */
@@ -98,6 +99,8 @@ export interface SimResult {
   makespan: number;
   /** max(duration, makespan): the span energy covers. */
   horizon: number;
+  /** Per tenant, where the workload has layer variants: how often each ran, accuracy budget spent. */
+  variantUse?: VariantUse[];
   layerExecutions: number;
   transfers: number;
   /** Dropped jobs by cause. */
@@ -327,6 +330,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     drops: countDrops(jobs),
     policyState: policy.state?.(),
   };
+  if (tenants.some((t) => t.layers.some((l) => l.variants.length > 1))) result.variantUse = variantUse(workload, book.variantRuns, jobs);
   if (options.metrics !== false) {
     result.metrics = computeMetrics({
       jobs,

@@ -12,6 +12,11 @@ import type { ExecModel, ExecGranularity } from './types';
 export interface LatencyTable {
   /** computeMs[tenant][unit][lane]: median latency of session.run (NaN where the lane cannot run it). */
   computeMs: number[][][];
+  /**
+   * variantMs[tenant][unit][variant][lane]: the unit's figure x (variant / original), both medians of
+   * the same calibration runs on the same inputs (paired; NaN where not measured).
+   */
+  variantMs?: number[][][][];
   /** Per tenant: where its figures come from. */
   sources: string[];
   /** Per tenant and unit: bytes of the outputs it passes on. */
@@ -71,13 +76,15 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const { lanes, execs, loaded } = input;
   const laneIds = lanes.map((l) => l.spec.id);
   const computeMs = execs.map((e) => e.units.map(() => lanes.map(() => NaN)));
+  const ratio = execs.map((e) => e.units.map((u) => (u.variants ?? []).map(() => lanes.map(() => NaN))));
   const outBytes = execs.map((e) => e.units.map((u) => u.outputs.reduce((a, t) => a + t.dims.reduce((x, y) => x * Math.max(0, y), 4), 0)));
   const sources: string[] = execs.map(() => '');
   const cvs: number[] = [];
   const sigmas: number[] = [];
   const toCalibrate: number[] = [];
   execs.forEach((exec, t) => {
-    const prof = fromProfile(exec, input.granularity, laneIds, input.profiles);
+    // A tenant with variants is calibrated here: its variants are timed beside its units.
+    const prof = exec.units.some((u) => u.variants?.length) ? undefined : fromProfile(exec, input.granularity, laneIds, input.profiles);
     if (prof) {
       prof.ms.forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = loaded[t][l] ? v : NaN)));
       sources[t] = prof.source;
@@ -110,6 +117,10 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
             if (logs.length >= 4) sigmas.push((percentile(logs, 0.75) - percentile(logs, 0.25)) / 1.349);
           }
           if (r.outBytes[i] > 0) outBytes[t][i] = r.outBytes[i];
+          const o = median(times);
+          r.variantTimes?.[i]?.forEach((vt, k) => {
+            if (vt.length && o > 0 && (pass === 'solo' || !Number.isFinite(ratio[t][i][k][l]))) ratio[t][i][k][l] = median(vt) / o;
+          });
         });
       }
     };
@@ -163,7 +174,8 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const h1 = Math.max(0, median(hop1)) / 1e6;
   const perByte = Math.max(0, h1 - h0) / (1 << 20);
   const transfer = { latency: 2 * h0, bytesPerSec: perByte > 0 ? 1 / (2 * perByte) : 1e12 };
-  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, logSigma: sigmas.length ? median(sigmas) : 0, overheadS, transfer, releaseLagS: 0 };
+  const variantMs = ratio.map((units, t) => units.map((vs, i) => vs.map((lanesR) => lanesR.map((r, l) => r * computeMs[t][i][l]))));
+  return { computeMs, variantMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, logSigma: sigmas.length ? median(sigmas) : 0, overheadS, transfer, releaseLagS: 0 };
 }
 
 /**

@@ -57,9 +57,10 @@ async function run(m: Extract<ToLane, { op: 'run' }>): Promise<void> {
   }
   const tenant = tenants.get(m.tenant);
   const unit = tenant?.units[m.layer];
-  const session = unit && sessions.get(unit.key);
+  const key = unit && (m.variant ? unit.variants?.[m.variant - 1] : unit.key);
+  const session = key && sessions.get(key);
   if (!tenant || !unit || !session) {
-    send({ op: 'done', seq: m.seq, job: m.job, recvUs, startUs: recvUs, endUs: recvUs, outBytes: 0, error: `lane ${data.lane.id}: tenant ${m.tenant} layer ${m.layer} is not loaded` });
+    send({ op: 'done', seq: m.seq, job: m.job, recvUs, startUs: recvUs, endUs: recvUs, outBytes: 0, error: `lane ${data.lane.id}: tenant ${m.tenant} layer ${m.layer}${m.variant ? ` variant ${m.variant}` : ''} is not loaded` });
     return;
   }
   let env = envs.get(m.job);
@@ -95,7 +96,7 @@ async function run(m: Extract<ToLane, { op: 'run' }>): Promise<void> {
   } catch (e) {
     const endUs = nowUs();
     envs.delete(m.job);
-    send({ op: 'done', seq: m.seq, job: m.job, recvUs, startUs, endUs, outBytes: 0, error: `lane ${data.lane.id}: ${unit.key} failed: ${(e as Error).message}` });
+    send({ op: 'done', seq: m.seq, job: m.job, recvUs, startUs, endUs, outBytes: 0, error: `lane ${data.lane.id}: ${key} failed: ${(e as Error).message}` });
     return;
   }
   const endUs = nowUs();
@@ -140,6 +141,7 @@ async function calibrate(tenantIndex: number, reps: number, warmup: number, budg
   const tenant = tenants.get(tenantIndex);
   if (!tenant) throw new Error(`tenant ${tenantIndex} is not set up on lane ${data.lane.id}`);
   const times: number[][] = tenant.units.map(() => []);
+  const variantTimes: number[][][] = tenant.units.map((u) => (u.variants ?? []).map(() => []));
   const outBytes: number[] = tenant.units.map(() => 0);
   const t0 = performance.now();
   for (let r = 0; r < warmup + reps; r++) {
@@ -160,6 +162,14 @@ async function calibrate(tenantIndex: number, reps: number, warmup: number, budg
       const out = await s.run(feeds);
       const b = performance.now();
       if (r >= warmup) times[i].push(b - a);
+      // Each variant on the same inputs, right after: paired with the original's time.
+      for (const [k, vk] of (unit.variants ?? []).entries()) {
+        const vs = sessions.get(vk);
+        if (!vs) continue;
+        const c = performance.now();
+        await vs.run(feeds);
+        if (r >= warmup) variantTimes[i][k].push(performance.now() - c);
+      }
       let bytes = 0;
       for (const name of unit.outputs) {
         const t = out[name] as ort.Tensor | undefined;
@@ -172,7 +182,7 @@ async function calibrate(tenantIndex: number, reps: number, warmup: number, budg
     }
     if (r >= warmup + 2 && performance.now() - t0 > budgetMs) break;
   }
-  return { times, outBytes };
+  return { times, outBytes, ...(variantTimes.some((u) => u.length) ? { variantTimes } : {}) };
 }
 
 port.onMessage(async (m: ToLane) => {
@@ -195,9 +205,10 @@ port.onMessage(async (m: ToLane) => {
     case 'load':
       try {
         const t0 = performance.now();
+        const rssBefore = process.memoryUsage().rss;
         const s = await ort.InferenceSession.create(m.bytes, sessionOptions());
         sessions.set(m.key, s);
-        send({ op: 'reply', seq: m.seq, ok: true, value: { ms: performance.now() - t0, inputs: s.inputNames, outputs: s.outputNames } });
+        send({ op: 'reply', seq: m.seq, ok: true, value: { ms: performance.now() - t0, inputs: s.inputNames, outputs: s.outputNames, rssBefore, rssAfter: process.memoryUsage().rss } });
       } catch (e) {
         send({ op: 'reply', seq: m.seq, ok: false, error: (e as Error).message });
       }

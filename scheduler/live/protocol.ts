@@ -15,12 +15,14 @@ export interface UnitSetup {
   outputs: string[];
   /** Tensor names still needed by later units of the model after this one (the rest are freed). */
   keep: string[];
+  /** Session keys of its variants (variant k + 1), loaded beside it. */
+  variants?: string[];
 }
 
 export type ToLane =
   | { op: 'load'; seq: number; key: string; bytes: Uint8Array }
   | { op: 'tenant'; seq: number; tenant: number; units: UnitSetup[]; samples: Record<string, WireTensor>[] }
-  | { op: 'run'; seq: number; job: number; tenant: number; layer: number; final: boolean; sample?: number; tensors?: Record<string, WireTensor>; sentUs: number }
+  | { op: 'run'; seq: number; job: number; tenant: number; layer: number; /** 0 or absent: the original unit. */ variant?: number; final: boolean; sample?: number; tensors?: Record<string, WireTensor>; sentUs: number }
   | { op: 'park'; job: number }
   | { op: 'free'; job: number }
   | { op: 'crash' }
@@ -39,6 +41,8 @@ export interface CalibrationReply {
   times: number[][];
   /** Per unit: bytes of the outputs it passes on. */
   outBytes: number[];
+  /** Per unit, per variant: timed runs on the same inputs, right after the original's (paired). */
+  variantTimes?: number[][][];
 }
 
 export function wireBytes(tensors: Record<string, WireTensor> | undefined): number {

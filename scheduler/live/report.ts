@@ -8,6 +8,7 @@ import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../
 import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
+import { variantUse } from '../core/variant-use';
 import { writeFileAtomic } from '../../profiler/store';
 import type { GpuAdapter, LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
@@ -45,6 +46,8 @@ export interface RunBooks {
   maxInSystem: number;
   loop: { maxMs: number; p99Ms: number; meanMs: number };
   faults: LiveReport['faults'];
+  /** Layer variants: the sessions each lane loaded, and layer starts per [tenant][layer][variant]. */
+  variants?: { sessions: NonNullable<LiveReport['variantSessions']>; runs: number[][][] };
   faultJobs: { lane: number; at: number; jobs: number[] }[];
   energy: { joules: number; source: EnergySourceLabel; notes: string[] };
   warnings: string[];
@@ -209,6 +212,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     overload: { maxQueued: b.maxQueued, queueDrops: drops.byCause.queue, policyDrops: drops.byCause.policy, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },
     drops,
     faults: b.faults,
+    ...(b.variants ? { variantSessions: b.variants.sessions, variantUse: variantUse(b.workload, b.variants.runs, counted) } : {}),
     abandoned,
     caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },
     energy: { joules: b.energy.joules, averageWatts: b.elapsed > 0 ? b.energy.joules / b.elapsed : 0, source: b.energy.source, meters: b.energy.notes },

@@ -24,6 +24,7 @@ import { LaneClient } from './lane-client';
 import { LoopMonitor } from './loop-monitor';
 import { keepSets, LiveSetupError, resolveExecModel } from './models';
 import { busiestUtilisation } from '../sim-workload';
+import { buildWhitelist, hasLimits } from '../core/whitelist';
 import type { FromLane } from './protocol';
 import { RunRecords } from './records';
 import { assembleReport, buildReport, type RunBooks } from './report';
@@ -118,6 +119,10 @@ export class LiveRun {
   /** The workload the policy sees now (lanes that failed have no costs). */
   private current!: SimWorkload;
   private table!: LatencyTable;
+  /** Per lane: the variant sessions loaded there and the memory they took. */
+  private variantMemory: NonNullable<LiveReport['variantSessions']> = [];
+  /** Per tenant: variants a lane refused to load (never offered there). */
+  private variantRefused: { unit: number; variant: number; lane: number }[][] = [];
   private model!: PredictionModel;
   private snapshot!: Snapshot;
   private arrivals!: ArrivalStream;
@@ -211,12 +216,45 @@ export class LiveRun {
   // -------------------------------------------------------------------------------------------
   // Setup.
 
+  /**
+   * Loads every verified variant's session on every lane that holds its tenant, before the run (a
+   * switch of variant costs no load then). One lane at a time, so the process's resident memory
+   * growth while a lane loads is that lane's sessions (threads share the process). A variant a
+   * lane's execution provider refuses is recorded and never offered there.
+   */
+  private async loadVariants(loaded: boolean[][], signal?: AbortSignal): Promise<void> {
+    this.hooks.onProgress?.('loading layer variants on every lane');
+    for (const [l, lane] of this.lanes.entries()) {
+      const mem = { lane: lane.client.spec.id, sessions: 0, modelBytes: 0, rssGrowthBytes: 0, refused: [] as string[] };
+      for (const [t, exec] of this.execs.entries()) {
+        if (!loaded[t][l]) continue;
+        for (const [i, u] of exec.units.entries()) {
+          for (const [k, v] of (u.variants ?? []).entries()) {
+            if (signal?.aborted || !lane.client.alive) return;
+            try {
+              const r = await lane.client.request<{ rssBefore: number; rssAfter: number }>({ op: 'load', key: `${t}/${i}/v${k + 1}`, bytes: v.bytes });
+              mem.sessions++;
+              mem.modelBytes += v.bytes.byteLength;
+              mem.rssGrowthBytes += Math.max(0, r.rssAfter - r.rssBefore);
+            } catch (e) {
+              mem.refused.push(`${this.scenario.tenants[t].id} layer ${i} ${v.id}: ${(e as Error).message.split('\n')[0]}`);
+              (this.variantRefused[t] ??= []).push({ unit: i, variant: k + 1, lane: l });
+            }
+          }
+        }
+      }
+      this.variantMemory.push(mem);
+    }
+  }
+
   private async setup(signal?: AbortSignal): Promise<void> {
     const o = this.options;
     const progress = (m: string) => this.hooks.onProgress?.(m);
     progress('preparing models');
     this.execs = [];
-    for (const t of this.scenario.tenants) this.execs.push(await resolveExecModel(t, o.granularity, o.seed));
+    if (o.variants && o.granularity !== 'layer') throw new LiveSetupError(`variants (${o.variants}) are layer variants: run with granularity layer`);
+    if (o.variants) progress(`generating and verifying layer variants (${o.variants})`);
+    for (const t of this.scenario.tenants) this.execs.push(await resolveExecModel(t, o.granularity, o.seed, o.variants));
     progress(`starting ${o.lanes.length} lane(s)`);
     const isolation = o.isolation ?? 'thread';
     this.lanes = o.lanes.map((spec, index) => {
@@ -258,7 +296,7 @@ export class LiveRun {
           await lane.client.request({
             op: 'tenant',
             tenant: t,
-            units: exec.units.map((u, i) => ({ key: `${t}/${i}`, inputs: u.inputs.map((x) => x.name), outputs: u.outputs.map((x) => x.name), keep: keep[i] })),
+            units: exec.units.map((u, i) => ({ key: `${t}/${i}`, inputs: u.inputs.map((x) => x.name), outputs: u.outputs.map((x) => x.name), keep: keep[i], ...(u.variants?.length ? { variants: u.variants.map((_, k) => `${t}/${i}/v${k + 1}`) } : {}) })),
             samples: exec.samples ?? [],
           });
         }
@@ -275,6 +313,7 @@ export class LiveRun {
       });
     });
     if (signal?.aborted) return;
+    if (this.execs.some((e) => e.units.some((u) => u.variants?.length))) await this.loadVariants(loaded, signal);
     progress('measuring latencies');
     this.table = await buildLatencyTable({
       lanes: this.lanes.map((l) => l.client),
@@ -603,7 +642,7 @@ export class LiveRun {
     const fresh = job.loc === LOC_NONE;
     job.loc = lane.index;
     lane.client.post(
-      { op: 'run', seq: ++lane.seq, job: job.id, tenant: job.tenant, layer: job.next, final: job.next === job.layerCount - 1, sample: fresh ? job.frame : undefined, tensors, sentUs: this.clockUs() },
+      { op: 'run', seq: ++lane.seq, job: job.id, tenant: job.tenant, layer: job.next, variant: job.variant, final: job.next === job.layerCount - 1, sample: fresh ? job.frame : undefined, tensors, sentUs: this.clockUs() },
       transfer,
     );
   }
@@ -836,6 +875,7 @@ export class LiveRun {
       maxInSystem: maxInSystem(this.options.maxQueuePerTenant, this.workload.tenants.length),
       loop: this.loop.stats(),
       faults: this.faults.log,
+      ...(this.variantMemory.length ? { variants: { sessions: this.variantMemory, runs: this.book.variantRuns } } : {}),
       faultJobs: this.faults.jobs,
       energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },
       warnings: this.journal?.error ? [...this.outcome.warnings, `the run's record could not be written as it went (${this.journal.error}): a crash would have lost it`] : this.outcome.warnings,
@@ -908,30 +948,35 @@ function validate(scenario: LiveScenario, o: LiveOptions): void {
 /** The scheduler's view of the run: the same SimWorkload the simulator gets for its prediction. */
 export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table: LatencyTable, lanes: LaneDef[], o: { scale?: number }, runId: string): SimWorkload {
   const scale = o.scale ?? 1;
-  const tenants: TenantDef[] = scenario.tenants.map((t, ti) => ({
-    id: t.id,
-    model: execs[ti].name,
-    layers: execs[ti].units.map((u, i) => ({
+  const tenants: TenantDef[] = scenario.tenants.map((t, ti) => {
+    const cost = (ms: number | undefined, i: number, l: number) => {
+      const notice = i === 0 && !t.cascade ? table.releaseLagS : 0;
+      return ms !== undefined && Number.isFinite(ms) ? { latency: Math.max(1e-7, ms / 1000 + table.overheadS[l] + notice) } : null;
+    };
+    const layers = execs[ti].units.map((u, i) => ({
       name: u.name,
       outputBytes: table.outBytes[ti][i],
       variants: [
-        {
-          id: 'original',
-          accuracyDelta: 0,
-          cost: lanes.map((_, l) => {
-            const ms = table.computeMs[ti][i][l];
-            const notice = i === 0 && !t.cascade ? table.releaseLagS : 0;
-            return Number.isFinite(ms) ? { latency: Math.max(1e-7, ms / 1000 + table.overheadS[l] + notice) } : null;
-          }),
-        },
+        { id: 'original', accuracyDelta: 0, cost: lanes.map((_, l) => cost(table.computeMs[ti][i][l], i, l)) },
+        // Variant k + 1 is the lanes' session v(k + 1): never filtered, so the indices stay aligned (unmeasured = null).
+        ...(u.variants ?? []).map((v, k) => ({ id: v.id, accuracyDelta: v.accuracyDelta, cost: lanes.map((_, l) => cost(table.variantMs?.[ti]?.[i]?.[k]?.[l], i, l)) })),
       ],
-    })),
+    }));
+    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop };
+    const whitelist = hasLimits(limits) ? buildWhitelist(layers, execs[ti].combinations ?? [], limits).whitelist : undefined;
+    return {
+    id: t.id,
+    model: execs[ti].name,
+    layers,
+    ...(t.accuracyBudget !== undefined ? { accuracyBudget: t.accuracyBudget } : {}),
+    ...(whitelist ? { whitelist } : {}),
     // Rate x scale by the one rule (workloads/rate-scaling.ts): a deadline at the next release follows.
     ...scaleTenantTiming({ arrival: t.arrival, deadline: t.deadline, slos: t.slos }, scale),
     priority: t.priority ?? 3,
     cascade: t.cascade,
     baseAccuracy: t.baseAccuracy,
-  }));
+    };
+  });
   const sources = [...new Set(table.sources)];
   return {
     name: scenario.name + (scale !== 1 ? ` (rates x${scale})` : ''),

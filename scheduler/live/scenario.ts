@@ -47,6 +47,8 @@ export async function fromScenario(s: Scenario, baseDir?: string): Promise<LiveS
       shapes: t.inputShapes ?? (Object.keys(resolved.inputShapes).length ? resolved.inputShapes : undefined),
       inputValues: t.inputValues ?? resolved.inputValues,
       priority: t.priority,
+      ...(t.maxOutputRelErr !== undefined ? { maxOutputRelErr: t.maxOutputRelErr } : {}),
+      ...(t.maxTop1Drop !== undefined ? { maxTop1Drop: t.maxTop1Drop } : {}),
     });
   }
   return { name: s.name, tenants };

@@ -6,6 +6,8 @@ import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
 import type { Arrival, TenantSlos } from '../core/types';
+import type { CombinationFigures } from '../core/whitelist';
+import type { VariantUse } from '../core/variant-use';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
 
 /**
@@ -34,6 +36,11 @@ export interface LiveTenantSpec {
   cascade?: { upstream: string; probability: number };
   slos?: TenantSlos;
   baseAccuracy?: number;
+  /** Accuracy a frame may lose to approximate variants, added up (0 or absent: exact variants only). */
+  accuracyBudget?: number;
+  /** Whitelist limits (scenario format): only combinations of variants verified together within them. */
+  maxOutputRelErr?: number;
+  maxTop1Drop?: number;
 }
 
 export interface LiveScenario {
@@ -47,6 +54,17 @@ export interface ExecUnit {
   bytes: Uint8Array;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
+  /** Verified layer variants the lanes load beside it (variant k + 1 of the scheduler's layer). */
+  variants?: ExecVariant[];
+}
+
+/** A verified variant of a unit: same inputs and outputs, another implementation. */
+export interface ExecVariant {
+  id: string;
+  exact: boolean;
+  /** 0 for exact ones; else the end-to-end relative L2 output error measured substituted alone. */
+  accuracyDelta: number;
+  bytes: Uint8Array;
 }
 
 /** A model as the runtime executes it: its inputs and units in order (chaining them reproduces the model). */
@@ -59,6 +77,8 @@ export interface ExecModel {
   /** What the units are: 'whole model', 'cut (group)', 'demo layers'... */
   granularity: string;
   sha256?: string;
+  /** Combinations of its variants verified together (whitelists are built from them). */
+  combinations?: CombinationFigures[];
 }
 
 /** A tensor as it crosses a thread or process boundary. */
@@ -130,6 +150,13 @@ export interface LiveOptions {
   predict?: boolean;
   /** Seconds between the report snapshots saved while the run goes (default 2; longer when a snapshot is slow to make). */
   snapshotInterval?: number;
+  /**
+   * Layer variants to generate for every tenant (layer granularity; kinds as `tessera variants
+   * --kinds`, e.g. "exact,fp16,lowrank"): verified on the cut's activations, loaded as sessions on
+   * every lane before the run, and offered to the policy within each tenant's accuracy budget or
+   * whitelist.
+   */
+  variants?: string;
 }
 
 /** The options of a run with every default filled in. */
@@ -291,6 +318,10 @@ export interface LiveReport {
   /** The frames counted in the metrics that were dropped, by cause; byCause sums to total (= metrics.overall.dropped). Absent in reports from before causes were recorded. */
   drops?: DropCounts;
   faults: { lane: string; at: number; reason: string; rescheduledJobs: number }[];
+  /** Per lane: the layer-variant sessions loaded before the run, their model bytes and the process's resident memory growth while loading them. */
+  variantSessions?: { lane: string; sessions: number; modelBytes: number; rssGrowthBytes: number; refused: string[] }[];
+  /** Per tenant: how often each variant ran and the accuracy budget spent (scheduler/core/variant-use.ts). */
+  variantUse?: VariantUse[];
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;
   caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };
