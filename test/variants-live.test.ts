@@ -13,7 +13,7 @@ describe('live runs with layer variants', () => {
     if (!existsSync(join(__dirname, '..', 'dist', 'workers', 'live-lane.worker.cjs'))) throw new Error('run `npm run build` first (the live lane worker is a built bundle)');
   });
 
-  it('loads verified variants on every lane, runs the ones the policy picks, and reports their use', { retry: 1 }, async () => {
+  it('loads verified variants on every lane, runs the ones the policy picks, and reports their use', { retry: 1, timeout: 120_000 }, async () => {
     const bytes = tinyCnn({ channels: 16, size: 24, name: 'cnn_variants' });
     const scenario: LiveScenario = {
       name: 'variants',
@@ -39,7 +39,7 @@ describe('live runs with layer variants', () => {
     for (const u of use) expect(u.maxSpent).toBeLessThanOrEqual(u.allowance + 1e-9);
     const total = (u: (typeof use)[number]) => Object.values(u.runs).reduce((a, b) => a + b, 0);
     expect(total(use[0]) + total(use[1])).toBe(r.slices.filter((x) => x.kind === 'layer').length);
-  }, 120_000);
+  });
 
   it('variants need layer granularity', async () => {
     const run = new LiveRun({ name: 'x', tenants: [{ id: 'a', model: { bytes: tinyCnn(), name: 'c' }, arrival: { type: 'periodic', fps: 10 } }] }, { policy: 'fcfs', duration: 1, lanes: parseLanes('cpu:1'), granularity: 'model', variants: 'fp16', meters: false, writeFiles: false });
