@@ -25,11 +25,15 @@ import { busiestUtilisation, profileWorkload } from '../scheduler/sim-workload';
 import { SCENARIO_SCHEMA_VERSION, type Scenario } from '../workloads/scenario';
 
 /** One tenant per profiled model, rates scaled so the busiest lane (originals on their fastest lanes) is `load` busy. */
-function simulateWithVariants(profiles: Profile[], load: number, accuracyBudget: number, log: (s: string) => void) {
-  const scenario = (fps: number[]): Scenario => ({
+export function simulateWithVariants(profiles: Profile[], load: number, accuracyBudget: number, log: (s: string) => void) {
+  const scenario = (fps: number[], whitelist = false): Scenario => ({
     schemaVersion: SCENARIO_SCHEMA_VERSION,
     name: `bench variants (${profiles.length} tenants, load ${load})`,
-    tenants: profiles.map((p, i) => ({ id: p.model.name, model: { kind: 'file' as const, path: p.model.path ?? `${p.model.name}.onnx` }, arrival: { type: 'periodic' as const, fps: fps[i] }, deadlineMs: 1000 / fps[i], accuracyBudget })),
+    tenants: profiles.map((p, i) => ({
+      id: p.model.name, model: { kind: 'file' as const, path: p.model.path ?? `${p.model.name}.onnx` }, arrival: { type: 'periodic' as const, fps: fps[i] }, deadlineMs: 1000 / fps[i],
+      // The same allowance, as an additive budget or as a whitelist of combinations verified together.
+      ...(whitelist ? { maxOutputRelErr: accuracyBudget } : { accuracyBudget }),
+    })),
   });
   // Base rates: each tenant alone would use 1/n of its best lane; then one factor for the load.
   const base = profiles.map((p) => {
@@ -39,13 +43,15 @@ function simulateWithVariants(profiles: Profile[], load: number, accuracyBudget:
   const w0 = profileWorkload(scenario(base), profiles, undefined, { variants: false });
   const factor = load / busiestUtilisation(w0);
   const fps = base.map((f) => f * factor);
-  const rows: { policy: string; variants: boolean; missRate: number; uxcost: number; accuracyUsed: number }[] = [];
-  for (const variants of [false, true]) {
-    const w = profileWorkload(scenario(fps), profiles, undefined, { variants });
+  const rows: { policy: string; variants: boolean; rule: 'none' | 'budget' | 'whitelist'; missRate: number; uxcost: number; accuracyUsed: number; combos?: number }[] = [];
+  for (const rule of ['none', 'budget', 'whitelist'] as const) {
+    const variants = rule !== 'none';
+    const w = profileWorkload(scenario(fps, rule === 'whitelist'), profiles, undefined, { variants });
     const n = w.tenants.reduce((a, t) => a + t.layers.reduce((b, l) => b + l.variants.length - 1, 0), 0);
-    log(`simulating ${variants ? `with ${n} measured layer variants` : 'without variants'} at load ${load}`);
+    const combos = w.tenants.reduce((a, t) => a + (t.whitelist?.combos.length ?? 0), 0);
+    log(`simulating ${variants ? `with ${n} measured layer variants (${rule === 'whitelist' ? `whitelists: ${combos} combinations verified together within ${accuracyBudget}` : `additive budget ${accuracyBudget}`})` : 'without variants'} at load ${load}`);
     const c = comparePolicies(w, ['terastal', 'dream'], { duration: 10, seeds: [1, 2, 3, 4, 5] });
-    for (const r of c.rows) rows.push({ policy: r.policy, variants, missRate: r.missRate.mean, uxcost: r.uxcost.mean, accuracyUsed: r.perTenant.reduce((a, t) => a + (1 - t.meanAccuracy.mean), 0) / r.perTenant.length });
+    for (const r of c.rows) rows.push({ policy: r.policy, variants, rule, missRate: r.missRate.mean, uxcost: r.uxcost.mean, accuracyUsed: r.perTenant.reduce((a, t) => a + (1 - t.meanAccuracy.mean), 0) / r.perTenant.length, ...(rule === 'whitelist' ? { combos } : {}) });
   }
   return { load, accuracyBudget, fps, rows };
 }
@@ -58,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' },
       lanes: { type: 'string', default: 'cpu:1,cpu:2' }, budget: { type: 'string' }, models: { type: 'string' }, kinds: { type: 'string' },
-      load: { type: 'string', default: '1.2' }, 'budget-acc': { type: 'string', default: '0.05' },
+      load: { type: 'string', default: '1.2' }, 'budget-acc': { type: 'string', default: '0.05' }, store: { type: 'string' },
     },
   });
   const quick = Boolean(values.quick);
@@ -66,7 +72,8 @@ export async function main(argv: string[]): Promise<number> {
   const lanes = String(values.lanes).split(',');
   const models = values.models ? String(values.models).split(',') : MODELS;
   const log = (s: string) => process.stderr.write(s + '\n');
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-variants-'));
+  // --store DIR keeps the profiles (and re-simulates them with --resimulate, no generation).
+  const dir = values.store ? String(values.store) : mkdtempSync(join(tmpdir(), 'tessera-bench-variants-'));
   const results: unknown[] = [];
   const profiles: Profile[] = [];
   try {
@@ -94,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!values.json) process.stdout.write(`\n== ${id} (${wall.toFixed(0)} s wall)\n${formatVariants(p, s)}`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!values.store) rmSync(dir, { recursive: true, force: true });
   }
   let sim: ReturnType<typeof simulateWithVariants> | { error: string };
   try {
@@ -108,9 +115,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\n== simulator on the measured tables: ${profiles.length} tenants, busiest lane at load ${sim.load}, accuracy budget ${sim.accuracyBudget} (approximate variants cost their end-to-end relative L2), 5 seeds x 10 s\n`);
     for (const policy of ['terastal', 'dream']) {
       const off = sim.rows.find((r) => r.policy === policy && !r.variants)!;
-      const on = sim.rows.find((r) => r.policy === policy && r.variants)!;
-      const fewer = off.missRate > 0 ? (1 - on.missRate / off.missRate) * 100 : 0;
-      process.stdout.write(`  ${policy.padEnd(9)} misses ${(off.missRate * 100).toFixed(1)}% -> ${(on.missRate * 100).toFixed(1)}% with variants (${fewer.toFixed(0)}% fewer), UXCost ${off.uxcost.toFixed(3)} -> ${on.uxcost.toFixed(3)}, mean accuracy used ${on.accuracyUsed.toFixed(4)}\n`);
+      for (const on of sim.rows.filter((r) => r.policy === policy && r.variants)) {
+        const fewer = off.missRate > 0 ? (1 - on.missRate / off.missRate) * 100 : 0;
+        process.stdout.write(`  ${policy.padEnd(9)} misses ${(off.missRate * 100).toFixed(1)}% -> ${(on.missRate * 100).toFixed(1)}% with variants, ${on.rule === 'whitelist' ? `whitelist of ${on.combos} combinations` : 'additive budget'} (${fewer.toFixed(0)}% fewer), UXCost ${off.uxcost.toFixed(3)} -> ${on.uxcost.toFixed(3)}, mean accuracy used ${on.accuracyUsed.toFixed(4)}\n`);
+      }
     }
   }
   return 0;

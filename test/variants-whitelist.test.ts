@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { proposeCombinations } from '../profiler/variants/combos';
 import type { LayerVariants } from '../profiler/types';
 import { createPolicy } from '../scheduler/core/policies';
+import { ModelSwitch } from '../scheduler/core/policies/model-switch';
+import { chromeTrace } from '../scheduler/core/trace';
 import { simulate } from '../scheduler/core/simulator';
 import type { JobState, LayerDef, Policy, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
 import { buildWhitelist, MAX_WHITELIST, narrowSet, setCost, variantAllowed, variantUsable } from '../scheduler/core/whitelist';
@@ -102,10 +104,10 @@ describe('whitelist: combinations within a tenant\'s limits', () => {
 });
 
 /** Two lanes, 3 tenants of 3 layers, overloaded; tenant variants per `layers`. */
-function overloaded(wl?: (ls: LayerDef[]) => TenantDef['whitelist'], budget?: number): SimWorkload {
+function overloaded(wl?: (ls: LayerDef[]) => TenantDef['whitelist'], budget?: number, fps = 130): SimWorkload {
   const tenants: TenantDef[] = [0, 1, 2].map((i) => {
     const ls = layers(3);
-    return { id: `t${i}`, model: 'm', layers: ls, arrival: { type: 'periodic', fps: 130 }, deadline: 1 / 130, priority: 1, ...(budget ? { accuracyBudget: budget } : {}), ...(wl ? { whitelist: wl(ls) } : {}) };
+    return { id: `t${i}`, model: 'm', layers: ls, arrival: { type: 'periodic', fps }, deadline: 1 / fps, priority: 1, ...(budget ? { accuracyBudget: budget } : {}), ...(wl ? { whitelist: wl(ls) } : {}) };
   });
   return {
     name: 'overloaded', lanes: [{ id: 'slow', kind: 'cpu', idleWatts: 0, busyWatts: 5 }, { id: 'fast', kind: 'gpu', idleWatts: 0, busyWatts: 10 }], tenants,
@@ -192,5 +194,64 @@ describe('proposed combinations', () => {
     // No member set twice.
     const sets = c.map((x) => x.members.map(key).join('|'));
     expect(new Set(sets).size).toBe(sets.length);
+  });
+});
+
+describe('DREAM model switching with hysteresis', () => {
+  const combos = (ls: LayerDef[]) => buildWhitelist(ls, [
+    { id: 'L0', members: [{ layer: 0, variant: 'fast' }], relL2: 0.01 },
+    { id: 'all-fast', members: [0, 1, 2].map((layer) => ({ layer, variant: 'fast' })), relL2: 0.03 },
+  ], { maxOutputRelErr: 0.05 }).whitelist;
+  const window = (end: number) => ({ kind: 'window' as const, start: end - 0.5, end, ended: 0, missed: 0, dropped: 0, missRate: 0, energyJ: 0, uxcost: 0, referenceJ: 0 });
+  const job = (tenant: number, missed: boolean) => ({ kind: 'job' as const, time: 0, job: 0, tenant, release: 0, deadline: 1, finish: missed ? 2 : 0.5, dropped: false, accuracyUsed: 0 });
+
+  it('switches a tenant to its largest whitelisted combination at the high mark, back after calm windows', () => {
+    const w = overloaded(combos);
+    w.tenants[2] = { ...w.tenants[2], whitelist: undefined }; // no whitelist: never switched
+    const m = new ModelSwitch({ high: 0.2, low: 0.05, hold: 2 });
+    m.ensure(w);
+    const feed = (t: number, missed: number, ok: number) => {
+      for (let i = 0; i < missed; i++) m.observe(job(t, true));
+      for (let i = 0; i < ok; i++) m.observe(job(t, false));
+    };
+    feed(0, 1, 9); // 10%: under the high mark
+    feed(2, 9, 1);
+    m.observe(window(0.5));
+    expect(m.forced(0, 1)).toBe(0);
+    feed(0, 3, 7); // 30%
+    m.observe(window(1));
+    expect(m.forced(0, 0)).toBe(1);
+    expect(m.forced(0, 2)).toBe(1);
+    expect(m.forced(1, 0)).toBe(0);
+    expect(m.forced(2, 0)).toBe(0);
+    feed(0, 1, 9); // 10%: between the marks, stays (hysteresis)
+    m.observe(window(1.5));
+    feed(0, 0, 10);
+    m.observe(window(2));
+    expect(m.forced(0, 0)).toBe(1); // one calm window of two
+    m.observe(window(2.5)); // nothing ended: no evidence either way
+    feed(0, 0, 10);
+    m.observe(window(3));
+    expect(m.forced(0, 0)).toBe(0);
+    expect(m.events().map((e) => [e.time, e.tenant, e.kind])).toEqual([[1, 0, 'model-variant-on'], [3, 0, 'model-variant-off']]);
+    expect(m.events()[0].detail).toMatch(/t0 -> model variant all-fast \(window miss rate 30% >= 20%\)/);
+    expect(m.state()).toEqual({ modelSwitches: 2, modelVariantTenants: 0 });
+    expect(() => new ModelSwitch({ high: 0.1, low: 0.2 })).toThrow(/low < high/);
+  });
+
+  it('in the simulator: overloaded tenants switch, their frames run the whole combination, the trace shows each switch', () => {
+    const w = overloaded(combos, undefined, 300);
+    const r = simulate(w, createPolicy('dream'), { duration: 2, seed: 1, recordSlices: true, window: 0.25 });
+    const on = r.policyEvents!.filter((e) => e.kind === 'model-variant-on');
+    expect(on.length).toBeGreaterThan(0);
+    // After the first switch of a tenant, some of its frames ran the variant on all three layers.
+    const first = on[0];
+    const byJob = new Map<number, number>();
+    for (const s of r.slices) if (s.kind === 'layer' && s.tenant === first.tenant && s.start > first.time && s.variant === 1) byJob.set(s.job, (byJob.get(s.job) ?? 0) + 1);
+    expect([...byJob.values()].some((n) => n === 3)).toBe(true);
+    for (const j of r.jobs) if (!j.dropped) expect(j.accuracyUsed).toBeLessThanOrEqual(0.03 + 1e-12);
+    const trace = chromeTrace(w, { slices: r.slices, jobs: r.jobs, policyEvents: r.policyEvents });
+    expect(trace.traceEvents.filter((e) => e.cat === 'model-variant-on')).toHaveLength(on.length);
+    expect(createPolicy('dream').state!()).not.toHaveProperty('modelSwitches'); // nothing to switch: state as before
   });
 });

@@ -85,6 +85,7 @@ export function formatReport(r: LiveReport): string {
   out.push('');
   out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); drops by cause: ${r.drops ? describeDrops(r.drops) : `${r.overload.queueDrops} queue, ${r.overload.policyDrops} policy`}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
   out.push(...formatVariantUse(r.variantUse, r.variantSessions));
+  for (const e of r.policyEvents ?? []) out.push(`Policy switch at ${e.time.toFixed(2)} s: ${e.detail}`);
   for (const f of r.faults) out.push(`Lane ${f.lane} failed at ${f.at.toFixed(2)} s (${f.reason}); ${f.rescheduledJobs} job(s) rescheduled`);
   if (r.adaptation.policyState) out.push(`Policy state: ${JSON.stringify(r.adaptation.policyState)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);

@@ -25,7 +25,7 @@ import { EventQueue } from './eventqueue';
 import { countDrops, InvalidDecisionError, Job, JobBook, type DropCounts, type JobRecord } from './jobs';
 import { PredictionModel } from './predict';
 import { frameFactor, frameRelease, layerFactor } from './arrivals';
-import type { JobState, LaneState, Policy, Predictor, SimWorkload, Snapshot } from './types';
+import type { JobState, LaneState, Policy, PolicyEvent, Predictor, SimWorkload, Snapshot } from './types';
 import { validateWorkload } from './workload';
 import { variantUse, type VariantUse } from './variant-use';
 
@@ -101,6 +101,8 @@ export interface SimResult {
   horizon: number;
   /** Per tenant, where the workload has layer variants: how often each ran, accuracy budget spent. */
   variantUse?: VariantUse[];
+  /** The policy's switches (DREAM's model variants), when it made any. */
+  policyEvents?: PolicyEvent[];
   layerExecutions: number;
   transfers: number;
   /** Dropped jobs by cause. */
@@ -331,6 +333,8 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     policyState: policy.state?.(),
   };
   if (tenants.some((t) => t.layers.some((l) => l.variants.length > 1))) result.variantUse = variantUse(workload, book.variantRuns, jobs);
+  const events = policy.events?.();
+  if (events?.length) result.policyEvents = [...events];
   if (options.metrics !== false) {
     result.metrics = computeMetrics({
       jobs,

@@ -5,7 +5,7 @@
 // linking its layer slices across lanes; an instant event on a "frames" track per dropped frame.
 // Times in microseconds, as the format wants.
 import type { JobRecord, Slice } from './simulator';
-import type { SimWorkload } from './types';
+import type { PolicyEvent, SimWorkload } from './types';
 
 export interface TraceEvent {
   name: string;
@@ -29,7 +29,7 @@ export interface ChromeTrace {
 
 const US = 1e6;
 
-export function chromeTrace(workload: SimWorkload, run: { slices: readonly Slice[]; jobs?: readonly JobRecord[] }, meta: Record<string, unknown> = {}): ChromeTrace {
+export function chromeTrace(workload: SimWorkload, run: { slices: readonly Slice[]; jobs?: readonly JobRecord[]; policyEvents?: readonly PolicyEvent[] }, meta: Record<string, unknown> = {}): ChromeTrace {
   const nL = workload.lanes.length;
   const framesTid = nL + 1;
   const events: TraceEvent[] = [{ name: 'process_name', ph: 'M', ts: 0, pid: 1, tid: 0, args: { name: `Tessera: ${workload.name}` } }];
@@ -77,6 +77,8 @@ export function chromeTrace(workload: SimWorkload, run: { slices: readonly Slice
     const tenant = workload.tenants[j.tenant];
     events.push({ name: `drop ${tenant.id} #${j.frame}`, cat: 'drop', ph: 'i', s: 't', ts: (j.start >= 0 ? Math.max(j.release, j.start) : j.release) * US, pid: 1, tid: framesTid, args: { job: j.id, reason: j.dropReason, release: j.release, deadline: j.deadline } });
   }
+  // The policy's switches (DREAM's model variants), global instants.
+  for (const e of run.policyEvents ?? []) events.push({ name: e.detail, cat: e.kind, ph: 'i', s: 'g', ts: e.time * US, pid: 1, tid: framesTid, args: { tenant: workload.tenants[e.tenant]?.id } });
   return { traceEvents: events, displayTimeUnit: 'ms', metadata: { latencySource: workload.latencySource, energySource: workload.energySource, ...meta } };
 }
 

@@ -265,6 +265,16 @@ export interface Policy {
   observe?(feedback: Feedback): void;
   /** Current tunable parameters (e.g. Tessera-DREAM's weights), for telemetry. */
   state?(): Record<string, number>;
+  /** What the policy switched so far (e.g. DREAM's model variants), for reports and traces. */
+  events?(): readonly PolicyEvent[];
+}
+
+/** A policy's switch at run time (s), e.g. a tenant moved to its model variant and back. */
+export interface PolicyEvent {
+  time: number;
+  tenant: number;
+  kind: 'model-variant-on' | 'model-variant-off';
+  detail: string;
 }
 
 /** The relative deadline of a tenant (its own, else one frame period). */

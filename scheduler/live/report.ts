@@ -7,7 +7,7 @@ import { countDrops, DROP_REASON_TEXT, DROP_REASONS, type DropCounts } from '../
 import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
 import { simulate } from '../core/simulator';
 import { chromeTrace, type TraceEvent } from '../core/trace';
-import { relativeDeadline, type Policy, type SimWorkload } from '../core/types';
+import { relativeDeadline, type Policy, type PolicyEvent, type SimWorkload } from '../core/types';
 import { variantUse } from '../core/variant-use';
 import { writeFileAtomic } from '../../profiler/store';
 import type { GpuAdapter, LaneSpec } from '../../profiler/types';
@@ -48,6 +48,8 @@ export interface RunBooks {
   faults: LiveReport['faults'];
   /** Layer variants: the sessions each lane loaded, and layer starts per [tenant][layer][variant]. */
   variants?: { sessions: NonNullable<LiveReport['variantSessions']>; runs: number[][][] };
+  /** The policy's switches (DREAM's model variants). */
+  policyEvents?: readonly PolicyEvent[];
   faultJobs: { lane: number; at: number; jobs: number[] }[];
   energy: { joules: number; source: EnergySourceLabel; notes: string[] };
   warnings: string[];
@@ -212,6 +214,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     overload: { maxQueued: b.maxQueued, queueDrops: drops.byCause.queue, policyDrops: drops.byCause.policy, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },
     drops,
     faults: b.faults,
+    ...(b.policyEvents?.length ? { policyEvents: [...b.policyEvents] } : {}),
     ...(b.variants ? { variantSessions: b.variants.sessions, variantUse: variantUse(b.workload, b.variants.runs, counted) } : {}),
     abandoned,
     caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },
@@ -245,8 +248,8 @@ export function overloadWarnings(drops: DropCounts, released: number, maxQueuePe
 }
 
 /** Chrome trace JSON (Perfetto): the core's lane tracks with layer and transfer slices, plus fault and policy markers. */
-export function liveTrace(b: Pick<RunBooks, 'workload' | 'slices' | 'records' | 'faultJobs' | 'switches' | 'faults' | 'initialPolicy' | 'runId' | 'options'>, report?: LiveReport): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; metadata: Record<string, unknown> } {
-  const trace = chromeTrace(b.workload, { slices: b.slices, jobs: b.records }, {
+export function liveTrace(b: Pick<RunBooks, 'workload' | 'slices' | 'records' | 'faultJobs' | 'switches' | 'faults' | 'initialPolicy' | 'runId' | 'options' | 'policyEvents'>, report?: LiveReport): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; metadata: Record<string, unknown> } {
+  const trace = chromeTrace(b.workload, { slices: b.slices, jobs: b.records, policyEvents: b.policyEvents }, {
     live: true,
     runId: b.runId,
     policy: b.initialPolicy,

@@ -948,6 +948,7 @@ export class LiveRun {
       maxInSystem: maxInSystem(this.options.maxQueuePerTenant, this.workload.tenants.length),
       loop: this.loop.stats(),
       faults: this.faults.log,
+      policyEvents: this.policy.events?.(),
       ...(this.variantMemory.length ? { variants: { sessions: this.variantMemory, runs: this.book.variantRuns } } : {}),
       faultJobs: this.faults.jobs,
       energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },

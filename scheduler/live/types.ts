@@ -5,7 +5,7 @@
 import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
-import type { Arrival, TenantSlos } from '../core/types';
+import type { Arrival, PolicyEvent, TenantSlos } from '../core/types';
 import type { CombinationFigures } from '../core/whitelist';
 import type { VariantUse } from '../core/variant-use';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
@@ -335,6 +335,8 @@ export interface LiveReport {
   variantSessions?: { lane: string; sessions: number; modelBytes: number; rssGrowthBytes: number; refused: string[] }[];
   /** Per tenant: how often each variant ran and the accuracy budget spent (scheduler/core/variant-use.ts). */
   variantUse?: VariantUse[];
+  /** The policy's switches, e.g. DREAM moving a tenant to its model variant and back (run time, s). */
+  policyEvents?: PolicyEvent[];
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;
   caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };

@@ -1,6 +1,7 @@
 import type { Feedback, JobState, Policy, Predictor, SimWorkload, Snapshot } from '../types';
 import { budgetLeftOf, variantAllowed, variantUsable } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
+import { ModelSwitch, type ModelSwitchOptions } from './model-switch';
 
 export interface DreamWeights {
   /** Urgency: predicted remaining latency on this lane / slack, capped at 1. */
@@ -17,6 +18,8 @@ export interface DreamWeights {
 
 export interface DreamOptions {
   weights?: Partial<DreamWeights>;
+  /** Switching whitelist tenants to their model variant under overload (model-switch.ts). */
+  modelSwitch?: ModelSwitchOptions;
   /** Retune the weights online from the UXCost of recent windows (default true). */
   adapt?: boolean;
   /** Windows per evaluation period of the online tuner (default 2). */
@@ -89,8 +92,10 @@ function variantTables(w: SimWorkload): VariantTables {
  * queue for this lane, the fastest variant within the budget spent at a steady pace (1.5x the share
  * of layers done); otherwise the original.
  */
-function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean): number {
+function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number): number {
   const tenant = s.workload.tenants[j.tenant];
+  // A tenant switched to its model variant runs that combination's variant wherever it can.
+  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && s.predict.next(j, l, forced) < Infinity) return forced;
   const budget = tenant.accuracyBudget ?? 0;
   const budgetLeft = budgetLeftOf(tenant, j);
   const variants = tenant.layers[j.next].variants;
@@ -297,6 +302,7 @@ const W_MAX = 3;
 export function tesseraDream(options: DreamOptions = {}): Policy {
   const sc = new Scratch();
   const memo = new PathMemo();
+  const switcher = new ModelSwitch(options.modelSwitch);
   let score = new Float64Array(256);
   let jobSlot = new Int32Array(64);
   let jobBestLane = new Int32Array(64);
@@ -369,8 +375,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
 
   return {
     name: 'dream',
-    state: () => ({ ...w, tunerStep: step, tunerTrials: trials, tunerAccepted: accepted }),
+    state: () => ({ ...w, tunerStep: step, tunerTrials: trials, tunerAccepted: accepted, ...(switcher.active ? switcher.state() : {}) }),
+    events: () => switcher.events(),
     observe(f: Feedback) {
+      switcher.observe(f);
       if (!adapt || f.kind !== 'window') return;
       pE += f.energyJ;
       pRef += f.referenceJ;
@@ -395,7 +403,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         jobBestLane = new Int32Array(size);
         jobBestScore = new Float64Array(size);
       }
-      if (!V || V.w !== s.workload) V = variantTables(s.workload);
+      if (!V || V.w !== s.workload) {
+        V = variantTables(s.workload);
+        switcher.ensure(s.workload);
+      }
       if (laneFree.length < nL) {
         laneFree = new Float64Array(nL);
         laneIdle = new Uint8Array(nL);
@@ -548,7 +559,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const k = jobSlot[bi];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
         const contended = backlog[bl] > (memo.fast[k] === bl ? mEst[k * nL + bl] - memo.rest[k] : 0) + 1e-12;
-        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k * nL + bl], mEst[k * nL + bl], memo.rest[k], contended));
+        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k * nL + bl], mEst[k * nL + bl], memo.rest[k], contended, switcher.forced(ready[bi].tenant, ready[bi].next)));
         if (round + 1 === idle) break;
         for (let i = 0; i < n; i++) {
           if (jobBestLane[i] !== bl) continue;
