@@ -12,7 +12,7 @@
 // per-call overhead included). Energy per layer = the profile's figure (measured or ESTIMATE, as the
 // profile labels it), above idle. Lanes = those every profile measured (or the ones asked for).
 import { loadProfile } from '../profiler/store';
-import type { LaneInfo, LayerProfile, LayerVariantInfo, Profile, VariantCombination } from '../profiler/types';
+import type { LaneInfo, LayerProfile, Profile } from '../profiler/types';
 import { estimatedLaneWatts } from '../profiler/energy/estimate';
 import { matchProfiles, tenantModels } from '../workloads/assess';
 import { loadScenario } from '../workloads/scenario-library';
@@ -21,7 +21,9 @@ import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
 import type { LaneDef, LayerCost, LayerDef, SimWorkload, TenantDef, VariantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
-import { buildWhitelist, hasLimits, type CombinationFigures } from './core/whitelist';
+import { buildWhitelist, combinationFigures, hasLimits } from './core/whitelist';
+
+export { combinationFigures };
 import { timing } from './tenant-timing';
 
 /** A scenario or profile that cannot make a workload; the message names the input and what to do. */
@@ -210,30 +212,6 @@ function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes
       return { latency: cost[k]!.latency * (t.raw.median / o) };
     });
     if (vc.some((c) => c)) out.push({ id: v.id, accuracyDelta: v.exact ? 0 : v.verification.endToEnd!.relL2, cost: vc });
-  }
-  return out;
-}
-
-/**
- * A profile's end-to-end measured combinations in the scheduler's terms: every verified approximate
- * variant alone (its own end-to-end figures) and every combination verified together.
- */
-export function combinationFigures(p: { layers: { index: number; variants?: { variants: LayerVariantInfo[] } }[]; variantRun?: { combinations?: VariantCombination[] } }): CombinationFigures[] {
-  const drop = (task?: { task: string; value: number }[]) => {
-    const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
-    return t?.length ? 1 - Math.min(...t.map((x) => x.value)) : undefined;
-  };
-  const out: CombinationFigures[] = [];
-  for (const l of p.layers) {
-    for (const v of l.variants?.variants ?? []) {
-      const e = v.verification.endToEnd;
-      if (v.exact || !v.verification.passed || !e) continue;
-      out.push({ id: `L${l.index}:${v.id}`, members: [{ layer: l.index, variant: v.id }], relL2: e.relL2, top1Drop: drop(e.task) });
-    }
-  }
-  for (const c of p.variantRun?.combinations ?? []) {
-    if (c.error || !c.endToEnd) continue;
-    out.push({ id: c.id, members: c.members, relL2: c.endToEnd.relL2, top1Drop: drop(c.endToEnd.task) });
   }
   return out;
 }

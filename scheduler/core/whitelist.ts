@@ -87,6 +87,42 @@ export interface CombinationFigures {
   top1Drop?: number;
 }
 
+/** End-to-end figures as a profile stores them (profiler/types.ts, structurally: scheduler/core imports no profiler code). */
+interface EndToEnd {
+  relL2: number;
+  task?: { task: string; value: number }[];
+}
+
+/** What combinationFigures reads of a profile (its layers' variants and the combinations verified together). */
+export interface MeasuredVariants {
+  layers: { index: number; variants?: { variants: { id: string; exact: boolean; verification: { passed: boolean; endToEnd?: EndToEnd } }[] } }[];
+  variantRun?: { combinations?: { id: string; members: { layer: number; variant: string }[]; endToEnd?: EndToEnd; error?: string }[] };
+}
+
+/**
+ * A profile's end-to-end measured combinations in the scheduler's terms: every verified approximate
+ * variant alone (its own end-to-end figures) and every combination verified together.
+ */
+export function combinationFigures(p: MeasuredVariants): CombinationFigures[] {
+  const drop = (task?: { task: string; value: number }[]) => {
+    const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
+    return t?.length ? 1 - Math.min(...t.map((x) => x.value)) : undefined;
+  };
+  const out: CombinationFigures[] = [];
+  for (const l of p.layers) {
+    for (const v of l.variants?.variants ?? []) {
+      const e = v.verification.endToEnd;
+      if (v.exact || !v.verification.passed || !e) continue;
+      out.push({ id: `L${l.index}:${v.id}`, members: [{ layer: l.index, variant: v.id }], relL2: e.relL2, top1Drop: drop(e.task) });
+    }
+  }
+  for (const c of p.variantRun?.combinations ?? []) {
+    if (c.error || !c.endToEnd) continue;
+    out.push({ id: c.id, members: c.members, relL2: c.endToEnd.relL2, top1Drop: drop(c.endToEnd.task) });
+  }
+  return out;
+}
+
 export interface WhitelistLimits {
   /** Largest end-to-end relative L2 output error allowed. */
   maxOutputRelErr?: number;
@@ -116,7 +152,7 @@ export function buildWhitelist(layers: readonly LayerDef[], candidates: readonly
   const rejected: WhitelistResult['rejected'] = [];
   const ok: WhitelistCombo[] = [];
   for (const c of candidates) {
-    const why = limitReason(c, limits);
+    const why = outsideLimits(c, limits);
     if (why) {
       rejected.push({ id: c.id, reason: why });
       continue;
@@ -140,7 +176,8 @@ export function buildWhitelist(layers: readonly LayerDef[], candidates: readonly
   return { whitelist: { combos: ok, costLabel: 'end-to-end relative L2 output error, variants substituted together' }, rejected };
 }
 
-function limitReason(c: CombinationFigures, l: WhitelistLimits): string {
+/** Why a combination is outside a tenant's limits ('' when it is within them). */
+export function outsideLimits(c: CombinationFigures, l: WhitelistLimits): string {
   if (!Number.isFinite(c.relL2)) return 'its end-to-end error is not finite';
   if (l.maxOutputRelErr !== undefined && c.relL2 > l.maxOutputRelErr) return `output error ${c.relL2.toExponential(2)} > maxOutputRelErr ${l.maxOutputRelErr}`;
   if (l.maxTop1Drop !== undefined) {

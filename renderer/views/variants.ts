@@ -1,0 +1,144 @@
+// Variants view: a profile's layer variants (tessera variants / engine variants.run), per layer the
+// variants x lanes (latency with its CI, speed-up, error), the error-vs-latency scatter with its
+// Pareto front, Terastal's latency-gap reduction per layer, and the combinations verified together
+// with the whitelist a tenant's limits give (maxOutputRelErr, maxTop1Drop). Figures: variants-model.ts.
+import type { Profile } from '../../profiler/types';
+import { chartIn, color, withAlpha } from '../charts';
+import { badge, clear, errorBox, h, table } from '../dom';
+import { combinationRows, paretoFront, scatterPoints, variantRows, type VariantRow } from './variants-model';
+import type { View } from './view';
+
+const num = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '-' : x.toPrecision(d));
+
+export const variantsView: View = {
+  id: 'variants',
+  title: 'Variants',
+  render(root, ctx, param) {
+    const picker = h('select', { 'data-testid': 'variants-profile', onchange: () => ctx.replaceParam?.(picker.value) ?? undefined }) as HTMLSelectElement;
+    const show = h('button', { onclick: () => void load(picker.value) }, 'Show');
+    const body = h('div', { class: 'stack' }, h('p', { class: 'muted' }, 'Pick a profile that `tessera variants` has run on.'));
+    root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Layer variants'), picker, show), body);
+    const charts: { destroy(): void }[] = [];
+
+    void (async () => {
+      try {
+        const list = await ctx.client.call('profiles.list', {});
+        for (const p of list) picker.append(h('option', { value: p.id }, `${p.model} (${p.id})`));
+        if (param) picker.value = param;
+        if (param || list.length) void load(picker.value);
+      } catch (e) {
+        body.replaceChildren(errorBox('Could not list the profiles', (e as Error).message));
+      }
+    })();
+
+    async function load(id: string) {
+      if (!id) return;
+      ctx.replaceParam?.(id);
+      for (const c of charts.splice(0)) c.destroy();
+      clear(body);
+      body.append(h('p', { class: 'muted' }, 'Loading…'));
+      try {
+        const { profile } = await ctx.client.call('variants.get', { id });
+        clear(body);
+        body.append(...render(profile));
+      } catch (e) {
+        clear(body);
+        body.append(errorBox(`Profile ${id} has no layer variants to show`, `${(e as Error).message}`));
+      }
+    }
+
+    function render(p: Profile): HTMLElement[] {
+      const rows = variantRows(p);
+      const lanes = p.variantRun?.lanes.map((l) => l.id) ?? [];
+      const out: HTMLElement[] = [];
+      const run = p.variantRun!;
+      out.push(h('p', { class: 'muted' }, `${p.model.name}: ${run.status} variant run of ${run.createdAt}, kinds ${run.kinds.join(', ')}, on ${lanes.join(', ')}; activations from ${run.samples}. Approximate errors are in-sample figures on those activations.`));
+
+      // Per layer: variants x lanes.
+      const cols: Record<string, (r: VariantRow) => string | HTMLElement> = {
+        Layer: (r) => `L${r.layer} ${r.layerName}`,
+        Variant: (r) => h('span', {}, r.variant, ' ', r.variant === 'original' ? '' : r.exact ? badge('exact', 'ok') : badge('approx', 'warn')),
+        Verified: (r) => (r.variant === 'original' ? '' : r.passed ? 'yes' : h('span', { title: r.why ?? '' }, badge('rejected', 'bad'))),
+        Error: (r) => (r.errorKind ? `${num(r.error, 2)} (${r.errorKind})` : ''),
+      };
+      lanes.forEach((lane, i) => {
+        cols[`${lane} ms ± CI`] = (r) => {
+          const c = r.lanes[i];
+          if (!c) return '';
+          if (c.error) return h('span', { title: c.error }, badge('error', 'bad'));
+          return c.ms === undefined ? '-' : `${num(c.ms)}${c.ciMs !== undefined ? ` ± ${num(c.ciMs, 2)}` : ''}`;
+        };
+        cols[`${lane} speed-up`] = (r) => (r.lanes[i]?.speedup !== undefined ? `×${r.lanes[i].speedup!.toFixed(2)}` : '');
+      });
+      out.push(h('section', { class: 'card' }, h('h2', {}, 'Variants per layer and lane'), table(rows, cols, { class: 'data', 'data-testid': 'variants-table' })));
+
+      // Error vs latency, with the Pareto front.
+      const pts = scatterPoints(rows);
+      const front = paretoFront(pts);
+      const sc = chartIn<'scatter'>({
+        type: 'scatter',
+        data: {
+          datasets: [
+            { label: 'verified variants', data: pts.map((q) => ({ x: Math.max(q.error, 1e-9), y: q.relLatency })), backgroundColor: withAlpha(color(0), 0.6) },
+            { label: 'Pareto front', data: front.map((q) => ({ x: Math.max(q.error, 1e-9), y: q.relLatency })), borderColor: color(1), backgroundColor: color(1), showLine: true },
+          ],
+        },
+        options: {
+          animation: false,
+          scales: { x: { type: 'logarithmic', title: { display: true, text: 'error (exact: layer max rel; approximate: end-to-end rel L2)' } }, y: { title: { display: true, text: 'best latency / original (lower is faster)' } } },
+          plugins: { tooltip: { callbacks: { label: (c) => { const q = (c.datasetIndex === 0 ? pts : front)[c.dataIndex]; return `${q.label}: error ${num(q.error, 2)}, ×${(1 / q.relLatency).toFixed(2)} faster`; } } } },
+        },
+      }, { testId: 'variants-scatter', height: 280 });
+      charts.push(sc.chart);
+      out.push(h('section', { class: 'card' }, h('h2', {}, 'Error vs latency'), sc.box,
+        h('p', { class: 'muted' }, `${pts.length} verified, measured variants; ${front.length} on the Pareto front (${front.map((q) => q.label).join(', ') || 'none'}).`)));
+
+      // Latency-gap reduction per layer (Terastal).
+      const gaps = p.layers.flatMap((l) => (l.variants?.gaps ?? []).map((g) => ({ layer: l, g })));
+      out.push(h('section', { class: 'card' }, h('h2', {}, 'Latency-gap reduction (Terastal)'),
+        gaps.length
+          ? table(gaps, {
+            Layer: ({ layer }) => `L${layer.index} ${layer.name}`,
+            'Preferred lane': ({ layer }) => layer.variants?.preferredLane ?? '-',
+            Lane: ({ g }) => g.lane,
+            'Original gap': ({ g }) => `×${g.originalGap.toFixed(2)}`,
+            'Best gap': ({ g }) => `×${g.bestGap.toFixed(2)} (${g.bestVariant})`,
+            Reduction: ({ g }) => `×${g.reduction.toFixed(2)}`,
+            'Exact only': ({ g }) => `×${g.exactReduction.toFixed(2)} (${g.bestExactVariant})`,
+          }, { class: 'data', 'data-testid': 'variants-gaps' })
+          : h('p', { class: 'muted' }, 'One lane measured: no gap between lanes to reduce.')));
+
+      // Combinations verified together and the whitelist under a limit.
+      const limit = h('input', { type: 'number', step: 'any', min: '0', value: '0.05', 'data-testid': 'variants-limit', title: 'maxOutputRelErr of a tenant' }) as HTMLInputElement;
+      const top1 = h('input', { type: 'number', step: 'any', min: '0', max: '1', placeholder: 'none', 'data-testid': 'variants-top1', title: 'maxTop1Drop of a tenant (0..1)' }) as HTMLInputElement;
+      const comboBox = h('div', {});
+      const drawCombos = () => {
+        const lim = { maxOutputRelErr: limit.value === '' ? undefined : Number(limit.value), maxTop1Drop: top1.value === '' ? undefined : Number(top1.value) };
+        const cr = combinationRows(p, lim);
+        const inList = cr.filter((c) => !c.outside).length;
+        comboBox.replaceChildren(
+          h('p', {}, `${inList} of ${cr.length} measured combinations are whitelisted under these limits (a frame may run any subset of one of them).`),
+          table(cr, {
+            Combination: (c) => c.id,
+            Layers: (c) => String(c.members),
+            'End-to-end rel L2': (c) => num(c.relL2, 3),
+            'Sum of singles': (c) => (c.sumOfSingles !== undefined ? num(c.sumOfSingles, 3) : ''),
+            'Top-1 drop': (c) => (c.top1Drop !== undefined ? `${(100 * c.top1Drop).toFixed(1)}%` : '-'),
+            Whitelist: (c) => (c.outside ? h('span', { title: c.outside }, badge('out', 'bad'), ` ${c.outside}`) : badge('in', 'ok')),
+          }, { class: 'data', 'data-testid': 'variants-combos' }),
+        );
+      };
+      limit.oninput = drawCombos;
+      top1.oninput = drawCombos;
+      drawCombos();
+      out.push(h('section', { class: 'card' }, h('h2', {}, 'Combinations verified together and a tenant\'s whitelist'),
+        h('p', { class: 'muted' }, 'Approximate variants made one layer at a time do not compose (Terastal): each combination was substituted into the whole model at once and measured end to end.'),
+        h('label', {}, 'maxOutputRelErr ', limit), ' ', h('label', {}, 'maxTop1Drop ', top1), comboBox));
+      return out;
+    }
+
+    return () => {
+      for (const c of charts.splice(0)) c.destroy();
+    };
+  },
+};
