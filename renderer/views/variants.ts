@@ -14,7 +14,7 @@ export const variantsView: View = {
   id: 'variants',
   title: 'Variants',
   render(root, ctx, param) {
-    const picker = h('select', { 'data-testid': 'variants-profile', onchange: () => ctx.replaceParam?.(picker.value) ?? undefined }) as HTMLSelectElement;
+    const picker = h('select', { 'aria-label': 'Profile', 'data-testid': 'variants-profile', onchange: () => ctx.replaceParam?.(picker.value) ?? undefined }) as HTMLSelectElement;
     const show = h('button', { onclick: () => void load(picker.value) }, 'Show');
     const body = h('div', { class: 'stack' }, h('p', { class: 'muted' }, 'Pick a profile that `tessera variants` has run on.'));
     root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Layer variants'), picker, show), body);
