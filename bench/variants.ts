@@ -10,7 +10,8 @@
 // accuracy budget --budget-acc), frame rates scaled so the busiest lane is --load busy (default 1.2:
 // overloaded), misses and UXCost of terastal and dream with the measured variants against without
 // (scheduler/sim-workload.ts profileWorkload, 5 seeds).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { loadProfile } from '../profiler/store';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' },
       lanes: { type: 'string', default: 'cpu:1,cpu:2' }, budget: { type: 'string' }, models: { type: 'string' }, kinds: { type: 'string' },
-      load: { type: 'string', default: '1.2' }, 'budget-acc': { type: 'string', default: '0.05' }, store: { type: 'string' },
+      load: { type: 'string', default: '1.2' }, 'budget-acc': { type: 'string', default: '0.05' }, store: { type: 'string' }, resimulate: { type: 'boolean' },
     },
   });
   const quick = Boolean(values.quick);
@@ -77,7 +78,12 @@ export async function main(argv: string[]): Promise<number> {
   const results: unknown[] = [];
   const profiles: Profile[] = [];
   try {
-    for (const id of models) {
+    if (values.resimulate) {
+      if (!values.store) throw new Error('--resimulate needs --store DIR (the profiles of an earlier run)');
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) profiles.push(loadProfile(f.replace(/\.json$/, ''), dir));
+      log(`re-simulating ${profiles.length} stored profiles from ${dir}: ${profiles.map((p) => p.model.name).join(', ')}`);
+    }
+    for (const id of values.resimulate ? [] : models) {
       const t0 = performance.now();
       const [m] = await resolveProfileModels([id]);
       const loaded = await loadModel(m.source, { name: m.name });

@@ -94,8 +94,9 @@ function variantTables(w: SimWorkload): VariantTables {
  */
 function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number): number {
   const tenant = s.workload.tenants[j.tenant];
-  // A tenant switched to its model variant runs that combination's variant wherever it can.
-  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && s.predict.next(j, l, forced) < Infinity) return forced;
+  // A tenant switched to its model variant runs that combination's variant wherever it is faster
+  // than the original (a variant may be slower on another lane).
+  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && s.predict.next(j, l, forced) < lat) return forced;
   const budget = tenant.accuracyBudget ?? 0;
   const budgetLeft = budgetLeftOf(tenant, j);
   const variants = tenant.layers[j.next].variants;
