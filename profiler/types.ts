@@ -292,6 +292,8 @@ export interface Profile {
   /** Status of an interrupted/resumable run; 'complete' when every (layer, lane) is done. */
   status: 'complete' | 'partial';
   warnings: string[];
+  /** Facts about the model (what a library model is): information, not warnings (profiler/notes.ts). */
+  notes?: string[];
   /** The last `tessera variants` run on this profile. */
   variantRun?: VariantRun;
 }
