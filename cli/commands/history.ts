@@ -3,7 +3,7 @@
 // and live runs in one list), through the engine. formatResultComparison prints a side-by-side
 // comparison for `simulations diff` and `runs diff`.
 import { localClient } from '../../engine/local';
-import { METRICS, type CompareRow, type ResultComparison } from '../../scheduler/history/compare';
+import { deltaText, figureText, METRICS, type CompareRow, type ResultComparison } from '../../scheduler/history/compare';
 import type { HistoryItem } from '../../scheduler/history/history';
 import type { SimulationSummary } from '../../scheduler/history/simulations-store';
 import { UsageError, type CliCommand } from '../command';
@@ -21,20 +21,6 @@ export function formatHistoryLine(i: HistoryItem): string {
   return `${i.kind.padEnd(10)} ${when(i.when)}  ${i.id}  ${i.title}  ${i.error ? `UNREADABLE: ${i.error}` : i.headline}${i.status ? `  [${i.status}]` : ''}\n`;
 }
 
-function value(metric: CompareRow['metric'], x: number | undefined): string {
-  if (x === undefined) return '-';
-  const unit = METRICS[metric].unit;
-  if (unit === 'rate') return `${(100 * x).toFixed(1)}%`;
-  if (unit === 'ms') return `${x.toFixed(x < 10 ? 2 : 1)} ms`;
-  return `${x.toFixed(x < 1 ? 3 : 1)} ${unit}`;
-}
-
-export function deltaText(r: CompareRow): string {
-  if (r.delta === undefined) return '-';
-  if (METRICS[r.metric].unit === 'rate') return `${r.delta >= 0 ? '+' : ''}${(100 * r.delta).toFixed(1)} pts`;
-  return r.rel !== undefined ? `${r.rel >= 0 ? '+' : ''}${(100 * r.rel).toFixed(1)}%` : `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)}`;
-}
-
 function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows].map((cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
@@ -48,7 +34,7 @@ export function formatResultComparison(c: ResultComparison): string {
   }
   for (const w of c.warnings) out.push(`! ${w}`);
   out.push('');
-  const line = (r: CompareRow) => [r.tenant, METRICS[r.metric].label, value(r.metric, r.a), value(r.metric, r.b), deltaText(r), r.change];
+  const line = (r: CompareRow) => [r.tenant, METRICS[r.metric].label, figureText(r.metric, r.a), figureText(r.metric, r.b), deltaText(r), r.change];
   out.push(...table(['tenant', 'figure', 'a', 'b', 'b - a', 'b is'], c.rows.map(line)));
   if (c.byPolicy?.length) {
     out.push('', 'Every policy both simulations ran (whole run):');

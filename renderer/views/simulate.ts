@@ -41,6 +41,7 @@ import {
   type SimulateResult,
   type SortState,
 } from './simulate-model';
+import { savedId } from './history-model';
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
@@ -110,13 +111,24 @@ export const simulateView: View = {
       clear(results);
     }
 
-    void loadCatalog(client).then((cat) => {
+    // #/simulate/saved:<id> reopens a stored simulation (the History view's Open).
+    const stored = savedId(param);
+    const reopened = stored ? client.call('simulations.get', { id: stored }).then((rec) => ({ rec }), (e: Error) => ({ error: e })) : undefined;
+
+    void loadCatalog(client).then(async (cat) => {
       if (disposed) return;
       policyList = cat.policies;
-      if (param) form = { ...form, scenario: param, profiles: isSynthetic(param) ? [] : form.profiles };
+      const got = await reopened;
+      if (disposed) return;
+      if (got && 'rec' in got) {
+        const rec = got.rec;
+        form = { ...form, scenario: rec.scenario, profiles: Array.isArray(rec.params.profiles) ? (rec.params.profiles as string[]) : [], policies: [...rec.policies] };
+        last = { params: rec.params as CompareParams, result: rec.result as SimulateResult };
+      } else if (param && !stored) form = { ...form, scenario: param, profiles: isSynthetic(param) ? [] : form.profiles };
       clear(formArea);
       formArea.append(buildForm(cat));
-      if (last) showResults(last.params, last.result);
+      if (got && 'error' in got) results.append(errorBox(`Could not reopen simulation ${stored}`, `${got.error.message} The History view lists the stored simulations.`));
+      else if (last) showResults(last.params, last.result);
     });
 
     // -----------------------------------------------------------------------------------------
@@ -341,6 +353,7 @@ export const simulateView: View = {
             h('dt', {}, 'UXCost'), h('dd', { 'data-testid': 'sim-uxcost-definition' }, c.uxcostDefinition, ` (E_ref = ${sig(c.referenceJoules)} J${estimated ? ', estimated' : ''})`),
             h('dt', {}, 'XRBench score'), h('dd', { class: 'sim-small' }, XRBENCH_CONSTANTS),
             h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, preemption ${params.preemption}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
+            h('dt', {}, 'Stored'), h('dd', { 'data-testid': 'sim-stored' }, r.savedId ? h('span', {}, h('code', {}, r.savedId), ' (the History view lists it; compare it there with another simulation or a live run)') : `not stored${r.saveError ? `: ${r.saveError}` : ''}`),
           ),
         ),
         comparisonTable(r, labels, estimated),

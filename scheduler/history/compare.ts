@@ -212,6 +212,22 @@ export function compareSides(a: ResultSide, b: ResultSide): ResultComparison {
   };
 }
 
+/** A figure in its unit, for tables (the CLI's and the app's). */
+export function figureText(metric: MetricKey, x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  const unit = METRICS[metric].unit;
+  if (unit === 'rate') return `${(100 * x).toFixed(1)}%`;
+  if (unit === 'ms') return `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+  return `${Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)} ${unit}`;
+}
+
+/** b - a as shown: percentage points for rates, relative change for the rest. */
+export function deltaText(r: CompareRow): string {
+  if (r.delta === undefined) return '-';
+  if (METRICS[r.metric].unit === 'rate') return `${r.delta >= 0 ? '+' : ''}${(100 * r.delta).toFixed(1)} pts`;
+  return r.rel !== undefined ? `${r.rel >= 0 ? '+' : ''}${(100 * r.rel).toFixed(1)}%` : `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)}`;
+}
+
 /**
  * Compares two stored results. A simulation side takes the asked policy; else, against a run, the
  * run's starting policy (if the simulation ran it); against another simulation, the first policy
