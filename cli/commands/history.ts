@@ -7,6 +7,7 @@ import { deltaText, figureText, METRICS, type CompareRow, type ResultComparison 
 import type { HistoryItem } from '../../scheduler/history/history';
 import type { SimulationSummary } from '../../scheduler/history/simulations-store';
 import { UsageError, type CliCommand } from '../command';
+import { formatProfileDiff } from './profiles';
 import { formatComparison } from './simulate';
 
 const when = (iso: string) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '-');
@@ -98,16 +99,39 @@ export const simulationsCommand: CliCommand = {
   },
 };
 
+/** Finds an item's kind by its id ("kind:id" names it outright); an unknown or ambiguous id is a usage error. */
+export function resolveRef(ref: string, items: Pick<HistoryItem, 'kind' | 'id'>[]): { kind: HistoryItem['kind']; id: string } {
+  const m = /^(profile|simulation|run):(.+)$/.exec(ref);
+  if (m) return { kind: m[1] as HistoryItem['kind'], id: m[2] };
+  const found = items.filter((i) => i.id === ref);
+  if (found.length === 1) return { kind: found[0].kind, id: ref };
+  if (found.length > 1) throw new UsageError(`"${ref}" names a ${found.map((f) => f.kind).join(' and a ')}: write kind:id, e.g. ${found[0].kind}:${ref}`);
+  throw new UsageError(`no stored profile, simulation or live run "${ref}": \`tessera history\` lists them`);
+}
+
 export const historyCommand: CliCommand = {
   name: 'history',
-  summary: 'Stored profiles, simulations and live runs in one list, newest first, with each one\u2019s headline figure.',
-  usage: 'tessera history [--kind profile,simulation,run] [--json]',
-  options: { kind: { type: 'string' } },
+  summary: 'Stored profiles, simulations and live runs in one list, newest first, with each one\u2019s headline figure; compare any two side by side.',
+  usage: 'tessera history [--kind profile,simulation,run] [--json]\n       tessera history diff A B [--policy-a P] [--policy-b P] [--json]   (A, B: ids from the list, or kind:id; a simulation against a live run, two of either, or two profiles)',
+  options: { kind: { type: 'string' }, 'policy-a': { type: 'string' }, 'policy-b': { type: 'string' } },
   async run(ctx) {
+    const [sub, ...args] = ctx.positionals;
+    if (sub !== undefined && sub !== 'list' && sub !== 'diff') throw new UsageError(`unknown subcommand "${sub}" (list or diff)`);
     const kinds = ctx.values.kind ? String(ctx.values.kind).split(',').map((k) => k.trim()) : undefined;
     for (const k of kinds ?? []) if (k !== 'profile' && k !== 'simulation' && k !== 'run') throw new UsageError(`--kind: unknown kind "${k}" (profile, simulation or run)`);
+    if (sub === 'diff' && args.length !== 2) throw new UsageError('history diff needs two ids: A B (`tessera history` lists them)');
     const { client, close } = localClient();
     try {
+      if (sub === 'diff') {
+        const items = await client.call('history.list', {});
+        const policy = (k: 'policy-a' | 'policy-b') => (ctx.values[k] ? { policy: String(ctx.values[k]) } : {});
+        const a = { ...resolveRef(args[0], items), ...policy('policy-a') };
+        const b = { ...resolveRef(args[1], items), ...policy('policy-b') };
+        const c = await client.call('history.compare', { a, b });
+        if (ctx.json) ctx.stdout(JSON.stringify(c, null, 2) + '\n');
+        else ctx.stdout(c.kind === 'results' ? formatResultComparison(c.comparison) : formatProfileDiff(c.diff, false));
+        return 0;
+      }
       const items = await client.call('history.list', kinds ? { kinds: kinds as HistoryItem['kind'][] } : {});
       if (ctx.json) ctx.stdout(JSON.stringify(items, null, 2) + '\n');
       else if (items.length === 0) ctx.stdout('nothing stored yet: profiles, simulations and live runs appear here\n');

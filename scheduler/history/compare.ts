@@ -36,6 +36,8 @@ export interface ResultSide {
   kind: 'simulation' | 'run';
   id: string;
   scenario: string;
+  /** The scenario's own name (a live report names its scenario so; a simulation's workload too): matched as well as the id. */
+  scenarioName?: string;
   policy: string;
   /** When it was stored (simulation) or started (run), ISO 8601. */
   when?: string;
@@ -105,6 +107,8 @@ export function simulationSide(rec: StoredSimulation, policy?: string): ResultSi
     kind: 'simulation',
     id: rec.id,
     scenario: rec.scenario,
+    // The workload is named after the scenario, plus " (rates xF)" where the rates were scaled.
+    scenarioName: typeof c.workload === 'string' ? c.workload.replace(/ \(rates x[\d.]+\)$/, '') : undefined,
     policy: row.policy,
     when: rec.createdAt,
     source: `simulated on ${latencySourceText(c)}, mean of ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}`,
@@ -143,6 +147,7 @@ export function runSide(r: LiveReport): ResultSide {
     kind: 'run',
     id: r.runId,
     scenario: r.scenario,
+    scenarioName: r.scenario,
     policy: switches.length ? `${r.policy} -> ${switches.map((s) => s.policy).join(' -> ')}` : r.policy,
     when: r.startedAt,
     source: `measured live run (${r.status}, ${r.granularity} granularity)`,
@@ -186,7 +191,8 @@ const strip = ({ perTenant: _t, overall: _o, ...rest }: ResultSide): Omit<Result
 /** Compares two sides: the whole run first ('(all)', energy included), then each tenant of either side. */
 export function compareSides(a: ResultSide, b: ResultSide): ResultComparison {
   const warnings: string[] = [];
-  if (a.scenario !== b.scenario) warnings.push(`different scenarios (${a.scenario} vs ${b.scenario}): tenants are matched by id`);
+  const sameScenario = a.scenario === b.scenario || (a.scenarioName !== undefined && a.scenarioName === b.scenarioName);
+  if (!sameScenario) warnings.push(`different scenarios (${a.scenario} vs ${b.scenario}): tenants are matched by id`);
   if (a.lanes.join(',') !== b.lanes.join(',')) warnings.push(`different lanes (${a.lanes.join(',') || '-'} vs ${b.lanes.join(',') || '-'})`);
   if (a.policy !== b.policy) warnings.push(`different policies (${a.policy} vs ${b.policy})`);
   if (a.energySource !== b.energySource) warnings.push(`energy: ${a.energySource} vs ${b.energySource}`);
