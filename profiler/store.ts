@@ -10,6 +10,7 @@ import si from 'systeminformation';
 import { FileAccessError, MAX_DOCUMENT_BYTES, parseJsonText, readCheckedText } from '../base/files';
 import { dataDir } from '../base/paths';
 import { deriveLatencyFigures } from './stats';
+import { separateNotes } from './notes';
 import { PROFILE_MIN_SCHEMA_VERSION, PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
 
 export class ProfileStoreError extends Error {
@@ -107,6 +108,8 @@ export function validateProfile(raw: unknown, where: string): Profile {
   for (const k of ['id', 'model', 'lanes', 'layers', 'machine'] as const) {
     if (p[k] === undefined) throw new ProfileStoreError(`${where}: not a valid profile (missing "${k}")`, 'corrupt');
   }
+  // Profiles from before `notes` kept the model's library note among the warnings.
+  separateNotes(p as Profile);
   return p as Profile;
 }
 
