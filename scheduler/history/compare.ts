@@ -10,7 +10,7 @@
 import type { Comparison, PolicySummary } from '../core/compare';
 import type { Metrics } from '../core/metrics';
 import type { LiveReport } from '../live/types';
-import type { StoredSimulation } from './simulations-store';
+import type { StoredSimulation } from './types';
 
 export type MetricKey = 'missRate' | 'dropRate' | 'meanLatencyMs' | 'p95LatencyMs' | 'p99LatencyMs' | 'energyJ' | 'averageWatts' | 'energyPerFrameJ';
 
@@ -101,7 +101,8 @@ function rowFigures(r: PolicySummary): Figures {
 /** One policy of a stored simulation as a side (default: its best policy by miss rate, else its first). */
 export function simulationSide(rec: StoredSimulation, policy?: string): ResultSide {
   const c = rec.result.comparison;
-  const row = policy === undefined ? c.rows.find((r) => !r.finishedNothing && r.missRate.mean === Math.min(...c.rows.filter((x) => !x.finishedNothing).map((x) => x.missRate.mean))) ?? c.rows[0] : c.rows.find((r) => r.policy === policy);
+  const chosen = policy ?? bestPolicy(c)?.policy ?? c.rows[0]?.policy;
+  const row = c.rows.find((r) => r.policy === chosen);
   if (!row) throw new CompareError(`simulation ${rec.id} has no policy "${policy}": it ran ${c.rows.map((r) => r.policy).join(', ')}`);
   return {
     kind: 'simulation',
@@ -216,6 +217,16 @@ export function compareSides(a: ResultSide, b: ResultSide): ResultComparison {
     warnings,
     method: `delta = b - a (rates in percentage points; latency and energy also relative); "same" below ${SAME_RATE_PTS * 100} points for rates and ${SAME_REL * 100}% for the rest (a display threshold, not a significance test); lower is better for every figure; energy is per run (neither the simulator nor the meters attribute it to tenants)`,
   };
+}
+
+/** The best row: lowest mean miss rate among the policies that finished something. */
+export function bestPolicy(c: Comparison): { policy: string; missRate: number } | undefined {
+  let best: { policy: string; missRate: number } | undefined;
+  for (const r of c.rows) {
+    if (r.finishedNothing || !Number.isFinite(r.missRate.mean)) continue;
+    if (!best || r.missRate.mean < best.missRate) best = { policy: r.policy, missRate: r.missRate.mean };
+  }
+  return best;
 }
 
 /** A figure in its unit, for tables (the CLI's and the app's). */
