@@ -5,6 +5,7 @@ import { scenariosView } from './scenarios';
 import { simulateView } from './simulate';
 import { liveView } from './live';
 import { exportView } from './export';
+import { historyView } from './history';
 import type { View } from './view';
 
-export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, exportView];
+export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, historyView, exportView];

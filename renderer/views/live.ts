@@ -13,7 +13,7 @@ import { describeDrops } from '../../scheduler/core/jobs';
 import { Chart, chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
-import { DASH, fmtBytes, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
+import { DASH, fmtBytes, fmtDate, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
 import {
   LiveTelemetryStore,
   checkLanes,
@@ -30,6 +30,7 @@ import {
   type LatencyPoint,
   type ScenarioChoice,
 } from './live-model';
+import { savedId } from './history-model';
 import type { View } from './view';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { routeWarnings, warningList } from '../warnings';
@@ -152,7 +153,11 @@ export const liveView: View = {
     const formCard = h('section', { class: 'card', 'data-testid': 'live-form' }, h('h2', {}, 'Start a live run'), h('p', { class: 'muted' }, 'Loading scenarios, policies, lanes and profiles…'));
     const othersCard = h('div', {});
     const runArea = h('div', { 'data-testid': 'live-run' });
-    root.append(formCard, othersCard, runArea);
+    // #/live/saved:<id> reopens a stored run's report (the History view's Open) above the form.
+    const stored = savedId(param);
+    const storedArea = h('div', { 'data-testid': 'live-stored' });
+    if (stored) param = undefined;
+    root.append(storedArea, formCard, othersCard, runArea);
 
     let policies: PolicyInfo[] = [];
     let form: ReturnType<typeof buildForm> | undefined;
@@ -183,6 +188,7 @@ export const liveView: View = {
         return;
       }
       policies = pols.value;
+      if (stored) void showStored(stored);
       const problems: HTMLElement[] = [];
       if (scen.status === 'rejected') problems.push(errorBox('Could not list the scenario library: only the built-in demos are offered', (scen.reason as Error).message));
       if (profiles.status === 'rejected') problems.push(errorBox('Could not list the stored profiles: the run will calibrate instead', (profiles.reason as Error).message));
@@ -204,7 +210,7 @@ export const liveView: View = {
       formCard.append(...problems, form.root);
       consumeQuery?.();
       showSession();
-      if (!session) void reopenLast();
+      if (!session && !stored) void reopenLast(); // a stored run asked for (saved:ID) is shown instead
       void listOthers();
     })();
 
@@ -240,6 +246,18 @@ export const liveView: View = {
       cleanups.push(() => s.listeners.delete(onChange));
     };
     if (session) watch(session);
+
+    async function showStored(id: string) {
+      storedArea.replaceChildren(h('p', { class: 'muted' }, `Loading stored run ${id}…`));
+      try {
+        const report = await client.call('runs.get', { id });
+        storedArea.replaceChildren(h('section', { class: 'card' }, h('h2', {}, `Stored live run ${id}`),
+          h('p', { class: 'muted' }, `${report.startedAt ? `Started ${fmtDate(report.startedAt, true)}. ` : ''}The report as the run wrote it; the History view compares it with another run or a simulation.`),
+          renderReport(report, policies, client)));
+      } catch (e) {
+        storedArea.replaceChildren(errorBox(`Could not reopen live run ${id}`, `${(e as Error).message} The History view lists the stored runs.`));
+      }
+    }
 
     async function listOthers() {
       try {

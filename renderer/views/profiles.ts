@@ -770,7 +770,8 @@ function compareCard(p: Profile, ctx: ViewContext): HTMLElement {
   return h('section', { class: 'card' }, h('h2', {}, 'Compare with another profile'), h('div', { class: 'row' }, field('Other profile (B)', pick), go), out);
 }
 
-function diffView(d: Diff): HTMLElement {
+/** Two profiles side by side (profiles.diff); the History view shows the same. */
+export function diffView(d: Diff): HTMLElement {
   const flagged = d.rows.filter((r) => r.change === 'slower' || r.change === 'faster');
   const onlyFlagged = h('input', { type: 'checkbox', checked: flagged.length > 0 });
   const box = h('div', {});

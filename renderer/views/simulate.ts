@@ -45,6 +45,7 @@ import {
   type SimulateResult,
   type SortState,
 } from './simulate-model';
+import { savedId } from './history-model';
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
@@ -125,14 +126,24 @@ export const simulateView: View = {
       clear(results);
     }
 
+    // #/simulate/saved:<id> reopens a stored simulation (the History view's Open).
+    const stored = savedId(param);
+    const fetched = stored ? client.call('simulations.get', { id: stored }).then((rec) => ({ rec }), (e: Error) => ({ error: e })) : undefined;
     const remembered = form ?? formMemory.load();
-    const reopened = !last && !!(last = lastMemory.load());
+    const reopened = !stored && !last && !!(last = lastMemory.load());
     void loadCatalog(client).then(async (cat) => {
       if (disposed) return;
       policyList = cat.policies;
       let why = '';
       let f: SimForm = remembered ?? { ...DEFAULT_FORM, profiles: [], policies: [...DEFAULT_POLICIES] };
-      if (param) {
+      const got = await fetched;
+      if (disposed) return;
+      if (got && 'rec' in got) {
+        const rec = got.rec;
+        const lanes = rec.params.lanes;
+        f = { ...f, scenario: rec.scenario, profiles: Array.isArray(rec.params.profiles) ? (rec.params.profiles as string[]) : [], policies: [...rec.policies], lanes: Array.isArray(lanes) ? lanes.join(',') : '' };
+        last = { params: rec.params as CompareParams, result: rec.result as SimulateResult };
+      } else if (param && !stored) {
         // Carried from another view (a scenario's "Simulate"): its scenario, profiles and lanes.
         const profiles = listParam(query, 'profiles');
         const lanes = listParam(query, 'lanes');
@@ -155,7 +166,8 @@ export const simulateView: View = {
       consumeQuery?.();
       clear(formArea);
       formArea.append(buildForm(cat, why));
-      if (last) showResults(last.params, last.result, reopened);
+      if (got && 'error' in got) results.append(errorBox(`Could not reopen simulation ${stored}`, `${got.error.message} The History view lists the stored simulations.`));
+      else if (last) showResults(last.params, last.result, reopened);
     });
 
     // -----------------------------------------------------------------------------------------
@@ -399,6 +411,7 @@ export const simulateView: View = {
             h('dt', {}, 'UXCost'), h('dd', { 'data-testid': 'sim-uxcost-definition' }, c.uxcostDefinition, ` (E_ref = ${sig(c.referenceJoules)} J${estimated ? ', estimated' : ''})`),
             h('dt', {}, 'XRBench score'), h('dd', { class: 'sim-small' }, XRBENCH_CONSTANTS),
             h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, preemption ${params.preemption}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
+            h('dt', {}, 'Stored'), h('dd', { 'data-testid': 'sim-stored' }, r.savedId ? h('span', {}, h('code', {}, r.savedId), ' (the History view lists it; compare it there with another simulation or a live run)') : `not stored${r.saveError ? `: ${r.saveError}` : ''}`),
           ),
         ),
         comparisonTable(r, labels, estimated),
