@@ -14,7 +14,10 @@ export interface ChartTable {
   total: number;
 }
 
-const num = (v: unknown, digits: number): string => (typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toFixed(digits))) : '\u2013') : v === null || v === undefined ? '\u2013' : String(v));
+const num = (v: unknown, digits: number): string =>
+  typeof v === 'number' ? (Number.isFinite(v) ? String(Number(v.toFixed(digits))) : '\u2013')
+    : Array.isArray(v) ? v.map((x) => num(x, digits)).join(' \u2013 ') // a floating bar: [min, max]
+      : v === null || v === undefined ? '\u2013' : String(v);
 
 function xy(p: unknown): { x: unknown; y: unknown } | undefined {
   return p && typeof p === 'object' && 'y' in p ? (p as { x: unknown; y: unknown }) : undefined;

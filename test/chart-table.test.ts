@@ -9,6 +9,8 @@ describe('chart data as a table', () => {
     expect(t.head).toEqual(['tenant', 'late', 'dropped']);
     expect(t.rows).toEqual([['a', '1', '0'], ['b', '2.1235', '\u2013']]);
     expect(t.total).toBe(2);
+    // Floating bars (min-max over seeds) read as a range.
+    expect(chartTable({ labels: ['edf'], datasets: [{ label: 'min–max', data: [[0.25, 1.5]] }] }).rows).toEqual([['edf', '0.25 \u2013 1.5']]);
   });
 
   it('gives an x/y chart a row per point, newest first, capped, without the skipped series', () => {

@@ -98,6 +98,10 @@ export class TimelineCanvas {
     this.wire();
     this.ro = new ResizeObserver(() => this.schedule());
     this.ro.observe(this.wrap);
+    // Redraw in the other theme's colours when the theme changes.
+    const mo = new MutationObserver(() => this.schedule());
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    this.listeners.signal.addEventListener('abort', () => mo.disconnect());
   }
 
   /**
@@ -326,27 +330,28 @@ export class TimelineCanvas {
     const span = w.end - w.start;
     const plotRight = width - g.right;
     const dim = this.highlight.size > 0;
+    const pal = palette();
 
     // Row backgrounds and labels.
     ctx.font = '12px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
     t.lanes.forEach((lane, i) => {
       const y = laneY(i, g);
-      ctx.fillStyle = '#f2f4f7';
+      ctx.fillStyle = pal.laneBg;
       ctx.fillRect(g.left, y, plotRight - g.left, g.laneRow);
-      ctx.fillStyle = '#1d2330';
+      ctx.fillStyle = pal.ink;
       ctx.fillText(clip(ctx, `lane ${lane}`, g.left - 10), 6, y + g.laneRow / 2);
     });
     const capY = tenantsTop(t.lanes.length, g) - g.sectionGap / 2;
-    ctx.fillStyle = '#667085';
+    ctx.fillStyle = pal.muted;
     ctx.fillText('Frames per tenant: release → finish (late red, dropped ✕)', 6, capY);
     t.tenants.forEach((name, i) => {
       const y = tenantsTop(t.lanes.length, g) + i * (g.tenantRow + g.rowGap);
-      ctx.fillStyle = dim && this.highlight.has(i) ? '#fef0c7' : '#f9fafb';
+      ctx.fillStyle = dim && this.highlight.has(i) ? pal.highlight : pal.rowBg;
       ctx.fillRect(g.left, y, plotRight - g.left, g.tenantRow);
       ctx.fillStyle = color(i);
       ctx.fillRect(6, y + g.tenantRow / 2 - 4, 8, 8);
-      ctx.fillStyle = '#1d2330';
+      ctx.fillStyle = pal.ink;
       ctx.font = dim && this.highlight.has(i) ? 'bold 12px system-ui, sans-serif' : '12px system-ui, sans-serif';
       ctx.fillText(clip(ctx, name, g.left - 28), 20, y + g.tenantRow / 2);
     });
@@ -357,13 +362,13 @@ export class TimelineCanvas {
     ctx.textAlign = 'center';
     for (const v of niceTicks(w, Math.max(2, Math.floor((plotRight - g.left) / 110)))) {
       const x = timeToX(v, w, g);
-      ctx.strokeStyle = '#e3e6ec';
+      ctx.strokeStyle = pal.grid;
       ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(Math.round(x) + 0.5, g.top - 4);
       ctx.lineTo(Math.round(x) + 0.5, height);
       ctx.stroke();
-      ctx.fillStyle = '#667085';
+      ctx.fillStyle = pal.muted;
       const label = formatMs(v, span);
       const half = ctx.measureText(label).width / 2;
       ctx.fillText(label, Math.min(plotRight - half, Math.max(g.left + half, x)), g.top - 8);
@@ -411,7 +416,7 @@ export class TimelineCanvas {
       if (xe < plotRight) {
         ctx.fillStyle = 'rgba(102, 112, 133, 0.12)';
         ctx.fillRect(Math.max(g.left, xe), g.top, plotRight - Math.max(g.left, xe), laneY(t.lanes.length, g) - g.top - g.rowGap);
-        ctx.fillStyle = '#667085';
+        ctx.fillStyle = pal.muted;
         if (xe > g.left) ctx.fillText('slices not kept beyond here (see the trace)', Math.max(g.left, xe) + 6, g.top + 14);
       }
     }
@@ -437,9 +442,9 @@ export class TimelineCanvas {
         ctx.strokeRect(x0 + 0.5, top + 0.5, Math.max(1, m.xEnd - x0), hgt - 1);
         ctx.setLineDash([]);
       }
-      ctx.fillStyle = '#1d2330';
+      ctx.fillStyle = pal.ink;
       ctx.fillRect(m.xRelease, m.y, 1.5, m.h);
-      ctx.fillStyle = '#667085';
+      ctx.fillStyle = pal.muted;
       ctx.fillRect(m.xDeadline, m.y + 1, 1, m.h - 2);
       if (m.outcome === 'dropped') {
         ctx.strokeStyle = LATE;
@@ -480,6 +485,13 @@ export class TimelineCanvas {
     c.dataset.window = `${w.start.toFixed(6)},${w.end.toFixed(6)}`;
     c.dataset.drawn = String(Number(c.dataset.drawn ?? 0) + 1);
   }
+}
+
+/** The canvas follows the app's theme (renderer/styles.css variables); tenant colours stay the same. */
+function palette(): { ink: string; muted: string; grid: string; laneBg: string; rowBg: string; highlight: string } {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  return { ink: v('--ink', '#1d2330'), muted: v('--muted', '#667085'), grid: v('--line', '#e3e6ec'), laneBg: v('--chip', '#f2f4f7'), rowBg: v('--subtle', '#f9fafb'), highlight: v('--warn-bg', '#fef0c7') };
 }
 
 function clip(ctx: CanvasRenderingContext2D, text: string, max: number): string {
