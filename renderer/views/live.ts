@@ -805,9 +805,12 @@ class RunUi {
     const v = this.laneView;
     if (!v || !store.last || (!force && store.version === this.laneDataVersion)) return;
     this.laneDataVersion = store.version;
+    const t0 = performance.now();
     const data = store.runTimeline();
     v.setMarkers(store.policies.slice(1).map((p) => ({ t: p.at, label: `\u2192 ${p.policy}` })));
     v.setData(data, this.follow ? followWindow(data.horizon, this.followSpan) : undefined, store.runLongest);
+    // Its share of the redraw, for the status line's figure (the canvas itself draws on the next frame).
+    this.timelineBox.dataset.updateMs = (performance.now() - t0).toFixed(2);
   }
 
   /** After the run: the whole run, not its last seconds. */

@@ -279,7 +279,7 @@ export class TimelineCanvas {
       if (r.count > 1) {
         const t0 = xToTime(r.x, this.window, this.geometry);
         const t1 = xToTime(r.x + r.w, this.window, this.geometry);
-        text = `${t.tenants[s[0]]}: ${r.count} ${s[5] === 1 ? 'transfers' : 'layer slices'} on ${t.lanes[s[1]]}, about ${formatMs(t0, span)} – ${formatMs(t1, span)}\n(merged at this zoom: zoom in to see them one by one)`;
+        text = `${r.mixed ? 'several tenants' : t.tenants[s[0]]}: ${r.count} ${s[5] === 1 ? 'transfers' : 'layer slices'} on ${t.lanes[s[1]]}, about ${formatMs(t0, span)} – ${formatMs(t1, span)}\n(merged at this zoom: zoom in (W) to see them one by one)`;
       } else {
         text = `${t.tenants[s[0]]} frame ${s[6]}: ${s[5] === 1 ? 'transfer' : `layer ${s[2]}`} on ${t.lanes[s[1]]}\n${formatMs(s[3], span)} – ${formatMs(s[4], span)} (${((s[4] - s[3]) * 1000).toFixed(3)} ms)`;
       }
@@ -310,6 +310,7 @@ export class TimelineCanvas {
 
   private draw(): void {
     if (this.disposed) return;
+    const started = performance.now();
     const t = this.data;
     const width = Math.max(400, this.wrap.clientWidth);
     const g: Geometry = (this.geometry = { ...DEFAULT_GEOMETRY, width });
@@ -481,9 +482,10 @@ export class TimelineCanvas {
     }
     ctx.restore();
     c.dataset.rects = String(this.rects.length);
-    c.dataset.frames = String(this.marks.length);
+    c.dataset.frames = String(this.marks.length + ((this.marks as { hidden?: number }).hidden ?? 0));
     c.dataset.window = `${w.start.toFixed(6)},${w.end.toFixed(6)}`;
     c.dataset.drawn = String(Number(c.dataset.drawn ?? 0) + 1);
+    c.dataset.drawMs = (performance.now() - started).toFixed(2);
   }
 }
 

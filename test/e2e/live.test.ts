@@ -83,17 +83,8 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     // A few seconds in, for a screenshot with some history.
     await page.waitForFunction(() => Number((document.querySelector('.live-status') as HTMLElement | null)?.dataset.t ?? 0) >= 4, null, { timeout: 30_000 });
     await app.screenshot(page, 'live-running');
+    console.log(`live view: redraw ${await page.getByTestId('live-responsiveness').textContent()}, lane view update ${await page.getByTestId('live-timeline').getAttribute('data-update-ms')} ms, draw ${await page.getByTestId('live-timeline-canvas').getAttribute('data-draw-ms')} ms`);
 
-    // The lane view follows the run; W narrows what it follows, A looks back and stops following.
-    const lane = page.getByTestId('live-timeline-canvas');
-    const win = async () => ((await lane.getAttribute('data-window')) ?? '0,0').split(',').map(Number);
-    await lane.focus();
-    await page.keyboard.press('w');
-    await expect.poll(async () => { const w = await win(); return w[1] - w[0]; }).toBeLessThan(2.5);
-    await expect(page.getByTestId('live-timeline-follow').isDisabled()).resolves.toBe(true);
-    await page.keyboard.press('a');
-    await page.getByTestId('live-timeline-follow').and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
-    await page.getByTestId('live-timeline').screenshot({ path: join(SCREENSHOTS, 'live-lanes-running.png') });
     // The misses chart as a table (accessible toggle), and back.
     await page.getByTestId('live-misses-table-toggle').click();
     await expect(page.getByTestId('live-misses-table-toggle').getAttribute('aria-pressed')).resolves.toBe('true');
@@ -117,6 +108,8 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await expect(page.getByTestId('live-start').isEnabled()).resolves.toBe(true);
     await app.screenshot(page, 'live-report');
     // After the end the lane view shows the whole run (not its last 3 s), switch marked.
+    const lane = page.getByTestId('live-timeline-canvas');
+    const win = async () => ((await lane.getAttribute('data-window')) ?? '0,0').split(',').map(Number);
     const end = Number(await page.getByTestId('live-status').locator('.live-status').getAttribute('data-t'));
     await expect.poll(async () => (await win())[0]).toBeLessThan(0.01);
     expect((await win())[1]).toBeGreaterThan(end - 0.2);
@@ -152,6 +145,17 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await page.getByTestId('live-lanes').fill('cpu:1');
     await page.getByTestId('live-start').click();
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-latency"]') as HTMLElement | null)?.dataset.points ?? 0) > 0, null, { timeout: 90_000 });
+    // (A 60 s run, stopped below: time enough for these while it runs.)
+    const lane = page.getByTestId('live-timeline-canvas');
+    const win = async () => ((await lane.getAttribute('data-window')) ?? '0,0').split(',').map(Number);
+    // The lane view follows the run; W narrows what it follows, A looks back and stops following.
+    await lane.focus();
+    await page.keyboard.press('w');
+    await expect.poll(async () => { const w = await win(); return w[1] - w[0]; }).toBeLessThan(2.5);
+    await expect(page.getByTestId('live-timeline-follow').isDisabled()).resolves.toBe(true);
+    await page.keyboard.press('a');
+    await page.getByTestId('live-timeline-follow').and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
+    await page.getByTestId('live-timeline').screenshot({ path: join(SCREENSHOTS, 'live-lanes-running.png') });
     await page.getByTestId('live-stop').click();
     const report = page.getByTestId('live-report');
     await report.waitFor({ timeout: 60_000 });
