@@ -165,6 +165,8 @@ export interface ProfileSummary {
   layers: number;
   machine: string;
   ortVersion: string;
+  /** The whole model's latency (baseline-subtracted median) per lane where it was measured, ms. */
+  wholeModel?: { lane: string; ms: number }[];
   /** Set when the file could not be read as a profile. */
   error?: string;
 }
@@ -189,6 +191,7 @@ export function listProfiles(dir = profilesDir()): ProfileSummary[] {
         layers: p.layers.length,
         machine: `${p.machine.cpu} (${p.machine.id.slice(0, 8)})`,
         ortVersion: p.ortVersion,
+        wholeModel: (Array.isArray(p.wholeModel) ? p.wholeModel : []).filter((m) => typeof m.latencyMs === 'number').map((m) => ({ lane: m.lane, ms: m.latencyMs! })),
       });
     } catch (e) {
       out.push({ id, createdAt: '', status: 'partial', model: '?', sha256: '', granularity: 'group', lanes: [], layers: 0, machine: '', ortVersion: '', error: (e as Error).message });

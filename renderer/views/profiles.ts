@@ -11,6 +11,7 @@ import { downloadText } from '../download';
 import * as pm from './profiles-model';
 import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
+import { isRecord, isStringArray, remembered } from '../remember';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 type LibraryModel = ResultOf<'scenarios.models'>[number];
@@ -245,6 +246,26 @@ function profileTable(list: ProfileSummary[], ctx: ViewContext): HTMLElement {
   return t;
 }
 
+/** The new-profile form's settings, remembered so that opening a profile and coming back (or a reload) keeps them. */
+interface ProfileForm {
+  source: 'file' | 'library';
+  path: string;
+  library: string;
+  lanes: string[];
+  granularity: string;
+  granularityN: string;
+  budget: string;
+  energy: string;
+  shapes: string;
+  values: string;
+  resume: boolean;
+}
+const formMemory = remembered<ProfileForm>('profiles.form', 1, (x) => {
+  if (!isRecord(x) || (x.source !== 'file' && x.source !== 'library') || !isStringArray(x.lanes) || typeof x.resume !== 'boolean') return undefined;
+  const str = ['path', 'library', 'granularity', 'granularityN', 'budget', 'energy', 'shapes', 'values'] as const;
+  return str.every((k) => typeof x[k] === 'string') ? (x as unknown as ProfileForm) : undefined;
+});
+
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
   return h('label', { class: 'prof-field' }, label, control, hint ? h('span', { class: 'prof-hint' }, hint) : null);
 }
@@ -323,6 +344,28 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
     startRun(ctx.client, params, model.replace(/^.*[\\/](?=[^\\/]+\.onnx$)/i, ''));
   });
 
+  // Remembered settings (a lane or library model this machine no longer offers is left as it is).
+  const saved = formMemory.load();
+  if (saved) {
+    srcFile.checked = saved.source === 'file' || srcLib.disabled;
+    srcLib.checked = !srcFile.checked;
+    path.value = saved.path;
+    if (library.some((m) => m.id === saved.library && m.available)) libSelect.value = saved.library;
+    for (const { c, box } of laneBoxes) if (!c.disabled) box.checked = saved.lanes.includes(c.id);
+    if ([...granMode.options].some((o) => o.value === saved.granularity)) granMode.value = saved.granularity;
+    granN.value = saved.granularityN;
+    granN.disabled = granMode.value !== 'layers';
+    budget.value = saved.budget;
+    if (saved.energy === 'auto' || saved.energy === 'off') energy.value = saved.energy;
+    shapes.value = saved.shapes;
+    values.value = saved.values;
+    resume.checked = saved.resume;
+    syncSrc();
+    showLib();
+  }
+  const persist = () =>
+    formMemory.save({ source: srcLib.checked ? 'library' : 'file', path: path.value, library: libSelect.value, lanes: laneBoxes.filter(({ box }) => box.checked).map(({ c }) => c.id), granularity: granMode.value, granularityN: granN.value, budget: budget.value, energy: energy.value, shapes: shapes.value, values: values.value, resume: resume.checked });
+
   const el = h('div', { class: 'prof-form' },
     h('div', { class: 'prof-src' },
       h('div', { class: 'row' }, h('label', { class: 'prof-radio' }, srcFile, 'ONNX file'), h('label', { class: 'prof-radio', title: library.length ? '' : 'The model library could not be read' }, srcLib, `Model library (${library.length} models)`)),
@@ -339,6 +382,8 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
     h('div', { class: 'row' }, start),
     errors,
   );
+  el.addEventListener('input', persist);
+  el.addEventListener('change', persist);
   return { el, setStartEnabled: () => { start.disabled = run?.status === 'running'; start.title = start.disabled ? 'A profile is being measured; wait for it or cancel it' : ''; } };
 }
 
