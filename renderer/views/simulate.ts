@@ -12,7 +12,7 @@ import './simulate.css';
 import type { ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
 import { XRBENCH_CONSTANTS } from '../../scheduler/core/metrics';
-import { Chart, chartIn, color, withAlpha } from '../charts';
+import { Chart, chartIn, color, withAlpha, withTable } from '../charts';
 import { badge, clear, errorBox, h } from '../dom';
 import {
   bestPerColumn,
@@ -499,7 +499,7 @@ export const simulateView: View = {
             scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } },
           },
         }, { testId, height: 260 });
-        return tag(chart.box, chart.chart as unknown as Chart);
+        return withTable(tag(chart.box, chart.chart as unknown as Chart), chart.chart, { caption: `${yTitle} per policy: mean and min\u2013max over seeds`, xTitle: 'policy' });
       };
 
       const util = laneUtilisation(r.summary);
@@ -513,10 +513,10 @@ export const simulateView: View = {
       return h('section', { class: 'card' },
         h('h2', {}, 'Charts'),
         h('div', { class: 'grid2' },
-          h('div', {}, h('h3', {}, 'Deadline-miss rate per tenant'), tag(missChart.box, missChart.chart as unknown as Chart)),
+          h('div', {}, h('h3', {}, 'Deadline-miss rate per tenant'), withTable(tag(missChart.box, missChart.chart as unknown as Chart), missChart.chart, { caption: 'Deadline-miss rate (%) per tenant and policy', xTitle: 'tenant' })),
           h('div', {}, h('h3', {}, 'UXCost per policy ', h('span', { class: 'muted sim-small' }, "(Tessera's definition; bar = mean, dark line = min–max over seeds)")), rangeChart('uxcost', 'sim-chart-uxcost', 'UXCost', 3)),
           h('div', {}, h('h3', {}, 'Energy per policy ', estimated ? badge('ESTIMATE', 'warn', c.energySource.detail) : null), rangeChart('energyJ', 'sim-chart-energy', `energy (J)${estimated ? ', estimated' : ''}`, 1)),
-          h('div', {}, h('h3', {}, 'Lane utilisation (demand)'), tag(utilChart.box, utilChart.chart as unknown as Chart),
+          h('div', {}, h('h3', {}, 'Lane utilisation (demand)'), withTable(tag(utilChart.box, utilChart.chart as unknown as Chart), utilChart.chart, { caption: 'Lane utilisation (%) with every layer on its fastest lane', xTitle: 'lane' }),
             util.overloaded.length ? h('p', { class: 'sim-bad sim-small' }, `Overloaded even with every layer on its fastest lane: ${util.overloaded.join(', ')}. Some frames must miss or move to a slower lane.`) : null,
             h('table', { class: 'data sim-small', 'data-testid': 'sim-tenant-summary' },
               h('thead', {}, h('tr', {}, h('th', {}, 'Tenant'), h('th', { class: 'num' }, 'Rate (fps)'), h('th', { class: 'num', title: 'Latency alone with every layer on its fastest lane, over the relative deadline' }, 'Isolated latency / deadline'))),
