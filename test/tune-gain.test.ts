@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
-import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, isolateTenant, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -66,6 +66,18 @@ describe('variant choices', () => {
     expect(simulatorOnlyLevers(r.best!.candidate, ['eyes'])).toContain('variants (eyes: fastest)');
     // The floor knows about the variants too: alone, with them, the tenant misses little.
     expect(r.floor!.perTenant[0].missRate).toBeLessThan(0.1);
+  });
+
+  test('feasibility counts variants only where the search can choose them; otherwise their figure is reported beside', () => {
+    const w = variantWorkload({ fps: 20, deadlineMs: 27 });
+    expect(infeasibleTenants(layoutsOf(w))).toEqual([]);
+    const originals = infeasibleTenants(layoutsOf(w), false);
+    expect(originals).toHaveLength(1);
+    expect(originals[0].bestIsolatedMs).toBeCloseTo(30, 6);
+    expect(originals[0].withVariantsMs).toBeCloseTo(25, 6);
+    const r = new TuneSearch(layoutsOf(w), { objective: { kind: 'uxcost' }, space: { ...DEFAULT_SPACE, policies: ['edf'], variants: false }, sim, simSeeds: 1, maxCandidates: 2, batch: 2, baselines: ['edf'] }).runInline();
+    expect(r.status).toBe('infeasible');
+    expect(r.infeasible![0].withVariantsMs).toBeCloseTo(25, 6);
   });
 
   test('a candidate without variant choices keeps its old key (checkpoints stay valid)', () => {

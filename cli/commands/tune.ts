@@ -27,8 +27,8 @@ export function formatTune(r: TuneRunResult): string {
   out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
   if (t.infeasible?.length) {
     out.push('');
-    out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane and variant within its accuracy budget:');
-    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`);
+    out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane (and variant, where the search uses them):');
+    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms${x.withVariantsMs !== undefined ? ` (${x.withVariantsMs.toFixed(2)} ms with its measured layer variants, which the live runtime cannot run yet: --simulator-only searches them)` : ''}`);
     out.push('Lower its frame rate or resolution, relax its deadline, or add a faster lane.');
     if (t.status === 'infeasible') return out.join('\n') + '\n';
     out.push('The search below still tuned the schedule for the other tenants; the schedule file is marked infeasible for these.');

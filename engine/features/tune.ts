@@ -5,7 +5,9 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { TESSERA_VERSION } from '../../base/version';
 import { profileModels } from '../../profiler/profile';
-import { DEFAULT_SPACE, describeCandidate, OBJECTIVES, simulatorOnlyLevers, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { loadProfile } from '../../profiler/store';
+import { runVariants } from '../../profiler/variants/run';
+import { DEFAULT_SPACE, describeCandidate, infeasibleTenants, OBJECTIVES, simulatorOnlyLevers, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
@@ -144,7 +146,26 @@ export const tuneFeature = {
           }
           profileFor = found.found;
         }
-        const problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        // --profile-missing with the simulator-only space (the one that searches variant choices): a
+        // tenant that misses its deadline even alone may make it with faster layer variants: measure
+        // them for its model (if its profile has none) before searching.
+        if (p.profileMissing && p.simulatorOnly && !p.profiles?.length) {
+          const stuck = infeasibleTenants(problem.layouts, false);
+          const ids = [...new Set(stuck.map((x) => profileFor[x.tenant]))].filter((id) => !loadProfile(id).variantRun);
+          for (const id of ids) {
+            ctx.progress({ message: `${stuck.map((x) => x.tenant).join(', ')} cannot meet the deadline alone: measuring layer variants of ${id} (${p.profileBudgetSec} s per lane)` });
+            let inputValues;
+            try {
+              inputValues = (await resolveProfileModels([loadProfile(id).model.name]))[0].inputValues;
+            } catch {
+              inputValues = undefined;
+            }
+            await runVariants({ profile: id }, { budgetSec: p.profileBudgetSec, inputValues, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `variants of ${id}: ${x.message}` }) });
+            profiled.push(`${id} (layer variants)`);
+          }
+          if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        }
         const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false], variants: false }) };
         let outcome;
         try {

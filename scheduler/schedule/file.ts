@@ -70,7 +70,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     executionProviders: eps,
     scenario: { ref: problem.scenarioRef, rateScale: problem.rateScale, definition },
     models,
-    ...(r.infeasible?.length ? { infeasible: r.infeasible.map((t) => ({ tenant: t.tenant, bestIsolatedMs: t.bestIsolatedMs, deadlineMs: t.deadlineMs })) } : {}),
+    ...(r.infeasible?.length ? { infeasible: r.infeasible.map((t) => ({ tenant: t.tenant, bestIsolatedMs: t.bestIsolatedMs, deadlineMs: t.deadlineMs, ...(t.withVariantsMs !== undefined ? { withVariantsMs: t.withVariantsMs } : {}) })) } : {}),
     lanes: layout.lanes,
     policy: { name: c.policy, spec, ...(params ? { params } : {}) },
     options: { granularity: c.granularity, maxQueuePerTenant: c.maxQueuePerTenant, dropLate: c.dropLate },

@@ -75,9 +75,9 @@ export const Schedule = z
       )
       .min(1),
     infeasible: z
-      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number() }).strict())
+      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number(), withVariantsMs: z.number().optional().describe('The same with its measured layer variants, where the schedule could not use them (simulator only so far).') }).strict())
       .optional()
-      .describe('Tenants that miss their deadline even alone on this machine, on its fastest lanes and variants: the schedule cannot meet their deadlines (the others were still tuned).'),
+      .describe('Tenants that miss their deadline even alone on this machine, on its fastest lanes (and variants, where the schedule uses them): the schedule cannot meet their deadlines (the others were still tuned).'),
     lanes: z.array(z.string().min(1)).min(1).describe('The lane layout, in order.'),
     policy: z
       .object({
