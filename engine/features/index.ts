@@ -5,6 +5,7 @@ import { devicesFeature } from './devices';
 import { engineFeature } from './engine';
 import { lanesFeature } from './lanes';
 import { liveFeature } from './live';
+import { modelsFeature } from './models';
 import { policiesFeature } from './policies';
 import { profileFeature } from './profile';
 import { profilesFeature } from './profiles';
@@ -15,7 +16,7 @@ import { simulateFeature } from './simulate';
 import { variantsFeature } from './variants';
 import { tuneFeature } from './tune';
 
-export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature] as const;
+export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature, modelsFeature] as const;
 
 type Feature = (typeof features)[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
