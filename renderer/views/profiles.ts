@@ -13,6 +13,7 @@ import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
 import { isRecord, isStringArray, remembered } from '../remember';
 import { precheckModelFile, uploadModel } from '../upload';
+import { matchesModel } from './scenarios-model';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 type LibraryModel = ResultOf<'scenarios.models'>[number];
@@ -278,8 +279,27 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
   for (const [fam, title] of families) {
     const entries = library.filter((m) => m.family === fam);
     if (entries.length === 0) continue;
-    libSelect.append(h('optgroup', { label: title }, ...entries.map((m) => h('option', { value: m.id, disabled: !m.available, title: m.available ? m.description : m.reason }, `${m.id}${m.available ? '' : ' (not available here)'}`))));
+    libSelect.append(h('optgroup', { label: title }, ...entries.map((m) => h('option', { value: m.id, disabled: !m.available, title: m.available ? m.description : m.reason },
+      `${m.id}${m.layers !== undefined ? ` · ${m.layers} layers` : ''}${m.macs !== undefined ? ` · ${(m.macs / 1e9).toFixed(2)} GMACs` : ''}${m.available ? '' : ' (not available here)'}`))));
   }
+  // Search: hides the models (and groups) that do not match every word.
+  const libSearch = h('input', { type: 'search', placeholder: 'Search the library', 'data-testid': 'library-search', 'aria-label': 'Search the model library', spellcheck: 'false' });
+  libSearch.addEventListener('input', () => {
+    for (const g of libSelect.querySelectorAll('optgroup')) {
+      let any = false;
+      for (const o of g.querySelectorAll('option')) {
+        const m = library.find((x) => x.id === o.value);
+        o.hidden = !!m && !matchesModel(m, libSearch.value);
+        any ||= !o.hidden;
+      }
+      g.hidden = !any;
+    }
+    const first = libSelect.querySelector<HTMLOptionElement>('option:not([hidden]):not([disabled])');
+    if (first && libSelect.selectedOptions[0]?.hidden) {
+      libSelect.value = first.value;
+      showLib();
+    }
+  });
   const libInfo = h('div', { class: 'prof-hint', 'data-testid': 'library-info' });
   const showLib = () => {
     clear(libInfo);
@@ -365,7 +385,7 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
 
   const fileRow = h('div', { class: 'prof-src-body' }, field('Model file (path on the machine the engine runs on)', path,
     'Give the full path of an .onnx file on the engine\u2019s machine, or choose or drop a file below.'), drop, uploadStatus);
-  const libRow = h('div', { class: 'prof-src-body', hidden: true }, field('Model from the library', libSelect), libInfo,
+  const libRow = h('div', { class: 'prof-src-body', hidden: true }, h('div', { class: 'row' }, field('Search', libSearch), field('Model from the library', libSelect)), libInfo,
     libraryError ? failure('Could not read the model library', libraryError) : null);
   const syncSrc = () => {
     fileRow.hidden = !srcFile.checked;

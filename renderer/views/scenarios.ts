@@ -242,30 +242,49 @@ function validateCard(ctx: ViewContext): HTMLElement {
 async function loadModels(pane: HTMLElement, ctx: ViewContext, jobs: Jobs): Promise<void> {
   pane.replaceChildren(h('p', { class: 'muted' }, 'Reading the model library…'));
   const detail = h('div', {});
+  let models: LibraryModel[];
   try {
-    const models = await ctx.client.call('scenarios.models', {});
-    const labels = [...new Set(models.map((m) => m.label))];
-    pane.replaceChildren(
-      h('section', { class: 'card' },
-        h('h2', {}, `Model library (${models.length})`),
-        h('p', { class: 'muted' }, 'Models a scenario tenant can name by id. Click an id for what it is; XRBench replicas list every layer as built.'),
-        labelLegend(labels),
-        h('div', { class: 'scn-scroll' },
-          table(models, {
-            Id: (m) => h('button', { class: 'scn-linkbtn', onclick: () => void showModel(detail, ctx, jobs, { kind: 'library', id: m.id }, m.id) }, m.id),
-            'Family / label': (m) => h('div', {}, labelBadge(m.label, m.synthetic, m.family), h('div', { class: 'muted scn-small' }, m.family)),
-            Available: (m: LibraryModel) => (m.available ? badge('available', 'ok') : h('div', {}, badge('unavailable', 'bad'), m.reason ? h('div', { class: 'muted scn-small' }, m.reason) : null)),
-            Model: (m) => h('div', {}, m.title, h('div', { class: 'muted scn-small' }, m.description)),
-            'Input shapes': (m) => h('div', {}, ...Object.entries(m.inputShapes).map(([k, v]) => h('div', {}, h('code', {}, `${k} ${fm.shapeText(v)}`)))),
-            Layers: (m) => (m.layers !== undefined ? String(m.layers) : h('span', { class: 'muted', title: 'Counted from one CPU run when a scenario uses the model; its profile lists its layers' }, 'counted on use')),
-            MACs: (m) => (m.macs !== undefined ? fm.macsText(m.macs) : h('span', { class: 'muted' }, '–')),
-          }, { class: 'data scn-tbl scn-models', 'data-testid': 'model-library' })),
-      ),
-      detail,
-    );
+    models = await ctx.client.call('scenarios.models', {});
   } catch (e) {
     pane.replaceChildren(failure('Could not read the model library', e));
+    return;
   }
+  const search = h('input', { type: 'search', placeholder: 'Search: id, task, architecture, package…', size: 40, 'data-testid': 'model-search', 'aria-label': 'Search the model library' });
+  const count = h('span', { class: 'muted', 'data-testid': 'model-count', 'aria-live': 'polite' });
+  const groupsBox = h('div', { class: 'stack', 'data-testid': 'model-library' });
+  const notKnown = (what: string) => h('span', { class: 'muted', title: `${what} is known once the model has been generated or loaded (its first profile or scenario use); its profile lists it` }, '–');
+  const draw = () => {
+    const groups = fm.groupModels(models, search.value);
+    const shown = groups.reduce((n, g) => n + g.items.length, 0);
+    count.textContent = search.value.trim() ? `${shown} of ${models.length} models match` : `${models.length} models`;
+    groupsBox.replaceChildren(...groups.map((g) => h('section', { class: 'card', 'data-testid': `model-group-${g.family}` },
+      h('h2', {}, g.title, ' ', h('span', { class: 'muted scn-count' }, `(${g.items.length}${g.items.length !== g.total ? ` of ${g.total}` : ''})`)),
+      // What the models of this group are, said once (not in every description).
+      h('p', { class: 'scn-blurb' }, badge(fm.shortLabel(g.label, g.family), fm.labelKind(g.synthetic), g.label), ' ', h('span', { class: 'muted' }, `Every model here: ${g.label}.`)),
+      g.items.length
+        ? h('div', { class: 'scn-scroll' },
+          table(g.items, {
+            Id: (m) => h('button', { class: 'scn-linkbtn', onclick: () => void showModel(detail, ctx, jobs, { kind: 'library', id: m.id }, m.id) }, m.id),
+            Model: (m) => h('div', {}, m.title, h('div', { class: 'muted scn-small' }, m.description)),
+            'Input shapes': (m) => h('div', {}, ...Object.entries(m.inputShapes).map(([k, v]) => h('div', {}, h('code', {}, `${k} ${fm.shapeText(v)}`)))),
+            Size: (m) => fm.modelSizeText(m) ?? notKnown('Its size'),
+            Layers: (m) => (m.layers !== undefined ? String(m.layers) : notKnown('The layer count')),
+            GMACs: (m) => (m.macs !== undefined ? fmtCompact(m.macs / 1e9, 3) : notKnown('The MAC count')),
+            Available: (m: LibraryModel) => (m.available ? badge('available', 'ok') : h('div', {}, badge('unavailable', 'bad'), m.reason ? h('div', { class: 'muted scn-small' }, m.reason) : null)),
+          }, { class: 'data scn-tbl scn-models', 'data-family': g.family }))
+        : h('p', { class: 'muted' }, 'No model of this group matches the search.'),
+    )));
+  };
+  search.addEventListener('input', draw);
+  draw();
+  pane.replaceChildren(
+    h('section', { class: 'card' },
+      h('h2', {}, 'Model library'),
+      h('p', { class: 'muted' }, 'Models a scenario tenant can name by id, and the Profiles view can profile. Click an id for what it is; XRBench replicas list every layer as built.'),
+      h('div', { class: 'row' }, h('label', {}, 'Search', search), count)),
+    groupsBox,
+    detail,
+  );
 }
 
 function labelLegend(labels: string[]): HTMLElement {
