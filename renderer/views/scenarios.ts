@@ -363,13 +363,20 @@ function renderDetail(root: HTMLElement, ctx: ViewContext, id: string, jobs: Job
     }
     const modelArea = h('div', {});
     const state: DemandState = { profiles: [], selected: new Set(), lanes: new Set(), profileFor: {} };
+    let demand = demandCard(v, ctx, jobs, charts, state);
+    // New profiles: the demand card lists them (a fresh card, its picks reset).
+    const onProfiled = () => {
+      const fresh = demandCard(v, ctx, jobs, charts, Object.assign(state, { profiles: [], selected: new Set<string>(), lanes: new Set<string>(), profileFor: {} }));
+      demand.replaceWith(fresh);
+      demand = fresh;
+    };
     body.append(
       overviewCard(v),
-      nextStepsCard(v, ctx, jobs),
+      nextStepsCard(v, ctx, jobs, onProfiled),
       tenantsCard(v, (t) => void showModel(modelArea, ctx, jobs, v.scenario.tenants.find((x) => x.id === t.id)!.model, `${t.model} (tenant ${t.id})`)),
       graphCard(v),
       modelArea,
-      demandCard(v, ctx, jobs, charts, state),
+      demand,
       scaleCard(v, ctx, jobs, state),
     );
   })();
@@ -387,7 +394,7 @@ const nextMemory = remembered<NextSettings>('scenarios.next', 1, (x) =>
   isRecord(x) && typeof x.lanes === 'string' && typeof x.budget === 'string' && !checkLanes(x.lanes) && Number(x.budget) > 0 ? { lanes: x.lanes, budget: x.budget } : undefined,
 );
 
-function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs): HTMLElement {
+function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, onProfiled: () => void): HTMLElement {
   const saved = nextMemory.load();
   const lanes = h('input', { type: 'text', size: 22, value: saved?.lanes ?? '', placeholder: 'cpu:1,cpu:1', 'data-testid': 'next-lanes', spellcheck: 'false' });
   const budget = h('input', { type: 'number', min: 1, step: 1, value: saved?.budget ?? '15', class: 'scn-num', style: 'width: 6em', 'data-testid': 'next-budget' });
@@ -455,8 +462,10 @@ function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs): HTMLEle
       try {
         const r = await jobs.run(work, `Profiling ${missing.length} model${missing.length === 1 ? '' : 's'}`, 'scenarios.profileMissing', { id: v.id, lanes: fm.profileLanes(laneList()), budgetSec: b });
         work.replaceChildren(h('p', { 'data-testid': 'profile-missing-done' }, badge('profiled', 'ok'), ' ',
-          r.profiled.length ? `${r.profiled.map((x) => `${x.model}${x.status === 'complete' ? '' : ` (${x.status})`}`).join(', ')} on ${r.lanes.join(', ')}.` : 'Nothing was missing.',
-          ...r.profiled.map((x) => h('span', {}, ' ', h('a', { href: `#/profiles/${encodeURIComponent(x.id)}` }, x.model)))));
+          r.profiled.length ? `On ${r.lanes.join(', ')}: ` : 'Nothing was missing.',
+          ...r.profiled.flatMap((x, i) => [i ? ', ' : '', h('a', { href: `#/profiles/${encodeURIComponent(x.id)}` }, x.model), x.status === 'complete' ? '' : ` (${x.status})`]),
+          r.profiled.length ? '.' : ''));
+        onProfiled();
       } catch (e) {
         work.replaceChildren(failure('Could not profile the missing models', e));
       }
