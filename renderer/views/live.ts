@@ -7,7 +7,7 @@
 // shows it again. Telemetry is kept in a bounded rolling store (live-model.ts); the charts redraw from
 // it at most 5 times a second, without animation.
 import './live.css';
-import type { ParamsOf, Progress, ResultOf } from '../../engine/api';
+import { TOPICS, type ParamsOf, type Progress, type ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
 import { describeDrops } from '../../scheduler/core/jobs';
 import { Chart, chartIn, color, withAlpha } from '../charts';
@@ -98,7 +98,7 @@ function startSession(client: EngineClient, params: Omit<StartParams, 'runId'>):
   const runId = newRunId();
   const s: Session = { runId, params: { ...params, runId }, store: new LiveTelemetryStore(runId, { timelineSec: TIMELINE_SEC }), state: 'setup', stopRequested: false, controller: new AbortController(), listeners: new Set() };
   const changed = () => s.listeners.forEach((l) => l());
-  const off = client.on('live.telemetry', (b) => {
+  const off = client.on(TOPICS.liveTelemetry, (b) => {
     if (s.store.ingest(b) && s.state === 'setup') {
       s.state = 'running';
       changed();

@@ -89,6 +89,8 @@ describe.runIf(chromiumAvailable())('linked steps and model intake', () => {
 
     await page.reload();
     await page.getByTestId('sim-reopened').waitFor(LONG);
+    // Read back from the engine's simulations store by its id (not from the browser's storage).
+    await expect(page.getByTestId('sim-reopened').textContent()).resolves.toMatch(/Stored simulation \S+, read back from the engine\u2019s store/);
     await expect(page.getByTestId('sim-table').locator('tbody tr').count()).resolves.toBe(2);
     await expect(page.getByTestId('sim-scenario').inputValue()).resolves.toBe('user/kws_pair');
     await expect(page.getByTestId('sim-durationSec').inputValue()).resolves.toBe('2');
