@@ -3,7 +3,8 @@
 // non-ONNX, misnamed, out-of-order and overlong input is refused with a message naming the file;
 // nothing half-received is left behind; the stored copy is readable by an engine limited to its data
 // directory; and it works through the browser-mode server with its token.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,20 @@ describe('model upload', () => {
       const half = tinyCnn().subarray(0, 300);
       await expect(upload(client, 'half.onnx', half)).rejects.toMatchObject({ code: 'bad-model', message: /^half\.onnx: / });
       expect(leftovers()).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+
+  it('a real pretrained model (PP-OCRv4 detector, 4.5 MiB) in 1 MiB chunks: stored with the same sha256 as the file', async () => {
+    const file = join(__dirname, '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_det_infer.onnx');
+    const bytes = readFileSync(file);
+    const { client, close } = localClient();
+    try {
+      const r = await upload(client, 'ch_PP-OCRv4_det_infer.onnx', bytes, 1024 * 1024);
+      expect(r.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(r.inputs.map((i) => i.name)).toEqual(['x']);
+      expect(readFileSync(r.path).equals(bytes)).toBe(true);
     } finally {
       close();
     }

@@ -643,7 +643,7 @@ function demandCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, charts: Cha
             Tenant: (t) => t.id,
             Model: (t) => h('code', {}, t.model),
             Profile: (t) => {
-              const sel = h('select', { onchange: () => (sel.value ? (state.profileFor[t.id] = sel.value) : delete state.profileFor[t.id]) },
+              const sel = h('select', { 'aria-label': `Profile for tenant ${t.id}`, onchange: () => (sel.value ? (state.profileFor[t.id] = sel.value) : delete state.profileFor[t.id]) },
                 h('option', { value: '' }, 'automatic (model hash, then name)'),
                 ...chosen.map((p) => h('option', { value: p.id, selected: state.profileFor[t.id] === p.id }, `${p.id} (${p.model})`)));
               return sel;
@@ -657,6 +657,7 @@ function demandCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, charts: Cha
           type: 'checkbox',
           checked: state.selected.has(p.id),
           'data-profile': p.id,
+          'aria-label': `Use profile ${p.id} (${p.model})`,
           onchange: () => {
             if (cb.checked) state.selected.add(p.id);
             else state.selected.delete(p.id);
