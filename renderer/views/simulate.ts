@@ -50,7 +50,7 @@ import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
 import { warningList } from '../warnings';
-import { remembered } from '../remember';
+import { isRecord, remembered } from '../remember';
 import { listParam } from '../route';
 
 type FoundLoad = ResultOf<'simulate.findLoad'>;
@@ -64,8 +64,21 @@ const lastMemory = remembered('simulate.last', 1, validLastResult);
 let form: SimForm | undefined;
 let last: { params: CompareParams; result: SimulateResult } | undefined;
 
-/** Keeps the last result for a reload; one too large for the storage is kept without its timeline, then not at all. */
+/** The id of the last result in the engine's simulations store (simulations.get), when it was stored there. */
+const lastIdMemory = remembered('simulate.lastId', 1, (x) => (isRecord(x) && typeof x.id === 'string' && x.id ? { id: x.id } : undefined));
+
+/**
+ * Keeps the last result for a reload: by its id in the engine's store where it was stored, else in
+ * the browser (one too large for the storage without its timeline, then not at all).
+ */
 function keepLast(l: { params: CompareParams; result: SimulateResult }): void {
+  const savedId = (l.result as { savedId?: string }).savedId;
+  if (savedId) {
+    lastIdMemory.save({ id: savedId });
+    lastMemory.clear();
+    return;
+  }
+  lastIdMemory.clear();
   if (lastMemory.save(l)) return;
   const { timeline: _t, ...rest } = l.result;
   if (!lastMemory.save({ params: l.params, result: rest as SimulateResult })) lastMemory.clear();
@@ -130,7 +143,10 @@ export const simulateView: View = {
     const stored = savedId(param);
     const fetched = stored ? client.call('simulations.get', { id: stored }).then((rec) => ({ rec }), (e: Error) => ({ error: e })) : undefined;
     const remembered = form ?? formMemory.load();
-    const reopened = !stored && !last && !!(last = lastMemory.load());
+    // After a reload with nothing carried: the last result, by its id in the engine's simulations store
+    // (or, for results from before the store, the remembered result itself).
+    const storedId = stored || last ? undefined : lastIdMemory.load()?.id;
+    const reopened = !stored && !last && (!!storedId || !!(last = lastMemory.load()));
     void loadCatalog(client).then(async (cat) => {
       if (disposed) return;
       policyList = cat.policies;
@@ -167,7 +183,18 @@ export const simulateView: View = {
       clear(formArea);
       formArea.append(buildForm(cat, why));
       if (got && 'error' in got) results.append(errorBox(`Could not reopen simulation ${stored}`, `${got.error.message} The History view lists the stored simulations.`));
-      else if (last) showResults(last.params, last.result, reopened);
+      else {
+        if (storedId) {
+          try {
+            const rec = await client.call('simulations.get', { id: storedId });
+            if (disposed) return;
+            last = { params: rec.params as unknown as CompareParams, result: rec.result as SimulateResult };
+          } catch {
+            lastIdMemory.clear(); // deleted or unreadable: nothing to reopen
+          }
+        }
+        if (last) showResults(last.params, last.result, reopened);
+      }
     });
 
     // -----------------------------------------------------------------------------------------
@@ -404,7 +431,7 @@ export const simulateView: View = {
       results.append(
         h('section', { class: 'card sim-head', 'data-testid': 'sim-head' },
           h('h2', {}, `Results: ${r.scenario}`),
-          reopened ? h('p', { class: 'muted sim-small', 'data-testid': 'sim-reopened' }, badge('reopened', 'info'), ' The last simulation, kept across the reload; run it again for figures from the profiles stored now.') : null,
+          reopened ? h('p', { class: 'muted sim-small', 'data-testid': 'sim-reopened' }, badge('reopened', 'info'), `${storedId ? ` Stored simulation ${storedId}, read back from the engine\u2019s store.` : ' The last simulation, kept in this browser.'} Run it again for figures from the profiles stored now.`) : null,
           h('dl', { class: 'facts' },
             h('dt', {}, 'Latencies'), h('dd', { 'data-testid': 'sim-latency-source' }, lat.kind === 'synthetic' ? badge('SYNTHETIC', 'warn', 'Generated latency table: not measured') : badge('MEASURED', 'ok', 'From stored profiles'), ' ', lat.text),
             h('dt', {}, 'Energy'), h('dd', { 'data-testid': 'sim-energy-source' }, estimated ? badge('ESTIMATE', 'warn', 'Estimated, not measured') : badge('MEASURED', 'ok'), ' ', c.energySource.detail.replace(/^(ESTIMATE|MEASURED):\s*/i, '')),
