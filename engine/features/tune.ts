@@ -9,6 +9,7 @@ import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
+import { storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { defaultLanes } from '../../scheduler/live';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
@@ -68,6 +69,8 @@ export interface TuneRunResult {
   workers: number;
   schedule?: Schedule;
   out?: string;
+  /** Where the schedule was stored (the app's Export view lists stored schedules). */
+  stored?: StoredSchedule;
   /** Live validation (validateSec > 0): the tuned schedule and the best untuned policy, predicted vs measured. */
   validation?: { which: 'tuned' | 'untuned'; policy: string; lanes: string[]; predictedMissRate: number | null; measuredMissRate: number; measuredEnergyJ: number; energySource: string; runId: string; perTenant: Validation['perTenant'] }[];
 }
@@ -161,6 +164,7 @@ export const tuneFeature = {
             out.out = schedulePath(p.out);
             writeSchedule(out.out, out.schedule);
           }
+          out.stored = storeSchedule(out.schedule, 'tune');
         }
         return out;
       },
