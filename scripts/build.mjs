@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = [...Object.keys(pkg.dependencies ?? {}), 'electron'];
-const sourceDirs = ['base', 'cli', 'engine', 'server', 'profiler', 'scheduler', 'workloads', 'electron', 'renderer'];
+const sourceDirs = ['common', 'base', 'cli', 'engine', 'server', 'profiler', 'scheduler', 'workloads', 'electron', 'renderer'];
 const force = process.argv.includes('--force');
 const quiet = process.argv.includes('--quiet');
 
