@@ -1,11 +1,12 @@
-// Declarations of the embeddable runtime entry (scheduler/embed/index.ts, package.json exports
-// "./runtime".types) and of what its types reach, under dist/types/. Run by scripts/build.mjs.
+// Declarations of the embeddable runtime entry (scheduler/embed/api.ts, which index.ts implements;
+// package.json exports "./runtime".types) and of the types they reach, under dist/types/. Run by
+// scripts/build.mjs.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const program = ts.createProgram([join(root, 'scheduler/embed/index.ts')], {
+const program = ts.createProgram([join(root, 'scheduler/embed/api.ts')], {
   declaration: true,
   emitDeclarationOnly: true,
   outDir: join(root, 'dist/types'),

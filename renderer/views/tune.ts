@@ -90,7 +90,7 @@ export const tuneView: View = {
       const msg = h('span', { class: 'muted', 'data-testid': 'tune-progress-message' }, `tuning ${params.scenario}…`);
       const cancel = h('button', { class: 'secondary small', 'data-testid': 'tune-cancel', onclick: () => ac.abort() }, 'Cancel');
       let series: { x: number; y: number }[] = [];
-      const live = chartIn({ type: 'line', data: { datasets: [{ label: 'best objective so far', data: [], borderColor: color(0), pointRadius: 0, stepped: true }] }, options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'candidates tried' } }, y: { title: { display: true, text: 'objective (lower is better)' } } } } }, { testId: 'tune-progress-chart', height: 220 });
+      const live = chartIn({ type: 'line', data: { datasets: [{ label: 'best objective so far', data: [], borderColor: color(0), pointRadius: 0, stepped: true }] }, options: { animation: false, parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'candidates evaluated (the untuned policies first)' } }, y: { title: { display: true, text: 'objective (lower is better)' } } } } }, { testId: 'tune-progress-chart', height: 220 });
       charts.push(live.chart as unknown as Chart);
       runArea.append(h('section', { class: 'card', 'data-testid': 'tune-running' },
         h('h2', {}, 'Search'),
@@ -147,15 +147,16 @@ export const tuneView: View = {
         type: 'scatter',
         data: {
           datasets: [
-            { label: 'untuned policies', data: pts.untuned, backgroundColor: color(1), pointStyle: 'triangle', pointRadius: 6 },
-            { label: 'tuned candidates', data: pts.tuned, backgroundColor: color(0), pointRadius: 4 },
-            { label: 'Pareto front', data: pts.front, borderColor: color(2), backgroundColor: color(2), showLine: true, pointRadius: 5 },
+            { label: 'untuned policies', data: pts.untuned, backgroundColor: color(1), pointStyle: 'triangle', pointRadius: 7, clip: false },
+            { label: 'tuned candidates', data: pts.tuned, backgroundColor: color(0), pointRadius: 4, clip: false },
+            { label: 'Pareto front', data: pts.front, borderColor: color(2), backgroundColor: color(2), showLine: true, pointRadius: 5, clip: false },
           ],
         },
         options: {
           animation: false,
           plugins: { tooltip: { callbacks: { label: (c) => `${(c.raw as { label: string }).label}: ${(c.raw as { y: number }).y.toFixed(1)}% missed, ${(c.raw as { x: number }).x.toFixed(2)} J` } } },
-          scales: { x: { title: { display: true, text: `energy per run, J (${r.schedule?.predicted.source.includes('energy: measured') ? 'measured' : 'ESTIMATE'})` } }, y: { title: { display: true, text: 'miss rate, %' }, min: 0 } },
+          scales: { x: { title: { display: true, text: `energy per run, J (${r.schedule?.predicted.source.includes('energy: measured') ? 'measured' : 'ESTIMATE'})` } }, y: { title: { display: true, text: 'miss rate, %' }, beginAtZero: true, grace: '5%' } },
+          layout: { padding: 8 },
         },
       }, { testId: 'tune-pareto', height: 260 });
       charts.push(scatter.chart as unknown as Chart);
@@ -178,7 +179,7 @@ export const tuneView: View = {
             'Miss rate': (x) => x.missRate,
             'Energy (J)': (x) => x.energyJ,
             'p99': (x) => x.p99Ms,
-          }, { class: 'data', 'data-testid': 'tune-candidates' }))),
+          }, { class: 'data', 'data-testid': 'tune-candidates-table' }))),
         h('section', { class: 'card' },
           h('h2', {}, 'Misses vs energy ', h('span', { class: 'muted tune-sub' }, 'every summarised candidate; the line joins the Pareto front')),
           scatter.box),

@@ -18,6 +18,7 @@ const VIEWS: [string, string][] = [
   ['scenarios', '[data-testid="scenario-library"] table'],
   ['simulate', '[data-testid="sim-scenario"]'],
   ['live', '.view-header h1'],
+  ['tune', '[data-testid="tune-form"]'],
   ['export', '.view-header h1'],
 ];
 
