@@ -1,6 +1,7 @@
 // Every CLI command, in the order `tessera --help` lists them.
 import type { CliCommand } from '../command';
 import { benchDystaCommand } from './bench-dysta';
+import { calibrateCommand } from './calibrate';
 import { devicesCommand } from './devices';
 import { profileCommand } from './profile';
 import { profilesCommand } from './profiles';
@@ -12,4 +13,4 @@ import { policiesCommand, simulateCommand } from './simulate';
 import { variantsCommand } from './variants';
 import { replayCommand, scheduleCommand, tuneCommand } from './tune';
 
-export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, variantsCommand, tuneCommand, scheduleCommand, replayCommand, runCommand, runsCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, variantsCommand, tuneCommand, scheduleCommand, replayCommand, calibrateCommand, runCommand, runsCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];
