@@ -8,7 +8,8 @@ import { backgroundFactor, calibrateWorkload, calibrationAdjustments, calibratio
 import { calibratedTable, type LatencyTable } from '../scheduler/live/calibrate';
 import { removedOf } from '../scheduler/live/report';
 import { calibrationDir, findCalibration, listCalibrations, measureMachineCalibration, saveCalibration, fingerprint } from '../scheduler/live/machine-calibration';
-import { parseLanes } from '../scheduler/live';
+import { LiveRun, demoScenario, parseLanes } from '../scheduler/live';
+import { deepenDemoRef } from '../scheduler/live/demo';
 import { oneLane } from './scheduler-fixtures';
 
 const fp: MachineFingerprint = { hostname: 'box', cpu: 'X', cores: 2, platform: 'linux', arch: 'x64', node: 'v22', ort: '1.30.0' };
@@ -170,5 +171,34 @@ describe('measuring a calibration (real lanes)', () => {
     expect(c.copies.points.map((p) => p.bytes)).toEqual([0, 64 << 10, 1 << 20, 4 << 20]);
     expect(c.background.cores).toBeGreaterThan(0);
     expect(steps.some((s) => s.includes('copies'))).toBe(true);
+  });
+});
+
+describe('load targets on the demo', () => {
+  it('deepens a demo model (named or parameterised) by a factor, within 1-64 layers, and leaves other refs alone', () => {
+    expect(deepenDemoRef('demo:conv', 3)).toBe('demo:conv:32:56:12');
+    expect(deepenDemoRef('demo:mlp:8:384:3', 2)).toBe('demo:mlp:8:384:6');
+    expect(deepenDemoRef('demo:kws', 100)).toBe('demo:mlp:8:384:64');
+    expect(deepenDemoRef('demo:kws', 0.01)).toBe('demo:mlp:8:384:1');
+    expect(deepenDemoRef('model.onnx', 2)).toBeUndefined();
+  });
+});
+
+describe('a live run with a machine calibration', () => {
+  it('reports the prediction with and without it, what it applied and the error removed', { timeout: 90_000 }, async () => {
+    const lanes = parseLanes('cpu:1,cpu:1');
+    const me = await fingerprint();
+    const c = cal({ fingerprint: me, key: 'test', createdAt: new Date().toISOString(), interference: [{ lane: 'cpu:1', with: 'cpu:1#1', soloMs: 1, contendedMs: 3, slowdown: 3 }, { lane: 'cpu:1#1', with: 'cpu:1', soloMs: 1, contendedMs: 3, slowdown: 3 }] });
+    const r = (await new LiveRun(demoScenario('tiny'), { policy: 'edf', duration: 1, lanes, seed: 1, meters: false, writeFiles: false, machineCalibration: c, calibration: { reps: 4, warmup: 1, mode: 'solo' } }).run()).report;
+    const k = r.calibration!;
+    expect(k.machine?.key).toBe('test');
+    expect(k.background?.cores).toBeGreaterThan(0);
+    expect(k.applied.join(' ')).toMatch(/x3\.00 with cpu:1#1/);
+    expect(k.uncalibrated?.map((x) => x.tenant)).toEqual(r.comparison!.map((x) => x.tenant));
+    // A x3 slow-down of busy neighbours makes the calibrated prediction slower than the uncalibrated one.
+    const all = r.comparison!.at(-1)!;
+    expect(all.predicted.meanLatencyMs).toBeGreaterThan(k.uncalibrated!.at(-1)!.predicted.meanLatencyMs);
+    expect(k.errorRemoved).toBeDefined();
+    expect(r.latencySource).toContain('machine calibration test');
   });
 });
