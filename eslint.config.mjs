@@ -1,4 +1,5 @@
 // Lint and the layering rules. Layers, each importing only from below:
+//   common (pure rules every layer shares, the renderer included: no Node, no I/O)
 //   base (Node helpers: paths, workers)  <  profiler, workloads, scheduler (Node)  <  engine  <  server, cli, electron
 //   scheduler/core is pure (no Node, no I/O) and so imports neither base/ nor the I/O layers.
 //   renderer talks to the engine only through engine/api.ts (types + protocol) and may reuse pure code.
@@ -29,6 +30,19 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Pure code shared by every layer, the renderer included: no Node, no Electron, no other folder.
+    files: ['common/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...nodeBuiltins.map((name) => ({ name, message: 'common/ is pure (the renderer imports it): no Node built-ins.' })), { name: 'onnxruntime-node', message: 'common/ is pure.' }],
+        patterns: [
+          { group: ['electron', 'electron/*'], message: 'common/ is pure: no Electron.' },
+          { group: ['**/base/**', '**/profiler/**', '**/scheduler/**', '**/workloads/**', '**/engine/**', '**/server/**', '**/cli/**', '**/renderer/**', '**/electron/**'], message: 'common/ is below every layer: it imports none of them.' },
+        ],
+      }],
+    },
   },
   {
     files: ['base/**'],

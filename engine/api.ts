@@ -13,6 +13,7 @@ export type ResultOf<M extends MethodName> = AllMethods[M] extends MethodDef<any
 export type EventName = keyof AllEvents & string;
 export type EventOf<E extends EventName> = AllEvents[E] extends EventDef<infer T> ? T : never;
 
+export { TOPICS } from './topics';
 export type { Progress } from './feature';
 export type { ErrorCode } from './errors';
 export type { Reply, Request, WireError } from './protocol';

@@ -9,6 +9,8 @@ import { ParityFolderError } from '../scheduler/dysta-io';
 import { LiveSetupError } from '../scheduler/live/models';
 import { RunStoreError } from '../scheduler/live/runs-store';
 import { ScheduleError } from '../scheduler/schedule/file';
+import { CompareError } from '../scheduler/history/compare';
+import { SimulationStoreError } from '../scheduler/history/simulations-store';
 import { SimWorkloadError } from '../scheduler/sim-workload';
 import { TuneCancelled } from '../scheduler/tune-run';
 import { DemandError } from '../workloads/demand';
@@ -19,6 +21,7 @@ import { EngineError, type ErrorCode } from './errors';
 
 const FILE_ACCESS_CODES: Record<FileAccessError['code'], ErrorCode> = { 'not-found': 'not-found', 'not-a-file': 'not-a-file', 'too-large': 'too-large', 'not-allowed': 'forbidden', unreadable: 'forbidden' };
 const RUN_STORE_CODES: Record<RunStoreError['code'], ErrorCode> = { 'bad-id': 'bad-request', 'not-found': 'not-found', 'missing-file': 'not-found', corrupt: 'bad-run', 'too-large': 'too-large', io: 'failed' };
+const SIM_STORE_CODES: Record<SimulationStoreError['code'], ErrorCode> = { 'bad-id': 'bad-request', 'not-found': 'not-found', corrupt: 'bad-run', io: 'failed' };
 
 /** The code of an error: the EngineError's own, a library error's by its class, 'cancelled' for an abort, else 'failed'. */
 export function errorCode(e: unknown): ErrorCode {
@@ -29,6 +32,8 @@ export function errorCode(e: unknown): ErrorCode {
   if (e instanceof ShapeError) return 'bad-shape';
   if (e instanceof ProfileStoreError) return e.code === 'not-found' ? 'not-found' : 'bad-profile';
   if (e instanceof RunStoreError) return RUN_STORE_CODES[e.code];
+  if (e instanceof SimulationStoreError) return SIM_STORE_CODES[e.code];
+  if (e instanceof CompareError) return 'bad-request';
   // A refused read of a caller-given path (base/files.ts) that no library wrapped in its own error.
   if (e instanceof FileAccessError) return FILE_ACCESS_CODES[e.code];
   if (e instanceof ScheduleError) return 'bad-schedule';

@@ -4,6 +4,7 @@
 // the `engine.restart` call (answered here, rate-limited). Stopping or restarting fails every
 // pending call of every connection; finished calls are forgotten.
 import type { EventName, EventOf } from './api';
+import { TOPICS } from './topics';
 import type { Connection } from './engine';
 import { checkRequest, type Reply, type Request, type WireError } from './protocol';
 
@@ -160,8 +161,8 @@ export class RemoteEngine {
   }
 
   /** The engine.state event (declared in engine/features/engine.ts). */
-  private broadcastState(data: EventOf<'engine.state'>): void {
-    this.broadcast({ type: 'event', topic: 'engine.state' satisfies EventName, data });
+  private broadcastState(data: EventOf<typeof TOPICS.engineState>): void {
+    this.broadcast({ type: 'event', topic: TOPICS.engineState satisfies EventName, data });
   }
 
   private broadcast(reply: Reply): void {

@@ -9,6 +9,7 @@ import { AdapterLog, adapterRefusal, adapterUnknownNote, type GpuAdapter } from 
 import { laneProcessEnv } from './gpu/environment';
 import type { OrtTrace, WireTensor } from './measure-core';
 import { spawnWorker, type Isolation, type WorkerHandle } from '../base/worker-host';
+import { parseLaneSpec as parseLaneSpecWith, parseLanes as parseLaneList } from '../common/lane-spec';
 import type { StoppingRuleOptions } from './stats';
 import type { LaneInfo, LaneSpec, LatencyStats } from './types';
 
@@ -173,49 +174,18 @@ export class LaneWorker {
   }
 }
 
-const KNOWN_EPS = ['cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'rocm', 'migraphx', 'qnn', 'openvino', 'xnnpack'];
-
 export function cpuCount(): number {
   return availableParallelism();
 }
 
-/**
- * Parses one lane id: `cpu` (all cores), `cpu:T` (T intra-op threads), `cpu:T#k` (the k-th lane of
- * that kind, for several CPU lanes), `webgpu`, `webgpu:sw` (a software GPU driver, on purpose),
- * `cuda`, `dml`, `coreml`, ...
- */
+/** One lane id (the grammar is common/lane-spec.ts); `cpu` alone gets every core of this machine. */
 export function parseLaneSpec(text: string, cores = cpuCount()): LaneSpec {
-  const s = text.trim();
-  const m = /^([a-z][a-z0-9_-]*)(?::(\d+|sw))?(?:#(\d+))?$/i.exec(s);
-  if (!m) throw new Error(`bad lane "${text}": expected e.g. cpu, cpu:2, cpu:1#2, webgpu, webgpu:sw`);
-  const ep = m[1].toLowerCase();
-  if (!KNOWN_EPS.includes(ep)) throw new Error(`unknown execution provider "${ep}" in lane "${text}" (known: ${KNOWN_EPS.join(', ')})`);
-  const suffix = m[3] !== undefined ? `#${m[3]}` : '';
-  if (m[2]?.toLowerCase() === 'sw') {
-    if (ep !== 'webgpu') throw new Error(`lane "${text}": ":sw" (a software GPU driver) applies to webgpu lanes only`);
-    return { id: `webgpu:sw${suffix}`, ep, software: true };
-  }
-  if (ep === 'cpu') {
-    const threads = m[2] !== undefined ? Number(m[2]) : cores;
-    if (!(threads >= 1)) throw new Error(`lane "${text}": thread count must be >= 1`);
-    return { id: `cpu:${threads}${suffix}`, ep, threads };
-  }
-  if (m[2] !== undefined) throw new Error(`lane "${text}": a thread count applies to cpu lanes only`);
-  return { id: `${ep}${suffix}`, ep };
+  return parseLaneSpecWith(text, cores);
 }
 
-/** Comma-separated lanes; repeated ids get #1, #2 suffixes so every lane id is unique. */
+/** Comma-separated lanes (common/lane-spec.ts); repeated ids get #1, #2 suffixes. */
 export function parseLanes(list: string | string[], cores = cpuCount()): LaneSpec[] {
-  const parts = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0) throw new Error('no lanes given');
-  const lanes = parts.map((p) => parseLaneSpec(p, cores));
-  const seen = new Map<string, number>();
-  for (const l of lanes) {
-    const k = seen.get(l.id) ?? 0;
-    seen.set(l.id, k + 1);
-    if (k > 0) l.id = `${l.id}#${k}`;
-  }
-  return lanes;
+  return parseLaneList(list, cores);
 }
 
 /** The default: one CPU lane with every core. */

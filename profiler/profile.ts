@@ -66,7 +66,7 @@ export interface ProfileOptions {
   onProgress?: (p: ProfileProgress) => void;
   /** Display name for a model given as bytes. */
   name?: string;
-  /** Facts about the model recorded in the profile's warnings (e.g. what a library model is). */
+  /** Facts about the model recorded in the profile's notes (e.g. what a library model is); not warnings. */
   notes?: string[];
   /** Meters to use instead of detecting them (tests). */
   meters?: PowerMeter[];
@@ -300,7 +300,7 @@ async function loadAndCut(model: string | Uint8Array | LoadedModel, opts: Profil
 async function openProfile(loaded: LoadedModel, cut: CutResult, lanes: LaneSpec[], settings: Settings, opts: ProfileOptions): Promise<{ p: Profile; resumedPairs: number }> {
   const machine = await machineFingerprint();
   const key = resumeKey({ sha256: loaded.sha256, lanes, granularity: cut.granularity, inputShapes: cut.inputShapes, inputValues: opts.inputValues });
-  const warnings = [...(opts.notes ?? []), ...cut.warnings];
+  const warnings = [...cut.warnings];
   if (opts.resume !== false && settings.save) {
     const prev = findResumable(key, machine.id, settings.dir);
     if (prev) {
@@ -347,6 +347,7 @@ async function openProfile(loaded: LoadedModel, cut: CutResult, lanes: LaneSpec[
     settings: { budgetSec: settings.budgetSec, warmup: settings.warmup, ciTarget: settings.ciTarget, contention: !!opts.contention, energy: settings.energyMode, energyWindowSec: opts.energyWindowSec },
     status: 'partial',
     warnings,
+    ...(opts.notes?.length ? { notes: [...opts.notes] } : {}),
     resumeKey: key,
   };
   return { p, resumedPairs: 0 };
@@ -404,7 +405,7 @@ export interface ModelInput {
   name?: string;
   shapes?: Record<string, number[]>;
   inputValues?: Record<string, number | number[]>;
-  /** Recorded in the profile's warnings (e.g. "layer-shape replica: real layer shapes, synthetic weights"). */
+  /** Recorded in the profile's notes (e.g. "layer-shape replica: real layer shapes, synthetic weights"). */
   note?: string;
 }
 

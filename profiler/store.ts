@@ -10,6 +10,7 @@ import si from 'systeminformation';
 import { FileAccessError, MAX_DOCUMENT_BYTES, parseJsonText, readCheckedText } from '../base/files';
 import { dataDir } from '../base/paths';
 import { deriveLatencyFigures } from './stats';
+import { separateNotes } from './notes';
 import { PROFILE_MIN_SCHEMA_VERSION, PROFILE_SCHEMA_VERSION, type LaneMeasurement, type LaneSpec, type MachineFingerprint, type Profile } from './types';
 
 export class ProfileStoreError extends Error {
@@ -107,6 +108,8 @@ export function validateProfile(raw: unknown, where: string): Profile {
   for (const k of ['id', 'model', 'lanes', 'layers', 'machine'] as const) {
     if (p[k] === undefined) throw new ProfileStoreError(`${where}: not a valid profile (missing "${k}")`, 'corrupt');
   }
+  // Profiles from before `notes` kept the model's library note among the warnings.
+  separateNotes(p as Profile);
   return p as Profile;
 }
 
@@ -162,6 +165,8 @@ export interface ProfileSummary {
   layers: number;
   machine: string;
   ortVersion: string;
+  /** The whole model's latency (baseline-subtracted median) per lane where it was measured, ms. */
+  wholeModel?: { lane: string; ms: number }[];
   /** Set when the file could not be read as a profile. */
   error?: string;
 }
@@ -186,6 +191,7 @@ export function listProfiles(dir = profilesDir()): ProfileSummary[] {
         layers: p.layers.length,
         machine: `${p.machine.cpu} (${p.machine.id.slice(0, 8)})`,
         ortVersion: p.ortVersion,
+        wholeModel: (Array.isArray(p.wholeModel) ? p.wholeModel : []).filter((m) => typeof m.latencyMs === 'number').map((m) => ({ lane: m.lane, ms: m.latencyMs! })),
       });
     } catch (e) {
       out.push({ id, createdAt: '', status: 'partial', model: '?', sha256: '', granularity: 'group', lanes: [], layers: 0, machine: '', ortVersion: '', error: (e as Error).message });

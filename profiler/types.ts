@@ -4,6 +4,7 @@
 
 import type { GpuAdapter } from './gpu/adapter';
 import type { TransferFit } from './transfer';
+import type { LaneSpec } from '../common/lane-spec';
 
 /** 2: layers may carry `variants` and the profile `variantRun` (version 1 profiles still load). */
 export const PROFILE_SCHEMA_VERSION = 2;
@@ -11,19 +12,8 @@ export const PROFILE_SCHEMA_VERSION = 2;
 export const PROFILE_MIN_SCHEMA_VERSION = 1;
 export type { GpuAdapter };
 
-/** A lane: one execution target the scheduler can hand work to. */
-export interface LaneSpec {
-  /** Stable id, e.g. "cpu:2" (cpu EP, 2 intra-op threads), "cpu:2#1" (second CPU lane), "webgpu". */
-  id: string;
-  /** ONNX Runtime execution provider name: cpu, webgpu, cuda, dml, coreml. */
-  ep: string;
-  /** Intra-op threads for CPU lanes. */
-  threads?: number;
-  /** Extra EP / session options that define the lane. */
-  options?: Record<string, string | number | boolean>;
-  /** Asked for a software GPU driver on purpose (`webgpu:sw`): slow, shares the CPU cores, never a GPU figure. */
-  software?: boolean;
-}
+/** A lane: one execution target (the type and the lane grammar live in common/lane-spec.ts). */
+export type { LaneSpec };
 
 /** Robust statistics of repeated latency measurements, all in milliseconds. */
 export interface LatencyStats {
@@ -302,6 +292,8 @@ export interface Profile {
   /** Status of an interrupted/resumable run; 'complete' when every (layer, lane) is done. */
   status: 'complete' | 'partial';
   warnings: string[];
+  /** Facts about the model (what a library model is): information, not warnings (profiler/notes.ts). */
+  notes?: string[];
   /** The last `tessera variants` run on this profile. */
   variantRun?: VariantRun;
 }

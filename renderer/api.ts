@@ -1,5 +1,6 @@
 // The renderer's way to the engine: Electron's preload bridge when present, else the browser-mode
 // WebSocket (same origin, token from the page URL). Both carry the same protocol.
+import { TOPICS } from '../engine/api';
 import { EngineClient, type Transport } from '../engine/client';
 import type { Reply, Request } from '../engine/protocol';
 
@@ -26,7 +27,7 @@ export function connect(): Connection {
   const bridge = window.tesseraBridge;
   if (bridge) {
     const client = new EngineClient({ send: (r) => bridge.send(r), onReply: (l) => bridge.onReply(l) });
-    client.on('engine.state', (e) => {
+    client.on(TOPICS.engineState, (e) => {
       if (e.state === 'closed') client.failAll({ message: `The engine stopped: ${e.detail ?? 'unknown reason'}`, code: 'engine-exited' });
       setState(e.state, e.detail);
     });
@@ -43,7 +44,7 @@ export function connect(): Connection {
   };
   const client = new EngineClient(transport);
   let engineDown = false;
-  client.on('engine.state', (e) => {
+  client.on(TOPICS.engineState, (e) => {
     engineDown = e.state === 'closed';
     setState(e.state === 'closed' ? 'closed' : 'open', e.state === 'closed' ? `engine stopped (${e.detail})` : undefined);
   });

@@ -3,6 +3,7 @@ import { connect } from './api';
 import { clear, h } from './dom';
 import { watchTerms } from './glossary';
 import { installKeyboard } from './keyboard';
+import { formatHash, parseHash } from './route';
 import { cycleTheme, initTheme, onThemeChange, themeChoice } from './theme';
 import { views } from './views';
 
@@ -35,8 +36,8 @@ conn.onState((state, detail) => {
 
 let cleanup: void | (() => void);
 function route(): void {
-  const [, id = 'devices', param] = location.hash.match(/^#\/([^/]+)(?:\/(.+))?/) ?? [];
-  const view = views.find((v) => v.id === id) ?? views[0];
+  const r = parseHash(location.hash);
+  const view = views.find((v) => v.id === r.view) ?? views[0];
   if (typeof cleanup === 'function') cleanup();
   clear(main);
   for (const a of nav.querySelectorAll<HTMLAnchorElement>('a[data-view]')) {
@@ -45,7 +46,19 @@ function route(): void {
     else a.removeAttribute('aria-current');
   }
   document.title = `${view.title} · Tessera`;
-  cleanup = view.render(main, { client: conn.client, navigate: (v, p) => (location.hash = `#/${v}${p ? `/${encodeURIComponent(p)}` : ''}`) }, param ? decodeURIComponent(param) : undefined);
+  const ctx = {
+    client: conn.client,
+    query: r.query,
+    navigate: (v: string, p?: string, q?: Record<string, string | string[] | undefined>) => (location.hash = formatHash(v, p, q)),
+    // The carried context has been taken into the view's remembered form: drop it from the URL so
+    // that a reload shows what the user changed since (no hashchange, no re-render).
+    consumeQuery: () => {
+      if (Object.keys(r.query).length) history.replaceState(history.state, '', formatHash(view.id, r.param));
+    },
+    replaceParam: (p?: string) => history.replaceState(history.state, '', formatHash(view.id, p)),
+    hasView: (id: string) => views.some((v) => v.id === id),
+  };
+  cleanup = view.render(main, ctx, r.param);
 }
 window.addEventListener('hashchange', route);
 route();

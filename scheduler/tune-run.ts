@@ -30,11 +30,17 @@ export interface MissingProfile {
   profileArg: string;
 }
 
-/** The newest complete stored profile of each tenant's model (by sha256, else by name). */
-export async function newestProfiles(scenarioRef: string): Promise<{ found: Record<string, string>; missing: MissingProfile[] }> {
+/** Whether a profile measured every one of these lanes ("cpu:1#1" counts as "cpu:1"); no lanes asked: yes. */
+export function coversLanes(profileLanes: readonly string[], lanes: readonly string[] | undefined): boolean {
+  const have = new Set(profileLanes.map((l) => l.replace(/#\d+$/, '')));
+  return !lanes?.length || lanes.every((l) => have.has(l.replace(/#\d+$/, '')));
+}
+
+/** The newest complete stored profile of each tenant's model (by sha256, else by name); with `lanes`, only profiles that measured all of them. */
+export async function newestProfiles(scenarioRef: string, opts: { lanes?: string[] } = {}): Promise<{ found: Record<string, string>; missing: MissingProfile[] }> {
   const loaded = loadScenario(scenarioRef);
   const models = await tenantModels(loaded.scenario, { baseDir: loaded.baseDir });
-  const all = listProfiles().filter((p) => !p.error && p.status === 'complete');
+  const all = listProfiles().filter((p) => !p.error && p.status === 'complete' && coversLanes(p.lanes, opts.lanes));
   const found: Record<string, string> = {};
   const missing: MissingProfile[] = [];
   for (const t of loaded.scenario.tenants) {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = [...Object.keys(pkg.dependencies ?? {}), 'electron'];
-const sourceDirs = ['base', 'cli', 'engine', 'server', 'profiler', 'scheduler', 'workloads', 'electron', 'renderer'];
+const sourceDirs = ['common', 'base', 'cli', 'engine', 'server', 'profiler', 'scheduler', 'workloads', 'electron', 'renderer'];
 const force = process.argv.includes('--force');
 const quiet = process.argv.includes('--quiet');
 
@@ -38,6 +38,8 @@ if (!force && existsSync(stampFile) && Number(readFileSync(stampFile, 'utf8')) >
 const workers = sources.filter((f) => f.endsWith('.worker.ts'));
 const nodeEntries = {
   cli: join(root, 'cli/main.ts'),
+  // The embeddable runtime, package.json exports "./runtime" (its types: below).
+  runtime: join(root, 'scheduler/embed/index.ts'),
   'engine-host': join(root, 'engine/host.ts'),
   ...Object.fromEntries(workers.map((f) => [`workers/${basename(f, '.ts')}`, f])),
 };
@@ -68,8 +70,29 @@ if (existsSync(join(root, 'electron/main.ts'))) {
     logLevel: 'warning',
   });
 }
+await runtimeTypes();
 const { build: viteBuild } = await import('vite');
 await viteBuild({ configFile: join(root, 'vite.config.mjs'), logLevel: quiet ? 'error' : 'warn' });
 mkdirSync(join(root, 'dist'), { recursive: true });
 writeFileSync(stampFile, String(newestSource));
+/** Declarations of the runtime entry (and what its types reach) under dist/types/, for package.json exports "./runtime".types. */
+async function runtimeTypes() {
+  const ts = (await import('typescript')).default;
+  const program = ts.createProgram([join(root, 'scheduler/embed/index.ts')], {
+    declaration: true,
+    emitDeclarationOnly: true,
+    outDir: join(root, 'dist/types'),
+    rootDir: root,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    resolveJsonModule: true,
+    strict: true,
+    skipLibCheck: true,
+    types: ['node'],
+  });
+  const r = program.emit();
+  const errors = r.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length) throw new Error(`[build] runtime types: ${ts.formatDiagnosticsWithColorAndContext(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
+}
 if (!quiet) console.error(`[build] done in ${Date.now() - t0} ms (${relative(root, join(root, 'dist'))}/)`);

@@ -12,6 +12,7 @@ import { emitter, event, method } from '../engine/feature';
 import { features } from '../engine/features';
 import { createEngine, localClient } from '../engine/local';
 import type { Reply } from '../engine/protocol';
+import { TOPICS } from '../engine/topics';
 import { ShapeError } from '../profiler/onnx/shapes';
 import { ProfileStoreError } from '../profiler/store';
 import { LiveSetupError } from '../scheduler/live/models';
@@ -46,6 +47,20 @@ describe('feature list', () => {
     const methods = engine.describe().map((d) => d.method);
     expect(methods.length).toBe(features.reduce((n, f) => n + Object.keys(f.methods).length, 0));
     expect(engine.describeEvents().map((e) => e.topic).sort()).toEqual(['engine.state', 'live.telemetry']);
+    // The topic constants name exactly the declared topics.
+    expect(Object.values(TOPICS).sort()).toEqual(engine.describeEvents().map((e) => e.topic).sort());
+  });
+
+  it('writes no topic by hand in the renderer or the CLI: they subscribe through TOPICS', () => {
+    const root = join(__dirname, '..');
+    const files = ['renderer', 'cli'].flatMap((d) => (readdirSync(join(root, d), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(root, d, f)));
+    expect(files.length).toBeGreaterThan(10);
+    const literal = new RegExp(`['"\`](${Object.values(TOPICS).map((t) => t.replace('.', '\\.')).join('|')})['"\`]`);
+    for (const f of files) {
+      // Comments may name a topic; code may not.
+      const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+      expect(literal.exec(code)?.[0], f).toBeUndefined();
+    }
   });
 
   it('reports the version written in package.json', async () => {

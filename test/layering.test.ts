@@ -35,6 +35,16 @@ describe('layering rules', () => {
     expect(await errors('profiler/x.ts', "import { dataDir } from '../base/paths';\nexport const x = dataDir;\n")).toHaveLength(0);
   });
 
+  it('common/ is pure and below every layer, and every layer (the renderer included) may import it', async () => {
+    expect(await errors('common/x.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
+    expect(await errors('common/x.ts', "import { dataDir } from '../base/paths';\nexport const x = dataDir;\n")).toHaveLength(1);
+    expect(await errors('common/x.ts', "import { parseLanes } from '../profiler/measure';\nexport const x = parseLanes;\n")).toHaveLength(1);
+    for (const file of ['renderer/views/x.ts', 'scheduler/core/x.ts', 'profiler/x.ts']) {
+      const up = file.split('/').length - 1;
+      expect(await errors(file, `import { parseLanes } from '${'../'.repeat(up)}common/lane-spec';\nexport const x = parseLanes;\n`)).toHaveLength(0);
+    }
+  });
+
   it('the renderer uses no Node built-ins and reaches the engine only through its client', async () => {
     expect(await errors('renderer/x.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
     expect(await errors('renderer/x.ts', "import { deviceReport } from '../profiler/devices';\nexport const x = deviceReport;\n")).toHaveLength(1);

@@ -179,8 +179,9 @@ describe('form helpers', () => {
     expect(checkLanes('cpu:1,cpu:1')).toBeUndefined();
     expect(checkLanes(' cpu , webgpu ')).toBeUndefined();
     expect(checkLanes('')).toMatch(/no lanes/);
-    expect(checkLanes('gpu:9')).toMatch(/lane "gpu:9": expected EP/);
-    expect(checkLanes('cpu:0')).toMatch(/threads must be 1..256/);
+    expect(checkLanes('gpu:9')).toMatch(/unknown execution provider "gpu" in lane "gpu:9"/);
+    expect(checkLanes('cpu:0')).toMatch(/thread count must be >= 1/);
+    expect(checkLanes('cpu:1#2')).toBeUndefined(); // the engine accepts it, so the form does too
     expect(checkLanes('cpu:1,webgpu:sw')).toBeUndefined();
     expect(checkLanes('cpu:sw')).toMatch(/applies to webgpu lanes only/);
   });

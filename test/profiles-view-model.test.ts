@@ -226,3 +226,60 @@ describe('profiles view model: whole model, chart, formats', () => {
     expect(pm.progressPercent(0.456)).toBe(46);
   });
 });
+
+describe('profiles view model: summary first', () => {
+  it('gives whole-model p50/p95 and frames/s per lane, the fastest lane, the slowest layers and the verdict', () => {
+    const p = profile();
+    const s = pm.profileSummary(p);
+    expect(s.lanes.map((l) => l.lane)).toEqual(['cpu:1', 'cpu:2']);
+    const [a, b] = s.lanes;
+    expect(a.p50Ms).toBeCloseTo(0.6);
+    expect(a.p95Ms).toBeCloseTo(0.62 * 1.2 - 0.02);
+    // Frames per second from the raw median (the per-call overhead is paid on every frame).
+    expect(a.fps).toBeCloseTo(1000 / 0.62);
+    expect(b.best).toBe(true);
+    expect(a.best).toBe(false);
+    // Slowest first, on the preferred lane, with the share of that lane's sum of layers.
+    expect(s.slowest.map((l) => [l.name, l.lane])).toEqual([['Conv2', 'cpu:2'], ['conv1', 'cpu:2'], ['fc', 'cpu:1']]);
+    expect(s.slowest[0].ms).toBeCloseTo(0.4);
+    expect(s.slowest[0].share).toBeCloseTo(0.4 / (0.05 + 0.4));
+    expect(pm.profileSummary(p, 1).slowest).toHaveLength(1);
+    // The fixture is partial: verified, but not every pair measured.
+    expect(s.verdict.kind).toBe('partial');
+    expect(s.verdict.text).toMatch(/5 of 6/);
+  });
+
+  it('says FAILED when the CPU chain or a lane check fails, and ok when complete and verified', () => {
+    const p = profile();
+    p.status = 'complete';
+    expect(pm.profileSummary(p).verdict.kind).toBe('ok');
+    p.verification.lanes = { 'webgpu': { maxAbsError: 1, maxRelError: 0.5, passed: false, tolerance: { rel: 1e-3 } } };
+    const v = pm.profileSummary(p).verdict;
+    expect(v.kind).toBe('bad');
+    expect(v.text).toMatch(/FAILED on webgpu/);
+    expect(v.details.join(' ')).toMatch(/on webgpu: max rel 5\.0e-1/);
+    p.verification.lanes = undefined;
+    p.verification.passed = false;
+    expect(pm.profileSummary(p).verdict.text).toMatch(/do not reproduce/);
+  });
+
+  it('leaves out lanes that failed or have no whole-model figure, and marks no best lane when only one is left', () => {
+    const p = profile();
+    p.lanes[1].error = 'lane unavailable';
+    const s = pm.profileSummary(p);
+    expect(s.lanes.map((l) => l.lane)).toEqual(['cpu:1']);
+    expect(s.lanes[0].best).toBe(false);
+  });
+
+  it('filters layer rows by words in name, ops or preferred lane, and by #index', () => {
+    const rows = pm.layerRows(profile());
+    expect(pm.filterRows(rows, '').length).toBe(3);
+    // Every layer is Conv+Relu: "conv" matches the ops of all three; a name narrows it.
+    expect(pm.filterRows(rows, 'conv').length).toBe(3);
+    expect(pm.filterRows(rows, 'CONV2').map((r) => r.name)).toEqual(['Conv2']);
+    expect(pm.filterRows(rows, 'relu cpu:2').map((r) => r.name)).toEqual(['conv1', 'Conv2']);
+    expect(pm.filterRows(rows, 'relu cpu:1').map((r) => r.name)).toEqual(['fc']);
+    expect(pm.filterRows(rows, '#1').map((r) => r.name)).toEqual(['Conv2']);
+    expect(pm.filterRows(rows, 'nothing-like-this')).toEqual([]);
+  });
+});

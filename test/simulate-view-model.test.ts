@@ -160,7 +160,7 @@ describe('policies, scenarios and the form', () => {
   it('builds compare params; library scenarios go without profiles (the engine says what is missing)', () => {
     const { params, errors } = compareParams({ ...DEFAULT_FORM, policies: ['fcfs', 'dream'], seeds: '3', durationSec: '2' });
     expect(errors).toEqual([]);
-    expect(params).toMatchObject({ scenario: 'synthetic:vr_gaming:skewed', policies: ['fcfs', 'dream'], seeds: 3, durationSec: 2, timelinePolicy: 'dream', preemption: 'layer', dropLate: false });
+    expect(params).toMatchObject({ scenario: 'synthetic:vr_gaming', policies: ['fcfs', 'dream'], seeds: 3, durationSec: 2, timelinePolicy: 'dream', preemption: 'layer', dropLate: false });
     expect(params!.load).toBeUndefined();
     expect(params!.profiles).toBeUndefined();
     const lib = compareParams({ ...DEFAULT_FORM, scenario: 'xrbench/vr_gaming', profiles: [], load: '0.8' });

@@ -3,6 +3,7 @@ import type { CliCommand } from '../command';
 import { benchDystaCommand } from './bench-dysta';
 import { calibrateCommand } from './calibrate';
 import { devicesCommand } from './devices';
+import { historyCommand, simulationsCommand } from './history';
 import { profileCommand } from './profile';
 import { profilesCommand } from './profiles';
 import { runCommand } from './run';
@@ -13,4 +14,4 @@ import { policiesCommand, simulateCommand } from './simulate';
 import { variantsCommand } from './variants';
 import { replayCommand, scheduleCommand, tuneCommand } from './tune';
 
-export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, variantsCommand, tuneCommand, scheduleCommand, replayCommand, calibrateCommand, runCommand, runsCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, simulationsCommand, variantsCommand, tuneCommand, scheduleCommand, replayCommand, calibrateCommand, runCommand, runsCommand, historyCommand, ...scenarioCommands, policiesCommand, benchDystaCommand];

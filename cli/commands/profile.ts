@@ -107,6 +107,7 @@ export function formatProfile(p: Profile, opts: { layers?: boolean } = {}): stri
   if (unresolved) out.push(`  unres. = latency not resolved (under ${RESOLVED_RATIO}x its 95% uncertainty: median CI + baseline CI + timer resolution, or under 6 runs): no GFLOP/s shown; ${unresolved} of ${p.layers.length} layers (--json: "unresolved" says why).`);
   if (energy) out.push(`  energy: ${energy.source.kind === 'estimated' ? 'ESTIMATED, not measured' : 'measured'}: ${energy.source.detail}`);
   if (errors.length) out.push(`  ${errors.length} (layer, lane) errors:`, ...errors.slice(0, 10).map((e) => `    ${e}`), ...(errors.length > 10 ? [`    … ${errors.length - 10} more (see --json)`] : []));
+  for (const n of p.notes ?? []) out.push(`  note: ${n}`);
   for (const w of p.warnings) out.push(`  warning: ${w}`);
   return out.join('\n') + '\n';
 }

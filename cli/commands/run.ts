@@ -4,6 +4,7 @@
 // keeps what was measured.
 import { hostname } from 'node:os';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
+import { TOPICS } from '../../engine/api';
 import { localClient } from '../../engine/local';
 import { describeDrops } from '../../scheduler/core/jobs';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
@@ -146,7 +147,7 @@ export const runCommand: CliCommand = {
     const { client, close } = localClient();
     let last = 0;
     const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
-    const off = client.on('live.telemetry', (b) => {
+    const off = client.on(TOPICS.liveTelemetry, (b) => {
       const now = performance.now();
       if (now - last < 1000 && b.phase !== 'done') return;
       last = now;

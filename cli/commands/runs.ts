@@ -4,9 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { localClient } from '../../engine/local';
 import type { StoredRunSummary } from '../../scheduler/live/runs-store';
 import { UsageError, type CliCommand } from '../command';
+import { formatResultComparison } from './history';
 import { formatReport } from './run';
 
-const USAGE = 'tessera runs list | show ID | export ID --file report|trace [--out FILE]   [--json]';
+const USAGE = 'tessera runs list | show ID | diff A B | export ID --file report|trace [--out FILE]   [--json]';
 
 const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 
@@ -25,7 +26,7 @@ export function formatRunLine(s: StoredRunSummary): string {
 
 export const runsCommand: CliCommand = {
   name: 'runs',
-  summary: 'List the stored live runs, show one\u2019s report, export its report or Perfetto trace.',
+  summary: 'List the stored live runs, show one\u2019s report, compare two side by side, export its report or Perfetto trace.',
   usage: USAGE,
   options: {
     file: { type: 'string', default: 'report' },
@@ -51,6 +52,12 @@ export const runsCommand: CliCommand = {
           need(1, 'a run id (`tessera runs list` shows them)');
           const r = await client.call('runs.get', { id: args[0] });
           ctx.stdout(ctx.json ? JSON.stringify(r, null, 2) + '\n' : formatReport(r));
+          return 0;
+        }
+        case 'diff': {
+          need(2, 'two run ids: A B (`tessera runs list` shows them)');
+          const c = await client.call('runs.diff', { a: args[0], b: args[1] });
+          ctx.stdout(ctx.json ? JSON.stringify(c, null, 2) + '\n' : formatResultComparison(c));
           return 0;
         }
         case 'export': {

@@ -1,8 +1,9 @@
-// `tessera scenario list|show|validate|import|scale|models`: the scenario library over the engine.
+// `tessera scenario list|show|validate|import|scale|models|profiles`: the scenario library over the engine.
 import { writeFileSync } from 'node:fs';
+import type { ResultOf } from '../../engine/api';
 import { localClient } from '../../engine/local';
 import type { DemandReport } from '../../workloads/demand';
-import { parseList } from '../args';
+import { parseDuration, parseList } from '../args';
 import { UsageError, type CliCommand, type CliContext } from '../command';
 
 const gmacs = (m: number | undefined) => (m === undefined ? '?' : m >= 1e9 ? `${(m / 1e9).toFixed(2)} G` : m >= 1e6 ? `${(m / 1e6).toFixed(1)} M` : `${(m / 1e3).toFixed(1)} k`);
@@ -267,4 +268,31 @@ export const scenarioModelsCommand: CliCommand = {
   },
 };
 
-export const scenarioCommands: CliCommand[] = [scenarioListCommand, scenarioShowCommand, scenarioValidateCommand, scenarioImportCommand, scenarioScaleCommand, scenarioModelsCommand];
+export const scenarioProfilesCommand: CliCommand = {
+  name: 'scenario profiles',
+  summary: "Which of a scenario's models have a stored profile (newest complete one, by model hash then name) and which do not; --profile-missing profiles the missing ones.",
+  usage: 'tessera scenario profiles ID|FILE [--lanes cpu:1,webgpu] [--profile-missing] [--budget 15s] [--json]',
+  options: { lanes: { type: 'string' }, 'profile-missing': { type: 'boolean' }, budget: { type: 'string' } },
+  async run(ctx) {
+    const id = ctx.positionals[0];
+    if (!id) throw new UsageError('give a scenario id (tessera scenario list) or a file');
+    const lanes = listOf(ctx.values.lanes);
+    type Result = ResultOf<'scenarios.profileMissing'>;
+    const r: Partial<Pick<Result, 'profiled' | 'lanes'>> & Pick<Result, 'found' | 'missing'> = ctx.values['profile-missing']
+      ? await withClient(ctx, (c) =>
+          c.call('scenarios.profileMissing', { id, ...(lanes ? { lanes } : {}), ...(ctx.values.budget !== undefined ? { budgetSec: parseDuration(ctx.values.budget, '--budget') } : {}) }, { onProgress: (p) => ctx.stderr(`${p.message}\n`) }),
+        )
+      : await withClient(ctx, (c) => c.call('scenarios.profiles', { id, ...(lanes ? { lanes } : {}) }));
+    if (ctx.json) {
+      ctx.stdout(JSON.stringify(r, null, 2) + '\n');
+      return 0;
+    }
+    const rows = [['tenant', 'profile', 'model'], ...Object.entries(r.found).map(([t, p]) => [t, p, '']), ...r.missing.map((m) => [m.tenant, 'MISSING', m.model])];
+    ctx.stdout(table(rows));
+    if (r.profiled?.length) ctx.stdout(`\nProfiled on ${(r.lanes ?? []).join(', ')}: ${r.profiled.map((x) => `${x.model} (${x.id}${x.status === 'complete' ? '' : `, ${x.status}`})`).join(', ')}\n`);
+    if (r.missing.length) ctx.stdout(`\n${r.missing.length} tenant(s) without a profile${lanes ? ` on ${lanes.join(', ')}` : ''}: tessera scenario profiles ${id}${lanes ? ` --lanes ${lanes.join(',')}` : ''} --profile-missing\n`);
+    return r.missing.length ? 1 : 0;
+  },
+};
+
+export const scenarioCommands: CliCommand[] = [scenarioListCommand, scenarioShowCommand, scenarioValidateCommand, scenarioImportCommand, scenarioScaleCommand, scenarioModelsCommand, scenarioProfilesCommand];

@@ -141,6 +141,8 @@ export const simulateCommand: CliCommand = {
       ctx.stderr(`${tty ? '\r\x1b[2K' : ''}  ${c.seeds.length * c.rows.length} runs in ${result.elapsedSec.toFixed(2)} s (latencies: ${c.latencySource.kind})\n`);
       ctx.stderr(`  lane utilisation with every layer on its fastest lane (ties go to the first of identical lanes): ${Object.entries(result.summary.favouriteUtilisation).map(([k, x]) => `${k} ${x.toFixed(2)}`).join(', ')}\n`);
 
+      ctx.stderr(result.savedId ? `  stored as simulation ${result.savedId} (\`tessera simulations show ${result.savedId}\`)\n` : `  ! not stored: ${result.saveError ?? 'unknown reason'}\n`);
+
       let trace: { path: string; policy: string; seed: number } | undefined;
       if (v.trace && tracePolicy) {
         const path = String(v.trace);
@@ -152,7 +154,7 @@ export const simulateCommand: CliCommand = {
         trace = { path, policy: tracePolicy, seed };
       }
       if (ctx.json) {
-        ctx.stdout(JSON.stringify({ scenario: ref, summary: result.summary, lanes: result.lanes, ...c, trace, ...(found ? { loadSearch: found } : {}) }, null, 2) + '\n');
+        ctx.stdout(JSON.stringify({ scenario: ref, summary: result.summary, lanes: result.lanes, ...c, trace, ...(found ? { loadSearch: found } : {}), savedId: result.savedId, ...(result.saveError ? { saveError: result.saveError } : {}) }, null, 2) + '\n');
         return 0;
       }
       ctx.stdout(formatComparison(c));

@@ -160,9 +160,9 @@ export function formatSchedule(s: Schedule): string {
 
 export const scheduleCommand: CliCommand = {
   name: 'schedule',
-  summary: 'Show, validate (hashes, lanes, schema) or diff tuned schedule files.',
-  usage: 'tessera schedule show FILE | validate FILE | diff A B   [--json]',
-  options: {},
+  summary: 'Show, validate (hashes, lanes, schema), diff or bundle tuned schedule files.',
+  usage: 'tessera schedule show FILE | validate FILE | diff A B | bundle FILE --out DIR   [--json]   (FILE may be a bundle folder)',
+  options: { out: { type: 'string' } },
   async run(ctx) {
     const [sub, ...args] = ctx.positionals;
     const need = (n: number, what: string) => {
@@ -195,6 +195,18 @@ export const scheduleCommand: CliCommand = {
           if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
           else if (!r.differences.length) ctx.stdout('no differences (apart from createdAt)\n');
           else for (const d of r.differences) ctx.stdout(`${d.path}: ${JSON.stringify(d.a)} -> ${JSON.stringify(d.b)}\n`);
+          return 0;
+        }
+        case 'bundle': {
+          need(1, 'a schedule file');
+          if (!ctx.values.out) throw new UsageError('schedule bundle needs --out DIR (a new folder)');
+          const r = await client.call('schedule.bundle', { file: args[0], out: String(ctx.values.out) });
+          if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
+          else {
+            ctx.stdout(`Bundle written to ${r.dir}:\n`);
+            for (const f of r.manifest.files) ctx.stdout(`  ${f.path}  ${(f.bytes / 1e6).toFixed(2)} MB  sha256 ${f.sha256}${f.tenant ? `  (${f.tenant})` : ''}\n`);
+            ctx.stdout(`Copy the folder; then: tessera schedule validate ${r.dir}; tessera replay ${r.dir}; or openSchedule('${r.dir}') from tessera/runtime\n`);
+          }
           return 0;
         }
         default:

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { TESSERA_VERSION } from '../../base/version';
 import { EngineError } from '../errors';
 import { event, method } from '../feature';
+import { TOPICS } from '../topics';
 
 /** The engine process started or stopped (published by engine/remote.ts to every connection). */
 export interface EngineStateEvent {
@@ -18,7 +19,7 @@ export interface EngineStateEvent {
 export const engineFeature = {
   name: 'engine',
   events: {
-    'engine.state': event<EngineStateEvent>('The engine process started (open) or stopped (closed, with the exit detail).'),
+    [TOPICS.engineState]: event<EngineStateEvent>('The engine process started (open) or stopped (closed, with the exit detail).'),
   },
   methods: {
     'engine.info': method({

@@ -4,6 +4,7 @@
 import { calibrationFeature } from './calibration';
 import { devicesFeature } from './devices';
 import { engineFeature } from './engine';
+import { historyFeature } from './history';
 import { lanesFeature } from './lanes';
 import { liveFeature } from './live';
 import { policiesFeature } from './policies';
@@ -13,10 +14,11 @@ import { runsFeature } from './runs';
 import { scheduleFeature } from './schedule';
 import { scenariosFeature } from './scenarios';
 import { simulateFeature } from './simulate';
+import { simulationsFeature } from './simulations';
 import { variantsFeature } from './variants';
 import { tuneFeature } from './tune';
 
-export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature, calibrationFeature] as const;
+export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature, simulationsFeature, historyFeature, calibrationFeature] as const;
 
 type Feature = (typeof features)[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

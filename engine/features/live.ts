@@ -13,9 +13,10 @@ import { policyNames } from '../../scheduler/core/policies';
 import { LiveRun, LiveSetupError, defaultLanes, fromScenario, loadLiveScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
 import { parseScenario } from '../../workloads/scenario';
 import { EngineError, emitter, event, method } from '../feature';
+import { TOPICS } from '../topics';
 
 const liveEvents = {
-  'live.telemetry': event<TelemetryBatch>('One telemetry batch per tick of a running live run (see TelemetryBatch).'),
+  [TOPICS.liveTelemetry]: event<TelemetryBatch>('One telemetry batch per tick of a running live run (see TelemetryBatch).'),
 };
 const emit = emitter(liveEvents);
 
@@ -123,7 +124,7 @@ export const liveFeature = {
           onProgress: (message) => ctx.progress({ message, detail: { runId: id, phase: 'setup' } }),
           onTelemetry: (batch: TelemetryBatch) => {
             while (pending.length && batch.phase === 'running' && batch.t >= pending[0].at) run.setPolicy(pending.shift()!.policy);
-            emit(ctx, 'live.telemetry', batch);
+            emit(ctx, TOPICS.liveTelemetry, batch);
             const now = performance.now();
             if (now - lastProgress >= 500 || batch.phase === 'done') {
               lastProgress = now;

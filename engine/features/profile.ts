@@ -4,6 +4,7 @@ import { mayRead, readLimitNote } from '../../base/files';
 import { z } from 'zod';
 import { profileModels, type ModelInput, type ProfileProgress } from '../../profiler/profile';
 import type { Profile } from '../../profiler/types';
+import { libraryModelNote } from '../../profiler/notes';
 import { modelRefFromString, ModelResolveError, resolveModel } from '../../workloads/library';
 import { EngineError, method } from '../feature';
 
@@ -62,7 +63,7 @@ export async function resolveProfileModels(models: string[]): Promise<ModelInput
       if (e instanceof ModelResolveError) throw new EngineError(`${given}: ${e.message}`, 'bad-model', { cause: e });
       throw e;
     }
-    out.push({ source: r.path ?? r.bytes, name: r.libraryId ?? r.name, shapes: r.inputShapes, inputValues: r.inputValues, note: r.label ? `model ${given} from the model library: ${r.label}` : undefined });
+    out.push({ source: r.path ?? r.bytes, name: r.libraryId ?? r.name, shapes: r.inputShapes, inputValues: r.inputValues, note: r.label ? libraryModelNote(given, r.label) : undefined });
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // a download (the report, or the Perfetto / Chrome trace JSON).
 import { z } from 'zod';
 import type { LiveReport } from '../../scheduler/live';
+import { compareResults, type ResultComparison } from '../../scheduler/history/compare';
 import { listRuns, readRunFile, readRunReport, type RunFile, type StoredRunSummary } from '../../scheduler/live/runs-store';
 import { method } from '../feature';
 
@@ -20,6 +21,11 @@ export const runsFeature = {
       summary: 'One stored live run\u2019s report (as live.start returned it).',
       params: z.object({ id: runId }).strict(),
       run: async ({ id }): Promise<LiveReport> => readRunReport(id),
+    }),
+    'runs.diff': method({
+      summary: 'Compare two stored live runs side by side, overall and per tenant: miss rate, drop rate, mean/p95/p99 latency, energy (deltas b - a).',
+      params: z.object({ a: runId, b: runId }).strict(),
+      run: async ({ a, b }): Promise<ResultComparison> => compareResults({ run: await readRunReport(a) }, { run: await readRunReport(b) }),
     }),
     'runs.export': method({
       summary: 'A stored live run\u2019s report JSON or Perfetto trace JSON, as a file to save.',

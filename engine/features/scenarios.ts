@@ -11,7 +11,16 @@ import { deadlineMs, effectiveRates, nominalRate, ScenarioError, type Scenario }
 import { importScenario, listScenarios, loadScenario, saveUserScenario, validateScenario, validateScenarioFile, type ScenarioSummary, type ValidationResult } from '../../workloads/scenario-library';
 import { planNetwork, type PlannedLayer } from '../../workloads/xrbench';
 import { ModelRef as ModelRefSchema } from '../../workloads/scenario';
+import { profileModels } from '../../profiler/profile';
+import { newestProfiles, type MissingProfile } from '../../scheduler/tune-run';
 import { EngineError, method } from '../feature';
+import { resolveProfileModels } from './profile';
+
+/** A scenario's tenants with a stored profile (tenant -> profile id) and without one. */
+export interface ScenarioProfiles {
+  found: Record<string, string>;
+  missing: MissingProfile[];
+}
 
 export interface TenantView {
   id: string;
@@ -211,6 +220,51 @@ export const scenariosFeature = {
           notes = plan.notes;
         }
         return { ref, ...d, ...(layers ? { layers } : {}), notes };
+      },
+    }),
+    'scenarios.profiles': method({
+      summary: "Which of a scenario's tenants have a stored, complete profile of their model (newest, matched by model hash, then name; with lanes, only profiles that measured every one of them) and which have none, with the model to profile.",
+      params: z.object({ id: z.string().min(1), lanes: z.array(z.string().min(1)).optional() }).strict(),
+      run: async (p): Promise<ScenarioProfiles> => newestProfiles(p.id, { lanes: p.lanes }),
+    }),
+    'scenarios.profileMissing': method({
+      summary: "Profiles every model of a scenario that has no stored profile (scenarios.profiles), on the given lanes, one job with progress and cancel; returns the tenants' profiles after it.",
+      params: z
+        .object({
+          id: z.string().min(1),
+          /** Lanes to profile on, e.g. ["cpu:1", "webgpu"] (repeats and "#k" suffixes are folded); default cpu:1. */
+          lanes: z.array(z.string().min(1)).min(1).optional(),
+          budgetSec: z.number().positive().max(86_400).default(15),
+        })
+        .strict(),
+      job: true,
+      run: async (p, ctx): Promise<ScenarioProfiles & { profiled: { model: string; id: string; status: string }[]; lanes: string[] }> => {
+        const lanes = [...new Set((p.lanes ?? ['cpu:1']).map((l) => l.replace(/#\d+$/, '')))];
+        ctx.progress({ fraction: 0, message: `finding the stored profiles of ${p.id}'s models` });
+        const before = await newestProfiles(p.id, { lanes });
+        const models = [...new Set(before.missing.map((m) => m.profileArg))];
+        if (!models.length) return { ...before, profiled: [], lanes };
+        let index = 0;
+        let profiles;
+        try {
+          profiles = await profileModels(await resolveProfileModels(models), {
+            lanes,
+            budgetSec: p.budgetSec,
+            save: true,
+            resume: true,
+            signal: ctx.signal,
+            onProgress: (x) => {
+              if (x.phase === 'done') index++;
+              const within = x.total ? x.fraction : 0;
+              ctx.progress({ fraction: Math.min(1, (Math.min(index, models.length - 1) + (x.phase === 'done' ? 1 : within)) / models.length), message: `${x.model} (${Math.min(index + 1, models.length)} of ${models.length}): ${x.message}` });
+            },
+          });
+        } catch (e) {
+          if (ctx.signal.aborted) throw new EngineError(`profiling cancelled: ${(e as Error).message}; the measurements already made are kept in partial profiles that the next run resumes`, 'cancelled', { cause: e });
+          throw e;
+        }
+        const after = await newestProfiles(p.id, { lanes });
+        return { ...after, profiled: profiles.map((x) => ({ model: x.model.name, id: x.id, status: x.status })), lanes };
       },
     }),
     'scenarios.import': method({

@@ -1,6 +1,8 @@
 // Tuned schedule files: schedule.show reads one, schedule.validate checks it (schema version, every
 // model's sha256, every lane available here, what differs from the tuning machine), schedule.diff
-// compares two, schedule.replay runs one live and compares each tenant with its expectations.
+// compares two, schedule.bundle writes a folder carrying it with its model files (every file's sha256
+// in a manifest; any method here takes such a folder), schedule.replay runs one live and compares
+// each tenant with its expectations.
 // Refused files throw ScheduleError (engine/error-map.ts: bad-schedule).
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
@@ -8,6 +10,7 @@ import { machineFingerprint } from '../../profiler/store';
 import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, readSchedule, schedulePath } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
+import { writeBundle, type BundleResult } from '../../scheduler/schedule/bundle';
 import { EngineError, method } from '../feature';
 
 export const scheduleFeature = {
@@ -35,6 +38,14 @@ export const scheduleFeature = {
       params: z.object({ a: z.string().min(1), b: z.string().min(1) }).strict(),
       run: async ({ a, b }) => {
         return { a: schedulePath(a), b: schedulePath(b), differences: diffSchedules(readSchedule(schedulePath(a)), readSchedule(schedulePath(b))) };
+      },
+    }),
+    'schedule.bundle': method({
+      summary: 'Write a tuned schedule (every check passed) with its model files into a new folder, with a manifest of every file\'s sha256, for another machine: replay, schedule validate and tessera/runtime take the folder.',
+      params: z.object({ file: z.string().min(1), out: z.string().min(1) }).strict(),
+      run: async ({ file, out }): Promise<BundleResult> => {
+        const { schedule } = await loadSchedule(schedulePath(file));
+        return writeBundle(schedule, schedulePath(out));
       },
     }),
     'schedule.replay': method({

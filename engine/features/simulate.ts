@@ -7,7 +7,8 @@ import { LOAD_LADDER, pickSeparatingLoad, type LoadProbe, type SeparatingLoad } 
 import { policyNames } from '../../scheduler/core/policies';
 import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
 import type { SimWorkload } from '../../scheduler/core/types';
-import { describeWorkload, type WorkloadSummary } from '../../scheduler/core/workload';
+import { describeWorkload } from '../../scheduler/core/workload';
+import { saveSimulation, type SimulateResult } from '../../scheduler/history/simulations-store';
 import { calibrateWorkload } from '../../scheduler/core/calibration';
 import { findCalibration } from '../../scheduler/live/machine-calibration';
 import { loadSimWorkload, SimWorkloadError, syntheticScenarioRefs } from '../../scheduler/sim-workload';
@@ -44,6 +45,8 @@ const compareParams = simulationParams.extend({
   timelinePolicy: z.string().optional(),
   /** At most this many slices in the timeline (the earliest). */
   timelineSlices: z.number().int().positive().max(200_000).default(20_000),
+  /** Store the result (simulations.list); default true. */
+  save: z.boolean().default(true),
 });
 
 const findLoadParams = simulationParams.extend({
@@ -64,27 +67,7 @@ const traceParams = simulationParams.extend({
 
 type SimParams = z.infer<typeof simulationParams>;
 
-export interface Timeline {
-  policy: string;
-  seed: number;
-  lanes: string[];
-  tenants: string[];
-  horizon: number;
-  /** Slices in time order: [tenant, lane, layer, start, end, kind (0 layer, 1 transfer), job]. */
-  slices: [number, number, number, number, number, 0 | 1, number][];
-  truncated: boolean;
-  /** Per job: [tenant, release, deadline, finish (null = dropped), dropped]. */
-  jobs: [number, number, number, number | null, boolean][];
-}
-
-export interface SimulateResult {
-  scenario: string;
-  summary: WorkloadSummary;
-  lanes: { id: string; kind: string; busyWatts: number; idleWatts: number }[];
-  comparison: Comparison;
-  timeline?: Timeline;
-  elapsedSec: number;
-}
+export type { SimulateResult, Timeline } from '../../scheduler/history/simulations-store';
 
 function checkPolicies(names: string[]): void {
   const known = policyNames();
@@ -150,7 +133,7 @@ export const simulateFeature = {
         const one = runOne(workload, timelinePolicy, { ...simOptions(p), seed: p.seed, recordSlices: true, metrics: false });
         const slices = [...one.slices].sort((a, b) => a.start - b.start);
         const kept = slices.slice(0, p.timelineSlices);
-        return {
+        const result: SimulateResult = {
           scenario: p.scenario,
           summary: describeWorkload(workload),
           lanes: workload.lanes.map((l) => ({ id: l.id, kind: l.kind, busyWatts: l.busyWatts, idleWatts: l.idleWatts })),
@@ -167,6 +150,13 @@ export const simulateFeature = {
           },
           elapsedSec: (performance.now() - t0) / 1000,
         };
+        // Every result is stored (the History view and `tessera simulations` list them); a refused write does not lose the result.
+        if (!p.save) return result;
+        try {
+          return saveSimulation(p, result).result;
+        } catch (e) {
+          return { ...result, saveError: (e as Error).message };
+        }
       },
     }),
     'simulate.findLoad': method({

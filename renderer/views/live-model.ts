@@ -1,6 +1,7 @@
 // The Live view's pure logic: a rolling telemetry store that keeps bounded series (so that a run of
 // any length holds a fixed amount of memory and the charts redraw in constant time), the lane
 // timeline's layout, the start form's defaults and the number formats. No DOM here.
+import { laneListProblem } from '../../common/lane-spec';
 import { PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
 import { errorHint } from '../error-hints';
@@ -263,25 +264,12 @@ export function coresFromLanes(lanes: readonly { ep: string; threads?: number }[
   return Math.max(1, ...lanes.filter((l) => l.ep === 'cpu').map((l) => l.threads ?? 1));
 }
 
-const LANE_EPS = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml', 'tensorrt', 'rocm', 'migraphx', 'xnnpack', 'qnn'];
-
 /**
- * A quick check of a lanes string in the browser, with the engine's grammar (scheduler/live/lanes.ts):
- * "EP[:THREADS]" comma separated. Returns the problem, or undefined. The engine checks again.
+ * A quick check of a lanes string in the browser, with the engine's own grammar
+ * (common/lane-spec.ts). Returns the problem, or undefined. The engine checks again.
  */
 export function checkLanes(text: string): string | undefined {
-  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!parts.length) return 'no lanes given: e.g. cpu:1,cpu:1';
-  for (const raw of parts) {
-    const m = /^([a-z]+)(?::(\d+|sw))?$/.exec(raw);
-    if (!m || !LANE_EPS.includes(m[1])) return `lane "${raw}": expected EP[:THREADS] with EP one of ${LANE_EPS.join(', ')} (e.g. cpu:2, webgpu, webgpu:sw)`;
-    if (m[2] === 'sw') {
-      if (m[1] !== 'webgpu') return `lane "${raw}": ":sw" (a software GPU driver) applies to webgpu lanes only`;
-      continue;
-    }
-    if (m[2] !== undefined && !(Number(m[2]) >= 1 && Number(m[2]) <= 256)) return `lane "${raw}": threads must be 1..256`;
-  }
-  return undefined;
+  return laneListProblem(text);
 }
 
 export interface ScenarioChoice {

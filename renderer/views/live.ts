@@ -7,7 +7,7 @@
 // shows it again. Telemetry is kept in a bounded rolling store (live-model.ts); the charts redraw from
 // it at most 5 times a second, without animation.
 import './live.css';
-import type { ParamsOf, Progress, ResultOf } from '../../engine/api';
+import { TOPICS, type ParamsOf, type Progress, type ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
 import { describeDrops } from '../../scheduler/core/jobs';
 import { Chart, chartIn, color, withAlpha } from '../charts';
@@ -33,6 +33,8 @@ import {
 import type { View } from './view';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { routeWarnings, warningList } from '../warnings';
+import { isRecord, isStringArray, pickLike, remembered } from '../remember';
+import { listParam } from '../route';
 
 /** Where each kind of run warning is shown (first match wins); the rest head the report. */
 const WARNING_TOPICS = [
@@ -70,11 +72,33 @@ interface Session {
 /** The run started from this window (kept while the user visits other views). */
 let session: Session | undefined;
 
+/** The last finished run of this window: reopened from the engine's run store after a reload. */
+const lastRunMemory = remembered('live.lastRun', 1, (x) => (isRecord(x) && typeof x.runId === 'string' && x.runId ? { runId: x.runId } : undefined));
+
+/** The start form's settings, remembered across views, reloads and restarts. */
+interface LiveForm {
+  scenario: string;
+  path: string;
+  policy: string;
+  duration: string;
+  lanes: string;
+  granularity: string;
+  scale: string;
+  load: string;
+  seed: string;
+  profiles: string[];
+}
+const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', profiles: [] };
+const formMemory = remembered<LiveForm>('live.form', 1, (x) => {
+  const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer'] });
+  return f && isStringArray(f.profiles) && !checkLanes(f.lanes || 'cpu:1') ? f : undefined;
+});
+
 function startSession(client: EngineClient, params: Omit<StartParams, 'runId'>): Session {
   const runId = newRunId();
   const s: Session = { runId, params: { ...params, runId }, store: new LiveTelemetryStore(runId, { timelineSec: TIMELINE_SEC }), state: 'setup', stopRequested: false, controller: new AbortController(), listeners: new Set() };
   const changed = () => s.listeners.forEach((l) => l());
-  const off = client.on('live.telemetry', (b) => {
+  const off = client.on(TOPICS.liveTelemetry, (b) => {
     if (s.store.ingest(b) && s.state === 'setup') {
       s.state = 'running';
       changed();
@@ -92,6 +116,7 @@ function startSession(client: EngineClient, params: Omit<StartParams, 'runId'>):
       (report) => {
         s.report = report;
         s.state = 'done';
+        lastRunMemory.save({ runId: report.runId });
       },
       (e: Error & { code?: string }) => {
         s.error = { message: e.message, code: e.code ?? 'failed' };
@@ -119,7 +144,7 @@ async function stopSession(client: EngineClient, s: Session): Promise<void> {
 export const liveView: View = {
   id: 'live',
   title: 'Live',
-  render(root, { client }, param) {
+  render(root, { client, query = {}, consumeQuery }, param) {
     const cleanups: (() => void)[] = [];
     root.append(
       h('header', { class: 'view-header' }, h('h1', {}, 'Live'), h('span', { class: 'muted' }, 'real runs on this machine\u2019s lanes, with telemetry')),
@@ -168,6 +193,7 @@ export const liveView: View = {
         otherEps: lanes.status === 'fulfilled' ? [...new Set(lanes.value.filter((l) => l.ep !== 'cpu').map((l) => l.ep))] : [],
         profiles: profiles.status === 'fulfilled' ? profiles.value : [],
         initialScenario: param,
+        carried: { lanes: listParam(query, 'lanes'), profiles: listParam(query, 'profiles') },
         onStart: (params) => {
           if (session && (session.state === 'setup' || session.state === 'running')) return;
           const s = startSession(client, params);
@@ -176,9 +202,27 @@ export const liveView: View = {
         },
       });
       formCard.append(...problems, form.root);
+      consumeQuery?.();
       showSession();
+      if (!session) void reopenLast();
       void listOthers();
     })();
+
+    /** After a reload: the last run's report, read back from the engine's run store. */
+    async function reopenLast() {
+      const lastRun = lastRunMemory.load();
+      if (!lastRun) return;
+      try {
+        const report = await client.call('runs.get', { id: lastRun.runId });
+        if (session) return;
+        runArea.replaceChildren(h('section', { class: 'card', 'data-testid': 'live-reopened' },
+          h('h2', {}, 'Last run ', h('code', {}, report.runId)),
+          h('p', { class: 'muted' }, badge('reopened', 'info'), ` ${typeof report.scenario === 'string' ? report.scenario : 'scenario'} under ${report.policy}, read back from the run store (Export has its files). Start a run above for a new one.`)),
+          renderReport(report, policies, client));
+      } catch {
+        lastRunMemory.clear(); // deleted or unreadable: nothing to reopen
+      }
+    }
 
     const watch = (s: Session) => {
       const onChange = () => {
@@ -245,6 +289,8 @@ interface FormInput {
   otherEps: string[];
   profiles: ProfileSummary[];
   initialScenario?: string;
+  /** Context carried from another view (a scenario's "Run live"): its lanes and profiles. */
+  carried?: { lanes: string[]; profiles: string[] };
   onStart(params: Omit<StartParams, 'runId'>): void;
 }
 
@@ -264,6 +310,11 @@ const DEMO_LOAD = 0.7;
 
 function buildForm(input: FormInput) {
   const known = new Set(input.choices.map((c) => c.value));
+  const saved = formMemory.load();
+  const carried = input.carried ?? { lanes: [], profiles: [] };
+  // A scenario brought from another view wins; else the remembered one; else the tiny demo.
+  const wanted = input.initialScenario ?? (saved?.scenario === OTHER_PATH ? saved.path : saved?.scenario);
+  input = { ...input, initialScenario: wanted || undefined };
   const initial = input.initialScenario && known.has(input.initialScenario) ? input.initialScenario : 'demo:tiny';
   const groups = new Map<string, ScenarioChoice[]>();
   for (const c of input.choices) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
@@ -289,7 +340,8 @@ function buildForm(input: FormInput) {
   // other scenarios run at their own rates unless a load is given.
   const load = h('input', { type: 'number', min: 0.05, max: 10, step: 0.05, value: DEMO_LOAD, placeholder: 'own rates', style: 'width: 6em', 'data-testid': 'live-load' });
 
-  const profileBoxes = input.profiles.map((p) => ({ p, box: h('input', { type: 'checkbox', value: p.id, disabled: !!p.error }) }));
+  const ticked = new Set(carried.profiles.length ? carried.profiles : input.initialScenario && saved && input.initialScenario !== (saved.scenario === OTHER_PATH ? saved.path : saved.scenario) ? [] : saved?.profiles ?? []);
+  const profileBoxes = input.profiles.map((p) => ({ p, box: h('input', { type: 'checkbox', value: p.id, disabled: !!p.error, checked: !p.error && ticked.has(p.id) }) }));
   const profilesPart = input.profiles.length
     ? h('details', { class: 'live-profiles' },
         h('summary', {}, 'Stored profiles to plan with (optional)'),
@@ -314,6 +366,17 @@ function buildForm(input: FormInput) {
   policy.addEventListener('change', updatePolicy);
   lanes.addEventListener('input', updateLanes);
   updateScenario();
+  // Remembered settings, then what the previous step carried (its lanes).
+  if (saved) {
+    if (input.policies.some((p) => p.name === saved.policy)) policy.value = saved.policy;
+    duration.value = saved.duration;
+    if (saved.lanes) lanes.value = saved.lanes;
+    granularity.value = saved.granularity;
+    scale.value = saved.scale;
+    seed.value = saved.seed;
+    if ((saved.scenario === OTHER_PATH ? saved.path : saved.scenario) === (scenario.value === OTHER_PATH ? path.value : scenario.value)) load.value = saved.load;
+  }
+  if (carried.lanes.length) lanes.value = carried.lanes.join(',');
   updatePolicy();
   updateLanes();
 
@@ -336,6 +399,15 @@ function buildForm(input: FormInput) {
     h('div', { class: 'row' }, start),
     errorArea,
   );
+
+  if (carried.profiles.length) root.querySelector('details')?.setAttribute('open', '');
+  const persist = () => {
+    const f: LiveForm = { scenario: scenario.value, path: path.value, policy: policy.value, duration: duration.value, lanes: lanes.value, granularity: granularity.value, scale: scale.value, load: load.value, seed: seed.value, profiles: profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id) };
+    if (!checkLanes(f.lanes || 'cpu:1')) formMemory.save(f);
+  };
+  root.addEventListener('input', persist);
+  root.addEventListener('change', persist);
+  persist();
 
   start.addEventListener('click', () => {
     clear(errorArea);

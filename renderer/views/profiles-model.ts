@@ -407,3 +407,94 @@ export function progressPercent(fraction: number | undefined): number {
   if (fraction === undefined || !Number.isFinite(fraction)) return 0;
   return Math.round(Math.min(1, Math.max(0, fraction)) * 100);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The summary at the top of a profile: what the user came for, before the details.
+
+export interface SummaryLane {
+  lane: string;
+  /** Whole-model median with the lane's per-call baseline subtracted, ms (as in the whole-model table). */
+  p50Ms: number;
+  /** Whole-model p95, baseline subtracted, ms. */
+  p95Ms?: number;
+  /** Back-to-back frames per second, one at a time: 1000 / the raw median (per-call overhead included). */
+  fps?: number;
+  best: boolean;
+}
+
+export interface SummarySlowLayer {
+  index: number;
+  name: string;
+  ops: string;
+  lane: string;
+  ms: number;
+  /** Share of the sum of the layers' medians on that lane. */
+  share?: number;
+}
+
+export interface ProfileSummaryView {
+  lanes: SummaryLane[];
+  slowest: SummarySlowLayer[];
+  /** ok: every check passed; bad: a check failed; partial: passed but not every (layer, lane) was measured. */
+  verdict: { kind: 'ok' | 'bad' | 'partial'; text: string; details: string[] };
+}
+
+/** The whole-model figures per lane, the `n` slowest layers (on their preferred lane) and the verification verdict. */
+export function profileSummary(p: Profile, n = 5): ProfileSummaryView {
+  const baseline = new Map(p.lanes.map((l) => [l.id, l.baselineMs ?? 0]));
+  const lanes: SummaryLane[] = [];
+  for (const l of p.lanes) {
+    const w = p.wholeModel.find((m) => m.lane === l.id);
+    if (l.error || !w || w.error || w.latencyMs === undefined) continue;
+    const b = baseline.get(l.id) ?? 0;
+    const rawMedian = w.raw?.median;
+    lanes.push({ lane: l.id, p50Ms: w.latencyMs, p95Ms: w.raw ? Math.max(0, w.raw.p95 - b) : undefined, fps: rawMedian && rawMedian > 0 ? 1000 / rawMedian : undefined, best: false });
+  }
+  const fastest = lanes.reduce<SummaryLane | undefined>((a, x) => (!a || x.p50Ms < a.p50Ms ? x : a), undefined);
+  if (fastest && lanes.length > 1) fastest.best = true;
+
+  const laneSum = new Map<string, number>();
+  for (const l of p.layers) for (const m of l.lanes) if (!m.error && m.latencyMs !== undefined) laneSum.set(m.lane, (laneSum.get(m.lane) ?? 0) + m.latencyMs);
+  const slowest = p.layers
+    .map((l): SummarySlowLayer | undefined => {
+      const m = l.lanes.find((x) => x.lane === l.preferredLane && !x.error && x.latencyMs !== undefined);
+      if (!m || m.latencyMs === undefined) return undefined;
+      const sum = laneSum.get(m.lane);
+      return { index: l.index, name: l.name, ops: l.opTypes.join('+'), lane: m.lane, ms: m.latencyMs, share: sum && sum > 0 ? m.latencyMs / sum : undefined };
+    })
+    .filter((x): x is SummarySlowLayer => x !== undefined)
+    .sort((a, b) => b.ms - a.ms || a.index - b.index)
+    .slice(0, n);
+
+  const v = p.verification;
+  const details: string[] = [`chained layers vs the whole model: max rel error ${v.maxRelError.toExponential(1)} (tolerance ${v.tolerance.rel})`];
+  const laneChecks = Object.entries(v.lanes ?? {});
+  for (const [id, x] of laneChecks) details.push(`on ${id}: max rel ${x.maxRelError.toExponential(1)} (tolerance ${x.tolerance.rel})${x.passed ? '' : ' FAILED'}`);
+  const failedLanes = laneChecks.filter(([, x]) => !x.passed).map(([id]) => id);
+  const m = measuredPairs(p);
+  let verdict: ProfileSummaryView['verdict'];
+  if (!v.passed || failedLanes.length) {
+    verdict = { kind: 'bad', text: !v.passed ? 'Verification FAILED: the chained layers do not reproduce the model' : `Verification FAILED on ${failedLanes.join(', ')}`, details };
+  } else if (p.status !== 'complete') {
+    verdict = { kind: 'partial', text: `Verified, but partial: ${m.done} of ${m.total} (layer, lane) measurements`, details };
+  } else {
+    verdict = { kind: 'ok', text: `Verified: the chained layers reproduce the model${laneChecks.length ? ' on every lane' : ''}`, details };
+  }
+  return { lanes, slowest, verdict };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layer table's filter box
+
+/**
+ * Rows whose index, name, ops or preferred lane contain every word of the query (case-insensitive);
+ * "#12" matches layer 12 exactly. Empty query: every row.
+ */
+export function filterRows(rows: LayerRow[], query: string): LayerRow[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return rows;
+  return rows.filter((r) => {
+    const hay = `${r.name} ${r.ops} ${r.preferredLane ?? ''}`.toLowerCase();
+    return words.every((w) => (/^#\d+$/.test(w) ? r.index === Number(w.slice(1)) : hay.includes(w) || String(r.index) === w));
+  });
+}

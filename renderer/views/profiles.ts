@@ -11,6 +11,7 @@ import { downloadText } from '../download';
 import * as pm from './profiles-model';
 import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
+import { isRecord, isStringArray, remembered } from '../remember';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 type LibraryModel = ResultOf<'scenarios.models'>[number];
@@ -92,8 +93,8 @@ function runningPanel(s: RunState): { el: HTMLElement; update(): void } {
   const barBox = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 }, bar);
   const msg = h('p', { class: 'prof-run-msg', 'data-testid': 'run-message' });
   const cancel = h('button', { class: 'secondary', 'data-testid': 'run-cancel', onclick: () => { s.cancelRequested = true; s.message = 'cancelling… the engine keeps what it has measured'; s.controller.abort(); notify(); } }, 'Cancel');
-  const el = h('section', { class: 'card', 'data-testid': 'run-progress' },
-    h('h2', {}, `Profiling ${s.what}`),
+  const el = h('section', { class: 'prof-run', 'data-testid': 'run-progress', 'aria-live': 'polite' },
+    h('h3', {}, `Profiling ${s.what}`),
     barBox,
     msg,
     h('div', { class: 'row' }, cancel,
@@ -116,7 +117,7 @@ function runningPanel(s: RunState): { el: HTMLElement; update(): void } {
 /** The panel of a finished, cancelled or failed job. */
 function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
   if (s.status === 'failed') {
-    return h('section', { class: 'card', 'data-testid': 'run-failed' }, h('h2', {}, `Profiling ${s.what} failed`), failure('The engine could not profile this model', s.error));
+    return h('section', { class: 'prof-run', 'data-testid': 'run-failed' }, h('h3', {}, `Profiling ${s.what} failed`), failure('The engine could not profile this model', s.error));
   }
   const links = (s.profiles ?? []).map((p) => {
     const m = pm.measuredPairs(p);
@@ -125,8 +126,8 @@ function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
   if (s.status === 'cancelled') {
     const kept = (s.profiles ?? []).length > 0;
     const layersDone = (s.profiles ?? []).reduce((n, p) => n + pm.measuredPairs(p).done, 0);
-    return h('section', { class: 'card', 'data-testid': 'run-cancelled' },
-      h('h2', {}, `Profiling ${s.what}: cancelled`),
+    return h('section', { class: 'prof-run', 'data-testid': 'run-cancelled' },
+      h('h3', {}, `Profiling ${s.what}: cancelled`),
       kept
         ? h('p', {}, layersDone > 0
           ? `The engine kept the ${layersDone} (layer, lane) measurement${layersDone === 1 ? '' : 's'} finished before the cancel in a partial profile.`
@@ -136,7 +137,7 @@ function runPanel(s: RunState, ctx: ViewContext): HTMLElement {
       kept ? h('ul', {}, ...links) : null,
     );
   }
-  return h('section', { class: 'card', 'data-testid': 'run-done' }, h('h2', {}, `Profiled ${s.what}`), h('ul', {}, ...links),
+  return h('section', { class: 'prof-run', 'data-testid': 'run-done' }, h('h3', {}, `Profiled ${s.what}`), h('ul', {}, ...links),
     (s.profiles ?? []).length === 1 ? h('button', { class: 'small', onclick: () => ctx.navigate('profiles', s.profiles![0].id) }, 'Open the profile') : null);
 }
 
@@ -153,8 +154,9 @@ function renderList(root: HTMLElement, ctx: ViewContext): () => void {
     h('p', { class: 'muted' }, 'A profile is what Tessera measured for one model on this machine: each layer\u2019s latency on each lane (median, spread, samples), in-graph times, GEMM peak and energy with its source. Stored profiles feed the scenarios, the simulator and live runs.'),
     h('section', { class: 'card' }, h('h2', {}, 'Stored profiles'), listBody),
     formCard,
-    runBox,
   );
+  // The job's progress sits under the Start button, where the user clicked (not below the fold).
+  formCard.append(runBox);
 
   let alive = true;
   let live: { state: RunState; update(): void } | undefined;
@@ -171,6 +173,7 @@ function renderList(root: HTMLElement, ctx: ViewContext): () => void {
       const panel = runningPanel(run);
       live = { state: run, update: panel.update };
       runBox.append(panel.el);
+      if (typeof panel.el.scrollIntoView === 'function') panel.el.scrollIntoView({ block: 'nearest' });
     } else runBox.append(runPanel(run, ctx));
     if (run.status !== 'running') {
       void loadList();
@@ -208,7 +211,7 @@ function renderList(root: HTMLElement, ctx: ViewContext): () => void {
     }
     const form = buildForm(lanes.value, library.status === 'fulfilled' ? library.value : [], library.status === 'rejected' ? library.reason : undefined, ctx);
     setStartEnabled = form.setStartEnabled;
-    formCard.append(form.el);
+    formCard.append(form.el, runBox);
     setStartEnabled();
   }
 
@@ -242,6 +245,26 @@ function profileTable(list: ProfileSummary[], ctx: ViewContext): HTMLElement {
   });
   return t;
 }
+
+/** The new-profile form's settings, remembered so that opening a profile and coming back (or a reload) keeps them. */
+interface ProfileForm {
+  source: 'file' | 'library';
+  path: string;
+  library: string;
+  lanes: string[];
+  granularity: string;
+  granularityN: string;
+  budget: string;
+  energy: string;
+  shapes: string;
+  values: string;
+  resume: boolean;
+}
+const formMemory = remembered<ProfileForm>('profiles.form', 1, (x) => {
+  if (!isRecord(x) || (x.source !== 'file' && x.source !== 'library') || !isStringArray(x.lanes) || typeof x.resume !== 'boolean') return undefined;
+  const str = ['path', 'library', 'granularity', 'granularityN', 'budget', 'energy', 'shapes', 'values'] as const;
+  return str.every((k) => typeof x[k] === 'string') ? (x as unknown as ProfileForm) : undefined;
+});
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
   return h('label', { class: 'prof-field' }, label, control, hint ? h('span', { class: 'prof-hint' }, hint) : null);
@@ -321,6 +344,28 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
     startRun(ctx.client, params, model.replace(/^.*[\\/](?=[^\\/]+\.onnx$)/i, ''));
   });
 
+  // Remembered settings (a lane or library model this machine no longer offers is left as it is).
+  const saved = formMemory.load();
+  if (saved) {
+    srcFile.checked = saved.source === 'file' || srcLib.disabled;
+    srcLib.checked = !srcFile.checked;
+    path.value = saved.path;
+    if (library.some((m) => m.id === saved.library && m.available)) libSelect.value = saved.library;
+    for (const { c, box } of laneBoxes) if (!c.disabled) box.checked = saved.lanes.includes(c.id);
+    if ([...granMode.options].some((o) => o.value === saved.granularity)) granMode.value = saved.granularity;
+    granN.value = saved.granularityN;
+    granN.disabled = granMode.value !== 'layers';
+    budget.value = saved.budget;
+    if (saved.energy === 'auto' || saved.energy === 'off') energy.value = saved.energy;
+    shapes.value = saved.shapes;
+    values.value = saved.values;
+    resume.checked = saved.resume;
+    syncSrc();
+    showLib();
+  }
+  const persist = () =>
+    formMemory.save({ source: srcLib.checked ? 'library' : 'file', path: path.value, library: libSelect.value, lanes: laneBoxes.filter(({ box }) => box.checked).map(({ c }) => c.id), granularity: granMode.value, granularityN: granN.value, budget: budget.value, energy: energy.value, shapes: shapes.value, values: values.value, resume: resume.checked });
+
   const el = h('div', { class: 'prof-form' },
     h('div', { class: 'prof-src' },
       h('div', { class: 'row' }, h('label', { class: 'prof-radio' }, srcFile, 'ONNX file'), h('label', { class: 'prof-radio', title: library.length ? '' : 'The model library could not be read' }, srcLib, `Model library (${library.length} models)`)),
@@ -337,6 +382,8 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
     h('div', { class: 'row' }, start),
     errors,
   );
+  el.addEventListener('input', persist);
+  el.addEventListener('change', persist);
   return { el, setStartEnabled: () => { start.disabled = run?.status === 'running'; start.title = start.disabled ? 'A profile is being measured; wait for it or cancel it' : ''; } };
 }
 
@@ -387,7 +434,9 @@ function detailHeader(p: Profile, ctx: ViewContext): HTMLElement {
 }
 
 function detailBody(p: Profile, ctx: ViewContext, charts: Chart[]): HTMLElement {
-  return h('div', { class: 'stack' }, factsCard(p, ctx), verificationCard(p), lanesCard(p), warningsCard(p), wholeCard(p), chartCard(p, charts), heatCard(p), layerTableCard(p), compareCard(p, ctx));
+  // Summary first (what the user came for), then the details on demand.
+  const layers = layerTableCard(p);
+  return h('div', { class: 'stack' }, summaryCard(p, layers.reveal), warningsCard(p), layers.el, wholeCard(p), chartCard(p, charts), heatCard(p), lanesCard(p), verificationCard(p), factsCard(p, ctx), compareCard(p, ctx));
 }
 
 function factsCard(p: Profile, ctx: ViewContext): HTMLElement {
@@ -406,7 +455,7 @@ function factsCard(p: Profile, ctx: ViewContext): HTMLElement {
     ['Timings', t ? `cut ${pm.fmtSec(t.cutSec)}, measure ${pm.fmtSec(t.measureSec)}, total ${pm.fmtSec(t.totalSec)}` : pm.DASH],
     ['Id', h('code', {}, p.id)],
   ];
-  const card = h('section', { class: 'card' }, h('h2', {}, 'Profile'), h('dl', { class: 'facts', 'data-testid': 'profile-facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+  const card = h('section', { class: 'card' }, h('h2', {}, 'Profile details'), h('dl', { class: 'facts', 'data-testid': 'profile-facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
   if (p.status === 'partial' && p.model.path) {
     const resume = h('button', { class: 'small', 'data-testid': 'resume-run', onclick: () => {
       startRun(ctx.client, { models: [p.model.path!], lanes: p.lanes.map((l) => l.id.replace(/#\d+$/, '')), granularity: p.granularity, shapes: p.model.inputShapes, budgetSec: p.settings.budgetSec, warmup: p.settings.warmup, ciTarget: p.settings.ciTarget, contention: p.settings.contention, energy: p.settings.energy, resume: true }, p.model.name);
@@ -454,6 +503,34 @@ function lanesCard(p: Profile): HTMLElement {
   return h('section', { class: 'card' }, h('h2', {}, 'Lanes'), h('div', { class: 'prof-lane-cards' }, ...cards),
     meters.length ? h('details', { class: 'prof-meters' }, h('summary', {}, `Energy meters on this machine (${meters.filter((m) => m.ok).length} of ${meters.length} readable)`),
       h('ul', {}, ...meters.map((m) => h('li', {}, m.ok ? badge('ok', 'ok') : badge('no', 'bad'), ` ${m.id} (${m.domain}): ${m.ok ? m.detail ?? 'readable' : m.reason ?? 'not readable'}`)))) : null);
+}
+
+function summaryCard(p: Profile, reveal: (index: number) => void): HTMLElement {
+  const s = pm.profileSummary(p);
+  const laneColor = new Map(p.lanes.map((l, i) => [l.id, color(i)]));
+  const tiles = s.lanes.length
+    ? h('div', { class: 'prof-tiles' }, ...s.lanes.map((l) => h('div', { class: `prof-tile${l.best ? ' best' : ''}`, 'data-testid': `summary-lane-${l.lane}` },
+        h('div', { class: 'prof-tile-head' }, h('span', { class: 'prof-swatch', style: `background:${laneColor.get(l.lane)}` }), h('code', {}, l.lane), l.best ? badge('fastest', 'ok', 'Lowest whole-model median of the lanes') : null),
+        h('div', { class: 'prof-tile-main' }, h('span', { class: 'prof-big' }, pm.fmtMsBare(l.p50Ms)), ' ms ', h('span', { class: 'muted' }, 'p50')),
+        h('div', { class: 'prof-tile-sub' }, `p95 ${pm.fmtMsBare(l.p95Ms)} ms · `, h('strong', {}, l.fps !== undefined ? pm.fmtNum(l.fps, l.fps >= 100 ? 0 : 1) : pm.DASH), ' frames/s'))))
+    : h('p', { class: 'muted' }, 'No lane has a whole-model figure yet.');
+  const slow = s.slowest.length
+    ? h('ol', { class: 'prof-slowest', 'data-testid': 'summary-slowest' }, ...s.slowest.map((l) => h('li', {},
+        h('button', { class: 'link', title: 'Show this layer in the layer table', onclick: () => reveal(l.index) }, `#${l.index} ${l.name}`),
+        ' ', h('span', { class: 'muted' }, l.ops), ' — ', h('strong', {}, `${pm.fmtMsBare(l.ms)} ms`), ` on ${l.lane}`, l.share !== undefined ? h('span', { class: 'muted' }, ` (${pm.fmtPct(l.share, 0)} of the layers’ sum)`) : null)))
+    : h('p', { class: 'muted' }, 'No layer measured yet.');
+  const v = s.verdict;
+  return h('section', { class: 'card prof-summary', 'data-testid': 'profile-summary' },
+    h('h2', {}, 'Summary'),
+    h('p', { class: 'muted prof-small' }, 'Whole model per lane: median (p50) and p95 with the lane’s per-call baseline subtracted; frames/s one frame at a time, back to back (1000 / the raw median, per-call overhead included).'),
+    tiles,
+    h('div', { class: 'prof-summary-row' },
+      h('div', {}, h('h3', {}, `The ${s.slowest.length} slowest layers`), slow),
+      h('div', { 'data-testid': 'summary-verdict' }, h('h3', {}, 'Verification'),
+        h('p', {}, badge(v.kind === 'ok' ? 'verified' : v.kind === 'bad' ? 'FAILED' : 'partial', v.kind === 'ok' ? 'ok' : v.kind === 'bad' ? 'bad' : 'warn'), ' ', v.text, '.'),
+        h('ul', { class: 'prof-small muted prof-verdict-details' }, ...v.details.map((d) => h('li', {}, d))),
+        p.warnings.length ? h('p', {}, badge(`${p.warnings.length} warning${p.warnings.length === 1 ? '' : 's'}`, 'warn'), ' listed below.') : null)),
+    p.notes?.length ? h('p', { class: 'prof-notes', 'data-testid': 'profile-notes' }, h('strong', {}, 'About the model: '), p.notes.join('; ')) : null);
 }
 
 function warningsCard(p: Profile): HTMLElement | null {
@@ -527,65 +604,111 @@ interface Column {
   key?: pm.SortKey;
   num?: boolean;
   title?: string;
+  /** Pinned while the table scrolls sideways: left offset in px. */
+  pin?: number;
+  width?: number;
   cell(r: pm.LayerRow): Node | string;
 }
 
-function layerTableCard(p: Profile): HTMLElement {
+// Widths of the pinned columns (px): the drawer toggle, #, layer, then one median per lane.
+const W_TOGGLE = 30;
+const W_INDEX = 44;
+const W_NAME = 210;
+const W_MEDIAN = 118;
+
+/**
+ * The layer table: the layer and each lane's median, pinned, with the preferred lane and flags; every
+ * secondary statistic (spread, n, GFLOP/s, energy, in-graph, gap, ops, FLOPs, bytes) in a drawer
+ * under the row. Sticky headers, a filter box and a sort choice for the drawer's statistics too.
+ */
+function layerTableCard(p: Profile): { el: HTMLElement; reveal(index: number): void } {
   const rows = pm.layerRows(p);
   const peak = new Map(p.lanes.map((l) => [l.id, l.peakGflops]));
-  const fixed: Column[] = [
-    { label: '#', key: 'index', num: true, cell: (r) => String(r.index) },
-    { label: 'layer', key: 'name', cell: (r) => h('span', { class: 'prof-layer-name', title: r.name }, r.name) },
-    { label: 'ops', key: 'ops', cell: (r) => h('span', { class: 'prof-ops' }, r.ops) },
-    { label: 'GFLOPs', key: 'flops', num: true, cell: (r) => pm.fmtGflops(r.flops) },
-    { label: 'MB moved', key: 'bytes', num: true, title: 'Inputs, outputs and weights read and written', cell: (r) => pm.fmtMB(r.bytesMoved) },
-    { label: 'preferred', key: 'preferred', cell: (r) => (r.preferredLane ? badge(r.preferredLane, 'ok', 'Fastest lane for this layer') : pm.DASH) },
-  ];
-  const cellOf = (r: pm.LayerRow, id: string) => r.cells.find((c) => c.lane === id)!;
-  const perLane = (id: string): Column[] => [
-    { label: 'median ms', key: `ms:${id}`, num: true, title: 'Median per call with the lane\u2019s baseline subtracted; below: p5\u2013p95 (baseline subtracted), CV, 95% CI of the median (* = budget ran out first)',
-      cell: (r) => {
-        const c = cellOf(r, id);
-        if (c.m?.error) return badge(c.m.error.startsWith('lane unavailable') ? 'n/a' : 'error', 'bad', c.m.error);
-        if (c.latencyMs === undefined) return pm.DASH;
-        const raw = c.m?.raw;
-        return h('span', {}, h('span', { class: 'prof-val' }, pm.fmtMsBare(c.latencyMs)), raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMsBare(c.p5Ms)}\u2013${pm.fmtMsBare(c.p95Ms)} \u00b7 CV ${pm.fmtPct(raw.cv)} \u00b7 \u00b1${pm.fmtPct(raw.ciHalfWidthRel)}${raw.converged ? '' : '*'}`) : null);
-      } },
-    { label: 'n', key: `n:${id}`, num: true, title: 'Timed runs', cell: (r) => (cellOf(r, id).m?.raw ? String(cellOf(r, id).m!.raw!.n) : pm.DASH) },
-    { label: 'GFLOP/s', key: `gflops:${id}`, num: true, title: `Achieved GFLOP/s and % of the lane\u2019s GEMM peak (${pm.fmtNum(peak.get(id))} GFLOP/s), only where the latency is resolved (at least 4x its 95% uncertainty: median CI + baseline CI + timer resolution)`,
-      cell: (r) => {
-        const t = pm.throughputCell(cellOf(r, id).m);
-        if (t.kind === 'unresolved') return badge(t.text, 'warn', t.why);
-        return t.kind === 'value' ? h('span', {}, t.text, t.sub ? h('div', { class: 'prof-sub' }, t.sub) : null) : pm.DASH;
-      } },
-    { label: 'energy mJ', key: `energy:${id}`, num: true, title: 'Energy per run of the layer; the badge says whether it was measured or estimated',
-      cell: (r) => { const e = cellOf(r, id).m?.energy; return e ? h('span', {}, pm.fmtMJ(e.joulesPerRun), ' ', energyBadge(e)) : pm.DASH; } },
-    { label: 'in-graph ms', key: `ingraph:${id}`, num: true, title: 'ORT profiler kernel time of the layer\u2019s nodes inside the whole model; below: cut layer / in-graph',
-      cell: (r) => { const c = cellOf(r, id); return c.inGraphMs !== undefined ? h('span', {}, pm.fmtMsBare(c.inGraphMs), c.cutToInGraph !== undefined ? h('div', { class: 'prof-sub' }, `cut/in-graph ${pm.fmtRatio(c.cutToInGraph)}`) : null) : pm.DASH; } },
-    { label: 'gap', key: `gap:${id}`, num: true, title: 'This lane\u2019s latency / the preferred lane\u2019s',
-      cell: (r) => { const c = cellOf(r, id); return c.preferred ? badge('best', 'ok') : c.gap !== undefined ? pm.fmtRatio(c.gap) : pm.DASH; } },
-  ];
-  const notes: Column = { label: 'notes', cell: (r) => h('span', {}, ...r.fallback.map((f) => badge('CPU fallback', 'warn', `Nodes the execution provider handed to the CPU: ${f}`)), ...r.errors.map((e) => badge('error', 'bad', e))) };
   const laneIds = p.lanes.map((l) => l.id);
-  const groups: { title: string; cols: Column[] }[] = [{ title: '', cols: fixed }, ...laneIds.map((id) => ({ title: id, cols: perLane(id) })), { title: '', cols: [notes] }];
-  const columns = groups.flatMap((g) => g.cols);
+  const cellOf = (r: pm.LayerRow, id: string) => r.cells.find((c) => c.lane === id)!;
+  const expanded = new Set<number>();
+  const median = (id: string, i: number): Column => ({
+    label: `${id} median ms`, key: `ms:${id}`, num: true, pin: W_TOGGLE + W_INDEX + W_NAME + i * W_MEDIAN, width: W_MEDIAN,
+    title: `Median per call on ${id} with the lane\u2019s baseline subtracted; below: p5\u2013p95 (baseline subtracted). Expand a row for the rest.`,
+    cell: (r) => {
+      const c = cellOf(r, id);
+      if (c.m?.error) return badge(c.m.error.startsWith('lane unavailable') ? 'n/a' : 'error', 'bad', c.m.error);
+      if (c.latencyMs === undefined) return pm.DASH;
+      return h('span', {}, h('span', { class: 'prof-val' }, pm.fmtMsBare(c.latencyMs)), c.preferred && laneIds.length > 1 ? h('span', { class: 'prof-best', title: 'Fastest lane for this layer' }, ' \u2605') : null,
+        c.m?.raw ? h('div', { class: 'prof-sub' }, `${pm.fmtMsBare(c.p5Ms)}\u2013${pm.fmtMsBare(c.p95Ms)}`) : null);
+    },
+  });
+  const columns: Column[] = [
+    { label: '#', key: 'index', num: true, pin: W_TOGGLE, width: W_INDEX, cell: (r) => String(r.index) },
+    { label: 'layer', key: 'name', pin: W_TOGGLE + W_INDEX, width: W_NAME, cell: (r) => h('span', {}, h('span', { class: 'prof-layer-name', title: r.name }, r.name), h('div', { class: 'prof-sub prof-ops' }, r.ops)) },
+    ...laneIds.map(median),
+    { label: 'preferred', key: 'preferred', cell: (r) => (r.preferredLane ? badge(r.preferredLane, 'ok', 'Fastest lane for this layer') : pm.DASH) },
+    { label: 'GFLOPs', key: 'flops', num: true, cell: (r) => pm.fmtGflops(r.flops) },
+    { label: 'notes', cell: (r) => h('span', {}, ...r.fallback.map((f) => badge('CPU fallback', 'warn', `Nodes the execution provider handed to the CPU: ${f}`)), ...r.errors.map((e) => badge('error', 'bad', e))) },
+  ];
+  const pinStyle = (c: Column) => (c.pin !== undefined ? `left:${c.pin}px;min-width:${c.width}px;max-width:${c.width}px` : '');
+
+  // The drawer: every statistic of the layer on every lane.
+  const drawer = (r: pm.LayerRow): HTMLElement => {
+    const stat = (label: string, f: (c: pm.LaneCell, id: string) => Node | string) => h('tr', {}, h('th', { scope: 'row' }, label), ...laneIds.map((id) => h('td', { class: 'num' }, f(cellOf(r, id), id))));
+    return h('div', { class: 'prof-drawer-body' },
+      h('p', { class: 'prof-small' }, h('strong', {}, r.name), ` \u00b7 ops ${r.ops} \u00b7 ${pm.fmtGflops(r.flops)} GFLOPs \u00b7 ${pm.fmtMB(r.bytesMoved)} MB moved (inputs, outputs and weights)`),
+      h('table', { class: 'data prof-drawer-table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'statistic'), ...laneIds.map((id) => h('th', { class: 'num' }, id)))),
+        h('tbody', {},
+          stat('median ms', (c) => pm.fmtMsBare(c.latencyMs)),
+          stat('p5\u2013p95 ms', (c) => (c.m?.raw ? `${pm.fmtMsBare(c.p5Ms)}\u2013${pm.fmtMsBare(c.p95Ms)}` : pm.DASH)),
+          stat('CV, 95% CI of the median', (c) => (c.m?.raw ? `${pm.fmtPct(c.m.raw.cv)}, \u00b1${pm.fmtPct(c.m.raw.ciHalfWidthRel)}${c.m.raw.converged ? '' : ' (budget ran out first)'}` : pm.DASH)),
+          stat('timed runs (n)', (c) => (c.m?.raw ? String(c.m.raw.n) : pm.DASH)),
+          stat('GFLOP/s (% of peak)', (c, id) => {
+            const t = pm.throughputCell(c.m);
+            if (t.kind === 'unresolved') return badge(t.text, 'warn', t.why);
+            return t.kind === 'value' ? h('span', { title: `Lane GEMM peak ${pm.fmtNum(peak.get(id))} GFLOP/s` }, t.text, t.sub ? ` (${t.sub})` : '') : pm.DASH;
+          }),
+          stat('energy mJ', (c) => (c.m?.energy ? h('span', {}, pm.fmtMJ(c.m.energy.joulesPerRun), ' ', energyBadge(c.m.energy)) : pm.DASH)),
+          stat('in-graph ms (cut / in-graph)', (c) => (c.inGraphMs !== undefined ? `${pm.fmtMsBare(c.inGraphMs)}${c.cutToInGraph !== undefined ? ` (${pm.fmtRatio(c.cutToInGraph)})` : ''}` : pm.DASH)),
+          stat('gap to the preferred lane', (c) => (c.preferred ? badge('best', 'ok') : c.gap !== undefined ? pm.fmtRatio(c.gap) : pm.DASH)))),
+      r.fallback.length ? h('p', { class: 'prof-small' }, badge('CPU fallback', 'warn'), ` ${r.fallback.join('; ')}`) : null,
+      r.errors.length ? h('ul', { class: 'prof-errors prof-small' }, ...r.errors.map((e) => h('li', {}, e))) : null);
+  };
 
   let sort: pm.SortState = { key: 'index', dir: 'asc' };
+  let query = '';
   const tbody = h('tbody', {});
+  const count = h('span', { class: 'muted prof-small', 'data-testid': 'layer-count', 'aria-live': 'polite' });
   const headCells: { th: HTMLTableCellElement; col: Column }[] = [];
+  const sortChoices: [pm.SortKey, string][] = [['index', 'layer order'], ['name', 'name'], ['ops', 'ops'], ['flops', 'GFLOPs'], ['bytes', 'MB moved'], ['preferred', 'preferred lane'],
+    ...laneIds.flatMap((id): [pm.SortKey, string][] => [[`ms:${id}`, `${id}: median`], [`n:${id}`, `${id}: timed runs`], [`gflops:${id}`, `${id}: GFLOP/s`], [`energy:${id}`, `${id}: energy`], [`ingraph:${id}`, `${id}: in-graph`], [`gap:${id}`, `${id}: gap to preferred`]])];
+  const sortSelect = h('select', { 'data-testid': 'layer-sort', 'aria-label': 'Sort the layers by' }, ...sortChoices.map(([k, label]) => h('option', { value: k }, label)));
+  const dirBtn = h('button', { class: 'secondary small', 'data-testid': 'layer-sort-dir', type: 'button' });
   const renderBody = () => {
     clear(tbody);
-    for (const r of pm.sortRows(rows, sort)) {
-      tbody.append(h('tr', { class: r.fallback.length || r.errors.length ? 'prof-flag' : '' }, ...columns.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))));
+    const shown = pm.sortRows(pm.filterRows(rows, query), sort);
+    for (const r of shown) {
+      const open = expanded.has(r.index);
+      const drawerId = `prof-drawer-${r.index}`;
+      const toggle = h('button', { class: 'prof-toggle', type: 'button', 'aria-expanded': String(open), 'aria-controls': drawerId, 'aria-label': `${open ? 'Hide' : 'Show'} all statistics of layer ${r.index}`, 'data-testid': `layer-toggle-${r.index}`,
+        onclick: () => { if (expanded.has(r.index)) expanded.delete(r.index); else expanded.add(r.index); renderBody(); document.querySelector<HTMLElement>(`[data-testid="layer-toggle-${r.index}"]`)?.focus(); } }, open ? '\u25BE' : '\u25B8');
+      tbody.append(h('tr', { class: `${r.fallback.length || r.errors.length ? 'prof-flag' : ''}${open ? ' open' : ''}`, 'data-layer': r.index },
+        h('td', { class: 'prof-pin', style: `left:0;min-width:${W_TOGGLE}px;max-width:${W_TOGGLE}px` }, toggle),
+        ...columns.map((c) => h('td', { class: `${c.num ? 'num' : ''}${c.pin !== undefined ? ' prof-pin' : ''}`, style: pinStyle(c), 'data-col': c.key ?? c.label }, c.cell(r)))));
+      if (open) tbody.append(h('tr', { class: 'prof-drawer', id: drawerId }, h('td', { colspan: columns.length + 1 }, drawer(r))));
     }
+    count.textContent = shown.length === rows.length ? `${rows.length} layers` : `${shown.length} of ${rows.length} layers match`;
     for (const { th, col } of headCells) {
       th.classList.toggle('sorted-asc', col.key === sort.key && sort.dir === 'asc');
       th.classList.toggle('sorted-desc', col.key === sort.key && sort.dir === 'desc');
       th.setAttribute('aria-sort', col.key === sort.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none');
     }
+    sortSelect.value = sort.key;
+    dirBtn.textContent = sort.dir === 'asc' ? 'ascending \u25B2' : 'descending \u25BC';
   };
-  const row2 = h('tr', {}, ...columns.map((col) => {
-    const th = h('th', { class: `${col.num ? 'num ' : ''}${col.key ? 'sortable' : ''}`, title: col.title ?? (col.key ? 'Click to sort' : ''), 'data-sort': col.key ?? '' }, col.label);
+  sortSelect.addEventListener('change', () => { sort = pm.nextSort({ key: '', dir: 'asc' }, sortSelect.value); renderBody(); });
+  dirBtn.addEventListener('click', () => { sort = { key: sort.key, dir: sort.dir === 'asc' ? 'desc' : 'asc' }; renderBody(); });
+  const head = h('tr', {}, h('th', { class: 'prof-pin', style: `left:0;min-width:${W_TOGGLE}px;max-width:${W_TOGGLE}px` }, h('span', { class: 'sr-only' }, 'details')), ...columns.map((col) => {
+    const laneAt = col.key?.startsWith('ms:') ? laneIds.indexOf(col.key.slice(3)) : -1;
+    const th = h('th', { class: `${col.num ? 'num ' : ''}${col.key ? 'sortable' : ''}${col.pin !== undefined ? ' prof-pin' : ''}`, style: pinStyle(col), title: col.title ?? (col.key ? 'Click to sort' : ''), 'data-sort': col.key ?? '' },
+      ...(laneAt >= 0 ? [h('span', { class: 'prof-swatch', style: `background:${color(laneAt)}` }), laneIds[laneAt], h('span', { class: 'prof-th-sub' }, 'median ms')] : [col.label]));
     if (col.key) {
       th.addEventListener('click', () => {
         sort = pm.nextSort(sort, col.key!);
@@ -595,14 +718,28 @@ function layerTableCard(p: Profile): HTMLElement {
     }
     return th;
   }));
-  const row1 = h('tr', { class: 'prof-group-row' }, ...groups.map((g, i) => h('th', { colspan: g.cols.length, class: g.title ? 'prof-lane-group' : '' }, g.title ? h('span', {}, h('span', { class: 'prof-swatch', style: `background:${color(i - 1)}` }), g.title) : '')));
+  const filter = h('input', { type: 'search', placeholder: 'Filter: name, op, lane or #index', 'aria-label': 'Filter the layers', 'data-testid': 'layer-filter', class: 'prof-filter' });
+  filter.addEventListener('input', () => { query = filter.value; renderBody(); });
   renderBody();
+  const scroller = h('div', { class: 'prof-scroll prof-layers-scroll' }, h('table', { class: 'data prof-layers', 'data-testid': 'layer-table' }, h('thead', {}, head), tbody));
   const fallbackCount = rows.filter((r) => r.fallback.length).length;
-  return h('section', { class: 'card' },
+  const el = h('section', { class: 'card', 'data-testid': 'layers-card' },
     h('h2', {}, `Layers (${rows.length})`),
     fallbackCount ? errorBox(`${fallbackCount} layer(s) ran partly on the CPU (fallback)`, 'The execution provider handed some nodes to the CPU EP: those layers\u2019 times on that lane include CPU work. See the notes column.') : null,
-    h('p', { class: 'muted prof-small' }, `Click a column header to sort; click again to reverse.${laneIds.length > 1 ? ' Scroll sideways for the other lanes.' : ''}`),
-    h('div', { class: 'prof-scroll' }, h('table', { class: 'data prof-layers', 'data-testid': 'layer-table' }, h('thead', {}, row1, row2), tbody)));
+    h('div', { class: 'row prof-table-tools' }, filter, h('label', { class: 'prof-inline-label' }, 'Sort by', sortSelect), dirBtn, count),
+    h('p', { class: 'muted prof-small' }, 'Click a header to sort (again to reverse); \u25B8 opens a row\u2019s other statistics: spread, CV, n, GFLOP/s, energy, in-graph time, gap. \u2605 marks the fastest lane.'),
+    scroller);
+  return {
+    el,
+    reveal(index: number) {
+      query = `#${index}`;
+      filter.value = query;
+      expanded.add(index);
+      renderBody();
+      el.scrollIntoView({ block: 'start' });
+      document.querySelector<HTMLElement>(`[data-testid="layer-toggle-${index}"]`)?.focus({ preventScroll: true });
+    },
+  };
 }
 
 function compareCard(p: Profile, ctx: ViewContext): HTMLElement {

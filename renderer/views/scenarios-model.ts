@@ -332,3 +332,25 @@ export function layoutCascadeGraph(nodesIn: GraphNodeIn[], edgesIn: GraphEdgeIn[
   const height = rows ? margin * 2 + rows * nodeH + (rows - 1) * rowGap : 2 * margin;
   return { width: Math.max(width, 2 * margin), height, nodes, edges: outEdges, problems };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Next steps (profile the missing models, simulate, run live): the lanes carried between views
+
+/** "cpu:1, cpu:1,webgpu" → ["cpu:1", "cpu:1", "webgpu"]: the lanes as Simulate and Live take them (repeats are lanes). */
+export function lanesList(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** The distinct lanes to profile on ("cpu:1#1" is a second cpu:1 lane: measured as cpu:1). */
+export function profileLanes(lanes: string[]): string[] {
+  return [...new Set(lanes.map((l) => l.replace(/#\d+$/, '')))];
+}
+
+/** One line on which tenants have a profile, for the next-steps card. */
+export function profilesLine(found: Record<string, string>, missing: { tenant: string; model: string }[], lanes: string[]): string {
+  const n = Object.keys(found).length;
+  const total = n + missing.length;
+  const on = lanes.length ? ` on ${profileLanes(lanes).join(', ')}` : '';
+  if (!missing.length) return `Every tenant (${total}) has a stored profile of its model${on}.`;
+  return `${n} of ${total} tenants have a stored profile${on}; missing: ${missing.map((m) => `${m.tenant} (${m.model})`).join(', ')}.`;
+}

@@ -10,6 +10,8 @@ import * as fm from './scenarios-model';
 import { fmtCompact, fmtMs, fmtPct } from '../format';
 import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
+import { checkLanes, coresFromLanes, defaultLanesFor } from './live-model';
+import { isRecord, remembered } from '../remember';
 
 type Summary = ResultOf<'scenarios.list'>[number];
 type ScenarioDetail = ResultOf<'scenarios.get'>;
@@ -344,6 +346,7 @@ function renderDetail(root: HTMLElement, ctx: ViewContext, id: string, jobs: Job
     const state: DemandState = { profiles: [], selected: new Set(), lanes: new Set(), profileFor: {} };
     body.append(
       overviewCard(v),
+      nextStepsCard(v, ctx, jobs),
       tenantsCard(v, (t) => void showModel(modelArea, ctx, jobs, v.scenario.tenants.find((x) => x.id === t.id)!.model, `${t.model} (tenant ${t.id})`)),
       graphCard(v),
       modelArea,
@@ -351,6 +354,125 @@ function renderDetail(root: HTMLElement, ctx: ViewContext, id: string, jobs: Job
       scaleCard(v, ctx, jobs, state),
     );
   })();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Next steps: profile the missing models here, then Simulate / Run live / Tune with the context
+
+interface NextSettings {
+  lanes: string;
+  budget: string;
+}
+/** The lanes and budget of the next-steps card, remembered across scenarios and reloads. */
+const nextMemory = remembered<NextSettings>('scenarios.next', 1, (x) =>
+  isRecord(x) && typeof x.lanes === 'string' && typeof x.budget === 'string' && !checkLanes(x.lanes) && Number(x.budget) > 0 ? { lanes: x.lanes, budget: x.budget } : undefined,
+);
+
+function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs): HTMLElement {
+  const saved = nextMemory.load();
+  const lanes = h('input', { type: 'text', size: 22, value: saved?.lanes ?? '', placeholder: 'cpu:1,cpu:1', 'data-testid': 'next-lanes', spellcheck: 'false' });
+  const budget = h('input', { type: 'number', min: 1, step: 1, value: saved?.budget ?? '15', class: 'scn-num', style: 'width: 6em', 'data-testid': 'next-budget' });
+  const lanesWarn = h('span', { class: 'scn-error-text scn-small', 'data-testid': 'next-lanes-problem' });
+  const status = h('p', { 'data-testid': 'next-profiles' }, h('span', { class: 'muted' }, 'Checking which models have a stored profile…'));
+  const work = h('div', { class: 'stack', 'data-testid': 'next-work' });
+  const profileBtn = h('button', { 'data-testid': 'profile-missing', disabled: true, title: 'Profiles every model of this scenario that has no stored profile on these lanes, one after another' }, 'Profile missing models');
+  const simBtn = h('button', { class: 'secondary', 'data-testid': 'next-simulate' }, 'Simulate');
+  const liveBtn = h('button', { class: 'secondary', 'data-testid': 'next-live' }, 'Run live');
+  const tuneBtn = ctx.hasView?.('tune') ? h('button', { class: 'secondary', 'data-testid': 'next-tune' }, 'Tune') : null;
+  const why = h('span', { class: 'muted scn-small', 'data-testid': 'next-why' });
+  let found: Record<string, string> = {};
+  let missing: { tenant: string; model: string }[] = [];
+  let checking = 0;
+
+  const laneList = () => fm.lanesList(lanes.value);
+  const remember = () => {
+    if (!checkLanes(lanes.value) && Number(budget.value) > 0) nextMemory.save({ lanes: lanes.value.trim(), budget: budget.value });
+  };
+  const sync = (busy = false) => {
+    const problem = checkLanes(lanes.value);
+    lanesWarn.textContent = problem ?? '';
+    const profiles = [...new Set(Object.values(found))];
+    profileBtn.disabled = busy || !!problem || missing.length === 0;
+    profileBtn.textContent = missing.length ? `Profile missing models (${missing.length})` : 'Profile missing models';
+    simBtn.disabled = busy || !!problem || missing.length > 0;
+    liveBtn.disabled = busy || !!problem;
+    if (tuneBtn) tuneBtn.disabled = busy || !!problem;
+    why.textContent = problem ? '' : missing.length ? 'Simulate needs a profile of every model: profile the missing ones first. A live run calibrates the models it has no profile for.' : `Simulate and Run live open with this scenario, its ${profiles.length} profile${profiles.length === 1 ? '' : 's'} and these lanes.`;
+  };
+  async function check() {
+    const mine = ++checking;
+    const problem = checkLanes(lanes.value);
+    sync();
+    if (problem) return;
+    status.replaceChildren(h('span', { class: 'muted' }, 'Checking which models have a stored profile…'));
+    try {
+      const r = await ctx.client.call('scenarios.profiles', { id: v.id, lanes: fm.profileLanes(laneList()) });
+      if (mine !== checking) return;
+      found = r.found;
+      missing = r.missing;
+      status.replaceChildren(missing.length ? badge(`${missing.length} missing`, 'warn') : badge('all profiled', 'ok'), ' ', fm.profilesLine(found, missing, laneList()));
+    } catch (e) {
+      if (mine !== checking) return;
+      found = {};
+      missing = [];
+      status.replaceChildren(failure('Could not check the stored profiles', e));
+    }
+    sync();
+  }
+  const carried = () => ({ profiles: [...new Set(Object.values(found))], lanes: laneList() });
+  simBtn.addEventListener('click', () => ctx.navigate('simulate', v.id, carried()));
+  liveBtn.addEventListener('click', () => ctx.navigate('live', v.id, carried()));
+  tuneBtn?.addEventListener('click', () => ctx.navigate('tune', v.id, carried()));
+  profileBtn.addEventListener('click', () => {
+    void (async () => {
+      const b = Number(budget.value);
+      if (!(b > 0)) {
+        work.replaceChildren(errorBox('Give a time budget', 'Seconds per lane and model, e.g. 15 (10-20 s is enough for most models).'));
+        return;
+      }
+      remember();
+      sync(true);
+      work.replaceChildren();
+      try {
+        const r = await jobs.run(work, `Profiling ${missing.length} model${missing.length === 1 ? '' : 's'}`, 'scenarios.profileMissing', { id: v.id, lanes: fm.profileLanes(laneList()), budgetSec: b });
+        work.replaceChildren(h('p', { 'data-testid': 'profile-missing-done' }, badge('profiled', 'ok'), ' ',
+          r.profiled.length ? `${r.profiled.map((x) => `${x.model}${x.status === 'complete' ? '' : ` (${x.status})`}`).join(', ')} on ${r.lanes.join(', ')}.` : 'Nothing was missing.',
+          ...r.profiled.map((x) => h('span', {}, ' ', h('a', { href: `#/profiles/${encodeURIComponent(x.id)}` }, x.model)))));
+      } catch (e) {
+        work.replaceChildren(failure('Could not profile the missing models', e));
+      }
+      await check();
+    })();
+  });
+  lanes.addEventListener('input', () => {
+    remember();
+    void check();
+  });
+  budget.addEventListener('input', remember);
+
+  void (async () => {
+    if (!saved) {
+      try {
+        lanes.value = defaultLanesFor(coresFromLanes(await ctx.client.call('lanes.list', { probe: false })));
+      } catch {
+        lanes.value = 'cpu:1,cpu:1';
+      }
+    }
+    void check();
+  })();
+
+  return h('section', { class: 'card', 'data-testid': 'scenario-next' },
+    h('h2', {}, 'Next steps'),
+    h('p', { class: 'muted' }, 'Profile the models on this machine, then compare policies in the simulator, run the scenario live', tuneBtn ? ' or tune a schedule' : '', '. The scenario, its profiles and the lanes go with you.'),
+    h('div', { class: 'row' },
+      h('label', { title: 'Comma-separated EP[:THREADS]; a repeated lane is a second lane of that kind (profiled once)' }, 'Lanes', lanes),
+      h('label', { title: 'Measurement time per lane and model' }, 'Budget per model (s)', budget),
+      profileBtn, simBtn, liveBtn, tuneBtn),
+    lanesWarn,
+    status,
+    why,
+    work,
+  );
 }
 
 function overviewCard(v: ScenarioDetail): HTMLElement {

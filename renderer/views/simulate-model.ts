@@ -3,6 +3,7 @@
 // policy groups and the form's parameters. No DOM here.
 import type { ParamsOf, ResultOf } from '../../engine/api';
 import { DASH, finiteNum as num, fmtNum as fixed, fmtPct as pct, fmtSig as sig } from '../format';
+import { isRecord, isStringArray, pickLike } from '../remember';
 
 export type SimulateResult = ResultOf<'simulate.compare'>;
 export type Comparison = SimulateResult['comparison'];
@@ -225,6 +226,8 @@ export function suggestProfiles(tenantModels: string[], profiles: { id: string; 
 export interface SimForm {
   scenario: string;
   profiles: string[];
+  /** Lanes for a library scenario, e.g. "cpu:1,cpu:1" (empty: every lane the profiles share). */
+  lanes: string;
   policies: string[];
   seeds: string;
   durationSec: string;
@@ -239,8 +242,9 @@ export interface SimForm {
 }
 
 export const DEFAULT_FORM: SimForm = {
-  scenario: 'synthetic:vr_gaming:skewed',
+  scenario: 'synthetic:vr_gaming',
   profiles: [],
+  lanes: '',
   policies: DEFAULT_POLICIES,
   seeds: '5',
   durationSec: '10',
@@ -296,6 +300,8 @@ export function compareParams(f: SimForm): { params?: CompareParams; errors: str
   if (load !== undefined) params.load = load;
   // A library scenario goes to the engine even without profiles: its error names what to do.
   if (!isSynthetic(f.scenario) && f.profiles.length) params.profiles = f.profiles;
+  const lanes = f.lanes.split(',').map((l) => l.trim()).filter(Boolean);
+  if (!isSynthetic(f.scenario) && lanes.length) params.lanes = lanes;
   if (f.policies.includes('dream')) params.timelinePolicy = 'dream';
   return { params, errors };
 }
@@ -309,3 +315,50 @@ export function latencySourceText(c: Comparison): { kind: 'measured' | 'syntheti
 
 /** A size for download notes. */
 export { fmtBytes as sizeText } from '../format';
+
+/** A remembered form (renderer/remember.ts) as far as it still fits this version: the rest from the defaults. */
+export function validSimForm(raw: unknown): SimForm | undefined {
+  const f = pickLike(raw, { ...DEFAULT_FORM, policies: [...DEFAULT_POLICIES] } as SimForm & Record<string, unknown>, { preemption: ['layer', 'model'] });
+  return f && f.scenario ? f : undefined;
+}
+
+/** The last result kept for a reload: its params and the result as the engine sent it. */
+export function validLastResult(raw: unknown): { params: CompareParams; result: SimulateResult } | undefined {
+  if (!isRecord(raw) || !isRecord(raw.params) || !isRecord(raw.result)) return undefined;
+  const p = raw.params;
+  const r = raw.result;
+  if (typeof p.scenario !== 'string' || !isStringArray(p.policies) || typeof p.durationSec !== 'number') return undefined;
+  if (typeof r.scenario !== 'string' || !isRecord(r.comparison) || !Array.isArray(r.comparison.rows) || !isRecord(r.summary)) return undefined;
+  return raw as unknown as { params: CompareParams; result: SimulateResult };
+}
+
+/**
+ * The scenario Simulate opens on when the user brought none and has none remembered: a library
+ * scenario whose every model has a stored profile (measured here, so its lanes fit this machine);
+ * else the synthetic XRBench workload, skewed to the GPU only where this machine has a hardware GPU
+ * lane (skewed to a GPU the machine lacks shows a contention that cannot happen here).
+ */
+export function defaultScenario(o: {
+  synthetic: string[];
+  scenarios: { id: string; error?: string; tenants: { model: string }[] }[];
+  profiles: { id: string; model: string; error?: string; status?: string }[];
+  hardwareGpu: boolean;
+}): { scenario: string; profiles: string[]; why: string } {
+  const usable = o.profiles.filter((p) => !p.error && (p.status === undefined || p.status === 'complete'));
+  for (const s of o.scenarios) {
+    if (s.error || !s.tenants.length) continue;
+    const models = [...new Set(s.tenants.map((t) => t.model))];
+    const picked = suggestProfiles(models, usable);
+    const base = (m: string) => m.split('/').pop()!.replace(/\.onnx$/, '');
+    const covered = models.every((m) => usable.some((p) => picked.includes(p.id) && (p.model === m || base(p.model) === base(m))));
+    if (covered) return { scenario: s.id, profiles: picked, why: `${s.id}: every model has a stored profile measured on this machine` };
+  }
+  const pick = (ref: string) => (o.synthetic.includes(ref) ? ref : o.synthetic[0] ?? ref);
+  if (o.hardwareGpu) return { scenario: pick('synthetic:vr_gaming:skewed'), profiles: [], why: 'synthetic workload skewed to the GPU: this machine has a GPU lane' };
+  return { scenario: pick('synthetic:vr_gaming'), profiles: [], why: 'no hardware GPU lane here and no scenario with every model profiled: the balanced synthetic workload (its lanes are generated, not this machine\'s)' };
+}
+
+/** Whether lanes.list shows a GPU/NPU lane that works and is not a software rasteriser. */
+export function hasHardwareAccelerator(lanes: readonly { ep: string; error?: string; adapter?: { software?: boolean } }[]): boolean {
+  return lanes.some((l) => l.ep !== 'cpu' && !l.error && !l.adapter?.software);
+}

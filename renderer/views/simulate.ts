@@ -19,6 +19,10 @@ import {
   compareParams,
   DEFAULT_FORM,
   DEFAULT_POLICIES,
+  defaultScenario,
+  hasHardwareAccelerator,
+  validLastResult,
+  validSimForm,
   fixed,
   groupPolicies,
   isSynthetic,
@@ -45,15 +49,26 @@ import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
 import { warningList } from '../warnings';
+import { remembered } from '../remember';
+import { listParam } from '../route';
 
 type FoundLoad = ResultOf<'simulate.findLoad'>;
 
 type ScenarioSummary = ResultOf<'scenarios.list'>[number];
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 
-/** Kept while the user visits other views. */
-let form: SimForm = { ...DEFAULT_FORM, profiles: [], policies: [...DEFAULT_POLICIES] };
+/** The form and the last result are remembered (renderer/remember.ts): leaving the view, a reload or a restart keeps them. */
+const formMemory = remembered('simulate.form', 1, validSimForm);
+const lastMemory = remembered('simulate.last', 1, validLastResult);
+let form: SimForm | undefined;
 let last: { params: CompareParams; result: SimulateResult } | undefined;
+
+/** Keeps the last result for a reload; one too large for the storage is kept without its timeline, then not at all. */
+function keepLast(l: { params: CompareParams; result: SimulateResult }): void {
+  if (lastMemory.save(l)) return;
+  const { timeline: _t, ...rest } = l.result;
+  if (!lastMemory.save({ params: l.params, result: rest as SimulateResult })) lastMemory.clear();
+}
 
 interface Catalog {
   policies: PolicyInfo[];
@@ -87,7 +102,7 @@ async function loadCatalog(client: EngineClient): Promise<Catalog> {
 export const simulateView: View = {
   id: 'simulate',
   title: 'Simulate',
-  render(root, { client, navigate }, param) {
+  render(root, { client, navigate, query = {}, consumeQuery, replaceParam }, param) {
     let disposed = false;
     let running: AbortController | undefined;
     const charts: Chart[] = [];
@@ -110,19 +125,45 @@ export const simulateView: View = {
       clear(results);
     }
 
-    void loadCatalog(client).then((cat) => {
+    const remembered = form ?? formMemory.load();
+    const reopened = !last && !!(last = lastMemory.load());
+    void loadCatalog(client).then(async (cat) => {
       if (disposed) return;
       policyList = cat.policies;
-      if (param) form = { ...form, scenario: param, profiles: isSynthetic(param) ? [] : form.profiles };
+      let why = '';
+      let f: SimForm = remembered ?? { ...DEFAULT_FORM, profiles: [], policies: [...DEFAULT_POLICIES] };
+      if (param) {
+        // Carried from another view (a scenario's "Simulate"): its scenario, profiles and lanes.
+        const profiles = listParam(query, 'profiles');
+        const lanes = listParam(query, 'lanes');
+        f = { ...f, scenario: param, profiles: isSynthetic(param) ? [] : profiles.length ? profiles : param === f.scenario ? f.profiles : [], lanes: lanes.length ? lanes.join(',') : param === f.scenario ? f.lanes : '' };
+      } else if (!remembered) {
+        // First visit: a scenario that fits this machine (not a GPU workload on a machine without one).
+        let gpu = false;
+        try {
+          gpu = hasHardwareAccelerator(await client.call('lanes.list', {}));
+        } catch {
+          // unknown: no GPU assumed
+        }
+        if (disposed) return;
+        const d = defaultScenario({ synthetic: cat.synthetic, scenarios: cat.scenarios, profiles: cat.profiles, hardwareGpu: gpu });
+        f = { ...f, scenario: d.scenario, profiles: d.profiles };
+        why = d.why;
+      }
+      form = f;
+      formMemory.save(form);
+      consumeQuery?.();
       clear(formArea);
-      formArea.append(buildForm(cat));
-      if (last) showResults(last.params, last.result);
+      formArea.append(buildForm(cat, why));
+      if (last) showResults(last.params, last.result, reopened);
     });
 
     // -----------------------------------------------------------------------------------------
     // The form
     // -----------------------------------------------------------------------------------------
-    function buildForm(cat: Catalog): HTMLElement {
+    const getForm = (): SimForm => (form ??= { ...DEFAULT_FORM, profiles: [], policies: [...DEFAULT_POLICIES] });
+    function buildForm(cat: Catalog, why: string): HTMLElement {
+      const form = getForm();
       const known = new Set([...cat.synthetic, ...cat.scenarios.map((s) => s.id)]);
       const scenarioSel = h('select', { 'data-testid': 'sim-scenario', class: 'sim-scenario' },
         h('optgroup', { label: 'Synthetic: XRBench models and rates, GENERATED latency tables (not measured)' },
@@ -162,20 +203,27 @@ export const simulateView: View = {
         const sel = h('select', { multiple: true, size: Math.min(8, Math.max(3, usable.length)), 'data-testid': 'sim-profiles', class: 'sim-profiles' },
           ...usable.map((p) => h('option', { value: p.id, selected: form.profiles.includes(p.id) }, `${p.id} · ${p.model} · ${p.lanes.join(', ')} · ${new Date(p.createdAt).toLocaleDateString()}`)));
         sel.addEventListener('change', () => (form.profiles = [...sel.selectedOptions].map((o) => o.value)));
+        const lanes = h('input', { type: 'text', value: form.lanes, size: 22, placeholder: 'every lane the profiles share', 'data-testid': 'sim-lanes', spellcheck: 'false' });
+        lanes.addEventListener('input', () => (form.lanes = lanes.value));
         profileBox.append(h('div', { class: 'sim-profile-box' },
           h('p', {}, h('strong', {}, 'Profiles (required for a library scenario). '),
             'The simulator takes every layer\'s latency on every lane from a stored, measured profile of each tenant\'s model. Select one profile per model (Ctrl/⌘-click for several); the engine matches them to the tenants and says which tenant has none.'),
           sc ? h('ul', { class: 'sim-tenants' }, ...sc.tenants.map((t) => h('li', {}, h('code', {}, t.id), ` → model ${t.model} (${t.rate}${t.cascade ? `, ${t.cascade}` : ''})`))) : null,
           usable.length
-            ? h('label', {}, `Stored profiles (${usable.length})`, sel)
+            ? h('div', { class: 'row' }, h('label', {}, `Stored profiles (${usable.length})`, sel),
+              h('label', { title: 'Comma-separated lanes the profiles measured; a repeated lane is a second lane of that kind (e.g. cpu:1,cpu:1)' }, 'Lanes (optional)', lanes))
             : h('p', { class: 'muted', 'data-testid': 'sim-no-profiles' }, 'No stored profiles yet. Profile the scenario\'s models first: ',
               h('button', { class: 'secondary small', onclick: () => navigate('profiles') }, 'Open Profiles'), ' or from a terminal ', h('code', {}, 'tessera profile MODEL'), '. Or pick a synthetic scenario.'),
         ));
       }
       scenarioSel.addEventListener('change', () => {
         form.profiles = [];
+        form.lanes = '';
+        whyNote.hidden = true;
         refreshScenario();
+        replaceParam?.(form.scenario);
       });
+      const whyNote = h('p', { class: 'muted sim-small', 'data-testid': 'sim-default-why', hidden: !why }, `Opened on ${why}.`);
 
       // Policies by family.
       const checks = new Map<string, HTMLInputElement>();
@@ -219,6 +267,7 @@ export const simulateView: View = {
         }
         void run(params, runBtn, (found) => {
           form.load = String(found.load);
+          formMemory.save(form);
           loadInput.value = form.load;
           loadNote.hidden = false;
           clear(loadNote);
@@ -232,10 +281,11 @@ export const simulateView: View = {
       } }, 'Find a separating load');
 
       refreshScenario();
-      return h('section', { class: 'card sim-form', 'data-testid': 'sim-form' },
+      const section = h('section', { class: 'card sim-form', 'data-testid': 'sim-form' },
         h('h2', {}, 'Scenario and policies'),
         cat.problems.length ? errorBox('Some lists could not be loaded', cat.problems.join('; ')) : null,
         h('div', { class: 'row' }, h('label', { class: 'sim-grow' }, 'Scenario', scenarioSel)),
+        whyNote,
         scenarioNote,
         h('p', { class: 'muted' }, 'Library scenarios simulate on measured profiles of their models (stored profiles, chosen below); synthetic ones need none.'),
         profileBox,
@@ -263,6 +313,12 @@ export const simulateView: View = {
         formErrors,
         h('div', { class: 'row' }, runBtn),
       );
+      // The element handlers update the form first; the bubbling event then stores it.
+      const persist = () => formMemory.save(form);
+      section.addEventListener('input', persist);
+      section.addEventListener('change', persist);
+      section.addEventListener('click', persist);
+      return section;
     }
 
     // -----------------------------------------------------------------------------------------
@@ -305,6 +361,7 @@ export const simulateView: View = {
         if (disposed || ac !== running) return;
         clear(runArea);
         last = { params, result };
+        keepLast(last);
         showResults(params, result);
       } catch (e) {
         if (disposed || ac !== running) return;
@@ -326,7 +383,7 @@ export const simulateView: View = {
     // -----------------------------------------------------------------------------------------
     // Results
     // -----------------------------------------------------------------------------------------
-    function showResults(params: CompareParams, r: SimulateResult): void {
+    function showResults(params: CompareParams, r: SimulateResult, reopened = false): void {
       destroyResults();
       const c = r.comparison;
       const labels = new Map<string, string>(c.rows.map((row) => [row.policy, policyList.find((p) => p.name === row.policy)?.label ?? row.policy]));
@@ -335,6 +392,7 @@ export const simulateView: View = {
       results.append(
         h('section', { class: 'card sim-head', 'data-testid': 'sim-head' },
           h('h2', {}, `Results: ${r.scenario}`),
+          reopened ? h('p', { class: 'muted sim-small', 'data-testid': 'sim-reopened' }, badge('reopened', 'info'), ' The last simulation, kept across the reload; run it again for figures from the profiles stored now.') : null,
           h('dl', { class: 'facts' },
             h('dt', {}, 'Latencies'), h('dd', { 'data-testid': 'sim-latency-source' }, lat.kind === 'synthetic' ? badge('SYNTHETIC', 'warn', 'Generated latency table: not measured') : badge('MEASURED', 'ok', 'From stored profiles'), ' ', lat.text),
             h('dt', {}, 'Energy'), h('dd', { 'data-testid': 'sim-energy-source' }, estimated ? badge('ESTIMATE', 'warn', 'Estimated, not measured') : badge('MEASURED', 'ok'), ' ', c.energySource.detail.replace(/^(ESTIMATE|MEASURED):\s*/i, '')),

@@ -30,12 +30,15 @@ export interface PolicySummary {
   sloTenants: Stat;
   sloWindows: Stat;
   p95LatencyMs: Stat;
+  /** Absent in simulations stored before they were recorded. */
+  meanLatencyMs?: Stat;
+  p99LatencyMs?: Stat;
   /** Frames finished (in time or late), per seed. */
   finished: Stat;
   /** No frame finished in any seed: its energy and UXCost measure an idle machine (NOTHING_FINISHED). */
   finishedNothing: boolean;
   layerExecutions: number;
-  perTenant: { tenant: string; missRate: Stat; dropRate: Stat; p95LatencyMs: Stat; meanAccuracy: Stat }[];
+  perTenant: { tenant: string; missRate: Stat; dropRate: Stat; p95LatencyMs: Stat; meanAccuracy: Stat; meanLatencyMs?: Stat; p99LatencyMs?: Stat }[];
   policyState?: Record<string, number>;
   /** Why some figures of this row cannot be compared (e.g. nothing finished). */
   warnings?: string[];
@@ -146,6 +149,8 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
     sloTenants: s((m) => m.slo.tenantsAll),
     sloWindows: s((m) => m.slo.windowsAll),
     p95LatencyMs: s((m) => m.overall.p95Latency * 1000),
+    meanLatencyMs: s((m) => m.overall.meanLatency * 1000),
+    p99LatencyMs: s((m) => (m.overall.p99Latency ?? NaN) * 1000),
     finished: s((m) => m.overall.finished),
     finishedNothing,
     layerExecutions: rs.reduce((a, r) => a + r.layerExecutions, 0),
@@ -155,6 +160,8 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
       dropRate: s((m) => m.perTenant[i].dropRate),
       p95LatencyMs: s((m) => m.perTenant[i].p95Latency * 1000),
       meanAccuracy: s((m) => m.perTenant[i].meanAccuracy),
+      meanLatencyMs: s((m) => m.perTenant[i].meanLatency * 1000),
+      p99LatencyMs: s((m) => (m.perTenant[i].p99Latency ?? NaN) * 1000),
     })),
     policyState: rs[rs.length - 1].policyState,
     ...(finishedNothing ? { warnings: [NOTHING_FINISHED] } : {}),

@@ -55,6 +55,8 @@ export interface GroupMetrics {
   violationRate: number;
   meanLatency: number;
   p95Latency: number;
+  /** Absent in reports written before it was recorded. */
+  p99Latency?: number;
   maxLatency: number;
   /** Finished frames per second over the run's duration. */
   throughput: number;
@@ -162,6 +164,7 @@ export function groupMetrics(jobs: readonly JobOutcome[], duration: number, base
     violationRate: released ? late / released : 0,
     meanLatency: finished ? latSum / finished : NaN,
     p95Latency: percentile(lat, 0.95),
+    p99Latency: percentile(lat, 0.99),
     maxLatency: finished ? lat[finished - 1] : NaN,
     throughput: duration > 0 ? finished / duration : 0,
     meanAccuracy: finished ? accSum / finished : NaN,

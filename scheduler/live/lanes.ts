@@ -1,9 +1,9 @@
 // Lane lists for live runs: "cpu:1,cpu:1", "cpu:4,webgpu", "cpu:1,webgpu:sw". One parser for the whole engine
-// (profiler/measure.ts parseLanes: ids "cpu:2", a second identical lane "cpu:2#1"); the live runtime
+// (common/lane-spec.ts parseLanes: ids "cpu:2", a second identical lane "cpu:2#1"); the live runtime
 // only differs in what a bare "cpu" means: one thread (lanes share the cores), where the profiler
 // gives it every core.
 import { availableParallelism } from 'node:os';
-import { parseLanes as parseLaneList } from '../../profiler/measure';
+import { parseLanes as parseLaneList } from '../../common/lane-spec';
 import type { LaneSpec } from '../../profiler/types';
 
 export function parseLanes(text: string): LaneSpec[] {

@@ -13,7 +13,7 @@ const origin = BigInt(data.originNs);
 const nowUs = () => Number(process.hrtime.bigint() - origin) / 1000;
 
 const sessions = new Map<string, ort.InferenceSession>();
-const tenants = new Map<number, { units: UnitSetup[]; samples: Record<string, ort.Tensor>[] }>();
+const tenants = new Map<number, { units: UnitSetup[]; samples: Record<string, ort.Tensor>[]; outputs?: string[] }>();
 /** Per job: its live tensors, and which of them are shared sample tensors (copied, never moved). */
 const envs = new Map<number, { tensors: Map<string, ort.Tensor>; shared: Set<string> }>();
 let dieAtNextRun = false;
@@ -102,6 +102,17 @@ async function run(m: Extract<ToLane, { op: 'run' }>): Promise<void> {
   let outBytes = 0;
   if (m.final) {
     envs.delete(m.job);
+    if (m.reply) {
+      // An embedder's frame: its model outputs go back (earlier layers' graph outputs were kept for this).
+      const transfer: ArrayBuffer[] = [];
+      const outputs: Record<string, WireTensor> = {};
+      for (const name of tenant.outputs ?? unit.outputs) {
+        const t = (out[name] as ort.Tensor | undefined) ?? env.tensors.get(name);
+        if (t) outputs[name] = toWire(t, env.shared.has(name), transfer);
+      }
+      send({ op: 'done', seq: m.seq, job: m.job, recvUs, startUs, endUs, outBytes, outputs }, transfer);
+      return;
+    }
   } else {
     for (const name of unit.outputs) {
       const t = out[name] as ort.Tensor | undefined;
@@ -203,7 +214,7 @@ port.onMessage(async (m: ToLane) => {
       }
       return;
     case 'tenant':
-      tenants.set(m.tenant, { units: m.units, samples: m.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, t]) => [k, toTensor(t)]))) });
+      tenants.set(m.tenant, { units: m.units, samples: m.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, t]) => [k, toTensor(t)]))), outputs: m.outputs });
       send({ op: 'reply', seq: m.seq, ok: true });
       return;
     case 'calibrate':

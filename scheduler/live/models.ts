@@ -65,7 +65,7 @@ function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Ex
     const { feeds } = sampleInputs(model, shapes, { seed: seed * 1000 + k + 1, inputValues: tenant.inputValues });
     samples.push(Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, { type: t.type, dims: [...t.dims], data: t.data as ArrayBufferView }])));
   }
-  return { name: model.name, inputs, units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
+  return { name: model.name, inputs, outputs: outputs.map((o) => o.name), units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
 }
 
 async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Promise<ExecModel> {
@@ -87,6 +87,7 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number)
   return {
     name: model.name,
     inputs,
+    outputs: model.outputs.map((o) => o.name),
     units: cut.layers.map((l) => ({ name: l.name, bytes: l.bytes, inputs: l.inputs, outputs: l.outputs })),
     samples,
     granularity: `cut (${String(cut.granularity)})`,
@@ -122,10 +123,10 @@ export function randomSamples(inputs: TensorInfo[], seed: number, salt: string):
   return out;
 }
 
-/** Per unit: the tensor names later units still need (so a lane frees everything else). */
+/** Per unit: the tensor names later units still need, and the model's outputs (so a lane frees everything else). */
 export function keepSets(exec: ExecModel): string[][] {
   return exec.units.map((_, i) => {
-    const keep = new Set<string>();
+    const keep = new Set<string>(exec.outputs);
     for (let j = i + 1; j < exec.units.length; j++) for (const t of exec.units[j].inputs) keep.add(t.name);
     return [...keep];
   });

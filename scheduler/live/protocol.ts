@@ -19,8 +19,8 @@ export interface UnitSetup {
 
 export type ToLane =
   | { op: 'load'; seq: number; key: string; bytes: Uint8Array }
-  | { op: 'tenant'; seq: number; tenant: number; units: UnitSetup[]; samples: Record<string, WireTensor>[] }
-  | { op: 'run'; seq: number; job: number; tenant: number; layer: number; final: boolean; sample?: number; tensors?: Record<string, WireTensor>; sentUs: number }
+  | { op: 'tenant'; seq: number; tenant: number; units: UnitSetup[]; samples: Record<string, WireTensor>[]; /** The model's output names (returned for frames with `reply`). */ outputs?: string[] }
+  | { op: 'run'; seq: number; job: number; tenant: number; layer: number; final: boolean; sample?: number; tensors?: Record<string, WireTensor>; sentUs: number; /** Final layer of a submitted frame: send its outputs back. */ reply?: boolean }
   | { op: 'park'; job: number }
   | { op: 'free'; job: number }
   | { op: 'crash' }
@@ -30,7 +30,7 @@ export type ToLane =
 export type FromLane =
   | { op: 'reply'; seq: number; ok: true; value?: unknown }
   | { op: 'reply'; seq: number; ok: false; error: string }
-  | { op: 'done'; seq: number; job: number; recvUs: number; startUs: number; endUs: number; outBytes: number; error?: string }
+  | { op: 'done'; seq: number; job: number; recvUs: number; startUs: number; endUs: number; outBytes: number; error?: string; outputs?: Record<string, WireTensor> }
   | { op: 'parked'; job: number; tensors: Record<string, WireTensor>; sentUs: number; bytes: number }
   | { op: 'pong'; seq: number; sentUs: number; recvUs: number };
 

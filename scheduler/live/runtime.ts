@@ -11,7 +11,7 @@
 // refinement are core/predict.ts'. What stays here is live: workers and where each job's activations
 // are, lane failures and fault injection, the clock, telemetry, energy, and the report at the end.
 import { randomUUID } from 'node:crypto';
-import { Job, JobBook, type DropReason } from '../core/jobs';
+import { DROP_REASON_TEXT, Job, JobBook, type DropReason } from '../core/jobs';
 import { createPolicy } from '../core/policies';
 import { PredictionModel } from '../core/predict';
 import { relativeDeadline, type JobState, type LaneDef, type LaneState, type Policy, type SimWorkload, type Snapshot, type TenantDef } from '../core/types';
@@ -31,7 +31,7 @@ import type { FromLane } from './protocol';
 import { RunRecords } from './records';
 import { assembleReport, buildReport, type RunBooks } from './report';
 import { RunJournal } from './run-journal';
-import type { ExecModel, LiveJobRecord, LiveOptions, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
+import type { ExecModel, FrameOutcome, LiveJobRecord, LiveOptions, LiveReport, LiveScenario, LiveSlice, LiveTenantSpec, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
 
 export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
 import { scaleTenantTiming } from '../../workloads/rate-scaling';
@@ -57,6 +57,10 @@ class LiveJob extends Job implements LiveJobRecord {
   /** Profiled latency of the layer running now. */
   profiled = 0;
   variant = 0;
+  /** A submitted frame: its inputs (kept until it ends: a lane failure reruns it), outputs, and who waits for them. */
+  feeds?: Record<string, WireTensor> = undefined;
+  outputs?: Record<string, WireTensor> = undefined;
+  settle?: (outcome: FrameOutcome) => void = undefined;
   constructor(
     id: number,
     tenant: number,
@@ -94,6 +98,8 @@ export interface LiveHooks {
   onProgress?: (message: string) => void;
   /** Makes the policy for a name (default: the registry's createPolicy); for tests and embedders. */
   createPolicy?: (name: string) => Policy;
+  /** Setup is done and the run takes frames (submit() may be called from now on). */
+  onRunning?: () => void;
 }
 
 export interface LiveResult {
@@ -132,7 +138,8 @@ export class LiveRun {
   private readonly baseScale: number;
   private model!: PredictionModel;
   private snapshot!: Snapshot;
-  private arrivals!: ArrivalStream;
+  /** The scenario's arrivals (undefined when frames are submitted). */
+  private arrivals: ArrivalStream | undefined;
   private clock: AlarmClock | undefined;
   private energy!: LiveEnergy;
   private readonly loop = new LoopMonitor();
@@ -151,6 +158,8 @@ export class LiveRun {
   private readonly snap = { lastUs: 0, intervalSec: 2 };
   private finished: (() => void) | undefined;
   private readonly makePolicy: (name: string) => Policy;
+  /** frames: 'submitted': frames submitted so far per tenant (the frame index of the next one). */
+  private submitted: number[] = [];
 
   constructor(
     public scenario: LiveScenario,
@@ -165,7 +174,13 @@ export class LiveRun {
     this.makePolicy = hooks.createPolicy ?? ((name) => createPolicy(name));
     this.policy = this.makePolicy(options.policy);
     this.policyName = options.policy;
-    validate(scenario, this.options);
+    if (this.options.frames === 'submitted') {
+      // The embedder decides which frames exist: no cascade releases, and no prediction (the simulator would replay the scenario's own arrivals).
+      this.scenario = { ...scenario, tenants: scenario.tenants.map((t) => ({ ...t, cascade: undefined })) };
+      this.options.predict = false;
+      this.submitted = scenario.tenants.map(() => 0);
+    }
+    validate(this.scenario, this.options);
     this.baseScale = this.options.scale;
   }
 
@@ -174,6 +189,37 @@ export class LiveRun {
 
   get state(): { id: string; phase: Phase; policy: string; scenario: string; elapsed: number; duration: number } {
     return { id: this.id, phase: this.phase, policy: this.policyName, scenario: this.scenario.name, elapsed: Number.isFinite(this.time.startUs) ? this.now() : 0, duration: this.options.duration };
+  }
+
+  /**
+   * frames: 'submitted': a frame of tenant `tenant` (index) with its input tensors, released now under
+   * the run's policy and lanes. Resolves when it finishes (with the model's outputs) or is dropped
+   * (with the cause); never rejects. Throws when the run does not take frames or the feeds do not fit
+   * the model (see checkFeeds).
+   */
+  submit(tenant: number, feeds: Record<string, WireTensor>): Promise<FrameOutcome> {
+    if (this.options.frames !== 'submitted') throw new LiveSetupError('this run releases frames from its scenario\'s arrivals; submit() needs the option frames: "submitted"');
+    if (this.phase !== 'running') throw new LiveSetupError(this.phase === 'setup' ? 'the run is still setting up: submit frames once it runs (onRunning)' : `the run takes no more frames (${this.phase})`);
+    if (!(tenant >= 0 && tenant < this.execs.length)) throw new LiveSetupError(`no tenant ${tenant}: the scenario has ${this.execs.length}`);
+    const problem = checkFeeds(this.execs[tenant], this.scenario.tenants[tenant], feeds);
+    if (problem) throw new LiveSetupError(`tenant "${this.scenario.tenants[tenant].id}": ${problem}`);
+    const now = this.now();
+    this.book.clock.now = now;
+    return new Promise<FrameOutcome>((resolve) => {
+      const job = this.book.release(tenant, this.submitted[tenant]++, now, -1, now);
+      job.feeds = feeds;
+      job.settle = resolve;
+      this.afterEvent(now);
+    });
+  }
+
+  /** frames: 'submitted': takes no more frames; those in the system finish (within the drain timeout), then the run completes. */
+  finishSubmissions(): void {
+    if (this.phase === 'setup') return this.stop('finished before it started');
+    if (this.phase !== 'running') return;
+    this.time.releasedUntil = this.now();
+    this.beginDraining();
+    this.afterEvent(this.now());
   }
 
   /** Switches the policy mid-run (the next decision uses it). Throws on an unknown policy name. */
@@ -304,6 +350,7 @@ export class LiveRun {
             tenant: t,
             units: exec.units.map((u, i) => ({ key: `${t}/${i}`, inputs: u.inputs.map((x) => x.name), outputs: u.outputs.map((x) => x.name), keep: keep[i] })),
             samples: exec.samples ?? [],
+            outputs: exec.outputs,
           });
         }
       }),
@@ -407,6 +454,7 @@ export class LiveRun {
       ended: (job) => {
         this.freeData(job);
         this.records.jobEnded(job);
+        this.settle(job);
       },
       windowEnergy: () => {
         const j = this.windowJ;
@@ -414,7 +462,7 @@ export class LiveRun {
         return j;
       },
     });
-    this.arrivals = new ArrivalStream(this.workload.tenants, o.seed, o.duration);
+    if (o.frames !== 'submitted') this.arrivals = new ArrivalStream(this.workload.tenants, o.seed, o.duration);
     this.energy = new LiveEnergy(o.lanes);
     await this.energy.start(o.meters ?? true);
   }
@@ -479,7 +527,13 @@ export class LiveRun {
       }
       this.timers.telemetry = setInterval(() => this.tick(), 1000 / this.options.telemetryHz);
       this.openJournal();
-      this.onAlarm();
+      if (this.options.frames === 'submitted') {
+        try {
+          this.hooks.onRunning?.();
+        } catch (e) {
+          this.outcome.warnings.push(`onRunning listener failed: ${(e as Error).message}`);
+        }
+      } else this.onAlarm();
     });
   }
 
@@ -512,7 +566,7 @@ export class LiveRun {
   }
 
   private onAlarm(): void {
-    if (this.phase !== 'running') return;
+    if (this.phase !== 'running' || !this.arrivals) return;
     const now = this.now();
     this.book.clock.now = now;
     this.book.closeWindows();
@@ -582,11 +636,26 @@ export class LiveRun {
       else {
         this.book.abandon(j);
         j.abandoned = true;
+        this.settle(j);
       }
     }
     this.tick();
     if (this.timers.telemetry) clearInterval(this.timers.telemetry);
     this.finished?.();
+  }
+
+  /** A submitted frame ended (finished, dropped, or abandoned by a stop): its outcome to whoever waits. */
+  private settle(job: LiveJob): void {
+    const done = job.settle;
+    if (!done) return;
+    job.settle = undefined;
+    job.feeds = undefined;
+    const outputs = job.outputs;
+    job.outputs = undefined;
+    const tenant = this.scenario.tenants[job.tenant].id;
+    if (job.abandoned) done({ ok: false, tenant, frame: job.frame, reason: 'stopped', message: `the run was stopped (${this.outcome.stopReason ?? this.outcome.error ?? 'stopped'}) before the frame finished` });
+    else if (job.dropped) done({ ok: false, tenant, frame: job.frame, reason: job.dropReason ?? 'policy', message: DROP_REASON_TEXT[job.dropReason ?? 'policy'] });
+    else done({ ok: true, tenant, frame: job.frame, outputs: outputs ?? {}, latencyMs: (job.finish - job.release) * 1000, late: job.finish > job.deadline });
   }
 
   private freeData(job: LiveJob): void {
@@ -687,8 +756,11 @@ export class LiveRun {
     }
     const fresh = job.loc === LOC_NONE;
     job.loc = lane.index;
+    const final = job.next === job.layerCount - 1;
+    // A submitted frame's inputs are copied, not moved: a lane failure reruns it from them. Inputs it leaves out are the tenant's fixed values (in the samples).
+    const given = fresh && job.feeds ? job.feeds : undefined;
     lane.client.post(
-      { op: 'run', seq: ++lane.seq, job: job.id, tenant: job.tenant, layer: job.next, final: job.next === job.layerCount - 1, sample: fresh ? job.frame : undefined, tensors, sentUs: this.clockUs() },
+      { op: 'run', seq: ++lane.seq, job: job.id, tenant: job.tenant, layer: job.next, final, sample: fresh ? job.frame : undefined, tensors: tensors ?? given, sentUs: this.clockUs(), ...(final && job.settle ? { reply: true } : {}) },
       transfer,
     );
   }
@@ -740,6 +812,7 @@ export class LiveRun {
       return;
     }
     this.freeLane(lane);
+    if (m.outputs) job.outputs = m.outputs;
     const layer = job.next;
     const start = this.toRun(m.startUs);
     const end = this.toRun(m.endUs);
@@ -986,6 +1059,29 @@ function abortError(message: string): Error {
   return e;
 }
 
+/**
+ * Why a submitted frame's feeds do not fit the tenant's model (undefined: they do): every input given
+ * with the model's type and resolved dims, except fixed inputs (the scenario's inputValues), and no
+ * unknown names.
+ */
+export function checkFeeds(exec: Pick<ExecModel, 'inputs' | 'name'>, tenant: Pick<LiveTenantSpec, 'inputValues'>, feeds: Record<string, WireTensor>): string | undefined {
+  const names = exec.inputs.map((i) => i.name);
+  for (const name of Object.keys(feeds)) if (!names.includes(name)) return `model ${exec.name} has no input '${name}' (its inputs: ${names.join(', ')})`;
+  for (const io of exec.inputs) {
+    const t = feeds[io.name];
+    if (!t) {
+      if (tenant.inputValues && io.name in tenant.inputValues) continue;
+      return `input '${io.name}' (${io.type} ${JSON.stringify(io.dims)}) is missing`;
+    }
+    if (t.type !== io.type) return `input '${io.name}' is ${t.type}; model ${exec.name} takes ${io.type}`;
+    if (t.dims.length !== io.dims.length || t.dims.some((d, i) => d !== io.dims[i])) return `input '${io.name}' has dims ${JSON.stringify(t.dims)}; the schedule runs ${exec.name} with ${JSON.stringify(io.dims)} (its layers and latencies are for that shape)`;
+    const n = io.dims.reduce((a, b) => a * b, 1);
+    const len = (t.data as unknown as { length?: number }).length ?? t.data.byteLength;
+    if (len !== n) return `input '${io.name}' has ${len} elements; dims ${JSON.stringify(io.dims)} need ${n}`;
+  }
+  return undefined;
+}
+
 /** The run's options here; the tenants' timing and cascades by the core's one check (validateTenants). */
 function validate(scenario: LiveScenario, o: LiveOptions): void {
   try {
@@ -993,7 +1089,7 @@ function validate(scenario: LiveScenario, o: LiveOptions): void {
   } catch (e) {
     throw new LiveSetupError((e as Error).message);
   }
-  if (!(o.duration > 0)) throw new LiveSetupError(`duration must be > 0 s (got ${o.duration})`);
+  if (!(o.duration > 0) && o.frames !== 'submitted') throw new LiveSetupError(`duration must be > 0 s (got ${o.duration})`);
   if (o.load !== undefined && !(o.load > 0)) throw new LiveSetupError(`load must be > 0 (got ${o.load})`);
   if (!o.lanes.length) throw new LiveSetupError('no lanes: give at least one, e.g. cpu:1');
   if (new Set(o.lanes.map((l) => l.id)).size !== o.lanes.length) throw new LiveSetupError(`lane ids must be unique (${o.lanes.map((l) => l.id).join(', ')})`);

@@ -54,6 +54,8 @@ export interface ExecUnit {
 export interface ExecModel {
   name: string;
   inputs: TensorInfo[];
+  /** The model's output names (graph outputs may come from any unit); absent: the last unit's outputs. */
+  outputs?: string[];
   units: ExecUnit[];
   /** Realistic input tensors (captured samples); random seeded inputs are made when absent. */
   samples?: Record<string, WireTensor>[];
@@ -61,6 +63,11 @@ export interface ExecModel {
   granularity: string;
   sha256?: string;
 }
+
+/** What became of a submitted frame: its model's outputs, or why it was dropped. Latency: from submit() to its last layer's end. */
+export type FrameOutcome =
+  | { ok: true; tenant: string; frame: number; outputs: Record<string, WireTensor>; latencyMs: number; late: boolean }
+  | { ok: false; tenant: string; frame: number; reason: DropReason | 'stopped'; message: string };
 
 /** A tensor as it crosses a thread or process boundary. */
 export interface WireTensor {
@@ -84,8 +91,14 @@ export interface LaneFault {
 
 export interface LiveOptions {
   policy: string;
-  /** Seconds during which frames are released (then the run drains). */
+  /** Seconds during which frames are released (then the run drains); ignored when frames are submitted. */
   duration: number;
+  /**
+   * Where frames come from: 'arrivals' (default), the scenario's arrival processes for `duration`
+   * seconds; or 'submitted', an embedder's frames (LiveRun.submit) until finishSubmissions() or
+   * stop(): no cascade is released for them and no prediction is made.
+   */
+  frames?: 'arrivals' | 'submitted';
   lanes: LaneSpec[];
   granularity?: ExecGranularity;
   /** Multiplies every arrival rate (load scaling); a deadline at the next release follows the rate (workloads/rate-scaling.ts). */

@@ -2,13 +2,17 @@
 // the issue asks for before anything runs: known schema version, valid shape, every model present
 // with the recorded sha256 (a mismatch names the file), and every lane available on this machine.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../profiler/store';
 import type { MachineFingerprint } from '../../profiler/types';
 import { resolveModel } from '../../workloads/library';
-import type { Scenario } from '../../workloads/scenario';
+import type { ModelRef, Scenario } from '../../workloads/scenario';
+import { fromScenario } from '../live/scenario';
+import { LiveSetupError } from '../live/models';
+import type { LiveScenario } from '../live/types';
 import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, type CandidateSummary, type Interval } from '../core/tune';
 import type { TuneOutcome, TuneProblem } from '../tune-run';
 import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
@@ -107,8 +111,70 @@ export function writeSchedule(path: string, s: Schedule): void {
   writeFileAtomic(path, `${JSON.stringify(Schedule.parse(s), null, 2)}\n`);
 }
 
-/** Reads and validates the file's shape and version; no hashes or lanes checked (see loadSchedule). */
+// ---------------------------------------------------------------------------------------------
+// Bundles: a folder with the schedule, its model files and a manifest of every file's sha256, so
+// another machine can replay, validate or embed the schedule (bundle.ts writes them).
+
+export const BUNDLE_MANIFEST = 'manifest.json';
+export const BUNDLE_SCHEDULE = 'schedule.json';
+export const BundleManifest = z
+  .object({
+    kind: z.literal('tessera-schedule-bundle'),
+    bundleVersion: z.literal(1),
+    createdAt: z.string(),
+    schedule: z.string().describe('The schedule file, relative to the bundle folder.'),
+    files: z.array(z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0), tenant: z.string().optional() }).strict()).min(1),
+  })
+  .strict();
+export type BundleManifest = z.infer<typeof BundleManifest>;
+
+/** A bundle folder (or its manifest) given where a schedule file is expected: its folder, else undefined. */
+export function bundleDir(path: string): string | undefined {
+  if (existsSync(path) && statSync(path).isDirectory()) return path;
+  if (basename(path) === BUNDLE_MANIFEST && existsSync(path)) return dirname(path);
+  return undefined;
+}
+
+/** Checks every file a bundle's manifest lists (present, inside the folder, same sha256); returns the schedule file's path. */
+export function verifyBundle(dir: string): string {
+  const mf = join(dir, BUNDLE_MANIFEST);
+  if (!existsSync(mf)) throw new ScheduleError(`${dir}: a folder but not a schedule bundle (no ${BUNDLE_MANIFEST}; \`tessera schedule bundle FILE --out DIR\` makes one)`, 'bad-schedule');
+  let manifest: BundleManifest;
+  try {
+    manifest = BundleManifest.parse(JSON.parse(readFileSync(mf, 'utf8')));
+  } catch (e) {
+    throw new ScheduleError(`bundle manifest ${mf}: invalid (${(e as Error).message.slice(0, 300)})`, 'bad-schedule', { cause: e });
+  }
+  const root = resolve(dir);
+  for (const f of manifest.files) {
+    const file = resolve(root, f.path);
+    if (!file.startsWith(root + '/') && !file.startsWith(root + '\\')) throw new ScheduleError(`bundle manifest ${mf}: file ${f.path} is outside the bundle folder`, 'bad-schedule');
+    if (!existsSync(file)) throw new ScheduleError(`bundle ${dir}: ${file} is missing (listed in ${BUNDLE_MANIFEST}${f.tenant ? ` for tenant "${f.tenant}"` : ''}); copy the whole folder`, 'missing-model');
+    const actual = sha256File(file);
+    if (actual !== f.sha256) throw new ScheduleError(`bundle ${dir}: ${file}: sha256 ${actual} does not match the manifest's ${f.sha256}${f.tenant ? ` (tenant "${f.tenant}")` : ''}: the file changed after bundling; restore it or bundle again`, 'hash-mismatch');
+  }
+  return resolve(root, manifest.schedule);
+}
+
+/** File model paths relative to the schedule's folder (bundles) made absolute, so every reader resolves them alike. */
+function absolutePaths(s: Schedule, dir: string): Schedule {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const ref = (r: ModelRef): ModelRef => (r.kind === 'file' ? { ...r, path: abs(r.path) } : r);
+  for (const m of s.models) {
+    if (m.path) m.path = abs(m.path);
+    m.ref = ref(m.ref);
+  }
+  for (const t of s.scenario.definition.tenants) t.model = ref(t.model);
+  return s;
+}
+
+/**
+ * Reads and validates the file's shape and version; no model hashes or lanes checked (see
+ * loadSchedule). A bundle folder (or its manifest) is accepted: every file it lists is checked first.
+ */
 export function readSchedule(path: string): Schedule {
+  const bundle = bundleDir(path);
+  if (bundle) return readSchedule(verifyBundle(bundle));
   if (!existsSync(path)) throw new ScheduleError(`schedule ${path}: no such file`, 'bad-schedule');
   let raw: unknown;
   try {
@@ -124,7 +190,7 @@ export function readSchedule(path: string): Schedule {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
     throw new ScheduleError(`schedule ${path}: invalid: ${issues.join('; ')}`, 'bad-schedule');
   }
-  return parsed.data;
+  return absolutePaths(parsed.data, dirname(resolve(path)));
 }
 
 export interface ScheduleCheck {
@@ -191,6 +257,22 @@ export async function loadSchedule(path: string, o: CheckOptions = {}): Promise<
   const badLanes = check.lanes.filter((l) => !l.ok);
   if (badLanes.length) throw new ScheduleError(`schedule ${path}: this machine lacks lane${badLanes.length > 1 ? 's' : ''} ${badLanes.map((l) => `${l.id} (${l.problem})`).join(', ')}; re-tune here`, 'missing-lane');
   return { schedule, check };
+}
+
+/**
+ * The schedule's scenario for the live runtime, every model resolved and its bytes checked against
+ * the recorded sha256 again (what runs is exactly what was checked).
+ */
+export async function liveScenarioOf(s: Schedule): Promise<LiveScenario> {
+  const scenario = await fromScenario(s.scenario.definition);
+  scenario.tenants.forEach((t, i) => {
+    const m = s.models.find((x) => x.tenant === t.id);
+    const bytes = typeof t.model === 'object' && 'bytes' in t.model ? t.model.bytes : undefined;
+    if (!m || !bytes) throw new LiveSetupError(`tenant "${t.id}" has no model entry in the schedule`);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== m.sha256) throw new ScheduleError(`${m.path ?? m.model}: sha256 ${actual} does not match the schedule's ${m.sha256} (tenant "${s.scenario.definition.tenants[i].id}")`, 'hash-mismatch');
+  });
+  return scenario;
 }
 
 /** What differs between the machine / ORT the schedule was tuned on and this one. */

@@ -3,10 +3,10 @@
 // schedule expects. A regression beyond the tolerance fails the replay (the CLI exits non-zero).
 import { percentile } from '../core/metrics';
 import { measuredLane } from '../core/tune';
-import { LiveRun, parseLanes, type LiveReport } from '../live';
-import { fromScenario } from '../live/scenario';
+import { LiveRun, parseLanes, type LiveOptions, type LiveReport } from '../live';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
+import { liveScenarioOf } from './file';
 import type { Schedule } from './format';
 
 export interface Tolerance {
@@ -78,8 +78,8 @@ export interface ReplayOptions {
   writeFiles?: boolean;
 }
 
-export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<ReplayResult> {
-  const scenario = await fromScenario(s.scenario.definition);
+/** The live runtime's options for running a schedule: its policy, lanes, granularity, queue bound and rate scale, and its profiles where this machine has them. */
+export function scheduleLiveOptions(s: Schedule): Pick<LiveOptions, 'policy' | 'lanes' | 'granularity' | 'scale' | 'maxQueuePerTenant' | 'profiles'> {
   // The profiles the schedule was tuned with, when this machine has them: same predictions as the tuner; else the runtime calibrates.
   const profiles: Profile[] = [];
   for (const m of s.models) {
@@ -89,20 +89,12 @@ export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<Rep
       /* another machine: calibration instead */
     }
   }
-  const run = new LiveRun(
-    scenario,
-    {
-      policy: s.policy.spec,
-      duration: o.durationSec,
-      lanes: parseLanes(s.lanes.map(measuredLane).join(',')),
-      granularity: s.options.granularity,
-      scale: s.scenario.rateScale,
-      maxQueuePerTenant: s.options.maxQueuePerTenant,
-      profiles,
-      writeFiles: o.writeFiles,
-    },
-    { onProgress: o.onProgress },
-  );
+  return { policy: s.policy.spec, lanes: parseLanes(s.lanes.map(measuredLane).join(',')), granularity: s.options.granularity, scale: s.scenario.rateScale, maxQueuePerTenant: s.options.maxQueuePerTenant, profiles };
+}
+
+export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<ReplayResult> {
+  const scenario = await liveScenarioOf(s);
+  const run = new LiveRun(scenario, { ...scheduleLiveOptions(s), duration: o.durationSec, writeFiles: o.writeFiles }, { onProgress: o.onProgress });
   const r = await run.run(o.signal);
   const measured = r.report.tenants.map((t, i) => {
     const lat = r.jobs.filter((j) => j.tenant === i).map((j) => (Number.isFinite(j.finish) ? (j.finish - j.release) * 1000 : Infinity)).sort((a, b) => a - b);

@@ -86,7 +86,7 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
     const th = page.locator('[data-testid="layer-table"] th[data-sort="ms:cpu:1"]');
     await th.click();
     await expect(th.getAttribute('aria-sort')).resolves.toBe('descending');
-    const medians = async () => (await page.locator('[data-testid="layer-table"] tbody tr td:nth-child(7) .prof-val').allTextContents()).map((t) => parseFloat(t));
+    const medians = async () => (await page.locator('[data-testid="layer-table"] tbody tr td[data-col="ms:cpu:1"] .prof-val').allTextContents()).map((t) => parseFloat(t));
     const desc = await medians();
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
     await th.click();
@@ -108,8 +108,27 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
     await page.locator('[data-testid="diff"] table').waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('diff').textContent()).resolves.toMatch(/compared/);
 
+    // Summary first: the whole model per lane, the slowest layers, the verdict.
+    const summary = page.getByTestId('profile-summary');
+    await expect(summary.textContent()).resolves.toMatch(/p50.*p95.*frames\/s/s);
+    await expect(page.getByTestId('summary-verdict').textContent()).resolves.toMatch(/verified/);
+    expect(await page.locator('[data-testid="summary-slowest"] li').count()).toBe(4);
+    await app.screenshot(page, 'profiles-summary');
+    // The filter box narrows the rows; a row's drawer shows the secondary statistics.
+    await page.getByTestId('layer-filter').fill('#2');
+    await page.getByTestId('layer-count').filter({ hasText: '1 of 4' }).waitFor();
+    await page.getByTestId('layer-toggle-2').click();
+    await expect(page.locator('[data-testid="layer-table"] tr.prof-drawer').textContent()).resolves.toMatch(/timed runs.*GFLOP\/s.*in-graph/s);
+    await expect(page.getByTestId('layer-toggle-2').getAttribute('aria-expanded')).resolves.toBe('true');
+    await page.getByTestId('layer-filter').fill('');
     await page.locator('[data-testid="layer-table"]').scrollIntoViewIfNeeded();
     await app.screenshot(page, 'profiles-detail');
+    // At 1000 px the median column is on screen (pinned beside the layer name).
+    await page.setViewportSize({ width: 1000, height: 800 });
+    const box = await page.locator('[data-testid="layer-table"] th[data-sort="ms:cpu:1"]').boundingBox();
+    expect(box && box.x + box.width).toBeLessThanOrEqual(1000);
+    await app.screenshot(page, 'profiles-detail-1000');
+    await page.setViewportSize({ width: 1400, height: 900 });
     const text = await page.locator('main').innerText();
     expect(text).not.toMatch(/NaN|undefined|\bnull\b/);
     expect(real(errors)).toEqual([]);
@@ -135,6 +154,8 @@ describe.runIf(chromiumAvailable())(`Models & profiles view in Chromium (${CHROM
     await page.getByTestId('run-start').click();
     const progress = page.getByTestId('run-progress');
     await progress.waitFor({ timeout: 30_000 });
+    // The progress shows where the user clicked: inside the form card, under the Start button.
+    await expect(page.getByTestId('new-profile').getByTestId('run-progress').count()).resolves.toBe(1);
     await page.getByTestId('run-message').filter({ hasText: /layer \d+\/60/ }).waitFor({ timeout: 120_000 });
     await app.screenshot(page, 'profiles-running');
     await page.getByTestId('run-cancel').click();

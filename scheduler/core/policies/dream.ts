@@ -1,4 +1,4 @@
-import type { Feedback, Policy, SimWorkload, Snapshot } from '../types';
+import type { Feedback, JobState, Policy, Predictor, SimWorkload, Snapshot } from '../types';
 import { Scratch, fastestSuffix } from './common';
 
 export interface DreamWeights {
@@ -31,6 +31,8 @@ export interface DreamOptions {
 interface VariantTables {
   w: SimWorkload;
   hasVariants: Uint8Array;
+  /** Per tenant: its accuracy budget (0 when it has none). */
+  budget: Float64Array;
   minSuffix: Float64Array[];
   /** Per tenant: index of its layer 0 in fastLat's rows. */
   layerBase: Int32Array;
@@ -66,6 +68,7 @@ function variantTables(w: SimWorkload): VariantTables {
   });
   return {
     w,
+    budget: Float64Array.from(w.tenants, (t) => t.accuracyBudget ?? 0),
     hasVariants: Uint8Array.from(w.tenants, (t) => ((t.accuracyBudget ?? 0) > 0 && t.layers.some((l) => l.variants.length > 1) ? 1 : 0)),
     minSuffix: fastestSuffix(w, (t) => t.accuracyBudget ?? 0),
     layerBase,
@@ -124,6 +127,135 @@ function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetL
   return false;
 }
 
+/**
+ * DREAM's per-job terms that depend only on (tenant, next layer, lane holding the activations) and
+ * the tenant's observed/expected ratios: per lane, the next layer's refined latency and energy and
+ * the estimated rest of the job if that layer runs there; the fastest lane and when the layer would
+ * end there; the lowest energy. Jobs of a tenant at the same layer and lane share an entry, and an
+ * entry stays valid until one of its tenant's ratios changes (LayerMemo's rule, with the lane of the
+ * activations added to the key because transfers depend on it).
+ */
+class PathMemo {
+  private w: SimWorkload | undefined;
+  private p: Predictor | undefined;
+  private whole = false;
+  private nL = 0;
+  private base = new Int32Array(0);
+  private stamp = new Uint32Array(0);
+  private epoch = new Uint32Array(0);
+  private ratios = new Float64Array(0);
+  private counter = 0;
+  /** Per slot x lane. */
+  lat = new Float64Array(0);
+  energy = new Float64Array(0);
+  est = new Float64Array(0);
+  /** Energy preference (lowest energy over the lanes / energy here) and lane fit (fastest latency / latency here) of the original layer. */
+  ePref = new Float64Array(0);
+  fit = new Float64Array(0);
+  /** Per slot. */
+  rest = new Float64Array(0);
+  bestEst = new Float64Array(0);
+  fast = new Int32Array(0);
+  fastDone = new Float64Array(0);
+  minE = new Float64Array(0);
+
+  /** Call at the start of every decide(), with the tenants' current ratios (tenant x lane). */
+  begin(s: Snapshot, p: Predictor, tRatio: Float64Array, whole: boolean): void {
+    const w = s.workload;
+    const nL = s.lanes.length;
+    const nT = w.tenants.length;
+    if (this.w !== w || this.p !== p || this.nL !== nL || this.whole !== whole || this.counter > 0xfffff000) {
+      this.w = w;
+      this.p = p;
+      this.nL = nL;
+      this.whole = whole;
+      this.base = new Int32Array(nT);
+      let n = 0;
+      w.tenants.forEach((t, i) => {
+        this.base[i] = n;
+        n += t.layers.length * (nL + 1); // lane of the activations: -1 (none) .. nL - 1
+      });
+      this.stamp = new Uint32Array(n);
+      this.lat = new Float64Array(n * nL);
+      this.energy = new Float64Array(n * nL);
+      this.est = new Float64Array(n * nL);
+      this.ePref = new Float64Array(n * nL);
+      this.fit = new Float64Array(n * nL);
+      this.rest = new Float64Array(n);
+      this.bestEst = new Float64Array(n);
+      this.fast = new Int32Array(n);
+      this.fastDone = new Float64Array(n);
+      this.minE = new Float64Array(n);
+      this.epoch = new Uint32Array(nT);
+      this.ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
+      this.counter = 0;
+    }
+    const r = this.ratios;
+    for (let t = 0; t < nT; t++) {
+      let stale = false;
+      for (let l = 0; l < nL; l++) {
+        const x = tRatio[t * nL + l];
+        if (r[t * nL + l] !== x) {
+          r[t * nL + l] = x;
+          stale = true;
+        }
+      }
+      if (stale) this.epoch[t] = ++this.counter;
+    }
+  }
+
+  /** The job's slot, its values computed if they are stale. */
+  slot(j: JobState, p: Predictor, whole: boolean): number {
+    const nL = this.nL;
+    const k = this.base[j.tenant] + j.next * (nL + 1) + j.lastLane + 1;
+    const e = this.epoch[j.tenant];
+    if (this.stamp[k] === e) return k;
+    this.stamp[k] = e;
+    const row = k * nL;
+    const lat = this.lat;
+    const est = this.est;
+    const rest = whole ? 0 : p.remainingBest(j, j.next + 1);
+    this.rest[k] = rest;
+    p.nextAll(j, 0, lat, this.energy, row);
+    let bestEst = Infinity;
+    let fast = -1;
+    let fastDone = Infinity;
+    let minE = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const el = this.energy[row + l];
+      if (el < minE) minE = el;
+      const ll = lat[row + l];
+      if (ll === Infinity) {
+        est[row + l] = Infinity;
+        continue;
+      }
+      // A move to another lane costs the move there and, most likely, a move back: count both
+      // (the link costs are symmetric) when the job's activations are elsewhere.
+      const x = p.transfer(j, l);
+      const v = (whole ? p.remainingOn(j, l) : ll + rest) + (j.lastLane >= 0 && j.next + 1 < j.layerCount ? 2 * x : x);
+      est[row + l] = v;
+      if (v < bestEst) bestEst = v;
+      if (ll + x < fastDone) {
+        fastDone = ll + x;
+        fast = l;
+      }
+    }
+    // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a meter
+    // reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
+    const bestLat = fast >= 0 ? lat[row + fast] : Infinity;
+    for (let l = 0; l < nL; l++) {
+      const el = this.energy[row + l];
+      this.ePref[row + l] = el > 0 ? minE / el : 1;
+      this.fit[row + l] = bestLat / lat[row + l];
+    }
+    this.bestEst[k] = bestEst;
+    this.fast[k] = fast;
+    this.fastDone[k] = fastDone;
+    this.minE[k] = minE;
+    return k;
+  }
+}
+
 export const DREAM_DEFAULT_WEIGHTS: DreamWeights = { urgency: 1, fairness: 0.25, energy: 0.3, speed: 0.5, progress: 0.5 };
 const KEYS: (keyof DreamWeights)[] = ['urgency', 'fairness', 'energy', 'speed', 'progress'];
 const W_MIN = 0;
@@ -157,14 +289,14 @@ const W_MAX = 3;
  */
 export function tesseraDream(options: DreamOptions = {}): Policy {
   const sc = new Scratch();
+  const memo = new PathMemo();
   let score = new Float64Array(256);
-  let mLat = new Float64Array(256);
-  let mEst = new Float64Array(256);
-  let mE = new Float64Array(256);
-  let jobRest = new Float64Array(64);
-  let jobFast = new Int32Array(64);
+  let jobSlot = new Int32Array(64);
+  let jobBestLane = new Int32Array(64);
+  let jobBestScore = new Float64Array(64);
   let laneFree = new Float64Array(8);
   let laneIdle = new Uint8Array(8);
+  let idleLanes = new Int32Array(8);
   let backlog = new Float64Array(8);
   let tMinRatio = new Float64Array(8);
   let tRatio = new Float64Array(16);
@@ -249,22 +381,18 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const nL = lanes.length;
       const d = sc.begin(n, nL);
       if (n === 0) return d;
-      if (score.length < n * nL) {
-        const size = Math.max(n * nL, score.length * 2);
-        score = new Float64Array(size);
-        mLat = new Float64Array(size);
-        mEst = new Float64Array(size);
-        mE = new Float64Array(size);
-      }
-      if (jobRest.length < n) {
-        const size = Math.max(n, jobRest.length * 2);
-        jobRest = new Float64Array(size);
-        jobFast = new Int32Array(size);
+      if (score.length < n * nL) score = new Float64Array(Math.max(n * nL, score.length * 2));
+      if (jobSlot.length < n) {
+        const size = Math.max(n, jobSlot.length * 2);
+        jobSlot = new Int32Array(size);
+        jobBestLane = new Int32Array(size);
+        jobBestScore = new Float64Array(size);
       }
       if (!V || V.w !== s.workload) V = variantTables(s.workload);
       if (laneFree.length < nL) {
         laneFree = new Float64Array(nL);
         laneIdle = new Uint8Array(nL);
+        idleLanes = new Int32Array(nL);
         backlog = new Float64Array(nL);
       }
       const p = s.predict;
@@ -281,7 +409,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         laneIdle[l] = ls.idle ? 1 : 0;
         laneFree[l] = ls.idle || ls.busyUntil < t ? t : ls.busyUntil;
         backlog[l] = 0;
-        if (ls.idle) idle++;
+        if (ls.idle) idleLanes[idle++] = l;
       }
 
       const nT = s.workload.tenants.length;
@@ -296,36 +424,22 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         }
         tMinRatio[k] = m;
       }
+      // Per (tenant, next layer, lane of the activations): the next layer's latency and energy per
+      // lane, the estimated rest of the job if it runs there, the fastest lane: they depend on the
+      // tenant's ratios only, so jobs share them and a decision recomputes only the tenants whose
+      // ratios moved since the last one (in a run: the tenant whose layer just ended).
+      memo.begin(s, p, tRatio, whole);
+      const mLat = memo.lat;
+      const mE = memo.energy;
+      const mEst = memo.est;
 
-      // Pass 1: per job and lane, the next layer's latency, the estimated rest of the job if that
-      // layer runs there, and its energy; the job's fastest lane; drops; each lane's backlog (the
-      // next layers of the jobs that would rather run there).
+      // Pass 1: drops, and each lane's backlog (the next layers of the jobs that would rather run there).
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const row = i * nL;
-        const rest = whole ? 0 : p.remainingBest(j, j.next + 1);
-        jobRest[i] = rest;
-        p.nextAll(j, 0, mLat, mE, row);
-        let bestEst = Infinity;
-        let fast = -1;
-        let fastDone = Infinity;
-        for (let l = 0; l < nL; l++) {
-          const lat = mLat[row + l];
-          if (lat === Infinity) continue;
-          // A move to another lane costs the move there and, most likely, a move back: count both
-          // (the link costs are symmetric) when the job's activations are elsewhere.
-          const x = p.transfer(j, l);
-          const est = (whole ? p.remainingOn(j, l) : lat + rest) + (j.lastLane >= 0 && j.next + 1 < j.layerCount ? 2 * x : x);
-          mEst[row + l] = est;
-          if (est < bestEst) bestEst = est;
-          if (lat + x < fastDone) {
-            fastDone = lat + x;
-            fast = l;
-          }
-        }
-        jobFast[i] = fast;
-        if (t + bestEst > j.deadline + dropMargin * (j.deadline - j.release)) {
-          const budgetLeft = !whole && V.hasVariants[j.tenant] ? (s.workload.tenants[j.tenant].accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
+        const k = memo.slot(j, p, whole);
+        jobSlot[i] = k;
+        if (t + memo.bestEst[k] > j.deadline + dropMargin * (j.deadline - j.release)) {
+          const budgetLeft = !whole && V.hasVariants[j.tenant] ? V.budget[j.tenant] - j.accuracyUsed + 1e-12 : 0;
           if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
             // Cannot make it on any lane even with the machine to itself (variants within its
             // accuracy budget included): drop it, and its cascade dependents with it.
@@ -334,43 +448,44 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             continue;
           }
         }
-        if (fast >= 0) backlog[fast] += fastDone;
+        const fast = memo.fast[k];
+        if (fast >= 0) backlog[fast] += memo.fastDone[k];
       }
 
-      // Pass 2: scores of (job, idle lane) pairs.
+      // Pass 2: scores of (job, idle lane) pairs, and each job's best idle lane (ties: the lower lane).
       for (let i = 0; i < n; i++) {
+        jobBestLane[i] = -1;
+        if (sc.taken[i]) continue;
         const row = i * nL;
-        if (sc.taken[i]) {
-          for (let l = 0; l < nL; l++) score[row + l] = -Infinity;
-          continue;
-        }
         const j = ready[i];
+        const k = jobSlot[i];
+        const kl = k * nL;
         const slack = j.deadline - t;
         const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
-        const rest = jobRest[i];
-        const fast = jobFast[i];
-        const tenant = s.workload.tenants[j.tenant];
-        const budgetLeft = !whole && V.hasVariants[j.tenant] ? (tenant.accuracyBudget ?? 0) - j.accuracyUsed + 1e-12 : 0;
-        const rFast = budgetLeft > 1e-9 ? V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant] : rest;
-        let minE = Infinity;
-        for (let l = 0; l < nL; l++) if (mE[row + l] < minE) minE = mE[row + l];
-        const bestLat = fast >= 0 ? mLat[row + fast] : Infinity;
+        const rest = memo.rest[k];
+        const fast = memo.fast[k];
+        const budgetLeft = !whole && V.hasVariants[j.tenant] ? V.budget[j.tenant] - j.accuracyUsed + 1e-12 : 0;
+        const bestLat = fast >= 0 ? mLat[kl + fast] : Infinity;
         // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
         const fastWait = fast >= 0 ? laneFree[fast] - t + 0.5 * Math.max(0, backlog[fast] - bestLat) : 0;
-        const fastFinish = fast >= 0 ? t + fastWait + mEst[row + fast] : Infinity;
+        const fastFinish = fast >= 0 ? t + fastWait + mEst[kl + fast] : Infinity;
         const relDeadline = j.deadline - j.release;
         const waited = t - j.lastRun;
         const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
         const common = wF * fairness + (wP * j.next) / j.layerCount;
-        for (let l = 0; l < nL; l++) {
-          const lat = mLat[row + l];
-          if (laneIdle[l] === 0 || lat === Infinity) {
+        let bl = -1;
+        let bs = -Infinity;
+        for (let q = 0; q < idle; q++) {
+          const l = idleLanes[q];
+          const lat = mLat[kl + l];
+          if (lat === Infinity) {
             score[row + l] = -Infinity;
             continue;
           }
-          let est = mEst[row + l];
-          let e = mE[row + l];
-          let vLat = lat;
+          let est = mEst[kl + l];
+          // Energy preference and lane fit of the original layer here (memoised with the slot).
+          let ePref = memo.ePref[kl + l];
+          let fit = memo.fit[kl + l];
           let feasible = t + est <= j.deadline;
           if (!feasible && budgetLeft > 1e-9) {
             // Could a variant make it here? Score the pair with the fastest variant within the budget
@@ -378,11 +493,13 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             const vk = (V.layerBase[j.tenant] + j.next) * nL + l;
             const fl = V.fastLat[vk] * tRatio[j.tenant * nL + l];
             if (fl < lat && V.fastDelta[vk] <= budgetLeft) {
+              const rFast = V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
               const x = est - lat - rest;
-              e = (e * fl) / lat;
-              vLat = fl;
+              const e = (mE[kl + l] * fl) / lat;
               est = x + fl + rest;
               feasible = t + x + fl + rFast <= j.deadline;
+              ePref = e > 0 ? memo.minE[k] / e : 1;
+              fit = bestLat / fl;
             }
           }
           // A detour to a slower lane only when waiting for the fastest lane is expected to cost
@@ -393,37 +510,55 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
           const urgency = est < slack ? est * invSlack : 1;
           const relax = 1 - urgency;
-          // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
-          // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
-          const ePref = e > 0 ? minE / e : 1;
-          score[row + l] = wU * urgency + common + relax * (wE * ePref + wS * (bestLat / vLat)) - (feasible ? 0 : 10);
+          const v = wU * urgency + common + relax * (wE * ePref + wS * fit) - (feasible ? 0 : 10);
+          score[row + l] = v;
+          if (v > bs) {
+            bs = v;
+            bl = l;
+          }
         }
+        jobBestLane[i] = bl;
+        jobBestScore[i] = bs;
       }
 
-      // Greedy matching: best pair first, one per job and lane.
+      // Greedy matching: best pair first (ties: the lower job index, then the lower lane), one per
+      // job and lane. Each job keeps its best free lane; only jobs whose best lane was just taken
+      // look again.
       for (let round = 0; round < idle; round++) {
         let bi = -1;
-        let bl = -1;
         let bs = -Infinity;
         for (let i = 0; i < n; i++) {
-          if (sc.taken[i]) continue;
-          const row = i * nL;
-          for (let l = 0; l < nL; l++) {
-            if (sc.laneTaken[l]) continue;
-            const v = score[row + l];
-            if (v > bs) {
-              bs = v;
-              bi = i;
-              bl = l;
-            }
+          if (jobBestLane[i] >= 0 && jobBestScore[i] > bs) {
+            bs = jobBestScore[i];
+            bi = i;
           }
         }
         if (bi < 0) break;
+        const bl = jobBestLane[bi];
         sc.taken[bi] = 1;
-        const k = bi * nL + bl;
+        jobBestLane[bi] = -1;
+        const k = jobSlot[bi];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
-        const contended = backlog[bl] > (jobFast[bi] === bl ? mEst[k] - jobRest[bi] : 0) + 1e-12;
-        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k], mEst[k], jobRest[bi], contended));
+        const contended = backlog[bl] > (memo.fast[k] === bl ? mEst[k * nL + bl] - memo.rest[k] : 0) + 1e-12;
+        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k * nL + bl], mEst[k * nL + bl], memo.rest[k], contended));
+        if (round + 1 === idle) break;
+        for (let i = 0; i < n; i++) {
+          if (jobBestLane[i] !== bl) continue;
+          const row = i * nL;
+          let nl = -1;
+          let ns = -Infinity;
+          for (let q = 0; q < idle; q++) {
+            const l = idleLanes[q];
+            if (sc.laneTaken[l]) continue;
+            const v = score[row + l];
+            if (v > ns) {
+              ns = v;
+              nl = l;
+            }
+          }
+          jobBestLane[i] = nl;
+          jobBestScore[i] = ns;
+        }
       }
       return d;
     },
