@@ -199,7 +199,7 @@ export function calibrationAdjustments(c: MachineCalibration, laneIds: string[],
   });
   notes.push(`dispatch per layer +${laneIds.map((id, l) => `${id} ${(extraS[l] * 1e6).toFixed(0)} µs`).join(', ')} (${idleOverheadIncluded ? 'contended excess over the idle dispatch cost measured by the run' : 'dispatch cost'}${decision !== undefined ? `, including ${decision.toFixed(1)} µs per ${policy} decision` : policy ? `; no decision cost calibrated for ${policy}` : ''})`);
   const copyLink = c.copies.points.length ? { latency: c.copies.latencyUs / 1e6, bytesPerSec: c.copies.bytesPerSec } : undefined;
-  if (copyLink) notes.push(`CPU<->CPU copies MEASURED: ${c.copies.latencyUs.toFixed(0)} µs + ${(c.copies.bytesPerSec / 1e9).toFixed(2)} GB/s per hop (two hops per move between lanes)`);
+  if (copyLink) notes.push(`CPU<->CPU copies MEASURED: ${c.copies.latencyUs.toFixed(0)} µs + ${c.copies.bytesPerSec > 1e11 ? 'no measurable cost per byte' : `${(c.copies.bytesPerSec / 1e9).toFixed(2)} GB/s`} per hop (two hops per move between lanes)`);
   return { computeFactor, extraS, copyLink, notes };
 }
 
