@@ -4,8 +4,10 @@ import { profilesView } from './profiles';
 import { scenariosView } from './scenarios';
 import { simulateView } from './simulate';
 import { liveView } from './live';
+import { tuneView } from './tune';
 import { exportView } from './export';
+import { historyView } from './history';
 import { variantsView } from './variants';
 import type { View } from './view';
 
-export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, variantsView, exportView];
+export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, tuneView, historyView, variantsView, exportView];
