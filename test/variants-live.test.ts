@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LiveRun, parseLanes, type LiveScenario } from '../scheduler/live';
+import { attachVariants } from '../scheduler/live/variant-exec';
 import { tinyCnn } from './support/tiny-model';
 
 describe('live runs with layer variants', () => {
@@ -22,7 +23,7 @@ describe('live runs with layer variants', () => {
         { id: 'listed', model: { bytes, name: 'cnn_variants' }, arrival: { type: 'periodic', fps: 400 }, maxOutputRelErr: 0.5 },
       ],
     };
-    const run = new LiveRun(scenario, { policy: 'dream', duration: 1.5, lanes: parseLanes('cpu:1'), granularity: 'layer', seed: 2, meters: false, writeFiles: false, variants: 'fp16,lowrank', load: 1.5, calibration: { reps: 4, warmup: 1 } });
+    const run = new LiveRun(scenario, { policy: 'dream', duration: 1.5, lanes: parseLanes('cpu:1'), granularity: 'layer', seed: 2, meters: false, writeFiles: false, variants: 'fp16,lowrank', load: 1.5, calibration: { reps: 4, warmup: 1 } }, { attachVariants });
     const r = await run.run();
     expect(r.report.status).toBe('completed');
     const s = r.report.variantSessions!;
@@ -42,7 +43,7 @@ describe('live runs with layer variants', () => {
   });
 
   it('variants need layer granularity', async () => {
-    const run = new LiveRun({ name: 'x', tenants: [{ id: 'a', model: { bytes: tinyCnn(), name: 'c' }, arrival: { type: 'periodic', fps: 10 } }] }, { policy: 'fcfs', duration: 1, lanes: parseLanes('cpu:1'), granularity: 'model', variants: 'fp16', meters: false, writeFiles: false });
+    const run = new LiveRun({ name: 'x', tenants: [{ id: 'a', model: { bytes: tinyCnn(), name: 'c' }, arrival: { type: 'periodic', fps: 10 } }] }, { policy: 'fcfs', duration: 1, lanes: parseLanes('cpu:1'), granularity: 'model', variants: 'fp16', meters: false, writeFiles: false }, { attachVariants });
     await expect(run.run()).rejects.toThrow(/run with granularity layer/);
   });
 });

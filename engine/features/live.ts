@@ -14,6 +14,7 @@ import { LiveRun, LiveSetupError, defaultLanes, fromScenario, loadLiveScenario, 
 import { parseScenario } from '../../workloads/scenario';
 import { EngineError, emitter, event, method } from '../feature';
 import { TOPICS } from '../topics';
+import { attachVariants } from '../../scheduler/live/variant-exec';
 
 const liveEvents = {
   [TOPICS.liveTelemetry]: event<TelemetryBatch>('One telemetry batch per tick of a running live run (see TelemetryBatch).'),
@@ -106,7 +107,7 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
       writeFiles: params.writeFiles,
       variants: params.variants,
     },
-    hooks,
+    { ...hooks, attachVariants },
   );
 }
 

@@ -3,10 +3,6 @@
 // captured samples when the cut provides them, else seeded random data. Errors name the tenant.
 import { existsSync } from 'node:fs';
 import { cutModel, type CutResult } from '../../profiler/onnx/cut';
-import { proposeCombinations } from '../../profiler/variants/combos';
-import { generateVariants, verifyCombinations, type GeneratedLayer } from '../../profiler/variants/generate';
-import { parseKinds } from '../../profiler/variants/kinds';
-import { combinationFigures } from '../sim-workload';
 import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
 import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
 import type { TensorInfo } from '../../profiler/types';
@@ -24,7 +20,10 @@ export class LiveSetupError extends Error {
 /** How many distinct input frames each tenant cycles through. */
 export const SAMPLES_PER_TENANT = 4;
 
-export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: string): Promise<ExecModel> {
+/** Adds verified layer variants to a cut model's units (variant-exec.ts; injected so the runtime entry carries no profiling code). */
+export type VariantAttacher = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, kinds: string) => Promise<void>;
+
+export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
   const ref = tenant.model;
   let exec: ExecModel;
   if (typeof ref === 'object' && 'exec' in ref) exec = ref.exec;
@@ -72,7 +71,7 @@ function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Ex
   return { name: model.name, inputs, outputs: outputs.map((o) => o.name), units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
 }
 
-async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variantKinds?: string): Promise<ExecModel> {
+async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
   const shapes = shapesFor(tenant, model);
   let cut: CutResult;
   try {
@@ -97,30 +96,8 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number,
     granularity: `cut (${String(cut.granularity)})`,
     sha256: model.sha256,
   };
-  if (variantKinds) await attachVariants(tenant, exec, model, cut, variantKinds);
+  if (variants) await variants.attach(tenant, exec, model, cut, variants.kinds);
   return exec;
-}
-
-/**
- * Generates and verifies layer variants on the cut's own activations (profiler/variants), keeps
- * the verified ones on their units (approximate ones costed by their end-to-end error substituted
- * alone) and verifies combinations of them together, for whitelists. Layers no kind applies to
- * simply have none.
- */
-async function attachVariants(tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, kinds: string): Promise<void> {
-  let gen: GeneratedLayer[];
-  try {
-    gen = await generateVariants(model, cut, parseKinds(kinds));
-  } catch (e) {
-    throw new LiveSetupError(`tenant "${tenant.id}": variants ${kinds}: ${(e as Error).message}`, { cause: e });
-  }
-  for (const g of gen) {
-    const ok = g.variants.filter((v) => v.bytes && (v.exact || v.verification.endToEnd));
-    if (ok.length) exec.units[g.layer].variants = ok.map((v) => ({ id: v.id, exact: v.exact, accuracyDelta: v.exact ? 0 : v.verification.endToEnd!.relL2, bytes: v.bytes! }));
-  }
-  const layers = gen.map((g) => ({ index: g.layer, variants: { original: [], variants: g.variants, inapplicable: [] } }));
-  const combinations = await verifyCombinations(model, cut, gen, proposeCombinations(layers));
-  exec.combinations = combinationFigures({ layers, variantRun: { combinations } });
 }
 
 /** Seeded random input frames (uniform [-1, 1) floats; integer inputs 0, bool false). */

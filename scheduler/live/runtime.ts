@@ -25,7 +25,7 @@ import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
 import { LoopMonitor } from './loop-monitor';
 import { deepenDemoRef } from './demo';
-import { keepSets, LiveSetupError, resolveExecModel } from './models';
+import { keepSets, LiveSetupError, resolveExecModel, type VariantAttacher } from './models';
 import { busiestUtilisation } from '../sim-workload';
 import { buildWhitelist, hasLimits } from '../core/whitelist';
 import type { FromLane } from './protocol';
@@ -99,6 +99,8 @@ export interface LiveHooks {
   onProgress?: (message: string) => void;
   /** Makes the policy for a name (default: the registry's createPolicy); for tests and embedders. */
   createPolicy?: (name: string) => Policy;
+  /** Generates layer variants for `variants` runs (scheduler/live/variant-exec.ts attachVariants; the engine passes it). */
+  attachVariants?: VariantAttacher;
   /** Setup is done and the run takes frames (submit() may be called from now on). */
   onRunning?: () => void;
 }
@@ -345,7 +347,9 @@ export class LiveRun {
     this.execs = [];
     if (o.variants && o.granularity !== 'layer') throw new LiveSetupError(`variants (${o.variants}) are layer variants: run with granularity layer`);
     if (o.variants) progress(`generating and verifying layer variants (${o.variants})`);
-    for (const t of this.scenario.tenants) this.execs.push(await resolveExecModel(t, o.granularity, o.seed, o.variants));
+    if (o.variants && !this.hooks.attachVariants) throw new LiveSetupError('variants: this runtime was built without the variant generator (hooks.attachVariants); run through the engine or the CLI');
+    const variants = o.variants && this.hooks.attachVariants ? { kinds: o.variants, attach: this.hooks.attachVariants } : undefined;
+    for (const t of this.scenario.tenants) this.execs.push(await resolveExecModel(t, o.granularity, o.seed, variants));
     progress(`starting ${o.lanes.length} lane(s)`);
     const isolation = o.isolation ?? 'thread';
     this.lanes = o.lanes.map((spec, index) => {
