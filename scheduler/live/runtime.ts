@@ -19,7 +19,7 @@ import { validateTenants, validateWorkload } from '../core/workload';
 import { ArrivalStream } from './arrivals';
 import { buildLatencyTable, calibratedTable, type LatencyTable } from './calibrate';
 import { expectedUtilisation, type BackgroundLoad } from '../core/calibration';
-import { measureBackground } from './machine-calibration';
+import { measureBackground } from './background';
 import { AlarmClock } from './clock';
 import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
