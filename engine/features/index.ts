@@ -7,6 +7,7 @@ import { engineFeature } from './engine';
 import { historyFeature } from './history';
 import { lanesFeature } from './lanes';
 import { liveFeature } from './live';
+import { modelsFeature } from './models';
 import { policiesFeature } from './policies';
 import { profileFeature } from './profile';
 import { profilesFeature } from './profiles';
@@ -18,7 +19,7 @@ import { simulationsFeature } from './simulations';
 import { variantsFeature } from './variants';
 import { tuneFeature } from './tune';
 
-export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature, simulationsFeature, historyFeature, calibrationFeature] as const;
+export const features = [engineFeature, devicesFeature, lanesFeature, profileFeature, profilesFeature, liveFeature, runsFeature, scenariosFeature, policiesFeature, simulateFeature, variantsFeature, tuneFeature, scheduleFeature, simulationsFeature, historyFeature, modelsFeature, calibrationFeature] as const;
 
 type Feature = (typeof features)[number];
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -67,7 +67,7 @@ const traceParams = simulationParams.extend({
 
 type SimParams = z.infer<typeof simulationParams>;
 
-export type { SimulateResult, Timeline } from '../../scheduler/history/simulations-store';
+export type { SimulateResult, Timeline } from '../../scheduler/history/types';
 
 function checkPolicies(names: string[]): void {
   const known = policyNames();
