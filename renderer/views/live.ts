@@ -990,6 +990,20 @@ function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
       ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));
 }
 
+/** The prediction without the calibration beside the measured figures, and how much of the error the calibration removed. */
+function calibrationBlock(r: LiveReport, cmpTable: (rows: Comparison[], testId?: string) => HTMLElement): HTMLElement | null {
+  const c = r.calibration;
+  if (!c) return null;
+  const removed = (x: number | null | undefined) => (x === null || x === undefined ? 'nothing to remove' : `${Math.round(100 * x)}%`);
+  return h('div', { 'data-testid': 'live-calibration' },
+    h('p', { class: 'live-note' },
+      c.machine ? badge('calibrated', 'ok') : badge('no machine calibration', 'warn'),
+      ` ${c.machine ? `Machine calibration ${c.machine.key} (${c.machine.createdAt.slice(0, 16).replace('T', ' ')}).` : 'Run `tessera calibrate` to measure lane interference, dispatch and copy costs on this machine.'}`,
+      c.errorRemoved ? ` Error removed by the calibration: mean latency ${removed(c.errorRemoved.meanLatency)}, miss rate ${removed(c.errorRemoved.missRate)}.` : ''),
+    h('p', { class: 'muted live-note' }, `Applied: ${c.applied.join('; ')}.`),
+    c.uncalibrated ? h('details', {}, h('summary', {}, 'Prediction without the calibration (one lane at a time, idle dispatch cost)'), cmpTable(c.uncalibrated, 'live-comparison-uncalibrated')) : null);
+}
+
 function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClient): HTMLElement {
   const label = (name: string) => policies.find((p) => p.name === name)?.label ?? name;
   const statusBadge = r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn') : badge('failed', 'bad');
@@ -1045,6 +1059,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
           Tenant: (t) => t.id,
           ...Object.fromEntries(r.lanes.map((l, li) => [l.id, (t: LiveReport['tenants'][number]) => (t.predictedMs[li] === null ? 'cannot run' : fmtMs(t.predictedMs[li]))])),
         }, { class: 'data live-compact' })),
+      calibrationBlock(r, cmpTable),
       r.hindsight ? h('details', {}, h('summary', {}, 'Hindsight: re-simulated with the latencies learnt online (not a prediction)'), h('p', { class: 'muted live-note' }, r.hindsight.note), cmpTable(r.hindsight.comparison)) : null,
     );
   } else {

@@ -16,6 +16,7 @@ const VIEWS: [string, string][] = [
   ['scenarios', '[data-testid="scenario-library"] table'],
   ['simulate', '[data-testid="sim-scenario"]'],
   ['live', '.view-header h1'],
+  ['tune', '[data-testid="tune-form"]'],
   ['history', '[data-testid="history-list"] table'],
   ['export', '.view-header h1'],
 ];
