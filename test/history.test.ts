@@ -170,7 +170,7 @@ describe('a simulation against a live run beyond the prediction tolerance', () =
     const slow = structuredClone(runFcfs);
     slow.metrics.overall.missRate = Math.min(1, fcfs.missRate.mean + 0.4);
     slow.overload.eventLoopDelayMs.max = 480;
-    const f = { meanLatencyMs: 10, p95LatencyMs: 20, missRate: 0.5, dropRate: 0 };
+    const f = { released: 10, meanLatencyMs: 10, p95LatencyMs: 20, missRate: 0.5, dropRate: 0 };
     slow.comparison = [{ tenant: 'detector', measured: f, predicted: { ...f, missRate: 0 }, diff: { meanLatencyRel: 0, p95LatencyRel: 0, missRatePts: 50, dropRatePts: 0 } }];
     const c = compareResults({ sim: rec }, { run: slow });
     expect(c.reasons?.join('\n')).toMatch(/event loop stalled for up to 480 ms/);
