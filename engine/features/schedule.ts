@@ -32,7 +32,9 @@ export const scheduleFeature = {
         const s = readSchedule(schedulePath(file));
         const check = await checkSchedule(s);
         const problems = [...check.models, ...check.lanes].filter((x) => !x.ok).map((x) => x.problem!);
-        return { file: schedulePath(file), ok: problems.length === 0, problems, check, differences: environmentDiff(s, await machineFingerprint(), ort.env.versions.common) };
+        // Accepted, but never read as meeting every deadline: the tuner marked tenants no schedule can serve in time.
+        const warnings = (s.infeasible ?? []).map((t) => `INFEASIBLE: tenant "${t.tenant}" needs ${t.bestIsolatedMs.toFixed(1)} ms alone on its fastest lanes, deadline ${t.deadlineMs.toFixed(1)} ms${t.withVariantsMs !== undefined ? ` (${t.withVariantsMs.toFixed(1)} ms with layer variants the schedule does not use)` : ''}: this schedule cannot meet its deadlines`);
+        return { file: schedulePath(file), ok: problems.length === 0, problems, warnings, check, differences: environmentDiff(s, await machineFingerprint(), ort.env.versions.common) };
       },
     }),
     'schedule.diff': method({

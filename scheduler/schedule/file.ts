@@ -13,7 +13,8 @@ import type { ModelRef, Scenario } from '../../workloads/scenario';
 import { fromScenario } from '../live/scenario';
 import { LiveSetupError } from '../live/models';
 import type { LiveScenario } from '../live/types';
-import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, type CandidateSummary, type Interval } from '../core/tune';
+import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, staticVariantPicks, type CandidateSummary, type Interval, type VariantChoice } from '../core/tune';
+import type { TenantDef } from '../core/types';
 import type { TuneOutcome, TuneProblem } from '../tune-run';
 import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
 
@@ -73,11 +74,12 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     executionProviders: eps,
     scenario: { ref: problem.scenarioRef, rateScale: problem.rateScale, definition },
     models,
+    ...(r.infeasible?.length ? { infeasible: r.infeasible.map((t) => ({ tenant: t.tenant, bestIsolatedMs: t.bestIsolatedMs, deadlineMs: t.deadlineMs, ...(t.withVariantsMs !== undefined ? { withVariantsMs: t.withVariantsMs } : {}) })) } : {}),
     lanes: layout.lanes,
     policy: { name: c.policy, spec, ...(params ? { params } : {}) },
     options: { granularity: c.granularity, maxQueuePerTenant: c.maxQueuePerTenant, dropLate: c.dropLate },
     ...(c.pins ? { pins: c.pins.map((p) => (p === null ? null : layout.lanes[p % layout.lanes.length])) } : {}),
-    variants: definition.tenants.map((t) => ({ tenant: t.id, variant: 'original' })),
+    variants: definition.tenants.map((t, i) => variantEntry(t.id, c.variants?.[i] ?? 'policy', w.tenants[i])),
     predicted: {
       source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail}); energy: ${w.energySource.kind}: ${w.energySource.detail}`,
       seeds: r.simSeeds,
@@ -105,6 +107,13 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     },
   };
   return Schedule.parse(schedule);
+}
+
+/** A tenant's variant choice as the file records it; 'fastest' lists the layers that do not run the original. */
+function variantEntry(tenant: string, choice: VariantChoice, t: TenantDef): Schedule['variants'][number] {
+  if (choice !== 'fastest') return { tenant, variant: choice };
+  const picks = staticVariantPicks(t);
+  return { tenant, variant: choice, layers: picks.flatMap((k, i) => (k > 0 ? [{ layer: t.layers[i].name, variant: t.layers[i].variants[k].id }] : [])) };
 }
 
 export function writeSchedule(path: string, s: Schedule): void {
