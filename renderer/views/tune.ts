@@ -15,7 +15,7 @@ import type { View } from './view';
 export const tuneView: View = {
   id: 'tune',
   title: 'Tune',
-  render(root, { client, navigate }) {
+  render(root, { client, navigate, query, consumeQuery }, param) {
     let disposed = false;
     let running: AbortController | undefined;
     const charts: Chart[] = [];
@@ -65,7 +65,12 @@ export const tuneView: View = {
         clear(scenario);
         const usable = list.filter((s) => !s.error);
         scenario.append(...usable.map((s) => h('option', { value: s.id, title: s.description }, s.id)));
-        if (usable.some((s) => s.id === 'mixed/reading_assistant')) scenario.value = 'mixed/reading_assistant';
+        // A scenario's Next steps open Tune with it and its models' profiles (renderer/route.ts carries them).
+        const given = param && usable.some((s) => s.id === param) ? param : undefined;
+        if (given) scenario.value = given;
+        else if (usable.some((s) => s.id === 'mixed/reading_assistant')) scenario.value = 'mixed/reading_assistant';
+        if (query?.profiles) profiles.value = query.profiles;
+        consumeQuery?.();
       } catch (e) {
         if (!disposed) formErrors.append(errorBox('Could not list the scenarios', (e as Error).message));
       }
