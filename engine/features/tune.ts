@@ -11,6 +11,7 @@ import { DEFAULT_SPACE, describeCandidate, infeasibleTenants, OBJECTIVES, simula
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
+import { storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { defaultLanes } from '../../scheduler/live';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
@@ -72,6 +73,8 @@ export interface TuneRunResult {
   workers: number;
   schedule?: Schedule;
   out?: string;
+  /** Where the schedule was stored (the app's Export view lists stored schedules). */
+  stored?: StoredSchedule;
   /** Live validation (validateSec > 0): the best untuned policy and the top tuned candidates, predicted vs measured. */
   validation?: LiveCheck[];
 }
@@ -235,6 +238,7 @@ export const tuneFeature = {
             out.out = schedulePath(p.out);
             writeSchedule(out.out, out.schedule);
           }
+          out.stored = storeSchedule(out.schedule, 'tune');
         }
         return out;
       },

@@ -22,7 +22,7 @@ import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
 export class ScheduleError extends Error {
   constructor(
     message: string,
-    readonly code: 'bad-schedule' | 'hash-mismatch' | 'missing-model' | 'unknown-version' | 'missing-lane' | 'no-result',
+    readonly code: 'bad-schedule' | 'hash-mismatch' | 'missing-model' | 'unknown-version' | 'missing-lane' | 'no-result' | 'not-found',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -185,9 +185,14 @@ export function readSchedule(path: string): Schedule {
   const bundle = bundleDir(path);
   if (bundle) return readSchedule(verifyBundle(bundle));
   if (!existsSync(path)) throw new ScheduleError(`schedule ${path}: no such file`, 'bad-schedule');
+  return absolutePaths(parseSchedule(readFileSync(path, 'utf8'), path), dirname(resolve(path)));
+}
+
+/** A schedule from its JSON text (`path` names it in errors): kind, known version, valid shape. */
+export function parseSchedule(text: string, path: string): Schedule {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new ScheduleError(`schedule ${path}: not JSON (${(e as Error).message})`, 'bad-schedule', { cause: e });
   }
@@ -199,7 +204,7 @@ export function readSchedule(path: string): Schedule {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
     throw new ScheduleError(`schedule ${path}: invalid: ${issues.join('; ')}`, 'bad-schedule');
   }
-  return absolutePaths(parsed.data, dirname(resolve(path)));
+  return parsed.data;
 }
 
 export interface ScheduleCheck {
