@@ -145,6 +145,13 @@ export const tuneView: View = {
           h('p', { class: 'muted' }, 'Lower its frame rate or resolution, relax its deadline, or add a faster lane.')));
         return;
       }
+      // Searched anyway: the other tenants were tuned, but these can never meet their deadlines.
+      if (t.infeasible?.length) {
+        resultArea.append(h('section', { class: 'card', 'data-testid': 'tune-infeasible' },
+          h('h2', {}, 'Infeasible tenants ', badge('cannot meet deadlines', 'bad')),
+          h('p', {}, 'Even alone on the machine, on its fastest lanes, each of these misses its deadline; the schedule below is marked infeasible for them:'),
+          h('ul', {}, ...t.infeasible.map((x) => h('li', {}, `${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`)))));
+      }
       const rows = candidateRows(r);
       const improvement = t.improvement === undefined || t.improvement === null ? DASH : `${(100 * t.improvement).toFixed(1)}% better than the best untuned policy (${t.bestBaseline?.candidate.policy ?? DASH})`;
       const pts = paretoScatter(r);
