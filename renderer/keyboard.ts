@@ -1,4 +1,4 @@
-// Keyboard access for the whole app: view shortcuts (1-6), the theme (t), sortable table headers by
+// Keyboard access for the whole app: view shortcuts (1-9, in navigation order), the theme (t), sortable table headers by
 // Enter/Space, and the `?` overlay listing the shortcuts and the glossary. Views keep their own keys
 // (e.g. the timelines' zoom and pan) and list them here through SHORTCUTS.
 import { h } from './dom';
@@ -27,6 +27,11 @@ export function installKeyboard(opts: { views: { id: string; title: string }[]; 
     { keys: ['t'], what: 'Theme: follow the system, light, dark (cycles)' },
     { keys: ['Tab', 'Shift+Tab'], what: 'Move between links, fields, buttons, sortable headers and glossary terms' },
     { keys: ['Enter', 'Space'], what: 'On a column header: sort by it (again: reverse)' },
+    // The timelines (Simulate, Live lane view), once focused (Tab or a click): Perfetto's keys.
+    { keys: ['W', 'S'], what: 'On a timeline: zoom in, zoom out (around the pointer)' },
+    { keys: ['A', 'D'], what: 'On a timeline: pan earlier, later (Shift: twice as far)' },
+    { keys: ['0'], what: 'On a timeline: show the whole run' },
+    { keys: ['Esc'], what: 'On a timeline: clear the selected range' },
   ];
   const closeBtn = h('button', { class: 'secondary small', onclick: () => toggleHelp(false) }, 'Close');
   const panel = h('div', { class: 'overlay-panel', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', tabindex: -1 },

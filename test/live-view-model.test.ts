@@ -5,19 +5,19 @@ import type { TelemetryBatch, TelemetryJob, TelemetrySlice } from '../scheduler/
 import { fmtMs, fmtPct, fmtPts, fmtRel } from '../renderer/format';
 import {
   LiveTelemetryStore,
+  missAxisMax,
+  missShares,
   checkLanes,
   coresFromLanes,
   defaultLanesFor,
   diffKind,
   newRunId,
-  niceStep,
   pruneOrdered,
   ratioKind,
   scenarioChoices,
   splitPolicyState,
   startErrorHint,
   tenantCounters,
-  timelineLayout,
 } from '../renderer/views/live-model';
 
 function batch(seq: number, t: number, extra: Partial<TelemetryBatch> = {}): TelemetryBatch {
@@ -117,6 +117,49 @@ describe('LiveTelemetryStore', () => {
   });
 });
 
+describe('the whole run for the lane timeline', () => {
+  it('keeps every slice (sorted by start, even when a batch brings them out of order) and every frame that ended', () => {
+    const s = new LiveTelemetryStore('r1', { timelineSec: 0.1, maxSlices: 2 });
+    s.ingest(batch(0, 0.5, { slices: [slice(0, 0.1, 0.2), slice(1, 0.05, 0.3, 'transfer', 1)], jobs: [job(1, 0, 0, 0.02), job(2, 1, 0.01, null, 0.06)] }));
+    s.ingest(batch(1, 1.0, { slices: [slice(0, 0.6, 0.7), slice(0, 0.4, 0.5)] }));
+    const t = s.runTimeline();
+    expect(t.slices.map((x) => x[3])).toEqual([0.05, 0.1, 0.4, 0.6]);
+    expect(t.slices[0]).toEqual([1, 1, 0, 0.05, 0.3, 1, 1]);
+    expect(t.jobs).toEqual([[0, 0, 0.025, 0.02, false], [1, 0.01, 0.06, null, true]]);
+    expect(t.horizon).toBe(1);
+    expect(t.lanes).toEqual(['cpu:1', 'cpu:1#1']);
+    expect(s.runLongest).toBeCloseTo(0.25);
+    // The rolling view kept only its window and cap; the whole run kept everything.
+    expect(s.slices.length).toBeLessThanOrEqual(2);
+    expect(s.runKeptFrom).toBe(0);
+  });
+
+  it('lets go of the oldest tenth past its caps and says from when it is complete', () => {
+    const s = new LiveTelemetryStore('r1', { maxRunSlices: 100, maxRunJobs: 50 });
+    for (let k = 0; k < 30; k++) s.ingest(batch(k, k * 0.1 + 0.1, { slices: Array.from({ length: 10 }, (_, i) => slice(0, k * 0.1 + i * 0.01, k * 0.1 + i * 0.01 + 0.005)), jobs: [job(k, 0, k * 0.1, k * 0.1 + 0.01), job(100 + k, 1, k * 0.1 + 0.05, k * 0.1 + 0.06)] }));
+    expect(s.runSlices.length).toBeLessThanOrEqual(100);
+    expect(s.runJobs.length).toBeLessThanOrEqual(50);
+    expect(s.runKeptFrom).toBeGreaterThan(0);
+    expect(s.runSlices[0][3]).toBeGreaterThanOrEqual(s.runKeptFrom - 1e-9);
+    expect(s.runSlices.at(-1)![3]).toBeCloseTo(2.99);
+  });
+});
+
+describe('the misses chart scale', () => {
+  const c = (released: number, late: number, dropped: number) => ({ tenant: 't', deadlineMs: 10, released, finished: released - dropped, late, dropped, queued: 0, missRate: (late + dropped) / released });
+  it('plots shares of the frames released, so one late frame of 300 is a sliver of a 10% axis', () => {
+    const sh = missShares([c(300, 1, 0), c(0, 0, 0)]);
+    expect(sh.late[0]).toBeCloseTo(1 / 3);
+    expect(sh.late[1]).toBe(0);
+    expect(missAxisMax(sh)).toBe(10);
+  });
+  it('grows the axis with the largest late + dropped share, with headroom', () => {
+    expect(missAxisMax(missShares([c(100, 9, 0)]))).toBe(20);
+    expect(missAxisMax(missShares([c(100, 20, 10)]))).toBe(50);
+    expect(missAxisMax(missShares([c(10, 5, 5)]))).toBe(100);
+  });
+});
+
 describe('pruneOrdered', () => {
   it('drops items before the start and beyond the cap', () => {
     const a = [1, 2, 3, 4, 5, 6];
@@ -134,36 +177,6 @@ describe('tenantCounters', () => {
     expect(c[1].missRate).toBe(0.5);
     expect(Number.isNaN(tenantCounters(batch(0, 0))[0].missRate)).toBe(true);
     expect(tenantCounters(undefined)).toEqual([]);
-  });
-});
-
-describe('timelineLayout', () => {
-  const o = { lanes: 2, t1: 10, span: 2, width: 1100, height: 220, labelWidth: 100, axisHeight: 20 };
-  it('places layer runs and transfers in their lane rows, clipped to the window', () => {
-    const l = timelineLayout([slice(0, 8.5, 9), slice(1, 9.5, 10, 'transfer', 2), slice(0, 7, 7.5), slice(1, 7.9, 8.1)], o);
-    expect(l.rows).toEqual([{ lane: 0, y: 0, h: 100 }, { lane: 1, y: 100, h: 100 }]);
-    expect(l.rects).toHaveLength(3);
-    const [a, b, c] = l.rects;
-    expect(a).toMatchObject({ kind: 'layer', lane: 0, x: 100 + 250, w: 250 });
-    expect(a.y).toBeGreaterThan(0);
-    expect(a.y + a.h).toBeLessThanOrEqual(100);
-    expect(b).toMatchObject({ kind: 'transfer', lane: 1, tenant: 2, x: 100 + 750, w: 250 });
-    expect(b.y).toBeGreaterThanOrEqual(100);
-    expect(b.h).toBeLessThan(a.h);
-    expect(c).toMatchObject({ x: 100, lane: 1 }); // clipped at the window's start
-    expect(c.w).toBeCloseTo(50);
-  });
-  it('keeps tiny slices visible, skips unknown lanes and labels the ticks', () => {
-    const l = timelineLayout([slice(0, 9, 9.00001), slice(5, 9, 9.5)], o);
-    expect(l.rects).toHaveLength(1);
-    expect(l.rects[0].w).toBe(1);
-    expect(l.ticks.map((t) => t.label)).toEqual(['8.0 s', '8.5 s', '9.0 s', '9.5 s', '10.0 s']);
-    expect(l.ticks[0].x).toBe(100);
-    expect(l.ticks.at(-1)!.x).toBe(1100);
-  });
-  it('starts the ticks at zero early in a run', () => {
-    const l = timelineLayout([], { ...o, t1: 1, span: 3 });
-    expect(l.ticks[0].label).toBe('0.0 s');
   });
 });
 
@@ -223,12 +236,6 @@ describe('formats', () => {
     expect(diffKind(0.1, 'rel')).toBe('ok');
     expect(diffKind(-0.5, 'rel')).toBe('warn');
     expect(diffKind(20, 'pts')).toBe('bad');
-  });
-  it('picks 1-2-5 steps', () => {
-    expect(niceStep(0.33)).toBe(0.5);
-    expect(niceStep(0.5)).toBe(0.5);
-    expect(niceStep(1.2)).toBe(2);
-    expect(niceStep(7)).toBe(10);
   });
 });
 

@@ -22,7 +22,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 describe('tessera/runtime entry', () => {
   test('package.json exports ./runtime with types; the built entry loads by the package name and has the API', () => {
     const entry = pkg.exports['./runtime'];
-    expect(entry.types).toBe('./dist/types/scheduler/embed/index.d.ts');
+    expect(entry.types).toBe('./dist/types/scheduler/embed/api.d.ts');
     expect(entry.default).toBe('./dist/runtime.cjs');
     expect(existsSync(join(root, entry.default))).toBe(true);
     const dts = readFileSync(join(root, entry.types), 'utf8');

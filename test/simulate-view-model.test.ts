@@ -44,6 +44,7 @@ import {
   visibleRange,
   xToTime,
   zoomAt,
+  type JobRow,
   type Slice,
   type TimelineData,
 } from '../renderer/views/simulate-timeline';
@@ -256,10 +257,32 @@ describe('timeline layout', () => {
     expect(marks[1].y).toBe(tenantY(1, 2, g));
     expect(marks[1].xEnd).toBe(600); // finished at 0.5
     expect(marks[2].xEnd).toBe(900); // dropped: drawn to its deadline
-    expect(layoutJobs(t, { start: 0.95, end: 1 }, g)).toEqual([]);
+    expect(layoutJobs(t, { start: 0.95, end: 1 }, g)).toHaveLength(0);
     expect(hitJob(marks, 550, marks[1].y + 2)?.index).toBe(1);
     expect(hitJob(marks, 550, 0)).toBeUndefined();
   });
+  it('keeps a dense run to about one rectangle per pixel per lane and a few frame marks per pixel per row', () => {
+    // 20,000 alternating 10-µs slices of two tenants on one lane, and 20,000 on-time frames, in 1 s on a 1000-px plot.
+    const slices: Slice[] = [];
+    const jobs: JobRow[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      slices.push([i % 2, 0, 0, i * 5e-5, i * 5e-5 + 1e-5, 0, i]);
+      jobs.push([0, i * 5e-5, i * 5e-5 + 0.01, i * 5e-5 + 2e-5, false]);
+    }
+    const t: TimelineData = { lanes: ['cpu'], tenants: ['a', 'b'], horizon: 1, slices, jobs, truncated: false };
+    const rects = layoutSlices(t, { start: 0, end: 1 }, g);
+    expect(rects.length).toBeLessThanOrEqual(1000);
+    expect(rects.reduce((n, r) => n + r.count, 0)).toBe(20_000);
+    expect(rects.some((r) => r.mixed)).toBe(true);
+    const marks = layoutJobs(t, { start: 0, end: 1 }, g);
+    expect(marks.length).toBeLessThanOrEqual(2000);
+    expect(marks.length + (marks.hidden ?? 0)).toBe(20_000);
+    // Zoomed in, every slice and frame is its own again.
+    const zoom = { start: 0.1, end: 0.1 + 0.002 };
+    expect(layoutSlices(t, zoom, g).every((r) => r.count === 1)).toBe(true);
+    expect(layoutJobs(t, zoom, g).hidden).toBe(0);
+  });
+
   it('hit-tests slices', () => {
     const rects = layoutSlices(timeline(), { start: 0, end: 1 }, g);
     const y = rects[0].y + 5;

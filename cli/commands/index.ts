@@ -1,6 +1,7 @@
 // Every CLI command, in the order `tessera --help` lists them.
 import type { CliCommand } from '../command';
 import { benchDystaCommand } from './bench-dysta';
+import { calibrateCommand } from './calibrate';
 import { devicesCommand } from './devices';
 import { historyCommand, simulationsCommand } from './history';
 import { profileCommand } from './profile';
@@ -14,4 +15,4 @@ import { policiesCommand, simulateCommand } from './simulate';
 import { variantsCommand } from './variants';
 import { replayCommand, scheduleCommand, tuneCommand } from './tune';
 
-export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, simulationsCommand, variantsCommand, tuneCommand, scheduleCommand, replayCommand, runCommand, runsCommand, historyCommand, ...scenarioCommands, modelsCommand, policiesCommand, benchDystaCommand];
+export const commands: CliCommand[] = [devicesCommand, profileCommand, profilesCommand, serveCommand, simulateCommand, simulationsCommand, variantsCommand, tuneCommand, scheduleCommand, replayCommand, calibrateCommand, runCommand, runsCommand, historyCommand, ...scenarioCommands, modelsCommand, policiesCommand, benchDystaCommand];

@@ -1,11 +1,13 @@
 // The Live view's pure logic: a rolling telemetry store that keeps bounded series (so that a run of
-// any length holds a fixed amount of memory and the charts redraw in constant time), the lane
-// timeline's layout, the start form's defaults and the number formats. No DOM here.
+// any length holds a fixed amount of memory and the charts redraw in constant time) and the whole
+// run's lane timeline (capped), the misses chart's scale, the start form's defaults and the number
+// formats. No DOM here.
 import { laneListProblem } from '../../common/lane-spec';
 import { PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
 import { errorHint } from '../error-hints';
 import { DASH, fmtNum } from '../format';
+import type { JobRow, Slice, TimelineData } from './simulate-timeline';
 
 export interface XY {
   x: number;
@@ -31,9 +33,12 @@ export interface StoreOptions {
   /** Hard caps whatever the rates: points per tenant, drops, slices. */
   maxPointsPerTenant: number;
   maxSlices: number;
+  /** The whole run's lane timeline (navigable during and after the run): at most this many slices and frames, the oldest let go first. */
+  maxRunSlices: number;
+  maxRunJobs: number;
 }
 
-export const DEFAULT_STORE_OPTIONS: StoreOptions = { windowSec: 30, timelineSec: 3, maxPointsPerTenant: 3000, maxSlices: 4000 };
+export const DEFAULT_STORE_OPTIONS: StoreOptions = { windowSec: 30, timelineSec: 3, maxPointsPerTenant: 3000, maxSlices: 4000, maxRunSlices: 200_000, maxRunJobs: 60_000 };
 
 /** Removes the oldest items of an array ordered by time: those before `from`, and beyond `cap`. */
 export function pruneOrdered<T>(items: T[], time: (item: T) => number, from: number, cap: number): void {
@@ -75,6 +80,13 @@ export class LiveTelemetryStore {
   omitted = { jobs: 0, slices: 0 };
   /** Batches that arrived out of order or twice (ignored). */
   stale = 0;
+  /** The whole run for the lane timeline, in the simulator timeline's tuples: slices sorted by start, frames that ended. */
+  runSlices: Slice[] = [];
+  runJobs: JobRow[] = [];
+  /** The longest slice kept (s): how far before a window a slice can start and still reach into it. */
+  runLongest = 0;
+  /** Set once the caps let go of the oldest slices or frames: the run time before which the timeline is incomplete. */
+  runKeptFrom = 0;
 
   constructor(readonly runId: string, options: Partial<StoreOptions> = {}) {
     this.options = { ...DEFAULT_STORE_OPTIONS, ...options };
@@ -110,7 +122,12 @@ export class LiveTelemetryStore {
       if (missed) this.seen.late++;
       this.latency[j.tenant]?.push({ x: j.finish, y: (j.finish - j.release) * 1000, missed });
     }
-    for (const s of b.slices) this.slices.push(s);
+    for (const j of b.jobs) this.runJobs.push([j.tenant, j.release, j.deadline, j.dropped ? null : j.finish, j.dropped || j.finish === null]);
+    for (const s of b.slices) {
+      this.slices.push(s);
+      this.recordSlice(s);
+    }
+    this.capRun();
     this.watts.push({ x: b.t, y: b.power.watts });
     this.joules.push({ x: b.t, y: b.power.joules });
     b.lanes.forEach((l, i) => this.utilisation[i]?.push({ x: b.t, y: l.utilisation * 100 }));
@@ -140,6 +157,38 @@ export class LiveTelemetryStore {
     for (const s of [this.watts, this.joules, this.loopMax, this.loopP99, this.loopTickMax, ...this.utilisation]) pruneOrdered(s, x, from, 4 * o.windowSec * 60);
     this.slices.sort((a, b) => a.end - b.end);
     pruneOrdered(this.slices, (s) => s.end, now - o.timelineSec, o.maxSlices);
+  }
+
+  /** Keeps the run's slices sorted by start: they arrive nearly in order, so an insertion from the end is cheap. */
+  private recordSlice(s: TelemetrySlice): void {
+    const row: Slice = [s.tenant, s.lane, s.layer, s.start, s.end, s.kind === 'transfer' ? 1 : 0, s.job];
+    const a = this.runSlices;
+    let i = a.length;
+    while (i > 0 && a[i - 1][3] > row[3]) i--;
+    if (i === a.length) a.push(row);
+    else a.splice(i, 0, row);
+    if (row[4] - row[3] > this.runLongest) this.runLongest = row[4] - row[3];
+  }
+
+  private capRun(): void {
+    const o = this.options;
+    if (this.runSlices.length > o.maxRunSlices) {
+      // Let go of a tenth at once (not one by one on every batch).
+      const cut = this.runSlices.length - Math.floor(o.maxRunSlices * 0.9);
+      this.runKeptFrom = Math.max(this.runKeptFrom, this.runSlices[cut][3]);
+      this.runSlices.splice(0, cut);
+    }
+    if (this.runJobs.length > o.maxRunJobs) {
+      const cut = this.runJobs.length - Math.floor(o.maxRunJobs * 0.9);
+      this.runJobs.sort((x, y) => x[1] - y[1]);
+      this.runKeptFrom = Math.max(this.runKeptFrom, this.runJobs[cut][1]);
+      this.runJobs.splice(0, cut);
+    }
+  }
+
+  /** The whole run so far as a timeline (the same shape as the simulator's), up to the last batch's time. */
+  runTimeline(): TimelineData {
+    return { lanes: this.lanes, tenants: this.tenants, horizon: Math.max(this.last?.t ?? 0, 1e-3), slices: this.runSlices, jobs: this.runJobs, truncated: false };
   }
 
   /** Points on the latency chart now (all tenants). */
@@ -182,71 +231,6 @@ export function tenantCounters(b: TelemetryBatch | undefined): TenantCounters[] 
     queued: t.queued,
     missRate: t.released > 0 ? (t.late + t.dropped) / t.released : NaN,
   }));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The lane timeline: a row per lane, a bar per layer run (coloured by tenant), transfers marked.
-
-export interface TimelineRect {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  tenant: number;
-  lane: number;
-  kind: 'layer' | 'transfer';
-}
-
-export interface TimelineLayout {
-  rects: TimelineRect[];
-  rows: { lane: number; y: number; h: number }[];
-  ticks: { x: number; label: string }[];
-  t0: number;
-  t1: number;
-}
-
-/**
- * Lays out slices in [t1 - span, t1] on a `width` x `height` canvas, lanes as rows after a
- * `labelWidth` gutter, with `axisHeight` at the bottom for the time ticks. Layer runs fill most of a
- * row; transfers are a thin band at the top of the row. Bars narrower than a pixel stay 1 px wide.
- */
-export function timelineLayout(
-  slices: readonly TelemetrySlice[],
-  o: { lanes: number; t1: number; span: number; width: number; height: number; labelWidth: number; axisHeight: number },
-): TimelineLayout {
-  const t1 = o.t1;
-  const t0 = t1 - o.span;
-  const plotW = Math.max(1, o.width - o.labelWidth);
-  const rowH = o.lanes > 0 ? (o.height - o.axisHeight) / o.lanes : 0;
-  const xOf = (t: number) => o.labelWidth + ((t - t0) / o.span) * plotW;
-  const rows = Array.from({ length: o.lanes }, (_, lane) => ({ lane, y: lane * rowH, h: rowH }));
-  const rects: TimelineRect[] = [];
-  for (const s of slices) {
-    if (s.end < t0 || s.start > t1 || s.lane < 0 || s.lane >= o.lanes) continue;
-    const a = xOf(Math.max(t0, s.start));
-    const b = xOf(Math.min(t1, s.end));
-    const pad = Math.min(4, rowH * 0.12);
-    const band = Math.max(3, rowH * 0.16);
-    if (s.kind === 'transfer') rects.push({ x: a, y: s.lane * rowH + pad, w: Math.max(1, b - a), h: band, tenant: s.tenant, lane: s.lane, kind: 'transfer' });
-    else rects.push({ x: a, y: s.lane * rowH + pad + band + 2, w: Math.max(1, b - a), h: Math.max(1, rowH - 2 * pad - band - 2), tenant: s.tenant, lane: s.lane, kind: 'layer' });
-  }
-  const ticks: TimelineLayout['ticks'] = [];
-  const step = niceStep(o.span / 6);
-  for (let t = Math.ceil(Math.max(0, t0) / step) * step; t <= t1 + 1e-9; t += step) ticks.push({ x: xOf(t), label: `${roundTo(t, step)} s` });
-  return { rects, rows, ticks, t0, t1 };
-}
-
-/** 1, 2 or 5 times a power of ten, at least `raw`. */
-export function niceStep(raw: number): number {
-  if (!(raw > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 5, 10]) if (m * p >= raw - 1e-12) return m * p;
-  return 10 * p;
-}
-
-function roundTo(t: number, step: number): string {
-  const digits = Math.max(0, -Math.floor(Math.log10(step)));
-  return t.toFixed(digits);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,4 +361,23 @@ export function runLengthText(elapsedSec: number | null | undefined, durationSec
   const e = finite(elapsedSec) ? `${fmtNum(elapsedSec, 1)} s` : '';
   const d = finite(durationSec) ? `${fmtNum(durationSec, durationSec % 1 ? 1 : 0)} s of releases` : '';
   return e && d ? `${e} (${d})` : e || d || DASH;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The misses chart: shares of the frames released, on an axis that one late frame does not fill.
+
+/** Late and dropped frames per tenant as percentages of its released frames (0 before any release). */
+export function missShares(counters: readonly TenantCounters[]): { late: number[]; dropped: number[] } {
+  const pct = (n: number, of: number) => (of > 0 ? (100 * n) / of : 0);
+  return { late: counters.map((c) => pct(c.late, c.released)), dropped: counters.map((c) => pct(c.dropped, c.released)) };
+}
+
+/**
+ * The misses axis maximum (%): at least 10% so that a single late frame among many stays a sliver,
+ * else the largest share with a fifth of headroom, rounded up to 10, 20, 25, 50 or 100.
+ */
+export function missAxisMax(shares: { late: number[]; dropped: number[] }): number {
+  const top = Math.max(0, ...shares.late.map((l, i) => l + (shares.dropped[i] ?? 0)));
+  const want = Math.max(10, top * 1.2);
+  return [10, 20, 25, 50, 100].find((m) => m >= want - 1e-9) ?? 100;
 }

@@ -10,12 +10,17 @@ import './live.css';
 import { TOPICS, type ParamsOf, type Progress, type ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
 import { describeDrops } from '../../scheduler/core/jobs';
-import { Chart, chartIn, color, withAlpha } from '../charts';
+import { Chart, chartIn, color, setMarkers, withAlpha, withTable } from '../charts';
+import { openInPerfetto, perfettoResultText } from '../perfetto';
+import { TimelineCanvas } from './timeline-canvas';
+import { followWindow } from './timeline-nav';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
-import { DASH, fmtBytes, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
+import { DASH, fmtBytes, fmtDate, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
 import {
   LiveTelemetryStore,
+  missAxisMax,
+  missShares,
   checkLanes,
   coresFromLanes,
   defaultLanesFor,
@@ -26,10 +31,10 @@ import {
   splitPolicyState,
   startErrorHint,
   tenantCounters,
-  timelineLayout,
   type LatencyPoint,
   type ScenarioChoice,
 } from './live-model';
+import { savedId } from './history-model';
 import type { View } from './view';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { routeWarnings, warningList } from '../warnings';
@@ -50,6 +55,7 @@ type PolicyInfo = ResultOf<'policies.list'>[number];
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 
 const REDRAW_MS = 200; // at most 5 redraws a second
+/** The lane view follows the last seconds of a run while it goes (W/S change it). */
 const TIMELINE_SEC = 3;
 const LANE_COLOR_OFFSET = 5; // lanes take palette colours apart from the tenants'
 const BAD = '#b42318';
@@ -152,7 +158,11 @@ export const liveView: View = {
     const formCard = h('section', { class: 'card', 'data-testid': 'live-form' }, h('h2', {}, 'Start a live run'), h('p', { class: 'muted' }, 'Loading scenarios, policies, lanes and profiles…'));
     const othersCard = h('div', {});
     const runArea = h('div', { 'data-testid': 'live-run' });
-    root.append(formCard, othersCard, runArea);
+    // #/live/saved:<id> reopens a stored run's report (the History view's Open) above the form.
+    const stored = savedId(param);
+    const storedArea = h('div', { 'data-testid': 'live-stored' });
+    if (stored) param = undefined;
+    root.append(storedArea, formCard, othersCard, runArea);
 
     let policies: PolicyInfo[] = [];
     let form: ReturnType<typeof buildForm> | undefined;
@@ -183,6 +193,7 @@ export const liveView: View = {
         return;
       }
       policies = pols.value;
+      if (stored) void showStored(stored);
       const problems: HTMLElement[] = [];
       if (scen.status === 'rejected') problems.push(errorBox('Could not list the scenario library: only the built-in demos are offered', (scen.reason as Error).message));
       if (profiles.status === 'rejected') problems.push(errorBox('Could not list the stored profiles: the run will calibrate instead', (profiles.reason as Error).message));
@@ -204,7 +215,7 @@ export const liveView: View = {
       formCard.append(...problems, form.root);
       consumeQuery?.();
       showSession();
-      if (!session) void reopenLast();
+      if (!session && !stored) void reopenLast(); // a stored run asked for (saved:ID) is shown instead
       void listOthers();
     })();
 
@@ -240,6 +251,18 @@ export const liveView: View = {
       cleanups.push(() => s.listeners.delete(onChange));
     };
     if (session) watch(session);
+
+    async function showStored(id: string) {
+      storedArea.replaceChildren(h('p', { class: 'muted' }, `Loading stored run ${id}…`));
+      try {
+        const report = await client.call('runs.get', { id });
+        storedArea.replaceChildren(h('section', { class: 'card' }, h('h2', {}, `Stored live run ${id}`),
+          h('p', { class: 'muted' }, `${report.startedAt ? `Started ${fmtDate(report.startedAt, true)}. ` : ''}The report as the run wrote it; the History view compares it with another run or a simulation.`),
+          renderReport(report, policies, client)));
+      } catch (e) {
+        storedArea.replaceChildren(errorBox(`Could not reopen live run ${id}`, `${(e as Error).message} The History view lists the stored runs.`));
+      }
+    }
 
     async function listOthers() {
       try {
@@ -485,8 +508,15 @@ class RunUi {
   private latencyBox?: HTMLElement;
   private misses?: Chart<'bar'>;
   private counters = h('div', {});
-  private timeline = h('canvas', { class: 'live-timeline-canvas' });
-  private timelineBox = h('div', { class: 'live-timeline', 'data-testid': 'live-timeline' });
+  private laneView?: TimelineCanvas;
+  /** The lane view follows the run's last `followSpan` seconds until the user navigates. */
+  private follow = true;
+  private followSpan = TIMELINE_SEC;
+  private laneDataVersion = -1;
+  private readonly timelineBox = h('div', { class: 'live-timeline', 'data-testid': 'live-timeline' });
+  private readonly timelineNote = h('p', { class: 'muted live-note', 'data-testid': 'live-timeline-note' });
+  private readonly followBtn = h('button', { class: 'secondary small', 'data-testid': 'live-timeline-follow', type: 'button' }, 'Follow the run');
+  private readonly wholeBtn = h('button', { class: 'secondary small', 'data-testid': 'live-timeline-whole', type: 'button' }, 'Whole run');
   private timelineLegend = h('div', { class: 'live-legend' });
   private power?: Chart<'line'>;
   private powerSource = h('span', { 'data-testid': 'live-power-source' });
@@ -558,6 +588,7 @@ class RunUi {
       this.stopBtn.textContent = 'Stop';
     }
     this.redraw(true);
+    if ((s.state === 'done' || s.state === 'failed') && this.built) this.showWholeRun();
     if (s.state === 'done' && s.report && !this.reportArea.firstChild) this.reportArea.append(renderReport(s.report, this.policies, this.client));
     if (s.state === 'failed' && !this.reportArea.firstChild) {
       this.reportArea.append(h('section', { class: 'card' }, errorBox(s.error?.code === 'cancelled' ? 'The run was stopped' : 'The run failed', `${s.error?.message ?? ''} ${startErrorHint(s.error?.code ?? 'failed', s.error?.message ?? '')}`)));
@@ -629,23 +660,57 @@ class RunUi {
     this.latency = lat.chart;
     this.latencyBox = lat.box;
 
+    // Shares of the frames released (not counts): one late frame among hundreds stays a sliver.
     const miss = chartIn<'bar'>({
       type: 'bar',
       data: { labels: tenants, datasets: [
         { label: 'finished late', data: [], backgroundColor: '#e8590c' },
         { label: 'dropped', data: [], backgroundColor: BAD },
       ] },
-      options: { animation: false, indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'frames (whole run)' } }, y: { stacked: true } } },
+      options: {
+        animation: false,
+        indexAxis: 'y',
+        scales: { x: { stacked: true, min: 0, max: 10, ticks: { callback: (v) => `${v}%` }, title: { display: true, text: '% of the frames released (whole run)' } }, y: { stacked: true } },
+        plugins: { tooltip: { callbacks: { label: (c) => {
+          const k = tenantCounters(this.s.store.last)[c.dataIndex];
+          const n = c.datasetIndex === 0 ? k?.late : k?.dropped;
+          return `${c.dataset.label}: ${fmtNum(c.parsed.x, 2)}% (${n ?? 0} of ${k?.released ?? 0} released)`;
+        } } } },
+      },
     }, { testId: 'live-misses', height: 150 });
     this.misses = miss.chart;
 
     const lanes = store.lanes;
-    this.timeline.height = 1;
-    this.timelineBox.style.height = `${Math.max(2, lanes.length) * 46 + 24}px`;
-    this.timelineBox.append(this.timeline);
+    this.laneView = new TimelineCanvas({
+      testId: 'live-timeline-canvas',
+      label: 'What runs on each lane during the live run',
+      onNavigate: (w) => {
+        // While following, a zoom (W/S, wheel) changes how many seconds are followed; a pan stops following.
+        const span = w.end - w.start;
+        if (this.follow && Math.abs(span - this.followSpan) > 1e-9) {
+          this.followSpan = span;
+          this.updateLaneView(true);
+        } else this.follow = false;
+        this.syncFollow();
+      },
+    });
+    this.followBtn.addEventListener('click', () => {
+      this.follow = true;
+      this.syncFollow();
+      this.updateLaneView(true);
+    });
+    this.wholeBtn.addEventListener('click', () => {
+      this.follow = false;
+      this.syncFollow();
+      this.laneView?.setWindow({ start: 0, end: Math.max(1e-3, this.s.store.last?.t ?? 1) });
+    });
+    this.timelineBox.append(this.laneView.el);
+    this.syncFollow();
     this.timelineLegend.replaceChildren(
       ...tenants.map((t, i) => h('span', { class: 'live-key' }, h('i', { style: `background:${color(i)}` }), t)),
-      h('span', { class: 'live-key' }, h('i', { style: 'background:#1d2330; height:4px' }), 'transfer (activations moved to the lane)'),
+      h('span', { class: 'live-key' }, h('i', { class: 'sim-hatch' }), 'transfer (activations moved between lanes)'),
+      h('span', { class: 'live-key' }, h('i', { style: 'background:#7a5af8; width:3px' }), 'policy switch'),
+      h('span', { class: 'live-key' }, '✕ dropped frame (at its deadline)'),
     );
 
     const pw = chartIn<'line'>({
@@ -675,20 +740,21 @@ class RunUi {
     }, { testId: 'live-loop', height: 200 });
     this.loop = lp.chart;
     this.charts = [lat.chart, miss.chart, pw.chart, ut.chart, lp.chart];
+    const markerNote = h('p', { class: 'muted live-note' }, 'On every time chart: a dashed violet line at each policy switch, a red triangle on the time axis at each dropped frame.');
 
     const card = (title: string | Node, ...body: (Node | string)[]) => h('section', { class: 'card' }, h('h2', {}, title), ...body);
     this.liveArea.append(
-      h('div', { class: 'live-wide' }, card('Latency per tenant', h('p', { class: 'muted live-note' }, `Each finished frame (last ${store.options.windowSec} s); dashed: each tenant\u2019s deadline; red-edged triangles: deadline missed; crosses: dropped frames.`), lat.box)),
-      h('div', { class: 'live-wide' }, card('Misses and drops per tenant', h('div', { class: 'live-split' }, this.counters, miss.box))),
-      h('div', { class: 'live-wide' }, card(`What runs on each lane (last ${TIMELINE_SEC} s)`, this.timelineBox, this.timelineLegend)),
-      card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, pw.box),
-      card('Lanes', ut.box, this.lanesTable),
+      h('div', { class: 'live-wide' }, card('Latency per tenant', h('p', { class: 'muted live-note' }, `Each finished frame (last ${store.options.windowSec} s); dashed: each tenant\u2019s deadline; red-edged triangles: deadline missed; crosses: dropped frames.`), markerNote,
+        withTable(lat.box, lat.chart, { caption: 'Finished frames: latency by finish time', xTitle: 'finish (s)', yTitle: 'latency (ms)', skip: (l) => / deadline$/.test(l) }))),
+      h('div', { class: 'live-wide' }, card('Misses and drops per tenant', h('div', { class: 'live-split' }, this.counters, withTable(miss.box, miss.chart, { caption: 'Late and dropped frames, % of the frames released', xTitle: 'tenant' })))),
+      h('div', { class: 'live-wide' }, card('What runs on each lane', h('div', { class: 'row live-timeline-tools' }, this.followBtn, this.wholeBtn, this.timelineNote), this.timelineBox, this.timelineLegend)),
+      card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, withTable(pw.box, pw.chart, { caption: 'Power (W) and energy (J) by run time', xTitle: 'run time (s)', yTitle: 'value' })),
+      card('Lanes', withTable(ut.box, ut.chart, { caption: 'Busy share of each lane by run time', xTitle: 'run time (s)', yTitle: 'busy (%)' }), this.lanesTable),
       card('Policy state', this.weights, h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'), h('p', { class: 'muted live-note' }, 'The online refinement: the run scales its predictions by these ratios (×1.00: as calibrated/profiled).'), this.ratios),
-      card('Engine responsiveness', h('p', { class: 'muted live-note' }, `Event-loop delay of the engine process (it also serves this window\u2019s API) within each telemetry tick (every ${fmtNum(1000 / (this.s.params.telemetryHz ?? 10), 0)} ms): low values mean the engine keeps up while the lanes run. The lanes run in their own threads. Dashed: the largest delay since the run started.`), lp.box, this.loopText),
+      card('Engine responsiveness', h('p', { class: 'muted live-note' }, `Event-loop delay of the engine process (it also serves this window\u2019s API) within each telemetry tick (every ${fmtNum(1000 / (this.s.params.telemetryHz ?? 10), 0)} ms): low values mean the engine keeps up while the lanes run. The lanes run in their own threads. Dashed: the largest delay since the run started.`),
+        withTable(lp.box, lp.chart, { caption: 'Engine event-loop delay (ms) by run time', xTitle: 'run time (s)', yTitle: 'delay (ms)' }), this.loopText),
     );
-    const ro = new ResizeObserver(() => this.drawTimeline());
-    ro.observe(this.timelineBox);
-    this.disposers.push(() => ro.disconnect());
+    this.disposers.push(() => this.laneView?.dispose());
     // Charts scrolled out of sight redraw once a second instead of five times; back in sight, at once.
     const io = new IntersectionObserver((entries) => {
       let shown = false;
@@ -714,6 +780,9 @@ class RunUi {
     const { min, max } = store.xRange();
     const n = store.tenants.length;
     const lat = this.latency!;
+    // Policy switches and drops on every time chart, drawn on their update below.
+    const marks = { lines: store.policies.slice(1).map((p) => ({ x: p.at, label: `\u2192 ${p.policy}` })), ticks: store.drops.map((d) => ({ x: d.x })) };
+    for (const c of [lat, this.power!, this.util!, this.loop!]) setMarkers(c, marks);
     const maxDeadline = Math.max(0, ...store.deadlinesMs);
     store.latency.forEach((series, i) => {
       const onTime = lat.data.datasets[i];
@@ -735,8 +804,10 @@ class RunUi {
     this.latencyBox!.dataset.points = String(store.latencyPoints);
 
     const counters = tenantCounters(last);
-    this.misses!.data.datasets[0].data = counters.map((c) => c.late);
-    this.misses!.data.datasets[1].data = counters.map((c) => c.dropped);
+    const shares = missShares(counters);
+    this.misses!.data.datasets[0].data = shares.late;
+    this.misses!.data.datasets[1].data = shares.dropped;
+    (this.misses!.options.scales!.x as { max?: number }).max = missAxisMax(shares);
     if (this.due(this.misses!.canvas.parentElement ?? undefined, force)) this.misses!.update('none');
     this.counters.replaceChildren(table(counters, {
       Tenant: (c) => h('span', {}, h('i', { class: 'live-dot', style: `background:${color(counters.indexOf(c))}` }), c.tenant),
@@ -749,7 +820,7 @@ class RunUi {
       'Miss rate': (c) => (Number.isFinite(c.missRate) ? badge(fmtPct(c.missRate), c.missRate > 0.1 ? 'bad' : c.missRate > 0.01 ? 'warn' : 'ok') : DASH),
     }, { class: 'data live-compact', 'data-testid': 'live-counters' }));
 
-    if (this.due(this.timelineBox, force)) this.drawTimeline();
+    if (this.due(this.timelineBox, force)) this.updateLaneView(force);
 
     const src = last.power.source;
     this.powerSource.replaceChildren(src.kind === 'measured' ? badge('measured', 'ok', src.detail) : badge('ESTIMATE', 'warn', src.detail));
@@ -805,52 +876,40 @@ class RunUi {
     }, { class: 'data live-compact' }));
   }
 
-  private drawTimeline(): void {
+  private syncFollow(): void {
+    const done = this.s.state === 'done' || this.s.state === 'failed';
+    this.followBtn.hidden = done;
+    this.followBtn.disabled = this.follow;
+    this.followBtn.setAttribute('aria-pressed', String(this.follow));
     const store = this.s.store;
-    const canvas = this.timeline;
-    const box = this.timelineBox;
-    const w = box.clientWidth;
-    const hgt = box.clientHeight;
-    if (!w || !hgt || !store.last) return;
-    const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(hgt * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(hgt * dpr);
-      canvas.style.width = `${w}px`;
-      canvas.style.height = `${hgt}px`;
-    }
-    const g = canvas.getContext('2d');
-    if (!g) return;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, w, hgt);
-    const labelWidth = 90;
-    const axisHeight = 20;
-    const layout = timelineLayout(store.slices, { lanes: store.lanes.length, t1: Math.max(store.last.t, TIMELINE_SEC), span: TIMELINE_SEC, width: w, height: hgt, labelWidth, axisHeight });
-    g.font = '12px system-ui, sans-serif';
-    g.textBaseline = 'middle';
-    for (const r of layout.rows) {
-      g.fillStyle = r.lane % 2 ? '#f6f7f9' : '#fbfcfd';
-      g.fillRect(labelWidth, r.y, w - labelWidth, r.h);
-      g.fillStyle = store.last.lanes[r.lane]?.alive === false ? BAD : '#1d2330';
-      g.fillText(store.lanes[r.lane] + (store.last.lanes[r.lane]?.alive === false ? ' ✕' : ''), 6, r.y + r.h / 2);
-    }
-    for (const r of layout.rects) {
-      g.fillStyle = r.kind === 'transfer' ? '#1d2330' : color(r.tenant);
-      g.fillRect(r.x, r.y, r.w, r.h);
-    }
-    g.fillStyle = '#667085';
-    g.strokeStyle = '#e3e6ec';
-    g.textAlign = 'center';
-    const axisY = hgt - axisHeight;
-    for (const t of layout.ticks) {
-      g.beginPath();
-      g.moveTo(t.x, 0);
-      g.lineTo(t.x, axisY);
-      g.stroke();
-      g.fillText(t.label, Math.min(w - 20, Math.max(labelWidth + 14, t.x)), axisY + axisHeight / 2);
-    }
-    g.textAlign = 'start';
-    box.dataset.slices = String(layout.rects.length);
+    const kept = store.runKeptFrom > 0 ? ` Slices and frames before ${fmtNum(store.runKeptFrom, 1)} s were let go (the view keeps at most ${store.options.maxRunSlices.toLocaleString()} slices); the trace has them all.` : '';
+    const omitted = store.omitted.slices || store.omitted.jobs ? ` ${store.omitted.slices} slices and ${store.omitted.jobs} frames were left out of the telemetry (per-batch cap): the trace has them.` : '';
+    this.timelineNote.textContent = (done
+      ? 'The whole run, as the telemetry showed it.'
+      : this.follow ? `Following the run\u2019s last ${fmtNum(this.followSpan, 1)} s (W/S change it). Pan (A/D, Shift+drag) to look back: the whole run is kept.` : 'Stopped following: the view stays where you put it while the run goes on.') + kept + omitted;
+  }
+
+  /** The lane view from the whole run kept so far: the last seconds while following, else where the user left it. */
+  private updateLaneView(force = false): void {
+    const store = this.s.store;
+    const v = this.laneView;
+    if (!v || !store.last || (!force && store.version === this.laneDataVersion)) return;
+    this.laneDataVersion = store.version;
+    const t0 = performance.now();
+    const data = store.runTimeline();
+    v.setMarkers(store.policies.slice(1).map((p) => ({ t: p.at, label: `\u2192 ${p.policy}` })));
+    v.setData(data, this.follow ? followWindow(data.horizon, this.followSpan) : undefined, store.runLongest);
+    // Its share of the redraw, for the status line's figure (the canvas itself draws on the next frame).
+    this.timelineBox.dataset.updateMs = (performance.now() - t0).toFixed(2);
+  }
+
+  /** After the run: the whole run, not its last seconds. */
+  private showWholeRun(): void {
+    if (!this.laneView || !this.s.store.last) return;
+    this.follow = false;
+    this.updateLaneView(true);
+    this.laneView.setWindow({ start: 0, end: Math.max(1e-3, this.s.store.last.t) });
+    this.syncFollow();
   }
 
   destroy(): void {
@@ -885,6 +944,24 @@ function runFileButton(client: EngineClient, runId: string, file: 'report' | 'tr
   return b;
 }
 
+/** Opens the run's trace in ui.perfetto.dev (or saves it, saying why), reporting in `status`. */
+function perfettoButton(client: EngineClient, runId: string, status: HTMLElement): HTMLButtonElement {
+  const b: HTMLButtonElement = h('button', { class: 'small', 'data-testid': 'live-open-perfetto', title: 'Opens https://ui.perfetto.dev with this run\u2019s trace (needs the internet)' }, 'Open in Perfetto');
+  b.addEventListener('click', () => {
+    clear(status);
+    const note = h('p', { class: 'muted live-note', 'data-testid': 'live-perfetto-status' }, 'Opening ui.perfetto.dev…');
+    status.append(note);
+    void openInPerfetto({
+      title: `Tessera live run ${runId}`,
+      trace: async () => {
+        const x = await client.call('runs.export', { id: runId, file: 'trace' });
+        return { filename: x.filename, content: x.content };
+      },
+    }).then((res) => (note.textContent = perfettoResultText(res)));
+  });
+  return b;
+}
+
 function facts(rows: [string, Node | string][], testId?: string): HTMLElement {
   return h('dl', { class: 'facts', 'data-testid': testId }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
@@ -911,6 +988,20 @@ function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
     h('tbody', {}, ...rows.map((c) => h('tr', {},
       h('td', {}, c.tenant === '(all)' ? h('strong', {}, 'all tenants') : c.tenant),
       ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));
+}
+
+/** The prediction without the calibration beside the measured figures, and how much of the error the calibration removed. */
+function calibrationBlock(r: LiveReport, cmpTable: (rows: Comparison[], testId?: string) => HTMLElement): HTMLElement | null {
+  const c = r.calibration;
+  if (!c) return null;
+  const removed = (x: number | null | undefined) => (x === null || x === undefined ? 'nothing to remove' : `${Math.round(100 * x)}%`);
+  return h('div', { 'data-testid': 'live-calibration' },
+    h('p', { class: 'live-note' },
+      c.machine ? badge('calibrated', 'ok') : badge('no machine calibration', 'warn'),
+      ` ${c.machine ? `Machine calibration ${c.machine.key} (${c.machine.createdAt.slice(0, 16).replace('T', ' ')}).` : 'Run `tessera calibrate` to measure lane interference, dispatch and copy costs on this machine.'}`,
+      c.errorRemoved ? ` Error removed by the calibration: mean latency ${removed(c.errorRemoved.meanLatency)}, miss rate ${removed(c.errorRemoved.missRate)}.` : ''),
+    h('p', { class: 'muted live-note' }, `Applied: ${c.applied.join('; ')}.`),
+    c.uncalibrated ? h('details', {}, h('summary', {}, 'Prediction without the calibration (one lane at a time, idle dispatch cost)'), cmpTable(c.uncalibrated, 'live-comparison-uncalibrated')) : null);
 }
 
 function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClient): HTMLElement {
@@ -968,6 +1059,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
           Tenant: (t) => t.id,
           ...Object.fromEntries(r.lanes.map((l, li) => [l.id, (t: LiveReport['tenants'][number]) => (t.predictedMs[li] === null ? 'cannot run' : fmtMs(t.predictedMs[li]))])),
         }, { class: 'data live-compact' })),
+      calibrationBlock(r, cmpTable),
       r.hindsight ? h('details', {}, h('summary', {}, 'Hindsight: re-simulated with the latencies learnt online (not a prediction)'), h('p', { class: 'muted live-note' }, r.hindsight.note), cmpTable(r.hindsight.comparison)) : null,
     );
   } else {
@@ -1032,8 +1124,9 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
             ['Trace', h('span', {}, h('code', { 'data-testid': 'live-trace-path' }, r.files.trace), ' ', runFileButton(client, r.runId, 'trace', fileStatus))],
             ['Report', h('span', {}, h('code', {}, r.files.report), ' ', runFileButton(client, r.runId, 'report', fileStatus))],
           ]),
+          h('div', { class: 'row' }, perfettoButton(client, r.runId, fileStatus)),
           fileStatus,
-          h('p', { class: 'muted live-note' }, 'Open the trace in ', h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'https://ui.perfetto.dev'), ' ("Open trace file"): a track per lane with every layer run and transfer, drops, policy switches and faults.'))
+          h('p', { class: 'muted live-note' }, 'Open in Perfetto sends the trace to ', h('a', { href: 'https://ui.perfetto.dev', target: '_blank', rel: 'noopener' }, 'https://ui.perfetto.dev'), ' in a new tab (online only; offline, or from the desktop app, it saves the file to open there with "Open trace file"): a track per lane with every layer run and transfer, drops, policy switches and faults.'))
       : h('p', { class: 'muted' }, 'No files were written for this run.'),
   );
 

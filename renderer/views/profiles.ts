@@ -5,7 +5,7 @@
 import './profiles.css';
 import type { ParamsOf, ResultOf } from '../../engine/api';
 import type { Profile } from '../../profiler/types';
-import { chartIn, color, type Chart } from '../charts';
+import { chartIn, color, withTable, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText } from '../download';
 import * as pm from './profiles-model';
@@ -654,7 +654,7 @@ function chartCard(p: Profile, charts: Chart[]): HTMLElement {
     },
   }, { testId: 'latency-chart', height: 300 });
   charts.push(chart);
-  return h('section', { class: 'card' }, h('h2', {}, 'Per-layer latency by lane'), box);
+  return h('section', { class: 'card' }, h('h2', {}, 'Per-layer latency by lane'), withTable(box, chart, { caption: 'Median ms per layer (baseline subtracted) by lane', xTitle: 'layer', maxRows: 2000 }));
 }
 
 function heatCard(p: Profile): HTMLElement {
@@ -844,7 +844,8 @@ function compareCard(p: Profile, ctx: ViewContext): HTMLElement {
   return h('section', { class: 'card' }, h('h2', {}, 'Compare with another profile'), h('div', { class: 'row' }, field('Other profile (B)', pick), go), out);
 }
 
-function diffView(d: Diff): HTMLElement {
+/** Two profiles side by side (profiles.diff); the History view shows the same. */
+export function diffView(d: Diff): HTMLElement {
   const flagged = d.rows.filter((r) => r.change === 'slower' || r.change === 'faster');
   const onlyFlagged = h('input', { type: 'checkbox', checked: flagged.length > 0 });
   const box = h('div', {});

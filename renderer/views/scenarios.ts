@@ -4,7 +4,7 @@
 import './scenarios.css';
 import type { Plugin } from 'chart.js';
 import type { MethodName, ParamsOf, ResultOf } from '../../engine/api';
-import { chartIn, color, withAlpha, type Chart } from '../charts';
+import { chartIn, color, withAlpha, withTable, type Chart } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
 import * as fm from './scenarios-model';
 import { fmtCompact, fmtMs, fmtPct } from '../format';
@@ -770,7 +770,7 @@ function renderDemand(d: Demand, v: ScenarioDetail, charts: Chart[]): HTMLElemen
   const match = d.profileMatch ?? {};
   wrap.append(
     h('div', { class: 'grid2' },
-      h('div', {}, box, h('p', { class: 'muted scn-small' }, 'Each lane\u2019s busy share with every layer on its fastest lane, stacked by tenant; the dashed line is 100% (the lane never idle).')),
+      h('div', {}, withTable(box, chart, { caption: 'Utilisation (%) per lane, by tenant', xTitle: 'lane' }), h('p', { class: 'muted scn-small' }, 'Each lane\u2019s busy share with every layer on its fastest lane, stacked by tenant; the dashed line is 100% (the lane never idle).')),
       table(d.lanes, {
         Lane: (l) => h('code', {}, l.id),
         Utilisation: (l) => h('span', { class: l.utilisation > 1 ? 'scn-over' : '' }, fmtPct(l.utilisation)),

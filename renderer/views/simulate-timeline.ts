@@ -147,12 +147,16 @@ export interface SliceRect {
   index: number;
   /** Slices merged into it (1 = a single slice). */
   count: number;
+  /** Merged slices of several tenants (sub-pixel slices at this zoom): drawn in the first one's colour. */
+  mixed?: boolean;
 }
 
 /**
  * Rectangles for the slices inside the window: clipped to the plot, at least `minWidth` wide, and
  * consecutive slices of one lane merged when they belong to the same tenant and kind and touch at
- * this zoom (within `mergeGap` pixels).
+ * this zoom (within `mergeGap` pixels), or when a slice narrower than a pixel lands inside the last
+ * rectangle of its kind on that lane (then of any tenant, marked `mixed`): a lane gets at most about
+ * one rectangle per pixel whatever the number of slices, so that a dense run draws quickly.
  */
 export function layoutSlices(t: TimelineData, w: TimeWindow, g: Geometry, o: { longest?: number; minWidth?: number; mergeGap?: number } = {}): SliceRect[] {
   const longest = o.longest ?? longestSlice(t.slices);
@@ -169,8 +173,9 @@ export function layoutSlices(t: TimelineData, w: TimeWindow, g: Geometry, o: { l
     const a = Math.max(x0, timeToX(s[3], w, g));
     const b = Math.min(x1, timeToX(s[4], w, g));
     const width = Math.max(minWidth, b - a);
-    const last = lastOnLane.get(s[1]);
-    if (last && last.tenant === s[0] && last.kind === s[5] && a <= last.x + last.w + mergeGap) {
+    const last = lastOnLane.get(s[1] * 2 + s[5]);
+    if (last && last.kind === s[5] && a <= last.x + last.w + mergeGap && (last.tenant === s[0] || b - a < 1)) {
+      if (last.tenant !== s[0]) last.mixed = true;
       last.w = Math.max(last.w, a + width - last.x);
       last.count++;
       continue;
@@ -179,7 +184,7 @@ export function layoutSlices(t: TimelineData, w: TimeWindow, g: Geometry, o: { l
     const y = laneY(s[1], g);
     const rect: SliceRect = s[5] === 1 ? { x: a, y: y + g.laneRow * 0.62, w: width, h: g.laneRow * 0.38, tenant: s[0], lane: s[1], kind: 1, index: i, count: 1 } : { x: a, y, w: width, h: g.laneRow, tenant: s[0], lane: s[1], kind: 0, index: i, count: 1 };
     out.push(rect);
-    lastOnLane.set(s[1], rect);
+    lastOnLane.set(s[1] * 2 + s[5], rect);
   }
   return out;
 }
@@ -205,16 +210,24 @@ export interface JobMark {
   outcome: JobOutcome;
 }
 
-/** Frame marks of the jobs that overlap the window (release to finish, or to the deadline when dropped). */
-export function layoutJobs(t: TimelineData, w: TimeWindow, g: Geometry): JobMark[] {
-  const out: JobMark[] = [];
+/**
+ * Frame marks of the jobs that overlap the window (release to finish, or to the deadline when dropped).
+ * Where frames are denser than the pixels, a frame whose whole mark falls inside the previous mark of
+ * the same tenant and outcome (within half a pixel) is left out (`hidden` counts them): a row gets at
+ * most a few marks per pixel, so that a dense live run draws quickly; zooming in shows every frame.
+ */
+export function layoutJobs(t: TimelineData, w: TimeWindow, g: Geometry): JobMark[] & { hidden?: number } {
+  const out: JobMark[] & { hidden?: number } = [];
   const lanes = t.lanes.length;
+  const lastOf = new Map<number, JobMark>();
+  const outcomes: JobOutcome[] = ['ontime', 'late', 'dropped', 'unfinished'];
+  let hidden = 0;
   t.jobs.forEach((j, index) => {
     const outcome = jobOutcome(j);
     const end = outcome === 'ontime' || outcome === 'late' ? Math.max(j[3] as number, j[2]) : j[2];
     if (j[1] > w.end || end < w.start) return;
     const yRow = tenantY(j[0], lanes, g);
-    out.push({
+    const mark: JobMark = {
       index,
       tenant: j[0],
       y: yRow,
@@ -223,8 +236,17 @@ export function layoutJobs(t: TimelineData, w: TimeWindow, g: Geometry): JobMark
       xDeadline: timeToX(j[2], w, g),
       xEnd: timeToX(outcome === 'ontime' || outcome === 'late' ? (j[3] as number) : j[2], w, g),
       outcome,
-    });
+    };
+    const key = j[0] * 4 + outcomes.indexOf(outcome);
+    const prev = lastOf.get(key);
+    if (prev && Math.abs(mark.xRelease - prev.xRelease) < 0.5 && Math.abs(mark.xEnd - prev.xEnd) < 0.5 && Math.abs(mark.xDeadline - prev.xDeadline) < 0.5) {
+      hidden++;
+      return;
+    }
+    lastOf.set(key, mark);
+    out.push(mark);
   });
+  out.hidden = hidden;
   return out;
 }
 

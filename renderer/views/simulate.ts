@@ -12,7 +12,7 @@ import './simulate.css';
 import type { ResultOf } from '../../engine/api';
 import type { EngineClient } from '../../engine/client';
 import { XRBENCH_CONSTANTS } from '../../scheduler/core/metrics';
-import { Chart, chartIn, color, withAlpha } from '../charts';
+import { Chart, chartIn, color, withAlpha, withTable } from '../charts';
 import { badge, clear, errorBox, h } from '../dom';
 import {
   bestPerColumn,
@@ -45,6 +45,7 @@ import {
   type SimulateResult,
   type SortState,
 } from './simulate-model';
+import { savedId } from './history-model';
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
@@ -138,15 +139,27 @@ export const simulateView: View = {
       clear(results);
     }
 
+    // #/simulate/saved:<id> reopens a stored simulation (the History view's Open).
+    const stored = savedId(param);
+    const fetched = stored ? client.call('simulations.get', { id: stored }).then((rec) => ({ rec }), (e: Error) => ({ error: e })) : undefined;
     const remembered = form ?? formMemory.load();
-    const storedId = last ? undefined : lastIdMemory.load()?.id;
-    const reopened = !last && (!!storedId || !!(last = lastMemory.load()));
+    // After a reload with nothing carried: the last result, by its id in the engine's simulations store
+    // (or, for results from before the store, the remembered result itself).
+    const storedId = stored || last ? undefined : lastIdMemory.load()?.id;
+    const reopened = !stored && !last && (!!storedId || !!(last = lastMemory.load()));
     void loadCatalog(client).then(async (cat) => {
       if (disposed) return;
       policyList = cat.policies;
       let why = '';
       let f: SimForm = remembered ?? { ...DEFAULT_FORM, profiles: [], policies: [...DEFAULT_POLICIES] };
-      if (param) {
+      const got = await fetched;
+      if (disposed) return;
+      if (got && 'rec' in got) {
+        const rec = got.rec;
+        const lanes = rec.params.lanes;
+        f = { ...f, scenario: rec.scenario, profiles: Array.isArray(rec.params.profiles) ? (rec.params.profiles as string[]) : [], policies: [...rec.policies], lanes: Array.isArray(lanes) ? lanes.join(',') : '' };
+        last = { params: rec.params as CompareParams, result: rec.result as SimulateResult };
+      } else if (param && !stored) {
         // Carried from another view (a scenario's "Simulate"): its scenario, profiles and lanes.
         const profiles = listParam(query, 'profiles');
         const lanes = listParam(query, 'lanes');
@@ -169,17 +182,19 @@ export const simulateView: View = {
       consumeQuery?.();
       clear(formArea);
       formArea.append(buildForm(cat, why));
-      if (storedId) {
-        // After a reload: the last result, read back from the engine's simulations store.
-        try {
-          const stored = await client.call('simulations.get', { id: storedId });
-          if (disposed) return;
-          last = { params: stored.params as unknown as CompareParams, result: stored.result as SimulateResult };
-        } catch {
-          lastIdMemory.clear(); // deleted or unreadable: nothing to reopen
+      if (got && 'error' in got) results.append(errorBox(`Could not reopen simulation ${stored}`, `${got.error.message} The History view lists the stored simulations.`));
+      else {
+        if (storedId) {
+          try {
+            const rec = await client.call('simulations.get', { id: storedId });
+            if (disposed) return;
+            last = { params: rec.params as unknown as CompareParams, result: rec.result as SimulateResult };
+          } catch {
+            lastIdMemory.clear(); // deleted or unreadable: nothing to reopen
+          }
         }
+        if (last) showResults(last.params, last.result, reopened);
       }
-      if (last) showResults(last.params, last.result, reopened);
     });
 
     // -----------------------------------------------------------------------------------------
@@ -423,6 +438,7 @@ export const simulateView: View = {
             h('dt', {}, 'UXCost'), h('dd', { 'data-testid': 'sim-uxcost-definition' }, c.uxcostDefinition, ` (E_ref = ${sig(c.referenceJoules)} J${estimated ? ', estimated' : ''})`),
             h('dt', {}, 'XRBench score'), h('dd', { class: 'sim-small' }, XRBENCH_CONSTANTS),
             h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, preemption ${params.preemption}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
+            h('dt', {}, 'Stored'), h('dd', { 'data-testid': 'sim-stored' }, r.savedId ? h('span', {}, h('code', {}, r.savedId), ' (the History view lists it; compare it there with another simulation or a live run)') : `not stored${r.saveError ? `: ${r.saveError}` : ''}`),
           ),
         ),
         comparisonTable(r, labels, estimated),
@@ -510,7 +526,7 @@ export const simulateView: View = {
             scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } },
           },
         }, { testId, height: 260 });
-        return tag(chart.box, chart.chart as unknown as Chart);
+        return withTable(tag(chart.box, chart.chart as unknown as Chart), chart.chart, { caption: `${yTitle} per policy: mean and min\u2013max over seeds`, xTitle: 'policy' });
       };
 
       const util = laneUtilisation(r.summary);
@@ -524,10 +540,10 @@ export const simulateView: View = {
       return h('section', { class: 'card' },
         h('h2', {}, 'Charts'),
         h('div', { class: 'grid2' },
-          h('div', {}, h('h3', {}, 'Deadline-miss rate per tenant'), tag(missChart.box, missChart.chart as unknown as Chart)),
+          h('div', {}, h('h3', {}, 'Deadline-miss rate per tenant'), withTable(tag(missChart.box, missChart.chart as unknown as Chart), missChart.chart, { caption: 'Deadline-miss rate (%) per tenant and policy', xTitle: 'tenant' })),
           h('div', {}, h('h3', {}, 'UXCost per policy ', h('span', { class: 'muted sim-small' }, "(Tessera's definition; bar = mean, dark line = min–max over seeds)")), rangeChart('uxcost', 'sim-chart-uxcost', 'UXCost', 3)),
           h('div', {}, h('h3', {}, 'Energy per policy ', estimated ? badge('ESTIMATE', 'warn', c.energySource.detail) : null), rangeChart('energyJ', 'sim-chart-energy', `energy (J)${estimated ? ', estimated' : ''}`, 1)),
-          h('div', {}, h('h3', {}, 'Lane utilisation (demand)'), tag(utilChart.box, utilChart.chart as unknown as Chart),
+          h('div', {}, h('h3', {}, 'Lane utilisation (demand)'), withTable(tag(utilChart.box, utilChart.chart as unknown as Chart), utilChart.chart, { caption: 'Lane utilisation (%) with every layer on its fastest lane', xTitle: 'lane' }),
             util.overloaded.length ? h('p', { class: 'sim-bad sim-small' }, `Overloaded even with every layer on its fastest lane: ${util.overloaded.join(', ')}. Some frames must miss or move to a slower lane.`) : null,
             h('table', { class: 'data sim-small', 'data-testid': 'sim-tenant-summary' },
               h('thead', {}, h('tr', {}, h('th', {}, 'Tenant'), h('th', { class: 'num' }, 'Rate (fps)'), h('th', { class: 'num', title: 'Latency alone with every layer on its fastest lane, over the relative deadline' }, 'Isolated latency / deadline'))),

@@ -16,6 +16,8 @@ const VIEWS: [string, string][] = [
   ['scenarios', '[data-testid="scenario-library"] table'],
   ['simulate', '[data-testid="sim-scenario"]'],
   ['live', '.view-header h1'],
+  ['tune', '[data-testid="tune-form"]'],
+  ['history', '[data-testid="history-list"] table'],
   ['export', '.view-header h1'],
 ];
 
@@ -60,6 +62,43 @@ describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
       expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
     }, 300_000);
   }
+
+  it('axe finds no serious or critical violation on the running Live view and its report (light and dark)', async () => {
+    const { page, errors } = await app.open('live');
+    await page.getByTestId('live-start').waitFor({ timeout: 60_000 });
+    await page.getByTestId('live-scenario').selectOption('demo:tiny');
+    await page.getByTestId('live-duration').fill('5');
+    await page.getByTestId('live-lanes').fill('cpu:1,cpu:1');
+    await page.getByTestId('live-start').click();
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-timeline-canvas"]') as HTMLElement | null)?.dataset.rects ?? 0) > 0, null, { timeout: 90_000 });
+    // The new controls too: a chart shown as a table, a range selected on the lane view.
+    await page.getByTestId('live-misses-table-toggle').click();
+    const found: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(300);
+      const vs = await axe(page);
+      if (vs.length) found.push(`live running (${scheme}):\n${describeViolations(vs)}`);
+      await app.screenshot(page, `a11y-live-running-${scheme}`);
+    }
+    await page.getByTestId('live-report').waitFor({ timeout: 90_000 });
+    const lane = page.getByTestId('live-timeline-canvas');
+    const box = (await lane.boundingBox())!;
+    await page.mouse.move(box.x + 200, box.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 400, box.y + 30, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId('live-timeline-canvas-range').filter({ hasText: 'Selected' }).waitFor({ timeout: 10_000 });
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(300);
+      const vs = await axe(page);
+      if (vs.length) found.push(`live report (${scheme}):\n${describeViolations(vs)}`);
+      await app.screenshot(page, `a11y-live-report-${scheme}`);
+    }
+    expect(found.join('\n\n')).toBe('');
+    expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+  }, 240_000);
 
   it('works by keyboard: ? overlay with shortcuts and glossary, view keys, theme key, sortable headers, term tooltips', async () => {
     const { page } = await app.open('devices');

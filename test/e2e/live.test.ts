@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startApp, type TestApp } from '../support/app';
-import { chromiumAvailable } from '../support/browser';
+import { join } from 'node:path';
+import { chromiumAvailable, SCREENSHOTS } from '../support/browser';
 
 // Chromium asks for /favicon.ico, which the server does not serve (not this view's doing).
 const FAVICON_404 = 'console: Failed to load resource: the server responded with a status of 404 (Not Found)';
@@ -66,7 +67,7 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-latency"]') as HTMLElement | null)?.dataset.points ?? 0) > 0, null, { timeout: 90_000 });
     const first = await points(page);
     await page.waitForFunction((n) => Number((document.querySelector('[data-testid="live-latency"]') as HTMLElement | null)?.dataset.points ?? 0) > n, first, { timeout: 30_000 });
-    await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-timeline"]') as HTMLElement | null)?.dataset.slices ?? 0) > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-timeline-canvas"]') as HTMLElement | null)?.dataset.rects ?? 0) > 0, null, { timeout: 30_000 });
     await expect(page.getByTestId('live-counters').textContent()).resolves.toMatch(/detector.*classifier.*tracker/s);
     await expect(page.getByTestId('live-power-source').textContent()).resolves.toMatch(/ESTIMATE|measured/);
     await expect(page.getByTestId('live-weights').textContent()).resolves.toMatch(/EDF has no tunable weights/);
@@ -82,6 +83,13 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     // A few seconds in, for a screenshot with some history.
     await page.waitForFunction(() => Number((document.querySelector('.live-status') as HTMLElement | null)?.dataset.t ?? 0) >= 4, null, { timeout: 30_000 });
     await app.screenshot(page, 'live-running');
+    console.log(`live view: redraw ${await page.getByTestId('live-responsiveness').textContent()}, lane view update ${await page.getByTestId('live-timeline').getAttribute('data-update-ms')} ms, draw ${await page.getByTestId('live-timeline-canvas').getAttribute('data-draw-ms')} ms`);
+
+    // The misses chart as a table (accessible toggle), and back.
+    await page.getByTestId('live-misses-table-toggle').click();
+    await expect(page.getByTestId('live-misses-table-toggle').getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect(page.locator('.chart-data-table').first().textContent()).resolves.toMatch(/detector.*classifier.*tracker/s);
+    await page.getByTestId('live-misses-table-toggle').click();
 
     // The end: the report, with the prediction beside the measurement.
     const report = page.getByTestId('live-report');
@@ -99,6 +107,22 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     expect(await report.textContent()).not.toMatch(/NaN|undefined|null/);
     await expect(page.getByTestId('live-start').isEnabled()).resolves.toBe(true);
     await app.screenshot(page, 'live-report');
+    // After the end the lane view shows the whole run (not its last 3 s), switch marked.
+    const lane = page.getByTestId('live-timeline-canvas');
+    const win = async () => ((await lane.getAttribute('data-window')) ?? '0,0').split(',').map(Number);
+    const end = Number(await page.getByTestId('live-status').locator('.live-status').getAttribute('data-t'));
+    await expect.poll(async () => (await win())[0]).toBeLessThan(0.01);
+    expect((await win())[1]).toBeGreaterThan(end - 0.2);
+    await expect(page.getByTestId('live-timeline-note').textContent()).resolves.toMatch(/whole run/);
+    // Drag a range over the first half: its statistics.
+    const box = (await lane.boundingBox())!;
+    await page.mouse.move(box.x + 200, box.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + 30, { steps: 5 });
+    await page.mouse.up();
+    await page.getByTestId('live-timeline-canvas-range').filter({ hasText: 'Selected' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('live-timeline').screenshot({ path: join(SCREENSHOTS, 'live-lanes-whole-run.png') });
+    await expect(page.getByTestId('live-open-perfetto').isVisible()).resolves.toBe(true);
 
     // The run's stored files download from the report.
     const runId = (await report.locator('.live-report-head code').textContent())!;
@@ -121,6 +145,17 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await page.getByTestId('live-lanes').fill('cpu:1');
     await page.getByTestId('live-start').click();
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-latency"]') as HTMLElement | null)?.dataset.points ?? 0) > 0, null, { timeout: 90_000 });
+    // (A 60 s run, stopped below: time enough for these while it runs.)
+    const lane = page.getByTestId('live-timeline-canvas');
+    const win = async () => ((await lane.getAttribute('data-window')) ?? '0,0').split(',').map(Number);
+    // The lane view follows the run; W narrows what it follows, A looks back and stops following.
+    await lane.focus();
+    await page.keyboard.press('w');
+    await expect.poll(async () => { const w = await win(); return w[1] - w[0]; }).toBeLessThan(2.5);
+    await expect(page.getByTestId('live-timeline-follow').isDisabled()).resolves.toBe(true);
+    await page.keyboard.press('a');
+    await page.getByTestId('live-timeline-follow').and(page.locator(':enabled')).waitFor({ timeout: 5_000 });
+    await page.getByTestId('live-timeline').screenshot({ path: join(SCREENSHOTS, 'live-lanes-running.png') });
     await page.getByTestId('live-stop').click();
     const report = page.getByTestId('live-report');
     await report.waitFor({ timeout: 60_000 });

@@ -90,6 +90,46 @@ describe.runIf(chromiumAvailable())('Simulate view', () => {
     await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="sim-timeline-canvas"]')?.dataset.policy === 'edf', null, { timeout: 60_000 });
     await page.getByTestId('sim-timeline').screenshot({ path: join(SCREENSHOTS, 'simulate-timeline.png') });
 
+    // Timeline conventions: the canvas takes the focus; W zooms in, A/D pan, the wheel zooms in proportion.
+    const win = async () => ((await canvas.getAttribute('data-window')) ?? '0,0').split(',').map(Number);
+    const spanOf = (w: number[]) => w[1] - w[0];
+    await canvas.focus();
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('sim-timeline-canvas');
+    const w0 = await win();
+    await page.keyboard.press('w');
+    await page.waitForFunction((b) => document.querySelector<HTMLCanvasElement>('[data-testid="sim-timeline-canvas"]')?.dataset.window !== b, w0.map((x) => x.toFixed(6)).join(','));
+    const w1 = await win();
+    expect(spanOf(w1)).toBeCloseTo(spanOf(w0) * 0.7, 5);
+    await page.keyboard.press('d');
+    await page.waitForFunction(() => true);
+    await expect.poll(async () => (await win())[0]).toBeGreaterThan(w1[0]);
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + 40);
+    const w2 = await win();
+    await page.mouse.wheel(0, -600);
+    await expect.poll(async () => spanOf(await win())).toBeLessThan(spanOf(w2) * 0.25);
+    // Drag to select a range: its statistics (frames, lanes busy) appear under the canvas.
+    await page.keyboard.press('0');
+    await page.mouse.move(box.x + 300, box.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 500, box.y + 40, { steps: 5 });
+    await page.mouse.up();
+    const range = page.getByTestId('sim-timeline-canvas-range');
+    await range.filter({ hasText: 'Selected' }).waitFor({ timeout: 10_000 });
+    await expect(range.textContent()).resolves.toMatch(/frames? released.*late.*dropped/s);
+    expect(await range.locator('[data-lane-busy]').count()).toBeGreaterThan(0);
+    // Search by tenant: the matching tenant is highlighted.
+    const firstTenant = ((await page.locator('.sim-legend-item').first().textContent()) ?? '').trim();
+    await page.getByTestId('sim-timeline-canvas-search').fill(firstTenant.slice(0, 4));
+    await expect.poll(() => canvas.getAttribute('data-highlight')).not.toBe('');
+    await page.getByTestId('sim-timeline').screenshot({ path: join(SCREENSHOTS, 'simulate-timeline-range.png') });
+    // Open in Perfetto while offline (navigator.onLine false; the engine's socket stays up): nothing
+    // opens, the trace is saved instead and the user is told.
+    await page.evaluate(() => Object.defineProperty(navigator, 'onLine', { get: () => false, configurable: true }));
+    const [offlineTrace] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('sim-open-perfetto').click()]);
+    expect(offlineTrace.suggestedFilename()).toMatch(/\.trace\.json$/);
+    await page.getByTestId('sim-perfetto-status').filter({ hasText: 'offline' }).waitFor({ timeout: 10_000 });
+
     // The trace downloads and is Chrome trace JSON.
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('sim-trace-json').click()]);
     expect(download.suggestedFilename()).toMatch(/edf-seed1\.trace\.json$/);
