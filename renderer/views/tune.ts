@@ -5,6 +5,7 @@
 // schedule (download; it is also stored, and the Export view lists and replays stored schedules).
 // The logic is tune-model.ts; this file is DOM only.
 import './tune.css';
+import { listParam } from '../route';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { chartIn, color, type Chart } from '../charts';
 import { downloadText } from '../download';
@@ -15,7 +16,7 @@ import type { View } from './view';
 export const tuneView: View = {
   id: 'tune',
   title: 'Tune',
-  render(root, { client, navigate, query, consumeQuery }, param) {
+  render(root, { client, navigate, query = {}, consumeQuery }, param) {
     let disposed = false;
     let running: AbortController | undefined;
     const charts: Chart[] = [];
@@ -65,12 +66,13 @@ export const tuneView: View = {
         clear(scenario);
         const usable = list.filter((s) => !s.error);
         scenario.append(...usable.map((s) => h('option', { value: s.id, title: s.description }, s.id)));
-        // A scenario's Next steps open Tune with it and its models' profiles (renderer/route.ts carries them).
-        const given = param && usable.some((s) => s.id === param) ? param : undefined;
-        if (given) scenario.value = given;
-        else if (usable.some((s) => s.id === 'mixed/reading_assistant')) scenario.value = 'mixed/reading_assistant';
-        if (query?.profiles) profiles.value = query.profiles;
-        consumeQuery?.();
+        if (usable.some((s) => s.id === 'mixed/reading_assistant')) scenario.value = 'mixed/reading_assistant';
+        // Carried from a scenario's Next steps: that scenario and its profiles (the search chooses the lane layouts).
+        if (param && usable.some((s) => s.id === param)) {
+          scenario.value = param;
+          profiles.value = listParam(query, 'profiles').join(',');
+          consumeQuery?.();
+        }
       } catch (e) {
         if (!disposed) formErrors.append(errorBox('Could not list the scenarios', (e as Error).message));
       }
