@@ -116,7 +116,7 @@ let tableIds = 0;
  * Wraps a chart's box with a "Show as table" toggle: pressed, the chart's data shows as a table in
  * place of the canvas, and follows the chart's updates (live charts too).
  */
-export function withTable(box: HTMLElement, chart: Chart<any>, o: { caption: string; xTitle?: string; yTitle?: string; maxRows?: number; skip?: (label: string) => boolean }): HTMLElement {
+export function withTable(box: HTMLElement, chart: Chart<any>, o: { caption: string; xTitle?: string; yTitle?: string; maxRows?: number; digits?: number; skip?: (label: string) => boolean }): HTMLElement {
   const id = `chart-table-${++tableIds}`;
   const holder = document.createElement('div');
   holder.id = id;
