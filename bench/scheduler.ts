@@ -6,7 +6,9 @@
 //     every policy <= 3x EDF's cost measured in the same run, in both cases.
 // (b) Simulator throughput: simulated layer executions per CPU-second (process.cpuUsage(), one
 //     thread), whole simulate() calls including metrics, on synthetic XRBench-like workloads at
-//     balanced and overloaded load. Target: every policy >= 1,000,000 on both.
+//     balanced and overloaded load. Target: every policy >= 1,000,000 on both. Each line also gives
+//     the mean number of ready jobs a decision sees: a policy that lets started frames pile up under
+//     overload (no drops) hands every decision a longer list to rank.
 // Each figure is printed with its ratio to the target and PASS or FAIL; --json adds them to `targets`.
 // Figures depend on the machine and on its load: the output names the node version and CPU count.
 import os from 'node:os';
@@ -15,7 +17,7 @@ import { createPolicy, policyNames } from '../scheduler/core/policies';
 import { rng } from '../scheduler/core/rng';
 import { simulate } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
-import type { JobState, LaneState, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
+import type { JobState, LaneState, Policy, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
 
 /** 8 tenants (XRBench models, synthetic latencies) on 4 lanes: cpu0, cpu1 (same costs), gpu, npu (GPU costs x0.8 on some layers, absent on others). */
 export function decisionWorkload(): SimWorkload {
@@ -79,7 +81,8 @@ export interface SchedulerBench {
   machine: { node: string; cpus: number; cpuModel: string; loadAverage: number[] };
   /** Median microseconds per decide(): process CPU time and wall clock, with 4 lanes idle and with 1. */
   decisions: { policy: string; allIdleMicros: number; oneIdleMicros: number; allIdleWallMicros: number; oneIdleWallMicros: number }[];
-  throughput: { workload: string; policy: string; layerExecPerSec: number; layerExecPerCpuSec: number; layerExecutions: number; runs: number }[];
+  /** meanReady: ready jobs per decision (mean over the warm-up runs): what a policy that scans the ready set pays for per decision. */
+  throughput: { workload: string; policy: string; layerExecPerSec: number; layerExecPerCpuSec: number; layerExecutions: number; runs: number; meanReady: number }[];
   targets: {
     /** A policy's decision may cost at most this many times EDF's (both lane cases). */
     maxDecisionRatioToEdf: number;
@@ -162,7 +165,14 @@ export async function main(argv: string[]): Promise<number> {
       const wall: number[] = [];
       const cpu: number[] = [];
       let execs = 0;
-      for (let r = 0; r < 2; r++) simulate(w, createPolicy(name), { duration: 10, seed: 100 + r, latencyNoise: 0.1, jobNoise: 0.1 }); // warm-up (JIT)
+      // Warm-up (JIT), untimed: also counts the ready jobs each decision sees.
+      let readySum = 0;
+      let decisions = 0;
+      for (let r = 0; r < 2; r++) {
+        const p = createPolicy(name);
+        const counted: Policy = { name: p.name, observe: p.observe?.bind(p), state: p.state?.bind(p), decide: (s) => ((readySum += s.ready.length), decisions++, p.decide(s)) };
+        simulate(w, counted, { duration: 10, seed: 100 + r, latencyNoise: 0.1, jobNoise: 0.1 });
+      }
       for (let r = 0; r < runs; r++) {
         const c0 = process.cpuUsage();
         const t0 = performance.now();
@@ -173,11 +183,11 @@ export async function main(argv: string[]): Promise<number> {
         cpu.push(res.layerExecutions / ((c.user + c.system) / 1e6));
         execs = res.layerExecutions;
       }
-      const t = { workload: label, policy: name, layerExecPerSec: median(wall), layerExecPerCpuSec: median(cpu), layerExecutions: execs, runs };
+      const t = { workload: label, policy: name, layerExecPerSec: median(wall), layerExecPerCpuSec: median(cpu), layerExecutions: execs, runs, meanReady: decisions ? readySum / decisions : 0 };
       out.throughput.push(t);
       const ratio = t.layerExecPerCpuSec / MIN_LAYER_EXEC_PER_CPU_SEC;
       out.targets.throughputRatios.push({ workload: label, policy: name, ratio, pass: ratio >= 1 });
-      log(`  ${label.padEnd(32)} ${name.padEnd(13)} ${Math.round(t.layerExecPerSec).toLocaleString('en').padStart(11)} /s wall ${Math.round(t.layerExecPerCpuSec).toLocaleString('en').padStart(11)} /s cpu  (${execs} layers per run)  ${ratio.toFixed(2)}x target  ${verdict(ratio >= 1)}\n`);
+      log(`  ${label.padEnd(32)} ${name.padEnd(13)} ${Math.round(t.layerExecPerSec).toLocaleString('en').padStart(11)} /s wall ${Math.round(t.layerExecPerCpuSec).toLocaleString('en').padStart(11)} /s cpu  (${execs} layers per run, ${t.meanReady.toFixed(0)} ready jobs per decision)  ${ratio.toFixed(2)}x target  ${verdict(ratio >= 1)}\n`);
     }
   }
   const failed = [...out.targets.decisionRatios.filter((r) => !r.pass).map((r) => `decision ${r.policy}`), ...out.targets.throughputRatios.filter((r) => !r.pass).map((r) => `throughput ${r.policy} (${r.workload})`)];

@@ -36,7 +36,7 @@ export function errorCode(e: unknown): ErrorCode {
   if (e instanceof CompareError) return 'bad-request';
   // A refused read of a caller-given path (base/files.ts) that no library wrapped in its own error.
   if (e instanceof FileAccessError) return FILE_ACCESS_CODES[e.code];
-  if (e instanceof ScheduleError) return 'bad-schedule';
+  if (e instanceof ScheduleError) return e.code === 'not-found' ? 'not-found' : 'bad-schedule';
   if (e instanceof TuneCancelled) return 'cancelled';
   if (e instanceof Error && e.name === 'AbortError') return 'cancelled';
   return 'failed';

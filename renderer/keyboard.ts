@@ -1,4 +1,4 @@
-// Keyboard access for the whole app: view shortcuts (1-6), the theme (t), sortable table headers by
+// Keyboard access for the whole app: view shortcuts (1-9, in navigation order), the theme (t), sortable table headers by
 // Enter/Space, and the `?` overlay listing the shortcuts and the glossary. Views keep their own keys
 // (e.g. the timelines' zoom and pan) and list them here through SHORTCUTS.
 import { h } from './dom';

@@ -170,7 +170,7 @@ export async function runTune(layouts: TuneLayout[], o: RunTuneOptions): Promise
 }
 
 function inline(layouts: TuneLayout[], sim: SimSettings, reqs: EvalRequest[]): EvalResult[] {
-  return reqs.map((r) => evaluateCandidate(layouts, r.candidate, r.seed, sim, r.referenceJoules));
+  return reqs.map((r) => evaluateCandidate(layouts, r.candidate, r.seed, sim, r.referenceJoules, r.isolate));
 }
 
 /** Worker threads, each simulating one request at a time; results come back in request order. */

@@ -8,7 +8,7 @@ const { layouts, sim } = port.data as { layouts: TuneLayout[]; sim: SimSettings 
 port.onMessage((m: { id: number; request: EvalRequest }) => {
   try {
     const r = m.request;
-    port.post({ id: m.id, result: evaluateCandidate(layouts, r.candidate, r.seed, sim, r.referenceJoules) });
+    port.post({ id: m.id, result: evaluateCandidate(layouts, r.candidate, r.seed, sim, r.referenceJoules, r.isolate) });
   } catch (e) {
     port.post({ id: m.id, error: (e as Error).stack ?? String(e) });
   }

@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, basename, dirname } from 'node:path';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,29 +71,19 @@ if (existsSync(join(root, 'electron/main.ts'))) {
     logLevel: 'warning',
   });
 }
-await runtimeTypes();
+// The runtime entry's declarations (type-checks what it reaches: slow) run beside the renderer's build.
+const types = runtimeTypes();
 const { build: viteBuild } = await import('vite');
 await viteBuild({ configFile: join(root, 'vite.config.mjs'), logLevel: quiet ? 'error' : 'warn' });
+await types;
 mkdirSync(join(root, 'dist'), { recursive: true });
 writeFileSync(stampFile, String(newestSource));
-/** Declarations of the runtime entry (and what its types reach) under dist/types/, for package.json exports "./runtime".types. */
-async function runtimeTypes() {
-  const ts = (await import('typescript')).default;
-  const program = ts.createProgram([join(root, 'scheduler/embed/index.ts')], {
-    declaration: true,
-    emitDeclarationOnly: true,
-    outDir: join(root, 'dist/types'),
-    rootDir: root,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    resolveJsonModule: true,
-    strict: true,
-    skipLibCheck: true,
-    types: ['node'],
+/** Declarations of the runtime entry under dist/types/ (package.json exports "./runtime".types), in a child process. */
+function runtimeTypes() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'scripts/runtime-types.mjs')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`[build] runtime types failed (exit ${code})`))));
   });
-  const r = program.emit();
-  const errors = r.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length) throw new Error(`[build] runtime types: ${ts.formatDiagnosticsWithColorAndContext(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' })}`);
 }
 if (!quiet) console.error(`[build] done in ${Date.now() - t0} ms (${relative(root, join(root, 'dist'))}/)`);

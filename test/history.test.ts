@@ -116,6 +116,8 @@ describe('comparison (pure)', () => {
     const a = side({ id: 'a', scenario: 's1', spanSec: 10, perTenant: [{ tenant: 't1' }] });
     const b = side({ id: 'b', kind: 'run', scenario: 's2', spanSec: 3, policy: 'edf -> fcfs', energySource: 'measured', lanes: ['cpu:2'], perTenant: [{ tenant: 't2' }] });
     const w = compareSides(a, b).warnings.join('\n');
+    // A simulation names the scenario by id, a live report by its name: either matching is the same scenario.
+    expect(compareSides(side({ scenario: 'user/pair', scenarioName: 'kws pair' }), side({ kind: 'run', scenario: 'kws pair', scenarioName: 'kws pair' })).warnings).toEqual([]);
     for (const re of [/different scenarios/, /different lanes/, /different policies/, /energy: estimated vs measured/, /different spans \(10\.0 s vs 3\.0 s\)/, /run b switched policy/, /tenant t1 only in a/, /tenant t2 only in b/]) expect(w).toMatch(re);
   });
 });
@@ -215,6 +217,14 @@ describe('engine and CLI', () => {
     expect(hist).toHaveLength(4);
     expect((await cli('history', '--kind', 'run')).out.trim().split('\n')).toHaveLength(2);
     expect((await cli('history', '--kind', 'nope')).code).toBe(2);
+    // history diff: any two, by id (kind found from the list) or kind:id.
+    const hd = await cli('history', 'diff', simA.savedId!, 'run:history-edf', '--policy-a', 'dream', '--json');
+    expect(hd.code).toBe(0);
+    expect(JSON.parse(hd.out)).toMatchObject({ kind: 'results', comparison: { a: { kind: 'simulation', policy: 'dream' }, b: { kind: 'run', id: 'history-edf' } } });
+    expect((await cli('history', 'diff', 'history-fcfs', 'history-edf')).out).toMatch(/^a: run history-fcfs/);
+    const unknown = await cli('history', 'diff', 'nope', 'history-edf');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/no stored profile, simulation or live run "nope"/);
   });
 });
 

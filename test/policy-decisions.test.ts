@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decisionWorkload } from '../bench/scheduler';
 import { createPolicy, policyNames } from '../scheduler/core/policies';
-import { LayerMemo } from '../scheduler/core/policies/common';
+import { LayerMemo, smallestKeys } from '../scheduler/core/policies/common';
 import { PredictionModel } from '../scheduler/core/predict';
 import { simulate, type SimOptions } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
@@ -108,5 +108,41 @@ describe('LayerMemo', () => {
     expect(memo.has(1, b)).toBe(false);
     memo.begin(s, model.predictor(true)); // another predictor: everything recomputed
     expect(memo.has(0, a)).toBe(false);
+  });
+});
+
+describe('smallestKeys', () => {
+  /** k rounds of "the untaken job with the smallest key, the earliest on ties" (the selection it replaces). */
+  function rounds(key: Float64Array, taken: Uint8Array, n: number, k: number): number[] {
+    const t = Uint8Array.from(taken);
+    const out: number[] = [];
+    for (let r = 0; r < k; r++) {
+      let bi = -1;
+      for (let i = 0; i < n; i++) if (!t[i] && (bi < 0 || key[i] < key[bi])) bi = i;
+      if (bi < 0) break;
+      t[bi] = 1;
+      out.push(bi);
+    }
+    return out;
+  }
+
+  it('takes jobs in the order round-by-round selection would, ties to the earlier job', () => {
+    let seed = 7;
+    const r = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(r() * 40);
+      // Few distinct values, so ties are common; some jobs already taken; Infinity allowed.
+      const key = Float64Array.from({ length: n }, () => (r() < 0.1 ? Infinity : Math.floor(r() * 6) - 2));
+      const taken = Uint8Array.from({ length: n }, () => (r() < 0.2 ? 1 : 0));
+      const k = 1 + Math.floor(r() * 20);
+      const out = new Int32Array(k);
+      const m = smallestKeys(key, taken, n, k, out);
+      expect([...out.slice(0, m)]).toEqual(rounds(key, taken, n, k));
+    }
+  });
+
+  it('gives up on a NaN key (selection with NaN is not a sort order)', () => {
+    expect(smallestKeys(Float64Array.from([2, NaN, 1]), new Uint8Array(3), 3, 2, new Int32Array(2))).toBe(-1);
+    expect(smallestKeys(Float64Array.from([2, NaN, 1]), Uint8Array.from([0, 1, 0]), 3, 2, new Int32Array(2))).toBe(2);
   });
 });

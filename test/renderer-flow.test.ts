@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { formatHash, listParam, parseHash } from '../renderer/route';
 import { pickLike, rememberKey, remembered } from '../renderer/remember';
 import { compareParams, DEFAULT_FORM, defaultScenario, hasHardwareAccelerator, validLastResult, validSimForm } from '../renderer/views/simulate-model';
-import { lanesList, profileLanes, profilesLine } from '../renderer/views/scenarios-model';
+import { groupModels, lanesList, matchesModel, modelSizeText, profileLanes, profilesLine } from '../renderer/views/scenarios-model';
+import { precheckModelFile, toBase64 } from '../renderer/upload';
 
 /** An in-memory Storage; `full` makes setItem throw like a full quota. */
 function memoryStorage(full = false): Storage & { map: Map<string, string> } {
@@ -151,5 +152,56 @@ describe('Scenario next steps', () => {
   it('says which tenants have a profile', () => {
     expect(profilesLine({ a: 'p1', b: 'p2' }, [], ['cpu:1', 'cpu:1'])).toBe('Every tenant (2) has a stored profile of its model on cpu:1.');
     expect(profilesLine({ a: 'p1' }, [{ tenant: 'b', model: 'xrbench/X' }], [])).toBe('1 of 2 tenants have a stored profile; missing: b (xrbench/X).');
+  });
+});
+
+describe('Model library: grouped by source, searchable', () => {
+  const lib = [
+    { id: 'xrbench/ES_RITNet', family: 'xrbench', title: 'ES_RITNet (XRBench eye segmentation)', description: 'eye segmentation: 14 layers', label: 'layer-shape replica: real layer shapes, synthetic weights', synthetic: true, params: 250_000 },
+    { id: 'npm/silero-vad-v5', family: 'npm', title: 'Silero VAD v5', description: 'voice activity', label: 'real pretrained model', synthetic: false, bytes: 2_327_524 },
+    { id: 'architecture/resnet50', family: 'architecture', title: 'ResNet-50 (224x224)', description: 'resnet', label: 'reference architecture: real layer structure, synthetic weights', synthetic: true },
+    { id: 'xrbench/GE_FBNet_C', family: 'xrbench', title: 'GE_FBNet_C (XRBench gaze estimation)', description: 'gaze estimation', label: 'layer-shape replica: real layer shapes, synthetic weights', synthetic: true },
+  ];
+
+  it('groups by source in a fixed order, with the label once per group', () => {
+    const g = groupModels(lib);
+    expect(g.map((x) => [x.family, x.items.length, x.label])).toEqual([
+      ['xrbench', 2, 'layer-shape replica: real layer shapes, synthetic weights'],
+      ['npm', 1, 'real pretrained model'],
+      ['architecture', 1, 'reference architecture: real layer structure, synthetic weights'],
+    ]);
+  });
+
+  it('searches every word, case-insensitively, keeping emptied groups with their totals', () => {
+    const g = groupModels(lib, 'GAZE xrbench');
+    expect(g.map((x) => [x.family, x.items.map((m) => m.id), x.total])).toEqual([
+      ['xrbench', ['xrbench/GE_FBNet_C'], 2],
+      ['npm', [], 1],
+      ['architecture', [], 1],
+    ]);
+    expect(matchesModel(lib[1], 'pretrained vad')).toBe(true);
+    expect(matchesModel(lib[1], 'pretrained resnet')).toBe(false);
+  });
+
+  it('a size from the file, else from the weights, else unknown', () => {
+    expect(modelSizeText({ bytes: 2_327_524 })).toBe('2.2 MiB');
+    expect(modelSizeText({ bytes: 5_000 })).toBe('5 KiB');
+    expect(modelSizeText({ params: 250_000 })).toBe('0.25 M weights');
+    expect(modelSizeText({})).toBeUndefined();
+  });
+});
+
+describe('upload from the page', () => {
+  it('base64 in slices matches Node for sizes around the slice boundary', () => {
+    for (const n of [0, 1, 2, 3, 0x8000 - 1, 0x8000, 0x8000 + 1, 200_001]) {
+      const b = new Uint8Array(n).map((_, i) => (i * 131 + 7) & 255);
+      expect(toBase64(b)).toBe(Buffer.from(b).toString('base64'));
+    }
+  });
+
+  it('names the file and what to do before sending anything', () => {
+    expect(precheckModelFile({ name: 'photo.jpg', size: 10 })).toMatch(/^photo\.jpg: not an \.onnx file\. Pick an ONNX model/);
+    expect(precheckModelFile({ name: 'empty.onnx', size: 0 })).toMatch(/^empty\.onnx: the file is empty/);
+    expect(precheckModelFile({ name: 'net.ONNX', size: 10 })).toBeUndefined();
   });
 });

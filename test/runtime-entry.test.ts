@@ -22,7 +22,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 describe('tessera/runtime entry', () => {
   test('package.json exports ./runtime with types; the built entry loads by the package name and has the API', () => {
     const entry = pkg.exports['./runtime'];
-    expect(entry.types).toBe('./dist/types/scheduler/embed/index.d.ts');
+    expect(entry.types).toBe('./dist/types/scheduler/embed/api.d.ts');
     expect(entry.default).toBe('./dist/runtime.cjs');
     expect(existsSync(join(root, entry.default))).toBe(true);
     const dts = readFileSync(join(root, entry.types), 'utf8');
@@ -41,7 +41,8 @@ describe('tessera/runtime entry', () => {
     expect(inputs).toContain('scheduler/live/runtime.ts');
     expect(inputs.filter((f) => /^(electron|renderer|engine|server|cli|bench)\//.test(f))).toEqual([]);
     // Profiler modules it may use: model loading and cutting, lane grammar and probing, GPU adapter
-    // checks, energy meters, the profile store (the tuned profiles' latencies) and its notes. Not the profiling itself.
+    // checks, energy meters, the profile store (the tuned profiles' latencies) and its note rule. Not the
+    // profiling itself.
     const allowed = /^profiler\/(onnx\/(model|cut|shapes|values|flops|builder|random)|gpu\/(adapter|environment)|energy\/[a-z]+|types|stats|store|notes|measure|devices)\.ts$/;
     const profiler = inputs.filter((f) => f.startsWith('profiler/'));
     expect(profiler.filter((f) => !allowed.test(f))).toEqual([]);

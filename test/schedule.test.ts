@@ -187,6 +187,51 @@ describe('CLI', () => {
   });
 
 
+  test('an infeasible tenant: tune still writes a schedule, marked infeasible for it; validate accepts it with the warning', () => {
+    const tight = join(dir, 'tight.json');
+    const def = JSON.parse(readFileSync(scenarioFile, 'utf8'));
+    def.tenants[1].deadlineMs = 0.01;
+    writeFileSync(tight, JSON.stringify(def));
+    const out = join(dir, 'tight-s.json');
+    const r = tessera('tune', tight, '--candidates', '4', '--seeds', '2', '--duration', '1s', '--policies', 'edf', '--workers', '0', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/INFEASIBLE[\s\S]*b: needs/);
+    expect(r.stdout).toMatch(/marked infeasible/);
+    const s = readSchedule(out);
+    expect(s.infeasible?.map((t) => t.tenant)).toEqual(['b']);
+    const v = tessera('schedule', 'validate', out);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/OK, WITH WARNINGS/);
+    expect(v.stdout).toMatch(/INFEASIBLE: tenant "b"/);
+    expect(tessera('schedule', 'show', out).stdout).toMatch(/INFEASIBLE: b needs/);
+  });
+
+  test('tune.run validates the best untuned policy and the top tuned candidates live: predicted vs measured for each', async () => {
+    const { localClient } = await import('../engine/local');
+    const { client, close } = localClient();
+    try {
+      const r = await client.call('tune.run', { scenario: scenarioFile, candidates: 8, simSeeds: 2, durationSec: 1, policies: ['edf', 'terastal', 'dream_static'], workers: 0, validateSec: 1, validateTop: 2 });
+      const v = r.validation!;
+      expect(v[0]).toMatchObject({ which: 'untuned', rank: 0 });
+      const tuned = v.filter((x) => x.which === 'tuned');
+      expect(tuned.map((x) => x.rank)).toEqual(tuned.length === 2 ? [1, 2] : [1]);
+      expect(tuned.length).toBeGreaterThanOrEqual(1);
+      for (const x of v) {
+        expect(x.runId).toBeTruthy();
+        expect(x.measuredMissRate).toBeGreaterThanOrEqual(0);
+        expect(x.predictedEnergyJ).not.toBeNull();
+        expect(x.perTenant.map((t) => t.tenant)).toEqual(['a', 'b']);
+        expect(x.notAppliedLive).toEqual([]); // the default space holds only what the runtime applies
+      }
+      // Distinct figures: no two tuned rows predict the very same thing.
+      if (tuned.length === 2) expect([tuned[0].predictedMissRate, tuned[0].predictedEnergyJ]).not.toEqual([tuned[1].predictedMissRate, tuned[1].predictedEnergyJ]);
+      expect(r.schedule!.provenance.validation).toHaveLength(1);
+      expect(r.schedule!.provenance.validation[0].runId).toBe(tuned[0].runId);
+    } finally {
+      close();
+    }
+  }, 180_000);
+
   test('schedule validate accepts the file and refuses the tampered one; replay exits 1 when a tolerance is deliberately violated', () => {
     const v = tessera('schedule', 'validate', scheduleFile, '--json');
     expect(v.status, v.stderr).toBe(0);

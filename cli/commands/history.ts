@@ -3,10 +3,11 @@
 // and live runs in one list), through the engine. formatResultComparison prints a side-by-side
 // comparison for `simulations diff` and `runs diff`.
 import { localClient } from '../../engine/local';
-import { METRICS, type CompareRow, type ResultComparison } from '../../scheduler/history/compare';
+import { deltaText, figureText, METRICS, type CompareRow, type ResultComparison } from '../../scheduler/history/compare';
 import type { HistoryItem } from '../../scheduler/history/history';
 import type { SimulationSummary } from '../../scheduler/history/simulations-store';
 import { UsageError, type CliCommand } from '../command';
+import { formatProfileDiff } from './profiles';
 import { formatComparison } from './simulate';
 
 const when = (iso: string) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '-');
@@ -19,20 +20,6 @@ export function formatSimulationLine(s: SimulationSummary): string {
 
 export function formatHistoryLine(i: HistoryItem): string {
   return `${i.kind.padEnd(10)} ${when(i.when)}  ${i.id}  ${i.title}  ${i.error ? `UNREADABLE: ${i.error}` : i.headline}${i.status ? `  [${i.status}]` : ''}\n`;
-}
-
-function value(metric: CompareRow['metric'], x: number | undefined): string {
-  if (x === undefined) return '-';
-  const unit = METRICS[metric].unit;
-  if (unit === 'rate') return `${(100 * x).toFixed(1)}%`;
-  if (unit === 'ms') return `${x.toFixed(x < 10 ? 2 : 1)} ms`;
-  return `${x.toFixed(x < 1 ? 3 : 1)} ${unit}`;
-}
-
-export function deltaText(r: CompareRow): string {
-  if (r.delta === undefined) return '-';
-  if (METRICS[r.metric].unit === 'rate') return `${r.delta >= 0 ? '+' : ''}${(100 * r.delta).toFixed(1)} pts`;
-  return r.rel !== undefined ? `${r.rel >= 0 ? '+' : ''}${(100 * r.rel).toFixed(1)}%` : `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)}`;
 }
 
 function table(head: string[], rows: string[][]): string[] {
@@ -48,7 +35,7 @@ export function formatResultComparison(c: ResultComparison): string {
   }
   for (const w of c.warnings) out.push(`! ${w}`);
   out.push('');
-  const line = (r: CompareRow) => [r.tenant, METRICS[r.metric].label, value(r.metric, r.a), value(r.metric, r.b), deltaText(r), r.change];
+  const line = (r: CompareRow) => [r.tenant, METRICS[r.metric].label, figureText(r.metric, r.a), figureText(r.metric, r.b), deltaText(r), r.change];
   out.push(...table(['tenant', 'figure', 'a', 'b', 'b - a', 'b is'], c.rows.map(line)));
   if (c.byPolicy?.length) {
     out.push('', 'Every policy both simulations ran (whole run):');
@@ -112,16 +99,39 @@ export const simulationsCommand: CliCommand = {
   },
 };
 
+/** Finds an item's kind by its id ("kind:id" names it outright); an unknown or ambiguous id is a usage error. */
+export function resolveRef(ref: string, items: Pick<HistoryItem, 'kind' | 'id'>[]): { kind: HistoryItem['kind']; id: string } {
+  const m = /^(profile|simulation|run):(.+)$/.exec(ref);
+  if (m) return { kind: m[1] as HistoryItem['kind'], id: m[2] };
+  const found = items.filter((i) => i.id === ref);
+  if (found.length === 1) return { kind: found[0].kind, id: ref };
+  if (found.length > 1) throw new UsageError(`"${ref}" names a ${found.map((f) => f.kind).join(' and a ')}: write kind:id, e.g. ${found[0].kind}:${ref}`);
+  throw new UsageError(`no stored profile, simulation or live run "${ref}": \`tessera history\` lists them`);
+}
+
 export const historyCommand: CliCommand = {
   name: 'history',
-  summary: 'Stored profiles, simulations and live runs in one list, newest first, with each one\u2019s headline figure.',
-  usage: 'tessera history [--kind profile,simulation,run] [--json]',
-  options: { kind: { type: 'string' } },
+  summary: 'Stored profiles, simulations and live runs in one list, newest first, with each one\u2019s headline figure; compare any two side by side.',
+  usage: 'tessera history [--kind profile,simulation,run] [--json]\n       tessera history diff A B [--policy-a P] [--policy-b P] [--json]   (A, B: ids from the list, or kind:id; a simulation against a live run, two of either, or two profiles)',
+  options: { kind: { type: 'string' }, 'policy-a': { type: 'string' }, 'policy-b': { type: 'string' } },
   async run(ctx) {
+    const [sub, ...args] = ctx.positionals;
+    if (sub !== undefined && sub !== 'list' && sub !== 'diff') throw new UsageError(`unknown subcommand "${sub}" (list or diff)`);
     const kinds = ctx.values.kind ? String(ctx.values.kind).split(',').map((k) => k.trim()) : undefined;
     for (const k of kinds ?? []) if (k !== 'profile' && k !== 'simulation' && k !== 'run') throw new UsageError(`--kind: unknown kind "${k}" (profile, simulation or run)`);
+    if (sub === 'diff' && args.length !== 2) throw new UsageError('history diff needs two ids: A B (`tessera history` lists them)');
     const { client, close } = localClient();
     try {
+      if (sub === 'diff') {
+        const items = await client.call('history.list', {});
+        const policy = (k: 'policy-a' | 'policy-b') => (ctx.values[k] ? { policy: String(ctx.values[k]) } : {});
+        const a = { ...resolveRef(args[0], items), ...policy('policy-a') };
+        const b = { ...resolveRef(args[1], items), ...policy('policy-b') };
+        const c = await client.call('history.compare', { a, b });
+        if (ctx.json) ctx.stdout(JSON.stringify(c, null, 2) + '\n');
+        else ctx.stdout(c.kind === 'results' ? formatResultComparison(c.comparison) : formatProfileDiff(c.diff, false));
+        return 0;
+      }
       const items = await client.call('history.list', kinds ? { kinds: kinds as HistoryItem['kind'][] } : {});
       if (ctx.json) ctx.stdout(JSON.stringify(items, null, 2) + '\n');
       else if (items.length === 0) ctx.stdout('nothing stored yet: profiles, simulations and live runs appear here\n');

@@ -1,7 +1,7 @@
 // `tessera profiles list|show|diff|export`: the stored profiles, through the engine.
 import { writeFileSync } from 'node:fs';
 import { localClient } from '../../engine/local';
-import type { DiffRow } from '../../profiler/store';
+import type { DiffRow, ProfileDiff } from '../../profiler/store';
 import { UsageError, type CliCommand } from '../command';
 import { formatProfile } from './profile';
 
@@ -9,6 +9,23 @@ const USAGE = 'tessera profiles list | show ID [--layers] | diff A B [--all] | e
 
 function fmt(x: number | undefined, d = 3): string {
   return x === undefined ? '-' : x.toFixed(d);
+}
+
+/** Two profiles compared per layer and lane, as text (`profiles diff`, `history diff`); `all` keeps the rows within noise. */
+export function formatProfileDiff(d: ProfileDiff, all: boolean): string {
+  const out: string[] = [];
+  out.push(`a: ${d.a.id} (${d.a.createdAt}, ${d.a.machine}, ORT ${d.a.ortVersion})\nb: ${d.b.id} (${d.b.createdAt}, ${d.b.machine}, ORT ${d.b.ortVersion})\n`);
+  for (const w of d.warnings) out.push(`warning: ${w}\n`);
+  out.push(`${d.summary.compared} (layer, lane) pairs compared: ${d.summary.slower} slower, ${d.summary.faster} faster, ${d.summary.same} within noise, ${d.summary.missing} missing\n`);
+  out.push(`geometric mean b/a per lane: ${Object.entries(d.geomeanRatio).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}\n`);
+  const rows: DiffRow[] = all ? d.rows : d.rows.filter((r) => r.change !== 'same');
+  if (rows.length) out.push(`\n${'#'.padStart(4)} ${'layer'.padEnd(28)} ${'lane'.padEnd(10)} ${'a ms'.padStart(9)} ${'b ms'.padStart(9)} ${'b/a'.padStart(7)} ${'noise ms'.padStart(9)}  change\n`);
+  for (const r of rows) {
+    out.push(`${String(r.layer).padStart(4)} ${r.name.slice(0, 28).padEnd(28)} ${r.lane.padEnd(10)} ${fmt(r.aMs).padStart(9)} ${fmt(r.bMs).padStart(9)} ${fmt(r.ratio).padStart(7)} ${fmt(r.noiseMs).padStart(9)}  ${r.change}${r.note ? ` (${r.note})` : ''}\n`);
+  }
+  if (!all) out.push(`(rows within noise hidden; --all shows them)\n`);
+  out.push(`method: ${d.method}\n`);
+  return out.join('');
 }
 
 export const profilesCommand: CliCommand = {
@@ -53,17 +70,7 @@ export const profilesCommand: CliCommand = {
             ctx.stdout(JSON.stringify(d, null, 2) + '\n');
             return 0;
           }
-          ctx.stdout(`a: ${d.a.id} (${d.a.createdAt}, ${d.a.machine}, ORT ${d.a.ortVersion})\nb: ${d.b.id} (${d.b.createdAt}, ${d.b.machine}, ORT ${d.b.ortVersion})\n`);
-          for (const w of d.warnings) ctx.stdout(`warning: ${w}\n`);
-          ctx.stdout(`${d.summary.compared} (layer, lane) pairs compared: ${d.summary.slower} slower, ${d.summary.faster} faster, ${d.summary.same} within noise, ${d.summary.missing} missing\n`);
-          ctx.stdout(`geometric mean b/a per lane: ${Object.entries(d.geomeanRatio).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}\n`);
-          const rows: DiffRow[] = ctx.values.all ? d.rows : d.rows.filter((r) => r.change !== 'same');
-          if (rows.length) ctx.stdout(`\n${'#'.padStart(4)} ${'layer'.padEnd(28)} ${'lane'.padEnd(10)} ${'a ms'.padStart(9)} ${'b ms'.padStart(9)} ${'b/a'.padStart(7)} ${'noise ms'.padStart(9)}  change\n`);
-          for (const r of rows) {
-            ctx.stdout(`${String(r.layer).padStart(4)} ${r.name.slice(0, 28).padEnd(28)} ${r.lane.padEnd(10)} ${fmt(r.aMs).padStart(9)} ${fmt(r.bMs).padStart(9)} ${fmt(r.ratio).padStart(7)} ${fmt(r.noiseMs).padStart(9)}  ${r.change}${r.note ? ` (${r.note})` : ''}\n`);
-          }
-          if (!ctx.values.all) ctx.stdout(`(rows within noise hidden; --all shows them)\n`);
-          ctx.stdout(`method: ${d.method}\n`);
+          ctx.stdout(formatProfileDiff(d, Boolean(ctx.values.all)));
           return 0;
         }
         case 'export': {

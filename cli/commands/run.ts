@@ -79,6 +79,7 @@ export function formatReport(r: LiveReport): string {
     out.push(`Beyond the tolerance (±${PREDICTION_TOLERANCE.latencyRel * 100}% latency, ±${PREDICTION_TOLERANCE.ratePts} points rates): ${d.beyond.join('; ')}`);
     for (const reason of d.reasons) out.push(`  likely: ${reason}`);
   }
+  out.push(...calibrationLines(r));
   const h = r.hindsight?.comparison.at(-1);
   if (h) out.push(`Hindsight (re-simulated with the latencies learnt online; not a prediction): mean ${msf(h.predicted.meanLatencyMs)} ms, miss ${pct(h.predicted.missRate)} (measured ${msf(h.measured.meanLatencyMs)} ms, ${pct(h.measured.missRate)})`);
   out.push('');
@@ -90,11 +91,33 @@ export function formatReport(r: LiveReport): string {
   return out.join('\n') + '\n';
 }
 
+/** The prediction with and without the calibration beside the measured figures, and how much error it removes. */
+export function calibrationLines(r: LiveReport): string[] {
+  const c = r.calibration;
+  if (!c) return [];
+  const out: string[] = [];
+  out.push(`Calibration: ${c.machine ? `machine calibration ${c.machine.key} (${c.machine.createdAt})` : 'no machine calibration (run `tessera calibrate`)'}; ${c.applied.join('; ')}`);
+  if (c.loadTarget) out.push(`Load target ${pct(c.loadTarget.load)} busiest lane -> rates x${c.loadTarget.scale}; measured lanes busy ${r.lanes.map((l) => `${l.id} ${pct(l.utilisation)}`).join(', ')}`);
+  if (c.uncalibrated && r.comparison) {
+    out.push(`${'tenant'.padEnd(14)} ${'mean ms meas / uncal / cal'.padStart(28)} ${'miss % meas / uncal / cal'.padStart(28)}`);
+    r.comparison.forEach((w, i) => {
+      const u = c.uncalibrated![i];
+      if (!u) return;
+      out.push(`${w.tenant.padEnd(14)} ${`${msf(w.measured.meanLatencyMs)} / ${msf(u.predicted.meanLatencyMs)} / ${msf(w.predicted.meanLatencyMs)}`.padStart(28)} ${`${(100 * w.measured.missRate).toFixed(1)} / ${(100 * u.predicted.missRate).toFixed(1)} / ${(100 * w.predicted.missRate).toFixed(1)}`.padStart(28)}`);
+    });
+    const e = c.errorRemoved;
+    const f = (x: number | null | undefined) => (x === null || x === undefined ? '- (nothing to remove)' : `${(100 * x).toFixed(0)}%`);
+    out.push(`Error removed by the calibration: mean latency ${f(e?.meanLatency)}, miss rate ${f(e?.missRate)}`);
+  }
+  return out;
+}
+
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--uncalibrated] [--json]\n' +
+    '  --uncalibrated: predict without the stored machine calibration (`tessera calibrate`)\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
@@ -111,6 +134,7 @@ export const runCommand: CliCommand = {
     isolation: { type: 'string' },
     'fail-lane': { type: 'string' },
     switch: { type: 'string', multiple: true },
+    uncalibrated: { type: 'boolean' },
   },
   async run(ctx) {
     const scenario = ctx.positionals[0];
@@ -146,6 +170,7 @@ export const runCommand: CliCommand = {
           isolation,
           faults: parseFaults(ctx.values['fail-lane']),
           switches: parseSwitches(ctx.values.switch),
+          ...(ctx.values.uncalibrated === true ? { machineCalibration: false } : {}),
         },
         {
           signal: ctx.signal,

@@ -66,11 +66,12 @@ export const simulateCommand: CliCommand = {
   summary: 'Compare scheduling policies on a scenario in the discrete-event simulator (every metric, spread over seeds; optional Perfetto trace).',
   usage:
     'tessera simulate SCENARIO [--profile ID,ID,...] [--lanes cpu:1,cpu:1] [--policies fcfs,edf,dream,...|all] [--seeds 5] [--seed 1] [--duration 10s]\n' +
-    '                 [--load X | auto | --scale S] [--no-variants]\n' +
+    '                 [--load X | auto | --scale S] [--no-variants] [--calibrated]\n' +
     '                 [--noise 0.1] [--job-noise 0.1] [--preemption layer|model] [--drop-late] [--window 1]\n' +
     '                 [--trace out.json|out.csv] [--trace-policy P] [--json]\n' +
     `  SCENARIO: synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:balanced|:skewed] (generated latency tables, labelled synthetic),\n` +
     '            or a library scenario / scenario file with --profile: the stored profiles of its models (measured latencies)\n' +
+    '  --calibrated: apply the stored machine calibration of the lanes (tessera calibrate): lane interference, dispatch cost, CPU<->CPU copies\n' +
     '  --load X: utilisation of the busiest lane (every layer on its fastest lane) the rates are scaled to; --load auto: the load at which the policies differ most (short probes first); --scale S: rates x S',
   options: {
     profile: { type: 'string' },
@@ -82,6 +83,7 @@ export const simulateCommand: CliCommand = {
     duration: { type: 'string', default: '10s' },
     load: { type: 'string' },
     'no-variants': { type: 'boolean' },
+    calibrated: { type: 'boolean' },
     noise: { type: 'string', default: '0.1' },
     'job-noise': { type: 'string', default: '0.1' },
     preemption: { type: 'string', default: 'layer' },
@@ -105,6 +107,7 @@ export const simulateCommand: CliCommand = {
       load: v.load === 'auto' ? undefined : optionalNumber(v.load, '--load'),
       scale: optionalNumber(v.scale, '--scale'),
       variants: !v['no-variants'],
+      ...(v.calibrated ? { machineCalibration: true } : {}),
       durationSec: parseDuration(v.duration),
       latencyNoise: parseNumber(v.noise, '--noise', { minInclusive: true }),
       jobNoise: parseNumber(v['job-noise'], '--job-noise', { minInclusive: true }),

@@ -25,12 +25,13 @@ export function formatTune(r: TuneRunResult): string {
   if (r.profiled.length) out.push(`Profiled first (short profiles): ${r.profiled.join(', ')}`);
   out.push(`Lane layouts searched: ${layouts.join(' | ')}`);
   out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
-  if (t.status === 'infeasible') {
+  if (t.infeasible?.length) {
     out.push('');
-    out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane:');
-    for (const x of t.infeasible ?? []) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`);
+    out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane (and variant, where the search uses them):');
+    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms${x.withVariantsMs !== undefined ? ` (${x.withVariantsMs.toFixed(2)} ms with its measured layer variants, which the live runtime cannot run yet: --simulator-only searches them)` : ''}`);
     out.push('Lower its frame rate or resolution, relax its deadline, or add a faster lane.');
-    return out.join('\n') + '\n';
+    if (t.status === 'infeasible') return out.join('\n') + '\n';
+    out.push('The search below still tuned the schedule for the other tenants; the schedule file is marked infeasible for these.');
   }
   out.push(`Search: ${t.candidatesTried} candidates (${t.status}), ${t.simulations} simulations${t.fromCheckpoint ? ` (+${t.fromCheckpoint} from the checkpoint)` : ''}, seeds ${t.simSeeds.join(',')}, successive halving rungs ${t.rungs.join('/')}, ${r.workers} worker threads, ${r.wallSec.toFixed(1)} s`);
   out.push('');
@@ -47,10 +48,21 @@ export function formatTune(r: TuneRunResult): string {
   out.push(table(t.top.slice(0, 5).map(row)));
   out.push('');
   out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
+  if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy x 1.1 + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
+  if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise; every frame run on its least-energy lane and implementation): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: at most ${(100 * t.floor.headroom).toFixed(1)}% below the best untuned policy for a schedule that runs every frame` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
-  for (const x of r.validation ?? []) out.push(`Live validation, ${x.which} (${x.policy}, lanes ${x.lanes.join('+')}): miss rate predicted ${pct(x.predictedMissRate)}, measured ${pct(x.measuredMissRate)}; energy ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`);
+  if (r.validation?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation));
   if (r.out) out.push(`Schedule written to ${r.out} (check it: tessera schedule validate ${r.out}; run it: tessera replay ${r.out})`);
   return out.join('\n') + '\n';
+}
+
+/** One line per live check: the best untuned policy, then the top tuned candidates. */
+export function formatValidation(rows: NonNullable<TuneRunResult['validation']>): string[] {
+  return rows.map(
+    (x) =>
+      `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)} -> ${pct(x.measuredMissRate)}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
+      `${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')} (the runtime cannot apply them yet)` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
+  );
 }
 
 export const tuneCommand: CliCommand = {
@@ -58,7 +70,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s] [--out FILE] [--json]',
+    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -79,6 +91,7 @@ export const tuneCommand: CliCommand = {
     checkpoint: { type: 'string' },
     resume: { type: 'boolean' },
     validate: { type: 'string' },
+    'validate-top': { type: 'string' },
     out: { type: 'string' },
   },
   async run(ctx) {
@@ -111,6 +124,7 @@ export const tuneCommand: CliCommand = {
       ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
       ...(v.out !== undefined ? { out: String(v.out) } : {}),
       ...(v.validate !== undefined ? { validateSec: parseDuration(v.validate, '--validate') } : {}),
+      ...(v['validate-top'] !== undefined ? { validateTop: parseNumber(v['validate-top'], '--validate-top', { integer: true, min: 1, minInclusive: true, max: 10 }) } : {}),
     };
     const tty = Boolean(process.stderr.isTTY);
     const { client, close } = localClient();
@@ -149,6 +163,8 @@ export function formatSchedule(s: Schedule): string {
     `Lanes: ${s.lanes.join(', ')} (${s.executionProviders.map((e) => `${e.id}: ${e.ep}${e.threads ? ` x${e.threads} threads` : ''}`).join('; ')})`,
     `Policy: ${s.policy.spec}; granularity ${s.options.granularity}; queue bound ${s.options.maxQueuePerTenant}${s.options.dropLate ? '; drops late frames' : ''}${s.pins ? `; pins ${s.pins.map((p, i) => `${s.models[i]?.tenant}->${p ?? 'free'}`).join(', ')}` : ''}`,
     `Models: ${s.models.map((m) => `${m.tenant}: ${m.model} sha256 ${m.sha256.slice(0, 12)}... (profile ${m.profileId})`).join('; ')}`,
+    ...(s.variants.some((v) => v.variant !== 'policy') ? [`Variants (simulator only so far): ${s.variants.map((v) => `${v.tenant} ${v.variant}${v.layers?.length ? ` (${v.layers.map((l) => `${l.layer}=${l.variant}`).join(', ')})` : ''}`).join('; ')}`] : []),
+    ...(s.infeasible ?? []).map((t) => `INFEASIBLE: ${t.tenant} needs ${t.bestIsolatedMs.toFixed(1)} ms alone, deadline ${t.deadlineMs.toFixed(1)} ms: this schedule cannot meet its deadlines`),
     `Predicted (${s.predicted.source}; mean [95% CI] over seeds ${s.predicted.seeds.join(',')}):`,
     `  objective ${s.provenance.objective.kind} ${ci(o.objective, n4)}; miss rate ${ci(o.missRate, pct)}; energy ${ci(o.energyJ, (x) => `${x.toFixed(2)} J`)}; p99 ${ci(o.p99Ms, (x) => `${x.toFixed(1)} ms`)}; UXCost ${ci(o.uxcost, n4)}; XRBench ${ci(o.xrbench, n4)}`,
     ...s.predicted.perTenant.map((t) => `  ${t.tenant}: miss rate ${ci(t.missRate, pct)}, p99 ${ci(t.p99Ms, (x) => `${x.toFixed(1)} ms`)}`),
@@ -182,7 +198,8 @@ export const scheduleCommand: CliCommand = {
           const r = await client.call('schedule.validate', { file: args[0] });
           if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
           else {
-            ctx.stdout(`${r.file}: ${r.ok ? 'OK' : 'REFUSED'}\n`);
+            ctx.stdout(`${r.file}: ${r.ok ? (r.warnings.length ? 'OK, WITH WARNINGS' : 'OK') : 'REFUSED'}\n`);
+            for (const w of r.warnings) ctx.stdout(`  ${w}\n`);
             for (const m of r.check.models) ctx.stdout(`  model ${m.tenant}: ${m.ok ? `${m.file} sha256 matches` : m.problem}\n`);
             for (const l of r.check.lanes) ctx.stdout(`  lane ${l.id}: ${l.ok ? 'available' : l.problem}\n`);
             for (const d of r.differences) ctx.stdout(`  differs: ${d}\n`);

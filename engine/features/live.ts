@@ -7,6 +7,7 @@
 // slices[], omitted, ratios[][], power { watts, joules, source }, loop { maxMs, p99Ms (since the start), tickMaxMs (this batch) } }.
 import { z } from 'zod';
 import { loadProfile } from '../../profiler/store';
+import { findCalibration } from '../../scheduler/live/machine-calibration';
 import type { Profile } from '../../profiler/types';
 import { policyNames } from '../../scheduler/core/policies';
 import { LiveRun, LiveSetupError, defaultLanes, fromScenario, loadLiveScenario, parseLanes, type LiveReport, type TelemetryBatch } from '../../scheduler/live';
@@ -33,6 +34,8 @@ export const liveStartParams = z
     scale: z.number().positive().max(1000).optional(),
     /** Scale the rates so the busiest lane is this busy (every layer on its fastest lane, by the run's latency table). */
     load: z.number().positive().max(10).optional(),
+    /** false: predict without the stored machine calibration (default: use it when fresh). */
+    machineCalibration: z.boolean().optional(),
     seed: z.number().int().nonnegative().optional(),
     /** Stored profile ids or paths to plan with; without them, a short calibration on the lanes. */
     profiles: z.array(z.string().min(1)).optional(),
@@ -77,10 +80,15 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
       throw new LiveSetupError(`profile ${id}: ${(e as Error).message}`);
     }
   }
+  // The stored machine calibration for these lanes, when one is fresh (`tessera calibrate` makes it);
+  // without one the run predicts with what it measures itself, and the report says so.
+  const found = params.machineCalibration === false ? undefined : await findCalibration(lanes.map((l) => l.id));
+  if (found && !found.calibration) hooks?.onProgress?.(found.reason);
   return new LiveRun(
     scenario,
     {
       policy: params.policy,
+      machineCalibration: found?.calibration,
       duration: params.durationSec,
       lanes,
       granularity: params.granularity,

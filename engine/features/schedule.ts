@@ -11,6 +11,8 @@ import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, readSchedu
 import type { Schedule } from '../../scheduler/schedule/format';
 import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
 import { writeBundle, type BundleResult } from '../../scheduler/schedule/bundle';
+import { listStoredSchedules, storedScheduleFile, storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
+import { parseSchedule } from '../../scheduler/schedule/file';
 import { EngineError, method } from '../feature';
 
 export const scheduleFeature = {
@@ -30,7 +32,9 @@ export const scheduleFeature = {
         const s = readSchedule(schedulePath(file));
         const check = await checkSchedule(s);
         const problems = [...check.models, ...check.lanes].filter((x) => !x.ok).map((x) => x.problem!);
-        return { file: schedulePath(file), ok: problems.length === 0, problems, check, differences: environmentDiff(s, await machineFingerprint(), ort.env.versions.common) };
+        // Accepted, but never read as meeting every deadline: the tuner marked tenants no schedule can serve in time.
+        const warnings = (s.infeasible ?? []).map((t) => `INFEASIBLE: tenant "${t.tenant}" needs ${t.bestIsolatedMs.toFixed(1)} ms alone on its fastest lanes, deadline ${t.deadlineMs.toFixed(1)} ms${t.withVariantsMs !== undefined ? ` (${t.withVariantsMs.toFixed(1)} ms with layer variants the schedule does not use)` : ''}: this schedule cannot meet its deadlines`);
+        return { file: schedulePath(file), ok: problems.length === 0, problems, warnings, check, differences: environmentDiff(s, await machineFingerprint(), ort.env.versions.common) };
       },
     }),
     'schedule.diff': method({
@@ -38,6 +42,24 @@ export const scheduleFeature = {
       params: z.object({ a: z.string().min(1), b: z.string().min(1) }).strict(),
       run: async ({ a, b }) => {
         return { a: schedulePath(a), b: schedulePath(b), differences: diffSchedules(readSchedule(schedulePath(a)), readSchedule(schedulePath(b))) };
+      },
+    }),
+    'schedule.list': method({
+      summary: 'The stored tuned schedules (one per tune run that found one, and the files opened in the app), newest first; an unreadable one with why.',
+      params: z.object({}).strict(),
+      run: async (): Promise<StoredSchedule[]> => listStoredSchedules(),
+    }),
+    'schedule.import': method({
+      summary: 'Store a schedule file\'s text (opened in the app) after checking its kind, version and shape; its models and lanes are checked when it is replayed.',
+      params: z.object({ name: z.string().min(1).max(300), text: z.string().min(1).max(4 << 20) }).strict(),
+      run: async ({ name, text }): Promise<StoredSchedule> => storeSchedule(parseSchedule(text, name), 'opened'),
+    }),
+    'schedule.export': method({
+      summary: 'A stored schedule\'s file, for download.',
+      params: z.object({ id: z.string().min(1) }).strict(),
+      run: async ({ id }): Promise<{ filename: string; content: string }> => {
+        const file = storedScheduleFile(id);
+        return { filename: `schedule-${id}.json`, content: `${JSON.stringify(readSchedule(file), null, 2)}\n` };
       },
     }),
     'schedule.bundle': method({

@@ -9,6 +9,8 @@ import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
 import type { SimWorkload } from '../../scheduler/core/types';
 import { describeWorkload } from '../../scheduler/core/workload';
 import { saveSimulation, type SimulateResult } from '../../scheduler/history/simulations-store';
+import { calibrateWorkload } from '../../scheduler/core/calibration';
+import { findCalibration } from '../../scheduler/live/machine-calibration';
 import { loadSimWorkload, SimWorkloadError, syntheticScenarioRefs } from '../../scheduler/sim-workload';
 import { EngineError, method } from '../feature';
 
@@ -24,6 +26,8 @@ export const simulationParams = z
     load: z.number().positive().max(1000).optional(),
     scale: z.number().positive().max(1000).optional(),
     variants: z.boolean().optional(),
+    /** Apply the stored machine calibration of these lanes (`tessera calibrate`): interference, dispatch cost, CPU<->CPU copies. Real scenarios only; an error when none is fresh. */
+    machineCalibration: z.boolean().optional(),
     durationSec: z.number().positive().max(3600).default(10),
     latencyNoise: z.number().min(0).max(10).default(0.1),
     jobNoise: z.number().min(0).max(10).default(0.1),
@@ -63,7 +67,7 @@ const traceParams = simulationParams.extend({
 
 type SimParams = z.infer<typeof simulationParams>;
 
-export type { SimulateResult, Timeline } from '../../scheduler/history/simulations-store';
+export type { SimulateResult, Timeline } from '../../scheduler/history/types';
 
 function checkPolicies(names: string[]): void {
   const known = policyNames();
@@ -72,7 +76,13 @@ function checkPolicies(names: string[]): void {
 
 export async function workloadFor(p: SimParams): Promise<SimWorkload> {
   try {
-    return await loadSimWorkload(p.scenario, { profiles: p.profiles, profileFor: p.profileFor, lanes: p.lanes, load: p.load, scale: p.scale, variants: p.variants });
+    const w = await loadSimWorkload(p.scenario, { profiles: p.profiles, profileFor: p.profileFor, lanes: p.lanes, load: p.load, scale: p.scale, variants: p.variants });
+    if (!p.machineCalibration) return w;
+    if (w.latencySource.kind === 'synthetic') throw new EngineError(`machineCalibration: ${p.scenario} has a generated latency table; the calibration applies to measured profiles (give a library scenario with --profile)`, 'bad-request');
+    const found = await findCalibration(w.lanes.map((l) => l.id));
+    if (!found.calibration) throw new EngineError(`machineCalibration: ${found.reason}`, 'bad-request');
+    // One workload for every policy compared: no per-policy decision cost here (the live predictor adds it).
+    return calibrateWorkload(w, found.calibration).workload;
   } catch (e) {
     if (e instanceof SimWorkloadError) throw new EngineError(e.message, 'bad-scenario', { cause: e });
     throw e;

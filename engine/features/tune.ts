@@ -5,10 +5,13 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { TESSERA_VERSION } from '../../base/version';
 import { profileModels } from '../../profiler/profile';
-import { DEFAULT_SPACE, OBJECTIVES, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { loadProfile } from '../../profiler/store';
+import { runVariants } from '../../profiler/variants/run';
+import { DEFAULT_SPACE, describeCandidate, infeasibleTenants, OBJECTIVES, simulatorOnlyLevers, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
+import { storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { defaultLanes } from '../../scheduler/live';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
@@ -46,10 +49,12 @@ export const tuneRunParams = z
     jobNoise: z.number().min(0).max(10).default(0.1),
     workers: z.number().int().min(0).max(256).optional(),
     policies: z.array(z.string().min(1)).optional(),
-    /** Also search pinning tenants to lanes and late-drop admission (the live runtime cannot apply them yet, so such schedules replay without them). */
+    /** Also search pinning tenants to lanes, late-drop admission and per-tenant variant choices (the live runtime cannot apply them yet, so such schedules replay without them). */
     simulatorOnly: z.boolean().default(false),
-    /** Validate live: run the tuned schedule and the best untuned policy on this machine for this long each (0: no validation). */
+    /** Validate live: run the best untuned policy and the top tuned schedules on this machine for this long each (0: no validation). */
     validateSec: z.number().min(0).max(600).default(0),
+    /** How many of the top tuned candidates (distinct figures) to validate live. */
+    validateTop: z.number().int().min(1).max(10).default(3),
     /** Write the schedule here. */
     out: z.string().min(1).optional(),
     checkpoint: z.string().min(1).optional(),
@@ -68,8 +73,38 @@ export interface TuneRunResult {
   workers: number;
   schedule?: Schedule;
   out?: string;
-  /** Live validation (validateSec > 0): the tuned schedule and the best untuned policy, predicted vs measured. */
-  validation?: { which: 'tuned' | 'untuned'; policy: string; lanes: string[]; predictedMissRate: number | null; measuredMissRate: number; measuredEnergyJ: number; energySource: string; runId: string; perTenant: Validation['perTenant'] }[];
+  /** Where the schedule was stored (the app's Export view lists stored schedules). */
+  stored?: StoredSchedule;
+  /** Live validation (validateSec > 0): the best untuned policy and the top tuned candidates, predicted vs measured. */
+  validation?: LiveCheck[];
+}
+
+export interface LiveCheck {
+  which: 'tuned' | 'untuned';
+  /** Tuned: 1 = the best; untuned: 0. */
+  rank: number;
+  candidate: string;
+  policy: string;
+  lanes: string[];
+  predictedMissRate: number | null;
+  measuredMissRate: number;
+  predictedEnergyJ: number | null;
+  measuredEnergyJ: number;
+  energySource: string;
+  /** What of the candidate the live run could not apply (it ran without it): pins, late drop, variants. */
+  notAppliedLive: string[];
+  runId: string;
+  perTenant: Validation['perTenant'];
+}
+
+/** The top `n` tuned candidates whose figures differ (configurations that change nothing here count once). */
+export function distinctTop(top: readonly CandidateSummary[], n: number): CandidateSummary[] {
+  const out: CandidateSummary[] = [];
+  for (const s of top) {
+    if (out.length >= n) break;
+    if (!out.some((o) => o.missRate.mean === s.missRate.mean && o.energyJ.mean === s.energyJ.mean)) out.push(s);
+  }
+  return out;
 }
 
 export const tuneFeature = {
@@ -114,8 +149,27 @@ export const tuneFeature = {
           }
           profileFor = found.found;
         }
-        const problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
-        const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false] }) };
+        let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        // --profile-missing with the simulator-only space (the one that searches variant choices): a
+        // tenant that misses its deadline even alone may make it with faster layer variants: measure
+        // them for its model (if its profile has none) before searching.
+        if (p.profileMissing && p.simulatorOnly && !p.profiles?.length) {
+          const stuck = infeasibleTenants(problem.layouts, false);
+          const ids = [...new Set(stuck.map((x) => profileFor[x.tenant]))].filter((id) => !loadProfile(id).variantRun);
+          for (const id of ids) {
+            ctx.progress({ message: `${stuck.map((x) => x.tenant).join(', ')} cannot meet the deadline alone: measuring layer variants of ${id} (${p.profileBudgetSec} s per lane)` });
+            let inputValues;
+            try {
+              inputValues = (await resolveProfileModels([loadProfile(id).model.name]))[0].inputValues;
+            } catch {
+              inputValues = undefined;
+            }
+            await runVariants({ profile: id }, { budgetSec: p.profileBudgetSec, inputValues, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `variants of ${id}: ${x.message}` }) });
+            profiled.push(`${id} (layer variants)`);
+          }
+          if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        }
+        const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false], variants: false }) };
         let outcome;
         try {
           outcome = await runTune(problem.layouts, {
@@ -128,6 +182,8 @@ export const tuneFeature = {
             ...(p.budgetSec !== undefined ? { budgetSec: p.budgetSec } : {}),
             ...(p.workers !== undefined ? { workers: p.workers } : {}),
             ...(p.checkpoint ? { checkpointFile: p.checkpoint, resume: p.resume } : {}),
+            // An infeasible tenant is reported and marked in the schedule; the others are still tuned.
+            whenInfeasible: 'search',
             signal: ctx.signal,
             onProgress: (x) =>
               ctx.progress({
@@ -145,15 +201,36 @@ export const tuneFeature = {
           out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
           if (p.validateSec > 0) {
             out.validation = [];
-            const untuned = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, pick: outcome.result.bestBaseline });
-            for (const [which, s] of [['tuned', out.schedule], ['untuned', untuned]] as const) {
-              ctx.progress({ message: `validating the ${which} schedule live (${p.validateSec} s)` });
+            const layoutIds = problem.layouts.map((l) => l.lanes.join('+'));
+            const tenantIds = problem.scenario.tenants.map((t) => t.id);
+            const picks: { which: 'tuned' | 'untuned'; rank: number; pick: CandidateSummary }[] = [
+              ...(outcome.result.bestBaseline ? [{ which: 'untuned' as const, rank: 0, pick: outcome.result.bestBaseline }] : []),
+              ...distinctTop(outcome.result.top, p.validateTop).map((pick, i) => ({ which: 'tuned' as const, rank: i + 1, pick })),
+            ];
+            for (const { which, rank, pick } of picks) {
+              const label = which === 'untuned' ? 'the best untuned policy' : `tuned #${rank}`;
+              const s = rank === 1 ? out.schedule : await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, pick });
+              ctx.progress({ message: `validating ${label} live (${p.validateSec} s)` });
               try {
-                const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${which}: ${m}` }) });
-                if (which === 'tuned') out.schedule.provenance.validation.push(v.validation);
-                out.validation.push({ which, policy: s.policy.spec, lanes: s.lanes, predictedMissRate: s.predicted.overall.missRate.mean, measuredMissRate: v.validation.measured.missRate, measuredEnergyJ: v.validation.measured.energyJ, energySource: v.replay.report.energy.source.kind, runId: v.validation.runId, perTenant: v.validation.perTenant });
+                const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${label}: ${m}` }) });
+                if (rank === 1) out.schedule.provenance.validation.push(v.validation);
+                out.validation.push({
+                  which,
+                  rank,
+                  candidate: describeCandidate(pick.candidate, layoutIds),
+                  policy: s.policy.spec,
+                  lanes: s.lanes,
+                  predictedMissRate: s.predicted.overall.missRate.mean,
+                  measuredMissRate: v.validation.measured.missRate,
+                  predictedEnergyJ: s.predicted.overall.energyJ.mean,
+                  measuredEnergyJ: v.validation.measured.energyJ,
+                  energySource: v.replay.report.energy.source.kind,
+                  notAppliedLive: simulatorOnlyLevers(pick.candidate, tenantIds),
+                  runId: v.validation.runId,
+                  perTenant: v.validation.perTenant,
+                });
               } catch (e) {
-                throw new EngineError(`live validation of the ${which} schedule: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
+                throw new EngineError(`live validation of ${label}: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
               }
             }
           }
@@ -161,6 +238,7 @@ export const tuneFeature = {
             out.out = schedulePath(p.out);
             writeSchedule(out.out, out.schedule);
           }
+          out.stored = storeSchedule(out.schedule, 'tune');
         }
         return out;
       },

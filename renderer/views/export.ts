@@ -1,7 +1,7 @@
-// The Export view: what Tessera can export today, each with its download, and plainly what it
-// cannot yet (the tuned schedule arrives with the tuner). Profiles come from profiles.export, a
-// simulated run's trace from simulate.trace, the stored live runs' reports and traces from runs.list
-// and runs.export.
+// The Export view: what Tessera can export, each with its download. Profiles come from
+// profiles.export, a simulated run's trace from simulate.trace, the stored live runs' reports and
+// traces from runs.list and runs.export, tuned schedules from schedule.list / schedule.export (a
+// schedule file opened here is stored by schedule.import), and replaying one is schedule.replay.
 import './export.css';
 import type { ResultOf } from '../../engine/api';
 import { badge, clear, errorBox, h, table } from '../dom';
@@ -10,6 +10,7 @@ import { DASH, fmtBytes, fmtPct } from '../format';
 import { runLengthText, runPolicyText } from './live-model';
 import { downloadText, mimeFor } from '../download';
 import type { View } from './view';
+import { replayRows, toleranceText, type ReplayResult, type StoredSchedule } from './tune-model';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 type PolicyInfo = ResultOf<'policies.list'>[number];
@@ -24,6 +25,10 @@ export const exportView: View = {
     const traceBody = h('div', {}, h('p', { class: 'muted' }, 'Loading scenarios and policies…'));
     const liveNow = h('span', {});
     const liveBody = h('div', {}, h('p', { class: 'muted' }, 'Loading stored live runs…'));
+    const tunedBody = h('div', {}, h('p', { class: 'muted' }, 'Loading stored schedules…'));
+    const replayArea = h('div', { 'data-testid': 'export-replay' });
+    let replaying: AbortController | undefined;
+    const fileInput: HTMLInputElement = h('input', { type: 'file', accept: '.json,application/json', 'data-testid': 'export-schedule-file', 'aria-label': 'Open a schedule file', onchange: () => void openFile() });
 
     root.append(
       h('header', { class: 'view-header' }, h('h1', {}, 'Export')),
@@ -51,9 +56,145 @@ export const exportView: View = {
           h('button', { class: 'secondary small', 'data-testid': 'export-runs-refresh', onclick: () => void loadRuns() }, 'Refresh'),
           ' · From a terminal: ', h('code', {}, 'tessera runs list'), ', ', h('code', {}, 'tessera runs export ID --file trace --out trace.json'))),
       h('section', { class: 'card', 'data-testid': 'export-tuned' },
-        h('h2', {}, 'Tuned schedule ', badge('not built yet', 'warn')),
-        h('p', { 'data-testid': 'export-tuned-text' }, 'Tuned schedule export (policy, parameters, static mapping, variants, predicted figures, replay check) arrives with the tuner; not built yet.')),
+        h('h2', {}, 'Tuned schedules ', h('span', { class: 'muted export-sub' }, 'stored by Tune runs and by files opened here, newest first')),
+        h('p', { class: 'muted' }, 'A tuned schedule records the machine, ONNX Runtime, lanes, every model with its sha256, the policy with its parameters, the predicted figures with confidence intervals and how it was found. Replay runs it live here and compares each tenant with what it expects: a regression check for a new machine, driver or ONNX Runtime.'),
+        h('p', { class: 'row' }, h('label', {}, 'Open a schedule file ', fileInput), ' ',
+          h('button', { class: 'secondary small', 'data-testid': 'export-schedules-refresh', onclick: () => void loadSchedules() }, 'Refresh'),
+          h('button', { class: 'secondary small', onclick: () => navigate('tune') }, 'Open Tune')),
+        tunedBody,
+        replayArea,
+        h('p', { class: 'muted export-cli' }, 'From a terminal: ', h('code', {}, 'tessera replay FILE --duration 30s'), ', ', h('code', {}, 'tessera schedule bundle FILE --out DIR'), '; in your app: ', h('code', {}, "import { openSchedule } from 'tessera/runtime'"))),
     );
+
+    async function loadSchedules(): Promise<void> {
+      try {
+        const list = await client.call('schedule.list', {});
+        if (disposed) return;
+        clear(tunedBody);
+        tunedBody.append(schedulesTable(list));
+      } catch (e) {
+        if (disposed) return;
+        clear(tunedBody);
+        tunedBody.append(errorBox('Could not list the stored schedules', (e as Error).message));
+      }
+    }
+
+    async function openFile(): Promise<void> {
+      const f = fileInput.files?.[0];
+      if (!f) return;
+      try {
+        const stored = await client.call('schedule.import', { name: f.name, text: await f.text() });
+        if (disposed) return;
+        await loadSchedules();
+        tunedBody.prepend(h('p', { class: 'muted', 'data-testid': 'export-schedule-opened' }, `Opened ${f.name}: stored as ${stored.id}.`));
+      } catch (e) {
+        if (!disposed) tunedBody.prepend(errorBox(`Could not open ${f.name}`, (e as Error).message));
+      } finally {
+        fileInput.value = '';
+      }
+    }
+
+    function schedulesTable(list: StoredSchedule[]): HTMLElement {
+      if (!list.length) return h('p', { 'data-testid': 'export-no-schedules' }, 'No tuned schedules yet: tune a scenario in the Tune view, or open a schedule file.');
+      const status = h('div', { class: 'export-status' });
+      const download = async (id: string, btn: HTMLButtonElement) => {
+        btn.disabled = true;
+        clear(status);
+        try {
+          const r = await client.call('schedule.export', { id });
+          if (disposed) return;
+          downloadText(r.filename, r.content, 'application/json');
+          status.append(h('p', { class: 'muted', 'data-testid': 'export-schedule-done' }, `Saved ${r.filename}.`));
+        } catch (e) {
+          if (!disposed) status.append(errorBox(`Could not export ${id}`, (e as Error).message));
+        } finally {
+          btn.disabled = false;
+        }
+      };
+      const tbl = table(list, {
+        Schedule: (s) => h('span', { class: 'export-run-id' }, h('code', {}, s.id), h('span', { class: 'muted' }, s.origin === 'opened' ? 'opened here' : 'from a tune run')),
+        Scenario: (s) => s.scenario ?? DASH,
+        Policy: (s) => (s.error ? badge('unreadable', 'bad', s.error) : h('code', { class: 'export-policy', title: s.policy }, s.policy ?? DASH)),
+        Lanes: (s) => (s.lanes?.length ? s.lanes.join(', ') : DASH),
+        'Predicted miss': (s) => fmtPct(s.predictedMissRate),
+        'vs untuned': (s) => (typeof s.improvement === 'number' ? `${(100 * s.improvement).toFixed(1)}% better` : DASH),
+        Tuned: (s) => (s.createdAt ? `${new Date(s.createdAt).toLocaleString()} on ${s.machine ?? DASH}` : DASH),
+        Actions: (s) => {
+          if (s.error) return h('span', { class: 'muted' }, s.error);
+          const dl: HTMLButtonElement = h('button', { class: 'small secondary', 'data-testid': 'export-schedule-download', 'data-schedule': s.id, onclick: () => void download(s.id, dl) }, 'Download');
+          const rp: HTMLButtonElement = h('button', { class: 'small', 'data-testid': 'export-schedule-replay', 'data-schedule': s.id, onclick: () => replayForm(s) }, 'Replay…');
+          return h('span', { class: 'export-buttons' }, dl, rp);
+        },
+      }, { class: 'data', 'data-testid': 'export-schedules-table' });
+      return h('div', {}, h('div', { class: 'export-table-scroll' }, tbl), status);
+    }
+
+    function replayForm(s: StoredSchedule): void {
+      replaying?.abort();
+      clear(replayArea);
+      const duration = h('input', { type: 'number', min: 1, max: 3600, step: 'any', value: '10', class: 'export-num', 'data-testid': 'export-replay-duration' });
+      const miss = h('input', { type: 'number', min: 0, max: 100, step: 'any', value: '5', class: 'export-num', 'data-testid': 'export-replay-miss' });
+      const p99 = h('input', { value: '50', class: 'export-num', 'data-testid': 'export-replay-p99' });
+      const out = h('div', {});
+      const go: HTMLButtonElement = h('button', { 'data-testid': 'export-replay-run', onclick: () => void replay(s, Number(duration.value), toleranceText(miss.value, p99.value), go, out) }, 'Replay live');
+      replayArea.append(h('section', { class: 'card export-replay-card' },
+        h('h3', {}, 'Replay ', h('code', {}, s.id)),
+        h('div', { class: 'row' }, h('label', {}, 'Duration (s)', duration), h('label', {}, 'Miss tolerance (points)', miss), h('label', {}, 'p99 tolerance (%, or off)', p99), go),
+        out));
+    }
+
+    async function replay(s: StoredSchedule, durationSec: number, tol: { text: string; error?: string }, go: HTMLButtonElement, out: HTMLElement): Promise<void> {
+      clear(out);
+      if (!(durationSec > 0 && durationSec <= 3600) || tol.error) {
+        out.append(errorBox('Check the form', tol.error ?? 'Duration: seconds, > 0 and at most 3600.'));
+        return;
+      }
+      replaying?.abort();
+      const ac = (replaying = new AbortController());
+      go.disabled = true;
+      const bar = h('div', { style: 'width:0%' });
+      const msg = h('p', { class: 'muted', 'data-testid': 'export-replay-message' }, 'checking the schedule…');
+      const differences = h('p', { 'data-testid': 'export-replay-differences' });
+      const cancel = h('button', { class: 'secondary small', 'data-testid': 'export-replay-cancel', onclick: () => ac.abort() }, 'Cancel');
+      out.append(h('div', { class: 'row' }, h('div', { class: 'progress export-replay-progress' }, bar), cancel), msg, differences);
+      const t0 = Date.now();
+      const timer = setInterval(() => (bar.style.width = `${Math.min(95, Math.round((100 * (Date.now() - t0)) / 1000 / (durationSec + 10)))}%`), 500);
+      try {
+        const r: ReplayResult = await client.call('schedule.replay', { file: s.file!, durationSec, tolerance: tol.text, writeFiles: true }, {
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (disposed) return;
+            if (p.message) msg.textContent = p.message;
+            if (p.detail && typeof p.detail === 'object' && 'differences' in p.detail) differences.textContent = p.message ?? '';
+          },
+        });
+        if (disposed || ac !== replaying) return;
+        bar.style.width = '100%';
+        cancel.remove();
+        msg.textContent = `Live run ${r.runId}: ${r.durationSec} s, ${r.report.status}; energy ${r.report.energy.source.kind === 'measured' ? 'measured' : 'ESTIMATE'}.`;
+        differences.textContent = r.differences.length ? `Differs from where it was tuned: ${r.differences.join('; ')}` : 'Same machine and ONNX Runtime as tuned.';
+        out.append(
+          h('p', { 'data-testid': 'export-replay-verdict' }, r.pass ? badge('PASS', 'ok') : badge('FAIL', 'bad'), ' ', r.pass ? 'every tenant within the tolerance' : 'regressed beyond the tolerance'),
+          table(replayRows(r), {
+            Tenant: (x) => x.tenant,
+            'Expected miss': (x) => x.expected,
+            'Measured miss': (x) => x.measured,
+            'Expected p99': (x) => x.expectedP99,
+            'Measured p99': (x) => x.measuredP99,
+            Verdict: (x) => (x.pass ? badge('ok', 'ok') : h('span', {}, badge('regressed', 'bad'), ' ', x.why)),
+          }, { class: 'data', 'data-testid': 'export-replay-table' }),
+        );
+      } catch (e) {
+        if (disposed || ac !== replaying) return;
+        cancel.remove();
+        const err = e as Error & { code?: string };
+        out.append(err.code === 'cancelled' ? h('p', { 'data-testid': 'export-replay-cancelled' }, badge('cancelled', 'warn'), ' ', err.message) : errorBox('The replay could not run', err.message));
+      } finally {
+        clearInterval(timer);
+        go.disabled = false;
+        if (ac === replaying) replaying = undefined;
+      }
+    }
 
     async function loadProfiles(): Promise<void> {
       try {
@@ -250,8 +391,10 @@ export const exportView: View = {
     void loadProfiles();
     void loadTraceForm();
     void loadRuns();
+    void loadSchedules();
     return () => {
       disposed = true;
+      replaying?.abort();
     };
   },
 };

@@ -4,7 +4,9 @@ import { profilesView } from './profiles';
 import { scenariosView } from './scenarios';
 import { simulateView } from './simulate';
 import { liveView } from './live';
+import { tuneView } from './tune';
 import { exportView } from './export';
+import { historyView } from './history';
 import type { View } from './view';
 
-export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, exportView];
+export const views: View[] = [devicesView, profilesView, scenariosView, simulateView, liveView, tuneView, historyView, exportView];

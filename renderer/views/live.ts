@@ -16,7 +16,7 @@ import { TimelineCanvas } from './timeline-canvas';
 import { followWindow } from './timeline-nav';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { downloadText, mimeFor } from '../download';
-import { DASH, fmtBytes, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
+import { DASH, fmtBytes, fmtDate, fmtMs, fmtNum, fmtPct, fmtPts, fmtRatio, fmtRel } from '../format';
 import {
   LiveTelemetryStore,
   missAxisMax,
@@ -34,6 +34,7 @@ import {
   type LatencyPoint,
   type ScenarioChoice,
 } from './live-model';
+import { savedId } from './history-model';
 import type { View } from './view';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { routeWarnings, warningList } from '../warnings';
@@ -157,7 +158,11 @@ export const liveView: View = {
     const formCard = h('section', { class: 'card', 'data-testid': 'live-form' }, h('h2', {}, 'Start a live run'), h('p', { class: 'muted' }, 'Loading scenarios, policies, lanes and profiles…'));
     const othersCard = h('div', {});
     const runArea = h('div', { 'data-testid': 'live-run' });
-    root.append(formCard, othersCard, runArea);
+    // #/live/saved:<id> reopens a stored run's report (the History view's Open) above the form.
+    const stored = savedId(param);
+    const storedArea = h('div', { 'data-testid': 'live-stored' });
+    if (stored) param = undefined;
+    root.append(storedArea, formCard, othersCard, runArea);
 
     let policies: PolicyInfo[] = [];
     let form: ReturnType<typeof buildForm> | undefined;
@@ -188,6 +193,7 @@ export const liveView: View = {
         return;
       }
       policies = pols.value;
+      if (stored) void showStored(stored);
       const problems: HTMLElement[] = [];
       if (scen.status === 'rejected') problems.push(errorBox('Could not list the scenario library: only the built-in demos are offered', (scen.reason as Error).message));
       if (profiles.status === 'rejected') problems.push(errorBox('Could not list the stored profiles: the run will calibrate instead', (profiles.reason as Error).message));
@@ -209,7 +215,7 @@ export const liveView: View = {
       formCard.append(...problems, form.root);
       consumeQuery?.();
       showSession();
-      if (!session) void reopenLast();
+      if (!session && !stored) void reopenLast(); // a stored run asked for (saved:ID) is shown instead
       void listOthers();
     })();
 
@@ -245,6 +251,18 @@ export const liveView: View = {
       cleanups.push(() => s.listeners.delete(onChange));
     };
     if (session) watch(session);
+
+    async function showStored(id: string) {
+      storedArea.replaceChildren(h('p', { class: 'muted' }, `Loading stored run ${id}…`));
+      try {
+        const report = await client.call('runs.get', { id });
+        storedArea.replaceChildren(h('section', { class: 'card' }, h('h2', {}, `Stored live run ${id}`),
+          h('p', { class: 'muted' }, `${report.startedAt ? `Started ${fmtDate(report.startedAt, true)}. ` : ''}The report as the run wrote it; the History view compares it with another run or a simulation.`),
+          renderReport(report, policies, client)));
+      } catch (e) {
+        storedArea.replaceChildren(errorBox(`Could not reopen live run ${id}`, `${(e as Error).message} The History view lists the stored runs.`));
+      }
+    }
 
     async function listOthers() {
       try {
@@ -972,6 +990,20 @@ function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
       ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));
 }
 
+/** The prediction without the calibration beside the measured figures, and how much of the error the calibration removed. */
+function calibrationBlock(r: LiveReport, cmpTable: (rows: Comparison[], testId?: string) => HTMLElement): HTMLElement | null {
+  const c = r.calibration;
+  if (!c) return null;
+  const removed = (x: number | null | undefined) => (x === null || x === undefined ? 'nothing to remove' : `${Math.round(100 * x)}%`);
+  return h('div', { 'data-testid': 'live-calibration' },
+    h('p', { class: 'live-note' },
+      c.machine ? badge('calibrated', 'ok') : badge('no machine calibration', 'warn'),
+      ` ${c.machine ? `Machine calibration ${c.machine.key} (${c.machine.createdAt.slice(0, 16).replace('T', ' ')}).` : 'Run `tessera calibrate` to measure lane interference, dispatch and copy costs on this machine.'}`,
+      c.errorRemoved ? ` Error removed by the calibration: mean latency ${removed(c.errorRemoved.meanLatency)}, miss rate ${removed(c.errorRemoved.missRate)}.` : ''),
+    h('p', { class: 'muted live-note' }, `Applied: ${c.applied.join('; ')}.`),
+    c.uncalibrated ? h('details', {}, h('summary', {}, 'Prediction without the calibration (one lane at a time, idle dispatch cost)'), cmpTable(c.uncalibrated, 'live-comparison-uncalibrated')) : null);
+}
+
 function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClient): HTMLElement {
   const label = (name: string) => policies.find((p) => p.name === name)?.label ?? name;
   const statusBadge = r.status === 'completed' ? badge('completed', 'ok') : r.status === 'stopped' ? badge('stopped', 'warn') : badge('failed', 'bad');
@@ -1027,6 +1059,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
           Tenant: (t) => t.id,
           ...Object.fromEntries(r.lanes.map((l, li) => [l.id, (t: LiveReport['tenants'][number]) => (t.predictedMs[li] === null ? 'cannot run' : fmtMs(t.predictedMs[li]))])),
         }, { class: 'data live-compact' })),
+      calibrationBlock(r, cmpTable),
       r.hindsight ? h('details', {}, h('summary', {}, 'Hindsight: re-simulated with the latencies learnt online (not a prediction)'), h('p', { class: 'muted live-note' }, r.hindsight.note), cmpTable(r.hindsight.comparison)) : null,
     );
   } else {

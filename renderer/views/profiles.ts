@@ -12,6 +12,8 @@ import * as pm from './profiles-model';
 import { errorHint, type Hints } from '../error-hints';
 import type { View, ViewContext } from './view';
 import { isRecord, isStringArray, remembered } from '../remember';
+import { precheckModelFile, uploadModel } from '../upload';
+import { matchesModel } from './scenarios-model';
 
 type ProfileSummary = ResultOf<'profiles.list'>[number];
 type LibraryModel = ResultOf<'scenarios.models'>[number];
@@ -279,8 +281,27 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
   for (const [fam, title] of families) {
     const entries = library.filter((m) => m.family === fam);
     if (entries.length === 0) continue;
-    libSelect.append(h('optgroup', { label: title }, ...entries.map((m) => h('option', { value: m.id, disabled: !m.available, title: m.available ? m.description : m.reason }, `${m.id}${m.available ? '' : ' (not available here)'}`))));
+    libSelect.append(h('optgroup', { label: title }, ...entries.map((m) => h('option', { value: m.id, disabled: !m.available, title: m.available ? m.description : m.reason },
+      `${m.id}${m.layers !== undefined ? ` · ${m.layers} layers` : ''}${m.macs !== undefined ? ` · ${(m.macs / 1e9).toFixed(2)} GMACs` : ''}${m.available ? '' : ' (not available here)'}`))));
   }
+  // Search: hides the models (and groups) that do not match every word.
+  const libSearch = h('input', { type: 'search', placeholder: 'Search the library', 'data-testid': 'library-search', 'aria-label': 'Search the model library', spellcheck: 'false' });
+  libSearch.addEventListener('input', () => {
+    for (const g of libSelect.querySelectorAll('optgroup')) {
+      let any = false;
+      for (const o of g.querySelectorAll('option')) {
+        const m = library.find((x) => x.id === o.value);
+        o.hidden = !!m && !matchesModel(m, libSearch.value);
+        any ||= !o.hidden;
+      }
+      g.hidden = !any;
+    }
+    const first = libSelect.querySelector<HTMLOptionElement>('option:not([hidden]):not([disabled])');
+    if (first && libSelect.selectedOptions[0]?.hidden) {
+      libSelect.value = first.value;
+      showLib();
+    }
+  });
   const libInfo = h('div', { class: 'prof-hint', 'data-testid': 'library-info' });
   const showLib = () => {
     clear(libInfo);
@@ -311,9 +332,62 @@ function buildForm(lanes: LaneInfo[], library: LibraryModel[], libraryError: unk
   const start = h('button', { 'data-testid': 'run-start' }, 'Start profiling');
   const errors = h('div', { 'data-testid': 'form-error' });
 
+  // A picked or dropped file is uploaded to the engine's data directory (the page cannot name a path
+  // on the engine's machine), checked there like a path, and its stored path fills the field.
+  const picker = h('input', { type: 'file', accept: '.onnx', class: 'prof-file-input', 'data-testid': 'model-file', tabindex: -1, 'aria-hidden': 'true' });
+  const choose = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'model-choose', onclick: () => picker.click() }, 'Choose an .onnx file…');
+  const uploadStatus = h('div', { class: 'prof-upload', 'data-testid': 'upload-status', 'aria-live': 'polite' });
+  const drop = h('div', { class: 'prof-drop', 'data-testid': 'model-drop' }, h('span', {}, 'Drop an .onnx file here or '), choose,
+    h('span', { class: 'prof-hint' }, ' It is uploaded to the engine\u2019s data directory (up to 512 MiB) and checked like a path.'), picker);
+  let uploading: AbortController | undefined;
+  async function take(file: File | undefined) {
+    if (!file) return;
+    uploading?.abort();
+    const problem = precheckModelFile(file);
+    if (problem) {
+      uploadStatus.replaceChildren(errorBox('Cannot use this file', problem));
+      return;
+    }
+    const ac = (uploading = new AbortController());
+    const bar = h('div', { style: 'width: 0%' });
+    const msg = h('span', { class: 'muted' }, `uploading ${file.name}…`);
+    uploadStatus.replaceChildren(h('div', { class: 'progress', role: 'progressbar', 'aria-label': `Uploading ${file.name}` }, bar),
+      h('div', { class: 'row' }, msg, h('button', { type: 'button', class: 'secondary small', 'data-testid': 'upload-cancel', onclick: () => ac.abort() }, 'Cancel')));
+    try {
+      const r = await uploadModel(ctx.client, file, { signal: ac.signal, onProgress: (sent, total) => {
+        bar.style.width = `${Math.round((100 * sent) / total)}%`;
+        msg.textContent = `uploading ${file.name}: ${(sent / 1048576).toFixed(1)} of ${(total / 1048576).toFixed(1)} MiB`;
+      } });
+      path.value = r.path;
+      path.dispatchEvent(new Event('input', { bubbles: true }));
+      uploadStatus.replaceChildren(h('p', { 'data-testid': 'upload-done' }, badge(r.existed ? 'already stored' : 'uploaded', 'ok'), ' ',
+        `${file.name}: ${(r.bytes / 1048576).toFixed(1)} MiB, ${r.nodeCount} nodes, opset ${r.opsets[''] ?? '?'}, inputs ${r.inputs.map((i) => `${i.name} ${i.type}[${(i.dims ?? ['?']).join(',')}]`).join(', ')}. Stored as `, h('code', {}, r.path), '.',
+        ...r.warnings.map((w) => h('span', { class: 'muted' }, ` Note: ${w}.`))));
+    } catch (e) {
+      const err = e as { message?: string; code?: string };
+      uploadStatus.replaceChildren(err.code === 'cancelled' ? h('p', { class: 'muted' }, `${file.name}: upload cancelled.`) : errorBox(`Could not take ${file.name}`, err.message ?? String(e)));
+    } finally {
+      if (uploading === ac) uploading = undefined;
+      picker.value = '';
+    }
+  }
+  picker.addEventListener('change', () => void take(picker.files?.[0]));
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length > 1) uploadStatus.replaceChildren(errorBox('One file at a time', `${files.length} files were dropped; drop one .onnx file.`));
+    else void take(files[0]);
+  });
+
   const fileRow = h('div', { class: 'prof-src-body' }, field('Model file (path on the machine the engine runs on)', path,
-    'The engine reads the file itself, so give its full path. In browser mode the page cannot see file paths (a file picker gives only a name), so type or paste it.'));
-  const libRow = h('div', { class: 'prof-src-body', hidden: true }, field('Model from the library', libSelect), libInfo,
+    'Give the full path of an .onnx file on the engine\u2019s machine, or choose or drop a file below.'), drop, uploadStatus);
+  const libRow = h('div', { class: 'prof-src-body', hidden: true }, h('div', { class: 'row' }, field('Search', libSearch), field('Model from the library', libSelect)), libInfo,
     libraryError ? failure('Could not read the model library', libraryError) : null);
   const syncSrc = () => {
     fileRow.hidden = !srcFile.checked;
@@ -770,7 +844,8 @@ function compareCard(p: Profile, ctx: ViewContext): HTMLElement {
   return h('section', { class: 'card' }, h('h2', {}, 'Compare with another profile'), h('div', { class: 'row' }, field('Other profile (B)', pick), go), out);
 }
 
-function diffView(d: Diff): HTMLElement {
+/** Two profiles side by side (profiles.diff); the History view shows the same. */
+export function diffView(d: Diff): HTMLElement {
   const flagged = d.rows.filter((r) => r.change === 'slower' || r.change === 'faster');
   const onlyFlagged = h('input', { type: 'checkbox', checked: flagged.length > 0 });
   const box = h('div', {});

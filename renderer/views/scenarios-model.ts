@@ -354,3 +354,59 @@ export function profilesLine(found: Record<string, string>, missing: { tenant: s
   if (!missing.length) return `Every tenant (${total}) has a stored profile of its model${on}.`;
   return `${n} of ${total} tenants have a stored profile${on}; missing: ${missing.map((m) => `${m.tenant} (${m.model})`).join(', ')}.`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The model library: grouped by source, searchable
+
+/** The fields of a model library entry that grouping and search need. */
+export interface ModelItem {
+  id: string;
+  family: string;
+  title: string;
+  description: string;
+  label: string;
+  synthetic: boolean;
+}
+
+export interface ModelGroup<T extends ModelItem> {
+  family: string;
+  title: string;
+  /** What every model of the group is (said once for the group, not per model). */
+  label: string;
+  synthetic: boolean;
+  items: T[];
+  /** Models of the group before the search. */
+  total: number;
+}
+
+const MODEL_GROUPS: { family: string; title: string }[] = [
+  { family: 'xrbench', title: 'XRBench replicas' },
+  { family: 'npm', title: 'Pretrained models from npm packages' },
+  { family: 'architecture', title: 'Generated reference architectures' },
+];
+
+/** Case-insensitive match of every word of the query in the id, title, description, family or label. */
+export function matchesModel(m: ModelItem, query: string): boolean {
+  const text = `${m.id} ${m.title} ${m.description} ${m.family} ${m.label}`.toLowerCase();
+  return query.toLowerCase().split(/\s+/).filter(Boolean).every((w) => text.includes(w));
+}
+
+/** The library by source (XRBench, npm, architectures, then any other family), filtered by the query; groups the query empties are kept with no items. */
+export function groupModels<T extends ModelItem>(models: T[], query = ''): ModelGroup<T>[] {
+  const known = MODEL_GROUPS.map((g) => g.family);
+  const others = [...new Set(models.map((m) => m.family).filter((f) => !known.includes(f)))].map((family) => ({ family, title: family }));
+  return [...MODEL_GROUPS, ...others]
+    .map((g) => {
+      const all = models.filter((m) => m.family === g.family);
+      const labels = [...new Set(all.map((m) => m.label))];
+      return { ...g, label: labels.join('; '), synthetic: all.some((m) => m.synthetic), items: all.filter((m) => matchesModel(m, query)), total: all.length };
+    })
+    .filter((g) => g.total > 0);
+}
+
+/** A model's size: the file's bytes where it is a file, else its weights count; undefined when neither is known. */
+export function modelSizeText(m: { bytes?: number; params?: number }): string | undefined {
+  if (m.bytes !== undefined) return m.bytes >= 1048576 ? `${(m.bytes / 1048576).toFixed(1)} MiB` : `${(m.bytes / 1024).toFixed(0)} KiB`;
+  if (m.params !== undefined) return `${fmtCompact(m.params / 1e6, 3)} M weights`;
+  return undefined;
+}

@@ -242,30 +242,49 @@ function validateCard(ctx: ViewContext): HTMLElement {
 async function loadModels(pane: HTMLElement, ctx: ViewContext, jobs: Jobs): Promise<void> {
   pane.replaceChildren(h('p', { class: 'muted' }, 'Reading the model library…'));
   const detail = h('div', {});
+  let models: LibraryModel[];
   try {
-    const models = await ctx.client.call('scenarios.models', {});
-    const labels = [...new Set(models.map((m) => m.label))];
-    pane.replaceChildren(
-      h('section', { class: 'card' },
-        h('h2', {}, `Model library (${models.length})`),
-        h('p', { class: 'muted' }, 'Models a scenario tenant can name by id. Click an id for what it is; XRBench replicas list every layer as built.'),
-        labelLegend(labels),
-        h('div', { class: 'scn-scroll' },
-          table(models, {
-            Id: (m) => h('button', { class: 'scn-linkbtn', onclick: () => void showModel(detail, ctx, jobs, { kind: 'library', id: m.id }, m.id) }, m.id),
-            'Family / label': (m) => h('div', {}, labelBadge(m.label, m.synthetic, m.family), h('div', { class: 'muted scn-small' }, m.family)),
-            Available: (m: LibraryModel) => (m.available ? badge('available', 'ok') : h('div', {}, badge('unavailable', 'bad'), m.reason ? h('div', { class: 'muted scn-small' }, m.reason) : null)),
-            Model: (m) => h('div', {}, m.title, h('div', { class: 'muted scn-small' }, m.description)),
-            'Input shapes': (m) => h('div', {}, ...Object.entries(m.inputShapes).map(([k, v]) => h('div', {}, h('code', {}, `${k} ${fm.shapeText(v)}`)))),
-            Layers: (m) => (m.layers !== undefined ? String(m.layers) : h('span', { class: 'muted', title: 'Counted from one CPU run when a scenario uses the model; its profile lists its layers' }, 'counted on use')),
-            MACs: (m) => (m.macs !== undefined ? fm.macsText(m.macs) : h('span', { class: 'muted' }, '–')),
-          }, { class: 'data scn-tbl scn-models', 'data-testid': 'model-library' })),
-      ),
-      detail,
-    );
+    models = await ctx.client.call('scenarios.models', {});
   } catch (e) {
     pane.replaceChildren(failure('Could not read the model library', e));
+    return;
   }
+  const search = h('input', { type: 'search', placeholder: 'Search: id, task, architecture, package…', size: 40, 'data-testid': 'model-search', 'aria-label': 'Search the model library' });
+  const count = h('span', { class: 'muted', 'data-testid': 'model-count', 'aria-live': 'polite' });
+  const groupsBox = h('div', { class: 'stack', 'data-testid': 'model-library' });
+  const notKnown = (what: string) => h('span', { class: 'muted', title: `${what} is known once the model has been generated or loaded (its first profile or scenario use); its profile lists it` }, '–');
+  const draw = () => {
+    const groups = fm.groupModels(models, search.value);
+    const shown = groups.reduce((n, g) => n + g.items.length, 0);
+    count.textContent = search.value.trim() ? `${shown} of ${models.length} models match` : `${models.length} models`;
+    groupsBox.replaceChildren(...groups.map((g) => h('section', { class: 'card', 'data-testid': `model-group-${g.family}` },
+      h('h2', {}, g.title, ' ', h('span', { class: 'muted scn-count' }, `(${g.items.length}${g.items.length !== g.total ? ` of ${g.total}` : ''})`)),
+      // What the models of this group are, said once (not in every description).
+      h('p', { class: 'scn-blurb' }, badge(fm.shortLabel(g.label, g.family), fm.labelKind(g.synthetic), g.label), ' ', h('span', { class: 'muted' }, `Every model here: ${g.label}.`)),
+      g.items.length
+        ? h('div', { class: 'scn-scroll' },
+          table(g.items, {
+            Id: (m) => h('button', { class: 'scn-linkbtn', onclick: () => void showModel(detail, ctx, jobs, { kind: 'library', id: m.id }, m.id) }, m.id),
+            Model: (m) => h('div', {}, m.title, h('div', { class: 'muted scn-small' }, m.description)),
+            'Input shapes': (m) => h('div', {}, ...Object.entries(m.inputShapes).map(([k, v]) => h('div', {}, h('code', {}, `${k} ${fm.shapeText(v)}`)))),
+            Size: (m) => fm.modelSizeText(m) ?? notKnown('Its size'),
+            Layers: (m) => (m.layers !== undefined ? String(m.layers) : notKnown('The layer count')),
+            GMACs: (m) => (m.macs !== undefined ? fmtCompact(m.macs / 1e9, 3) : notKnown('The MAC count')),
+            Available: (m: LibraryModel) => (m.available ? badge('available', 'ok') : h('div', {}, badge('unavailable', 'bad'), m.reason ? h('div', { class: 'muted scn-small' }, m.reason) : null)),
+          }, { class: 'data scn-tbl scn-models', 'data-family': g.family }))
+        : h('p', { class: 'muted' }, 'No model of this group matches the search.'),
+    )));
+  };
+  search.addEventListener('input', draw);
+  draw();
+  pane.replaceChildren(
+    h('section', { class: 'card' },
+      h('h2', {}, 'Model library'),
+      h('p', { class: 'muted' }, 'Models a scenario tenant can name by id, and the Profiles view can profile. Click an id for what it is; XRBench replicas list every layer as built.'),
+      h('div', { class: 'row' }, h('label', {}, 'Search', search), count)),
+    groupsBox,
+    detail,
+  );
 }
 
 function labelLegend(labels: string[]): HTMLElement {
@@ -344,13 +363,20 @@ function renderDetail(root: HTMLElement, ctx: ViewContext, id: string, jobs: Job
     }
     const modelArea = h('div', {});
     const state: DemandState = { profiles: [], selected: new Set(), lanes: new Set(), profileFor: {} };
+    let demand = demandCard(v, ctx, jobs, charts, state);
+    // New profiles: the demand card lists them (a fresh card, its picks reset).
+    const onProfiled = () => {
+      const fresh = demandCard(v, ctx, jobs, charts, Object.assign(state, { profiles: [], selected: new Set<string>(), lanes: new Set<string>(), profileFor: {} }));
+      demand.replaceWith(fresh);
+      demand = fresh;
+    };
     body.append(
       overviewCard(v),
-      nextStepsCard(v, ctx, jobs),
+      nextStepsCard(v, ctx, jobs, onProfiled),
       tenantsCard(v, (t) => void showModel(modelArea, ctx, jobs, v.scenario.tenants.find((x) => x.id === t.id)!.model, `${t.model} (tenant ${t.id})`)),
       graphCard(v),
       modelArea,
-      demandCard(v, ctx, jobs, charts, state),
+      demand,
       scaleCard(v, ctx, jobs, state),
     );
   })();
@@ -368,7 +394,7 @@ const nextMemory = remembered<NextSettings>('scenarios.next', 1, (x) =>
   isRecord(x) && typeof x.lanes === 'string' && typeof x.budget === 'string' && !checkLanes(x.lanes) && Number(x.budget) > 0 ? { lanes: x.lanes, budget: x.budget } : undefined,
 );
 
-function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs): HTMLElement {
+function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, onProfiled: () => void): HTMLElement {
   const saved = nextMemory.load();
   const lanes = h('input', { type: 'text', size: 22, value: saved?.lanes ?? '', placeholder: 'cpu:1,cpu:1', 'data-testid': 'next-lanes', spellcheck: 'false' });
   const budget = h('input', { type: 'number', min: 1, step: 1, value: saved?.budget ?? '15', class: 'scn-num', style: 'width: 6em', 'data-testid': 'next-budget' });
@@ -436,8 +462,10 @@ function nextStepsCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs): HTMLEle
       try {
         const r = await jobs.run(work, `Profiling ${missing.length} model${missing.length === 1 ? '' : 's'}`, 'scenarios.profileMissing', { id: v.id, lanes: fm.profileLanes(laneList()), budgetSec: b });
         work.replaceChildren(h('p', { 'data-testid': 'profile-missing-done' }, badge('profiled', 'ok'), ' ',
-          r.profiled.length ? `${r.profiled.map((x) => `${x.model}${x.status === 'complete' ? '' : ` (${x.status})`}`).join(', ')} on ${r.lanes.join(', ')}.` : 'Nothing was missing.',
-          ...r.profiled.map((x) => h('span', {}, ' ', h('a', { href: `#/profiles/${encodeURIComponent(x.id)}` }, x.model)))));
+          r.profiled.length ? `On ${r.lanes.join(', ')}: ` : 'Nothing was missing.',
+          ...r.profiled.flatMap((x, i) => [i ? ', ' : '', h('a', { href: `#/profiles/${encodeURIComponent(x.id)}` }, x.model), x.status === 'complete' ? '' : ` (${x.status})`]),
+          r.profiled.length ? '.' : ''));
+        onProfiled();
       } catch (e) {
         work.replaceChildren(failure('Could not profile the missing models', e));
       }
@@ -615,7 +643,7 @@ function demandCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, charts: Cha
             Tenant: (t) => t.id,
             Model: (t) => h('code', {}, t.model),
             Profile: (t) => {
-              const sel = h('select', { onchange: () => (sel.value ? (state.profileFor[t.id] = sel.value) : delete state.profileFor[t.id]) },
+              const sel = h('select', { 'aria-label': `Profile for tenant ${t.id}`, onchange: () => (sel.value ? (state.profileFor[t.id] = sel.value) : delete state.profileFor[t.id]) },
                 h('option', { value: '' }, 'automatic (model hash, then name)'),
                 ...chosen.map((p) => h('option', { value: p.id, selected: state.profileFor[t.id] === p.id }, `${p.id} (${p.model})`)));
               return sel;
@@ -629,6 +657,7 @@ function demandCard(v: ScenarioDetail, ctx: ViewContext, jobs: Jobs, charts: Cha
           type: 'checkbox',
           checked: state.selected.has(p.id),
           'data-profile': p.id,
+          'aria-label': `Use profile ${p.id} (${p.model})`,
           onchange: () => {
             if (cb.checked) state.selected.add(p.id);
             else state.selected.delete(p.id);

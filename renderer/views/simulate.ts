@@ -45,11 +45,12 @@ import {
   type SimulateResult,
   type SortState,
 } from './simulate-model';
+import { savedId } from './history-model';
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
 import type { View } from './view';
 import { warningList } from '../warnings';
-import { remembered } from '../remember';
+import { isRecord, remembered } from '../remember';
 import { listParam } from '../route';
 
 type FoundLoad = ResultOf<'simulate.findLoad'>;
@@ -63,8 +64,21 @@ const lastMemory = remembered('simulate.last', 1, validLastResult);
 let form: SimForm | undefined;
 let last: { params: CompareParams; result: SimulateResult } | undefined;
 
-/** Keeps the last result for a reload; one too large for the storage is kept without its timeline, then not at all. */
+/** The id of the last result in the engine's simulations store (simulations.get), when it was stored there. */
+const lastIdMemory = remembered('simulate.lastId', 1, (x) => (isRecord(x) && typeof x.id === 'string' && x.id ? { id: x.id } : undefined));
+
+/**
+ * Keeps the last result for a reload: by its id in the engine's store where it was stored, else in
+ * the browser (one too large for the storage without its timeline, then not at all).
+ */
 function keepLast(l: { params: CompareParams; result: SimulateResult }): void {
+  const savedId = (l.result as { savedId?: string }).savedId;
+  if (savedId) {
+    lastIdMemory.save({ id: savedId });
+    lastMemory.clear();
+    return;
+  }
+  lastIdMemory.clear();
   if (lastMemory.save(l)) return;
   const { timeline: _t, ...rest } = l.result;
   if (!lastMemory.save({ params: l.params, result: rest as SimulateResult })) lastMemory.clear();
@@ -125,14 +139,27 @@ export const simulateView: View = {
       clear(results);
     }
 
+    // #/simulate/saved:<id> reopens a stored simulation (the History view's Open).
+    const stored = savedId(param);
+    const fetched = stored ? client.call('simulations.get', { id: stored }).then((rec) => ({ rec }), (e: Error) => ({ error: e })) : undefined;
     const remembered = form ?? formMemory.load();
-    const reopened = !last && !!(last = lastMemory.load());
+    // After a reload with nothing carried: the last result, by its id in the engine's simulations store
+    // (or, for results from before the store, the remembered result itself).
+    const storedId = stored || last ? undefined : lastIdMemory.load()?.id;
+    const reopened = !stored && !last && (!!storedId || !!(last = lastMemory.load()));
     void loadCatalog(client).then(async (cat) => {
       if (disposed) return;
       policyList = cat.policies;
       let why = '';
       let f: SimForm = remembered ?? { ...DEFAULT_FORM, profiles: [], policies: [...DEFAULT_POLICIES] };
-      if (param) {
+      const got = await fetched;
+      if (disposed) return;
+      if (got && 'rec' in got) {
+        const rec = got.rec;
+        const lanes = rec.params.lanes;
+        f = { ...f, scenario: rec.scenario, profiles: Array.isArray(rec.params.profiles) ? (rec.params.profiles as string[]) : [], policies: [...rec.policies], lanes: Array.isArray(lanes) ? lanes.join(',') : '' };
+        last = { params: rec.params as CompareParams, result: rec.result as SimulateResult };
+      } else if (param && !stored) {
         // Carried from another view (a scenario's "Simulate"): its scenario, profiles and lanes.
         const profiles = listParam(query, 'profiles');
         const lanes = listParam(query, 'lanes');
@@ -155,7 +182,19 @@ export const simulateView: View = {
       consumeQuery?.();
       clear(formArea);
       formArea.append(buildForm(cat, why));
-      if (last) showResults(last.params, last.result, reopened);
+      if (got && 'error' in got) results.append(errorBox(`Could not reopen simulation ${stored}`, `${got.error.message} The History view lists the stored simulations.`));
+      else {
+        if (storedId) {
+          try {
+            const rec = await client.call('simulations.get', { id: storedId });
+            if (disposed) return;
+            last = { params: rec.params as unknown as CompareParams, result: rec.result as SimulateResult };
+          } catch {
+            lastIdMemory.clear(); // deleted or unreadable: nothing to reopen
+          }
+        }
+        if (last) showResults(last.params, last.result, reopened);
+      }
     });
 
     // -----------------------------------------------------------------------------------------
@@ -392,13 +431,14 @@ export const simulateView: View = {
       results.append(
         h('section', { class: 'card sim-head', 'data-testid': 'sim-head' },
           h('h2', {}, `Results: ${r.scenario}`),
-          reopened ? h('p', { class: 'muted sim-small', 'data-testid': 'sim-reopened' }, badge('reopened', 'info'), ' The last simulation, kept across the reload; run it again for figures from the profiles stored now.') : null,
+          reopened ? h('p', { class: 'muted sim-small', 'data-testid': 'sim-reopened' }, badge('reopened', 'info'), `${storedId ? ` Stored simulation ${storedId}, read back from the engine\u2019s store.` : ' The last simulation, kept in this browser.'} Run it again for figures from the profiles stored now.`) : null,
           h('dl', { class: 'facts' },
             h('dt', {}, 'Latencies'), h('dd', { 'data-testid': 'sim-latency-source' }, lat.kind === 'synthetic' ? badge('SYNTHETIC', 'warn', 'Generated latency table: not measured') : badge('MEASURED', 'ok', 'From stored profiles'), ' ', lat.text),
             h('dt', {}, 'Energy'), h('dd', { 'data-testid': 'sim-energy-source' }, estimated ? badge('ESTIMATE', 'warn', 'Estimated, not measured') : badge('MEASURED', 'ok'), ' ', c.energySource.detail.replace(/^(ESTIMATE|MEASURED):\s*/i, '')),
             h('dt', {}, 'UXCost'), h('dd', { 'data-testid': 'sim-uxcost-definition' }, c.uxcostDefinition, ` (E_ref = ${sig(c.referenceJoules)} J${estimated ? ', estimated' : ''})`),
             h('dt', {}, 'XRBench score'), h('dd', { class: 'sim-small' }, XRBENCH_CONSTANTS),
             h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, preemption ${params.preemption}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
+            h('dt', {}, 'Stored'), h('dd', { 'data-testid': 'sim-stored' }, r.savedId ? h('span', {}, h('code', {}, r.savedId), ' (the History view lists it; compare it there with another simulation or a live run)') : `not stored${r.saveError ? `: ${r.saveError}` : ''}`),
           ),
         ),
         comparisonTable(r, labels, estimated),

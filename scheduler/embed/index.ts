@@ -15,63 +15,28 @@
 import * as ort from 'onnxruntime-node';
 import { LiveRun } from '../live/runtime';
 import type { FrameOutcome, LiveReport, TelemetryBatch, WireTensor } from '../live/types';
-import { liveScenarioOf, loadSchedule, schedulePath, type CheckOptions } from '../schedule/file';
+import { LiveSetupError } from '../live/models';
+import { liveScenarioOf, loadSchedule, schedulePath, ScheduleError } from '../schedule/file';
 import type { Schedule } from '../schedule/format';
 import { scheduleLiveOptions } from '../schedule/replay';
-import { StatsBook, type TenantStats } from './stats';
+import type * as Api from './api';
+import type { Feed, OpenOptions, RuntimeState, RuntimeStats, StopResult } from './api';
+import { StatsBook } from './stats';
 
-export type { FrameOutcome, WireTensor } from '../live/types';
-export type { Schedule } from '../schedule/format';
-export type { TenantStats } from './stats';
-export { ScheduleError } from '../schedule/file';
-export { LiveSetupError as RuntimeSetupError } from '../live/models';
-
-/** An input tensor: { type, dims, data } (an onnxruntime-node Tensor is one). */
-export interface Feed {
-  type: string;
-  dims: readonly number[];
-  data: ArrayBufferView;
-}
-
-export interface OpenOptions {
-  /** Called with every frame's outcome, besides the promise submit() returns. */
-  onResult?: (outcome: FrameOutcome) => void;
-  /** Setup messages (loading models on the lanes, measuring their latencies). */
-  onProgress?: (message: string) => void;
-  /** Also write the run's report and trace under TESSERA_HOME/runs when it stops (default false). */
-  writeFiles?: boolean;
-  /** Seconds frames in flight get to finish at stop() (default: 4 x the longest deadline, at least 1). */
-  drainTimeout?: number;
-  /** Which lanes this machine lacks (tests); default: probed as `tessera schedule validate` does. */
-  laneProblem?: CheckOptions['laneProblem'];
-}
-
-export interface RuntimeStats {
-  /** 'ready' (opened), 'starting', 'running', 'stopping', 'stopped'. */
-  state: RuntimeState;
-  /** Seconds since it started running. */
-  elapsedSec: number;
-  policy: string;
-  tenants: TenantStats[];
-  /** Per lane, from the latest telemetry tick (10 per second): busy share since the previous tick. */
-  lanes: { id: string; alive: boolean; utilisation: number; runs: number }[];
-}
-
-export type RuntimeState = 'ready' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-export interface StopResult {
-  stats: RuntimeStats;
-  /** The live runtime's report of the whole run (metrics over every submitted frame, lanes, energy, warnings). */
-  report: LiveReport;
-}
+// The published declarations are api.ts (package.json exports "./runtime".types); this module
+// implements them, and the type checker holds it to them (implements / typeof below).
+export type * from './api';
+export { ScheduleError, LiveSetupError as RuntimeSetupError };
+type Conforms<A extends B, B> = A;
+type _ErrorsConform = [Conforms<ScheduleError, Api.ScheduleError>, Conforms<LiveSetupError, Api.RuntimeSetupError>];
 
 /** Loads a tuned schedule (file or bundle folder) and refuses it, with a ScheduleError naming the file or lane, unless every check passes. */
-export async function openSchedule(file: string, o: OpenOptions = {}): Promise<ScheduleRuntime> {
+export const openSchedule: typeof Api.openSchedule = async (file: string, o: OpenOptions = {}): Promise<ScheduleRuntime> => {
   const { schedule } = await loadSchedule(schedulePath(file), { laneProblem: o.laneProblem });
   return new ScheduleRuntime(schedule, o);
-}
+};
 
-export class ScheduleRuntime {
+export class ScheduleRuntime implements Api.ScheduleRuntime {
   /** The schedule's tenant ids, in order. */
   readonly tenants: string[];
   /** The ONNX Runtime version running it (the schedule records the one it was tuned with). */

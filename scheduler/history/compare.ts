@@ -10,7 +10,7 @@
 import type { Comparison, PolicySummary } from '../core/compare';
 import type { Metrics } from '../core/metrics';
 import type { LiveReport } from '../live/types';
-import type { StoredSimulation } from './simulations-store';
+import type { StoredSimulation } from './types';
 
 export type MetricKey = 'missRate' | 'dropRate' | 'meanLatencyMs' | 'p95LatencyMs' | 'p99LatencyMs' | 'energyJ' | 'averageWatts' | 'energyPerFrameJ';
 
@@ -36,6 +36,8 @@ export interface ResultSide {
   kind: 'simulation' | 'run';
   id: string;
   scenario: string;
+  /** The scenario's own name (a live report names its scenario so; a simulation's workload too): matched as well as the id. */
+  scenarioName?: string;
   policy: string;
   /** When it was stored (simulation) or started (run), ISO 8601. */
   when?: string;
@@ -99,12 +101,15 @@ function rowFigures(r: PolicySummary): Figures {
 /** One policy of a stored simulation as a side (default: its best policy by miss rate, else its first). */
 export function simulationSide(rec: StoredSimulation, policy?: string): ResultSide {
   const c = rec.result.comparison;
-  const row = policy === undefined ? c.rows.find((r) => !r.finishedNothing && r.missRate.mean === Math.min(...c.rows.filter((x) => !x.finishedNothing).map((x) => x.missRate.mean))) ?? c.rows[0] : c.rows.find((r) => r.policy === policy);
+  const chosen = policy ?? bestPolicy(c)?.policy ?? c.rows[0]?.policy;
+  const row = c.rows.find((r) => r.policy === chosen);
   if (!row) throw new CompareError(`simulation ${rec.id} has no policy "${policy}": it ran ${c.rows.map((r) => r.policy).join(', ')}`);
   return {
     kind: 'simulation',
     id: rec.id,
     scenario: rec.scenario,
+    // The workload is named after the scenario, plus " (rates xF)" where the rates were scaled.
+    scenarioName: typeof c.workload === 'string' ? c.workload.replace(/ \(rates x[\d.]+\)$/, '') : undefined,
     policy: row.policy,
     when: rec.createdAt,
     source: `simulated on ${latencySourceText(c)}, mean of ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}`,
@@ -143,6 +148,7 @@ export function runSide(r: LiveReport): ResultSide {
     kind: 'run',
     id: r.runId,
     scenario: r.scenario,
+    scenarioName: r.scenario,
     policy: switches.length ? `${r.policy} -> ${switches.map((s) => s.policy).join(' -> ')}` : r.policy,
     when: r.startedAt,
     source: `measured live run (${r.status}, ${r.granularity} granularity)`,
@@ -186,7 +192,8 @@ const strip = ({ perTenant: _t, overall: _o, ...rest }: ResultSide): Omit<Result
 /** Compares two sides: the whole run first ('(all)', energy included), then each tenant of either side. */
 export function compareSides(a: ResultSide, b: ResultSide): ResultComparison {
   const warnings: string[] = [];
-  if (a.scenario !== b.scenario) warnings.push(`different scenarios (${a.scenario} vs ${b.scenario}): tenants are matched by id`);
+  const sameScenario = a.scenario === b.scenario || (a.scenarioName !== undefined && a.scenarioName === b.scenarioName);
+  if (!sameScenario) warnings.push(`different scenarios (${a.scenario} vs ${b.scenario}): tenants are matched by id`);
   if (a.lanes.join(',') !== b.lanes.join(',')) warnings.push(`different lanes (${a.lanes.join(',') || '-'} vs ${b.lanes.join(',') || '-'})`);
   if (a.policy !== b.policy) warnings.push(`different policies (${a.policy} vs ${b.policy})`);
   if (a.energySource !== b.energySource) warnings.push(`energy: ${a.energySource} vs ${b.energySource}`);
@@ -210,6 +217,32 @@ export function compareSides(a: ResultSide, b: ResultSide): ResultComparison {
     warnings,
     method: `delta = b - a (rates in percentage points; latency and energy also relative); "same" below ${SAME_RATE_PTS * 100} points for rates and ${SAME_REL * 100}% for the rest (a display threshold, not a significance test); lower is better for every figure; energy is per run (neither the simulator nor the meters attribute it to tenants)`,
   };
+}
+
+/** The best row: lowest mean miss rate among the policies that finished something. */
+export function bestPolicy(c: Comparison): { policy: string; missRate: number } | undefined {
+  let best: { policy: string; missRate: number } | undefined;
+  for (const r of c.rows) {
+    if (r.finishedNothing || !Number.isFinite(r.missRate.mean)) continue;
+    if (!best || r.missRate.mean < best.missRate) best = { policy: r.policy, missRate: r.missRate.mean };
+  }
+  return best;
+}
+
+/** A figure in its unit, for tables (the CLI's and the app's). */
+export function figureText(metric: MetricKey, x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  const unit = METRICS[metric].unit;
+  if (unit === 'rate') return `${(100 * x).toFixed(1)}%`;
+  if (unit === 'ms') return `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+  return `${Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)} ${unit}`;
+}
+
+/** b - a as shown: percentage points for rates, relative change for the rest. */
+export function deltaText(r: CompareRow): string {
+  if (r.delta === undefined) return '-';
+  if (METRICS[r.metric].unit === 'rate') return `${r.delta >= 0 ? '+' : ''}${(100 * r.delta).toFixed(1)} pts`;
+  return r.rel !== undefined ? `${r.rel >= 0 ? '+' : ''}${(100 * r.rel).toFixed(1)}%` : `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // the list out); listHistory() reads the three stores. An unreadable item is listed with its error.
 import type { ProfileSummary } from '../../profiler/store';
 import type { StoredRunSummary } from '../live/runs-store';
-import type { SimulationSummary } from './simulations-store';
+import type { SimulationSummary } from './types';
 
 export type HistoryKind = 'profile' | 'simulation' | 'run';
 

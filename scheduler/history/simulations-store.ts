@@ -11,73 +11,12 @@ import { join } from 'node:path';
 import { FileAccessError, MAX_DOCUMENT_BYTES, parseJsonText, readCheckedText } from '../../base/files';
 import { dataDir } from '../../base/paths';
 import { writeFileAtomic } from '../../profiler/store';
-import type { Comparison } from '../core/compare';
-import type { WorkloadSummary } from '../core/workload';
+import { bestPolicy } from './compare';
+import type { SimulateResult, SimulationSummary, StoredSimulation } from './types';
 
 export const SIMULATION_SCHEMA_VERSION = 1;
 
-/** The timeline of one simulated run, as the Simulate view draws it. */
-export interface Timeline {
-  policy: string;
-  seed: number;
-  lanes: string[];
-  tenants: string[];
-  horizon: number;
-  /** Slices in time order: [tenant, lane, layer, start, end, kind (0 layer, 1 transfer), job]. */
-  slices: [number, number, number, number, number, 0 | 1, number][];
-  truncated: boolean;
-  /** Per job: [tenant, release, deadline, finish (null = dropped), dropped]. */
-  jobs: [number, number, number, number | null, boolean][];
-}
-
-/** What simulate.compare returns. */
-export interface SimulateResult {
-  scenario: string;
-  summary: WorkloadSummary;
-  lanes: { id: string; kind: string; busyWatts: number; idleWatts: number }[];
-  comparison: Comparison;
-  timeline?: Timeline;
-  elapsedSec: number;
-  /** The id it was stored under (simulations.get); absent when it could not be stored (see saveError). */
-  savedId?: string;
-  /** Why the result could not be stored (the result itself is still returned). */
-  saveError?: string;
-}
-
-export interface StoredSimulation {
-  schemaVersion: number;
-  id: string;
-  /** When the result was stored (ISO 8601). */
-  createdAt: string;
-  scenario: string;
-  policies: string[];
-  lanes: string[];
-  /** The load the rates were scaled to, if one was asked (or found). */
-  load?: number;
-  seeds: number[];
-  durationSec: number;
-  /** The simulate.compare parameters as run (defaults applied): enough to run it again. */
-  params: Record<string, unknown>;
-  result: SimulateResult;
-}
-
-export interface SimulationSummary {
-  id: string;
-  createdAt: string;
-  scenario: string;
-  policies: string[];
-  lanes: string[];
-  load?: number;
-  seeds: number;
-  durationSec: number;
-  /** measured (profiles) or synthetic (generated latency tables). */
-  latencySource?: 'measured' | 'synthetic';
-  /** The policy with the lowest mean miss rate among those that finished frames. */
-  best?: { policy: string; missRate: number };
-  bytes: number;
-  /** Set when the file could not be read as a stored simulation: what is wrong. */
-  error?: string;
-}
+export type { SimulateResult, SimulationSummary, StoredSimulation, Timeline } from './types';
 
 export class SimulationStoreError extends Error {
   constructor(
@@ -112,16 +51,6 @@ export function newSimulationId(scenario: string, date = new Date()): string {
   const safe = scenario.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 60) || 'scenario';
   const stamp = date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
   return `sim-${safe}-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-/** The best row: lowest mean miss rate among the policies that finished something. */
-export function bestPolicy(c: Comparison): { policy: string; missRate: number } | undefined {
-  let best: { policy: string; missRate: number } | undefined;
-  for (const r of c.rows) {
-    if (r.finishedNothing || !Number.isFinite(r.missRate.mean)) continue;
-    if (!best || r.missRate.mean < best.missRate) best = { policy: r.policy, missRate: r.missRate.mean };
-  }
-  return best;
 }
 
 /** Stores a simulate.compare result; returns the record (its id is in record.id and result.savedId). */

@@ -3,6 +3,7 @@
 // at once, blended by how busy the lanes will be). Also measures what the profile cannot
 // know: each lane's dispatch overhead (message round trip + ORT's run() scheduling) and the cost of
 // moving activations between lanes.
+import { backgroundFactor, calibrationAdjustments, type BackgroundLoad, type MachineCalibration } from '../core/calibration';
 import { percentile } from '../core/metrics';
 import type { Profile } from '../../profiler/types';
 import type { LaneClient } from './lane-client';
@@ -26,6 +27,10 @@ export interface LatencyTable {
   transfer: { latency: number; bytesPerSec: number };
   /** How late the release clock wakes the main thread (s); set by the runtime. */
   releaseLagS: number;
+  /** computeMs measured with every lane busy at once, back to back (the models' own interference), where the run measured it. */
+  contendedMs?: number[][][];
+  /** Per lane: a measured link (e.g. a profile's GPU transfer fit, one hop) that replaces `transfer` for that lane. */
+  links?: ({ latency: number; bytesPerSec: number; source: string } | undefined)[];
 }
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
@@ -118,38 +123,23 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
     if (pass === 'contended') await Promise.all(lanes.map(perLane));
     else for (let l = 0; l < lanes.length; l++) await perLane(lanes[l], l);
   }
-  // Blend: a layer meets busy neighbours about as often as the other lanes are busy, so its expected
-  // latency is solo + u x (contended - solo), u = the predicted utilisation of the lanes (demand from
-  // the scenario's rates at solo latencies, on the fastest lanes, / the number of lanes).
-  let utilisation = 0;
-  if (passes.length === 2) {
-    let demand = 0;
-    for (const t of toCalibrate) {
-      let best = 0;
-      for (const row of measured.solo[t]) best += Math.min(...row.filter(Number.isFinite));
-      demand += (input.rates?.[t] ?? 0) * (best / 1000);
-    }
-    utilisation = Math.min(1, demand / lanes.length);
-  }
+  // computeMs holds the one-lane-at-a-time figures (or the contended ones when only those were
+  // measured); the contended pass is kept beside them, and calibratedTable() blends the two at the
+  // utilisation the run will have (known only once the rates are final).
+  const contendedMs = passes.includes('contended') && passes.includes('solo') ? measured.contended : undefined;
   for (const t of toCalibrate) {
-    measured.solo[t]?.forEach((row, i) =>
-      row.forEach((_, l) => {
-        const solo = passes.includes('solo') ? measured.solo[t][i][l] : NaN;
-        const cont = passes.includes('contended') ? measured.contended[t][i][l] : NaN;
-        computeMs[t][i][l] = passes.length === 2 ? solo + utilisation * Math.max(0, cont - solo) : Number.isFinite(solo) ? solo : cont;
-      }),
-    );
-    if (!passes.includes('solo')) measured.contended[t].forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = v)));
+    const src = passes.includes('solo') ? measured.solo[t] : measured.contended[t];
+    src?.forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = v)));
     sources[t] =
       `calibration on these lanes (${input.reps} timed runs after ${input.warmup} warm-up; medians` +
       (passes.length === 2
-        ? `; one lane at a time paced at half the frame period, and all lanes at once back to back, blended at the predicted lane utilisation ${(100 * utilisation).toFixed(0)}%)`
+        ? '; one lane at a time paced at half the frame period, and all lanes at once back to back)'
         : `; ${passes[0] === 'solo' ? 'one lane at a time, paced at half the frame period' : 'all lanes at once, back to back'})`);
   }
 
   input.onProgress?.('measuring dispatch overhead and transfers');
   const overheadS: number[] = [];
-  for (let l = 0; l < lanes.length; l++) overheadS.push(await dispatchOverhead(lanes[l], loaded.map((row) => row[l])));
+  for (let l = 0; l < lanes.length; l++) overheadS.push(await dispatchOverhead(lanes[l], loaded.map((row) => row[l]), computeMs.map((units) => units[0]?.[l] ?? NaN)));
   // One hop through the main thread, with and without a 1 MiB payload; a move between lanes is two hops.
   const hop0: number[] = [];
   const hop1: number[] = [];
@@ -163,20 +153,32 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const h1 = Math.max(0, median(hop1)) / 1e6;
   const perByte = Math.max(0, h1 - h0) / (1 << 20);
   const transfer = { latency: 2 * h0, bytesPerSec: perByte > 0 ? 1 / (2 * perByte) : 1e12 };
-  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, logSigma: sigmas.length ? median(sigmas) : 0, overheadS, transfer, releaseLagS: 0 };
+  return { computeMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, logSigma: sigmas.length ? median(sigmas) : 0, overheadS, transfer, releaseLagS: 0, ...(contendedMs ? { contendedMs } : {}) };
 }
 
 /**
  * What a layer costs the scheduler beyond session.run on this lane: the time from posting the run to
- * receiving 'done', minus the worker-side run time. Measured with real runs of the cheapest unit.
+ * receiving 'done', minus the worker-side run time. Measured with real runs of the first unit of the
+ * cheapest tenant (`costMs`: per tenant, its first unit's measured time on this lane, NaN unknown);
+ * the number of runs and the wait for each scale with that time, so a slow lane (a software GPU at
+ * seconds per run) is measured in a bounded time instead of timing out.
  */
-async function dispatchOverhead(lane: LaneClient, loaded: boolean[]): Promise<number> {
-  const t = loaded.findIndex((ok) => ok);
+export async function dispatchOverhead(lane: LaneClient, loaded: boolean[], costMs: number[] = []): Promise<number> {
+  let t = -1;
+  for (let k = 0; k < loaded.length; k++) {
+    if (!loaded[k]) continue;
+    if (t < 0 || (Number.isFinite(costMs[k]) && !(costMs[t] <= costMs[k]))) t = k;
+  }
   if (t < 0) return 0;
+  const cost = Number.isFinite(costMs[t]) ? Math.max(0, costMs[t]) : 0;
+  // About 2 s of runs at most (at least 6, at most 24), the first few as warm-up.
+  const n = Math.max(6, Math.min(24, Math.floor(2000 / Math.max(cost, 1e-3))));
+  const warm = n >= 12 ? 4 : 2;
+  const waitMs = Math.max(10_000, 20 * cost);
   const samples: number[] = [];
   const prev = lane.onEvent;
   try {
-    for (let k = 0; k < 24; k++) {
+    for (let k = 0; k < n; k++) {
       const job = -1 - k;
       const done = new Promise<Extract<FromLane, { op: 'done' }>>((resolve) => {
         lane.onEvent = (m) => {
@@ -185,13 +187,61 @@ async function dispatchOverhead(lane: LaneClient, loaded: boolean[]): Promise<nu
       });
       const sent = lane.nowUs();
       lane.post({ op: 'run', seq: 0, job, tenant: t, layer: 0, final: true, sample: 0, sentUs: sent });
-      const m = await Promise.race([done, new Promise<undefined>((r) => setTimeout(r, 10_000))]);
-      if (!m) throw new Error(`lane ${lane.spec.id} did not answer a calibration run`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const m = await Promise.race([done, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)))]);
+      clearTimeout(timer);
+      if (!m) throw new Error(`lane ${lane.spec.id} did not answer a calibration run within ${(waitMs / 1000).toFixed(0)} s (its layer took ${cost.toFixed(1)} ms when measured): the lane is stuck or far slower than measured; use lighter models (e.g. demo:tiny) or leave the lane out`);
       if (m.error) throw new Error(m.error);
-      if (k >= 4) samples.push(lane.nowUs() - sent - (m.endUs - m.startUs));
+      if (k >= warm) samples.push(lane.nowUs() - sent - (m.endUs - m.startUs));
     }
   } finally {
     lane.onEvent = prev;
   }
   return Math.max(0, median(samples)) / 1e6;
+}
+
+export interface CalibratedTable {
+  table: LatencyTable;
+  /** What was applied, in words (for the report's latency source and calibration section). */
+  notes: string[];
+}
+
+/**
+ * The table the run predicts with: `raw` (one lane at a time, idle dispatch cost) plus what lanes
+ * running together cost at this utilisation. Interference comes from the run's own contended pass
+ * (the models' own layers) where it measured one, else from the machine calibration's lane-pair
+ * slow-downs; tables from profiles (measured at another time) are also scaled by the background
+ * load's fair-share factor. The machine calibration adds the dispatch cost under contention and the
+ * policy's decision time, and its CPU<->CPU copy fit replaces the run's two-size hop estimate.
+ */
+export function calibratedTable(raw: LatencyTable, o: { utilisation: number; laneIds: string[]; cpuLanes: boolean[]; policy: string; machine?: MachineCalibration; background?: BackgroundLoad; busyThreads: number }): CalibratedTable {
+  const u = Math.max(0, Math.min(1, o.utilisation));
+  const util = o.laneIds.map(() => u);
+  const adj = o.machine ? calibrationAdjustments(o.machine, o.laneIds, util, o.policy, true) : undefined;
+  const bg = o.background ? backgroundFactor(o.background, o.busyThreads) : 1;
+  const notes: string[] = [];
+  const own = new Set<number>();
+  const computeMs = raw.computeMs.map((units, t) => {
+    const fromProfile = raw.sources[t].startsWith('profile ');
+    return units.map((row, i) =>
+      row.map((solo, l) => {
+        if (!Number.isFinite(solo)) return solo;
+        const cont = raw.contendedMs?.[t]?.[i]?.[l];
+        let v = solo;
+        if (o.laneIds.length > 1 && cont !== undefined && Number.isFinite(cont)) {
+          v = solo + u * Math.max(0, cont - solo);
+          own.add(t);
+        } else if (adj) v = solo * adj.computeFactor[l];
+        if (fromProfile && o.cpuLanes[l]) v *= bg;
+        return v;
+      }),
+    );
+  });
+  if (own.size) notes.push(`interference from this run's own contended pass (the models' layers on every lane at once), blended at the predicted lane utilisation ${(100 * u).toFixed(0)}%`);
+  if (adj) notes.push(`machine calibration ${o.machine!.key} (${o.machine!.createdAt})${own.size ? '' : ` lane-pair slow-downs at utilisation ${(100 * u).toFixed(0)}%`}: ${adj.notes.join('; ')}`);
+  else if (!own.size) notes.push('no interference applied (no contended pass, no machine calibration)');
+  if (o.background) notes.push(`background load at the start: load average ${o.background.loadavg1.toFixed(2)} on ${o.background.cores} cores, other processes busy ${Number.isFinite(o.background.othersBusyCores) ? o.background.othersBusyCores.toFixed(2) : '?'} cores` + (raw.sources.some((s) => s.startsWith('profile ')) ? `; profile latencies on CPU lanes x${bg.toFixed(2)} (fair-share model of that load, not a measurement)` : ' (already in the latencies measured at the start)'));
+  const overheadS = raw.overheadS.map((s, l) => s + (adj ? adj.extraS[l] : 0));
+  const transfer = adj?.copyLink ? { latency: 2 * adj.copyLink.latency, bytesPerSec: adj.copyLink.bytesPerSec / 2 } : raw.transfer;
+  return { table: { ...raw, computeMs, overheadS, transfer }, notes };
 }

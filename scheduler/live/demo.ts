@@ -85,6 +85,21 @@ export function demoModel(ref: string): { whole: ExecModel; layers: ExecModel } 
   return m[1] === 'mlp' ? demoMlp(name, a, b, c) : demoConv(name, a, b, c);
 }
 
+/**
+ * The same demo model with `factor` x its layers (1 to 64 layers): more work per frame at the same
+ * frame rate. The live runtime deepens the demo's models to reach a load target instead of raising
+ * the rates: faster rates shorten the deadlines that follow the frame period, and past a few thousand
+ * frames per second the dispatching thread, not the lanes, is the bottleneck. Undefined for a ref that is not a demo model.
+ */
+export function deepenDemoRef(ref: string, factor: number): string | undefined {
+  const body = ref.replace(/^demo:/, '');
+  const spec = NAMED[body] ?? body;
+  const m = /^(mlp|conv):(\d+):(\d+):(\d+)$/.exec(spec);
+  if (!isDemoRef(ref) || !m) return undefined;
+  const layers = Math.max(1, Math.min(64, Math.round(Number(m[4]) * factor)));
+  return `demo:${m[1]}:${m[2]}:${m[3]}:${layers}`;
+}
+
 export function isDemoRef(ref: string): boolean {
   return ref.startsWith('demo:');
 }

@@ -3,6 +3,7 @@
 // Perfetto trace (dataDir()/runs/<id>/trace.json) and report.json (both written atomically). While
 // the run goes, assembleReport(books, snapshot) makes the partial reports that run-journal.ts saves.
 import { join } from 'node:path';
+import { errorRemoved, type BackgroundLoad, type MachineCalibration } from '../core/calibration';
 import { countDrops, DROP_REASON_TEXT, DROP_REASONS, type DropCounts } from '../core/jobs';
 import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
 import { simulate } from '../core/simulator';
@@ -26,6 +27,9 @@ export interface RunBooks {
   createPolicy: (name: string) => Policy;
   switches: { at: number; policy: string }[];
   workload: SimWorkload;
+  /** The prediction's workload without the calibration (absent: no comparison). */
+  uncalibrated?: SimWorkload;
+  calibration?: { notes: string[]; machine?: MachineCalibration; background?: BackgroundLoad; loadTarget?: { load: number; scale: number } };
   execs: ExecModel[];
   table: LatencyTable;
   records: LiveJobRecord[];
@@ -107,6 +111,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
   let comparison: TenantComparison[] | undefined;
   const warnings = [...b.warnings];
   let hindsight: LiveReport['hindsight'];
+  let calibration: LiveReport['calibration'] = b.calibration ? calibrationBase(b) : undefined;
   if (!snapshot && o.predict !== false && b.releasedUntil > 0) {
     const simulateWith = (w: SimWorkload) => {
       const sim = simulate(w, b.createPolicy(b.initialPolicy), {
@@ -149,6 +154,15 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
         })),
       };
       const hm = simulateWith(scaled);
+      if (b.uncalibrated && b.calibration) {
+        try {
+          const um = simulateWith(b.uncalibrated);
+          const uncalibrated = compare(metrics, um);
+          calibration = { ...calibrationBase(b), uncalibrated, errorRemoved: removedOf(comparison, uncalibrated) };
+        } catch (e) {
+          warnings.push(`no uncalibrated prediction: ${(e as Error).message}`);
+        }
+      }
       hindsight = { comparison: compare(metrics, hm), note: 'NOT a prediction: re-simulated after the run with each (tenant, lane) latency scaled by the observed/expected ratio the run learnt online' };
     }
   }
@@ -204,6 +218,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     predicted,
     comparison,
     hindsight,
+    ...(calibration ? { calibration } : {}),
     adaptation: { ratios: b.ratios, policyState: b.policy.state?.() },
     transfers: { count: b.transfers.count, meanUs: samples.length ? samples.reduce((x, y) => x + y, 0) / samples.length : 0, p95Us: samples.length ? percentile(samples, 0.95) : 0, bytes: b.transfers.bytes },
     overload: { maxQueued: b.maxQueued, queueDrops: drops.byCause.queue, policyDrops: drops.byCause.policy, eventLoopDelayMs: { max: b.loop.maxMs, p99: b.loop.p99Ms, mean: b.loop.meanMs } },
@@ -223,6 +238,36 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     report.snapshot = { at: new Date().toISOString(), pid: snapshot.pid, intervalSec: snapshot.intervalSec, inFlight: abandoned };
   }
   return report;
+}
+
+function calibrationBase(b: RunBooks): NonNullable<LiveReport['calibration']> {
+  const c = b.calibration!;
+  return {
+    applied: c.notes,
+    ...(c.machine ? { machine: { key: c.machine.key, createdAt: c.machine.createdAt, lanes: c.machine.lanes } } : {}),
+    ...(c.background ? { background: c.background } : {}),
+    ...(c.loadTarget ? { loadTarget: c.loadTarget } : {}),
+  };
+}
+
+/** Share of the per-tenant error the calibration removes (sums of absolute errors over the tenants, '(all)' left out). */
+export function removedOf(withCal: TenantComparison[], without: TenantComparison[]): { meanLatency: number | null; missRate: number | null } {
+  const rows = withCal.filter((c) => c.tenant !== '(all)');
+  // [measured, uncalibrated, calibrated] per tenant -> 1 - sum |calibrated - measured| / sum |uncalibrated - measured|.
+  const sum = (f: (c: TenantComparison, u: TenantComparison) => [number, number, number]) => {
+    let a = 0;
+    let w = 0;
+    rows.forEach((c, i) => {
+      const [meas, unc, cal] = f(c, without[i]);
+      if (![meas, unc, cal].every(Number.isFinite)) return;
+      a += Math.abs(unc - meas);
+      w += Math.abs(cal - meas);
+    });
+    return errorRemoved(0, a, w);
+  };
+  const lat = sum((c, u) => [c.measured.meanLatencyMs, u.predicted.meanLatencyMs, c.predicted.meanLatencyMs]);
+  const miss = sum((c, u) => [c.measured.missRate, u.predicted.missRate, c.predicted.missRate]);
+  return { meanLatency: Number.isFinite(lat) ? lat : null, missRate: Number.isFinite(miss) ? miss : null };
 }
 
 /**

@@ -2,6 +2,7 @@
 // models resolved, by scheduler/live/scenario.ts; or built directly by demos and tests), the
 // options of a run, the telemetry it streams and the report it ends with. Times are seconds from
 // the run's start unless named *Ms/*Us.
+import type { BackgroundLoad, MachineCalibration } from '../core/calibration';
 import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
@@ -109,6 +110,12 @@ export interface LiveOptions {
    */
   load?: number;
   seed?: number;
+  /**
+   * The machine calibration (scheduler/core/calibration.ts: lane-pair interference, dispatch cost under
+   * contention, decision cost, CPU<->CPU copies) the prediction applies; without it, only what the run
+   * measures itself. The report shows the prediction with and without the calibration.
+   */
+  machineCalibration?: MachineCalibration;
   /** Measured profiles (by model sha256 or name) for the latency predictions; else a calibration run. */
   profiles?: Profile[];
   /** 'thread' (default) or 'process' (forced inside Electron). */
@@ -297,6 +304,21 @@ export interface LiveReport {
   comparison?: TenantComparison[];
   /** Measured vs the simulator re-run with the latencies the run learnt online (hindsight, not a prediction). */
   hindsight?: { comparison: TenantComparison[]; note: string };
+  /**
+   * What the prediction applied beyond the latencies measured one lane at a time (interference,
+   * dispatch under contention, decision cost, copies, background load), and the prediction without
+   * it beside the measured figures: `errorRemoved` is 1 - |with - measured| / |without - measured|,
+   * summed over the tenants (1: all the error removed, 0: none, negative: worse; null: nothing to remove).
+   */
+  calibration?: {
+    applied: string[];
+    machine?: { key: string; createdAt: string; lanes: string[] };
+    background?: BackgroundLoad;
+    /** A `load` target: the target and the scale it gave. */
+    loadTarget?: { load: number; scale: number };
+    uncalibrated?: TenantComparison[];
+    errorRemoved?: { meanLatency: number | null; missRate: number | null };
+  };
   adaptation: { ratios: number[][]; policyState?: Record<string, number> };
   transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
   /** queueDrops and policyDrops repeat drops.byCause.queue and .policy (for older readers). */

@@ -13,7 +13,8 @@ import type { ModelRef, Scenario } from '../../workloads/scenario';
 import { fromScenario } from '../live/scenario';
 import { LiveSetupError } from '../live/models';
 import type { LiveScenario } from '../live/types';
-import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, type CandidateSummary, type Interval } from '../core/tune';
+import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, staticVariantPicks, type CandidateSummary, type Interval, type VariantChoice } from '../core/tune';
+import type { TenantDef } from '../core/types';
 import type { TuneOutcome, TuneProblem } from '../tune-run';
 import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
 
@@ -21,7 +22,7 @@ import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
 export class ScheduleError extends Error {
   constructor(
     message: string,
-    readonly code: 'bad-schedule' | 'hash-mismatch' | 'missing-model' | 'unknown-version' | 'missing-lane' | 'no-result',
+    readonly code: 'bad-schedule' | 'hash-mismatch' | 'missing-model' | 'unknown-version' | 'missing-lane' | 'no-result' | 'not-found',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -73,11 +74,12 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     executionProviders: eps,
     scenario: { ref: problem.scenarioRef, rateScale: problem.rateScale, definition },
     models,
+    ...(r.infeasible?.length ? { infeasible: r.infeasible.map((t) => ({ tenant: t.tenant, bestIsolatedMs: t.bestIsolatedMs, deadlineMs: t.deadlineMs, ...(t.withVariantsMs !== undefined ? { withVariantsMs: t.withVariantsMs } : {}) })) } : {}),
     lanes: layout.lanes,
     policy: { name: c.policy, spec, ...(params ? { params } : {}) },
     options: { granularity: c.granularity, maxQueuePerTenant: c.maxQueuePerTenant, dropLate: c.dropLate },
     ...(c.pins ? { pins: c.pins.map((p) => (p === null ? null : layout.lanes[p % layout.lanes.length])) } : {}),
-    variants: definition.tenants.map((t) => ({ tenant: t.id, variant: 'original' })),
+    variants: definition.tenants.map((t, i) => variantEntry(t.id, c.variants?.[i] ?? 'policy', w.tenants[i])),
     predicted: {
       source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail}); energy: ${w.energySource.kind}: ${w.energySource.detail}`,
       seeds: r.simSeeds,
@@ -105,6 +107,13 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     },
   };
   return Schedule.parse(schedule);
+}
+
+/** A tenant's variant choice as the file records it; 'fastest' lists the layers that do not run the original. */
+function variantEntry(tenant: string, choice: VariantChoice, t: TenantDef): Schedule['variants'][number] {
+  if (choice !== 'fastest') return { tenant, variant: choice };
+  const picks = staticVariantPicks(t);
+  return { tenant, variant: choice, layers: picks.flatMap((k, i) => (k > 0 ? [{ layer: t.layers[i].name, variant: t.layers[i].variants[k].id }] : [])) };
 }
 
 export function writeSchedule(path: string, s: Schedule): void {
@@ -176,9 +185,14 @@ export function readSchedule(path: string): Schedule {
   const bundle = bundleDir(path);
   if (bundle) return readSchedule(verifyBundle(bundle));
   if (!existsSync(path)) throw new ScheduleError(`schedule ${path}: no such file`, 'bad-schedule');
+  return absolutePaths(parseSchedule(readFileSync(path, 'utf8'), path), dirname(resolve(path)));
+}
+
+/** A schedule from its JSON text (`path` names it in errors): kind, known version, valid shape. */
+export function parseSchedule(text: string, path: string): Schedule {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new ScheduleError(`schedule ${path}: not JSON (${(e as Error).message})`, 'bad-schedule', { cause: e });
   }
@@ -190,7 +204,7 @@ export function readSchedule(path: string): Schedule {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
     throw new ScheduleError(`schedule ${path}: invalid: ${issues.join('; ')}`, 'bad-schedule');
   }
-  return absolutePaths(parsed.data, dirname(resolve(path)));
+  return parsed.data;
 }
 
 export interface ScheduleCheck {

@@ -74,6 +74,10 @@ export const Schedule = z
           .strict(),
       )
       .min(1),
+    infeasible: z
+      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number(), withVariantsMs: z.number().optional().describe('The same with its measured layer variants, where the schedule could not use them (simulator only so far).') }).strict())
+      .optional()
+      .describe('Tenants that miss their deadline even alone on this machine, on its fastest lanes (and variants, where the schedule uses them): the schedule cannot meet their deadlines (the others were still tuned).'),
     lanes: z.array(z.string().min(1)).min(1).describe('The lane layout, in order.'),
     policy: z
       .object({
@@ -90,7 +94,17 @@ export const Schedule = z
       })
       .strict(),
     pins: z.array(z.string().nullable()).optional().describe('Per tenant: the lane it is pinned to, or null (simulator only so far).'),
-    variants: z.array(z.object({ tenant: z.string(), variant: z.string() }).strict()).describe('Per tenant: the model variant (only original so far).'),
+    variants: z
+      .array(
+        z
+          .object({
+            tenant: z.string(),
+            variant: z.string().describe("'policy': the policy picks among the measured variants within the tenant's accuracy budget; 'original': original layers only; 'fastest': one fixed implementation per layer (see layers)."),
+            layers: z.array(z.object({ layer: z.string(), variant: z.string() }).strict()).optional().describe("'fastest': the layers that run a variant, and which (the others run the original)."),
+          })
+          .strict(),
+      )
+      .describe('Per tenant: its variant choice (simulator only so far: the live runtime runs the original layers).'),
     predicted: z
       .object({
         source: z.string().describe('Simulator, with the profiles\' latencies and the energy source.'),

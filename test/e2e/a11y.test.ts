@@ -2,15 +2,13 @@
 // the light theme and in the dark theme (the system preference, emulated), with no serious or critical
 // violation; plus keyboard access (the `?` shortcut overlay, view shortcuts, sortable headers by key).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { chromiumAvailable } from '../support/browser';
 import { startApp, type TestApp } from '../support/app';
+import { axe, describeViolations } from '../support/axe';
 
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 // Each view with what shows it has loaded (the engine's lists, lanes probed).
 const VIEWS: [string, string][] = [
   ['devices', '[data-testid="accelerators"]'],
@@ -18,19 +16,10 @@ const VIEWS: [string, string][] = [
   ['scenarios', '[data-testid="scenario-library"] table'],
   ['simulate', '[data-testid="sim-scenario"]'],
   ['live', '.view-header h1'],
+  ['tune', '[data-testid="tune-form"]'],
+  ['history', '[data-testid="history-list"] table'],
   ['export', '.view-header h1'],
 ];
-
-interface Violation { id: string; impact: string; help: string; nodes: { target: string[]; failureSummary: string }[] }
-
-async function axe(page: Page): Promise<Violation[]> {
-  // Evaluated through the DevTools protocol: the app's CSP (script-src 'self') would refuse an inline script tag.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  const result = await page.evaluate(async () => (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run());
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-const describeViolations = (vs: Violation[]) => vs.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`).join('\n')}`).join('\n');
 
 describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
   let app: TestApp;

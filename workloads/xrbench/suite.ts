@@ -110,7 +110,8 @@ export function xrbenchToScenario(file: XrScenarioFile, opts: { id?: string; ori
   const tenants: Tenant[] = file.networks.map((n) => {
     const t: Tenant = {
       id: n.name,
-      description: `${xrbenchTask(n.name)}: ${n.layers.length} layers, ${REPLICA_LABEL}`,
+      // What the model is (the replica label) is said once, in the notes and each tenant's label.
+      description: `${xrbenchTask(n.name)}: ${n.layers.length} layers`,
       model: { kind: 'xrbench', scenario: file.name, network: n.name },
       arrival: { type: 'periodic', fps: n.fps },
       deadlineMs: 1000 / n.fps,

@@ -12,6 +12,8 @@ export class Scratch {
   key2 = new Float64Array(64);
   taken = new Uint8Array(64);
   laneTaken = new Uint8Array(8);
+  /** Job indices in selection order (smallestKeys): at least 16, and one per lane. */
+  order = new Int32Array(16);
   readonly decision: Decision = { assign: [], drop: [] };
   private pool: Assignment[] = [];
 
@@ -24,6 +26,7 @@ export class Scratch {
       this.taken = new Uint8Array(size);
     }
     if (this.laneTaken.length < nLanes) this.laneTaken = new Uint8Array(nLanes);
+    if (this.order.length < nLanes) this.order = new Int32Array(nLanes);
     this.taken.fill(0, 0, n);
     this.laneTaken.fill(0, 0, nLanes);
     // pop(), not length = 0: V8 frees the backing store on length = 0, and the next push allocates.
@@ -101,6 +104,32 @@ export function placeByKey(s: Snapshot, sc: Scratch, useKey2: boolean): Decision
     free--;
   }
   return sc.decision;
+}
+
+/**
+ * The untaken jobs with the k smallest keys, in the order k rounds of "take the untaken job with the
+ * smallest key, the earliest on ties" would take them, found in one pass instead of k: written to
+ * out[0..], returns how many (fewer than k when fewer jobs are untaken), or -1 when a key is NaN
+ * (round-by-round selection is then not a sort order: the caller selects round by round).
+ */
+export function smallestKeys(key: Float64Array, taken: Uint8Array, n: number, k: number, out: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    if (taken[i]) continue;
+    const v = key[i];
+    if (v !== v) return -1;
+    let p: number;
+    if (m < k) p = m++;
+    else if (v < key[out[k - 1]]) p = k - 1;
+    else continue;
+    // Later jobs go after earlier ones with an equal key.
+    while (p > 0 && key[out[p - 1]] > v) {
+      out[p] = out[p - 1];
+      p--;
+    }
+    out[p] = i;
+  }
+  return m;
 }
 
 /** For "highest positive score first; if none positive, the last-arrived first" (Planaria, SDRM3 in Dysta's artifact). */

@@ -1,6 +1,6 @@
 import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
 import { relativeDeadline } from '../types';
-import { LayerMemo, Scratch, fastestSuffix } from './common';
+import { LayerMemo, Scratch, fastestSuffix, smallestKeys } from './common';
 
 interface TenantTrack {
   /** EMA of "this frame missed its deadline or maxLatency" (dropped counts as missed). */
@@ -37,6 +37,8 @@ export function convergo(): Policy {
   let tRisk = new Float64Array(0);
   let tAtRisk = new Uint8Array(0);
   let tMinRatio = new Float64Array(0);
+  // tRisk and tAtRisk depend on the tracks only: recomputed after feedback moved them, not at every decision.
+  let riskStale = true;
   const ensure = (s: Snapshot) => {
     if (tenantsRef !== s.workload.tenants) {
       tenantsRef = s.workload.tenants;
@@ -46,6 +48,7 @@ export function convergo(): Policy {
       tRisk = new Float64Array(tenantsRef.length);
       tAtRisk = new Uint8Array(tenantsRef.length);
       tMinRatio = new Float64Array(tenantsRef.length);
+      riskStale = true;
     }
   };
   const risk = (i: number): number => {
@@ -66,6 +69,7 @@ export function convergo(): Policy {
     observe(f: Feedback) {
       if (!tenantsRef) return;
       if (f.kind === 'job') {
+        riskStale = true;
         const tr = tracks[f.tenant];
         const t = tenantsRef[f.tenant];
         const limit = Math.min(t.slos?.maxLatency ?? Infinity, f.deadline - f.release);
@@ -75,6 +79,7 @@ export function convergo(): Policy {
       } else if (f.kind === 'window') {
         const len = f.end - f.start;
         if (len > 0) {
+          riskStale = true;
           for (const tr of tracks) {
             tr.rate += 0.5 * (tr.finishedInWindow / len - tr.rate);
             tr.finishedInWindow = 0;
@@ -95,10 +100,15 @@ export function convergo(): Policy {
       let free = 0;
       for (let l = 0; l < nL; l++) if (s.lanes[l].idle) free++;
       const tenants = s.workload.tenants;
+      if (riskStale) {
+        riskStale = false;
+        for (let k = 0; k < tenants.length; k++) {
+          const tenant = tenants[k];
+          tRisk[k] = risk(k);
+          tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
+        }
+      }
       for (let k = 0; k < tenants.length; k++) {
-        const tenant = tenants[k];
-        tRisk[k] = risk(k);
-        tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
         let minRatio = Infinity;
         for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(k, l));
         tMinRatio[k] = minRatio;
@@ -116,9 +126,22 @@ export function convergo(): Policy {
         }
         sc.key[i] = slack / relDeadline[j.tenant] - Math.min(tRisk[j.tenant], 4);
       }
+      // Jobs in key order (earliest on ties), found a batch per pass: first one per free lane, then
+      // 16 at a time (a job that waits or cannot run takes no lane, so a decision may go through
+      // more jobs than lanes).
+      let want = free;
+      let first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
+      let q = 0;
       while (free > 0) {
         let bi = -1;
-        for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        if (q === want && first === want) {
+          want = sc.order.length;
+          first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
+          q = 0;
+        }
+        if (first < 0) {
+          for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        } else if (q < first) bi = sc.order[q++];
         if (bi < 0) break;
         sc.taken[bi] = 1;
         const j = ready[bi];
@@ -142,7 +165,8 @@ export function convergo(): Policy {
             if (lat === Infinity) continue;
             const f = t + x + (s.preemption === 'model' ? (v === 0 ? p.remainingOn(j, l) : lat + p.remainingOn(j, l, j.next + 1)) : lat + rest);
             const meets = f <= j.deadline;
-            const e = p.nextEnergy(j, l, v);
+            // Energy only breaks ties between choices that meet the deadline: read it only for those.
+            const e = meets ? p.nextEnergy(j, l, v) : Infinity;
             let better: boolean;
             if (meets !== bMeets) better = meets;
             else if (meets) better = delta < bDelta || (delta === bDelta && e < bEnergy);

@@ -149,9 +149,6 @@ class PathMemo {
   lat = new Float64Array(0);
   energy = new Float64Array(0);
   est = new Float64Array(0);
-  /** Energy preference (lowest energy over the lanes / energy here) and lane fit (fastest latency / latency here) of the original layer. */
-  ePref = new Float64Array(0);
-  fit = new Float64Array(0);
   /** Per slot. */
   rest = new Float64Array(0);
   bestEst = new Float64Array(0);
@@ -179,8 +176,6 @@ class PathMemo {
       this.lat = new Float64Array(n * nL);
       this.energy = new Float64Array(n * nL);
       this.est = new Float64Array(n * nL);
-      this.ePref = new Float64Array(n * nL);
-      this.fit = new Float64Array(n * nL);
       this.rest = new Float64Array(n);
       this.bestEst = new Float64Array(n);
       this.fast = new Int32Array(n);
@@ -239,14 +234,6 @@ class PathMemo {
         fastDone = ll + x;
         fast = l;
       }
-    }
-    // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a meter
-    // reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
-    const bestLat = fast >= 0 ? lat[row + fast] : Infinity;
-    for (let l = 0; l < nL; l++) {
-      const el = this.energy[row + l];
-      this.ePref[row + l] = el > 0 ? minE / el : 1;
-      this.fit[row + l] = bestLat / lat[row + l];
     }
     this.bestEst[k] = bestEst;
     this.fast[k] = fast;
@@ -466,6 +453,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const fast = memo.fast[k];
         const budgetLeft = !whole && V.hasVariants[j.tenant] ? V.budget[j.tenant] - j.accuracyUsed + 1e-12 : 0;
         const bestLat = fast >= 0 ? mLat[kl + fast] : Infinity;
+        const minE = memo.minE[k];
         // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
         const fastWait = fast >= 0 ? laneFree[fast] - t + 0.5 * Math.max(0, backlog[fast] - bestLat) : 0;
         const fastFinish = fast >= 0 ? t + fastWait + mEst[kl + fast] : Infinity;
@@ -483,9 +471,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             continue;
           }
           let est = mEst[kl + l];
-          // Energy preference and lane fit of the original layer here (memoised with the slot).
-          let ePref = memo.ePref[kl + l];
-          let fit = memo.fit[kl + l];
+          let e = mE[kl + l];
+          let vLat = lat;
           let feasible = t + est <= j.deadline;
           if (!feasible && budgetLeft > 1e-9) {
             // Could a variant make it here? Score the pair with the fastest variant within the budget
@@ -495,11 +482,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             if (fl < lat && V.fastDelta[vk] <= budgetLeft) {
               const rFast = V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
               const x = est - lat - rest;
-              const e = (mE[kl + l] * fl) / lat;
+              e = (e * fl) / lat;
+              vLat = fl;
               est = x + fl + rest;
               feasible = t + x + fl + rFast <= j.deadline;
-              ePref = e > 0 ? memo.minE[k] / e : 1;
-              fit = bestLat / fl;
             }
           }
           // A detour to a slower lane only when waiting for the fastest lane is expected to cost
@@ -510,7 +496,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
           const urgency = est < slack ? est * invSlack : 1;
           const relax = 1 - urgency;
-          const v = wU * urgency + common + relax * (wE * ePref + wS * fit) - (feasible ? 0 : 10);
+          // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
+          // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
+          const ePref = e > 0 ? minE / e : 1;
+          const v = wU * urgency + common + relax * (wE * ePref + wS * (bestLat / vLat)) - (feasible ? 0 : 10);
           score[row + l] = v;
           if (v > bs) {
             bs = v;

@@ -1,6 +1,6 @@
 import type { Policy, SimWorkload, Snapshot } from '../types';
 import { relativeDeadline } from '../types';
-import { Scratch, fastestSuffix } from './common';
+import { Scratch, fastestSuffix, smallestKeys } from './common';
 
 interface Plan {
   /** Per tenant, per layer: the virtual deadline of the layer, relative to the frame's release. */
@@ -63,6 +63,9 @@ export function terastal(options: TerastalOptions = {}): Policy {
   const sc = new Scratch();
   let cache: { w: SimWorkload; p: Plan } | undefined;
   let minRatio = new Float64Array(8);
+  // The chosen job's next layer per (variant, lane), refined: one nextAll per variant.
+  let latBuf = new Float64Array(32);
+  let deltaBuf = new Float64Array(8);
   return {
     name: 'terastal',
     decide(s: Snapshot) {
@@ -94,9 +97,22 @@ export function terastal(options: TerastalOptions = {}): Policy {
         }
         sc.key[i] = j.release + P.virtualEnd[j.tenant][s.preemption === 'model' ? j.layerCount - 1 : j.next];
       }
+      // Jobs in key order (earliest on ties), found a batch per pass: first one per free lane, then
+      // 16 at a time (a job that waits or cannot run takes no lane, so a decision may go through
+      // more jobs than lanes).
+      let want = free;
+      let first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
+      let q = 0;
       while (free > 0) {
         let bi = -1;
-        for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        if (q === want && first === want) {
+          want = sc.order.length;
+          first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
+          q = 0;
+        }
+        if (first < 0) {
+          for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
+        } else if (q < first) bi = sc.order[q++];
         if (bi < 0) break;
         sc.taken[bi] = 1;
         const j = ready[bi];
@@ -104,6 +120,13 @@ export function terastal(options: TerastalOptions = {}): Policy {
         const tenant = s.workload.tenants[j.tenant];
         const variants = tenant.layers[j.next].variants;
         const budgetLeft = P.accuracyBudget[j.tenant] - j.accuracyUsed + 1e-12;
+        const nv = variants.length;
+        if (latBuf.length < nv * nL) latBuf = new Float64Array(2 * nv * nL);
+        if (deltaBuf.length < nv) deltaBuf = new Float64Array(2 * nv);
+        for (let v = 0; v < nv; v++) {
+          const delta = (deltaBuf[v] = variants[v].accuracyDelta);
+          if (!(delta > budgetLeft)) p.nextAll(j, v, latBuf, undefined, v * nL);
+        }
         let bLane = -1;
         let bVar = 0;
         let bMeets = false;
@@ -113,10 +136,10 @@ export function terastal(options: TerastalOptions = {}): Policy {
         for (let l = 0; l < nL; l++) {
           const ls = s.lanes[l];
           const x = p.transfer(j, l);
-          for (let v = 0; v < variants.length; v++) {
-            const delta = variants[v].accuracyDelta;
+          for (let v = 0; v < nv; v++) {
+            const delta = deltaBuf[v];
             if (delta > budgetLeft) continue;
-            const lat = p.next(j, l, v);
+            const lat = latBuf[v * nL + l];
             if (lat === Infinity) continue;
             if (!ls.idle || sc.laneTaken[l]) {
               const f = Math.max(t, ls.busyUntil) + x + lat;

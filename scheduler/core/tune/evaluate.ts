@@ -3,7 +3,7 @@
 import { computeMetrics, percentile, uxcost } from '../metrics';
 import { simulate } from '../simulator';
 import type { SimWorkload } from '../types';
-import { applyPins, policyFor, type Candidate } from './space';
+import { applyPins, applyVariantChoice, policyFor, type Candidate } from './space';
 
 export type ObjectiveKind = 'uxcost' | 'miss-under-cap' | 'xrbench' | 'p99';
 
@@ -45,14 +45,43 @@ export interface EvalResult {
   xrbench: number;
   /** p99 response time (s) over released frames (Infinity when more than 1% never finished). */
   p99: number;
-  perTenant: { missRate: number; p99: number; p95: number }[];
+  perTenant: { missRate: number; p99: number; p95: number; released: number }[];
   layerExecutions: number;
 }
 
-export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, seed: number, sim: SimSettings, referenceJoules?: number): EvalResult {
+/**
+ * A workload with only tenant `tenant` and the upstream tenants its frames cascade from (they
+ * release its frames; their own misses are not counted): what the tenant meets with the machine
+ * to itself. Tenant indices below it keep their place, so its frames draw the same noise.
+ */
+export function isolateTenant(w: SimWorkload, tenant: number): { workload: SimWorkload; index: number } {
+  const keep = new Set<number>([tenant]);
+  for (let t = w.tenants[tenant]; t.cascade; ) {
+    const up = w.tenants.findIndex((x) => x.id === t.cascade!.upstream);
+    if (up < 0 || keep.has(up)) break;
+    keep.add(up);
+    t = w.tenants[up];
+  }
+  const kept = w.tenants.map((t, i) => ({ t, i })).filter(({ i }) => keep.has(i));
+  return { workload: { ...w, tenants: kept.map(({ t }) => t) }, index: kept.findIndex(({ i }) => i === tenant) };
+}
+
+/**
+ * One simulation. `isolate`: tenant index to simulate alone (isolateTenant; the result's figures
+ * are then that tenant's, under its index in the full workload, the others zero).
+ */
+export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, seed: number, sim: SimSettings, referenceJoules?: number, isolate?: number): EvalResult {
   const layout = layouts[c.layout];
   if (!layout) throw new Error(`tune: candidate names lane layout #${c.layout}; there are ${layouts.length}`);
-  const w = applyPins(layout.workload, c.pins);
+  if (isolate !== undefined) {
+    const full = layout.workload.tenants.length;
+    const { workload, index } = isolateTenant(applyVariantChoice(layout.workload, c.variants), isolate);
+    const r = evaluateCandidate([{ lanes: layout.lanes, workload }], { ...c, layout: 0, pins: undefined, variants: undefined }, seed, sim, referenceJoules);
+    const t = r.perTenant[index];
+    const zero = { missRate: 0, p99: NaN, p95: NaN, released: 0 };
+    return { ...r, missRate: t.missRate, perTenant: Array.from({ length: full }, (_, i) => (i === isolate ? t : zero)) };
+  }
+  const w = applyPins(applyVariantChoice(layout.workload, c.variants), c.pins);
   const r = simulate(w, policyFor(c), {
     duration: sim.duration,
     seed,
@@ -80,7 +109,7 @@ export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, 
     p99: p99Of(responses()),
     perTenant: w.tenants.map((_, i) => {
       const xs = responses(i);
-      return { missRate: m.perTenant[i].missRate, p99: p99Of(xs), p95: xs.length ? percentile(xs, 0.95) : NaN };
+      return { missRate: m.perTenant[i].missRate, p99: p99Of(xs), p95: xs.length ? percentile(xs, 0.95) : NaN, released: m.perTenant[i].released };
     }),
     layerExecutions: r.layerExecutions,
   };

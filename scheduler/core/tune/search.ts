@@ -15,13 +15,19 @@
 // within its accuracy budget, machine to itself) exceeds its deadline on every layout makes the
 // scenario infeasible: reported, no search. (2) E_ref: the reference policy's mean energy over the
 // seeds, so that UXCost means one thing for every candidate. (3) baselines: every untuned policy on
-// the first layout with the simulator's defaults. (4) batches: B suggestions on rung 0's seeds, the
+// the first layout with the simulator's defaults. UXCost rewards dropping frames (a dropped frame
+// costs no energy), so with that objective a candidate missing more than the least-missing
+// baseline (x 1.1 + 0.5 points: missCap) ranks after every one that does not, baselines included.
+// (4) floor: each tenant alone on the machine (every layout, EDF, with and without its fastest
+// variants), same seeds and noise: the misses no schedule of these implementations avoids, and the
+// least energy that runs every frame; their UXCost says how much better any schedule can be.
+// (5) batches: B suggestions on rung 0's seeds, the
 // best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
 // "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
 import { rng } from '../rng';
 import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
-import { candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
+import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
 import { suggest, type Assignment, type Observation } from './tpe';
 
 export interface TuneOptions {
@@ -46,6 +52,12 @@ export interface TuneOptions {
   shouldStop?: () => boolean;
   /** A previous search's cache (checkpoint()): those simulations are not run again. */
   resume?: Checkpoint;
+  /**
+   * A tenant that misses its deadline even alone: 'stop' (default) returns status 'infeasible'
+   * with no search; 'search' searches anyway (the other tenants still gain) and returns the
+   * result with `infeasible` set, so that it is never read as meeting every deadline.
+   */
+  whenInfeasible?: 'stop' | 'search';
 }
 
 export interface EvalRequest {
@@ -53,6 +65,8 @@ export interface EvalRequest {
   seed: number;
   /** undefined while E_ref is being measured. */
   referenceJoules?: number;
+  /** Simulate this tenant alone (the floor; evaluateCandidate's isolate). */
+  isolate?: number;
 }
 
 export interface Interval {
@@ -95,10 +109,26 @@ export interface InfeasibleTenant {
   /** Fastest isolated latency over every layout (ms) and the deadline (ms). */
   bestIsolatedMs: number;
   deadlineMs: number;
+  /** Original layers only were counted: the same with the measured variants within its accuracy budget (when faster). */
+  withVariantsMs?: number;
+}
+
+/** What no schedule of these implementations can beat by much (phase 4 above). */
+export interface TuneFloor {
+  perTenant: { tenant: string; missRate: number; released: number; joulesPerFrame: number }[];
+  /** Released-frame-weighted miss rate of every tenant alone on the machine. */
+  missRate: number;
+  /** Every released frame (the best baseline's mean counts) run once on its least-energy lane and implementation. */
+  energyJ: number;
+  /** (energyJ / E_ref) x (missRate + 0.01). */
+  uxcost: number;
+  /** 1 - floor UXCost / best baseline's: the most any schedule that runs every frame can gain (0.2 = 20%). */
+  headroom?: number;
 }
 
 export interface TuneResult {
   status: 'done' | 'stopped' | 'infeasible';
+  /** Tenants that cannot meet their deadline even alone (status 'infeasible', or any status with whenInfeasible 'search'). */
   infeasible?: InfeasibleTenant[];
   objective: Objective;
   referencePolicy: string;
@@ -110,6 +140,10 @@ export interface TuneResult {
   best?: CandidateSummary;
   /** (best baseline's objective - best's) / |best baseline's|: 0.2 = 20% better. */
   improvement?: number;
+  /** UXCost objective: candidates with a mean miss rate above this rank after every one within it. */
+  missCap?: number;
+  /** UXCost objective: the floor (not computed for an infeasible scenario). */
+  floor?: TuneFloor;
   /** The best last-rung candidates, best first (at most 10). */
   top: CandidateSummary[];
   /** Last-rung candidates and baselines that no other beats on both mean miss rate and mean energy. */
@@ -131,7 +165,7 @@ export interface Checkpoint {
 }
 
 export interface TuneProgress {
-  phase: 'reference' | 'baselines' | 'search';
+  phase: 'reference' | 'baselines' | 'floor' | 'search';
   candidatesTried: number;
   maxCandidates: number;
   simulations: number;
@@ -150,24 +184,35 @@ export function interval(xs: number[]): Interval {
   return { mean, sd, lo: mean - half, hi: mean + half, n };
 }
 
-/** Tenants that cannot meet their deadline even alone on the machine, on any of the layouts. */
-export function infeasibleTenants(layouts: readonly { workload: SimWorkload }[]): InfeasibleTenant[] {
+/**
+ * Tenants that cannot meet their deadline even alone on the machine, on any of the layouts.
+ * `useVariants`: count layer variants within the tenant's accuracy budget (false: originals only,
+ * what the live runtime runs; the variants' figure is then reported beside it).
+ */
+export function infeasibleTenants(layouts: readonly { workload: SimWorkload }[], useVariants = true): InfeasibleTenant[] {
   const w0 = layouts[0].workload;
   const out: InfeasibleTenant[] = [];
-  w0.tenants.forEach((t, ti) => {
+  const fastest = (ti: number, variants: boolean) => {
     let best = Infinity;
     for (const { workload: w } of layouts) {
       const budget = (w.tenants[ti].accuracyBudget ?? 0) + 1e-12;
       let sum = 0;
       for (const layer of w.tenants[ti].layers) {
         let b = Infinity;
-        for (const v of layer.variants) if (v.accuracyDelta <= budget) for (const c of v.cost) if (c && c.latency < b) b = c.latency;
+        for (const v of variants ? layer.variants : layer.variants.slice(0, 1)) if (v.accuracyDelta <= budget) for (const c of v.cost) if (c && c.latency < b) b = c.latency;
         sum += b;
       }
       best = Math.min(best, sum);
     }
+    return best;
+  };
+  w0.tenants.forEach((t, ti) => {
+    const best = fastest(ti, useVariants);
     const d = relativeDeadline(t);
-    if (best > d * (1 + 1e-9)) out.push({ tenant: t.id, bestIsolatedMs: best * 1000, deadlineMs: d * 1000 });
+    if (best > d * (1 + 1e-9)) {
+      const withVariants = useVariants ? best : fastest(ti, true);
+      out.push({ tenant: t.id, bestIsolatedMs: best * 1000, deadlineMs: d * 1000, ...(withVariants < best ? { withVariantsMs: withVariants * 1000 } : {}) });
+    }
   });
   return out;
 }
@@ -183,7 +228,7 @@ export function rungsFor(simSeeds: number, eta: number): number[] {
 const cacheKey = (c: Candidate, seed: number) => `${candidateKey(c)}|${seed}`;
 
 export class TuneSearch {
-  readonly options: Required<Omit<TuneOptions, 'shouldStop' | 'resume' | 'reference' | 'baselines'>> & { baselines: string[]; reference: string };
+  readonly options: Required<Omit<TuneOptions, 'shouldStop' | 'resume' | 'reference' | 'baselines' | 'whenInfeasible'>> & { baselines: string[]; reference: string };
   readonly seeds: number[];
   readonly rungs: number[];
   private cache = new Map<string, EvalResult>();
@@ -195,6 +240,9 @@ export class TuneSearch {
   private history: Observation[] = [];
   private triedKeys = new Set<string>();
   private spaceExhausted = false;
+  private missCap = Infinity;
+  private floor?: TuneFloor;
+  private infeasible?: InfeasibleTenant[];
   progress: TuneProgress;
 
   constructor(
@@ -235,22 +283,25 @@ export class TuneSearch {
   runInline(): TuneResult {
     const gen = this.run();
     let step = gen.next();
-    while (!step.done) step = gen.next(step.value.map((r) => evaluateCandidate(this.layouts, r.candidate, r.seed, this.options.sim, r.referenceJoules)));
+    while (!step.done) step = gen.next(step.value.map((r) => evaluateCandidate(this.layouts, r.candidate, r.seed, this.options.sim, r.referenceJoules, r.isolate)));
     return step.value;
   }
 
   /** The search: yields the simulations it needs (in a fixed order), takes their results in that order. */
   *run(): Generator<EvalRequest[], TuneResult, EvalResult[]> {
     const { space, batch, maxCandidates, eta } = this.options;
-    const infeasible = infeasibleTenants(this.layouts);
-    if (infeasible.length) return this.result('infeasible', infeasible);
+    // Without variant choices in the space, the originals are what a schedule runs (the live runtime runs nothing else).
+    const infeasible = infeasibleTenants(this.layouts, space.variants === true);
+    if (infeasible.length && this.o.whenInfeasible !== 'search') return this.result('infeasible', infeasible);
+    if (infeasible.length) this.infeasible = infeasible;
     // E_ref: the reference policy's own runs (their UXCost is against their own energy, so they are not reused).
     const ref = defaultCandidate(this.options.reference);
-    const refRuns = yield* this.evaluate([ref], this.seeds, 'ref|');
+    const refRuns = yield* this.evaluate([ref], this.seeds, { prefix: 'ref|' });
     this.eRef = refRuns[0].reduce((a, r) => a + r.energyJ, 0) / refRuns[0].length;
     this.progress.phase = 'baselines';
     const baseCands = this.options.baselines.map((p) => defaultCandidate(p));
     const baseRuns = yield* this.evaluate(baseCands, this.seeds);
+    if (this.options.objective.kind === 'uxcost') this.missCap = Math.min(...baseRuns.map((rs) => avg(rs.map((r) => r.missRate)))) * 1.1 + 0.005;
     baseCands.forEach((c, i) => {
       const score = this.mean(baseRuns[i]);
       this.full.set(candidateKey(c), { c, origin: 'baseline' });
@@ -258,8 +309,13 @@ export class TuneSearch {
       this.record(c, 'baseline', -1, baseRuns[i].length, score, baseRuns[i]);
       if (space.policies.includes(c.policy)) this.history.push({ values: toAssignment(c), active: this.activeOf(toAssignment(c)), score });
     });
+    if (this.options.objective.kind === 'uxcost') {
+      this.progress.phase = 'floor';
+      const bestBase = baseRuns[baseCands.map((_, i) => i).sort((a, b) => cmp(this.mean(baseRuns[a]), this.mean(baseRuns[b])))[0]];
+      this.floor = yield* this.computeFloor(bestBase);
+    }
     this.progress.phase = 'search';
-    const params = paramsOf(space, this.layouts.length, this.layouts[0].workload.tenants.length, Math.max(...this.layouts.map((l) => l.lanes.length)));
+    const params = paramsOf(space, this.layouts.length, this.tenants, Math.max(...this.layouts.map((l) => l.lanes.length)), tenantsWithVariants(this.layouts[0].workload));
     const random = rng(this.options.seed);
     let status: 'done' | 'stopped' = 'done';
     for (let b = 0; this.progress.candidatesTried < maxCandidates; b++) {
@@ -320,9 +376,39 @@ export class TuneSearch {
     return Object.keys(a).filter((k) => isActive(k, a));
   }
 
+  /** Mean objective over the runs, plus the miss-cap penalty (UXCost). */
   private mean(rs: EvalResult[]): number {
     const v = rs.map((r) => objectiveValue(this.options.objective, r));
-    return v.reduce((a, b) => a + b, 0) / v.length;
+    return v.reduce((a, b) => a + b, 0) / v.length + this.penalty(rs);
+  }
+
+  /** Ranks a candidate whose mean miss rate is above missCap after every one within it. */
+  private penalty(rs: EvalResult[]): number {
+    const miss = avg(rs.map((r) => r.missRate));
+    return miss > this.missCap ? 1e3 * (1 + miss - this.missCap) : 0;
+  }
+
+  /** Phase 4: every tenant alone, on every layout, with and without its fastest variants. */
+  private *computeFloor(bestBase: EvalResult[]): Generator<EvalRequest[], TuneFloor, EvalResult[]> {
+    const w0 = this.layouts[0].workload;
+    const withVariants = new Set(tenantsWithVariants(w0));
+    const perTenant: TuneFloor['perTenant'] = [];
+    for (let t = 0; t < this.tenants; t++) {
+      const cands: Candidate[] = [];
+      for (let l = 0; l < this.layouts.length; l++) {
+        cands.push(defaultCandidate('edf', l));
+        if (withVariants.has(t)) cands.push({ ...defaultCandidate('edf', l), variants: Array.from({ length: this.tenants }, (_, i) => (i === t ? 'fastest' : 'policy')) });
+      }
+      const runs = yield* this.evaluate(cands, this.seeds, { prefix: `iso${t}|`, isolate: t });
+      const missRate = Math.min(...runs.map((rs) => avg(rs.map((r) => r.perTenant[t].missRate))));
+      perTenant.push({ tenant: w0.tenants[t].id, missRate, released: avg(bestBase.map((r) => r.perTenant[t].released)), joulesPerFrame: leastJoulesPerFrame(this.layouts, t) });
+    }
+    const released = perTenant.reduce((a, t) => a + t.released, 0);
+    const missRate = released > 0 ? perTenant.reduce((a, t) => a + t.released * t.missRate, 0) / released : 0;
+    const energyJ = perTenant.reduce((a, t) => a + t.released * t.joulesPerFrame, 0);
+    const uxcost = (this.eRef > 0 ? energyJ / this.eRef : 1) * (missRate + 0.01);
+    const baseUx = avg(bestBase.map((r) => r.uxcost));
+    return { perTenant, missRate, energyJ, uxcost, ...(baseUx > 0 ? { headroom: 1 - uxcost / baseUx } : {}) };
   }
 
   private record(c: Candidate, origin: 'baseline' | 'search', batch: number, seeds: number, objective: number, rs: EvalResult[]): void {
@@ -330,15 +416,16 @@ export class TuneSearch {
   }
 
   /** Results of candidates x seeds, from the cache or by yielding the missing simulations. */
-  private *evaluate(cands: Candidate[], seeds: number[], prefix = ''): Generator<EvalRequest[], EvalResult[][], EvalResult[]> {
-    const referenceJoules = prefix ? undefined : this.eRef;
+  private *evaluate(cands: Candidate[], seeds: number[], o: { prefix?: string; isolate?: number } = {}): Generator<EvalRequest[], EvalResult[][], EvalResult[]> {
+    const prefix = o.prefix ?? '';
+    const referenceJoules = prefix.startsWith('ref') ? undefined : this.eRef;
     const need: EvalRequest[] = [];
     const needKeys: string[] = [];
     for (const c of cands)
       for (const seed of seeds) {
         const k = prefix + cacheKey(c, seed);
         if (this.cache.has(k) || needKeys.includes(k)) continue;
-        need.push({ candidate: c, seed, ...(referenceJoules !== undefined ? { referenceJoules } : {}) });
+        need.push({ candidate: c, seed, ...(referenceJoules !== undefined ? { referenceJoules } : {}), ...(o.isolate !== undefined ? { isolate: o.isolate } : {}) });
         needKeys.push(k);
       }
     const hits = cands.length * seeds.length - need.length;
@@ -360,7 +447,7 @@ export class TuneSearch {
       candidate: c,
       origin,
       seeds: this.seeds,
-      objective: interval(rs.map((r) => objectiveValue(this.options.objective, r))),
+      objective: interval(rs.map((r) => objectiveValue(this.options.objective, r) + this.penalty(rs))),
       missRate: interval(rs.map((r) => r.missRate)),
       energyJ: interval(rs.map((r) => r.energyJ)),
       averageWatts: interval(rs.map((r) => r.averageWatts)),
@@ -371,7 +458,7 @@ export class TuneSearch {
     };
   }
 
-  private result(status: TuneResult['status'], infeasible?: InfeasibleTenant[]): TuneResult {
+  private result(status: TuneResult['status'], infeasible = this.infeasible): TuneResult {
     const all = [...this.full.values()].map(({ c, origin }) => this.summary(c, origin));
     const byObjective = [...all].sort((a, b) => cmp(a.objective.mean, b.objective.mean));
     const baselines = all.filter((s) => s.origin === 'baseline');
@@ -399,6 +486,8 @@ export class TuneSearch {
       ...(bestBaseline ? { bestBaseline } : {}),
       ...(best ? { best } : {}),
       ...(improvement !== undefined ? { improvement } : {}),
+      ...(Number.isFinite(this.missCap) ? { missCap: this.missCap } : {}),
+      ...(this.floor ? { floor: this.floor } : {}),
       top: byObjective.slice(0, 10),
       pareto,
       tried,
@@ -426,4 +515,23 @@ export function encodeResult(r: EvalResult): EvalResult {
 
 export function reviveResult(r: EvalResult): EvalResult {
   return JSON.parse(JSON.stringify(r), (_k, v) => (v === 'Infinity' || v === '-Infinity' || v === 'NaN' ? Number(v) : v));
+}
+
+/** Least busy energy of one frame of tenant t: each layer on its cheapest lane of any layout, original or its 'fastest' pick. */
+function leastJoulesPerFrame(layouts: readonly TuneLayout[], t: number): number {
+  let best = Infinity;
+  for (const { workload: w } of layouts) {
+    const picked = applyVariantChoice(w, w.tenants.map((_, i) => (i === t ? 'fastest' : 'policy'))).tenants[t];
+    let sum = 0;
+    w.tenants[t].layers.forEach((layer, i) => {
+      let e = Infinity;
+      for (const v of [layer.variants[0], picked.layers[i].variants[0]])
+        v.cost.forEach((c, lane) => {
+          if (c) e = Math.min(e, c.energy ?? c.latency * w.lanes[lane].busyWatts);
+        });
+      sum += e;
+    });
+    best = Math.min(best, sum);
+  }
+  return best;
 }

@@ -2,10 +2,21 @@
 // parameters, lane layout, granularity, queue bound, late-drop admission, tenant pinning); the
 // search space says which values each may take. Pure: no Node, no I/O.
 import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, policySpec, type DreamWeights } from '../policies';
-import type { Policy, SimWorkload } from '../types';
+import type { Policy, SimWorkload, TenantDef, VariantDef } from '../types';
 import type { Assignment, ParamDef } from './tpe';
 
 export type Granularity = 'layer' | 'model';
+
+/**
+ * Per tenant, which implementations of its layers a schedule uses:
+ * - 'policy': every measured variant within the tenant's accuracy budget, the policy picks (the default);
+ * - 'original': the original layers only;
+ * - 'fastest': one fixed implementation per layer: the fastest exact variant, then approximate ones
+ *   where they save the most time per unit of accuracy lost, while the frame's total stays within
+ *   the budget (staticVariantPicks).
+ */
+export type VariantChoice = 'policy' | 'original' | 'fastest';
+export const VARIANT_CHOICES: VariantChoice[] = ['policy', 'original', 'fastest'];
 
 export interface Candidate {
   policy: string;
@@ -23,6 +34,8 @@ export interface Candidate {
   terastal?: { budgetShare: number };
   /** Per tenant: index of the lane it is pinned to (modulo the layout's lane count), or null = free. */
   pins?: (number | null)[];
+  /** Per tenant: its variant choice; absent = 'policy' for every tenant. */
+  variants?: VariantChoice[];
 }
 
 export interface TuneSpace {
@@ -33,12 +46,14 @@ export interface TuneSpace {
   dropLate: boolean[];
   /** Search over pinning tenants to lanes. */
   pinning: boolean;
+  /** Search each tenant's variant choice (tenants with measured variants within their accuracy budget). */
+  variants?: boolean;
 }
 
 /** Policies worth tuning by default: the parametrised Tessera ones and the strongest baselines. */
 export const TUNABLE_POLICIES = ['edf', 'lsf', 'heft', 'dysta', 'dream', 'dream_static', 'terastal'];
 
-export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true };
+export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true, variants: true };
 
 /** The simulator's defaults, as a candidate: what an untuned run of `policy` uses. */
 export function defaultCandidate(policy: string, layout = 0): Candidate {
@@ -58,8 +73,8 @@ export function checkSpace(space: TuneSpace, layouts: number): void {
 const W_KEYS = Object.keys(DREAM_DEFAULT_WEIGHTS) as (keyof DreamWeights)[];
 const isDream = (p: unknown) => p === 'dream' || p === 'dream_static';
 
-/** The optimizer's parameters for a space, a layout count and a tenant count. */
-export function paramsOf(space: TuneSpace, layouts: number, tenants: number, maxLanes: number): ParamDef[] {
+/** The optimizer's parameters for a space, a layout count and a tenant count; `variantTenants`: tenants with a variant choice to make. */
+export function paramsOf(space: TuneSpace, layouts: number, tenants: number, maxLanes: number, variantTenants: readonly number[] = []): ParamDef[] {
   const ps: ParamDef[] = [
     { name: 'policy', kind: 'categorical', choices: space.policies },
     { name: 'layout', kind: 'categorical', choices: Array.from({ length: layouts }, (_, i) => i) },
@@ -73,6 +88,7 @@ export function paramsOf(space: TuneSpace, layouts: number, tenants: number, max
   }
   if (space.policies.includes('terastal')) ps.push({ name: 'budgetShare', kind: 'real', lo: 0.4, hi: 1 });
   if (space.pinning && maxLanes > 1) for (let t = 0; t < tenants; t++) ps.push({ name: `pin.${t}`, kind: 'categorical', choices: ['free', ...Array.from({ length: maxLanes }, (_, i) => i)] });
+  if (space.variants === true) for (const t of variantTenants) ps.push({ name: `var.${t}`, kind: 'categorical', choices: VARIANT_CHOICES });
   return ps;
 }
 
@@ -91,6 +107,8 @@ export function toCandidate(a: Assignment, tenants: number): Candidate {
   if (c.policy === 'terastal' && a.budgetShare !== undefined) c.terastal = { budgetShare: round(Number(a.budgetShare)) };
   const pins = Array.from({ length: tenants }, (_, t) => (a[`pin.${t}`] === undefined || a[`pin.${t}`] === 'free' ? null : Number(a[`pin.${t}`])));
   if (pins.some((p) => p !== null)) c.pins = pins;
+  const variants = Array.from({ length: tenants }, (_, t) => (a[`var.${t}`] ?? 'policy') as VariantChoice);
+  if (variants.some((v) => v !== 'policy')) c.variants = variants;
   return c;
 }
 
@@ -104,6 +122,7 @@ export function toAssignment(c: Candidate): Assignment {
   }
   if (c.policy === 'terastal') a.budgetShare = c.terastal?.budgetShare ?? 1;
   c.pins?.forEach((p, t) => (a[`pin.${t}`] = p ?? 'free'));
+  c.variants?.forEach((v, t) => (a[`var.${t}`] = v));
   return a;
 }
 
@@ -112,7 +131,10 @@ const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** A stable identity of a candidate (same configuration, same key). */
 export function candidateKey(c: Candidate): string {
-  return JSON.stringify([c.policy, c.layout, c.granularity, c.maxQueuePerTenant, c.dropLate, c.dream ?? null, c.terastal ?? null, c.pins ?? null]);
+  const key: unknown[] = [c.policy, c.layout, c.granularity, c.maxQueuePerTenant, c.dropLate, c.dream ?? null, c.terastal ?? null, c.pins ?? null];
+  // Appended only when set, so that checkpoints written before variants were searched still match.
+  if (c.variants) key.push(c.variants);
+  return JSON.stringify(key);
 }
 
 /** The policy of a candidate as one string, with its parameters (createPolicy() builds it; the live runtime takes it). */
@@ -156,5 +178,86 @@ export function describeCandidate(c: Candidate, layoutIds?: string[]): string {
   if (c.dream) parts.push(`weights ${W_KEYS.map((k) => `${k[0]}=${c.dream!.weights[k].toFixed(2)}`).join(' ')} margin ${c.dream.dropMargin.toFixed(2)}`);
   if (c.terastal) parts.push(`budget share ${c.terastal.budgetShare.toFixed(2)}`);
   if (c.pins) parts.push(`pins ${c.pins.map((p) => (p === null ? '-' : String(p))).join(',')}`);
+  if (c.variants) parts.push(`variants ${c.variants.join(',')}`);
   return parts.join(', ');
+}
+
+/** Tenants of a workload with at least one measured variant within their accuracy budget (a variant choice to search). */
+export function tenantsWithVariants(w: SimWorkload): number[] {
+  return w.tenants.flatMap((t, i) => (t.layers.some((l) => l.variants.slice(1).some((v) => v.accuracyDelta <= (t.accuracyBudget ?? 0) + 1e-12)) ? [i] : []));
+}
+
+/** Fastest latency of a variant over the lanes (Infinity when it runs on none). */
+const bestLatency = (v: VariantDef) => Math.min(...v.cost.map((c) => (c ? c.latency : Infinity)));
+
+/**
+ * 'fastest': per layer, the variant index it uses. Exact variants (accuracy delta 0) are free: the
+ * fastest one is taken. Then approximate ones, most time saved per unit of accuracy lost first,
+ * while the sum of their deltas stays within the tenant's accuracy budget.
+ */
+export function staticVariantPicks(t: TenantDef): number[] {
+  // A tenant with a whitelist of combinations verified together: exact variants only (this greedy set was not verified).
+  const budget = (t as TenantDef & { whitelist?: unknown }).whitelist ? 0 : (t.accuracyBudget ?? 0);
+  const picks = t.layers.map((l) => {
+    let best = 0;
+    l.variants.forEach((v, k) => {
+      if (v.accuracyDelta <= 1e-12 && bestLatency(v) < bestLatency(l.variants[best])) best = k;
+    });
+    return best;
+  });
+  const approx: { layer: number; k: number; gain: number; delta: number }[] = [];
+  t.layers.forEach((l, i) =>
+    l.variants.forEach((v, k) => {
+      const gain = bestLatency(l.variants[picks[i]]) - bestLatency(v);
+      if (v.accuracyDelta > 1e-12 && v.accuracyDelta <= budget && gain > 0) approx.push({ layer: i, k, gain, delta: v.accuracyDelta });
+    }),
+  );
+  approx.sort((a, b) => b.gain / b.delta - a.gain / a.delta || a.layer - b.layer || a.k - b.k);
+  let spent = 0;
+  const taken = new Set<number>();
+  for (const a of approx) {
+    if (taken.has(a.layer) || spent + a.delta > budget + 1e-12) continue;
+    picks[a.layer] = a.k;
+    taken.add(a.layer);
+    spent += a.delta;
+  }
+  return picks;
+}
+
+/**
+ * The workload as a candidate's variant choices leave it: 'original' keeps each layer's original
+ * only; 'fastest' keeps the one static pick per layer (staticVariantPicks), costed by the
+ * original on a lane the variant was not measured on; 'policy' changes nothing.
+ */
+export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoice[] | undefined): SimWorkload {
+  if (!choices?.some((c) => c !== 'policy')) return w;
+  return {
+    ...w,
+    tenants: w.tenants.map((t, ti) => {
+      const choice = choices[ti] ?? 'policy';
+      if (choice === 'policy') return t;
+      // Variant indices change below: a whitelist of verified combinations (by index) no longer applies; 'fastest' then keeps to exact variants.
+      const { whitelist: _w, ...rest } = t as TenantDef & { whitelist?: unknown };
+      if (choice === 'original') return { ...rest, layers: t.layers.map((l) => (l.variants.length > 1 ? { ...l, variants: [l.variants[0]] } : l)) };
+      const picks = staticVariantPicks(t);
+      return {
+        ...rest,
+        layers: t.layers.map((l, i) => {
+          if (picks[i] === 0) return l.variants.length > 1 ? { ...l, variants: [l.variants[0]] } : l;
+          const v = l.variants[picks[i]];
+          return { ...l, variants: [{ ...v, cost: v.cost.map((c, lane) => c ?? l.variants[0].cost[lane]) }] };
+        }),
+      };
+    }),
+  };
+}
+
+/** What of a candidate the live runtime cannot apply yet (it replays without them): pins, late drop, variant choices other than the originals. */
+export function simulatorOnlyLevers(c: Candidate, tenantIds?: readonly string[]): string[] {
+  const out: string[] = [];
+  if (c.pins?.some((p) => p !== null)) out.push('pinning');
+  if (c.dropLate) out.push('late drop');
+  const vs = (c.variants ?? []).map((v, t) => (v === 'fastest' ? (tenantIds?.[t] ?? `#${t}`) : null)).filter((x) => x !== null);
+  if (vs.length) out.push(`variants (${vs.join(', ')}: fastest)`);
+  return out;
 }

@@ -1,0 +1,127 @@
+// The Tune and Export views' pure logic (renderer/views/tune-model.ts): form checks, best-so-far
+// series, candidate rows with best and Pareto marks, the scatter groups, validation and replay rows.
+import { describe, expect, test } from 'vitest';
+import { addBestPoint, bestSoFarSeries, candidateRows, DEFAULT_TUNE_FORM, paretoScatter, replayRows, toleranceText, tuneParams, validationRows, type ReplayResult, type TuneRunResult } from '../renderer/views/tune-model';
+
+const iv = (mean: number | null, lo = mean, hi = mean) => ({ mean, sd: 0, lo, hi, n: 3 });
+const summary = (policy: string, objective: number, miss: number, energy: number, layout = 0) => ({
+  candidate: { policy, layout, granularity: 'layer' as const, maxQueuePerTenant: 4, dropLate: false },
+  origin: 'search' as const,
+  seeds: [1, 2, 3],
+  objective: iv(objective, objective * 0.9, objective * 1.1),
+  missRate: iv(miss),
+  energyJ: iv(energy),
+  averageWatts: iv(1),
+  uxcost: iv(objective),
+  xrbench: iv(0.5),
+  p99Ms: iv(null),
+  perTenant: [],
+});
+
+function result(): TuneRunResult {
+  const edf = summary('edf', 0.5, 0.2, 10);
+  const lsf = summary('lsf', 0.6, 0.3, 9);
+  const best = summary('dream', 0.2, 0.05, 12, 1);
+  const cheap = summary('terastal', 0.3, 0.1, 8, 1);
+  const worse = summary('dream_static', 0.4, 0.2, 13);
+  return {
+    scenario: 's',
+    layouts: [['cpu:1', 'cpu:1#1'], ['cpu:2']],
+    profiles: {},
+    profiled: [],
+    rateScale: 1,
+    wallSec: 2,
+    workers: 1,
+    result: {
+      status: 'done',
+      objective: { kind: 'uxcost' },
+      referencePolicy: 'edf',
+      referenceJoules: 10,
+      simSeeds: [1, 2, 3],
+      rungs: [1, 3],
+      baselines: [edf, lsf],
+      bestBaseline: edf,
+      best,
+      improvement: 0.6,
+      top: [best, cheap, worse],
+      pareto: [best, cheap],
+      tried: [
+        { index: 0, batch: 0, origin: 'search', candidate: worse.candidate, seeds: 1, objective: 0.4, missRate: 0.2, energyJ: 13, bestSoFar: 0.4 },
+        { index: 1, batch: 0, origin: 'search', candidate: cheap.candidate, seeds: 1, objective: 0.3, missRate: 0.1, energyJ: 8, bestSoFar: 0.3 },
+        { index: 2, batch: 1, origin: 'search', candidate: best.candidate, seeds: 3, objective: 0.2, missRate: 0.05, energyJ: 12, bestSoFar: 0.2 },
+      ],
+      candidatesTried: 3,
+      simulations: 9,
+      fromCheckpoint: 0,
+    },
+    validation: [{ which: 'tuned', policy: 'dream', lanes: ['cpu:2'], predictedMissRate: 0.05, measuredMissRate: 0.12, measuredEnergyJ: 3.2, energySource: 'estimated', runId: 'r', perTenant: [] }],
+  } as unknown as TuneRunResult;
+}
+
+describe('tune view model', () => {
+  test('the form becomes tune.run params; bad fields are named', () => {
+    const ok = tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 'mixed/reading_assistant', profiles: 'a, b' });
+    expect(ok.errors).toEqual([]);
+    expect(ok.params).toMatchObject({ scenario: 'mixed/reading_assistant', profiles: ['a', 'b'], objective: 'uxcost', budgetSec: 60, candidates: 200, seed: 1, validateSec: 0 });
+    expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', budgetSec: '' }).params?.budgetSec).toBeUndefined();
+    const bad = tuneParams({ ...DEFAULT_TUNE_FORM, scenario: '', candidates: '2.5', seed: '-1', objective: 'miss-under-cap', profiles: 'a', profileMissing: true });
+    expect(bad.params).toBeUndefined();
+    expect(bad.errors.join('\n')).toMatch(/Scenario: pick one/);
+    expect(bad.errors.join('\n')).toMatch(/Candidates: a whole number from 1/);
+    expect(bad.errors.join('\n')).toMatch(/Seed: a whole number from 0/);
+    expect(bad.errors.join('\n')).toMatch(/Energy cap \(W\): give a number/);
+    expect(bad.errors.join('\n')).toMatch(/not both/);
+  });
+
+  test('best so far: live points only when they bring news, never worse; the final series from the result', () => {
+    let s: { x: number; y: number }[] = [];
+    s = addBestPoint(s, { candidatesTried: 0, best: null });
+    expect(s).toEqual([]);
+    s = addBestPoint(s, { candidatesTried: 4, best: 0.5 });
+    s = addBestPoint(s, { candidatesTried: 4, best: 0.5 });
+    s = addBestPoint(s, { candidatesTried: 8, best: 0.7 });
+    s = addBestPoint(s, { candidatesTried: 12, best: 0.3 });
+    s = addBestPoint(s, { candidatesTried: 2, best: 0.1 });
+    expect(s).toEqual([{ x: 4, y: 0.5 }, { x: 8, y: 0.5 }, { x: 12, y: 0.3 }]);
+    expect(bestSoFarSeries(result())).toEqual([{ x: 1, y: 0.4 }, { x: 2, y: 0.3 }, { x: 3, y: 0.2 }]);
+  });
+
+  test('candidate rows: untuned first, best and Pareto marked, CIs shown, missing figures as a dash', () => {
+    const rows = candidateRows(result());
+    expect(rows.map((r) => `${r.kind}:${r.policy}`)).toEqual(['untuned:edf', 'untuned:lsf', 'tuned:dream', 'tuned:terastal', 'tuned:dream_static']);
+    expect(rows.filter((r) => r.best).map((r) => r.policy)).toEqual(['dream']);
+    expect(rows.filter((r) => r.pareto).map((r) => r.policy)).toEqual(['dream', 'terastal']);
+    expect(rows[2].label).toMatch(/^dream, lanes cpu:2, layer granularity, queue 4/);
+    expect(rows[2].objective).toBe('0.2000 [0.1800, 0.2200]');
+    expect(rows[2].missRate).toBe('5.0%');
+    expect(rows[2].p99Ms).toBe('–');
+  });
+
+  test('Pareto scatter: miss rate in % against energy; the front sorted by energy', () => {
+    const p = paretoScatter(result());
+    expect(p.untuned.map((x) => [x.x, x.y])).toEqual([[10, 20], [9, 30]]);
+    expect(p.front.map((x) => [x.x, x.y])).toEqual([[8, 10], [12, 5]]);
+    expect(p.tuned).toHaveLength(3);
+  });
+
+  test('validation rows: predicted vs measured with the difference in points and the energy source', () => {
+    expect(validationRows(result())).toEqual([{ which: 'tuned', policy: 'dream', predicted: '5.0%', measured: '12.0%', diffPts: '+7.0 pts', energy: '3.20 J (ESTIMATE)' }]);
+  });
+
+  test('replay rows and the tolerance text', () => {
+    const r = {
+      pass: false,
+      rows: [
+        { tenant: 'a', expected: { missRate: 0.01, missRateHi: 0.02, p99Ms: 12 }, measured: { released: 40, missRate: 0, p99Ms: 10 }, pass: true, violations: [] },
+        { tenant: 'b', expected: { missRate: 0, missRateHi: null, p99Ms: 5 }, measured: { released: 10, missRate: 0.5, p99Ms: null }, pass: false, violations: ['miss rate 50.0% > expected 0.0% + 5.0 points'] },
+      ],
+    } as unknown as ReplayResult;
+    const rows = replayRows(r);
+    expect(rows[0]).toMatchObject({ tenant: 'a', expected: '1.0% (CI up to 2.0%)', measured: '0.0% of 40', pass: true });
+    expect(rows[1]).toMatchObject({ expected: '0.0%', measuredP99: 'unbounded', pass: false, why: 'miss rate 50.0% > expected 0.0% + 5.0 points' });
+    expect(toleranceText('5', '50')).toEqual({ text: 'miss=5%,p99=50%' });
+    expect(toleranceText('', 'off')).toEqual({ text: 'p99=off' });
+    expect(toleranceText('-1', '').error).toMatch(/Miss tolerance/);
+    expect(toleranceText('', 'x').error).toMatch(/p99 tolerance/);
+  });
+});
