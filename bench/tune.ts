@@ -19,7 +19,7 @@
 import { loadavg } from 'node:os';
 import { localClient } from '../engine/local';
 import type { TuneRunResult } from '../engine/features/tune';
-import { formatValidation } from '../cli/commands/tune';
+import { formatValidation, headroomText } from '../cli/commands/tune';
 import { simulatorOnlyLevers } from '../scheduler/core/tune';
 
 const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
@@ -106,8 +106,8 @@ export async function main(argv: string[]): Promise<number> {
     out.push(`  best untuned: ${bb.candidate.policy} (lanes ${r.result.layouts[0].join('+')}): UXCost ${bb.uxcost.mean.toFixed(4)} [${bb.uxcost.lo.toFixed(4)}, ${bb.uxcost.hi.toFixed(4)}], miss rate ${pct(bb.missRate.mean)}`);
     out.push(`  tuned: ${r.result.schedule?.policy.spec} (lanes ${r.result.layouts[b.candidate.layout].join('+')}, ${b.candidate.granularity} granularity, queue ${b.candidate.maxQueuePerTenant}): UXCost ${b.uxcost.mean.toFixed(4)} [${b.uxcost.lo.toFixed(4)}, ${b.uxcost.hi.toFixed(4)}], miss rate ${pct(b.missRate.mean)}`);
     out.push(`  UXCost ${r.improvement !== undefined ? `${(100 * r.improvement).toFixed(1)}% lower` : '-'} (target >= 20%): ${r.pass ? 'PASS' : 'FAIL'}${t.missCap !== undefined ? ` (ranked among schedules missing at most ${pct(t.missCap)})` : ''}`);
-    if (t.floor) out.push(`  floor (each tenant alone): UXCost ${t.floor.uxcost.toFixed(4)}, miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J: ${t.floor.headroom !== undefined ? `at most ${(100 * t.floor.headroom).toFixed(1)}% below the best untuned policy` : '-'} for a schedule that runs every frame; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
-    const levers = simulatorOnlyLevers(b.candidate, r.result.scenario ? Object.keys(r.result.profiles) : undefined);
+    if (t.floor) out.push(`  floor (each tenant alone): UXCost ${t.floor.uxcost.toFixed(4)}, miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J: ${t.floor.headroom !== undefined ? headroomText(t.floor.headroom) : '-'}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
+    const levers = simulatorOnlyLevers(b.candidate, Object.keys(r.result.profiles));
     if (levers.length) out.push(`  the tuned schedule uses ${levers.join(', ')}: simulator only so far, the live runtime runs without them`);
     for (const v of formatValidation(r.result.validation ?? [])) out.push(`  live${v}`);
   }

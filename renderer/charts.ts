@@ -73,17 +73,20 @@ Chart.register({
     ctx.beginPath();
     ctx.rect(left, top - 14, right - left, bottom - top + 20);
     ctx.clip();
+    // One path for all ticks, one per pixel column at most (a burst of drops is one dense row of ticks).
     ctx.fillStyle = MARKER_TICK;
-    for (const t of m.ticks ?? []) {
-      const px = x.getPixelForValue(t.x);
-      if (px < left || px > right) continue;
-      ctx.beginPath();
+    ctx.beginPath();
+    let lastPx = -Infinity;
+    for (const t of [...(m.ticks ?? [])].sort((a, b) => a.x - b.x)) {
+      const px = Math.round(x.getPixelForValue(t.x));
+      if (px < left || px > right || px - lastPx < 2) continue;
+      lastPx = px;
       ctx.moveTo(px, bottom - 7);
       ctx.lineTo(px - 4, bottom);
       ctx.lineTo(px + 4, bottom);
       ctx.closePath();
-      ctx.fill();
     }
+    ctx.fill();
     ctx.strokeStyle = MARKER_LINE;
     ctx.fillStyle = MARKER_LINE;
     ctx.lineWidth = 1.5;
@@ -113,7 +116,7 @@ let tableIds = 0;
  * Wraps a chart's box with a "Show as table" toggle: pressed, the chart's data shows as a table in
  * place of the canvas, and follows the chart's updates (live charts too).
  */
-export function withTable(box: HTMLElement, chart: Chart<any>, o: { caption: string; xTitle?: string; yTitle?: string; maxRows?: number; skip?: (label: string) => boolean }): HTMLElement {
+export function withTable(box: HTMLElement, chart: Chart<any>, o: { caption: string; xTitle?: string; yTitle?: string; maxRows?: number; digits?: number; skip?: (label: string) => boolean }): HTMLElement {
   const id = `chart-table-${++tableIds}`;
   const holder = document.createElement('div');
   holder.id = id;

@@ -82,7 +82,7 @@ describe('example app through tessera/runtime', () => {
 
     const seconds = 3;
     const r = run([app, bundle, '--seconds', String(seconds), '--json'], appHome, 150_000);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, `${r.stderr}\n${r.stdout.slice(-3000)}`).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.report.status).toBe('completed');
     const by = Object.fromEntries(out.stats.tenants.map((t: { tenant: string }) => [t.tenant, t]));

@@ -163,6 +163,29 @@ describe('comparison of stored results', () => {
   });
 });
 
+describe('a simulation against a live run beyond the prediction tolerance', () => {
+  it('names the likely reasons the run recorded; within the tolerance, or two runs, none', () => {
+    const rec = readSimulation(simA.savedId!);
+    const fcfs = simA.comparison.rows.find((r) => r.policy === 'fcfs')!;
+    const slow = structuredClone(runFcfs);
+    slow.metrics.overall.missRate = Math.min(1, fcfs.missRate.mean + 0.4);
+    slow.overload.eventLoopDelayMs.max = 480;
+    const f = { released: 10, meanLatencyMs: 10, p95LatencyMs: 20, missRate: 0.5, dropRate: 0 };
+    slow.comparison = [{ tenant: 'detector', measured: f, predicted: { ...f, missRate: 0 }, diff: { meanLatencyRel: 0, p95LatencyRel: 0, missRatePts: 50, dropRatePts: 0 } }];
+    const c = compareResults({ sim: rec }, { run: slow });
+    expect(c.reasons?.join('\n')).toMatch(/event loop stalled for up to 480 ms/);
+    // The run matched its own prediction: the simulation's inputs differ.
+    slow.comparison = [];
+    expect(compareResults({ sim: rec }, { run: slow }).reasons).toEqual([expect.stringMatching(/matched its own prediction/)]);
+    // Within the tolerance: nothing to explain.
+    const same = structuredClone(slow);
+    same.metrics.overall = { ...same.metrics.overall, missRate: fcfs.missRate.mean, dropRate: fcfs.dropRate.mean, meanLatency: fcfs.meanLatencyMs!.mean / 1000, p95Latency: fcfs.p95LatencyMs.mean / 1000 };
+    same.metrics.perTenant = [];
+    expect(compareResults({ sim: rec }, { run: same }).reasons).toBeUndefined();
+    expect(compareResults({ run: runEdf }, { run: slow }).reasons).toBeUndefined();
+  });
+});
+
 describe('engine and CLI', () => {
   it('history.list: profiles, simulations and runs together, newest first', async () => {
     const { client, close } = localClient();

@@ -41,9 +41,9 @@ describe('tessera/runtime entry', () => {
     expect(inputs).toContain('scheduler/live/runtime.ts');
     expect(inputs.filter((f) => /^(electron|renderer|engine|server|cli|bench)\//.test(f))).toEqual([]);
     // Profiler modules it may use: model loading and cutting, lane grammar and probing, GPU adapter
-    // checks, energy meters, the profile store (the tuned profiles' latencies) and its note rule. Not the
-    // profiling itself.
-    const allowed = /^profiler\/(onnx\/(model|cut|shapes|values|flops|builder|random)|gpu\/(adapter|environment)|energy\/[a-z]+|types|stats|store|notes|measure|devices)\.ts$/;
+    // checks, energy meters, the profile store (the tuned profiles' latencies) and its note rule, the
+    // pure transfer-cost fit (live calibration). Not the profiling itself (profile.ts, measure-core.ts).
+    const allowed = /^profiler\/(onnx\/(model|cut|shapes|values|flops|builder|random)|gpu\/(adapter|environment)|energy\/[a-z]+|types|stats|store|notes|transfer|measure|devices)\.ts$/;
     const profiler = inputs.filter((f) => f.startsWith('profiler/'));
     expect(profiler.filter((f) => !allowed.test(f))).toEqual([]);
     expect(profiler).not.toContain('profiler/profile.ts');

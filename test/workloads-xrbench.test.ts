@@ -226,10 +226,13 @@ describe('XRBench scenarios', () => {
     for (const info of listXrbenchScenarios()) {
       const s = parseScenario(xrbenchScenario(info.id), info.id);
       expect(await checkScenarioModels(s)).toEqual([]);
+      // What the models are is said once, in the scenario's notes, not in every tenant's description.
+      expect(s.notes?.filter((n) => n.includes(REPLICA_LABEL))).toHaveLength(1);
       for (const t of s.tenants) {
         expect(t.arrival.type).toBe('periodic');
         if (t.arrival.type === 'periodic') expect(t.deadlineMs).toBeCloseTo(1000 / t.arrival.fps, 9);
-        expect(t.description).toContain(REPLICA_LABEL);
+        expect(t.description).toMatch(/^.+: \d+ layers$/);
+        expect(t.description).not.toContain(REPLICA_LABEL);
       }
     }
     const sweep = ['25p', '50p', '75p', '100p'].map((p) => xrbenchScenario(`xrbench/sweep/vr_gaming_${p}`).tenants.find((t) => t.id === 'GE_FBNet_C')!.cascade);

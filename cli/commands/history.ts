@@ -34,6 +34,7 @@ export function formatResultComparison(c: ResultComparison): string {
     out.push(`${k}: ${s.kind} ${s.id}  ${s.scenario}  policy ${s.policy}  lanes ${s.lanes.join(',')}  ${s.spanSec.toFixed(1)} s  (${s.source}; energy ${s.energySource === 'measured' ? 'measured' : 'ESTIMATED'})`);
   }
   for (const w of c.warnings) out.push(`! ${w}`);
+  if (c.reasons?.length) out.push('Beyond the prediction tolerance; likely reasons (from the run\u2019s record):', ...c.reasons.map((r) => `  - ${r}`));
   out.push('');
   const line = (r: CompareRow) => [r.tenant, METRICS[r.metric].label, figureText(r.metric, r.a), figureText(r.metric, r.b), deltaText(r), r.change];
   out.push(...table(['tenant', 'figure', 'a', 'b', 'b - a', 'b is'], c.rows.map(line)));

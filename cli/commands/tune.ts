@@ -49,11 +49,16 @@ export function formatTune(r: TuneRunResult): string {
   out.push('');
   out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
   if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy x 1.1 + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
-  if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise; every frame run on its least-energy lane and implementation): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: at most ${(100 * t.floor.headroom).toFixed(1)}% below the best untuned policy for a schedule that runs every frame` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
+  if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise; every frame run on its least-energy lane and implementation): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: ${headroomText(t.floor.headroom)}` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
   if (r.validation?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation));
   if (r.out) out.push(`Schedule written to ${r.out} (check it: tessera schedule validate ${r.out}; run it: tessera replay ${r.out})`);
   return out.join('\n') + '\n';
+}
+
+/** What the floor allows, in words (negative: the best untuned policy already beats running every frame, by dropping frames). */
+export function headroomText(h: number): string {
+  return h >= 0 ? `at most ${(100 * h).toFixed(1)}% below the best untuned policy for a schedule that runs every frame` : 'no headroom for a schedule that runs every frame: the best untuned policy spends less by dropping frames';
 }
 
 /** One line per live check: the best untuned policy, then the top tuned candidates. */

@@ -193,8 +193,9 @@ await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 clearInterval(vadTimer);
 clearInterval(camTimer);
 if (progress) clearInterval(progress);
-const { stats, report } = await rt.stop();
+// Every frame submitted so far ends first (recognition is submitted from detection's result), then the runtime stops.
 await Promise.all(pending);
+const { stats, report } = await rt.stop();
 
 const summary = {
   schedule: file,

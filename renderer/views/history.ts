@@ -186,6 +186,7 @@ export const historyView: View = {
           h('dt', {}, 'A'), h('dd', {}, sideText(c.a), ' ', policyPick('a'), h('div', { class: 'muted' }, `${c.a.source}; energy ${c.a.energySource}`)),
           h('dt', {}, 'B'), h('dd', {}, sideText(c.b), ' ', policyPick('b'), h('div', { class: 'muted' }, `${c.b.source}; energy ${c.b.energySource}`))),
         warningList(c.warnings, 'history-warnings', 'Read with care'),
+        warningList(c.reasons ?? [], 'history-reasons', 'Beyond the prediction tolerance (\u00b125% latency, \u00b15 points); likely reasons, from the run\u2019s record'),
         h('div', { class: 'history-scroll' }, main),
         byPolicy,
         h('p', { class: 'muted history-method' }, c.method));

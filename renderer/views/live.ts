@@ -746,7 +746,7 @@ class RunUi {
     this.liveArea.append(
       h('div', { class: 'live-wide' }, card('Latency per tenant', h('p', { class: 'muted live-note' }, `Each finished frame (last ${store.options.windowSec} s); dashed: each tenant\u2019s deadline; red-edged triangles: deadline missed; crosses: dropped frames.`), markerNote,
         withTable(lat.box, lat.chart, { caption: 'Finished frames: latency by finish time', xTitle: 'finish (s)', yTitle: 'latency (ms)', skip: (l) => / deadline$/.test(l) }))),
-      h('div', { class: 'live-wide' }, card('Misses and drops per tenant', h('div', { class: 'live-split' }, this.counters, withTable(miss.box, miss.chart, { caption: 'Late and dropped frames, % of the frames released', xTitle: 'tenant' })))),
+      h('div', { class: 'live-wide' }, card('Misses and drops per tenant', h('div', { class: 'live-split' }, this.counters, withTable(miss.box, miss.chart, { caption: 'Late and dropped frames, % of the frames released', xTitle: 'tenant', digits: 2 })))),
       h('div', { class: 'live-wide' }, card('What runs on each lane', h('div', { class: 'row live-timeline-tools' }, this.followBtn, this.wholeBtn, this.timelineNote), this.timelineBox, this.timelineLegend)),
       card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, withTable(pw.box, pw.chart, { caption: 'Power (W) and energy (J) by run time', xTitle: 'run time (s)', yTitle: 'value' })),
       card('Lanes', withTable(ut.box, ut.chart, { caption: 'Busy share of each lane by run time', xTitle: 'run time (s)', yTitle: 'busy (%)' }), this.lanesTable),

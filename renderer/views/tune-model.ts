@@ -177,8 +177,8 @@ export function validationRows(r: TuneRunResult): ValidationRow[] {
     const p = finiteNum(v.predictedMissRate);
     const m = finiteNum(v.measuredMissRate);
     return {
-      which: v.which,
-      policy: v.policy,
+      which: v.which === 'tuned' && v.rank ? `tuned #${v.rank}` : v.which,
+      policy: v.notAppliedLive?.length ? `${v.policy} (ran live without ${v.notAppliedLive.join(', ')})` : v.policy,
       predicted: fmtPct(p),
       measured: fmtPct(m),
       diffPts: p !== undefined && m !== undefined ? `${m - p >= 0 ? '+' : ''}${(100 * (m - p)).toFixed(1)} pts` : DASH,

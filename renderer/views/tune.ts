@@ -5,6 +5,7 @@
 // schedule (download; it is also stored, and the Export view lists and replays stored schedules).
 // The logic is tune-model.ts; this file is DOM only.
 import './tune.css';
+import { listParam } from '../route';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { chartIn, color, type Chart } from '../charts';
 import { downloadText } from '../download';
@@ -15,7 +16,7 @@ import type { View } from './view';
 export const tuneView: View = {
   id: 'tune',
   title: 'Tune',
-  render(root, { client, navigate }) {
+  render(root, { client, navigate, query = {}, consumeQuery }, param) {
     let disposed = false;
     let running: AbortController | undefined;
     const charts: Chart[] = [];
@@ -66,6 +67,12 @@ export const tuneView: View = {
         const usable = list.filter((s) => !s.error);
         scenario.append(...usable.map((s) => h('option', { value: s.id, title: s.description }, s.id)));
         if (usable.some((s) => s.id === 'mixed/reading_assistant')) scenario.value = 'mixed/reading_assistant';
+        // Carried from a scenario's Next steps: that scenario and its profiles (the search chooses the lane layouts).
+        if (param && usable.some((s) => s.id === param)) {
+          scenario.value = param;
+          profiles.value = listParam(query, 'profiles').join(',');
+          consumeQuery?.();
+        }
       } catch (e) {
         if (!disposed) formErrors.append(errorBox('Could not list the scenarios', (e as Error).message));
       }
@@ -139,6 +146,13 @@ export const tuneView: View = {
           h('ul', {}, ...(t.infeasible ?? []).map((x) => h('li', {}, `${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`))),
           h('p', { class: 'muted' }, 'Lower its frame rate or resolution, relax its deadline, or add a faster lane.')));
         return;
+      }
+      // Searched anyway: the other tenants were tuned, but these can never meet their deadlines.
+      if (t.infeasible?.length) {
+        resultArea.append(h('section', { class: 'card', 'data-testid': 'tune-infeasible' },
+          h('h2', {}, 'Infeasible tenants ', badge('cannot meet deadlines', 'bad')),
+          h('p', {}, 'Even alone on the machine, on its fastest lanes, each of these misses its deadline; the schedule below is marked infeasible for them:'),
+          h('ul', {}, ...t.infeasible.map((x) => h('li', {}, `${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`)))));
       }
       const rows = candidateRows(r);
       const improvement = t.improvement === undefined || t.improvement === null ? DASH : `${(100 * t.improvement).toFixed(1)}% better than the best untuned policy (${t.bestBaseline?.candidate.policy ?? DASH})`;

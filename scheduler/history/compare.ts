@@ -8,6 +8,7 @@
 // (mean over seeds); a run side is the run as measured. Rows are matched by tenant id; deltas are
 // b - a (percentage points for rates, relative for latencies and energy).
 import type { Comparison, PolicySummary } from '../core/compare';
+import { explainDivergence, PREDICTION_TOLERANCE } from '../core/divergence';
 import type { Metrics } from '../core/metrics';
 import type { LiveReport } from '../live/types';
 import type { StoredSimulation } from './types';
@@ -74,6 +75,11 @@ export interface ResultComparison {
   /** Two simulations: the overall figures of every policy both ran. */
   byPolicy?: { policy: string; rows: CompareRow[] }[];
   warnings: string[];
+  /**
+   * A simulation against a live run that differs beyond the prediction tolerance (the live report's
+   * own rule): the likely reasons the run recorded (scheduler/core/divergence.ts), most telling first.
+   */
+  reasons?: string[];
   method: string;
 }
 
@@ -274,6 +280,25 @@ export function compareResults(
   for (const [x, s, other] of [[a, sa, b], [b, sb, a]] as const) {
     if ('sim' in x && x.policy === undefined && 'run' in other && s.policy !== other.run.policy) {
       out.warnings.unshift(`simulation ${x.sim.id} did not run ${other.run.policy} (the run's policy): its best policy, ${s.policy}, is compared instead`);
+    }
+  }
+  const run = 'run' in a ? a.run : 'run' in b ? b.run : undefined;
+  if (run && ('sim' in a || 'sim' in b)) {
+    const beyond = out.rows.some((r) =>
+      r.delta !== undefined && (METRICS[r.metric].unit === 'rate' ? Math.abs(r.delta) * 100 > PREDICTION_TOLERANCE.ratePts : (r.metric === 'meanLatencyMs' || r.metric === 'p95LatencyMs') && r.rel !== undefined && Math.abs(r.rel) > PREDICTION_TOLERANCE.latencyRel));
+    if (beyond) {
+      const d = explainDivergence({
+        comparison: run.comparison,
+        hindsight: run.hindsight,
+        lanes: run.lanes,
+        ratios: run.adaptation?.ratios ?? [],
+        latencySource: run.latencySource,
+        eventLoopDelayMaxMs: run.overload?.eventLoopDelayMs?.max ?? 0,
+        switches: Array.isArray(run.policySwitches) ? run.policySwitches.length : 0,
+        faults: Array.isArray(run.faults) ? run.faults.length : 0,
+      });
+      // The run's own prediction agreeing with it while the stored simulation differs points at the inputs instead.
+      out.reasons = d.reasons.length ? d.reasons : ['the run matched its own prediction (the simulator on the run\u2019s latency table): the stored simulation differs in its inputs (profiles, load, lanes, seeds or duration)'];
     }
   }
   if ('sim' in a && 'sim' in b) {

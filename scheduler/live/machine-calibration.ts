@@ -9,16 +9,17 @@
 // Stored under dataDir()/calibration/<key>.json with its fingerprint and date, reused until stale
 // (another machine or software, other lanes, or older than CALIBRATION_MAX_AGE_H).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus, hostname, loadavg } from 'node:os';
+import { availableParallelism, cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { dataDir } from '../../base/paths';
 import { writeFileAtomic } from '../../profiler/store';
 import { fitTransfer } from '../../profiler/transfer';
-import { CALIBRATION_SCHEMA, calibrationKey, calibrationStatus, type BackgroundLoad, type MachineCalibration, type MachineFingerprint, type PairInterference } from '../core/calibration';
+import { CALIBRATION_SCHEMA, calibrationKey, calibrationStatus, type MachineCalibration, type MachineFingerprint, type PairInterference } from '../core/calibration';
 import { createPolicy, policyNames } from '../core/policies';
 import { simulate } from '../core/simulator';
 import { syntheticWorkload } from '../core/synthetic';
 import type { LaneSpec } from '../../profiler/types';
+import { measureBackground } from './background';
 import { dispatchOverhead } from './calibrate';
 import { LaneClient } from './lane-client';
 import { keepSets, resolveExecModel } from './models';
@@ -41,39 +42,10 @@ export async function fingerprint(): Promise<MachineFingerprint> {
   return { hostname: hostname(), cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: availableParallelism(), platform: process.platform, arch: process.arch, node: process.version, ort: await ort() };
 }
 
+export { measureBackground };
+
 export function calibrationDir(root = dataDir()): string {
   return join(root, 'calibration');
-}
-
-/** Linux: jiffies busy and total over all CPUs (/proc/stat), or undefined. */
-function procStat(): { busy: number; total: number } | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    const total = v.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The machine's background load over `windowMs`: load average, and other processes' CPU time in cores (this process's own time taken out). */
-export async function measureBackground(windowMs = 300): Promise<BackgroundLoad> {
-  const cores = availableParallelism();
-  const a = procStat();
-  const ca = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, windowMs));
-  const b = procStat();
-  const ours = process.cpuUsage(ca);
-  const dt = (performance.now() - t0) / 1000;
-  let othersBusyCores = NaN;
-  if (a && b && b.total > a.total) {
-    const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * cores;
-    othersBusyCores = Math.max(0, busyCores - (ours.user + ours.system) / 1e6 / dt);
-  }
-  return { at: new Date().toISOString(), loadavg1: loadavg()[0], cores, othersBusyCores, windowMs };
 }
 
 const median = (xs: number[]) => {

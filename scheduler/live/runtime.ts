@@ -19,7 +19,7 @@ import { validateTenants, validateWorkload } from '../core/workload';
 import { ArrivalStream } from './arrivals';
 import { buildLatencyTable, calibratedTable, type LatencyTable } from './calibrate';
 import { expectedUtilisation, type BackgroundLoad } from '../core/calibration';
-import { measureBackground } from './machine-calibration';
+import { measureBackground } from './background';
 import { AlarmClock } from './clock';
 import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
@@ -38,6 +38,8 @@ export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
 import { scaleTenantTiming } from '../../workloads/rate-scaling';
 import type { LaneSpec, Profile } from '../../profiler/types';
 
+/** Load targets never ask the dispatching thread for more layer runs per second than this. */
+const MAX_DISPATCH_PER_SEC = 1000;
 const LOC_NONE = -2; // fresh frame: its inputs are the tenant's samples, present on every lane
 const LOC_MAIN = -1; // activations parked on the main thread
 
@@ -324,6 +326,8 @@ export class LiveRun {
       await this.clock?.close().catch(() => {});
       await this.energy?.stop().catch(() => {});
       this.scenario = deeper.scenario;
+      // The first measurement's load-target notes no longer hold.
+      this.outcome.warnings = this.outcome.warnings.filter((w) => !w.startsWith('load target '));
       this.outcome.warnings.push(`load target ${o.load}: the demo's models were deepened (${deeper.note}) instead of raising the frame rates`);
       await this.prepare(signal, progress);
     }
@@ -461,6 +465,15 @@ export class LiveRun {
       planned = plan(expectedUtilisation(computeOnly(planned.table))[0] ?? 0);
     }
     if (o.load !== undefined) {
+      // The dispatching thread serves every layer run: past about MAX_DISPATCH_PER_SEC (a few thousand
+      // on a quiet machine, far fewer on a loaded one) it, not the lanes, is the bottleneck.
+      const perSec = effectiveRates(this.scenario, o.scale).reduce((a, r, t) => a + r * this.execs[t].units.length, 0);
+      if (perSec > MAX_DISPATCH_PER_SEC) {
+        const cut = MAX_DISPATCH_PER_SEC / perSec;
+        o.scale = +(o.scale * cut).toPrecision(4);
+        planned = plan(Math.min(1, o.load * cut));
+        this.outcome.warnings.push(`load target ${o.load}: lowered to about ${(o.load * cut).toFixed(2)} busy (rates x${o.scale}): it needed ${perSec.toFixed(0)} layer dispatches per second, over the ${MAX_DISPATCH_PER_SEC} the dispatching thread is given; use heavier models, or model granularity`);
+      }
       // Each layer also holds its lane for the dispatch overhead: where compute + dispatch would
       // take more than 95% of the busiest lane, the target cannot be met without overload.
       const occupied = busiestUtilisation(buildWorkload(this.scenario, this.execs, planned.table, defs, o, this.id));

@@ -67,7 +67,8 @@ describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
     const { page, errors } = await app.open('live');
     await page.getByTestId('live-start').waitFor({ timeout: 60_000 });
     await page.getByTestId('live-scenario').selectOption('demo:tiny');
-    await page.getByTestId('live-duration').fill('5');
+    // Long enough to be surely running during the checks below; stopped after them.
+    await page.getByTestId('live-duration').fill('60');
     await page.getByTestId('live-lanes').fill('cpu:1,cpu:1');
     await page.getByTestId('live-start').click();
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="live-timeline-canvas"]') as HTMLElement | null)?.dataset.rects ?? 0) > 0, null, { timeout: 90_000 });
@@ -81,8 +82,11 @@ describe.runIf(chromiumAvailable())('accessibility and keyboard access', () => {
       if (vs.length) found.push(`live running (${scheme}):\n${describeViolations(vs)}`);
       await app.screenshot(page, `a11y-live-running-${scheme}`);
     }
+    await expect(page.locator('.live-status [data-phase]').getAttribute('data-phase')).resolves.toMatch(/running|draining/);
+    await page.getByTestId('live-stop').click();
     await page.getByTestId('live-report').waitFor({ timeout: 90_000 });
     const lane = page.getByTestId('live-timeline-canvas');
+    await lane.scrollIntoViewIfNeeded();
     const box = (await lane.boundingBox())!;
     await page.mouse.move(box.x + 200, box.y + 30);
     await page.mouse.down();

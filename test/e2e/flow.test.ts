@@ -114,6 +114,14 @@ describe.runIf(chromiumAvailable())('linked steps and model intake', () => {
     await expect(page.getByTestId('live-reopened').textContent()).resolves.toMatch(/kws pair under dream, read back from the run store/);
     await expect(page.getByTestId('live-lanes').inputValue()).resolves.toBe('cpu:1,cpu:1');
     await app.screenshot(page, 'flow-5-live-report-after-reload');
+
+    // Tune (where the view exists): the scenario and its profiles carried.
+    await page.evaluate(() => (location.hash = `#/scenarios/${encodeURIComponent('user/kws_pair')}`));
+    await page.getByTestId('next-profiles').filter({ hasText: 'Every tenant' }).waitFor(LONG);
+    await page.getByTestId('next-tune').click();
+    await page.getByTestId('tune-scenario').locator('option[value="user/kws_pair"]').waitFor({ state: 'attached', ...LONG });
+    await expect(page.getByTestId('tune-scenario').inputValue()).resolves.toBe('user/kws_pair');
+    await expect(page.getByTestId('tune-profiles').inputValue()).resolves.toBe(selected[0]);
     expect(real(errors)).toEqual([]);
     await page.close();
   });

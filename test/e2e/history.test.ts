@@ -4,22 +4,15 @@
 // Data: two short profiles of one small model, two synthetic simulations and two 1 s live runs, made
 // through the CLI into the test engine's private TESSERA_HOME.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { axe, describeViolations } from '../support/axe';
 import { chromiumAvailable } from '../support/browser';
 import { startApp, type TestApp } from '../support/app';
 
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const pageErrors = (errors: string[]) => errors.filter((e) => !/status of 404/.test(e));
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  const r = await page.evaluate(async () => (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run());
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
-}
 
 describe.runIf(chromiumAvailable())('History view', () => {
   let app: TestApp;
@@ -143,7 +136,7 @@ describe.runIf(chromiumAvailable())('History view', () => {
       await page.getByTestId('history-compare-button').click();
       await page.getByTestId('history-diff-table').waitFor({ timeout: 30_000 });
       await app.screenshot(page, `history-a11y-${scheme}`);
-      expect((await seriousViolations(page)).join('\n')).toBe('');
+      expect(describeViolations(await axe(page))).toBe('');
     }, 60_000);
   }
 });

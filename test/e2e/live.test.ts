@@ -115,6 +115,7 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     expect((await win())[1]).toBeGreaterThan(end - 0.2);
     await expect(page.getByTestId('live-timeline-note').textContent()).resolves.toMatch(/whole run/);
     // Drag a range over the first half: its statistics.
+    await lane.scrollIntoViewIfNeeded();
     const box = (await lane.boundingBox())!;
     await page.mouse.move(box.x + 200, box.y + 30);
     await page.mouse.down();
