@@ -9,6 +9,9 @@ import { errorHint } from '../error-hints';
 import { DASH, fmtNum } from '../format';
 import type { JobRow, Slice, TimelineData } from './simulate-timeline';
 
+// One formatting of variant use and model switches for the Simulate and Live views.
+export { switchRows, variantUseView, type SwitchRow, type VariantUseRow } from './simulate-model';
+
 export interface XY {
   x: number;
   y: number;
@@ -336,11 +339,23 @@ export function splitPolicyState(state: Record<string, number> | undefined): { b
   return { bars: weights.map(([key, value]) => ({ key, value, fraction: Number.isFinite(value) ? Math.min(1, Math.abs(value) / top) : 0 })), numbers };
 }
 
+/**
+ * The Layer variants field before live.start: variants are layer variants, so the run must cut the
+ * models per layer (the runtime's own rule). The kinds themselves are checked by the engine with the
+ * CLI's parser (profiler/variants/kinds.ts parseKinds), whose error the start box shows.
+ */
+export function variantsProblem(kinds: string, granularity: string): { message: string; hint: string } | undefined {
+  if (!kinds.trim()) return undefined;
+  if (granularity !== 'layer') return { message: `Layer variants (${kinds.trim()}) need granularity "layer"`, hint: 'Set Granularity to layer, or empty the Layer variants field.' };
+  return undefined;
+}
+
 /** What to do about an error from live.start, from its code and message. */
 export function startErrorHint(code: string, message: string): string {
   const byCode = errorHint(code, { cancelled: 'The run was stopped before it started measuring: start it again when ready.', 'engine-exited': 'The engine stopped: reconnect (bottom left) and start the run again.' });
   if (code === 'cancelled' || code === 'engine-exited') return byCode;
   if (/\blane "|no lanes|every lane failed|execution provider/i.test(message)) return 'Fix the lanes: comma-separated EP[:THREADS], e.g. cpu:1,cpu:1 (see the Devices view for what works here).';
+  if (/variant kind|variants .*:/i.test(message)) return 'Fix the Layer variants field: comma-separated families (exact, fp16, int8, lowrank, prune) or kind ids, e.g. exact,fp16 (tessera variants --help lists them).';
   if (/^profile /i.test(message)) return 'Untick that profile, or profile the model again in the Profiles view.';
   if (/model .*cannot be resolved|cannot load|\.onnx/i.test(message)) return 'A tenant\u2019s model could not be loaded: check its path or library id in the Scenarios view, or pick another scenario.';
   if (/no scenario|scenario/i.test(message)) return 'Pick a scenario from the list, or check the file path (a .json scenario or an XRBench .m file).';

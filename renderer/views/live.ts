@@ -31,10 +31,12 @@ import {
   splitPolicyState,
   startErrorHint,
   tenantCounters,
+  variantsProblem,
   type LatencyPoint,
   type ScenarioChoice,
 } from './live-model';
 import { savedId } from './history-model';
+import { variantUseBlock } from './variant-use-view';
 import type { View } from './view';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
 import { routeWarnings, warningList } from '../warnings';
@@ -92,9 +94,10 @@ interface LiveForm {
   scale: string;
   load: string;
   seed: string;
+  variants: string;
   profiles: string[];
 }
-const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', profiles: [] };
+const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', variants: '', profiles: [] };
 const formMemory = remembered<LiveForm>('live.form', 1, (x) => {
   const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer'] });
   return f && isStringArray(f.profiles) && !checkLanes(f.lanes || 'cpu:1') ? f : undefined;
@@ -403,6 +406,8 @@ function buildForm(input: FormInput) {
   updatePolicy();
   updateLanes();
 
+  const variants = h('input', { type: 'text', value: '', size: 16, placeholder: 'none', 'data-testid': 'live-variants', spellcheck: 'false' });
+  variants.value = saved?.variants ?? '';
   const root = h('div', { class: 'live-form' },
     h('div', { class: 'row' }, h('label', {}, 'Scenario', scenario), pathLabel, h('label', {}, 'Policy', policy)),
     scenarioInfo,
@@ -413,7 +418,8 @@ function buildForm(input: FormInput) {
       h('label', {}, 'Granularity', granularity),
       h('label', { title: 'Multiplies every arrival rate; default deadlines follow the rate' }, 'Load scale', scale),
       h('label', { title: 'Scales the rates (after the load scale) so that the busiest lane is this busy with every layer on its fastest lane, by the latencies the run measures first; empty: the scenario\u2019s own rates' }, 'Target load (busiest lane)', load),
-      h('label', {}, 'Seed', seed)),
+      h('label', {}, 'Seed', seed),
+      h('label', { title: 'Layer variants to generate, verify on the cut\u2019s activations and offer the policy (layer granularity), as tessera run --variants: families exact, fp16, int8, lowrank, prune or kind ids, e.g. exact,fp16' }, 'Layer variants', variants)),
     h('p', { class: 'muted live-hint' },
       'Lanes: comma-separated EP[:THREADS], e.g. ', h('code', {}, 'cpu:1,cpu:1'), ' (two 1-thread CPU lanes) or ', h('code', {}, 'cpu:2,webgpu'), '. ',
       input.otherEps.length ? `ONNX Runtime here also lists ${input.otherEps.join(', ')} (the Devices view says whether each works). ` : 'This ONNX Runtime lists no GPU/NPU execution provider: CPU lanes only. ',
@@ -425,7 +431,7 @@ function buildForm(input: FormInput) {
 
   if (carried.profiles.length) root.querySelector('details')?.setAttribute('open', '');
   const persist = () => {
-    const f: LiveForm = { scenario: scenario.value, path: path.value, policy: policy.value, duration: duration.value, lanes: lanes.value, granularity: granularity.value, scale: scale.value, load: load.value, seed: seed.value, profiles: profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id) };
+    const f: LiveForm = { scenario: scenario.value, path: path.value, policy: policy.value, duration: duration.value, lanes: lanes.value, granularity: granularity.value, scale: scale.value, load: load.value, seed: seed.value, variants: variants.value, profiles: profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id) };
     if (!checkLanes(f.lanes || 'cpu:1')) formMemory.save(f);
   };
   root.addEventListener('input', persist);
@@ -456,12 +462,21 @@ function buildForm(input: FormInput) {
       return;
     }
     if (!params.lanes) delete params.lanes;
+    const kinds = variants.value.trim();
+    if (kinds) {
+      const problem = variantsProblem(kinds, params.granularity ?? 'model');
+      if (problem) {
+        errorArea.append(errorBox(problem.message, problem.hint));
+        return;
+      }
+      params.variants = kinds;
+    }
     const chosen = profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id);
     if (chosen.length) params.profiles = chosen;
     input.onStart(params);
   });
 
-  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, load, seed, start, ...profileBoxes.map((b) => b.box)];
+  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, load, seed, variants, start, ...profileBoxes.map((b) => b.box)];
   return {
     root,
     setBusy(busy: boolean) {
@@ -1116,6 +1131,9 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
     }, { class: 'data live-compact' }),
   );
 
+  const variantBlock = variantUseBlock(r.variantUse, r.policyEvents, r.tenants.map((t) => t.id), 'live-variant-use');
+  const variants = variantBlock ? card('Layer variants and model switches', variantBlock) : null;
+
   const fileStatus = h('div', { class: 'live-file-status', 'data-testid': 'live-file-status' });
   const files = card('Trace and files',
     r.files
@@ -1130,7 +1148,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
       : h('p', { class: 'muted' }, 'No files were written for this run.'),
   );
 
-  return h('div', { 'data-testid': 'live-report', 'data-status': r.status }, head, tenants, predicted, h('div', { class: 'grid2' }, lanes, overload), h('div', { class: 'grid2' }, energy, adaptation), files);
+  return h('div', { 'data-testid': 'live-report', 'data-status': r.status }, head, tenants, predicted, h('div', { class: 'grid2' }, lanes, overload), h('div', { class: 'grid2' }, energy, adaptation), variants, files);
 }
 
 /** Predicted vs measured beyond the tolerance, with the likely reasons the run recorded. */

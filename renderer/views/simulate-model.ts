@@ -362,3 +362,87 @@ export function defaultScenario(o: {
 export function hasHardwareAccelerator(lanes: readonly { ep: string; error?: string; adapter?: { software?: boolean } }[]): boolean {
   return lanes.some((l) => l.ep !== 'cpu' && !l.error && !l.adapter?.software);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Layer-variant use and the policy's model switches (scheduler/core/variant-use.ts, PolicyEvent):
+// the same tables for a simulation's rows and a live run's report (live-model.ts re-exports them).
+
+/** A tenant's variant use as it arrives over JSON (NaN may be null). */
+export interface VariantUseLike {
+  tenant: string;
+  runs: Record<string, number>;
+  approximateShare: number | null;
+  framesApproximate: number | null;
+  meanSpent: number | null;
+  maxSpent: number | null;
+  rule: 'budget' | 'whitelist' | 'none';
+  allowance: number | null;
+  spentShare: number | null;
+}
+
+export interface VariantUseRow {
+  tenant: string;
+  /** "original 120 · fp16 30", most runs first. */
+  runs: string;
+  approximate: string;
+  frames: string;
+  spent: string;
+  allowance: string;
+  /** The mean spent is above the allowance (cannot happen within the rules: shown as a problem). */
+  over: boolean;
+}
+
+/**
+ * Rows of the variant-use table; `none` when no tenant ran anything but its original layers (one
+ * line instead of a table of zeros); undefined when the run had no variants at all.
+ */
+export function variantUseView(use: readonly VariantUseLike[] | undefined): { rows: VariantUseRow[]; none?: string } | undefined {
+  if (!use?.length) return undefined;
+  const ran = use.some((u) => Object.entries(u.runs).some(([id, n]) => id !== 'original' && n > 0));
+  if (!ran) return { rows: [], none: 'Layer variants were offered, but every layer ran its original implementation.' };
+  return {
+    rows: use.map((u) => {
+      const allowance = num(u.allowance);
+      const spent = num(u.meanSpent);
+      return {
+        tenant: u.tenant,
+        runs: Object.entries(u.runs).sort((a, b) => b[1] - a[1]).map(([id, n]) => `${id} ${n}`).join(' · ') || DASH,
+        approximate: pct(u.approximateShare),
+        frames: pct(u.framesApproximate),
+        spent: spent === undefined ? DASH : `${sig(spent)} mean, ${sig(u.maxSpent)} max`,
+        allowance: u.rule === 'none' ? 'exact variants only' : `${sig(allowance)} (${u.rule === 'whitelist' ? 'largest verified combination' : 'accuracy budget'})${allowance && spent !== undefined ? `, ${pct(spent / allowance, 0)} used` : ''}`,
+        over: allowance !== undefined && allowance > 0 && spent !== undefined && spent > allowance * (1 + 1e-9),
+      };
+    }),
+  };
+}
+
+export interface PolicyEventLike {
+  time: number;
+  tenant: number;
+  kind: string;
+  detail: string;
+}
+
+export interface SwitchRow {
+  at: string;
+  tenant: string;
+  from: string;
+  to: string;
+  why: string;
+}
+
+/**
+ * DREAM's model switches as rows, in time order: from/to follow each tenant's previous switch
+ * (a tenant starts on its original model); the reason is the detail's parenthesis.
+ */
+export function switchRows(events: readonly PolicyEventLike[] | undefined, tenants: readonly string[]): SwitchRow[] {
+  const current = new Map<number, string>();
+  return [...(events ?? [])].sort((a, b) => a.time - b.time).map((e) => {
+    const m = /->\s*(.*?)\s*(?:\((.*)\))?$/.exec(e.detail);
+    const to = m?.[1] || (e.kind === 'model-variant-off' ? 'original model' : 'model variant');
+    const from = current.get(e.tenant) ?? 'original model';
+    current.set(e.tenant, to);
+    return { at: `${fixed(e.time, 2)} s`, tenant: tenants[e.tenant] ?? `tenant ${e.tenant}`, from, to, why: m?.[2] ?? e.detail };
+  });
+}

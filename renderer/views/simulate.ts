@@ -45,6 +45,7 @@ import {
   type SimulateResult,
   type SortState,
 } from './simulate-model';
+import { variantUseBlock } from './variant-use-view';
 import { savedId } from './history-model';
 import { TimelinePanel } from './simulate-timeline-view';
 import { errorHint } from '../error-hints';
@@ -443,6 +444,7 @@ export const simulateView: View = {
         ),
         comparisonTable(r, labels, estimated),
         chartsCard(r, labels, estimated),
+        ...[variantsCard(r, labels)].filter((x): x is HTMLElement => x !== null),
       );
       if (r.timeline) {
         timeline = new TimelinePanel({ client, params, policies: c.rows.map((row) => row.policy), labels, timeline: r.timeline });
@@ -483,6 +485,18 @@ export const simulateView: View = {
           estimated ? h('span', {}, badge('ESTIMATE', 'warn'), ' energy, power and UXCost rest on estimated lane powers, not on a meter.') : null),
         warningList(rows.flatMap((row) => (row.warnings ?? []).map((w) => `${labels.get(row.policy) ?? row.policy}: ${w}`)), 'sim-row-warnings', 'Warnings on rows of this table (marked ! in the row)'),
       );
+    }
+
+    /** Per policy: its variant use and model switches (only policies that had variants or switched; null when none did). */
+    function variantsCard(r: SimulateResult, labels: Map<string, string>): HTMLElement | null {
+      const rows = r.comparison.rows;
+      const tenants = rows[0]?.perTenant.map((t) => t.tenant) ?? [];
+      const blocks = rows.map((row) => ({ row, block: variantUseBlock(row.variantUse, row.policyEvents, tenants, `sim-variant-use-${row.policy.replace(/[^\w-]/g, '_')}`) })).filter((x) => x.block);
+      if (!blocks.length) return null;
+      return h('section', { class: 'card', 'data-testid': 'sim-variant-use' },
+        h('h2', {}, 'Layer variants and model switches'),
+        h('p', { class: 'muted sim-small' }, 'Layer runs over all seeds; shares and accuracy spent per finished frame are means over seeds; model switches are the last seed\u2019s.'),
+        ...blocks.map(({ row, block }) => h('div', {}, h('h3', {}, labels.get(row.policy) ?? row.policy), block)));
     }
 
     function chartsCard(r: SimulateResult, labels: Map<string, string>, estimated: boolean): HTMLElement {

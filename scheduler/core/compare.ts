@@ -4,7 +4,7 @@
 import { computeMetrics, UXCOST_DEFINITION, type Metrics } from './metrics';
 import { createPolicy } from './policies';
 import { simulate, type SimOptions, type SimResult } from './simulator';
-import type { EnergySource, LatencySource, SimWorkload } from './types';
+import type { EnergySource, LatencySource, PolicyEvent, SimWorkload } from './types';
 import { mergeVariantUse, type VariantUse } from './variant-use';
 
 export interface Stat {
@@ -43,6 +43,8 @@ export interface PolicySummary {
   policyState?: Record<string, number>;
   /** Per tenant, where the workload has layer variants: how often each ran and the accuracy spent (over the seeds). */
   variantUse?: VariantUse[];
+  /** The policy's switches in the last seed (e.g. DREAM moving a tenant to its model variant and back), run time s. */
+  policyEvents?: PolicyEvent[];
   /** Why some figures of this row cannot be compared (e.g. nothing finished). */
   warnings?: string[];
 }
@@ -168,6 +170,7 @@ function summarise(policy: string, workload: SimWorkload, rs: SimResult[], ms: M
     })),
     policyState: rs[rs.length - 1].policyState,
     ...(rs.every((r) => r.variantUse) ? { variantUse: mergeVariantUse(rs.map((r) => r.variantUse!)) } : {}),
+    ...(rs[rs.length - 1].policyEvents?.length ? { policyEvents: rs[rs.length - 1].policyEvents } : {}),
     ...(finishedNothing ? { warnings: [NOTHING_FINISHED] } : {}),
   };
 }
