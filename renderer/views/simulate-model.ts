@@ -410,7 +410,7 @@ export function variantUseView(use: readonly VariantUseLike[] | undefined): { ro
         approximate: pct(u.approximateShare),
         frames: pct(u.framesApproximate),
         spent: spent === undefined ? DASH : `${sig(spent)} mean, ${sig(u.maxSpent)} max`,
-        allowance: u.rule === 'none' ? 'exact variants only' : `${sig(allowance)} (${u.rule === 'whitelist' ? 'largest verified combination' : 'accuracy budget'})${allowance && spent !== undefined ? `, ${pct(spent / allowance, 0)} used` : ''}`,
+        allowance: u.rule === 'none' ? 'exact variants only' : `${sig(allowance)} (${u.rule === 'whitelist' ? 'largest verified combination' : 'accuracy budget'})${allowance && spent !== undefined ? `, ${sig((100 * spent) / allowance, 2)}% used` : ''}`,
         over: allowance !== undefined && allowance > 0 && spent !== undefined && spent > allowance * (1 + 1e-9),
       };
     }),
