@@ -67,6 +67,13 @@ describe.runIf(chromiumAvailable())('Simulate view', () => {
       expect(Number(await box.getAttribute('data-points'))).toBeGreaterThan(0);
     }
 
+    // Variant use per policy: DREAM runs the synthetic table's approximate variants within the
+    // budget; FCFS runs only originals and says so in one line.
+    const use = page.getByTestId('sim-variant-use');
+    await expect(page.getByTestId('sim-variant-use-dream-table').textContent()).resolves.toMatch(/original \d+ · .*fp16 \d+.*accuracy budget/s);
+    await expect(page.getByTestId('sim-variant-use-fcfs-none').textContent()).resolves.toMatch(/original implementation/);
+    await use.screenshot({ path: join(SCREENSHOTS, 'simulate-variant-use.png') });
+
     // The timeline canvas is drawn (dream by default) with slices and frames.
     const canvas = page.getByTestId('sim-timeline-canvas');
     await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('[data-testid="sim-timeline-canvas"]')?.dataset.drawn ?? 0) > 0, null, { timeout: 30_000 });
