@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, seededWeights } from './onnx/builder';
 import { latencyStats, StoppingRule, type StoppingRuleOptions, type StopReason } from './stats';
-import type { LaneSpec, LatencyStats } from './types';
+import type { LatencyStats } from './types';
 
 /** A tensor that can cross a process boundary (structured clone keeps typed arrays). */
 export interface WireTensor {
@@ -22,19 +22,7 @@ export function toOrtTensor(w: WireTensor): ort.Tensor {
   return new ort.Tensor(w.type as any, w.data as any, w.dims);
 }
 
-/** Session options that define a lane. CPU lanes: T intra-op threads, 1 inter-op thread, sequential. */
-export function laneSessionOptions(lane: LaneSpec, extra: ort.InferenceSession.SessionOptions = {}): ort.InferenceSession.SessionOptions {
-  const epOptions = lane.options ? { name: lane.ep, ...lane.options } : lane.ep;
-  const base: ort.InferenceSession.SessionOptions = {
-    executionProviders: [epOptions as any],
-    executionMode: 'sequential',
-    interOpNumThreads: 1,
-    logSeverityLevel: 3,
-    ...extra,
-  };
-  if (lane.threads !== undefined) base.intraOpNumThreads = lane.threads;
-  return base;
-}
+export { laneSessionOptions } from './lane-session';
 
 export interface TimedRuns {
   samples: number[];

@@ -270,7 +270,7 @@ export interface ScenarioChoice {
 export const DEMO_CHOICES: ScenarioChoice[] = [
   {
     value: 'demo:tiny',
-    label: 'demo:tiny: three tiny synthetic models (fast)',
+    label: 'demo:tiny: three tiny synthetic models (fast start, lanes lightly busy)',
     description:
       'Synthetic builder-made models (NOT trained networks): a tiny conv detector at 40 fps, a classifier cascaded on it (p = 0.5, 25 ms deadline), a Poisson tracker at 30/s (50 ms). Sub-millisecond layers: runs on any machine.',
     group: 'Built-in demos',
@@ -279,7 +279,7 @@ export const DEMO_CHOICES: ScenarioChoice[] = [
     value: 'demo',
     label: 'demo: an XR-like mix of four synthetic models',
     description:
-      'Synthetic builder-made models (NOT trained networks): a conv detector at 30 fps, an MLP classifier cascaded on it (p = 0.5), an MLP tracker at 60 fps and a Poisson keyword spotter at 20/s. About 0.2-5 ms per run on one core: heavy for a 2-core machine.',
+      'Synthetic builder-made models (NOT trained networks): a conv detector at 30 fps, an MLP classifier cascaded on it (p = 0.5), an MLP tracker at 60 fps and a Poisson keyword spotter at 20/s. At the default target load its models are deepened (not sped up) until the busiest lane is about 70% busy, so policies differ visibly.',
     group: 'Built-in demos',
   },
 ];

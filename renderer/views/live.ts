@@ -338,10 +338,12 @@ function buildForm(input: FormInput) {
   const known = new Set(input.choices.map((c) => c.value));
   const saved = formMemory.load();
   const carried = input.carried ?? { lanes: [], profiles: [] };
-  // A scenario brought from another view wins; else the remembered one; else the tiny demo.
+  // A scenario brought from another view wins; else the remembered one; else the demo, whose models
+  // are deepened to the 70% load target: demo:tiny's sub-millisecond layers hit the dispatch cap at
+  // ~12% busy, where switching the policy shows nothing.
   const wanted = input.initialScenario ?? (saved?.scenario === OTHER_PATH ? saved.path : saved?.scenario);
   input = { ...input, initialScenario: wanted || undefined };
-  const initial = input.initialScenario && known.has(input.initialScenario) ? input.initialScenario : 'demo:tiny';
+  const initial = input.initialScenario && known.has(input.initialScenario) ? input.initialScenario : 'demo';
   const groups = new Map<string, ScenarioChoice[]>();
   for (const c of input.choices) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
   const scenario = h('select', { 'data-testid': 'live-scenario' },

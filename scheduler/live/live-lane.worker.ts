@@ -4,6 +4,7 @@
 // the main side asks for them ('park') when the job moves to another lane.
 import * as ort from 'onnxruntime-node';
 import { workerPort } from '../../base/worker-side';
+import { laneSessionOptions } from '../../profiler/lane-session';
 import type { CalibrationReply, FromLane, LaneWorkerData, ToLane, UnitSetup } from './protocol';
 import type { WireTensor } from './types';
 
@@ -21,10 +22,9 @@ let dieAtNextRun = false;
 const send = (m: FromLane, transfer?: ArrayBuffer[]) => port.post(m, transfer);
 
 function sessionOptions(): ort.InferenceSession.SessionOptions {
-  const lane = data.lane;
-  const base: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, graphOptimizationLevel: 'all' };
-  if (lane.ep === 'cpu') return { ...base, executionProviders: ['cpu'], intraOpNumThreads: lane.threads ?? 1, interOpNumThreads: 1, executionMode: 'sequential' };
-  return { ...base, executionProviders: [lane.ep as never] };
+  // CPU lanes without a thread count run on one thread here (the profiler's default is ORT's: all cores).
+  const lane = data.lane.ep === 'cpu' ? { ...data.lane, threads: data.lane.threads ?? 1 } : data.lane;
+  return laneSessionOptions(lane, { graphOptimizationLevel: 'all' });
 }
 
 function toTensor(t: WireTensor): ort.Tensor {

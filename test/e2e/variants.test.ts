@@ -1,10 +1,11 @@
 // End to end: the Variants view in Chromium against a real engine, on a profile that `tessera
 // variants` filled (generated, verified and measured on cpu:1): the variants x lanes table, the
 // error-vs-latency scatter, the combinations verified together and the whitelist under a limit the
-// user changes. Needs `node scripts/build.mjs` (the engine and renderer run from dist/).
+// user changes; axe on it, light and dark. Needs `node scripts/build.mjs` (the engine and renderer run from dist/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVariants } from '../../profiler/variants/run';
 import { startApp, type TestApp } from '../support/app';
+import { axe, describeViolations } from '../support/axe';
 import { chromiumAvailable, CHROMIUM } from '../support/browser';
 import { tinyCnn } from '../support/tiny-model';
 
@@ -41,4 +42,14 @@ describe.runIf(chromiumAvailable())(`Variants view in Chromium (${CHROMIUM})`, (
     await app.screenshot(page, 'variants-view');
     expect(real(errors)).toEqual([]);
   }, 120_000);
+
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`axe: no serious or critical violation on the Variants view (${scheme})`, async () => {
+      const { page } = await app.open(`variants/${encodeURIComponent(id)}`);
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.getByTestId('variants-combos').locator('tbody tr').first().waitFor({ timeout: 60_000 });
+      await app.screenshot(page, `a11y-variants-${scheme}`);
+      expect(describeViolations(await axe(page))).toBe('');
+    }, 60_000);
+  }
 });
