@@ -7,6 +7,8 @@ import type { LayerVariants } from '../profiler/types';
 import { createPolicy } from '../scheduler/core/policies';
 import { ModelSwitch } from '../scheduler/core/policies/model-switch';
 import { chromeTrace } from '../scheduler/core/trace';
+import { comparePolicies } from '../scheduler/core/compare';
+import { switchRows } from '../renderer/views/simulate-model';
 import { simulate } from '../scheduler/core/simulator';
 import type { JobState, LayerDef, Policy, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
 import { buildWhitelist, MAX_WHITELIST, narrowSet, setCost, variantAllowed, variantUsable } from '../scheduler/core/whitelist';
@@ -253,5 +255,19 @@ describe('DREAM model switching with hysteresis', () => {
     const trace = chromeTrace(w, { slices: r.slices, jobs: r.jobs, policyEvents: r.policyEvents });
     expect(trace.traceEvents.filter((e) => e.cat === 'model-variant-on')).toHaveLength(on.length);
     expect(createPolicy('dream').state!()).not.toHaveProperty('modelSwitches'); // nothing to switch: state as before
+  });
+
+  it('simulate.compare rows carry the last seed\'s switches, which the Simulate view lists with from/to', () => {
+    const w = overloaded(combos, undefined, 300);
+    const c = comparePolicies(w, ['dream', 'fcfs'], { duration: 2, seeds: [3, 1], window: 0.25 });
+    const last = simulate(w, createPolicy('dream'), { duration: 2, seed: 1, window: 0.25 }).policyEvents!;
+    const dream = c.rows.find((r) => r.policy === 'dream')!;
+    expect(dream.policyEvents).toEqual(last);
+    expect(c.rows.find((r) => r.policy === 'fcfs')!.policyEvents).toBeUndefined();
+    const rows = switchRows(dream.policyEvents, w.tenants.map((t) => t.id));
+    expect(rows).toHaveLength(last.length);
+    expect(rows[0]).toMatchObject({ tenant: w.tenants[last[0].tenant].id, from: 'original model' });
+    expect(rows[0].to).toMatch(/^model variant /);
+    expect(rows[0].why).toMatch(/miss rate/);
   });
 });
