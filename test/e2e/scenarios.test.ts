@@ -162,6 +162,8 @@ describe.runIf(chromiumAvailable())('Scenarios view', () => {
     await link.waitFor(LONG);
     await expect(page.getByTestId('scale-result').textContent()).resolves.toMatch(/cpu:2 \d+(\.\d)?% → 120\.0%/);
     await link.click();
+    // The old scenario's picker is still on the page until the new one renders: wait for the new one.
+    await page.locator('.view-header h1', { hasText: 'kws_overload' }).waitFor(LONG);
     await page.getByTestId('profile-picker').locator('input[type=checkbox]').first().check();
     await page.getByTestId('demand-run').click();
     await page.getByTestId('feasibility').filter({ hasText: 'infeasible' }).waitFor(LONG);
