@@ -17,6 +17,39 @@ export class Scratch {
   order = new Int32Array(16);
   readonly decision: Decision = { assign: [], drop: [] };
   private pool: Assignment[] = [];
+  // The key-order cursor (startKeyOrder / nextInKeyOrder).
+  private kn = 0;
+  private kWant = 0;
+  private kFirst = 0;
+  private kq = 0;
+
+  /**
+   * Starts taking the untaken jobs 0..n-1 in key order (earliest on ties), found a batch per pass:
+   * first `want` (one per free lane), then as many as `order` holds (a job that waits or cannot run
+   * takes no lane, so a decision may go through more jobs than lanes).
+   */
+  startKeyOrder(n: number, want: number): void {
+    this.kn = n;
+    this.kWant = want;
+    this.kFirst = smallestKeys(this.key, this.taken, n, want, this.order);
+    this.kq = 0;
+  }
+
+  /** The next job in key order, marked taken; -1 when none is left. */
+  nextInKeyOrder(): number {
+    if (this.kq === this.kWant && this.kFirst === this.kWant) {
+      this.kWant = this.order.length;
+      this.kFirst = smallestKeys(this.key, this.taken, this.kn, this.kWant, this.order);
+      this.kq = 0;
+    }
+    let bi = -1;
+    if (this.kFirst < 0) {
+      // A NaN key: round-by-round selection, as smallestKeys says.
+      for (let i = 0; i < this.kn; i++) if (!this.taken[i] && (bi < 0 || this.key[i] < this.key[bi])) bi = i;
+    } else if (this.kq < this.kFirst) bi = this.order[this.kq++];
+    if (bi >= 0) this.taken[bi] = 1;
+    return bi;
+  }
 
   /** Resets the reused Decision and sizes the arrays for n jobs and nLanes lanes. */
   begin(n: number, nLanes: number): Decision {

@@ -1,6 +1,6 @@
 import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
 import { relativeDeadline } from '../types';
-import { LayerMemo, Scratch, fastestSuffix, smallestKeys } from './common';
+import { LayerMemo, Scratch, fastestSuffix } from './common';
 import { variantAllowed } from '../whitelist';
 
 interface TenantTrack {
@@ -127,24 +127,10 @@ export function convergo(): Policy {
         }
         sc.key[i] = slack / relDeadline[j.tenant] - Math.min(tRisk[j.tenant], 4);
       }
-      // Jobs in key order (earliest on ties), found a batch per pass: first one per free lane, then
-      // 16 at a time (a job that waits or cannot run takes no lane, so a decision may go through
-      // more jobs than lanes).
-      let want = free;
-      let first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
-      let q = 0;
+      sc.startKeyOrder(n, free);
       while (free > 0) {
-        let bi = -1;
-        if (q === want && first === want) {
-          want = sc.order.length;
-          first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
-          q = 0;
-        }
-        if (first < 0) {
-          for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
-        } else if (q < first) bi = sc.order[q++];
+        const bi = sc.nextInKeyOrder();
         if (bi < 0) break;
-        sc.taken[bi] = 1;
         const j = ready[bi];
         const tenant = s.workload.tenants[j.tenant];
         const allowance = accuracyAllowance(tenant) - j.accuracyUsed + 1e-12;

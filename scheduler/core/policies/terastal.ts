@@ -1,7 +1,7 @@
 import type { Policy, SimWorkload, Snapshot } from '../types';
 import { relativeDeadline } from '../types';
 import { variantAllowed } from '../whitelist';
-import { Scratch, fastestSuffix, smallestKeys } from './common';
+import { Scratch, fastestSuffix } from './common';
 
 interface Plan {
   /** Per tenant, per layer: the virtual deadline of the layer, relative to the frame's release. */
@@ -98,24 +98,10 @@ export function terastal(options: TerastalOptions = {}): Policy {
         }
         sc.key[i] = j.release + P.virtualEnd[j.tenant][s.preemption === 'model' ? j.layerCount - 1 : j.next];
       }
-      // Jobs in key order (earliest on ties), found a batch per pass: first one per free lane, then
-      // 16 at a time (a job that waits or cannot run takes no lane, so a decision may go through
-      // more jobs than lanes).
-      let want = free;
-      let first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
-      let q = 0;
+      sc.startKeyOrder(n, free);
       while (free > 0) {
-        let bi = -1;
-        if (q === want && first === want) {
-          want = sc.order.length;
-          first = smallestKeys(sc.key, sc.taken, n, want, sc.order);
-          q = 0;
-        }
-        if (first < 0) {
-          for (let i = 0; i < n; i++) if (!sc.taken[i] && (bi < 0 || sc.key[i] < sc.key[bi])) bi = i;
-        } else if (q < first) bi = sc.order[q++];
+        const bi = sc.nextInKeyOrder();
         if (bi < 0) break;
-        sc.taken[bi] = 1;
         const j = ready[bi];
         const vd = sc.key[bi];
         const tenant = s.workload.tenants[j.tenant];
