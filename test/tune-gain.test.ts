@@ -63,7 +63,10 @@ describe('variant choices', () => {
     expect(r.best!.candidate.variants).toEqual(['fastest']);
     expect(r.best!.missRate.mean).toBeLessThan(0.1);
     expect(r.improvement!).toBeGreaterThan(0.2);
-    expect(simulatorOnlyLevers(r.best!.candidate, ['eyes'])).toContain('variants (eyes: fastest)');
+    // The live runtime applies a 'fastest' choice; only a 'policy' choice of a tenant with variants stays simulator-only.
+    expect(simulatorOnlyLevers(r.best!.candidate, ['eyes'], [0])).toEqual([]);
+    expect(simulatorOnlyLevers({ ...r.best!.candidate, variants: undefined }, ['eyes'], [0])).toEqual(['variants (eyes: policy picks)']);
+    expect(simulatorOnlyLevers({ ...r.best!.candidate, variants: undefined, pins: [0], dropLate: true }, ['eyes'], [])).toEqual([]);
     // The floor knows about the variants too: alone, with them, the tenant misses little.
     expect(r.floor!.perTenant[0].missRate).toBeLessThan(0.1);
   });

@@ -28,7 +28,7 @@ export function formatTune(r: TuneRunResult): string {
   if (t.infeasible?.length) {
     out.push('');
     out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane (and variant, where the search uses them):');
-    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms${x.withVariantsMs !== undefined ? ` (${x.withVariantsMs.toFixed(2)} ms with its measured layer variants, which the live runtime cannot run yet: --simulator-only searches them)` : ''}`);
+    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms${x.withVariantsMs !== undefined ? ` (${x.withVariantsMs.toFixed(2)} ms with its measured layer variants, which this search left out)` : ''}`);
     out.push('Lower its frame rate or resolution, relax its deadline, or add a faster lane.');
     if (t.status === 'infeasible') return out.join('\n') + '\n';
     out.push('The search below still tuned the schedule for the other tenants; the schedule file is marked infeasible for these.');
@@ -66,7 +66,7 @@ export function formatValidation(rows: NonNullable<TuneRunResult['validation']>)
   return rows.map(
     (x) =>
       `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)} -> ${pct(x.measuredMissRate)}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
-      `${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')} (the runtime cannot apply them yet)` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
+      `${x.appliedLive?.length ? `; applied live: ${x.appliedLive.join(', ')}` : ''}${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')}` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
   );
 }
 

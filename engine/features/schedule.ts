@@ -10,6 +10,7 @@ import { machineFingerprint } from '../../profiler/store';
 import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, readSchedule, schedulePath } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
+import { substituteVariants } from '../../scheduler/live/variant-exec';
 import { writeBundle, type BundleResult } from '../../scheduler/schedule/bundle';
 import { listStoredSchedules, storedScheduleFile, storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { parseSchedule } from '../../scheduler/schedule/file';
@@ -93,7 +94,7 @@ export const scheduleFeature = {
         const differences = environmentDiff(loaded.schedule, await machineFingerprint(), ort.env.versions.common);
         ctx.progress({ fraction: 0, message: differences.length ? `differs from where it was tuned: ${differences.join('; ')}` : 'same machine and ONNX Runtime as tuned', detail: { differences } });
         try {
-          return await replaySchedule(loaded.schedule, { durationSec: p.durationSec, tolerance, differences, signal: ctx.signal, writeFiles: p.writeFiles, onProgress: (message) => ctx.progress({ message }) });
+          return await replaySchedule(loaded.schedule, { durationSec: p.durationSec, tolerance, differences, signal: ctx.signal, writeFiles: p.writeFiles, onProgress: (message) => ctx.progress({ message }), substituteVariants });
         } catch (e) {
           throw new EngineError(`replay of ${p.file}: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
         }

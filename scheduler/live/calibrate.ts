@@ -88,8 +88,8 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const sigmas: number[] = [];
   const toCalibrate: number[] = [];
   execs.forEach((exec, t) => {
-    // A tenant with variants is calibrated here: its variants are timed beside its units.
-    const prof = exec.units.some((u) => u.variants?.length) ? undefined : fromProfile(exec, input.granularity, laneIds, input.profiles);
+    // A tenant with variants, or with units that run a fixed variant, is calibrated here (the profile times the originals).
+    const prof = exec.units.some((u) => u.variants?.length || u.fixedVariant) ? undefined : fromProfile(exec, input.granularity, laneIds, input.profiles);
     if (prof) {
       prof.ms.forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = loaded[t][l] ? v : NaN)));
       sources[t] = prof.source;

@@ -23,7 +23,28 @@ export const SAMPLES_PER_TENANT = 4;
 /** Adds verified layer variants to a cut model's units (variant-exec.ts; injected so the runtime entry carries no profiling code). */
 export type VariantAttacher = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, kinds: string) => Promise<void>;
 
-export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
+/** One layer's fixed variant pick (a schedule's 'fastest' choice), and what became of it. */
+export interface VariantPick {
+  layer: string;
+  variant: string;
+}
+export type PickOutcome = VariantPick & { applied: boolean; reason?: string };
+
+/**
+ * Replaces picked layers' units by those variants, made again from the model and verified on the
+ * cut's activations (variant-exec.ts substituteVariants; injected so the runtime entry carries no
+ * profiling code). A pick it cannot make or verify leaves the original, with the reason.
+ */
+export type VariantSubstituter = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, picks: readonly VariantPick[]) => Promise<PickOutcome[]>;
+
+/** A tenant's picks to substitute; `outcomes` receives what became of each. */
+export interface PickRequest {
+  list: readonly VariantPick[];
+  substitute: VariantSubstituter;
+  outcomes: PickOutcome[];
+}
+
+export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
   const ref = tenant.model;
   let exec: ExecModel;
   if (typeof ref === 'object' && 'exec' in ref) exec = ref.exec;
@@ -44,7 +65,11 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": model cannot be loaded: ${(e as Error).message}`, { cause: e });
     }
-    exec = granularity === 'layer' ? await cutExec(tenant, loaded, seed, variants) : wholeExec(tenant, loaded, seed);
+    exec = granularity === 'layer' ? await cutExec(tenant, loaded, seed, variants, picks) : wholeExec(tenant, loaded, seed);
+    if (granularity === 'model' && picks?.list.length) {
+      // Fixed variants in a whole model: the picked layers substituted into it (the substituter embeds them).
+      picks.outcomes.push(...(await picks.substitute(tenant, exec, loaded, await cutFor(tenant, loaded, seed), picks.list)));
+    }
   }
   if (exec.units.length === 0) throw new LiveSetupError(`tenant "${tenant.id}": model ${exec.name} has no executable units`);
   if (!exec.samples || exec.samples.length === 0) exec = { ...exec, samples: randomSamples(exec.inputs, seed, tenant.id) };
@@ -71,14 +96,9 @@ function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Ex
   return { name: model.name, inputs, outputs: outputs.map((o) => o.name), units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
 }
 
-async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
+async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
   const shapes = shapesFor(tenant, model);
-  let cut: CutResult;
-  try {
-    cut = await cutModel(model, { granularity: 'group', shapes, seed, verify: false, inputValues: tenant.inputValues });
-  } catch (e) {
-    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into layers: ${(e as Error).message}`, { cause: e });
-  }
+  const cut = await cutFor(tenant, model, seed);
   const inputs: TensorInfo[] = model.inputs.map((io) => ({ name: io.name, type: io.type, dims: cut.inputShapes[io.name] ?? shapes[io.name] }));
   // The cut's captured graph inputs are realistic samples: the first input frame.
   const captured: Record<string, WireTensor> = {};
@@ -96,8 +116,18 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number,
     granularity: `cut (${String(cut.granularity)})`,
     sha256: model.sha256,
   };
+  if (picks?.list.length) picks.outcomes.push(...(await picks.substitute(tenant, exec, model, cut, picks.list)));
   if (variants) await variants.attach(tenant, exec, model, cut, variants.kinds);
   return exec;
+}
+
+/** The model cut into layers as the profiler cuts it (with captured activations). */
+async function cutFor(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Promise<CutResult> {
+  try {
+    return await cutModel(model, { granularity: 'group', shapes: shapesFor(tenant, model), seed, verify: false, inputValues: tenant.inputValues });
+  } catch (e) {
+    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into layers: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Seeded random input frames (uniform [-1, 1) floats; integer inputs 0, bool false). */

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../../profiler/store';
 import type { GpuAdapter, LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
 import { runDir, RUN_FILES } from './runs-store';
-import type { EnergySourceLabel, ExecModel, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
+import type { EnergySourceLabel, ExecModel, LiveLevers, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
 
 export interface RunBooks {
   runId: string;
@@ -54,6 +54,8 @@ export interface RunBooks {
   variants?: { sessions: NonNullable<LiveReport['variantSessions']>; runs: number[][][] };
   /** The policy's switches (DREAM's model variants). */
   policyEvents?: readonly PolicyEvent[];
+  /** The schedule levers applied (pins, late drop, fixed variants), when any was asked. */
+  levers?: LiveLevers;
   faultJobs: { lane: number; at: number; jobs: number[] }[];
   energy: { joules: number; source: EnergySourceLabel; notes: string[] };
   warnings: string[];
@@ -125,6 +127,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
         adaptive: o.adaptive,
         maxQueuePerTenant: o.maxQueuePerTenant,
         maxInSystem: b.maxInSystem,
+        dropLate: o.dropLate === true,
         latencyNoise: b.table.cv,
         window: o.window,
         recordSlices: false,
@@ -141,7 +144,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     }
     if (pm) {
       const notes = [
-        `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, at most ${b.maxInSystem} frames in the system, online refinement ${o.adaptive ? 'on' : 'off'}`,
+        `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, at most ${b.maxInSystem} frames in the system, online refinement ${o.adaptive ? 'on' : 'off'}${o.dropLate ? ', late dropping on' : ''}${b.levers?.pins.length ? `, pins ${b.levers.pins.map((p) => `${p.tenant}->${p.lane}`).join(', ')}` : ''}`,
         `latency noise: normal per layer, ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation; its robust lognormal spread was ${b.table.logSigma.toFixed(3)})`,
         'frame release times are identical (same arrival stream); cascade draws follow finish order and may differ',
       ];
@@ -230,6 +233,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     drops,
     faults: b.faults,
     ...(b.policyEvents?.length ? { policyEvents: [...b.policyEvents] } : {}),
+    ...(b.levers ? { levers: b.levers } : {}),
     ...(b.variants ? { variantSessions: b.variants.sessions, variantUse: variantUse(b.workload, b.variants.runs, counted) } : {}),
     abandoned,
     caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },

@@ -57,6 +57,8 @@ export interface ExecUnit {
   outputs: TensorInfo[];
   /** Verified layer variants the lanes load beside it (variant k + 1 of the scheduler's layer). */
   variants?: ExecVariant[];
+  /** The unit runs this variant in place of the original layer (a schedule's fixed per-layer pick: `bytes` are the variant's). */
+  fixedVariant?: Omit<ExecVariant, 'bytes'>;
 }
 
 /** A verified variant of a unit: same inputs and outputs, another implementation. */
@@ -177,6 +179,25 @@ export interface LiveOptions {
    * whitelist.
    */
   variants?: string;
+  /**
+   * Drop a frame still waiting at its deadline (cause 'late'), at every event, as the simulator's
+   * `dropLate` does (the same JobBook.dropLate()).
+   */
+  dropLate?: boolean;
+  /**
+   * Per tenant (scenario order): the lane it is pinned to (lane id or index), or null/absent = free.
+   * Its layers run only there, where that lane can run them (core/workload.ts applyPins: a layer the
+   * lane cannot run, or a lane that failed, leaves the tenant its other lanes).
+   */
+  pins?: (string | number | null | undefined)[];
+  /**
+   * Per tenant (scenario order): layers that run a fixed variant instead of the original (a tuned
+   * schedule's 'fastest' choice), by layer name and variant id (e.g. "split-out(g=2)"). With model
+   * granularity they are substituted into the whole model together. The variants are made again from the model and verified on its own activations
+   * (hooks.substituteVariants), loaded on every lane before the run, and calibrated there; one that
+   * cannot be made or verified runs as the original, and the report says so (`levers`).
+   */
+  variantPicks?: ({ layer: string; variant: string }[] | null | undefined)[];
 }
 
 /** The options of a run with every default filled in. */
@@ -277,6 +298,15 @@ export interface TenantComparison {
   diff: { meanLatencyRel: number; p95LatencyRel: number; missRatePts: number; dropRatePts: number };
 }
 
+/** What a run applied of a schedule's levers beyond policy, lanes, granularity and queue bound. */
+export interface LiveLevers {
+  dropLate: boolean;
+  /** Pinned tenants and their lanes. */
+  pins: { tenant: string; lane: string }[];
+  /** Per picked layer: whether it ran its variant (else the original, with why), and the variant session's size. */
+  variants: { tenant: string; layer: string; variant: string; applied: boolean; reason?: string; modelBytes?: number; rssGrowthBytes?: number }[];
+}
+
 export interface LiveReport {
   runId: string;
   /** Wall-clock time frames started being released (ISO). */
@@ -357,6 +387,8 @@ export interface LiveReport {
   variantSessions?: { lane: string; sessions: number; modelBytes: number; rssGrowthBytes: number; refused: string[] }[];
   /** Per tenant: how often each variant ran and the accuracy budget spent (scheduler/core/variant-use.ts). */
   variantUse?: VariantUse[];
+  /** The schedule levers the run applied (options pins, dropLate, variantPicks); absent when none was asked. */
+  levers?: LiveLevers;
   /** The policy's switches, e.g. DREAM moving a tenant to its model variant and back (run time, s). */
   policyEvents?: PolicyEvent[];
   /** Frames still in flight when the run was stopped (not counted in the metrics). */

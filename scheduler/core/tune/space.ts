@@ -48,12 +48,17 @@ export interface TuneSpace {
   pinning: boolean;
   /** Search each tenant's variant choice (tenants with measured variants within their accuracy budget). */
   variants?: boolean;
+  /** The choices searched per tenant (default VARIANT_CHOICES; the live space leaves out 'policy', which the live runtime cannot apply). */
+  variantChoices?: VariantChoice[];
 }
 
 /** Policies worth tuning by default: the parametrised Tessera ones and the strongest baselines. */
 export const TUNABLE_POLICIES = ['edf', 'lsf', 'heft', 'dysta', 'dream', 'dream_static', 'terastal'];
 
 export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true, variants: true };
+
+/** What the live runtime applies (`--space live`): everything but 'policy' variant choices (the policy picking among profiled variants). */
+export const LIVE_SPACE: TuneSpace = { ...DEFAULT_SPACE, variantChoices: ['original', 'fastest'] };
 
 /** The simulator's defaults, as a candidate: what an untuned run of `policy` uses. */
 export function defaultCandidate(policy: string, layout = 0): Candidate {
@@ -88,7 +93,7 @@ export function paramsOf(space: TuneSpace, layouts: number, tenants: number, max
   }
   if (space.policies.includes('terastal')) ps.push({ name: 'budgetShare', kind: 'real', lo: 0.4, hi: 1 });
   if (space.pinning && maxLanes > 1) for (let t = 0; t < tenants; t++) ps.push({ name: `pin.${t}`, kind: 'categorical', choices: ['free', ...Array.from({ length: maxLanes }, (_, i) => i)] });
-  if (space.variants === true) for (const t of variantTenants) ps.push({ name: `var.${t}`, kind: 'categorical', choices: VARIANT_CHOICES });
+  if (space.variants === true) for (const t of variantTenants) ps.push({ name: `var.${t}`, kind: 'categorical', choices: space.variantChoices ?? VARIANT_CHOICES });
   return ps;
 }
 
@@ -149,27 +154,8 @@ export function policyFor(c: Candidate): Policy {
   return createPolicy(candidatePolicy(c));
 }
 
-/**
- * The workload with each pinned tenant's layers restricted to its lane (lane index modulo the
- * lane count). A layer that cannot run there keeps its other lanes, so pinning never makes a
- * workload invalid.
- */
-export function applyPins(w: SimWorkload, pins: (number | null)[] | undefined): SimWorkload {
-  if (!pins?.some((p) => p !== null)) return w;
-  const nL = w.lanes.length;
-  return {
-    ...w,
-    tenants: w.tenants.map((t, ti) => {
-      const pin = pins[ti];
-      if (pin === null || pin === undefined) return t;
-      const lane = pin % nL;
-      return {
-        ...t,
-        layers: t.layers.map((layer) => (layer.variants.some((v) => v.cost[lane]) ? { ...layer, variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((c, l) => (l === lane ? c : null)) })) } : layer)),
-      };
-    }),
-  };
-}
+// Pinning is one rule for the simulator and the live runtime: core/workload.ts applyPins.
+export { applyPins } from '../workload';
 
 /** One line for tables and logs. */
 export function describeCandidate(c: Candidate, layoutIds?: string[]): string {
@@ -252,12 +238,13 @@ export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoi
   };
 }
 
-/** What of a candidate the live runtime cannot apply yet (it replays without them): pins, late drop, variant choices other than the originals. */
-export function simulatorOnlyLevers(c: Candidate, tenantIds?: readonly string[]): string[] {
-  const out: string[] = [];
-  if (c.pins?.some((p) => p !== null)) out.push('pinning');
-  if (c.dropLate) out.push('late drop');
-  const vs = (c.variants ?? []).map((v, t) => (v === 'fastest' ? (tenantIds?.[t] ?? `#${t}`) : null)).filter((x) => x !== null);
-  if (vs.length) out.push(`variants (${vs.join(', ')}: fastest)`);
-  return out;
+/**
+ * What of a candidate the live runtime cannot apply (it runs without it). Pins, late drop and
+ * fixed ('fastest') or 'original' variant choices it applies; left is the 'policy' choice for a
+ * tenant with measured variants (`variantTenants`): in the simulator its policy picks among the
+ * profile's variants, live it runs the original layers.
+ */
+export function simulatorOnlyLevers(c: Candidate, tenantIds?: readonly string[], variantTenants: readonly number[] = []): string[] {
+  const vs = variantTenants.filter((t) => (c.variants?.[t] ?? 'policy') === 'policy').map((t) => tenantIds?.[t] ?? `#${t}`);
+  return vs.length ? [`variants (${vs.join(', ')}: policy picks)`] : [];
 }
