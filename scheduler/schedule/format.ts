@@ -75,7 +75,7 @@ export const Schedule = z
       )
       .min(1),
     infeasible: z
-      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number(), withVariantsMs: z.number().optional().describe('The same with its measured layer variants, where the schedule could not use them (simulator only so far).') }).strict())
+      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number(), withVariantsMs: z.number().optional().describe('The same with its measured layer variants, where the search left them out.') }).strict())
       .optional()
       .describe('Tenants that miss their deadline even alone on this machine, on its fastest lanes (and variants, where the schedule uses them): the schedule cannot meet their deadlines (the others were still tuned).'),
     lanes: z.array(z.string().min(1)).min(1).describe('The lane layout, in order.'),
@@ -93,7 +93,7 @@ export const Schedule = z
         dropLate: z.boolean(),
       })
       .strict(),
-    pins: z.array(z.string().nullable()).optional().describe('Per tenant: the lane it is pinned to, or null (simulator only so far).'),
+    pins: z.array(z.string().nullable()).optional().describe('Per tenant: the lane it is pinned to, or null. Its layers run only there, where that lane can run them (the simulator and the live runtime apply the same rule).'),
     variants: z
       .array(
         z
@@ -104,7 +104,7 @@ export const Schedule = z
           })
           .strict(),
       )
-      .describe('Per tenant: its variant choice (simulator only so far: the live runtime runs the original layers).'),
+      .describe("Per tenant: its variant choice. The live runtime applies 'original' and 'fastest' (it makes and verifies the listed variants again and loads them on every lane before the run); for 'policy' it runs the original layers."),
     predicted: z
       .object({
         source: z.string().describe('Simulator, with the profiles\' latencies and the energy source.'),
