@@ -70,6 +70,9 @@ export interface TuneRunResult {
   profiled: string[];
   rateScale: number;
   result: TuneResult;
+  /** Tenant ids in scenario order, and those with measured layer variants (their 'policy' choice is simulator-only: simulatorOnlyLevers). */
+  tenants: string[];
+  variantTenants: number[];
   wallSec: number;
   workers: number;
   schedule?: Schedule;
@@ -199,7 +202,7 @@ export const tuneFeature = {
           if (e instanceof TuneCancelled) throw e;
           throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
         }
-        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, wallSec: outcome.wallSec, workers: outcome.workers };
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
         if (outcome.result.status !== 'infeasible' && outcome.result.best) {
           out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
           if (p.validateSec > 0) {
