@@ -40,11 +40,15 @@ export interface LatencyTable {
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 
-/** Latency (ms) of every unit on every lane from a profile of the same model and cut, or undefined. */
+/**
+ * Latency (ms) of every unit on every lane from a profile of the same model and cut, or undefined.
+ * A second copy of a lane (cpu:1#1) takes the figures of the lane it copies, as the tuner's
+ * simulations do (core/tune/layouts.ts measuredLane).
+ */
 export function fromProfile(exec: ExecModel, granularity: ExecGranularity, laneIds: string[], profiles: Profile[]): { ms: number[][]; source: string } | undefined {
   const p = profiles.find((x) => (exec.sha256 && x.model.sha256 === exec.sha256) || x.model.name === exec.name);
   if (!p) return undefined;
-  const idx = laneIds.map((id) => p.lanes.findIndex((l) => l.id === id));
+  const idx = laneIds.map((id) => p.lanes.findIndex((l) => l.id === id || l.id === id.replace(/#\d+$/, '')));
   if (idx.some((k) => k < 0)) return undefined;
   let ms: number[][];
   if (granularity === 'model') {
