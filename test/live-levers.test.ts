@@ -95,6 +95,17 @@ describe('live runs apply pins, late drop and fixed variants', () => {
     expect(r.report.metrics.perTenant[0].finished).toBeGreaterThan(0);
   });
 
+  it('model granularity: the picked variants are substituted into the whole model', { retry: 1, timeout: 120_000 }, async () => {
+    const bytes = tinyCnn({ channels: 16, size: 24, name: 'cnn_whole' });
+    const cut = await cutModel(await loadModel(bytes, { name: 'cnn_whole' }), { granularity: 'group', verify: false });
+    const conv = cut.layers.find((l) => l.nodes.some((n) => /conv1/.test(n)))!;
+    const scenario: LiveScenario = { name: 'whole', tenants: [{ id: 'a', model: { bytes, name: 'cnn_whole' }, arrival: { type: 'periodic', fps: 50 } }] };
+    const r = await new LiveRun(scenario, { ...quick, policy: 'fcfs', duration: 0.6, lanes: parseLanes('cpu:1'), granularity: 'model', seed: 6, variantPicks: [[{ layer: conv.name, variant: 'split-out(g=2)' }]] }, { substituteVariants }).run();
+    expect(r.report.levers!.variants).toEqual([expect.objectContaining({ layer: conv.name, applied: true })]);
+    expect(r.workload.tenants[0].layers.map((l) => l.variants[0].id)).toEqual([`${conv.name}:split-out(g=2)`]);
+    expect(r.report.metrics.perTenant[0].finished).toBeGreaterThan(0);
+  });
+
   it('without the generator (the embeddable runtime) fixed variants run as the originals, and the report says so', { timeout: 120_000 }, async () => {
     const run = new LiveRun({ name: 'x', tenants: [{ id: 'a', model: { bytes: tinyCnn(), name: 'c' }, arrival: { type: 'periodic', fps: 20 } }] }, { ...quick, policy: 'fcfs', duration: 0.5, lanes: parseLanes('cpu:1'), granularity: 'layer', variantPicks: [[{ layer: 'x', variant: 'fp16' }]] });
     const r = await run.run();
