@@ -127,7 +127,7 @@ export function attrString(n: onnx.INodeProto, name: string, def: string): strin
 export class LayerGraph {
   readonly proto: onnx.ModelProto;
   readonly graph: onnx.IGraphProto;
-  readonly opset: number;
+  opset: number;
   private counter = 0;
 
   constructor(bytes: Uint8Array, readonly tag: string) {
@@ -182,6 +182,13 @@ export class LayerGraph {
   useDomain(domain: string, version: number): void {
     const imports = (this.proto.opsetImport ??= []);
     if (!imports.some((o) => (o.domain ?? '') === domain)) imports.push({ domain, version });
+  }
+
+  /** Raises the layer's ai.onnx opset import (the caller checks that none of its ops changed meaning). */
+  setOpset(version: number): void {
+    const def = (this.proto.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+    if (def) def.version = version;
+    this.opset = version;
   }
 
   /** Slice x along one axis [start, end); Slice's attribute form before opset 10. */

@@ -598,6 +598,9 @@ function prune(src: LayerSource, keepFraction: number): Generated {
 
 // ---- static int8 (QDQ) and reshaped convolution ------------------------------------------------
 
+/** Ops whose meaning changed from opset 9 to 10 (Slice and TopK take inputs, Upsample deprecated, Dropout's mask). */
+const OPSET10_CHANGED = ['Slice', 'TopK', 'Upsample', 'Dropout'];
+
 /** Activation range calibration of int8-static: the plain min/max of the sample activations (0 included). */
 const CALIBRATION = 'min/max';
 
@@ -652,8 +655,13 @@ function quantizeWeights(w: ConstTensor, axis: number, alpha: number): { q: Int8
 function int8Static(src: LayerSource): Generated {
   return forEachTarget(src, ['Conv', 'MatMul', 'Gemm'], (g, n): Check<QdqTarget> => {
     // Measured with onnxruntime-node 1.30: at opset 9 the QDQ fusion emits an ai.onnx QLinearConv, which
-    // opset 9 lacks, and the optimized session fails to load on every lane.
-    if (g.opset < 10) return { reason: `ONNX Runtime's QDQ fusion would emit QLinearConv/QLinearMatMul, which need opset 10; the model has opset ${g.opset} (its optimized session fails to load)` };
+    // opset 9 lacks, and the optimized session fails to load on every lane. So the layer's own import is
+    // raised to 10 where none of its ops changed meaning between 9 and 10.
+    if (g.opset < 9) return { reason: `opset ${g.opset}: only opset 9 layers are raised to opset 10 (for ONNX Runtime's QLinearConv/QLinearMatMul)` };
+    if (g.opset === 9) {
+      const changed = [...new Set(g.nodes.map((x) => x.opType ?? '').filter((o) => OPSET10_CHANGED.includes(o)))];
+      if (changed.length) return { reason: `the model has opset 9, and ONNX Runtime's QDQ fusion emits QLinearConv/QLinearMatMul, which need opset 10; the layer cannot be raised to 10 because ${changed.join(', ')} changed between opsets 9 and 10` };
+    }
     // Per-axis DequantizeLinear is ai.onnx from opset 13; below, ONNX Runtime's contrib ops (same fusion).
     const domain = g.opset >= 13 ? '' : 'com.microsoft';
     let target: Omit<QdqTarget, 'x' | 'y' | 'domain'>;
@@ -684,6 +692,8 @@ function int8Static(src: LayerSource): Generated {
     const u8 = (prefix: string, v: number) => g.addInit(int8Tensor(g.fresh(prefix), [], Uint8Array.of(v), true));
     const d = t.domain;
     if (d) g.useDomain(d, 1);
+    const raised = g.opset === 9;
+    if (raised) g.setOpset(10);
     // Activation in: Q/DQ with the calibrated range.
     const xsName = scalar('xscale', t.x.scale);
     const xzName = u8('xzp', t.x.zeroPoint);
@@ -717,7 +727,7 @@ function int8Static(src: LayerSource): Generated {
     nodes.push(body, qy, dqy);
     g.replace(n, nodes);
     const r = (c: { min: number; max: number }) => `[${c.min.toPrecision(3)}, ${c.max.toPrecision(3)}]`;
-    return `uint8 activations calibrated by ${CALIBRATION} on the samples (input ${r(t.x)}, output ${r(t.y)}), int8 weights per output channel${t.bias ? ', int32 bias' : ''}${d ? `; ONNX Runtime's ${d} QuantizeLinear/DequantizeLinear (per-axis ai.onnx ones need opset 13; the model has opset ${g.opset})` : ''}`;
+    return `uint8 activations calibrated by ${CALIBRATION} on the samples (input ${r(t.x)}, output ${r(t.y)}), int8 weights per output channel${t.bias ? ', int32 bias' : ''}${d ? `; ONNX Runtime's ${d} QuantizeLinear/DequantizeLinear (per-axis ai.onnx ones need opset 13; the model has opset ${g.opset})` : ''}${raised ? '; the layer\'s opset import raised from 9 to 10 (none of its ops changed between them) so that the fused QLinearConv/QLinearMatMul exist; substituted into the whole model it keeps opset 9' : ''}`;
   });
 }
 
