@@ -6,7 +6,8 @@
 //      figures, end to end too).
 //   4. Measurement on every lane with the profiler's worker, statistics and budget rules: per lane a
 //      fresh per-call baseline, then per layer the original and each verified variant back to back,
-//      each to the CI target or its share of the lane's budget; medians minus the baseline.
+//      each to the CI target or its share of the lane's budget; medians minus the baseline, with their
+//      95% uncertainty (stats.ts netLatency: median CI + baseline CI + timer).
 //   5. figures.ts: speed-ups and latency-gap reductions; the profile is saved as schema 2.
 // Cancelling keeps everything verified and measured so far (status 'partial').
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
