@@ -161,8 +161,8 @@ const R_LANES = 10;
  * lane-fit part of the score; the fastest lane and when the layer would end there; the lowest
  * energy. Jobs of a tenant at the same layer and lane share an entry, and an entry stays valid until
  * one of its tenant's ratios changes (LayerMemo's rule, with the lane of the activations added to
- * the key because transfers depend on it) or a weight does (the online tuner moves them a few times
- * a second). Each entry is one row of a Float64Array (stride `R`), so a job's terms sit together in
+ * the key because transfers depend on it) or a weight does (the online tuner moves them once per
+ * evaluation period, every few windows). Each entry is one row of a Float64Array (stride `R`), so a job's terms sit together in
  * memory; the transfer terms, which no ratio changes, are computed once per entry.
  */
 class PathMemo {
@@ -313,7 +313,6 @@ class PathMemo {
     }
   }
 }
-
 
 export const DREAM_DEFAULT_WEIGHTS: DreamWeights = { urgency: 1, fairness: 0.25, energy: 0.3, speed: 0.5, progress: 0.5 };
 const KEYS: (keyof DreamWeights)[] = ['urgency', 'fairness', 'energy', 'speed', 'progress'];
