@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cutModel } from '../profiler/onnx/cut';
+import { kindLabel, VARIANT_KINDS } from '../profiler/variants/kinds';
 import { loadModel } from '../profiler/onnx/model';
 import { LiveRun, parseLanes, type LiveScenario } from '../scheduler/live';
 import { kindOfVariantId, substituteVariants } from '../scheduler/live/variant-exec';
@@ -117,5 +118,7 @@ describe('live runs apply pins, late drop and fixed variants', () => {
     expect(kindOfVariantId('fp16')).toMatchObject({ kind: { id: 'fp16' }, label: 'fp16' });
     expect(kindOfVariantId('fp16(g=2)')).toBeUndefined();
     expect(kindOfVariantId('nope')).toBeUndefined();
+    // Every kind of the registry, with its default and its extreme parameters, names itself back.
+    for (const k of VARIANT_KINDS) for (const p of k.param ? [k.param.default, k.param.min, k.param.max] : [0]) expect(kindOfVariantId(kindLabel(k, p))?.kind.id).toBe(k.id);
   });
 });
