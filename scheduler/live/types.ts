@@ -345,6 +345,21 @@ export interface LiveReport {
     loadTarget?: { load: number; scale: number };
     uncalibrated?: TenantComparison[];
     errorRemoved?: { meanLatency: number | null; missRate: number | null };
+    /**
+     * The dispatching thread modelled in the calibrated prediction (scheduler/core/dispatcher.ts):
+     * its service time per dispatch, expected utilisation, how many dispatches waited for it in the
+     * prediction and for how long on average, and the same calibrated prediction without it (A/B) with
+     * the share of its error the model removes. Only `note` where it could not be applied.
+     */
+    dispatcher?: {
+      note: string;
+      serviceUs?: number;
+      utilisation?: number;
+      waited?: number;
+      meanWaitUs?: number;
+      withoutDispatcher?: TenantComparison[];
+      errorRemoved?: { meanLatency: number | null; missRate: number | null };
+    };
   };
   adaptation: { ratios: number[][]; policyState?: Record<string, number> };
   transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
