@@ -1,4 +1,4 @@
-// `npm run bench -- live [--repeats 3] [--duration 8] [--only a|b] [--scenarios demo,mixed/reading_assistant] [--policies edf,dream] [--lanes cpu:1,cpu:1] [--load 0.7] [--json]`
+// `npm run bench -- live [--repeats 3] [--duration 8] [--only a|b] [--scenarios demo,mixed/reading_assistant] [--policies edf,dream] [--lanes cpu:1,cpu:1] [--load 0.7] [--granularity model|layer] [--json]`
 //
 // (a) Dispatch overhead. A live run kept saturated (frames arrive faster than two CPU lanes can run
 //     them; FCFS, long deadlines) vs the same models run back to back by a bare loop in the same
@@ -59,10 +59,12 @@ interface Args {
   scenarios: string[];
   /** (b) load target: rates scaled so the busiest lane is this busy (default 0.7, as the app's demos). */
   load: number;
+  /** (b) granularity of the runs (default model; layer dispatches every layer, where the dispatcher model matters most). */
+  granularity: ExecGranularity;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { repeats: 3, duration: 8, json: false, policies: ['edf', 'dream'], scale: 1, scenarios: PREDICTION_SCENARIOS, load: 0.7 };
+  const a: Args = { repeats: 3, duration: 8, json: false, policies: ['edf', 'dream'], scale: 1, scenarios: PREDICTION_SCENARIOS, load: 0.7, granularity: 'model' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -75,6 +77,7 @@ function parse(argv: string[]): Args {
     else if (k === '--lanes') a.lanes = v();
     else if (k === '--scenarios') a.scenarios = v().split(',');
     else if (k === '--load') a.load = Number(v());
+    else if (k === '--granularity') a.granularity = v() === 'layer' ? 'layer' : 'model';
     else throw new Error(`bench live: unknown option ${k}`);
   }
   return a;
@@ -173,7 +176,7 @@ async function benchB(args: Args, log: (s: string) => void) {
       const dispatcherNotes: string[] = [];
       let scale = NaN;
       for (let rep = 0; rep < args.repeats; rep++) {
-        const r = await new LiveRun(scenario, { policy, duration: args.duration, lanes: laneSpecs, granularity: 'model', seed: rep + 1, load: args.load, meters: false, writeFiles: false, maxQueuePerTenant: 16, machineCalibration: c }).run();
+        const r = await new LiveRun(scenario, { policy, duration: args.duration, lanes: laneSpecs, granularity: args.granularity, seed: rep + 1, load: args.load, meters: false, writeFiles: false, maxQueuePerTenant: 16, machineCalibration: c }).run();
         const rep0 = r.report;
         const unc = rep0.calibration?.uncalibrated ?? [];
         const nod = rep0.calibration?.dispatcher?.withoutDispatcher ?? [];
@@ -213,7 +216,7 @@ async function benchB(args: Args, log: (s: string) => void) {
   }
   const ok = (r: BRow) => Math.abs(r.meanRel) <= 0.15 && Math.abs(r.missPts) <= 5;
   const pass = Object.values(out).every((pp) => Object.values(pp).every((x) => x.rows.filter((r) => r.tenant !== '(all)').every(ok)));
-  return { targets: { meanLatencyRel: 0.15, missRatePts: 5 }, pass, lanes: laneSpecs.map((l) => l.id), load: args.load, calibration: { key: c.key, reused: cal.reused, interference: c.interference, dispatch: c.dispatch, decisionUs: { edf: c.decisionUs.edf, dream: c.decisionUs.dream }, copies: c.copies, background: c.background }, perScenario: out };
+  return { targets: { meanLatencyRel: 0.15, missRatePts: 5 }, pass, granularity: args.granularity, lanes: laneSpecs.map((l) => l.id), load: args.load, calibration: { key: c.key, reused: cal.reused, interference: c.interference, dispatch: c.dispatch, decisionUs: { edf: c.decisionUs.edf, dream: c.decisionUs.dream }, copies: c.copies, background: c.background }, perScenario: out };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -239,7 +242,7 @@ export async function main(argv: string[]): Promise<number> {
   if (b) {
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
     const p = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
-    process.stdout.write(`\n(b) live vs predicted at ${b.lanes.length} lanes (${b.lanes.join(',')}), load target ${b.load}, medians of ${args.repeats}; targets |mean| <= 15%, |miss| <= 5 pts: ${b.pass ? 'PASS' : 'FAIL'}\n`);
+    process.stdout.write(`\n(b) live vs predicted at ${b.lanes.length} lanes (${b.lanes.join(',')}), ${b.granularity} granularity, load target ${b.load}, medians of ${args.repeats}; targets |mean| <= 15%, |miss| <= 5 pts: ${b.pass ? 'PASS' : 'FAIL'}\n`);
     process.stdout.write(`    calibration ${b.calibration.key} (${b.calibration.reused ? 'reused' : 'measured now'}); prediction columns: uncal = one lane at a time + idle dispatch, nodisp = with the calibration but no dispatcher model, cal = with the calibration and the dispatcher model (scheduler/core/dispatcher.ts)\n`);
     for (const [ref, pp] of Object.entries(b.perScenario)) {
       for (const [policy, x] of Object.entries(pp)) {

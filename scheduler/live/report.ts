@@ -8,6 +8,7 @@ import { countDrops, DROP_REASON_TEXT, DROP_REASONS, type DropCounts } from '../
 import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
 import { simulate } from '../core/simulator';
 import { DispatcherSim, dispatcherParams, type DispatcherParams } from '../core/dispatcher';
+import type { Attribution } from '../core/energy-attribution';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type PolicyEvent, type SimWorkload } from '../core/types';
 import { variantUse } from '../core/variant-use';
@@ -56,7 +57,7 @@ export interface RunBooks {
   /** The policy's switches (DREAM's model variants). */
   policyEvents?: readonly PolicyEvent[];
   faultJobs: { lane: number; at: number; jobs: number[] }[];
-  energy: { joules: number; source: EnergySourceLabel; notes: string[] };
+  energy: { joules: number; source: EnergySourceLabel; notes: string[]; attribution?: Attribution[] };
   warnings: string[];
   clockKind: string;
 }
@@ -261,7 +262,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     ...(b.variants ? { variantSessions: b.variants.sessions, variantUse: variantUse(b.workload, b.variants.runs, counted) } : {}),
     abandoned,
     caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },
-    energy: { joules: b.energy.joules, averageWatts: b.elapsed > 0 ? b.energy.joules / b.elapsed : 0, source: b.energy.source, meters: b.energy.notes },
+    energy: { joules: b.energy.joules, averageWatts: b.elapsed > 0 ? b.energy.joules / b.elapsed : 0, source: b.energy.source, meters: b.energy.notes, ...(b.energy.attribution ? { attribution: b.energy.attribution } : {}) },
     warnings,
   };
   if (b.recordsDropped) warnings.push(`job records were capped: the metrics cover the last ${b.records.length} frames (${b.recordsDropped} earlier ones left out)`);

@@ -3,6 +3,7 @@
 // options of a run, the telemetry it streams and the report it ends with. Times are seconds from
 // the run's start unless named *Ms/*Us.
 import type { BackgroundLoad, MachineCalibration } from '../core/calibration';
+import type { Attribution } from '../core/energy-attribution';
 import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
@@ -377,7 +378,20 @@ export interface LiveReport {
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;
   caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };
-  energy: { joules: number; averageWatts: number; source: EnergySourceLabel; /** Why each meter could not be used (when none could). */ meters: string[] };
+  energy: {
+    joules: number;
+    averageWatts: number;
+    source: EnergySourceLabel;
+    /** Why each meter could not be used (when none could). */
+    meters: string[];
+    /**
+     * Measured energy attributed to the tenants by regressing each meter's sampled power on the
+     * lanes' busy shares (core/energy-attribution.ts: n samples, R^2, 95% intervals), one entry per
+     * meter; or one `attribution: 'unavailable'` entry with the reason (no meter: nothing per tenant
+     * is measured). Absent in reports from before it existed and in snapshots.
+     */
+    attribution?: Attribution[];
+  };
   files?: { dir: string; trace: string; report: string };
   warnings: string[];
 }
