@@ -150,7 +150,7 @@ export class LiveEnergy {
    */
   attribution(tenantIds: string[], toRunS: (perfMs: number) => number): Attribution[] {
     if (!this.polled.length) {
-      return [{ attribution: 'unavailable', reason: `no power meter covers the lanes (${this.notes.length ? `${this.notes.length} meter(s) found unusable: see the meters` : 'meters off or none found'}): energy per tenant is not measured, and no estimate is shown as one` }];
+      return [{ attribution: 'unavailable', reason: `no power meter covers the lanes (${this.notes.length ? `${this.notes.length} meter(s) found unusable, listed with the meters not used` : 'meters off or none found'}): energy per tenant is not measured, and no estimate is shown as one` }];
     }
     const laneIds = this.lanes.map((l) => l.id);
     // Samples from before the oldest kept interval would regress power on busy time we no longer have.
