@@ -8,7 +8,10 @@
 export type Granularity = 'layer' | 'model' | `group:${number}`;
 
 /** The largest group size accepted (a model with fewer layers is one group). */
-export const MAX_GROUP = 4096;
+export const MAX_GROUP = 9999;
+
+/** Every granularity, as a pattern (schedule files and JSON Schemas carry it). */
+export const GRANULARITY_PATTERN = /^(layer|model|group:[1-9][0-9]{0,3})$/;
 
 /** The group size of a granularity: 1 for 'layer', K for 'group:K', undefined for 'model'. */
 export function groupSize(g: Granularity): number | undefined {
@@ -20,10 +23,8 @@ export function groupSize(g: Granularity): number | undefined {
 /** Why a string is not a granularity (undefined when it is one). */
 export function granularityProblem(s: string): string | undefined {
   if (s === 'layer' || s === 'model') return undefined;
-  const m = /^group:(\d+)$/.exec(s);
-  if (!m) return `granularity must be layer, model or group:K (K layers per dispatch, e.g. group:4); got "${s}"`;
-  const k = Number(m[1]);
-  if (!(k >= 1 && k <= MAX_GROUP) || String(k) !== m[1]) return `group size must be an integer from 1 to ${MAX_GROUP} without leading zeros; got "${s}"`;
+  if (!/^group:/.test(s)) return `granularity must be layer, model or group:K (K layers per dispatch, e.g. group:4); got "${s}"`;
+  if (!GRANULARITY_PATTERN.test(s)) return `group size must be an integer from 1 to ${MAX_GROUP} without leading zeros; got "${s}"`;
   return undefined;
 }
 

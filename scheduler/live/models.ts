@@ -1,11 +1,14 @@
-// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity)
-// or its cut layers (layer granularity, profiler/onnx/cut.ts), with input tensors: the profiler's
+// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity),
+// its cut layers (layer granularity, profiler/onnx/cut.ts) or groups of k consecutive cut layers
+// (group:K: the cutter's groups merged k at a time, so unit i holds the profile's layers
+// [ik, ik + k), as scheduler/core/groups.ts groups them), with input tensors: the profiler's
 // captured samples when the cut provides them, else seeded random data. Errors name the tenant.
 import { existsSync } from 'node:fs';
 import { cutModel, type CutResult } from '../../profiler/onnx/cut';
 import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
 import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
 import type { TensorInfo } from '../../profiler/types';
+import { groupSize } from '../../common/granularity';
 import { demoModel, isDemoRef } from './demo';
 import type { ExecModel, ExecGranularity, LiveTenantSpec, WireTensor } from './types';
 
@@ -30,7 +33,8 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
   else if (typeof ref === 'string' && isDemoRef(ref)) {
     try {
       const d = demoModel(ref);
-      exec = granularity === 'layer' ? d.layers : d.whole;
+      const k = groupSize(granularity);
+      exec = k === undefined ? d.whole : d.groups(k);
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": ${(e as Error).message}`);
     }
@@ -44,7 +48,8 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": model cannot be loaded: ${(e as Error).message}`, { cause: e });
     }
-    exec = granularity === 'layer' ? await cutExec(tenant, loaded, seed, variants) : wholeExec(tenant, loaded, seed);
+    const k = groupSize(granularity);
+    exec = k === undefined ? wholeExec(tenant, loaded, seed) : await cutExec(tenant, loaded, seed, k, variants);
   }
   if (exec.units.length === 0) throw new LiveSetupError(`tenant "${tenant.id}": model ${exec.name} has no executable units`);
   if (!exec.samples || exec.samples.length === 0) exec = { ...exec, samples: randomSamples(exec.inputs, seed, tenant.id) };
@@ -71,13 +76,13 @@ function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Ex
   return { name: model.name, inputs, outputs: outputs.map((o) => o.name), units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
 }
 
-async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
+async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, groupsOf: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
   const shapes = shapesFor(tenant, model);
   let cut: CutResult;
   try {
-    cut = await cutModel(model, { granularity: 'group', shapes, seed, verify: false, inputValues: tenant.inputValues });
+    cut = await cutModel(model, { granularity: 'group', groupsOf, shapes, seed, verify: false, inputValues: tenant.inputValues });
   } catch (e) {
-    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into layers: ${(e as Error).message}`, { cause: e });
+    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into ${groupsOf > 1 ? `groups of ${groupsOf} layers` : 'layers'}: ${(e as Error).message}`, { cause: e });
   }
   const inputs: TensorInfo[] = model.inputs.map((io) => ({ name: io.name, type: io.type, dims: cut.inputShapes[io.name] ?? shapes[io.name] }));
   // The cut's captured graph inputs are realistic samples: the first input frame.
@@ -93,7 +98,7 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number,
     outputs: model.outputs.map((o) => o.name),
     units: cut.layers.map((l) => ({ name: l.name, bytes: l.bytes, inputs: l.inputs, outputs: l.outputs })),
     samples,
-    granularity: `cut (${String(cut.granularity)})`,
+    granularity: groupsOf > 1 ? `cut (${String(cut.granularity)}, ${groupsOf} per unit)` : `cut (${String(cut.granularity)})`,
     sha256: model.sha256,
   };
   if (variants) await variants.attach(tenant, exec, model, cut, variants.kinds);

@@ -16,7 +16,7 @@ import type { LiveScenario } from '../live/types';
 import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, staticVariantPicks, type CandidateSummary, type Interval, type VariantChoice } from '../core/tune';
 import type { TenantDef } from '../core/types';
 import type { TuneOutcome, TuneProblem } from '../tune-run';
-import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
+import { SCHEDULE_SCHEMA_VERSIONS, Schedule, scheduleVersionFor } from './format';
 
 /** A schedule that must not run; the message names the file or field and what to do. */
 export class ScheduleError extends Error {
@@ -65,7 +65,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
   const opts = outcome.options;
   const schedule: Schedule = {
     $schema: 'https://tessera.dev/schemas/schedule-v1.json',
-    schemaVersion: SCHEDULE_SCHEMA_VERSION,
+    schemaVersion: scheduleVersionFor(c.granularity),
     kind: 'tessera-schedule',
     createdAt: new Date().toISOString(),
     tessera: o.tesseraVersion,
@@ -198,7 +198,7 @@ export function parseSchedule(text: string, path: string): Schedule {
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if ((raw as { kind?: unknown } | null)?.kind !== 'tessera-schedule') throw new ScheduleError(`schedule ${path}: not a Tessera schedule (kind must be "tessera-schedule"; \`tessera tune\` writes one)`, 'bad-schedule');
-  if (version !== SCHEDULE_SCHEMA_VERSION) throw new ScheduleError(`schedule ${path}: schemaVersion ${JSON.stringify(version)} is unknown; this Tessera reads version ${SCHEDULE_SCHEMA_VERSION} (update Tessera, or re-tune)`, 'unknown-version');
+  if (typeof version !== 'number' || !SCHEDULE_SCHEMA_VERSIONS.includes(version)) throw new ScheduleError(`schedule ${path}: schemaVersion ${JSON.stringify(version)} is unknown; this Tessera reads version${SCHEDULE_SCHEMA_VERSIONS.length > 1 ? 's' : ''} ${SCHEDULE_SCHEMA_VERSIONS.join(', ')} (update Tessera, or re-tune)`, 'unknown-version');
   const parsed = Schedule.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);

@@ -8,6 +8,7 @@ import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { liveScenarioOf } from './file';
 import type { Schedule } from './format';
+import type { Granularity } from '../../common/granularity';
 
 export interface Tolerance {
   /** Measured miss rate may exceed the expected one (upper end of its 95% CI) by this many points (0.05 = 5 points). */
@@ -89,7 +90,7 @@ export function scheduleLiveOptions(s: Schedule): Pick<LiveOptions, 'policy' | '
       /* another machine: calibration instead */
     }
   }
-  return { policy: s.policy.spec, lanes: parseLanes(s.lanes.map(measuredLane).join(',')), granularity: s.options.granularity, scale: s.scenario.rateScale, maxQueuePerTenant: s.options.maxQueuePerTenant, profiles };
+  return { policy: s.policy.spec, lanes: parseLanes(s.lanes.map(measuredLane).join(',')), granularity: s.options.granularity as Granularity, scale: s.scenario.rateScale, maxQueuePerTenant: s.options.maxQueuePerTenant, profiles };
 }
 
 export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<ReplayResult> {
