@@ -67,7 +67,7 @@ export interface ReplayResult extends ReplayVerdict {
   durationSec: number;
   /** What differs from the machine / ORT the schedule was tuned on (said before the run). */
   differences: string[];
-  report: Pick<LiveReport, 'status' | 'latencySource' | 'energy' | 'warnings' | 'files'> & { missRate: number; p95LatencyMs: number | null };
+  report: Pick<LiveReport, 'status' | 'granularity' | 'latencySource' | 'energy' | 'warnings' | 'files'> & { missRate: number; p95LatencyMs: number | null };
 }
 
 export interface ReplayOptions {
@@ -104,7 +104,7 @@ export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<Rep
   });
   const verdict = judgeReplay(s, measured, o.tolerance);
   const rep = r.report;
-  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
+  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, granularity: rep.granularity, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
 }
 
 export type Validation = Schedule['provenance']['validation'][number];
