@@ -345,7 +345,7 @@ export const simulateView: View = {
           h('label', { title: 'Simulated seconds per run' }, 'Duration (s)', num('durationSec', { min: 0.1, max: 3600, step: 'any' })),
           h('label', {}, 'Load', loadInput),
           h('label', { title: 'Lognormal sigma of each layer\'s latency around the table value' }, 'Latency noise', num('latencyNoise', { min: 0, max: 10, step: 0.05 })),
-          h('label', { title: 'When the scheduler may switch to another job' }, 'Preemption', preemption),
+          h('label', { title: 'When the scheduler may switch to another job: at every layer, every K layers (the layers run as groups of K, each group on one lane), or never (whole model)' }, 'Preemption', preemption),
           h('label', { class: 'sim-inline', title: 'Frames that pass their deadline are dropped by the simulator (for every policy)' }, h('span', {}, dropLate, ' Drop late frames'))),
         h('div', { class: 'row' }, loadHelp, findBtn),
         loadNote,
