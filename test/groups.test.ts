@@ -172,3 +172,16 @@ describe('the simulator on groups', () => {
     expect(new Set(b.slices.filter((s) => s.tenant === 1 && s.kind === 'layer').map((s) => s.layer))).toEqual(new Set([0, 1, 2]));
   });
 });
+
+describe('the live runtime\'s latency table from a profile, at group granularity', () => {
+  test('unit i gets the sum of the profile\'s layers [2i, 2i + 2) on each lane; a unit count that does not match is not taken', async () => {
+    const { fromProfile } = await import('../scheduler/live/calibrate');
+    const { fakeProfile } = await import('./support/fake-profile');
+    const p = fakeProfile('p', 'm', ['cpu:1', 'cpu:2'], [[1, 0.5], [2, 1], [4, 2], [8, 4], [16, 8]]);
+    const unit = { name: 'u', bytes: new Uint8Array(), inputs: [], outputs: [] };
+    const exec = (n: number) => ({ name: 'm', inputs: [], units: Array.from({ length: n }, () => unit), granularity: 'cut' });
+    expect(fromProfile(exec(3), 'group:2', ['cpu:2', 'cpu:1'], [p])?.ms).toEqual([[1.5, 3], [6, 12], [8, 16]]);
+    expect(fromProfile(exec(5), 'layer', ['cpu:1'], [p])?.ms).toEqual([[1], [2], [4], [8], [16]]);
+    expect(fromProfile(exec(5), 'group:2', ['cpu:1'], [p])).toBeUndefined();
+  });
+});
