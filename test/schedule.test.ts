@@ -88,7 +88,8 @@ describe('tuned schedule file', () => {
     const text = `${JSON.stringify(scheduleJsonSchema(), null, 2)}\n`;
     if (process.env.TESSERA_UPDATE) writeFileSync(SCHEMA_FILE, text);
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(text);
-    expect(JSON.parse(text).properties.schemaVersion.const).toBe(1);
+    // Version 1 (layer or model granularity) and 2 (adds group:K) are both read.
+    expect(JSON.parse(text).properties.schemaVersion.anyOf.map((x: { const: number }) => x.const)).toEqual([1, 2]);
   });
 
   test('records the machine, ORT, lanes, models with sha256, policy, predictions with CIs and provenance; loads when all checks pass', async () => {

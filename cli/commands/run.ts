@@ -9,7 +9,7 @@ import { localClient } from '../../engine/local';
 import { describeDrops } from '../../scheduler/core/jobs';
 import { formatVariantUse } from '../../scheduler/core/variant-use';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
-import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
+import { optionalNumber, parseChoice, parseDuration, parseGranularityOption, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
 
 /** "--fail-lane cpu:1@2.5" (lane id or index @ seconds). */
@@ -138,7 +138,7 @@ export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--uncalibrated] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer|group:K] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--uncalibrated] [--json]\n' +
     '  --uncalibrated: predict without the stored machine calibration (`tessera calibrate`)\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
@@ -164,7 +164,7 @@ export const runCommand: CliCommand = {
     const scenario = ctx.positionals[0];
     if (!scenario) throw new UsageError('give a scenario file, or "demo"');
     const duration = parseDuration(ctx.values.duration);
-    const granularity = parseChoice(ctx.values.granularity, '--granularity', ['model', 'layer'] as const);
+    const granularity = parseGranularityOption(ctx.values.granularity);
     const seed = parseNumber(ctx.values.seed, '--seed', { integer: true, minInclusive: true });
     const isolation = ctx.values.isolation === undefined ? undefined : parseChoice(ctx.values.isolation, '--isolation', ['thread', 'process'] as const);
     const maxQueue = optionalNumber(ctx.values['max-queue'], '--max-queue', { integer: true });

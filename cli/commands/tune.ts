@@ -182,7 +182,7 @@ export function formatSchedule(s: Schedule): string {
 export const scheduleCommand: CliCommand = {
   name: 'schedule',
   summary: 'Show, validate (hashes, lanes, schema), diff or bundle tuned schedule files.',
-  usage: 'tessera schedule show FILE | validate FILE | diff A B | bundle FILE --out DIR   [--json]   (FILE may be a bundle folder)',
+  usage: 'tessera schedule show FILE | validate FILE | diff A B | bundle FILE --out DIR|X.tgz|X.tar   [--json]   (FILE may be a bundle folder or archive)',
   options: { out: { type: 'string' } },
   async run(ctx) {
     const [sub, ...args] = ctx.positionals;
@@ -221,13 +221,13 @@ export const scheduleCommand: CliCommand = {
         }
         case 'bundle': {
           need(1, 'a schedule file');
-          if (!ctx.values.out) throw new UsageError('schedule bundle needs --out DIR (a new folder)');
+          if (!ctx.values.out) throw new UsageError('schedule bundle needs --out DIR (a new folder) or --out X.tgz (one archive; .tar.gz and .tar too)');
           const r = await client.call('schedule.bundle', { file: args[0], out: String(ctx.values.out) });
           if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
           else {
-            ctx.stdout(`Bundle written to ${r.dir}:\n`);
+            ctx.stdout(`Bundle ${r.form === 'archive' ? 'archive' : 'folder'} written to ${r.dir}:\n`);
             for (const f of r.manifest.files) ctx.stdout(`  ${f.path}  ${(f.bytes / 1e6).toFixed(2)} MB  sha256 ${f.sha256}${f.tenant ? `  (${f.tenant})` : ''}\n`);
-            ctx.stdout(`Copy the folder; then: tessera schedule validate ${r.dir}; tessera replay ${r.dir}; or openSchedule('${r.dir}') from tessera/runtime\n`);
+            ctx.stdout(`Copy the ${r.form === 'archive' ? 'file' : 'folder'}; then: tessera schedule validate ${r.dir}; tessera replay ${r.dir}; or openSchedule('${r.dir}') from tessera/runtime\n`);
           }
           return 0;
         }

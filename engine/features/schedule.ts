@@ -64,8 +64,8 @@ export const scheduleFeature = {
       },
     }),
     'schedule.bundle': method({
-      summary: 'Write a tuned schedule (every check passed) with its model files into a new folder, with a manifest of every file\'s sha256, for another machine: replay, schedule validate and tessera/runtime take the folder.',
-      params: z.object({ file: z.string().min(1), out: z.string().min(1) }).strict(),
+      summary: 'Write a tuned schedule (every check passed) with its model files into a new folder, or one archive when out ends in .tgz, .tar.gz or .tar, with a manifest of every file\'s sha256, for another machine: replay, schedule validate and tessera/runtime take the folder or the archive.',
+      params: z.object({ file: z.string().min(1), /** A new folder, or an archive file name (.tgz, .tar.gz, .tar). */ out: z.string().min(1) }).strict(),
       run: async ({ file, out }): Promise<BundleResult> => {
         const { schedule } = await loadSchedule(schedulePath(file));
         return writeBundle(schedule, schedulePath(out));

@@ -42,6 +42,7 @@ import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/di
 import { routeWarnings, warningList } from '../warnings';
 import { isRecord, isStringArray, pickLike, remembered } from '../remember';
 import { listParam } from '../route';
+import type { Granularity } from '../../common/granularity';
 
 /** Where each kind of run warning is shown (first match wins); the rest head the report. */
 const WARNING_TOPICS = [
@@ -99,7 +100,7 @@ interface LiveForm {
 }
 const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', variants: '', profiles: [] };
 const formMemory = remembered<LiveForm>('live.form', 1, (x) => {
-  const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer'] });
+  const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer', 'group:2', 'group:4'] });
   return f && isStringArray(f.profiles) && !checkLanes(f.lanes || 'cpu:1') ? f : undefined;
 });
 
@@ -361,7 +362,9 @@ function buildForm(input: FormInput) {
   const lanesCheck = h('span', { class: 'live-inline-warn' });
   const granularity = h('select', { 'data-testid': 'live-granularity' },
     h('option', { value: 'model' }, 'model (one run per frame)'),
-    h('option', { value: 'layer' }, 'layer (cut per layer: preemption points, transfers)'));
+    h('option', { value: 'layer' }, 'layer (cut per layer: preemption points, transfers)'),
+    h('option', { value: 'group:2' }, 'groups of 2 layers (cut every 2 layers)'),
+    h('option', { value: 'group:4' }, 'groups of 4 layers (cut every 4 layers)'));
   const scale = h('input', { type: 'number', min: 0.05, max: 1000, step: 0.05, value: 1, style: 'width: 6em', 'data-testid': 'live-scale' });
   const seed = h('input', { type: 'number', min: 0, step: 1, value: 1, style: 'width: 6em', 'data-testid': 'live-seed' });
   // Demos default to lanes about 70% busy (at their own rates they idle and a policy switch shows nothing);
@@ -453,7 +456,7 @@ function buildForm(input: FormInput) {
       policy: policy.value,
       durationSec: num(duration),
       lanes: lanes.value.trim(),
-      granularity: granularity.value as 'model' | 'layer',
+      granularity: granularity.value as Granularity,
       scale: num(scale),
       load: num(load),
       seed: num(seed),

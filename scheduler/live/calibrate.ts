@@ -9,6 +9,8 @@ import type { Profile } from '../../profiler/types';
 import type { LaneClient } from './lane-client';
 import type { CalibrationReply, FromLane } from './protocol';
 import type { ExecModel, ExecGranularity } from './types';
+import { groupSize } from '../../common/granularity';
+import { groupRanges } from '../core/groups';
 
 export interface LatencyTable {
   /** computeMs[tenant][unit][lane]: median latency of session.run (NaN where the lane cannot run it). */
@@ -55,8 +57,13 @@ export function fromProfile(exec: ExecModel, granularity: ExecGranularity, laneI
     if (exec.units.length !== 1) return undefined;
     ms = [idx.map((k) => p.wholeModel[k]?.raw?.median ?? NaN)];
   } else {
-    if (p.layers.length !== exec.units.length) return undefined;
-    ms = p.layers.map((l) => idx.map((k) => l.lanes[k]?.raw?.median ?? NaN));
+    // group:K: unit i runs the profile's layers [iK, iK + K): their medians added (each layer's
+    // per-call overhead too, which one run of the group pays once: a slight overestimate).
+    const k = groupSize(granularity) ?? 1;
+    const perLayer = p.layers.map((l) => idx.map((j) => l.lanes[j]?.raw?.median ?? NaN));
+    const ranges = groupRanges(perLayer.length, k);
+    if (ranges.length !== exec.units.length) return undefined;
+    ms = ranges.map(([s, e]) => idx.map((_, lane) => perLayer.slice(s, e).reduce((a, row) => a + row[lane], 0)));
   }
   if (ms.some((row) => row.every((v) => !Number.isFinite(v)))) return undefined;
   return { ms, source: `profile ${p.id} (measured ${p.createdAt} on ${p.machine.hostname}; raw run() medians)` };

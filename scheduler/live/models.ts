@@ -1,11 +1,14 @@
-// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity)
-// or its cut layers (layer granularity, profiler/onnx/cut.ts), with input tensors: the profiler's
+// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity),
+// its cut layers (layer granularity, profiler/onnx/cut.ts) or groups of k consecutive cut layers
+// (group:K: the cutter's groups merged k at a time, so unit i holds the profile's layers
+// [ik, ik + k), as scheduler/core/groups.ts groups them), with input tensors: the profiler's
 // captured samples when the cut provides them, else seeded random data. Errors name the tenant.
 import { existsSync } from 'node:fs';
 import { cutModel, type CutResult } from '../../profiler/onnx/cut';
 import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
 import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
 import type { TensorInfo } from '../../profiler/types';
+import { groupSize } from '../../common/granularity';
 import { demoModel, isDemoRef } from './demo';
 import type { ExecModel, ExecGranularity, LiveTenantSpec, WireTensor } from './types';
 
@@ -51,7 +54,8 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
   else if (typeof ref === 'string' && isDemoRef(ref)) {
     try {
       const d = demoModel(ref);
-      exec = granularity === 'layer' ? d.layers : d.whole;
+      const k = groupSize(granularity);
+      exec = k === undefined ? d.whole : d.groups(k);
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": ${(e as Error).message}`);
     }
@@ -65,10 +69,11 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": model cannot be loaded: ${(e as Error).message}`, { cause: e });
     }
-    exec = granularity === 'layer' ? await cutExec(tenant, loaded, seed, variants, picks) : wholeExec(tenant, loaded, seed);
-    if (granularity === 'model' && picks?.list.length) {
+    const k = groupSize(granularity);
+    exec = k === undefined ? wholeExec(tenant, loaded, seed) : await cutExec(tenant, loaded, seed, k, variants, picks);
+    if (k === undefined && picks?.list.length) {
       // Fixed variants in a whole model: the picked layers substituted into it (the substituter embeds them).
-      picks.outcomes.push(...(await picks.substitute(tenant, exec, loaded, await cutFor(tenant, loaded, seed), picks.list)));
+      picks.outcomes.push(...(await picks.substitute(tenant, exec, loaded, await cutFor(tenant, loaded, seed, 1), picks.list)));
     }
   }
   if (exec.units.length === 0) throw new LiveSetupError(`tenant "${tenant.id}": model ${exec.name} has no executable units`);
@@ -96,9 +101,9 @@ function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Ex
   return { name: model.name, inputs, outputs: outputs.map((o) => o.name), units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
 }
 
-async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
+async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, groupsOf: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
   const shapes = shapesFor(tenant, model);
-  const cut = await cutFor(tenant, model, seed);
+  const cut = await cutFor(tenant, model, seed, groupsOf);
   const inputs: TensorInfo[] = model.inputs.map((io) => ({ name: io.name, type: io.type, dims: cut.inputShapes[io.name] ?? shapes[io.name] }));
   // The cut's captured graph inputs are realistic samples: the first input frame.
   const captured: Record<string, WireTensor> = {};
@@ -113,20 +118,24 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number,
     outputs: model.outputs.map((o) => o.name),
     units: cut.layers.map((l) => ({ name: l.name, bytes: l.bytes, inputs: l.inputs, outputs: l.outputs })),
     samples,
-    granularity: `cut (${String(cut.granularity)})`,
+    granularity: groupsOf > 1 ? `cut (${String(cut.granularity)}, ${groupsOf} per unit)` : `cut (${String(cut.granularity)})`,
     sha256: model.sha256,
   };
-  if (picks?.list.length) picks.outcomes.push(...(await picks.substitute(tenant, exec, model, cut, picks.list)));
+  if (picks?.list.length) {
+    // Picks name single layers: a unit of k > 1 layers has no place for one (run as the originals, said per pick).
+    if (groupsOf > 1) picks.outcomes.push(...picks.list.map((x) => ({ ...x, applied: false, reason: `fixed variants need layer or model granularity, not groups of ${groupsOf} layers` })));
+    else picks.outcomes.push(...(await picks.substitute(tenant, exec, model, cut, picks.list)));
+  }
   if (variants) await variants.attach(tenant, exec, model, cut, variants.kinds);
   return exec;
 }
 
-/** The model cut into layers as the profiler cuts it (with captured activations). */
-async function cutFor(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Promise<CutResult> {
+/** The model cut as the profiler cuts it (with captured activations), every `groupsOf` consecutive layers merged into one unit. */
+async function cutFor(tenant: LiveTenantSpec, model: LoadedModel, seed: number, groupsOf: number): Promise<CutResult> {
   try {
-    return await cutModel(model, { granularity: 'group', shapes: shapesFor(tenant, model), seed, verify: false, inputValues: tenant.inputValues });
+    return await cutModel(model, { granularity: 'group', groupsOf, shapes: shapesFor(tenant, model), seed, verify: false, inputValues: tenant.inputValues });
   } catch (e) {
-    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into layers: ${(e as Error).message}`, { cause: e });
+    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into ${groupsOf > 1 ? `groups of ${groupsOf} layers` : 'layers'}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -357,7 +357,7 @@ export class LiveRun {
     const o = this.options;
     progress('preparing models');
     this.execs = [];
-    if (o.variants && o.granularity !== 'layer') throw new LiveSetupError(`variants (${o.variants}) are layer variants: run with granularity layer`);
+    if (o.variants && o.granularity !== 'layer') throw new LiveSetupError(`variants (${o.variants}) are layer variants: run with granularity layer (not ${o.granularity})`);
     if (o.variants) progress(`generating and verifying layer variants (${o.variants})`);
     if (o.variants && !this.hooks.attachVariants) throw new LiveSetupError('variants: this runtime was built without the variant generator (hooks.attachVariants); run through the engine or the CLI');
     const variants = o.variants && this.hooks.attachVariants ? { kinds: o.variants, attach: this.hooks.attachVariants } : undefined;

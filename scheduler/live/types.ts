@@ -11,6 +11,7 @@ import type { Arrival, PolicyEvent, TenantSlos } from '../core/types';
 import type { CombinationFigures } from '../core/whitelist';
 import type { VariantUse } from '../core/variant-use';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
+import type { Granularity } from '../../common/granularity';
 
 /**
  * Where a live tenant's model comes from, once resolved (not the scenario format's ModelRef in
@@ -50,7 +51,7 @@ export interface LiveScenario {
   tenants: LiveTenantSpec[];
 }
 
-/** One executable unit of a model: the whole model (model granularity) or one cut layer. */
+/** One executable unit of a model: the whole model (model granularity), one cut layer, or a group of them. */
 export interface ExecUnit {
   name: string;
   bytes: Uint8Array;
@@ -100,10 +101,11 @@ export interface WireTensor {
 }
 
 /**
- * What one dispatch runs: the whole model, or one cut layer (the simulator's `preemption`). Not the
- * profiler's ExecGranularity (profiler/onnx/cut.ts: how finely a model is cut into layers).
+ * What one dispatch runs: the whole model, one cut layer, or K consecutive cut layers ('group:K',
+ * common/granularity.ts). Not the profiler's granularity (profiler/onnx/cut.ts: how finely a model is
+ * cut into layers).
  */
-export type ExecGranularity = 'model' | 'layer';
+export type ExecGranularity = Granularity;
 
 export interface LaneFault {
   /** Lane index or id. */

@@ -8,6 +8,7 @@ import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { liveScenarioOf } from './file';
 import type { Schedule } from './format';
+import type { Granularity } from '../../common/granularity';
 
 export interface Tolerance {
   /** Measured miss rate may exceed the expected one (upper end of its 95% CI) by this many points (0.05 = 5 points). */
@@ -66,7 +67,7 @@ export interface ReplayResult extends ReplayVerdict {
   durationSec: number;
   /** What differs from the machine / ORT the schedule was tuned on (said before the run). */
   differences: string[];
-  report: Pick<LiveReport, 'status' | 'latencySource' | 'energy' | 'warnings' | 'files' | 'levers'> & { missRate: number; p95LatencyMs: number | null };
+  report: Pick<LiveReport, 'status' | 'granularity' | 'latencySource' | 'energy' | 'warnings' | 'files' | 'levers'> & { missRate: number; p95LatencyMs: number | null };
 }
 
 export interface ReplayOptions {
@@ -107,7 +108,7 @@ export function scheduleLiveOptions(s: Schedule): Pick<LiveOptions, 'policy' | '
   return {
     policy: s.policy.spec,
     lanes,
-    granularity: s.options.granularity,
+    granularity: s.options.granularity as Granularity,
     scale: s.scenario.rateScale,
     maxQueuePerTenant: s.options.maxQueuePerTenant,
     profiles,
@@ -128,7 +129,7 @@ export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<Rep
   });
   const verdict = judgeReplay(s, measured, o.tolerance);
   const rep = r.report;
-  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), ...(rep.levers ? { levers: rep.levers } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
+  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, granularity: rep.granularity, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), ...(rep.levers ? { levers: rep.levers } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
 }
 
 export type Validation = Schedule['provenance']['validation'][number];

@@ -5,8 +5,9 @@ import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, policySpec, type Drea
 import type { Policy, SimWorkload, TenantDef, VariantDef } from '../types';
 import { describeWorkload } from '../workload';
 import type { Assignment, ParamDef } from './tpe';
+import { granularityProblem, type Granularity } from '../../../common/granularity';
 
-export type Granularity = 'layer' | 'model';
+export type { Granularity } from '../../../common/granularity';
 
 /**
  * Per tenant, which implementations of its layers a schedule uses:
@@ -23,7 +24,7 @@ export interface Candidate {
   policy: string;
   /** Index into the problem's lane layouts. */
   layout: number;
-  /** 'layer': the policy picks every layer (preemption at layer boundaries); 'model': a started frame keeps its lane. */
+  /** 'layer': the policy picks every layer (preemption at layer boundaries); 'group:K': every K layers (core/groups.ts); 'model': a started frame keeps its lane. */
   granularity: Granularity;
   /** At most this many not-yet-started frames per tenant (the oldest gives way). */
   maxQueuePerTenant: number;
@@ -56,7 +57,7 @@ export interface TuneSpace {
 /** Policies worth tuning by default: the parametrised Tessera ones and the strongest baselines. */
 export const TUNABLE_POLICIES = ['edf', 'lsf', 'heft', 'dysta', 'dream', 'dream_static', 'terastal'];
 
-export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true, variants: true };
+export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'group:2', 'group:4', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true, variants: true };
 
 /** What the live runtime applies (`--space live`): everything but 'policy' variant choices (the policy picking among profiled variants). */
 export const LIVE_SPACE: TuneSpace = { ...DEFAULT_SPACE, variantChoices: ['original', 'fastest'] };
@@ -72,6 +73,8 @@ export function checkSpace(space: TuneSpace, layouts: number): void {
   if (bad.length) throw new Error(`tune: unknown polic${bad.length > 1 ? 'ies' : 'y'} ${bad.join(', ')}; known: ${known.join(', ')}`);
   if (!space.policies.length) throw new Error('tune: the search space has no policy');
   if (!space.granularities.length || !space.queueBounds.length || !space.dropLate.length) throw new Error('tune: every dimension of the search space needs at least one value');
+  const badG = space.granularities.map((g) => granularityProblem(String(g))).find((x) => x);
+  if (badG) throw new Error(`tune: ${badG}`);
   if (space.queueBounds.some((q) => !(Number.isInteger(q) && q >= 1))) throw new Error(`tune: queue bounds must be integers >= 1 (got ${space.queueBounds.join(', ')})`);
   if (layouts < 1) throw new Error('tune: no lane layout to search');
 }
@@ -184,7 +187,7 @@ export function packedPins(w: SimWorkload): (number | null)[] {
 
 /** One line for tables and logs. */
 export function describeCandidate(c: Candidate, layoutIds?: string[]): string {
-  const parts = [c.policy, `lanes ${layoutIds?.[c.layout] ?? `#${c.layout}`}`, c.granularity === 'model' ? 'model granularity' : 'layer granularity', `queue ${c.maxQueuePerTenant}`];
+  const parts = [c.policy, `lanes ${layoutIds?.[c.layout] ?? `#${c.layout}`}`, c.granularity === 'model' ? 'model granularity' : c.granularity === 'layer' ? 'layer granularity' : `${c.granularity} granularity`, `queue ${c.maxQueuePerTenant}`];
   if (c.dropLate) parts.push('drop late');
   if (c.dream) parts.push(`weights ${W_KEYS.map((k) => `${k[0]}=${c.dream!.weights[k].toFixed(2)}`).join(' ')} margin ${c.dream.dropMargin.toFixed(2)}`);
   if (c.terastal) parts.push(`budget share ${c.terastal.budgetShare.toFixed(2)}`);
