@@ -92,11 +92,11 @@ function variantTables(w: SimWorkload): VariantTables {
  * queue for this lane, the fastest variant within the budget spent at a steady pace (1.5x the share
  * of layers done); otherwise the original.
  */
-function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number): number {
+function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number, always = false): number {
   const tenant = s.workload.tenants[j.tenant];
   // A tenant switched to its model variant runs that combination's variant wherever it is faster
   // than the original (a variant may be slower on another lane).
-  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && s.predict.next(j, l, forced) < lat) return forced;
+  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && (always || s.predict.next(j, l, forced) < lat)) return forced;
   const budget = tenant.accuracyBudget ?? 0;
   const budgetLeft = budgetLeftOf(tenant, j);
   const variants = tenant.layers[j.next].variants;
@@ -549,7 +549,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const k = jobSlot[bi];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
         const contended = backlog[bl] > (memo.fast[k] === bl ? mEst[k * nL + bl] - memo.rest[k] : 0) + 1e-12;
-        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k * nL + bl], mEst[k * nL + bl], memo.rest[k], contended, switcher.forced(ready[bi].tenant, ready[bi].next)));
+        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k * nL + bl], mEst[k * nL + bl], memo.rest[k], contended, switcher.forced(ready[bi].tenant, ready[bi].next), switcher.always(ready[bi].tenant)));
         if (round + 1 === idle) break;
         for (let i = 0; i < n; i++) {
           if (jobBestLane[i] !== bl) continue;
