@@ -2,7 +2,15 @@
 // (profiler/variants/model-kinds.ts, generate-model.ts), their layer tables charged to the original
 // layers, the whitelist's all-or-nothing rule for them, DREAM switching to one in the simulator,
 // and profiles carrying them turned into workloads (scheduler/sim-workload.ts).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatVariants, variantsJson } from '../cli/commands/variants';
+import { variantsSummary } from '../engine/features/variants';
+import { loadProfile } from '../profiler/store';
+import { runVariants } from '../profiler/variants/run';
+import { modelVariantRows } from '../renderer/views/variants-model';
 import { GraphBuilder, seededWeights } from '../profiler/onnx/builder';
 import { cutModel } from '../profiler/onnx/cut';
 import { loadModel } from '../profiler/onnx/model';
@@ -245,4 +253,33 @@ describe('profiles carrying model variants make workloads', () => {
     expect(t.layers[0].variants).toHaveLength(1);
     expect(t.whitelist!.combos).toEqual([]);
   });
+});
+
+describe('tessera variants --kinds resolution (real run on a CPU lane)', () => {
+  it('profiles the variant as its own model, charges its layers, stores it, lists it in --json and the view, and keeps layer variants', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-modelvar-'));
+    try {
+      const file = join(dir, 'seg.onnx');
+      writeFileSync(file, segNet(128));
+      const first = await runVariants({ model: file }, { name: 'seg', kinds: ['split-out'], lanes: ['cpu:1'], budgetSec: 1, storeDir: dir });
+      const layerVariants = first.layers.map((l) => l.variants?.variants.length);
+      const p = await runVariants({ profile: first.id }, { kinds: ['resolution=0.5'], budgetSec: 2, storeDir: dir });
+      // The layer variants of the first run are kept; the model variant is added.
+      expect(p.layers.map((l) => l.variants?.variants.length)).toEqual(layerVariants);
+      const v = p.modelVariants!.variants[0];
+      expect(v).toMatchObject({ id: 'resolution(s=0.5)', exact: false, verification: { passed: true } });
+      expect(v.lanes[0].lane).toBe('cpu:1');
+      expect(v.lanes[0].raw!.median).toBeGreaterThan(0);
+      expect(v.lanes[0].speedup).toBeGreaterThan(0);
+      expect(v.layers!.map((l) => l.charge)).toEqual(p.layers.map((_, i) => i));
+      expect(loadProfile(p.id, dir).modelVariants!.variants[0].id).toBe('resolution(s=0.5)');
+      const json = variantsJson(p, variantsSummary(p)) as { modelVariants: { kind: string; exact: boolean; verification: { passed: boolean; maxRelError: number }; lanes: { lane: string; rawMedianMs: number }[] }[] };
+      expect(json.modelVariants[0]).toMatchObject({ kind: 'resolution', exact: false, verification: { passed: true } });
+      expect(json.modelVariants[0].lanes[0].lane).toBe('cpu:1');
+      expect(formatVariants(p, variantsSummary(p))).toMatch(/model variants .*\n\s+resolution\(s=0\.5\)\s+e2e relL2/);
+      expect(modelVariantRows(p).rows[0]).toMatchObject({ id: 'resolution(s=0.5)', passed: true, layers: p.layers.length });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

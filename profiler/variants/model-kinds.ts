@@ -19,7 +19,7 @@ import { onnx } from 'onnx-proto';
 import type { LoadedModel } from '../onnx/model';
 import { num } from '../onnx/model';
 import { floatTensor, int64Tensor } from './graph';
-import type { KindParam } from './kinds';
+import { parseKinds, type KindParam } from './kinds';
 
 export type ModelVariantFamily = 'resolution' | 'arch-prune';
 
@@ -239,3 +239,9 @@ export function splitModelKinds(spec?: string | string[]): { model: ModelKindCho
   return { model, layer };
 }
 
+
+/** Checks a whole kinds list (model and layer kinds); throws with the reason. */
+export function checkKinds(spec?: string | string[]): void {
+  const s = splitModelKinds(spec);
+  if (s.layer.length || s.model.length === 0) parseKinds(s.layer.length ? s.layer : undefined);
+}

@@ -191,10 +191,12 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
   }
   const laneInfos: LaneInfo[] = laneSpecs.map((l) => ({ ...l }));
   profile.schemaVersion = PROFILE_SCHEMA_VERSION;
-  profile.variantRun = layerRun || !profile.variantRun ? {
-    createdAt: new Date().toISOString(), kinds: kinds.map((k) => k.label), lanes: laneInfos, budgetSec, samples,
+  // A run of model kinds only keeps the last layer-variant run's record (and its layer variants).
+  const freshRun = layerRun || !profile.variantRun;
+  profile.variantRun = freshRun ? {
+    createdAt: new Date().toISOString(), kinds: [...kinds.map((k) => k.label), ...split.model.map((k) => k.label)], lanes: laneInfos, budgetSec, samples,
     status: 'partial', timings: { cutSec, generateSec: genTotal, verifySec: verTotal, measureSec: 0 }, warnings,
-  } : profile.variantRun;
+  } : profile.variantRun!;
   const run = profile.variantRun;
   const checkpoint = () => {
     for (const g of generated) deriveVariantFigures(profile.layers[g.layer].variants!);
@@ -278,7 +280,7 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
     await modelVariantStage(profile, loaded, cut, split.model, laneSpecs, { budgetSec, warmup, ciTarget, inputValues, signal, emit, checkpoint });
   }
   const complete = !cancelled && !signal?.aborted;
-  if (layerRun) {
+  if (freshRun) {
     run.status = complete ? 'complete' : 'partial';
     run.timings.measureSec = (performance.now() - tm) / 1000;
   }

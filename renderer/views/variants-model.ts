@@ -102,3 +102,34 @@ export function combinationRows(p: Profile, limits: WhitelistLimits): Combinatio
     .map((c) => ({ id: c.id, members: c.members.length, relL2: c.relL2, top1Drop: c.top1Drop, sumOfSingles: sums.get(c.id), outside: outsideLimits(c, limits) }))
     .sort((a, b) => b.members - a.members || a.relL2 - b.relL2);
 }
+
+/** One model-level variant (resolution, arch-prune) as the Variants view lists it. */
+export interface ModelVariantRow {
+  id: string;
+  passed: boolean;
+  why?: string;
+  relL2?: number;
+  /** Task figures, e.g. "probability-map-iou 0.912". */
+  task: string;
+  /** Per lane: the variant's whole-model raw median, ms, and original / variant. */
+  lanes: { lane: string; ms?: number; speedup?: number; error?: string }[];
+  layers?: number;
+  notes: string[];
+}
+
+export function modelVariantRows(p: Profile): { rows: ModelVariantRow[]; inapplicable: { kind: string; reason: string }[] } {
+  const mv = p.modelVariants;
+  return {
+    rows: (mv?.variants ?? []).map((v) => ({
+      id: v.id,
+      passed: v.verification.passed,
+      why: v.verification.error,
+      relL2: v.verification.endToEnd?.relL2,
+      task: (v.verification.endToEnd?.task ?? []).map((t) => `${t.task} ${t.value.toFixed(3)}`).join(', '),
+      lanes: v.lanes.map((m) => ({ lane: m.lane, ms: m.error ? undefined : m.raw?.median, speedup: m.speedup, error: m.error })),
+      layers: v.layers?.length,
+      notes: v.notes,
+    })),
+    inapplicable: mv?.inapplicable ?? [],
+  };
+}
