@@ -151,6 +151,8 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
   // The activations.
   let inputValues: Record<string, InputValue> | undefined = opts.inputValues;
   let samples = 'the model library\'s sample inputs (seeded uniform data in [-1, 1) plus the library\'s fixed input values)';
+  const given = Object.keys(opts.inputValues ?? {});
+  if (given.length) samples = `the given values of ${given.join(', ')}${loaded.inputs.some((i) => !given.includes(i.name)) ? ' (other inputs: the library\'s sample inputs)' : ''}`;
   if (opts.samplesDir) {
     const s = readSamples(opts.samplesDir, loaded);
     inputValues = { ...(opts.inputValues ?? {}), ...s.values };
