@@ -18,8 +18,9 @@ import type { ModelVariantInfo } from '../profiler/types';
 import { chargeLayers, generateModelVariants } from '../profiler/variants/generate-model';
 import { reducedSize, splitModelKinds } from '../profiler/variants/model-kinds';
 import { createPolicy } from '../scheduler/core/policies';
+import { ModelSwitch } from '../scheduler/core/policies/model-switch';
 import { simulate } from '../scheduler/core/simulator';
-import type { JobState, LayerDef, SimWorkload, TenantDef } from '../scheduler/core/types';
+import type { JobState, LayerDef, Policy, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
 import { buildWhitelist, committedVariant, narrowSet, setCost, variantAllowed } from '../scheduler/core/whitelist';
 import { profileWorkload } from '../scheduler/sim-workload';
 import { SCENARIO_SCHEMA_VERSION, type Scenario } from '../workloads/scenario';
@@ -197,6 +198,42 @@ describe('DREAM switches to the model-level variant under overload (simulator)',
     for (const j of r.jobs) if (!j.dropped) expect(j.accuracyUsed === 0 || j.accuracyUsed === 0.03 || j.accuracyUsed === 0.01).toBe(true);
     const none = simulate(overloaded(false), createPolicy('dream'), { duration: 4, seed: 1 });
     expect(r.metrics!.overall.missRate).toBeLessThan(none.metrics!.overall.missRate * 0.7);
+  });
+
+  it('a tenant that flaps (off, then on again within twice its hold) gets its hold doubled', () => {
+    const w = overloaded(true);
+    const ms = new ModelSwitch();
+    ms.ensure(w);
+    let time = 0;
+    const window = (missed: boolean) => {
+      ms.observe({ kind: 'job', time, job: 0, tenant: 0, release: time, deadline: time + 0.01, finish: missed ? time + 1 : time, dropped: false, accuracyUsed: 0 });
+      time += 0.5;
+      ms.observe({ kind: 'window', start: time - 0.5, end: time, ended: 1, missed: missed ? 1 : 0, dropped: 0, missRate: missed ? 1 : 0, energyJ: 0, uxcost: 0, referenceJ: 1 });
+      return ms.forced(0, 1) > 0;
+    };
+    expect(window(true)).toBe(true);
+    expect([window(false), window(false)]).toEqual([true, false]);
+    // Back on within 2 x hold windows: now 4 calm windows before it switches off.
+    expect(window(true)).toBe(true);
+    expect([window(false), window(false), window(false), window(false)]).toEqual([true, true, true, false]);
+    expect(ms.events().map((e) => e.detail)).toContain('t0 -> original model (4 windows at miss rate <= 5%)');
+  });
+
+  it('a frame committed to the model variant runs it to its end whatever variant a policy names (the job book rewrites it)', () => {
+    // Names the model variant at a frame's first layer and the original after it.
+    const fickle: Policy = {
+      name: 'fickle',
+      decide(s: Snapshot) {
+        const assign = [];
+        let l = 0;
+        for (const j of s.ready) if (l < s.lanes.length && s.lanes[l].idle) assign.push({ job: j.id, lane: l++, variant: j.next === 0 ? 3 : 0 });
+        return { assign, drop: [] };
+      },
+    };
+    const r = simulate(overloaded(true), fickle, { duration: 0.5, seed: 1, recordSlices: true });
+    const layerSlices = r.slices.filter((x) => x.kind === 'layer');
+    expect(layerSlices.length).toBeGreaterThan(3);
+    expect(layerSlices.every((x) => x.variant === 3)).toBe(true);
   });
 
   for (const name of ['terastal', 'convergo', 'edf']) {
