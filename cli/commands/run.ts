@@ -67,6 +67,7 @@ export function formatReport(r: LiveReport): string {
   out.push(`Lanes: ${r.lanes.map((l) => `${l.id} ${l.alive ? '' : 'FAILED '}busy ${pct(l.utilisation)}, ${l.runs} runs, dispatch ${l.dispatchOverheadUs.toFixed(0)} µs`).join('; ')}`);
   out.push(`Latency predictions: ${r.latencySource}`);
   out.push(`Energy: ${r.energy.joules.toFixed(2)} J, ${r.energy.averageWatts.toFixed(2)} W average, ${r.energy.source.kind === 'estimated' ? 'ESTIMATE' : 'measured'}: ${r.energy.source.detail}`);
+  out.push(...energyAttributionLines(r));
   out.push('');
   out.push(`${'tenant'.padEnd(14)} ${'frames'.padStart(7)} ${'mean ms'.padStart(16)} ${'p95 ms'.padStart(16)} ${'miss rate'.padStart(17)}     (measured / predicted)`);
   for (const c of r.comparison ?? []) {
@@ -111,6 +112,24 @@ export function calibrationLines(r: LiveReport): string[] {
     const e = c.errorRemoved;
     const f = (x: number | null | undefined) => (x === null || x === undefined ? '- (nothing to remove)' : `${(100 * x).toFixed(0)}%`);
     out.push(`Error removed by the calibration: mean latency ${f(e?.meanLatency)}, miss rate ${f(e?.missRate)}`);
+    const d = c.dispatcher;
+    if (d?.errorRemoved) {
+      out.push(`Dispatcher model: ${d.serviceUs?.toFixed(0)} µs per dispatch, ${pct(d.utilisation ?? 0)} of a core, ${d.waited ?? 0} predicted waits (mean ${(d.meanWaitUs ?? 0).toFixed(0)} µs); error it removes over the calibrated prediction without it: mean latency ${f(d.errorRemoved.meanLatency)}, miss rate ${f(d.errorRemoved.missRate)}`);
+    } else if (d) out.push(`Dispatcher: ${d.note}`);
+  }
+  return out;
+}
+
+/** Measured energy per tenant (regression on the lanes' busy time), or why there is none. */
+export function energyAttributionLines(r: LiveReport): string[] {
+  const out: string[] = [];
+  const j = (e: { value: number; lo: number; hi: number }) => `${e.value.toFixed(2)} J [${e.lo.toFixed(2)}, ${e.hi.toFixed(2)}]`;
+  for (const a of r.energy.attribution ?? []) {
+    if (a.attribution === 'unavailable') {
+      out.push(`Energy per tenant: not available (${a.reason})`);
+      continue;
+    }
+    out.push(`Energy per tenant, attributed by regression on ${a.meter} (${a.samples} samples, R² ${a.r2.toFixed(2)}, 95% intervals): ${a.tenants.map((t) => `${t.tenant} ${j(t.joules)}`).join(', ')}; baseline (idle ${a.idleWatts.value.toFixed(1)} W, other processes included) ${j(a.baselineJoules)} of ${a.measuredJoules.toFixed(2)} J measured`);
   }
   return out;
 }

@@ -93,9 +93,9 @@ export function formatVariants(p: Profile, s: VariantsSummary): string {
 
 export const variantsCommand: CliCommand = {
   name: 'variants',
-  summary: 'Generate layer variants (exact: split-out, tile-h, conv-matmul, split-k; approximate: fp16, int8, lowrank, prune) and model variants (resolution, arch-prune), verify them on real activations and measure them per lane.',
+  summary: 'Generate layer variants (exact: split-out, tile-h, conv-matmul, split-k, reshape; approximate: fp16, int8, int8-static, lowrank, prune) and model variants (resolution, arch-prune), verify them on real activations and measure them per lane.',
   usage:
-    `tessera variants MODEL|PROFILE [--kinds exact,fp16,int8,lowrank,prune | KIND[=PARAM],...] [--lanes cpu:1,cpu:1] [--budget 30s] [--samples DIR] [--shape x=1x3x224x224] [--input sr=16000] [--layers 0,3,5] [--json]\n` +
+    `tessera variants MODEL|PROFILE [--kinds exact,fp16,int8,lowrank,prune,reshape | KIND[=PARAM],...] [--lanes cpu:1,cpu:1] [--budget 30s] [--samples DIR] [--shape x=1x3x224x224] [--input sr=16000] [--layers 0,3,5] [--json]\n` +
     `       tessera variants show PROFILE [--json]\n` +
     `  MODEL: an .onnx file or a model library id (tessera scenario models); PROFILE: a stored profile id. Kinds: ${VARIANT_KINDS.map((k) => `${k.id}${k.param ? `=${k.param.name}` : ''}`).join(', ')}.\n` +
     `  Model-level kinds (only when named; a list of only these keeps the profile's layer variants): ${MODEL_KINDS.map((k) => `${k.id}=${k.param.name}`).join(', ')}.\n` +

@@ -15,7 +15,7 @@ export const variantsRunParams = z
   .object({
     /** A model (ONNX file or model library id, as profile.run takes) or a stored profile id / path. */
     target: z.string().min(1),
-    /** Kinds: families (exact, fp16, int8, lowrank, prune), kind ids, or kind=parameter; default all layer kinds. Model kinds (resolution, arch-prune) only when named. */
+    /** Kinds: families (exact, fp16, int8, lowrank, prune, reshape), kind ids, or kind=parameter; default all layer kinds. Model kinds (resolution, arch-prune) only when named. */
     kinds: z.array(z.string().min(1)).optional(),
     lanes: z.array(z.string().min(1)).optional(),
     budgetSec: z.number().positive().max(86_400).optional(),

@@ -6,7 +6,8 @@
 //      figures, end to end too).
 //   4. Measurement on every lane with the profiler's worker, statistics and budget rules: per lane a
 //      fresh per-call baseline, then per layer the original and each verified variant back to back,
-//      each to the CI target or its share of the lane's budget; medians minus the baseline.
+//      each to the CI target or its share of the lane's budget; medians minus the baseline, with their
+//      95% uncertainty (stats.ts netLatency: median CI + baseline CI + timer).
 //   5. figures.ts: speed-ups and latency-gap reductions; the profile is saved as schema 2.
 // Cancelling keeps everything verified and measured so far (status 'partial').
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { cutModel, type CutResult } from '../onnx/cut';
 import { loadModel, type LoadedModel } from '../onnx/model';
 import { ShapeError, type InputValue } from '../onnx/shapes';
 import { profileModel } from '../profile';
+import { netLatency } from '../stats';
 import { loadProfile, profilesDir, saveProfile } from '../store';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type LayerVariants, type Profile } from '../types';
 import { deriveVariantFigures } from './figures';
@@ -222,6 +224,9 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
         await worker.call({ op: 'init' }, 120_000, signal);
         const b = await worker.call({ op: 'baseline', warmup: 20, rule: { ciTarget, budgetMs: 500, minSamples: 50 } }, 60_000, signal);
         info.baselineMs = b.stats.median;
+        // As profiles do (profile-lane.ts): the baseline's CI and the timer feed each latency's uncertainty.
+        info.baselineCiMs = b.stats.ciHalfWidthRel * b.stats.median;
+        info.timerResolutionMs = b.timerResolutionMs;
       } catch (e) {
         if (signal?.aborted) break;
         info.error = laneInitError(lane, e, worker?.stderrTail());
@@ -254,7 +259,10 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
             await worker.call({ op: 'load', key: impl.key, bytes: copyBytes(impl.bytes), feeds }, 120_000 + shareMs, signal);
             const r = await worker.call({ op: 'measure', key: impl.key, warmup, rule: { ciTarget, budgetMs: shareMs } }, 60_000 + 3 * shareMs, signal);
             m.raw = r.stats;
-            m.latencyMs = Math.max(0, r.stats.median - (info.baselineMs ?? 0));
+            // Net of the per-call baseline, with its 95% uncertainty (the profiler's rule, stats.ts netLatency).
+            const net = netLatency(r.stats, { ms: info.baselineMs, ciMs: info.baselineCiMs, timerMs: info.timerResolutionMs });
+            m.latencyMs = net.ms;
+            if (Number.isFinite(net.uncertaintyMs)) m.latencyCiMs = net.uncertaintyMs;
           } catch (e) {
             if (signal?.aborted) break;
             m.error = `${lane.id} could not run it: ${(e as Error).message.split('\n')[0]}`;

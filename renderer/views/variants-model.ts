@@ -103,6 +103,54 @@ export function combinationRows(p: Profile, limits: WhitelistLimits): Combinatio
     .sort((a, b) => b.members - a.members || a.relL2 - b.relL2);
 }
 
+/** The Variants view's run form, as typed. */
+export interface VariantsRunForm {
+  target: string;
+  kinds: string;
+  lanes: string;
+  budgetSec: string;
+  layers: string;
+}
+
+/** The engine's variants.run parameters (engine/features/variants.ts variantsRunParams), as the form sends them. */
+export interface VariantsRunRequest {
+  target: string;
+  kinds?: string[];
+  lanes?: string[];
+  budgetSec?: number;
+  layers?: number[];
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The form as variants.run parameters, or what to fix. Layers: "0,3,5" or ranges "0-4" (0-based, as the CLI's --layers). */
+export function variantsRunRequest(f: VariantsRunForm): { params?: VariantsRunRequest; errors: string[] } {
+  const errors: string[] = [];
+  const target = f.target.trim();
+  if (!target) errors.push('Give a model (library id such as npm/ppocr-v4-rec, or an ONNX path) or a profile id');
+  let budgetSec: number | undefined;
+  if (f.budgetSec.trim()) {
+    budgetSec = Number(f.budgetSec);
+    if (!Number.isFinite(budgetSec) || budgetSec <= 0) errors.push(`Budget must be a positive number of seconds (got '${f.budgetSec}')`);
+  }
+  const layers: number[] = [];
+  for (const item of list(f.layers)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+      errors.push(`Layers: '${item}' is not a layer index or a range like 0-4`);
+      continue;
+    }
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) if (!layers.includes(i)) layers.push(i);
+  }
+  if (errors.length) return { errors };
+  const kinds = list(f.kinds);
+  const lanes = list(f.lanes);
+  return {
+    errors,
+    params: { target, ...(kinds.length ? { kinds } : {}), ...(lanes.length ? { lanes } : {}), ...(budgetSec !== undefined ? { budgetSec } : {}), ...(layers.length ? { layers: layers.sort((a, b) => a - b) } : {}) },
+  };
+}
+
 /** One model-level variant (resolution, arch-prune) as the Variants view lists it. */
 export interface ModelVariantRow {
   id: string;

@@ -884,6 +884,7 @@ export class LiveRun {
     lane.tickBusyUs += busyUs;
     lane.runs++;
     this.energy.busy(lane.index, busyUs / 1e6);
+    this.energy.interval(lane.index, job.tenant, start, end);
     this.windowJ += this.energy.estimate(lane.index, busyUs / 1e6);
     const observed = busyUs / 1e6 + lane.overheadS;
     if (this.options.adaptive) this.model.update(job.tenant, lane.index, job.profiled, observed);
@@ -1020,6 +1021,12 @@ export class LiveRun {
   // -------------------------------------------------------------------------------------------
   // The end.
 
+  /** The meters' energy attributed to the tenants (energy.ts); readings carry performance.now() ms. */
+  private energyAttribution() {
+    const offsetUs = this.clockUs() - performance.now() * 1000;
+    return this.energy.attribution(this.workload.tenants.map((t) => t.id), (ms) => this.toRun(ms * 1000 + offsetUs));
+  }
+
   /** What the report is made of: at the end, or (snapshot) while the run goes. */
   private books(snapshot = false): RunBooks {
     const r = this.records;
@@ -1056,7 +1063,7 @@ export class LiveRun {
       policyEvents: this.policy.events?.(),
       ...(this.variantMemory.length ? { variants: { sessions: this.variantMemory, runs: this.book.variantRuns } } : {}),
       faultJobs: this.faults.jobs,
-      energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },
+      energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes, ...(snapshot ? {} : { attribution: this.energyAttribution() }) },
       warnings: this.journal?.error ? [...this.outcome.warnings, `the run's record could not be written as it went (${this.journal.error}): a crash would have lost it`] : this.outcome.warnings,
       clockKind: this.clock?.kind ?? 'timers',
     };

@@ -3,6 +3,7 @@
 // options of a run, the telemetry it streams and the report it ends with. Times are seconds from
 // the run's start unless named *Ms/*Us.
 import type { BackgroundLoad, MachineCalibration } from '../core/calibration';
+import type { Attribution } from '../core/energy-attribution';
 import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
@@ -345,6 +346,21 @@ export interface LiveReport {
     loadTarget?: { load: number; scale: number };
     uncalibrated?: TenantComparison[];
     errorRemoved?: { meanLatency: number | null; missRate: number | null };
+    /**
+     * The dispatching thread modelled in the calibrated prediction (scheduler/core/dispatcher.ts):
+     * its service time per dispatch, expected utilisation, how many dispatches waited for it in the
+     * prediction and for how long on average, and the same calibrated prediction without it (A/B) with
+     * the share of its error the model removes. Only `note` where it could not be applied.
+     */
+    dispatcher?: {
+      note: string;
+      serviceUs?: number;
+      utilisation?: number;
+      waited?: number;
+      meanWaitUs?: number;
+      withoutDispatcher?: TenantComparison[];
+      errorRemoved?: { meanLatency: number | null; missRate: number | null };
+    };
   };
   adaptation: { ratios: number[][]; policyState?: Record<string, number> };
   transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
@@ -362,7 +378,20 @@ export interface LiveReport {
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;
   caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };
-  energy: { joules: number; averageWatts: number; source: EnergySourceLabel; /** Why each meter could not be used (when none could). */ meters: string[] };
+  energy: {
+    joules: number;
+    averageWatts: number;
+    source: EnergySourceLabel;
+    /** Why each meter could not be used (when none could). */
+    meters: string[];
+    /**
+     * Measured energy attributed to the tenants by regressing each meter's sampled power on the
+     * lanes' busy shares (core/energy-attribution.ts: n samples, R^2, 95% intervals), one entry per
+     * meter; or one `attribution: 'unavailable'` entry with the reason (no meter: nothing per tenant
+     * is measured). Absent in reports from before it existed and in snapshots.
+     */
+    attribution?: Attribution[];
+  };
   files?: { dir: string; trace: string; report: string };
   warnings: string[];
 }
