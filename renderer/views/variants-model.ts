@@ -150,3 +150,34 @@ export function variantsRunRequest(f: VariantsRunForm): { params?: VariantsRunRe
     params: { target, ...(kinds.length ? { kinds } : {}), ...(lanes.length ? { lanes } : {}), ...(budgetSec !== undefined ? { budgetSec } : {}), ...(layers.length ? { layers: layers.sort((a, b) => a - b) } : {}) },
   };
 }
+
+/** One model-level variant (resolution, arch-prune) as the Variants view lists it. */
+export interface ModelVariantRow {
+  id: string;
+  passed: boolean;
+  why?: string;
+  relL2?: number;
+  /** Task figures, e.g. "probability-map-iou 0.912". */
+  task: string;
+  /** Per lane: the variant's whole-model raw median, ms, and original / variant. */
+  lanes: { lane: string; ms?: number; speedup?: number; error?: string }[];
+  layers?: number;
+  notes: string[];
+}
+
+export function modelVariantRows(p: Profile): { rows: ModelVariantRow[]; inapplicable: { kind: string; reason: string }[] } {
+  const mv = p.modelVariants;
+  return {
+    rows: (mv?.variants ?? []).map((v) => ({
+      id: v.id,
+      passed: v.verification.passed,
+      why: v.verification.error,
+      relL2: v.verification.endToEnd?.relL2,
+      task: (v.verification.endToEnd?.task ?? []).map((t) => `${t.task} ${t.value.toFixed(3)}`).join(', '),
+      lanes: v.lanes.map((m) => ({ lane: m.lane, ms: m.error ? undefined : m.raw?.median, speedup: m.speedup, error: m.error })),
+      layers: v.layers?.length,
+      notes: v.notes,
+    })),
+    inapplicable: mv?.inapplicable ?? [],
+  };
+}

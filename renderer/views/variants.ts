@@ -7,7 +7,7 @@
 import type { Profile } from '../../profiler/types';
 import { chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
-import { combinationRows, paretoFront, scatterPoints, variantRows, variantsRunRequest, type VariantRow } from './variants-model';
+import { combinationRows, modelVariantRows, paretoFront, scatterPoints, variantRows, variantsRunRequest, type ModelVariantRow, type VariantRow } from './variants-model';
 import type { View } from './view';
 
 const num = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '-' : x.toPrecision(d));
@@ -144,6 +144,26 @@ export const variantsView: View = {
       if (skipped.length) {
         out.push(h('section', { class: 'card' }, h('h2', {}, 'Kinds that do not apply'),
           table(skipped, { Layer: ({ layer }) => `L${layer.index} ${layer.name}`, Kind: ({ r }) => r.kind, Why: ({ r }) => r.reason }, { class: 'data', 'data-testid': 'variants-inapplicable' })));
+      }
+
+      // Model-level variants: whole other models (tessera variants --kinds resolution,arch-prune).
+      const mv = modelVariantRows(p);
+      if (mv.rows.length || mv.inapplicable.length) {
+        const mcols: Record<string, (r: ModelVariantRow) => string | HTMLElement> = {
+          Variant: (r) => h('span', { title: r.notes.join('\n') }, r.id, ' ', badge('model', 'warn')),
+          Verified: (r) => (r.passed ? 'yes' : h('span', { title: r.why ?? '' }, badge('rejected', 'bad'))),
+          'End-to-end rel L2': (r) => num(r.relL2, 3),
+          Task: (r) => r.task || '-',
+          Layers: (r) => (r.layers !== undefined ? String(r.layers) : '-'),
+        };
+        lanes.forEach((lane, i) => {
+          mcols[`${lane} ms (whole)`] = (r) => (r.lanes[i]?.error ? h('span', { title: r.lanes[i].error! }, badge('error', 'bad')) : num(r.lanes[i]?.ms));
+          mcols[`${lane} speed-up`] = (r) => (r.lanes[i]?.speedup !== undefined ? `×${r.lanes[i].speedup!.toFixed(2)}` : '');
+        });
+        out.push(h('section', { class: 'card' }, h('h2', {}, 'Model variants (whole models)'),
+          h('p', { class: 'muted' }, 'Another graph with the same inputs and outputs, profiled as its own model; DREAM switches a tenant to it under overload (all its layers or none). Speed-up: the profile\'s whole-model median / the variant\'s (not measured back to back).'),
+          table(mv.rows, mcols, { class: 'data', 'data-testid': 'variants-model' }),
+          ...mv.inapplicable.map((x) => h('p', { class: 'muted' }, `${x.kind}: does not apply: ${x.reason}`))));
       }
 
       // Error vs latency, with the Pareto front.
