@@ -9,7 +9,8 @@
 //                                             or an explicit tenant -> profile mapping).
 //
 // Latency of a layer = the profile's raw run() median on that lane (what a real dispatch costs,
-// per-call overhead included). Energy per layer = the profile's figure (measured or ESTIMATE, as the
+// per-call overhead included). Each tenant also carries its whole-model raw median per lane (one
+// session of the full graph), which 'model' granularity charges instead of the layer sum. Energy per layer = the profile's figure (measured or ESTIMATE, as the
 // profile labels it), above idle. Lanes = those every profile measured (or the ones asked for).
 import { loadProfile } from '../profiler/store';
 import type { LaneInfo, LayerProfile, Profile } from '../profiler/types';
@@ -164,7 +165,8 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     const withLimits = hasLimits(limits) && o.variants !== false;
     const models = withLimits && o.modelVariants !== false ? modelVariantDefs(p, layers, ids.map(measuredAs)) : [];
     const whitelist = withLimits ? buildWhitelist(layers, [...combinationFigures(p), ...models], limits).whitelist : undefined;
-    return { ...timing(t), model: p.model.name, layers, ...(whitelist ? { whitelist } : {}) };
+    const wholeModel = wholeModelCosts(p, laneIdx);
+    return { ...timing(t), model: p.model.name, layers, ...(whitelist ? { whitelist } : {}), ...(wholeModel ? { wholeModel } : {}) };
   });
   const energyMeasured = energyKinds.size === 1 && energyKinds.has('measured');
   const w: SimWorkload = {
@@ -174,7 +176,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     latencySource: {
       kind: 'measured',
       profileId: [...new Set(perTenant.map((p) => p.id))].join(', '),
-      detail: `raw run() medians per layer and lane from ${[...new Set(perTenant.map((p) => `${p.id} (${p.model.name}, ${p.machine.hostname}, ${p.createdAt})`))].join('; ')}` +
+      detail: `raw run() medians per layer and lane (at model granularity: of the whole model, one session) from ${[...new Set(perTenant.map((p) => `${p.id} (${p.model.name}, ${p.machine.hostname}, ${p.createdAt})`))].join('; ')}` +
         linkNote(ids.map(laneInfo)),
     },
     energySource: energyMeasured
@@ -183,6 +185,22 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
   };
   validateWorkload(w);
   return w;
+}
+
+/**
+ * The profile's whole-model figure per chosen lane (one session of the full graph): its raw run()
+ * median, per-call overhead included like the layer figures, and its energy where the profile has
+ * one; null where not measured. Undefined when no lane has one. Charged at 'model' granularity
+ * (core/groups.ts wholeModelWorkload).
+ */
+function wholeModelCosts(p: Profile, laneIdx: number[]): (LayerCost | null)[] | undefined {
+  const costs = laneIdx.map((k): LayerCost | null => {
+    const m = p.wholeModel[k];
+    const ms = m?.raw?.median;
+    if (!m || m.error || !(ms !== undefined && ms > 0 && Number.isFinite(ms))) return null;
+    return { latency: ms / 1000, ...(m.energy ? { energy: m.energy.joulesPerRun } : {}) };
+  });
+  return costs.some((c) => c) ? costs : undefined;
 }
 
 function layerDef(layer: LayerProfile, laneIdx: number[], energyKinds: Set<string>, tenant: string, variantLanes?: string[]): LayerDef {

@@ -14,6 +14,9 @@
 //   A whitelist combination survives only where each group's layers chose one such X (or all the
 //   original); the others are dropped (an empty whitelist: exact variants only).
 // The simulator itself is unchanged: it runs the grouped workload at layer preemption.
+//
+// 'model' granularity: one session of the whole model per frame, which costs what the profile
+// measured for the whole model (wholeModelWorkload), not the sum of its cut layers.
 import { groupSize, type Granularity } from '../../common/granularity';
 import type { LayerDef, SimWorkload, TenantDef, VariantDef, VariantWhitelist } from './types';
 
@@ -108,10 +111,58 @@ export function groupWorkload(w: SimWorkload, k: number): SimWorkload {
 }
 
 /**
- * The workload and the simulator's preemption for a granularity: 'layer' and 'model' as they are,
- * 'group:K' the grouped workload dispatched group by group (layer preemption).
+ * The workload a tenant costs when it runs as ONE session of its whole model: on every lane where
+ * the tenant has a measured whole-model figure (TenantDef.wholeModel) and every layer runs, each
+ * layer's cost there is scaled by (whole-model latency / sum of the layers' latencies), so the
+ * layers add up to the measured whole-model time. The layer structure stays (the simulator and the
+ * policies walk layers; at model preemption a started frame keeps its lane, so only the sum counts).
+ * Energy likewise: scaled to the whole-model energy where it is measured, else by the latency ratio.
+ * Every variant of a layer takes the original's factors there: layer variants are costed as the
+ * original x (variant / original), so their ratio to the original is kept; for model-level variants
+ * (model:X) this is an approximation (their own whole-model time is not used). Tenants or lanes
+ * without a figure keep the layer sum. Without any figure (synthetic workloads) `w` itself.
+ */
+export function wholeModelWorkload(w: SimWorkload): SimWorkload {
+  if (!w.tenants.some((t) => t.wholeModel?.some((c) => c))) return w;
+  const laneWatts = w.lanes.map((l) => l.busyWatts);
+  const tenants = w.tenants.map((t): TenantDef => {
+    if (!t.wholeModel) return t;
+    const factors = w.lanes.map((_, lane) => {
+      const whole = t.wholeModel![lane];
+      if (!whole || !(whole.latency > 0 && Number.isFinite(whole.latency))) return undefined;
+      const originals = t.layers.map((l) => l.variants[0].cost[lane]);
+      if (originals.some((c) => !c)) return undefined;
+      const latency = originals.reduce((a, c) => a + c!.latency, 0);
+      const energy = originals.reduce((a, c) => a + (c!.energy ?? c!.latency * laneWatts[lane]), 0);
+      const f = whole.latency / latency;
+      return { latency: f, energy: whole.energy !== undefined && whole.energy >= 0 && energy > 0 ? whole.energy / energy : f, energyMeasured: whole.energy !== undefined };
+    });
+    if (factors.every((f) => !f)) return t;
+    const layers = t.layers.map((layer): LayerDef => ({
+      ...layer,
+      variants: layer.variants.map((v): VariantDef => ({
+        ...v,
+        cost: v.cost.map((c, lane) => {
+          const f = factors[lane];
+          if (!c || !f) return c;
+          // A measured whole-model energy replaces the busyWatts x latency estimate of layers that had none.
+          const energy = c.energy !== undefined || f.energyMeasured ? (c.energy ?? c.latency * laneWatts[lane]) * f.energy : undefined;
+          return energy === undefined ? { latency: c.latency * f.latency } : { latency: c.latency * f.latency, energy };
+        }),
+      })),
+    }));
+    return { ...t, layers };
+  });
+  return { ...w, tenants };
+}
+
+/**
+ * The workload and the simulator's preemption for a granularity: 'layer' as it is, 'model' costed
+ * as whole-model sessions where measured (wholeModelWorkload), 'group:K' the grouped workload
+ * dispatched group by group (layer preemption).
  */
 export function withGranularity(w: SimWorkload, g: Granularity): { workload: SimWorkload; preemption: 'layer' | 'model' } {
-  if (g === 'layer' || g === 'model') return { workload: w, preemption: g };
+  if (g === 'layer') return { workload: w, preemption: g };
+  if (g === 'model') return { workload: wholeModelWorkload(w), preemption: g };
   return { workload: groupWorkload(w, groupSize(g)!), preemption: 'layer' };
 }

@@ -92,6 +92,13 @@ export interface TenantDef {
    * (exact variants, accuracyDelta 0, are always allowed) instead of summing within accuracyBudget.
    */
   whitelist?: VariantWhitelist;
+  /**
+   * Per lane (same order as the workload's lanes): the measured cost of the whole model run as ONE
+   * session there (a profile's wholeModel figure), null where not measured. At 'model' granularity
+   * the simulator charges this instead of the sum of the cut layers (groups.ts withGranularity).
+   * Absent (synthetic workloads): the layer sum everywhere.
+   */
+  wholeModel?: (LayerCost | null)[];
 }
 
 /** One combination of layer variants measured together end to end. */

@@ -54,6 +54,8 @@ export function fromProfile(exec: ExecModel, granularity: ExecGranularity, laneI
   if (idx.some((k) => k < 0)) return undefined;
   let ms: number[][];
   if (granularity === 'model') {
+    // One session of the whole model: the profile's whole-model raw median per lane, the figure the
+    // simulator charges at model granularity too (sim-workload.ts wholeModelCosts, core/groups.ts).
     if (exec.units.length !== 1) return undefined;
     ms = [idx.map((k) => p.wholeModel[k]?.raw?.median ?? NaN)];
   } else {
