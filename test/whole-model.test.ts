@@ -3,6 +3,7 @@
 // wholeModelWorkload) and in the live runtime's latency table (live/calibrate.ts fromProfile).
 import { describe, expect, test } from 'vitest';
 import { createPolicy, simulate, withGranularity, type SimWorkload } from '../scheduler/core';
+import { DEFAULT_SPACE, TuneSearch } from '../scheduler/core/tune';
 import { fromProfile } from '../scheduler/live/calibrate';
 import { profileWorkload } from '../scheduler/sim-workload';
 import { SCENARIO_SCHEMA_VERSION, type Scenario } from '../workloads/scenario';
@@ -93,5 +94,32 @@ describe('the live latency table at model granularity: the same measured figure'
     // And the simulator charges the same figures.
     const w = profileWorkload(scenario, [p, without()], ['cpu:1', 'cpu:1', 'cpu:2']);
     expect(sums(withGranularity(w, 'model').workload)[0]).toEqual([2.5, 2.5, 7]);
+  });
+});
+
+describe('the tuner\'s floor (each tenant alone) knows the whole model can be cheaper than its layers', () => {
+  /** One tenant: 3 layers of 10 ms on two 10 W lanes; with `whole`, the whole model measured at 15 ms on both. */
+  const workload = (whole: boolean): SimWorkload => ({
+    name: 'whole',
+    lanes: [
+      { id: 'cpu:1', kind: 'cpu', idleWatts: 0, busyWatts: 10 },
+      { id: 'cpu:1#1', kind: 'cpu', idleWatts: 0, busyWatts: 10 },
+    ],
+    tenants: [{
+      id: 't', model: 'm', arrival: { type: 'periodic', fps: 10 }, deadline: 0.1, priority: 5,
+      layers: [0, 1, 2].map((i) => ({ name: `l${i}`, outputBytes: 100, variants: [{ id: 'original', accuracyDelta: 0, cost: [{ latency: 0.01 }, { latency: 0.01 }] }] })),
+      ...(whole ? { wholeModel: [{ latency: 0.015 }, { latency: 0.015 }] } : {}),
+    }],
+    latencySource: { kind: 'measured', profileId: 'hand-made', detail: 'test' },
+    energySource: { kind: 'estimated', detail: 'test' },
+  });
+  const floorJoules = (w: SimWorkload) => {
+    const r = new TuneSearch([{ lanes: w.lanes.map((l) => l.id), workload: w }], { objective: { kind: 'uxcost' }, space: { ...DEFAULT_SPACE, policies: ['edf'] }, sim: { duration: 1, latencyNoise: 0, jobNoise: 0, window: 0.5 }, simSeeds: 1, maxCandidates: 1, batch: 1, baselines: ['edf'] }).runInline();
+    return r.floor!.perTenant[0].joulesPerFrame;
+  };
+
+  test('least energy per frame: the whole model on one lane (15 ms x 10 W) where measured, else the layer sum (30 ms x 10 W)', () => {
+    expect(floorJoules(workload(false))).toBeCloseTo(0.3, 9);
+    expect(floorJoules(workload(true))).toBeCloseTo(0.15, 9);
   });
 });

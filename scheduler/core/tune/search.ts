@@ -19,13 +19,14 @@
 // costs no energy), so with that objective a candidate missing more than the least-missing
 // baseline (x 1.1 + 0.5 points: missCap) ranks after every one that does not, baselines included.
 // (4) floor: each tenant alone on the machine (every layout, EDF, with and without its fastest
-// variants), same seeds and noise: the misses no schedule of these implementations avoids, and the
+// variants, at layer and, where profiles measured the whole model, model granularity), same seeds and noise: the misses no schedule of these implementations avoids, and the
 // least energy that runs every frame; their UXCost says how much better any schedule can be.
 // (5) batches: B suggestions on rung 0's seeds (the first batches start with every policy under
 // packed pins, space.ts packedPins, where the space pins and a layout has several lanes), the
 // best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
 // "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
 import { rng } from '../rng';
+import { wholeModelWorkload } from '../groups';
 import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
 import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, packedPins, paramsOf, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
@@ -407,12 +408,17 @@ export class TuneSearch {
   private *computeFloor(bestBase: EvalResult[]): Generator<EvalRequest[], TuneFloor, EvalResult[]> {
     const w0 = this.layouts[0].workload;
     const withVariants = new Set(tenantsWithVariants(w0));
+    const wholeFigures = w0.tenants.some((x) => x.wholeModel?.some((c) => c));
     const perTenant: TuneFloor['perTenant'] = [];
     for (let t = 0; t < this.tenants; t++) {
       const cands: Candidate[] = [];
       for (let l = 0; l < this.layouts.length; l++) {
-        cands.push(defaultCandidate('edf', l));
-        if (withVariants.has(t)) cands.push({ ...defaultCandidate('edf', l), variants: Array.from({ length: this.tenants }, (_, i) => (i === t ? 'fastest' : 'policy')) });
+        // With a measured whole-model time (profiles), running the model whole can beat its cut
+        // layers: the floor tries model granularity too (synthetic workloads: layer only).
+        for (const granularity of wholeFigures ? (['layer', 'model'] as const) : (['layer'] as const)) {
+          cands.push({ ...defaultCandidate('edf', l), granularity });
+          if (withVariants.has(t)) cands.push({ ...defaultCandidate('edf', l), granularity, variants: Array.from({ length: this.tenants }, (_, i) => (i === t ? 'fastest' : 'policy')) });
+        }
       }
       const runs = yield* this.evaluate(cands, this.seeds, { prefix: `iso${t}|`, isolate: t });
       const missRate = Math.min(...runs.map((rs) => avg(rs.map((r) => r.perTenant[t].missRate))));
@@ -536,6 +542,15 @@ export function reviveResult(r: EvalResult): EvalResult {
 function leastJoulesPerFrame(layouts: readonly TuneLayout[], t: number): number {
   let best = Infinity;
   for (const { workload: w } of layouts) {
+    // The whole model as one session on one lane (measured whole-model figures; see groups.ts).
+    const whole = wholeModelWorkload(w);
+    if (whole !== w) {
+      const picked = applyVariantChoice(whole, whole.tenants.map((_, i) => (i === t ? 'fastest' : 'policy'))).tenants[t];
+      for (const tenant of [whole.tenants[t], picked])
+        w.lanes.forEach((lane, l) => {
+          if (tenant.layers.every((layer) => layer.variants[0].cost[l])) best = Math.min(best, tenant.layers.reduce((a, layer) => a + (layer.variants[0].cost[l]!.energy ?? layer.variants[0].cost[l]!.latency * lane.busyWatts), 0));
+        });
+    }
     const picked = applyVariantChoice(w, w.tenants.map((_, i) => (i === t ? 'fastest' : 'policy'))).tenants[t];
     let sum = 0;
     w.tenants[t].layers.forEach((layer, i) => {
