@@ -88,6 +88,8 @@ export class Job implements JobState, JobRecord {
   ended = false;
   /** In the books' ready list (JobBook.ready). */
   listed = false;
+  /** Entered or left the ready list since the last decision (in JobBook's change list). */
+  touched = false;
   lastRun: number;
   constructor(
     readonly id: number,
@@ -175,6 +177,8 @@ export class JobBook<J extends Job> {
    * Snapshot.ready is this array.
    */
   readonly ready: J[] = [];
+  /** The ready list's changes since the last decision (Snapshot.readyChanges). */
+  private readonly changes: { source: object; seq: number; removed: J[]; added: J[] } = { source: {}, seq: 0, removed: [], added: [] };
   /** Per tenant: not-started frames now, and the most there ever were. */
   readonly waiting: Int32Array;
   readonly maxQueued: Int32Array;
@@ -359,10 +363,17 @@ export class JobBook<J extends Job> {
     list.pop();
   }
 
+  private touch(job: J): void {
+    if (job.touched) return;
+    job.touched = true;
+    this.changes.removed.push(job);
+  }
+
   /** Puts a job into the ready list, at its id's place. */
   private list(job: J): void {
     if (job.listed) return;
     job.listed = true;
+    this.touch(job);
     const a = this.ready;
     const n = a.length;
     if (n === 0 || a[n - 1].id < job.id) {
@@ -378,6 +389,7 @@ export class JobBook<J extends Job> {
   private unlist(job: J): void {
     if (!job.listed) return;
     job.listed = false;
+    this.touch(job);
     JobBook.remove(this.ready, job);
   }
 
@@ -576,7 +588,15 @@ export class JobBook<J extends Job> {
     snapshot.ready = this.ready;
     snapshot.time = now;
     snapshot.inSystem = this.active.length;
+    const c = this.changes;
+    c.seq++;
+    for (let i = 0; i < c.removed.length; i++) if (c.removed[i].listed) c.added.push(c.removed[i]);
+    snapshot.readyChanges = c;
     const d = this.policy.decide(snapshot);
+    // The next decision's changes start here (the drops below are among them).
+    for (let i = 0; i < c.removed.length; i++) c.removed[i].touched = false;
+    while (c.removed.length) c.removed.pop();
+    while (c.added.length) c.added.pop();
     const name = this.policy.name;
     if (!d || !Array.isArray(d.drop) || !Array.isArray(d.assign)) throw new InvalidDecisionError(`policy "${name}" returned ${JSON.stringify(d)}, not a decision ({ assign: [...], drop: [...] })`);
     for (let i = 0; i < d.drop.length; i++) {
