@@ -204,10 +204,12 @@ export function fastestSuffix(w: SimWorkload, allowance: (t: TenantDef) => numbe
 export class LayerMemo {
   private w: SimWorkload | undefined;
   private p: Predictor | undefined;
-  private base = new Int32Array(0);
-  private stamp = new Uint32Array(0);
-  /** Per tenant: the stamp its entries are valid for, and the ratios (x lanes) they were computed with. */
-  private epoch = new Uint32Array(0);
+  /** Per tenant: its first slot (slot(tenant, layer) = base[tenant] + layer). */
+  base = new Int32Array(0);
+  /** Per slot: the epoch its values were computed in (hot loops may check stamp[k] === epoch[tenant] inline, as has() does). */
+  stamp = new Uint32Array(0);
+  /** Per tenant: the stamp its entries are valid for; and (below) the ratios (x lanes) they were computed with. */
+  epoch = new Uint32Array(0);
   private ratios = new Float64Array(0);
   private counter = 0;
   private nL = 0;

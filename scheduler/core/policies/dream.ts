@@ -140,37 +140,59 @@ function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetL
   return false;
 }
 
+/** Row layout of PathMemo: scalars, then per-lane blocks from R_LANES. */
+const R_STAMP = 0;
+const R_XDONE = 1;
+const R_REST = 2;
+const R_BEST_EST = 3;
+const R_FAST = 4;
+const R_FAST_DONE = 5;
+const R_MIN_E = 6;
+const R_BEST_LAT = 7;
+const R_EST_FAST = 8;
+/** (wP x layers done) / layers: the progress part of the score. */
+const R_PROGRESS = 9;
+const R_LANES = 10;
+
 /**
- * DREAM's per-job terms that depend only on (tenant, next layer, lane holding the activations) and
- * the tenant's observed/expected ratios: per lane, the next layer's refined latency and energy and
- * the estimated rest of the job if that layer runs there; the fastest lane and when the layer would
- * end there; the lowest energy. Jobs of a tenant at the same layer and lane share an entry, and an
- * entry stays valid until one of its tenant's ratios changes (LayerMemo's rule, with the lane of the
- * activations added to the key because transfers depend on it).
+ * DREAM's per-job terms that depend only on (tenant, next layer, lane holding the activations), the
+ * tenant's observed/expected ratios and the weights: per lane, the next layer's refined latency and
+ * energy, the estimated rest of the job if that layer runs there, and the weighted energy and
+ * lane-fit part of the score; the fastest lane and when the layer would end there; the lowest
+ * energy. Jobs of a tenant at the same layer and lane share an entry, and an entry stays valid until
+ * one of its tenant's ratios changes (LayerMemo's rule, with the lane of the activations added to
+ * the key because transfers depend on it) or a weight does (the online tuner moves them once per
+ * evaluation period, every few windows). Each entry is one row of a Float64Array (stride `R`), so a job's terms sit together in
+ * memory; the transfer terms, which no ratio changes, are computed once per entry.
  */
 class PathMemo {
   private w: SimWorkload | undefined;
   private p: Predictor | undefined;
   private whole = false;
   private nL = 0;
-  private base = new Int32Array(0);
-  private stamp = new Uint32Array(0);
-  private epoch = new Uint32Array(0);
+  /** Per tenant: its first row; the stamp its rows are valid for. */
+  base = new Int32Array(0);
+  epoch = new Uint32Array(0);
   private ratios = new Float64Array(0);
   private counter = 0;
-  /** Per slot x lane. */
-  lat = new Float64Array(0);
-  energy = new Float64Array(0);
-  est = new Float64Array(0);
-  /** Per slot. */
-  rest = new Float64Array(0);
-  bestEst = new Float64Array(0);
-  fast = new Int32Array(0);
-  fastDone = new Float64Array(0);
-  minE = new Float64Array(0);
+  private wE = NaN;
+  private wS = NaN;
+  private wP = NaN;
+  private tmpLat = new Float64Array(0);
+  private tmpE = new Float64Array(0);
+  /** Row stride and the offsets of the per-lane blocks in a row (see the R_* constants). */
+  R = 0;
+  LAT = 0;
+  EST = 0;
+  ENERGY = 0;
+  /** wE x energy preference + wS x lane fit on each lane (original variant). */
+  PRE = 0;
+  private X = 0;
+  private XE = 0;
+  rows = new Float64Array(0);
 
-  /** Call at the start of every decide(), with the tenants' current ratios (tenant x lane). */
-  begin(s: Snapshot, p: Predictor, tRatio: Float64Array, whole: boolean): void {
+  /** Call at the start of every decide(), with the tenants' current ratios (tenant x lane) and the weights in use. */
+  begin(s: Snapshot, p: Predictor, tRatio: Float64Array, whole: boolean, wE: number, wS: number, wP: number): void {
     const w = s.workload;
     const nL = s.lanes.length;
     const nT = w.tenants.length;
@@ -185,22 +207,29 @@ class PathMemo {
         this.base[i] = n;
         n += t.layers.length * (nL + 1); // lane of the activations: -1 (none) .. nL - 1
       });
-      this.stamp = new Uint32Array(n);
-      this.lat = new Float64Array(n * nL);
-      this.energy = new Float64Array(n * nL);
-      this.est = new Float64Array(n * nL);
-      this.rest = new Float64Array(n);
-      this.bestEst = new Float64Array(n);
-      this.fast = new Int32Array(n);
-      this.fastDone = new Float64Array(n);
-      this.minE = new Float64Array(n);
+      this.LAT = R_LANES;
+      this.EST = R_LANES + nL;
+      this.ENERGY = R_LANES + 2 * nL;
+      this.PRE = R_LANES + 3 * nL;
+      this.X = R_LANES + 4 * nL;
+      this.XE = R_LANES + 5 * nL;
+      this.R = R_LANES + 6 * nL;
+      this.rows = new Float64Array(n * this.R); // stamps 0: no entry is valid (epochs start at 1)
+      this.tmpLat = new Float64Array(nL);
+      this.tmpE = new Float64Array(nL);
       this.epoch = new Uint32Array(nT);
       this.ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
       this.counter = 0;
     }
+    const all = wE !== this.wE || wS !== this.wS || wP !== this.wP;
+    if (all) {
+      this.wE = wE;
+      this.wS = wS;
+      this.wP = wP;
+    }
     const r = this.ratios;
     for (let t = 0; t < nT; t++) {
-      let stale = false;
+      let stale = all;
       for (let l = 0; l < nL; l++) {
         const x = tRatio[t * nL + l];
         if (r[t * nL + l] !== x) {
@@ -212,47 +241,76 @@ class PathMemo {
     }
   }
 
-  /** The job's slot, its values computed if they are stale. */
-  slot(j: JobState, p: Predictor, whole: boolean): number {
+  /**
+   * Fills the job's row at offset `o`: (base[tenant] + next x (lanes + 1) + lastLane + 1) x R. The
+   * row is valid while rows[o + R_STAMP] equals epoch[tenant] (the caller checks, inline).
+   */
+  fill(j: JobState, o: number, p: Predictor, whole: boolean): void {
     const nL = this.nL;
-    const k = this.base[j.tenant] + j.next * (nL + 1) + j.lastLane + 1;
-    const e = this.epoch[j.tenant];
-    if (this.stamp[k] === e) return k;
-    this.stamp[k] = e;
-    const row = k * nL;
-    const lat = this.lat;
-    const est = this.est;
+    const rows = this.rows;
+    rows[o + R_STAMP] = this.epoch[j.tenant];
+    if (rows[o + R_XDONE] === 0) {
+      // Transfers depend on the layer and the two lanes only. A move to another lane costs the move
+      // there and, most likely, a move back: count both in the estimate (the link costs are
+      // symmetric) when the job's activations are elsewhere.
+      const twice = j.lastLane >= 0 && j.next + 1 < j.layerCount;
+      for (let l = 0; l < nL; l++) {
+        const x = p.transfer(j, l);
+        rows[o + this.X + l] = x;
+        rows[o + this.XE + l] = twice ? 2 * x : x;
+      }
+      rows[o + R_XDONE] = 1;
+    }
     const rest = whole ? 0 : p.remainingBest(j, j.next + 1);
-    this.rest[k] = rest;
-    p.nextAll(j, 0, lat, this.energy, row);
+    rows[o + R_REST] = rest;
+    const lat = this.tmpLat;
+    const en = this.tmpE;
+    p.nextAll(j, 0, lat, en, 0);
+    const oLat = o + this.LAT;
+    const oEst = o + this.EST;
+    const oE = o + this.ENERGY;
+    const oX = o + this.X;
+    const oXE = o + this.XE;
     let bestEst = Infinity;
     let fast = -1;
     let fastDone = Infinity;
     let minE = Infinity;
     for (let l = 0; l < nL; l++) {
-      const el = this.energy[row + l];
+      const el = en[l];
+      rows[oE + l] = el;
       if (el < minE) minE = el;
-      const ll = lat[row + l];
+      const ll = lat[l];
+      rows[oLat + l] = ll;
       if (ll === Infinity) {
-        est[row + l] = Infinity;
+        rows[oEst + l] = Infinity;
         continue;
       }
-      // A move to another lane costs the move there and, most likely, a move back: count both
-      // (the link costs are symmetric) when the job's activations are elsewhere.
-      const x = p.transfer(j, l);
-      const v = (whole ? p.remainingOn(j, l) : ll + rest) + (j.lastLane >= 0 && j.next + 1 < j.layerCount ? 2 * x : x);
-      est[row + l] = v;
+      const x = rows[oX + l];
+      const v = (whole ? p.remainingOn(j, l) : ll + rest) + rows[oXE + l];
+      rows[oEst + l] = v;
       if (v < bestEst) bestEst = v;
       if (ll + x < fastDone) {
         fastDone = ll + x;
         fast = l;
       }
     }
-    this.bestEst[k] = bestEst;
-    this.fast[k] = fast;
-    this.fastDone[k] = fastDone;
-    this.minE[k] = minE;
-    return k;
+    const bestLat = fast >= 0 ? lat[fast] : Infinity;
+    rows[o + R_BEST_EST] = bestEst;
+    rows[o + R_FAST] = fast;
+    rows[o + R_FAST_DONE] = fastDone;
+    rows[o + R_MIN_E] = minE;
+    rows[o + R_BEST_LAT] = bestLat;
+    rows[o + R_EST_FAST] = fast >= 0 ? rows[oEst + fast] : Infinity;
+    rows[o + R_PROGRESS] = (this.wP * j.next) / j.layerCount;
+    const oPre = o + this.PRE;
+    const wE = this.wE;
+    const wS = this.wS;
+    for (let l = 0; l < nL; l++) {
+      // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
+      // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
+      const el = en[l];
+      rows[oPre + l] = wE * (el > 0 ? minE / el : 1) + wS * (bestLat / lat[l]);
+    }
   }
 }
 
@@ -292,11 +350,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   const memo = new PathMemo();
   const switcher = new ModelSwitch(options.modelSwitch);
   let score = new Float64Array(256);
-  let jobSlot = new Int32Array(64);
+  let jobRow = new Int32Array(64);
   let jobBestLane = new Int32Array(64);
   let jobBestScore = new Float64Array(64);
-  let laneFree = new Float64Array(8);
-  let laneIdle = new Uint8Array(8);
+  let laneWait = new Float64Array(8);
   let idleLanes = new Int32Array(8);
   let backlog = new Float64Array(8);
   let tMinRatio = new Float64Array(8);
@@ -385,9 +442,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const d = sc.begin(n, nL);
       if (n === 0) return d;
       if (score.length < n * nL) score = new Float64Array(Math.max(n * nL, score.length * 2));
-      if (jobSlot.length < n) {
-        const size = Math.max(n, jobSlot.length * 2);
-        jobSlot = new Int32Array(size);
+      if (jobRow.length < n) {
+        const size = Math.max(n, jobRow.length * 2);
+        jobRow = new Int32Array(size);
         jobBestLane = new Int32Array(size);
         jobBestScore = new Float64Array(size);
       }
@@ -395,9 +452,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         V = variantTables(s.workload);
         switcher.ensure(s.workload);
       }
-      if (laneFree.length < nL) {
-        laneFree = new Float64Array(nL);
-        laneIdle = new Uint8Array(nL);
+      if (laneWait.length < nL) {
+        laneWait = new Float64Array(nL);
         idleLanes = new Int32Array(nL);
         backlog = new Float64Array(nL);
       }
@@ -409,13 +465,23 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const wE = w.energy;
       const wS = w.speed;
       const wP = w.progress;
+      // Locals: the hot loops below read them many times (a closure variable is a load each time).
+      const Vt = V;
+      const sco = score;
+      const rowOf = jobRow;
+      const bestLaneOf = jobBestLane;
+      const bestScoreOf = jobBestScore;
+      const wait = laneWait;
+      const idleL = idleLanes;
+      const back = backlog;
+      const taken = sc.taken;
       let idle = 0;
       for (let l = 0; l < nL; l++) {
         const ls = lanes[l];
-        laneIdle[l] = ls.idle ? 1 : 0;
-        laneFree[l] = ls.idle || ls.busyUntil < t ? t : ls.busyUntil;
-        backlog[l] = 0;
-        if (ls.idle) idleLanes[idle++] = l;
+        // When the lane is free, minus now: what a job waits for it before the rest of the queue.
+        wait[l] = (ls.idle || ls.busyUntil < t ? t : ls.busyUntil) - t;
+        back[l] = 0;
+        if (ls.idle) idleL[idle++] = l;
       }
 
       const nT = s.workload.tenants.length;
@@ -434,139 +500,158 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // lane, the estimated rest of the job if it runs there, the fastest lane: they depend on the
       // tenant's ratios only, so jobs share them and a decision recomputes only the tenants whose
       // ratios moved since the last one (in a run: the tenant whose layer just ended).
-      memo.begin(s, p, tRatio, whole);
-      const mLat = memo.lat;
-      const mE = memo.energy;
-      const mEst = memo.est;
+      memo.begin(s, p, tRatio, whole, wE, wS, wP);
+      const rows = memo.rows;
+      const LAT = memo.LAT;
+      const EST = memo.EST;
+      const ENERGY = memo.ENERGY;
+      const PRE = memo.PRE;
 
       // Pass 1: drops, and each lane's backlog (the next layers of the jobs that would rather run there).
+      const mBase = memo.base;
+      const mEpoch = memo.epoch;
+      const R = memo.R;
+      const stride = nL + 1;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const k = memo.slot(j, p, whole);
-        jobSlot[i] = k;
-        if (t + memo.bestEst[k] > j.deadline + dropMargin * (j.deadline - j.release)) {
-          const budgetLeft = !whole && V.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
-          if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
+        const tn = j.tenant;
+        const o = (mBase[tn] + j.next * stride + j.lastLane + 1) * R;
+        if (rows[o + R_STAMP] !== mEpoch[tn]) memo.fill(j, o, p, whole);
+        rowOf[i] = o;
+        if (t + rows[o + R_BEST_EST] > j.deadline + dropMargin * (j.deadline - j.release)) {
+          const budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
+          if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
             // Cannot make it on any lane even with the machine to itself (variants within its
             // accuracy budget included): drop it, and its cascade dependents with it.
             d.drop.push(j.id);
-            sc.taken[i] = 1;
+            taken[i] = 1;
             continue;
           }
         }
-        const fast = memo.fast[k];
-        if (fast >= 0) backlog[fast] += memo.fastDone[k];
+        const fast = rows[o + R_FAST] | 0;
+        if (fast >= 0) back[fast] += rows[o + R_FAST_DONE];
       }
 
-      // Pass 2: scores of (job, idle lane) pairs, and each job's best idle lane (ties: the lower lane).
+      // Pass 2: scores of (job, idle lane) pairs, and each job's best idle lane (ties: the lower lane);
+      // the best pair overall (ties: the lower job index) is the matching's first pick.
+      let firstJob = -1;
+      let firstScore = -Infinity;
       for (let i = 0; i < n; i++) {
-        jobBestLane[i] = -1;
-        if (sc.taken[i]) continue;
+        bestLaneOf[i] = -1;
+        if (taken[i]) continue;
         const row = i * nL;
         const j = ready[i];
-        const k = jobSlot[i];
-        const kl = k * nL;
-        const slack = j.deadline - t;
+        const o = rowOf[i];
+        const deadline = j.deadline;
+        const slack = deadline - t;
         const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
-        const rest = memo.rest[k];
-        const fast = memo.fast[k];
-        const tenant = s.workload.tenants[j.tenant];
-        const budgetLeft = !whole && V.hasVariants[j.tenant] ? budgetLeftOf(tenant, j) : 0;
-        const bestLat = fast >= 0 ? mLat[kl + fast] : Infinity;
-        const minE = memo.minE[k];
+        const fast = rows[o + R_FAST] | 0;
+        const bestLat = rows[o + R_BEST_LAT];
         // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
-        const fastWait = fast >= 0 ? laneFree[fast] - t + 0.5 * Math.max(0, backlog[fast] - bestLat) : 0;
-        const fastFinish = fast >= 0 ? t + fastWait + mEst[kl + fast] : Infinity;
-        const relDeadline = j.deadline - j.release;
+        const fastWait = fast >= 0 ? wait[fast] + 0.5 * Math.max(0, back[fast] - bestLat) : 0;
+        const fastFinish = fast >= 0 ? t + fastWait + rows[o + R_EST_FAST] : Infinity;
+        const relDeadline = deadline - j.release;
         const waited = t - j.lastRun;
         const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
-        const common = wF * fairness + (wP * j.next) / j.layerCount;
+        const common = wF * fairness + rows[o + R_PROGRESS];
+        // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
+        let budgetLeft = NaN;
         let bl = -1;
         let bs = -Infinity;
         for (let q = 0; q < idle; q++) {
-          const l = idleLanes[q];
-          const lat = mLat[kl + l];
+          const l = idleL[q];
+          const lat = rows[o + LAT + l];
           if (lat === Infinity) {
-            score[row + l] = -Infinity;
+            sco[row + l] = -Infinity;
             continue;
           }
-          let est = mEst[kl + l];
-          let e = mE[kl + l];
-          let vLat = lat;
-          let feasible = t + est <= j.deadline;
-          if (!feasible && budgetLeft > 1e-9) {
-            // Could a variant make it here? Score the pair with the fastest variant within the budget
-            // (offline table x this lane's ratio); the variant itself is chosen after matching.
-            const vk = (V.layerBase[j.tenant] + j.next) * nL + l;
-            const fl = V.fastLat[vk] * tRatio[j.tenant * nL + l];
-            if (fl < lat && variantAllowed(tenant, j, V.fastVar[vk], V.fastDelta[vk], budgetLeft)) {
-              const rFast = V.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
-              const x = est - lat - rest;
-              e = (e * fl) / lat;
-              vLat = fl;
-              est = x + fl + rest;
-              feasible = t + x + fl + rFast <= j.deadline;
+          let est = rows[o + EST + l];
+          let feasible = t + est <= deadline;
+          let pre = rows[o + PRE + l];
+          if (!feasible) {
+            if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
+            if (budgetLeft > 1e-9) {
+              // Could a variant make it here? Score the pair with the fastest variant within the
+              // budget (offline table x this lane's ratio); the variant itself is chosen after matching.
+              const vk = (Vt.layerBase[j.tenant] + j.next) * nL + l;
+              const fl = Vt.fastLat[vk] * tRatio[j.tenant * nL + l];
+              if (fl < lat && variantAllowed(s.workload.tenants[j.tenant], j, Vt.fastVar[vk], Vt.fastDelta[vk], budgetLeft)) {
+                const rest = rows[o + R_REST];
+                const rFast = Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
+                const x = est - lat - rest;
+                const e = (rows[o + ENERGY + l] * fl) / lat;
+                est = x + fl + rest;
+                feasible = t + x + fl + rFast <= deadline;
+                pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
+              }
             }
           }
           // A detour to a slower lane only when waiting for the fastest lane is expected to cost
           // more, or the deadline cannot wait.
-          if (l !== fast && t + est > fastFinish && (fastFinish <= j.deadline || !feasible)) {
-            score[row + l] = -Infinity;
+          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) {
+            sco[row + l] = -Infinity;
             continue;
           }
           const urgency = est < slack ? est * invSlack : 1;
-          const relax = 1 - urgency;
-          // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
-          // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
-          const ePref = e > 0 ? minE / e : 1;
-          const v = wU * urgency + common + relax * (wE * ePref + wS * (bestLat / vLat)) - (feasible ? 0 : 10);
-          score[row + l] = v;
+          const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
+          sco[row + l] = v;
           if (v > bs) {
             bs = v;
             bl = l;
           }
         }
-        jobBestLane[i] = bl;
-        jobBestScore[i] = bs;
+        bestLaneOf[i] = bl;
+        bestScoreOf[i] = bs;
+        if (bl >= 0 && bs > firstScore) {
+          firstScore = bs;
+          firstJob = i;
+        }
       }
 
       // Greedy matching: best pair first (ties: the lower job index, then the lower lane), one per
       // job and lane. Each job keeps its best free lane; only jobs whose best lane was just taken
       // look again.
+      const laneTaken = sc.laneTaken;
       for (let round = 0; round < idle; round++) {
-        let bi = -1;
-        let bs = -Infinity;
-        for (let i = 0; i < n; i++) {
-          if (jobBestLane[i] >= 0 && jobBestScore[i] > bs) {
-            bs = jobBestScore[i];
-            bi = i;
+        let bi = firstJob;
+        if (round > 0) {
+          let bs = -Infinity;
+          bi = -1;
+          for (let i = 0; i < n; i++) {
+            if (bestLaneOf[i] >= 0 && bestScoreOf[i] > bs) {
+              bs = bestScoreOf[i];
+              bi = i;
+            }
           }
         }
         if (bi < 0) break;
-        const bl = jobBestLane[bi];
-        sc.taken[bi] = 1;
-        jobBestLane[bi] = -1;
-        const k = jobSlot[bi];
+        const bl = bestLaneOf[bi];
+        taken[bi] = 1;
+        bestLaneOf[bi] = -1;
+        const o = rowOf[bi];
+        const j = ready[bi];
+        const rest = rows[o + R_REST];
+        const estHere = rows[o + EST + bl];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
-        const contended = backlog[bl] > (memo.fast[k] === bl ? mEst[k * nL + bl] - memo.rest[k] : 0) + 1e-12;
-        sc.assign(ready[bi].id, bl, whole ? 0 : chooseVariant(s, ready[bi], bl, mLat[k * nL + bl], mEst[k * nL + bl], memo.rest[k], contended, switcher.forced(ready[bi].tenant, ready[bi].next)));
+        const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
+        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[o + LAT + bl], estHere, rest, contended, switcher.forced(j.tenant, j.next)));
         if (round + 1 === idle) break;
         for (let i = 0; i < n; i++) {
-          if (jobBestLane[i] !== bl) continue;
+          if (bestLaneOf[i] !== bl) continue;
           const row = i * nL;
           let nl = -1;
           let ns = -Infinity;
           for (let q = 0; q < idle; q++) {
-            const l = idleLanes[q];
-            if (sc.laneTaken[l]) continue;
-            const v = score[row + l];
+            const l = idleL[q];
+            if (laneTaken[l]) continue;
+            const v = sco[row + l];
             if (v > ns) {
               ns = v;
               nl = l;
             }
           }
-          jobBestLane[i] = nl;
-          jobBestScore[i] = ns;
+          bestLaneOf[i] = nl;
+          bestScoreOf[i] = ns;
         }
       }
       return d;

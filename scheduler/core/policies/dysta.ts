@@ -25,29 +25,37 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       if (n === 0) return d;
       const p: Predictor = form === 'dysta_oracle' ? (s.oracle ?? s.predict) : s.offline;
       const inSystem = Math.max(1, s.inSystem);
+      const t = s.time;
+      const ready = s.ready;
+      const key = sc.key;
+      const useG = form === 'dysta';
       // The table predictors' R and T_iso depend on (tenant, next layer) and the tenant's ratios
       // only: cached per pair. The oracle's are per job (its real latencies).
-      const perJob = p !== s.offline && p !== s.predict;
-      if (!perJob) memo.begin(s, p);
-      for (let i = 0; i < n; i++) {
-        const j = s.ready[i];
-        const g = form === 'dysta' ? j.g : 1;
-        let r: number;
-        let iso: number;
-        if (perJob) {
-          r = p.remainingBest(j);
-          iso = p.isolated(j);
-        } else {
-          const k = memo.slot(j.tenant, j.next);
-          if (!memo.has(j.tenant, k)) {
-            memo.a[k] = p.remainingBest(j);
-            memo.b[k] = p.isolated(j);
-          }
-          r = memo.a[k];
-          iso = memo.b[k];
+      if (p !== s.offline && p !== s.predict) {
+        for (let i = 0; i < n; i++) {
+          const j = ready[i];
+          const gR = (useG ? j.g : 1) * p.remainingBest(j);
+          key[i] = gR + beta * (Math.max(0, j.deadline - t - gR) + (t - j.lastRun) / p.isolated(j) / inSystem);
         }
-        const gR = g * r;
-        sc.key[i] = gR + beta * (Math.max(0, j.deadline - s.time - gR) + (s.time - j.lastRun) / iso / inSystem);
+        return placeByKey(s, sc, false);
+      }
+      memo.begin(s, p);
+      const base = memo.base;
+      const stamp = memo.stamp;
+      const epoch = memo.epoch;
+      const ma = memo.a;
+      const mb = memo.b;
+      for (let i = 0; i < n; i++) {
+        const j = ready[i];
+        const tn = j.tenant;
+        const k = base[tn] + j.next;
+        if (stamp[k] !== epoch[tn]) {
+          stamp[k] = epoch[tn];
+          ma[k] = p.remainingBest(j);
+          mb[k] = p.isolated(j);
+        }
+        const gR = (useG ? j.g : 1) * ma[k];
+        key[i] = gR + beta * (Math.max(0, j.deadline - t - gR) + (t - j.lastRun) / mb[k] / inSystem);
       }
       return placeByKey(s, sc, false);
     },

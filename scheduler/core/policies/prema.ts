@@ -44,29 +44,49 @@ export function prema(): Policy {
       const n = ready.length;
       if (n === 0) return d;
       let max = 0;
-      memo.begin(s, s.predict);
+      const p = s.predict;
+      const t = s.time;
+      memo.begin(s, p);
+      const base = memo.base;
+      const stamp = memo.stamp;
+      const epoch = memo.epoch;
+      const ma = memo.a;
+      const mb = memo.b;
+      const key = sc.key;
+      const key2 = sc.key2;
+      let tk = tok;
+      let ta = at;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const id = j.id;
-        if (id >= tok.length) grow(id);
-        if (tok[id] !== tok[id]) {
-          tok[id] = j.priority;
-          at[id] = Math.max(j.lastRun, j.release);
+        if (id >= tk.length) {
+          grow(id);
+          tk = tok;
+          ta = at;
+        }
+        if (tk[id] !== tk[id]) {
+          tk[id] = j.priority;
+          ta[id] = Math.max(j.lastRun, j.release);
           tracked++;
         }
-        const since = Math.max(at[id], j.lastRun);
-        const k = memo.slot(j.tenant, j.next);
-        if (!memo.has(j.tenant, k)) {
-          memo.a[k] = s.predict.remainingBest(j);
-          memo.b[k] = s.predict.isolated(j);
+        const since = Math.max(ta[id], j.lastRun);
+        const tn = j.tenant;
+        const k = base[tn] + j.next;
+        if (stamp[k] !== epoch[tn]) {
+          stamp[k] = epoch[tn];
+          ma[k] = p.remainingBest(j);
+          mb[k] = p.isolated(j);
         }
-        if (s.time > since) tok[id] += (j.priority * (s.time - since)) / memo.b[k];
-        at[id] = s.time;
-        sc.key2[i] = tok[id];
-        if (tok[id] > max) max = tok[id];
+        if (t > since) tk[id] += (j.priority * (t - since)) / mb[k];
+        ta[id] = t;
+        const tokens = tk[id];
+        key2[i] = tokens;
+        // The remaining estimate now; the threshold's offset is added once every job's tokens are known.
+        key[i] = ma[k];
+        if (tokens > max) max = tokens;
       }
       const threshold = max >= 9 ? 9 : max >= 3 ? 3 : 1;
-      for (let i = 0; i < n; i++) sc.key[i] = (sc.key2[i] >= threshold ? 0 : 1e12) + memo.a[memo.slot(ready[i].tenant, ready[i].next)];
+      for (let i = 0; i < n; i++) key[i] = (key2[i] >= threshold ? 0 : 1e12) + key[i];
       if (tracked > 4 * n + 256) {
         // Jobs that ended without a 'job' feedback (a host that does not send them): forget them.
         const live = new Set(ready.map((j) => j.id));
