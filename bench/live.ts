@@ -1,4 +1,4 @@
-// `npm run bench -- live [--repeats 3] [--duration 8] [--only a|b] [--scenarios demo,mixed/reading_assistant] [--policies edf,dream] [--lanes cpu:1,cpu:1] [--load 0.7] [--json]`
+// `npm run bench -- live [--repeats 3] [--duration 8] [--only a|b] [--scenarios demo,mixed/reading_assistant] [--policies edf,dream] [--lanes cpu:1,cpu:1] [--load 0.7] [--granularity model|layer] [--json]`
 //
 // (a) Dispatch overhead. A live run kept saturated (frames arrive faster than two CPU lanes can run
 //     them; FCFS, long deadlines) vs the same models run back to back by a bare loop in the same
@@ -10,8 +10,9 @@
 // (b) Predicted vs measured at 2 lanes on `demo` and `mixed/reading_assistant` (real models), under
 //     edf and dream, rates scaled to the load target: the live report's per-tenant mean latency and
 //     miss rate vs the simulator's on the run's latency table, without and with the machine
-//     calibration (`tessera calibrate`, measured first when none is fresh), and how much of the error
-//     the calibration removes. Targets: mean latency within 15%, miss rate within 5 points.
+//     calibration (`tessera calibrate`, measured first when none is fresh), and with the calibration
+//     but without the dispatcher model (scheduler/core/dispatcher.ts; A/B in the same run), and how
+//     much of the error the calibration removes. Targets: mean latency within 15%, miss rate within 5 points.
 // Figures are medians over the repeats. The machine's load average is printed: on a shared machine
 // other processes take CPU time from the lanes and the numbers move.
 import { availableParallelism, loadavg } from 'node:os';
@@ -58,10 +59,12 @@ interface Args {
   scenarios: string[];
   /** (b) load target: rates scaled so the busiest lane is this busy (default 0.7, as the app's demos). */
   load: number;
+  /** (b) granularity of the runs (default model; layer dispatches every layer, where the dispatcher model matters most). */
+  granularity: ExecGranularity;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { repeats: 3, duration: 8, json: false, policies: ['edf', 'dream'], scale: 1, scenarios: PREDICTION_SCENARIOS, load: 0.7 };
+  const a: Args = { repeats: 3, duration: 8, json: false, policies: ['edf', 'dream'], scale: 1, scenarios: PREDICTION_SCENARIOS, load: 0.7, granularity: 'model' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -74,6 +77,7 @@ function parse(argv: string[]): Args {
     else if (k === '--lanes') a.lanes = v();
     else if (k === '--scenarios') a.scenarios = v().split(',');
     else if (k === '--load') a.load = Number(v());
+    else if (k === '--granularity') a.granularity = v() === 'layer' ? 'layer' : 'model';
     else throw new Error(`bench live: unknown option ${k}`);
   }
   return a;
@@ -151,7 +155,8 @@ async function benchA(args: Args, log: (s: string) => void) {
 /** (b) scenarios: the demo and a real-model mix, at 2 lanes (the issue's target). */
 const PREDICTION_SCENARIOS = ['demo', 'mixed/reading_assistant'];
 
-interface BRow { tenant: string; measuredMeanMs: number; predictedMeanMs: number; uncalibratedMeanMs: number; meanRel: number; uncalibratedMeanRel: number; measuredMiss: number; predictedMiss: number; uncalibratedMiss: number; missPts: number; uncalibratedMissPts: number }
+/** Per tenant: measured, predicted with everything (cal: calibration + dispatcher model), without the dispatcher model (nodisp), uncalibrated. */
+interface BRow { tenant: string; measuredMeanMs: number; predictedMeanMs: number; noDispatcherMeanMs: number; uncalibratedMeanMs: number; meanRel: number; noDispatcherMeanRel: number; uncalibratedMeanRel: number; measuredMiss: number; predictedMiss: number; noDispatcherMiss: number; uncalibratedMiss: number; missPts: number; noDispatcherMissPts: number; uncalibratedMissPts: number }
 
 async function benchB(args: Args, log: (s: string) => void) {
   const laneSpecs = parseLanes(args.lanes ?? 'cpu:1,cpu:1');
@@ -160,7 +165,7 @@ async function benchB(args: Args, log: (s: string) => void) {
   const cal = await ensureCalibration({ lanes: laneSpecs, onProgress: (m) => log(`calibration: ${m}`) });
   const c = cal.calibration;
   log(`calibration ${c.key} (${cal.reused ? 'reused' : 'measured'}; ${cal.reason}): interference ${c.interference.map((p) => `${p.lane}|${p.with} x${p.slowdown.toFixed(2)} (ratio ${(p.ratio ?? p.slowdown).toFixed(2)})`).join(', ')}; dispatch ${c.dispatch.map((d) => `${d.lane} ${d.idleUs.toFixed(0)}/${d.contendedUs.toFixed(0)} µs`).join(', ')}; decision edf ${c.decisionUs.edf} µs, dream ${c.decisionUs.dream} µs; copies ${c.copies.latencyUs.toFixed(0)} µs + ${(c.copies.bytesPerSec / 1e9).toFixed(1)} GB/s; background load ${c.background.loadavg1.toFixed(1)}`);
-  const out: Record<string, Record<string, { rows: BRow[]; removed: { meanLatency: number; missRate: number }; busy: number[]; scale: number; loadavg: number }>> = {};
+  const out: Record<string, Record<string, { dispatcher: string[]; rows: BRow[]; removed: { meanLatency: number; missRate: number }; busy: number[]; scale: number; loadavg: number }>> = {};
   for (const ref of args.scenarios) {
     const scenario = await loadLiveScenario(ref);
     out[ref] = {};
@@ -168,11 +173,14 @@ async function benchB(args: Args, log: (s: string) => void) {
       const per = new Map<string, Record<keyof Omit<BRow, 'tenant'>, number[]>>();
       const removed = { meanLatency: [] as number[], missRate: [] as number[] };
       const busy: number[][] = [];
+      const dispatcherNotes: string[] = [];
       let scale = NaN;
       for (let rep = 0; rep < args.repeats; rep++) {
-        const r = await new LiveRun(scenario, { policy, duration: args.duration, lanes: laneSpecs, granularity: 'model', seed: rep + 1, load: args.load, meters: false, writeFiles: false, maxQueuePerTenant: 16, machineCalibration: c }).run();
+        const r = await new LiveRun(scenario, { policy, duration: args.duration, lanes: laneSpecs, granularity: args.granularity, seed: rep + 1, load: args.load, meters: false, writeFiles: false, maxQueuePerTenant: 16, machineCalibration: c }).run();
         const rep0 = r.report;
         const unc = rep0.calibration?.uncalibrated ?? [];
+        const nod = rep0.calibration?.dispatcher?.withoutDispatcher ?? [];
+        if (rep0.calibration?.dispatcher) dispatcherNotes.push(`${(rep0.calibration.dispatcher.serviceUs ?? NaN).toFixed(0)} µs/dispatch, ${(100 * (rep0.calibration.dispatcher.utilisation ?? NaN)).toFixed(1)}% busy, ${rep0.calibration.dispatcher.waited ?? 0} waits of ${(rep0.calibration.dispatcher.meanWaitUs ?? 0).toFixed(0)} µs`);
         scale = rep0.scale;
         busy.push(rep0.lanes.map((l) => l.utilisation));
         log(`(b) ${ref} ${policy} repeat ${rep + 1}: rates x${rep0.scale}, lanes busy ${rep0.lanes.map((l) => `${(100 * l.utilisation).toFixed(0)}%`).join('/')}, load ${loadavg()[0].toFixed(1)}, event loop max ${rep0.overload.eventLoopDelayMs.max.toFixed(0)} ms; ` +
@@ -183,7 +191,12 @@ async function benchB(args: Args, log: (s: string) => void) {
         }
         (rep0.comparison ?? []).forEach((x, i) => {
           const u = unc[i];
-          const e = per.get(x.tenant) ?? { measuredMeanMs: [], predictedMeanMs: [], uncalibratedMeanMs: [], meanRel: [], uncalibratedMeanRel: [], measuredMiss: [], predictedMiss: [], uncalibratedMiss: [], missPts: [], uncalibratedMissPts: [] };
+          const e = per.get(x.tenant) ?? { measuredMeanMs: [], predictedMeanMs: [], noDispatcherMeanMs: [], uncalibratedMeanMs: [], meanRel: [], noDispatcherMeanRel: [], uncalibratedMeanRel: [], measuredMiss: [], predictedMiss: [], noDispatcherMiss: [], uncalibratedMiss: [], missPts: [], noDispatcherMissPts: [], uncalibratedMissPts: [] };
+          const n = nod[i];
+          e.noDispatcherMeanMs.push(n?.predicted.meanLatencyMs ?? NaN);
+          e.noDispatcherMeanRel.push(n?.diff.meanLatencyRel ?? NaN);
+          e.noDispatcherMiss.push(n?.predicted.missRate ?? NaN);
+          e.noDispatcherMissPts.push(n?.diff.missRatePts ?? NaN);
           e.measuredMeanMs.push(x.measured.meanLatencyMs);
           e.predictedMeanMs.push(x.predicted.meanLatencyMs);
           e.meanRel.push(x.diff.meanLatencyRel);
@@ -198,12 +211,12 @@ async function benchB(args: Args, log: (s: string) => void) {
         });
       }
       const rows = [...per].map(([tenant, e]) => ({ tenant, ...(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, median(v)])) as Omit<BRow, 'tenant'>) }));
-      out[ref][policy] = { rows, removed: { meanLatency: median(removed.meanLatency), missRate: median(removed.missRate) }, busy: laneSpecs.map((_, l) => median(busy.map((b) => b[l]))), scale, loadavg: loadavg()[0] };
+      out[ref][policy] = { dispatcher: dispatcherNotes, rows, removed: { meanLatency: median(removed.meanLatency), missRate: median(removed.missRate) }, busy: laneSpecs.map((_, l) => median(busy.map((b) => b[l]))), scale, loadavg: loadavg()[0] };
     }
   }
   const ok = (r: BRow) => Math.abs(r.meanRel) <= 0.15 && Math.abs(r.missPts) <= 5;
   const pass = Object.values(out).every((pp) => Object.values(pp).every((x) => x.rows.filter((r) => r.tenant !== '(all)').every(ok)));
-  return { targets: { meanLatencyRel: 0.15, missRatePts: 5 }, pass, lanes: laneSpecs.map((l) => l.id), load: args.load, calibration: { key: c.key, reused: cal.reused, interference: c.interference, dispatch: c.dispatch, decisionUs: { edf: c.decisionUs.edf, dream: c.decisionUs.dream }, copies: c.copies, background: c.background }, perScenario: out };
+  return { targets: { meanLatencyRel: 0.15, missRatePts: 5 }, pass, granularity: args.granularity, lanes: laneSpecs.map((l) => l.id), load: args.load, calibration: { key: c.key, reused: cal.reused, interference: c.interference, dispatch: c.dispatch, decisionUs: { edf: c.decisionUs.edf, dream: c.decisionUs.dream }, copies: c.copies, background: c.background }, perScenario: out };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -229,15 +242,16 @@ export async function main(argv: string[]): Promise<number> {
   if (b) {
     const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
     const p = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
-    process.stdout.write(`\n(b) live vs predicted at ${b.lanes.length} lanes (${b.lanes.join(',')}), load target ${b.load}, medians of ${args.repeats}; targets |mean| <= 15%, |miss| <= 5 pts: ${b.pass ? 'PASS' : 'FAIL'}\n`);
-    process.stdout.write(`    calibration ${b.calibration.key} (${b.calibration.reused ? 'reused' : 'measured now'}); prediction columns: uncal = one lane at a time + idle dispatch, cal = with the calibration\n`);
+    process.stdout.write(`\n(b) live vs predicted at ${b.lanes.length} lanes (${b.lanes.join(',')}), ${b.granularity} granularity, load target ${b.load}, medians of ${args.repeats}; targets |mean| <= 15%, |miss| <= 5 pts: ${b.pass ? 'PASS' : 'FAIL'}\n`);
+    process.stdout.write(`    calibration ${b.calibration.key} (${b.calibration.reused ? 'reused' : 'measured now'}); prediction columns: uncal = one lane at a time + idle dispatch, nodisp = with the calibration but no dispatcher model, cal = with the calibration and the dispatcher model (scheduler/core/dispatcher.ts)\n`);
     for (const [ref, pp] of Object.entries(b.perScenario)) {
       for (const [policy, x] of Object.entries(pp)) {
         process.stdout.write(`  ${ref} / ${policy}: rates x${x.scale}, lanes busy ${x.busy.map((u) => `${(100 * u).toFixed(0)}%`).join('/')}; error removed by the calibration: mean latency ${p(x.removed.meanLatency)}%, miss rate ${p(x.removed.missRate)}%\n`);
-        process.stdout.write(`    ${'tenant'.padEnd(10)} ${'mean ms meas / uncal / cal'.padStart(28)} ${'diff cal (uncal)'.padStart(18)} ${'miss % meas / uncal / cal'.padStart(26)} ${'pts cal (uncal)'.padStart(16)}\n`);
+        if (x.dispatcher.length) process.stdout.write(`    dispatcher model per repeat: ${x.dispatcher.join('; ')}\n`);
+        process.stdout.write(`    ${'tenant'.padEnd(10)} ${'mean ms meas / uncal / nodisp / cal'.padStart(36)} ${'diff cal (nodisp, uncal)'.padStart(26)} ${'miss % meas / uncal / nodisp / cal'.padStart(34)} ${'pts cal (nodisp, uncal)'.padStart(24)}\n`);
         for (const r of x.rows) {
           const mark = r.tenant === '(all)' ? ' ' : Math.abs(r.meanRel) <= 0.15 && Math.abs(r.missPts) <= 5 ? ' ' : '*';
-          process.stdout.write(`   ${mark}${r.tenant.padEnd(10)} ${`${f(r.measuredMeanMs)} / ${f(r.uncalibratedMeanMs)} / ${f(r.predictedMeanMs)}`.padStart(28)} ${`${p(r.meanRel)}% (${p(r.uncalibratedMeanRel)}%)`.padStart(18)} ${`${p(r.measuredMiss)} / ${p(r.uncalibratedMiss)} / ${p(r.predictedMiss)}`.padStart(26)} ${`${r.missPts.toFixed(1)} (${r.uncalibratedMissPts.toFixed(1)})`.padStart(16)}\n`);
+          process.stdout.write(`   ${mark}${r.tenant.padEnd(10)} ${`${f(r.measuredMeanMs)} / ${f(r.uncalibratedMeanMs)} / ${f(r.noDispatcherMeanMs)} / ${f(r.predictedMeanMs)}`.padStart(36)} ${`${p(r.meanRel)}% (${p(r.noDispatcherMeanRel)}%, ${p(r.uncalibratedMeanRel)}%)`.padStart(26)} ${`${p(r.measuredMiss)} / ${p(r.uncalibratedMiss)} / ${p(r.noDispatcherMiss)} / ${p(r.predictedMiss)}`.padStart(34)} ${`${r.missPts.toFixed(1)} (${r.noDispatcherMissPts.toFixed(1)}, ${r.uncalibratedMissPts.toFixed(1)})`.padStart(24)}\n`);
         }
       }
     }

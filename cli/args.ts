@@ -2,6 +2,7 @@
 // policies; repeatable flags too), numbers with their checks, choices. Every error is a UsageError
 // naming the flag, what was given and what it should look like.
 import { UsageError } from './command';
+import { granularityProblem, type Granularity } from '../common/granularity';
 
 const UNIT_SECONDS: Record<string, number> = { ms: 1e-3, s: 1, m: 60, min: 60, h: 3600 };
 
@@ -67,6 +68,14 @@ export function optionalNumber(v: unknown, flag: string, rule: NumberRule = {}):
 /** A list of numbers, each with the rule ("0.5,1,2"). */
 export function parseNumberList(v: unknown, flag: string, rule: NumberRule = {}): number[] | undefined {
   return parseNonEmptyList(v, flag, '1,2')?.map((s) => parseNumber(s, flag, rule));
+}
+
+/** A dispatch granularity: layer, model or group:K. */
+export function parseGranularityOption(v: unknown, flag = '--granularity'): Granularity {
+  const s = String(v).trim();
+  const problem = granularityProblem(s);
+  if (problem) throw new UsageError(`${flag}: ${problem}`);
+  return s as Granularity;
 }
 
 /** One of a fixed set of words. */

@@ -184,6 +184,51 @@ export interface VariantCombination {
   error?: string;
 }
 
+/**
+ * A layer of a model-level variant's own cut (the variant is a different graph: `tessera variants
+ * --kinds resolution|arch-prune` profiles it on its own). `charge`: the original layer it stands in
+ * for, matched by ONNX node names (the variant keeps the original's names; its added Resize nodes go
+ * to the first layer in front and to the last one behind); original layers that no variant layer
+ * matches cost nothing in the variant (their nodes merged into a neighbour).
+ */
+export interface ModelVariantLayer {
+  index: number;
+  name: string;
+  charge: number;
+  /** Per lane (the variant run's lanes), raw and baseline-subtracted medians. */
+  lanes: LaneMeasurement[];
+}
+
+/** A model-level variant (issue 11): a whole other model with the caller's inputs and outputs, cheaper and approximate. */
+export interface ModelVariantInfo {
+  /** Kind and parameter, e.g. "resolution(s=0.75)". */
+  id: string;
+  kind: string;
+  family: string;
+  exact: false;
+  param: { name: string; value: number };
+  description: string;
+  notes: string[];
+  bytesSize: number;
+  sha256: string;
+  /** The variant model's outputs vs the original model's on the sample inputs (figures in endToEnd too). */
+  verification: VariantVerification;
+  generateMs: number;
+  verifyMs: number;
+  /** Whole model per lane: the variant (one session); originalMs = the profile's whole-model median there; speedup = original / variant. */
+  lanes: (LaneMeasurement & { speedup?: number; originalMs?: number })[];
+  /** The variant's own per-layer table, each layer charged to an original layer (see ModelVariantLayer). */
+  layers?: ModelVariantLayer[];
+  /** Why the per-layer table could not be matched to the original's layers (then the simulator cannot use it). */
+  layerError?: string;
+}
+
+/** Model-level variants of the last variant run (optional: profiles without them load unchanged). */
+export interface ModelVariants {
+  variants: ModelVariantInfo[];
+  inapplicable: VariantInapplicable[];
+}
+
 export interface LayerProfile {
   index: number;
   name: string;
@@ -315,4 +360,6 @@ export interface Profile {
   notes?: string[];
   /** The last `tessera variants` run on this profile. */
   variantRun?: VariantRun;
+  /** Model-level variants (reduced resolution, pruned architecture) of the last variant run that asked for them. */
+  modelVariants?: ModelVariants;
 }

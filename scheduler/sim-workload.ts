@@ -21,7 +21,7 @@ import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
 import type { LaneDef, LayerCost, LayerDef, SimWorkload, TenantDef, VariantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
-import { buildWhitelist, combinationFigures, hasLimits } from './core/whitelist';
+import { buildWhitelist, combinationFigures, hasLimits, type CombinationFigures } from './core/whitelist';
 
 export { combinationFigures };
 import { timing } from './tenant-timing';
@@ -51,6 +51,8 @@ export interface SimWorkloadOptions {
   scale?: number;
   /** Synthetic scenarios: generate approximate variants; real scenarios: use the profiles' measured layer variants (default true). */
   variants?: boolean;
+  /** Real scenarios: also the profiles' model-level variants, for tenants with whitelist limits (default true; needs variants). */
+  modelVariants?: boolean;
 }
 
 export const SYNTHETIC_PREFIX = 'synthetic:';
@@ -100,7 +102,7 @@ export async function loadSimWorkload(ref: string, o: SimWorkloadOptions = {}): 
     }
     return m.profile;
   });
-  const w = profileWorkload(loaded.scenario, perTenant, o.lanes, { variants: o.variants });
+  const w = profileWorkload(loaded.scenario, perTenant, o.lanes, { variants: o.variants, modelVariants: o.modelVariants });
   return scaleToLoad(w, o);
 }
 
@@ -128,7 +130,7 @@ function linkNote(infos: LaneInfo[]): string {
 }
 
 /** Builds the workload from one profile per tenant (same order as the scenario's tenants). Pure apart from the estimate constants. */
-export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: string[], o: { variants?: boolean } = {}): SimWorkload {
+export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: string[], o: { variants?: boolean; modelVariants?: boolean } = {}): SimWorkload {
   const shared = perTenant[0].lanes.map((l) => l.id).filter((id) => perTenant.every((p) => p.lanes.some((l) => l.id === id && !l.error)));
   const ids = laneIds?.length ? withDuplicateSuffixes(laneIds) : shared;
   for (const id of ids) {
@@ -157,7 +159,11 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id, o.variants !== false ? ids.map(measuredAs) : undefined));
     const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop };
     // Whitelist limits replace the additive accuracy budget: only combinations verified together.
-    const whitelist = hasLimits(limits) && o.variants !== false ? buildWhitelist(layers, combinationFigures(p), limits).whitelist : undefined;
+    // Model-level variants (all layers or none) exist only under a whitelist: an additive budget
+    // would let a frame mix their layers with the original's.
+    const withLimits = hasLimits(limits) && o.variants !== false;
+    const models = withLimits && o.modelVariants !== false ? modelVariantDefs(p, layers, ids.map(measuredAs)) : [];
+    const whitelist = withLimits ? buildWhitelist(layers, [...combinationFigures(p), ...models], limits).whitelist : undefined;
     return { ...timing(t), model: p.model.name, layers, ...(whitelist ? { whitelist } : {}) };
   });
   const energyMeasured = energyKinds.size === 1 && energyKinds.has('measured');
@@ -212,6 +218,41 @@ function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes
       return { latency: cost[k]!.latency * (t.raw.median / o) };
     });
     if (vc.some((c) => c)) out.push({ id: v.id, accuracyDelta: v.exact ? 0 : v.verification.endToEnd!.relL2, cost: vc });
+  }
+  return out;
+}
+
+/**
+ * A profile's model-level variants (`tessera variants --kinds resolution,arch-prune`) as one variant
+ * per original layer, named "model:<id>", each costing the variant layers charged to it (the
+ * variant's own cut, raw medians on the same lanes; an original layer no variant layer is charged to
+ * costs 1 µs there: its nodes merged into a neighbour's layer), and one whole combination per
+ * variant (WhitelistCombo.whole) with its end-to-end figures. Appends to `layers`; returns the
+ * combinations for the whitelist. Variants without a matched layer table are left out.
+ */
+function modelVariantDefs(p: Profile, layers: LayerDef[], lanes: string[]): CombinationFigures[] {
+  const out: CombinationFigures[] = [];
+  for (const v of p.modelVariants?.variants ?? []) {
+    const e = v.verification.endToEnd;
+    if (!v.verification.passed || !e || !v.layers?.length) continue;
+    const id = `model:${v.id}`;
+    const costs = layers.map((_, li) => lanes.map((lane) => {
+      const mine = v.layers!.filter((l) => l.charge === li);
+      if (mine.length === 0) return { latency: 1e-6 };
+      let ms = 0;
+      for (const l of mine) {
+        const m = l.lanes.find((x) => x.lane === lane);
+        if (!m?.raw || m.error) return null;
+        ms += m.raw.median;
+      }
+      return { latency: ms / 1000 };
+    }));
+    // Usable on a lane only where every layer of it is.
+    const usable = lanes.map((_, k) => costs.every((c) => c[k] !== null));
+    if (!usable.some(Boolean)) continue;
+    layers.forEach((layer, li) => layer.variants.push({ id, accuracyDelta: e.relL2, cost: costs[li].map((c, k) => (usable[k] ? c : null)) }));
+    const t = e.task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
+    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2: e.relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}), whole: true });
   }
   return out;
 }

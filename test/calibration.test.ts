@@ -200,5 +200,11 @@ describe('a live run with a machine calibration', () => {
     expect(all.predicted.meanLatencyMs).toBeGreaterThan(k.uncalibrated!.at(-1)!.predicted.meanLatencyMs);
     expect(k.errorRemoved).toBeDefined();
     expect(r.latencySource).toContain('machine calibration test');
+    // The calibrated prediction models the dispatching thread (edf decision 10 µs + one 20 µs hop), with the A/B beside it.
+    expect(k.dispatcher).toMatchObject({ serviceUs: expect.closeTo(30, 6), withoutDispatcher: expect.any(Array), errorRemoved: expect.any(Object) });
+    expect(k.dispatcher!.withoutDispatcher!.map((x) => x.tenant)).toEqual(r.comparison!.map((x) => x.tenant));
+    expect(r.predicted!.note).toMatch(/dispatcher modelled .*30 µs each/);
+    // No meter: per-tenant energy says it is not available rather than showing an estimate.
+    expect(r.energy.attribution).toEqual([{ attribution: 'unavailable', reason: expect.stringMatching(/no power meter/) }]);
   });
 });

@@ -2,7 +2,8 @@
 // vs --layers, `tessera run --switch`.
 import { describe, expect, it } from 'vitest';
 import { formatProfile, SUMMARY_LAYERS } from '../cli/commands/profile';
-import { parseSwitches } from '../cli/commands/run';
+import { energyAttributionLines, parseSwitches } from '../cli/commands/run';
+import type { LiveReport } from '../scheduler/live/types';
 import { UsageError } from '../cli/command';
 import { fakeProfile } from './support/fake-profile';
 
@@ -45,5 +46,16 @@ describe('tessera run --switch', () => {
     expect(parseSwitches('edf@0')).toEqual([{ policy: 'edf', at: 0 }]);
     expect(() => parseSwitches(['edf'])).toThrow(UsageError);
     expect(() => parseSwitches(['edf@soon'])).toThrow(/--switch edf@soon: the time must look like 5s/);
+  });
+});
+
+describe('tessera run: energy per tenant', () => {
+  const report = (attribution: LiveReport['energy']['attribution']) => ({ energy: { joules: 1, averageWatts: 1, source: { kind: 'measured', detail: 'x' }, meters: [], attribution } }) as unknown as LiveReport;
+  it('prints the regression with n, R² and the 95% intervals, or says why it is not available', () => {
+    const e = (value: number) => ({ value, lo: value - 1, hi: value + 1 });
+    const lines = energyAttributionLines(report([{ attribution: 'regression', meter: 'rapl', samples: 120, r2: 0.91, confidence: 0.95, idleWatts: e(12), lanes: [], tenants: [{ tenant: 'a', busySec: 2, joules: e(30) }, { tenant: 'b', busySec: 1, joules: e(9) }], measuredJoules: 100, baselineJoules: e(61), spanSec: 5, method: 'm' }]));
+    expect(lines).toEqual(['Energy per tenant, attributed by regression on rapl (120 samples, R² 0.91, 95% intervals): a 30.00 J [29.00, 31.00], b 9.00 J [8.00, 10.00]; baseline (idle 12.0 W, other processes included) 61.00 J [60.00, 62.00] of 100.00 J measured']);
+    expect(energyAttributionLines(report([{ attribution: 'unavailable', reason: 'no power meter covers the lanes' }]))).toEqual(['Energy per tenant: not available (no power meter covers the lanes)']);
+    expect(energyAttributionLines(report(undefined))).toEqual([]);
   });
 });

@@ -12,7 +12,10 @@ import { saveProfile } from '../profiler/store';
 import { DEFAULT_SPACE } from '../scheduler/core/tune';
 import { loadSchedule, makeSchedule, readSchedule, ScheduleError, writeSchedule } from '../scheduler/schedule/file';
 import { scheduleJsonSchema, type Schedule } from '../scheduler/schedule/format';
-import { judgeReplay, parseTolerance } from '../scheduler/schedule/replay';
+import { judgeReplay, parseTolerance, replaySchedule, scheduleLiveOptions } from '../scheduler/schedule/replay';
+import { substituteVariants } from '../scheduler/live/variant-exec';
+import { cutModel } from '../profiler/onnx/cut';
+import { loadModel } from '../profiler/onnx/model';
 import { buildTuneProblem, newestProfiles, runTune, type TuneProblem } from '../scheduler/tune-run';
 import { fakeProfile } from './support/fake-profile';
 import { tinyCnn } from './support/tiny-model';
@@ -85,7 +88,8 @@ describe('tuned schedule file', () => {
     const text = `${JSON.stringify(scheduleJsonSchema(), null, 2)}\n`;
     if (process.env.TESSERA_UPDATE) writeFileSync(SCHEMA_FILE, text);
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(text);
-    expect(JSON.parse(text).properties.schemaVersion.const).toBe(1);
+    // Version 1 (layer or model granularity) and 2 (adds group:K) are both read.
+    expect(JSON.parse(text).properties.schemaVersion.anyOf.map((x: { const: number }) => x.const)).toEqual([1, 2]);
   });
 
   test('records the machine, ORT, lanes, models with sha256, policy, predictions with CIs and provenance; loads when all checks pass', async () => {
@@ -118,6 +122,27 @@ describe('tuned schedule file', () => {
     const noLane = await loadSchedule(scheduleFile, { laneProblem: async (l) => (l.id === schedule.lanes[0] ? 'not on this machine' : undefined) }).catch((e) => e);
     expect(noLane.code).toBe('missing-lane');
     expect(noLane.message).toContain(schedule.lanes[0]);
+  });
+
+  test('a schedule\'s late drop, pins and fixed variants become the live runtime\'s options; a replay applies them', { timeout: 120_000 }, async () => {
+    const s = structuredClone(schedule);
+    s.lanes = ['cpu:1', 'cpu:1#1'];
+    s.options = { ...s.options, granularity: 'layer', dropLate: true };
+    s.pins = [null, 'cpu:1#1'];
+    const cut = await cutModel(await loadModel(join(dir, 'a.onnx')), { granularity: 'group', verify: false });
+    const conv1 = cut.layers.find((l) => l.nodes.includes('conv1'))!.name;
+    s.variants = [{ tenant: 'a', variant: 'fastest', layers: [{ layer: conv1, variant: 'split-out(g=2)' }] }, { tenant: 'b', variant: 'original' }];
+    const o = scheduleLiveOptions(s);
+    expect(o.dropLate).toBe(true);
+    expect(o.pins).toEqual([null, 1]);
+    expect(o.variantPicks).toEqual([[{ layer: conv1, variant: 'split-out(g=2)' }], null]);
+    expect(() => scheduleLiveOptions({ ...s, pins: [null, 'cpu:9'] })).toThrow(/pins name lane\(s\) cpu:9/);
+    const none = scheduleLiveOptions(schedule);
+    expect([none.dropLate, none.pins, none.variantPicks]).toEqual([schedule.options.dropLate || undefined, undefined, undefined]);
+    const r = await replaySchedule(s, { durationSec: 0.6, tolerance: parseTolerance('miss=1,p99=off'), differences: [], writeFiles: false, substituteVariants });
+    expect(r.report.levers?.dropLate).toBe(true);
+    expect(r.report.levers?.pins).toEqual([{ tenant: 'b', lane: 'cpu:1#1' }]);
+    expect(r.report.levers?.variants).toEqual([expect.objectContaining({ tenant: 'a', layer: conv1, variant: 'split-out(g=2)', applied: true })]);
   });
 
   test('replay verdicts: within the tolerance passes, beyond it fails per tenant', () => {

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
-import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -63,7 +63,10 @@ describe('variant choices', () => {
     expect(r.best!.candidate.variants).toEqual(['fastest']);
     expect(r.best!.missRate.mean).toBeLessThan(0.1);
     expect(r.improvement!).toBeGreaterThan(0.2);
-    expect(simulatorOnlyLevers(r.best!.candidate, ['eyes'])).toContain('variants (eyes: fastest)');
+    // The live runtime applies a 'fastest' choice; only a 'policy' choice of a tenant with variants stays simulator-only.
+    expect(simulatorOnlyLevers(r.best!.candidate, ['eyes'], [0])).toEqual([]);
+    expect(simulatorOnlyLevers({ ...r.best!.candidate, variants: undefined }, ['eyes'], [0])).toEqual(['variants (eyes: policy picks)']);
+    expect(simulatorOnlyLevers({ ...r.best!.candidate, variants: undefined, pins: [0], dropLate: true }, ['eyes'], [])).toEqual([]);
     // The floor knows about the variants too: alone, with them, the tenant misses little.
     expect(r.floor!.perTenant[0].missRate).toBeLessThan(0.1);
   });
@@ -128,5 +131,16 @@ describe('what the tuner can gain', () => {
     expect(r.status).toBe('done');
     expect(r.infeasible!.map((t) => t.tenant)).toEqual([w.tenants[0].id]);
     expect(r.best).toBeDefined();
+  });
+});
+
+describe('packed pins (the search\'s structured start)', () => {
+  test('the heaviest tenant gets a lane to itself; the light ones share the other; a tenant no lane runs whole stays free', () => {
+    const base = variantWorkload({ fps: 10, deadlineMs: 100 });
+    const tenant = (id: string, fps: number, layerMs: number, lanes = [ms(layerMs), ms(layerMs)]) => ({ ...base.tenants[0], id, arrival: { type: 'periodic' as const, fps }, layers: [{ name: 'l', outputBytes: 1, variants: [{ id: 'original', accuracyDelta: 0, cost: lanes }] }] });
+    const w = { ...base, tenants: [tenant('light1', 30, 2), tenant('big', 2, 300), tenant('light2', 30, 2), tenant('light3', 10, 3)] } as SimWorkload;
+    expect(packedPins(w)).toEqual([1, 0, 1, 1]);
+    const stuck = { ...w, tenants: [...w.tenants, tenant('gpuOnly', 1, 1, [null, null] as never)] } as SimWorkload;
+    expect(packedPins(stuck)[4]).toBeNull();
   });
 });

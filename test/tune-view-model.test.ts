@@ -106,6 +106,10 @@ describe('tune view model', () => {
 
   test('validation rows: predicted vs measured with the difference in points and the energy source', () => {
     expect(validationRows(result())).toEqual([{ which: 'tuned', policy: 'dream', predicted: '5.0%', measured: '12.0%', diffPts: '+7.0 pts', energy: '3.20 J (ESTIMATE)' }]);
+    // What the live run applied of the schedule's levers, and what it could not.
+    const r = result();
+    r.validation = [{ ...r.validation![0], appliedLive: ['pins eyes->cpu:1#1', 'late drop'], notAppliedLive: ['variants (vad: policy picks)'] }];
+    expect(validationRows(r)[0].policy).toBe('dream (applied live: pins eyes->cpu:1#1, late drop) (ran live without variants (vad: policy picks))');
   });
 
   test('replay rows and the tolerance text', () => {

@@ -1,7 +1,7 @@
 // The Variants view's figures (renderer/views/variants-model.ts), from a profile with variants.
 import { describe, expect, it } from 'vitest';
 import type { LayerVariantInfo, Profile } from '../profiler/types';
-import { combinationRows, paretoFront, scatterPoints, variantRows } from '../renderer/views/variants-model';
+import { combinationRows, paretoFront, scatterPoints, variantRows, variantsRunRequest } from '../renderer/views/variants-model';
 import { fakeProfile } from './support/fake-profile';
 
 const v = (id: string, exact: boolean, err: number, ms: number, passed = true): LayerVariantInfo => ({
@@ -38,5 +38,19 @@ describe('Variants view model', () => {
     expect(c[0].outside).toMatch(/maxOutputRelErr 0.05/);
     expect(c.filter((x) => !x.outside).map((x) => x.id)).toEqual(['L0:fp16', 'L0:int8', 'L1:fp16']);
     expect(combinationRows(p, { maxTop1Drop: 0.05 }).find((x) => x.id === 'fp16x2')!.outside).toMatch(/top-1 drop 10.0%/);
+  });
+});
+
+describe('the Variants view\'s run form', () => {
+  it('turns the typed fields into variants.run parameters, ranges expanded', () => {
+    expect(variantsRunRequest({ target: ' npm/ppocr-v4-rec ', kinds: 'exact, reshape,int8-static', lanes: 'cpu:1,cpu:2', budgetSec: '2', layers: '5,0-2' })).toEqual({
+      errors: [], params: { target: 'npm/ppocr-v4-rec', kinds: ['exact', 'reshape', 'int8-static'], lanes: ['cpu:1', 'cpu:2'], budgetSec: 2, layers: [0, 1, 2, 5] },
+    });
+    expect(variantsRunRequest({ target: 'm', kinds: '', lanes: '', budgetSec: '', layers: '' }).params).toEqual({ target: 'm' });
+  });
+  it('names what to fix', () => {
+    const r = variantsRunRequest({ target: '', kinds: '', lanes: '', budgetSec: '-1', layers: '3-1,x' });
+    expect(r.params).toBeUndefined();
+    expect(r.errors.join(' | ')).toMatch(/Give a model.*\| Budget must be a positive.*\| Layers: '3-1'.*\| Layers: 'x'/);
   });
 });

@@ -249,6 +249,9 @@ describe('variant runs (measured on a lane, stored in the profile)', () => {
     const cm = pw.variants.find((v) => v.kind === 'conv-matmul')!;
     expect(cm.verification.passed).toBe(true);
     expect(cm.lanes[0].raw?.n).toBeGreaterThan(0);
+    // Each latency carries its 95% uncertainty (median CI + baseline CI + timer), as profiles do.
+    if (cm.lanes[0].raw!.n >= 6) expect(cm.lanes[0].latencyCiMs).toBeGreaterThan(0);
+    expect(stored.variantRun?.lanes[0].baselineCiMs).toBeGreaterThanOrEqual(0);
     // A speed-up exists exactly where both latencies are above the per-call baseline (a tiny layer on a busy machine may not be).
     if (pw.original[0].latencyMs! > 0 && cm.lanes[0].latencyMs! > 0) expect(cm.lanes[0].speedup).toBeGreaterThan(0);
     else expect(cm.lanes[0].speedup).toBeUndefined();

@@ -9,7 +9,7 @@ import { localClient } from '../../engine/local';
 import { describeDrops } from '../../scheduler/core/jobs';
 import { formatVariantUse } from '../../scheduler/core/variant-use';
 import type { LiveReport, TelemetryBatch } from '../../scheduler/live';
-import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
+import { optionalNumber, parseChoice, parseDuration, parseGranularityOption, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
 
 /** "--fail-lane cpu:1@2.5" (lane id or index @ seconds). */
@@ -67,6 +67,7 @@ export function formatReport(r: LiveReport): string {
   out.push(`Lanes: ${r.lanes.map((l) => `${l.id} ${l.alive ? '' : 'FAILED '}busy ${pct(l.utilisation)}, ${l.runs} runs, dispatch ${l.dispatchOverheadUs.toFixed(0)} µs`).join('; ')}`);
   out.push(`Latency predictions: ${r.latencySource}`);
   out.push(`Energy: ${r.energy.joules.toFixed(2)} J, ${r.energy.averageWatts.toFixed(2)} W average, ${r.energy.source.kind === 'estimated' ? 'ESTIMATE' : 'measured'}: ${r.energy.source.detail}`);
+  out.push(...energyAttributionLines(r));
   out.push('');
   out.push(`${'tenant'.padEnd(14)} ${'frames'.padStart(7)} ${'mean ms'.padStart(16)} ${'p95 ms'.padStart(16)} ${'miss rate'.padStart(17)}     (measured / predicted)`);
   for (const c of r.comparison ?? []) {
@@ -111,6 +112,24 @@ export function calibrationLines(r: LiveReport): string[] {
     const e = c.errorRemoved;
     const f = (x: number | null | undefined) => (x === null || x === undefined ? '- (nothing to remove)' : `${(100 * x).toFixed(0)}%`);
     out.push(`Error removed by the calibration: mean latency ${f(e?.meanLatency)}, miss rate ${f(e?.missRate)}`);
+    const d = c.dispatcher;
+    if (d?.errorRemoved) {
+      out.push(`Dispatcher model: ${d.serviceUs?.toFixed(0)} µs per dispatch, ${pct(d.utilisation ?? 0)} of a core, ${d.waited ?? 0} predicted waits (mean ${(d.meanWaitUs ?? 0).toFixed(0)} µs); error it removes over the calibrated prediction without it: mean latency ${f(d.errorRemoved.meanLatency)}, miss rate ${f(d.errorRemoved.missRate)}`);
+    } else if (d) out.push(`Dispatcher: ${d.note}`);
+  }
+  return out;
+}
+
+/** Measured energy per tenant (regression on the lanes' busy time), or why there is none. */
+export function energyAttributionLines(r: LiveReport): string[] {
+  const out: string[] = [];
+  const j = (e: { value: number; lo: number; hi: number }) => `${e.value.toFixed(2)} J [${e.lo.toFixed(2)}, ${e.hi.toFixed(2)}]`;
+  for (const a of r.energy.attribution ?? []) {
+    if (a.attribution === 'unavailable') {
+      out.push(`Energy per tenant: not available (${a.reason})`);
+      continue;
+    }
+    out.push(`Energy per tenant, attributed by regression on ${a.meter} (${a.samples} samples, R² ${a.r2.toFixed(2)}, 95% intervals): ${a.tenants.map((t) => `${t.tenant} ${j(t.joules)}`).join(', ')}; baseline (idle ${a.idleWatts.value.toFixed(1)} W, other processes included) ${j(a.baselineJoules)} of ${a.measuredJoules.toFixed(2)} J measured`);
   }
   return out;
 }
@@ -119,7 +138,7 @@ export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--uncalibrated] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer|group:K] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--uncalibrated] [--json]\n' +
     '  --uncalibrated: predict without the stored machine calibration (`tessera calibrate`)\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
@@ -145,7 +164,7 @@ export const runCommand: CliCommand = {
     const scenario = ctx.positionals[0];
     if (!scenario) throw new UsageError('give a scenario file, or "demo"');
     const duration = parseDuration(ctx.values.duration);
-    const granularity = parseChoice(ctx.values.granularity, '--granularity', ['model', 'layer'] as const);
+    const granularity = parseGranularityOption(ctx.values.granularity);
     const seed = parseNumber(ctx.values.seed, '--seed', { integer: true, minInclusive: true });
     const isolation = ctx.values.isolation === undefined ? undefined : parseChoice(ctx.values.isolation, '--isolation', ['thread', 'process'] as const);
     const maxQueue = optionalNumber(ctx.values['max-queue'], '--max-queue', { integer: true });

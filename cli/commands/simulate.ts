@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
 import type { ResultOf } from '../../engine/api';
-import { optionalNumber, parseChoice, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
+import { optionalNumber, parseChoice, parseGranularityOption, parseDuration, parseList, parseNonEmptyList, parseNumber } from '../args';
 import { UsageError, type CliCommand } from '../command';
 import type { Comparison } from '../../scheduler/core/compare';
 import { policyNames } from '../../scheduler/core/policies';
@@ -73,10 +73,11 @@ export const simulateCommand: CliCommand = {
   usage:
     'tessera simulate SCENARIO [--profile ID,ID,...] [--lanes cpu:1,cpu:1] [--policies fcfs,edf,dream,...|all] [--seeds 5] [--seed 1] [--duration 10s]\n' +
     '                 [--load X | auto | --scale S] [--no-variants] [--calibrated]\n' +
-    '                 [--noise 0.1] [--job-noise 0.1] [--preemption layer|model] [--drop-late] [--window 1]\n' +
+    '                 [--noise 0.1] [--job-noise 0.1] [--granularity layer|group:K|model] [--drop-late] [--window 1]\n' +
     '                 [--trace out.json|out.csv] [--trace-policy P] [--json]\n' +
     `  SCENARIO: synthetic:<${Object.keys(XR_SCENARIOS).join('|')}>[:balanced|:skewed] (generated latency tables, labelled synthetic),\n` +
     '            or a library scenario / scenario file with --profile: the stored profiles of its models (measured latencies)\n' +
+    '  --granularity: what one dispatch runs: every layer (default), groups of K consecutive layers (group:4), or the whole model; --preemption layer|model is the older spelling\n' +
     '  --calibrated: apply the stored machine calibration of the lanes (tessera calibrate): lane interference, dispatch cost, CPU<->CPU copies\n' +
     '  --load X: utilisation of the busiest lane (every layer on its fastest lane) the rates are scaled to; --load auto: the load at which the policies differ most (short probes first); --scale S: rates x S',
   options: {
@@ -93,6 +94,7 @@ export const simulateCommand: CliCommand = {
     noise: { type: 'string', default: '0.1' },
     'job-noise': { type: 'string', default: '0.1' },
     preemption: { type: 'string', default: 'layer' },
+    granularity: { type: 'string' },
     'drop-late': { type: 'boolean' },
     window: { type: 'string', default: '1' },
     trace: { type: 'string' },
@@ -118,6 +120,7 @@ export const simulateCommand: CliCommand = {
       latencyNoise: parseNumber(v.noise, '--noise', { minInclusive: true }),
       jobNoise: parseNumber(v['job-noise'], '--job-noise', { minInclusive: true }),
       preemption: parseChoice(v.preemption, '--preemption', ['layer', 'model'] as const),
+      ...(v.granularity !== undefined ? { granularity: parseGranularityOption(v.granularity, '--granularity') } : {}),
       dropLate: !!v['drop-late'],
       window: parseNumber(v.window, '--window'),
     };

@@ -28,7 +28,7 @@ export function formatTune(r: TuneRunResult): string {
   if (t.infeasible?.length) {
     out.push('');
     out.push('INFEASIBLE: no schedule can meet these deadlines. Even alone on the machine, with every layer on its fastest lane (and variant, where the search uses them):');
-    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms${x.withVariantsMs !== undefined ? ` (${x.withVariantsMs.toFixed(2)} ms with its measured layer variants, which the live runtime cannot run yet: --simulator-only searches them)` : ''}`);
+    for (const x of t.infeasible) out.push(`  ${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms${x.withVariantsMs !== undefined ? ` (${x.withVariantsMs.toFixed(2)} ms with its measured layer variants, which this search left out)` : ''}`);
     out.push('Lower its frame rate or resolution, relax its deadline, or add a faster lane.');
     if (t.status === 'infeasible') return out.join('\n') + '\n';
     out.push('The search below still tuned the schedule for the other tenants; the schedule file is marked infeasible for these.');
@@ -66,7 +66,7 @@ export function formatValidation(rows: NonNullable<TuneRunResult['validation']>)
   return rows.map(
     (x) =>
       `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)} -> ${pct(x.measuredMissRate)}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
-      `${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')} (the runtime cannot apply them yet)` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
+      `${x.appliedLive?.length ? `; applied live: ${x.appliedLive.join(', ')}` : ''}${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')}` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
   );
 }
 
@@ -182,7 +182,7 @@ export function formatSchedule(s: Schedule): string {
 export const scheduleCommand: CliCommand = {
   name: 'schedule',
   summary: 'Show, validate (hashes, lanes, schema), diff or bundle tuned schedule files.',
-  usage: 'tessera schedule show FILE | validate FILE | diff A B | bundle FILE --out DIR   [--json]   (FILE may be a bundle folder)',
+  usage: 'tessera schedule show FILE | validate FILE | diff A B | bundle FILE --out DIR|X.tgz|X.tar   [--json]   (FILE may be a bundle folder or archive)',
   options: { out: { type: 'string' } },
   async run(ctx) {
     const [sub, ...args] = ctx.positionals;
@@ -221,13 +221,13 @@ export const scheduleCommand: CliCommand = {
         }
         case 'bundle': {
           need(1, 'a schedule file');
-          if (!ctx.values.out) throw new UsageError('schedule bundle needs --out DIR (a new folder)');
+          if (!ctx.values.out) throw new UsageError('schedule bundle needs --out DIR (a new folder) or --out X.tgz (one archive; .tar.gz and .tar too)');
           const r = await client.call('schedule.bundle', { file: args[0], out: String(ctx.values.out) });
           if (ctx.json) ctx.stdout(JSON.stringify(r, null, 2) + '\n');
           else {
-            ctx.stdout(`Bundle written to ${r.dir}:\n`);
+            ctx.stdout(`Bundle ${r.form === 'archive' ? 'archive' : 'folder'} written to ${r.dir}:\n`);
             for (const f of r.manifest.files) ctx.stdout(`  ${f.path}  ${(f.bytes / 1e6).toFixed(2)} MB  sha256 ${f.sha256}${f.tenant ? `  (${f.tenant})` : ''}\n`);
-            ctx.stdout(`Copy the folder; then: tessera schedule validate ${r.dir}; tessera replay ${r.dir}; or openSchedule('${r.dir}') from tessera/runtime\n`);
+            ctx.stdout(`Copy the ${r.form === 'archive' ? 'file' : 'folder'}; then: tessera schedule validate ${r.dir}; tessera replay ${r.dir}; or openSchedule('${r.dir}') from tessera/runtime\n`);
           }
           return 0;
         }

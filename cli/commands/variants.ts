@@ -4,7 +4,8 @@ import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
 import type { VariantsSummary } from '../../engine/features/variants';
 import type { LaneMeasurement, Profile } from '../../profiler/types';
-import { parseKinds, VARIANT_KINDS } from '../../profiler/variants/kinds';
+import { VARIANT_KINDS } from '../../profiler/variants/kinds';
+import { checkKinds, MODEL_KINDS } from '../../profiler/variants/model-kinds';
 import type { VariantsProgress } from '../../profiler/variants/run';
 import { UsageError, type CliCommand } from '../command';
 import { parseDuration } from '../args';
@@ -38,6 +39,14 @@ export function variantsJson(p: Profile, summary: VariantsSummary): unknown {
       inapplicable: l.variants!.inapplicable,
       gaps: l.variants!.gaps ?? [],
     })),
+    // Model-level variants: whole other models (kind, exact: false, verification, whole-model latency per lane).
+    modelVariants: (p.modelVariants?.variants ?? []).map((v) => ({
+      id: v.id, kind: v.kind, family: v.family, exact: v.exact, param: v.param, notes: v.notes, bytesSize: v.bytesSize, sha256: v.sha256,
+      verification: v.verification, generateMs: v.generateMs, verifyMs: v.verifyMs,
+      lanes: v.lanes.map((m) => ({ ...lane(m), ...(m.originalMs !== undefined ? { originalRawMedianMs: m.originalMs } : {}) })),
+      layerTable: v.layers ? { layers: v.layers.length, charged: 'each variant layer to the original layer sharing its ONNX node names (Resize nodes to their neighbour)' } : { error: v.layerError ?? 'not measured' },
+    })),
+    modelInapplicable: p.modelVariants?.inapplicable ?? [],
   };
 }
 
@@ -66,17 +75,30 @@ export function formatVariants(p: Profile, s: VariantsSummary): string {
     out.push('', `  ${none.length} layers no kind applies to (reasons per kind in --json), e.g.:`);
     for (const l of none.slice(0, 5)) out.push(`    layer ${l.index} ${l.name}: ${l.variants!.inapplicable.map((x) => `${x.kind}: ${x.reason}`).join('; ').slice(0, 220)}`);
   }
+  const mv = p.modelVariants;
+  if (mv) {
+    out.push('', '  model variants (whole models; speed-up = the profile\'s original whole-model median / the variant\'s, raw, not paired):');
+    for (const v of mv.variants) {
+      const e = v.verification.endToEnd;
+      const task = e?.task?.map((t) => `${t.task} ${t.value.toFixed(3)}`).join(', ');
+      const lanesTxt = v.lanes.map((m) => (m.error ? `${m.lane} ${m.error}` : `${m.lane} ${fx(m.raw?.median)} ms${m.speedup !== undefined ? ` (x${fx(m.speedup)})` : ''}`)).join('; ');
+      out.push(`    ${v.id.padEnd(24)} ${v.verification.passed ? `e2e relL2 ${fe(e?.relL2)}${task ? `, ${task}` : ''}` : `FAILED: ${v.verification.error}`}; ${lanesTxt || 'not measured'}${v.layers ? `; ${v.layers.length} layers` : v.layerError ? `; layer table: ${v.layerError}` : ''}`);
+      for (const n of v.notes) out.push(`      ${n}`);
+    }
+    for (const x of mv.inapplicable) out.push(`    ${x.kind.padEnd(24)} does not apply: ${x.reason}`);
+  }
   for (const w of r?.warnings ?? []) out.push(`  warning: ${w}`);
   return out.join('\n') + '\n';
 }
 
 export const variantsCommand: CliCommand = {
   name: 'variants',
-  summary: 'Generate layer variants (exact: split-out, tile-h, conv-matmul, split-k; approximate: fp16, int8, lowrank, prune), verify them on real activations and measure them per lane.',
+  summary: 'Generate layer variants (exact: split-out, tile-h, conv-matmul, split-k, reshape; approximate: fp16, int8, int8-static, lowrank, prune) and model variants (resolution, arch-prune), verify them on real activations and measure them per lane.',
   usage:
-    `tessera variants MODEL|PROFILE [--kinds exact,fp16,int8,lowrank,prune | KIND[=PARAM],...] [--lanes cpu:1,cpu:1] [--budget 30s] [--samples DIR] [--shape x=1x3x224x224] [--input sr=16000] [--layers 0,3,5] [--json]\n` +
+    `tessera variants MODEL|PROFILE [--kinds exact,fp16,int8,lowrank,prune,reshape | KIND[=PARAM],...] [--lanes cpu:1,cpu:1] [--budget 30s] [--samples DIR] [--shape x=1x3x224x224] [--input sr=16000] [--layers 0,3,5] [--json]\n` +
     `       tessera variants show PROFILE [--json]\n` +
     `  MODEL: an .onnx file or a model library id (tessera scenario models); PROFILE: a stored profile id. Kinds: ${VARIANT_KINDS.map((k) => `${k.id}${k.param ? `=${k.param.name}` : ''}`).join(', ')}.\n` +
+    `  Model-level kinds (only when named; a list of only these keeps the profile's layer variants): ${MODEL_KINDS.map((k) => `${k.id}=${k.param.name}`).join(', ')}.\n` +
     `  --samples DIR: <input>.json or <input>.bin files (the activations the variants are verified and fitted on).`,
   options: {
     kinds: { type: 'string' },
@@ -102,7 +124,7 @@ export const variantsCommand: CliCommand = {
       const shapes = parseShapeFlag(ctx.values.shape);
       const list = (v: unknown) => (v ? String(v).split(',').map((s) => s.trim()).filter(Boolean) : undefined);
       try {
-        parseKinds(list(ctx.values.kinds));
+        checkKinds(list(ctx.values.kinds));
       } catch (e) {
         throw new UsageError(`--kinds: ${(e as Error).message}`);
       }

@@ -14,6 +14,7 @@ import { LiveRun, LiveSetupError, defaultLanes, fromScenario, loadLiveScenario, 
 import { parseScenario } from '../../workloads/scenario';
 import { EngineError, emitter, event, method } from '../feature';
 import { TOPICS } from '../topics';
+import { isGranularity, type Granularity } from '../../common/granularity';
 import { attachVariants } from '../../scheduler/live/variant-exec';
 
 const liveEvents = {
@@ -31,7 +32,8 @@ export const liveStartParams = z
     durationSec: z.number().positive().max(7 * 86_400),
     /** e.g. "cpu:1,cpu:1" or "cpu:4,webgpu"; default two CPU lanes splitting the cores. */
     lanes: z.string().min(1).optional(),
-    granularity: z.enum(['model', 'layer']).optional(),
+    /** What one dispatch runs: 'model', 'layer' or 'group:K' (K consecutive cut layers). */
+    granularity: z.string().refine(isGranularity, { message: 'granularity must be model, layer or group:K (e.g. group:2)' }).optional(),
     scale: z.number().positive().max(1000).optional(),
     /** Scale the rates so the busiest lane is this busy (every layer on its fastest lane, by the run's latency table). */
     load: z.number().positive().max(10).optional(),
@@ -94,7 +96,7 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
       machineCalibration: found?.calibration,
       duration: params.durationSec,
       lanes,
-      granularity: params.granularity,
+      granularity: params.granularity as Granularity | undefined,
       scale: params.scale,
       load: params.load,
       seed: params.seed,

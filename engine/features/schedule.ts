@@ -10,6 +10,7 @@ import { machineFingerprint } from '../../profiler/store';
 import { checkSchedule, diffSchedules, environmentDiff, loadSchedule, readSchedule, schedulePath } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
+import { substituteVariants } from '../../scheduler/live/variant-exec';
 import { writeBundle, type BundleResult } from '../../scheduler/schedule/bundle';
 import { listStoredSchedules, storedScheduleFile, storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { parseSchedule } from '../../scheduler/schedule/file';
@@ -63,8 +64,8 @@ export const scheduleFeature = {
       },
     }),
     'schedule.bundle': method({
-      summary: 'Write a tuned schedule (every check passed) with its model files into a new folder, with a manifest of every file\'s sha256, for another machine: replay, schedule validate and tessera/runtime take the folder.',
-      params: z.object({ file: z.string().min(1), out: z.string().min(1) }).strict(),
+      summary: 'Write a tuned schedule (every check passed) with its model files into a new folder, or one archive when out ends in .tgz, .tar.gz or .tar, with a manifest of every file\'s sha256, for another machine: replay, schedule validate and tessera/runtime take the folder or the archive.',
+      params: z.object({ file: z.string().min(1), /** A new folder, or an archive file name (.tgz, .tar.gz, .tar). */ out: z.string().min(1) }).strict(),
       run: async ({ file, out }): Promise<BundleResult> => {
         const { schedule } = await loadSchedule(schedulePath(file));
         return writeBundle(schedule, schedulePath(out));
@@ -93,7 +94,7 @@ export const scheduleFeature = {
         const differences = environmentDiff(loaded.schedule, await machineFingerprint(), ort.env.versions.common);
         ctx.progress({ fraction: 0, message: differences.length ? `differs from where it was tuned: ${differences.join('; ')}` : 'same machine and ONNX Runtime as tuned', detail: { differences } });
         try {
-          return await replaySchedule(loaded.schedule, { durationSec: p.durationSec, tolerance, differences, signal: ctx.signal, writeFiles: p.writeFiles, onProgress: (message) => ctx.progress({ message }) });
+          return await replaySchedule(loaded.schedule, { durationSec: p.durationSec, tolerance, differences, signal: ctx.signal, writeFiles: p.writeFiles, onProgress: (message) => ctx.progress({ message }), substituteVariants });
         } catch (e) {
           throw new EngineError(`replay of ${p.file}: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
         }

@@ -8,6 +8,8 @@ import { policyNames } from '../../scheduler/core/policies';
 import { chromeTrace, jobsCsv, slicesCsv } from '../../scheduler/core/trace';
 import type { SimWorkload } from '../../scheduler/core/types';
 import { describeWorkload } from '../../scheduler/core/workload';
+import { withGranularity } from '../../scheduler/core/groups';
+import { isGranularity, type Granularity } from '../../common/granularity';
 import { saveSimulation, type SimulateResult } from '../../scheduler/history/simulations-store';
 import { calibrateWorkload } from '../../scheduler/core/calibration';
 import { findCalibration } from '../../scheduler/live/machine-calibration';
@@ -32,6 +34,8 @@ export const simulationParams = z
     latencyNoise: z.number().min(0).max(10).default(0.1),
     jobNoise: z.number().min(0).max(10).default(0.1),
     preemption: z.enum(['layer', 'model']).default('layer'),
+    /** What one dispatch runs: 'layer', 'model' or 'group:K' (K consecutive layers); overrides preemption when given. */
+    granularity: z.string().refine(isGranularity, { message: 'granularity must be layer, model or group:K (e.g. group:4)' }).optional(),
     dropLate: z.boolean().default(false),
     window: z.number().positive().max(60).default(1),
   })
@@ -77,19 +81,24 @@ function checkPolicies(names: string[]): void {
 export async function workloadFor(p: SimParams): Promise<SimWorkload> {
   try {
     const w = await loadSimWorkload(p.scenario, { profiles: p.profiles, profileFor: p.profileFor, lanes: p.lanes, load: p.load, scale: p.scale, variants: p.variants });
-    if (!p.machineCalibration) return w;
+    if (!p.machineCalibration) return grouped(w, p);
     if (w.latencySource.kind === 'synthetic') throw new EngineError(`machineCalibration: ${p.scenario} has a generated latency table; the calibration applies to measured profiles (give a library scenario with --profile)`, 'bad-request');
     const found = await findCalibration(w.lanes.map((l) => l.id));
     if (!found.calibration) throw new EngineError(`machineCalibration: ${found.reason}`, 'bad-request');
     // One workload for every policy compared: no per-policy decision cost here (the live predictor adds it).
-    return calibrateWorkload(w, found.calibration).workload;
+    return grouped(calibrateWorkload(w, found.calibration).workload, p);
   } catch (e) {
     if (e instanceof SimWorkloadError) throw new EngineError(e.message, 'bad-scenario', { cause: e });
     throw e;
   }
 }
 
-const simOptions = (p: SimParams) => ({ duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, preemption: p.preemption, dropLate: p.dropLate, window: p.window });
+/** The granularity a simulation runs at: `granularity` when given, else the preemption. */
+export const simGranularity = (p: Pick<SimParams, 'granularity' | 'preemption'>): Granularity => (p.granularity as Granularity | undefined) ?? p.preemption;
+/** Groups of K layers: the workload's layers grouped (scheduler/core/groups.ts); layer and model: as loaded. */
+const grouped = (w: SimWorkload, p: SimParams): SimWorkload => withGranularity(w, simGranularity(p)).workload;
+
+const simOptions = (p: SimParams) => ({ duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, preemption: simGranularity(p) === 'model' ? ('model' as const) : ('layer' as const), dropLate: p.dropLate, window: p.window });
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

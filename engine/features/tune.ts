@@ -7,12 +7,13 @@ import { TESSERA_VERSION } from '../../base/version';
 import { profileModels } from '../../profiler/profile';
 import { loadProfile } from '../../profiler/store';
 import { runVariants } from '../../profiler/variants/run';
-import { DEFAULT_SPACE, describeCandidate, infeasibleTenants, OBJECTIVES, simulatorOnlyLevers, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { DEFAULT_SPACE, describeCandidate, infeasibleTenants, LIVE_SPACE, OBJECTIVES, simulatorOnlyLevers, tenantsWithVariants, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
+import { substituteVariants } from '../../scheduler/live/variant-exec';
 import { storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
-import { defaultLanes } from '../../scheduler/live';
+import { defaultLanes, type LiveLevers } from '../../scheduler/live';
 import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
 import { EngineError, method } from '../feature';
@@ -49,7 +50,7 @@ export const tuneRunParams = z
     jobNoise: z.number().min(0).max(10).default(0.1),
     workers: z.number().int().min(0).max(256).optional(),
     policies: z.array(z.string().min(1)).optional(),
-    /** Also search pinning tenants to lanes, late-drop admission and per-tenant variant choices (the live runtime cannot apply them yet, so such schedules replay without them). */
+    /** Also search the per-tenant 'policy' variant choice (the policy picks among the profile's measured variants), which the live runtime cannot apply: such schedules replay with the original layers. Pinning, late drop and 'original' / 'fastest' variant choices are searched either way (the live runtime applies them). */
     simulatorOnly: z.boolean().default(false),
     /** Validate live: run the best untuned policy and the top tuned schedules on this machine for this long each (0: no validation). */
     validateSec: z.number().min(0).max(600).default(0),
@@ -69,6 +70,9 @@ export interface TuneRunResult {
   profiled: string[];
   rateScale: number;
   result: TuneResult;
+  /** Tenant ids in scenario order, and those with measured layer variants (their 'policy' choice is simulator-only: simulatorOnlyLevers). */
+  tenants: string[];
+  variantTenants: number[];
   wallSec: number;
   workers: number;
   schedule?: Schedule;
@@ -91,8 +95,10 @@ export interface LiveCheck {
   predictedEnergyJ: number | null;
   measuredEnergyJ: number;
   energySource: string;
-  /** What of the candidate the live run could not apply (it ran without it): pins, late drop, variants. */
+  /** What of the candidate the live run could not apply (it ran without it): 'policy' variant choices, fixed variants it could not make here. */
   notAppliedLive: string[];
+  /** What the live run applied beyond policy, lanes, granularity and queue bound: pins, late drop, fixed layer variants. */
+  appliedLive?: string[];
   runId: string;
   perTenant: Validation['perTenant'];
 }
@@ -150,10 +156,10 @@ export const tuneFeature = {
           profileFor = found.found;
         }
         let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
-        // --profile-missing with the simulator-only space (the one that searches variant choices): a
-        // tenant that misses its deadline even alone may make it with faster layer variants: measure
-        // them for its model (if its profile has none) before searching.
-        if (p.profileMissing && p.simulatorOnly && !p.profiles?.length) {
+        // --profile-missing: a tenant that misses its deadline even alone may make it with faster
+        // layer variants (searched as variant choices): measure them for its model (if its profile
+        // has none) before searching.
+        if (p.profileMissing && !p.profiles?.length) {
           const stuck = infeasibleTenants(problem.layouts, false);
           const ids = [...new Set(stuck.map((x) => profileFor[x.tenant]))].filter((id) => !loadProfile(id).variantRun);
           for (const id of ids) {
@@ -169,7 +175,7 @@ export const tuneFeature = {
           }
           if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
         }
-        const space = { ...DEFAULT_SPACE, ...(p.policies ? { policies: p.policies } : {}), ...(p.simulatorOnly ? {} : { pinning: false, dropLate: [false], variants: false }) };
+        const space = { ...(p.simulatorOnly ? DEFAULT_SPACE : LIVE_SPACE), ...(p.policies ? { policies: p.policies } : {}) };
         let outcome;
         try {
           outcome = await runTune(problem.layouts, {
@@ -196,7 +202,7 @@ export const tuneFeature = {
           if (e instanceof TuneCancelled) throw e;
           throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
         }
-        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, wallSec: outcome.wallSec, workers: outcome.workers };
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
         if (outcome.result.status !== 'infeasible' && outcome.result.best) {
           out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
           if (p.validateSec > 0) {
@@ -212,7 +218,7 @@ export const tuneFeature = {
               const s = rank === 1 ? out.schedule : await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, pick });
               ctx.progress({ message: `validating ${label} live (${p.validateSec} s)` });
               try {
-                const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${label}: ${m}` }) });
+                const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${label}: ${m}` }), substituteVariants });
                 if (rank === 1) out.schedule.provenance.validation.push(v.validation);
                 out.validation.push({
                   which,
@@ -225,7 +231,12 @@ export const tuneFeature = {
                   predictedEnergyJ: s.predicted.overall.energyJ.mean,
                   measuredEnergyJ: v.validation.measured.energyJ,
                   energySource: v.replay.report.energy.source.kind,
-                  notAppliedLive: simulatorOnlyLevers(pick.candidate, tenantIds),
+                  notAppliedLive: [
+                    ...simulatorOnlyLevers(pick.candidate, tenantIds, tenantsWithVariants(problem.layouts[pick.candidate.layout].workload)),
+                    // What the run could not apply of what the runtime supports (a fixed variant it could not make or verify here).
+                    ...(v.replay.report.levers?.variants ?? []).filter((x) => !x.applied).map((x) => `variant ${x.variant} of ${x.tenant} layer ${x.layer} (${x.reason})`),
+                  ],
+                  ...(v.replay.report.levers ? { appliedLive: appliedText(v.replay.report.levers) } : {}),
                   runId: v.validation.runId,
                   perTenant: v.validation.perTenant,
                 });
@@ -245,3 +256,13 @@ export const tuneFeature = {
     }),
   },
 };
+
+/** The levers a validation run applied beyond policy, lanes, granularity and queue bound, in words. */
+export function appliedText(l: LiveLevers): string[] {
+  const out: string[] = [];
+  if (l.pins.length) out.push(`pins ${l.pins.map((p) => `${p.tenant}->${p.lane}`).join(', ')}`);
+  if (l.dropLate) out.push('late drop');
+  const v = l.variants.filter((x) => x.applied);
+  if (v.length) out.push(`${v.length} fixed layer variant(s) (${[...new Set(v.map((x) => x.tenant))].join(', ')})`);
+  return out;
+}

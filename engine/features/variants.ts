@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { summarizeGaps, summarizeKinds, type KindSummary } from '../../profiler/variants/figures';
-import { parseKinds } from '../../profiler/variants/kinds';
+import { checkKinds } from '../../profiler/variants/model-kinds';
 import { runVariants, type VariantsProgress } from '../../profiler/variants/run';
 import { EngineError, method } from '../feature';
 import { resolveProfileModels } from './profile';
@@ -15,7 +15,7 @@ export const variantsRunParams = z
   .object({
     /** A model (ONNX file or model library id, as profile.run takes) or a stored profile id / path. */
     target: z.string().min(1),
-    /** Kinds: families (exact, fp16, int8, lowrank, prune), kind ids, or kind=parameter; default all. */
+    /** Kinds: families (exact, fp16, int8, lowrank, prune, reshape), kind ids, or kind=parameter; default all layer kinds. Model kinds (resolution, arch-prune) only when named. */
     kinds: z.array(z.string().min(1)).optional(),
     lanes: z.array(z.string().min(1)).optional(),
     budgetSec: z.number().positive().max(86_400).optional(),
@@ -70,7 +70,7 @@ export const variantsFeature = {
       job: true,
       run: async (params, ctx): Promise<{ profile: Profile; summary: VariantsSummary }> => {
         try {
-          parseKinds(params.kinds);
+          checkKinds(params.kinds);
         } catch (e) {
           throw new EngineError((e as Error).message, 'bad-request', { cause: e });
         }

@@ -14,6 +14,8 @@
 //      Ops before the first compute op join the first group. Every edge then goes from a group to
 //      the same or a later one, so groups run in index order.
 //    - N: consecutive groups merged into min(N, groups) layers of balanced FLOPs.
+//    - 'group' with groupsOf k: every k consecutive groups merged into one layer (the live runtime's
+//      group:K granularity; layer i holds groups [ik, ik + k), as a profile's layers are grouped).
 //    Control-flow nodes are never split: their subgraphs' outer-scope references become inputs of
 //    the layer that holds them (or its initializers / copied Constants).
 // 3. Each layer becomes a model with the same IR version, opsets and model-local functions, only the
@@ -64,6 +66,8 @@ export interface CutLayer {
 
 export interface CutOptions {
   granularity?: Granularity;
+  /** With 'group' granularity: merge every `groupsOf` consecutive groups into one layer (default 1). */
+  groupsOf?: number;
   /** Shapes for inputs with dynamic dims (see resolveInputShapes). */
   shapes?: Record<string, number[]>;
   /** Seed of the sample input (default 1). */
@@ -401,7 +405,9 @@ export async function cutModel(model: LoadedModel, opts: CutOptions = {}): Promi
   if (granularity === 'node') parts = ix.order.filter((i) => !ix.dupConst[i]).map((i) => [i]);
   else {
     const groups = groupNodes(ix);
-    if (granularity === 'group') parts = groups;
+    const k = opts.groupsOf ?? 1;
+    if (granularity === 'group' && k > 1) parts = Array.from({ length: Math.ceil(groups.length / k) }, (_, i) => groups.slice(i * k, i * k + k).flat());
+    else if (granularity === 'group') parts = groups;
     else {
       if (granularity > groups.length) warnings.push(`asked for ${granularity} layers but the model has only ${groups.length} groups: using ${groups.length}`);
       const w = groups.map((g) => g.reduce((a, i) => a + (costs.get(i)?.flops ?? 0), 0) + 1);

@@ -37,6 +37,8 @@ export function embedVariant(model: LoadedModel, cut: CutResult, layerIndex: num
 /** The whole model with several layers replaced by variants at once (a combination, verified together). */
 export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer: number; bytes: Uint8Array }[]): Uint8Array {
   const owner = new Map<string, number>();
+  // Operator domains a variant brings (e.g. com.microsoft Q/DQ in an older-opset model) are imported too.
+  const opsets = [...(model.proto.opsetImport ?? [])];
   const vNodes = new Map<number, onnx.INodeProto[]>();
   const g = model.proto.graph!;
   const inits = [...(g.initializer ?? [])];
@@ -44,7 +46,9 @@ export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer:
     const layer = cut.layers[s.layer];
     if (!layer) throw new Error(`${model.name} has no layer ${s.layer} (it has ${cut.layers.length})`);
     if (vNodes.has(s.layer)) throw new Error(`layer ${s.layer} is substituted twice`);
-    const v = onnx.ModelProto.decode(s.bytes).graph!;
+    const vm = onnx.ModelProto.decode(s.bytes);
+    const v = vm.graph!;
+    for (const o of vm.opsetImport ?? []) if (!opsets.some((x) => (x.domain ?? '') === (o.domain ?? ''))) opsets.push(o);
     const boundary = new Set([...layer.inputs.map((i) => i.name), ...layer.outputs.map((o) => o.name), '']);
     const p = `__variant${s.layer}__`;
     const ren = (n: string) => (boundary.has(n) ? n : p + n);
@@ -62,7 +66,7 @@ export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer:
       inserted.add(li);
     }
   });
-  const proto = onnx.ModelProto.create({ ...model.proto, graph: onnx.GraphProto.create({ ...g, node: nodes, initializer: inits, valueInfo: [] }) });
+  const proto = onnx.ModelProto.create({ ...model.proto, opsetImport: opsets, graph: onnx.GraphProto.create({ ...g, node: nodes, initializer: inits, valueInfo: [] }) });
   return onnx.ModelProto.encode(proto).finish();
 }
 

@@ -89,6 +89,10 @@ export function int8Tensor(name: string, dims: number[], values: Int8Array | Uin
   return { name, dims, dataType: unsigned ? DT.UINT8 : DT.INT8, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
 }
 
+export function int32Tensor(name: string, dims: number[], values: Int32Array): onnx.ITensorProto {
+  return { name, dims, dataType: DT.INT32, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
+}
+
 type Attr = number | number[] | { float: number } | string;
 
 function attribute(name: string, v: Attr): onnx.IAttributeProto {
@@ -123,7 +127,7 @@ export function attrString(n: onnx.INodeProto, name: string, def: string): strin
 export class LayerGraph {
   readonly proto: onnx.ModelProto;
   readonly graph: onnx.IGraphProto;
-  readonly opset: number;
+  opset: number;
   private counter = 0;
 
   constructor(bytes: Uint8Array, readonly tag: string) {
@@ -172,6 +176,19 @@ export class LayerGraph {
   node(opType: string, inputs: string[], outputs: string[] | number = 1, attrs: Record<string, Attr> = {}, domain = ''): onnx.INodeProto {
     const out = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
     return { name: this.fresh(opType), opType, domain, input: inputs, output: out, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) };
+  }
+
+  /** Imports an operator domain (e.g. com.microsoft for ONNX Runtime's contrib ops) if the model lacks it. */
+  useDomain(domain: string, version: number): void {
+    const imports = (this.proto.opsetImport ??= []);
+    if (!imports.some((o) => (o.domain ?? '') === domain)) imports.push({ domain, version });
+  }
+
+  /** Raises the layer's ai.onnx opset import (the caller checks that none of its ops changed meaning). */
+  setOpset(version: number): void {
+    const def = (this.proto.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+    if (def) def.version = version;
+    this.opset = version;
   }
 
   /** Slice x along one axis [start, end); Slice's attribute form before opset 10. */

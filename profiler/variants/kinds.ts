@@ -16,14 +16,24 @@
 //   lowrank    MatMul / Gemm / 1x1 Conv weights at rank r = fraction x min(K, N), fitted to the
 //              layer's outputs on the sample activations (closed form, linalg.ts), as two MatMuls;
 //   prune      keep a fraction of the input channels (most important on the sample activations) and
-//              refit the weights by least squares (linalg.ts).
+//              refit the weights by least squares (linalg.ts);
+//   int8-static QuantizeLinear/DequantizeLinear around a Conv / MatMul / Gemm: uint8 activations with
+//              scale and zero point from the min/max of the sample activations (input and output),
+//              int8 weights per output channel, int32 bias (below opset 13, where ai.onnx has no
+//              per-axis DequantizeLinear, ONNX Runtime's com.microsoft Q/DQ ops); ONNX Runtime's QDQ
+//              fusion turns it into QLinearConv / QLinearMatMul / QGemm when the session optimizes.
+// Exact, family reshape:
+//   reshape    Terastal's reshaped convolution: SpaceToDepth(b), a Conv on C b^2 channels, DepthToSpace
+//              back. Not fitted: the block Conv's weights are the original ones placed exactly (zeros
+//              where a block position is outside the kernel), so it verifies within 1e-5 like the
+//              other exact kinds; it costs b^2 kb^2 / k^2 the multiply-adds.
 import type { onnx } from 'onnx-proto';
 import type { CapturedTensor } from '../onnx/cut';
 import { asNumbers } from '../onnx/values';
-import { attrFloat, attrInt, attrInts, attrString, halfTensor, int8Tensor, LayerGraph, sliceAxis, splitRanges, transpose2, type ConstTensor } from './graph';
+import { attrFloat, attrInt, attrInts, attrString, halfTensor, int32Tensor, int8Tensor, LayerGraph, sliceAxis, splitRanges, transpose2, type ConstTensor } from './graph';
 import { lowRankFit, refitKept, selectChannels, subsampleRows, type Mat } from './linalg';
 
-export type VariantFamily = 'exact' | 'fp16' | 'int8' | 'lowrank' | 'prune';
+export type VariantFamily = 'exact' | 'fp16' | 'int8' | 'lowrank' | 'prune' | 'reshape';
 
 export interface KindParam {
   name: string;
@@ -586,6 +596,234 @@ function prune(src: LayerSource, keepFraction: number): Generated {
   });
 }
 
+// ---- static int8 (QDQ) and reshaped convolution ------------------------------------------------
+
+/** Ops whose meaning changed from opset 9 to 10 (Slice and TopK take inputs, Upsample deprecated, Dropout's mask). */
+const OPSET10_CHANGED = ['Slice', 'TopK', 'Upsample', 'Dropout'];
+
+/** Activation range calibration of int8-static: the plain min/max of the sample activations (0 included). */
+const CALIBRATION = 'min/max';
+
+/** Asymmetric uint8 quantization of an activation from its sample values: scale and zero point. */
+export function calibrateUint8(values: ArrayLike<number>): { scale: number; zeroPoint: number; min: number; max: number } {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = hi > lo ? (hi - lo) / 255 : 1;
+  const zeroPoint = Math.max(0, Math.min(255, Math.round(-lo / scale)));
+  return { scale, zeroPoint, min: lo, max: hi };
+}
+
+interface QdqTarget {
+  /** The weights as stored (Conv [M, C/g, kh, kw]; MatMul [K, N]; Gemm B as stored). */
+  w: ConstTensor;
+  /** Output-channel axis of the stored weights. */
+  axis: number;
+  /** Float bias added after the product (Conv's B, Gemm's beta x C when it is one value per output channel). */
+  bias?: Float32Array;
+  x: { scale: number; zeroPoint: number; min: number; max: number };
+  y: { scale: number; zeroPoint: number; min: number; max: number };
+  /** '' (ai.onnx, opset >= 13) or 'com.microsoft' (ONNX Runtime's contrib Q/DQ, per-axis below opset 13). */
+  domain: string;
+  /** Gemm's alpha, folded into the weights. */
+  alpha: number;
+  /** Gemm's C kept as a float input (not one value per output channel). */
+  floatC?: string;
+}
+
+function sampleFloats(src: LayerSource, name: string): Check<ArrayLike<number>> {
+  const t = src.value(name);
+  if (!t) return { reason: `no sample activations for '${name}' to calibrate on` };
+  if (t.type !== 'float32') return { reason: `'${name}' is ${t.type}, not float32` };
+  return asNumbers(t);
+}
+
+/** Symmetric int8 weights per output channel (`axis`), alpha folded in. */
+function quantizeWeights(w: ConstTensor, axis: number, alpha: number): { q: Int8Array; scale: Float32Array } {
+  const data = alpha === 1 ? w.data : w.data.map((v) => v * alpha);
+  const outer = w.dims.slice(0, axis + 1).reduce((a, d) => a * d, 1);
+  const inner = data.length / outer;
+  // Per channel along axis 0: the outer index; along axis 1 of a 2-D [K, N] matrix: the inner index.
+  const byOuter = axis === 0;
+  return quantizeSymmetric(data, byOuter ? outer : w.dims[0], byOuter ? inner : w.dims[1], byOuter);
+}
+
+function int8Static(src: LayerSource): Generated {
+  return forEachTarget(src, ['Conv', 'MatMul', 'Gemm'], (g, n): Check<QdqTarget> => {
+    // Measured with onnxruntime-node 1.30: at opset 9 the QDQ fusion emits an ai.onnx QLinearConv, which
+    // opset 9 lacks, and the optimized session fails to load on every lane. So the layer's own import is
+    // raised to 10 where none of its ops changed meaning between 9 and 10.
+    if (g.opset < 9) return { reason: `opset ${g.opset}: only opset 9 layers are raised to opset 10 (for ONNX Runtime's QLinearConv/QLinearMatMul)` };
+    if (g.opset === 9) {
+      const changed = [...new Set(g.nodes.map((x) => x.opType ?? '').filter((o) => OPSET10_CHANGED.includes(o)))];
+      if (changed.length) return { reason: `the model has opset 9, and ONNX Runtime's QDQ fusion emits QLinearConv/QLinearMatMul, which need opset 10; the layer cannot be raised to 10 because ${changed.join(', ')} changed between opsets 9 and 10` };
+    }
+    // Per-axis DequantizeLinear is ai.onnx from opset 13; below, ONNX Runtime's contrib ops (same fusion).
+    const domain = g.opset >= 13 ? '' : 'com.microsoft';
+    let target: Omit<QdqTarget, 'x' | 'y' | 'domain'>;
+    if (n.opType === 'Conv') {
+      const c = convInfo(g, n);
+      if (isReason(c)) return c;
+      target = { w: c.w, axis: 0, bias: c.b?.data, alpha: 1 };
+    } else {
+      const d = denseInfo(g, n, src, 'noTransA');
+      if (isReason(d)) return d;
+      let bias: Float32Array | undefined;
+      let floatC: string | undefined;
+      if (d.c && d.cValue) {
+        const cv = scaled(d.cValue, d.beta);
+        const ncols = d.w.dims[1];
+        if (cv.data.length === ncols && (cv.dims.length === 1 || cv.dims[0] === 1)) bias = cv.data;
+        else floatC = g.floats('c', cv.dims, cv.data);
+      }
+      target = { w: d.bStored, axis: d.transB ? 0 : 1, bias, alpha: d.alpha, floatC };
+    }
+    const xs = sampleFloats(src, n.input![0]);
+    if (isReason(xs)) return xs;
+    const ys = sampleFloats(src, n.output![0]);
+    if (isReason(ys)) return ys;
+    return { ...target, x: calibrateUint8(xs), y: calibrateUint8(ys), domain };
+  }, (g, n, t) => {
+    const scalar = (prefix: string, v: number) => g.floats(prefix, [], Float32Array.of(v));
+    const u8 = (prefix: string, v: number) => g.addInit(int8Tensor(g.fresh(prefix), [], Uint8Array.of(v), true));
+    const d = t.domain;
+    if (d) g.useDomain(d, 1);
+    const raised = g.opset === 9;
+    if (raised) g.setOpset(10);
+    // Activation in: Q/DQ with the calibrated range.
+    const xsName = scalar('xscale', t.x.scale);
+    const xzName = u8('xzp', t.x.zeroPoint);
+    const qx = g.node('QuantizeLinear', [n.input![0], xsName, xzName], 1, {}, d);
+    const dqx = g.node('DequantizeLinear', [qx.output![0], xsName, xzName], 1, {}, d);
+    // Weights: int8 per output channel, zero point 0.
+    const { q, scale } = quantizeWeights(t.w, t.axis, t.alpha);
+    const wq = g.addInit(int8Tensor(g.fresh('wq'), t.w.dims, q));
+    const ws = g.floats('wscale', [scale.length], scale);
+    const wz = g.addInit(int8Tensor(g.fresh('wzp'), [scale.length], new Int8Array(scale.length)));
+    const dqw = g.node('DequantizeLinear', [wq, ws, wz], 1, { axis: t.axis }, d);
+    const nodes: onnx.INodeProto[] = [qx, dqx, dqw];
+    const ins = [dqx.output![0], dqw.output![0]];
+    // Bias: int32 at scale x_scale * w_scale per channel, as ONNX Runtime's QDQ fusion expects.
+    if (t.bias) {
+      const bs = Float32Array.from(scale, (s) => t.x.scale * s);
+      const bq = Int32Array.from(t.bias, (v, i) => Math.round(v / bs[i]));
+      const bqName = g.addInit(int32Tensor(g.fresh('bq'), [bq.length], bq));
+      const bzName = g.addInit(int32Tensor(g.fresh('bzp'), [bq.length], new Int32Array(bq.length)));
+      const dqb = g.node('DequantizeLinear', [bqName, g.floats('bscale', [bs.length], bs), bzName], 1, { axis: 0 }, d);
+      nodes.push(dqb);
+      ins.push(dqb.output![0]);
+    } else if (t.floatC) ins.push(t.floatC);
+    // The product (Gemm's alpha and beta folded in), then Q/DQ of its output with the calibrated range.
+    const pre = g.fresh('pre');
+    const body = withAttrs(g, n, ins, pre, {}, n.opType === 'Gemm' ? ['alpha', 'beta'] : []);
+    const ysName = scalar('yscale', t.y.scale);
+    const yzName = u8('yzp', t.y.zeroPoint);
+    const qy = g.node('QuantizeLinear', [pre, ysName, yzName], 1, {}, d);
+    const dqy = g.node('DequantizeLinear', [qy.output![0], ysName, yzName], [n.output![0]], {}, d);
+    nodes.push(body, qy, dqy);
+    g.replace(n, nodes);
+    const r = (c: { min: number; max: number }) => `[${c.min.toPrecision(3)}, ${c.max.toPrecision(3)}]`;
+    return `uint8 activations calibrated by ${CALIBRATION} on the samples (input ${r(t.x)}, output ${r(t.y)}), int8 weights per output channel${t.bias ? ', int32 bias' : ''}${d ? `; ONNX Runtime's ${d} QuantizeLinear/DequantizeLinear (per-axis ai.onnx ones need opset 13; the model has opset ${g.opset})` : ''}${raised ? '; the layer\'s opset import raised from 9 to 10 (none of its ops changed between them) so that the fused QLinearConv/QLinearMatMul exist; substituted into the whole model it keeps opset 9' : ''}`;
+  });
+}
+
+/**
+ * Per spatial axis, the geometry of a Conv rewritten on SpaceToDepth(b) blocks. Output position
+ * o = ob*i + di (ob = b / stride output pixels per block) reads input row s*o + d*u - p =
+ * b*i + off with off = s*di + d*u - p: block row i + floor(off / b), row inside the block off mod b.
+ */
+interface BlockAxis {
+  stride: number;
+  dil: number;
+  k: number;
+  /** Original top/left padding. */
+  p: number;
+  /** Output pixels per block (b / stride). */
+  ob: number;
+  /** Kernel, top and bottom padding of the block Conv. */
+  kb: number;
+  pt: number;
+  pb: number;
+}
+
+function blockAxis(b: number, k: number, stride: number, dil: number, p: number, size: number, outSize: number, axis: string): Check<BlockAxis> {
+  if (stride !== 1 && stride !== b) return { reason: `stride ${stride} along ${axis} is neither 1 nor the block size ${b}` };
+  if (size % b !== 0) return { reason: `its input ${axis} = ${size} is not divisible by the block size ${b}` };
+  const ob = b / stride;
+  if (outSize % ob !== 0) return { reason: `its output ${axis} = ${outSize} is not divisible by ${ob}` };
+  const minOff = -p;
+  const maxOff = stride * (ob - 1) + dil * (k - 1) - p;
+  const pt = -Math.floor(minOff / b);
+  const kb = Math.floor(maxOff / b) + pt + 1;
+  const pb = outSize / ob - size / b + kb - 1 - pt;
+  if (pb < 0) return { reason: `the block Conv along ${axis} would need negative padding (${pb})` };
+  return { stride, dil, k, p, ob, kb, pt, pb };
+}
+
+/** The block Conv's weights: [M ob^2, C b^2, kbh, kbw], channels in SpaceToDepth / DepthToSpace (DCR) order. */
+export function blockWeights(w: ConstTensor, b: number, ah: BlockAxis, aw: BlockAxis): ConstTensor {
+  const [m, c, kh, kw] = w.dims;
+  const ob = ah.ob;
+  const mo = m * ob * ob;
+  const ci = c * b * b;
+  const out = new Float32Array(mo * ci * ah.kb * aw.kb);
+  const fl = (v: number) => Math.floor(v / b);
+  for (let di = 0; di < ob; di++) for (let dj = 0; dj < ob; dj++) for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) {
+    const offH = ah.stride * di + ah.dil * u - ah.p;
+    const offW = aw.stride * dj + aw.dil * v - aw.p;
+    const kbH = fl(offH) + ah.pt;
+    const kbW = fl(offW) + aw.pt;
+    const si = offH - b * fl(offH);
+    const sj = offW - b * fl(offW);
+    for (let mm = 0; mm < m; mm++) {
+      const o = (di * ob + dj) * m + mm;
+      for (let cc = 0; cc < c; cc++) {
+        const i = (si * b + sj) * c + cc;
+        out[((o * ci + i) * ah.kb + kbH) * aw.kb + kbW] = w.data[((mm * c + cc) * kh + u) * kw + v];
+      }
+    }
+  }
+  return { dims: [mo, ci, ah.kb, aw.kb], data: out };
+}
+
+function reshapeConv(src: LayerSource, b: number): Generated {
+  return forEachTarget(src, ['Conv'], (g, n) => {
+    const c = convInfo(g, n);
+    if (isReason(c)) return c;
+    if (c.group !== 1) return { reason: `group ${c.group}: SpaceToDepth interleaves the groups' channels, so the block Conv would be dense (group 1 only)` };
+    if (!['NOTSET', 'VALID'].includes(c.autoPad)) return { reason: `auto_pad ${c.autoPad} is not handled (explicit pads only)` };
+    if (c.strides[0] !== c.strides[1]) return { reason: `strides ${c.strides.join('x')} differ: DepthToSpace has one block size` };
+    const x = src.value(n.input![0]);
+    const y = src.value(n.output![0]);
+    if (!x || !y || x.dims.length !== 4 || y.dims.length !== 4) return { reason: 'its input/output shapes are not known 4-D shapes' };
+    const pads = c.autoPad === 'VALID' ? [0, 0, 0, 0] : c.pads;
+    const ah = blockAxis(b, c.kernel[0], c.strides[0], c.dilations[0], pads[0], x.dims[2], y.dims[2], 'H');
+    if (isReason(ah)) return ah;
+    const aw = blockAxis(b, c.kernel[1], c.strides[1], c.dilations[1], pads[1], x.dims[3], y.dims[3], 'W');
+    if (isReason(aw)) return aw;
+    return { c, ah, aw, x: x.dims, y: y.dims };
+  }, (g, n, { c, ah, aw, x, y }) => {
+    const wb = blockWeights(c.w, b, ah, aw);
+    const ob = ah.ob;
+    const s2d = g.node('SpaceToDepth', [n.input![0]], 1, { blocksize: b });
+    const ins = [s2d.output![0], g.floats('wblock', wb.dims, wb.data)];
+    if (c.b) ins.push(g.floats('bblock', [wb.dims[0]], Float32Array.from({ length: wb.dims[0] }, (_, i) => c.b!.data[i % c.w.dims[0]])));
+    const attrs = { kernel_shape: [ah.kb, aw.kb], pads: [ah.pt, aw.pt, ah.pb, aw.pb], strides: [1, 1], dilations: [1, 1], group: 1 };
+    const nodes = [s2d];
+    if (ob > 1) {
+      const conv = g.node('Conv', ins, 1, attrs);
+      nodes.push(conv, g.node('DepthToSpace', [conv.output![0]], [n.output![0]], { blocksize: ob })); // default mode DCR
+    } else nodes.push(g.node('Conv', ins, [n.output![0]], attrs));
+    g.replace(n, nodes);
+    const macs = (b * b * ah.kb * aw.kb) / (c.kernel[0] * c.kernel[1]);
+    return `SpaceToDepth(${b}): [${x[1]}, ${x[2]}, ${x[3]}] -> [${x[1] * b * b}, ${x[2] / b}, ${x[3] / b}]; Conv ${wb.dims[1]} -> ${wb.dims[0]} channels, kernel ${ah.kb}x${aw.kb}${ob > 1 ? `; DepthToSpace(${ob}) -> [${y[1]}, ${y[2]}, ${y[3]}]` : ' (its stride absorbed by the blocks)'}; exact (weights placed, zeros elsewhere): x${macs.toFixed(2)} the multiply-adds`;
+  });
+}
+
 // ---- registry ----------------------------------------------------------------------------------
 
 export const VARIANT_KINDS: VariantKind[] = [
@@ -622,6 +860,18 @@ export const VARIANT_KINDS: VariantKind[] = [
     param: { name: 'keep', default: 0.75, min: 0.01, max: 0.99, integer: false, describe: 'fraction of input channels kept' },
     generate: prune,
   },
+  // Static QDQ int8 and the reshaped convolution (helper kinds).
+  {
+    id: 'int8-static', family: 'int8', exact: false,
+    summary: 'static int8: QuantizeLinear/DequantizeLinear around the activations (uint8, min/max on the sample activations) and int8 weights per output channel; ONNX Runtime fuses to QLinearConv/QLinearMatMul where it can',
+    generate: (s) => int8Static(s),
+  },
+  {
+    id: 'reshape', family: 'reshape', exact: true,
+    summary: 'Terastal\'s reshaped convolution: SpaceToDepth(b), a Conv with b^2 x the input channels (exact weights placed in block form), DepthToSpace back (stride-1 Convs; a stride-b Conv needs no DepthToSpace)',
+    param: { name: 'b', default: 2, min: 2, max: 8, integer: true, describe: 'block size' },
+    generate: reshapeConv,
+  },
 ];
 
 export interface KindChoice {
@@ -636,7 +886,7 @@ export function kindLabel(kind: VariantKind, param: number): string {
 }
 
 /**
- * Parses a kinds list: families (exact, fp16, int8, lowrank, prune), kind ids, or kind=value for
+ * Parses a kinds list: families (exact, fp16, int8, lowrank, prune, reshape), kind ids, or kind=value for
  * the kind's parameter (split-out=4, lowrank=0.125). Default: every kind with its default.
  */
 export function parseKinds(spec?: string | string[]): KindChoice[] {

@@ -6,7 +6,8 @@
 //      figures, end to end too).
 //   4. Measurement on every lane with the profiler's worker, statistics and budget rules: per lane a
 //      fresh per-call baseline, then per layer the original and each verified variant back to back,
-//      each to the CI target or its share of the lane's budget; medians minus the baseline.
+//      each to the CI target or its share of the lane's budget; medians minus the baseline, with their
+//      95% uncertainty (stats.ts netLatency: median CI + baseline CI + timer).
 //   5. figures.ts: speed-ups and latency-gap reductions; the profile is saved as schema 2.
 // Cancelling keeps everything verified and measured so far (status 'partial').
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,12 +18,15 @@ import { cutModel, type CutResult } from '../onnx/cut';
 import { loadModel, type LoadedModel } from '../onnx/model';
 import { ShapeError, type InputValue } from '../onnx/shapes';
 import { profileModel } from '../profile';
+import { netLatency } from '../stats';
 import { loadProfile, profilesDir, saveProfile } from '../store';
 import { PROFILE_SCHEMA_VERSION, type LaneInfo, type LaneMeasurement, type LaneSpec, type LayerVariants, type Profile } from '../types';
 import { deriveVariantFigures } from './figures';
 import { proposeCombinations } from './combos';
 import { generateVariants, verifyCombinations } from './generate';
 import { parseKinds } from './kinds';
+import { generateModelVariants, variantLayerTable } from './generate-model';
+import { splitModelKinds, type ModelKindChoice } from './model-kinds';
 
 export interface VariantsProgress {
   phase: 'profile' | 'cut' | 'generate' | 'measure' | 'done';
@@ -108,7 +112,11 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
   const signal = opts.signal;
   const budgetSec = opts.budgetSec ?? 30;
   if (!(budgetSec > 0)) throw new Error(`budget must be > 0 seconds (got ${budgetSec})`);
-  const kinds = parseKinds(opts.kinds);
+  // Model kinds (resolution, arch-prune) are opt-in: only when named. A list naming only model kinds
+  // leaves the profile's layer variants as they are.
+  const split = splitModelKinds(opts.kinds);
+  const kinds = split.model.length && split.layer.length === 0 ? [] : parseKinds(split.layer.length ? split.layer : undefined);
+  const layerRun = kinds.length > 0;
   const dir = opts.storeDir ?? profilesDir();
   const save = opts.save ?? true;
   const warmup = opts.warmup ?? 3;
@@ -145,6 +153,8 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
   // The activations.
   let inputValues: Record<string, InputValue> | undefined = opts.inputValues;
   let samples = 'the model library\'s sample inputs (seeded uniform data in [-1, 1) plus the library\'s fixed input values)';
+  const given = Object.keys(opts.inputValues ?? {});
+  if (given.length) samples = `the given values of ${given.join(', ')}${loaded.inputs.some((i) => !given.includes(i.name)) ? ' (other inputs: the library\'s sample inputs)' : ''}`;
   if (opts.samplesDir) {
     const s = readSamples(opts.samplesDir, loaded);
     inputValues = { ...(opts.inputValues ?? {}), ...s.values };
@@ -159,7 +169,7 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
   }
 
   const warnings: string[] = [];
-  const layers = opts.layers ?? cut.layers.map((l) => l.index);
+  const layers = layerRun ? (opts.layers ?? cut.layers.map((l) => l.index)) : [];
   let generated: Awaited<ReturnType<typeof generateVariants>> = [];
   let cancelled = false;
   try {
@@ -185,10 +195,13 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
   }
   const laneInfos: LaneInfo[] = laneSpecs.map((l) => ({ ...l }));
   profile.schemaVersion = PROFILE_SCHEMA_VERSION;
-  profile.variantRun = {
-    createdAt: new Date().toISOString(), kinds: kinds.map((k) => k.label), lanes: laneInfos, budgetSec, samples,
+  // A run of model kinds only keeps the last layer-variant run's record (and its layer variants).
+  const freshRun = layerRun || !profile.variantRun;
+  profile.variantRun = freshRun ? {
+    createdAt: new Date().toISOString(), kinds: [...kinds.map((k) => k.label), ...split.model.map((k) => k.label)], lanes: laneInfos, budgetSec, samples,
     status: 'partial', timings: { cutSec, generateSec: genTotal, verifySec: verTotal, measureSec: 0 }, warnings,
-  };
+  } : profile.variantRun!;
+  const run = profile.variantRun;
   const checkpoint = () => {
     for (const g of generated) deriveVariantFigures(profile.layers[g.layer].variants!);
     if (save) saveProfile(profile, dir);
@@ -211,6 +224,9 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
         await worker.call({ op: 'init' }, 120_000, signal);
         const b = await worker.call({ op: 'baseline', warmup: 20, rule: { ciTarget, budgetMs: 500, minSamples: 50 } }, 60_000, signal);
         info.baselineMs = b.stats.median;
+        // As profiles do (profile-lane.ts): the baseline's CI and the timer feed each latency's uncertainty.
+        info.baselineCiMs = b.stats.ciHalfWidthRel * b.stats.median;
+        info.timerResolutionMs = b.timerResolutionMs;
       } catch (e) {
         if (signal?.aborted) break;
         info.error = laneInitError(lane, e, worker?.stderrTail());
@@ -243,7 +259,10 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
             await worker.call({ op: 'load', key: impl.key, bytes: copyBytes(impl.bytes), feeds }, 120_000 + shareMs, signal);
             const r = await worker.call({ op: 'measure', key: impl.key, warmup, rule: { ciTarget, budgetMs: shareMs } }, 60_000 + 3 * shareMs, signal);
             m.raw = r.stats;
-            m.latencyMs = Math.max(0, r.stats.median - (info.baselineMs ?? 0));
+            // Net of the per-call baseline, with its 95% uncertainty (the profiler's rule, stats.ts netLatency).
+            const net = netLatency(r.stats, { ms: info.baselineMs, ciMs: info.baselineCiMs, timerMs: info.timerResolutionMs });
+            m.latencyMs = net.ms;
+            if (Number.isFinite(net.uncertaintyMs)) m.latencyCiMs = net.uncertaintyMs;
           } catch (e) {
             if (signal?.aborted) break;
             m.error = `${lane.id} could not run it: ${(e as Error).message.split('\n')[0]}`;
@@ -258,20 +277,69 @@ export async function runVariants(target: { model: string | Uint8Array } | { pro
     }
   }
   // Combinations verified together (Terastal: independently made variants do not compose).
-  if (!cancelled && !signal?.aborted) {
+  if (layerRun && !cancelled && !signal?.aborted) {
     const tc2 = performance.now();
     const proposed = proposeCombinations(profile.layers);
     if (proposed.length) {
       emit({ phase: 'generate', fraction: 0.99, message: `verifying ${proposed.length} combinations of approximate variants end to end` });
-      profile.variantRun.combinations = await verifyCombinations(loaded, cut, generated, proposed, signal);
+      run.combinations = await verifyCombinations(loaded, cut, generated, proposed, signal);
     }
-    profile.variantRun.timings.combinationsSec = (performance.now() - tc2) / 1000;
+    run.timings.combinationsSec = (performance.now() - tc2) / 1000;
+  }
+  if (split.model.length && !cancelled && !signal?.aborted) {
+    await modelVariantStage(profile, loaded, cut, split.model, laneSpecs, { budgetSec, warmup, ciTarget, inputValues, signal, emit, checkpoint });
   }
   const complete = !cancelled && !signal?.aborted;
-  profile.variantRun.status = complete ? 'complete' : 'partial';
-  profile.variantRun.timings.measureSec = (performance.now() - tm) / 1000;
-  if (!complete) warnings.push(`cancelled at ${new Date().toISOString()}: variants verified and measured so far are kept`);
+  if (freshRun) {
+    run.status = complete ? 'complete' : 'partial';
+    run.timings.measureSec = (performance.now() - tm) / 1000;
+  }
+  if (!complete) run.warnings.push(`cancelled at ${new Date().toISOString()}: variants verified and measured so far are kept`);
   checkpoint();
-  emit({ phase: 'done', fraction: 1, message: `${loaded.name}: ${generated.reduce((a, l) => a + l.variants.filter((v) => v.verification.passed).length, 0)} verified variants on ${generated.length} layers in ${((performance.now() - t0) / 1000).toFixed(1)} s${save ? `, saved in profile ${profile.id}` : ''}` });
+  const mv = profile.modelVariants?.variants.filter((v) => v.verification.passed).length;
+  emit({ phase: 'done', fraction: 1, message: `${loaded.name}: ${generated.reduce((a, l) => a + l.variants.filter((v) => v.verification.passed).length, 0)} verified variants on ${generated.length} layers${mv !== undefined ? `, ${mv} model variants` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s${save ? `, saved in profile ${profile.id}` : ''}` });
   return profile;
+}
+
+/**
+ * Model-level variants: built and verified end to end (generate-model.ts), then each verified one is
+ * profiled as its own model on the same lanes (the profiler's cut, statistics and budget rules;
+ * budget per lane: half the run's, shared by the variants): its whole-model median per lane beside
+ * the profile's original one, and its own layer table charged to the original layers by node name.
+ * The original's whole-model figures come from the profile (an earlier run), so the speed-up is not
+ * paired: machine drift between the two runs goes into it.
+ */
+async function modelVariantStage(
+  profile: Profile, loaded: LoadedModel, cut: CutResult, kinds: ModelKindChoice[], laneSpecs: LaneSpec[],
+  o: { budgetSec: number; warmup: number; ciTarget: number; inputValues?: Record<string, InputValue>; signal?: AbortSignal; emit: (p: VariantsProgress) => void; checkpoint: () => void },
+): Promise<void> {
+  o.emit({ phase: 'generate', fraction: 0.9, message: `model variants: ${kinds.map((k) => k.label).join(', ')}` });
+  const gen = await generateModelVariants(loaded, cut, kinds, o.signal);
+  profile.modelVariants = { variants: gen.variants.map(({ bytes: _b, ...v }) => v), inapplicable: gen.inapplicable };
+  o.checkpoint();
+  const todo = gen.variants.filter((v) => v.bytes);
+  const budgetSec = Math.max(1, o.budgetSec / 2 / Math.max(1, todo.length));
+  for (const v of todo) {
+    if (o.signal?.aborted) break;
+    const info = profile.modelVariants.variants.find((x) => x.id === v.id)!;
+    o.emit({ phase: 'measure', fraction: 0.95, message: `model variant ${v.id}: profiling it on ${laneSpecs.map((l) => l.id).join(', ')} (${budgetSec.toFixed(1)} s per lane)` });
+    try {
+      const vp = await profileModel(v.bytes!, {
+        lanes: laneSpecs, budgetSec, warmup: o.warmup, ciTarget: o.ciTarget, energy: 'off', save: false, granularity: profile.granularity,
+        shapes: profile.model.inputShapes, inputValues: o.inputValues as Record<string, number | number[]> | undefined, name: `${profile.model.name} ${v.id}`, signal: o.signal,
+      });
+      info.lanes = vp.wholeModel.map((m) => {
+        const orig = profile.wholeModel.find((x) => x.lane === m.lane)?.raw?.median;
+        const t = m.raw?.median;
+        return { ...m, ...(orig !== undefined ? { originalMs: orig } : {}), ...(orig !== undefined && t ? { speedup: orig / t } : {}) };
+      });
+      const table = variantLayerTable(profile.layers, vp.layers);
+      if ('error' in table) info.layerError = table.error;
+      else info.layers = table.layers;
+    } catch (e) {
+      if (o.signal?.aborted) break;
+      info.lanes = laneSpecs.map((l) => ({ lane: l.id, error: `could not profile the variant: ${(e as Error).message.split('\n')[0]}` }));
+    }
+    o.checkpoint();
+  }
 }

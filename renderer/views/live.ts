@@ -42,6 +42,7 @@ import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/di
 import { routeWarnings, warningList } from '../warnings';
 import { isRecord, isStringArray, pickLike, remembered } from '../remember';
 import { listParam } from '../route';
+import type { Granularity } from '../../common/granularity';
 
 /** Where each kind of run warning is shown (first match wins); the rest head the report. */
 const WARNING_TOPICS = [
@@ -99,7 +100,7 @@ interface LiveForm {
 }
 const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', variants: '', profiles: [] };
 const formMemory = remembered<LiveForm>('live.form', 1, (x) => {
-  const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer'] });
+  const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer', 'group:2', 'group:4'] });
   return f && isStringArray(f.profiles) && !checkLanes(f.lanes || 'cpu:1') ? f : undefined;
 });
 
@@ -361,7 +362,9 @@ function buildForm(input: FormInput) {
   const lanesCheck = h('span', { class: 'live-inline-warn' });
   const granularity = h('select', { 'data-testid': 'live-granularity' },
     h('option', { value: 'model' }, 'model (one run per frame)'),
-    h('option', { value: 'layer' }, 'layer (cut per layer: preemption points, transfers)'));
+    h('option', { value: 'layer' }, 'layer (cut per layer: preemption points, transfers)'),
+    h('option', { value: 'group:2' }, 'groups of 2 layers (cut every 2 layers)'),
+    h('option', { value: 'group:4' }, 'groups of 4 layers (cut every 4 layers)'));
   const scale = h('input', { type: 'number', min: 0.05, max: 1000, step: 0.05, value: 1, style: 'width: 6em', 'data-testid': 'live-scale' });
   const seed = h('input', { type: 'number', min: 0, step: 1, value: 1, style: 'width: 6em', 'data-testid': 'live-seed' });
   // Demos default to lanes about 70% busy (at their own rates they idle and a policy switch shows nothing);
@@ -453,7 +456,7 @@ function buildForm(input: FormInput) {
       policy: policy.value,
       durationSec: num(duration),
       lanes: lanes.value.trim(),
-      granularity: granularity.value as 'model' | 'layer',
+      granularity: granularity.value as Granularity,
       scale: num(scale),
       load: num(load),
       seed: num(seed),
@@ -1007,6 +1010,17 @@ function comparisonTable(rows: Comparison[], testId?: string): HTMLElement {
       ...groups.flatMap((g) => [h('td', {}, g.measured(c)), h('td', {}, g.predicted(c)), h('td', { class: 'live-group-end' }, g.diff(c))]))))));
 }
 
+/** Measured energy per tenant, attributed by regression (with n, R² and 95% intervals), or why it is not available. */
+function energyAttribution(list: NonNullable<LiveReport['energy']['attribution']>): HTMLElement {
+  const j = (e: { value: number; lo: number; hi: number }) => `${fmtNum(e.value, 2)} J [${fmtNum(e.lo, 2)}, ${fmtNum(e.hi, 2)}]`;
+  return h('div', { 'data-testid': 'live-energy-attribution' }, ...list.map((a) =>
+    a.attribution === 'unavailable'
+      ? h('p', { class: 'muted live-note' }, badge('not available', 'warn'), ` ${a.reason}`)
+      : h('div', {},
+          h('p', { class: 'live-note', title: a.method }, badge('regression', 'ok'), ` on ${a.meter}: ${a.samples} samples, R² ${fmtNum(a.r2, 2)}, 95% intervals; baseline ${j(a.baselineJoules)} of ${fmtNum(a.measuredJoules, 2)} J measured`),
+          h('ul', { class: 'live-list' }, ...a.tenants.map((t) => h('li', {}, `${t.tenant}: ${j(t.joules)} (${fmtNum(t.busySec, 2)} s busy)`))))));
+}
+
 /** The prediction without the calibration beside the measured figures, and how much of the error the calibration removed. */
 function calibrationBlock(r: LiveReport, cmpTable: (rows: Comparison[], testId?: string) => HTMLElement): HTMLElement | null {
   const c = r.calibration;
@@ -1018,6 +1032,12 @@ function calibrationBlock(r: LiveReport, cmpTable: (rows: Comparison[], testId?:
       ` ${c.machine ? `Machine calibration ${c.machine.key} (${c.machine.createdAt.slice(0, 16).replace('T', ' ')}).` : 'Run `tessera calibrate` to measure lane interference, dispatch and copy costs on this machine.'}`,
       c.errorRemoved ? ` Error removed by the calibration: mean latency ${removed(c.errorRemoved.meanLatency)}, miss rate ${removed(c.errorRemoved.missRate)}.` : ''),
     h('p', { class: 'muted live-note' }, `Applied: ${c.applied.join('; ')}.`),
+    c.dispatcher
+      ? h('p', { class: 'muted live-note', 'data-testid': 'live-dispatcher' },
+          c.dispatcher.errorRemoved
+            ? `Dispatcher modelled: ${fmtNum(c.dispatcher.serviceUs ?? NaN, 0)} µs per dispatch, ${fmtPct(c.dispatcher.utilisation ?? 0, 1)} of a core, ${c.dispatcher.waited ?? 0} predicted waits; error it removes over the calibrated prediction without it: mean latency ${removed(c.dispatcher.errorRemoved.meanLatency)}, miss rate ${removed(c.dispatcher.errorRemoved.missRate)}.`
+            : `Dispatcher: ${c.dispatcher.note}.`)
+      : null,
     c.uncalibrated ? h('details', {}, h('summary', {}, 'Prediction without the calibration (one lane at a time, idle dispatch cost)'), cmpTable(c.uncalibrated, 'live-comparison-uncalibrated')) : null);
 }
 
@@ -1115,6 +1135,7 @@ function renderReport(r: LiveReport, policies: PolicyInfo[], client: EngineClien
     facts([
       ['Energy', h('span', {}, `${fmtNum(e.joules, 2)} J, ${fmtNum(e.averageWatts, 2)} W average, ${fmtNum(m.energy.perFrameJ, 4)} J per frame `, e.source.kind === 'measured' ? badge('measured', 'ok') : badge('ESTIMATE', 'warn'))],
       ['Source', sourceBadge(e.source)],
+      ...(e.attribution?.length ? [['Energy per tenant', energyAttribution(e.attribution)] as [string, Node]] : []),
       ...(e.meters.length ? [['Meters not used', h('ul', { class: 'live-list' }, ...e.meters.map((x) => h('li', {}, x)))] as [string, Node]] : []),
       ['XRBench score', h('span', { title: m.xrbench.constants }, `${fmtNum(m.xrbench.score, 3)} (real-time ${fmtNum(m.xrbench.realtime, 3)}, energy ${fmtNum(m.xrbench.energyScore, 3)}, QoE ${fmtNum(m.xrbench.qoe, 3)})`)],
       ['UXCost', h('span', { title: m.uxcost.definition }, `${fmtNum(m.uxcost.value, 4)} (Tessera\u2019s definition; energy ${e.source.kind === 'measured' ? 'measured' : 'estimated'})`)],

@@ -5,6 +5,10 @@ import type { ParamsOf, ResultOf } from '../../engine/api';
 import { DASH, finiteNum as num, fmtNum as fixed, fmtPct as pct, fmtSig as sig } from '../format';
 import { isRecord, isStringArray, pickLike } from '../remember';
 
+/** The Simulate form's dispatch choices (the engine takes any group:K; the form offers two). */
+export const SIM_GRANULARITIES = ['layer', 'group:2', 'group:4', 'model'] as const;
+export type SimGranularity = (typeof SIM_GRANULARITIES)[number];
+
 export type SimulateResult = ResultOf<'simulate.compare'>;
 export type Comparison = SimulateResult['comparison'];
 export type PolicyRow = Comparison['rows'][number];
@@ -234,7 +238,8 @@ export interface SimForm {
   load: string;
   latencyNoise: string;
   jobNoise: string;
-  preemption: 'layer' | 'model';
+  /** What one dispatch runs: 'layer' (preemption at layer boundaries), groups of K layers, or 'model' (none). */
+  preemption: SimGranularity;
   dropLate: boolean;
   seed: string;
   window: string;
@@ -292,7 +297,9 @@ export function compareParams(f: SimForm): { params?: CompareParams; errors: str
     durationSec: durationSec!,
     latencyNoise: latencyNoise!,
     jobNoise: jobNoise!,
-    preemption: f.preemption,
+    // Groups go as the engine's granularity (the simulator then dispatches group by group).
+    preemption: f.preemption === 'model' ? 'model' : 'layer',
+    ...(f.preemption.startsWith('group:') ? { granularity: f.preemption } : {}),
     dropLate: f.dropLate,
     window: window!,
     timelineSlices: timelineSlices!,
@@ -318,7 +325,7 @@ export { fmtBytes as sizeText } from '../format';
 
 /** A remembered form (renderer/remember.ts) as far as it still fits this version: the rest from the defaults. */
 export function validSimForm(raw: unknown): SimForm | undefined {
-  const f = pickLike(raw, { ...DEFAULT_FORM, policies: [...DEFAULT_POLICIES] } as SimForm & Record<string, unknown>, { preemption: ['layer', 'model'] });
+  const f = pickLike(raw, { ...DEFAULT_FORM, policies: [...DEFAULT_POLICIES] } as SimForm & Record<string, unknown>, { preemption: SIM_GRANULARITIES });
   return f && f.scenario ? f : undefined;
 }
 

@@ -44,6 +44,7 @@ import {
   type SimForm,
   type SimulateResult,
   type SortState,
+  type SimGranularity,
 } from './simulate-model';
 import { variantUseBlock } from './variant-use-view';
 import { savedId } from './history-model';
@@ -289,9 +290,13 @@ export const simulateView: View = {
         return el;
       };
       loadInput.addEventListener('input', () => (form.load = loadInput.value));
-      const preemption = h('select', { 'data-testid': 'sim-preemption' }, h('option', { value: 'layer' }, 'at layer boundaries'), h('option', { value: 'model' }, 'none (whole model)'));
+      const preemption = h('select', { 'data-testid': 'sim-preemption' },
+        h('option', { value: 'layer' }, 'at layer boundaries'),
+        h('option', { value: 'group:2' }, 'every 2 layers (groups of 2)'),
+        h('option', { value: 'group:4' }, 'every 4 layers (groups of 4)'),
+        h('option', { value: 'model' }, 'none (whole model)'));
       preemption.value = form.preemption;
-      preemption.addEventListener('change', () => (form.preemption = preemption.value as 'layer' | 'model'));
+      preemption.addEventListener('change', () => (form.preemption = preemption.value as SimGranularity));
       const dropLate = h('input', { type: 'checkbox', checked: form.dropLate, 'data-testid': 'sim-drop-late' });
       dropLate.addEventListener('change', () => (form.dropLate = dropLate.checked));
 
@@ -340,7 +345,7 @@ export const simulateView: View = {
           h('label', { title: 'Simulated seconds per run' }, 'Duration (s)', num('durationSec', { min: 0.1, max: 3600, step: 'any' })),
           h('label', {}, 'Load', loadInput),
           h('label', { title: 'Lognormal sigma of each layer\'s latency around the table value' }, 'Latency noise', num('latencyNoise', { min: 0, max: 10, step: 0.05 })),
-          h('label', { title: 'When the scheduler may switch to another job' }, 'Preemption', preemption),
+          h('label', { title: 'When the scheduler may switch to another job: at every layer, every K layers (the layers run as groups of K, each group on one lane), or never (whole model)' }, 'Preemption', preemption),
           h('label', { class: 'sim-inline', title: 'Frames that pass their deadline are dropped by the simulator (for every policy)' }, h('span', {}, dropLate, ' Drop late frames'))),
         h('div', { class: 'row' }, loadHelp, findBtn),
         loadNote,
@@ -438,7 +443,7 @@ export const simulateView: View = {
             h('dt', {}, 'Energy'), h('dd', { 'data-testid': 'sim-energy-source' }, estimated ? badge('ESTIMATE', 'warn', 'Estimated, not measured') : badge('MEASURED', 'ok'), ' ', c.energySource.detail.replace(/^(ESTIMATE|MEASURED):\s*/i, '')),
             h('dt', {}, 'UXCost'), h('dd', { 'data-testid': 'sim-uxcost-definition' }, c.uxcostDefinition, ` (E_ref = ${sig(c.referenceJoules)} J${estimated ? ', estimated' : ''})`),
             h('dt', {}, 'XRBench score'), h('dd', { class: 'sim-small' }, XRBENCH_CONSTANTS),
-            h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, preemption ${params.preemption}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
+            h('dt', {}, 'Runs'), h('dd', {}, `${c.rows.length} policies × ${c.seeds.length} seeds (${c.seeds.join(', ')}), ${params.durationSec} s simulated each, latency noise ${params.latencyNoise}, job noise ${params.jobNoise}, ${params.granularity ? `granularity ${params.granularity}` : `preemption ${params.preemption}`}${params.dropLate ? ', late frames dropped' : ''}${params.load !== undefined ? `, load ${params.load}` : ''}; computed in ${fixed(r.elapsedSec, 1)} s`),
             h('dt', {}, 'Stored'), h('dd', { 'data-testid': 'sim-stored' }, r.savedId ? h('span', {}, h('code', {}, r.savedId), ' (the History view lists it; compare it there with another simulation or a live run)') : `not stored${r.saveError ? `: ${r.saveError}` : ''}`),
           ),
         ),

@@ -178,7 +178,8 @@ export function validationRows(r: TuneRunResult): ValidationRow[] {
     const m = finiteNum(v.measuredMissRate);
     return {
       which: v.which === 'tuned' && v.rank ? `tuned #${v.rank}` : v.which,
-      policy: v.notAppliedLive?.length ? `${v.policy} (ran live without ${v.notAppliedLive.join(', ')})` : v.policy,
+      // What the live run applied beyond policy and lanes (pins, late drop, fixed variants), and what it could not.
+      policy: `${v.policy}${v.appliedLive?.length ? ` (applied live: ${v.appliedLive.join(', ')})` : ''}${v.notAppliedLive?.length ? ` (ran live without ${v.notAppliedLive.join(', ')})` : ''}`,
       predicted: fmtPct(p),
       measured: fmtPct(m),
       diffPts: p !== undefined && m !== undefined ? `${m - p >= 0 ? '+' : ''}${(100 * (m - p)).toFixed(1)} pts` : DASH,

@@ -102,3 +102,82 @@ export function combinationRows(p: Profile, limits: WhitelistLimits): Combinatio
     .map((c) => ({ id: c.id, members: c.members.length, relL2: c.relL2, top1Drop: c.top1Drop, sumOfSingles: sums.get(c.id), outside: outsideLimits(c, limits) }))
     .sort((a, b) => b.members - a.members || a.relL2 - b.relL2);
 }
+
+/** The Variants view's run form, as typed. */
+export interface VariantsRunForm {
+  target: string;
+  kinds: string;
+  lanes: string;
+  budgetSec: string;
+  layers: string;
+}
+
+/** The engine's variants.run parameters (engine/features/variants.ts variantsRunParams), as the form sends them. */
+export interface VariantsRunRequest {
+  target: string;
+  kinds?: string[];
+  lanes?: string[];
+  budgetSec?: number;
+  layers?: number[];
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The form as variants.run parameters, or what to fix. Layers: "0,3,5" or ranges "0-4" (0-based, as the CLI's --layers). */
+export function variantsRunRequest(f: VariantsRunForm): { params?: VariantsRunRequest; errors: string[] } {
+  const errors: string[] = [];
+  const target = f.target.trim();
+  if (!target) errors.push('Give a model (library id such as npm/ppocr-v4-rec, or an ONNX path) or a profile id');
+  let budgetSec: number | undefined;
+  if (f.budgetSec.trim()) {
+    budgetSec = Number(f.budgetSec);
+    if (!Number.isFinite(budgetSec) || budgetSec <= 0) errors.push(`Budget must be a positive number of seconds (got '${f.budgetSec}')`);
+  }
+  const layers: number[] = [];
+  for (const item of list(f.layers)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+      errors.push(`Layers: '${item}' is not a layer index or a range like 0-4`);
+      continue;
+    }
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) if (!layers.includes(i)) layers.push(i);
+  }
+  if (errors.length) return { errors };
+  const kinds = list(f.kinds);
+  const lanes = list(f.lanes);
+  return {
+    errors,
+    params: { target, ...(kinds.length ? { kinds } : {}), ...(lanes.length ? { lanes } : {}), ...(budgetSec !== undefined ? { budgetSec } : {}), ...(layers.length ? { layers: layers.sort((a, b) => a - b) } : {}) },
+  };
+}
+
+/** One model-level variant (resolution, arch-prune) as the Variants view lists it. */
+export interface ModelVariantRow {
+  id: string;
+  passed: boolean;
+  why?: string;
+  relL2?: number;
+  /** Task figures, e.g. "probability-map-iou 0.912". */
+  task: string;
+  /** Per lane: the variant's whole-model raw median, ms, and original / variant. */
+  lanes: { lane: string; ms?: number; speedup?: number; error?: string }[];
+  layers?: number;
+  notes: string[];
+}
+
+export function modelVariantRows(p: Profile): { rows: ModelVariantRow[]; inapplicable: { kind: string; reason: string }[] } {
+  const mv = p.modelVariants;
+  return {
+    rows: (mv?.variants ?? []).map((v) => ({
+      id: v.id,
+      passed: v.verification.passed,
+      why: v.verification.error,
+      relL2: v.verification.endToEnd?.relL2,
+      task: (v.verification.endToEnd?.task ?? []).map((t) => `${t.task} ${t.value.toFixed(3)}`).join(', '),
+      lanes: v.lanes.map((m) => ({ lane: m.lane, ms: m.error ? undefined : m.raw?.median, speedup: m.speedup, error: m.error })),
+      layers: v.layers?.length,
+      notes: v.notes,
+    })),
+    inapplicable: mv?.inapplicable ?? [],
+  };
+}

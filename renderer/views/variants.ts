@@ -1,11 +1,13 @@
 // Variants view: a profile's layer variants (tessera variants / engine variants.run), per layer the
 // variants x lanes (latency with its CI, speed-up, error), the error-vs-latency scatter with its
 // Pareto front, Terastal's latency-gap reduction per layer, and the combinations verified together
-// with the whitelist a tenant's limits give (maxOutputRelErr, maxTop1Drop). Figures: variants-model.ts.
+// with the whitelist a tenant's limits give (maxOutputRelErr, maxTop1Drop). A form runs variants.run
+// on a model or profile (progress, cancel keeps what was verified and measured) and shows the result.
+// Figures and the form's parameters: variants-model.ts.
 import type { Profile } from '../../profiler/types';
 import { chartIn, color, withAlpha } from '../charts';
 import { badge, clear, errorBox, h, table } from '../dom';
-import { combinationRows, paretoFront, scatterPoints, variantRows, type VariantRow } from './variants-model';
+import { combinationRows, modelVariantRows, paretoFront, scatterPoints, variantRows, variantsRunRequest, type ModelVariantRow, type VariantRow } from './variants-model';
 import type { View } from './view';
 
 const num = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '-' : x.toPrecision(d));
@@ -17,11 +19,76 @@ export const variantsView: View = {
     const picker = h('select', { 'aria-label': 'Profile', 'data-testid': 'variants-profile', onchange: () => ctx.replaceParam?.(picker.value) ?? undefined }) as HTMLSelectElement;
     const show = h('button', { onclick: () => void load(picker.value) }, 'Show');
     const body = h('div', { class: 'stack' }, h('p', { class: 'muted' }, 'Pick a profile that `tessera variants` has run on.'));
-    root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Layer variants'), picker, show), body);
     const charts: { destroy(): void }[] = [];
+    let disposed = false;
+    let running: AbortController | undefined;
+
+    // Generate: a model (library id or ONNX path) or a stored profile, some kinds, lanes, budget, layers.
+    const field = (label: string, testId: string, value: string, title: string, attrs: Record<string, string> = {}) => {
+      const input = h('input', { type: 'text', value, 'data-testid': testId, title, ...attrs }) as HTMLInputElement;
+      return { input, el: h('label', {}, `${label} `, input) };
+    };
+    const library = h('datalist', { id: 'variants-library' });
+    const target = field('Model or profile', 'variants-target', '', 'A model library id (npm/ppocr-v4-rec), an ONNX file path, or a stored profile id', { list: 'variants-library', placeholder: 'npm/ppocr-v4-rec' });
+    const kinds = field('Kinds', 'variants-kinds', 'exact,fp16,int8-static,lowrank,reshape', 'Families (exact, fp16, int8, lowrank, prune, reshape) or kind ids (int8-static, split-out=4, ...), comma-separated; empty: every kind');
+    const lanes = field('Lanes', 'variants-lanes', 'cpu:1,cpu:2', 'Lane ids, comma-separated (as tessera variants --lanes); empty: the profile\u2019s lanes');
+    const budget = field('Budget s per lane', 'variants-budget', '5', 'Measurement budget per lane, seconds', { inputmode: 'decimal' });
+    const layers = field('Layers', 'variants-layers', '', 'Layer indices or ranges (0,3,5 or 0-4); empty: every layer', { placeholder: 'all' });
+    const start = h('button', { 'data-testid': 'variants-start', onclick: () => void generate() }, 'Generate and measure');
+    const runArea = h('div', { class: 'stack', 'data-testid': 'variants-run' });
+    const formCard = h('section', { class: 'card' }, h('h2', {}, 'Generate variants'),
+      h('p', { class: 'muted' }, 'Cuts the model, generates every kind on every chosen layer, verifies them on the activations of the library\u2019s sample inputs (exact within 1e-5; approximate with layer and end-to-end errors), then measures each verified variant beside the original on every lane. A new model is profiled first.'),
+      h('div', { class: 'row' }, target.el, kinds.el, lanes.el, budget.el, layers.el, start), library, runArea);
+    root.append(h('header', { class: 'view-header' }, h('h1', {}, 'Layer variants'), picker, show), formCard, body);
+
+    async function generate(): Promise<void> {
+      clear(runArea);
+      const { params, errors } = variantsRunRequest({ target: target.input.value, kinds: kinds.input.value, lanes: lanes.input.value, budgetSec: budget.input.value, layers: layers.input.value });
+      if (!params) {
+        runArea.append(errorBox('Check the form', errors.join('. ')));
+        return;
+      }
+      running?.abort();
+      const ac = (running = new AbortController());
+      start.disabled = true;
+      const bar = h('div', { style: 'width:0%' });
+      const msg = h('span', { class: 'muted', 'data-testid': 'variants-progress-message' }, `variants of ${params.target}\u2026`);
+      const cancel = h('button', { class: 'secondary small', 'data-testid': 'variants-cancel', onclick: () => ac.abort() }, 'Cancel');
+      runArea.append(h('div', { class: 'row' }, h('div', { class: 'progress', style: 'flex:1', 'data-testid': 'variants-progress' }, bar), cancel), msg);
+      try {
+        const r = await ctx.client.call('variants.run', params, {
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (disposed) return;
+            if (p.fraction !== undefined) bar.style.width = `${Math.round(p.fraction * 100)}%`;
+            if (p.message) msg.textContent = p.message;
+          },
+        });
+        if (disposed || ac !== running) return;
+        bar.style.width = '100%';
+        cancel.remove();
+        const verified = r.summary.kinds.reduce((a, k) => a + k.verified, 0);
+        msg.textContent = `${r.profile.variantRun?.status ?? 'done'}: ${verified} verified variants, stored in profile ${r.profile.id}`;
+        if (![...picker.options].some((o) => o.value === r.profile.id)) picker.append(h('option', { value: r.profile.id }, `${r.profile.model.name} (${r.profile.id})`));
+        picker.value = r.profile.id;
+        void load(r.profile.id);
+      } catch (e) {
+        if (disposed || ac !== running) return;
+        const err = e as Error & { code?: string };
+        cancel.remove();
+        if (err.code === 'cancelled') msg.replaceWith(h('p', { 'data-testid': 'variants-cancelled' }, badge('cancelled', 'warn'), ' ', err.message));
+        else msg.replaceWith(h('div', { 'data-testid': 'variants-error' }, errorBox('Variants could not run', err.message)));
+      } finally {
+        if (ac === running) running = undefined;
+        start.disabled = false;
+      }
+    }
 
     void (async () => {
       try {
+        void ctx.client.call('scenarios.models', {}).then((models) => {
+          for (const m of models) if (m.available) library.append(h('option', { value: m.id }));
+        }, () => undefined);
         const list = await ctx.client.call('profiles.list', {});
         for (const p of list) picker.append(h('option', { value: p.id }, `${p.model} (${p.id})`));
         if (param) picker.value = param;
@@ -71,6 +138,33 @@ export const variantsView: View = {
         cols[`${lane} speed-up`] = (r) => (r.lanes[i]?.speedup !== undefined ? `×${r.lanes[i].speedup!.toFixed(2)}` : '');
       });
       out.push(h('section', { class: 'card' }, h('h2', {}, 'Variants per layer and lane'), table(rows, cols, { class: 'data', 'data-testid': 'variants-table' })));
+
+      // Kinds that do not apply, per layer, with the reason each gave.
+      const skipped = p.layers.flatMap((l) => (l.variants?.inapplicable ?? []).map((r) => ({ layer: l, r })));
+      if (skipped.length) {
+        out.push(h('section', { class: 'card' }, h('h2', {}, 'Kinds that do not apply'),
+          table(skipped, { Layer: ({ layer }) => `L${layer.index} ${layer.name}`, Kind: ({ r }) => r.kind, Why: ({ r }) => r.reason }, { class: 'data', 'data-testid': 'variants-inapplicable' })));
+      }
+
+      // Model-level variants: whole other models (tessera variants --kinds resolution,arch-prune).
+      const mv = modelVariantRows(p);
+      if (mv.rows.length || mv.inapplicable.length) {
+        const mcols: Record<string, (r: ModelVariantRow) => string | HTMLElement> = {
+          Variant: (r) => h('span', { title: r.notes.join('\n') }, r.id, ' ', badge('model', 'warn')),
+          Verified: (r) => (r.passed ? 'yes' : h('span', { title: r.why ?? '' }, badge('rejected', 'bad'))),
+          'End-to-end rel L2': (r) => num(r.relL2, 3),
+          Task: (r) => r.task || '-',
+          Layers: (r) => (r.layers !== undefined ? String(r.layers) : '-'),
+        };
+        lanes.forEach((lane, i) => {
+          mcols[`${lane} ms (whole)`] = (r) => (r.lanes[i]?.error ? h('span', { title: r.lanes[i].error! }, badge('error', 'bad')) : num(r.lanes[i]?.ms));
+          mcols[`${lane} speed-up`] = (r) => (r.lanes[i]?.speedup !== undefined ? `×${r.lanes[i].speedup!.toFixed(2)}` : '');
+        });
+        out.push(h('section', { class: 'card' }, h('h2', {}, 'Model variants (whole models)'),
+          h('p', { class: 'muted' }, 'Another graph with the same inputs and outputs, profiled as its own model; DREAM switches a tenant to it under overload (all its layers or none). Speed-up: the profile\'s whole-model median / the variant\'s (not measured back to back).'),
+          table(mv.rows, mcols, { class: 'data', 'data-testid': 'variants-model' }),
+          ...mv.inapplicable.map((x) => h('p', { class: 'muted' }, `${x.kind}: does not apply: ${x.reason}`))));
+      }
 
       // Error vs latency, with the Pareto front.
       const pts = scatterPoints(rows);
@@ -138,6 +232,8 @@ export const variantsView: View = {
     }
 
     return () => {
+      disposed = true;
+      running?.abort();
       for (const c of charts.splice(0)) c.destroy();
     };
   },

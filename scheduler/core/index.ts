@@ -9,6 +9,7 @@ export { chromeTrace, slicesCsv, jobsCsv, type ChromeTrace, type TraceEvent } fr
 export { comparePolicies, runOne, metricsOf, stat, type Comparison, type PolicySummary, type Stat, type CompareOptions } from './compare';
 export { syntheticWorkload, XR_SCENARIOS, XR_MODELS, type SyntheticOptions } from './synthetic';
 export { validateWorkload } from './workload';
+export { groupWorkload, groupRanges, withGranularity, type Granularity } from './groups';
 export { rng, hashUniform, hashGaussian } from './rng';
 export { SALT, frameRelease, cascadeFires, frameFactor, layerFactor } from './arrivals';
 export { describeWorkload, type WorkloadSummary } from './workload';

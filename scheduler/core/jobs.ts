@@ -17,7 +17,7 @@
 import { cascadeFires } from './arrivals';
 import { uxcost } from './metrics';
 import type { PredictionModel } from './predict';
-import { narrowSet, setCost, variantAllowed } from './whitelist';
+import { committedVariant, narrowSet, setCost, variantAllowed } from './whitelist';
 import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
 
 /**
@@ -617,6 +617,10 @@ export class JobBook<J extends Job> {
     const name = this.policy.name;
     const job = this.find(a.job);
     if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job}, which is not a ready job`);
+    // A frame committed to a model-level variant runs that model's layer whatever the policy named
+    // (the other implementations do not fit its activations' shapes): the assignment is rewritten.
+    const must = committedVariant(this.workload.tenants[job.tenant], job);
+    if (must >= 0) (a as { variant: number }).variant = must;
     const ls = this.lanes[a.lane];
     if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
     if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {

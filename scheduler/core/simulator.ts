@@ -28,6 +28,7 @@ import { frameFactor, frameRelease, layerFactor } from './arrivals';
 import type { JobState, LaneState, Policy, PolicyEvent, Predictor, SimWorkload, Snapshot } from './types';
 import { validateWorkload } from './workload';
 import { variantUse, type VariantUse } from './variant-use';
+import type { DispatchHook } from './dispatcher';
 
 export interface SimOptions {
   /** Frames are released in [0, duration) s; the run then drains. */
@@ -63,6 +64,12 @@ export interface SimOptions {
    * latencies, e.g. Dysta's samples (core/dysta/mainsim.ts).
    */
   realLatency?: (tenant: number, frame: number, layer: number, lane: number) => number;
+  /**
+   * The dispatching thread as a resource (core/dispatcher.ts; a calibrated live prediction's): each
+   * layer start waits for the thread and CPU lanes slow by its core share. One object per run (it
+   * has state). Absent (the default): no dispatcher is modelled.
+   */
+  dispatcher?: DispatchHook;
 }
 
 export interface Slice {
@@ -162,6 +169,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     return noise > 0 ? f * layerFactor(seed, job.tenant, job.frame, layer, noise) : f;
   };
   const override = options.realLatency;
+  const dispatcher = options.dispatcher;
   /** Real latency of (job, layer) on a lane with a variant. */
   const realLatency = (job: SimJob, layer: number, lane: number, variant: number): number =>
     override ? override(job.tenant, job.frame, layer, lane) : model.latency(job.tenant, layer, lane, variant) * realFactor(job, layer, lane);
@@ -236,12 +244,18 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       throw new InvalidDecisionError(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
     }
     const dt = model.transferTime(t, layer, job.lastLane, lane);
-    const real = override ? override(t, job.frame, layer, lane) : profiled * realFactor(job, layer, lane);
-    const begin = clk.now + dt;
+    let real = override ? override(t, job.frame, layer, lane) : profiled * realFactor(job, layer, lane);
+    // The lane is held (not busy) while the dispatch waits for the dispatching thread.
+    let held = 0;
+    if (dispatcher) {
+      held = dispatcher.wait(clk.now);
+      real *= dispatcher.computeFactor(lane, laneStates);
+    }
+    const begin = clk.now + held + dt;
     const end = begin + real;
     if (dt > 0) {
       transfers++;
-      if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: clk.now, end: begin, kind: 'transfer' });
+      if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: clk.now + held, end: begin, kind: 'transfer' });
     }
     busy[lane] += dt + real;
     busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;

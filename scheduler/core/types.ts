@@ -101,6 +101,12 @@ export interface WhitelistCombo {
   variants: number[];
   /** Its verified accuracy cost (end to end, substituted together). */
   cost: number;
+  /**
+   * A model-level variant (reduced resolution, pruned architecture): another graph whose layers only
+   * run together, so a frame runs all of it or none: it commits at its first layer, and from then on
+   * every layer runs the combination's variant (jobs.ts assignee enforces it).
+   */
+  whole?: boolean;
 }
 
 export interface VariantWhitelist {

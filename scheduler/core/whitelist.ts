@@ -17,20 +17,41 @@ import type { JobState, LayerDef, TenantDef, VariantWhitelist, WhitelistCombo } 
 /** A frame's consistent combinations fit in an int32 bit set. */
 export const MAX_WHITELIST = 31;
 
-/** Per layer, per variant: bit set of the whitelisted combinations substituting it (-1: exact, always allowed). */
+/**
+ * Per layer, per variant: bit set of the whitelisted combinations substituting it (-1: exact, always
+ * allowed). Model-level (whole) combinations are all or nothing: the original and the exact variants
+ * of a layer they substitute clear their bits, so a frame that ran the original model at one layer
+ * can no longer switch to the model variant, and one committed to it cannot leave it.
+ */
 const maskCache = new WeakMap<VariantWhitelist, Int32Array[]>();
+/** Bits of the whole (model-level) combinations, per whitelist. */
+const wholeCache = new WeakMap<VariantWhitelist, number>();
+
+function wholeBits(wl: VariantWhitelist): number {
+  let b = wholeCache.get(wl);
+  if (b === undefined) {
+    b = 0;
+    for (let ci = 0; ci < wl.combos.length; ci++) if (wl.combos[ci].whole) b |= 1 << ci;
+    wholeCache.set(wl, b);
+  }
+  return b;
+}
 
 function masks(t: TenantDef, wl: VariantWhitelist): Int32Array[] {
   let m = maskCache.get(wl);
   if (m) return m;
   m = t.layers.map((layer, li) => {
     const row = new Int32Array(layer.variants.length);
+    let wholeHere = 0;
+    wl.combos.forEach((c, ci) => {
+      if (c.whole && (c.variants[li] ?? 0) > 0) wholeHere |= 1 << ci;
+    });
     layer.variants.forEach((v, vi) => {
-      if (vi === 0 || v.accuracyDelta === 0) row[vi] = -1;
+      if (vi === 0 || v.accuracyDelta === 0) row[vi] = ~wholeHere;
     });
     wl.combos.forEach((c, ci) => {
       const vi = c.variants[li] ?? 0;
-      if (vi > 0 && row[vi] !== -1) row[vi] |= 1 << ci;
+      if (vi > 0 && row[vi] !== ~wholeHere) row[vi] |= 1 << ci;
     });
     return row;
   });
@@ -64,9 +85,24 @@ export function narrowSet(t: TenantDef, set: number, layer: number, v: number): 
   return m === -1 ? set : set & m;
 }
 
+/**
+ * The variant a frame committed to a model-level (whole) combination must run at its next layer, or
+ * -1 when it is not committed (nothing approximate ran yet, or its consistent set holds layer combinations).
+ */
+export function committedVariant(t: TenantDef, j: JobState): number {
+  const wl = t.whitelist;
+  const set = j.variantSet ?? -1;
+  if (!wl || set === -1) return -1;
+  const whole = wholeBits(wl);
+  if (whole === 0 || (set & ~whole) !== 0 || set === 0) return -1;
+  const ci = 31 - Math.clz32(set & -set);
+  return wl.combos[ci].variants[j.next] ?? -1;
+}
+
 /** What a frame with consistent set `set` is charged: 0 before any approximate variant, else the smallest consistent combination's cost. */
 export function setCost(wl: VariantWhitelist, set: number): number {
-  if (set === -1) return 0;
+  // Only originals or exact variants so far (which may have cleared model-level bits): no cost.
+  if ((set | wholeBits(wl)) === -1) return 0;
   let c = Infinity;
   for (let i = 0; i < wl.combos.length; i++) if (set & (1 << i) && wl.combos[i].cost < c) c = wl.combos[i].cost;
   return c;
@@ -85,6 +121,8 @@ export interface CombinationFigures {
   relL2: number;
   /** 1 - the task figure's agreement (top-1 agreement, CTC text unchanged), where the model has one. */
   top1Drop?: number;
+  /** A model-level variant: every layer substituted, all or nothing (WhitelistCombo.whole). */
+  whole?: boolean;
 }
 
 /** End-to-end figures as a profile stores them (profiler/types.ts, structurally: scheduler/core imports no profiler code). */
@@ -168,7 +206,7 @@ export function buildWhitelist(layers: readonly LayerDef[], candidates: readonly
       variants[m.layer] = vi;
     }
     if (missing) rejected.push({ id: c.id, reason: missing });
-    else ok.push({ id: c.id, variants, cost: c.relL2 });
+    else ok.push({ id: c.id, variants, cost: c.relL2, ...(c.whole ? { whole: true } : {}) });
   }
   const size = (c: WhitelistCombo) => c.variants.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
   ok.sort((a, b) => size(b) - size(a) || a.cost - b.cost);

@@ -115,3 +115,26 @@ export function describeWorkload(w: SimWorkload): WorkloadSummary {
   }
   return { favouriteUtilisation: Object.fromEntries(w.lanes.map((l, i) => [l.id, util[i]])), isolatedOverDeadline: iso, rate };
 }
+
+/**
+ * The workload with each pinned tenant's layers restricted to its lane (lane index modulo the
+ * lane count). A layer that cannot run there keeps its other lanes, so pinning never makes a
+ * workload invalid. The one pinning rule: the tuner's simulations and the live runtime (whose
+ * failed lanes have no costs, so a tenant pinned to a dead lane runs on the others) both use it.
+ */
+export function applyPins(w: SimWorkload, pins: (number | null)[] | undefined): SimWorkload {
+  if (!pins?.some((p) => p !== null)) return w;
+  const nL = w.lanes.length;
+  return {
+    ...w,
+    tenants: w.tenants.map((t, ti) => {
+      const pin = pins[ti];
+      if (pin === null || pin === undefined) return t;
+      const lane = pin % nL;
+      return {
+        ...t,
+        layers: t.layers.map((layer) => (layer.variants.some((v) => v.cost[lane]) ? { ...layer, variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((c, l) => (l === lane ? c : null)) })) } : layer)),
+      };
+    }),
+  };
+}

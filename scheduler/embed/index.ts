@@ -2,9 +2,11 @@
 // app loads a tuned schedule (a file from `tessera tune`, or a bundle folder from `tessera schedule
 // bundle`), starts it, submits frames for its tenants with their input tensors, gets each frame's
 // outputs back, reads live stats and stops. It is the live runtime (scheduler/live) in its
-// submitted-frames mode: the schedule's policy, lanes, granularity and queue bound, the same checks
-// as the CLI on load (schema version, every model's sha256, every lane present). It pulls in no
-// Electron, UI, engine or profiling code (test/runtime-entry.test.ts checks the bundle's inputs).
+// submitted-frames mode: the schedule's policy, lanes, granularity, queue bound, late dropping and
+// pins, the same checks as the CLI on load (schema version, every model's sha256, every lane
+// present). It pulls in no Electron, UI, engine or profiling code (test/runtime-entry.test.ts checks
+// the bundle's inputs), so it cannot make a schedule's fixed layer variants ('fastest'): those layers
+// run as the originals, and the stop report's `levers` and warnings say so.
 //
 //   const rt = await openSchedule('schedule.json');
 //   await rt.start();

@@ -9,6 +9,8 @@ import type { Profile } from '../../profiler/types';
 import type { LaneClient } from './lane-client';
 import type { CalibrationReply, FromLane } from './protocol';
 import type { ExecModel, ExecGranularity } from './types';
+import { groupSize } from '../../common/granularity';
+import { groupRanges } from '../core/groups';
 
 export interface LatencyTable {
   /** computeMs[tenant][unit][lane]: median latency of session.run (NaN where the lane cannot run it). */
@@ -40,19 +42,28 @@ export interface LatencyTable {
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 
-/** Latency (ms) of every unit on every lane from a profile of the same model and cut, or undefined. */
+/**
+ * Latency (ms) of every unit on every lane from a profile of the same model and cut, or undefined.
+ * A second copy of a lane (cpu:1#1) takes the figures of the lane it copies, as the tuner's
+ * simulations do (core/tune/layouts.ts measuredLane).
+ */
 export function fromProfile(exec: ExecModel, granularity: ExecGranularity, laneIds: string[], profiles: Profile[]): { ms: number[][]; source: string } | undefined {
   const p = profiles.find((x) => (exec.sha256 && x.model.sha256 === exec.sha256) || x.model.name === exec.name);
   if (!p) return undefined;
-  const idx = laneIds.map((id) => p.lanes.findIndex((l) => l.id === id));
+  const idx = laneIds.map((id) => p.lanes.findIndex((l) => l.id === id || l.id === id.replace(/#\d+$/, '')));
   if (idx.some((k) => k < 0)) return undefined;
   let ms: number[][];
   if (granularity === 'model') {
     if (exec.units.length !== 1) return undefined;
     ms = [idx.map((k) => p.wholeModel[k]?.raw?.median ?? NaN)];
   } else {
-    if (p.layers.length !== exec.units.length) return undefined;
-    ms = p.layers.map((l) => idx.map((k) => l.lanes[k]?.raw?.median ?? NaN));
+    // group:K: unit i runs the profile's layers [iK, iK + K): their medians added (each layer's
+    // per-call overhead too, which one run of the group pays once: a slight overestimate).
+    const k = groupSize(granularity) ?? 1;
+    const perLayer = p.layers.map((l) => idx.map((j) => l.lanes[j]?.raw?.median ?? NaN));
+    const ranges = groupRanges(perLayer.length, k);
+    if (ranges.length !== exec.units.length) return undefined;
+    ms = ranges.map(([s, e]) => idx.map((_, lane) => perLayer.slice(s, e).reduce((a, row) => a + row[lane], 0)));
   }
   if (ms.some((row) => row.every((v) => !Number.isFinite(v)))) return undefined;
   return { ms, source: `profile ${p.id} (measured ${p.createdAt} on ${p.machine.hostname}; raw run() medians)` };
@@ -88,8 +99,8 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const sigmas: number[] = [];
   const toCalibrate: number[] = [];
   execs.forEach((exec, t) => {
-    // A tenant with variants is calibrated here: its variants are timed beside its units.
-    const prof = exec.units.some((u) => u.variants?.length) ? undefined : fromProfile(exec, input.granularity, laneIds, input.profiles);
+    // A tenant with variants, or with units that run a fixed variant, is calibrated here (the profile times the originals).
+    const prof = exec.units.some((u) => u.variants?.length || u.fixedVariant) ? undefined : fromProfile(exec, input.granularity, laneIds, input.profiles);
     if (prof) {
       prof.ms.forEach((row, i) => row.forEach((v, l) => (computeMs[t][i][l] = loaded[t][l] ? v : NaN)));
       sources[t] = prof.source;

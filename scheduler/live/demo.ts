@@ -1,7 +1,8 @@
 // Built-in demo models and a demo scenario, made with the GraphBuilder at run time (no model file is
 // committed). They are small synthetic networks (MLP and 3x3-convolution stacks with seeded weights),
 // NOT real trained models: they exist so that `tessera run demo` and the tests work on any machine.
-// Each demo model comes both whole and as its layers (standalone sub-models whose chain reproduces it).
+// Each demo model comes whole, as its layers and as groups of k layers (standalone sub-models whose
+// chain reproduces it).
 import { GraphBuilder, seededWeights } from '../../profiler/onnx/builder';
 import type { TensorInfo } from '../../profiler/types';
 import type { ExecModel, ExecUnit, LiveScenario } from './types';
@@ -12,7 +13,14 @@ interface LayerStep {
   outDims: number[];
 }
 
-function chain(name: string, inDims: number[], steps: LayerStep[]): { whole: ExecModel; layers: ExecModel } {
+/** A demo model whole, as its layers, and as groups of k consecutive layers (one sub-model each). */
+export interface DemoModel {
+  whole: ExecModel;
+  layers: ExecModel;
+  groups(k: number): ExecModel;
+}
+
+function chain(name: string, inDims: number[], steps: LayerStep[]): DemoModel {
   const info = (n: string, dims: number[]): TensorInfo => ({ name: n, type: 'float32', dims });
   const inputs = [info('x', inDims)];
   const tname = (i: number) => (i === 0 ? 'x' : i === steps.length ? 'y' : `h${i}`);
@@ -23,17 +31,27 @@ function chain(name: string, inDims: number[], steps: LayerStep[]): { whole: Exe
   steps.forEach((s, i) => s.add(g, tname(i), tname(i + 1)));
   g.output('y', steps[steps.length - 1].outDims);
   const wholeUnit: ExecUnit = { name, bytes: g.toBytes(), inputs, outputs: [info('y', steps[steps.length - 1].outDims)] };
-  // One standalone model per layer, same weights.
-  const units: ExecUnit[] = steps.map((s, i) => {
-    const lg = new GraphBuilder(`${name}_L${i}`);
-    lg.input(tname(i), dimsOf(i));
-    s.add(lg, tname(i), tname(i + 1));
-    lg.output(tname(i + 1), s.outDims);
-    return { name: `${name}.L${i}`, bytes: lg.toBytes(), inputs: [info(tname(i), dimsOf(i))], outputs: [info(tname(i + 1), s.outDims)] };
-  });
+  // One standalone model per run of layers [from, to), same weights.
+  const unit = (from: number, to: number, unitName: string): ExecUnit => {
+    const lg = new GraphBuilder(`${name}_L${from}${to - from > 1 ? `_${to - 1}` : ''}`);
+    lg.input(tname(from), dimsOf(from));
+    for (let i = from; i < to; i++) steps[i].add(lg, tname(i), tname(i + 1));
+    lg.output(tname(to), dimsOf(to));
+    return { name: unitName, bytes: lg.toBytes(), inputs: [info(tname(from), dimsOf(from))], outputs: [info(tname(to), dimsOf(to))] };
+  };
+  const units: ExecUnit[] = steps.map((_, i) => unit(i, i + 1, `${name}.L${i}`));
   return {
     whole: { name, inputs, units: [wholeUnit], granularity: 'whole model' },
     layers: { name, inputs, units, granularity: 'demo layers (one per MatMul/Conv + activation)' },
+    groups(k: number): ExecModel {
+      if (k <= 1) return this.layers;
+      const grouped: ExecUnit[] = [];
+      for (let from = 0; from < steps.length; from += k) {
+        const to = Math.min(steps.length, from + k);
+        grouped.push(unit(from, to, to - from > 1 ? `${name}.L${from}-${to - 1}` : `${name}.L${from}`));
+      }
+      return { name, inputs, units: grouped, granularity: `demo layers in groups of ${k}` };
+    },
   };
 }
 
@@ -74,7 +92,7 @@ const NAMED: Record<string, string> = {
 };
 
 /** "demo:mlp", "demo:conv", "demo:tiny-mlp" or parameterised "demo:mlp:BATCH:WIDTH:LAYERS" / "demo:conv:CHANNELS:SIZE:LAYERS". */
-export function demoModel(ref: string): { whole: ExecModel; layers: ExecModel } {
+export function demoModel(ref: string): DemoModel {
   const body = ref.replace(/^demo:/, '');
   const spec = NAMED[body] ?? body;
   const m = /^(mlp|conv):(\d+):(\d+):(\d+)$/.exec(spec);

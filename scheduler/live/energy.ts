@@ -3,14 +3,40 @@
 // MEASUREMENT of the whole device (other processes included), labelled with the meter and its rate.
 // Lanes no meter covers get an ESTIMATE: busy time x the estimate model's watts above idle
 // (profiler/energy/estimate.ts), labelled as an estimate. A mix of both is labelled an estimate.
+// With a meter, its samples and the layers' busy intervals are kept, and at the end the measured
+// energy is attributed to the tenants by regression (core/energy-attribution.ts), labelled as such;
+// without one, attribution says it is not available.
 import { counterDeltaUj, detectMeters, estimatedLaneWatts, meterForLane, type MeterReading, type MeterSet, type PowerMeter } from '../../profiler/energy';
 import type { LaneSpec } from '../../profiler/types';
 import type { EnergySourceLabel } from './types';
+import { attributeEnergy, type Attribution, type BusyInterval, type PowerSample } from '../core/energy-attribution';
+
+/** At most this many power samples per meter and busy intervals are kept for the attribution (the oldest give way). */
+export const ATTRIBUTION_CAP = 200_000;
 
 /** Busy/idle watts of a lane for the scheduler (idle draw is not modelled: 0 W above idle). */
 export function laneWatts(lane: LaneSpec): { idleWatts: number; busyWatts: number; model: string; detail: string } {
   const e = estimatedLaneWatts(lane);
   return { idleWatts: 0, busyWatts: e.watts, model: e.meter, detail: e.detail };
+}
+
+/**
+ * Mean power between two readings of one meter: power readings by the trapezoid, energy counters by
+ * their difference (wrap-around included); undefined where they cannot be combined.
+ */
+export function intervalPower(prev: MeterReading, r: MeterReading): { t0Ms: number; t1Ms: number; watts: number } | undefined {
+  const dt = (r.tMs - prev.tMs) / 1000;
+  if (!(dt > 0)) return undefined;
+  if (r.kind === 'power' && prev.kind === 'power') return { t0Ms: prev.tMs, t1Ms: r.tMs, watts: (r.watts + prev.watts) / 2 };
+  if (r.kind === 'energy' && prev.kind === 'energy') {
+    let uj = 0;
+    for (const c of r.counters) {
+      const before = prev.counters.find((x) => x.name === c.name);
+      if (before) uj += counterDeltaUj(before.uj, c.uj, c.maxUj);
+    }
+    return { t0Ms: prev.tMs, t1Ms: r.tMs, watts: uj / 1e6 / dt };
+  }
+  return undefined;
 }
 
 interface Polled {
@@ -25,6 +51,8 @@ interface Polled {
   failures: number;
   readings: number;
   lost?: string;
+  /** Mean power per reading interval (performance.now() ms), for the attribution. */
+  samples: { t0Ms: number; t1Ms: number; watts: number }[];
 }
 
 /** A meter that fails this many readings in a row is treated as gone (unplugged GPU, driver reset, removed counter). */
@@ -37,6 +65,8 @@ export class LiveEnergy {
   private readonly busyWatts: number[];
   private estimatedJoules = 0;
   private stopped = false;
+  private readonly intervals: BusyInterval[] = [];
+  private intervalsDropped = 0;
   readonly notes: string[] = [];
 
   constructor(private readonly lanes: LaneSpec[]) {
@@ -59,7 +89,7 @@ export class LiveEnergy {
       }
     }
     for (let i = 0; i < this.lanes.length; i++) if (![...covered.values()].some((ls) => ls.includes(i))) this.estimatedLanes.push(i);
-    this.polled = [...covered].map(([meter, lanes]) => ({ meter, lanes, joules: 0, lastWatts: NaN, busy: false, failures: 0, readings: 0 }));
+    this.polled = [...covered].map(([meter, lanes]) => ({ meter, lanes, joules: 0, lastWatts: NaN, busy: false, failures: 0, readings: 0, samples: [] }));
     for (const p of this.polled) this.poll(p);
   }
 
@@ -73,18 +103,11 @@ export class LiveEnergy {
       .sample()
       .then((r) => {
         if (p.last) {
-          const dt = (r.tMs - p.last.tMs) / 1000;
-          if (r.kind === 'power' && p.last.kind === 'power' && dt > 0) {
-            p.joules += ((r.watts + p.last.watts) / 2) * dt;
-            p.lastWatts = r.watts;
-          } else if (r.kind === 'energy' && p.last.kind === 'energy' && dt > 0) {
-            let uj = 0;
-            for (const c of r.counters) {
-              const prev = p.last.counters.find((x) => x.name === c.name);
-              if (prev) uj += counterDeltaUj(prev.uj, c.uj, c.maxUj);
-            }
-            p.joules += uj / 1e6;
-            p.lastWatts = uj / 1e6 / dt;
+          const s = intervalPower(p.last, r);
+          if (s) {
+            p.joules += (s.watts * (s.t1Ms - s.t0Ms)) / 1000;
+            p.lastWatts = r.kind === 'power' ? r.watts : s.watts;
+            this.keep(p, s);
           }
         } else if (r.kind === 'power') p.lastWatts = r.watts;
         p.last = r;
@@ -102,6 +125,43 @@ export class LiveEnergy {
         for (const i of p.lanes) if (!this.estimatedLanes.includes(i)) this.estimatedLanes.push(i);
       })
       .finally(() => (p.busy = false));
+  }
+
+  private keep(p: Polled, s: Polled['samples'][number]): void {
+    p.samples.push(s);
+    if (p.samples.length > ATTRIBUTION_CAP) p.samples.splice(0, p.samples.length - ATTRIBUTION_CAP);
+  }
+
+  /** A lane ran a layer of `tenant` over [start, end] (run seconds): kept for the attribution while a meter is polled. */
+  interval(lane: number, tenant: number, start: number, end: number): void {
+    if (!this.polled.length) return;
+    this.intervals.push({ lane, tenant, start, end });
+    if (this.intervals.length > ATTRIBUTION_CAP) {
+      const n = Math.ceil(ATTRIBUTION_CAP / 10);
+      this.intervals.splice(0, n);
+      this.intervalsDropped += n;
+    }
+  }
+
+  /**
+   * The measured energy attributed to the tenants, one entry per meter (core/energy-attribution.ts),
+   * or one 'unavailable' entry saying why there is none. `toRunS` maps a reading's performance.now()
+   * ms to run seconds.
+   */
+  attribution(tenantIds: string[], toRunS: (perfMs: number) => number): Attribution[] {
+    if (!this.polled.length) {
+      return [{ attribution: 'unavailable', reason: `no power meter covers the lanes (${this.notes.length ? `${this.notes.length} meter(s) found unusable, listed with the meters not used` : 'meters off or none found'}): energy per tenant is not measured, and no estimate is shown as one` }];
+    }
+    const laneIds = this.lanes.map((l) => l.id);
+    // Samples from before the oldest kept interval would regress power on busy time we no longer have.
+    const from = this.intervalsDropped ? (this.intervals[0]?.start ?? Infinity) : -Infinity;
+    return this.polled.map((p) => {
+      const samples: PowerSample[] = p.samples.map((s) => ({ t0: toRunS(s.t0Ms), t1: toRunS(s.t1Ms), watts: s.watts })).filter((s) => s.t0 >= from && s.t0 >= 0);
+      const a = attributeEnergy({ meter: p.meter.id, samples, busy: this.intervals, laneIds, covered: p.lanes, tenantIds });
+      if (a.attribution === 'regression' && p.lost) a.method += `; the meter was lost mid-run: only its samples until then`;
+      if (a.attribution === 'regression' && this.intervalsDropped) a.method += `; the busy intervals were capped at ${ATTRIBUTION_CAP}: only the run's later part is regressed`;
+      return a;
+    });
   }
 
   /** A lane was busy for `seconds` (feeds the estimate for lanes no meter covers). */

@@ -1,11 +1,14 @@
-// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity)
-// or its cut layers (layer granularity, profiler/onnx/cut.ts), with input tensors: the profiler's
+// Turns a tenant's model reference into what the lanes execute: the whole model (model granularity),
+// its cut layers (layer granularity, profiler/onnx/cut.ts) or groups of k consecutive cut layers
+// (group:K: the cutter's groups merged k at a time, so unit i holds the profile's layers
+// [ik, ik + k), as scheduler/core/groups.ts groups them), with input tensors: the profiler's
 // captured samples when the cut provides them, else seeded random data. Errors name the tenant.
 import { existsSync } from 'node:fs';
 import { cutModel, type CutResult } from '../../profiler/onnx/cut';
 import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
 import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
 import type { TensorInfo } from '../../profiler/types';
+import { groupSize } from '../../common/granularity';
 import { demoModel, isDemoRef } from './demo';
 import type { ExecModel, ExecGranularity, LiveTenantSpec, WireTensor } from './types';
 
@@ -23,14 +26,36 @@ export const SAMPLES_PER_TENANT = 4;
 /** Adds verified layer variants to a cut model's units (variant-exec.ts; injected so the runtime entry carries no profiling code). */
 export type VariantAttacher = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, kinds: string) => Promise<void>;
 
-export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
+/** One layer's fixed variant pick (a schedule's 'fastest' choice), and what became of it. */
+export interface VariantPick {
+  layer: string;
+  variant: string;
+}
+export type PickOutcome = VariantPick & { applied: boolean; reason?: string };
+
+/**
+ * Replaces picked layers' units by those variants, made again from the model and verified on the
+ * cut's activations (variant-exec.ts substituteVariants; injected so the runtime entry carries no
+ * profiling code). A pick it cannot make or verify leaves the original, with the reason.
+ */
+export type VariantSubstituter = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, picks: readonly VariantPick[]) => Promise<PickOutcome[]>;
+
+/** A tenant's picks to substitute; `outcomes` receives what became of each. */
+export interface PickRequest {
+  list: readonly VariantPick[];
+  substitute: VariantSubstituter;
+  outcomes: PickOutcome[];
+}
+
+export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
   const ref = tenant.model;
   let exec: ExecModel;
   if (typeof ref === 'object' && 'exec' in ref) exec = ref.exec;
   else if (typeof ref === 'string' && isDemoRef(ref)) {
     try {
       const d = demoModel(ref);
-      exec = granularity === 'layer' ? d.layers : d.whole;
+      const k = groupSize(granularity);
+      exec = k === undefined ? d.whole : d.groups(k);
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": ${(e as Error).message}`);
     }
@@ -44,7 +69,12 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
     } catch (e) {
       throw new LiveSetupError(`tenant "${tenant.id}": model cannot be loaded: ${(e as Error).message}`, { cause: e });
     }
-    exec = granularity === 'layer' ? await cutExec(tenant, loaded, seed, variants) : wholeExec(tenant, loaded, seed);
+    const k = groupSize(granularity);
+    exec = k === undefined ? wholeExec(tenant, loaded, seed) : await cutExec(tenant, loaded, seed, k, variants, picks);
+    if (k === undefined && picks?.list.length) {
+      // Fixed variants in a whole model: the picked layers substituted into it (the substituter embeds them).
+      picks.outcomes.push(...(await picks.substitute(tenant, exec, loaded, await cutFor(tenant, loaded, seed, 1), picks.list)));
+    }
   }
   if (exec.units.length === 0) throw new LiveSetupError(`tenant "${tenant.id}": model ${exec.name} has no executable units`);
   if (!exec.samples || exec.samples.length === 0) exec = { ...exec, samples: randomSamples(exec.inputs, seed, tenant.id) };
@@ -71,14 +101,9 @@ function wholeExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number): Ex
   return { name: model.name, inputs, outputs: outputs.map((o) => o.name), units: [{ name: model.name, bytes: sessionBytes(model), inputs, outputs }], samples, granularity: 'whole model', sha256: model.sha256 };
 }
 
-async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, variants?: { kinds: string; attach: VariantAttacher }): Promise<ExecModel> {
+async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number, groupsOf: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
   const shapes = shapesFor(tenant, model);
-  let cut: CutResult;
-  try {
-    cut = await cutModel(model, { granularity: 'group', shapes, seed, verify: false, inputValues: tenant.inputValues });
-  } catch (e) {
-    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into layers: ${(e as Error).message}`, { cause: e });
-  }
+  const cut = await cutFor(tenant, model, seed, groupsOf);
   const inputs: TensorInfo[] = model.inputs.map((io) => ({ name: io.name, type: io.type, dims: cut.inputShapes[io.name] ?? shapes[io.name] }));
   // The cut's captured graph inputs are realistic samples: the first input frame.
   const captured: Record<string, WireTensor> = {};
@@ -93,11 +118,25 @@ async function cutExec(tenant: LiveTenantSpec, model: LoadedModel, seed: number,
     outputs: model.outputs.map((o) => o.name),
     units: cut.layers.map((l) => ({ name: l.name, bytes: l.bytes, inputs: l.inputs, outputs: l.outputs })),
     samples,
-    granularity: `cut (${String(cut.granularity)})`,
+    granularity: groupsOf > 1 ? `cut (${String(cut.granularity)}, ${groupsOf} per unit)` : `cut (${String(cut.granularity)})`,
     sha256: model.sha256,
   };
+  if (picks?.list.length) {
+    // Picks name single layers: a unit of k > 1 layers has no place for one (run as the originals, said per pick).
+    if (groupsOf > 1) picks.outcomes.push(...picks.list.map((x) => ({ ...x, applied: false, reason: `fixed variants need layer or model granularity, not groups of ${groupsOf} layers` })));
+    else picks.outcomes.push(...(await picks.substitute(tenant, exec, model, cut, picks.list)));
+  }
   if (variants) await variants.attach(tenant, exec, model, cut, variants.kinds);
   return exec;
+}
+
+/** The model cut as the profiler cuts it (with captured activations), every `groupsOf` consecutive layers merged into one unit. */
+async function cutFor(tenant: LiveTenantSpec, model: LoadedModel, seed: number, groupsOf: number): Promise<CutResult> {
+  try {
+    return await cutModel(model, { granularity: 'group', groupsOf, shapes: shapesFor(tenant, model), seed, verify: false, inputValues: tenant.inputValues });
+  } catch (e) {
+    throw new LiveSetupError(`tenant "${tenant.id}": cannot cut ${model.name} into ${groupsOf > 1 ? `groups of ${groupsOf} layers` : 'layers'}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Seeded random input frames (uniform [-1, 1) floats; integer inputs 0, bool false). */

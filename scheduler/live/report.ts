@@ -7,6 +7,8 @@ import { errorRemoved, type BackgroundLoad, type MachineCalibration } from '../c
 import { countDrops, DROP_REASON_TEXT, DROP_REASONS, type DropCounts } from '../core/jobs';
 import { computeMetrics, percentile, type GroupMetrics, type Metrics } from '../core/metrics';
 import { simulate } from '../core/simulator';
+import { DispatcherSim, dispatcherParams, type DispatcherParams } from '../core/dispatcher';
+import type { Attribution } from '../core/energy-attribution';
 import { chromeTrace, type TraceEvent } from '../core/trace';
 import { relativeDeadline, type Policy, type PolicyEvent, type SimWorkload } from '../core/types';
 import { variantUse } from '../core/variant-use';
@@ -14,7 +16,7 @@ import { writeFileAtomic } from '../../profiler/store';
 import type { GpuAdapter, LaneSpec } from '../../profiler/types';
 import type { LatencyTable } from './calibrate';
 import { runDir, RUN_FILES } from './runs-store';
-import type { EnergySourceLabel, ExecModel, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
+import type { EnergySourceLabel, ExecModel, LiveLevers, LiveJobRecord, LiveReport, LiveScenario, LiveSlice, ResolvedLiveOptions, TenantComparison } from './types';
 
 export interface RunBooks {
   runId: string;
@@ -54,8 +56,10 @@ export interface RunBooks {
   variants?: { sessions: NonNullable<LiveReport['variantSessions']>; runs: number[][][] };
   /** The policy's switches (DREAM's model variants). */
   policyEvents?: readonly PolicyEvent[];
+  /** The schedule levers applied (pins, late drop, fixed variants), when any was asked. */
+  levers?: LiveLevers;
   faultJobs: { lane: number; at: number; jobs: number[] }[];
-  energy: { joules: number; source: EnergySourceLabel; notes: string[] };
+  energy: { joules: number; source: EnergySourceLabel; notes: string[]; attribution?: Attribution[] };
   warnings: string[];
   clockKind: string;
 }
@@ -118,13 +122,26 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
   let hindsight: LiveReport['hindsight'];
   let calibration: LiveReport['calibration'] = b.calibration ? calibrationBase(b) : undefined;
   if (!snapshot && o.predict !== false && b.releasedUntil > 0) {
-    const simulateWith = (w: SimWorkload) => {
+    // A calibrated prediction models the dispatching thread (core/dispatcher.ts); the others do not.
+    const disp = b.calibration?.machine
+      ? dispatcherParams(b.calibration.machine, b.workload, {
+          policy: b.initialPolicy,
+          laneThreads: b.lanes.map((l) => (l.spec.ep === 'cpu' ? (l.spec.threads ?? 1) : 0)),
+          backgroundCores: b.calibration.background?.othersBusyCores,
+          cores: b.calibration.background?.cores,
+        })
+      : undefined;
+    let dispatcherRun: DispatcherSim | undefined;
+    const simulateWith = (w: SimWorkload, dispatcher?: DispatcherParams) => {
+      if (dispatcher) dispatcherRun = new DispatcherSim(dispatcher);
       const sim = simulate(w, b.createPolicy(b.initialPolicy), {
+        ...(dispatcher ? { dispatcher: dispatcherRun } : {}),
         duration: b.releasedUntil,
         seed: o.seed,
         adaptive: o.adaptive,
         maxQueuePerTenant: o.maxQueuePerTenant,
         maxInSystem: b.maxInSystem,
+        dropLate: o.dropLate === true,
         latencyNoise: b.table.cv,
         window: o.window,
         recordSlices: false,
@@ -134,17 +151,18 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     };
     let pm: Metrics | undefined;
     try {
-      pm = simulateWith(b.workload);
+      pm = simulateWith(b.workload, disp?.params);
     } catch (e) {
       // The simulator holds the policy to the same rules (e.g. it rejects an invalid decision): say so, keep the measurements.
       warnings.push(`no prediction: the simulator could not run policy "${b.initialPolicy}" on this run's table (${(e as Error).message})`);
     }
     if (pm) {
       const notes = [
-        `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, at most ${b.maxInSystem} frames in the system, online refinement ${o.adaptive ? 'on' : 'off'}`,
+        `simulator (scheduler/core/simulator.ts) with the live run's latency table (${b.workload.latencySource.detail ?? ''}), scenario, policy "${b.initialPolicy}", seed ${o.seed}, bounded queue ${o.maxQueuePerTenant}, at most ${b.maxInSystem} frames in the system, online refinement ${o.adaptive ? 'on' : 'off'}${o.dropLate ? ', late dropping on' : ''}${b.levers?.pins.length ? `, pins ${b.levers.pins.map((p) => `${p.tenant}->${p.lane}`).join(', ')}` : ''}`,
         `latency noise: normal per layer, ${(b.table.cv * 100).toFixed(1)}% (the calibration's median coefficient of variation; its robust lognormal spread was ${b.table.logSigma.toFixed(3)})`,
         'frame release times are identical (same arrival stream); cascade draws follow finish order and may differ',
       ];
+      if (disp) notes.push(disp.note);
       if (b.switches.length) notes.push(`the policy was switched mid-run (${b.switches.map((s) => `${s.policy} at ${s.at.toFixed(2)} s`).join(', ')}); the prediction uses the initial policy only`);
       if (b.faults.length) notes.push('lanes failed during the live run; the prediction assumes every lane stays up');
       predicted = { metrics: pm, latencyNoise: b.table.cv, note: notes.join('; ') };
@@ -161,9 +179,23 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
       const hm = simulateWith(scaled);
       if (b.uncalibrated && b.calibration) {
         try {
+          const sim = dispatcherRun;
           const um = simulateWith(b.uncalibrated);
           const uncalibrated = compare(metrics, um);
           calibration = { ...calibrationBase(b), uncalibrated, errorRemoved: removedOf(comparison, uncalibrated) };
+          if (disp?.params && sim) {
+            // A/B: the same calibrated prediction without the dispatcher model, and what the model removes.
+            const withoutDispatcher = compare(metrics, simulateWith(b.workload));
+            calibration.dispatcher = {
+              note: disp.note,
+              serviceUs: disp.params.serviceS * 1e6,
+              utilisation: disp.params.utilisation,
+              waited: sim.waited,
+              meanWaitUs: sim.waited ? (sim.waitS / sim.waited) * 1e6 : 0,
+              withoutDispatcher,
+              errorRemoved: removedOf(comparison, withoutDispatcher),
+            };
+          } else if (disp) calibration.dispatcher = { note: disp.note };
         } catch (e) {
           warnings.push(`no uncalibrated prediction: ${(e as Error).message}`);
         }
@@ -230,10 +262,11 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     drops,
     faults: b.faults,
     ...(b.policyEvents?.length ? { policyEvents: [...b.policyEvents] } : {}),
+    ...(b.levers ? { levers: b.levers } : {}),
     ...(b.variants ? { variantSessions: b.variants.sessions, variantUse: variantUse(b.workload, b.variants.runs, counted) } : {}),
     abandoned,
     caps: { slicesKept: b.slices.length, slicesDropped: b.slicesDropped, jobsKept: b.records.length, jobsDropped: b.recordsDropped },
-    energy: { joules: b.energy.joules, averageWatts: b.elapsed > 0 ? b.energy.joules / b.elapsed : 0, source: b.energy.source, meters: b.energy.notes },
+    energy: { joules: b.energy.joules, averageWatts: b.elapsed > 0 ? b.energy.joules / b.elapsed : 0, source: b.energy.source, meters: b.energy.notes, ...(b.energy.attribution ? { attribution: b.energy.attribution } : {}) },
     warnings,
   };
   if (b.recordsDropped) warnings.push(`job records were capped: the metrics cover the last ${b.records.length} frames (${b.recordsDropped} earlier ones left out)`);

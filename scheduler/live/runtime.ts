@@ -15,7 +15,7 @@ import { DROP_REASON_TEXT, Job, JobBook, type DropReason } from '../core/jobs';
 import { createPolicy } from '../core/policies';
 import { PredictionModel } from '../core/predict';
 import { relativeDeadline, type JobState, type LaneDef, type LaneState, type Policy, type SimWorkload, type Snapshot, type TenantDef } from '../core/types';
-import { validateTenants, validateWorkload } from '../core/workload';
+import { applyPins, validateTenants, validateWorkload } from '../core/workload';
 import { ArrivalStream } from './arrivals';
 import { buildLatencyTable, calibratedTable, type LatencyTable } from './calibrate';
 import { expectedUtilisation, type BackgroundLoad } from '../core/calibration';
@@ -25,14 +25,14 @@ import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
 import { LoopMonitor } from './loop-monitor';
 import { deepenDemoRef } from './demo';
-import { keepSets, LiveSetupError, resolveExecModel, type VariantAttacher } from './models';
+import { keepSets, LiveSetupError, resolveExecModel, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
 import { busiestUtilisation } from '../sim-workload';
 import { buildWhitelist, hasLimits } from '../core/whitelist';
 import type { FromLane } from './protocol';
 import { RunRecords } from './records';
 import { assembleReport, buildReport, type RunBooks } from './report';
 import { RunJournal } from './run-journal';
-import type { ExecModel, FrameOutcome, LiveJobRecord, LiveOptions, LiveReport, LiveScenario, LiveSlice, LiveTenantSpec, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
+import type { ExecModel, FrameOutcome, LiveJobRecord, LiveLevers, LiveOptions, LiveReport, LiveScenario, LiveSlice, LiveTenantSpec, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
 
 export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
 import { scaleTenantTiming } from '../../workloads/rate-scaling';
@@ -103,6 +103,8 @@ export interface LiveHooks {
   createPolicy?: (name: string) => Policy;
   /** Generates layer variants for `variants` runs (scheduler/live/variant-exec.ts attachVariants; the engine passes it). */
   attachVariants?: VariantAttacher;
+  /** Makes a schedule's fixed variant picks (`variantPicks`; variant-exec.ts substituteVariants; the engine and the CLI pass it). */
+  substituteVariants?: VariantSubstituter;
   /** Setup is done and the run takes frames (submit() may be called from now on). */
   onRunning?: () => void;
 }
@@ -130,8 +132,14 @@ export class LiveRun {
   private execs: ExecModel[] = [];
   /** The workload as planned (the prediction runs on it). */
   private workload!: SimWorkload;
-  /** The workload the policy sees now (lanes that failed have no costs). */
+  /** The workload the policy sees now (lanes that failed have no costs; pins applied). */
   private current!: SimWorkload;
+  /** `current` before the pins: a lane failure is applied here, then the pins again (a tenant pinned to a dead lane gets the others). */
+  private unpinned!: SimWorkload;
+  /** Per tenant: the lane index it is pinned to, or null. */
+  private pins: (number | null)[] = [];
+  /** Per tenant: what became of its fixed variant picks, and the sessions' sizes. */
+  private pickOutcomes: (PickOutcome & { modelBytes?: number; rssGrowthBytes?: number })[][] = [];
   private table!: LatencyTable;
   /** Per lane: the variant sessions loaded there and the memory they took. */
   private variantMemory: NonNullable<LiveReport['variantSessions']> = [];
@@ -349,11 +357,28 @@ export class LiveRun {
     const o = this.options;
     progress('preparing models');
     this.execs = [];
-    if (o.variants && o.granularity !== 'layer') throw new LiveSetupError(`variants (${o.variants}) are layer variants: run with granularity layer`);
+    if (o.variants && o.granularity !== 'layer') throw new LiveSetupError(`variants (${o.variants}) are layer variants: run with granularity layer (not ${o.granularity})`);
     if (o.variants) progress(`generating and verifying layer variants (${o.variants})`);
     if (o.variants && !this.hooks.attachVariants) throw new LiveSetupError('variants: this runtime was built without the variant generator (hooks.attachVariants); run through the engine or the CLI');
     const variants = o.variants && this.hooks.attachVariants ? { kinds: o.variants, attach: this.hooks.attachVariants } : undefined;
-    for (const t of this.scenario.tenants) this.execs.push(await resolveExecModel(t, o.granularity, o.seed, variants));
+    this.pickOutcomes = this.scenario.tenants.map(() => []);
+    for (const [ti, t] of this.scenario.tenants.entries()) {
+      const list = o.variantPicks?.[ti] ?? [];
+      const why = !list.length ? undefined : !this.hooks.substituteVariants ? 'this runtime has no variant generator (the embeddable runtime carries no profiling code): the original layer runs' : undefined;
+      const picks = list.length && !why ? { list, substitute: this.hooks.substituteVariants!, outcomes: this.pickOutcomes[ti] } : undefined;
+      if (picks) progress(`making and verifying ${list.length} fixed layer variant(s) of "${t.id}"`);
+      this.execs.push(await resolveExecModel(t, o.granularity, o.seed, variants, picks));
+      // Models that are not cut here (demo and pre-cut models) leave their picks unanswered.
+      for (const pick of list) if (!this.pickOutcomes[ti].some((x) => x.layer === pick.layer)) this.pickOutcomes[ti].push({ ...pick, applied: false, reason: why ?? 'the model is not an ONNX file cut by the runtime' });
+      for (const x of this.pickOutcomes[ti]) if (!x.applied) this.outcome.warnings.push(`tenant "${t.id}": layer ${x.layer} runs its original, not the schedule's variant ${x.variant}: ${x.reason}`);
+    }
+    this.pins = this.scenario.tenants.map((t, ti) => {
+      const p = o.pins?.[ti];
+      if (p === null || p === undefined) return null;
+      const lane = typeof p === 'number' ? p : o.lanes.findIndex((l) => l.id === p);
+      if (!(lane >= 0 && lane < o.lanes.length)) throw new LiveSetupError(`tenant "${t.id}" is pinned to lane ${p}, which is not a lane of this run (${o.lanes.map((l) => l.id).join(', ')})`);
+      return lane;
+    });
     progress(`starting ${o.lanes.length} lane(s)`);
     const isolation = o.isolation ?? 'thread';
     this.lanes = o.lanes.map((spec, index) => {
@@ -383,7 +408,13 @@ export class LiveRun {
           for (let i = 0; i < exec.units.length; i++) {
             if (signal?.aborted || !lane.client.alive) return;
             try {
-              await lane.client.request({ op: 'load', key: `${t}/${i}`, bytes: exec.units[i].bytes });
+              const r = await lane.client.request<{ rssBefore?: number; rssAfter?: number }>({ op: 'load', key: `${t}/${i}`, bytes: exec.units[i].bytes });
+              // The session of a fixed variant (model granularity: the whole model with them substituted, counted on its first pick).
+              const fixed = exec.units[i].fixedVariant ? this.pickOutcomes[t].find((x) => x.applied && (exec.units.length === 1 || x.layer === exec.units[i].name)) : undefined;
+              if (fixed) {
+                fixed.modelBytes = (fixed.modelBytes ?? 0) + exec.units[i].bytes.byteLength;
+                fixed.rssGrowthBytes = (fixed.rssGrowthBytes ?? 0) + Math.max(0, (r?.rssAfter ?? 0) - (r?.rssBefore ?? 0));
+              }
             } catch (e) {
               loaded[t][l] = false;
               errors[t][l] = `${exec.units[i].name}: ${(e as Error).message}`;
@@ -489,8 +520,10 @@ export class LiveRun {
     // What a layer is expected to cost beyond session.run: the online refinement compares like with like.
     this.lanes.forEach((l, i) => (l.overheadS = this.table.overheadS[i]));
     this.calibrationNotes = planned.notes;
-    this.uncalibrated = buildWorkload(this.scenario, this.execs, raw, defs, o, this.id);
-    this.workload = buildWorkload(this.scenario, this.execs, this.table, defs, o, this.id, planned.notes);
+    this.uncalibrated = applyPins(buildWorkload(this.scenario, this.execs, raw, defs, o, this.id), this.pins);
+    const unpinned = buildWorkload(this.scenario, this.execs, this.table, defs, o, this.id, planned.notes);
+    this.unpinned = unpinned;
+    this.workload = applyPins(unpinned, this.pins);
     try {
       validateWorkload(this.workload);
     } catch (e) {
@@ -734,6 +767,8 @@ export class LiveRun {
   private consult(now: number): void {
     this.book.clock.now = now;
     this.book.closeWindows();
+    // Late dropping: the simulator's rule (JobBook.dropLate), at every event and telemetry tick.
+    if (this.options.dropLate && this.book.readyCount > 0) this.book.dropLate();
     if (this.book.readyCount === 0) return;
     let anyIdle = false;
     for (const l of this.laneStates) if (l.idle) anyIdle = true;
@@ -884,6 +919,7 @@ export class LiveRun {
     lane.tickBusyUs += busyUs;
     lane.runs++;
     this.energy.busy(lane.index, busyUs / 1e6);
+    this.energy.interval(lane.index, job.tenant, start, end);
     this.windowJ += this.energy.estimate(lane.index, busyUs / 1e6);
     const observed = busyUs / 1e6 + lane.overheadS;
     if (this.options.adaptive) this.model.update(job.tenant, lane.index, job.profiled, observed);
@@ -909,11 +945,13 @@ export class LiveRun {
     st.busyUntil = Infinity;
     st.job = -1;
     st.power = 0;
-    // The policy and the predictions no longer see the lane (the online ratios are kept).
-    const w: SimWorkload = {
-      ...this.current,
-      tenants: this.current.tenants.map((t) => ({ ...t, layers: t.layers.map((l) => ({ ...l, variants: l.variants.map((v) => ({ ...v, cost: v.cost.map((c, i) => (i === lane.index ? null : c)) })) })) })),
+    // The policy and the predictions no longer see the lane (the online ratios are kept); the pins
+    // are applied again, so a tenant pinned to it runs on the lanes left.
+    this.unpinned = {
+      ...this.unpinned,
+      tenants: this.unpinned.tenants.map((t) => ({ ...t, layers: t.layers.map((l) => ({ ...l, variants: l.variants.map((v) => ({ ...v, cost: v.cost.map((c, i) => (i === lane.index ? null : c)) })) })) })),
     };
+    const w = applyPins(this.unpinned, this.pins);
     const rescheduled: number[] = [];
     const restart = (job: LiveJob) => {
       if (job.ended) return;
@@ -1020,6 +1058,12 @@ export class LiveRun {
   // -------------------------------------------------------------------------------------------
   // The end.
 
+  /** The meters' energy attributed to the tenants (energy.ts); readings carry performance.now() ms. */
+  private energyAttribution() {
+    const offsetUs = this.clockUs() - performance.now() * 1000;
+    return this.energy.attribution(this.workload.tenants.map((t) => t.id), (ms) => this.toRun(ms * 1000 + offsetUs));
+  }
+
   /** What the report is made of: at the end, or (snapshot) while the run goes. */
   private books(snapshot = false): RunBooks {
     const r = this.records;
@@ -1054,12 +1098,23 @@ export class LiveRun {
       loop: this.loop.stats(),
       faults: this.faults.log,
       policyEvents: this.policy.events?.(),
+      ...(this.levers() ? { levers: this.levers() } : {}),
       ...(this.variantMemory.length ? { variants: { sessions: this.variantMemory, runs: this.book.variantRuns } } : {}),
       faultJobs: this.faults.jobs,
-      energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes },
+      energy: { joules: this.energy.joules, source: this.energy.source, notes: this.energy.notes, ...(snapshot ? {} : { attribution: this.energyAttribution() }) },
       warnings: this.journal?.error ? [...this.outcome.warnings, `the run's record could not be written as it went (${this.journal.error}): a crash would have lost it`] : this.outcome.warnings,
       clockKind: this.clock?.kind ?? 'timers',
     };
+  }
+
+  /** What the run applied of the schedule levers it was given (undefined when none was asked). */
+  private levers(): LiveLevers | undefined {
+    const o = this.options;
+    const tenants = this.scenario.tenants;
+    const pins = this.pins.flatMap((p, t) => (p === null ? [] : [{ tenant: tenants[t].id, lane: o.lanes[p].id }]));
+    const variants = this.pickOutcomes.flatMap((xs, t) => xs.map((x) => ({ tenant: tenants[t].id, ...x })));
+    if (!o.dropLate && !pins.length && !variants.length) return undefined;
+    return { dropLate: o.dropLate === true, pins, variants };
   }
 
   private async finish(): Promise<LiveResult> {
@@ -1172,7 +1227,8 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
       name: u.name,
       outputBytes: table.outBytes[ti][i],
       variants: [
-        { id: 'original', accuracyDelta: 0, cost: lanes.map((_, l) => cost(table.computeMs[ti][i][l], i, l)) },
+        // A unit that runs a schedule's fixed variant in place of the original (variantPicks) is that variant, as in the simulator's applyVariantChoice.
+        { id: u.fixedVariant?.id ?? 'original', accuracyDelta: u.fixedVariant?.accuracyDelta ?? 0, cost: lanes.map((_, l) => cost(table.computeMs[ti][i][l], i, l)) },
         // Variant k + 1 is the lanes' session v(k + 1): never filtered, so the indices stay aligned (unmeasured = null).
         ...(u.variants ?? []).map((v, k) => ({ id: v.id, accuracyDelta: v.accuracyDelta, cost: lanes.map((_, l) => cost(table.variantMs?.[ti]?.[i]?.[k]?.[l], i, l)) })),
       ],

@@ -3,6 +3,7 @@
 // options of a run, the telemetry it streams and the report it ends with. Times are seconds from
 // the run's start unless named *Ms/*Us.
 import type { BackgroundLoad, MachineCalibration } from '../core/calibration';
+import type { Attribution } from '../core/energy-attribution';
 import type { DropCounts, DropReason, JobRecord } from '../core/jobs';
 import type { Metrics } from '../core/metrics';
 import type { Slice } from '../core/simulator';
@@ -10,6 +11,7 @@ import type { Arrival, PolicyEvent, TenantSlos } from '../core/types';
 import type { CombinationFigures } from '../core/whitelist';
 import type { VariantUse } from '../core/variant-use';
 import type { GpuAdapter, LaneSpec, Profile, TensorInfo } from '../../profiler/types';
+import type { Granularity } from '../../common/granularity';
 
 /**
  * Where a live tenant's model comes from, once resolved (not the scenario format's ModelRef in
@@ -49,7 +51,7 @@ export interface LiveScenario {
   tenants: LiveTenantSpec[];
 }
 
-/** One executable unit of a model: the whole model (model granularity) or one cut layer. */
+/** One executable unit of a model: the whole model (model granularity), one cut layer, or a group of them. */
 export interface ExecUnit {
   name: string;
   bytes: Uint8Array;
@@ -57,6 +59,8 @@ export interface ExecUnit {
   outputs: TensorInfo[];
   /** Verified layer variants the lanes load beside it (variant k + 1 of the scheduler's layer). */
   variants?: ExecVariant[];
+  /** The unit runs this variant in place of the original layer (a schedule's fixed per-layer pick: `bytes` are the variant's). */
+  fixedVariant?: Omit<ExecVariant, 'bytes'>;
 }
 
 /** A verified variant of a unit: same inputs and outputs, another implementation. */
@@ -97,10 +101,11 @@ export interface WireTensor {
 }
 
 /**
- * What one dispatch runs: the whole model, or one cut layer (the simulator's `preemption`). Not the
- * profiler's ExecGranularity (profiler/onnx/cut.ts: how finely a model is cut into layers).
+ * What one dispatch runs: the whole model, one cut layer, or K consecutive cut layers ('group:K',
+ * common/granularity.ts). Not the profiler's granularity (profiler/onnx/cut.ts: how finely a model is
+ * cut into layers).
  */
-export type ExecGranularity = 'model' | 'layer';
+export type ExecGranularity = Granularity;
 
 export interface LaneFault {
   /** Lane index or id. */
@@ -177,6 +182,25 @@ export interface LiveOptions {
    * whitelist.
    */
   variants?: string;
+  /**
+   * Drop a frame still waiting at its deadline (cause 'late'), at every event, as the simulator's
+   * `dropLate` does (the same JobBook.dropLate()).
+   */
+  dropLate?: boolean;
+  /**
+   * Per tenant (scenario order): the lane it is pinned to (lane id or index), or null/absent = free.
+   * Its layers run only there, where that lane can run them (core/workload.ts applyPins: a layer the
+   * lane cannot run, or a lane that failed, leaves the tenant its other lanes).
+   */
+  pins?: (string | number | null | undefined)[];
+  /**
+   * Per tenant (scenario order): layers that run a fixed variant instead of the original (a tuned
+   * schedule's 'fastest' choice), by layer name and variant id (e.g. "split-out(g=2)"). With model
+   * granularity they are substituted into the whole model together. The variants are made again from the model and verified on its own activations
+   * (hooks.substituteVariants), loaded on every lane before the run, and calibrated there; one that
+   * cannot be made or verified runs as the original, and the report says so (`levers`).
+   */
+  variantPicks?: ({ layer: string; variant: string }[] | null | undefined)[];
 }
 
 /** The options of a run with every default filled in. */
@@ -277,6 +301,15 @@ export interface TenantComparison {
   diff: { meanLatencyRel: number; p95LatencyRel: number; missRatePts: number; dropRatePts: number };
 }
 
+/** What a run applied of a schedule's levers beyond policy, lanes, granularity and queue bound. */
+export interface LiveLevers {
+  dropLate: boolean;
+  /** Pinned tenants and their lanes. */
+  pins: { tenant: string; lane: string }[];
+  /** Per picked layer: whether it ran its variant (else the original, with why), and the variant session's size. */
+  variants: { tenant: string; layer: string; variant: string; applied: boolean; reason?: string; modelBytes?: number; rssGrowthBytes?: number }[];
+}
+
 export interface LiveReport {
   runId: string;
   /** Wall-clock time frames started being released (ISO). */
@@ -345,6 +378,21 @@ export interface LiveReport {
     loadTarget?: { load: number; scale: number };
     uncalibrated?: TenantComparison[];
     errorRemoved?: { meanLatency: number | null; missRate: number | null };
+    /**
+     * The dispatching thread modelled in the calibrated prediction (scheduler/core/dispatcher.ts):
+     * its service time per dispatch, expected utilisation, how many dispatches waited for it in the
+     * prediction and for how long on average, and the same calibrated prediction without it (A/B) with
+     * the share of its error the model removes. Only `note` where it could not be applied.
+     */
+    dispatcher?: {
+      note: string;
+      serviceUs?: number;
+      utilisation?: number;
+      waited?: number;
+      meanWaitUs?: number;
+      withoutDispatcher?: TenantComparison[];
+      errorRemoved?: { meanLatency: number | null; missRate: number | null };
+    };
   };
   adaptation: { ratios: number[][]; policyState?: Record<string, number> };
   transfers: { count: number; meanUs: number; p95Us: number; bytes: number };
@@ -357,12 +405,27 @@ export interface LiveReport {
   variantSessions?: { lane: string; sessions: number; modelBytes: number; rssGrowthBytes: number; refused: string[] }[];
   /** Per tenant: how often each variant ran and the accuracy budget spent (scheduler/core/variant-use.ts). */
   variantUse?: VariantUse[];
+  /** The schedule levers the run applied (options pins, dropLate, variantPicks); absent when none was asked. */
+  levers?: LiveLevers;
   /** The policy's switches, e.g. DREAM moving a tenant to its model variant and back (run time, s). */
   policyEvents?: PolicyEvent[];
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;
   caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };
-  energy: { joules: number; averageWatts: number; source: EnergySourceLabel; /** Why each meter could not be used (when none could). */ meters: string[] };
+  energy: {
+    joules: number;
+    averageWatts: number;
+    source: EnergySourceLabel;
+    /** Why each meter could not be used (when none could). */
+    meters: string[];
+    /**
+     * Measured energy attributed to the tenants by regressing each meter's sampled power on the
+     * lanes' busy shares (core/energy-attribution.ts: n samples, R^2, 95% intervals), one entry per
+     * meter; or one `attribution: 'unavailable'` entry with the reason (no meter: nothing per tenant
+     * is measured). Absent in reports from before it existed and in snapshots.
+     */
+    attribution?: Attribution[];
+  };
   files?: { dir: string; trace: string; report: string };
   warnings: string[];
 }

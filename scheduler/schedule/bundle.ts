@@ -4,18 +4,25 @@
 //   DIR/manifest.json   every file below with its sha256 and size (file.ts verifyBundle checks them all on load)
 //   DIR/schedule.json   the schedule, its models pointing at models/ (relative paths)
 //   DIR/models/*.onnx   one file per tenant, the exact bytes the schedule's sha256 names
-// Readers take DIR (or DIR/manifest.json) wherever they take a schedule file (file.ts readSchedule).
+// The archive form (`--out X.tgz`, `.tar.gz` or `.tar`) holds the same files, manifest first
+// (archive.ts). Readers take DIR, DIR/manifest.json or the archive wherever they take a schedule file
+// (file.ts readSchedule).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../profiler/store';
 import { resolveModel } from '../../workloads/library';
 import type { ModelRef } from '../../workloads/scenario';
-import { BUNDLE_MANIFEST, BUNDLE_SCHEDULE, BundleManifest, ScheduleError } from './file';
+import { BUNDLE_MANIFEST, BUNDLE_SCHEDULE, BundleManifest, ScheduleError } from './manifest';
+import { archiveBundle, isArchivePath } from './archive';
 import { Schedule } from './format';
 
 export interface BundleResult {
+  /** The bundle folder, or the archive file. */
   dir: string;
+  /** 'folder' or 'archive' (.tgz, .tar.gz, .tar). */
+  form: 'folder' | 'archive';
   manifest: BundleManifest;
 }
 
@@ -23,10 +30,25 @@ const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /**
- * Writes the bundle of a (loaded, checked) schedule into `out`: a new or empty folder. Each model is
- * resolved as the schedule records it and must still have its recorded sha256.
+ * Writes the bundle of a (loaded, checked) schedule into `out`: a new or empty folder, or a new
+ * archive file when `out` ends in .tgz, .tar.gz or .tar. Each model is resolved as the schedule
+ * records it and must still have its recorded sha256.
  */
 export async function writeBundle(s: Schedule, out: string): Promise<BundleResult> {
+  if (!isArchivePath(out)) return { ...(await writeBundleFolder(s, out)), form: 'folder' };
+  const file = resolve(out);
+  if (existsSync(file)) throw new ScheduleError(`bundle output ${file} exists; give a new file name`, 'bad-schedule');
+  const staging = mkdtempSync(join(tmpdir(), 'tessera-bundle-out-'));
+  try {
+    const r = await writeBundleFolder(s, join(staging, 'b'));
+    archiveBundle(r.dir, file, [BUNDLE_MANIFEST, ...r.manifest.files.map((f) => f.path)]);
+    return { dir: file, form: 'archive', manifest: r.manifest };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function writeBundleFolder(s: Schedule, out: string): Promise<Omit<BundleResult, 'form'>> {
   const dir = resolve(out);
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) throw new ScheduleError(`bundle output ${dir} exists and is not an empty folder; give a new folder`, 'bad-schedule');
   mkdirSync(join(dir, 'models'), { recursive: true });

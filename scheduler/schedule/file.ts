@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomic } from '../../profiler/store';
 import type { MachineFingerprint } from '../../profiler/types';
 import { resolveModel } from '../../workloads/library';
@@ -16,19 +15,11 @@ import type { LiveScenario } from '../live/types';
 import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, staticVariantPicks, type CandidateSummary, type Interval, type VariantChoice } from '../core/tune';
 import type { TenantDef } from '../core/types';
 import type { TuneOutcome, TuneProblem } from '../tune-run';
-import { SCHEDULE_SCHEMA_VERSION, Schedule } from './format';
+import { SCHEDULE_SCHEMA_VERSIONS, Schedule, scheduleVersionFor } from './format';
+import { BUNDLE_MANIFEST, BundleManifest, ScheduleError } from './manifest';
+import { isArchivePath, openBundleArchive } from './archive';
 
-/** A schedule that must not run; the message names the file or field and what to do. */
-export class ScheduleError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'bad-schedule' | 'hash-mismatch' | 'missing-model' | 'unknown-version' | 'missing-lane' | 'no-result' | 'not-found',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ScheduleError';
-  }
-}
+export { BUNDLE_MANIFEST, BUNDLE_SCHEDULE, BundleManifest, ScheduleError } from './manifest';
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -65,7 +56,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
   const opts = outcome.options;
   const schedule: Schedule = {
     $schema: 'https://tessera.dev/schemas/schedule-v1.json',
-    schemaVersion: SCHEDULE_SCHEMA_VERSION,
+    schemaVersion: scheduleVersionFor(c.granularity),
     kind: 'tessera-schedule',
     createdAt: new Date().toISOString(),
     tessera: o.tesseraVersion,
@@ -121,25 +112,18 @@ export function writeSchedule(path: string, s: Schedule): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bundles: a folder with the schedule, its model files and a manifest of every file's sha256, so
-// another machine can replay, validate or embed the schedule (bundle.ts writes them).
+// Bundles: a folder (or one archive, archive.ts) with the schedule, its model files and a manifest of
+// every file's sha256, so another machine can replay, validate or embed the schedule (bundle.ts
+// writes them).
 
-export const BUNDLE_MANIFEST = 'manifest.json';
-export const BUNDLE_SCHEDULE = 'schedule.json';
-export const BundleManifest = z
-  .object({
-    kind: z.literal('tessera-schedule-bundle'),
-    bundleVersion: z.literal(1),
-    createdAt: z.string(),
-    schedule: z.string().describe('The schedule file, relative to the bundle folder.'),
-    files: z.array(z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0), tenant: z.string().optional() }).strict()).min(1),
-  })
-  .strict();
-export type BundleManifest = z.infer<typeof BundleManifest>;
-
-/** A bundle folder (or its manifest) given where a schedule file is expected: its folder, else undefined. */
+/**
+ * A bundle folder (or its manifest), or a bundle archive (.tgz, .tar.gz, .tar: checked member by
+ * member, then written to a private folder), given where a schedule file is expected: its folder,
+ * else undefined.
+ */
 export function bundleDir(path: string): string | undefined {
   if (existsSync(path) && statSync(path).isDirectory()) return path;
+  if (isArchivePath(path)) return openBundleArchive(path);
   if (basename(path) === BUNDLE_MANIFEST && existsSync(path)) return dirname(path);
   return undefined;
 }
@@ -179,7 +163,7 @@ function absolutePaths(s: Schedule, dir: string): Schedule {
 
 /**
  * Reads and validates the file's shape and version; no model hashes or lanes checked (see
- * loadSchedule). A bundle folder (or its manifest) is accepted: every file it lists is checked first.
+ * loadSchedule). A bundle folder (or its manifest) or archive is accepted: every file it lists is checked first.
  */
 export function readSchedule(path: string): Schedule {
   const bundle = bundleDir(path);
@@ -198,7 +182,7 @@ export function parseSchedule(text: string, path: string): Schedule {
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if ((raw as { kind?: unknown } | null)?.kind !== 'tessera-schedule') throw new ScheduleError(`schedule ${path}: not a Tessera schedule (kind must be "tessera-schedule"; \`tessera tune\` writes one)`, 'bad-schedule');
-  if (version !== SCHEDULE_SCHEMA_VERSION) throw new ScheduleError(`schedule ${path}: schemaVersion ${JSON.stringify(version)} is unknown; this Tessera reads version ${SCHEDULE_SCHEMA_VERSION} (update Tessera, or re-tune)`, 'unknown-version');
+  if (typeof version !== 'number' || !SCHEDULE_SCHEMA_VERSIONS.includes(version)) throw new ScheduleError(`schedule ${path}: schemaVersion ${JSON.stringify(version)} is unknown; this Tessera reads version${SCHEDULE_SCHEMA_VERSIONS.length > 1 ? 's' : ''} ${SCHEDULE_SCHEMA_VERSIONS.join(', ')} (update Tessera, or re-tune)`, 'unknown-version');
   const parsed = Schedule.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);

@@ -4,8 +4,18 @@
 // Non-finite figures (a p99 when frames never finished) are written as null.
 import { z } from 'zod';
 import { ModelRef, Scenario } from '../../workloads/scenario';
+import { GRANULARITY_PATTERN } from '../../common/granularity';
 
-export const SCHEDULE_SCHEMA_VERSION = 1;
+/**
+ * The newest schema version. 1: granularity layer or model; 2 adds groups of K layers ('group:K').
+ * A writer uses the lowest version that holds the file (scheduleVersionFor), so an older Tessera
+ * still reads every schedule it can run and refuses the others as an unknown version.
+ */
+export const SCHEDULE_SCHEMA_VERSION = 2;
+export const SCHEDULE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+
+/** The lowest schema version that holds a schedule with this granularity. */
+export const scheduleVersionFor = (granularity: string): 1 | 2 => (granularity.startsWith('group:') ? 2 : 1);
 export const SCHEDULE_SCHEMA_ID = 'https://tessera.dev/schemas/schedule-v1.json';
 
 const num = z.number().nullable();
@@ -43,7 +53,7 @@ const Metrics = z
 export const Schedule = z
   .object({
     $schema: z.string().optional(),
-    schemaVersion: z.literal(SCHEDULE_SCHEMA_VERSION),
+    schemaVersion: z.union([z.literal(1), z.literal(2)]).describe('1: granularity layer or model; 2 adds group:K. Writers use the lowest version that holds the file.'),
     kind: z.literal('tessera-schedule'),
     createdAt: z.string(),
     tessera: z.string().describe('Version of Tessera that wrote it.'),
@@ -75,7 +85,7 @@ export const Schedule = z
       )
       .min(1),
     infeasible: z
-      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number(), withVariantsMs: z.number().optional().describe('The same with its measured layer variants, where the schedule could not use them (simulator only so far).') }).strict())
+      .array(z.object({ tenant: z.string(), bestIsolatedMs: z.number(), deadlineMs: z.number(), withVariantsMs: z.number().optional().describe('The same with its measured layer variants, where the search left them out.') }).strict())
       .optional()
       .describe('Tenants that miss their deadline even alone on this machine, on its fastest lanes (and variants, where the schedule uses them): the schedule cannot meet their deadlines (the others were still tuned).'),
     lanes: z.array(z.string().min(1)).min(1).describe('The lane layout, in order.'),
@@ -88,12 +98,12 @@ export const Schedule = z
       .strict(),
     options: z
       .object({
-        granularity: z.enum(['layer', 'model']),
+        granularity: z.string().regex(GRANULARITY_PATTERN).describe("What one dispatch runs: 'layer', 'model', or 'group:K' (K consecutive layers; schemaVersion 2)."),
         maxQueuePerTenant: z.number().int().positive(),
         dropLate: z.boolean(),
       })
       .strict(),
-    pins: z.array(z.string().nullable()).optional().describe('Per tenant: the lane it is pinned to, or null (simulator only so far).'),
+    pins: z.array(z.string().nullable()).optional().describe('Per tenant: the lane it is pinned to, or null. Its layers run only there, where that lane can run them (the simulator and the live runtime apply the same rule).'),
     variants: z
       .array(
         z
@@ -104,7 +114,7 @@ export const Schedule = z
           })
           .strict(),
       )
-      .describe('Per tenant: its variant choice (simulator only so far: the live runtime runs the original layers).'),
+      .describe("Per tenant: its variant choice. The live runtime applies 'original' and 'fastest' (it makes and verifies the listed variants again and loads them on every lane before the run); for 'policy' it runs the original layers."),
     predicted: z
       .object({
         source: z.string().describe('Simulator, with the profiles\' latencies and the energy source.'),
@@ -146,7 +156,10 @@ export const Schedule = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.schemaVersion < scheduleVersionFor(s.options.granularity)) ctx.addIssue({ code: 'custom', path: ['options', 'granularity'], message: `granularity ${s.options.granularity} needs schemaVersion ${scheduleVersionFor(s.options.granularity)}` });
+  });
 export type Schedule = z.infer<typeof Schedule>;
 
 /** The published JSON Schema (draft 2020-12) of a schedule file. */
@@ -155,7 +168,7 @@ export function scheduleJsonSchema(): Record<string, unknown> {
   return {
     $schema: schema.$schema,
     $id: SCHEDULE_SCHEMA_ID,
-    title: `Tessera tuned schedule (schemaVersion ${SCHEDULE_SCHEMA_VERSION})`,
+    title: `Tessera tuned schedule (schemaVersion ${SCHEDULE_SCHEMA_VERSIONS.join(' or ')})`,
     description: 'A tuned schedule: machine, ONNX Runtime, lanes, every model with its sha256, the policy with its parameters, predicted metrics with confidence intervals and the provenance of the search. Generated from scheduler/schedule/format.ts; do not edit by hand.',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
   };

@@ -1,13 +1,14 @@
 // Replay: runs a tuned schedule live on this machine (the live runtime, same policy string, lanes,
-// granularity, queue bound and rate scale) and compares what it measures per tenant with what the
+// granularity, queue bound, rate scale, late dropping, pins and fixed layer variants) and compares what it measures per tenant with what the
 // schedule expects. A regression beyond the tolerance fails the replay (the CLI exits non-zero).
 import { percentile } from '../core/metrics';
 import { measuredLane } from '../core/tune';
-import { LiveRun, parseLanes, type LiveOptions, type LiveReport } from '../live';
+import { LiveRun, parseLanes, type LiveHooks, type LiveOptions, type LiveReport } from '../live';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
 import { liveScenarioOf } from './file';
 import type { Schedule } from './format';
+import type { Granularity } from '../../common/granularity';
 
 export interface Tolerance {
   /** Measured miss rate may exceed the expected one (upper end of its 95% CI) by this many points (0.05 = 5 points). */
@@ -66,7 +67,7 @@ export interface ReplayResult extends ReplayVerdict {
   durationSec: number;
   /** What differs from the machine / ORT the schedule was tuned on (said before the run). */
   differences: string[];
-  report: Pick<LiveReport, 'status' | 'latencySource' | 'energy' | 'warnings' | 'files'> & { missRate: number; p95LatencyMs: number | null };
+  report: Pick<LiveReport, 'status' | 'granularity' | 'latencySource' | 'energy' | 'warnings' | 'files' | 'levers'> & { missRate: number; p95LatencyMs: number | null };
 }
 
 export interface ReplayOptions {
@@ -76,10 +77,16 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   writeFiles?: boolean;
+  /** Makes the schedule's fixed layer variants (scheduler/live/variant-exec.ts substituteVariants); without it they run as the originals, and the report says so. */
+  substituteVariants?: LiveHooks['substituteVariants'];
 }
 
-/** The live runtime's options for running a schedule: its policy, lanes, granularity, queue bound and rate scale, and its profiles where this machine has them. */
-export function scheduleLiveOptions(s: Schedule): Pick<LiveOptions, 'policy' | 'lanes' | 'granularity' | 'scale' | 'maxQueuePerTenant' | 'profiles'> {
+/**
+ * The live runtime's options for running a schedule: its policy, lanes, granularity, queue bound,
+ * rate scale, late dropping, pins and fixed layer variants ('fastest' choices), and its profiles
+ * where this machine has them.
+ */
+export function scheduleLiveOptions(s: Schedule): Pick<LiveOptions, 'policy' | 'lanes' | 'granularity' | 'scale' | 'maxQueuePerTenant' | 'profiles' | 'dropLate' | 'pins' | 'variantPicks'> {
   // The profiles the schedule was tuned with, when this machine has them: same predictions as the tuner; else the runtime calibrates.
   const profiles: Profile[] = [];
   for (const m of s.models) {
@@ -89,12 +96,31 @@ export function scheduleLiveOptions(s: Schedule): Pick<LiveOptions, 'policy' | '
       /* another machine: calibration instead */
     }
   }
-  return { policy: s.policy.spec, lanes: parseLanes(s.lanes.map(measuredLane).join(',')), granularity: s.options.granularity, scale: s.scenario.rateScale, maxQueuePerTenant: s.options.maxQueuePerTenant, profiles };
+  const lanes = parseLanes(s.lanes.map(measuredLane).join(','));
+  // The file names pinned lanes by the layout's ids (cpu:1#1); the runtime's lanes are in the same order.
+  const pins = s.pins?.some((p) => p !== null) ? s.pins.map((p) => (p === null ? null : s.lanes.indexOf(p))) : undefined;
+  if (pins?.some((p) => p !== null && p < 0)) throw new Error(`schedule: pins name lane(s) ${s.pins!.filter((p, i) => p !== null && pins[i]! < 0).join(', ')} that are not in its lanes (${s.lanes.join(', ')})`);
+  const tenants = s.scenario.definition.tenants.map((t) => t.id);
+  const variantPicks = tenants.map((id) => {
+    const v = s.variants.find((x) => x.tenant === id);
+    return v?.variant === 'fastest' && v.layers?.length ? v.layers : null;
+  });
+  return {
+    policy: s.policy.spec,
+    lanes,
+    granularity: s.options.granularity as Granularity,
+    scale: s.scenario.rateScale,
+    maxQueuePerTenant: s.options.maxQueuePerTenant,
+    profiles,
+    ...(s.options.dropLate ? { dropLate: true } : {}),
+    ...(pins ? { pins } : {}),
+    ...(variantPicks.some(Boolean) ? { variantPicks } : {}),
+  };
 }
 
 export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<ReplayResult> {
   const scenario = await liveScenarioOf(s);
-  const run = new LiveRun(scenario, { ...scheduleLiveOptions(s), duration: o.durationSec, writeFiles: o.writeFiles }, { onProgress: o.onProgress });
+  const run = new LiveRun(scenario, { ...scheduleLiveOptions(s), duration: o.durationSec, writeFiles: o.writeFiles }, { onProgress: o.onProgress, substituteVariants: o.substituteVariants });
   const r = await run.run(o.signal);
   const measured = r.report.tenants.map((t, i) => {
     const lat = r.jobs.filter((j) => j.tenant === i).map((j) => (Number.isFinite(j.finish) ? (j.finish - j.release) * 1000 : Infinity)).sort((a, b) => a - b);
@@ -103,14 +129,14 @@ export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<Rep
   });
   const verdict = judgeReplay(s, measured, o.tolerance);
   const rep = r.report;
-  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
+  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, granularity: rep.granularity, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), ...(rep.levers ? { levers: rep.levers } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
 }
 
 export type Validation = Schedule['provenance']['validation'][number];
 
 /** A short live run of a schedule, as its provenance records it (predicted vs measured per tenant). */
-export async function validateLive(s: Schedule, durationSec: number, o: { signal?: AbortSignal; onProgress?: (m: string) => void } = {}): Promise<{ validation: Validation; replay: ReplayResult }> {
-  const replay = await replaySchedule(s, { durationSec, tolerance: DEFAULT_TOLERANCE, differences: [], signal: o.signal, onProgress: o.onProgress });
+export async function validateLive(s: Schedule, durationSec: number, o: { signal?: AbortSignal; onProgress?: (m: string) => void; substituteVariants?: LiveHooks['substituteVariants'] } = {}): Promise<{ validation: Validation; replay: ReplayResult }> {
+  const replay = await replaySchedule(s, { durationSec, tolerance: DEFAULT_TOLERANCE, differences: [], signal: o.signal, onProgress: o.onProgress, substituteVariants: o.substituteVariants });
   return {
     replay,
     validation: {

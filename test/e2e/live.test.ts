@@ -102,6 +102,9 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await expect(cmp.textContent()).resolves.toMatch(/ms/);
     await expect(report.textContent()).resolves.toMatch(/EDF \(edf\); switched: Tessera-DREAM at/);
     await expect(page.getByTestId('live-energy').textContent()).resolves.toMatch(/ESTIMATE|measured/);
+    // Energy per tenant is measured (regression on a meter) or says why not; never an estimate shown as measured.
+    await expect(page.getByTestId('live-energy-attribution').textContent()).resolves.toMatch(/not available.*no power meter|regression on .*samples, R²/s);
+    await page.getByTestId('live-energy').screenshot({ path: join(SCREENSHOTS, 'live-energy-per-tenant.png') });
     await expect(page.getByTestId('live-trace-path').textContent()).resolves.toMatch(/trace\.json$/);
     await expect(report.textContent()).resolves.toMatch(/ui\.perfetto\.dev/);
     expect(await report.textContent()).not.toMatch(/NaN|undefined|null/);

@@ -61,6 +61,8 @@ describe.runIf(chromiumAvailable())('Tune and Export views (tuned schedules)', (
     await scenario.selectOption('user/two_tiny');
     await page.getByTestId('tune-budgetSec').fill('');
     await page.getByTestId('tune-candidates').fill('12');
+    // A short live validation: the rows say what each live run applied of its schedule (pins, late drop, variants).
+    await page.getByTestId('tune-validateSec').fill('1');
     await page.getByTestId('tune-start').click();
     await page.getByTestId('tune-candidates-table').locator('tbody tr').first().waitFor({ timeout: 120_000 });
     const rows = page.getByTestId('tune-candidates-table').locator('tbody tr');
@@ -71,7 +73,13 @@ describe.runIf(chromiumAvailable())('Tune and Export views (tuned schedules)', (
     await expect(page.getByTestId('tune-stored').textContent()).resolves.toMatch(/Stored as .*two_tiny.*-tune-/);
     expect(await page.getByTestId('tune-pareto').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('tune-progress-chart').locator('canvas').count()).toBe(1);
-    await expect(page.getByTestId('tune-validation').textContent()).resolves.toMatch(/Not validated live/);
+    const vrows = page.getByTestId('tune-validation-table').locator('tbody tr');
+    await vrows.first().waitFor({ timeout: 120_000 });
+    const vtexts = await vrows.allTextContents();
+    expect(vtexts[0]).toMatch(/^untuned/);
+    expect(vtexts.slice(1).every((t) => /^tuned #\d/.test(t))).toBe(true);
+    // Every row names its policy; a row whose schedule pins, drops late or fixes variants says it was applied live.
+    for (const t of vtexts) expect(t).not.toMatch(/the runtime cannot apply them yet/);
     await app.screenshot(page, 'tune-result');
     expect(await seriousViolations(page)).toEqual([]);
 
@@ -81,6 +89,10 @@ describe.runIf(chromiumAvailable())('Tune and Export views (tuned schedules)', (
     const s = JSON.parse(readFileSync(downloadedFile, 'utf8'));
     expect(s.kind).toBe('tessera-schedule');
     expect(s.models.map((m: { tenant: string }) => m.tenant)).toEqual(['a', 'b']);
+    // The exported schedule is tuned #1: its validation row names the levers the live run applied.
+    if (s.pins?.some((p: string | null) => p !== null)) expect(vtexts[1]).toMatch(/applied live: .*pins/);
+    if (s.options.dropLate) expect(vtexts[1]).toMatch(/applied live: .*late drop/);
+    if (!s.options.dropLate && !s.pins?.some((p: string | null) => p !== null)) expect(vtexts[1]).not.toMatch(/applied live/);
 
     // A tune that would run long: cancelled from its progress card.
     await page.getByTestId('tune-candidates').fill('100000');

@@ -41,3 +41,23 @@ export function deepCnn(layers: number, opts: { channels?: number; size?: number
   g.output('y', [1, c, s, s]);
   return g.toBytes();
 }
+
+/** A fully convolutional net with a probability-map output [1, 1, s, s] (a DBNet-like head). */
+export function segNet(s: number, fixedFlatten = false): Uint8Array {
+  const g = new GraphBuilder(fixedFlatten ? 'flat_net' : 'seg_net', { opset: 13 });
+  const x = g.input('x', [1, 3, s, s]);
+  const w1 = g.initializer('w1', [8, 3, 3, 3], seededWeights(8 * 27, 1, 27));
+  const w2 = g.initializer('w2', [1, 8, 1, 1], seededWeights(8, 2, 8));
+  const a = g.op('Relu', [g.op('Conv', [x, w1], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }, 'conv1')], {}, 'relu1');
+  const m = g.op('Conv', [a, w2], { kernel_shape: [1, 1] }, 'conv2');
+  if (fixedFlatten) {
+    // A fixed Reshape to the full-size element count: VGG's FC6 problem.
+    const shape = g.initializer('shape', [2], new BigInt64Array([1n, BigInt(s * s)]));
+    g.node('Reshape', [m, shape], ['y'], {}, { name: 'flat' });
+    g.output('y', [1, s * s]);
+  } else {
+    g.node('Sigmoid', [m], ['y'], {}, { name: 'sigmoid' });
+    g.output('y', [1, 1, s, s]);
+  }
+  return g.toBytes();
+}

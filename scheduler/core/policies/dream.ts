@@ -92,11 +92,11 @@ function variantTables(w: SimWorkload): VariantTables {
  * queue for this lane, the fastest variant within the budget spent at a steady pace (1.5x the share
  * of layers done); otherwise the original.
  */
-function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number): number {
+function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number, always = false): number {
   const tenant = s.workload.tenants[j.tenant];
   // A tenant switched to its model variant runs that combination's variant wherever it is faster
   // than the original (a variant may be slower on another lane).
-  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && s.predict.next(j, l, forced) < lat) return forced;
+  if (forced > 0 && variantAllowed(tenant, j, forced, 0, 0) && (always || s.predict.next(j, l, forced) < lat)) return forced;
   const budget = tenant.accuracyBudget ?? 0;
   const budgetLeft = budgetLeftOf(tenant, j);
   const variants = tenant.layers[j.next].variants;
@@ -634,7 +634,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const estHere = rows[o + EST + bl];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
         const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
-        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[o + LAT + bl], estHere, rest, contended, switcher.forced(j.tenant, j.next)));
+        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[o + LAT + bl], estHere, rest, contended, switcher.forced(j.tenant, j.next), switcher.always(j.tenant)));
         if (round + 1 === idle) break;
         for (let i = 0; i < n; i++) {
           if (bestLaneOf[i] !== bl) continue;

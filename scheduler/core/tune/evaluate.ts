@@ -2,6 +2,7 @@
 // and the objectives. Pure (runs in the tuner's worker threads and in tests alike).
 import { computeMetrics, percentile, uxcost } from '../metrics';
 import { simulate } from '../simulator';
+import { withGranularity } from '../groups';
 import type { SimWorkload } from '../types';
 import { applyPins, applyVariantChoice, policyFor, type Candidate } from './space';
 
@@ -81,14 +82,16 @@ export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, 
     const zero = { missRate: 0, p99: NaN, p95: NaN, released: 0 };
     return { ...r, missRate: t.missRate, perTenant: Array.from({ length: full }, (_, i) => (i === isolate ? t : zero)) };
   }
-  const w = applyPins(applyVariantChoice(layout.workload, c.variants), c.pins);
+  // Variant picks are per layer: chosen before the layers are grouped.
+  const g = withGranularity(applyVariantChoice(layout.workload, c.variants), c.granularity);
+  const w = applyPins(g.workload, c.pins);
   const r = simulate(w, policyFor(c), {
     duration: sim.duration,
     seed,
     latencyNoise: sim.latencyNoise,
     jobNoise: sim.jobNoise,
     window: sim.window,
-    preemption: c.granularity,
+    preemption: g.preemption,
     maxQueuePerTenant: c.maxQueuePerTenant,
     dropLate: c.dropLate,
     recordSlices: false,

@@ -21,13 +21,14 @@
 // (4) floor: each tenant alone on the machine (every layout, EDF, with and without its fastest
 // variants), same seeds and noise: the misses no schedule of these implementations avoids, and the
 // least energy that runs every frame; their UXCost says how much better any schedule can be.
-// (5) batches: B suggestions on rung 0's seeds, the
+// (5) batches: B suggestions on rung 0's seeds (the first batches start with every policy under
+// packed pins, space.ts packedPins, where the space pins and a layout has several lanes), the
 // best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
 // "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
 import { rng } from '../rng';
 import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
-import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
+import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, packedPins, paramsOf, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
 import { suggest, type Assignment, type Observation } from './tpe';
 
 export interface TuneOptions {
@@ -317,6 +318,10 @@ export class TuneSearch {
     this.progress.phase = 'search';
     const params = paramsOf(space, this.layouts.length, this.tenants, Math.max(...this.layouts.map((l) => l.lanes.length)), tenantsWithVariants(this.layouts[0].workload));
     const random = rng(this.options.seed);
+    const packed: Candidate[] = !space.pinning ? [] : this.layouts.flatMap((l, li) => {
+      const pins = packedPins(l.workload);
+      return l.lanes.length > 1 && pins.some((p) => p !== null) ? space.policies.map((policy) => ({ ...defaultCandidate(policy, li), pins })) : [];
+    });
     let status: 'done' | 'stopped' = 'done';
     for (let b = 0; this.progress.candidatesTried < maxCandidates; b++) {
       if (this.o.shouldStop?.()) {
@@ -325,7 +330,17 @@ export class TuneSearch {
       }
       const n = Math.min(batch, maxCandidates - this.progress.candidatesTried);
       const members: { c: Candidate; obs: Observation; results: EvalResult[] }[] = [];
-      for (let i = 0; i < n; i++) {
+      // The first batches start from packed pins (packedPins) under each policy, before TPE's own draws.
+      while (packed.length && members.length < n) {
+        const c = packed.shift()!;
+        if (this.triedKeys.has(candidateKey(c))) continue;
+        this.triedKeys.add(candidateKey(c));
+        const a = toAssignment(c);
+        const obs: Observation = { values: a, active: this.activeOf(a), score: NaN };
+        this.history.push(obs);
+        members.push({ c, obs, results: [] });
+      }
+      for (let i = members.length; i < n; i++) {
         // A configuration already tried would waste a slot: draw again from the model, then
         // uniformly (exploration); none new after that: the slot stays empty.
         let a: Assignment | undefined;

@@ -3,9 +3,11 @@
 // search space says which values each may take. Pure: no Node, no I/O.
 import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, policySpec, type DreamWeights } from '../policies';
 import type { Policy, SimWorkload, TenantDef, VariantDef } from '../types';
+import { describeWorkload } from '../workload';
 import type { Assignment, ParamDef } from './tpe';
+import { granularityProblem, type Granularity } from '../../../common/granularity';
 
-export type Granularity = 'layer' | 'model';
+export type { Granularity } from '../../../common/granularity';
 
 /**
  * Per tenant, which implementations of its layers a schedule uses:
@@ -22,7 +24,7 @@ export interface Candidate {
   policy: string;
   /** Index into the problem's lane layouts. */
   layout: number;
-  /** 'layer': the policy picks every layer (preemption at layer boundaries); 'model': a started frame keeps its lane. */
+  /** 'layer': the policy picks every layer (preemption at layer boundaries); 'group:K': every K layers (core/groups.ts); 'model': a started frame keeps its lane. */
   granularity: Granularity;
   /** At most this many not-yet-started frames per tenant (the oldest gives way). */
   maxQueuePerTenant: number;
@@ -48,12 +50,17 @@ export interface TuneSpace {
   pinning: boolean;
   /** Search each tenant's variant choice (tenants with measured variants within their accuracy budget). */
   variants?: boolean;
+  /** The choices searched per tenant (default VARIANT_CHOICES; the live space leaves out 'policy', which the live runtime cannot apply). */
+  variantChoices?: VariantChoice[];
 }
 
 /** Policies worth tuning by default: the parametrised Tessera ones and the strongest baselines. */
 export const TUNABLE_POLICIES = ['edf', 'lsf', 'heft', 'dysta', 'dream', 'dream_static', 'terastal'];
 
-export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true, variants: true };
+export const DEFAULT_SPACE: TuneSpace = { policies: TUNABLE_POLICIES, granularities: ['layer', 'group:2', 'group:4', 'model'], queueBounds: [1, 2, 4, 8, 32], dropLate: [false, true], pinning: true, variants: true };
+
+/** What the live runtime applies (`--space live`): everything but 'policy' variant choices (the policy picking among profiled variants). */
+export const LIVE_SPACE: TuneSpace = { ...DEFAULT_SPACE, variantChoices: ['original', 'fastest'] };
 
 /** The simulator's defaults, as a candidate: what an untuned run of `policy` uses. */
 export function defaultCandidate(policy: string, layout = 0): Candidate {
@@ -66,6 +73,8 @@ export function checkSpace(space: TuneSpace, layouts: number): void {
   if (bad.length) throw new Error(`tune: unknown polic${bad.length > 1 ? 'ies' : 'y'} ${bad.join(', ')}; known: ${known.join(', ')}`);
   if (!space.policies.length) throw new Error('tune: the search space has no policy');
   if (!space.granularities.length || !space.queueBounds.length || !space.dropLate.length) throw new Error('tune: every dimension of the search space needs at least one value');
+  const badG = space.granularities.map((g) => granularityProblem(String(g))).find((x) => x);
+  if (badG) throw new Error(`tune: ${badG}`);
   if (space.queueBounds.some((q) => !(Number.isInteger(q) && q >= 1))) throw new Error(`tune: queue bounds must be integers >= 1 (got ${space.queueBounds.join(', ')})`);
   if (layouts < 1) throw new Error('tune: no lane layout to search');
 }
@@ -88,7 +97,7 @@ export function paramsOf(space: TuneSpace, layouts: number, tenants: number, max
   }
   if (space.policies.includes('terastal')) ps.push({ name: 'budgetShare', kind: 'real', lo: 0.4, hi: 1 });
   if (space.pinning && maxLanes > 1) for (let t = 0; t < tenants; t++) ps.push({ name: `pin.${t}`, kind: 'categorical', choices: ['free', ...Array.from({ length: maxLanes }, (_, i) => i)] });
-  if (space.variants === true) for (const t of variantTenants) ps.push({ name: `var.${t}`, kind: 'categorical', choices: VARIANT_CHOICES });
+  if (space.variants === true) for (const t of variantTenants) ps.push({ name: `var.${t}`, kind: 'categorical', choices: space.variantChoices ?? VARIANT_CHOICES });
   return ps;
 }
 
@@ -149,31 +158,36 @@ export function policyFor(c: Candidate): Policy {
   return createPolicy(candidatePolicy(c));
 }
 
+// Pinning is one rule for the simulator and the live runtime: core/workload.ts applyPins.
+export { applyPins } from '../workload';
+
 /**
- * The workload with each pinned tenant's layers restricted to its lane (lane index modulo the
- * lane count). A layer that cannot run there keeps its other lanes, so pinning never makes a
- * workload invalid.
+ * Pins that pack tenants onto a layout's lanes, heaviest first, each on the lane least loaded so far
+ * (longest-processing-time first, by rate x the tenant's isolated latency on that lane); a tenant no
+ * lane of it can run whole stays free. Where one big tenant starves under a shared queue, giving it
+ * a lane of its own is what the floor (each tenant alone) shows is possible: a structured start for
+ * the search, which TPE's random start rarely draws among lanes^tenants pin combinations.
  */
-export function applyPins(w: SimWorkload, pins: (number | null)[] | undefined): SimWorkload {
-  if (!pins?.some((p) => p !== null)) return w;
+export function packedPins(w: SimWorkload): (number | null)[] {
   const nL = w.lanes.length;
-  return {
-    ...w,
-    tenants: w.tenants.map((t, ti) => {
-      const pin = pins[ti];
-      if (pin === null || pin === undefined) return t;
-      const lane = pin % nL;
-      return {
-        ...t,
-        layers: t.layers.map((layer) => (layer.variants.some((v) => v.cost[lane]) ? { ...layer, variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((c, l) => (l === lane ? c : null)) })) } : layer)),
-      };
-    }),
-  };
+  const { rate } = describeWorkload(w);
+  const cost = w.tenants.map((t) => Array.from({ length: nL }, (_, l) => t.layers.reduce((a, layer) => a + (layer.variants[0].cost[l]?.latency ?? Infinity), 0) * rate[t.id]));
+  const load = new Float64Array(nL);
+  const pins: (number | null)[] = w.tenants.map(() => null);
+  const order = w.tenants.map((_, i) => i).sort((a, b) => Math.min(...cost[b]) - Math.min(...cost[a]) || a - b);
+  for (const t of order) {
+    let best = -1;
+    for (let l = 0; l < nL; l++) if (Number.isFinite(cost[t][l]) && (best < 0 || load[l] + cost[t][l] < load[best] + cost[t][best])) best = l;
+    if (best < 0) continue;
+    pins[t] = best;
+    load[best] += cost[t][best];
+  }
+  return pins;
 }
 
 /** One line for tables and logs. */
 export function describeCandidate(c: Candidate, layoutIds?: string[]): string {
-  const parts = [c.policy, `lanes ${layoutIds?.[c.layout] ?? `#${c.layout}`}`, c.granularity === 'model' ? 'model granularity' : 'layer granularity', `queue ${c.maxQueuePerTenant}`];
+  const parts = [c.policy, `lanes ${layoutIds?.[c.layout] ?? `#${c.layout}`}`, c.granularity === 'model' ? 'model granularity' : c.granularity === 'layer' ? 'layer granularity' : `${c.granularity} granularity`, `queue ${c.maxQueuePerTenant}`];
   if (c.dropLate) parts.push('drop late');
   if (c.dream) parts.push(`weights ${W_KEYS.map((k) => `${k[0]}=${c.dream!.weights[k].toFixed(2)}`).join(' ')} margin ${c.dream.dropMargin.toFixed(2)}`);
   if (c.terastal) parts.push(`budget share ${c.terastal.budgetShare.toFixed(2)}`);
@@ -252,12 +266,13 @@ export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoi
   };
 }
 
-/** What of a candidate the live runtime cannot apply yet (it replays without them): pins, late drop, variant choices other than the originals. */
-export function simulatorOnlyLevers(c: Candidate, tenantIds?: readonly string[]): string[] {
-  const out: string[] = [];
-  if (c.pins?.some((p) => p !== null)) out.push('pinning');
-  if (c.dropLate) out.push('late drop');
-  const vs = (c.variants ?? []).map((v, t) => (v === 'fastest' ? (tenantIds?.[t] ?? `#${t}`) : null)).filter((x) => x !== null);
-  if (vs.length) out.push(`variants (${vs.join(', ')}: fastest)`);
-  return out;
+/**
+ * What of a candidate the live runtime cannot apply (it runs without it). Pins, late drop and
+ * fixed ('fastest') or 'original' variant choices it applies; left is the 'policy' choice for a
+ * tenant with measured variants (`variantTenants`): in the simulator its policy picks among the
+ * profile's variants, live it runs the original layers.
+ */
+export function simulatorOnlyLevers(c: Candidate, tenantIds?: readonly string[], variantTenants: readonly number[] = []): string[] {
+  const vs = variantTenants.filter((t) => (c.variants?.[t] ?? 'policy') === 'policy').map((t) => tenantIds?.[t] ?? `#${t}`);
+  return vs.length ? [`variants (${vs.join(', ')}: policy picks)`] : [];
 }
