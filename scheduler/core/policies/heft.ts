@@ -1,7 +1,7 @@
 // HEFT per layer, as Band (Jeong et al., MobiSys 2022) uses it among its baselines.
 import type { JobState, Policy, Snapshot, SimWorkload } from '../types';
 import { LayerMemo, Scratch } from './common';
-import { ReadyIndex, layerSlots } from './ready-index';
+import { INDEX_MIN_READY, ReadyIndex, layerSlots } from './ready-index';
 
 /**
  * HEFT, heterogeneous earliest finish time (Topcuoglu, Hariri & Wu, IEEE TPDS 2002), applied per
@@ -86,7 +86,7 @@ export function heft(): Policy {
         groupRank = new Float64Array(slots.count);
         groupPos = new Int32Array(slots.count);
       }
-      if (index.sync(s, slots.count)) {
+      if (n >= INDEX_MIN_READY && index.sync(s, slots.count)) {
         const live = index.live;
         const groups = index.jobs;
         let nan = false;

@@ -1,6 +1,6 @@
 import type { JobState, Policy, Snapshot } from '../types';
 import { Scratch, fastestIdleLane, idleCount, placeByKey, scoreToKey } from './common';
-import { ReadyIndex } from './ready-index';
+import { INDEX_MIN_READY, ReadyIndex } from './ready-index';
 
 /**
  * Planaria (Ghodrati et al., MICRO 2020) as re-implemented in Dysta's artifact: score = priority /
@@ -23,7 +23,7 @@ export function planaria(): Policy {
 
   /** Places by class; false when the index cannot (then the scan runs on a fresh decision). */
   const byClass = (s: Snapshot): boolean => {
-    if (!index.sync(s, 10) || index.jobs[0].length > 0) return false;
+    if (s.ready.length < INDEX_MIN_READY || !index.sync(s, 10) || index.jobs[0].length > 0) return false;
     const t = s.time;
     const live = index.live;
     const groups = index.jobs;

@@ -19,6 +19,12 @@ export function layerSlots(w: SimWorkload): { base: Int32Array; count: number } 
   return { base, count: n };
 }
 
+/**
+ * Below this many ready jobs a scan is cheaper than keeping the index: policies sync and use it
+ * from here up (a gap in between makes the next sync rebuild it from Snapshot.ready).
+ */
+export const INDEX_MIN_READY = 32;
+
 export class ReadyIndex {
   /** Per group: its jobs, in (key, id) order, and their keys (keys[g][0 .. jobs[g].length); typed: one element kind for every group). */
   readonly jobs: JobState[][] = [];
