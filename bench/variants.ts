@@ -152,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const on of sim.rows.filter((r) => r.policy === policy && r.variants)) {
         const fewer = off.missRate > 0 ? (1 - on.missRate / off.missRate) * 100 : 0;
         const how = on.rule === 'model' ? `layer whitelist + model variants within maxOutputRelErr ${on.limit} (${on.modelCombos?.join(', ') || 'none within it'})` : on.rule === 'whitelist' ? `whitelist of ${on.combos} combinations` : 'additive budget';
-        process.stdout.write(`  ${policy.padEnd(9)} misses ${(off.missRate * 100).toFixed(1)}% -> ${(on.missRate * 100).toFixed(1)}% with ${how} (${fewer.toFixed(0)}% fewer), UXCost ${off.uxcost.toFixed(3)} -> ${on.uxcost.toFixed(3)}, mean accuracy used ${on.accuracyUsed.toFixed(4)}\n`);
+        process.stdout.write(`  ${policy.padEnd(9)} misses ${(off.missRate * 100).toFixed(1)}% -> ${(on.missRate * 100).toFixed(1)}% with ${how} (${fewer.toFixed(0)}% fewer), UXCost ${off.uxcost.toFixed(3)} -> ${on.uxcost.toFixed(3)}, mean accuracy used ${Number.isFinite(on.accuracyUsed) ? on.accuracyUsed.toFixed(4) : 'n/a (no frame finished)'}\n`);
       }
     }
   }

@@ -86,6 +86,10 @@ export class Job implements JobState, JobRecord {
   waiting = true;
   /** Finished, dropped or abandoned: out of the system. */
   ended = false;
+  /** In the books' ready list (JobBook.ready). */
+  listed = false;
+  /** Entered or left the ready list since the last decision (in JobBook's change list). */
+  touched = false;
   lastRun: number;
   constructor(
     readonly id: number,
@@ -167,6 +171,14 @@ export class JobBook<J extends Job> {
   readonly jobs: J[] = [];
   /** Jobs in the system and not running. */
   readyCount = 0;
+  /**
+   * The jobs ready for the policy (isReady), in id order (= release order): kept as jobs start,
+   * end and come back, so that a decision does not rescan every job in the system. A decision's
+   * Snapshot.ready is this array.
+   */
+  readonly ready: J[] = [];
+  /** The ready list's changes since the last decision (Snapshot.readyChanges). */
+  private readonly changes: { source: object; seq: number; removed: J[]; added: J[] } = { source: {}, seq: 0, removed: [], added: [] };
   /** Per tenant: not-started frames now, and the most there ever were. */
   readonly waiting: Int32Array;
   readonly maxQueued: Int32Array;
@@ -196,8 +208,12 @@ export class JobBook<J extends Job> {
   private readonly relDeadline: Float64Array;
   private readonly dependents: number[][];
   private readonly referenceJ: number;
-  /** Layer starts per [tenant][layer][variant] (variant-use.ts reports them). */
-  readonly variantRuns: number[][][];
+  /** Per tenant x layer (flattened: layerBase[tenant] + layer): index of its variant 0 in runs and accuracyDelta. */
+  private readonly layerBase: Int32Array;
+  private readonly variantBase: Int32Array;
+  /** Per flattened variant: its accuracy loss, and how often it was started (flat: no nested lookups per layer). */
+  private readonly accuracyDelta: Float64Array;
+  private readonly runs: Int32Array;
   private readonly layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
   private readonly jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
 
@@ -232,7 +248,31 @@ export class JobBook<J extends Job> {
     let ref = 0;
     for (const l of workload.lanes) ref += l.busyWatts * options.window;
     this.referenceJ = ref;
-    this.variantRuns = tenants.map((t) => t.layers.map((l) => new Array<number>(l.variants.length).fill(0)));
+    this.layerBase = new Int32Array(nT);
+    let nLayers = 0;
+    tenants.forEach((t, i) => {
+      this.layerBase[i] = nLayers;
+      nLayers += t.layers.length;
+    });
+    this.variantBase = new Int32Array(nLayers);
+    const deltas: number[] = [];
+    let g = 0;
+    for (const t of tenants) {
+      for (const l of t.layers) {
+        this.variantBase[g++] = deltas.length;
+        for (const v of l.variants) deltas.push(v.accuracyDelta);
+      }
+    }
+    this.accuracyDelta = Float64Array.from(deltas);
+    this.runs = new Int32Array(deltas.length);
+  }
+
+  /** Layer starts per [tenant][layer][variant] (variant-use.ts reports them): a fresh copy. */
+  get variantRuns(): number[][][] {
+    return this.workload.tenants.map((t, ti) => t.layers.map((l, li) => {
+      const v0 = this.variantBase[this.layerBase[ti] + li];
+      return Array.from(this.runs.subarray(v0, v0 + l.variants.length));
+    }));
   }
 
   /** Frames in the system. */
@@ -295,15 +335,67 @@ export class JobBook<J extends Job> {
       }
     }
     active.push(job);
+    this.list(job);
     this.waiting[t]++;
     this.readyCount++;
     if (this.waiting[t] > this.maxQueued[t]) this.maxQueued[t] = this.waiting[t];
     return job;
   }
 
+  /** Position of the job in an id-ordered list (where it would go if absent). */
+  private static at(list: readonly Job[], id: number): number {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Removes a job from an id-ordered list (no splice: it would allocate the removed part). */
+  private static remove(list: Job[], job: Job): void {
+    const i = JobBook.at(list, job.id);
+    if (list[i] !== job) return;
+    const n = list.length - 1;
+    for (let k = i; k < n; k++) list[k] = list[k + 1];
+    list.pop();
+  }
+
+  private touch(job: J): void {
+    if (job.touched) return;
+    job.touched = true;
+    this.changes.removed.push(job);
+  }
+
+  /** Puts a job into the ready list, at its id's place. */
+  private list(job: J): void {
+    if (job.listed) return;
+    job.listed = true;
+    this.touch(job);
+    const a = this.ready;
+    const n = a.length;
+    if (n === 0 || a[n - 1].id < job.id) {
+      a.push(job);
+      return;
+    }
+    const i = JobBook.at(a, job.id);
+    a.push(job);
+    for (let k = n; k > i; k--) a[k] = a[k - 1];
+    a[i] = job;
+  }
+
+  private unlist(job: J): void {
+    if (!job.listed) return;
+    job.listed = false;
+    this.touch(job);
+    JobBook.remove(this.ready, job);
+  }
+
   private leave(job: J): void {
-    const i = this.active.indexOf(job);
-    if (i >= 0) this.active.splice(i, 1);
+    JobBook.remove(this.active, job);
+    this.unlist(job);
     if (job.waiting) this.waiting[job.tenant]--;
     if (!job.running) this.readyCount--;
     job.waiting = false;
@@ -399,14 +491,16 @@ export class JobBook<J extends Job> {
       this.waiting[job.tenant]--;
     }
     job.running = true;
+    this.unlist(job);
     this.readyCount--;
     const tn = this.workload.tenants[job.tenant];
-    this.variantRuns[job.tenant][job.next][variant]++;
+    const v = this.variantBase[this.layerBase[job.tenant] + job.next] + variant;
+    this.runs[v]++;
     if (tn.whitelist) {
       // Whitelist tenants are charged the smallest verified combination holding what the frame ran.
       job.variantSet = narrowSet(tn, job.variantSet, job.next, variant);
       job.accuracyUsed = setCost(tn.whitelist, job.variantSet);
-    } else job.accuracyUsed += tn.layers[job.next].variants[variant].accuracyDelta;
+    } else job.accuracyUsed += this.accuracyDelta[v];
   }
 
   /** A running job was taken off its lane without finishing the layer (lane failure, stop): ready again. */
@@ -414,6 +508,7 @@ export class JobBook<J extends Job> {
     if (!job.running || job.ended) return;
     job.running = false;
     this.readyCount++;
+    if (this.isReady(job)) this.list(job);
   }
 
   /**
@@ -445,6 +540,7 @@ export class JobBook<J extends Job> {
     }
     if (job.next >= job.layerCount) return true;
     this.readyCount++;
+    if (!this.modelPreemption) this.list(job);
     return false;
   }
 
@@ -481,29 +577,26 @@ export class JobBook<J extends Job> {
   }
 
   /**
-   * Consults the policy now (clock.now) if a job is ready: fills `snapshot.ready` (in place: no reallocation), asks
+   * Consults the policy now (clock.now) if a job is ready: sets `snapshot.ready` to the books' ready list (kept as jobs move: no rescan), asks
    * for a decision, validates and applies its drops. Returns the decision, whose assignments the
    * caller then starts one by one, each through assignee() (which validates it); null when no job
    * was ready. Throws InvalidDecisionError on an invalid decision.
    */
   decide(snapshot: Snapshot): Decision | null {
     const now = this.clock.now;
-    const view = snapshot.ready as JobState[];
-    const active = this.active;
-    let k = 0;
-    for (let i = 0; i < active.length; i++) {
-      const j = active[i];
-      if (!j.running && (!this.modelPreemption || j.waiting)) {
-        if (k < view.length) view[k] = j;
-        else view.push(j);
-        k++;
-      }
-    }
-    while (view.length > k) view.pop();
-    if (k === 0) return null;
+    if (this.ready.length === 0) return null;
+    snapshot.ready = this.ready;
     snapshot.time = now;
-    snapshot.inSystem = active.length;
+    snapshot.inSystem = this.active.length;
+    const c = this.changes;
+    c.seq++;
+    for (let i = 0; i < c.removed.length; i++) if (c.removed[i].listed) c.added.push(c.removed[i]);
+    snapshot.readyChanges = c;
     const d = this.policy.decide(snapshot);
+    // The next decision's changes start here (the drops below are among them).
+    for (let i = 0; i < c.removed.length; i++) c.removed[i].touched = false;
+    while (c.removed.length) c.removed.pop();
+    while (c.added.length) c.added.pop();
     const name = this.policy.name;
     if (!d || !Array.isArray(d.drop) || !Array.isArray(d.assign)) throw new InvalidDecisionError(`policy "${name}" returned ${JSON.stringify(d)}, not a decision ({ assign: [...], drop: [...] })`);
     for (let i = 0; i < d.drop.length; i++) {

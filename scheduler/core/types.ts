@@ -229,6 +229,29 @@ export interface Snapshot {
   inSystem: number;
   /** 'layer': every layer is placed separately; 'model': a placed job runs all its layers on that lane. */
   preemption: 'layer' | 'model';
+  /**
+   * What changed in `ready` since the previous decision of the same run (JobBook fills it; absent in
+   * hand-made snapshots): lets a policy keep its own index of the ready jobs (policies/ready-index.ts)
+   * instead of rescanning them all per decision. Optional to use: `ready` is always complete.
+   */
+  readyChanges?: ReadyChanges;
+}
+
+/**
+ * The ready set's changes between two consecutive decisions of one run. To bring an index of the
+ * ready jobs as of decision `seq - 1` of `source` up to this one: take out every job in `removed`
+ * (where it is), then put in every job in `added` (its fields may have changed since it was last
+ * in). A job's fields do not change while it is ready. Valid only during decide().
+ */
+export interface ReadyChanges {
+  /** The run (its books) the changes belong to. */
+  readonly source: object;
+  /** Consecutive decisions of one source have consecutive seq. */
+  readonly seq: number;
+  /** Every job that left or entered the ready set since the previous decision (each once). */
+  readonly removed: readonly JobState[];
+  /** Those of them that are ready now. */
+  readonly added: readonly JobState[];
 }
 
 /** Run job `job`'s next layer on lane `lane` with variant `variant` (index into that layer's variants). */

@@ -52,7 +52,7 @@ describe.runIf(chromiumAvailable())('Live view with layer variants', () => {
     const use = page.getByTestId('live-variant-use');
     await use.waitFor({ timeout: 200_000 });
     const table = page.getByTestId('live-variant-use-table');
-    await table.waitFor({ timeout: 5_000 });
+    await table.waitFor({ timeout: 5_000 }).catch(async (e) => { throw new Error(`no variant-use table; the block says: ${await use.textContent()}`, { cause: e }); });
     const text = (await table.textContent()) ?? '';
     // An approximate variant ran (fp16 or low-rank) beside the original, and the budget is named.
     expect(text).toMatch(/original \d+/);

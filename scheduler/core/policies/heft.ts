@@ -1,6 +1,7 @@
 // HEFT per layer, as Band (Jeong et al., MobiSys 2022) uses it among its baselines.
-import type { Policy, Snapshot } from '../types';
+import type { JobState, Policy, Snapshot, SimWorkload } from '../types';
 import { LayerMemo, Scratch } from './common';
+import { INDEX_MIN_READY, ReadyIndex, layerSlots } from './ready-index';
 
 /**
  * HEFT, heterogeneous earliest finish time (Topcuoglu, Hariri & Wu, IEEE TPDS 2002), applied per
@@ -10,11 +11,58 @@ import { LayerMemo, Scratch } from './common';
  * busyUntil) and the activation transfer. If that lane is busy the job waits for it (the lane is
  * reserved until the layer's predicted finish, so later jobs see it as taken): HEFT never puts a
  * layer on a slower lane just because it is idle.
+ *
+ * The rank depends on (tenant, next layer) only: with the run's change list (Snapshot.readyChanges)
+ * the ready jobs are kept grouped by (tenant, next layer) in id order (ReadyIndex), and jobs are taken
+ * in (rank, id) order by merging the groups, one rank per group, instead of ranking every ready job.
  */
 export function heft(): Policy {
   const sc = new Scratch();
   const memo = new LayerMemo();
   let available = new Float64Array(8);
+  let slots: ReturnType<typeof layerSlots> = { base: new Int32Array(0), count: 0 };
+  let slotsOf: SimWorkload | undefined;
+  const index = new ReadyIndex((j) => slots.base[j.tenant] + j.next, (j) => j.id);
+  let groupRank = new Float64Array(0);
+  let groupPos = new Int32Array(0);
+  /** The upward rank of the job's (tenant, next layer), cached (highest rank first: the key is minus the rank). */
+  const rankKey = (s: Snapshot, j: JobState, nL: number): number => {
+    const k = memo.slot(j.tenant, j.next);
+    if (!memo.has(j.tenant, k)) {
+      let sum = 0;
+      let count = 0;
+      for (let l = 0; l < nL; l++) {
+        const r = s.predict.remainingOn(j, l);
+        if (r < Infinity) {
+          sum += r;
+          count++;
+        }
+      }
+      memo.a[k] = count ? -sum / count : Infinity;
+    }
+    return memo.a[k];
+  };
+  /** Places the job's next layer by earliest finish (waiting for a busy lane); true when it took an idle lane. */
+  const place = (s: Snapshot, job: JobState, nL: number): boolean => {
+    let best = -1;
+    let bestFinish = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const lat = s.predict.next(job, l);
+      if (lat === Infinity) continue;
+      const f = available[l] + s.predict.transfer(job, l) + lat;
+      if (f < bestFinish) {
+        bestFinish = f;
+        best = l;
+      }
+    }
+    if (best < 0) return false;
+    available[best] = bestFinish;
+    if (s.lanes[best].idle && !sc.laneTaken[best]) {
+      sc.assign(job.id, best, 0);
+      return true;
+    }
+    return false;
+  };
   return {
     name: 'heft',
     decide(s: Snapshot) {
@@ -32,23 +80,49 @@ export function heft(): Policy {
       }
       // The rank depends on (tenant, next layer) and the tenant's ratios only: cached per pair.
       memo.begin(s, s.predict);
-      for (let i = 0; i < n; i++) {
-        const j = ready[i];
-        const k = memo.slot(j.tenant, j.next);
-        if (!memo.has(j.tenant, k)) {
-          let sum = 0;
-          let count = 0;
-          for (let l = 0; l < nL; l++) {
-            const r = s.predict.remainingOn(j, l);
-            if (r < Infinity) {
-              sum += r;
-              count++;
-            }
-          }
-          memo.a[k] = count ? -sum / count : Infinity; // highest rank first
-        }
-        sc.key[i] = memo.a[k];
+      if (s.workload !== slotsOf) {
+        slots = layerSlots(s.workload);
+        slotsOf = s.workload;
+        groupRank = new Float64Array(slots.count);
+        groupPos = new Int32Array(slots.count);
       }
+      if (n >= INDEX_MIN_READY && index.sync(s, slots.count)) {
+        const live = index.live;
+        const groups = index.jobs;
+        let nan = false;
+        for (let gi = 0; gi < live.length; gi++) {
+          const g = live[gi];
+          groupRank[g] = rankKey(s, groups[g][0], nL);
+          groupPos[g] = 0;
+          if (groupRank[g] !== groupRank[g]) nan = true;
+        }
+        // (A NaN rank has no order: the scan below selects as it always did.)
+        if (!nan) {
+          let left = n;
+          while (freeLanes > 0 && left > 0) {
+            let bg = -1;
+            let bk = 0;
+            let bid = 0;
+            for (let gi = 0; gi < live.length; gi++) {
+              const g = live[gi];
+              const p = groupPos[g];
+              if (p >= groups[g].length) continue;
+              const k = groupRank[g];
+              if (bg < 0 || k < bk || (k === bk && groups[g][p].id < bid)) {
+                bg = g;
+                bk = k;
+                bid = groups[g][p].id;
+              }
+            }
+            if (bg < 0) break;
+            const job = groups[bg][groupPos[bg]++];
+            left--;
+            if (place(s, job, nL)) freeLanes--;
+          }
+          return d;
+        }
+      }
+      for (let i = 0; i < n; i++) sc.key[i] = rankKey(s, ready[i], nL);
       // Jobs in order of (key, position). Jobs of one tenant at one layer share a key, so after
       // taking the earliest job with the smallest key K, the next in order is the first later job
       // with key K if there is one (earlier ones were taken already); only then a full scan.
@@ -70,24 +144,7 @@ export function heft(): Policy {
         sc.taken[bi] = 1;
         left--;
         prev = bi;
-        const job = ready[bi];
-        let best = -1;
-        let bestFinish = Infinity;
-        for (let l = 0; l < nL; l++) {
-          const lat = s.predict.next(job, l);
-          if (lat === Infinity) continue;
-          const f = available[l] + s.predict.transfer(job, l) + lat;
-          if (f < bestFinish) {
-            bestFinish = f;
-            best = l;
-          }
-        }
-        if (best < 0) continue;
-        if (s.lanes[best].idle && !sc.laneTaken[best]) {
-          sc.assign(job.id, best, 0);
-          freeLanes--;
-        }
-        available[best] = bestFinish;
+        if (place(s, ready[bi], nL)) freeLanes--;
       }
       return d;
     },

@@ -1,0 +1,144 @@
+// An index of the ready jobs for policies whose ranking has structure: the jobs in groups (per tenant
+// and next layer, per priority class, ...), each group ordered by a key that does not change while
+// a job is ready (its id, deadline, lastRun). Kept in step with Snapshot.readyChanges, which the job
+// books fill (O(changes x group size) per decision), so that under overload, when hundreds of
+// started frames wait, a decision looks at a few groups' first jobs instead of ranking every ready
+// job. Without readyChanges (a hand-made snapshot) sync() says so and the policy ranks
+// Snapshot.ready as before; when the changes do not follow the ones applied last (another run, a
+// policy instance new to this run) the index is rebuilt from Snapshot.ready.
+import type { JobState, Snapshot, SimWorkload } from '../types';
+
+/** Per tenant: the group of (tenant, layer 0); (tenant, layer) is base[tenant] + layer (+ 1 slot past the last layer). */
+export function layerSlots(w: SimWorkload): { base: Int32Array; count: number } {
+  const base = new Int32Array(w.tenants.length);
+  let n = 0;
+  w.tenants.forEach((t, i) => {
+    base[i] = n;
+    n += t.layers.length + 1;
+  });
+  return { base, count: n };
+}
+
+/**
+ * Below this many ready jobs a scan is cheaper than keeping the index: policies sync and use it
+ * from here up (a gap in between makes the next sync rebuild it from Snapshot.ready).
+ */
+export const INDEX_MIN_READY = 32;
+
+export class ReadyIndex {
+  /** Per group: its jobs, in (key, id) order, and their keys (keys[g][0 .. jobs[g].length); typed: one element kind for every group). */
+  readonly jobs: JobState[][] = [];
+  readonly keys: Float64Array[] = [];
+  /** The non-empty groups (in no particular order). */
+  readonly live: number[] = [];
+  private livePos = new Int32Array(0);
+  /** By job id: its group + 1, 0 when not in the index. */
+  private groupOfId = new Int32Array(256);
+  private source: object | undefined;
+  private seq = -1;
+  private workload: SimWorkload | undefined;
+
+  /**
+   * @param group the job's group, in [0, groups)
+   * @param key its order within the group (not NaN), fixed while it is ready
+   */
+  constructor(
+    private readonly group: (j: JobState) => number,
+    private readonly key: (j: JobState) => number,
+  ) {}
+
+  /**
+   * Brings the index up to s.ready. False when the snapshot carries no change list (then the
+   * policy ranks s.ready itself). `groups`: how many groups there are for this workload.
+   */
+  sync(s: Snapshot, groups: number): boolean {
+    const c = s.readyChanges;
+    if (!c) return false;
+    if (c.source !== this.source || c.seq !== this.seq + 1 || s.workload !== this.workload || this.jobs.length !== groups) {
+      this.reset(groups);
+      this.workload = s.workload;
+      for (let i = 0; i < s.ready.length; i++) this.insert(s.ready[i]);
+    } else {
+      for (let i = 0; i < c.removed.length; i++) this.remove(c.removed[i]);
+      for (let i = 0; i < c.added.length; i++) this.insert(c.added[i]);
+    }
+    this.source = c.source;
+    this.seq = c.seq;
+    return true;
+  }
+
+  private reset(groups: number): void {
+    for (const g of this.live) {
+      for (const j of this.jobs[g]) this.groupOfId[j.id] = 0;
+      this.jobs[g].length = 0;
+    }
+    this.live.length = 0;
+    while (this.jobs.length < groups) {
+      this.jobs.push([]);
+      this.keys.push(new Float64Array(4));
+    }
+    this.jobs.length = this.keys.length = groups;
+    this.livePos = new Int32Array(groups);
+  }
+
+  private insert(j: JobState): void {
+    const id = j.id;
+    if (id >= this.groupOfId.length) {
+      const grown = new Int32Array(Math.max(id + 1, this.groupOfId.length * 2));
+      grown.set(this.groupOfId);
+      this.groupOfId = grown;
+    }
+    if (this.groupOfId[id]) this.remove(j);
+    const g = this.group(j);
+    const k = this.key(j);
+    const list = this.jobs[g];
+    const n = list.length;
+    let keys = this.keys[g];
+    if (n === keys.length) {
+      keys = new Float64Array(2 * n);
+      keys.set(this.keys[g]);
+      this.keys[g] = keys;
+    }
+    // After every (key, id) smaller than the job's: from the end (a job usually joins last).
+    let i = n;
+    while (i > 0 && (keys[i - 1] > k || (keys[i - 1] === k && list[i - 1].id > id))) i--;
+    list.push(j);
+    for (let p = n; p > i; p--) {
+      list[p] = list[p - 1];
+      keys[p] = keys[p - 1];
+    }
+    list[i] = j;
+    keys[i] = k;
+    this.groupOfId[id] = g + 1;
+    if (n === 0) {
+      this.livePos[g] = this.live.length;
+      this.live.push(g);
+    }
+  }
+
+  private remove(j: JobState): void {
+    const id = j.id;
+    if (id >= this.groupOfId.length) return;
+    const g = this.groupOfId[id] - 1;
+    if (g < 0) return;
+    this.groupOfId[id] = 0;
+    const list = this.jobs[g];
+    const keys = this.keys[g];
+    const i = list.indexOf(j);
+    const n = list.length - 1;
+    for (let p = i; p < n; p++) {
+      list[p] = list[p + 1];
+      keys[p] = keys[p + 1];
+    }
+    list.pop();
+    if (n === 0) {
+      // Swap-remove from the live list.
+      const at = this.livePos[g];
+      const last = this.live.pop()!;
+      if (last !== g) {
+        this.live[at] = last;
+        this.livePos[last] = at;
+      }
+    }
+  }
+}
