@@ -5,7 +5,7 @@
 // Per scenario, with the newest stored (measured) profiles of its models (--profile-missing makes
 // short ones first), at a load where the untuned policies miss deadlines:
 //   - the tuner's search (engine tune.run, worker threads), with its wall time;
-//   - in the simulator: the best untuned policy's UXCost (default lanes, simulator defaults) vs the
+//   - in the simulator: the best untuned policy's UXCost (default lanes and parameters, at layer and at model granularity) vs the
 //     tuned schedule's, mean and 95% CI over the seeds; target: tuned >= 20% lower. UXCost ranks
 //     candidates under the miss cap (a schedule that wins by dropping frames does not win);
 //   - the floor (each tenant alone on the machine): how much better any schedule that runs every
@@ -139,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     if (r.probes) out.push(`  load probes (baselines and floor, no search): ${r.probes.map((p) => `${p.load}: ${p.infeasible.length ? `infeasible (${p.infeasible.join(', ')})` : `${p.bestUntuned} misses ${pct(p.untunedMissRate)}, floor ${pct(p.floorMissRate)}, headroom ${pct(p.headroom)}`}`).join('; ')}`);
     out.push(`  load ${r.load?.toFixed(3)}${r.loadNote ? `: ${r.loadNote}` : ''}`);
     out.push(`  tuning: ${t.candidatesTried} candidates, ${t.simulations} simulations, ${r.result.workers} workers, ${r.result.wallSec.toFixed(1)} s wall (frame rates x${r.result.rateScale.toFixed(3)}; latencies measured: ${Object.values(r.result.profiles).join(', ')})`);
-    out.push(`  best untuned: ${bb.candidate.policy} (lanes ${r.result.layouts[0].join('+')}): UXCost ${bb.uxcost.mean.toFixed(4)} [${bb.uxcost.lo.toFixed(4)}, ${bb.uxcost.hi.toFixed(4)}], miss rate ${pct(bb.missRate.mean)}`);
+    out.push(`  best untuned: ${bb.candidate.policy} (lanes ${r.result.layouts[0].join('+')}, ${bb.candidate.granularity} granularity): UXCost ${bb.uxcost.mean.toFixed(4)} [${bb.uxcost.lo.toFixed(4)}, ${bb.uxcost.hi.toFixed(4)}], miss rate ${pct(bb.missRate.mean)}`);
     out.push(`  tuned: ${r.result.schedule?.policy.spec} (lanes ${r.result.layouts[b.candidate.layout].join('+')}, ${b.candidate.granularity} granularity, queue ${b.candidate.maxQueuePerTenant}): UXCost ${b.uxcost.mean.toFixed(4)} [${b.uxcost.lo.toFixed(4)}, ${b.uxcost.hi.toFixed(4)}], miss rate ${pct(b.missRate.mean)}`);
     out.push(`  UXCost ${r.improvement !== undefined ? `${(100 * r.improvement).toFixed(1)}% lower` : '-'} (target >= 20%): ${r.pass ? 'PASS' : 'FAIL'}${t.missCap !== undefined ? ` (ranked among schedules missing at most ${pct(t.missCap)})` : ''}`);
     if (t.floor) out.push(`  floor (each tenant alone): UXCost ${t.floor.uxcost.toFixed(4)}, miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J: ${t.floor.headroom !== undefined ? headroomText(t.floor.headroom) : '-'}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);

@@ -47,7 +47,9 @@ describe('tuner search', () => {
     expect(ra.status).toBe('done');
     expect(ra.candidatesTried).toBe(8);
     // Successive halving: fewer simulations than every candidate on every seed.
-    expect(ra.simulations).toBeLessThan(3 + 4 * 3 + 8 * 3);
+    // (Baselines: every policy at layer and at model granularity, each on every seed.)
+    expect(ra.baselines.map((b) => b.candidate.granularity).sort()).toEqual([...Array(4).fill('layer'), ...Array(4).fill('model')]);
+    expect(ra.simulations).toBeLessThan(3 + ra.baselines.length * 3 + 8 * 3);
     expect(ra.best!.objective.mean).toBeLessThanOrEqual(ra.bestBaseline!.objective.mean);
     expect(ra.best!.objective.n).toBe(3);
     expect(ra.best!.objective.lo).toBeLessThanOrEqual(ra.best!.objective.mean);
