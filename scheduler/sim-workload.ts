@@ -195,7 +195,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
  */
 function wholeModelCosts(p: Profile, laneIdx: number[]): (LayerCost | null)[] | undefined {
   const costs = laneIdx.map((k): LayerCost | null => {
-    const m = p.wholeModel[k];
+    const m = p.wholeModel?.[k];
     const ms = m?.raw?.median;
     if (!m || m.error || !(ms !== undefined && ms > 0 && Number.isFinite(ms))) return null;
     return { latency: ms / 1000, ...(m.energy ? { energy: m.energy.joulesPerRun } : {}) };

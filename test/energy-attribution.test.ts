@@ -12,20 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attributeEnergy, busyPerSample, t975, type BusyInterval, type PowerSample, type RegressionAttribution } from '../scheduler/core/energy-attribution';
 import { intervalPower, LiveEnergy } from '../scheduler/live/energy';
 import { POWERCAP_ROOT_ENV, type MeterReading } from '../profiler/energy';
+import { rng } from '../scheduler/core/rng';
 
 const FIX = join(__dirname, 'fixtures', 'energy');
 const MAX_UJ = Number(readFileSync(join(FIX, 'powercap', 'intel-rapl:0', 'max_energy_range_uj'), 'utf8'));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 const NOISE_UJ = 0.15e6;
