@@ -47,7 +47,8 @@ describe('profiler: real measurements on CPU lanes', () => {
       expect(lane.peakGflops).toBeGreaterThan(0.1);
       const whole = profile.wholeModel.find((m) => m.lane === lane.id)!;
       expect(whole.raw!.n).toBeGreaterThanOrEqual(3);
-      expect(whole.latencyMs).toBeCloseTo(whole.raw!.median - lane.baselineMs!, 9);
+      // Net latency = raw median - baseline, clamped at 0 (stats.ts): a tiny model can measure below the baseline on a busy machine.
+      expect(whole.latencyMs).toBeCloseTo(Math.max(0, whole.raw!.median - lane.baselineMs!), 9);
       const ig = profile.inGraph![lane.id];
       expect(ig.runs).toBeGreaterThanOrEqual(5);
       expect(ig.totalKernelMs).toBeGreaterThan(0);
