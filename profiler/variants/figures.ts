@@ -29,7 +29,9 @@ export function deriveVariantFigures(lv: LayerVariants): void {
   lv.preferredLane = pref.lane;
   const base = ok(pref)!;
   const gaps: VariantGap[] = [];
-  if (base <= 0) return;
+  // A preferred-lane latency at the per-call baseline (0 ms net) gives no ratio: gaps stay unknown,
+  // unless there is no other lane, where there is no gap at all.
+  if (base <= 0 && lanes.length > 1) return;
   for (const lane of lanes) {
     if (lane === pref.lane) continue;
     const orig = ok(lv.original.find((m) => m.lane === lane));
