@@ -240,21 +240,28 @@ function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes
   return out;
 }
 
+/** One model-level variant's cost per original layer and lane, and its end-to-end figures (modelVariantCosts). */
+export interface ModelVariantCosts {
+  /** "model:<id>". */
+  id: string;
+  /** costs[layer][lane]: the variant layers charged to that original layer (null where not measured; the variant is usable on a lane only where no layer is null). */
+  costs: (LayerCost | null)[][];
+  relL2: number;
+  top1Drop?: number;
+}
+
 /**
- * A profile's model-level variants (`tessera variants --kinds resolution,arch-prune`) as one variant
- * per original layer, named "model:<id>", each costing the variant layers charged to it (the
- * variant's own cut, raw medians on the same lanes; an original layer no variant layer is charged to
- * costs 1 µs there: its nodes merged into a neighbour's layer), and one whole combination per
- * variant (WhitelistCombo.whole) with its end-to-end figures. Appends to `layers`; returns the
- * combinations for the whitelist. Variants without a matched layer table are left out.
+ * The one rule for what a profile's model-level variants cost (the simulator here, the live runtime
+ * in scheduler/live/variant-exec.ts): per original layer, the variant's own cut layers charged to it
+ * (raw medians on the same lanes; an original layer no variant layer is charged to costs 1 µs there:
+ * its nodes merged into a neighbour's layer). Verified variants with a matched layer table only.
  */
-function modelVariantDefs(p: Profile, layers: LayerDef[], lanes: string[]): CombinationFigures[] {
-  const out: CombinationFigures[] = [];
+export function modelVariantCosts(p: Profile, layerCount: number, lanes: string[]): ModelVariantCosts[] {
+  const out: ModelVariantCosts[] = [];
   for (const v of p.modelVariants?.variants ?? []) {
     const e = v.verification.endToEnd;
     if (!v.verification.passed || !e || !v.layers?.length) continue;
-    const id = `model:${v.id}`;
-    const costs = layers.map((_, li) => lanes.map((lane) => {
+    const costs = Array.from({ length: layerCount }, (_, li) => lanes.map((lane): LayerCost | null => {
       const mine = v.layers!.filter((l) => l.charge === li);
       if (mine.length === 0) return { latency: 1e-6 };
       let ms = 0;
@@ -265,12 +272,26 @@ function modelVariantDefs(p: Profile, layers: LayerDef[], lanes: string[]): Comb
       }
       return { latency: ms / 1000 };
     }));
+    const t = e.task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
+    out.push({ id: `model:${v.id}`, costs, relL2: e.relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}) });
+  }
+  return out;
+}
+
+/**
+ * A profile's model-level variants (`tessera variants --kinds resolution,arch-prune`) as one variant
+ * per original layer, named "model:<id>", each costing what modelVariantCosts says, and one whole
+ * combination per variant (WhitelistCombo.whole) with its end-to-end figures. Appends to `layers`;
+ * returns the combinations for the whitelist. Variants without a matched layer table are left out.
+ */
+function modelVariantDefs(p: Profile, layers: LayerDef[], lanes: string[]): CombinationFigures[] {
+  const out: CombinationFigures[] = [];
+  for (const { id, costs, relL2, top1Drop } of modelVariantCosts(p, layers.length, lanes)) {
     // Usable on a lane only where every layer of it is.
     const usable = lanes.map((_, k) => costs.every((c) => c[k] !== null));
     if (!usable.some(Boolean)) continue;
-    layers.forEach((layer, li) => layer.variants.push({ id, accuracyDelta: e.relL2, cost: costs[li].map((c, k) => (usable[k] ? c : null)) }));
-    const t = e.task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
-    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2: e.relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}), whole: true });
+    layers.forEach((layer, li) => layer.variants.push({ id, accuracyDelta: relL2, cost: costs[li].map((c, k) => (usable[k] ? c : null)) }));
+    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2, ...(top1Drop !== undefined ? { top1Drop } : {}), whole: true });
   }
   return out;
 }

@@ -87,6 +87,7 @@ export function formatReport(r: LiveReport): string {
   out.push('');
   out.push(`Transfers between lanes: ${r.transfers.count} (mean ${r.transfers.meanUs.toFixed(0)} µs); drops by cause: ${r.drops ? describeDrops(r.drops) : `${r.overload.queueDrops} queue, ${r.overload.policyDrops} policy`}; event-loop delay max ${r.overload.eventLoopDelayMs.max.toFixed(1)} ms`);
   out.push(...formatVariantUse(r.variantUse, r.variantSessions));
+  for (const m of r.modelVariants ?? []) out.push(`Model variant ${m.tenant} ${m.id}: accuracy cost ${m.accuracyDelta.toPrecision(3)} (end-to-end relL2), ${(m.modelBytes / 2 ** 20).toFixed(1)} MiB; ${m.source}`);
   for (const e of r.policyEvents ?? []) out.push(`Policy switch at ${e.time.toFixed(2)} s: ${e.detail}`);
   for (const f of r.faults) out.push(`Lane ${f.lane} failed at ${f.at.toFixed(2)} s (${f.reason}); ${f.rescheduledJobs} job(s) rescheduled`);
   if (r.adaptation.policyState) out.push(`Policy state: ${JSON.stringify(r.adaptation.policyState)}`);
@@ -138,11 +139,12 @@ export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a scenario live on this machine under a scheduling policy: real models, real timers, per-tenant metrics, predicted vs measured, a Perfetto trace.',
   usage:
-    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer|group:K] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--uncalibrated] [--json]\n' +
+    'tessera run SCENARIO --policy P [--duration 30s] [--lanes cpu:1,cpu:1] [--granularity model|layer|group:K] [--scale S] [--load X] [--seed N] [--profile ID,...] [--max-queue N] [--isolation thread|process] [--fail-lane LANE@SEC] [--switch POLICY@TIME (repeatable)] [--variants KINDS] [--model-variants KINDS|none] [--uncalibrated] [--json]\n' +
     '  --uncalibrated: predict without the stored machine calibration (`tessera calibrate`)\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
     '  --variants exact,fp16,lowrank: generate and verify layer variants of every model (with --granularity layer), load them on every lane, and let the policy choose them within each tenant\'s accuracyBudget or whitelist (maxOutputRelErr, maxTop1Drop)\n' +
+    '  --model-variants resolution=0.75,arch-prune: make these model-level variants of every model again (model granularity), verify them end to end, load them on every lane; tenants with whitelist limits may run a frame on one (DREAM switches to it under overload). Default: the kinds the given profiles list (--profile), whose hashes must match; "none": off\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {
     policy: { type: 'string', default: 'dream' },
@@ -158,6 +160,7 @@ export const runCommand: CliCommand = {
     'fail-lane': { type: 'string' },
     switch: { type: 'string', multiple: true },
     variants: { type: 'string' },
+    'model-variants': { type: 'string' },
     uncalibrated: { type: 'boolean' },
   },
   async run(ctx) {
@@ -172,6 +175,8 @@ export const runCommand: CliCommand = {
     let last = 0;
     const tty = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
     const off = client.on(TOPICS.liveTelemetry, (b) => {
+      // Model-variant switches are shown as they happen, not thinned like the summary line.
+      for (const sw of b.modelSwitches ?? []) ctx.stderr(`${tty ? '\r\x1b[2K' : ''}model switch at ${sw.t.toFixed(2)} s: ${sw.detail}\n`);
       const now = performance.now();
       if (now - last < 1000 && b.phase !== 'done') return;
       last = now;
@@ -195,6 +200,7 @@ export const runCommand: CliCommand = {
           faults: parseFaults(ctx.values['fail-lane']),
           switches: parseSwitches(ctx.values.switch),
           variants: ctx.values.variants === undefined ? undefined : String(ctx.values.variants),
+          modelVariants: ctx.values['model-variants'] === undefined ? undefined : String(ctx.values['model-variants']),
           ...(ctx.values.uncalibrated === true ? { machineCalibration: false } : {}),
         },
         {

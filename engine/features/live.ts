@@ -15,7 +15,7 @@ import { parseScenario } from '../../workloads/scenario';
 import { EngineError, emitter, event, method } from '../feature';
 import { TOPICS } from '../topics';
 import { isGranularity, type Granularity } from '../../common/granularity';
-import { attachVariants } from '../../scheduler/live/variant-exec';
+import { attachModelVariants, attachVariants } from '../../scheduler/live/variant-exec';
 
 const liveEvents = {
   [TOPICS.liveTelemetry]: event<TelemetryBatch>('One telemetry batch per tick of a running live run (see TelemetryBatch).'),
@@ -54,6 +54,8 @@ export const liveStartParams = z
     switches: z.array(z.object({ policy: z.string().min(1), at: z.number().nonnegative() }).strict()).max(100).optional(),
     /** Layer variants to generate, verify, load on every lane and offer the policy (layer granularity), e.g. "exact,fp16,lowrank". */
     variants: z.string().min(1).max(200).optional(),
+    /** Model-level variants (model granularity), e.g. "resolution=0.75,arch-prune"; "none" turns off a profile's; absent: the profiles' (tenants with whitelist limits). */
+    modelVariants: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -108,8 +110,9 @@ export async function createLiveRun(params: LiveStartParams, hooks: ConstructorP
       faults: params.faults,
       writeFiles: params.writeFiles,
       variants: params.variants,
+      modelVariants: params.modelVariants,
     },
-    { ...hooks, attachVariants },
+    { ...hooks, attachVariants, attachModelVariants },
   );
 }
 

@@ -177,6 +177,12 @@ export async function buildLatencyTable(input: CalibrateInput): Promise<LatencyT
   const h1 = Math.max(0, median(hop1)) / 1e6;
   const perByte = Math.max(0, h1 - h0) / (1 << 20);
   const transfer = { latency: 2 * h0, bytesPerSec: perByte > 0 ? 1 / (2 * perByte) : 1e12 };
+  // Model-level variants costed by the profile (ExecVariant.profileRatio): this run's original x the
+  // profile's variant / original, as the simulator charges them; a lane the profile lacks: not offered.
+  execs.forEach((exec, t) => exec.units.forEach((u, i) => u.variants?.forEach((v, k) => {
+    if (!v.profileRatio) return;
+    laneIds.forEach((id, l) => (ratio[t][i][k][l] = v.profileRatio![id.replace(/#\d+$/, '')] ?? NaN));
+  })));
   const variantMs = ratio.map((units, t) => units.map((vs, i) => vs.map((lanesR) => lanesR.map((r, l) => r * computeMs[t][i][l]))));
   return { computeMs, variantMs, sources, outBytes, cv: cvs.length ? median(cvs) : 0, logSigma: sigmas.length ? median(sigmas) : 0, overheadS, transfer, releaseLagS: 0, ...(contendedMs ? { contendedMs } : {}) };
 }

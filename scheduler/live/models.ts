@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { cutModel, type CutResult } from '../../profiler/onnx/cut';
 import { loadModel, sessionBytes, type LoadedModel } from '../../profiler/onnx/model';
 import { resolveInputShapes, sampleInputs, seededRandom } from '../../profiler/onnx/shapes';
-import type { TensorInfo } from '../../profiler/types';
+import type { Profile, TensorInfo } from '../../profiler/types';
 import { groupSize } from '../../common/granularity';
 import { demoModel, isDemoRef } from './demo';
 import type { ExecModel, ExecGranularity, LiveTenantSpec, WireTensor } from './types';
@@ -25,6 +25,23 @@ export const SAMPLES_PER_TENANT = 4;
 
 /** Adds verified layer variants to a cut model's units (variant-exec.ts; injected so the runtime entry carries no profiling code). */
 export type VariantAttacher = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, cut: CutResult, kinds: string) => Promise<void>;
+
+/**
+ * Adds verified model-level variants to a whole-model exec's one unit, with their whole combinations
+ * (variant-exec.ts attachModelVariants; injected like the layer attacher). Returns warnings (a
+ * variant left out, with why); throws LiveSetupError when a variant the profile lists cannot be made
+ * again as the profile measured it.
+ */
+export type ModelVariantAttacher = (tenant: LiveTenantSpec, exec: ExecModel, model: LoadedModel, o: { kinds?: string; profiles: readonly Profile[]; lanes: readonly string[]; seed: number }) => Promise<string[]>;
+
+/** A tenant's model variants to attach (model granularity); `warnings` receives what was left out. */
+export interface ModelVariantRequest {
+  kinds?: string;
+  profiles: readonly Profile[];
+  lanes: readonly string[];
+  attach: ModelVariantAttacher;
+  warnings: string[];
+}
 
 /** One layer's fixed variant pick (a schedule's 'fastest' choice), and what became of it. */
 export interface VariantPick {
@@ -47,7 +64,7 @@ export interface PickRequest {
   outcomes: PickOutcome[];
 }
 
-export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest): Promise<ExecModel> {
+export async function resolveExecModel(tenant: LiveTenantSpec, granularity: ExecGranularity, seed: number, variants?: { kinds: string; attach: VariantAttacher }, picks?: PickRequest, modelVariants?: ModelVariantRequest): Promise<ExecModel> {
   const ref = tenant.model;
   let exec: ExecModel;
   if (typeof ref === 'object' && 'exec' in ref) exec = ref.exec;
@@ -74,6 +91,11 @@ export async function resolveExecModel(tenant: LiveTenantSpec, granularity: Exec
     if (k === undefined && picks?.list.length) {
       // Fixed variants in a whole model: the picked layers substituted into it (the substituter embeds them).
       picks.outcomes.push(...(await picks.substitute(tenant, exec, loaded, await cutFor(tenant, loaded, seed, 1), picks.list)));
+    }
+    // Model-level variants: whole other models, so only where one session runs the whole model.
+    if (k === undefined && modelVariants) {
+      const m = modelVariants;
+      m.warnings.push(...(await m.attach(tenant, exec, loaded, { kinds: m.kinds, profiles: m.profiles, lanes: m.lanes, seed })));
     }
   }
   if (exec.units.length === 0) throw new LiveSetupError(`tenant "${tenant.id}": model ${exec.name} has no executable units`);

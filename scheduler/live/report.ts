@@ -262,6 +262,7 @@ export function assembleReport(b: RunBooks, snapshot?: { pid: number; intervalSe
     drops,
     faults: b.faults,
     ...(b.policyEvents?.length ? { policyEvents: [...b.policyEvents] } : {}),
+    ...modelVariantsOf(b),
     ...(b.levers ? { levers: b.levers } : {}),
     ...(b.variants ? { variantSessions: b.variants.sessions, variantUse: variantUse(b.workload, b.variants.runs, counted) } : {}),
     abandoned,
@@ -355,4 +356,10 @@ export function liveTrace(b: Pick<RunBooks, 'workload' | 'slices' | 'records' | 
     trace.traceEvents.push({ name: `lane ${b.workload.lanes[f.lane].id} failed: ${f.jobs.length} job(s) rescheduled`, cat: 'fault', ph: 'i', s: 't', ts: f.at * 1e6, pid: 1, tid: runtimeTid, args: { reason, rescheduledJobs: f.jobs } });
   });
   return trace;
+}
+
+/** The model-level variants the tenants' units carry (variant-exec.ts attachModelVariants), for the report. */
+function modelVariantsOf(b: Pick<RunBooks, 'execs' | 'scenario'>): Pick<LiveReport, 'modelVariants'> {
+  const out = b.execs.flatMap((e, t) => (e.units.length === 1 ? (e.units[0].variants ?? []) : []).filter((v) => v.id.startsWith('model:')).map((v) => ({ tenant: b.scenario.tenants[t].id, id: v.id, accuracyDelta: v.accuracyDelta, modelBytes: v.bytes.byteLength, source: v.source ?? '' })));
+  return out.length ? { modelVariants: out } : {};
 }

@@ -17,6 +17,7 @@ export type JournalEvent =
   | { type: 'jobs'; t: number; jobs: [number, number, number, number, number | null, string | null][]; omitted: number }
   | { type: 'policy'; t: number; policy: string }
   | { type: 'fault'; t: number; lane: string; reason: string }
+  | { type: 'model-switch'; t: number; tenant: string; to: 'variant' | 'original'; detail: string }
   | { type: 'snapshot'; t: number; released: number; finished: number; dropped: number }
   | { type: 'end'; t: number; status: LiveReport['status']; error?: string };
 

@@ -25,14 +25,15 @@ import { LiveEnergy, laneWatts } from './energy';
 import { LaneClient } from './lane-client';
 import { LoopMonitor } from './loop-monitor';
 import { deepenDemoRef } from './demo';
-import { keepSets, LiveSetupError, resolveExecModel, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
+import { keepSets, LiveSetupError, resolveExecModel, type ModelVariantAttacher, type ModelVariantRequest, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
+import { splitModelKinds } from '../../profiler/variants/model-kinds';
 import { busiestUtilisation } from '../sim-workload';
 import { buildWhitelist, hasLimits } from '../core/whitelist';
 import type { FromLane } from './protocol';
 import { RunRecords } from './records';
 import { assembleReport, buildReport, type RunBooks } from './report';
 import { RunJournal } from './run-journal';
-import type { ExecModel, FrameOutcome, LiveJobRecord, LiveLevers, LiveOptions, LiveReport, LiveScenario, LiveSlice, LiveTenantSpec, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
+import type { ExecModel, FrameOutcome, LiveJobRecord, LiveLevers, LiveOptions, LiveReport, LiveScenario, LiveSlice, LiveTenantSpec, ModelSwitchEvent, ResolvedLiveOptions, TelemetryBatch, WireTensor } from './types';
 
 export type { LiveJobRecord, LiveSlice, ResolvedLiveOptions } from './types';
 import { scaleTenantTiming } from '../../workloads/rate-scaling';
@@ -103,6 +104,8 @@ export interface LiveHooks {
   createPolicy?: (name: string) => Policy;
   /** Generates layer variants for `variants` runs (scheduler/live/variant-exec.ts attachVariants; the engine passes it). */
   attachVariants?: VariantAttacher;
+  /** Makes model-level variants (`modelVariants`, or a profile's; variant-exec.ts attachModelVariants; the engine passes it). */
+  attachModelVariants?: ModelVariantAttacher;
   /** Makes a schedule's fixed variant picks (`variantPicks`; variant-exec.ts substituteVariants; the engine and the CLI pass it). */
   substituteVariants?: VariantSubstituter;
   /** Setup is done and the run takes frames (submit() may be called from now on). */
@@ -169,6 +172,8 @@ export class LiveRun {
   private readonly faults = { log: [] as LiveReport['faults'], jobs: [] as { lane: number; at: number; jobs: number[] }[], injected: new Set<number>() };
   private readonly timers = { telemetry: undefined as ReturnType<typeof setInterval> | undefined, drain: undefined as ReturnType<typeof setTimeout> | undefined, stop: undefined as ReturnType<typeof setTimeout> | undefined, faults: [] as ReturnType<typeof setTimeout>[] };
   private readonly telemetry = { seq: 0, lastTickUs: 0, lastTickJoules: 0 };
+  /** Model-variant switches already sent in telemetry: the policy whose events were read, and how many. */
+  private readonly switchesSeen = { policy: undefined as Policy | undefined, count: 0 };
   private readonly outcome = { status: 'completed' as LiveReport['status'], error: undefined as string | undefined, stopReason: undefined as string | undefined, warnings: [] as string[] };
   /** The run's record as it goes (events + report snapshots), when it writes files. */
   private journal: RunJournal | undefined;
@@ -341,6 +346,28 @@ export class LiveRun {
     }
   }
 
+  /**
+   * What model-level variants the tenants get (undefined: none). They run at model granularity only:
+   * at layer granularity a variant's own cut does not line up with the original's units (its layers
+   * are charged to the original's by node name, some original layers get none), so a frame could not
+   * be handed between them: asked for there, the run is refused; a profile's are left out with a warning.
+   */
+  private modelVariantRequest(): ModelVariantRequest | undefined {
+    const o = this.options;
+    const asked = o.modelVariants !== undefined && o.modelVariants !== 'none' ? o.modelVariants : undefined;
+    if (o.variants && splitModelKinds(o.variants).model.length) throw new LiveSetupError(`variants (${o.variants}): resolution and arch-prune are model kinds: ask for them with modelVariants (--model-variants), at model granularity`);
+    if (asked && o.granularity !== 'model') {
+      throw new LiveSetupError(`model variants (${asked}) run at model granularity only (one session of the variant model per frame): at ${o.granularity} granularity a variant's own cut does not line up with the original's units (its layers are charged to the original's by node name; some original layers get none), so a frame cannot move between them; run with granularity model`);
+    }
+    if (asked && !this.hooks.attachModelVariants) throw new LiveSetupError('model variants: this runtime was built without the variant generator (hooks.attachModelVariants); run through the engine or the CLI');
+    if (o.modelVariants === 'none' || !this.hooks.attachModelVariants) return undefined;
+    if (o.granularity !== 'model') {
+      if (o.profiles?.some((p) => p.modelVariants?.variants.some((v) => v.verification.passed))) this.outcome.warnings.push(`the profiles' model variants are not used at ${o.granularity} granularity (model granularity only: a variant's own cut does not line up with the original's units)`);
+      return undefined;
+    }
+    return { kinds: asked, profiles: o.profiles ?? [], lanes: o.lanes.map((l) => l.id), attach: this.hooks.attachModelVariants, warnings: [] };
+  }
+
   /** The demo scenario with deeper models when its lanes would be well under the load target at its own rates; undefined otherwise. */
   private deeperDemo(load: number): { scenario: LiveScenario; note: string } | undefined {
     const refs = this.scenario.tenants.map((t) => (typeof t.model === 'string' ? t.model : undefined));
@@ -361,17 +388,20 @@ export class LiveRun {
     if (o.variants) progress(`generating and verifying layer variants (${o.variants})`);
     if (o.variants && !this.hooks.attachVariants) throw new LiveSetupError('variants: this runtime was built without the variant generator (hooks.attachVariants); run through the engine or the CLI');
     const variants = o.variants && this.hooks.attachVariants ? { kinds: o.variants, attach: this.hooks.attachVariants } : undefined;
+    const modelVariants = this.modelVariantRequest();
     this.pickOutcomes = this.scenario.tenants.map(() => []);
     for (const [ti, t] of this.scenario.tenants.entries()) {
       const list = o.variantPicks?.[ti] ?? [];
       const why = !list.length ? undefined : !this.hooks.substituteVariants ? 'this runtime has no variant generator (the embeddable runtime carries no profiling code): the original layer runs' : undefined;
       const picks = list.length && !why ? { list, substitute: this.hooks.substituteVariants!, outcomes: this.pickOutcomes[ti] } : undefined;
       if (picks) progress(`making and verifying ${list.length} fixed layer variant(s) of "${t.id}"`);
-      this.execs.push(await resolveExecModel(t, o.granularity, o.seed, variants, picks));
+      if (modelVariants && (o.modelVariants || o.profiles?.length)) progress(`making and verifying model variants of "${t.id}"`);
+      this.execs.push(await resolveExecModel(t, o.granularity, o.seed, variants, picks, modelVariants));
       // Models that are not cut here (demo and pre-cut models) leave their picks unanswered.
       for (const pick of list) if (!this.pickOutcomes[ti].some((x) => x.layer === pick.layer)) this.pickOutcomes[ti].push({ ...pick, applied: false, reason: why ?? 'the model is not an ONNX file cut by the runtime' });
       for (const x of this.pickOutcomes[ti]) if (!x.applied) this.outcome.warnings.push(`tenant "${t.id}": layer ${x.layer} runs its original, not the schedule's variant ${x.variant}: ${x.reason}`);
     }
+    if (modelVariants) this.outcome.warnings.push(...modelVariants.warnings);
     this.pins = this.scenario.tenants.map((t, ti) => {
       const p = o.pins?.[ti];
       if (p === null || p === undefined) return null;
@@ -1036,6 +1066,11 @@ export class LiveRun {
       power: { watts: (joules - tm.lastTickJoules) / (dtUs / 1e6), joules, source: this.energy.source },
       loop: this.loop.takeTick(),
     };
+    const switches = this.newModelSwitches();
+    if (switches.length) {
+      batch.modelSwitches = switches;
+      for (const e of switches) this.journal?.event({ type: 'model-switch', ...e });
+    }
     for (const l of this.lanes) l.tickBusyUs = 0;
     if (this.journal) {
       if (items.jobs.length || items.omitted.jobs) this.journal.event({ type: 'jobs', t: batch.t, jobs: items.jobs.map((j) => [j.id, j.tenant, j.release, j.deadline, j.finish, j.reason ?? null]), omitted: items.omitted.jobs });
@@ -1053,6 +1088,24 @@ export class LiveRun {
     } catch (e) {
       this.outcome.warnings.push(`telemetry listener failed: ${(e as Error).message}`);
     }
+  }
+
+  /** The policy's model-variant switches (DREAM's model-variant-on / -off events) not yet sent. */
+  private newModelSwitches(): ModelSwitchEvent[] {
+    const seen = this.switchesSeen;
+    if (seen.policy !== this.policy) {
+      seen.policy = this.policy;
+      seen.count = 0;
+    }
+    const events = this.policy.events?.() ?? [];
+    const out: ModelSwitchEvent[] = [];
+    for (let i = seen.count; i < events.length; i++) {
+      const e = events[i];
+      if (e.kind !== 'model-variant-on' && e.kind !== 'model-variant-off') continue;
+      out.push({ t: e.time, tenant: this.workload.tenants[e.tenant]?.id ?? String(e.tenant), to: e.kind === 'model-variant-on' ? 'variant' : 'original', detail: e.detail });
+    }
+    seen.count = events.length;
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -70,6 +70,15 @@ export interface ExecVariant {
   /** 0 for exact ones; else the end-to-end relative L2 output error measured substituted alone. */
   accuracyDelta: number;
   bytes: Uint8Array;
+  /**
+   * A model-level variant (resolution, arch-prune; model granularity): per lane id as the profile
+   * measured it, its cost / the original's by the profile's figures (sim-workload.ts
+   * modelVariantCosts). Where given, the live table charges this run's original figure x this ratio
+   * instead of the calibration's paired ratio; a lane absent here is not offered the variant.
+   */
+  profileRatio?: Record<string, number>;
+  /** Where it comes from, for the report (e.g. "profile p1, sha256 matched"). */
+  source?: string;
 }
 
 /** A model as the runtime executes it: its inputs and units in order (chaining them reproduces the model). */
@@ -183,6 +192,15 @@ export interface LiveOptions {
    */
   variants?: string;
   /**
+   * Model-level variants (model granularity): kinds as `tessera variants --kinds`, e.g.
+   * "resolution=0.75,arch-prune". Made again from each tenant's model with the same generator and
+   * parameters, verified end to end, loaded on every lane, and offered (as "model:<id>", all or
+   * nothing) to tenants with whitelist limits. Absent: the kinds a matched profile's
+   * `modelVariants` lists (whose hashes the regenerated models must match), for tenants with limits.
+   * "none": no model variants.
+   */
+  modelVariants?: string;
+  /**
    * Drop a frame still waiting at its deadline (cause 'late'), at every event, as the simulator's
    * `dropLate` does (the same JobBook.dropLate()).
    */
@@ -283,6 +301,18 @@ export interface TelemetryBatch {
    * runtime always sets the tick fields; they are optional for readers of older batches.
    */
   loop: { maxMs: number; p99Ms: number; tickMaxMs?: number; tickSamples?: number };
+  /** Model-variant switches (DREAM) since the previous batch: a tenant moved to its model variant ('on') or back ('off'). */
+  modelSwitches?: ModelSwitchEvent[];
+}
+
+/** A tenant moved to its model variant or back, as the policy decided (PolicyEvent kinds model-variant-on / -off). */
+export interface ModelSwitchEvent {
+  /** Run time, s. */
+  t: number;
+  tenant: string;
+  to: 'variant' | 'original';
+  /** The policy's words (window miss rate, hold). */
+  detail: string;
 }
 
 export interface EnergySourceLabel {
@@ -409,6 +439,8 @@ export interface LiveReport {
   levers?: LiveLevers;
   /** The policy's switches, e.g. DREAM moving a tenant to its model variant and back (run time, s). */
   policyEvents?: PolicyEvent[];
+  /** Model-level variants loaded for the run (model granularity): per tenant, the variant, its accuracy cost, size, and where it and its cost come from. */
+  modelVariants?: { tenant: string; id: string; accuracyDelta: number; modelBytes: number; source: string }[];
   /** Frames still in flight when the run was stopped (not counted in the metrics). */
   abandoned: number;
   caps: { slicesKept: number; slicesDropped: number; jobsKept: number; jobsDropped: number };

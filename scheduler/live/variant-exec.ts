@@ -1,12 +1,19 @@
-// Layer variants for live runs, made by the profiler's variant code and verified on the cut's own
+// Layer and model variants for live runs, made by the profiler's variant code and verified on the cut's own
 // activations: every kind for `tessera run --variants` (attachVariants), or a tuned schedule's fixed
-// per-layer picks (substituteVariants). Kept out of models.ts and injected by the engine (LiveRun
+// per-layer picks (substituteVariants); model-level variants (resolution, arch-prune) of a whole
+// model, made again as the profile made them (attachModelVariants). Kept out of models.ts and injected by the engine (LiveRun
 // hooks), so the embeddable runtime entry carries no profiling code.
+import { cutModel } from '../../profiler/onnx/cut';
+import { resolveInputShapes } from '../../profiler/onnx/shapes';
+import type { Profile } from '../../profiler/types';
 import { proposeCombinations } from '../../profiler/variants/combos';
+import { generateModelVariants } from '../../profiler/variants/generate-model';
+import { splitModelKinds, type ModelKindChoice } from '../../profiler/variants/model-kinds';
+import { modelVariantCosts } from '../sim-workload';
 import { embedVariants, generateVariants, verifyCombinations, type GeneratedLayer } from '../../profiler/variants/generate';
 import { kindLabel, parseKinds, VARIANT_KINDS, type KindChoice } from '../../profiler/variants/kinds';
-import { combinationFigures } from '../core/whitelist';
-import { LiveSetupError, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
+import { buildWhitelist, combinationFigures, hasLimits, type CombinationFigures } from '../core/whitelist';
+import { LiveSetupError, type ModelVariantAttacher, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
 
 /**
  * Generates and verifies layer variants on the cut's own activations (profiler/variants), keeps
@@ -96,4 +103,135 @@ export const substituteVariants: VariantSubstituter = async (_tenant, exec, mode
   }
   if (out.some((o) => o.applied)) exec.granularity = `${exec.granularity}, ${out.filter((o) => o.applied).length} layer(s) as fixed variants`;
   return out;
+};
+
+/** A profile's model variant id ("resolution(s=0.75)") as a model kind choice, or undefined. */
+export function modelKindOfId(id: string): ModelKindChoice | undefined {
+  const m = /^([a-z-]+)\(([a-z]+)=([-+0-9.e]+)\)$/i.exec(id.trim());
+  if (!m) return undefined;
+  try {
+    const c = splitModelKinds(`${m[1]}=${m[3]}`).model[0];
+    return c?.label === id.trim() ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Relative difference above which a regenerated variant's end-to-end error does not match the profile's. */
+export const FIGURE_TOLERANCE = 0.5;
+
+/**
+ * Per lane id the profile measured: the model variant's cost / the original's, both by the
+ * simulator's one rule (sim-workload.ts modelVariantCosts: its own layers charged to the original's,
+ * raw medians; the original's layers' raw medians), summed over the layers. A lane where either is
+ * not measured is left out. Pure.
+ */
+export function profileModelRatio(p: Profile, variantId: string, laneIds: readonly string[]): Record<string, number> {
+  const lanes = [...new Set(laneIds.map((id) => id.replace(/#\d+$/, '')))];
+  const v = modelVariantCosts(p, p.layers.length, lanes).find((x) => x.id === `model:${variantId}`);
+  const out: Record<string, number> = {};
+  if (!v) return out;
+  lanes.forEach((lane, k) => {
+    const pk = p.lanes.findIndex((l) => l.id === lane);
+    if (pk < 0) return;
+    let orig = 0;
+    let mine = 0;
+    for (let li = 0; li < p.layers.length; li++) {
+      const o = p.layers[li].lanes[pk]?.raw?.median;
+      const c = v.costs[li][k];
+      if (!(o !== undefined && o > 0) || p.layers[li].lanes[pk]?.error || !c) return;
+      orig += o / 1000;
+      mine += c.latency;
+    }
+    if (orig > 0 && mine > 0) out[lane] = mine / orig;
+  });
+  return out;
+}
+
+/**
+ * Model-level variants of a whole-model tenant: each kind asked for (o.kinds), or each verified one
+ * the tenant's profile (same model sha256) lists, is made again from the model with the same
+ * generator and parameter (profiler/variants/generate-model.ts) and verified end to end on this
+ * run's sample inputs. A variant the profile lists must come out byte-identical (sha256) with an
+ * end-to-end error within FIGURE_TOLERANCE of the profile's, else the run is refused: the profile's
+ * figures would describe another model. Each becomes the unit's variant "model:<id>" (accuracy cost:
+ * the profile's end-to-end relL2, else this verification's) with one whole combination for the
+ * whitelist; costed by the profile where it measured it (profileModelRatio), else by the run's own
+ * calibration. Only tenants with whitelist limits get them (as in the simulator: a model variant is
+ * all or nothing); variants outside the limits are left out, with the reason.
+ */
+export const attachModelVariants: ModelVariantAttacher = async (tenant, exec, model, o) => {
+  if (o.kinds === 'none') return [];
+  const who = `tenant "${tenant.id}"`;
+  const profile = model.sha256 ? o.profiles.find((p) => p.model.sha256 === model.sha256 && p.modelVariants) : undefined;
+  const listed = (profile?.modelVariants?.variants ?? []).filter((v) => v.verification.passed);
+  let choices: ModelKindChoice[];
+  if (o.kinds !== undefined) {
+    let split;
+    try {
+      split = splitModelKinds(o.kinds);
+    } catch (e) {
+      throw new LiveSetupError(`${who}: model variants: ${(e as Error).message}`);
+    }
+    if (split.layer.length) throw new LiveSetupError(`${who}: model variants: ${split.layer.join(', ')} are not model kinds (resolution[=s], arch-prune[=sparsity])`);
+    choices = split.model;
+  } else {
+    choices = listed.map((v) => modelKindOfId(v.id)).filter((c): c is ModelKindChoice => c !== undefined);
+  }
+  if (!choices.length) return [];
+  const limits = { maxOutputRelErr: tenant.maxOutputRelErr, maxTop1Drop: tenant.maxTop1Drop };
+  if (!hasLimits(limits)) {
+    return o.kinds !== undefined ? [`${who}: model variants (${choices.map((c) => c.label).join(', ')}) are offered only to tenants with whitelist limits (maxOutputRelErr, maxTop1Drop), all or nothing, as in the simulator: none loaded`] : [];
+  }
+  let gen;
+  try {
+    const shapes = resolveInputShapes(model, tenant.shapes ?? {});
+    const cut = await cutModel(model, { granularity: 'group', groupsOf: 1_000_000, shapes, seed: o.seed, verify: false, inputValues: tenant.inputValues });
+    gen = await generateModelVariants(model, cut, choices);
+  } catch (e) {
+    throw new LiveSetupError(`${who}: model variants ${choices.map((c) => c.label).join(', ')}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  const warnings: string[] = gen.inapplicable.map((x) => `${who}: model variant ${x.kind} does not apply: ${x.reason}`);
+  const unit = exec.units[0];
+  for (const v of gen.variants) {
+    const id = `model:${v.id}`;
+    const e = v.verification.endToEnd;
+    if (!v.bytes || !v.verification.passed || !e) {
+      warnings.push(`${who}: ${id} failed verification: ${v.verification.error ?? 'no end-to-end figures'}`);
+      continue;
+    }
+    const stored = listed.find((x) => x.id === v.id);
+    let relL2 = e.relL2;
+    let task = e.task;
+    let profileRatio: Record<string, number> | undefined;
+    let source = 'made and verified at setup; costed by this run\'s calibration (paired with the original)';
+    if (stored && profile) {
+      if (stored.sha256 !== v.sha256) {
+        throw new LiveSetupError(`${who}: ${id} made again from ${model.name} is not the model profile ${profile.id} measured (sha256 ${v.sha256.slice(0, 12)}… here, ${stored.sha256.slice(0, 12)}… in the profile): the generator or its inputs changed; run tessera variants --kinds ${v.id.replace(/\((\w+)=/, '=').replace(/\)$/, '')} on the profile again, or pass --model-variants none`);
+      }
+      const pe = stored.verification.endToEnd!;
+      const diff = Math.abs(e.relL2 - pe.relL2) / Math.max(pe.relL2, 1e-9);
+      if (diff > FIGURE_TOLERANCE) {
+        throw new LiveSetupError(`${who}: ${id} verifies with end-to-end relL2 ${e.relL2.toPrecision(3)} here, ${pe.relL2.toPrecision(3)} in profile ${profile.id} (differs by ${(100 * diff).toFixed(0)}% > ${100 * FIGURE_TOLERANCE}%): the profile's accuracy figures do not describe this run's inputs; run tessera variants again on samples like these, or pass --model-variants none`);
+      }
+      relL2 = pe.relL2;
+      task = pe.task;
+      profileRatio = profileModelRatio(profile, v.id, o.lanes);
+      if (!Object.keys(profileRatio).length) {
+        warnings.push(`${who}: ${id}: profile ${profile.id} has no figures for it on this run's lanes (${o.lanes.join(', ')}): not loaded`);
+        continue;
+      }
+      source = `profile ${profile.id} (sha256 matched, relL2 ${pe.relL2.toPrecision(3)} there, ${e.relL2.toPrecision(3)} here); cost = this run's original x the profile's variant / original on ${Object.keys(profileRatio).join(', ') || 'no lane of this run'}`;
+    }
+    const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
+    const combo: CombinationFigures = { id, members: [{ layer: 0, variant: id }], relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}), whole: true };
+    const check = buildWhitelist([{ name: unit.name, outputBytes: 0, variants: [{ id: 'original', accuracyDelta: 0, cost: [] }, { id, accuracyDelta: relL2, cost: [] }] }], [combo], limits);
+    if (check.rejected.length) {
+      warnings.push(`${who}: ${id} is outside the tenant's limits: ${check.rejected[0].reason}; not loaded`);
+      continue;
+    }
+    (unit.variants ??= []).push({ id, exact: false, accuracyDelta: relL2, bytes: v.bytes, ...(profileRatio ? { profileRatio } : {}), source });
+    (exec.combinations ??= []).push(combo);
+  }
+  return warnings;
 };
