@@ -56,6 +56,11 @@ describe('switchRows', () => {
     ]);
   });
 
+  it('keeps a variant id with parentheses whole (model:resolution(s=0.4))', () => {
+    const [row] = switchRows([on(0.5, 0, 'model:resolution(s=0.4)')], ['det']);
+    expect(row).toMatchObject({ to: 'model variant model:resolution(s=0.4)', why: 'window miss rate 40% >= 20%' });
+  });
+
   it('keeps an unparsed detail whole and names an unknown tenant by index', () => {
     const [row] = switchRows([{ time: 0.1, tenant: 7, kind: 'model-variant-on', detail: 'something else' }], ['det']);
     expect(row).toMatchObject({ tenant: 'tenant 7', to: 'model variant', why: 'something else' });

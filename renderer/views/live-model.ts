@@ -4,7 +4,7 @@
 // formats. No DOM here.
 import { laneListProblem } from '../../common/lane-spec';
 import { PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
-import type { TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
+import type { ModelSwitchEvent, TelemetryBatch, TelemetrySlice } from '../../scheduler/live/types';
 import { errorHint } from '../error-hints';
 import { DASH, fmtNum } from '../format';
 import type { JobRow, Slice, TimelineData } from './simulate-timeline';
@@ -79,6 +79,8 @@ export class LiveTelemetryStore {
   slices: TelemetrySlice[] = [];
   /** Policy changes as seen in the telemetry (the first entry is the starting policy). */
   policies: { at: number; policy: string }[] = [];
+  /** Model-variant switches (DREAM moving a tenant to its model variant and back), in order. */
+  modelSwitches: ModelSwitchEvent[] = [];
   /** Items the engine left out of batches (its per-batch cap), summed. */
   omitted = { jobs: 0, slices: 0 };
   /** Batches that arrived out of order or twice (ignored). */
@@ -125,6 +127,7 @@ export class LiveTelemetryStore {
       if (missed) this.seen.late++;
       this.latency[j.tenant]?.push({ x: j.finish, y: (j.finish - j.release) * 1000, missed });
     }
+    if (b.modelSwitches?.length) this.modelSwitches.push(...b.modelSwitches);
     for (const j of b.jobs) this.runJobs.push([j.tenant, j.release, j.deadline, j.dropped ? null : j.finish, j.dropped || j.finish === null]);
     for (const s of b.slices) {
       this.slices.push(s);

@@ -36,6 +36,7 @@ import {
   type ScenarioChoice,
 } from './live-model';
 import { savedId } from './history-model';
+import { switchRows } from './simulate-model';
 import { variantUseBlock } from './variant-use-view';
 import type { View } from './view';
 import { explainDivergence, PREDICTION_TOLERANCE } from '../../scheduler/core/divergence';
@@ -96,9 +97,10 @@ interface LiveForm {
   load: string;
   seed: string;
   variants: string;
+  modelVariants: string;
   profiles: string[];
 }
-const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', variants: '', profiles: [] };
+const LIVE_FORM: LiveForm = { scenario: '', path: '', policy: '', duration: '10', lanes: '', granularity: 'model', scale: '1', load: '', seed: '1', variants: '', modelVariants: '', profiles: [] };
 const formMemory = remembered<LiveForm>('live.form', 1, (x) => {
   const f = pickLike(x, LIVE_FORM as LiveForm & Record<string, unknown>, { granularity: ['model', 'layer', 'group:2', 'group:4'] });
   return f && isStringArray(f.profiles) && !checkLanes(f.lanes || 'cpu:1') ? f : undefined;
@@ -413,6 +415,8 @@ function buildForm(input: FormInput) {
 
   const variants = h('input', { type: 'text', value: '', size: 16, placeholder: 'none', 'data-testid': 'live-variants', spellcheck: 'false' });
   variants.value = saved?.variants ?? '';
+  const modelVariants = h('input', { type: 'text', value: '', size: 16, placeholder: 'profiles\u2019', 'data-testid': 'live-model-variants', spellcheck: 'false' });
+  modelVariants.value = saved?.modelVariants ?? '';
   const root = h('div', { class: 'live-form' },
     h('div', { class: 'row' }, h('label', {}, 'Scenario', scenario), pathLabel, h('label', {}, 'Policy', policy)),
     scenarioInfo,
@@ -424,7 +428,8 @@ function buildForm(input: FormInput) {
       h('label', { title: 'Multiplies every arrival rate; default deadlines follow the rate' }, 'Load scale', scale),
       h('label', { title: 'Scales the rates (after the load scale) so that the busiest lane is this busy with every layer on its fastest lane, by the latencies the run measures first; empty: the scenario\u2019s own rates' }, 'Target load (busiest lane)', load),
       h('label', {}, 'Seed', seed),
-      h('label', { title: 'Layer variants to generate, verify on the cut\u2019s activations and offer the policy (layer granularity), as tessera run --variants: families exact, fp16, int8, lowrank, prune or kind ids, e.g. exact,fp16' }, 'Layer variants', variants)),
+      h('label', { title: 'Layer variants to generate, verify on the cut\u2019s activations and offer the policy (layer granularity), as tessera run --variants: families exact, fp16, int8, lowrank, prune or kind ids, e.g. exact,fp16' }, 'Layer variants', variants),
+      h('label', { title: 'Model-level variants to make again from each model, verify end to end and load on every lane (model granularity), as tessera run --model-variants: resolution[=s], arch-prune[=sparsity]; tenants with whitelist limits may run a frame on one, and DREAM switches to it under overload. Empty: the checked profiles\u2019 model variants; none: off' }, 'Model variants', modelVariants)),
     h('p', { class: 'muted live-hint' },
       'Lanes: comma-separated EP[:THREADS], e.g. ', h('code', {}, 'cpu:1,cpu:1'), ' (two 1-thread CPU lanes) or ', h('code', {}, 'cpu:2,webgpu'), '. ',
       input.otherEps.length ? `ONNX Runtime here also lists ${input.otherEps.join(', ')} (the Devices view says whether each works). ` : 'This ONNX Runtime lists no GPU/NPU execution provider: CPU lanes only. ',
@@ -436,7 +441,7 @@ function buildForm(input: FormInput) {
 
   if (carried.profiles.length) root.querySelector('details')?.setAttribute('open', '');
   const persist = () => {
-    const f: LiveForm = { scenario: scenario.value, path: path.value, policy: policy.value, duration: duration.value, lanes: lanes.value, granularity: granularity.value, scale: scale.value, load: load.value, seed: seed.value, variants: variants.value, profiles: profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id) };
+    const f: LiveForm = { scenario: scenario.value, path: path.value, policy: policy.value, duration: duration.value, lanes: lanes.value, granularity: granularity.value, scale: scale.value, load: load.value, seed: seed.value, variants: variants.value, modelVariants: modelVariants.value, profiles: profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id) };
     if (!checkLanes(f.lanes || 'cpu:1')) formMemory.save(f);
   };
   root.addEventListener('input', persist);
@@ -476,12 +481,20 @@ function buildForm(input: FormInput) {
       }
       params.variants = kinds;
     }
+    const modelKinds = modelVariants.value.trim();
+    if (modelKinds) {
+      if (modelKinds !== 'none' && (params.granularity ?? 'model') !== 'model') {
+        errorArea.append(errorBox('Model variants run at granularity "model"', 'A model variant is a whole other model, run as one session per frame: choose granularity model, or clear the Model variants field.'));
+        return;
+      }
+      params.modelVariants = modelKinds;
+    }
     const chosen = profileBoxes.filter((b) => b.box.checked).map((b) => b.p.id);
     if (chosen.length) params.profiles = chosen;
     input.onStart(params);
   });
 
-  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, load, seed, variants, start, ...profileBoxes.map((b) => b.box)];
+  const fields: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [scenario, path, policy, duration, lanes, granularity, scale, load, seed, variants, modelVariants, start, ...profileBoxes.map((b) => b.box)];
   return {
     root,
     setBusy(busy: boolean) {
@@ -546,6 +559,8 @@ class RunUi {
   private loopText = h('p', { class: 'muted' });
   private lanesTable = h('div', {});
   private weights = h('div', { 'data-testid': 'live-weights' });
+  private switches = h('div', { 'data-testid': 'live-model-switches' });
+  private switchesShown = -1;
   private ratios = h('div', { 'data-testid': 'live-ratios' });
 
   constructor(private readonly client: EngineClient, private readonly s: Session, private readonly policies: PolicyInfo[]) {
@@ -770,7 +785,7 @@ class RunUi {
       h('div', { class: 'live-wide' }, card('What runs on each lane', h('div', { class: 'row live-timeline-tools' }, this.followBtn, this.wholeBtn, this.timelineNote), this.timelineBox, this.timelineLegend)),
       card(h('span', {}, 'Power and energy ', this.powerSource), this.powerDetail, withTable(pw.box, pw.chart, { caption: 'Power (W) and energy (J) by run time', xTitle: 'run time (s)', yTitle: 'value' })),
       card('Lanes', withTable(ut.box, ut.chart, { caption: 'Busy share of each lane by run time', xTitle: 'run time (s)', yTitle: 'busy (%)' }), this.lanesTable),
-      card('Policy state', this.weights, h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'), h('p', { class: 'muted live-note' }, 'The online refinement: the run scales its predictions by these ratios (×1.00: as calibrated/profiled).'), this.ratios),
+      card('Policy state', this.weights, this.switches, h('h3', { class: 'live-h3' }, 'Observed / expected latency per tenant × lane'), h('p', { class: 'muted live-note' }, 'The online refinement: the run scales its predictions by these ratios (×1.00: as calibrated/profiled).'), this.ratios),
       card('Engine responsiveness', h('p', { class: 'muted live-note' }, `Event-loop delay of the engine process (it also serves this window\u2019s API) within each telemetry tick (every ${fmtNum(1000 / (this.s.params.telemetryHz ?? 10), 0)} ms): low values mean the engine keeps up while the lanes run. The lanes run in their own threads. Dashed: the largest delay since the run started.`),
         withTable(lp.box, lp.chart, { caption: 'Engine event-loop delay (ms) by run time', xTitle: 'run time (s)', yTitle: 'delay (ms)' }), this.loopText),
     );
@@ -887,6 +902,17 @@ class RunUi {
             h('div', { class: 'live-weight' }, h('span', {}, b.key), h('div', { class: 'live-bar' }, h('div', { style: `width:${(b.fraction * 100).toFixed(1)}%` })), h('code', {}, fmtNum(b.value, 3))))),
           st.numbers.length ? h('p', { class: 'muted live-note' }, st.numbers.map((n) => `${n.key} ${fmtNum(n.value, Number.isInteger(n.value) ? 0 : 3)}`).join(' · ')) : '')
       : h('p', { class: 'muted' }, `${info?.label ?? last.policy} has no tunable weights.`));
+    const sw = store.modelSwitches;
+    if (sw.length !== this.switchesShown) {
+      this.switchesShown = sw.length;
+      this.switches.replaceChildren(...(sw.length ? [
+        h('h3', { class: 'live-h3' }, `Model-variant switches (${sw.length})`),
+        // The report's parser of the policy's words (from / to / why), on the last 12.
+        h('ul', { class: 'live-switches', 'data-testid': 'live-model-switches-table' },
+          ...switchRows(sw.map((e) => ({ time: e.t, tenant: store.tenants.indexOf(e.tenant), kind: e.to === 'variant' ? 'model-variant-on' : 'model-variant-off', detail: e.detail })), store.tenants).slice(-12).map((r) =>
+            h('li', {}, h('code', {}, r.at), ' ', h('code', {}, r.tenant), ' \u2192 ', r.to.startsWith('original') ? badge(r.to, 'ok') : badge(r.to, 'warn'), h('span', { class: 'muted' }, ` ${r.why}`)))),
+      ] : []));
+    }
     this.ratios.replaceChildren(table(store.tenants.map((t, i) => ({ t, i })), {
       'Tenant \\ lane': (r) => r.t,
       ...Object.fromEntries(store.lanes.map((l, li) => [l, (r: { i: number }) => {

@@ -446,7 +446,7 @@ export interface SwitchRow {
 export function switchRows(events: readonly PolicyEventLike[] | undefined, tenants: readonly string[]): SwitchRow[] {
   const current = new Map<number, string>();
   return [...(events ?? [])].sort((a, b) => a.time - b.time).map((e) => {
-    const m = /->\s*(.*?)\s*(?:\((.*)\))?$/.exec(e.detail);
+    const m = /->\s*(.*?)(?:\s+\((.*)\))?$/.exec(e.detail);
     const to = m?.[1] || (e.kind === 'model-variant-off' ? 'original model' : 'model variant');
     const from = current.get(e.tenant) ?? 'original model';
     current.set(e.tenant, to);
