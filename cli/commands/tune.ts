@@ -75,7 +75,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
+    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -88,6 +88,7 @@ export const tuneCommand: CliCommand = {
     seeds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '10s' },
     load: { type: 'string' },
+    'load-basis': { type: 'string', default: 'layer' },
     scale: { type: 'string' },
     layouts: { type: 'string' },
     policies: { type: 'string' },
@@ -120,7 +121,7 @@ export const tuneCommand: CliCommand = {
       seed: parseNumber(v.seed, '--seed', { integer: true, min: 0, minInclusive: true }),
       simSeeds: parseNumber(v.seeds, '--seeds', { integer: true, min: 1, minInclusive: true, max: 50 }),
       durationSec: parseDuration(v.duration),
-      ...(v.load !== undefined ? { load: parseNumber(v.load, '--load') } : {}),
+      ...(v.load !== undefined ? { load: parseNumber(v.load, '--load'), loadGranularity: parseChoice(v['load-basis'], '--load-basis', ['layer', 'model'] as const) } : {}),
       ...(v.scale !== undefined ? { scale: parseNumber(v.scale, '--scale') } : {}),
       ...(v.layouts !== undefined ? { layouts: String(v.layouts).split(',').map((l) => l.split('+').map((s) => s.trim()).filter(Boolean)) } : {}),
       ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),
