@@ -31,7 +31,12 @@
 // (hand tracker 0.30x, ocr_rec 0.70x). The baselines run at both granularities, so with layer sums
 // only, model granularity is idle where layers overflow (vr_gaming at 0.9: every untuned policy
 // at model granularity 0.0% miss) and no probe finds a load where the best untuned policy misses;
-// 'both' probes the ladder on each basis and chooses among all the probes. A fixed --load X is used as given
+// 'both' probes the ladder on each basis and chooses among all the probes. Measured (15:23 UTC,
+// load ~18, model basis, best untuned miss / floor headroom): vr_gaming 0.9 infeasible (FBNet
+// alone), 0.8: 16.8% / 0.6%, 0.7: 2.2% / 0.7% (the misses are FBNet's own); reading_assistant
+// 0.7-0.9: 4.9% (terastal drops every OCR frame) / <= 1.2%, 0.6: 1.6% / 57% (a loose floor: it is
+// on the one cpu:2 lane, where each tenant alone meets its deadline but together they share it).
+// A fixed --load X is used as given
 // (lowered, as before, until the tightest tenant alone uses 90% of its deadline where infeasible).
 // --space live (default): what the live runtime applies (policy, parameters, lanes, granularity,
 // queue bound, late drop, pinning, 'original'/'fastest' variant choices); full: also the 'policy'
