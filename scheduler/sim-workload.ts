@@ -22,7 +22,7 @@ import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
 import type { LaneDef, LayerCost, LayerDef, SimWorkload, TenantDef, VariantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
-import { buildWhitelist, combinationFigures, hasLimits, type CombinationFigures } from './core/whitelist';
+import { buildWhitelist, combinationFigures, hasLimits, taskValues, type CombinationFigures } from './core/whitelist';
 
 export { combinationFigures };
 import { timing } from './tenant-timing';
@@ -158,7 +158,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     const laneIdx = ids.map((id) => p.lanes.findIndex((l) => l.id === measuredAs(id)));
     if (p.status !== 'complete') throw new SimWorkloadError(`profile ${p.id} (tenant "${t.id}") is partial: resume it (tessera profile --resume) before simulating with it`);
     const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id, o.variants !== false ? ids.map(measuredAs) : undefined));
-    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop };
+    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop, minMapIoU: t.minMapIoU, maxDecisionChange: t.maxDecisionChange };
     // Whitelist limits replace the additive accuracy budget: only combinations verified together.
     // Model-level variants (all layers or none) exist only under a whitelist: an additive budget
     // would let a frame mix their layers with the original's.
@@ -269,8 +269,7 @@ function modelVariantDefs(p: Profile, layers: LayerDef[], lanes: string[]): Comb
     const usable = lanes.map((_, k) => costs.every((c) => c[k] !== null));
     if (!usable.some(Boolean)) continue;
     layers.forEach((layer, li) => layer.variants.push({ id, accuracyDelta: e.relL2, cost: costs[li].map((c, k) => (usable[k] ? c : null)) }));
-    const t = e.task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
-    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2: e.relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}), whole: true });
+    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2: e.relL2, ...taskValues(e.task), whole: true });
   }
   return out;
 }

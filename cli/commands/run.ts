@@ -142,7 +142,7 @@ export const runCommand: CliCommand = {
     '  --uncalibrated: predict without the stored machine calibration (`tessera calibrate`)\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
-    '  --variants exact,fp16,lowrank: generate and verify layer variants of every model (with --granularity layer), load them on every lane, and let the policy choose them within each tenant\'s accuracyBudget or whitelist (maxOutputRelErr, maxTop1Drop)\n' +
+    '  --variants exact,fp16,lowrank: generate and verify layer variants of every model (with --granularity layer), load them on every lane, and let the policy choose them within each tenant\'s accuracyBudget or whitelist (maxOutputRelErr; task level: maxTop1Drop, minMapIoU, maxDecisionChange)\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {
     policy: { type: 'string', default: 'dream' },
