@@ -83,8 +83,8 @@ describe('whitelist limits in a scenario', () => {
   });
   it('rejects task-level limits outside [0, 1]', async () => {
     const errs = await errorsOf(doc([tenant('det', { minMapIoU: 1.5, maxDecisionChange: -0.1 })]));
-    expect(errs.join('\n')).toMatch(/minMapIoU/);
-    expect(errs.join('\n')).toMatch(/maxDecisionChange/);
+    expect(errs).toContain('tenant "det": minMapIoU must be in [0, 1] (got 1.5)');
+    expect(errs).toContain('tenant "det": maxDecisionChange must be in [0, 1] (got -0.1)');
   });
 });
 
