@@ -8,7 +8,8 @@
 //
 // Then the simulator on the measured tables: one tenant per model (periodic, deadline = period),
 // misses and UXCost of terastal and dream with the measured variants against without
-// (scheduler/sim-workload.ts profileWorkload, 5 seeds x --duration s). Accuracy budget per tenant,
+// (scheduler/sim-workload.ts profileWorkload, 5 seeds x --duration s, default 30: at 10 s a tenant
+// near 1 fps releases ~10 frames per seed). Accuracy budget per tenant,
 // at task level by default (taskBudget): PP-OCR det minMapIoU 0.9, a classifier maxTop1Drop 0.01,
 // PP-OCR rec text unchanged, VAD maxDecisionChange 0.01, a model with no task figure maxOutputRelErr
 // --budget-acc; each a whitelist of combinations verified together (Terastal: variants do not
@@ -157,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' }, quick: { type: 'boolean' },
       lanes: { type: 'string', default: 'cpu:1,cpu:2' }, budget: { type: 'string' }, models: { type: 'string' }, kinds: { type: 'string' },
       load: { type: 'string', default: DEFAULT_LOADS.join(',') }, 'budget-acc': { type: 'string', default: String(DEFAULT_TASK_BUDGETS.maxOutputRelErr) }, store: { type: 'string' }, resimulate: { type: 'boolean' },
-      'model-budget': { type: 'string' }, duration: { type: 'string', default: '10' }, 'min-iou': { type: 'string' }, 'max-top1-drop': { type: 'string' }, 'max-text-change': { type: 'string' }, 'max-decision-change': { type: 'string' },
+      'model-budget': { type: 'string' }, duration: { type: 'string', default: '30' }, 'min-iou': { type: 'string' }, 'max-top1-drop': { type: 'string' }, 'max-text-change': { type: 'string' }, 'max-decision-change': { type: 'string' },
     },
   });
   const quick = Boolean(values.quick);
