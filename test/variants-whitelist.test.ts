@@ -185,6 +185,21 @@ describe('schedulers within a whitelist (simulator)', () => {
     });
   }
 
+  it('terastal predicts every whitelisted variant\'s latency: a whitelist admitting everything decides as a budget that does', () => {
+    // One combination of every layer's approximate variant: any subset is allowed, as under an
+    // additive budget of 0.05 (3 x 0.01). The decisions (lane and variant of every slice) must match;
+    // terastal used to skip predicting approximate variants on whitelist tenants (their additive
+    // budget is 0) and chose them on stale latencies.
+    const all = (ls: LayerDef[]) => buildWhitelist(ls, [{ id: 'all', members: [0, 1, 2].map((layer) => ({ layer, variant: 'fast' })), relL2: 0.03 }], { maxOutputRelErr: 1 }).whitelist;
+    for (const fps of [100, 130, 200]) {
+      const key = (r: ReturnType<typeof simulate>) => r.slices.filter((x) => x.kind === 'layer').map((x) => `${x.job}:${x.layer}@${x.lane}/${x.variant}`).join(' ');
+      const wl = simulate(overloaded(all, undefined, fps), createPolicy('terastal'), { duration: 0.5, seed: 1, recordSlices: true });
+      const budget = simulate(overloaded(undefined, 0.05, fps), createPolicy('terastal'), { duration: 0.5, seed: 1, recordSlices: true });
+      expect(key(wl)).toBe(key(budget));
+      expect(wl.metrics!.overall.missRate).toBe(budget.metrics!.overall.missRate);
+    }
+  });
+
   it('a policy that runs a variant outside the whitelist fails the run, naming it', () => {
     const greedy: Policy = {
       name: 'greedy',
