@@ -22,7 +22,7 @@ import { scaleTenantTiming } from '../workloads/rate-scaling';
 import { XR_SCENARIOS, syntheticWorkload } from './core/synthetic';
 import type { LaneDef, LayerCost, LayerDef, SimWorkload, TenantDef, VariantDef } from './core/types';
 import { describeWorkload, validateWorkload } from './core/workload';
-import { buildWhitelist, combinationFigures, hasLimits, type CombinationFigures } from './core/whitelist';
+import { buildWhitelist, combinationFigures, hasLimits, taskValues, type CombinationFigures } from './core/whitelist';
 
 export { combinationFigures };
 import { timing } from './tenant-timing';
@@ -158,7 +158,7 @@ export function profileWorkload(s: Scenario, perTenant: Profile[], laneIds?: str
     const laneIdx = ids.map((id) => p.lanes.findIndex((l) => l.id === measuredAs(id)));
     if (p.status !== 'complete') throw new SimWorkloadError(`profile ${p.id} (tenant "${t.id}") is partial: resume it (tessera profile --resume) before simulating with it`);
     const layers: LayerDef[] = p.layers.map((layer) => layerDef(layer, laneIdx, energyKinds, t.id, o.variants !== false ? ids.map(measuredAs) : undefined));
-    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop };
+    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop, minMapIoU: t.minMapIoU, maxDecisionChange: t.maxDecisionChange };
     // Whitelist limits replace the additive accuracy budget: only combinations verified together.
     // Model-level variants (all layers or none) exist only under a whitelist: an additive budget
     // would let a frame mix their layers with the original's.
@@ -241,13 +241,13 @@ function measuredVariants(layer: LayerProfile, cost: (LayerCost | null)[], lanes
 }
 
 /** One model-level variant's cost per original layer and lane, and its end-to-end figures (modelVariantCosts). */
-export interface ModelVariantCosts {
+/** With its end-to-end task figures (top-1 drop, map IoU, VAD decisions changed) where the model has them. */
+export interface ModelVariantCosts extends Pick<CombinationFigures, 'top1Drop' | 'mapIoU' | 'decisionChange'> {
   /** "model:<id>". */
   id: string;
   /** costs[layer][lane]: the variant layers charged to that original layer (null where not measured; the variant is usable on a lane only where no layer is null). */
   costs: (LayerCost | null)[][];
   relL2: number;
-  top1Drop?: number;
 }
 
 /**
@@ -272,8 +272,7 @@ export function modelVariantCosts(p: Profile, layerCount: number, lanes: string[
       }
       return { latency: ms / 1000 };
     }));
-    const t = e.task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
-    out.push({ id: `model:${v.id}`, costs, relL2: e.relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}) });
+    out.push({ id: `model:${v.id}`, costs, relL2: e.relL2, ...taskValues(e.task) });
   }
   return out;
 }
@@ -286,12 +285,12 @@ export function modelVariantCosts(p: Profile, layerCount: number, lanes: string[
  */
 function modelVariantDefs(p: Profile, layers: LayerDef[], lanes: string[]): CombinationFigures[] {
   const out: CombinationFigures[] = [];
-  for (const { id, costs, relL2, top1Drop } of modelVariantCosts(p, layers.length, lanes)) {
+  for (const { id, costs, relL2, ...task } of modelVariantCosts(p, layers.length, lanes)) {
     // Usable on a lane only where every layer of it is.
     const usable = lanes.map((_, k) => costs.every((c) => c[k] !== null));
     if (!usable.some(Boolean)) continue;
     layers.forEach((layer, li) => layer.variants.push({ id, accuracyDelta: relL2, cost: costs[li].map((c, k) => (usable[k] ? c : null)) }));
-    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2, ...(top1Drop !== undefined ? { top1Drop } : {}), whole: true });
+    out.push({ id, members: layers.map((_, li) => ({ layer: li, variant: id })), relL2, ...task, whole: true });
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { comparePolicies } from '../scheduler/core/compare';
 import { switchRows } from '../renderer/views/simulate-model';
 import { simulate } from '../scheduler/core/simulator';
 import type { JobState, LayerDef, Policy, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
-import { buildWhitelist, MAX_WHITELIST, narrowSet, setCost, variantAllowed, variantUsable } from '../scheduler/core/whitelist';
+import { buildWhitelist, combinationFigures, hasLimits, MAX_WHITELIST, narrowSet, setCost, taskValues, variantAllowed, variantUsable } from '../scheduler/core/whitelist';
 
 /** Layer i: original 4 ms on lane 0, 2 ms on lane 1; variant 'fast' (approximate, 1 ms / 0.5 ms); variant 'exact' (exact, 3 ms / 1.5 ms). */
 function layers(n: number): LayerDef[] {
@@ -51,6 +51,48 @@ describe('whitelist: combinations within a tenant\'s limits', () => {
     expect(r.whitelist.combos.map((c) => c.id)).not.toContain('L0+L1');
     expect(r.rejected.find((x) => x.id === 'no-task')?.reason).toMatch(/no top-1 figure/);
     expect(r.rejected.find((x) => x.id === 'L0+L1')?.reason).toMatch(/top-1 drop 10.0% > maxTop1Drop 5.0%/);
+  });
+
+  it('checks minMapIoU and maxDecisionChange, leaving out combinations whose model lacks the figure', () => {
+    const det = [
+      { id: 'ok', members: [{ layer: 0, variant: 'fast' }], relL2: 0.3, mapIoU: 0.95 },
+      { id: 'low', members: [{ layer: 1, variant: 'fast' }], relL2: 0.01, mapIoU: 0.8 },
+      { id: 'cls', members: [{ layer: 2, variant: 'fast' }], relL2: 0.001, top1Drop: 0 },
+    ];
+    const r = buildWhitelist(ls, det, { minMapIoU: 0.9 });
+    // Task level only: a large relL2 is no reason; the cost is the task loss (1 - IoU), not relL2.
+    expect(r.whitelist.combos).toEqual([{ id: 'ok', variants: [1, 0, 0], cost: expect.closeTo(0.05, 9) }]);
+    expect(r.whitelist.costLabel).toMatch(/1 - map IoU/);
+    expect(r.rejected.find((x) => x.id === 'low')?.reason).toBe('map IoU 0.800 < minMapIoU 0.9');
+    expect(r.rejected.find((x) => x.id === 'cls')?.reason).toMatch(/no probability-map figure/);
+    const vad = [
+      { id: 'same', members: [{ layer: 0, variant: 'fast' }], relL2: 0.2, decisionChange: 0 },
+      { id: 'flips', members: [{ layer: 1, variant: 'fast' }], relL2: 0.01, decisionChange: 0.25 },
+      { id: 'none', members: [{ layer: 2, variant: 'fast' }], relL2: 0.01 },
+    ];
+    const v = buildWhitelist(ls, vad, { maxDecisionChange: 0.01 });
+    expect(v.whitelist.combos.map((c) => [c.id, c.cost])).toEqual([['same', 0]]);
+    expect(v.rejected.find((x) => x.id === 'flips')?.reason).toBe('decision change 25.0% > maxDecisionChange 1.0%');
+    expect(v.rejected.find((x) => x.id === 'none')?.reason).toMatch(/no speech\/no-speech figure/);
+    // With maxOutputRelErr as well, both apply and the cost stays the relative L2.
+    const both = buildWhitelist(ls, det, { minMapIoU: 0.9, maxOutputRelErr: 0.5 });
+    expect(both.whitelist.combos.map((c) => [c.id, c.cost])).toEqual([['ok', 0.3]]);
+    expect(hasLimits({ minMapIoU: 0.9 })).toBe(true);
+    expect(hasLimits({ maxDecisionChange: 0 })).toBe(true);
+    expect(hasLimits({})).toBe(false);
+  });
+
+  it('combination figures carry the task values of the profile (map IoU, VAD decisions, top-1)', () => {
+    const e2e = (task: { task: string; value: number }[]) => ({ relL2: 0.1, task });
+    const figs = combinationFigures({
+      layers: [{ index: 0, variants: { variants: [{ id: 'int8-static', exact: false, verification: { passed: true, endToEnd: e2e([{ task: 'probability-map-iou', value: 0.93 }]) } }] } }],
+      variantRun: { combinations: [{ id: 'bestx2', members: [{ layer: 0, variant: 'fp16' }], endToEnd: e2e([{ task: 'speech-decision', value: 0.9 }, { task: 'classifier-top1', value: 1 }]) }] },
+    });
+    expect(figs[0]).toMatchObject({ id: 'L0:int8-static', mapIoU: 0.93 });
+    expect(figs[0].decisionChange).toBeUndefined();
+    expect(figs[1]).toMatchObject({ id: 'bestx2', top1Drop: 0 });
+    expect(figs[1].decisionChange).toBeCloseTo(0.1, 12);
+    expect(taskValues(undefined)).toEqual({});
   });
 
   it('leaves out a combination naming a variant the layer does not have on these lanes', () => {
@@ -142,6 +184,21 @@ describe('schedulers within a whitelist (simulator)', () => {
       else expect(r.metrics!.overall.missRate).toBeLessThan(none.metrics!.overall.missRate - 0.3);
     });
   }
+
+  it('terastal predicts every whitelisted variant\'s latency: a whitelist admitting everything decides as a budget that does', () => {
+    // One combination of every layer's approximate variant: any subset is allowed, as under an
+    // additive budget of 0.05 (3 x 0.01). The decisions (lane and variant of every slice) must match;
+    // terastal used to skip predicting approximate variants on whitelist tenants (their additive
+    // budget is 0) and chose them on stale latencies.
+    const all = (ls: LayerDef[]) => buildWhitelist(ls, [{ id: 'all', members: [0, 1, 2].map((layer) => ({ layer, variant: 'fast' })), relL2: 0.03 }], { maxOutputRelErr: 1 }).whitelist;
+    for (const fps of [100, 130, 200]) {
+      const key = (r: ReturnType<typeof simulate>) => r.slices.filter((x) => x.kind === 'layer').map((x) => `${x.job}:${x.layer}@${x.lane}/${x.variant}`).join(' ');
+      const wl = simulate(overloaded(all, undefined, fps), createPolicy('terastal'), { duration: 0.5, seed: 1, recordSlices: true });
+      const budget = simulate(overloaded(undefined, 0.05, fps), createPolicy('terastal'), { duration: 0.5, seed: 1, recordSlices: true });
+      expect(key(wl)).toBe(key(budget));
+      expect(wl.metrics!.overall.missRate).toBe(budget.metrics!.overall.missRate);
+    }
+  });
 
   it('a policy that runs a variant outside the whitelist fails the run, naming it', () => {
     const greedy: Policy = {

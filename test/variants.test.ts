@@ -199,6 +199,16 @@ describe('error and task figures', () => {
     const map = (on: number[]) => ({ type: 'float32', dims: [1, 1, 2, 2], data: Float32Array.from([0, 1, 2, 3], (i) => (on.includes(i) ? 0.9 : 0.1)) });
     expect(taskFigure('m', map([0, 1]), map([1, 2]))).toMatchObject({ task: 'probability-map-iou', value: 1 / 3 });
   });
+  it('reads a [N, 1] or [N, 1, 1] probability as VAD speech/no-speech decisions at 0.5; not a score outside [0, 1]', () => {
+    const t = (dims: number[], xs: number[]) => ({ type: 'float32', dims, data: Float32Array.from(xs) });
+    // 4 frames: the variant flips frame 2 (0.6 -> 0.4); frame 0 moves but stays speech.
+    const vad = taskFigure('output', t([4, 1], [0.9, 0.1, 0.4, 0.2]), t([4, 1], [0.7, 0.1, 0.6, 0.2]));
+    expect(vad).toMatchObject({ task: 'speech-decision', value: 0.75, output: 'output' });
+    expect(vad!.assumption).toMatch(/speech probability.*> 0.5/);
+    expect(taskFigure('o', t([2, 1, 1], [0.9, 0.1]), t([2, 1, 1], [0.8, 0.2]))).toMatchObject({ task: 'speech-decision', value: 1 });
+    // Logits or a regression ([N, 1] outside [0, 1]) are not read as a probability.
+    expect(taskFigure('o', t([2, 1], [3, -2]), t([2, 1], [2.5, -1]))).toBeUndefined();
+  });
 });
 
 describe('float16', () => {

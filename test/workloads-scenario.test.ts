@@ -69,6 +69,25 @@ describe('scenario schema', () => {
   });
 });
 
+describe('whitelist limits in a scenario', () => {
+  it('task-level limits (minMapIoU, maxDecisionChange) validate next to the older ones; a scenario without them still does', async () => {
+    const withLimits = await validateScenario(doc([
+      tenant('det', { minMapIoU: 0.9 }),
+      tenant('vad', { maxDecisionChange: 0.01 }),
+      tenant('cls', { maxTop1Drop: 0.01, maxOutputRelErr: 0.05 }),
+    ]), { baseDir: dir });
+    expect(withLimits.errors).toEqual([]);
+    expect(withLimits.scenario!.tenants.map((t) => [t.minMapIoU, t.maxDecisionChange])).toEqual([[0.9, undefined], [undefined, 0.01], [undefined, undefined]]);
+    const old = await validateScenario(doc([tenant('a', { accuracyBudget: 0.05 }), tenant('b', { maxOutputRelErr: 0.05 })]), { baseDir: dir });
+    expect(old.errors).toEqual([]);
+  });
+  it('rejects task-level limits outside [0, 1]', async () => {
+    const errs = await errorsOf(doc([tenant('det', { minMapIoU: 1.5, maxDecisionChange: -0.1 })]));
+    expect(errs).toContain('tenant "det": minMapIoU must be in [0, 1] (got 1.5)');
+    expect(errs).toContain('tenant "det": maxDecisionChange must be in [0, 1] (got -0.1)');
+  });
+});
+
 describe('malformed scenarios are rejected, naming the tenant and the field', () => {
   it('zero or negative rates', async () => {
     expect(await errorsOf(doc([tenant('gaze', { arrival: { type: 'periodic', fps: 0 } })]))).toEqual(['tenant "gaze": arrival.fps must be > 0 (got 0)']);

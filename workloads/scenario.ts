@@ -120,8 +120,10 @@ export const Tenant = z
     slos: Slos.optional(),
     accuracyBudget: z.number().min(0).max(1).optional().describe('Accuracy (fraction, >= 0) a frame may lose to approximate variants; 0 or absent = exact variants only.'),
     baseAccuracy: z.number().min(0).max(1).optional().describe('Accuracy of the original model in [0, 1], for SLO checks (default 1).'),
-    maxOutputRelErr: z.number().min(0).optional().describe('Whitelist limit: largest end-to-end relative L2 output error (>= 0) of a combination of approximate variants measured together. With this or maxTop1Drop the tenant runs only whitelisted combinations (instead of accuracyBudget).'),
+    maxOutputRelErr: z.number().min(0).optional().describe('Whitelist limit: largest end-to-end relative L2 output error (>= 0) of a combination of approximate variants measured together. With this or a task-level limit (maxTop1Drop, minMapIoU, maxDecisionChange) the tenant runs only whitelisted combinations (instead of accuracyBudget).'),
     maxTop1Drop: z.number().min(0).max(1).optional().describe('Whitelist limit: largest drop in [0, 1] of top-1 agreement (classifier top-1, CTC text unchanged) of a combination of approximate variants measured together.'),
+    minMapIoU: z.number().min(0).max(1).optional().describe('Whitelist limit (task level): smallest probability-map IoU in [0, 1] at threshold 0.3 (PP-OCR det, an [N, 1, H, W] output) of a combination of approximate variants measured together against the original.'),
+    maxDecisionChange: z.number().min(0).max(1).optional().describe('Whitelist limit (task level): largest share in [0, 1] of VAD speech/no-speech decisions (an [N, 1] or [N, 1, 1] probability read at 0.5) that a combination of approximate variants measured together changes.'),
   })
   .strict();
 export type Tenant = z.infer<typeof Tenant>;
@@ -266,6 +268,8 @@ export function semanticErrors(doc: unknown): string[] {
     if (isNum(t.baseAccuracy) && !(t.baseAccuracy >= 0 && t.baseAccuracy <= 1)) e(`baseAccuracy must be in [0, 1] (got ${t.baseAccuracy})`);
     if (isNum(t.maxOutputRelErr) && !(t.maxOutputRelErr >= 0 && Number.isFinite(t.maxOutputRelErr))) e(`maxOutputRelErr must be a finite number >= 0 (got ${t.maxOutputRelErr})`);
     if (isNum(t.maxTop1Drop) && !(t.maxTop1Drop >= 0 && t.maxTop1Drop <= 1)) e(`maxTop1Drop must be in [0, 1] (got ${t.maxTop1Drop})`);
+    if (isNum(t.minMapIoU) && !(t.minMapIoU >= 0 && t.minMapIoU <= 1)) e(`minMapIoU must be in [0, 1] (got ${t.minMapIoU})`);
+    if (isNum(t.maxDecisionChange) && !(t.maxDecisionChange >= 0 && t.maxDecisionChange <= 1)) e(`maxDecisionChange must be in [0, 1] (got ${t.maxDecisionChange})`);
     if (isObj(t.slos)) {
       const { minAccuracy, minThroughputFps, maxLatencyMs } = t.slos;
       if (isNum(minAccuracy) && !(minAccuracy >= 0 && minAccuracy <= 1)) e(`slos.minAccuracy must be in [0, 1] (got ${minAccuracy})`);

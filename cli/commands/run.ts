@@ -143,7 +143,7 @@ export const runCommand: CliCommand = {
     '  --uncalibrated: predict without the stored machine calibration (`tessera calibrate`)\n' +
     '  --load 0.7: scale the rates so the busiest lane is 70% busy (every layer on its fastest lane, by the latencies the run measures first)\n' +
     '  --switch edf@5s: switch the policy to edf 5 s into the run (as the app\'s Switch button does); the report lists the switches\n' +
-    '  --variants exact,fp16,lowrank: generate and verify layer variants of every model (with --granularity layer), load them on every lane, and let the policy choose them within each tenant\'s accuracyBudget or whitelist (maxOutputRelErr, maxTop1Drop)\n' +
+    '  --variants exact,fp16,lowrank: generate and verify layer variants of every model (with --granularity layer), load them on every lane, and let the policy choose them within each tenant\'s accuracyBudget or whitelist (maxOutputRelErr; task level: maxTop1Drop, minMapIoU, maxDecisionChange)\n' +
     '  --model-variants resolution=0.75,arch-prune: make these model-level variants of every model again (model granularity), verify them end to end, load them on every lane; tenants with whitelist limits may run a frame on one (DREAM switches to it under overload). Default: the kinds the given profiles list (--profile), whose hashes must match; "none": off\n' +
     '  SCENARIO: a scenario file (workloads format), or "demo" / "demo:tiny" (synthetic builder-made models)',
   options: {

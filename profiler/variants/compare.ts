@@ -77,11 +77,11 @@ export function errorFigures(pairs: { actual: TensorLike; expected: TensorLike }
 
 /** A task-level comparison of a model's outputs, where the output's shape says what the task is. */
 export interface TaskFigure {
-  task: 'classifier-top1' | 'ctc-text' | 'probability-map-iou';
+  task: 'classifier-top1' | 'ctc-text' | 'probability-map-iou' | 'speech-decision';
   /** What was assumed from the output's shape. */
   assumption: string;
   output: string;
-  /** top-1 agreement or text-unchanged fraction (0..1), or IoU (0..1). */
+  /** top-1 agreement, text-unchanged or decision-unchanged fraction (0..1), or IoU (0..1). */
   value: number;
 }
 
@@ -100,7 +100,9 @@ function argmaxRows(t: TensorLike): number[] {
 /**
  * Task figures by output shape: [N, C] with C >= 10: classifier top-1 agreement; [N, T, C] with
  * C >= 10: greedy CTC decode (blank 0, repeats collapsed) unchanged (PP-OCR rec); [N, 1, H, W]:
- * probability-map IoU at threshold 0.3 (PP-OCR det). Other outputs have none.
+ * probability-map IoU at threshold 0.3 (PP-OCR det); [N, 1] or [N, 1, 1] whose original values all lie
+ * in [0, 1]: a speech probability (Silero VAD), the share of speech/no-speech decisions at 0.5 left
+ * unchanged. Other outputs have none.
  */
 export function taskFigure(name: string, actual: TensorLike, expected: TensorLike): TaskFigure | undefined {
   if (expected.type !== 'float32' || actual.dims.join() !== expected.dims.join()) return undefined;
@@ -137,6 +139,16 @@ export function taskFigure(name: string, actual: TensorLike, expected: TensorLik
       if (x || y) union++;
     }
     return { task: 'probability-map-iou', assumption: `output [${d}] read as a probability map, IoU of the > 0.3 regions`, output: name, value: union === 0 ? 1 : inter / union };
+  }
+  if ((d.length === 2 && d[1] === 1) || (d.length === 3 && d[1] === 1 && d[2] === 1)) {
+    const a = asNumbers(actual);
+    const b = asNumbers(expected);
+    // A [N, 1] output outside [0, 1] is a score or a regression, not a probability: no figure.
+    if (b.length === 0) return undefined;
+    for (let i = 0; i < b.length; i++) if (!(b[i] >= 0 && b[i] <= 1)) return undefined;
+    let same = 0;
+    for (let i = 0; i < b.length; i++) if (a[i] > 0.5 === b[i] > 0.5) same++;
+    return { task: 'speech-decision', assumption: `output [${d}] read as a speech probability (VAD), decision speech = > 0.5`, output: name, value: same / b.length };
   }
   return undefined;
 }

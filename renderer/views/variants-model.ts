@@ -89,6 +89,10 @@ export interface CombinationRow {
   members: number;
   relL2: number;
   top1Drop?: number;
+  /** Probability-map IoU at 0.3 (PP-OCR det), where the model has the figure. */
+  mapIoU?: number;
+  /** Share of VAD speech/no-speech decisions changed, where the model has the figure. */
+  decisionChange?: number;
   /** Sum of the members' own errors (what an additive budget assumes); undefined for singles. */
   sumOfSingles?: number;
   /** '' when within the limits, else why not. */
@@ -99,7 +103,7 @@ export interface CombinationRow {
 export function combinationRows(p: Profile, limits: WhitelistLimits): CombinationRow[] {
   const sums = new Map((p.variantRun?.combinations ?? []).map((c) => [c.id, c.sumOfSingles]));
   return combinationFigures(p)
-    .map((c) => ({ id: c.id, members: c.members.length, relL2: c.relL2, top1Drop: c.top1Drop, sumOfSingles: sums.get(c.id), outside: outsideLimits(c, limits) }))
+    .map((c) => ({ id: c.id, members: c.members.length, relL2: c.relL2, top1Drop: c.top1Drop, mapIoU: c.mapIoU, decisionChange: c.decisionChange, sumOfSingles: sums.get(c.id), outside: outsideLimits(c, limits) }))
     .sort((a, b) => b.members - a.members || a.relL2 - b.relL2);
 }
 

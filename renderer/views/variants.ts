@@ -1,7 +1,7 @@
 // Variants view: a profile's layer variants (tessera variants / engine variants.run), per layer the
 // variants x lanes (latency with its CI, speed-up, error), the error-vs-latency scatter with its
 // Pareto front, Terastal's latency-gap reduction per layer, and the combinations verified together
-// with the whitelist a tenant's limits give (maxOutputRelErr, maxTop1Drop). A form runs variants.run
+// with the whitelist a tenant's limits give (maxOutputRelErr; task level: maxTop1Drop, minMapIoU, maxDecisionChange). A form runs variants.run
 // on a model or profile (progress, cancel keeps what was verified and measured) and shows the result.
 // Figures and the form's parameters: variants-model.ts.
 import type { Profile } from '../../profiler/types';
@@ -205,9 +205,12 @@ export const variantsView: View = {
       // Combinations verified together and the whitelist under a limit.
       const limit = h('input', { type: 'number', step: 'any', min: '0', value: '0.05', 'data-testid': 'variants-limit', title: 'maxOutputRelErr of a tenant' }) as HTMLInputElement;
       const top1 = h('input', { type: 'number', step: 'any', min: '0', max: '1', placeholder: 'none', 'data-testid': 'variants-top1', title: 'maxTop1Drop of a tenant (0..1)' }) as HTMLInputElement;
+      const iou = h('input', { type: 'number', step: 'any', min: '0', max: '1', placeholder: 'none', 'data-testid': 'variants-iou', title: 'minMapIoU of a tenant (0..1): PP-OCR det probability-map IoU at 0.3' }) as HTMLInputElement;
+      const vad = h('input', { type: 'number', step: 'any', min: '0', max: '1', placeholder: 'none', 'data-testid': 'variants-vad', title: 'maxDecisionChange of a tenant (0..1): share of VAD speech/no-speech decisions changed' }) as HTMLInputElement;
       const comboBox = h('div', {});
+      const opt = (x: HTMLInputElement) => (x.value === '' ? undefined : Number(x.value));
       const drawCombos = () => {
-        const lim = { maxOutputRelErr: limit.value === '' ? undefined : Number(limit.value), maxTop1Drop: top1.value === '' ? undefined : Number(top1.value) };
+        const lim = { maxOutputRelErr: opt(limit), maxTop1Drop: opt(top1), minMapIoU: opt(iou), maxDecisionChange: opt(vad) };
         const cr = combinationRows(p, lim);
         const inList = cr.filter((c) => !c.outside).length;
         comboBox.replaceChildren(
@@ -218,16 +221,17 @@ export const variantsView: View = {
             'End-to-end rel L2': (c) => num(c.relL2, 3),
             'Sum of singles': (c) => (c.sumOfSingles !== undefined ? num(c.sumOfSingles, 3) : ''),
             'Top-1 drop': (c) => (c.top1Drop !== undefined ? `${(100 * c.top1Drop).toFixed(1)}%` : '-'),
+            'Map IoU': (c) => (c.mapIoU !== undefined ? num(c.mapIoU, 3) : '-'),
+            'VAD decisions changed': (c) => (c.decisionChange !== undefined ? `${(100 * c.decisionChange).toFixed(1)}%` : '-'),
             Whitelist: (c) => (c.outside ? h('span', { title: c.outside }, badge('out', 'bad'), ` ${c.outside}`) : badge('in', 'ok')),
           }, { class: 'data', 'data-testid': 'variants-combos' }),
         );
       };
-      limit.oninput = drawCombos;
-      top1.oninput = drawCombos;
+      for (const x of [limit, top1, iou, vad]) x.oninput = drawCombos;
       drawCombos();
       out.push(h('section', { class: 'card' }, h('h2', {}, 'Combinations verified together and a tenant\'s whitelist'),
         h('p', { class: 'muted' }, 'Approximate variants made one layer at a time do not compose (Terastal): each combination was substituted into the whole model at once and measured end to end.'),
-        h('label', {}, 'maxOutputRelErr ', limit), ' ', h('label', {}, 'maxTop1Drop ', top1), comboBox));
+        h('label', {}, 'maxOutputRelErr ', limit), ' ', h('label', {}, 'maxTop1Drop ', top1), ' ', h('label', {}, 'minMapIoU ', iou), ' ', h('label', {}, 'maxDecisionChange ', vad), comboBox));
       return out;
     }
 

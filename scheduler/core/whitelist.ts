@@ -121,6 +121,10 @@ export interface CombinationFigures {
   relL2: number;
   /** 1 - the task figure's agreement (top-1 agreement, CTC text unchanged), where the model has one. */
   top1Drop?: number;
+  /** Probability-map IoU at 0.3 (PP-OCR det; the smallest over such outputs), where the model has one. */
+  mapIoU?: number;
+  /** Share of speech/no-speech decisions (VAD probability at 0.5) that changed, where the model has one. */
+  decisionChange?: number;
   /** A model-level variant: every layer substituted, all or nothing (WhitelistCombo.whole). */
   whole?: boolean;
 }
@@ -142,30 +146,71 @@ export interface MeasuredVariants {
  * variant alone (its own end-to-end figures) and every combination verified together.
  */
 export function combinationFigures(p: MeasuredVariants): CombinationFigures[] {
-  const drop = (task?: { task: string; value: number }[]) => {
-    const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
-    return t?.length ? 1 - Math.min(...t.map((x) => x.value)) : undefined;
-  };
   const out: CombinationFigures[] = [];
   for (const l of p.layers) {
     for (const v of l.variants?.variants ?? []) {
       const e = v.verification.endToEnd;
       if (v.exact || !v.verification.passed || !e) continue;
-      out.push({ id: `L${l.index}:${v.id}`, members: [{ layer: l.index, variant: v.id }], relL2: e.relL2, top1Drop: drop(e.task) });
+      out.push({ id: `L${l.index}:${v.id}`, members: [{ layer: l.index, variant: v.id }], relL2: e.relL2, ...taskValues(e.task) });
     }
   }
   for (const c of p.variantRun?.combinations ?? []) {
     if (c.error || !c.endToEnd) continue;
-    out.push({ id: c.id, members: c.members, relL2: c.endToEnd.relL2, top1Drop: drop(c.endToEnd.task) });
+    out.push({ id: c.id, members: c.members, relL2: c.endToEnd.relL2, ...taskValues(c.endToEnd.task) });
   }
   return out;
+}
+
+/**
+ * The task-level values of end-to-end task figures (profiler/variants/compare.ts taskFigure), worst
+ * over the outputs of each kind: top-1 drop (classifier top-1, CTC text), map IoU (PP-OCR det),
+ * decision change (VAD). A kind the model has no figure of is absent.
+ */
+export function taskValues(task?: { task: string; value: number }[]): Pick<CombinationFigures, 'top1Drop' | 'mapIoU' | 'decisionChange'> {
+  const worst = (kinds: string[]) => {
+    const v = (task ?? []).filter((x) => kinds.includes(x.task)).map((x) => x.value);
+    return v.length ? Math.min(...v) : undefined;
+  };
+  const top1 = worst(['classifier-top1', 'ctc-text']);
+  const iou = worst(['probability-map-iou']);
+  const vad = worst(['speech-decision']);
+  return { ...(top1 !== undefined ? { top1Drop: 1 - top1 } : {}), ...(iou !== undefined ? { mapIoU: iou } : {}), ...(vad !== undefined ? { decisionChange: 1 - vad } : {}) };
 }
 
 export interface WhitelistLimits {
   /** Largest end-to-end relative L2 output error allowed. */
   maxOutputRelErr?: number;
-  /** Largest drop of top-1 agreement (0..1) allowed. */
+  /** Largest drop of top-1 agreement (0..1) allowed (classifier top-1, CTC text unchanged). */
   maxTop1Drop?: number;
+  /** Smallest probability-map IoU at 0.3 (0..1) allowed (PP-OCR det). */
+  minMapIoU?: number;
+  /** Largest share (0..1) of VAD speech/no-speech decisions allowed to change. */
+  maxDecisionChange?: number;
+}
+
+/** Whether the limits are task-level only (no maxOutputRelErr): then a combination costs its task loss, not its relative L2. */
+export function taskLevelOnly(l: WhitelistLimits): boolean {
+  return l.maxOutputRelErr === undefined && (l.maxTop1Drop !== undefined || l.minMapIoU !== undefined || l.maxDecisionChange !== undefined);
+}
+
+/**
+ * What a combination costs a frame under these limits: with task-level limits only, the largest task
+ * loss they state (top-1 drop, 1 - map IoU, decision change); else its end-to-end relative L2.
+ */
+export function comboCost(c: CombinationFigures, l: WhitelistLimits): number {
+  if (!taskLevelOnly(l)) return c.relL2;
+  const losses = [
+    l.maxTop1Drop !== undefined ? c.top1Drop : undefined,
+    l.minMapIoU !== undefined && c.mapIoU !== undefined ? 1 - c.mapIoU : undefined,
+    l.maxDecisionChange !== undefined ? c.decisionChange : undefined,
+  ].filter((x): x is number => x !== undefined);
+  return Math.max(0, ...losses);
+}
+
+function costLabelOf(l: WhitelistLimits): string {
+  if (!taskLevelOnly(l)) return 'end-to-end relative L2 output error, variants substituted together';
+  const parts = [l.maxTop1Drop !== undefined ? 'top-1 drop' : '', l.minMapIoU !== undefined ? '1 - map IoU at 0.3' : '', l.maxDecisionChange !== undefined ? 'VAD decision change' : ''].filter(Boolean);
+  return `task-level loss (${parts.join(', ')}; the largest), variants substituted together`;
 }
 
 export interface WhitelistResult {
@@ -176,13 +221,15 @@ export interface WhitelistResult {
 
 /** Whether a scenario tenant states whitelist limits (else the additive accuracy budget applies). */
 export function hasLimits(l: WhitelistLimits): boolean {
-  return l.maxOutputRelErr !== undefined || l.maxTop1Drop !== undefined;
+  return l.maxOutputRelErr !== undefined || l.maxTop1Drop !== undefined || l.minMapIoU !== undefined || l.maxDecisionChange !== undefined;
 }
 
 /**
  * The combinations within a tenant's limits, mapped onto its layers' variant indices. A combination
  * naming a variant the layer does not have (not verified or not measured on these lanes) is left
- * out; with maxTop1Drop, one without a top-1 figure is left out (the limit cannot be checked). Over
+ * out; with a task-level limit (maxTop1Drop, minMapIoU, maxDecisionChange), one without that task
+ * figure is left out (the limit cannot be checked). With task-level limits only, a combination's cost
+ * is its task loss (comboCost), so the accuracy a frame spends is in the budget's own terms. Over
  * MAX_WHITELIST, the largest combinations are kept (a frame may run any subset of one), then the
  * cheapest.
  */
@@ -206,12 +253,12 @@ export function buildWhitelist(layers: readonly LayerDef[], candidates: readonly
       variants[m.layer] = vi;
     }
     if (missing) rejected.push({ id: c.id, reason: missing });
-    else ok.push({ id: c.id, variants, cost: c.relL2, ...(c.whole ? { whole: true } : {}) });
+    else ok.push({ id: c.id, variants, cost: comboCost(c, limits), ...(c.whole ? { whole: true } : {}) });
   }
   const size = (c: WhitelistCombo) => c.variants.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
   ok.sort((a, b) => size(b) - size(a) || a.cost - b.cost);
   for (const c of ok.splice(MAX_WHITELIST)) rejected.push({ id: c.id, reason: `more than ${MAX_WHITELIST} combinations fit; the larger ones are kept` });
-  return { whitelist: { combos: ok, costLabel: 'end-to-end relative L2 output error, variants substituted together' }, rejected };
+  return { whitelist: { combos: ok, costLabel: costLabelOf(limits) }, rejected };
 }
 
 /** Why a combination is outside a tenant's limits ('' when it is within them). */
@@ -221,6 +268,14 @@ export function outsideLimits(c: CombinationFigures, l: WhitelistLimits): string
   if (l.maxTop1Drop !== undefined) {
     if (c.top1Drop === undefined) return 'maxTop1Drop is set but the model has no top-1 figure (its outputs are not class scores or CTC text)';
     if (c.top1Drop > l.maxTop1Drop) return `top-1 drop ${(100 * c.top1Drop).toFixed(1)}% > maxTop1Drop ${(100 * l.maxTop1Drop).toFixed(1)}%`;
+  }
+  if (l.minMapIoU !== undefined) {
+    if (c.mapIoU === undefined) return 'minMapIoU is set but the model has no probability-map figure (no [N, 1, H, W] output)';
+    if (c.mapIoU < l.minMapIoU) return `map IoU ${c.mapIoU.toFixed(3)} < minMapIoU ${l.minMapIoU}`;
+  }
+  if (l.maxDecisionChange !== undefined) {
+    if (c.decisionChange === undefined) return 'maxDecisionChange is set but the model has no speech/no-speech figure (no [N, 1] or [N, 1, 1] probability output)';
+    if (c.decisionChange > l.maxDecisionChange) return `decision change ${(100 * c.decisionChange).toFixed(1)}% > maxDecisionChange ${(100 * l.maxDecisionChange).toFixed(1)}%`;
   }
   return '';
 }

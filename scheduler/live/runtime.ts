@@ -1286,7 +1286,7 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
         ...(u.variants ?? []).map((v, k) => ({ id: v.id, accuracyDelta: v.accuracyDelta, cost: lanes.map((_, l) => cost(table.variantMs?.[ti]?.[i]?.[k]?.[l], i, l)) })),
       ],
     }));
-    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop };
+    const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop, minMapIoU: t.minMapIoU, maxDecisionChange: t.maxDecisionChange };
     const whitelist = hasLimits(limits) ? buildWhitelist(layers, execs[ti].combinations ?? [], limits).whitelist : undefined;
     return {
     id: t.id,

@@ -49,6 +49,8 @@ export async function fromScenario(s: Scenario, baseDir?: string): Promise<LiveS
       priority: t.priority,
       ...(t.maxOutputRelErr !== undefined ? { maxOutputRelErr: t.maxOutputRelErr } : {}),
       ...(t.maxTop1Drop !== undefined ? { maxTop1Drop: t.maxTop1Drop } : {}),
+      ...(t.minMapIoU !== undefined ? { minMapIoU: t.minMapIoU } : {}),
+      ...(t.maxDecisionChange !== undefined ? { maxDecisionChange: t.maxDecisionChange } : {}),
     });
   }
   return { name: s.name, tenants };

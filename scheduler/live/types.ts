@@ -44,6 +44,8 @@ export interface LiveTenantSpec {
   /** Whitelist limits (scenario format): only combinations of variants verified together within them. */
   maxOutputRelErr?: number;
   maxTop1Drop?: number;
+  minMapIoU?: number;
+  maxDecisionChange?: number;
 }
 
 export interface LiveScenario {

@@ -12,7 +12,7 @@ import { splitModelKinds, type ModelKindChoice } from '../../profiler/variants/m
 import { modelVariantCosts } from '../sim-workload';
 import { embedVariants, generateVariants, verifyCombinations, type GeneratedLayer } from '../../profiler/variants/generate';
 import { kindLabel, parseKinds, VARIANT_KINDS, type KindChoice } from '../../profiler/variants/kinds';
-import { buildWhitelist, combinationFigures, hasLimits, type CombinationFigures } from '../core/whitelist';
+import { buildWhitelist, combinationFigures, hasLimits, taskValues, type CombinationFigures } from '../core/whitelist';
 import { LiveSetupError, type ModelVariantAttacher, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
 
 /**
@@ -223,8 +223,7 @@ export const attachModelVariants: ModelVariantAttacher = async (tenant, exec, mo
       }
       source = `profile ${profile.id} (sha256 matched, relL2 ${pe.relL2.toPrecision(3)} there, ${e.relL2.toPrecision(3)} here); cost = this run's original x the profile's variant / original on ${Object.keys(profileRatio).join(', ') || 'no lane of this run'}`;
     }
-    const t = task?.filter((x) => x.task === 'classifier-top1' || x.task === 'ctc-text');
-    const combo: CombinationFigures = { id, members: [{ layer: 0, variant: id }], relL2, ...(t?.length ? { top1Drop: 1 - Math.min(...t.map((x) => x.value)) } : {}), whole: true };
+    const combo: CombinationFigures = { id, members: [{ layer: 0, variant: id }], relL2, ...taskValues(task), whole: true };
     const check = buildWhitelist([{ name: unit.name, outputBytes: 0, variants: [{ id: 'original', accuracyDelta: 0, cost: [] }, { id, accuracyDelta: relL2, cost: [] }] }], [combo], limits);
     if (check.rejected.length) {
       warnings.push(`${who}: ${id} is outside the tenant's limits: ${check.rejected[0].reason}; not loaded`);

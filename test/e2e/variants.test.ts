@@ -1,7 +1,7 @@
 // End to end: the Variants view in Chromium against a real engine, on a profile that `tessera
 // variants` filled (generated, verified and measured on cpu:1): the variants x lanes table, the
 // error-vs-latency scatter, the combinations verified together and the whitelist under a limit the
-// user changes; axe on it, light and dark. Needs `node scripts/build.mjs` (the engine and renderer run from dist/).
+// user changes (maxOutputRelErr, and the task-level minMapIoU this classifier has no figure for); axe on it, light and dark. Needs `node scripts/build.mjs` (the engine and renderer run from dist/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVariants } from '../../profiler/variants/run';
 import { startApp, type TestApp } from '../support/app';
@@ -39,6 +39,15 @@ describe.runIf(chromiumAvailable())(`Variants view in Chromium (${CHROMIUM})`, (
     await page.getByTestId('variants-limit').fill('0');
     await expect.poll(inAt).toBeLessThan(wide); // nothing approximate fits an error of 0
     await page.getByTestId('variants-limit').fill('1');
+    // A task-level limit whose figure this model lacks (a classifier has no probability map) leaves
+    // every combination out, saying why; cleared, they are back.
+    await page.getByTestId('variants-iou').fill('0.9');
+    await expect.poll(inAt).toBe(0);
+    await expect(combos.textContent()).resolves.toMatch(/minMapIoU is set but the model has no probability-map figure/);
+    await expect(combos.textContent()).resolves.toMatch(/Map IoU.*VAD decisions changed/s);
+    await app.screenshot(page, 'variants-view-min-map-iou');
+    await page.getByTestId('variants-iou').fill('');
+    await expect.poll(inAt).toBeGreaterThan(0);
     await app.screenshot(page, 'variants-view');
     expect(real(errors)).toEqual([]);
   }, 120_000);

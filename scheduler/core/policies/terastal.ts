@@ -1,6 +1,6 @@
 import type { Policy, SimWorkload, Snapshot } from '../types';
 import { relativeDeadline } from '../types';
-import { variantAllowed } from '../whitelist';
+import { budgetLeftOf, variantAllowed } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
 
 interface Plan {
@@ -106,7 +106,10 @@ export function terastal(options: TerastalOptions = {}): Policy {
         const vd = sc.key[bi];
         const tenant = s.workload.tenants[j.tenant];
         const variants = tenant.layers[j.next].variants;
-        const budgetLeft = P.accuracyBudget[j.tenant] - j.accuracyUsed + 1e-12;
+        // budgetLeftOf: on a whitelist tenant (no additive budget) the whitelist decides, so every
+        // variant's latency is predicted; with P.accuracyBudget (0 there) approximate variants kept
+        // stale latencies in latBuf from an earlier job and were still chosen through variantAllowed.
+        const budgetLeft = budgetLeftOf(tenant, j);
         const nv = variants.length;
         if (latBuf.length < nv * nL) latBuf = new Float64Array(2 * nv * nL);
         if (deltaBuf.length < nv) deltaBuf = new Float64Array(2 * nv);
