@@ -30,14 +30,6 @@ export interface DreamOptions {
    * larger margin cost a few % energy and saved misses on the synthetic XRBench-like workloads).
    */
   dropMargin?: number;
-  /**
-   * Skip scoring the jobs whose score bound shows they cannot be picked (default true). The
-   * decisions are the same either way: false scores every ready job on every idle lane (the
-   * reference the tests compare the pruned path with).
-   */
-  prune?: boolean;
-  /** Counts, for tests and benchmarks: (job, lane) scoring passes run, and the ones a full scan would run. */
-  pruneStats?: { scored: number; candidates: number };
 }
 
 interface VariantTables {
@@ -160,19 +152,7 @@ const R_BEST_LAT = 7;
 const R_EST_FAST = 8;
 /** (wP x layers done) / layers: the progress part of the score. */
 const R_PROGRESS = 9;
-/**
- * The largest energy/lane-fit term any lane can give a job of this row, variants included (the
- * fastest variant within the budget, which is the one the score uses): with urgency in [0, 1],
- * wU x urgency + (1 - urgency) x pre <= max(wU, this), so the score of any lane is at most
- * wF x fairness + progress + max(wU, this). Used to skip scoring jobs that cannot win (dream.ts decide()).
- */
-const R_PRE_MAX = 10;
-/**
- * A lower bound of the estimate decide() checks against the deadline, on any lane, variants
- * included: a job with now + this past its deadline gets the -10 of a pair that misses on every lane.
- */
-const R_FEAS_MIN = 11;
-const R_LANES = 12;
+const R_LANES = 10;
 
 /**
  * DREAM's per-job terms that depend only on (tenant, next layer, lane holding the activations), the
@@ -265,7 +245,7 @@ class PathMemo {
    * Fills the job's row at offset `o`: (base[tenant] + next x (lanes + 1) + lastLane + 1) x R. The
    * row is valid while rows[o + R_STAMP] equals epoch[tenant] (the caller checks, inline).
    */
-  fill(j: JobState, o: number, p: Predictor, whole: boolean, V: VariantTables, tRatio: Float64Array): void {
+  fill(j: JobState, o: number, p: Predictor, whole: boolean): void {
     const nL = this.nL;
     const rows = this.rows;
     rows[o + R_STAMP] = this.epoch[j.tenant];
@@ -325,185 +305,13 @@ class PathMemo {
     const oPre = o + this.PRE;
     const wE = this.wE;
     const wS = this.wS;
-    // Variants can stand in only at layer granularity, for a tenant with some (see decide()).
-    const variants = !whole && V.hasVariants[j.tenant] === 1;
-    const vBase = (V.layerBase[j.tenant] + j.next) * nL;
-    const rBase = j.tenant * nL;
-    let preMax = -Infinity;
-    let feasMin = bestEst;
-    // The fastest rest of the job when a variant stands in (decide(): Vt.minSuffix x the lowest ratio).
-    let minRatio = Infinity;
-    if (variants) {
-      for (let l = 0; l < nL; l++) {
-        const r = tRatio[rBase + l];
-        if (r < minRatio) minRatio = r;
-      }
-    }
-    const rFast = variants ? V.minSuffix[j.tenant][j.next + 1] * minRatio : 0;
     for (let l = 0; l < nL; l++) {
       // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
       // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
       const el = en[l];
-      const ll = lat[l];
-      const pre = wE * (el > 0 ? minE / el : 1) + wS * (bestLat / ll);
-      rows[oPre + l] = pre;
-      preMax = Math.max(preMax, pre); // NaN stays NaN: such a row is never skipped
-      if (variants) {
-        // The same term with the fastest variant, as decide() computes it when the variant stands in.
-        const fl = V.fastLat[vBase + l] * tRatio[rBase + l];
-        if (fl < ll) {
-          const e = (el * fl) / ll;
-          preMax = Math.max(preMax, wE * (e > 0 ? minE / e : 1) + wS * (bestLat / fl));
-          feasMin = Math.min(feasMin, rows[oXE + l] + fl + rFast);
-        }
-      }
-    }
-    rows[o + R_PRE_MAX] = preMax;
-    rows[o + R_FEAS_MIN] = feasMin;
-  }
-}
-
-/** Slack added to a score bound: it covers the rounding of the score's own arithmetic (scores are O(1)). */
-const BOUND_SLACK = 1e-9;
-
-/** What scoreJob() reads: one decision's state, set at the start of pass 2 (one object per policy instance). */
-class ScoreContext {
-  s: Snapshot | undefined;
-  rows = new Float64Array(0);
-  t = 0;
-  whole = false;
-  wU = 0;
-  wE = 0;
-  wS = 0;
-  V: VariantTables | undefined;
-  tRatio = new Float64Array(0);
-  tMinRatio = new Float64Array(0);
-  wait = new Float64Array(0);
-  back = new Float64Array(0);
-  idleLanes = new Int32Array(0);
-  idle = 0;
-  laneTaken = new Uint8Array(0);
-  score = new Float64Array(0);
-  rowOf = new Int32Array(0);
-  commonOf = new Float64Array(0);
-  bestLaneOf = new Int32Array(0);
-  bestScoreOf = new Float64Array(0);
-  taken = new Uint8Array(0);
-  scored = new Uint8Array(0);
-  boundOf = new Float64Array(0);
-  stats: { scored: number; candidates: number } | undefined;
-  /** scorePass()'s result: the best pair's job (-1: none) and score. */
-  bestJob = -1;
-  bestScore = -Infinity;
-  LAT = 0;
-  EST = 0;
-  ENERGY = 0;
-  PRE = 0;
-}
-
-/**
- * Scores, on every idle lane (score[i x lanes + lane]; -Infinity where it cannot run or would only
- * detour), each ready job not taken nor scored yet whose bound reaches the best pair so far, job
- * `top` first (-1: none), and sets its best free lane (ties: the lower lane) and that score. The best
- * pair so far starts at (bestJob, bestScore) and ends in x.bestJob, x.bestScore (ties: the lower job).
- */
-function scorePass(x: ScoreContext, n: number, top: number, bestJob: number, bestScore: number): void {
-  const s = x.s!;
-  const Vt = x.V!;
-  const rows = x.rows;
-  const sco = x.score;
-  const idleL = x.idleLanes;
-  const laneTaken = x.laneTaken;
-  const whole = x.whole;
-  const wU = x.wU;
-  const wE = x.wE;
-  const wS = x.wS;
-  const t = x.t;
-  const LAT = x.LAT;
-  const EST = x.EST;
-  const PRE = x.PRE;
-  const nL = s.lanes.length;
-  const taken = x.taken;
-  const scored = x.scored;
-  const boundOf = x.boundOf;
-  const bestLaneOf = x.bestLaneOf;
-  const bestScoreOf = x.bestScoreOf;
-  const stats = x.stats;
-  const ready = s.ready;
-  let bi = bestJob;
-  let best = bestScore;
-  for (let k = top < 0 ? 0 : -1; k < n; k++) {
-    const i = k < 0 ? top : k;
-    if (taken[i] || scored[i] || boundOf[i] < best) continue;
-    scored[i] = 1;
-    if (stats) stats.scored++;
-    const row = i * nL;
-    const j = ready[i];
-    const o = x.rowOf[i];
-    const deadline = j.deadline;
-    const slack = deadline - t;
-    const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
-    const fast = rows[o + R_FAST] | 0;
-    const bestLat = rows[o + R_BEST_LAT];
-    // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
-    const fastWait = fast >= 0 ? x.wait[fast] + 0.5 * Math.max(0, x.back[fast] - bestLat) : 0;
-    const fastFinish = fast >= 0 ? t + fastWait + rows[o + R_EST_FAST] : Infinity;
-    const common = x.commonOf[i];
-    // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
-    let budgetLeft = NaN;
-    let bl = -1;
-    let bs = -Infinity;
-    for (let q = 0; q < x.idle; q++) {
-      const l = idleL[q];
-      const lat = rows[o + LAT + l];
-      if (lat === Infinity) {
-        sco[row + l] = -Infinity;
-        continue;
-      }
-      let est = rows[o + EST + l];
-      let feasible = t + est <= deadline;
-      let pre = rows[o + PRE + l];
-      if (!feasible) {
-        if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
-        if (budgetLeft > 1e-9) {
-          // Could a variant make it here? Score the pair with the fastest variant within the
-          // budget (offline table x this lane's ratio); the variant itself is chosen after matching.
-          const vk = (Vt.layerBase[j.tenant] + j.next) * nL + l;
-          const fl = Vt.fastLat[vk] * x.tRatio[j.tenant * nL + l];
-          if (fl < lat && variantAllowed(s.workload.tenants[j.tenant], j, Vt.fastVar[vk], Vt.fastDelta[vk], budgetLeft)) {
-            const rest = rows[o + R_REST];
-            const rFast = Vt.minSuffix[j.tenant][j.next + 1] * x.tMinRatio[j.tenant];
-            const xt = est - lat - rest;
-            const e = (rows[o + x.ENERGY + l] * fl) / lat;
-            est = xt + fl + rest;
-            feasible = t + xt + fl + rFast <= deadline;
-            pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
-          }
-        }
-      }
-      // A detour to a slower lane only when waiting for the fastest lane is expected to cost
-      // more, or the deadline cannot wait.
-      if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) {
-        sco[row + l] = -Infinity;
-        continue;
-      }
-      const urgency = est < slack ? est * invSlack : 1;
-      const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-      sco[row + l] = v;
-      if (v > bs && !laneTaken[l]) {
-        bs = v;
-        bl = l;
-      }
-    }
-    bestLaneOf[i] = bl;
-    bestScoreOf[i] = bs;
-    if (bl >= 0 && (bs > best || (bs === best && i < bi))) {
-      best = bs;
-      bi = i;
+      rows[oPre + l] = wE * (el > 0 ? minE / el : 1) + wS * (bestLat / lat[l]);
     }
   }
-  x.bestJob = bi;
-  x.bestScore = best;
 }
 
 export const DREAM_DEFAULT_WEIGHTS: DreamWeights = { urgency: 1, fairness: 0.25, energy: 0.3, speed: 0.5, progress: 0.5 };
@@ -556,12 +364,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   const adapt = options.adapt ?? true;
   const periodWindows = options.periodWindows ?? 2;
   const dropMargin = options.dropMargin ?? 0.6;
-  const prune = options.prune ?? true;
-  const stats = options.pruneStats;
-  const ctx = new ScoreContext();
-  let commonOf = new Float64Array(64);
-  let boundOf = new Float64Array(64);
-  let scored = new Uint8Array(64);
   // Tuner state.
   let phase: 'base' | 'trial' = 'base';
   let dim = 0;
@@ -645,9 +447,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         jobRow = new Int32Array(size);
         jobBestLane = new Int32Array(size);
         jobBestScore = new Float64Array(size);
-        commonOf = new Float64Array(size);
-        boundOf = new Float64Array(size);
-        scored = new Uint8Array(size);
       }
       if (!V || V.w !== s.workload) {
         V = variantTables(s.workload);
@@ -713,16 +512,12 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const mEpoch = memo.epoch;
       const R = memo.R;
       const stride = nL + 1;
-      // The job with the highest score bound (the lowest index on ties), scored first in pass 2.
-      let top = -1;
-      let topBound = -Infinity;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const tn = j.tenant;
         const o = (mBase[tn] + j.next * stride + j.lastLane + 1) * R;
-        if (rows[o + R_STAMP] !== mEpoch[tn]) memo.fill(j, o, p, whole, Vt, tRatio);
+        if (rows[o + R_STAMP] !== mEpoch[tn]) memo.fill(j, o, p, whole);
         rowOf[i] = o;
-        bestLaneOf[i] = -1; // none until scored (a dropped job never is)
         if (t + rows[o + R_BEST_EST] > j.deadline + dropMargin * (j.deadline - j.release)) {
           const budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
           if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
@@ -735,65 +530,87 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         }
         const fast = rows[o + R_FAST] | 0;
         if (fast >= 0) back[fast] += rows[o + R_FAST_DONE];
-        // The lane-independent part of the score, and a bound of the job's score on any lane.
-        const relDeadline = j.deadline - j.release;
-        const waited = t - j.lastRun;
-        const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
-        const common = wF * fairness + rows[o + R_PROGRESS];
-        commonOf[i] = common;
-        // A job that misses its deadline on every lane, variants included, scores 10 less everywhere
-        // (1 ns of margin: decide() sums the estimate in another order).
-        const misses = t + rows[o + R_FEAS_MIN] - 1e-9 > j.deadline ? 10 : 0;
-        const ub = common + Math.max(wU, rows[o + R_PRE_MAX]) - misses + BOUND_SLACK;
-        boundOf[i] = prune ? ub : Infinity;
-        scored[i] = 0;
-        if (ub > topBound || top < 0) {
-          topBound = ub;
-          top = i;
-        }
       }
 
       // Pass 2: scores of (job, idle lane) pairs, and each job's best idle lane (ties: the lower lane);
-      // the best pair overall (ties: the lower job index) is the matching's first pick. A job whose
-      // bound is below the best score found so far cannot be that pick: it is scored only if a later
-      // round needs it (the bound holds on every lane, so also on the lanes left then). The job with
-      // the highest bound goes first, so that the best score found rises early.
-      const x = ctx;
-      x.s = s;
-      x.rows = rows;
-      x.t = t;
-      x.whole = whole;
-      x.wU = wU;
-      x.wE = wE;
-      x.wS = wS;
-      x.V = Vt;
-      x.tRatio = tRatio;
-      x.tMinRatio = tMinRatio;
-      x.wait = wait;
-      x.back = back;
-      x.idleLanes = idleL;
-      x.idle = idle;
-      x.laneTaken = sc.laneTaken;
-      x.score = sco;
-      x.rowOf = rowOf;
-      x.commonOf = commonOf;
-      x.bestLaneOf = bestLaneOf;
-      x.bestScoreOf = bestScoreOf;
-      x.LAT = LAT;
-      x.EST = EST;
-      x.ENERGY = ENERGY;
-      x.PRE = PRE;
-      x.taken = taken;
-      x.scored = scored;
-      x.boundOf = boundOf;
-      x.stats = stats;
-      if (stats) for (let i = 0; i < n; i++) if (!taken[i]) stats.candidates++;
-      scorePass(x, n, top, -1, -Infinity);
-      const firstJob = x.bestJob;
+      // the best pair overall (ties: the lower job index) is the matching's first pick.
+      let firstJob = -1;
+      let firstScore = -Infinity;
+      for (let i = 0; i < n; i++) {
+        bestLaneOf[i] = -1;
+        if (taken[i]) continue;
+        const row = i * nL;
+        const j = ready[i];
+        const o = rowOf[i];
+        const deadline = j.deadline;
+        const slack = deadline - t;
+        const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
+        const fast = rows[o + R_FAST] | 0;
+        const bestLat = rows[o + R_BEST_LAT];
+        // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
+        const fastWait = fast >= 0 ? wait[fast] + 0.5 * Math.max(0, back[fast] - bestLat) : 0;
+        const fastFinish = fast >= 0 ? t + fastWait + rows[o + R_EST_FAST] : Infinity;
+        const relDeadline = deadline - j.release;
+        const waited = t - j.lastRun;
+        const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
+        const common = wF * fairness + rows[o + R_PROGRESS];
+        // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
+        let budgetLeft = NaN;
+        let bl = -1;
+        let bs = -Infinity;
+        for (let q = 0; q < idle; q++) {
+          const l = idleL[q];
+          const lat = rows[o + LAT + l];
+          if (lat === Infinity) {
+            sco[row + l] = -Infinity;
+            continue;
+          }
+          let est = rows[o + EST + l];
+          let feasible = t + est <= deadline;
+          let pre = rows[o + PRE + l];
+          if (!feasible) {
+            if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
+            if (budgetLeft > 1e-9) {
+              // Could a variant make it here? Score the pair with the fastest variant within the
+              // budget (offline table x this lane's ratio); the variant itself is chosen after matching.
+              const vk = (Vt.layerBase[j.tenant] + j.next) * nL + l;
+              const fl = Vt.fastLat[vk] * tRatio[j.tenant * nL + l];
+              if (fl < lat && variantAllowed(s.workload.tenants[j.tenant], j, Vt.fastVar[vk], Vt.fastDelta[vk], budgetLeft)) {
+                const rest = rows[o + R_REST];
+                const rFast = Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
+                const x = est - lat - rest;
+                const e = (rows[o + ENERGY + l] * fl) / lat;
+                est = x + fl + rest;
+                feasible = t + x + fl + rFast <= deadline;
+                pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
+              }
+            }
+          }
+          // A detour to a slower lane only when waiting for the fastest lane is expected to cost
+          // more, or the deadline cannot wait.
+          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) {
+            sco[row + l] = -Infinity;
+            continue;
+          }
+          const urgency = est < slack ? est * invSlack : 1;
+          const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
+          sco[row + l] = v;
+          if (v > bs) {
+            bs = v;
+            bl = l;
+          }
+        }
+        bestLaneOf[i] = bl;
+        bestScoreOf[i] = bs;
+        if (bl >= 0 && bs > firstScore) {
+          firstScore = bs;
+          firstJob = i;
+        }
+      }
 
       // Greedy matching: best pair first (ties: the lower job index, then the lower lane), one per
       // job and lane. Each job keeps its best free lane; only jobs whose best lane was just taken
-      // look again. A job not scored yet is scored when its bound reaches the best pair of the round.
+      // look again.
       const laneTaken = sc.laneTaken;
       for (let round = 0; round < idle; round++) {
         let bi = firstJob;
@@ -806,8 +623,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
               bi = i;
             }
           }
-          scorePass(x, n, -1, bi, bs);
-          bi = x.bestJob;
         }
         if (bi < 0) break;
         const bl = bestLaneOf[bi];
@@ -839,7 +654,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           bestScoreOf[i] = ns;
         }
       }
-      x.s = undefined; // the snapshot is valid only during decide()
       return d;
     },
   };
