@@ -36,6 +36,9 @@ export function convergo(): Policy {
   let relDeadline = new Float64Array(0);
   // Per tenant, recomputed at each decision (not per job): risk, throughput at risk, lowest lane ratio.
   let tRisk = new Float64Array(0);
+  /** min(risk, 4), the part of the key that the risk gives; and the accuracy allowance (accuracyAllowance()). */
+  let tRiskCap = new Float64Array(0);
+  let tAllowance = new Float64Array(0);
   let tAtRisk = new Uint8Array(0);
   let tMinRatio = new Float64Array(0);
   /** The memo epoch each tenant's tMinRatio was computed in (for the memo's epoch array tMinEpochOf). */
@@ -50,6 +53,8 @@ export function convergo(): Policy {
       minSuffix = fastestSuffix(s.workload, accuracyAllowance);
       relDeadline = Float64Array.from(tenantsRef, relativeDeadline);
       tRisk = new Float64Array(tenantsRef.length);
+      tRiskCap = new Float64Array(tenantsRef.length);
+      tAllowance = new Float64Array(tenantsRef.length);
       tAtRisk = new Uint8Array(tenantsRef.length);
       tMinRatio = new Float64Array(tenantsRef.length);
       riskStale = true;
@@ -109,6 +114,8 @@ export function convergo(): Policy {
         for (let k = 0; k < tenants.length; k++) {
           const tenant = tenants[k];
           tRisk[k] = risk(k);
+          tRiskCap[k] = Math.min(tRisk[k], 4);
+          tAllowance[k] = accuracyAllowance(tenant);
           tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
         }
       }
@@ -149,7 +156,7 @@ export function convergo(): Policy {
           sc.taken[i] = 1;
           continue;
         }
-        const v = slack / relDeadline[tn] - Math.min(tRisk[tn], 4);
+        const v = slack / relDeadline[tn] - tRiskCap[tn];
         key[i] = v;
         if (v < firstKey || first < 0) {
           first = i;
@@ -174,7 +181,7 @@ export function convergo(): Policy {
         if (bi < 0) break;
         const j = ready[bi];
         const tenant = s.workload.tenants[j.tenant];
-        const allowance = accuracyAllowance(tenant) - j.accuracyUsed + 1e-12;
+        const allowance = tAllowance[j.tenant] - j.accuracyUsed + 1e-12;
         const variants = tenant.layers[j.next].variants;
         const rest = s.preemption === 'model' ? 0 : p.remainingBest(j, j.next + 1);
         let bLane = -1;
