@@ -36,8 +36,14 @@ export function convergo(): Policy {
   let relDeadline = new Float64Array(0);
   // Per tenant, recomputed at each decision (not per job): risk, throughput at risk, lowest lane ratio.
   let tRisk = new Float64Array(0);
+  /** min(risk, 4), the part of the key that the risk gives; and the accuracy allowance (accuracyAllowance()). */
+  let tRiskCap = new Float64Array(0);
+  let tAllowance = new Float64Array(0);
   let tAtRisk = new Uint8Array(0);
   let tMinRatio = new Float64Array(0);
+  /** The memo epoch each tenant's tMinRatio was computed in (for the memo's epoch array tMinEpochOf). */
+  let tMinEpoch = new Uint32Array(0);
+  let tMinEpochOf: Uint32Array | undefined;
   // tRisk and tAtRisk depend on the tracks only: recomputed after feedback moved them, not at every decision.
   let riskStale = true;
   const ensure = (s: Snapshot) => {
@@ -47,6 +53,8 @@ export function convergo(): Policy {
       minSuffix = fastestSuffix(s.workload, accuracyAllowance);
       relDeadline = Float64Array.from(tenantsRef, relativeDeadline);
       tRisk = new Float64Array(tenantsRef.length);
+      tRiskCap = new Float64Array(tenantsRef.length);
+      tAllowance = new Float64Array(tenantsRef.length);
       tAtRisk = new Uint8Array(tenantsRef.length);
       tMinRatio = new Float64Array(tenantsRef.length);
       riskStale = true;
@@ -106,34 +114,74 @@ export function convergo(): Policy {
         for (let k = 0; k < tenants.length; k++) {
           const tenant = tenants[k];
           tRisk[k] = risk(k);
+          tRiskCap[k] = Math.min(tRisk[k], 4);
+          tAllowance[k] = accuracyAllowance(tenant);
           tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
         }
       }
+      memo.begin(s, p);
+      // A tenant's lowest lane ratio, recomputed only when its ratios moved (its memo epoch changed).
+      const epoch = memo.epoch;
+      if (tMinEpochOf !== epoch) {
+        tMinEpochOf = epoch;
+        tMinEpoch = new Uint32Array(epoch.length); // 0: no epoch, so every tenant is recomputed
+      }
       for (let k = 0; k < tenants.length; k++) {
+        if (tMinEpoch[k] === epoch[k]) continue;
+        tMinEpoch[k] = epoch[k];
         let minRatio = Infinity;
         for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(k, l));
         tMinRatio[k] = minRatio;
       }
-      memo.begin(s, p);
+      const remaining = memo.a;
+      const fastestRest = memo.b;
+      const key = sc.key;
+      // The first job in key order (the smallest key, the earliest on ties), found in this pass: with
+      // one free lane (the usual case) it is usually the only one the decision needs.
+      let first = -1;
+      let firstKey = Infinity;
+      let nanKey = false;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const k = memo.slot(j.tenant, j.next);
-        if (!memo.has(j.tenant, k)) memo.a[k] = p.remainingBest(j);
-        const slack = j.deadline - t - memo.a[k];
-        if (!tAtRisk[j.tenant] && t + minSuffix[j.tenant][j.next] * tMinRatio[j.tenant] > j.deadline) {
+        const tn = j.tenant;
+        const k = memo.slot(tn, j.next);
+        if (!memo.has(tn, k)) {
+          remaining[k] = p.remainingBest(j);
+          // The frame's fastest possible rest (any lane, variants within the allowance), refined.
+          fastestRest[k] = minSuffix[tn][j.next] * tMinRatio[tn];
+        }
+        const slack = j.deadline - t - remaining[k];
+        if (!tAtRisk[tn] && t + fastestRest[k] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;
         }
-        sc.key[i] = slack / relDeadline[j.tenant] - Math.min(tRisk[j.tenant], 4);
+        const v = slack / relDeadline[tn] - tRiskCap[tn];
+        key[i] = v;
+        if (v < firstKey || first < 0) {
+          first = i;
+          firstKey = v;
+        }
+        if (v !== v) nanKey = true;
       }
-      sc.startKeyOrder(n, free);
+      // Key order: the first job from the pass above while one lane is free, then Scratch's cursor
+      // (which also handles NaN keys: round-by-round selection).
+      let fromPass = free === 1 && !nanKey;
+      if (!fromPass) sc.startKeyOrder(n, free);
       while (free > 0) {
-        const bi = sc.nextInKeyOrder();
+        let bi: number;
+        const viaPass = fromPass;
+        if (fromPass) {
+          bi = first;
+          if (bi >= 0) sc.taken[bi] = 1;
+          fromPass = false;
+        } else {
+          bi = sc.nextInKeyOrder();
+        }
         if (bi < 0) break;
         const j = ready[bi];
         const tenant = s.workload.tenants[j.tenant];
-        const allowance = accuracyAllowance(tenant) - j.accuracyUsed + 1e-12;
+        const allowance = tAllowance[j.tenant] - j.accuracyUsed + 1e-12;
         const variants = tenant.layers[j.next].variants;
         const rest = s.preemption === 'model' ? 0 : p.remainingBest(j, j.next + 1);
         let bLane = -1;
@@ -168,7 +216,11 @@ export function convergo(): Policy {
             }
           }
         }
-        if (bLane < 0) continue;
+        if (bLane < 0) {
+          // Not placeable: go on in key order with the jobs not taken yet.
+          if (viaPass) sc.startKeyOrder(n, free);
+          continue;
+        }
         sc.assign(j.id, bLane, bVar);
         free--;
       }
