@@ -1,4 +1,4 @@
-import type { Policy, Snapshot } from '../types';
+import type { JobState, Policy, Predictor, Snapshot } from '../types';
 import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
 
 /**
@@ -19,10 +19,22 @@ import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './co
 export function sdrm3(alpha = 1): Policy {
   const sc = new Scratch();
   const memo = new LayerMemo();
-  let lat = new Float64Array(8);
   // Per memo slot: the epoch its R (memo.b) was computed in (L_next, memo.a, follows memo.stamp).
   let stampR = new Uint32Array(0);
-  let stampOf: Uint32Array | undefined;
+  /** L_next of the job's slot k, after its tenant's ratios moved: the fastest lane's refined latency. */
+  const refreshNext = (p: Predictor, j: JobState, k: number, nL: number): void => {
+    memo.stamp[k] = memo.epoch[j.tenant];
+    let m = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const x = p.next(j, l);
+      if (x < m) m = x;
+    }
+    memo.a[k] = m;
+  };
+  const refreshRest = (p: Predictor, j: JobState, k: number): void => {
+    stampR[k] = memo.epoch[j.tenant];
+    memo.b[k] = p.remainingBest(j);
+  };
   return {
     name: 'sdrm3',
     decide(s: Snapshot) {
@@ -30,54 +42,43 @@ export function sdrm3(alpha = 1): Policy {
       const nL = s.lanes.length;
       const d = sc.begin(n, nL);
       if (n === 0) return d;
-      if (lat.length < nL) lat = new Float64Array(nL);
       const p = s.predict;
       const t = s.time;
       const ready = s.ready;
+      const oldStamp = memo.stamp;
       memo.begin(s, p);
       const base = memo.base;
       const stamp = memo.stamp;
       const epoch = memo.epoch;
       const mNext = memo.a;
       const mRest = memo.b;
-      if (stampOf !== stamp) {
-        // A new memo (workload, predictor or lanes changed): every R is stale.
-        stampOf = stamp;
-        stampR = new Uint32Array(stamp.length);
-      }
+      // A new memo (workload, predictor or lanes changed): every R is stale.
+      if (stamp !== oldStamp || stampR.length !== stamp.length) stampR = new Uint32Array(stamp.length);
       const sR = stampR;
-      /** L_next of the job's slot k, computed when its tenant's ratios moved. */
-      const next = (j: Snapshot['ready'][number], k: number): number => {
-        if (stamp[k] !== epoch[j.tenant]) {
-          stamp[k] = epoch[j.tenant];
-          // The next layer's latency on each lane (as next(j, l) gives it), the fastest of them.
-          p.nextAll(j, 0, lat);
-          let m = Infinity;
-          for (let l = 0; l < nL; l++) if (lat[l] < m) m = lat[l];
-          mNext[k] = m;
-        }
-        return mNext[k];
-      };
-      const rest = (j: Snapshot['ready'][number], k: number): number => {
-        if (sR[k] !== epoch[j.tenant]) {
-          sR[k] = epoch[j.tenant];
-          mRest[k] = p.remainingBest(j);
-        }
-        return mRest[k];
-      };
       if (idleCount(s) === 1) {
         // The highest positive score, the earliest on ties (bestScore 0: none positive yet).
         let best = -1;
         let bestScore = 0;
+        // Once the best score exceeds 1: a job whose wait t - t_last is below cut x L_next has
+        // 1 + alpha x fairness < the best score, with a margin far above rounding (2^-40 relative),
+        // so it is skipped without dividing.
+        let cut = -Infinity;
         for (let i = 0; i < n; i++) {
           const j = ready[i];
-          const k = base[j.tenant] + j.next;
-          const af = alpha * ((t - j.lastRun) / next(j, k));
+          const tn = j.tenant;
+          const k = base[tn] + j.next;
+          if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
+          const l = mNext[k];
+          const wait = t - j.lastRun;
+          if (wait < cut * l) continue;
+          const af = alpha * (wait / l);
           if (!(1 + af > bestScore)) continue;
-          const score = Math.min(1, rest(j, k) / (j.deadline - t)) + af;
+          if (sR[k] !== epoch[tn]) refreshRest(p, j, k);
+          const score = Math.min(1, mRest[k] / (j.deadline - t)) + af;
           if (score > bestScore) {
             bestScore = score;
             best = i;
+            if (score > 1 && alpha > 0) cut = ((score - 1) / alpha) * (1 - 2 ** -40);
           }
         }
         // None positive: the last-released job.
@@ -91,8 +92,12 @@ export function sdrm3(alpha = 1): Policy {
       const key = sc.key;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        const k = base[j.tenant] + j.next;
-        const score = Math.min(1, rest(j, k) / (j.deadline - t)) + alpha * ((t - j.lastRun) / next(j, k));
+        const tn = j.tenant;
+        const k = base[tn] + j.next;
+        const e = epoch[tn];
+        if (stamp[k] !== e) refreshNext(p, j, k, nL);
+        if (sR[k] !== e) refreshRest(p, j, k);
+        const score = Math.min(1, mRest[k] / (j.deadline - t)) + alpha * ((t - j.lastRun) / mNext[k]);
         key[i] = score > 0 ? -score : 1e12 + (n - i); // scoreToKey
       }
       return placeByKey(s, sc, false);
