@@ -12,7 +12,9 @@ import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './co
  *
  * With one idle lane (the usual case) only the best job is needed: since urgency <= 1, a job whose
  * 1 + alpha x fairness does not beat the best score so far cannot win (rounding is monotone, so the
- * bound holds in floating point too) and its urgency is not computed. If the best job cannot run on
+ * bound holds in floating point too) and its urgency is not computed; a job whose wait is short even
+ * against a lower bound of its L_next (profiled latency x the tenant's lowest ratio) is skipped
+ * before its L_next is refreshed (under overload most are: ~190 ready jobs over ~116 slots). If the best job cannot run on
  * the idle lane, or more lanes are idle, every job is scored and placed by key (common.ts). The
  * decisions are the same either way.
  */
@@ -30,6 +32,19 @@ export function sdrm3(alpha = 1): Policy {
       if (x < m) m = x;
     }
     memo.a[k] = m;
+  };
+  // Per memo slot: the fastest lane's profiled (offline) latency of the next layer, NaN until needed;
+  // per tenant: its lowest ratio this decision. Their product is a lower bound of L_next (refined =
+  // profiled x ratio, Snapshot.predict), which lets the cut skip a job before L_next is refreshed.
+  let minOff = new Float64Array(0);
+  let minRatio = new Float64Array(0);
+  const offlineNext = (s: Snapshot, j: JobState, k: number, nL: number): number => {
+    let m = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const x = s.offline.next(j, l);
+      if (x < m) m = x;
+    }
+    return (minOff[k] = m);
   };
   const refreshRest = (p: Predictor, j: JobState, k: number): void => {
     stampR[k] = memo.epoch[j.tenant];
@@ -53,7 +68,10 @@ export function sdrm3(alpha = 1): Policy {
       const mNext = memo.a;
       const mRest = memo.b;
       // A new memo (workload, predictor or lanes changed): every R is stale.
-      if (stamp !== oldStamp || stampR.length !== stamp.length) stampR = new Uint32Array(stamp.length);
+      if (stamp !== oldStamp || stampR.length !== stamp.length) {
+        stampR = new Uint32Array(stamp.length);
+        minOff = new Float64Array(stamp.length).fill(NaN);
+      }
       const sR = stampR;
       if (idleCount(s) === 1) {
         // The highest positive score, the earliest on ties (bestScore 0: none positive yet).
@@ -63,13 +81,29 @@ export function sdrm3(alpha = 1): Policy {
         // 1 + alpha x fairness < the best score, with a margin far above rounding (2^-40 relative),
         // so it is skipped without dividing.
         let cut = -Infinity;
+        const nT = s.workload.tenants.length;
+        if (minRatio.length < nT) minRatio = new Float64Array(nT);
+        for (let tn = 0; tn < nT; tn++) {
+          let m = Infinity;
+          for (let l = 0; l < nL; l++) {
+            const r = p.ratio(tn, l);
+            if (r < m) m = r;
+          }
+          minRatio[tn] = m;
+        }
+        const mo = minOff;
         for (let i = 0; i < n; i++) {
           const j = ready[i];
           const tn = j.tenant;
           const k = base[tn] + j.next;
+          const wait = t - j.lastRun;
+          if (cut > 0) {
+            let lo = mo[k];
+            if (lo !== lo) lo = offlineNext(s, j, k, nL);
+            if (wait < cut * (lo * minRatio[tn])) continue;
+          }
           if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
           const l = mNext[k];
-          const wait = t - j.lastRun;
           if (wait < cut * l) continue;
           const af = alpha * (wait / l);
           if (!(1 + af > bestScore)) continue;
