@@ -1,4 +1,4 @@
-import type { Policy, SimWorkload, Snapshot } from '../types';
+import type { Policy, Predictor, SimWorkload, Snapshot } from '../types';
 import { relativeDeadline } from '../types';
 import { variantAllowed } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
@@ -76,6 +76,27 @@ export function terastal(options: TerastalOptions = {}): Policy {
   const sc = new Scratch();
   let cache: { w: SimWorkload; p: Plan } | undefined;
   let minRatio = new Float64Array(8);
+  // Refined next-layer latencies per (tenant, layer, variant) x lane, as nextAll gives them: they
+  // depend only on the tenant's ratios, so they are kept until one of those moves (its epoch).
+  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
+  const latCache = (s: Snapshot, P: Plan) => {
+    const nL = s.lanes.length;
+    if (!lc || lc.w !== s.workload || lc.p !== s.predict || lc.nL !== nL || lc.counter > 0xfffff000) {
+      const slots = P.flatMinSuffix.length;
+      const varBase = new Int32Array(slots + 1);
+      let rows = 0;
+      s.workload.tenants.forEach((t, ti) => {
+        for (let i = 0; i <= t.layers.length; i++) {
+          varBase[P.base[ti] + i] = rows;
+          rows += i < t.layers.length ? t.layers[i].variants.length : 0;
+        }
+      });
+      varBase[slots] = rows;
+      const nT = s.workload.tenants.length;
+      lc = { w: s.workload, p: s.predict, nL, varBase, lat: new Float64Array(rows * nL), stamp: new Uint32Array(slots), epoch: new Uint32Array(nT), ratios: new Float64Array(nT * nL).fill(NaN), counter: 0 };
+    }
+    return lc;
+  };
   // The chosen job's next layer per (variant, lane), refined: one nextAll per variant.
   let latBuf = new Float64Array(32);
   let deltaBuf = new Float64Array(8);
@@ -98,9 +119,18 @@ export function terastal(options: TerastalOptions = {}): Policy {
       deltaBuf = new Float64Array(2 * nv);
       allowedBuf = new Uint8Array(2 * nv);
     }
+    const c = lc!;
+    const slot = P.base[j.tenant] + j.next;
+    const row = c.varBase[slot] * nL;
+    if (c.stamp[slot] !== c.epoch[j.tenant]) {
+      c.stamp[slot] = c.epoch[j.tenant];
+      for (let v = 0; v < nv; v++) p.nextAll(j, v, c.lat, undefined, row + v * nL);
+    }
+    const cl = c.lat;
     for (let v = 0; v < nv; v++) {
       const delta = (deltaBuf[v] = variants[v].accuracyDelta);
-      if (!(delta > budgetLeft)) p.nextAll(j, v, latBuf, undefined, v * nL);
+      // (latBuf keeps a variant over the budget as it was: the whitelist check below decides on it.)
+      if (!(delta > budgetLeft)) for (let l = 0, o = v * nL; l < nL; l++) latBuf[o + l] = cl[row + o + l];
       // Whether the variant may run does not depend on the lane: asked once per variant.
       allowedBuf[v] = variantAllowed(tenant, j, v, delta, budgetLeft) ? 1 : 0;
     }
@@ -160,10 +190,20 @@ export function terastal(options: TerastalOptions = {}): Policy {
       // Per tenant: the lowest observed/profiled ratio over the lanes (once per decision, not per job).
       const nT = s.workload.tenants.length;
       if (minRatio.length < nT) minRatio = new Float64Array(nT);
+      const c = latCache(s, P);
       for (let k = 0; k < nT; k++) {
         let m = Infinity;
-        for (let l = 0; l < nL; l++) m = Math.min(m, p.ratio(k, l));
+        let moved = false;
+        for (let l = 0; l < nL; l++) {
+          const r = p.ratio(k, l);
+          m = Math.min(m, r);
+          if (c.ratios[k * nL + l] !== r) {
+            c.ratios[k * nL + l] = r;
+            moved = true;
+          }
+        }
         minRatio[k] = m;
+        if (moved) c.epoch[k] = ++c.counter;
       }
       const base = P.base;
       const minSuffix = P.flatMinSuffix;
