@@ -12,6 +12,7 @@ import { loadScenario } from '../workloads/scenario-library';
 import type { Scenario } from '../workloads/scenario';
 import { evaluateCandidate, laneLayouts, TuneSearch, type Checkpoint, type EvalRequest, type EvalResult, type SimSettings, type TuneLayout, type TuneOptions, type TuneProgress, type TuneResult } from './core/tune';
 import { busiestUtilisation, loadSimWorkload, SimWorkloadError } from './sim-workload';
+import { wholeModelWorkload } from './core/groups';
 
 export interface TuneProblem {
   scenarioRef: string;
@@ -74,6 +75,13 @@ export interface ProblemOptions {
   layouts?: string[][];
   /** Utilisation of the busiest lane on the first layout (rates scaled to it, every layout alike). */
   load?: number;
+  /**
+   * What `load` costs a frame at: 'layer' (default) the sum of its layers, each on its fastest lane;
+   * 'model' the measured whole model (TenantDef.wholeModel, as model granularity charges it; the
+   * layers' sum where not measured). Whole models run well under their layers' sum (hand tracker
+   * 0.30x), so a load from layer sums leaves model granularity idle where the layers overflow.
+   */
+  loadGranularity?: 'layer' | 'model';
   scale?: number;
   /** Cores to split into CPU lanes (default the profiles' machine's). */
   cores?: number;
@@ -94,7 +102,7 @@ export async function buildTuneProblem(scenarioRef: string, o: ProblemOptions): 
   let rateScale = o.scale ?? 1;
   if (o.load !== undefined) {
     const first = await loadSimWorkload(scenarioRef, { ...opts, lanes: layoutIds[0], scale: rateScale });
-    rateScale *= o.load / busiestUtilisation(first);
+    rateScale *= o.load / busiestUtilisation(o.loadGranularity === 'model' ? wholeModelWorkload(first) : first);
   }
   const layouts: TuneLayout[] = [];
   for (const lanes of layoutIds) {

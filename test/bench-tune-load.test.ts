@@ -22,4 +22,12 @@ describe('tune bench load rule', () => {
     expect(none.note).toMatch(/^NO probed load/);
     expect(chooseLoad([probe(0.9, 0.2, 0.1, ['x']), probe(0.8, 0.1, 0.1, ['x'])]).note).toMatch(/infeasible tenant/);
   });
+
+  test('probes on both load bases: the chosen load keeps the basis it was probed on', () => {
+    // vr_gaming: on layer sums no load makes model granularity miss; on whole-model costs one does.
+    const layer = [probe(0.9, 0, 0.01), probe(0.8, 0, 0.01)];
+    const model = [{ ...probe(0.9, 0.2, 0.1, ['GE_FBNet_C']), basis: 'model' as const }, { ...probe(0.8, 0.05, 0.3), basis: 'model' as const }];
+    expect(chooseLoad([...model, ...layer])).toMatchObject({ load: 0.8, basis: 'model' });
+    expect(chooseLoad(layer).basis).toBeUndefined();
+  });
 });

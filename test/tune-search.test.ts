@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { SimWorkload } from '../scheduler/core/types';
-import { DEFAULT_SPACE, TuneSearch, applyPins, defaultCandidate, evaluateCandidate, infeasibleTenants, interval, laneLayouts, objectiveValue, rungsFor, suggest, type ParamDef, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, TuneSearch, applyPins, defaultCandidate, evaluateCandidate, infeasibleTenants, interval, laneLayouts, objectiveValue, rungsFor, structuredSeeds, suggest, type Granularity, type ParamDef, type TuneLayout } from '../scheduler/core/tune';
 import { rng } from '../scheduler/core/rng';
 
 const sim = { duration: 1.5, latencyNoise: 0.1, jobNoise: 0.1, window: 0.5 };
@@ -57,9 +57,13 @@ describe('tuner search', () => {
     expect(resumed.simulations).toBe(0);
     expect(resumed.fromCheckpoint).toBeGreaterThan(0);
     expect(resumed.tried.map((t) => t.objective)).toEqual(ra.tried.map((t) => t.objective));
-    // Another seed explores differently.
-    const rc = new TuneSearch(layoutsOf(w), { ...small, seed: 4 }).runInline();
-    expect(rc.tried.slice(4).map((t) => t.candidate)).not.toEqual(ra.tried.slice(4).map((t) => t.candidate));
+    // The first candidates are the structured seeds (space.ts structuredSeeds), whatever the seed;
+    // in a space without any (no pinning, only the baselines' granularities), another seed explores differently.
+    expect(ra.tried.filter((t) => t.origin === 'search').map((t) => t.candidate)).toEqual(structuredSeeds(layoutsOf(w), small.space).slice(0, 8));
+    const plain = { ...small, maxCandidates: 4, space: { ...small.space, pinning: false, granularities: ['layer', 'model'] as Granularity[] } };
+    const r3 = new TuneSearch(layoutsOf(w), { ...plain, seed: 3 }).runInline();
+    const r4 = new TuneSearch(layoutsOf(w), { ...plain, seed: 4 }).runInline();
+    expect(r4.tried.filter((t) => t.origin === 'search').map((t) => t.candidate)).not.toEqual(r3.tried.filter((t) => t.origin === 'search').map((t) => t.candidate));
   });
 
   test('the Pareto front holds no dominated point; stopping at a batch boundary is reported', () => {

@@ -49,7 +49,7 @@ export function formatTune(r: TuneRunResult): string {
   out.push('');
   out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
   if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy x 1.1 + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
-  if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise; every frame run on its least-energy lane and implementation): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: ${headroomText(t.floor.headroom)}` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
+  if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise, on lanes ${r.layouts[t.floor.layout ?? 0]?.join('+')}; every frame run on its least-energy lane and implementation there): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: ${headroomText(t.floor.headroom)}` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
   if (r.validation?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation));
   if (r.out) out.push(`Schedule written to ${r.out} (check it: tessera schedule validate ${r.out}; run it: tessera replay ${r.out})`);
@@ -75,7 +75,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
+    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -88,6 +88,7 @@ export const tuneCommand: CliCommand = {
     seeds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '10s' },
     load: { type: 'string' },
+    'load-basis': { type: 'string', default: 'layer' },
     scale: { type: 'string' },
     layouts: { type: 'string' },
     policies: { type: 'string' },
@@ -120,7 +121,7 @@ export const tuneCommand: CliCommand = {
       seed: parseNumber(v.seed, '--seed', { integer: true, min: 0, minInclusive: true }),
       simSeeds: parseNumber(v.seeds, '--seeds', { integer: true, min: 1, minInclusive: true, max: 50 }),
       durationSec: parseDuration(v.duration),
-      ...(v.load !== undefined ? { load: parseNumber(v.load, '--load') } : {}),
+      ...(v.load !== undefined ? { load: parseNumber(v.load, '--load'), loadGranularity: parseChoice(v['load-basis'], '--load-basis', ['layer', 'model'] as const) } : {}),
       ...(v.scale !== undefined ? { scale: parseNumber(v.scale, '--scale') } : {}),
       ...(v.layouts !== undefined ? { layouts: String(v.layouts).split(',').map((l) => l.split('+').map((s) => s.trim()).filter(Boolean)) } : {}),
       ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),

@@ -36,6 +36,8 @@ export const tuneRunParams = z
     /** Lane layouts to search (each a list of lane ids); default: from the lanes the profiles measured. */
     layouts: z.array(z.array(z.string().min(1)).min(1)).optional(),
     load: z.number().positive().max(1000).optional(),
+    /** What `load` costs a frame at: the layers' sum (default) or the measured whole model (tune-run.ts ProblemOptions). */
+    loadGranularity: z.enum(['layer', 'model']).default('layer'),
     scale: z.number().positive().max(1000).optional(),
     objective: z.enum(objectiveKinds).default('uxcost'),
     energyCapWatts: z.number().positive().optional(),
@@ -155,7 +157,7 @@ export const tuneFeature = {
           }
           profileFor = found.found;
         }
-        let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+        let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale });
         // --profile-missing: a tenant that misses its deadline even alone may make it with faster
         // layer variants (searched as variant choices): measure them for its model (if its profile
         // has none) before searching.
@@ -173,7 +175,7 @@ export const tuneFeature = {
             await runVariants({ profile: id }, { budgetSec: p.profileBudgetSec, inputValues, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `variants of ${id}: ${x.message}` }) });
             profiled.push(`${id} (layer variants)`);
           }
-          if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, scale: p.scale });
+          if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale });
         }
         const space = { ...(p.simulatorOnly ? DEFAULT_SPACE : LIVE_SPACE), ...(p.policies ? { policies: p.policies } : {}) };
         let outcome;

@@ -124,7 +124,7 @@ describe.runIf(chromiumAvailable())('linked steps and model intake', () => {
     await expect(page.getByTestId('tune-profiles').inputValue()).resolves.toBe(selected[0]);
     expect(real(errors)).toEqual([]);
     await page.close();
-  });
+  }, 240_000);
 
   it('Simulate opens on a scenario that fits the machine, not the GPU-skewed workload', async () => {
     const { page, errors } = await app.open('simulate');

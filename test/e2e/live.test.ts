@@ -58,7 +58,8 @@ describe.runIf(chromiumAvailable())('Live view', () => {
     await page.getByTestId('live-start').waitFor({ timeout: 60_000 });
     await page.getByTestId('live-scenario').selectOption('demo:tiny');
     await page.getByTestId('live-policy').selectOption('edf');
-    await page.getByTestId('live-duration').fill('8');
+    // Long enough that the run is still going when the test switches policy on a loaded machine.
+    await page.getByTestId('live-duration').fill('20');
     await page.getByTestId('live-lanes').fill('cpu:1,cpu:1');
     await page.getByTestId('live-start').click();
     await expect(page.getByTestId('live-start').isDisabled()).resolves.toBe(true);

@@ -144,7 +144,7 @@ describe.runIf(chromiumAvailable())('Simulate view', () => {
     expect(Array.isArray(trace.traceEvents)).toBe(true);
     expect(trace.traceEvents.length).toBeGreaterThan(0);
     expect(pageErrors(errors)).toEqual([]);
-  });
+  }, 180_000);
 
   it('cancels a long run and says so', async () => {
     await choosePolicies(page, ['fcfs', 'edf', 'dream']);

@@ -12,7 +12,8 @@
 // every simulation already in the cache.
 //
 // Phases: (1) feasibility: a tenant whose fastest path (every layer on its fastest lane, variants
-// within its accuracy budget, machine to itself) exceeds its deadline on every layout makes the
+// within its accuracy budget, or the measured whole model where the space has model granularity;
+// machine to itself) exceeds its deadline on every layout makes the
 // scenario infeasible: reported, no search. (2) E_ref: the reference policy's mean energy over the
 // seeds, so that UXCost means one thing for every candidate. (3) baselines: every untuned policy on
 // the first layout with default parameters, at layer granularity (the simulator's default) and,
@@ -20,18 +21,21 @@
 // of them is the tuner's own, not only a granularity the user would get untuned. UXCost rewards dropping frames (a dropped frame
 // costs no energy), so with that objective a candidate missing more than the least-missing
 // baseline (x 1.1 + 0.5 points: missCap) ranks after every one that does not, baselines included.
-// (4) floor: each tenant alone on the machine (every layout, EDF, with and without its fastest
-// variants, at layer and, where profiles measured the whole model, model granularity), same seeds and noise: the misses no schedule of these implementations avoids, and the
-// least energy that runs every frame; their UXCost says how much better any schedule can be.
-// (5) batches: B suggestions on rung 0's seeds (the first batches start with every policy under
-// packed pins, space.ts packedPins, where the space pins and a layout has several lanes), the
+// (4) floor: each tenant alone on the machine (EDF, with and without its fastest variants, at layer
+// and, where profiles measured the whole model, model granularity), same seeds and noise, per
+// layout: the misses no schedule of these implementations on that layout avoids, and the least
+// energy that runs every frame there; the layout with the least UXCost says how much better any
+// schedule can be.
+// (5) batches: B suggestions on rung 0's seeds (the first batches start with the structured seeds,
+// space.ts structuredSeeds: every policy under heavy-alone and packed pins at each granularity, and
+// unpinned at the granularities and layouts the baselines do not cover), the
 // best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
 // "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
 import { rng } from '../rng';
 import { wholeModelWorkload } from '../groups';
 import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
-import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, packedPins, paramsOf, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
+import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, structuredSeeds, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
 import { suggest, type Assignment, type Observation } from './tpe';
 
 export interface TuneOptions {
@@ -119,6 +123,8 @@ export interface InfeasibleTenant {
 
 /** What no schedule of these implementations can beat by much (phase 4 above). */
 export interface TuneFloor {
+  /** The layout (index) whose lanes give the least floor UXCost: misses and energy are both that layout's. */
+  layout: number;
   perTenant: { tenant: string; missRate: number; released: number; joulesPerFrame: number }[];
   /** Released-frame-weighted miss rate of every tenant alone on the machine. */
   missRate: number;
@@ -191,9 +197,10 @@ export function interval(xs: number[]): Interval {
 /**
  * Tenants that cannot meet their deadline even alone on the machine, on any of the layouts.
  * `useVariants`: count layer variants within the tenant's accuracy budget (false: originals only,
- * what the live runtime runs; the variants' figure is then reported beside it).
+ * what the live runtime runs; the variants' figure is then reported beside it). `wholeModel`: the
+ * space has model granularity, so a tenant's measured whole-model latency counts as a path too.
  */
-export function infeasibleTenants(layouts: readonly { workload: SimWorkload }[], useVariants = true): InfeasibleTenant[] {
+export function infeasibleTenants(layouts: readonly { workload: SimWorkload }[], useVariants = true, wholeModel = false): InfeasibleTenant[] {
   const w0 = layouts[0].workload;
   const out: InfeasibleTenant[] = [];
   const fastest = (ti: number, variants: boolean) => {
@@ -207,6 +214,8 @@ export function infeasibleTenants(layouts: readonly { workload: SimWorkload }[],
         sum += b;
       }
       best = Math.min(best, sum);
+      // Run whole (model granularity): one session, measured; often well under the layers' sum.
+      if (wholeModel) for (const c of w.tenants[ti].wholeModel ?? []) if (c && c.latency < best) best = c.latency;
     }
     return best;
   };
@@ -295,7 +304,7 @@ export class TuneSearch {
   *run(): Generator<EvalRequest[], TuneResult, EvalResult[]> {
     const { space, batch, maxCandidates, eta } = this.options;
     // Without variant choices in the space, the originals are what a schedule runs (the live runtime runs nothing else).
-    const infeasible = infeasibleTenants(this.layouts, space.variants === true);
+    const infeasible = infeasibleTenants(this.layouts, space.variants === true, space.granularities.includes('model'));
     if (infeasible.length && this.o.whenInfeasible !== 'search') return this.result('infeasible', infeasible);
     if (infeasible.length) this.infeasible = infeasible;
     // E_ref: the reference policy's own runs (their UXCost is against their own energy, so they are not reused).
@@ -322,10 +331,7 @@ export class TuneSearch {
     this.progress.phase = 'search';
     const params = paramsOf(space, this.layouts.length, this.tenants, Math.max(...this.layouts.map((l) => l.lanes.length)), tenantsWithVariants(this.layouts[0].workload));
     const random = rng(this.options.seed);
-    const packed: Candidate[] = !space.pinning ? [] : this.layouts.flatMap((l, li) => {
-      const pins = packedPins(l.workload);
-      return l.lanes.length > 1 && pins.some((p) => p !== null) ? space.policies.map((policy) => ({ ...defaultCandidate(policy, li), pins })) : [];
-    });
+    const packed: Candidate[] = structuredSeeds(this.layouts, space);
     let status: 'done' | 'stopped' = 'done';
     for (let b = 0; this.progress.candidatesTried < maxCandidates; b++) {
       if (this.o.shouldStop?.()) {
@@ -334,7 +340,7 @@ export class TuneSearch {
       }
       const n = Math.min(batch, maxCandidates - this.progress.candidatesTried);
       const members: { c: Candidate; obs: Observation; results: EvalResult[] }[] = [];
-      // The first batches start from packed pins (packedPins) under each policy, before TPE's own draws.
+      // The first batches start from the structured seeds (space.ts structuredSeeds), before TPE's own draws.
       while (packed.length && members.length < n) {
         const c = packed.shift()!;
         if (this.triedKeys.has(candidateKey(c))) continue;
@@ -407,32 +413,40 @@ export class TuneSearch {
     return miss > this.missCap ? 1e3 * (1 + miss - this.missCap) : 0;
   }
 
-  /** Phase 4: every tenant alone, on every layout, with and without its fastest variants. */
+  /**
+   * Phase 4: every tenant alone, with and without its fastest variants, at layer and (measured
+   * whole models) model granularity, on each layout; the floor is the layout where that gives the
+   * least UXCost. Misses and energy come from the same layout: a schedule runs on one, so a tenant
+   * that meets its deadline only on one layout's lanes (reading_assistant's ocr_det on cpu:2) and
+   * costs least energy on another's does not get both.
+   */
   private *computeFloor(bestBase: EvalResult[]): Generator<EvalRequest[], TuneFloor, EvalResult[]> {
     const w0 = this.layouts[0].workload;
     const withVariants = new Set(tenantsWithVariants(w0));
     const wholeFigures = w0.tenants.some((x) => x.wholeModel?.some((c) => c));
-    const perTenant: TuneFloor['perTenant'] = [];
-    for (let t = 0; t < this.tenants; t++) {
-      const cands: Candidate[] = [];
-      for (let l = 0; l < this.layouts.length; l++) {
+    let floor: TuneFloor | undefined;
+    const baseUx = avg(bestBase.map((r) => r.uxcost));
+    for (let l = 0; l < this.layouts.length; l++) {
+      const perTenant: TuneFloor['perTenant'] = [];
+      for (let t = 0; t < this.tenants; t++) {
+        const cands: Candidate[] = [];
         // With a measured whole-model time (profiles), running the model whole can beat its cut
         // layers: the floor tries model granularity too (synthetic workloads: layer only).
         for (const granularity of wholeFigures ? (['layer', 'model'] as const) : (['layer'] as const)) {
           cands.push({ ...defaultCandidate('edf', l), granularity });
           if (withVariants.has(t)) cands.push({ ...defaultCandidate('edf', l), granularity, variants: Array.from({ length: this.tenants }, (_, i) => (i === t ? 'fastest' : 'policy')) });
         }
+        const runs = yield* this.evaluate(cands, this.seeds, { prefix: `iso${t}|`, isolate: t });
+        const missRate = Math.min(...runs.map((rs) => avg(rs.map((r) => r.perTenant[t].missRate))));
+        perTenant.push({ tenant: w0.tenants[t].id, missRate, released: avg(bestBase.map((r) => r.perTenant[t].released)), joulesPerFrame: leastJoulesPerFrame([this.layouts[l]], t) });
       }
-      const runs = yield* this.evaluate(cands, this.seeds, { prefix: `iso${t}|`, isolate: t });
-      const missRate = Math.min(...runs.map((rs) => avg(rs.map((r) => r.perTenant[t].missRate))));
-      perTenant.push({ tenant: w0.tenants[t].id, missRate, released: avg(bestBase.map((r) => r.perTenant[t].released)), joulesPerFrame: leastJoulesPerFrame(this.layouts, t) });
+      const released = perTenant.reduce((a, t) => a + t.released, 0);
+      const missRate = released > 0 ? perTenant.reduce((a, t) => a + t.released * t.missRate, 0) / released : 0;
+      const energyJ = perTenant.reduce((a, t) => a + t.released * t.joulesPerFrame, 0);
+      const uxcost = (this.eRef > 0 ? energyJ / this.eRef : 1) * (missRate + 0.01);
+      if (!floor || uxcost < floor.uxcost) floor = { layout: l, perTenant, missRate, energyJ, uxcost, ...(baseUx > 0 ? { headroom: 1 - uxcost / baseUx } : {}) };
     }
-    const released = perTenant.reduce((a, t) => a + t.released, 0);
-    const missRate = released > 0 ? perTenant.reduce((a, t) => a + t.released * t.missRate, 0) / released : 0;
-    const energyJ = perTenant.reduce((a, t) => a + t.released * t.joulesPerFrame, 0);
-    const uxcost = (this.eRef > 0 ? energyJ / this.eRef : 1) * (missRate + 0.01);
-    const baseUx = avg(bestBase.map((r) => r.uxcost));
-    return { perTenant, missRate, energyJ, uxcost, ...(baseUx > 0 ? { headroom: 1 - uxcost / baseUx } : {}) };
+    return floor!;
   }
 
   private record(c: Candidate, origin: 'baseline' | 'search', batch: number, seeds: number, objective: number, rs: EvalResult[]): void {

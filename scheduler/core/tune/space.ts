@@ -5,7 +5,7 @@ import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, policySpec, type Drea
 import type { Policy, SimWorkload, TenantDef, VariantDef } from '../types';
 import { describeWorkload } from '../workload';
 import type { Assignment, ParamDef } from './tpe';
-import { granularityProblem, type Granularity } from '../../../common/granularity';
+import { granularityProblem, groupSize, type Granularity } from '../../../common/granularity';
 
 export type { Granularity } from '../../../common/granularity';
 
@@ -162,16 +162,31 @@ export function policyFor(c: Candidate): Policy {
 export { applyPins } from '../workload';
 
 /**
- * Pins that pack tenants onto a layout's lanes, heaviest first, each on the lane least loaded so far
- * (longest-processing-time first, by rate x the tenant's isolated latency on that lane); a tenant no
- * lane of it can run whole stays free. Where one big tenant starves under a shared queue, giving it
- * a lane of its own is what the floor (each tenant alone) shows is possible: a structured start for
- * the search, which TPE's random start rarely draws among lanes^tenants pin combinations.
+ * A tenant's work on each lane of a layout per second of frames: rate x its isolated latency there,
+ * at `granularity` ('model': the measured whole model where the profile has it, as withGranularity
+ * charges it; else the sum of its original layers). Infinity where a lane cannot run it whole.
  */
-export function packedPins(w: SimWorkload): (number | null)[] {
-  const nL = w.lanes.length;
+function tenantWork(w: SimWorkload, granularity: Granularity = 'layer'): number[][] {
   const { rate } = describeWorkload(w);
-  const cost = w.tenants.map((t) => Array.from({ length: nL }, (_, l) => t.layers.reduce((a, layer) => a + (layer.variants[0].cost[l]?.latency ?? Infinity), 0) * rate[t.id]));
+  return w.tenants.map((t) =>
+    w.lanes.map((_, l) => {
+      const whole = granularity === 'model' ? t.wholeModel?.[l]?.latency : undefined;
+      return (whole ?? t.layers.reduce((a, layer) => a + (layer.variants[0].cost[l]?.latency ?? Infinity), 0)) * rate[t.id];
+    }),
+  );
+}
+
+/**
+ * Pins that pack tenants onto a layout's lanes, heaviest first, each on the lane least loaded so far
+ * (longest-processing-time first, by rate x the tenant's isolated latency on that lane, at
+ * `granularity`); a tenant no lane of it can run whole stays free. Where one big tenant starves
+ * under a shared queue, giving it a lane of its own is what the floor (each tenant alone) shows is
+ * possible: a structured start for the search, which TPE's random start rarely draws among
+ * lanes^tenants pin combinations.
+ */
+export function packedPins(w: SimWorkload, granularity: Granularity = 'layer'): (number | null)[] {
+  const nL = w.lanes.length;
+  const cost = tenantWork(w, granularity);
   const load = new Float64Array(nL);
   const pins: (number | null)[] = w.tenants.map(() => null);
   const order = w.tenants.map((_, i) => i).sort((a, b) => Math.min(...cost[b]) - Math.min(...cost[a]) || a - b);
@@ -183,6 +198,68 @@ export function packedPins(w: SimWorkload): (number | null)[] {
     load[best] += cost[t][best];
   }
   return pins;
+}
+
+/**
+ * Pins that give each of the heaviest (lanes - 1) tenants a lane of its own and put every other
+ * tenant on the last lane: the small tenants then never wait behind a heavy one's frame (at model
+ * granularity a started frame keeps its lane), whatever the loads add up to. Packing (packedPins)
+ * balances the work instead and can put a small tenant beside a heavy one.
+ */
+export function heavyAlonePins(w: SimWorkload, granularity: Granularity = 'layer'): (number | null)[] {
+  const nL = w.lanes.length;
+  const cost = tenantWork(w, granularity);
+  const pins: (number | null)[] = w.tenants.map(() => null);
+  if (nL < 2) return pins;
+  const order = w.tenants.map((_, i) => i).sort((a, b) => Math.min(...cost[b]) - Math.min(...cost[a]) || a - b);
+  let lane = 0;
+  for (const t of order) {
+    const l = Math.min(lane, nL - 1);
+    if (!Number.isFinite(cost[t][l])) continue;
+    pins[t] = l;
+    lane++;
+  }
+  return pins;
+}
+
+/**
+ * The search's structured start, before TPE's own draws: every policy of the space at its defaults
+ * (a) at each granularity with each pin layout (heavyAlonePins, packedPins, costed at that
+ * granularity) on every layout with several lanes, model granularity first; (b) unpinned at every
+ * granularity and layout the baselines do not cover (group:K; layouts after the first). TPE's
+ * random start rarely draws these among lanes^tenants pin combinations x granularities x policies,
+ * and they are what the floor (each tenant alone) says a schedule needs where one heavy tenant
+ * would otherwise hold every lane (measured: reading_assistant's ocr_det, bench/tune.ts).
+ */
+export function structuredSeeds(layouts: readonly { workload: SimWorkload }[], space: TuneSpace): Candidate[] {
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const add = (c: Candidate) => {
+    const k = candidateKey(c);
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(c);
+    }
+  };
+  const grans = [...space.granularities].sort((a, b) => granularityRank(b) - granularityRank(a));
+  if (space.pinning)
+    for (const g of grans)
+      layouts.forEach((l, li) => {
+        if (l.workload.lanes.length < 2) return;
+        for (const pins of [heavyAlonePins(l.workload, g), packedPins(l.workload, g)]) if (pins.some((p) => p !== null)) for (const policy of space.policies) add({ ...defaultCandidate(policy, li), granularity: g, pins });
+      });
+  for (const g of grans)
+    layouts.forEach((_, li) => {
+      if (li === 0 && (g === 'layer' || g === 'model')) return; // the baselines
+      for (const policy of space.policies) add({ ...defaultCandidate(policy, li), granularity: g });
+    });
+  return out;
+}
+
+/** Coarser granularities rank higher: model > group:K (larger K first) > layer. */
+function granularityRank(g: Granularity): number {
+  if (g === 'model') return Infinity;
+  return g === 'layer' ? 1 : (groupSize(g) ?? 1);
 }
 
 /** One line for tables and logs. */
