@@ -1,5 +1,5 @@
 import type { Policy, Predictor, Snapshot } from '../types';
-import { LayerMemo, Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
 
 export type DystaForm = 'dysta' | 'dysta_naive' | 'dysta_oracle';
 
@@ -32,10 +32,25 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       // The table predictors' R and T_iso depend on (tenant, next layer) and the tenant's ratios
       // only: cached per pair. The oracle's are per job (its real latencies).
       if (p !== s.offline && p !== s.predict) {
+        // The lowest key found in the same pass: with one idle lane it is the pick (NaN: the selection decides).
+        let best = -1;
+        let bestKey = Infinity;
+        let sane = true;
         for (let i = 0; i < n; i++) {
           const j = ready[i];
           const gR = (useG ? j.g : 1) * p.remainingBest(j);
-          key[i] = gR + beta * (Math.max(0, j.deadline - t - gR) + (t - j.lastRun) / p.isolated(j) / inSystem);
+          const x = (key[i] = gR + beta * (Math.max(0, j.deadline - t - gR) + (t - j.lastRun) / p.isolated(j) / inSystem));
+          if (x < bestKey) {
+            bestKey = x;
+            best = i;
+          } else if (!(x >= bestKey)) sane = false;
+        }
+        if (sane && best >= 0 && idleCount(s) === 1) {
+          const lane = fastestIdleLane(s, ready[best], sc.laneTaken);
+          if (lane >= 0) {
+            sc.assign(ready[best].id, lane, 0);
+            return d;
+          }
         }
         return placeByKey(s, sc, false);
       }
@@ -45,6 +60,41 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       const epoch = memo.epoch;
       const ma = memo.a;
       const mb = memo.b;
+      if (beta > 0 && idleCount(s) === 1) {
+        // One idle lane: only the lowest key is needed. The beta term is >= 0 (and not NaN) for a job
+        // with a finite gR, t >= t_last, T_iso > 0 and a deadline, so a job whose gR alone is >= the
+        // best key so far cannot come first (ties: the earlier job) and is not scored further.
+        let best = -1;
+        let bestKey = Infinity;
+        let sane = true;
+        for (let i = 0; i < n; i++) {
+          const j = ready[i];
+          const tn = j.tenant;
+          const k = base[tn] + j.next;
+          if (stamp[k] !== epoch[tn]) {
+            stamp[k] = epoch[tn];
+            ma[k] = p.remainingBest(j);
+            mb[k] = p.isolated(j);
+          }
+          const gR = (useG ? j.g : 1) * ma[k];
+          const dl = j.deadline;
+          const lr = j.lastRun;
+          const iso = mb[k];
+          if (gR >= bestKey && gR < Infinity && t >= lr && iso > 0 && dl === dl) continue;
+          const x = gR + beta * (Math.max(0, dl - t - gR) + (t - lr) / iso / inSystem);
+          if (x < bestKey) {
+            bestKey = x;
+            best = i;
+          } else if (!(x >= bestKey)) sane = false; // NaN: the selection below handles it as it always did
+        }
+        if (sane && best >= 0) {
+          const lane = fastestIdleLane(s, ready[best], sc.laneTaken);
+          if (lane >= 0) {
+            sc.assign(ready[best].id, lane, 0);
+            return d;
+          }
+        }
+      }
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const tn = j.tenant;

@@ -122,12 +122,36 @@ export function heft(): Policy {
           return d;
         }
       }
-      for (let i = 0; i < n; i++) sc.key[i] = rankKey(s, ready[i], nL);
+      // The first job in (key, position) order, found in the ranking pass (NaN: the scans below).
+      let first = -1;
+      let firstKey = Infinity;
+      let sane = true;
+      const mBase = memo.base;
+      const mStamp = memo.stamp;
+      const mEpoch = memo.epoch;
+      const mRank = memo.a;
+      for (let i = 0; i < n; i++) {
+        const j = ready[i];
+        const k = mBase[j.tenant] + j.next;
+        // rankKey's cache check inline: the call only to compute a stale rank.
+        const x = (sc.key[i] = mStamp[k] === mEpoch[j.tenant] ? mRank[k] : rankKey(s, j, nL));
+        if (x < firstKey || first < 0) {
+          if (!(x === x)) sane = false;
+          firstKey = x;
+          first = i;
+        } else if (!(x >= firstKey)) sane = false;
+      }
       // Jobs in order of (key, position). Jobs of one tenant at one layer share a key, so after
       // taking the earliest job with the smallest key K, the next in order is the first later job
       // with key K if there is one (earlier ones were taken already); only then a full scan.
       let left = n;
       let prev = -1;
+      if (sane) {
+        sc.taken[first] = 1;
+        left--;
+        prev = first;
+        if (place(s, ready[first], nL)) freeLanes--;
+      }
       while (freeLanes > 0 && left > 0) {
         let bi = -1;
         if (prev >= 0) {

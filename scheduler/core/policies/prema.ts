@@ -1,5 +1,5 @@
 import type { Policy, Snapshot } from '../types';
-import { LayerMemo, Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
 
 /**
  * PREMA (Choi & Rhu, HPCA 2020), token-based preemptive scheduling of several DNNs, as in Dysta's
@@ -33,6 +33,13 @@ export function prema(): Policy {
     tok = t;
     at = a;
   };
+  const forgetEnded = (s: Snapshot) => {
+    if (tracked > 4 * s.ready.length + 256) {
+      // Jobs that ended without a 'job' feedback (a host that does not send them): forget them.
+      const live = new Set(s.ready.map((j) => j.id));
+      for (let id = 0; id < tok.length; id++) if (tok[id] === tok[id] && !live.has(id) && at[id] < s.time) forget(id);
+    }
+  };
   return {
     name: 'prema',
     observe(f) {
@@ -56,6 +63,14 @@ export function prema(): Policy {
       const key2 = sc.key2;
       let tk = tok;
       let ta = at;
+      // The shortest remaining estimate among jobs with tokens >= 9, >= 3, >= 1 (the earliest on
+      // ties): the first pick for whichever threshold this decision's tokens set.
+      let b9 = -1;
+      let b3 = -1;
+      let b1 = -1;
+      let v9 = Infinity;
+      let v3 = Infinity;
+      let v1 = Infinity;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const id = j.id;
@@ -82,16 +97,35 @@ export function prema(): Policy {
         const tokens = tk[id];
         key2[i] = tokens;
         // The remaining estimate now; the threshold's offset is added once every job's tokens are known.
-        key[i] = ma[k];
+        const v = (key[i] = ma[k]);
         if (tokens > max) max = tokens;
+        if (tokens >= 1 && v < v1) {
+          v1 = v;
+          b1 = i;
+        }
+        if (tokens >= 3 && v < v3) {
+          v3 = v;
+          b3 = i;
+        }
+        if (tokens >= 9 && v < v9) {
+          v9 = v;
+          b9 = i;
+        }
       }
       const threshold = max >= 9 ? 9 : max >= 3 ? 3 : 1;
-      for (let i = 0; i < n; i++) key[i] = (key2[i] >= threshold ? 0 : 1e12) + key[i];
-      if (tracked > 4 * n + 256) {
-        // Jobs that ended without a 'job' feedback (a host that does not send them): forget them.
-        const live = new Set(ready.map((j) => j.id));
-        for (let id = 0; id < tok.length; id++) if (tok[id] === tok[id] && !live.has(id) && at[id] < s.time) forget(id);
+      // One idle lane: the first job in key order is that best one, when some job reached the
+      // threshold with a finite estimate (else the keys below decide, 1e12 offsets and all).
+      const first = threshold === 9 ? b9 : threshold === 3 ? b3 : b1;
+      if (first >= 0 && key[first] < Infinity && idleCount(s) === 1) {
+        const lane = fastestIdleLane(s, ready[first], sc.laneTaken);
+        if (lane >= 0) {
+          sc.assign(ready[first].id, lane, 0);
+          forgetEnded(s);
+          return d;
+        }
       }
+      for (let i = 0; i < n; i++) key[i] = (key2[i] >= threshold ? 0 : 1e12) + key[i];
+      forgetEnded(s);
       return placeByKey(s, sc, false);
     },
     state: () => ({ trackedJobs: tracked }),

@@ -1,14 +1,18 @@
-import type { Policy, SimWorkload, Snapshot } from '../types';
+import type { Policy, Predictor, SimWorkload, Snapshot } from '../types';
 import { relativeDeadline } from '../types';
 import { budgetLeftOf, variantAllowed } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
+import { layerSlots } from './ready-index';
 
 interface Plan {
   /** Per tenant, per layer: the virtual deadline of the layer, relative to the frame's release. */
   virtualEnd: Float64Array[];
   /** Per tenant, per layer: fastest possible remaining latency (any lane, any variant within the budget). */
   minSuffix: Float64Array[];
-  accuracyBudget: Float64Array;
+  /** The same two, flattened: (tenant, layer) at base[tenant] + layer (one load per job in the hot loop, not three). */
+  base: Int32Array;
+  flatVirtualEnd: Float64Array;
+  flatMinSuffix: Float64Array;
 }
 
 export interface TerastalOptions {
@@ -42,7 +46,14 @@ function plan(w: SimWorkload, budgetShare: number): Plan {
     return ve;
   });
   const minSuffix = fastestSuffix(w, (t) => t.accuracyBudget ?? 0);
-  return { virtualEnd, minSuffix, accuracyBudget: Float64Array.from(w.tenants, (t) => t.accuracyBudget ?? 0) };
+  const { base, count } = layerSlots(w);
+  const flatVirtualEnd = new Float64Array(count);
+  const flatMinSuffix = new Float64Array(count);
+  w.tenants.forEach((_, i) => {
+    flatVirtualEnd.set(virtualEnd[i], base[i]);
+    flatMinSuffix.set(minSuffix[i].subarray(0, Math.min(minSuffix[i].length, count - base[i])), base[i]);
+  });
+  return { virtualEnd, minSuffix, base, flatVirtualEnd, flatMinSuffix };
 }
 
 /**
@@ -64,9 +75,105 @@ export function terastal(options: TerastalOptions = {}): Policy {
   const sc = new Scratch();
   let cache: { w: SimWorkload; p: Plan } | undefined;
   let minRatio = new Float64Array(8);
+  // Refined next-layer latencies per (tenant, layer, variant) x lane, as nextAll gives them: they
+  // depend only on the tenant's ratios, so they are kept until one of those moves (its epoch).
+  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
+  const latCache = (s: Snapshot, P: Plan) => {
+    const nL = s.lanes.length;
+    if (!lc || lc.w !== s.workload || lc.p !== s.predict || lc.nL !== nL || lc.counter > 0xfffff000) {
+      const slots = P.flatMinSuffix.length;
+      const varBase = new Int32Array(slots + 1);
+      let rows = 0;
+      s.workload.tenants.forEach((t, ti) => {
+        for (let i = 0; i <= t.layers.length; i++) {
+          varBase[P.base[ti] + i] = rows;
+          rows += i < t.layers.length ? t.layers[i].variants.length : 0;
+        }
+      });
+      varBase[slots] = rows;
+      const nT = s.workload.tenants.length;
+      lc = { w: s.workload, p: s.predict, nL, varBase, lat: new Float64Array(rows * nL), stamp: new Uint32Array(slots), epoch: new Uint32Array(nT), ratios: new Float64Array(nT * nL).fill(NaN), counter: 0 };
+    }
+    return lc;
+  };
   // The chosen job's next layer per (variant, lane), refined: one nextAll per variant.
   let latBuf = new Float64Array(32);
   let deltaBuf = new Float64Array(8);
+  let allowedBuf = new Uint8Array(8);
+  /**
+   * Chooses a lane and variant for the ready job at `bi` (virtual deadline vd) and assigns it; false
+   * when it takes no lane (none can run it, or it waits for a busy lane).
+   */
+  const consider = (s: Snapshot, P: Plan, bi: number, vd: number): boolean => {
+    const p = s.predict;
+    const t = s.time;
+    const nL = s.lanes.length;
+    const j = s.ready[bi];
+    const tenant = s.workload.tenants[j.tenant];
+    const variants = tenant.layers[j.next].variants;
+    // budgetLeftOf: on a whitelist tenant (no additive budget) the whitelist decides which variants
+    // may run, so every variant's latency must be the job's own (an additive budget of 0 there once
+    // left approximate variants with latencies from an earlier job, still chosen through variantAllowed).
+    const budgetLeft = budgetLeftOf(tenant, j);
+    const nv = variants.length;
+    if (latBuf.length < nv * nL) latBuf = new Float64Array(2 * nv * nL);
+    if (deltaBuf.length < nv) {
+      deltaBuf = new Float64Array(2 * nv);
+      allowedBuf = new Uint8Array(2 * nv);
+    }
+    const c = lc!;
+    const slot = P.base[j.tenant] + j.next;
+    const row = c.varBase[slot] * nL;
+    if (c.stamp[slot] !== c.epoch[j.tenant]) {
+      c.stamp[slot] = c.epoch[j.tenant];
+      for (let v = 0; v < nv; v++) p.nextAll(j, v, c.lat, undefined, row + v * nL);
+    }
+    const cl = c.lat;
+    for (let v = 0; v < nv; v++) {
+      const delta = (deltaBuf[v] = variants[v].accuracyDelta);
+      for (let l = 0, o = v * nL; l < nL; l++) latBuf[o + l] = cl[row + o + l];
+      // Whether the variant may run does not depend on the lane: asked once per variant.
+      allowedBuf[v] = variantAllowed(tenant, j, v, delta, budgetLeft) ? 1 : 0;
+    }
+    let bLane = -1;
+    let bVar = 0;
+    let bMeets = false;
+    let bDelta = Infinity;
+    let bFinish = Infinity;
+    let waitFinish = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const ls = s.lanes[l];
+      const x = p.transfer(j, l);
+      for (let v = 0; v < nv; v++) {
+        if (!allowedBuf[v]) continue;
+        const delta = deltaBuf[v];
+        const lat = latBuf[v * nL + l];
+        if (lat === Infinity) continue;
+        if (!ls.idle || sc.laneTaken[l]) {
+          const f = Math.max(t, ls.busyUntil) + x + lat;
+          if (f < waitFinish) waitFinish = f;
+          continue;
+        }
+        const f = t + x + lat;
+        const meets = f <= vd;
+        let better: boolean;
+        if (meets !== bMeets) better = meets;
+        else if (meets) better = delta < bDelta || (delta === bDelta && f < bFinish);
+        else better = f < bFinish;
+        if (bLane < 0 || better) {
+          bLane = l;
+          bVar = v;
+          bMeets = meets;
+          bDelta = delta;
+          bFinish = f;
+        }
+      }
+    }
+    if (bLane < 0) return false;
+    if (!bMeets && waitFinish < bFinish) return false; // a busy lane would do it sooner: wait
+    sc.assign(j.id, bLane, bVar);
+    return true;
+  };
   return {
     name: 'terastal',
     decide(s: Snapshot) {
@@ -84,77 +191,53 @@ export function terastal(options: TerastalOptions = {}): Policy {
       // Per tenant: the lowest observed/profiled ratio over the lanes (once per decision, not per job).
       const nT = s.workload.tenants.length;
       if (minRatio.length < nT) minRatio = new Float64Array(nT);
+      const c = latCache(s, P);
       for (let k = 0; k < nT; k++) {
         let m = Infinity;
-        for (let l = 0; l < nL; l++) m = Math.min(m, p.ratio(k, l));
+        let moved = false;
+        for (let l = 0; l < nL; l++) {
+          const r = p.ratio(k, l);
+          m = Math.min(m, r);
+          if (c.ratios[k * nL + l] !== r) {
+            c.ratios[k * nL + l] = r;
+            moved = true;
+          }
+        }
         minRatio[k] = m;
+        if (moved) c.epoch[k] = ++c.counter;
       }
+      const base = P.base;
+      const minSuffix = P.flatMinSuffix;
+      const virtualEnd = P.flatVirtualEnd;
+      const byModel = s.preemption === 'model';
+      const key = sc.key;
+      // The first job in key order (the earliest on ties), found in the same pass (NaN: the general order).
+      let first = -1;
+      let firstKey = Infinity;
+      let sane = true;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        if (t + P.minSuffix[j.tenant][j.next] * minRatio[j.tenant] > j.deadline) {
+        const b = base[j.tenant];
+        if (t + minSuffix[b + j.next] * minRatio[j.tenant] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;
         }
-        sc.key[i] = j.release + P.virtualEnd[j.tenant][s.preemption === 'model' ? j.layerCount - 1 : j.next];
+        const x = (key[i] = j.release + virtualEnd[b + (byModel ? j.layerCount - 1 : j.next)]);
+        if (x < firstKey) {
+          firstKey = x;
+          first = i;
+        } else if (!(x >= firstKey)) sane = false;
+      }
+      if (free === 1 && sane && first >= 0) {
+        sc.taken[first] = 1;
+        if (consider(s, P, first, firstKey)) return d;
       }
       sc.startKeyOrder(n, free);
       while (free > 0) {
         const bi = sc.nextInKeyOrder();
         if (bi < 0) break;
-        const j = ready[bi];
-        const vd = sc.key[bi];
-        const tenant = s.workload.tenants[j.tenant];
-        const variants = tenant.layers[j.next].variants;
-        // budgetLeftOf: on a whitelist tenant (no additive budget) the whitelist decides, so every
-        // variant's latency is predicted; with P.accuracyBudget (0 there) approximate variants kept
-        // stale latencies in latBuf from an earlier job and were still chosen through variantAllowed.
-        const budgetLeft = budgetLeftOf(tenant, j);
-        const nv = variants.length;
-        if (latBuf.length < nv * nL) latBuf = new Float64Array(2 * nv * nL);
-        if (deltaBuf.length < nv) deltaBuf = new Float64Array(2 * nv);
-        for (let v = 0; v < nv; v++) {
-          const delta = (deltaBuf[v] = variants[v].accuracyDelta);
-          if (!(delta > budgetLeft)) p.nextAll(j, v, latBuf, undefined, v * nL);
-        }
-        let bLane = -1;
-        let bVar = 0;
-        let bMeets = false;
-        let bDelta = Infinity;
-        let bFinish = Infinity;
-        let waitFinish = Infinity;
-        for (let l = 0; l < nL; l++) {
-          const ls = s.lanes[l];
-          const x = p.transfer(j, l);
-          for (let v = 0; v < nv; v++) {
-            const delta = deltaBuf[v];
-            if (!variantAllowed(tenant, j, v, delta, budgetLeft)) continue;
-            const lat = latBuf[v * nL + l];
-            if (lat === Infinity) continue;
-            if (!ls.idle || sc.laneTaken[l]) {
-              const f = Math.max(t, ls.busyUntil) + x + lat;
-              if (f < waitFinish) waitFinish = f;
-              continue;
-            }
-            const f = t + x + lat;
-            const meets = f <= vd;
-            let better: boolean;
-            if (meets !== bMeets) better = meets;
-            else if (meets) better = delta < bDelta || (delta === bDelta && f < bFinish);
-            else better = f < bFinish;
-            if (bLane < 0 || better) {
-              bLane = l;
-              bVar = v;
-              bMeets = meets;
-              bDelta = delta;
-              bFinish = f;
-            }
-          }
-        }
-        if (bLane < 0) continue;
-        if (!bMeets && waitFinish < bFinish) continue; // a busy lane would do it sooner: wait
-        sc.assign(j.id, bLane, bVar);
-        free--;
+        if (consider(s, P, bi, key[bi])) free--;
       }
       return d;
     },
