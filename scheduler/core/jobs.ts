@@ -194,6 +194,11 @@ export class JobBook<J extends Job> {
    * closeWindows and decide read it (a field, not an argument: no boxed double per layer).
    */
   readonly clock = { now: 0.5 };
+  /**
+   * Of the assignment assignee() last checked: its index in the prediction model's `lat` and
+   * `energy` (PredictionModel.costIndex), so that the caller starting it need not look it up again.
+   */
+  assignedCost = -1;
   /** The policy decisions come from and feedback goes to (the live runtime may switch it). */
   policy: Policy;
   /** The prediction model assignments are checked against (a lane or variant it cannot run on is invalid). */
@@ -205,6 +210,7 @@ export class JobBook<J extends Job> {
   private readonly maxQueue: number;
   private readonly maxInSystem: number;
   private readonly modelPreemption: boolean;
+  private readonly keepJobs: boolean;
   private readonly relDeadline: Float64Array;
   private readonly dependents: number[][];
   private readonly referenceJ: number;
@@ -235,6 +241,7 @@ export class JobBook<J extends Job> {
     this.maxQueue = options.maxQueuePerTenant;
     this.maxInSystem = options.maxInSystem ?? Infinity;
     this.modelPreemption = options.preemption === 'model';
+    this.keepJobs = options.keepJobs ?? false;
     this.waiting = new Int32Array(nT);
     this.maxQueued = new Int32Array(nT);
     this.released = new Int32Array(nT);
@@ -287,7 +294,7 @@ export class JobBook<J extends Job> {
 
   /** The job in the system with this id, or undefined. */
   find(id: number): J | undefined {
-    if (this.options.keepJobs) {
+    if (this.keepJobs) {
       const j = this.jobs[id];
       return j && !j.ended ? j : undefined;
     }
@@ -307,7 +314,7 @@ export class JobBook<J extends Job> {
 
   private create(t: number, frame: number, release: number, upstream: number, now: number): J {
     const job = this.hooks.make(this.nextId++, t, frame, release, release + this.relDeadline[t], upstream, now);
-    if (this.options.keepJobs) this.jobs.push(job);
+    if (this.keepJobs) this.jobs.push(job);
     this.released[t]++;
     this.hooks.created?.(job);
     return job;
@@ -614,23 +621,25 @@ export class JobBook<J extends Job> {
    * before checking the next (so one lane or job twice is caught).
    */
   assignee(a: Assignment): J {
-    const name = this.policy.name;
     const job = this.find(a.job);
-    if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job}, which is not a ready job`);
+    if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${this.policy.name}" assigned job ${a.job}, which is not a ready job`);
+    const tn = this.workload.tenants[job.tenant];
     // A frame committed to a model-level variant runs that model's layer whatever the policy named
     // (the other implementations do not fit its activations' shapes): the assignment is rewritten.
-    const must = committedVariant(this.workload.tenants[job.tenant], job);
-    if (must >= 0) (a as { variant: number }).variant = must;
+    if (tn.whitelist) {
+      const must = committedVariant(tn, job);
+      if (must >= 0) (a as { variant: number }).variant = must;
+    }
     const ls = this.lanes[a.lane];
-    if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
-    if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {
-      const tn = this.workload.tenants[job.tenant];
-      throw new InvalidDecisionError(`policy "${name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
+    if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${this.policy.name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
+    const k = this.model.costIndex(job.tenant, job.next, a.lane, a.variant);
+    if (!(this.model.lat[k] < Infinity)) {
+      throw new InvalidDecisionError(`policy "${this.policy.name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
     }
-    const tn = this.workload.tenants[job.tenant];
     if (tn.whitelist && !variantAllowed(tn, job, a.variant, 0, 0)) {
-      throw new InvalidDecisionError(`policy "${name}" ran variant "${tn.layers[job.next].variants[a.variant].id}" of layer ${job.next} of tenant "${tn.id}" outside its whitelist (no verified combination holds it with what the frame already ran)`);
+      throw new InvalidDecisionError(`policy "${this.policy.name}" ran variant "${tn.layers[job.next].variants[a.variant].id}" of layer ${job.next} of tenant "${tn.id}" outside its whitelist (no verified combination holds it with what the frame already ran)`);
     }
+    this.assignedCost = k;
     return job;
   }
 }

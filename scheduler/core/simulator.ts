@@ -24,7 +24,7 @@ import { computeMetrics, type Metrics } from './metrics';
 import { EventQueue } from './eventqueue';
 import { countDrops, InvalidDecisionError, Job, JobBook, type DropCounts, type JobRecord } from './jobs';
 import { PredictionModel } from './predict';
-import { frameFactor, frameRelease, layerFactor } from './arrivals';
+import { frameFactor, frameRelease, layerFactorAt, layerNoiseKey } from './arrivals';
 import type { JobState, LaneState, Policy, PolicyEvent, Predictor, SimWorkload, Snapshot } from './types';
 import { validateWorkload } from './workload';
 import { variantUse, type VariantUse } from './variant-use';
@@ -134,6 +134,8 @@ class SimJob extends Job {
     isolated: number,
     /** Per-frame real/profiled factor. */
     readonly factor: number,
+    /** The frame's layer-noise hash key (arrivals.ts layerNoiseKey). */
+    readonly noiseKey: number,
   ) {
     super(id, tenant, frame, release, deadline, priority, layerCount, upstream, isolated);
   }
@@ -166,7 +168,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
   /** Real latency factor of (job, layer) on a lane. */
   const realFactor = (job: SimJob, layer: number, lane: number): number => {
     const f = bias[job.tenant * nL + lane] * job.factor;
-    return noise > 0 ? f * layerFactor(seed, job.tenant, job.frame, layer, noise) : f;
+    return noise > 0 ? f * layerFactorAt(job.noiseKey, layer, noise) : f;
   };
   const override = options.realLatency;
   const dispatcher = options.dispatcher;
@@ -209,7 +211,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     seed,
     keepJobs: true,
   }, {
-    make: (id, t, frame, release, deadline, upstream) => new SimJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], frameFactor(seed, t, frame, jobNoise)),
+    make: (id, t, frame, release, deadline, upstream) => new SimJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], frameFactor(seed, t, frame, jobNoise), layerNoiseKey(seed, t, frame)),
     windowEnergy: (start, end) => {
       let energy = 0;
       for (let l = 0; l < nL; l++) {
@@ -235,15 +237,22 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     if (nominal[t] < options.duration && time < options.duration) q.push(time, ARRIVAL, t);
   };
 
-  const startLayer = (job: SimJob, lane: number, variant: number) => {
+  // The model's flat tables, read directly on the per-layer path.
+  const costLat = model.lat;
+  const costEnergy = model.energy;
+  const ratios = model.ratios;
+  const busyWatts = Float64Array.from(lanes, (l) => l.busyWatts);
+
+  /** Starts the job's next layer on a lane with a variant; `k` = model.costIndex of that (the book's assignee() found it). */
+  const startLayer = (job: SimJob, lane: number, variant: number, k: number) => {
     const t = job.tenant;
     const layer = job.next;
-    const profiled = model.latency(t, layer, lane, variant);
+    const profiled = costLat[k];
     if (!(profiled < Infinity)) {
       const tn = tenants[t];
       throw new InvalidDecisionError(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
     }
-    const dt = model.transferTime(t, layer, job.lastLane, lane);
+    const dt = job.lastLane < 0 || job.lastLane === lane ? 0 : model.transferTime(t, layer, job.lastLane, lane);
     let real = override ? override(t, job.frame, layer, lane) : profiled * realFactor(job, layer, lane);
     // The lane is held (not busy) while the dispatch waits for the dispatching thread.
     let held = 0;
@@ -258,7 +267,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
       if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: clk.now + held, end: begin, kind: 'transfer' });
     }
     busy[lane] += dt + real;
-    busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;
+    busyEnergy[lane] += costEnergy[k] * (real / profiled) + dt * busyWatts[lane];
     laneLayers[lane]++;
     book.start(job, variant);
     laneJob[lane] = job;
@@ -269,7 +278,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     const ls = laneStates[lane];
     if (ls.idle) idleLanes--;
     ls.idle = false;
-    ls.busyUntil = begin + (adaptive ? profiled * model.ratio(t, lane) : profiled);
+    ls.busyUntil = begin + (adaptive ? profiled * ratios[t * nL + lane] : profiled);
     ls.job = job.id;
     ls.power = ls.def.busyWatts;
     layerExecutions++;
@@ -288,7 +297,7 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     if (book.layerDone(job, lane, laneVariant[lane], profiled, observed)) {
       book.finish(job, clk.now, clk.now);
     } else if (modelGranularity) {
-      startLayer(job, lane, 0);
+      startLayer(job, lane, 0, model.costIndex(job.tenant, job.next, lane, 0));
       return;
     }
     ls.idle = true;
@@ -317,7 +326,13 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     if (dropLate && book.readyCount > 0) book.dropLate();
     if (idleLanes > 0 && book.readyCount > 0) {
       const d = book.decide(snapshot);
-      if (d) for (let i = 0; i < d.assign.length; i++) startLayer(book.assignee(d.assign[i]), d.assign[i].lane, d.assign[i].variant);
+      if (d) {
+        for (let i = 0; i < d.assign.length; i++) {
+          const a = d.assign[i];
+          const job = book.assignee(a);
+          startLayer(job, a.lane, a.variant, book.assignedCost);
+        }
+      }
     }
   }
   // Jobs still waiting when nothing is left to happen were never served (the policy left them).
