@@ -90,7 +90,12 @@ export class Job implements JobState, JobRecord {
   listed = false;
   /** Entered or left the ready list since the last decision (in JobBook's change list). */
   touched = false;
-  lastRun: number;
+  /**
+   * Written at every layer end. Initialised with a double (not declared bare, which ES2022 class
+   * fields define as undefined first): V8 then keeps it an unboxed double field, and a write does
+   * not allocate a heap number.
+   */
+  lastRun = NaN;
   constructor(
     readonly id: number,
     readonly tenant: number,
