@@ -18,7 +18,7 @@ import { cascadeFires } from './arrivals';
 import { uxcost } from './metrics';
 import type { PredictionModel } from './predict';
 import { committedVariant, narrowSet, setCost, variantAllowed } from './whitelist';
-import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
+import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type ReadyChanges, type SimWorkload, type Snapshot } from './types';
 
 /**
  * Why a frame was dropped. Every drop has exactly one cause.
@@ -111,6 +111,36 @@ export class Job implements JobState, JobRecord {
   }
 }
 
+/**
+ * The ready list's changes since the last decision (Snapshot.readyChanges). `added` is found when a
+ * policy first reads it in a decision (most policies never do; nothing moves during decide()).
+ */
+class ChangeList<J extends Job> implements ReadyChanges {
+  readonly source = {};
+  seq = 0;
+  readonly removed: J[] = [];
+  private readonly addedList: J[] = [];
+  private addedSeq = 0;
+
+  get added(): readonly J[] {
+    if (this.addedSeq !== this.seq) {
+      this.addedSeq = this.seq;
+      const r = this.removed;
+      for (let i = 0; i < r.length; i++) if (r[i].listed) this.addedList.push(r[i]);
+    }
+    return this.addedList;
+  }
+
+  /** Empties the lists for the next decision (pop(), not length = 0, which frees the backing store). */
+  clear(): void {
+    const r = this.removed;
+    for (let i = 0; i < r.length; i++) r[i].touched = false;
+    while (r.length) r.pop();
+    const a = this.addedList;
+    while (a.length) a.pop();
+  }
+}
+
 /** A policy's decision that names a job, lane or variant it may not: an error in the simulator and in the live runtime alike. */
 export class InvalidDecisionError extends Error {
   constructor(message: string) {
@@ -183,7 +213,7 @@ export class JobBook<J extends Job> {
    */
   readonly ready: J[] = [];
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
-  private readonly changes: { source: object; seq: number; removed: J[]; added: J[] } = { source: {}, seq: 0, removed: [], added: [] };
+  private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
   readonly waiting: Int32Array;
   readonly maxQueued: Int32Array;
@@ -602,13 +632,10 @@ export class JobBook<J extends Job> {
     snapshot.inSystem = this.active.length;
     const c = this.changes;
     c.seq++;
-    for (let i = 0; i < c.removed.length; i++) if (c.removed[i].listed) c.added.push(c.removed[i]);
     snapshot.readyChanges = c;
     const d = this.policy.decide(snapshot);
     // The next decision's changes start here (the drops below are among them).
-    for (let i = 0; i < c.removed.length; i++) c.removed[i].touched = false;
-    while (c.removed.length) c.removed.pop();
-    while (c.added.length) c.added.pop();
+    c.clear();
     const name = this.policy.name;
     if (!d || !Array.isArray(d.drop) || !Array.isArray(d.assign)) throw new InvalidDecisionError(`policy "${name}" returned ${JSON.stringify(d)}, not a decision ({ assign: [...], drop: [...] })`);
     for (let i = 0; i < d.drop.length; i++) {
