@@ -69,6 +69,19 @@ export interface JobRecord {
 
 /** A job as the books keep it: the policy's JobState, the record, and its lifecycle flags. */
 export class Job implements JobState, JobRecord {
+  // Every number field is initialised with a number of its kind (first, in the order they always had; not declared bare, nor as a
+  // constructor parameter property: ES2022 class fields define those as undefined first, and V8
+  // then keeps them as tagged fields: a double in one is a pointer to a heap number, read through
+  // an extra load by every policy's ranking loop, and a new heap number at every write).
+  readonly id: number = 0;
+  readonly tenant: number = 0;
+  readonly frame: number = 0;
+  readonly release: number = NaN;
+  readonly deadline: number = NaN;
+  readonly priority: number = 0;
+  readonly layerCount: number = 0;
+  readonly upstream: number = 0;
+  readonly isolated: number = NaN;
   start = NaN;
   finish = NaN;
   dropped = false;
@@ -90,23 +103,18 @@ export class Job implements JobState, JobRecord {
   listed = false;
   /** Entered or left the ready list since the last decision (in JobBook's change list). */
   touched = false;
-  /**
-   * Written at every layer end. Initialised with a double (not declared bare, which ES2022 class
-   * fields define as undefined first): V8 then keeps it an unboxed double field, and a write does
-   * not allocate a heap number.
-   */
+  /** Written at every layer end. */
   lastRun = NaN;
-  constructor(
-    readonly id: number,
-    readonly tenant: number,
-    readonly frame: number,
-    readonly release: number,
-    readonly deadline: number,
-    readonly priority: number,
-    readonly layerCount: number,
-    readonly upstream: number,
-    readonly isolated: number,
-  ) {
+  constructor(id: number, tenant: number, frame: number, release: number, deadline: number, priority: number, layerCount: number, upstream: number, isolated: number) {
+    this.id = id;
+    this.tenant = tenant;
+    this.frame = frame;
+    this.release = release;
+    this.deadline = deadline;
+    this.priority = priority;
+    this.layerCount = layerCount;
+    this.upstream = upstream;
+    this.isolated = isolated;
     this.lastRun = release;
   }
 }

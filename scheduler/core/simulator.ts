@@ -132,13 +132,17 @@ class SimJob extends Job {
     layerCount: number,
     upstream: number,
     isolated: number,
-    /** Per-frame real/profiled factor. */
-    readonly factor: number,
-    /** The frame's layer-noise hash key (arrivals.ts layerNoiseKey). */
-    readonly noiseKey: number,
+    factor: number,
+    noiseKey: number,
   ) {
     super(id, tenant, frame, release, deadline, priority, layerCount, upstream, isolated);
+    this.factor = factor;
+    this.noiseKey = noiseKey;
   }
+  /** Per-frame real/profiled factor (initialised as a double: see Job's fields). */
+  readonly factor: number = NaN;
+  /** The frame's layer-noise hash key (arrivals.ts layerNoiseKey), an int32. */
+  readonly noiseKey: number = 0;
 }
 
 export function simulate(workload: SimWorkload, policy: Policy, options: SimOptions): SimResult {
