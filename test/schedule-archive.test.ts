@@ -3,7 +3,7 @@
 // table from hand-written profiles, test/support/fake-profile.ts) with granularity group:2 only; it is
 // written as a .tgz and a .tar bundle, validated and replayed through the CLI from the archive after
 // the original files are gone. Tampered, missing, unlisted, linked and escaping members are refused
-// by name.
+// by name. The app's "Download bundle" reads a stored schedule's archive from the engine in chunks.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { localClient } from '../engine/local';
 import { saveProfile } from '../profiler/store';
 import { DEFAULT_SPACE } from '../scheduler/core/tune';
 import { openSchedule } from '../scheduler/embed';
@@ -18,6 +19,7 @@ import { readArchiveMembers } from '../scheduler/schedule/archive';
 import { writeBundle } from '../scheduler/schedule/bundle';
 import { loadSchedule, makeSchedule, parseSchedule, readSchedule, ScheduleError, writeSchedule } from '../scheduler/schedule/file';
 import type { Schedule } from '../scheduler/schedule/format';
+import { storeSchedule } from '../scheduler/schedule/store';
 import { buildTuneProblem, runTune } from '../scheduler/tune-run';
 import { fakeProfile } from './support/fake-profile';
 import { tinyCnn } from './support/tiny-model';
@@ -170,4 +172,52 @@ describe('bundle archives', () => {
     writeFileSync(join(dir, 'out', 'junk.tgz'), 'not an archive at all');
     expect(() => readSchedule(join(dir, 'out', 'junk.tgz'))).toThrow(/junk\.tgz/);
   });
+});
+
+describe('the app\'s bundle download (schedule.exportBundle + exportBundleChunk)', () => {
+  test('hands a stored schedule\'s archive over in chunks that join to the archive it names; bad ids and offsets are refused', async () => {
+    // A model of ~2.7 MB of weights: its archive (~1.8 MB) spans two 1 MiB chunks.
+    // The tests above removed the tuned files; tinyCnn makes the same bytes again.
+    for (const [k, ch] of [['a', 4], ['b', 8]] as const) writeFileSync(join(dir, `${k}.onnx`), tinyCnn({ channels: ch, size: 16, name: `tiny_${k}` }));
+    const big = tinyCnn({ channels: 160, size: 16, name: 'tiny_big' });
+    const bigPath = join(dir, 'big.onnx');
+    writeFileSync(bigPath, big);
+    const s2 = structuredClone(schedule);
+    s2.models[0] = { ...s2.models[0], ref: { kind: 'file', path: bigPath }, path: bigPath, sha256: sha(big) };
+    const t = s2.scenario.definition.tenants.find((x) => x.id === s2.models[0].tenant)!;
+    t.model = { kind: 'file', path: bigPath };
+    const { id } = storeSchedule(s2, 'opened');
+    const { client, close } = localClient();
+    try {
+      const b = await client.call('schedule.exportBundle', { id });
+      expect(b).toMatchObject({ id, filename: `schedule-${id}.tgz`, files: 3 });
+      expect(b.bytes).toBeGreaterThan(b.chunkBytes);
+      const parts: Buffer[] = [];
+      for (let offset = 0; ; ) {
+        const c = await client.call('schedule.exportBundleChunk', { id, offset });
+        expect(c.offset).toBe(offset);
+        const bytes = Buffer.from(c.data, 'base64');
+        parts.push(bytes);
+        offset += bytes.length;
+        if (c.done) break;
+      }
+      expect(parts.length).toBe(Math.ceil(b.bytes / b.chunkBytes));
+      const archive = Buffer.concat(parts);
+      expect(archive.length).toBe(b.bytes);
+      expect(sha(archive)).toBe(b.sha256);
+      const file = join(dir, 'downloaded.tgz');
+      writeFileSync(file, archive);
+      const members = readArchiveMembers(file);
+      const model = [...members.keys()].find((k) => k.startsWith('models/00-'))!;
+      expect(sha(members.get(model)!)).toBe(sha(big));
+      expect(readSchedule(file).models[0].sha256).toBe(sha(big));
+      await expect(client.call('schedule.exportBundleChunk', { id, offset: b.bytes + 1 })).rejects.toMatchObject({ code: 'bad-request', message: /past the end/ });
+      await expect(client.call('schedule.exportBundle', { id: 'no-such-schedule' })).rejects.toMatchObject({ code: 'not-found' });
+      // A model changed since it was tuned: no bundle, and the error names the file.
+      writeFileSync(bigPath, tinyCnn({ channels: 160, size: 16, name: 'tiny_big2' }));
+      await expect(client.call('schedule.exportBundle', { id })).rejects.toMatchObject({ message: /big\.onnx: sha256 .* does not match/ });
+    } finally {
+      close();
+    }
+  }, 120_000);
 });

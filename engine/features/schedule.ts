@@ -2,8 +2,12 @@
 // model's sha256, every lane available here, what differs from the tuning machine), schedule.diff
 // compares two, schedule.bundle writes a folder carrying it with its model files (every file's sha256
 // in a manifest; any method here takes such a folder), schedule.replay runs one live and compares
-// each tenant with its expectations.
+// each tenant with its expectations. schedule.exportBundle / exportBundleChunk hand a stored
+// schedule's archive bundle to the app in bounded base64 chunks (as uploads come in).
 // Refused files throw ScheduleError (engine/error-map.ts: bad-schedule).
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { machineFingerprint } from '../../profiler/store';
@@ -12,9 +16,15 @@ import type { Schedule } from '../../scheduler/schedule/format';
 import { parseTolerance, replaySchedule, type ReplayResult } from '../../scheduler/schedule/replay';
 import { substituteVariants } from '../../scheduler/live/variant-exec';
 import { writeBundle, type BundleResult } from '../../scheduler/schedule/bundle';
-import { listStoredSchedules, storedScheduleFile, storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
+import { listStoredSchedules, schedulesDir, storedScheduleFile, storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { parseSchedule } from '../../scheduler/schedule/file';
 import { EngineError, method } from '../feature';
+
+/** Bytes of one bundle download chunk (before base64): well inside a message's size limit. */
+export const BUNDLE_CHUNK_BYTES = 1024 * 1024;
+
+/** Where a stored schedule's downloadable archive bundle is written (made again on each request). */
+const exportedBundle = (id: string) => join(schedulesDir(), 'bundles', `${id}.tgz`);
 
 export const scheduleFeature = {
   name: 'schedule',
@@ -63,6 +73,42 @@ export const scheduleFeature = {
         return { filename: `schedule-${id}.json`, content: `${JSON.stringify(readSchedule(file), null, 2)}\n` };
       },
     }),
+    'schedule.exportBundle': method({
+      summary: `Build a stored schedule's archive bundle (.tgz: the schedule, its model files, a manifest of every sha256; every check passed first) for download; returns its size and sha256, then schedule.exportBundleChunk reads it in chunks of ${BUNDLE_CHUNK_BYTES / 1024 / 1024} MiB.`,
+      params: z.object({ id: z.string().min(1) }).strict(),
+      run: async ({ id }): Promise<{ id: string; filename: string; bytes: number; sha256: string; files: number; chunkBytes: number }> => {
+        const { schedule } = await loadSchedule(storedScheduleFile(id));
+        const file = exportedBundle(id);
+        mkdirSync(join(schedulesDir(), 'bundles'), { recursive: true });
+        rmSync(file, { force: true });
+        const r = await writeBundle(schedule, file);
+        const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+        return { id, filename: `schedule-${id}.tgz`, bytes: statSync(file).size, sha256, files: r.manifest.files.length, chunkBytes: BUNDLE_CHUNK_BYTES };
+      },
+    }),
+    'schedule.exportBundleChunk': method({
+      summary: 'One chunk (base64) of the archive bundle schedule.exportBundle built, from a byte offset; done is true at the last one.',
+      params: z.object({ id: z.string().min(1), offset: z.number().int().nonnegative() }).strict(),
+      run: async ({ id, offset }): Promise<{ offset: number; data: string; done: boolean }> => {
+        storedScheduleFile(id);
+        const file = exportedBundle(id);
+        let size: number;
+        try {
+          size = statSync(file).size;
+        } catch {
+          throw new EngineError(`no bundle built for schedule "${id}": call schedule.exportBundle first`, 'not-found');
+        }
+        if (offset > size) throw new EngineError(`offset ${offset} is past the end of the bundle (${size} bytes)`, 'bad-request');
+        const buf = Buffer.alloc(Math.min(BUNDLE_CHUNK_BYTES, size - offset));
+        const fd = openSync(file, 'r');
+        try {
+          readSync(fd, buf, 0, buf.length, offset);
+        } finally {
+          closeSync(fd);
+        }
+        return { offset, data: buf.toString('base64'), done: offset + buf.length >= size };
+      },
+    }),
     'schedule.bundle': method({
       summary: 'Write a tuned schedule (every check passed) with its model files into a new folder, or one archive when out ends in .tgz, .tar.gz or .tar, with a manifest of every file\'s sha256, for another machine: replay, schedule validate and tessera/runtime take the folder or the archive.',
       params: z.object({ file: z.string().min(1), /** A new folder, or an archive file name (.tgz, .tar.gz, .tar). */ out: z.string().min(1) }).strict(),
@@ -102,3 +148,4 @@ export const scheduleFeature = {
     }),
   },
 };
+

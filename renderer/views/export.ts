@@ -1,14 +1,15 @@
 // The Export view: what Tessera can export, each with its download. Profiles come from
 // profiles.export, a simulated run's trace from simulate.trace, the stored live runs' reports and
 // traces from runs.list and runs.export, tuned schedules from schedule.list / schedule.export (a
-// schedule file opened here is stored by schedule.import), and replaying one is schedule.replay.
+// schedule file opened here is stored by schedule.import; its archive bundle from
+// schedule.exportBundle in chunks), and replaying one is schedule.replay.
 import './export.css';
 import type { ResultOf } from '../../engine/api';
 import { badge, clear, errorBox, h, table } from '../dom';
 import { DEFAULT_POLICIES, syntheticLabel } from './simulate-model';
 import { DASH, fmtBytes, fmtPct } from '../format';
 import { runLengthText, runPolicyText } from './live-model';
-import { downloadText, mimeFor } from '../download';
+import { downloadParts, downloadText, fromBase64, mimeFor } from '../download';
 import type { View } from './view';
 import { replayRows, toleranceText, type ReplayResult, type StoredSchedule } from './tune-model';
 
@@ -111,6 +112,35 @@ export const exportView: View = {
           btn.disabled = false;
         }
       };
+      // The archive bundle (schedule + model files + manifest), read from the engine in chunks.
+      const downloadBundle = async (id: string, btn: HTMLButtonElement) => {
+        btn.disabled = true;
+        clear(status);
+        const progress = h('p', { class: 'muted', 'data-testid': 'export-bundle-progress', role: 'status' }, `Building the bundle of ${id}…`);
+        status.append(progress);
+        try {
+          const b = await client.call('schedule.exportBundle', { id });
+          const parts: Uint8Array<ArrayBuffer>[] = [];
+          for (let offset = 0; ; ) {
+            if (disposed) return;
+            const c = await client.call('schedule.exportBundleChunk', { id, offset });
+            const bytes = fromBase64(c.data);
+            parts.push(bytes);
+            offset += bytes.length;
+            progress.textContent = `Downloading ${b.filename}: ${fmtBytes(offset)} of ${fmtBytes(b.bytes)}…`;
+            if (c.done) break;
+          }
+          if (disposed) return;
+          downloadParts(b.filename, parts, mimeFor(b.filename));
+          progress.remove();
+          status.append(h('p', { class: 'muted', 'data-testid': 'export-bundle-done' }, `Saved ${b.filename} (${fmtBytes(b.bytes)}, ${b.files} files with their sha256 in its manifest; sha256 of the archive ${b.sha256.slice(0, 16)}…). On another machine: `, h('code', {}, `tessera replay ${b.filename}`), '.'));
+        } catch (e) {
+          progress.remove();
+          if (!disposed) status.append(errorBox(`Could not bundle ${id}`, (e as Error).message));
+        } finally {
+          btn.disabled = false;
+        }
+      };
       const tbl = table(list, {
         Schedule: (s) => h('span', { class: 'export-run-id' }, h('code', {}, s.id), h('span', { class: 'muted' }, s.origin === 'opened' ? 'opened here' : 'from a tune run')),
         Scenario: (s) => s.scenario ?? DASH,
@@ -122,8 +152,9 @@ export const exportView: View = {
         Actions: (s) => {
           if (s.error) return h('span', { class: 'muted' }, s.error);
           const dl: HTMLButtonElement = h('button', { class: 'small secondary', 'data-testid': 'export-schedule-download', 'data-schedule': s.id, onclick: () => void download(s.id, dl) }, 'Download');
+          const bd: HTMLButtonElement = h('button', { class: 'small secondary', 'data-testid': 'export-schedule-bundle', 'data-schedule': s.id, title: 'The schedule with its model files and a manifest of their sha256, as one .tgz archive that replay and tessera/runtime open on another machine', onclick: () => void downloadBundle(s.id, bd) }, 'Download bundle');
           const rp: HTMLButtonElement = h('button', { class: 'small', 'data-testid': 'export-schedule-replay', 'data-schedule': s.id, onclick: () => replayForm(s) }, 'Replay…');
-          return h('span', { class: 'export-buttons' }, dl, rp);
+          return h('span', { class: 'export-buttons' }, dl, bd, rp);
         },
       }, { class: 'data', 'data-testid': 'export-schedules-table' });
       return h('div', {}, h('div', { class: 'export-table-scroll' }, tbl), status);

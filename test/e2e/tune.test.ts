@@ -2,7 +2,8 @@
 // hand-written profiles, test/support/fake-profile.ts), shows the best-so-far chart, the candidates
 // table, the Pareto scatter and the validation card, downloads the schedule, and a long tune is
 // cancelled. The Export view lists the stored schedule, opens the downloaded file, and replays one
-// live (tiny models, two seconds) with expected vs measured per tenant and a verdict. Screenshots of
+// live (tiny models, two seconds) with expected vs measured per tenant and a verdict, and downloads
+// one as an archive bundle. Screenshots of
 // both views are looked at; axe finds no serious or critical violation on them.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,6 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { saveProfile } from '../../profiler/store';
+import { readArchiveMembers } from '../../scheduler/schedule/archive';
+import { readSchedule } from '../../scheduler/schedule/file';
 import { chromiumAvailable } from '../support/browser';
 import { startApp, type TestApp } from '../support/app';
 import { fakeProfile } from '../support/fake-profile';
@@ -123,6 +126,16 @@ describe.runIf(chromiumAvailable())('Tune and Export views (tuned schedules)', (
     await expect(page.getByTestId('export-replay-verdict').textContent()).resolves.toMatch(/^PASS/);
     await expect(page.getByTestId('export-replay-differences').textContent()).resolves.toMatch(/Differs from where it was tuned: machine|Same machine/);
     await app.screenshot(page, 'export-schedules-replay');
+    // "Download bundle": the schedule with its model files as one archive, read from the engine in chunks.
+    const [bundle] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-schedule-bundle').first().click()]);
+    const bundleFile = join(app.home, 'downloaded-bundle.tgz');
+    await bundle.saveAs(bundleFile);
+    expect(bundle.suggestedFilename()).toMatch(/^schedule-.*\.tgz$/);
+    const members = readArchiveMembers(bundleFile);
+    expect([...members.keys()].filter((k) => k.endsWith('.onnx'))).toHaveLength(2);
+    expect(readSchedule(bundleFile).kind).toBe('tessera-schedule');
+    await expect(page.getByTestId('export-bundle-done').textContent()).resolves.toMatch(/Saved schedule-.*\.tgz .*3 files/);
+    await app.screenshot(page, 'export-schedule-bundle');
     expect(await seriousViolations(page)).toEqual([]);
     expect(pageErrors(errors)).toEqual([]);
   }, 240_000);
