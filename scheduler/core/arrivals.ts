@@ -1,7 +1,7 @@
 // The random numbers of a run, fixed by (seed, tenant, frame, layer) so that the simulator and the
 // live runtime release the same frames at the same times, fire the same cascades and (in the
 // simulator) draw the same latency noise under every policy (common random numbers).
-import { hashGaussian, hashUniform } from './rng';
+import { hashGaussian, hashGaussianAt, hashPrefix, hashUniform } from './rng';
 import type { Arrival } from './types';
 
 /** Salts of the hashed random numbers (the first argument after the seed is tenant * 8 + salt). */
@@ -34,7 +34,17 @@ export function frameFactor(seed: number, tenant: number, frame: number, jobNois
 
 /** Per-layer real/profiled factor: 1 + noise x N(0, 1), floored at 0.2 (1 when noise is 0). */
 export function layerFactor(seed: number, tenant: number, frame: number, layer: number, noise: number): number {
+  return layerFactorAt(layerNoiseKey(seed, tenant, frame), layer, noise);
+}
+
+/** What layerFactor's numbers of one frame share (computed once per frame; an int32). */
+export function layerNoiseKey(seed: number, tenant: number, frame: number): number {
+  return hashPrefix(seed, tenant * 8 + SALT.layer, frame);
+}
+
+/** layerFactor(seed, tenant, frame, layer, noise), given key = layerNoiseKey(seed, tenant, frame): identical values, a quarter of the hashing. */
+export function layerFactorAt(key: number, layer: number, noise: number): number {
   if (!(noise > 0)) return 1;
-  const n = 1 + noise * hashGaussian(seed, tenant * 8 + SALT.layer, frame, layer);
+  const n = 1 + noise * hashGaussianAt(key, layer);
   return n < 0.2 ? 0.2 : n;
 }

@@ -18,7 +18,7 @@ import { cascadeFires } from './arrivals';
 import { uxcost } from './metrics';
 import type { PredictionModel } from './predict';
 import { committedVariant, narrowSet, setCost, variantAllowed } from './whitelist';
-import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type SimWorkload, type Snapshot } from './types';
+import { relativeDeadline, type Assignment, type Decision, type Feedback, type JobState, type LaneState, type Policy, type ReadyChanges, type SimWorkload, type Snapshot } from './types';
 
 /**
  * Why a frame was dropped. Every drop has exactly one cause.
@@ -69,6 +69,19 @@ export interface JobRecord {
 
 /** A job as the books keep it: the policy's JobState, the record, and its lifecycle flags. */
 export class Job implements JobState, JobRecord {
+  // Every number field is initialised with a number of its kind (first, in the order they always had; not declared bare, nor as a
+  // constructor parameter property: ES2022 class fields define those as undefined first, and V8
+  // then keeps them as tagged fields: a double in one is a pointer to a heap number, read through
+  // an extra load by every policy's ranking loop, and a new heap number at every write).
+  readonly id: number = 0;
+  readonly tenant: number = 0;
+  readonly frame: number = 0;
+  readonly release: number = NaN;
+  readonly deadline: number = NaN;
+  readonly priority: number = 0;
+  readonly layerCount: number = 0;
+  readonly upstream: number = 0;
+  readonly isolated: number = NaN;
   start = NaN;
   finish = NaN;
   dropped = false;
@@ -90,19 +103,49 @@ export class Job implements JobState, JobRecord {
   listed = false;
   /** Entered or left the ready list since the last decision (in JobBook's change list). */
   touched = false;
-  lastRun: number;
-  constructor(
-    readonly id: number,
-    readonly tenant: number,
-    readonly frame: number,
-    readonly release: number,
-    readonly deadline: number,
-    readonly priority: number,
-    readonly layerCount: number,
-    readonly upstream: number,
-    readonly isolated: number,
-  ) {
+  /** Written at every layer end. */
+  lastRun = NaN;
+  constructor(id: number, tenant: number, frame: number, release: number, deadline: number, priority: number, layerCount: number, upstream: number, isolated: number) {
+    this.id = id;
+    this.tenant = tenant;
+    this.frame = frame;
+    this.release = release;
+    this.deadline = deadline;
+    this.priority = priority;
+    this.layerCount = layerCount;
+    this.upstream = upstream;
+    this.isolated = isolated;
     this.lastRun = release;
+  }
+}
+
+/**
+ * The ready list's changes since the last decision (Snapshot.readyChanges). `added` is found when a
+ * policy first reads it in a decision (most policies never do; nothing moves during decide()).
+ */
+class ChangeList<J extends Job> implements ReadyChanges {
+  readonly source = {};
+  seq = 0;
+  readonly removed: J[] = [];
+  private readonly addedList: J[] = [];
+  private addedSeq = 0;
+
+  get added(): readonly J[] {
+    if (this.addedSeq !== this.seq) {
+      this.addedSeq = this.seq;
+      const r = this.removed;
+      for (let i = 0; i < r.length; i++) if (r[i].listed) this.addedList.push(r[i]);
+    }
+    return this.addedList;
+  }
+
+  /** Empties the lists for the next decision (pop(), not length = 0, which frees the backing store). */
+  clear(): void {
+    const r = this.removed;
+    for (let i = 0; i < r.length; i++) r[i].touched = false;
+    while (r.length) r.pop();
+    const a = this.addedList;
+    while (a.length) a.pop();
   }
 }
 
@@ -178,7 +221,7 @@ export class JobBook<J extends Job> {
    */
   readonly ready: J[] = [];
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
-  private readonly changes: { source: object; seq: number; removed: J[]; added: J[] } = { source: {}, seq: 0, removed: [], added: [] };
+  private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
   readonly waiting: Int32Array;
   readonly maxQueued: Int32Array;
@@ -194,6 +237,11 @@ export class JobBook<J extends Job> {
    * closeWindows and decide read it (a field, not an argument: no boxed double per layer).
    */
   readonly clock = { now: 0.5 };
+  /**
+   * Of the assignment assignee() last checked: its index in the prediction model's `lat` and
+   * `energy` (PredictionModel.costIndex), so that the caller starting it need not look it up again.
+   */
+  assignedCost = -1;
   /** The policy decisions come from and feedback goes to (the live runtime may switch it). */
   policy: Policy;
   /** The prediction model assignments are checked against (a lane or variant it cannot run on is invalid). */
@@ -205,6 +253,7 @@ export class JobBook<J extends Job> {
   private readonly maxQueue: number;
   private readonly maxInSystem: number;
   private readonly modelPreemption: boolean;
+  private readonly keepJobs: boolean;
   private readonly relDeadline: Float64Array;
   private readonly dependents: number[][];
   private readonly referenceJ: number;
@@ -235,6 +284,7 @@ export class JobBook<J extends Job> {
     this.maxQueue = options.maxQueuePerTenant;
     this.maxInSystem = options.maxInSystem ?? Infinity;
     this.modelPreemption = options.preemption === 'model';
+    this.keepJobs = options.keepJobs ?? false;
     this.waiting = new Int32Array(nT);
     this.maxQueued = new Int32Array(nT);
     this.released = new Int32Array(nT);
@@ -287,7 +337,7 @@ export class JobBook<J extends Job> {
 
   /** The job in the system with this id, or undefined. */
   find(id: number): J | undefined {
-    if (this.options.keepJobs) {
+    if (this.keepJobs) {
       const j = this.jobs[id];
       return j && !j.ended ? j : undefined;
     }
@@ -307,7 +357,7 @@ export class JobBook<J extends Job> {
 
   private create(t: number, frame: number, release: number, upstream: number, now: number): J {
     const job = this.hooks.make(this.nextId++, t, frame, release, release + this.relDeadline[t], upstream, now);
-    if (this.options.keepJobs) this.jobs.push(job);
+    if (this.keepJobs) this.jobs.push(job);
     this.released[t]++;
     this.hooks.created?.(job);
     return job;
@@ -590,13 +640,10 @@ export class JobBook<J extends Job> {
     snapshot.inSystem = this.active.length;
     const c = this.changes;
     c.seq++;
-    for (let i = 0; i < c.removed.length; i++) if (c.removed[i].listed) c.added.push(c.removed[i]);
     snapshot.readyChanges = c;
     const d = this.policy.decide(snapshot);
     // The next decision's changes start here (the drops below are among them).
-    for (let i = 0; i < c.removed.length; i++) c.removed[i].touched = false;
-    while (c.removed.length) c.removed.pop();
-    while (c.added.length) c.added.pop();
+    c.clear();
     const name = this.policy.name;
     if (!d || !Array.isArray(d.drop) || !Array.isArray(d.assign)) throw new InvalidDecisionError(`policy "${name}" returned ${JSON.stringify(d)}, not a decision ({ assign: [...], drop: [...] })`);
     for (let i = 0; i < d.drop.length; i++) {
@@ -614,23 +661,25 @@ export class JobBook<J extends Job> {
    * before checking the next (so one lane or job twice is caught).
    */
   assignee(a: Assignment): J {
-    const name = this.policy.name;
     const job = this.find(a.job);
-    if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job}, which is not a ready job`);
+    if (!job || !this.isReady(job)) throw new InvalidDecisionError(`policy "${this.policy.name}" assigned job ${a.job}, which is not a ready job`);
+    const tn = this.workload.tenants[job.tenant];
     // A frame committed to a model-level variant runs that model's layer whatever the policy named
     // (the other implementations do not fit its activations' shapes): the assignment is rewritten.
-    const must = committedVariant(this.workload.tenants[job.tenant], job);
-    if (must >= 0) (a as { variant: number }).variant = must;
+    if (tn.whitelist) {
+      const must = committedVariant(tn, job);
+      if (must >= 0) (a as { variant: number }).variant = must;
+    }
     const ls = this.lanes[a.lane];
-    if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
-    if (!(this.model.latency(job.tenant, job.next, a.lane, a.variant) < Infinity)) {
-      const tn = this.workload.tenants[job.tenant];
-      throw new InvalidDecisionError(`policy "${name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
+    if (!ls || !ls.idle) throw new InvalidDecisionError(`policy "${this.policy.name}" assigned job ${a.job} to lane ${a.lane}, which is not an idle lane`);
+    const k = this.model.costIndex(job.tenant, job.next, a.lane, a.variant);
+    if (!(this.model.lat[k] < Infinity)) {
+      throw new InvalidDecisionError(`policy "${this.policy.name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${a.variant} on lane "${ls.def.id}", which cannot run it`);
     }
-    const tn = this.workload.tenants[job.tenant];
     if (tn.whitelist && !variantAllowed(tn, job, a.variant, 0, 0)) {
-      throw new InvalidDecisionError(`policy "${name}" ran variant "${tn.layers[job.next].variants[a.variant].id}" of layer ${job.next} of tenant "${tn.id}" outside its whitelist (no verified combination holds it with what the frame already ran)`);
+      throw new InvalidDecisionError(`policy "${this.policy.name}" ran variant "${tn.layers[job.next].variants[a.variant].id}" of layer ${job.next} of tenant "${tn.id}" outside its whitelist (no verified combination holds it with what the frame already ran)`);
     }
+    this.assignedCost = k;
     return job;
   }
 }

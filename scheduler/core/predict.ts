@@ -127,6 +127,16 @@ export class PredictionModel {
     return this.lat[(this.variantBase[g] + variant) * this.nLanes + lane];
   }
 
+  /**
+   * Index of (tenant, layer, variant) on a lane in `lat` and `energy`, or -1 for a variant the layer
+   * lacks (for callers that read both, or read them more than once, for one layer start).
+   */
+  costIndex(tenant: number, layer: number, lane: number, variant: number): number {
+    const g = this.layerBase[tenant] + layer;
+    if (variant >= this.variantCount[g] || variant < 0) return -1;
+    return (this.variantBase[g] + variant) * this.nLanes + lane;
+  }
+
   /** Profiled busy energy of (tenant, layer, variant) on a lane. */
   layerEnergy(tenant: number, layer: number, lane: number, variant = 0): number {
     const g = this.layerBase[tenant] + layer;

@@ -46,7 +46,26 @@ export function hashUniform(seed: number, a: number, b: number, c: number): numb
 
 /** A standard normal number fixed by (seed, a, b, c). */
 export function hashGaussian(seed: number, a: number, b: number, c: number): number {
-  const h = hash4(seed, a, b, c);
+  return gaussianOfHash(hash4(seed, a, b, c));
+}
+
+/**
+ * The hash state after (seed, a, b): hashGaussianAt(hashPrefix(seed, a, b), c) === hashGaussian(seed,
+ * a, b, c), bit for bit, with one mixing round per c instead of four (for many c under one (seed, a, b),
+ * e.g. every layer of a frame). An int32.
+ */
+export function hashPrefix(seed: number, a: number, b: number): number {
+  let h = fmix32((seed >>> 0) ^ 0x9e3779b9);
+  h = fmix32(h ^ Math.imul(a + 1, 0xcc9e2d51));
+  return fmix32(h ^ Math.imul(b + 1, 0x1b873593)) | 0;
+}
+
+/** hashGaussian(seed, a, b, c) from prefix = hashPrefix(seed, a, b). */
+export function hashGaussianAt(prefix: number, c: number): number {
+  return gaussianOfHash(fmix32(prefix ^ Math.imul(c + 1, 0xe6546b64)));
+}
+
+function gaussianOfHash(h: number): number {
   const u1 = Math.max(h / 4294967296, 1e-12);
   const u2 = fmix32(h ^ 0x27d4eb2f) / 4294967296;
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);

@@ -24,7 +24,7 @@ import { computeMetrics, type Metrics } from './metrics';
 import { EventQueue } from './eventqueue';
 import { countDrops, InvalidDecisionError, Job, JobBook, type DropCounts, type JobRecord } from './jobs';
 import { PredictionModel } from './predict';
-import { frameFactor, frameRelease, layerFactor } from './arrivals';
+import { frameFactor, frameRelease, layerFactorAt, layerNoiseKey } from './arrivals';
 import type { JobState, LaneState, Policy, PolicyEvent, Predictor, SimWorkload, Snapshot } from './types';
 import { validateWorkload } from './workload';
 import { variantUse, type VariantUse } from './variant-use';
@@ -132,199 +132,28 @@ class SimJob extends Job {
     layerCount: number,
     upstream: number,
     isolated: number,
-    /** Per-frame real/profiled factor. */
-    readonly factor: number,
+    factor: number,
+    noiseKey: number,
   ) {
     super(id, tenant, frame, release, deadline, priority, layerCount, upstream, isolated);
+    this.factor = factor;
+    this.noiseKey = noiseKey;
   }
+  /** Per-frame real/profiled factor (initialised as a double: see Job's fields). */
+  readonly factor: number = NaN;
+  /** The frame's layer-noise hash key (arrivals.ts layerNoiseKey), an int32. */
+  readonly noiseKey: number = 0;
 }
 
 export function simulate(workload: SimWorkload, policy: Policy, options: SimOptions): SimResult {
   validateWorkload(workload);
   if (!(options.duration > 0)) throw new Error(`duration must be > 0 (got ${options.duration})`);
-  const seed = options.seed ?? 1;
-  const modelGranularity = (options.preemption ?? 'layer') === 'model';
-  const noise = options.latencyNoise ?? 0;
-  const jobNoise = options.jobNoise ?? 0;
-  const adaptive = options.adaptive ?? true;
-  const dropLate = options.dropLate ?? false;
-  const windowLen = options.window ?? 0.5;
-  const record = options.recordSlices ?? false;
-  const tenants = workload.tenants;
-  const nT = tenants.length;
-  const lanes = workload.lanes;
-  const nL = lanes.length;
-  const model = new PredictionModel(workload);
-  const isolated = Float64Array.from(tenants, (_, i) => model.isolated(i));
-
-  const bias = new Float64Array(nT * nL).fill(1);
-  if (options.latencyBias) {
-    options.latencyBias.forEach((b, t) => {
-      for (let l = 0; l < nL; l++) bias[t * nL + l] = Array.isArray(b) ? (b[l] ?? 1) : b;
-    });
-  }
-  /** Real latency factor of (job, layer) on a lane. */
-  const realFactor = (job: SimJob, layer: number, lane: number): number => {
-    const f = bias[job.tenant * nL + lane] * job.factor;
-    return noise > 0 ? f * layerFactor(seed, job.tenant, job.frame, layer, noise) : f;
-  };
-  const override = options.realLatency;
-  const dispatcher = options.dispatcher;
-  /** Real latency of (job, layer) on a lane with a variant. */
-  const realLatency = (job: SimJob, layer: number, lane: number, variant: number): number =>
-    override ? override(job.tenant, job.frame, layer, lane) : model.latency(job.tenant, layer, lane, variant) * realFactor(job, layer, lane);
-
-  const predict = model.predictor(adaptive);
-  const offline = model.predictor(false);
-  const oracle = new OraclePredictor(model, realLatency, realFactor, !!override);
-  const laneStates: LaneState[] = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts }));
-  const readyView: JobState[] = [];
-  const snapshot: Snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
-
-  const q = new EventQueue(64);
-  const slices: Slice[] = [];
-  const laneJob: (SimJob | null)[] = new Array(nL).fill(null);
-  const laneProfiled = new Float64Array(nL);
-  const laneReal = new Float64Array(nL);
-  const laneVariant = new Int32Array(nL);
-  const laneStart = new Float64Array(nL); // start of the layer proper (after any transfer)
-  const busy = new Float64Array(nL);
-  const busyEnergy = new Float64Array(nL);
-  const laneLayers = new Int32Array(nL);
-  let idleLanes = nL;
-  let layerExecutions = 0;
-  let transfers = 0;
-  const sourceFrame = new Int32Array(nT);
-  const nominal = new Float64Array(nT);
-  const lastRelease = new Float64Array(nT);
-  // Lane busy time and energy at the start of the current window (for the window feedback).
-  const wBusy0 = new Float64Array(nL);
-  const wEnergy0 = new Float64Array(nL);
-
-  const book = new JobBook<SimJob>(workload, laneStates, policy, model, {
-    maxQueuePerTenant: options.maxQueuePerTenant ?? 32,
-    maxInSystem: options.maxInSystem,
-    window: windowLen,
-    preemption: modelGranularity ? 'model' : 'layer',
-    seed,
-    keepJobs: true,
-  }, {
-    make: (id, t, frame, release, deadline, upstream) => new SimJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], frameFactor(seed, t, frame, jobNoise)),
-    windowEnergy: (start, end) => {
-      let energy = 0;
-      for (let l = 0; l < nL; l++) {
-        const b = busy[l] - wBusy0[l];
-        energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - start - b) * lanes[l].idleWatts;
-      }
-      wBusy0.set(busy);
-      wEnergy0.set(busyEnergy);
-      return energy;
-    },
-  });
-
-  // Hot mutable doubles live in object fields (stored unboxed in place), not in closure variables
-  // (every write to which would allocate a heap number): the books' clock is the simulation's.
-  const clk = book.clock;
-
-  const scheduleArrival = (t: number) => {
-    const r = frameRelease(seed, t, tenants[t].arrival, sourceFrame[t], nominal[t]);
-    nominal[t] = r.nominal;
-    let time = r.time;
-    if (time < lastRelease[t]) time = lastRelease[t];
-    if (time < 0) time = 0;
-    if (nominal[t] < options.duration && time < options.duration) q.push(time, ARRIVAL, t);
-  };
-
-  const startLayer = (job: SimJob, lane: number, variant: number) => {
-    const t = job.tenant;
-    const layer = job.next;
-    const profiled = model.latency(t, layer, lane, variant);
-    if (!(profiled < Infinity)) {
-      const tn = tenants[t];
-      throw new InvalidDecisionError(`policy "${policy.name}" put layer ${layer} ("${tn.layers[layer].name}") of tenant "${tn.id}" with variant ${variant} on lane "${lanes[lane].id}", which cannot run it`);
-    }
-    const dt = model.transferTime(t, layer, job.lastLane, lane);
-    let real = override ? override(t, job.frame, layer, lane) : profiled * realFactor(job, layer, lane);
-    // The lane is held (not busy) while the dispatch waits for the dispatching thread.
-    let held = 0;
-    if (dispatcher) {
-      held = dispatcher.wait(clk.now);
-      real *= dispatcher.computeFactor(lane, laneStates);
-    }
-    const begin = clk.now + held + dt;
-    const end = begin + real;
-    if (dt > 0) {
-      transfers++;
-      if (record) slices.push({ job: job.id, tenant: t, lane, layer, variant, start: clk.now + held, end: begin, kind: 'transfer' });
-    }
-    busy[lane] += dt + real;
-    busyEnergy[lane] += model.layerEnergy(t, layer, lane, variant) * (real / profiled) + dt * lanes[lane].busyWatts;
-    laneLayers[lane]++;
-    book.start(job, variant);
-    laneJob[lane] = job;
-    laneProfiled[lane] = profiled;
-    laneReal[lane] = real;
-    laneVariant[lane] = variant;
-    laneStart[lane] = begin;
-    const ls = laneStates[lane];
-    if (ls.idle) idleLanes--;
-    ls.idle = false;
-    ls.busyUntil = begin + (adaptive ? profiled * model.ratio(t, lane) : profiled);
-    ls.job = job.id;
-    ls.power = ls.def.busyWatts;
-    layerExecutions++;
-    q.push(end, LANE_DONE, lane);
-  };
-
-  const finishLayer = (lane: number) => {
-    const job = laneJob[lane]!;
-    laneJob[lane] = null;
-    const ls = laneStates[lane];
-    const layer = job.next;
-    const profiled = laneProfiled[lane];
-    const observed = laneReal[lane];
-    if (record) slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: laneVariant[lane], start: laneStart[lane], end: clk.now, kind: 'layer' });
-    if (adaptive) model.update(job.tenant, lane, profiled, observed);
-    if (book.layerDone(job, lane, laneVariant[lane], profiled, observed)) {
-      book.finish(job, clk.now, clk.now);
-    } else if (modelGranularity) {
-      startLayer(job, lane, 0);
-      return;
-    }
-    ls.idle = true;
-    ls.busyUntil = clk.now;
-    ls.job = -1;
-    ls.power = ls.def.idleWatts;
-    idleLanes++;
-  };
-
-  // Source tenants' first frames.
-  for (let t = 0; t < nT; t++) if (!tenants[t].cascade) scheduleArrival(t);
-
-  while (q.pop()) {
-    clk.now = q.time;
-    book.closeWindows();
-    if (q.kind === ARRIVAL) {
-      const t = q.arg;
-      lastRelease[t] = clk.now;
-      book.release(t, sourceFrame[t], clk.now, -1, clk.now);
-      sourceFrame[t]++;
-      scheduleArrival(t);
-    } else {
-      finishLayer(q.arg);
-    }
-    if (q.peekTime() === clk.now) continue; // apply every event of this instant first
-    if (dropLate && book.readyCount > 0) book.dropLate();
-    if (idleLanes > 0 && book.readyCount > 0) {
-      const d = book.decide(snapshot);
-      if (d) for (let i = 0; i < d.assign.length; i++) startLayer(book.assignee(d.assign[i]), d.assign[i].lane, d.assign[i].variant);
-    }
-  }
-  // Jobs still waiting when nothing is left to happen were never served (the policy left them).
-  book.dropAll('unserved', clk.now, true);
+  const run = new SimRun(workload, policy, options);
+  run.run();
+  const { seed, book, busy, busyEnergy, laneLayers, lanes, tenants } = run;
   const jobs = book.jobs;
 
-  const makespan = clk.now;
+  const makespan = book.clock.now;
   const horizon = Math.max(options.duration, makespan);
   const laneUsage: LaneUsage[] = lanes.map((l, i) => {
     const idleEnergy = Math.max(0, horizon - busy[i]) * l.idleWatts;
@@ -336,13 +165,13 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     policy: policy.name,
     seed,
     jobs,
-    slices,
+    slices: run.slices,
     lanes: laneUsage,
     energyJ,
     makespan,
     horizon,
-    layerExecutions,
-    transfers,
+    layerExecutions: run.layerExecutions,
+    transfers: run.transfers,
     drops: countDrops(jobs),
     policyState: policy.state?.(),
   };
@@ -360,6 +189,265 @@ export function simulate(workload: SimWorkload, policy: Policy, options: SimOpti
     });
   }
   return result;
+}
+
+/**
+ * One simulation run's state and its event loop. A class, not closures in simulate(): its methods
+ * are the same functions in every run, so V8 can inline them into the loop (closures made afresh
+ * per run are different call targets each run); per-run constants and hot numbers are fields.
+ */
+class SimRun {
+  readonly seed: number;
+  private readonly duration: number;
+  private readonly modelGranularity: boolean;
+  private readonly noise: number;
+  private readonly adaptive: boolean;
+  private readonly dropLate: boolean;
+  private readonly record: boolean;
+  readonly tenants: SimWorkload['tenants'];
+  readonly lanes: SimWorkload['lanes'];
+  private readonly nL: number;
+  private readonly model: PredictionModel;
+  private readonly bias: Float64Array;
+  private readonly override: SimOptions['realLatency'];
+  private readonly dispatcher: DispatchHook | undefined;
+  private readonly policy: Policy;
+  private readonly laneStates: LaneState[];
+  private readonly snapshot: Snapshot;
+  private readonly q = new EventQueue(64);
+  readonly slices: Slice[] = [];
+  private readonly laneJob: (SimJob | null)[];
+  private readonly laneProfiled: Float64Array;
+  private readonly laneReal: Float64Array;
+  private readonly laneVariant: Int32Array;
+  /** Start of the layer proper (after any transfer). */
+  private readonly laneStart: Float64Array;
+  readonly busy: Float64Array;
+  readonly busyEnergy: Float64Array;
+  readonly laneLayers: Int32Array;
+  private idleLanes: number;
+  layerExecutions = 0;
+  transfers = 0;
+  private readonly sourceFrame: Int32Array;
+  private readonly nominal: Float64Array;
+  private readonly lastRelease: Float64Array;
+  // The model's flat tables, read directly on the per-layer path.
+  private readonly costLat: Float64Array;
+  private readonly costEnergy: Float64Array;
+  private readonly ratios: Float64Array;
+  private readonly busyWatts: Float64Array;
+  readonly book: JobBook<SimJob>;
+  /** The books' clock is the simulation's (a field: stored unboxed, no heap number per write). */
+  private readonly clk: { now: number };
+
+  constructor(workload: SimWorkload, policy: Policy, options: SimOptions) {
+    const seed = (this.seed = options.seed ?? 1);
+    this.duration = options.duration;
+    const modelGranularity = (this.modelGranularity = (options.preemption ?? 'layer') === 'model');
+    const noise = (this.noise = options.latencyNoise ?? 0);
+    const jobNoise = options.jobNoise ?? 0;
+    const adaptive = (this.adaptive = options.adaptive ?? true);
+    this.dropLate = options.dropLate ?? false;
+    const windowLen = options.window ?? 0.5;
+    this.record = options.recordSlices ?? false;
+    this.policy = policy;
+    const tenants = (this.tenants = workload.tenants);
+    const nT = tenants.length;
+    const lanes = (this.lanes = workload.lanes);
+    const nL = (this.nL = lanes.length);
+    const model = (this.model = new PredictionModel(workload));
+    const isolated = Float64Array.from(tenants, (_, i) => model.isolated(i));
+
+    const bias = (this.bias = new Float64Array(nT * nL).fill(1));
+    if (options.latencyBias) {
+      options.latencyBias.forEach((b, t) => {
+        for (let l = 0; l < nL; l++) bias[t * nL + l] = Array.isArray(b) ? (b[l] ?? 1) : b;
+      });
+    }
+    /** Real latency factor of (job, layer) on a lane (startLayer computes the same inline). */
+    const realFactor = (job: SimJob, layer: number, lane: number): number => {
+      const f = bias[job.tenant * nL + lane] * job.factor;
+      return noise > 0 ? f * layerFactorAt(job.noiseKey, layer, noise) : f;
+    };
+    const override = (this.override = options.realLatency);
+    this.dispatcher = options.dispatcher;
+    /** Real latency of (job, layer) on a lane with a variant. */
+    const realLatency = (job: SimJob, layer: number, lane: number, variant: number): number =>
+      override ? override(job.tenant, job.frame, layer, lane) : model.latency(job.tenant, layer, lane, variant) * realFactor(job, layer, lane);
+
+    const predict = model.predictor(adaptive);
+    const offline = model.predictor(false);
+    const oracle = new OraclePredictor(model, realLatency, realFactor, !!override);
+    const laneStates = (this.laneStates = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts })));
+    const readyView: JobState[] = [];
+    this.snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
+
+    this.laneJob = new Array(nL).fill(null);
+    this.laneProfiled = new Float64Array(nL);
+    this.laneReal = new Float64Array(nL);
+    this.laneVariant = new Int32Array(nL);
+    this.laneStart = new Float64Array(nL);
+    const busy = (this.busy = new Float64Array(nL));
+    const busyEnergy = (this.busyEnergy = new Float64Array(nL));
+    this.laneLayers = new Int32Array(nL);
+    this.idleLanes = nL;
+    this.sourceFrame = new Int32Array(nT);
+    this.nominal = new Float64Array(nT);
+    this.lastRelease = new Float64Array(nT);
+    this.costLat = model.lat;
+    this.costEnergy = model.energy;
+    this.ratios = model.ratios;
+    this.busyWatts = Float64Array.from(lanes, (l) => l.busyWatts);
+    // Lane busy time and energy at the start of the current window (for the window feedback).
+    const wBusy0 = new Float64Array(nL);
+    const wEnergy0 = new Float64Array(nL);
+
+    this.book = new JobBook<SimJob>(workload, laneStates, policy, model, {
+      maxQueuePerTenant: options.maxQueuePerTenant ?? 32,
+      maxInSystem: options.maxInSystem,
+      window: windowLen,
+      preemption: modelGranularity ? 'model' : 'layer',
+      seed,
+      keepJobs: true,
+    }, {
+      make: (id, t, frame, release, deadline, upstream) => new SimJob(id, t, frame, release, deadline, tenants[t].priority, tenants[t].layers.length, upstream, isolated[t], frameFactor(seed, t, frame, jobNoise), layerNoiseKey(seed, t, frame)),
+      windowEnergy: (start, end) => {
+        let energy = 0;
+        for (let l = 0; l < nL; l++) {
+          const b = busy[l] - wBusy0[l];
+          energy += busyEnergy[l] - wEnergy0[l] + Math.max(0, end - start - b) * lanes[l].idleWatts;
+        }
+        wBusy0.set(busy);
+        wEnergy0.set(busyEnergy);
+        return energy;
+      },
+    });
+    this.clk = this.book.clock;
+  }
+
+  private scheduleArrival(t: number): void {
+    const r = frameRelease(this.seed, t, this.tenants[t].arrival, this.sourceFrame[t], this.nominal[t]);
+    this.nominal[t] = r.nominal;
+    let time = r.time;
+    if (time < this.lastRelease[t]) time = this.lastRelease[t];
+    if (time < 0) time = 0;
+    if (this.nominal[t] < this.duration && time < this.duration) this.q.push(time, ARRIVAL, t);
+  }
+
+  /** Starts the job's next layer on a lane with a variant; `k` = model.costIndex of that (the book's assignee() found it). */
+  private startLayer(job: SimJob, lane: number, variant: number, k: number): void {
+    const t = job.tenant;
+    const layer = job.next;
+    const profiled = this.costLat[k];
+    if (!(profiled < Infinity)) this.cannotRun(job, lane, variant);
+    const from = job.lastLane;
+    const dt = from < 0 || from === lane ? 0 : this.model.transferTime(t, layer, from, lane);
+    let real: number;
+    if (this.override) real = this.override(t, job.frame, layer, lane);
+    else {
+      // profiled x realFactor(job, layer, lane), inline (the same operations in the same order).
+      const f = this.bias[t * this.nL + lane] * job.factor;
+      real = profiled * (this.noise > 0 ? f * layerFactorAt(job.noiseKey, layer, this.noise) : f);
+    }
+    const clk = this.clk;
+    // The lane is held (not busy) while the dispatch waits for the dispatching thread.
+    let held = 0;
+    const dispatcher = this.dispatcher;
+    if (dispatcher) {
+      held = dispatcher.wait(clk.now);
+      real *= dispatcher.computeFactor(lane, this.laneStates);
+    }
+    const begin = clk.now + held + dt;
+    const end = begin + real;
+    if (dt > 0) {
+      this.transfers++;
+      if (this.record) this.slices.push({ job: job.id, tenant: t, lane, layer, variant, start: clk.now + held, end: begin, kind: 'transfer' });
+    }
+    this.busy[lane] += dt + real;
+    this.busyEnergy[lane] += this.costEnergy[k] * (real / profiled) + dt * this.busyWatts[lane];
+    this.laneLayers[lane]++;
+    this.book.start(job, variant);
+    this.laneJob[lane] = job;
+    this.laneProfiled[lane] = profiled;
+    this.laneReal[lane] = real;
+    this.laneVariant[lane] = variant;
+    this.laneStart[lane] = begin;
+    const ls = this.laneStates[lane];
+    if (ls.idle) this.idleLanes--;
+    ls.idle = false;
+    ls.busyUntil = begin + (this.adaptive ? profiled * this.ratios[t * this.nL + lane] : profiled);
+    ls.job = job.id;
+    ls.power = ls.def.busyWatts;
+    this.layerExecutions++;
+    this.q.push(end, LANE_DONE, lane);
+  }
+
+  private cannotRun(job: SimJob, lane: number, variant: number): never {
+    const tn = this.tenants[job.tenant];
+    throw new InvalidDecisionError(`policy "${this.policy.name}" put layer ${job.next} ("${tn.layers[job.next].name}") of tenant "${tn.id}" with variant ${variant} on lane "${this.lanes[lane].id}", which cannot run it`);
+  }
+
+  private finishLayer(lane: number): void {
+    const job = this.laneJob[lane]!;
+    this.laneJob[lane] = null;
+    const ls = this.laneStates[lane];
+    const layer = job.next;
+    const profiled = this.laneProfiled[lane];
+    const observed = this.laneReal[lane];
+    const now = this.clk.now;
+    if (this.record) this.slices.push({ job: job.id, tenant: job.tenant, lane, layer, variant: this.laneVariant[lane], start: this.laneStart[lane], end: now, kind: 'layer' });
+    if (this.adaptive) this.model.update(job.tenant, lane, profiled, observed);
+    if (this.book.layerDone(job, lane, this.laneVariant[lane], profiled, observed)) {
+      this.book.finish(job, now, now);
+    } else if (this.modelGranularity) {
+      this.startLayer(job, lane, 0, this.model.costIndex(job.tenant, job.next, lane, 0));
+      return;
+    }
+    ls.idle = true;
+    ls.busyUntil = now;
+    ls.job = -1;
+    ls.power = ls.def.idleWatts;
+    this.idleLanes++;
+  }
+
+  /** Runs every event; then drops the jobs still waiting when nothing is left to happen. */
+  run(): void {
+    const q = this.q;
+    const clk = this.clk;
+    const book = this.book;
+    const snapshot = this.snapshot;
+    const nT = this.tenants.length;
+    // Source tenants' first frames.
+    for (let t = 0; t < nT; t++) if (!this.tenants[t].cascade) this.scheduleArrival(t);
+
+    while (q.pop()) {
+      clk.now = q.time;
+      book.closeWindows();
+      if (q.kind === ARRIVAL) {
+        const t = q.arg;
+        this.lastRelease[t] = clk.now;
+        book.release(t, this.sourceFrame[t], clk.now, -1, clk.now);
+        this.sourceFrame[t]++;
+        this.scheduleArrival(t);
+      } else {
+        this.finishLayer(q.arg);
+      }
+      if (q.peekTime() === clk.now) continue; // apply every event of this instant first
+      if (this.dropLate && book.readyCount > 0) book.dropLate();
+      if (this.idleLanes > 0 && book.readyCount > 0) {
+        const d = book.decide(snapshot);
+        if (d) {
+          for (let i = 0; i < d.assign.length; i++) {
+            const a = d.assign[i];
+            const job = book.assignee(a);
+            this.startLayer(job, a.lane, a.variant, book.assignedCost);
+          }
+        }
+      }
+    }
+    // Jobs still waiting when nothing is left to happen were never served (the policy left them).
+    book.dropAll('unserved', clk.now, true);
+  }
 }
 
 /**
