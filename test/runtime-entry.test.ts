@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
+import { MODEL_KIND_IDS, namesModelKind } from '../profiler/variants/model-kind-ids';
+import { MODEL_KINDS } from '../profiler/variants/model-kinds';
 import { StatsBook } from '../scheduler/embed/stats';
 import { demoConv, demoMlp } from '../scheduler/live/demo';
 import { parseLanes } from '../scheduler/live/lanes';
@@ -34,6 +36,12 @@ describe('tessera/runtime entry', () => {
     expect(r.stdout.trim().split(',')).toEqual(expect.arrayContaining(['openSchedule', 'ScheduleRuntime', 'ScheduleError', 'RuntimeSetupError']));
   });
 
+  test('the model-kind names it knows without the generators are exactly the generators\' kinds', () => {
+    expect(MODEL_KINDS.map((k) => k.id)).toEqual([...MODEL_KIND_IDS]);
+    expect(namesModelKind('fp16, resolution=0.5')).toBe(true);
+    expect(namesModelKind(['exact', 'int8-static'])).toBe(false);
+  });
+
   test('its import graph has no Electron, UI, engine, server, CLI or profiling code', async () => {
     const external = Object.keys(pkg.dependencies);
     const r = await build({ entryPoints: [join(root, 'scheduler/embed/index.ts')], bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, external, outdir: '/tmp/unused', logLevel: 'silent' });
@@ -43,7 +51,7 @@ describe('tessera/runtime entry', () => {
     // Profiler modules it may use: model loading and cutting, lane grammar and probing, GPU adapter
     // checks, energy meters, the profile store (the tuned profiles' latencies) and its note rule, the
     // pure transfer-cost fit (live calibration). Not the profiling itself (profile.ts, measure-core.ts).
-    const allowed = /^profiler\/(onnx\/(model|cut|shapes|values|flops|builder|random)|gpu\/(adapter|environment)|energy\/[a-z]+|types|stats|store|notes|transfer|measure|devices)\.ts$/;
+    const allowed = /^profiler\/(onnx\/(model|cut|shapes|values|flops|builder|random)|gpu\/(adapter|environment)|energy\/[a-z]+|types|stats|store|notes|transfer|measure|devices|variants\/model-kind-ids)\.ts$/;
     const profiler = inputs.filter((f) => f.startsWith('profiler/'));
     expect(profiler.filter((f) => !allowed.test(f))).toEqual([]);
     expect(profiler).not.toContain('profiler/profile.ts');

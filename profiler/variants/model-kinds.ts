@@ -16,12 +16,14 @@
 //
 // Both are approximate; their cost is measured end to end on the sample inputs (generate-model.ts).
 import { onnx } from 'onnx-proto';
+import type { ModelKindId } from './model-kind-ids';
 import type { LoadedModel } from '../onnx/model';
 import { num } from '../onnx/model';
 import { floatTensor, int64Tensor } from './graph';
 import { parseKinds, type KindParam } from './kinds';
 
-export type ModelVariantFamily = 'resolution' | 'arch-prune';
+/** The kinds' names live in model-kind-ids.ts (importable without the generators). */
+export type ModelVariantFamily = ModelKindId;
 
 /** What a model-kind builder gets. */
 export interface ModelSource {

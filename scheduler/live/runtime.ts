@@ -26,7 +26,7 @@ import { LaneClient } from './lane-client';
 import { LoopMonitor } from './loop-monitor';
 import { deepenDemoRef } from './demo';
 import { keepSets, LiveSetupError, resolveExecModel, type ModelVariantAttacher, type ModelVariantRequest, type PickOutcome, type VariantAttacher, type VariantSubstituter } from './models';
-import { splitModelKinds } from '../../profiler/variants/model-kinds';
+import { namesModelKind } from '../../profiler/variants/model-kind-ids';
 import { busiestUtilisation } from '../sim-workload';
 import { buildWhitelist, hasLimits } from '../core/whitelist';
 import type { FromLane } from './protocol';
@@ -355,7 +355,7 @@ export class LiveRun {
   private modelVariantRequest(): ModelVariantRequest | undefined {
     const o = this.options;
     const asked = o.modelVariants !== undefined && o.modelVariants !== 'none' ? o.modelVariants : undefined;
-    if (o.variants && splitModelKinds(o.variants).model.length) throw new LiveSetupError(`variants (${o.variants}): resolution and arch-prune are model kinds: ask for them with modelVariants (--model-variants), at model granularity`);
+    if (namesModelKind(o.variants)) throw new LiveSetupError(`variants (${o.variants}): resolution and arch-prune are model kinds: ask for them with modelVariants (--model-variants), at model granularity`);
     if (asked && o.granularity !== 'model') {
       throw new LiveSetupError(`model variants (${asked}) run at model granularity only (one session of the variant model per frame): at ${o.granularity} granularity a variant's own cut does not line up with the original's units (its layers are charged to the original's by node name; some original layers get none), so a frame cannot move between them; run with granularity model`);
     }
