@@ -102,7 +102,7 @@ function configured(name: string, json: string): Policy {
     if (bad.length) throw new Error(`policy "${name}": unknown parameter${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (it takes ${keys.join(', ') || 'none'})`);
   };
   if (name === 'dream' || name === 'dream_static') {
-    allowed(['weights', 'dropMargin', 'periodWindows']);
+    allowed(['weights', 'dropMargin', 'periodWindows', 'modelSwitch']);
     return tesseraDream({ ...(params as DreamOptions), adapt: name === 'dream' });
   }
   if (name === 'terastal') {
