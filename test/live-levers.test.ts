@@ -41,8 +41,10 @@ describe('live runs apply pins, late drop and fixed variants', () => {
     expect(before.length).toBeGreaterThan(10);
     expect(before.every((s) => s.lane === 1)).toBe(true);
     expect(pinned.filter((s) => s.start > fault.at + 0.05).some((s) => s.lane === 0)).toBe(true);
-    // The free tenant used both lanes before the fault.
-    expect(new Set(layers.filter((s) => s.tenant === 1 && s.end <= fault.at).map((s) => s.lane)).size).toBe(2);
+    // The free tenant is not pinned: its table keeps both lanes (which lane EDF gives it depends on
+    // timing: on a quiet machine lane 0 is idle whenever it is ready), and it ran before the fault.
+    expect(r.workload.tenants[1].layers.every((l) => l.variants[0].cost[0] !== null && l.variants[0].cost[1] !== null)).toBe(true);
+    expect(layers.filter((s) => s.tenant === 1 && s.end <= fault.at).length).toBeGreaterThan(10);
     // The prediction is made on the pinned workload.
     expect(r.workload.tenants[0].layers.every((l) => l.variants[0].cost[0] === null)).toBe(true);
     expect(r.report.predicted?.note).toMatch(/pins pinned->cpu:1#1/);
