@@ -140,7 +140,7 @@ function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetL
   return false;
 }
 
-/** Row layout of PathMemo: scalars, then one block of LB values per lane from R_LANES. */
+/** Row layout of PathMemo: scalars, one block of LB values per lane from R_LANES, then one of CB per lane from COLD. */
 const R_STAMP = 0;
 const R_XDONE = 1;
 const R_REST = 2;
@@ -156,16 +156,17 @@ const R_LANES = 10;
 /**
  * A lane's block: the values a (job, lane) score reads sit together (one cache line, not one per
  * quantity): the next layer's latency, the estimated rest of the job, wE x energy preference + wS x
- * lane fit (original variant), the layer's energy, the transfer there and the transfer counted in
- * the estimate.
+ * lane fit (original variant).
  */
 const L_LAT = 0;
 const L_EST = 1;
 const L_PRE = 2;
-const L_ENERGY = 3;
-const L_X = 4;
-const L_XE = 5;
-const LB = 6;
+const LB = 3;
+/** After the lane blocks, per lane, what only a row's fill (and a variant) reads: kept out of the scored lines. */
+const C_ENERGY = 0;
+const C_X = 1;
+const C_XE = 2;
+const CB = 3;
 
 /**
  * DREAM's per-job terms that depend only on (tenant, next layer, lane holding the activations), the
@@ -202,6 +203,7 @@ class PathMemo {
   private tmpE = new Float64Array(0);
   /** Row stride (see the R_* and L_* constants). */
   R = 0;
+  COLD = 0;
   rows = new Float64Array(0);
 
   /** Call at the start of every decide(), with the weights in use. */
@@ -220,7 +222,8 @@ class PathMemo {
         this.base[i] = n;
         n += t.layers.length * (nL + 1); // lane of the activations: -1 (none) .. nL - 1
       });
-      this.R = R_LANES + LB * nL;
+      this.COLD = R_LANES + LB * nL;
+      this.R = this.COLD + CB * nL;
       this.rows = new Float64Array(n * this.R); // stamps 0: no entry is valid (epochs start at 1)
       this.tmpLat = new Float64Array(nL);
       this.tmpE = new Float64Array(nL);
@@ -274,6 +277,7 @@ class PathMemo {
     const rows = this.rows;
     rows[o + R_STAMP] = this.epoch[j.tenant];
     const oL = o + R_LANES;
+    const oC = o + this.COLD;
     if (rows[o + R_XDONE] === 0) {
       // Transfers depend on the layer and the two lanes only. A move to another lane costs the move
       // there and, most likely, a move back: count both in the estimate (the link costs are
@@ -281,8 +285,8 @@ class PathMemo {
       const twice = j.lastLane >= 0 && j.next + 1 < j.layerCount;
       for (let l = 0; l < nL; l++) {
         const x = p.transfer(j, l);
-        rows[oL + l * LB + L_X] = x;
-        rows[oL + l * LB + L_XE] = twice ? 2 * x : x;
+        rows[oC + l * CB + C_X] = x;
+        rows[oC + l * CB + C_XE] = twice ? 2 * x : x;
       }
       rows[o + R_XDONE] = 1;
     }
@@ -298,7 +302,8 @@ class PathMemo {
     for (let l = 0; l < nL; l++) {
       const b = oL + l * LB;
       const el = en[l];
-      rows[b + L_ENERGY] = el;
+      const c = oC + l * CB;
+      rows[c + C_ENERGY] = el;
       if (el < minE) minE = el;
       const ll = lat[l];
       rows[b + L_LAT] = ll;
@@ -306,8 +311,8 @@ class PathMemo {
         rows[b + L_EST] = Infinity;
         continue;
       }
-      const x = rows[b + L_X];
-      const v = (whole ? p.remainingOn(j, l) : ll + rest) + rows[b + L_XE];
+      const x = rows[c + C_X];
+      const v = (whole ? p.remainingOn(j, l) : ll + rest) + rows[c + C_XE];
       rows[b + L_EST] = v;
       if (v < bestEst) bestEst = v;
       if (ll + x < fastDone) {
@@ -515,6 +520,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const mBase = memo.base;
       const mEpoch = memo.epoch;
       const R = memo.R;
+      const COLD = memo.COLD;
       const stride = nL + 1;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
@@ -549,11 +555,31 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         tC[q] = 0;
         tMin[q] = -Infinity; // -Infinity or NaN never enters (such a pair is never taken)
       }
+      // A pair cannot enter its lane's list when even its best case scores no more than the list's
+      // last entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
+      // (rounding covered by a margin). Only feasible pairs (a variant could raise pre otherwise) with
+      // slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. A job none of whose pairs can
+      // enter is skipped before its own terms are computed: with one idle lane, most of them.
+      const prune = wF >= 0 && idle === 1;
       for (let i = 0; i < n; i++) {
         if (taken[i]) continue;
         const j = ready[i];
         const o = rowOf[i];
         const deadline = j.deadline;
+        if (prune && deadline - t > 1e-12) {
+          const base = wF + rows[o + R_PROGRESS];
+          let q = 0;
+          for (; q < idle; q++) {
+            const b = o + R_LANES + idleL[q] * LB;
+            if (rows[b + L_LAT] === Infinity) continue; // never scored
+            const est = rows[b + L_EST];
+            if (!(est >= 0 && t + est <= deadline)) break;
+            const pre = rows[b + L_PRE];
+            const ub = base + (pre > wU ? pre : wU);
+            if (!(ub + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU)) < tMin[q])) break;
+          }
+          if (q === idle) continue;
+        }
         const slack = deadline - t;
         const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
         const fast = rows[o + R_FAST] | 0;
@@ -586,7 +612,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
                 const rest = rows[o + R_REST];
                 const rFast = Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
                 const x = est - lat - rest;
-                const e = (rows[b + L_ENERGY] * fl) / lat;
+                const e = (rows[o + COLD + l * CB + C_ENERGY] * fl) / lat;
                 est = x + fl + rest;
                 feasible = t + x + fl + rFast <= deadline;
                 pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
