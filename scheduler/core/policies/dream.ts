@@ -206,8 +206,11 @@ class PathMemo {
   COLD = 0;
   rows = new Float64Array(0);
 
-  /** Call at the start of every decide(), with the weights in use. */
-  begin(s: Snapshot, p: Predictor, whole: boolean, wE: number, wS: number, wP: number): void {
+  /** Call at the start of every decide(), with the weights in use (an object: double arguments of a call that is not inlined are boxed, an allocation per decision). */
+  begin(s: Snapshot, p: Predictor, whole: boolean, weights: DreamWeights): void {
+    const wE = weights.energy;
+    const wS = weights.speed;
+    const wP = weights.progress;
     const w = s.workload;
     const nL = s.lanes.length;
     const nT = w.tenants.length;
@@ -511,7 +514,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // lane, the estimated rest of the job if it runs there, the fastest lane: they depend on the
       // tenant's ratios only, so jobs share them and a decision recomputes only the tenants whose
       // ratios moved since the last one (in a run: the tenant whose layer just ended).
-      memo.begin(s, p, whole, wE, wS, wP);
+      memo.begin(s, p, whole, w);
       const rows = memo.rows;
       const tRatio = memo.tRatio;
       const tMinRatio = memo.tMinRatio;
