@@ -493,7 +493,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const wF = w.fairness;
       const wE = w.energy;
       const wS = w.speed;
-      const wP = w.progress;
       // Locals: the hot loops below read them many times (a closure variable is a load each time).
       const Vt = V;
       const rowOf = jobRow;
