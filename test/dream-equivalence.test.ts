@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decisionSnapshot, decisionWorkload } from '../bench/scheduler';
 import { tesseraDream, type DreamOptions } from '../scheduler/core/policies/dream';
+import { PredictionModel } from '../scheduler/core/predict';
 import { simulate, type SimOptions } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { Decision, Policy, SimWorkload, Snapshot } from '../scheduler/core/types';
@@ -92,5 +93,28 @@ describe('dream decides exactly as the reference implementation', () => {
         expect(line(opt.decide(s)), `${idle} idle, decision ${i}`).toBe(line(ref.decide(s)));
       }
     }
+  });
+});
+
+describe('PredictionModel: the ratio version DREAM relies on', () => {
+  it('moves for the written tenant on every write path, and never for the offline predictor', () => {
+    const w = decisionWorkload();
+    const m = new PredictionModel(w);
+    const live = m.predictor(true);
+    const offline = m.predictor(false);
+    const v = (t: number) => live.ratioVersion!(t);
+    const before = [v(0), v(1)];
+    m.update(1, 2, 1, 1.2);
+    expect(v(1)).not.toBe(before[1]);
+    expect(v(0)).toBe(before[0]); // other tenants keep theirs: their cached rows stay valid
+    const mid = [v(0), v(1)];
+    m.setRatios(new Float64Array(m.ratios.length).fill(1.1)); // the live runtime, after a lane fails
+    expect(v(0)).not.toBe(mid[0]);
+    expect(v(1)).not.toBe(mid[1]);
+    const after = [v(0), v(1)];
+    m.resetRatios();
+    expect(v(0)).not.toBe(after[0]);
+    expect(v(1)).not.toBe(after[1]);
+    expect(offline.ratioVersion!(1)).toBe(0);
   });
 });
