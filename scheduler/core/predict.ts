@@ -32,8 +32,17 @@ export class PredictionModel {
   readonly suffixLane: Float64Array[];
   /** Per tenant suffix row x lane (row-major, stride nLanes): sum of bestLat over the layers whose fastest lane is this lane. */
   readonly suffixBestPart: Float64Array;
-  /** Observed/expected ratio, tenant x lane. */
+  /**
+   * Observed/expected ratio, tenant x lane. Write it only through update(), setRatios() or
+   * resetRatios(): they stamp ratioStamp, which policies that cache per tenant rely on.
+   */
   readonly ratios: Float64Array;
+  /**
+   * Per tenant: the clock value of the last write to any of its ratios (0: never written), so a
+   * policy checks one integer per tenant for a change instead of every ratio (Predictor.ratioVersion).
+   */
+  readonly ratioStamp: Float64Array;
+  private ratioClock = 0;
   /** EMA weight of a new observation. */
   smoothing = 0.2;
   /** Per flattened layer x lane: time to move the layer's input between that lane and host memory (0 without a link). */
@@ -64,6 +73,7 @@ export class PredictionModel {
     this.suffixLane = lanes.map(() => new Float64Array(suffixLen));
     this.suffixBestPart = new Float64Array(suffixLen * nL);
     this.ratios = new Float64Array(tenants.length * nL).fill(1);
+    this.ratioStamp = new Float64Array(tenants.length);
     this.linkCost = new Float64Array(nLayers * nL);
 
     let layerIdx = 0;
@@ -165,10 +175,23 @@ export class PredictionModel {
     if (!(profiled > 0) || !(observed >= 0)) return;
     const k = tenant * this.nLanes + lane;
     this.ratios[k] += this.smoothing * (observed / profiled - this.ratios[k]);
+    this.ratioStamp[tenant] = ++this.ratioClock;
   }
 
   resetRatios(): void {
     this.ratios.fill(1);
+    this.stampAll();
+  }
+
+  /** Replaces every ratio (tenant x lane, row-major), e.g. with those learnt before a lane failed. */
+  setRatios(r: ArrayLike<number>): void {
+    this.ratios.set(r);
+    this.stampAll();
+  }
+
+  private stampAll(): void {
+    const c = ++this.ratioClock;
+    this.ratioStamp.fill(c);
   }
 
   /** A Predictor over this table: refined (x ratio) or offline (ratio 1). */
@@ -248,5 +271,9 @@ class TablePredictor implements Predictor {
 
   ratio(tenant: number, lane: number): number {
     return this.refined ? this.m.ratios[tenant * this.nL + lane] : 1;
+  }
+
+  ratioVersion(tenant: number): number {
+    return this.refined ? this.m.ratioStamp[tenant] : 0;
   }
 }

@@ -211,6 +211,12 @@ export interface Predictor {
   isolated(job: JobState): number;
   /** Observed/expected latency ratio for a tenant on a lane (an EMA; 1 = predictions hold). */
   ratio(tenant: number, lane: number): number;
+  /**
+   * Optional: a number that changes whenever any of the tenant's ratios may have changed (equal
+   * numbers: ratio() returns what it did), so a policy that caches per tenant checks one number per
+   * tenant instead of every ratio. Predictors without it are polled with ratio().
+   */
+  ratioVersion?(tenant: number): number;
 }
 
 export interface Snapshot {

@@ -592,7 +592,7 @@ export class LiveRun {
   private setCurrent(w: SimWorkload, ratios: Float64Array | undefined): void {
     this.current = w;
     this.model = new PredictionModel(w);
-    if (ratios) this.model.ratios.set(ratios);
+    if (ratios) this.model.setRatios(ratios);
     if (this.book) this.book.model = this.model;
     this.snapshot = {
       time: 0,

@@ -140,7 +140,7 @@ function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetL
   return false;
 }
 
-/** Row layout of PathMemo: scalars, then per-lane blocks from R_LANES. */
+/** Row layout of PathMemo: scalars, one block of LB values per lane from R_LANES, then one of CB per lane from COLD. */
 const R_STAMP = 0;
 const R_XDONE = 1;
 const R_REST = 2;
@@ -153,6 +153,20 @@ const R_EST_FAST = 8;
 /** (wP x layers done) / layers: the progress part of the score. */
 const R_PROGRESS = 9;
 const R_LANES = 10;
+/**
+ * A lane's block: the values a (job, lane) score reads sit together (one cache line, not one per
+ * quantity): the next layer's latency, the estimated rest of the job, wE x energy preference + wS x
+ * lane fit (original variant).
+ */
+const L_LAT = 0;
+const L_EST = 1;
+const L_PRE = 2;
+const LB = 3;
+/** After the lane blocks, per lane, what only a row's fill (and a variant) reads: kept out of the scored lines. */
+const C_ENERGY = 0;
+const C_X = 1;
+const C_XE = 2;
+const CB = 3;
 
 /**
  * DREAM's per-job terms that depend only on (tenant, next layer, lane holding the activations), the
@@ -164,6 +178,8 @@ const R_LANES = 10;
  * the key because transfers depend on it) or a weight does (the online tuner moves them once per
  * evaluation period, every few windows). Each entry is one row of a Float64Array (stride `R`), so a job's terms sit together in
  * memory; the transfer terms, which no ratio changes, are computed once per entry.
+ * A tenant's ratios are read again only when the predictor's ratioVersion for it moved (one number
+ * per tenant, not one per lane, per decision); predictors without it are polled.
  */
 class PathMemo {
   private w: SimWorkload | undefined;
@@ -174,25 +190,27 @@ class PathMemo {
   base = new Int32Array(0);
   epoch = new Uint32Array(0);
   private ratios = new Float64Array(0);
+  /** Per tenant: the predictor's ratioVersion when its ratios were last read (NaN: never). */
+  private version = new Float64Array(0);
+  /** The ratios as last read (tenant x lane), and each tenant's lowest. */
+  tRatio = new Float64Array(0);
+  tMinRatio = new Float64Array(0);
   private counter = 0;
   private wE = NaN;
   private wS = NaN;
   private wP = NaN;
   private tmpLat = new Float64Array(0);
   private tmpE = new Float64Array(0);
-  /** Row stride and the offsets of the per-lane blocks in a row (see the R_* constants). */
+  /** Row stride (see the R_* and L_* constants). */
   R = 0;
-  LAT = 0;
-  EST = 0;
-  ENERGY = 0;
-  /** wE x energy preference + wS x lane fit on each lane (original variant). */
-  PRE = 0;
-  private X = 0;
-  private XE = 0;
+  COLD = 0;
   rows = new Float64Array(0);
 
-  /** Call at the start of every decide(), with the tenants' current ratios (tenant x lane) and the weights in use. */
-  begin(s: Snapshot, p: Predictor, tRatio: Float64Array, whole: boolean, wE: number, wS: number, wP: number): void {
+  /** Call at the start of every decide(), with the weights in use (an object: double arguments of a call that is not inlined are boxed, an allocation per decision). */
+  begin(s: Snapshot, p: Predictor, whole: boolean, weights: DreamWeights): void {
+    const wE = weights.energy;
+    const wS = weights.speed;
+    const wP = weights.progress;
     const w = s.workload;
     const nL = s.lanes.length;
     const nT = w.tenants.length;
@@ -207,18 +225,16 @@ class PathMemo {
         this.base[i] = n;
         n += t.layers.length * (nL + 1); // lane of the activations: -1 (none) .. nL - 1
       });
-      this.LAT = R_LANES;
-      this.EST = R_LANES + nL;
-      this.ENERGY = R_LANES + 2 * nL;
-      this.PRE = R_LANES + 3 * nL;
-      this.X = R_LANES + 4 * nL;
-      this.XE = R_LANES + 5 * nL;
-      this.R = R_LANES + 6 * nL;
+      this.COLD = R_LANES + LB * nL;
+      this.R = this.COLD + CB * nL;
       this.rows = new Float64Array(n * this.R); // stamps 0: no entry is valid (epochs start at 1)
       this.tmpLat = new Float64Array(nL);
       this.tmpE = new Float64Array(nL);
       this.epoch = new Uint32Array(nT);
       this.ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
+      this.version = new Float64Array(nT).fill(NaN);
+      this.tRatio = new Float64Array(nT * nL);
+      this.tMinRatio = new Float64Array(nT);
       this.counter = 0;
     }
     const all = wE !== this.wE || wS !== this.wS || wP !== this.wP;
@@ -228,15 +244,29 @@ class PathMemo {
       this.wP = wP;
     }
     const r = this.ratios;
+    const tRatio = this.tRatio;
+    const versioned = p.ratioVersion !== undefined;
     for (let t = 0; t < nT; t++) {
+      if (versioned) {
+        const v = p.ratioVersion!(t);
+        if (v === this.version[t]) {
+          if (all) this.epoch[t] = ++this.counter;
+          continue;
+        }
+        this.version[t] = v;
+      }
       let stale = all;
+      let m = Infinity;
       for (let l = 0; l < nL; l++) {
-        const x = tRatio[t * nL + l];
+        const x = p.ratio(t, l);
+        tRatio[t * nL + l] = x;
+        if (x < m) m = x;
         if (r[t * nL + l] !== x) {
           r[t * nL + l] = x;
           stale = true;
         }
       }
+      this.tMinRatio[t] = m;
       if (stale) this.epoch[t] = ++this.counter;
     }
   }
@@ -249,6 +279,8 @@ class PathMemo {
     const nL = this.nL;
     const rows = this.rows;
     rows[o + R_STAMP] = this.epoch[j.tenant];
+    const oL = o + R_LANES;
+    const oC = o + this.COLD;
     if (rows[o + R_XDONE] === 0) {
       // Transfers depend on the layer and the two lanes only. A move to another lane costs the move
       // there and, most likely, a move back: count both in the estimate (the link costs are
@@ -256,8 +288,8 @@ class PathMemo {
       const twice = j.lastLane >= 0 && j.next + 1 < j.layerCount;
       for (let l = 0; l < nL; l++) {
         const x = p.transfer(j, l);
-        rows[o + this.X + l] = x;
-        rows[o + this.XE + l] = twice ? 2 * x : x;
+        rows[oC + l * CB + C_X] = x;
+        rows[oC + l * CB + C_XE] = twice ? 2 * x : x;
       }
       rows[o + R_XDONE] = 1;
     }
@@ -266,28 +298,25 @@ class PathMemo {
     const lat = this.tmpLat;
     const en = this.tmpE;
     p.nextAll(j, 0, lat, en, 0);
-    const oLat = o + this.LAT;
-    const oEst = o + this.EST;
-    const oE = o + this.ENERGY;
-    const oX = o + this.X;
-    const oXE = o + this.XE;
     let bestEst = Infinity;
     let fast = -1;
     let fastDone = Infinity;
     let minE = Infinity;
     for (let l = 0; l < nL; l++) {
+      const b = oL + l * LB;
       const el = en[l];
-      rows[oE + l] = el;
+      const c = oC + l * CB;
+      rows[c + C_ENERGY] = el;
       if (el < minE) minE = el;
       const ll = lat[l];
-      rows[oLat + l] = ll;
+      rows[b + L_LAT] = ll;
       if (ll === Infinity) {
-        rows[oEst + l] = Infinity;
+        rows[b + L_EST] = Infinity;
         continue;
       }
-      const x = rows[oX + l];
-      const v = (whole ? p.remainingOn(j, l) : ll + rest) + rows[oXE + l];
-      rows[oEst + l] = v;
+      const x = rows[c + C_X];
+      const v = (whole ? p.remainingOn(j, l) : ll + rest) + rows[c + C_XE];
+      rows[b + L_EST] = v;
       if (v < bestEst) bestEst = v;
       if (ll + x < fastDone) {
         fastDone = ll + x;
@@ -300,16 +329,15 @@ class PathMemo {
     rows[o + R_FAST_DONE] = fastDone;
     rows[o + R_MIN_E] = minE;
     rows[o + R_BEST_LAT] = bestLat;
-    rows[o + R_EST_FAST] = fast >= 0 ? rows[oEst + fast] : Infinity;
+    rows[o + R_EST_FAST] = fast >= 0 ? rows[oL + fast * LB + L_EST] : Infinity;
     rows[o + R_PROGRESS] = (this.wP * j.next) / j.layerCount;
-    const oPre = o + this.PRE;
     const wE = this.wE;
     const wS = this.wS;
     for (let l = 0; l < nL; l++) {
       // A zero-energy layer (a profile's estimate for a layer below the timer's resolution, or a
       // meter reading 0) is the cheapest there is: 0/0 would make the score NaN, never chosen.
       const el = en[l];
-      rows[oPre + l] = wE * (el > 0 ? minE / el : 1) + wS * (bestLat / lat[l]);
+      rows[oL + l * LB + L_PRE] = wE * (el > 0 ? minE / el : 1) + wS * (bestLat / lat[l]);
     }
   }
 }
@@ -349,15 +377,16 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   const sc = new Scratch();
   const memo = new PathMemo();
   const switcher = new ModelSwitch(options.modelSwitch);
-  let score = new Float64Array(256);
   let jobRow = new Int32Array(64);
-  let jobBestLane = new Int32Array(64);
-  let jobBestScore = new Float64Array(64);
   let laneWait = new Float64Array(8);
   let idleLanes = new Int32Array(8);
   let backlog = new Float64Array(8);
-  let tMinRatio = new Float64Array(8);
-  let tRatio = new Float64Array(16);
+  // Per idle lane (by its position q among the idle lanes): its `idle` best-scoring jobs, best first
+  // (ties: the lower job index), how many, and the score a job must beat to enter a full list.
+  let topScore = new Float64Array(64);
+  let topJob = new Int32Array(64);
+  let topCount = new Int32Array(8);
+  let topMin = new Float64Array(8);
   let V: VariantTables | undefined;
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
@@ -441,13 +470,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const nL = lanes.length;
       const d = sc.begin(n, nL);
       if (n === 0) return d;
-      if (score.length < n * nL) score = new Float64Array(Math.max(n * nL, score.length * 2));
-      if (jobRow.length < n) {
-        const size = Math.max(n, jobRow.length * 2);
-        jobRow = new Int32Array(size);
-        jobBestLane = new Int32Array(size);
-        jobBestScore = new Float64Array(size);
-      }
+      if (jobRow.length < n) jobRow = new Int32Array(Math.max(n, jobRow.length * 2));
       if (!V || V.w !== s.workload) {
         V = variantTables(s.workload);
         switcher.ensure(s.workload);
@@ -456,6 +479,12 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         laneWait = new Float64Array(nL);
         idleLanes = new Int32Array(nL);
         backlog = new Float64Array(nL);
+        topCount = new Int32Array(nL);
+        topMin = new Float64Array(nL);
+      }
+      if (topScore.length < nL * nL) {
+        topScore = new Float64Array(nL * nL);
+        topJob = new Int32Array(nL * nL);
       }
       const p = s.predict;
       const t = s.time;
@@ -464,13 +493,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const wF = w.fairness;
       const wE = w.energy;
       const wS = w.speed;
-      const wP = w.progress;
       // Locals: the hot loops below read them many times (a closure variable is a load each time).
       const Vt = V;
-      const sco = score;
       const rowOf = jobRow;
-      const bestLaneOf = jobBestLane;
-      const bestScoreOf = jobBestScore;
       const wait = laneWait;
       const idleL = idleLanes;
       const back = backlog;
@@ -484,33 +509,20 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         if (ls.idle) idleL[idle++] = l;
       }
 
-      const nT = s.workload.tenants.length;
-      if (tMinRatio.length < nT) tMinRatio = new Float64Array(nT);
-      if (tRatio.length < nT * nL) tRatio = new Float64Array(nT * nL);
-      for (let k = 0; k < nT; k++) {
-        let m = Infinity;
-        for (let l = 0; l < nL; l++) {
-          const r = p.ratio(k, l);
-          tRatio[k * nL + l] = r;
-          if (r < m) m = r;
-        }
-        tMinRatio[k] = m;
-      }
       // Per (tenant, next layer, lane of the activations): the next layer's latency and energy per
       // lane, the estimated rest of the job if it runs there, the fastest lane: they depend on the
       // tenant's ratios only, so jobs share them and a decision recomputes only the tenants whose
       // ratios moved since the last one (in a run: the tenant whose layer just ended).
-      memo.begin(s, p, tRatio, whole, wE, wS, wP);
+      memo.begin(s, p, whole, w);
       const rows = memo.rows;
-      const LAT = memo.LAT;
-      const EST = memo.EST;
-      const ENERGY = memo.ENERGY;
-      const PRE = memo.PRE;
+      const tRatio = memo.tRatio;
+      const tMinRatio = memo.tMinRatio;
 
       // Pass 1: drops, and each lane's backlog (the next layers of the jobs that would rather run there).
       const mBase = memo.base;
       const mEpoch = memo.epoch;
       const R = memo.R;
+      const COLD = memo.COLD;
       const stride = nL + 1;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
@@ -532,17 +544,44 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         if (fast >= 0) back[fast] += rows[o + R_FAST_DONE];
       }
 
-      // Pass 2: scores of (job, idle lane) pairs, and each job's best idle lane (ties: the lower lane);
-      // the best pair overall (ties: the lower job index) is the matching's first pick.
-      let firstJob = -1;
-      let firstScore = -Infinity;
+      // Pass 2: scores of (job, idle lane) pairs. The matching below takes pairs best first (ties:
+      // the lower job index, then the lower lane), one per job and lane, for at most `idle` rounds:
+      // a lane's pick is then among its `idle` best jobs (fewer than `idle` jobs are taken before
+      // it), so each idle lane keeps only those, not a score per pair.
+      const K = idle;
+      const tS = topScore;
+      const tJ = topJob;
+      const tC = topCount;
+      const tMin = topMin;
+      for (let q = 0; q < idle; q++) {
+        tC[q] = 0;
+        tMin[q] = -Infinity; // -Infinity or NaN never enters (such a pair is never taken)
+      }
+      // A pair cannot enter its lane's list when even its best case scores no more than the list's
+      // last entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
+      // (rounding covered by a margin). Only feasible pairs (a variant could raise pre otherwise) with
+      // slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. A job none of whose pairs can
+      // enter is skipped before its own terms are computed: with one idle lane, most of them.
+      const prune = wF >= 0 && idle === 1;
       for (let i = 0; i < n; i++) {
-        bestLaneOf[i] = -1;
         if (taken[i]) continue;
-        const row = i * nL;
         const j = ready[i];
         const o = rowOf[i];
         const deadline = j.deadline;
+        if (prune && deadline - t > 1e-12) {
+          const base = wF + rows[o + R_PROGRESS];
+          let q = 0;
+          for (; q < idle; q++) {
+            const b = o + R_LANES + idleL[q] * LB;
+            if (rows[b + L_LAT] === Infinity) continue; // never scored
+            const est = rows[b + L_EST];
+            if (!(est >= 0 && t + est <= deadline)) break;
+            const pre = rows[b + L_PRE];
+            const ub = base + (pre > wU ? pre : wU);
+            if (!(ub + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU)) < tMin[q])) break;
+          }
+          if (q === idle) continue;
+        }
         const slack = deadline - t;
         const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
         const fast = rows[o + R_FAST] | 0;
@@ -556,18 +595,14 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const common = wF * fairness + rows[o + R_PROGRESS];
         // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
         let budgetLeft = NaN;
-        let bl = -1;
-        let bs = -Infinity;
         for (let q = 0; q < idle; q++) {
           const l = idleL[q];
-          const lat = rows[o + LAT + l];
-          if (lat === Infinity) {
-            sco[row + l] = -Infinity;
-            continue;
-          }
-          let est = rows[o + EST + l];
+          const b = o + R_LANES + l * LB;
+          const lat = rows[b + L_LAT];
+          if (lat === Infinity) continue;
+          let est = rows[b + L_EST];
           let feasible = t + est <= deadline;
-          let pre = rows[o + PRE + l];
+          let pre = rows[b + L_PRE];
           if (!feasible) {
             if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
             if (budgetLeft > 1e-9) {
@@ -579,7 +614,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
                 const rest = rows[o + R_REST];
                 const rFast = Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
                 const x = est - lat - rest;
-                const e = (rows[o + ENERGY + l] * fl) / lat;
+                const e = (rows[o + COLD + l * CB + C_ENERGY] * fl) / lat;
                 est = x + fl + rest;
                 feasible = t + x + fl + rFast <= deadline;
                 pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
@@ -588,71 +623,59 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
           // A detour to a slower lane only when waiting for the fastest lane is expected to cost
           // more, or the deadline cannot wait.
-          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) {
-            sco[row + l] = -Infinity;
-            continue;
-          }
+          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          sco[row + l] = v;
-          if (v > bs) {
-            bs = v;
-            bl = l;
+          if (v > tMin[q]) {
+            // Into lane q's list, after every entry scoring at least as much (earlier jobs win ties).
+            const c = tC[q];
+            const qb = q * K;
+            let at = c < K ? c : K - 1;
+            while (at > 0 && tS[qb + at - 1] < v) {
+              tS[qb + at] = tS[qb + at - 1];
+              tJ[qb + at] = tJ[qb + at - 1];
+              at--;
+            }
+            tS[qb + at] = v;
+            tJ[qb + at] = i;
+            if (c < K) tC[q] = c + 1;
+            if (c + 1 >= K) tMin[q] = tS[qb + K - 1];
           }
-        }
-        bestLaneOf[i] = bl;
-        bestScoreOf[i] = bs;
-        if (bl >= 0 && bs > firstScore) {
-          firstScore = bs;
-          firstJob = i;
         }
       }
 
-      // Greedy matching: best pair first (ties: the lower job index, then the lower lane), one per
-      // job and lane. Each job keeps its best free lane; only jobs whose best lane was just taken
-      // look again.
-      const laneTaken = sc.laneTaken;
+      // Greedy matching: each round, the best pair among the free lanes' best untaken jobs (ties: the
+      // lower job index, then the lower lane).
       for (let round = 0; round < idle; round++) {
-        let bi = firstJob;
-        if (round > 0) {
-          let bs = -Infinity;
-          bi = -1;
-          for (let i = 0; i < n; i++) {
-            if (bestLaneOf[i] >= 0 && bestScoreOf[i] > bs) {
-              bs = bestScoreOf[i];
+        let bq = -1;
+        let bi = -1;
+        let bs = -Infinity;
+        for (let q = 0; q < idle; q++) {
+          if (sc.laneTaken[idleL[q]]) continue;
+          const qb = q * K;
+          for (let r = 0; r < tC[q]; r++) {
+            const i = tJ[qb + r];
+            if (taken[i]) continue;
+            const v = tS[qb + r];
+            if (bq < 0 || v > bs || (v === bs && i < bi)) {
+              bq = q;
               bi = i;
+              bs = v;
             }
+            break;
           }
         }
-        if (bi < 0) break;
-        const bl = bestLaneOf[bi];
+        if (bq < 0) break;
+        const bl = idleL[bq];
         taken[bi] = 1;
-        bestLaneOf[bi] = -1;
         const o = rowOf[bi];
         const j = ready[bi];
         const rest = rows[o + R_REST];
-        const estHere = rows[o + EST + bl];
+        const b = o + R_LANES + bl * LB;
+        const estHere = rows[b + L_EST];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
         const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
-        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[o + LAT + bl], estHere, rest, contended, switcher.forced(j.tenant, j.next), switcher.always(j.tenant)));
-        if (round + 1 === idle) break;
-        for (let i = 0; i < n; i++) {
-          if (bestLaneOf[i] !== bl) continue;
-          const row = i * nL;
-          let nl = -1;
-          let ns = -Infinity;
-          for (let q = 0; q < idle; q++) {
-            const l = idleL[q];
-            if (laneTaken[l]) continue;
-            const v = sco[row + l];
-            if (v > ns) {
-              ns = v;
-              nl = l;
-            }
-          }
-          bestLaneOf[i] = nl;
-          bestScoreOf[i] = ns;
-        }
+        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[b + L_LAT], estHere, rest, contended, switcher.forced(j.tenant, j.next), switcher.always(j.tenant)));
       }
       return d;
     },

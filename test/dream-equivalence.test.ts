@@ -1,0 +1,120 @@
+// DREAM's decision-cost work (issue 10) must not move a single decision: the optimised policy
+// (scheduler/core/policies/dream.ts) runs beside a frozen copy of the code before it
+// (fixtures/dream-reference.ts) on the same snapshots, and every decision (assignments, variants,
+// drops) must be equal. In simulate() both see the same snapshots only while they decide alike, so
+// the reference is driven by the optimised policy's run: each snapshot is handed to both.
+import { describe, expect, it } from 'vitest';
+import { decisionSnapshot, decisionWorkload } from '../bench/scheduler';
+import { tesseraDream, type DreamOptions } from '../scheduler/core/policies/dream';
+import { PredictionModel } from '../scheduler/core/predict';
+import { simulate, type SimOptions } from '../scheduler/core/simulator';
+import { syntheticWorkload } from '../scheduler/core/synthetic';
+import type { Decision, Policy, SimWorkload, Snapshot } from '../scheduler/core/types';
+import { dreamReference } from './fixtures/dream-reference';
+
+const line = (d: Decision) => `${d.assign.map((a) => `${a.job}>${a.lane}.${a.variant}`).join(',')}|${d.drop.join(',')}`;
+
+/** Every tenant may switch to its whole-model variant (variant 1 on each layer): DREAM's model switch. */
+function withModelVariants(w: SimWorkload): SimWorkload {
+  return {
+    ...w,
+    tenants: w.tenants.map((t, i) => (i % 2 ? t : { ...t, whitelist: { combos: [{ id: 'fp16', variants: t.layers.map((l) => (l.variants.length > 1 ? 1 : 0)), cost: 0.001, whole: true }], costLabel: 'test' } })),
+  };
+}
+
+const cases: { name: string; w: () => SimWorkload; o: SimOptions }[] = [
+  { name: 'vr_gaming balanced 0.6, variants', w: () => syntheticWorkload({ scenario: 'vr_gaming', load: 0.6, variants: true }), o: { duration: 2, seed: 3, latencyNoise: 0.1, jobNoise: 0.1 } },
+  { name: 'vr_gaming gpu-skewed 1.3 (overload)', w: () => syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.3, variants: true }), o: { duration: 2, seed: 4, latencyNoise: 0.1, jobNoise: 0.1 } },
+  { name: 'ar_assistant 0.9, cascades, no variants', w: () => syntheticWorkload({ scenario: 'ar_assistant', load: 0.9 }), o: { duration: 2, seed: 8, latencyNoise: 0.15, jobNoise: 0.1 } },
+  { name: 'ar_assistant 1.1, model preemption, drop late', w: () => syntheticWorkload({ scenario: 'ar_assistant', load: 1.1, variants: true }), o: { duration: 1.5, seed: 6, latencyNoise: 0.05, preemption: 'model', dropLate: true, maxQueuePerTenant: 4 } },
+  { name: '8 tenants x 4 lanes, biased lanes', w: decisionWorkload, o: { duration: 1, seed: 5, latencyNoise: 0.1, jobNoise: 0.2, latencyBias: [1.3, 0.8, 1, 1.1] } },
+  { name: 'social_a 1.5, model variants (switch)', w: () => withModelVariants(syntheticWorkload({ scenario: 'social_a', load: 1.5, variants: true, seed: 9 })), o: { duration: 3, seed: 2, latencyNoise: 0.1, jobNoise: 0.1 } },
+];
+
+/** Runs the optimised policy in simulate(); the reference decides every same snapshot beside it. */
+function compare(w: SimWorkload, o: SimOptions, options: DreamOptions): { decisions: number; drops: number; variants: number } {
+  const opt = tesseraDream(options);
+  const ref = dreamReference(options);
+  let decisions = 0;
+  let drops = 0;
+  let variants = 0;
+  const both: Policy = {
+    name: opt.name,
+    state: opt.state?.bind(opt),
+    events: opt.events?.bind(opt),
+    observe(f) {
+      opt.observe?.(f);
+      ref.observe?.(f);
+    },
+    decide(s: Snapshot) {
+      const want = line(ref.decide(s));
+      const d = opt.decide(s);
+      expect(line(d), `decision ${decisions} at t=${s.time}, ${s.ready.length} ready`).toBe(want);
+      decisions++;
+      drops += d.drop.length;
+      for (const a of d.assign) if (a.variant > 0) variants++;
+      return d;
+    },
+  };
+  simulate(w, both, o);
+  return { decisions, drops, variants };
+}
+
+describe('dream decides exactly as the reference implementation', () => {
+  for (const c of cases) {
+    for (const [label, options] of [
+      ['dream', {}],
+      ['dream_static', { adapt: false }],
+    ] as const) {
+      it(`${label}: ${c.name}`, () => {
+        const r = compare(c.w(), c.o, { ...options, periodWindows: 1 });
+        expect(r.decisions).toBeGreaterThan(100);
+      }, 60_000);
+    }
+  }
+
+  it('the runs exercise drops and variants (else the comparison would prove less)', () => {
+    const over = compare(cases[1].w(), cases[1].o, { adapt: false });
+    expect(over.drops).toBeGreaterThan(0);
+    expect(over.variants).toBeGreaterThan(0);
+    const sw = compare(cases[5].w(), cases[5].o, {});
+    expect(sw.variants).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("the bench's snapshots: one tenant's ratio moves before every decision, 1 to 4 idle lanes", () => {
+    for (const idle of [1, 2, 3, 4]) {
+      const snap = decisionSnapshot(idle);
+      const opt = tesseraDream({ adapt: false });
+      const ref = dreamReference({ adapt: false });
+      for (let i = 0; i < 400; i++) {
+        snap.layerEnd(i);
+        // A sliding subset of the ready jobs too, so rows are reused across changing job sets.
+        const s: Snapshot = i % 2 ? snap : { ...snap, ready: snap.ready.slice(i % 48, (i % 48) + 16) };
+        expect(line(opt.decide(s)), `${idle} idle, decision ${i}`).toBe(line(ref.decide(s)));
+      }
+    }
+  });
+});
+
+describe('PredictionModel: the ratio version DREAM relies on', () => {
+  it('moves for the written tenant on every write path, and never for the offline predictor', () => {
+    const w = decisionWorkload();
+    const m = new PredictionModel(w);
+    const live = m.predictor(true);
+    const offline = m.predictor(false);
+    const v = (t: number) => live.ratioVersion!(t);
+    const before = [v(0), v(1)];
+    m.update(1, 2, 1, 1.2);
+    expect(v(1)).not.toBe(before[1]);
+    expect(v(0)).toBe(before[0]); // other tenants keep theirs: their cached rows stay valid
+    const mid = [v(0), v(1)];
+    m.setRatios(new Float64Array(m.ratios.length).fill(1.1)); // the live runtime, after a lane fails
+    expect(v(0)).not.toBe(mid[0]);
+    expect(v(1)).not.toBe(mid[1]);
+    const after = [v(0), v(1)];
+    m.resetRatios();
+    expect(v(0)).not.toBe(after[0]);
+    expect(v(1)).not.toBe(after[1]);
+    expect(offline.ratioVersion!(1)).toBe(0);
+  });
+});
