@@ -7,6 +7,12 @@ import { createPolicy } from '../scheduler/core/policies';
 import { computeMetrics } from '../scheduler/core/metrics';
 import { simulate } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
+import { validateWorkload } from '../scheduler/core/workload';
+import type { LatencyTable } from '../scheduler/live/calibrate';
+import { buildWorkload } from '../scheduler/live/runtime';
+import type { ExecModel, LiveScenario } from '../scheduler/live/types';
+import { timing } from '../scheduler/tenant-timing';
+import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
 import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
@@ -98,6 +104,18 @@ describe('variant choices', () => {
     slow.tenants[0].layers[0].variants[1].cost = [ms(12), ms(12)];
     expect(staticVariantPicks(slow.tenants[0])).toEqual([0, 1, 0]);
     expect(applyVariantChoice(slow, ['fastest']).tenants[0].baseAccuracy).toBeUndefined();
+  });
+
+  test('live: a unit running a fixed variant is variants[0] with no per-frame charge; its loss lowers baseAccuracy (as applyVariantChoice)', () => {
+    const s = loadScenario('xrbench/vr_gaming').scenario;
+    const live: LiveScenario = { name: s.name, tenants: s.tenants.map((t) => ({ ...timing(t), model: { bytes: new Uint8Array(), name: t.id } })) };
+    const execs = s.tenants.map((t, i) => ({ name: t.id, inputs: [], units: [{ name: 'whole', bytes: new Uint8Array(), inputs: [], outputs: [], ...(i === 1 ? { fixedVariant: { id: 'conv3:int8-static', exact: false, accuracyDelta: 0.02 } } : {}) }], granularity: 'whole model' })) as ExecModel[];
+    const table: LatencyTable = { computeMs: s.tenants.map(() => [[1]]), sources: s.tenants.map(() => 'test'), outBytes: s.tenants.map(() => [0]), cv: 0, logSigma: 0, overheadS: [0], transfer: { latency: 0, bytesPerSec: 1e9 }, releaseLagS: 0 };
+    const w = buildWorkload(live, execs, table, [{ id: 'cpu:1', kind: 'cpu', idleWatts: 0, busyWatts: 5 }], {}, 'test');
+    expect(() => validateWorkload(w)).not.toThrow();
+    expect(w.tenants[1].layers[0].variants[0]).toMatchObject({ id: 'conv3:int8-static', accuracyDelta: 0 });
+    expect(w.tenants[1].baseAccuracy).toBeCloseTo(0.98, 12);
+    expect(w.tenants[0].baseAccuracy).toBeUndefined();
   });
 
   test('the search finds the variant choice where only faster layers can meet the deadline', () => {
