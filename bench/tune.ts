@@ -42,6 +42,29 @@
 // queue bound, late drop, pinning, 'original'/'fastest' variant choices); full: also the 'policy'
 // variant choice (the policy picks among the profiled variants; live runs the originals).
 // The machine's load average is printed: on a shared machine, live figures move with it.
+//
+// Layer variants in the profiles (the tuner's 'fastest' choice). `tessera variants PROFILE --kinds
+// int8-static,fp16 [--samples DIR]` (profiler/variants/run.ts) adds verified variants and the
+// combinations verified together to that stored profile; tune uses the newest stored profile of each
+// model (scheduler/tune-run.ts newestProfiles), so a variant run on it is what the search sees.
+// --profile-missing makes variants only for a tenant that misses its deadline alone (default kinds,
+// the library's sample inputs): not for PP-OCR det, whose map IoU is empty on noise (bench/variants.ts
+// textPage), so variants for a tenant with task-level limits are a separate, stated step. A tenant
+// with limits (a whitelist) gets under 'fastest' the fastest combination of its whitelist as verified
+// (space.ts fastestCombination); its loss lowers every frame's baseAccuracy.
+// Measured 20:36-20:58 UTC, store /tmp/tunevar-home (fresh: tessera scenario profiles
+// mixed/reading_assistant --lanes cpu:1,cpu:2 --profile-missing --budget 6s; then tessera variants on
+// ocr_det --kinds int8-static,fp16 --budget 30s --samples <a text page, textPage> and on ocr_rec
+// --budget 20s; load average 4-8 from other jobs): ocr_det int8-static x1.07 median per layer, fp16
+// x0.95; under minMapIoU 0.9, 'fastest' = int8-staticx16 (IoU 0.981) on the cpu:1 lanes, frame
+// 437 -> 385 ms; bestx32 (IoU 0.993) on cpu:2, 440 -> 353 ms; ocr_rec fp16 picks within its additive
+// budget 0.01, x1.05. Tune (--budget 60s --validate 10s): auto chose 0.8 (model basis; untuned
+// dream_static misses 35.5%): tuned UXCost 0.2468 -> 0.1347, 45.4% lower, BUT the tuned schedule
+// misses MORE (38.8%, within the 1.1x + 0.5 pt cap): it drops eyes frames (94.8% missed) and wins on
+// energy; every top-3 candidate pins ocr_det + ocr_rec to one lane with ocr_det 'fastest'. At
+// --load 0.7 --load-basis model (edf misses 8.0%, nearly all of it eyes: 18.6%; ES_RITNet's layers sum to
+// 60 ms on a cpu:1 lane, 24 ms on cpu:2, frame period 45 ms there) the tuned schedule is untuned edf: 0.0% lower; eyes has no accuracy limit,
+// so no variant of it may run. Live figures at load average 6-9 are not usable (untuned edf 95% miss).
 import { loadavg } from 'node:os';
 import { localClient } from '../engine/local';
 import type { TuneRunResult } from '../engine/features/tune';
