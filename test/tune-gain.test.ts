@@ -73,7 +73,7 @@ describe('variant choices', () => {
     const base = variantWorkload({ fps: 10, deadlineMs: 100 });
     const t0 = base.tenants[0];
     const layers = t0.layers.map((l, i) => (i === 0 ? { ...l, variants: [...l.variants, { id: 'fp16', accuracyDelta: 0.01, cost: [ms(6), ms(6)] }] } : l));
-    const combo = (id: string, variants: number[], cost: number) => ({ id, variants, cost });
+    const combo = (id: string, variants: number[], cost: number, whole = false) => ({ id, variants, cost, ...(whole ? { whole } : {}) });
     const listed = (combos: ReturnType<typeof combo>[]) => ({ ...base, tenants: [{ ...t0, layers, whitelist: { combos, costLabel: 'x' } }] }) as SimWorkload;
     // fp16 and int8 verified alone, not together: the greedy set of both is no verified combination;
     // the fastest verified one (int8: saves 7 ms, fp16 4 ms) with the free exact variant.
@@ -82,6 +82,10 @@ describe('variant choices', () => {
     // Verified together (14 ms frame): that combination, each layer at the variant it was verified with.
     const together = listed([combo('L2:int8', [0, 0, 1], 0.02), combo('L0+L2', [1, 0, 1], 0.035)]);
     expect(staticVariantPicks(together.tenants[0])).toEqual([1, 1, 1]);
+    // A model-level (whole) combination, however fast, is DREAM's model switch's: live fixed picks are per layer.
+    const withWhole = listed([combo('L2:int8', [0, 0, 1], 0.02), combo('model:resolution(s=0.5)', [2, 2, 2], 0.01, true)]);
+    withWhole.tenants[0].layers = withWhole.tenants[0].layers.map((l) => ({ ...l, variants: [...l.variants, { id: 'model:resolution(s=0.5)', accuracyDelta: 0.01, cost: [ms(1), ms(1)] }] }));
+    expect(staticVariantPicks(withWhole.tenants[0])).toEqual([0, 1, 1]);
     // A tenant whose only variants are approximate ones in its whitelist has a choice to search (no additive budget).
     const approxOnly = { ...together, tenants: [{ ...together.tenants[0], layers: layers.map((l, i) => (i === 1 ? { ...l, variants: [l.variants[0]] } : l)) }] } as SimWorkload;
     expect(tenantsWithVariants(approxOnly)).toEqual([0]);

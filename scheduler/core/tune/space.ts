@@ -325,9 +325,11 @@ function exactPicks(t: TenantDef): number[] {
 /**
  * A whitelist tenant's 'fastest': the combination of its whitelist (verified together end to end)
  * whose frame is fastest, each layer it substitutes at the variant it was verified with, every other
- * layer at its fastest exact variant (exact variants are free under a whitelist); a model-level
- * (whole) combination substitutes every layer. No combination faster than the exact picks: those,
- * with no combination. Frame time: the sum of each layer's fastest lane, as for the additive rule.
+ * layer at its fastest exact variant (exact variants are free under a whitelist). Model-level (whole)
+ * combinations are left to DREAM's model switch: the live runtime makes fixed picks layer by layer
+ * and cannot make a model variant as one (variant-exec.ts substituteVariants). No combination
+ * faster than the exact picks: those, with no combination. Frame time: the sum of each layer's
+ * fastest lane, as for the additive rule.
  */
 export function fastestCombination(t: TenantDef): { picks: number[]; combo?: WhitelistCombo } {
   const exact = exactPicks(t);
@@ -335,7 +337,8 @@ export function fastestCombination(t: TenantDef): { picks: number[]; combo?: Whi
   let best: { picks: number[]; combo?: WhitelistCombo } = { picks: exact };
   let bestTime = frame(exact);
   for (const combo of t.whitelist?.combos ?? []) {
-    const picks = exact.map((k, i) => ((combo.variants[i] ?? 0) > 0 ? combo.variants[i] : combo.whole ? 0 : k));
+    if (combo.whole) continue;
+    const picks = exact.map((k, i) => ((combo.variants[i] ?? 0) > 0 ? combo.variants[i] : k));
     const time = frame(picks);
     if (time < bestTime - 1e-12) {
       best = { picks, combo };
