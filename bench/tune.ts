@@ -61,7 +61,10 @@
 // budget 0.01, x1.05. Tune (--budget 60s --validate 10s): auto chose 0.8 (model basis; untuned
 // dream_static misses 35.5%): tuned UXCost 0.2468 -> 0.1347, 45.4% lower, BUT the tuned schedule
 // misses MORE (38.8%, within the 1.1x + 0.5 pt cap): it drops eyes frames (94.8% missed) and wins on
-// energy; every top-3 candidate pins ocr_det + ocr_rec to one lane with ocr_det 'fastest'. At
+// energy; every top-3 candidate pins ocr_det + ocr_rec to one lane with ocr_det 'fastest'. Rerun
+// 21:21 (--validate-top 2, load average 6): 0.2468 -> 0.1264, 48.8% lower, 39.1% vs 35.5% miss; live
+// untuned 41.0% miss, 36.2 J (estimated); tuned #1 40.4%, 22.2 J, ocr_det's 16 int8-static layers
+// made, verified and run live; eyes missed 100% live in every run (predicted 80-96%). At
 // --load 0.7 --load-basis model (edf misses 8.0%, nearly all of it eyes: 18.6%; ES_RITNet's layers sum to
 // 60 ms on a cpu:1 lane, 24 ms on cpu:2, frame period 45 ms there) the tuned schedule is untuned edf: 0.0% lower; eyes has no accuracy limit,
 // so no variant of it may run. Live figures at load average 6-9 are not usable (untuned edf 95% miss).
