@@ -3,7 +3,16 @@
 // kept with their cascade upstreams when isolated, and a search that goes on past an infeasible
 // tenant. Small hand-built and synthetic workloads keep it well under 30 s.
 import { describe, expect, test } from 'vitest';
+import { createPolicy } from '../scheduler/core/policies';
+import { computeMetrics } from '../scheduler/core/metrics';
+import { simulate } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
+import { validateWorkload } from '../scheduler/core/workload';
+import type { LatencyTable } from '../scheduler/live/calibrate';
+import { buildWorkload } from '../scheduler/live/runtime';
+import type { ExecModel, LiveScenario } from '../scheduler/live/types';
+import { timing } from '../scheduler/tenant-timing';
+import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
 import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
@@ -46,13 +55,71 @@ describe('variant choices', () => {
     expect(fastest.layers.map((l) => l.variants.map((v) => v.id))).toEqual([['original'], ['split-k'], ['int8']]);
     // int8 was not measured on the second lane: the original's cost stands in there, its accuracy cost stays.
     expect(fastest.layers[2].variants[0].cost[1]).toEqual(ms(10));
-    expect(fastest.layers[2].variants[0].accuracyDelta).toBe(0.02);
+    // The fixed pick is the layer's only implementation (variants[0], charged nothing per layer); its loss lowers every frame's accuracy.
+    expect(fastest.layers[2].variants[0].accuracyDelta).toBe(0);
+    expect(fastest.baseAccuracy).toBeCloseTo(0.98, 12);
+    // ... so the simulator runs it (an approximate variants[0] is refused by validateWorkload).
+    expect(simulate(applyVariantChoice(withBudget, ['fastest']), createPolicy('edf'), { duration: 1, seed: 1 }).jobs.length).toBeGreaterThan(5);
     expect(applyVariantChoice(withBudget, ['original']).tenants[0].layers.every((l) => l.variants.length === 1 && l.variants[0].id === 'original')).toBe(true);
     expect(applyVariantChoice(withBudget, ['policy'])).toBe(withBudget);
     // A whitelist of combinations verified together: the greedy set is not one of them, exact variants only.
     const listed = { ...withBudget, tenants: [{ ...withBudget.tenants[0], whitelist: { combos: [], costLabel: 'x' } }] } as unknown as SimWorkload;
     expect(staticVariantPicks(listed.tenants[0])).toEqual([0, 1, 0]);
     expect('whitelist' in applyVariantChoice(listed, ['fastest']).tenants[0]).toBe(false);
+  });
+
+  test('fastest on a whitelist tenant: the fastest combination as verified together, charged its verified cost once', () => {
+    // Layer 0: fp16 at 6 ms, layer 1: exact split-k at 5 ms, layer 2: int8 at 3 ms (10 ms originals).
+    const base = variantWorkload({ fps: 10, deadlineMs: 100 });
+    const t0 = base.tenants[0];
+    const layers = t0.layers.map((l, i) => (i === 0 ? { ...l, variants: [...l.variants, { id: 'fp16', accuracyDelta: 0.01, cost: [ms(6), ms(6)] }] } : l));
+    const combo = (id: string, variants: number[], cost: number, whole = false) => ({ id, variants, cost, ...(whole ? { whole } : {}) });
+    const listed = (combos: ReturnType<typeof combo>[]) => ({ ...base, tenants: [{ ...t0, layers, whitelist: { combos, costLabel: 'x' } }] }) as SimWorkload;
+    // fp16 and int8 verified alone, not together: the greedy set of both is no verified combination;
+    // the fastest verified one (int8: saves 7 ms, fp16 4 ms) with the free exact variant.
+    const alone = listed([combo('L0:fp16', [1, 0, 0], 0.01), combo('L2:int8', [0, 0, 1], 0.02)]);
+    expect(staticVariantPicks(alone.tenants[0])).toEqual([0, 1, 1]);
+    // Verified together (14 ms frame): that combination, each layer at the variant it was verified with.
+    const together = listed([combo('L2:int8', [0, 0, 1], 0.02), combo('L0+L2', [1, 0, 1], 0.035)]);
+    expect(staticVariantPicks(together.tenants[0])).toEqual([1, 1, 1]);
+    // A model-level (whole) combination, however fast, is DREAM's model switch's: live fixed picks are per layer.
+    const withWhole = listed([combo('L2:int8', [0, 0, 1], 0.02), combo('model:resolution(s=0.5)', [2, 2, 2], 0.01, true)]);
+    withWhole.tenants[0].layers = withWhole.tenants[0].layers.map((l) => ({ ...l, variants: [...l.variants, { id: 'model:resolution(s=0.5)', accuracyDelta: 0.01, cost: [ms(1), ms(1)] }] }));
+    expect(staticVariantPicks(withWhole.tenants[0])).toEqual([0, 1, 1]);
+    // A tenant whose only variants are approximate ones in its whitelist has a choice to search (no additive budget).
+    const approxOnly = { ...together, tenants: [{ ...together.tenants[0], layers: layers.map((l, i) => (i === 1 ? { ...l, variants: [l.variants[0]] } : l)) }] } as SimWorkload;
+    expect(tenantsWithVariants(approxOnly)).toEqual([0]);
+    // Applied: one variant per layer, no whitelist (its indices are gone); every frame loses the
+    // combination's verified cost once, not the per-layer deltas 0.01 + 0.02.
+    const fixed = applyVariantChoice(together, ['fastest']).tenants[0];
+    expect(fixed.whitelist).toBeUndefined();
+    expect(fixed.layers.map((l) => l.variants.map((v) => v.id))).toEqual([['fp16'], ['split-k'], ['int8']]);
+    expect(fixed.baseAccuracy).toBeCloseTo(1 - 0.035, 12);
+    for (const policy of ['terastal', 'dream_static', 'edf']) {
+      const w = applyVariantChoice(together, ['fastest']);
+      const r = simulate(w, createPolicy(policy), { duration: 2, seed: 1 });
+      expect(r.jobs.filter((j) => !j.dropped).length, policy).toBeGreaterThan(15);
+      const m = computeMetrics({ jobs: r.jobs, tenants: w.tenants, energy: { joules: r.energyJ, source: w.energySource }, span: { duration: 2, horizon: r.horizon } });
+      expect(m.perTenant[0].minAccuracy, policy).toBeCloseTo(1 - 0.035, 12);
+      expect(m.perTenant[0].meanAccuracy, policy).toBeCloseTo(1 - 0.035, 12);
+    }
+    // No combination faster than the exact variants alone: the exact picks, no accuracy spent.
+    const slow = listed([combo('L0:slow', [1, 0, 0], 0.01)]);
+    slow.tenants[0].layers[0].variants[1].cost = [ms(12), ms(12)];
+    expect(staticVariantPicks(slow.tenants[0])).toEqual([0, 1, 0]);
+    expect(applyVariantChoice(slow, ['fastest']).tenants[0].baseAccuracy).toBeUndefined();
+  });
+
+  test('live: a unit running a fixed variant is variants[0] with no per-frame charge; its loss lowers baseAccuracy (as applyVariantChoice)', () => {
+    const s = loadScenario('xrbench/vr_gaming').scenario;
+    const live: LiveScenario = { name: s.name, tenants: s.tenants.map((t) => ({ ...timing(t), model: { bytes: new Uint8Array(), name: t.id } })) };
+    const execs = s.tenants.map((t, i) => ({ name: t.id, inputs: [], units: [{ name: 'whole', bytes: new Uint8Array(), inputs: [], outputs: [], ...(i === 1 ? { fixedVariant: { id: 'conv3:int8-static', exact: false, accuracyDelta: 0.02 } } : {}) }], granularity: 'whole model' })) as ExecModel[];
+    const table: LatencyTable = { computeMs: s.tenants.map(() => [[1]]), sources: s.tenants.map(() => 'test'), outBytes: s.tenants.map(() => [0]), cv: 0, logSigma: 0, overheadS: [0], transfer: { latency: 0, bytesPerSec: 1e9 }, releaseLagS: 0 };
+    const w = buildWorkload(live, execs, table, [{ id: 'cpu:1', kind: 'cpu', idleWatts: 0, busyWatts: 5 }], {}, 'test');
+    expect(() => validateWorkload(w)).not.toThrow();
+    expect(w.tenants[1].layers[0].variants[0]).toMatchObject({ id: 'conv3:int8-static', accuracyDelta: 0 });
+    expect(w.tenants[1].baseAccuracy).toBeCloseTo(0.98, 12);
+    expect(w.tenants[0].baseAccuracy).toBeUndefined();
   });
 
   test('the search finds the variant choice where only faster layers can meet the deadline', () => {

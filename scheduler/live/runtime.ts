@@ -1280,14 +1280,16 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
       name: u.name,
       outputBytes: table.outBytes[ti][i],
       variants: [
-        // A unit that runs a schedule's fixed variant in place of the original (variantPicks) is that variant, as in the simulator's applyVariantChoice.
-        { id: u.fixedVariant?.id ?? 'original', accuracyDelta: u.fixedVariant?.accuracyDelta ?? 0, cost: lanes.map((_, l) => cost(table.computeMs[ti][i][l], i, l)) },
+        // A unit that runs a schedule's fixed variant in place of the original (variantPicks) is that variant, as in the simulator's
+        // applyVariantChoice: variants[0], charged nothing per frame (the workload check refuses a loss there); its loss lowers baseAccuracy below.
+        { id: u.fixedVariant?.id ?? 'original', accuracyDelta: 0, cost: lanes.map((_, l) => cost(table.computeMs[ti][i][l], i, l)) },
         // Variant k + 1 is the lanes' session v(k + 1): never filtered, so the indices stay aligned (unmeasured = null).
         ...(u.variants ?? []).map((v, k) => ({ id: v.id, accuracyDelta: v.accuracyDelta, cost: lanes.map((_, l) => cost(table.variantMs?.[ti]?.[i]?.[k]?.[l], i, l)) })),
       ],
     }));
     const limits = { maxOutputRelErr: t.maxOutputRelErr, maxTop1Drop: t.maxTop1Drop, minMapIoU: t.minMapIoU, maxDecisionChange: t.maxDecisionChange };
     const whitelist = hasLimits(limits) ? buildWhitelist(layers, execs[ti].combinations ?? [], limits).whitelist : undefined;
+    const fixedLoss = execs[ti].units.reduce((a, u) => a + (u.fixedVariant?.accuracyDelta ?? 0), 0);
     return {
     id: t.id,
     model: execs[ti].name,
@@ -1298,7 +1300,7 @@ export function buildWorkload(scenario: LiveScenario, execs: ExecModel[], table:
     ...scaleTenantTiming({ arrival: t.arrival, deadline: t.deadline, slos: t.slos }, scale),
     priority: t.priority ?? 3,
     cascade: t.cascade,
-    baseAccuracy: t.baseAccuracy,
+    baseAccuracy: fixedLoss > 0 ? (t.baseAccuracy ?? 1) - fixedLoss : t.baseAccuracy,
     };
   });
   const sources = [...new Set(table.sources)];

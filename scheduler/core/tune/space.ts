@@ -2,7 +2,8 @@
 // parameters, lane layout, granularity, queue bound, late-drop admission, tenant pinning); the
 // search space says which values each may take. Pure: no Node, no I/O.
 import { DREAM_DEFAULT_WEIGHTS, createPolicy, policyNames, policySpec, type DreamWeights } from '../policies';
-import type { Policy, SimWorkload, TenantDef, VariantDef } from '../types';
+import type { Policy, SimWorkload, TenantDef, VariantDef, WhitelistCombo } from '../types';
+import { variantUsable } from '../whitelist';
 import { describeWorkload } from '../workload';
 import type { Assignment, ParamDef } from './tpe';
 import { granularityProblem, groupSize, type Granularity } from '../../../common/granularity';
@@ -15,7 +16,7 @@ export type { Granularity } from '../../../common/granularity';
  * - 'original': the original layers only;
  * - 'fastest': one fixed implementation per layer: the fastest exact variant, then approximate ones
  *   where they save the most time per unit of accuracy lost, while the frame's total stays within
- *   the budget (staticVariantPicks).
+ *   the budget; on a tenant with a whitelist, the fastest combination verified together (staticVariantPicks).
  */
 export type VariantChoice = 'policy' | 'original' | 'fastest';
 export const VARIANT_CHOICES: VariantChoice[] = ['policy', 'original', 'fastest'];
@@ -273,9 +274,9 @@ export function describeCandidate(c: Candidate, layoutIds?: string[]): string {
   return parts.join(', ');
 }
 
-/** Tenants of a workload with at least one measured variant within their accuracy budget (a variant choice to search). */
+/** Tenants of a workload with at least one measured variant they may run (within their accuracy budget, or in a combination of their whitelist): a variant choice to search. */
 export function tenantsWithVariants(w: SimWorkload): number[] {
-  return w.tenants.flatMap((t, i) => (t.layers.some((l) => l.variants.slice(1).some((v) => v.accuracyDelta <= (t.accuracyBudget ?? 0) + 1e-12)) ? [i] : []));
+  return w.tenants.flatMap((t, i) => (t.layers.some((l, li) => l.variants.some((_, k) => k > 0 && variantUsable(t, li, k, (t.accuracyBudget ?? 0) + 1e-12))) ? [i] : []));
 }
 
 /** Fastest latency of a variant over the lanes (Infinity when it runs on none). */
@@ -283,19 +284,14 @@ const bestLatency = (v: VariantDef) => Math.min(...v.cost.map((c) => (c ? c.late
 
 /**
  * 'fastest': per layer, the variant index it uses. Exact variants (accuracy delta 0) are free: the
- * fastest one is taken. Then approximate ones, most time saved per unit of accuracy lost first,
- * while the sum of their deltas stays within the tenant's accuracy budget.
+ * fastest one is taken. Then, on a tenant with a whitelist, the fastest combination verified
+ * together as it was verified (fastestCombination); else approximate variants, most time saved per
+ * unit of accuracy lost first, while the sum of their deltas stays within the tenant's accuracy budget.
  */
 export function staticVariantPicks(t: TenantDef): number[] {
-  // A tenant with a whitelist of combinations verified together: exact variants only (this greedy set was not verified).
-  const budget = (t as TenantDef & { whitelist?: unknown }).whitelist ? 0 : (t.accuracyBudget ?? 0);
-  const picks = t.layers.map((l) => {
-    let best = 0;
-    l.variants.forEach((v, k) => {
-      if (v.accuracyDelta <= 1e-12 && bestLatency(v) < bestLatency(l.variants[best])) best = k;
-    });
-    return best;
-  });
+  if (t.whitelist) return fastestCombination(t).picks;
+  const budget = t.accuracyBudget ?? 0;
+  const picks = exactPicks(t);
   const approx: { layer: number; k: number; gain: number; delta: number }[] = [];
   t.layers.forEach((l, i) =>
     l.variants.forEach((v, k) => {
@@ -315,10 +311,52 @@ export function staticVariantPicks(t: TenantDef): number[] {
   return picks;
 }
 
+/** Per layer, its fastest exact variant (0: the original). */
+function exactPicks(t: TenantDef): number[] {
+  return t.layers.map((l) => {
+    let best = 0;
+    l.variants.forEach((v, k) => {
+      if (v.accuracyDelta <= 1e-12 && bestLatency(v) < bestLatency(l.variants[best])) best = k;
+    });
+    return best;
+  });
+}
+
+/**
+ * A whitelist tenant's 'fastest': the combination of its whitelist (verified together end to end)
+ * whose frame is fastest, each layer it substitutes at the variant it was verified with, every other
+ * layer at its fastest exact variant (exact variants are free under a whitelist). Model-level (whole)
+ * combinations are left to DREAM's model switch: the live runtime makes fixed picks layer by layer
+ * and cannot make a model variant as one (variant-exec.ts substituteVariants). No combination
+ * faster than the exact picks: those, with no combination. Frame time: the sum of each layer's
+ * fastest lane, as for the additive rule.
+ */
+export function fastestCombination(t: TenantDef): { picks: number[]; combo?: WhitelistCombo } {
+  const exact = exactPicks(t);
+  const frame = (picks: number[]) => picks.reduce((a, k, i) => a + bestLatency(t.layers[i].variants[k]), 0);
+  let best: { picks: number[]; combo?: WhitelistCombo } = { picks: exact };
+  let bestTime = frame(exact);
+  for (const combo of t.whitelist?.combos ?? []) {
+    if (combo.whole) continue;
+    const picks = exact.map((k, i) => ((combo.variants[i] ?? 0) > 0 ? combo.variants[i] : k));
+    const time = frame(picks);
+    if (time < bestTime - 1e-12) {
+      best = { picks, combo };
+      bestTime = time;
+    }
+  }
+  return best;
+}
+
 /**
  * The workload as a candidate's variant choices leave it: 'original' keeps each layer's original
  * only; 'fastest' keeps the one static pick per layer (staticVariantPicks), costed by the
- * original on a lane the variant was not measured on; 'policy' changes nothing.
+ * original on a lane the variant was not measured on; 'policy' changes nothing. A fixed pick is the
+ * layer's only implementation, so it stands as variants[0] with no per-frame charge (the simulator
+ * charges variants[0] nothing); what the fixed set loses is charged to every frame through the
+ * tenant's baseAccuracy instead: the sum of the picks' deltas (additive rule) or, on a whitelist
+ * tenant, its combination's verified cost once (the per-layer deltas of a combination do not add
+ * up to it). The whitelist goes: it indexes variants no longer there.
  */
 export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoice[] | undefined): SimWorkload {
   if (!choices?.some((c) => c !== 'policy')) return w;
@@ -327,16 +365,17 @@ export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoi
     tenants: w.tenants.map((t, ti) => {
       const choice = choices[ti] ?? 'policy';
       if (choice === 'policy') return t;
-      // Variant indices change below: a whitelist of verified combinations (by index) no longer applies; 'fastest' then keeps to exact variants.
-      const { whitelist: _w, ...rest } = t as TenantDef & { whitelist?: unknown };
+      const { whitelist, ...rest } = t;
       if (choice === 'original') return { ...rest, layers: t.layers.map((l) => (l.variants.length > 1 ? { ...l, variants: [l.variants[0]] } : l)) };
-      const picks = staticVariantPicks(t);
+      const { picks, combo } = whitelist ? fastestCombination(t) : { picks: staticVariantPicks(t), combo: undefined };
+      const lost = whitelist ? (combo?.cost ?? 0) : picks.reduce((a, k, i) => a + t.layers[i].variants[k].accuracyDelta, 0);
       return {
         ...rest,
+        ...(lost > 0 ? { baseAccuracy: (t.baseAccuracy ?? 1) - lost } : {}),
         layers: t.layers.map((l, i) => {
           if (picks[i] === 0) return l.variants.length > 1 ? { ...l, variants: [l.variants[0]] } : l;
           const v = l.variants[picks[i]];
-          return { ...l, variants: [{ ...v, cost: v.cost.map((c, lane) => c ?? l.variants[0].cost[lane]) }] };
+          return { ...l, variants: [{ ...v, accuracyDelta: 0, cost: v.cost.map((c, lane) => c ?? l.variants[0].cost[lane]) }] };
         }),
       };
     }),
