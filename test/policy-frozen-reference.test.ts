@@ -84,7 +84,9 @@ describe('Terastal, Convergo, Planaria decide as their frozen references (whole 
         const got = record(r.w, c.now(), r.o);
         let i = 0;
         while (i < want.length && got[i] === want[i]) i++;
-        expect(`${r.label}: ${got.length} decisions, first difference at ${i < Math.max(got.length, want.length) ? i : 'none'}: ${got[i]}`).toBe(`${r.label}: ${want.length} decisions, first difference at none: ${want[i]}`);
+        // The first decision that differs (undefined past the end of a run).
+        expect(got[i], `${r.label}, decision ${i} of ${want.length}`).toBe(want[i]);
+        expect(got.length, r.label).toBe(want.length);
         // Enough placements to mean something (a run that never places decides nothing).
         expect(want.filter((x) => x[0] !== '|').length, r.label).toBeGreaterThan(100);
       }
