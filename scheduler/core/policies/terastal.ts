@@ -114,6 +114,28 @@ export function terastal(options: TerastalOptions = {}): Policy {
     return lc;
   };
   let allowedBuf = new Uint8Array(8);
+  // A min-heap of job indices by (key, index), for key order past the first job.
+  let heap = new Int32Array(64);
+  const siftDown = (key: Float64Array, h: number, m: number) => {
+    const x = heap[h];
+    const kx = key[x];
+    for (;;) {
+      let c = 2 * h + 1;
+      if (c >= m) break;
+      let kc = key[heap[c]];
+      if (c + 1 < m) {
+        const kr = key[heap[c + 1]];
+        if (kr < kc || (kr === kc && heap[c + 1] < heap[c])) {
+          c++;
+          kc = kr;
+        }
+      }
+      if (!(kc < kx || (kc === kx && heap[c] < x))) break;
+      heap[h] = heap[c];
+      h = c;
+    }
+    heap[h] = x;
+  };
   /**
    * Chooses a lane and variant for the ready job at `bi` (virtual deadline vd) and assigns it; false
    * when it takes no lane (none can run it, or it waits for a busy lane).
@@ -252,10 +274,28 @@ export function terastal(options: TerastalOptions = {}): Policy {
         sc.taken[first] = 1;
         if (consider(s, P, first, firstKey)) return d;
       }
-      sc.startKeyOrder(n, free);
-      while (free > 0) {
-        const bi = sc.nextInKeyOrder();
-        if (bi < 0) break;
+      if (!sane) {
+        // A NaN key: Scratch's round-by-round selection.
+        sc.startKeyOrder(n, free);
+        while (free > 0) {
+          const bi = sc.nextInKeyOrder();
+          if (bi < 0) break;
+          if (consider(s, P, bi, key[bi])) free--;
+        }
+        return d;
+      }
+      // Key order (the earliest on ties) from a heap: jobs that wait take no lane, so a decision may
+      // go through several times as many jobs as lanes, and each costs O(log n) here.
+      const taken = sc.taken;
+      if (heap.length < n) heap = new Int32Array(Math.max(n, 2 * heap.length));
+      let m = 0;
+      for (let i = 0; i < n; i++) if (!taken[i]) heap[m++] = i;
+      for (let h = (m >> 1) - 1; h >= 0; h--) siftDown(key, h, m);
+      while (free > 0 && m > 0) {
+        const bi = heap[0];
+        heap[0] = heap[--m];
+        siftDown(key, 0, m);
+        taken[bi] = 1;
         if (consider(s, P, bi, key[bi])) free--;
       }
       return d;
