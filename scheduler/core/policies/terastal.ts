@@ -114,17 +114,18 @@ export function terastal(options: TerastalOptions = {}): Policy {
     return lc;
   };
   let allowedBuf = new Uint8Array(8);
-  // A min-heap of job indices by (key, index), for key order past the first job.
+  // A min-heap of job indices by (key, index), for key order past the first job; the keys alongside.
   let heap = new Int32Array(64);
-  const siftDown = (key: Float64Array, h: number, m: number) => {
+  let heapKey = new Float64Array(64);
+  const siftDown = (h: number, m: number) => {
     const x = heap[h];
-    const kx = key[x];
+    const kx = heapKey[h];
     for (;;) {
       let c = 2 * h + 1;
       if (c >= m) break;
-      let kc = key[heap[c]];
+      let kc = heapKey[c];
       if (c + 1 < m) {
-        const kr = key[heap[c + 1]];
+        const kr = heapKey[c + 1];
         if (kr < kc || (kr === kc && heap[c + 1] < heap[c])) {
           c++;
           kc = kr;
@@ -132,9 +133,11 @@ export function terastal(options: TerastalOptions = {}): Policy {
       }
       if (!(kc < kx || (kc === kx && heap[c] < x))) break;
       heap[h] = heap[c];
+      heapKey[h] = kc;
       h = c;
     }
     heap[h] = x;
+    heapKey[h] = kx;
   };
   /**
    * Chooses a lane and variant for the ready job at `bi` (virtual deadline vd) and assigns it; false
@@ -287,16 +290,26 @@ export function terastal(options: TerastalOptions = {}): Policy {
       // Key order (the earliest on ties) from a heap: jobs that wait take no lane, so a decision may
       // go through several times as many jobs as lanes, and each costs O(log n) here.
       const taken = sc.taken;
-      if (heap.length < n) heap = new Int32Array(Math.max(n, 2 * heap.length));
+      if (heap.length < n) {
+        heap = new Int32Array(Math.max(n, 2 * heap.length));
+        heapKey = new Float64Array(heap.length);
+      }
       let m = 0;
-      for (let i = 0; i < n; i++) if (!taken[i]) heap[m++] = i;
-      for (let h = (m >> 1) - 1; h >= 0; h--) siftDown(key, h, m);
+      for (let i = 0; i < n; i++) {
+        if (taken[i]) continue;
+        heap[m] = i;
+        heapKey[m++] = key[i];
+      }
+      for (let h = (m >> 1) - 1; h >= 0; h--) siftDown(h, m);
       while (free > 0 && m > 0) {
         const bi = heap[0];
-        heap[0] = heap[--m];
-        siftDown(key, 0, m);
+        const vd = heapKey[0];
+        m--;
+        heap[0] = heap[m];
+        heapKey[0] = heapKey[m];
+        siftDown(0, m);
         taken[bi] = 1;
-        if (consider(s, P, bi, key[bi])) free--;
+        if (consider(s, P, bi, vd)) free--;
       }
       return d;
     },
