@@ -79,17 +79,21 @@ export function terastal(options: TerastalOptions = {}): Policy {
   // depend only on the tenant's ratios, so they are kept until one of those moves (its epoch).
   // delta: each variant's accuracy loss; budget, whitelist: per tenant (consider() reads no TenantDef
   // on the usual, additive-budget path).
-  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; delta: Float64Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
+  // minLat: per (tenant, layer) x lane, the fastest of its variants there (refined, with lat);
+  // maxDelta: per (tenant, layer), its largest accuracy loss (a frame with that much budget left may run any).
+  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; minLat: Float64Array; delta: Float64Array; maxDelta: Float64Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
   const latCache = (s: Snapshot, P: Plan) => {
     const nL = s.lanes.length;
     if (!lc || lc.w !== s.workload || lc.p !== s.predict || lc.nL !== nL || lc.counter > 0xfffff000) {
       const slots = P.flatMinSuffix.length;
       const varBase = new Int32Array(slots + 1);
       const deltas: number[] = [];
+      const maxDelta = new Float64Array(slots);
       s.workload.tenants.forEach((t, ti) => {
         for (let i = 0; i <= t.layers.length; i++) {
           varBase[P.base[ti] + i] = deltas.length;
           if (i < t.layers.length) for (const v of t.layers[i].variants) deltas.push(v.accuracyDelta);
+          maxDelta[P.base[ti] + i] = i < t.layers.length ? Math.max(...t.layers[i].variants.map((v) => v.accuracyDelta)) : 0;
         }
       });
       const rows = deltas.length;
@@ -102,7 +106,9 @@ export function terastal(options: TerastalOptions = {}): Policy {
         nL,
         varBase,
         lat: new Float64Array(rows * nL),
+        minLat: new Float64Array(slots * nL),
         delta: Float64Array.from(deltas),
+        maxDelta,
         budget: Float64Array.from(tenants, (t) => t.accuracyBudget ?? 0),
         whitelist: Uint8Array.from(tenants, (t) => (t.whitelist ? 1 : 0)),
         stamp: new Uint32Array(slots),
@@ -155,12 +161,20 @@ export function terastal(options: TerastalOptions = {}): Policy {
     const v0 = c.varBase[slot];
     const nv = c.varBase[slot + 1] - v0;
     const row = v0 * nL;
+    const cl = c.lat;
+    const minLat = c.minLat;
     if (c.stamp[slot] !== c.epoch[tn]) {
       c.stamp[slot] = c.epoch[tn];
-      for (let v = 0; v < nv; v++) p.nextAll(j, v, c.lat, undefined, row + v * nL);
+      for (let v = 0; v < nv; v++) p.nextAll(j, v, cl, undefined, row + v * nL);
+      for (let l = 0; l < nL; l++) {
+        let m = Infinity;
+        for (let v = 0, o = row + l; v < nv; v++, o += nL) if (cl[o] < m) m = cl[o];
+        minLat[slot * nL + l] = m;
+      }
     }
     if (allowedBuf.length < nv) allowedBuf = new Uint8Array(2 * nv);
     const delta = c.delta;
+    let all = false;
     // Whether a variant may run does not depend on the lane: asked once per variant. Without a
     // whitelist this is variantAllowed's additive rule with budgetLeftOf's budget, inline; on a
     // whitelist tenant the whitelist decides (budgetLeftOf: every variant's latency is the job's own).
@@ -170,9 +184,9 @@ export function terastal(options: TerastalOptions = {}): Policy {
       for (let v = 0; v < nv; v++) allowedBuf[v] = variantAllowed(tenant, j, v, delta[v0 + v], budgetLeft) ? 1 : 0;
     } else {
       const budgetLeft = c.budget[tn] - j.accuracyUsed + 1e-12;
-      for (let v = 0; v < nv; v++) allowedBuf[v] = delta[v0 + v] <= budgetLeft ? 1 : 0;
+      all = c.maxDelta[slot] <= budgetLeft;
+      for (let v = 0; v < nv; v++) allowedBuf[v] = all || delta[v0 + v] <= budgetLeft ? 1 : 0;
     }
-    const cl = c.lat;
     const taken = sc.laneTaken;
     let bLane = -1;
     let bVar = 0;
@@ -186,7 +200,8 @@ export function terastal(options: TerastalOptions = {}): Policy {
         // A busy (or already given) lane: only its earliest finish counts, and (start + x) + lat
         // rises with lat, so the fastest allowed variant gives it.
         let m = Infinity;
-        for (let v = 0, o = row + l; v < nv; v++, o += nL) if (allowedBuf[v] && cl[o] < m) m = cl[o];
+        if (all) m = minLat[slot * nL + l];
+        else for (let v = 0, o = row + l; v < nv; v++, o += nL) if (allowedBuf[v] && cl[o] < m) m = cl[o];
         if (m === Infinity) continue;
         const f = Math.max(t, ls.busyUntil) + p.transfer(j, l) + m;
         if (f < waitFinish) waitFinish = f;
