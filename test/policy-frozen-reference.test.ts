@@ -4,7 +4,8 @@
 // (balanced and overloaded loads, variants within accuracy budgets, whitelist tenants, cascades, 2
 // and 4 lanes, layer and model preemption, refinement ratios that drift), and (2) on random
 // snapshots of 8 tenants x 4 lanes (1..4 idle lanes, busy lanes free at various times, late and
-// urgent jobs, ties, frames that already used part of their budget or of a whitelist).
+// urgent jobs, ties, two lanes with equal costs, frames that already used part of their budget or of
+// a whitelist).
 import { describe, expect, it } from 'vitest';
 import { decisionWorkload } from '../bench/scheduler';
 import { createPolicy } from '../scheduler/core/policies';
@@ -41,15 +42,18 @@ function withWhitelist(w: SimWorkload, ti: number, whole: boolean): SimWorkload 
   return { ...w, tenants };
 }
 
-/** decisionWorkload's 4 lanes (cpu0, cpu1, gpu, npu: with `gaps`, some layers absent on the npu) with the scenario's cascades kept. */
-function fourLanes(scenario: string, load: number, gaps = true): SimWorkload {
+/**
+ * decisionWorkload's 4 lanes (cpu0, cpu1, gpu, npu: with `gaps`, some layers absent on the npu) with
+ * the scenario's cascades kept; with `twins`, cpu1 costs exactly what cpu0 does (equal finish times).
+ */
+function fourLanes(scenario: string, load: number, gaps = true, twins = false): SimWorkload {
   const w = syntheticWorkload({ scenario, variants: true, load });
   const lanes = decisionWorkload().lanes;
   const tenants = w.tenants.map((t) => ({
     ...t,
     layers: t.layers.map((l, li) => ({
       ...l,
-      variants: l.variants.map((v) => ({ ...v, cost: [v.cost[0], v.cost[0] ? { latency: v.cost[0].latency * 1.05 } : null, v.cost[1], gaps && li % 3 === 2 ? null : v.cost[1] ? { latency: v.cost[1].latency * 0.8 } : null] })),
+      variants: l.variants.map((v) => ({ ...v, cost: [v.cost[0], v.cost[0] ? { latency: v.cost[0].latency * (twins ? 1 : 1.05) } : null, v.cost[1], gaps && li % 3 === 2 ? null : v.cost[1] ? { latency: v.cost[1].latency * 0.8 } : null] })),
     })),
   }));
   return { ...w, lanes, tenants };
@@ -61,6 +65,7 @@ const runs: { label: string; w: SimWorkload; o: SimOptions }[] = [
   { label: 'ar_assistant 4 lanes 0.9, whitelist tenant, biased', w: withWhitelist(fourLanes('ar_assistant', 0.9), 0, false), o: { duration: 2, seed: 3, latencyNoise: 0.15, latencyBias: [1.3, 0.8, 1.1, 0.9, 1.2] } },
   { label: 'social_a 4 lanes 1.4, model-level whitelist', w: withWhitelist(fourLanes('social_a', 1.4), 1, true), o: { duration: 1.5, seed: 4, latencyNoise: 0.1, jobNoise: 0.2 } },
   { label: 'outdoor_a 4 lanes 1.1, model preemption', w: withWhitelist(fourLanes('outdoor_a', 1.1, false), 2, false), o: { duration: 4, seed: 5, latencyNoise: 0.1, preemption: 'model' } },
+  { label: 'social_b 4 lanes 1.0, twin cpus', w: fourLanes('social_b', 1.0, true, true), o: { duration: 1.5, seed: 7, latencyNoise: 0.1, jobNoise: 0.1 } },
   { label: 'vr_gaming no variants 1.0', w: syntheticWorkload({ scenario: 'vr_gaming', load: 1.0 }), o: { duration: 1.5, seed: 6, latencyNoise: 0.1 } },
 ];
 
@@ -95,8 +100,10 @@ describe('Terastal, Convergo, Planaria decide as their frozen references (whole 
 });
 
 /** Random snapshots over one set of jobs: time advances, jobs come and go, ratios move, lanes free at various times. */
-function* snapshots(seed: number, count: number, whitelist: boolean): Generator<Snapshot> {
-  const w = whitelist ? withWhitelist(withWhitelist(decisionWorkload(), 0, false), 3, true) : decisionWorkload();
+function* snapshots(seed: number, count: number, whitelist: boolean, twins: boolean): Generator<Snapshot> {
+  const w0 = whitelist ? withWhitelist(withWhitelist(decisionWorkload(), 0, false), 3, true) : decisionWorkload();
+  // twins: cpu1 costs exactly what cpu0 does (equal finish times on two lanes).
+  const w = twins ? { ...w0, tenants: w0.tenants.map((t) => ({ ...t, layers: t.layers.map((l) => ({ ...l, variants: l.variants.map((v) => ({ ...v, cost: [v.cost[0], v.cost[0], v.cost[2], v.cost[3]] })) })) })) } : w0;
   const model = new PredictionModel(w);
   const r = rng(seed);
   let time = 1;
@@ -140,7 +147,7 @@ describe('Terastal, Convergo, Planaria decide as their frozen references (random
         const ref = c.ref();
         let n = 0;
         let placed = 0;
-        for (const s of snapshots(seed, 400, seed > 2)) {
+        for (const s of snapshots(seed, 400, seed > 2, seed % 2 === 0)) {
           const want = line(ref.decide(s));
           const got = line(now.decide(s));
           expect(got, `${c.name}, seed ${seed}, decision ${n}`).toBe(want);
