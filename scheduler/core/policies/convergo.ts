@@ -136,12 +136,6 @@ export function convergo(): Policy {
       const remaining = memo.a;
       const fastestRest = memo.b;
       const key = sc.key;
-      // The per-tenant arrays as locals: closure variables are reloaded at every use in the loop.
-      const base = memo.base;
-      const stamp = memo.stamp;
-      const relD = relDeadline;
-      const cap = tRiskCap;
-      const atRisk = tAtRisk;
       // The first job in key order (the smallest key, the earliest on ties), found in this pass: with
       // one free lane (the usual case) it is usually the only one the decision needs.
       let first = -1;
@@ -150,20 +144,19 @@ export function convergo(): Policy {
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const tn = j.tenant;
-        const k = base[tn] + j.next;
-        if (stamp[k] !== epoch[tn]) {
-          stamp[k] = epoch[tn];
+        const k = memo.slot(tn, j.next);
+        if (!memo.has(tn, k)) {
           remaining[k] = p.remainingBest(j);
           // The frame's fastest possible rest (any lane, variants within the allowance), refined.
           fastestRest[k] = minSuffix[tn][j.next] * tMinRatio[tn];
         }
         const slack = j.deadline - t - remaining[k];
-        if (!atRisk[tn] && t + fastestRest[k] > j.deadline) {
+        if (!tAtRisk[tn] && t + fastestRest[k] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;
         }
-        const v = slack / relD[tn] - cap[tn];
+        const v = slack / relDeadline[tn] - tRiskCap[tn];
         key[i] = v;
         if (v < firstKey || first < 0) {
           first = i;
