@@ -319,9 +319,10 @@ export function terastal(options: TerastalOptions = {}): Policy {
           first = i;
         } else if (!(x >= firstKey)) sane = false;
       }
-      if (free === 1 && sane && first >= 0) {
+      // The first job in key order, found in the pass: often the only one a decision needs.
+      if (sane && first >= 0) {
         sc.taken[first] = 1;
-        if (consider(s, P, first, firstKey)) return d;
+        if (consider(s, P, first, firstKey) && --free === 0) return d;
       }
       if (!sane) {
         // A NaN key: Scratch's round-by-round selection.
