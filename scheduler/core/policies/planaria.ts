@@ -98,9 +98,29 @@ export function planaria(): Policy {
       const n = s.ready.length;
       if (n === 0) return d;
       if (byClass(s)) return d;
+      // The scan: with one idle lane (the usual case) the first job in placeByKey's order (the lowest
+      // key, the earliest on ties; scoreToKey's keys are never NaN) is found with the keys.
+      const key = sc.key;
+      const t = s.time;
+      if (idleCount(s) === 1) {
+        let first = 0;
+        for (let i = 0; i < n; i++) {
+          const j = s.ready[i];
+          const k = (key[i] = scoreToKey(j.priority / (j.deadline - t), i, n));
+          if (k < key[first]) first = i;
+        }
+        sc.taken[first] = 1;
+        const lane = fastestIdleLane(s, s.ready[first], sc.laneTaken);
+        if (lane >= 0) {
+          sc.assign(s.ready[first].id, lane, 0);
+          return d;
+        }
+        // It cannot run on the idle lane: the others in key order.
+        return placeByKey(s, sc, false);
+      }
       for (let i = 0; i < n; i++) {
         const j = s.ready[i];
-        sc.key[i] = scoreToKey(j.priority / (j.deadline - s.time), i, n);
+        key[i] = scoreToKey(j.priority / (j.deadline - t), i, n);
       }
       return placeByKey(s, sc, false);
     },

@@ -77,29 +77,75 @@ export function terastal(options: TerastalOptions = {}): Policy {
   let minRatio = new Float64Array(8);
   // Refined next-layer latencies per (tenant, layer, variant) x lane, as nextAll gives them: they
   // depend only on the tenant's ratios, so they are kept until one of those moves (its epoch).
-  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
+  // delta: each variant's accuracy loss; budget, whitelist: per tenant (consider() reads no TenantDef
+  // on the usual, additive-budget path).
+  // minLat: per (tenant, layer) x lane, the fastest of its variants there (refined, with lat);
+  // maxDelta: per (tenant, layer), its largest accuracy loss (a frame with that much budget left may run any).
+  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; minLat: Float64Array; delta: Float64Array; maxDelta: Float64Array; nan: Uint8Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
   const latCache = (s: Snapshot, P: Plan) => {
     const nL = s.lanes.length;
     if (!lc || lc.w !== s.workload || lc.p !== s.predict || lc.nL !== nL || lc.counter > 0xfffff000) {
       const slots = P.flatMinSuffix.length;
       const varBase = new Int32Array(slots + 1);
-      let rows = 0;
+      const deltas: number[] = [];
+      const maxDelta = new Float64Array(slots);
       s.workload.tenants.forEach((t, ti) => {
         for (let i = 0; i <= t.layers.length; i++) {
-          varBase[P.base[ti] + i] = rows;
-          rows += i < t.layers.length ? t.layers[i].variants.length : 0;
+          varBase[P.base[ti] + i] = deltas.length;
+          if (i < t.layers.length) for (const v of t.layers[i].variants) deltas.push(v.accuracyDelta);
+          maxDelta[P.base[ti] + i] = i < t.layers.length ? Math.max(...t.layers[i].variants.map((v) => v.accuracyDelta)) : 0;
         }
       });
+      const rows = deltas.length;
       varBase[slots] = rows;
-      const nT = s.workload.tenants.length;
-      lc = { w: s.workload, p: s.predict, nL, varBase, lat: new Float64Array(rows * nL), stamp: new Uint32Array(slots), epoch: new Uint32Array(nT), ratios: new Float64Array(nT * nL).fill(NaN), counter: 0 };
+      const tenants = s.workload.tenants;
+      const nT = tenants.length;
+      lc = {
+        w: s.workload,
+        p: s.predict,
+        nL,
+        varBase,
+        lat: new Float64Array(rows * nL),
+        minLat: new Float64Array(slots * nL),
+        delta: Float64Array.from(deltas),
+        maxDelta,
+        nan: new Uint8Array(slots),
+        budget: Float64Array.from(tenants, (t) => t.accuracyBudget ?? 0),
+        whitelist: Uint8Array.from(tenants, (t) => (t.whitelist ? 1 : 0)),
+        stamp: new Uint32Array(slots),
+        epoch: new Uint32Array(nT),
+        ratios: new Float64Array(nT * nL).fill(NaN),
+        counter: 0,
+      };
     }
     return lc;
   };
-  // The chosen job's next layer per (variant, lane), refined: one nextAll per variant.
-  let latBuf = new Float64Array(32);
-  let deltaBuf = new Float64Array(8);
   let allowedBuf = new Uint8Array(8);
+  // A min-heap of job indices by (key, index), for key order past the first job; the keys alongside.
+  let heap = new Int32Array(64);
+  let heapKey = new Float64Array(64);
+  const siftDown = (h: number, m: number) => {
+    const x = heap[h];
+    const kx = heapKey[h];
+    for (;;) {
+      let c = 2 * h + 1;
+      if (c >= m) break;
+      let kc = heapKey[c];
+      if (c + 1 < m) {
+        const kr = heapKey[c + 1];
+        if (kr < kc || (kr === kc && heap[c + 1] < heap[c])) {
+          c++;
+          kc = kr;
+        }
+      }
+      if (!(kc < kx || (kc === kx && heap[c] < x))) break;
+      heap[h] = heap[c];
+      heapKey[h] = kc;
+      h = c;
+    }
+    heap[h] = x;
+    heapKey[h] = kx;
+  };
   /**
    * Chooses a lane and variant for the ready job at `bi` (virtual deadline vd) and assigns it; false
    * when it takes no lane (none can run it, or it waits for a busy lane).
@@ -107,33 +153,71 @@ export function terastal(options: TerastalOptions = {}): Policy {
   const consider = (s: Snapshot, P: Plan, bi: number, vd: number): boolean => {
     const p = s.predict;
     const t = s.time;
-    const nL = s.lanes.length;
+    const lanes = s.lanes;
+    const nL = lanes.length;
     const j = s.ready[bi];
-    const tenant = s.workload.tenants[j.tenant];
-    const variants = tenant.layers[j.next].variants;
-    // budgetLeftOf: on a whitelist tenant (no additive budget) the whitelist decides which variants
-    // may run, so every variant's latency must be the job's own (an additive budget of 0 there once
-    // left approximate variants with latencies from an earlier job, still chosen through variantAllowed).
-    const budgetLeft = budgetLeftOf(tenant, j);
-    const nv = variants.length;
-    if (latBuf.length < nv * nL) latBuf = new Float64Array(2 * nv * nL);
-    if (deltaBuf.length < nv) {
-      deltaBuf = new Float64Array(2 * nv);
-      allowedBuf = new Uint8Array(2 * nv);
-    }
+    const tn = j.tenant;
     const c = lc!;
-    const slot = P.base[j.tenant] + j.next;
-    const row = c.varBase[slot] * nL;
-    if (c.stamp[slot] !== c.epoch[j.tenant]) {
-      c.stamp[slot] = c.epoch[j.tenant];
-      for (let v = 0; v < nv; v++) p.nextAll(j, v, c.lat, undefined, row + v * nL);
-    }
+    const slot = P.base[tn] + j.next;
+    const v0 = c.varBase[slot];
+    const nv = c.varBase[slot + 1] - v0;
+    const row = v0 * nL;
     const cl = c.lat;
-    for (let v = 0; v < nv; v++) {
-      const delta = (deltaBuf[v] = variants[v].accuracyDelta);
-      for (let l = 0, o = v * nL; l < nL; l++) latBuf[o + l] = cl[row + o + l];
-      // Whether the variant may run does not depend on the lane: asked once per variant.
-      allowedBuf[v] = variantAllowed(tenant, j, v, delta, budgetLeft) ? 1 : 0;
+    const minLat = c.minLat;
+    if (c.stamp[slot] !== c.epoch[tn]) {
+      c.stamp[slot] = c.epoch[tn];
+      for (let v = 0; v < nv; v++) p.nextAll(j, v, cl, undefined, row + v * nL);
+      let nan = 0;
+      for (let l = 0; l < nL; l++) {
+        let m = Infinity;
+        for (let v = 0, o = row + l; v < nv; v++, o += nL) {
+          if (cl[o] < m) m = cl[o];
+          else if (cl[o] !== cl[o]) nan = 1;
+        }
+        minLat[slot * nL + l] = m;
+      }
+      c.nan[slot] = nan;
+    }
+    if (allowedBuf.length < nv) allowedBuf = new Uint8Array(2 * nv);
+    const delta = c.delta;
+    let all = false;
+    // Whether a variant may run does not depend on the lane: asked once per variant. Without a
+    // whitelist this is variantAllowed's additive rule with budgetLeftOf's budget, inline; on a
+    // whitelist tenant the whitelist decides (budgetLeftOf: every variant's latency is the job's own).
+    if (c.whitelist[tn]) {
+      const tenant = s.workload.tenants[tn];
+      const budgetLeft = budgetLeftOf(tenant, j);
+      for (let v = 0; v < nv; v++) allowedBuf[v] = variantAllowed(tenant, j, v, delta[v0 + v], budgetLeft) ? 1 : 0;
+    } else {
+      const budgetLeft = c.budget[tn] - j.accuracyUsed + 1e-12;
+      all = c.maxDelta[slot] <= budgetLeft;
+      for (let v = 0; v < nv; v++) allowedBuf[v] = all || delta[v0 + v] <= budgetLeft ? 1 : 0;
+    }
+    const taken = sc.laneTaken;
+    if (all && !c.nan[slot]) {
+      // Every variant may run: a lane's earliest finish is (start + x) + its fastest latency (the
+      // sum rises with the latency). When no choice can meet vd, whether the job takes no lane (none
+      // can run it, or a busy lane finishes sooner) needs only those; the loop below picks the lane
+      // and variant (ties) of a job that does take one.
+      let free = false;
+      let meets = false;
+      let bF = Infinity;
+      let wF = Infinity;
+      for (let l = 0; l < nL; l++) {
+        const m = minLat[slot * nL + l];
+        if (m === Infinity) continue;
+        const ls = lanes[l];
+        if (!ls.idle || taken[l]) {
+          const f = Math.max(t, ls.busyUntil) + p.transfer(j, l) + m;
+          if (f < wF) wF = f;
+          continue;
+        }
+        const f = t + p.transfer(j, l) + m;
+        free = true;
+        if (f <= vd) meets = true;
+        if (f < bF) bF = f;
+      }
+      if (!meets && (!free || wF < bF)) return false;
     }
     let bLane = -1;
     let bVar = 0;
@@ -142,29 +226,35 @@ export function terastal(options: TerastalOptions = {}): Policy {
     let bFinish = Infinity;
     let waitFinish = Infinity;
     for (let l = 0; l < nL; l++) {
-      const ls = s.lanes[l];
+      const ls = lanes[l];
+      if (!ls.idle || taken[l]) {
+        // A busy (or already given) lane: only its earliest finish counts, and (start + x) + lat
+        // rises with lat, so the fastest allowed variant gives it.
+        let m = Infinity;
+        if (all) m = minLat[slot * nL + l];
+        else for (let v = 0, o = row + l; v < nv; v++, o += nL) if (allowedBuf[v] && cl[o] < m) m = cl[o];
+        if (m === Infinity) continue;
+        const f = Math.max(t, ls.busyUntil) + p.transfer(j, l) + m;
+        if (f < waitFinish) waitFinish = f;
+        continue;
+      }
       const x = p.transfer(j, l);
-      for (let v = 0; v < nv; v++) {
+      for (let v = 0, o = row + l; v < nv; v++, o += nL) {
         if (!allowedBuf[v]) continue;
-        const delta = deltaBuf[v];
-        const lat = latBuf[v * nL + l];
+        const lat = cl[o];
         if (lat === Infinity) continue;
-        if (!ls.idle || sc.laneTaken[l]) {
-          const f = Math.max(t, ls.busyUntil) + x + lat;
-          if (f < waitFinish) waitFinish = f;
-          continue;
-        }
+        const d = delta[v0 + v];
         const f = t + x + lat;
         const meets = f <= vd;
         let better: boolean;
         if (meets !== bMeets) better = meets;
-        else if (meets) better = delta < bDelta || (delta === bDelta && f < bFinish);
+        else if (meets) better = d < bDelta || (d === bDelta && f < bFinish);
         else better = f < bFinish;
         if (bLane < 0 || better) {
           bLane = l;
           bVar = v;
           bMeets = meets;
-          bDelta = delta;
+          bDelta = d;
           bFinish = f;
         }
       }
@@ -229,15 +319,44 @@ export function terastal(options: TerastalOptions = {}): Policy {
           first = i;
         } else if (!(x >= firstKey)) sane = false;
       }
-      if (free === 1 && sane && first >= 0) {
+      // The first job in key order, found in the pass: often the only one a decision needs.
+      if (sane && first >= 0) {
         sc.taken[first] = 1;
-        if (consider(s, P, first, firstKey)) return d;
+        if (consider(s, P, first, firstKey) && --free === 0) return d;
       }
-      sc.startKeyOrder(n, free);
-      while (free > 0) {
-        const bi = sc.nextInKeyOrder();
-        if (bi < 0) break;
-        if (consider(s, P, bi, key[bi])) free--;
+      if (!sane) {
+        // A NaN key: Scratch's round-by-round selection.
+        sc.startKeyOrder(n, free);
+        while (free > 0) {
+          const bi = sc.nextInKeyOrder();
+          if (bi < 0) break;
+          if (consider(s, P, bi, key[bi])) free--;
+        }
+        return d;
+      }
+      // Key order (the earliest on ties) from a heap: jobs that wait take no lane, so a decision may
+      // go through several times as many jobs as lanes, and each costs O(log n) here.
+      const taken = sc.taken;
+      if (heap.length < n) {
+        heap = new Int32Array(Math.max(n, 2 * heap.length));
+        heapKey = new Float64Array(heap.length);
+      }
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        if (taken[i]) continue;
+        heap[m] = i;
+        heapKey[m++] = key[i];
+      }
+      for (let h = (m >> 1) - 1; h >= 0; h--) siftDown(h, m);
+      while (free > 0 && m > 0) {
+        const bi = heap[0];
+        const vd = heapKey[0];
+        m--;
+        heap[0] = heap[m];
+        heapKey[0] = heapKey[m];
+        siftDown(0, m);
+        taken[bi] = 1;
+        if (consider(s, P, bi, vd)) free--;
       }
       return d;
     },
