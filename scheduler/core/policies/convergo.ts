@@ -1,6 +1,7 @@
 import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
 import { relativeDeadline } from '../types';
-import { LayerMemo, Scratch, fastestSuffix } from './common';
+import type { Predictor, SimWorkload } from '../types';
+import { Scratch, fastestSuffix } from './common';
 import { variantAllowed } from '../whitelist';
 
 interface TenantTrack {
@@ -29,7 +30,21 @@ const EMA = 0.1;
  */
 export function convergo(): Policy {
   const sc = new Scratch();
-  const memo = new LayerMemo();
+  // Per (tenant, layer) slot, LayerMemo's rule: remainingBest and the fastest possible rest, valid
+  // while stamp[slot] === epoch[tenant]; a tenant's epoch moves when one of its ratios does. Its
+  // ratios are read only when the predictor's ratioVersion for it moved (one number per tenant, not
+  // one per lane, per decision); predictors without ratioVersion are polled.
+  let mW: SimWorkload | undefined;
+  let mP: Predictor | undefined;
+  let mL = 0;
+  let slotBase = new Int32Array(0);
+  let stamp = new Uint32Array(0);
+  let epoch = new Uint32Array(0);
+  let counter = 0;
+  let ratios = new Float64Array(0);
+  let version = new Float64Array(0);
+  let remaining = new Float64Array(0);
+  let fastestRest = new Float64Array(0);
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
@@ -41,9 +56,6 @@ export function convergo(): Policy {
   let tAllowance = new Float64Array(0);
   let tAtRisk = new Uint8Array(0);
   let tMinRatio = new Float64Array(0);
-  /** The memo epoch each tenant's tMinRatio was computed in (for the memo's epoch array tMinEpochOf). */
-  let tMinEpoch = new Uint32Array(0);
-  let tMinEpochOf: Uint32Array | undefined;
   // tRisk and tAtRisk depend on the tracks only: recomputed after feedback moved them, not at every decision.
   let riskStale = true;
   const ensure = (s: Snapshot) => {
@@ -119,23 +131,54 @@ export function convergo(): Policy {
           tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
         }
       }
-      memo.begin(s, p);
-      // A tenant's lowest lane ratio, recomputed only when its ratios moved (its memo epoch changed).
-      const epoch = memo.epoch;
-      if (tMinEpochOf !== epoch) {
-        tMinEpochOf = epoch;
-        tMinEpoch = new Uint32Array(epoch.length); // 0: no epoch, so every tenant is recomputed
+      const nT = tenants.length;
+      if (mW !== s.workload || mP !== p || mL !== nL || counter > 0xfffff000) {
+        mW = s.workload;
+        mP = p;
+        mL = nL;
+        slotBase = new Int32Array(nT);
+        let m = 0;
+        tenants.forEach((tn, i) => {
+          slotBase[i] = m;
+          m += tn.layers.length + 1; // + 1: a job past its last layer (remaining 0) has a slot too
+        });
+        stamp = new Uint32Array(m);
+        remaining = new Float64Array(m);
+        fastestRest = new Float64Array(m);
+        epoch = new Uint32Array(nT);
+        ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
+        version = new Float64Array(nT).fill(NaN);
+        counter = 0;
       }
-      for (let k = 0; k < tenants.length; k++) {
-        if (tMinEpoch[k] === epoch[k]) continue;
-        tMinEpoch[k] = epoch[k];
+      const versioned = p.ratioVersion !== undefined;
+      for (let k = 0; k < nT; k++) {
+        if (versioned) {
+          const v = p.ratioVersion!(k);
+          if (v === version[k]) continue;
+          version[k] = v;
+        }
+        // The tenant's lowest lane ratio comes with its epoch (the ratios it was read from).
+        let stale = false;
         let minRatio = Infinity;
-        for (let l = 0; l < nL; l++) minRatio = Math.min(minRatio, p.ratio(k, l));
-        tMinRatio[k] = minRatio;
+        for (let l = 0; l < nL; l++) {
+          const x = p.ratio(k, l);
+          minRatio = Math.min(minRatio, x);
+          if (ratios[k * nL + l] !== x) {
+            ratios[k * nL + l] = x;
+            stale = true;
+          }
+        }
+        if (stale) {
+          epoch[k] = ++counter;
+          tMinRatio[k] = minRatio;
+        }
       }
-      const remaining = memo.a;
-      const fastestRest = memo.b;
       const key = sc.key;
+      const base = slotBase;
+      const stamps = stamp;
+      const epochs = epoch;
+      const rem = remaining;
+      const fastest = fastestRest;
       // The first job in key order (the smallest key, the earliest on ties), found in this pass: with
       // one free lane (the usual case) it is usually the only one the decision needs.
       let first = -1;
@@ -144,14 +187,16 @@ export function convergo(): Policy {
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const tn = j.tenant;
-        const k = memo.slot(tn, j.next);
-        if (!memo.has(tn, k)) {
-          remaining[k] = p.remainingBest(j);
+        const k = base[tn] + j.next;
+        const e = epochs[tn];
+        if (stamps[k] !== e) {
+          stamps[k] = e;
+          rem[k] = p.remainingBest(j);
           // The frame's fastest possible rest (any lane, variants within the allowance), refined.
-          fastestRest[k] = minSuffix[tn][j.next] * tMinRatio[tn];
+          fastest[k] = minSuffix[tn][j.next] * tMinRatio[tn];
         }
-        const slack = j.deadline - t - remaining[k];
-        if (!tAtRisk[tn] && t + fastestRest[k] > j.deadline) {
+        const slack = j.deadline - t - rem[k];
+        if (!tAtRisk[tn] && t + fastest[k] > j.deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;

@@ -74,14 +74,13 @@ export function terastal(options: TerastalOptions = {}): Policy {
   if (!(budgetShare > 0 && budgetShare <= 2)) throw new Error(`terastal: budgetShare must be in (0, 2] (got ${budgetShare})`);
   const sc = new Scratch();
   let cache: { w: SimWorkload; p: Plan } | undefined;
-  let minRatio = new Float64Array(8);
   // Refined next-layer latencies per (tenant, layer, variant) x lane, as nextAll gives them: they
   // depend only on the tenant's ratios, so they are kept until one of those moves (its epoch).
   // delta: each variant's accuracy loss; budget, whitelist: per tenant (consider() reads no TenantDef
   // on the usual, additive-budget path).
   // minLat: per (tenant, layer) x lane, the fastest of its variants there (refined, with lat);
   // maxDelta: per (tenant, layer), its largest accuracy loss (a frame with that much budget left may run any).
-  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; minLat: Float64Array; delta: Float64Array; maxDelta: Float64Array; nan: Uint8Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; counter: number } | undefined;
+  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; minLat: Float64Array; delta: Float64Array; maxDelta: Float64Array; nan: Uint8Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; version: Float64Array; minRatio: Float64Array; counter: number } | undefined;
   const latCache = (s: Snapshot, P: Plan) => {
     const nL = s.lanes.length;
     if (!lc || lc.w !== s.workload || lc.p !== s.predict || lc.nL !== nL || lc.counter > 0xfffff000) {
@@ -115,6 +114,8 @@ export function terastal(options: TerastalOptions = {}): Policy {
         stamp: new Uint32Array(slots),
         epoch: new Uint32Array(nT),
         ratios: new Float64Array(nT * nL).fill(NaN),
+        version: new Float64Array(nT).fill(NaN),
+        minRatio: new Float64Array(nT),
         counter: 0,
       };
     }
@@ -278,11 +279,18 @@ export function terastal(options: TerastalOptions = {}): Policy {
       const t = s.time;
       let free = 0;
       for (let l = 0; l < nL; l++) if (s.lanes[l].idle) free++;
-      // Per tenant: the lowest observed/profiled ratio over the lanes (once per decision, not per job).
+      // Per tenant: the lowest observed/profiled ratio over the lanes (not per job), read again only
+      // when the predictor's ratioVersion for the tenant moved (predictors without it are polled).
       const nT = s.workload.tenants.length;
-      if (minRatio.length < nT) minRatio = new Float64Array(nT);
       const c = latCache(s, P);
+      const minRatio = c.minRatio;
+      const versioned = p.ratioVersion !== undefined;
       for (let k = 0; k < nT; k++) {
+        if (versioned) {
+          const v = p.ratioVersion!(k);
+          if (v === c.version[k]) continue;
+          c.version[k] = v;
+        }
         let m = Infinity;
         let moved = false;
         for (let l = 0; l < nL; l++) {
