@@ -13,7 +13,7 @@ import { PredictionModel } from '../scheduler/core/predict';
 import { rng } from '../scheduler/core/rng';
 import { simulate, type SimOptions } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
-import type { Decision, JobState, LaneState, Policy, Predictor, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
+import type { Decision, Feedback, JobState, LaneState, Policy, Predictor, SimWorkload, Snapshot, TenantDef } from '../scheduler/core/types';
 import { convergo as convergoRef } from './fixtures/decmisc/convergo-reference';
 import { planaria as planariaRef } from './fixtures/decmisc/planaria-reference';
 import { terastal as terastalRef } from './fixtures/decmisc/terastal-reference';
@@ -151,6 +151,27 @@ function* snapshots(seed: number, count: number, whitelist: boolean, twins: bool
   }
 }
 
+/**
+ * Feedback between decisions, to both policies alike: per tenant with a throughput SLO, finished
+ * (now and then dropped or late) frames at 0.8..1.2x that SLO's rate, then a window's end, so that
+ * Convergo's risk and throughput-at-risk flags move (and flip) during the snapshots.
+ */
+function feed(s: Snapshot, r: () => number, ps: Policy[]): void {
+  const len = 0.05;
+  s.workload.tenants.forEach((tn, k) => {
+    const want = tn.slos?.minThroughput;
+    if (!want) return;
+    const count = Math.round(want * len * (0.8 + 0.4 * r()));
+    for (let c = 0; c < count; c++) {
+      const dropped = r() < 0.1;
+      const f: Feedback = { kind: 'job', time: s.time, job: -1, tenant: k, release: s.time - 0.02, deadline: s.time - 0.02 + 1 / want, finish: dropped ? NaN : s.time - 0.02 + (r() < 0.2 ? 2 : 0.5) / want, dropped, accuracyUsed: 0 };
+      for (const p of ps) p.observe?.(f);
+    }
+  });
+  const w: Feedback = { kind: 'window', start: s.time - len, end: s.time, ended: 0, missed: 0, dropped: 0, missRate: 0, energyJ: 0, uxcost: 0, referenceJ: 0 };
+  for (const p of ps) p.observe?.(w);
+}
+
 describe('Terastal, Convergo, Planaria decide as their frozen references (random snapshots)', () => {
   for (const c of cases) {
     it(c.name, () => {
@@ -160,7 +181,9 @@ describe('Terastal, Convergo, Planaria decide as their frozen references (random
         let n = 0;
         let placed = 0;
         const predict = seed <= 4 ? 'versioned' : seed <= 6 ? 'bare' : 'fresh';
+        const fr = rng(100 + seed);
         for (const s of snapshots(seed, 400, seed === 3 || seed === 4 || seed === 6, seed % 2 === 0, predict)) {
+          if (n % 4 === 3) feed(s, fr, [ref, now]);
           const want = line(ref.decide(s));
           const got = line(now.decide(s));
           expect(got, `${c.name}, seed ${seed} (${predict}), decision ${n}`).toBe(want);

@@ -43,8 +43,12 @@ export function convergo(): Policy {
   let counter = 0;
   let ratios = new Float64Array(0);
   let version = new Float64Array(0);
-  let remaining = new Float64Array(0);
-  let fastestRest = new Float64Array(0);
+  /**
+   * Per slot, two values: remainingBest; and the drop threshold, the frame's fastest possible rest
+   * (any lane, variants within the allowance, refined), -Infinity while the tenant's throughput is
+   * at risk (no drops: t + -Infinity > deadline is false, as the skipped test was).
+   */
+  let slotVal = new Float64Array(0);
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
@@ -128,7 +132,10 @@ export function convergo(): Policy {
           tRisk[k] = risk(k);
           tRiskCap[k] = Math.min(tRisk[k], 4);
           tAllowance[k] = accuracyAllowance(tenant);
-          tAtRisk[k] = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
+          const atRisk = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
+          // The slots' drop thresholds depend on it (below): a change makes them stale.
+          if (atRisk !== tAtRisk[k] && k < epoch.length) epoch[k] = ++counter;
+          tAtRisk[k] = atRisk;
         }
       }
       const nT = tenants.length;
@@ -143,8 +150,7 @@ export function convergo(): Policy {
           m += tn.layers.length + 1; // + 1: a job past its last layer (remaining 0) has a slot too
         });
         stamp = new Uint32Array(m);
-        remaining = new Float64Array(m);
-        fastestRest = new Float64Array(m);
+        slotVal = new Float64Array(2 * m);
         epoch = new Uint32Array(nT);
         ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
         version = new Float64Array(nT).fill(NaN);
@@ -174,11 +180,15 @@ export function convergo(): Policy {
         }
       }
       const key = sc.key;
+      // Locals, not the closure's lets: one load each per decision instead of per job.
       const base = slotBase;
       const stamps = stamp;
       const epochs = epoch;
-      const rem = remaining;
-      const fastest = fastestRest;
+      const val = slotVal;
+      const atRisk = tAtRisk;
+      const relD = relDeadline;
+      const riskCap = tRiskCap;
+      const minRatioOf = tMinRatio;
       // The first job in key order (the smallest key, the earliest on ties), found in this pass: with
       // one free lane (the usual case) it is usually the only one the decision needs.
       let first = -1;
@@ -191,23 +201,24 @@ export function convergo(): Policy {
         const e = epochs[tn];
         if (stamps[k] !== e) {
           stamps[k] = e;
-          rem[k] = p.remainingBest(j);
-          // The frame's fastest possible rest (any lane, variants within the allowance), refined.
-          fastest[k] = minSuffix[tn][j.next] * tMinRatio[tn];
+          val[2 * k] = p.remainingBest(j);
+          val[2 * k + 1] = atRisk[tn] ? -Infinity : minSuffix[tn][j.next] * minRatioOf[tn];
         }
-        const slack = j.deadline - t - rem[k];
-        if (!tAtRisk[tn] && t + fastest[k] > j.deadline) {
+        const deadline = j.deadline;
+        const slack = deadline - t - val[2 * k];
+        if (t + val[2 * k + 1] > deadline) {
           d.drop.push(j.id);
           sc.taken[i] = 1;
           continue;
         }
-        const v = slack / relDeadline[tn] - tRiskCap[tn];
+        const v = slack / relD[tn] - riskCap[tn];
         key[i] = v;
-        if (v < firstKey || first < 0) {
+        // firstKey is never NaN: v >= firstKey fails only for a NaN key.
+        if (v < firstKey) {
           first = i;
           firstKey = v;
-        }
-        if (v !== v) nanKey = true;
+        } else if (!(v >= firstKey)) nanKey = true;
+        else if (first < 0) first = i; // v is +Infinity
       }
       // Key order: the first job from the pass above while one lane is free, then Scratch's cursor
       // (which also handles NaN keys: round-by-round selection).
