@@ -1,4 +1,4 @@
-// Speed work on sdrm3 (issue 10: an index of the ready jobs under overload) must leave whole runs
+// Speed work on sdrm3, heft and the simulator (issue 10: overload) must leave whole runs
 // bit for bit as they were: the current policy runs through simulate() against a frozen copy of the
 // code before it (test/fixtures/*-reference.ts) on balanced and overloaded workloads, cascades, four
 // lanes and model preemption, and the runs' slices (job, lane, layer, times), job outcomes and
@@ -12,6 +12,7 @@ import { INDEX_MIN_READY } from '../scheduler/core/policies/ready-index';
 import { simulate, type SimOptions } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { Policy, SimWorkload } from '../scheduler/core/types';
+import { heftReference } from './fixtures/heft-reference';
 import { sdrm3Reference } from './fixtures/sdrm3-reference';
 
 const cases: { name: string; w: () => SimWorkload; o: SimOptions; overload: boolean }[] = [
@@ -37,6 +38,7 @@ function runDigest(p: Policy, w: SimWorkload, o: SimOptions): { digest: string; 
 
 const pairs: { name: string; current: () => Policy; reference: () => Policy }[] = [
   { name: 'sdrm3', current: () => createPolicy('sdrm3'), reference: () => sdrm3Reference() },
+  { name: 'heft', current: () => createPolicy('heft'), reference: () => heftReference() },
 ];
 
 describe('sped-up policies run exactly as their frozen reference', () => {
