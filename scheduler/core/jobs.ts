@@ -103,6 +103,8 @@ export class Job implements JobState, JobRecord {
   listed = false;
   /** Entered or left the ready list since the last decision (in JobBook's change list). */
   touched = false;
+  /** Where the books keep it for the ready list: 0 nowhere, 1 in its array (a hole if not listed), 2 waiting to be merged in. */
+  readySlot = 0;
   /** Written at every layer end. */
   lastRun = NaN;
   constructor(id: number, tenant: number, frame: number, release: number, deadline: number, priority: number, layerCount: number, upstream: number, isolated: number) {
@@ -219,7 +221,22 @@ export class JobBook<J extends Job> {
    * end and come back, so that a decision does not rescan every job in the system. A decision's
    * Snapshot.ready is this array.
    */
-  readonly ready: J[] = [];
+  get ready(): J[] {
+    this.settle();
+    return this.readyArr;
+  }
+  /**
+   * The ready list's array, settled lazily: a job that leaves stays as a hole, one that comes back
+   * to its hole fills it, any other that comes (not past the end) waits in `pending`; settle()
+   * merges them in one pass over the span they touch, not a shift of the tail per change (under
+   * overload the started and the returning job are usually close in id order).
+   */
+  private readonly readyArr: J[] = [];
+  private readonly pending: J[] = [];
+  private readonly settleBuf: J[] = [];
+  private holes = 0;
+  private minHoleId = Infinity;
+  private maxHoleId = -Infinity;
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
   private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
@@ -419,28 +436,106 @@ export class JobBook<J extends Job> {
     this.changes.removed.push(job);
   }
 
-  /** Puts a job into the ready list, at its id's place. */
+  /** Puts a job into the ready list, at its id's place (settle() merges it in unless it goes last). */
   private list(job: J): void {
     if (job.listed) return;
     job.listed = true;
     this.touch(job);
-    const a = this.ready;
+    if (job.readySlot === 1) {
+      this.holes--;
+      return;
+    }
+    if (job.readySlot === 2) return;
+    const a = this.readyArr;
     const n = a.length;
     if (n === 0 || a[n - 1].id < job.id) {
       a.push(job);
+      job.readySlot = 1;
       return;
     }
-    const i = JobBook.at(a, job.id);
-    a.push(job);
-    for (let k = n; k > i; k--) a[k] = a[k - 1];
-    a[i] = job;
+    job.readySlot = 2;
+    this.pending.push(job);
   }
 
   private unlist(job: J): void {
     if (!job.listed) return;
     job.listed = false;
     this.touch(job);
-    JobBook.remove(this.ready, job);
+    if (job.readySlot !== 1) return; // pending: dropped by settle()
+    this.holes++;
+    if (job.id < this.minHoleId) this.minHoleId = job.id;
+    if (job.id > this.maxHoleId) this.maxHoleId = job.id;
+  }
+
+  /** Makes readyArr the ready list: holes out, pending jobs in, in id order. */
+  private settle(): void {
+    const pend = this.pending;
+    if (this.holes === 0 && pend.length === 0) return;
+    // The pending jobs still listed, in id order (insertion sort: a few per decision).
+    let p = 0;
+    for (let i = 0; i < pend.length; i++) {
+      const j = pend[i];
+      if (!j.listed) {
+        j.readySlot = 0;
+        continue;
+      }
+      let k = p++;
+      while (k > 0 && pend[k - 1].id > j.id) {
+        pend[k] = pend[k - 1];
+        k--;
+      }
+      pend[k] = j;
+    }
+    while (pend.length > p) pend.pop();
+    const a = this.readyArr;
+    const n = a.length;
+    // The span [lo, hi) of the array that changes: every hole (a job that left) is in it, and every pending job goes into it.
+    let lo = n;
+    let hi = 0;
+    if (this.minHoleId <= this.maxHoleId) {
+      lo = JobBook.at(a, this.minHoleId);
+      hi = JobBook.at(a, this.maxHoleId) + 1;
+    }
+    if (p > 0) {
+      const first = JobBook.at(a, pend[0].id);
+      const last = JobBook.at(a, pend[p - 1].id);
+      if (first < lo) lo = first;
+      if (last > hi) hi = last;
+    }
+    if (hi > n) hi = n;
+    if (hi < lo) hi = lo;
+    const buf = this.settleBuf;
+    for (let i = lo; i < hi; i++) {
+      const j = a[i];
+      if (j.listed) buf.push(j);
+      else j.readySlot = 0;
+    }
+    // The tail after the span moves by the change in length.
+    const m = buf.length + p;
+    const shift = m - (hi - lo);
+    if (shift > 0) {
+      for (let s = 0; s < shift; s++) a.push(pend[0]);
+      for (let i = n - 1; i >= hi; i--) a[i + shift] = a[i];
+    } else if (shift < 0) {
+      for (let i = hi; i < n; i++) a[i + shift] = a[i];
+      for (let s = 0; s < -shift; s++) a.pop();
+    }
+    // The span: the kept jobs and the pending ones merged by id.
+    let x = 0;
+    let y = 0;
+    for (let i = lo; i < lo + m; i++) {
+      if (y >= p || (x < buf.length && buf[x].id < pend[y].id)) a[i] = buf[x++];
+      else {
+        const j = pend[y++];
+        j.readySlot = 1;
+        a[i] = j;
+      }
+    }
+    while (buf.length) buf.pop();
+    while (pend.length) pend.pop();
+    this.holes = 0;
+    this.minHoleId = Infinity;
+    this.maxHoleId = -Infinity;
   }
 
   private leave(job: J): void {

@@ -26,7 +26,9 @@ import { INDEX_MIN_READY, ReadyIndex } from './ready-index';
  * in no fixed order, so ties go to the lower id explicitly (Snapshot.ready is in id order).
  */
 // Bands of the overload index: quarter octaves of latency, BAND[BAND_ZERO] = 1 s; BAND[0] = 0.
-const BANDS = 256;
+const BAND_BITS = 8;
+const BANDS = 1 << BAND_BITS;
+const BAND_MASK = BANDS - 1;
 const BAND_ZERO = 160;
 const BAND = Float64Array.from({ length: BANDS }, (_, b) => (b === 0 ? 0 : 2 ** ((b - BAND_ZERO) / 4)));
 
@@ -140,24 +142,10 @@ export function sdrm3(alpha = 1): Policy {
         const live = index.live;
         const gJobs = index.jobs;
         const gKeys = index.keys;
-        // The band with the largest bound first, for an early cut.
-        let first = -1;
-        let firstBound = -Infinity;
         for (let gi = 0; gi < live.length; gi++) {
           const g = live[gi];
-          const x = (t - gKeys[g][0]) / (BAND[g % BANDS] * minRatio[(g / BANDS) | 0]);
-          if (x > firstBound || first < 0) {
-            firstBound = x;
-            first = gi;
-          }
-        }
-        for (let pass = 0; pass <= live.length; pass++) {
-          // pass 0: the first band; then every other one.
-          const gi = pass === 0 ? first : pass - 1;
-          if (pass > 0 && gi === first) continue;
-          const g = live[gi];
-          const tn = (g / BANDS) | 0;
-          const bound = BAND[g % BANDS] * minRatio[tn];
+          const tn = g >> BAND_BITS;
+          const bound = BAND[g & BAND_MASK] * minRatio[tn];
           const keys = gKeys[g];
           const jobs = gJobs[g];
           for (let q = 0; q < jobs.length; q++) {
