@@ -228,15 +228,13 @@ export class JobBook<J extends Job> {
   /**
    * The ready list's array, settled lazily: a job that leaves stays as a hole, one that comes back
    * to its hole fills it, any other that comes (not past the end) waits in `pending`; settle()
-   * merges them in one pass over the span they touch, not a shift of the tail per change (under
-   * overload the started and the returning job are usually close in id order).
+   * merges them over the span they touch, moving pointers without reading the jobs, not a shift of
+   * the tail per change (under overload the started and the returning job are often close in id order).
    */
   private readonly readyArr: J[] = [];
   private readonly pending: J[] = [];
-  private readonly settleBuf: J[] = [];
-  private holes = 0;
-  private minHoleId = Infinity;
-  private maxHoleId = -Infinity;
+  /** Jobs that left while in readyArr (holes; some may have come back since). */
+  private readonly holeList: J[] = [];
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
   private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
@@ -441,11 +439,7 @@ export class JobBook<J extends Job> {
     if (job.listed) return;
     job.listed = true;
     this.touch(job);
-    if (job.readySlot === 1) {
-      this.holes--;
-      return;
-    }
-    if (job.readySlot === 2) return;
+    if (job.readySlot !== 0) return; // back in its hole, or still pending
     const a = this.readyArr;
     const n = a.length;
     if (n === 0 || a[n - 1].id < job.id) {
@@ -461,40 +455,29 @@ export class JobBook<J extends Job> {
     if (!job.listed) return;
     job.listed = false;
     this.touch(job);
-    if (job.readySlot !== 1) return; // pending: dropped by settle()
-    this.holes++;
-    if (job.id < this.minHoleId) this.minHoleId = job.id;
-    if (job.id > this.maxHoleId) this.maxHoleId = job.id;
+    if (job.readySlot === 1) this.holeList.push(job); // (pending: dropped by settle())
   }
 
   /** Makes readyArr the ready list: holes out, pending jobs in, in id order. */
   private settle(): void {
     const pend = this.pending;
-    if (this.holes === 0 && pend.length === 0) return;
-    // The pending jobs still listed, in id order (insertion sort: a few per decision).
-    let p = 0;
-    for (let i = 0; i < pend.length; i++) {
-      const j = pend[i];
-      if (!j.listed) {
-        j.readySlot = 0;
-        continue;
-      }
-      let k = p++;
-      while (k > 0 && pend[k - 1].id > j.id) {
-        pend[k] = pend[k - 1];
-        k--;
-      }
-      pend[k] = j;
-    }
-    while (pend.length > p) pend.pop();
+    const holes = this.holeList;
+    if (holes.length === 0 && pend.length === 0) return;
+    // Each list in id order (insertion sorts: a few per decision), without jobs that came back to
+    // their hole, pending jobs that left again, and repeats.
+    for (let i = 0; i < pend.length; i++) if (!pend[i].listed) pend[i].readySlot = 0;
+    const p = JobBook.sortedOut(pend, (j) => j.readySlot === 2);
+    const h = JobBook.sortedOut(holes, (j) => !j.listed && j.readySlot === 1);
+    for (let i = 0; i < h; i++) holes[i].readySlot = 0;
     const a = this.readyArr;
     const n = a.length;
-    // The span [lo, hi) of the array that changes: every hole (a job that left) is in it, and every pending job goes into it.
+    // The span [lo, hi) of the array that changes: every hole is in it, every pending job goes into it.
     let lo = n;
     let hi = 0;
-    if (this.minHoleId <= this.maxHoleId) {
-      lo = JobBook.at(a, this.minHoleId);
-      hi = JobBook.at(a, this.maxHoleId) + 1;
+    let firstHole = n;
+    if (h > 0) {
+      lo = firstHole = JobBook.at(a, holes[0].id);
+      hi = JobBook.at(a, holes[h - 1].id) + 1;
     }
     if (p > 0) {
       const first = JobBook.at(a, pend[0].id);
@@ -502,17 +485,16 @@ export class JobBook<J extends Job> {
       if (first < lo) lo = first;
       if (last > hi) hi = last;
     }
-    if (hi > n) hi = n;
-    if (hi < lo) hi = lo;
-    const buf = this.settleBuf;
-    for (let i = lo; i < hi; i++) {
+    // The holes out, left to right: found by identity (no job read), the jobs between moved left.
+    let w = firstHole;
+    for (let i = firstHole, k = 0; i < hi; i++) {
       const j = a[i];
-      if (j.listed) buf.push(j);
-      else j.readySlot = 0;
+      if (k < h && j === holes[k]) k++;
+      else a[w++] = j;
     }
+    if (w > hi) w = hi;
     // The tail after the span moves by the change in length.
-    const m = buf.length + p;
-    const shift = m - (hi - lo);
+    const shift = p - h;
     if (shift > 0) {
       for (let s = 0; s < shift; s++) a.push(pend[0]);
       for (let i = n - 1; i >= hi; i--) a[i + shift] = a[i];
@@ -520,22 +502,42 @@ export class JobBook<J extends Job> {
       for (let i = hi; i < n; i++) a[i + shift] = a[i];
       for (let s = 0; s < -shift; s++) a.pop();
     }
-    // The span: the kept jobs and the pending ones merged by id.
-    let x = 0;
-    let y = 0;
-    for (let i = lo; i < lo + m; i++) {
-      if (y >= p || (x < buf.length && buf[x].id < pend[y].id)) a[i] = buf[x++];
-      else {
-        const j = pend[y++];
-        j.readySlot = 1;
-        a[i] = j;
+    // The pending jobs in, right to left: each one's place among the kept jobs [lo, x) by binary
+    // search, the kept jobs after it moved right as a block.
+    let x = w;
+    let out = w + p;
+    for (let y = p - 1; y >= 0; y--) {
+      const j = pend[y];
+      let l = lo;
+      let r = x;
+      while (l < r) {
+        const mid = (l + r) >> 1;
+        if (a[mid].id < j.id) l = mid + 1;
+        else r = mid;
       }
+      for (let i = x - 1; i >= l; i--) a[--out] = a[i];
+      x = l;
+      j.readySlot = 1;
+      a[--out] = j;
     }
-    while (buf.length) buf.pop();
     while (pend.length) pend.pop();
-    this.holes = 0;
-    this.minHoleId = Infinity;
-    this.maxHoleId = -Infinity;
+    while (holes.length) holes.pop();
+  }
+
+  /** Keeps the jobs of `list` that pass `keep` (each once), in id order, at its front; returns how many. */
+  private static sortedOut<T extends Job>(list: T[], keep: (j: T) => boolean): number {
+    let m = 0;
+    for (let i = 0; i < list.length; i++) {
+      const j = list[i];
+      if (!keep(j)) continue;
+      let k = m;
+      while (k > 0 && list[k - 1].id >= j.id) k--;
+      if (k < m && list[k].id === j.id) continue; // a repeat
+      for (let q = m; q > k; q--) list[q] = list[q - 1];
+      list[k] = j;
+      m++;
+    }
+    return m;
   }
 
   private leave(job: J): void {
