@@ -183,6 +183,9 @@ export function describeDrops(d: DropCounts): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
+/** From this many jobs in the ready list on, jobs leave and come lazily (JobBook.settle). */
+const LAZY_READY = 64;
+
 export interface JobBookOptions {
   /** At most this many not-started frames per tenant; the oldest gives way. */
   maxQueuePerTenant: number;
@@ -235,6 +238,8 @@ export class JobBook<J extends Job> {
   private readonly pending: J[] = [];
   /** Jobs that left while in readyArr (holes; some may have come back since). */
   private readonly holeList: J[] = [];
+  /** Of them, how many are holes now. */
+  private holes = 0;
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
   private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
@@ -439,12 +444,24 @@ export class JobBook<J extends Job> {
     if (job.listed) return;
     job.listed = true;
     this.touch(job);
-    if (job.readySlot !== 0) return; // back in its hole, or still pending
+    if (job.readySlot === 1) {
+      this.holes--; // back in its hole
+      return;
+    }
+    if (job.readySlot === 2) return; // still pending
     const a = this.readyArr;
     const n = a.length;
+    job.readySlot = 1;
     if (n === 0 || a[n - 1].id < job.id) {
       a.push(job);
-      job.readySlot = 1;
+      return;
+    }
+    if (n < LAZY_READY && this.holes === 0 && this.pending.length === 0) {
+      // A short list, settled: in at once.
+      const i = JobBook.at(a, job.id);
+      a.push(job);
+      for (let k = n; k > i; k--) a[k] = a[k - 1];
+      a[i] = job;
       return;
     }
     job.readySlot = 2;
@@ -455,19 +472,32 @@ export class JobBook<J extends Job> {
     if (!job.listed) return;
     job.listed = false;
     this.touch(job);
-    if (job.readySlot === 1) this.holeList.push(job); // (pending: dropped by settle())
+    if (job.readySlot !== 1) return; // pending: dropped by settle()
+    const a = this.readyArr;
+    if (a.length < LAZY_READY && this.holes === 0 && this.pending.length === 0) {
+      // A short list, settled: out at once.
+      JobBook.remove(a, job);
+      job.readySlot = 0;
+      return;
+    }
+    this.holes++;
+    this.holeList.push(job);
   }
 
   /** Makes readyArr the ready list: holes out, pending jobs in, in id order. */
   private settle(): void {
     const pend = this.pending;
     const holes = this.holeList;
-    if (holes.length === 0 && pend.length === 0) return;
+    if (this.holes === 0 && pend.length === 0) {
+      // Every job that left came back to its place (the usual case at low load).
+      while (holes.length) holes.pop();
+      return;
+    }
     // Each list in id order (insertion sorts: a few per decision), without jobs that came back to
     // their hole, pending jobs that left again, and repeats.
     for (let i = 0; i < pend.length; i++) if (!pend[i].listed) pend[i].readySlot = 0;
-    const p = JobBook.sortedOut(pend, (j) => j.readySlot === 2);
-    const h = JobBook.sortedOut(holes, (j) => !j.listed && j.readySlot === 1);
+    const p = pend.length ? JobBook.sortedOut(pend, false) : 0;
+    const h = holes.length ? JobBook.sortedOut(holes, true) : 0;
     for (let i = 0; i < h; i++) holes[i].readySlot = 0;
     const a = this.readyArr;
     const n = a.length;
@@ -522,14 +552,18 @@ export class JobBook<J extends Job> {
     }
     while (pend.length) pend.pop();
     while (holes.length) holes.pop();
+    this.holes = 0;
   }
 
-  /** Keeps the jobs of `list` that pass `keep` (each once), in id order, at its front; returns how many. */
-  private static sortedOut<T extends Job>(list: T[], keep: (j: T) => boolean): number {
+  /**
+   * Keeps the jobs of `list` that are still holes (`holes`: not listed, in the array) or still
+   * pending (else), each once, in id order, at its front; returns how many.
+   */
+  private static sortedOut(list: Job[], holes: boolean): number {
     let m = 0;
     for (let i = 0; i < list.length; i++) {
       const j = list[i];
-      if (!keep(j)) continue;
+      if (holes ? j.listed || j.readySlot !== 1 : j.readySlot !== 2) continue;
       let k = m;
       while (k > 0 && list[k - 1].id >= j.id) k--;
       if (k < m && list[k].id === j.id) continue; // a repeat
@@ -731,8 +765,11 @@ export class JobBook<J extends Job> {
    */
   decide(snapshot: Snapshot): Decision | null {
     const now = this.clock.now;
-    if (this.ready.length === 0) return null;
-    snapshot.ready = this.ready;
+    if (this.holes !== 0 || this.pending.length !== 0) this.settle();
+    else while (this.holeList.length) this.holeList.pop();
+    const ready = this.readyArr;
+    if (ready.length === 0) return null;
+    snapshot.ready = ready;
     snapshot.time = now;
     snapshot.inSystem = this.active.length;
     const c = this.changes;
