@@ -19,11 +19,13 @@ import { INDEX_MIN_READY, ReadyIndex } from './ready-index';
  * the idle lane, or more lanes are idle, every job is scored and placed by key (common.ts). The
  * decisions are the same either way.
  *
- * Under overload (from INDEX_MIN_READY ready jobs, with the run's change list) the ready jobs are kept
- * grouped by (tenant, next layer) = memo slot, each group in t_last order (ReadyIndex): a group shares
- * R and L_next, so its first job has the largest wait and the bounds above, checked on it, skip the
- * whole group; within a group the scan stops at the first job the bounds rule out. Groups are visited
- * in no fixed order, so ties go to the lower id explicitly (Snapshot.ready is in id order).
+ * Under overload (from INDEX_MIN_READY ready jobs, one idle lane, the run's change list) the ready
+ * jobs are kept grouped by (tenant, quarter-octave band of the next layer's profiled latency), each
+ * group in t_last order (ReadyIndex; one group per (tenant, layer) saved little: ~116 groups for ~200
+ * jobs). Along a group the wait falls, and the band's lower edge x the tenant's lowest ratio bounds
+ * every member's L_next from below, so once a job's wait is under cut x that bound the rest of the
+ * group is out; the other jobs get the checks above. Groups are visited in no fixed order, so ties
+ * go to the lower id explicitly (Snapshot.ready is in id order).
  */
 // Bands of the overload index: quarter octaves of latency, BAND[BAND_ZERO] = 1 s; BAND[0] = 0.
 const BAND_BITS = 8;
