@@ -1,7 +1,8 @@
-// JobBook's ready list (scheduler/core/jobs.ts) is settled lazily (holes and pending jobs merged when
-// it is read): whatever order jobs are released, started, brought back, finished, dropped or taken
-// off their lanes in, and whenever it is read, it must be exactly the jobs in the system that are
-// ready, in id order, and a decision's change list must name every job that came or left.
+// JobBook's ready list (scheduler/core/jobs.ts), kept as jobs move (and, in commit 79c8f79, settled
+// lazily from 64 jobs on: see the overload report): whatever order jobs are released, started,
+// brought back, finished, dropped or taken off their lanes in, and whenever it is read, it must be
+// exactly the jobs in the system that are ready, in id order, and a decision's change list must
+// name every job that came or left.
 import { describe, expect, it } from 'vitest';
 import { Job, JobBook } from '../scheduler/core/jobs';
 import { PredictionModel } from '../scheduler/core/predict';
@@ -12,7 +13,7 @@ import type { LaneState, Policy, Snapshot } from '../scheduler/core/types';
 describe('JobBook ready list', () => {
   it('is the ready jobs in id order after any sequence of moves, read at any time', () => {
     const w = syntheticWorkload({ scenario: 'ar_assistant', load: 1 });
-    // Short lists change in place, from LAZY_READY (64) on lazily: seeds 3 and 4 release more and grow long lists.
+    // Short and long lists (seeds 3 and 4 release more and grow lists past 150 jobs).
     let longest = 0;
     let short = 0;
     for (const seed of [1, 2, 3, 4]) {

@@ -103,8 +103,6 @@ export class Job implements JobState, JobRecord {
   listed = false;
   /** Entered or left the ready list since the last decision (in JobBook's change list). */
   touched = false;
-  /** Where the books keep it for the ready list: 0 nowhere, 1 in its array (a hole if not listed), 2 waiting to be merged in. */
-  readySlot = 0;
   /** Written at every layer end. */
   lastRun = NaN;
   constructor(id: number, tenant: number, frame: number, release: number, deadline: number, priority: number, layerCount: number, upstream: number, isolated: number) {
@@ -183,9 +181,6 @@ export function describeDrops(d: DropCounts): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
-/** From this many jobs in the ready list on, jobs leave and come lazily (JobBook.settle). */
-const LAZY_READY = 64;
-
 export interface JobBookOptions {
   /** At most this many not-started frames per tenant; the oldest gives way. */
   maxQueuePerTenant: number;
@@ -224,22 +219,7 @@ export class JobBook<J extends Job> {
    * end and come back, so that a decision does not rescan every job in the system. A decision's
    * Snapshot.ready is this array.
    */
-  get ready(): J[] {
-    this.settle();
-    return this.readyArr;
-  }
-  /**
-   * The ready list's array, settled lazily: a job that leaves stays as a hole, one that comes back
-   * to its hole fills it, any other that comes (not past the end) waits in `pending`; settle()
-   * merges them over the span they touch, moving pointers without reading the jobs, not a shift of
-   * the tail per change (under overload the started and the returning job are often close in id order).
-   */
-  private readonly readyArr: J[] = [];
-  private readonly pending: J[] = [];
-  /** Jobs that left while in readyArr (holes; some may have come back since). */
-  private readonly holeList: J[] = [];
-  /** Of them, how many are holes now. */
-  private holes = 0;
+  readonly ready: J[] = [];
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
   private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
@@ -439,139 +419,28 @@ export class JobBook<J extends Job> {
     this.changes.removed.push(job);
   }
 
-  /** Puts a job into the ready list, at its id's place (settle() merges it in unless it goes last). */
+  /** Puts a job into the ready list, at its id's place. */
   private list(job: J): void {
     if (job.listed) return;
     job.listed = true;
     this.touch(job);
-    if (job.readySlot === 1) {
-      this.holes--; // back in its hole
-      return;
-    }
-    if (job.readySlot === 2) return; // still pending
-    const a = this.readyArr;
+    const a = this.ready;
     const n = a.length;
-    job.readySlot = 1;
     if (n === 0 || a[n - 1].id < job.id) {
       a.push(job);
       return;
     }
-    if (n < LAZY_READY && this.holes === 0 && this.pending.length === 0) {
-      // A short list, settled: in at once.
-      const i = JobBook.at(a, job.id);
-      a.push(job);
-      for (let k = n; k > i; k--) a[k] = a[k - 1];
-      a[i] = job;
-      return;
-    }
-    job.readySlot = 2;
-    this.pending.push(job);
+    const i = JobBook.at(a, job.id);
+    a.push(job);
+    for (let k = n; k > i; k--) a[k] = a[k - 1];
+    a[i] = job;
   }
 
   private unlist(job: J): void {
     if (!job.listed) return;
     job.listed = false;
     this.touch(job);
-    if (job.readySlot !== 1) return; // pending: dropped by settle()
-    const a = this.readyArr;
-    if (a.length < LAZY_READY && this.holes === 0 && this.pending.length === 0) {
-      // A short list, settled: out at once.
-      JobBook.remove(a, job);
-      job.readySlot = 0;
-      return;
-    }
-    this.holes++;
-    this.holeList.push(job);
-  }
-
-  /** Makes readyArr the ready list: holes out, pending jobs in, in id order. */
-  private settle(): void {
-    const pend = this.pending;
-    const holes = this.holeList;
-    if (this.holes === 0 && pend.length === 0) {
-      // Every job that left came back to its place (the usual case at low load).
-      while (holes.length) holes.pop();
-      return;
-    }
-    // Each list in id order (insertion sorts: a few per decision), without jobs that came back to
-    // their hole, pending jobs that left again, and repeats.
-    for (let i = 0; i < pend.length; i++) if (!pend[i].listed) pend[i].readySlot = 0;
-    const p = pend.length ? JobBook.sortedOut(pend, false) : 0;
-    const h = holes.length ? JobBook.sortedOut(holes, true) : 0;
-    for (let i = 0; i < h; i++) holes[i].readySlot = 0;
-    const a = this.readyArr;
-    const n = a.length;
-    // The span [lo, hi) of the array that changes: every hole is in it, every pending job goes into it.
-    let lo = n;
-    let hi = 0;
-    let firstHole = n;
-    if (h > 0) {
-      lo = firstHole = JobBook.at(a, holes[0].id);
-      hi = JobBook.at(a, holes[h - 1].id) + 1;
-    }
-    if (p > 0) {
-      const first = JobBook.at(a, pend[0].id);
-      const last = JobBook.at(a, pend[p - 1].id);
-      if (first < lo) lo = first;
-      if (last > hi) hi = last;
-    }
-    // The holes out, left to right: found by identity (no job read), the jobs between moved left.
-    let w = firstHole;
-    for (let i = firstHole, k = 0; i < hi; i++) {
-      const j = a[i];
-      if (k < h && j === holes[k]) k++;
-      else a[w++] = j;
-    }
-    if (w > hi) w = hi;
-    // The tail after the span moves by the change in length.
-    const shift = p - h;
-    if (shift > 0) {
-      for (let s = 0; s < shift; s++) a.push(pend[0]);
-      for (let i = n - 1; i >= hi; i--) a[i + shift] = a[i];
-    } else if (shift < 0) {
-      for (let i = hi; i < n; i++) a[i + shift] = a[i];
-      for (let s = 0; s < -shift; s++) a.pop();
-    }
-    // The pending jobs in, right to left: each one's place among the kept jobs [lo, x) by binary
-    // search, the kept jobs after it moved right as a block.
-    let x = w;
-    let out = w + p;
-    for (let y = p - 1; y >= 0; y--) {
-      const j = pend[y];
-      let l = lo;
-      let r = x;
-      while (l < r) {
-        const mid = (l + r) >> 1;
-        if (a[mid].id < j.id) l = mid + 1;
-        else r = mid;
-      }
-      for (let i = x - 1; i >= l; i--) a[--out] = a[i];
-      x = l;
-      j.readySlot = 1;
-      a[--out] = j;
-    }
-    while (pend.length) pend.pop();
-    while (holes.length) holes.pop();
-    this.holes = 0;
-  }
-
-  /**
-   * Keeps the jobs of `list` that are still holes (`holes`: not listed, in the array) or still
-   * pending (else), each once, in id order, at its front; returns how many.
-   */
-  private static sortedOut(list: Job[], holes: boolean): number {
-    let m = 0;
-    for (let i = 0; i < list.length; i++) {
-      const j = list[i];
-      if (holes ? j.listed || j.readySlot !== 1 : j.readySlot !== 2) continue;
-      let k = m;
-      while (k > 0 && list[k - 1].id >= j.id) k--;
-      if (k < m && list[k].id === j.id) continue; // a repeat
-      for (let q = m; q > k; q--) list[q] = list[q - 1];
-      list[k] = j;
-      m++;
-    }
-    return m;
+    JobBook.remove(this.ready, job);
   }
 
   private leave(job: J): void {
@@ -765,11 +634,8 @@ export class JobBook<J extends Job> {
    */
   decide(snapshot: Snapshot): Decision | null {
     const now = this.clock.now;
-    if (this.holes !== 0 || this.pending.length !== 0) this.settle();
-    else while (this.holeList.length) this.holeList.pop();
-    const ready = this.readyArr;
-    if (ready.length === 0) return null;
-    snapshot.ready = ready;
+    if (this.ready.length === 0) return null;
+    snapshot.ready = this.ready;
     snapshot.time = now;
     snapshot.inSystem = this.active.length;
     const c = this.changes;
