@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decisionWorkload } from '../bench/scheduler';
 import { createPolicy } from '../scheduler/core/policies';
 import { Scratch, placeByKey, scoreToKey } from '../scheduler/core/policies/common';
+import { INDEX_MIN_READY } from '../scheduler/core/policies/ready-index';
 import { PredictionModel } from '../scheduler/core/predict';
 import { rng } from '../scheduler/core/rng';
 import type { Decision, JobState, LaneState, Snapshot } from '../scheduler/core/types';
@@ -134,6 +135,36 @@ describe('decision shortcuts decide as ranking every job does', () => {
           n++;
         }
         expect(oneIdle).toBeGreaterThan(50);
+      }
+    });
+  }
+});
+
+describe('with the run\'s change list (the overload index), decisions are the same', () => {
+  // The snapshots above carry no readyChanges; here each gets the change list a run's books would
+  // give it (jobs that left or came since the previous decision), so the index paths run.
+  for (const name of ['sdrm3']) {
+    it(name, () => {
+      for (const seed of [4, 5, 6]) {
+        const policy = createPolicy(name);
+        const ref = refs[name]();
+        const source = {};
+        let prev = new Map<number, JobState>();
+        let n = 0;
+        let indexed = 0;
+        for (const s of snapshots(seed, 400)) {
+          const now = new Map(s.ready.map((j) => [j.id, j]));
+          const added = s.ready.filter((j) => !prev.has(j.id));
+          const removed = [...[...prev.values()].filter((j) => !now.has(j.id)), ...added];
+          s.readyChanges = { source, seq: n, removed, added };
+          prev = now;
+          const want = line(ref(s));
+          const got = line(policy.decide(s));
+          expect(got, `${name}, seed ${seed}, decision ${n}`).toBe(want);
+          if (s.ready.length >= INDEX_MIN_READY && s.lanes.filter((l) => l.idle).length === 1) indexed++;
+          n++;
+        }
+        expect(indexed).toBeGreaterThan(50);
       }
     });
   }

@@ -457,8 +457,15 @@ class SimRun {
  * index, not a WeakMap lookup, on the hot path of dysta_oracle.
  */
 class OraclePredictor implements Predictor {
-  private readonly best: (Float64Array | undefined)[] = [];
   private readonly onLane: (Float64Array[] | undefined)[] = [];
+  /**
+   * The best-lane suffix rows, one after another in one growing array (not a typed array per job:
+   * under overload the policy reads every ready job's row per decision, and scattered small arrays
+   * cost a cache miss each and garbage); by job id: its row's offset + 1 (0: none yet).
+   */
+  private bestRows = new Float64Array(1 << 12);
+  private bestUsed = 0;
+  private bestAt = new Int32Array(256);
   constructor(
     private readonly m: PredictionModel,
     /** The simulator's real latency of (job, layer) on a lane with a variant. */
@@ -496,15 +503,33 @@ class OraclePredictor implements Predictor {
     return row[from];
   }
   remainingBest(job: JobState, from = job.next): number {
-    let row = this.best[job.id];
-    if (!row) {
-      const m = this.m;
-      const base = m.layerBase[job.tenant];
-      row = new Float64Array(job.layerCount + 1);
-      for (let i = job.layerCount - 1; i >= 0; i--) row[i] = row[i + 1] + this.real(job as SimJob, i, m.bestLane[base + i], 0);
-      this.best[job.id] = row;
+    const id = job.id;
+    const at = id < this.bestAt.length ? this.bestAt[id] : 0;
+    return at > 0 ? this.bestRows[at - 1 + from] : this.bestRow(job, from);
+  }
+  /** Computes the job's row (sum of its real latencies from each layer on, on the layer's fastest lane). */
+  private bestRow(job: JobState, from: number): number {
+    const id = job.id;
+    if (id >= this.bestAt.length) {
+      const grown = new Int32Array(Math.max(id + 1, 2 * this.bestAt.length));
+      grown.set(this.bestAt);
+      this.bestAt = grown;
     }
-    return row[from];
+    const n = job.layerCount;
+    if (this.bestUsed + n + 1 > this.bestRows.length) {
+      const grown = new Float64Array(Math.max(this.bestUsed + n + 1, 2 * this.bestRows.length));
+      grown.set(this.bestRows.subarray(0, this.bestUsed));
+      this.bestRows = grown;
+    }
+    const o = this.bestUsed;
+    this.bestUsed += n + 1;
+    const rows = this.bestRows;
+    const m = this.m;
+    const base = m.layerBase[job.tenant];
+    // rows[o + n] is 0 (the array is never written past bestUsed).
+    for (let i = n - 1; i >= 0; i--) rows[o + i] = rows[o + i + 1] + this.real(job as SimJob, i, m.bestLane[base + i], 0);
+    this.bestAt[id] = o + 1;
+    return rows[o + from];
   }
   isolated(job: JobState): number {
     return this.remainingBest(job, 0);

@@ -66,7 +66,9 @@ export function heft(): Policy {
   return {
     name: 'heft',
     decide(s: Snapshot) {
-      const d = sc.begin(s.ready.length, s.lanes.length);
+      // The index path uses no per-job scratch (clearing it is a pass over every ready job): it is
+      // sized for the ready jobs only before the scan.
+      const d = sc.begin(0, s.lanes.length);
       const ready = s.ready;
       const n = ready.length;
       if (n === 0) return d;
@@ -122,6 +124,7 @@ export function heft(): Policy {
           return d;
         }
       }
+      sc.begin(n, nL);
       // The first job in (key, position) order, found in the ranking pass (NaN: the scans below).
       let first = -1;
       let firstKey = Infinity;

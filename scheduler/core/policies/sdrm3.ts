@@ -1,5 +1,6 @@
 import type { JobState, Policy, Predictor, Snapshot } from '../types';
 import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
+import { INDEX_MIN_READY, ReadyIndex } from './ready-index';
 
 /**
  * SDRM3, the first version of DREAM (Kim et al., arXiv 2212.03414 v1), as re-implemented in Dysta's
@@ -17,7 +18,22 @@ import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './co
  * before its L_next is refreshed (under overload most are: ~190 ready jobs over ~116 slots). If the best job cannot run on
  * the idle lane, or more lanes are idle, every job is scored and placed by key (common.ts). The
  * decisions are the same either way.
+ *
+ * Under overload (from INDEX_MIN_READY ready jobs, one idle lane, the run's change list) the ready
+ * jobs are kept grouped by (tenant, quarter-octave band of the next layer's profiled latency), each
+ * group in t_last order (ReadyIndex; one group per (tenant, layer) saved little: ~116 groups for ~200
+ * jobs). Along a group the wait falls, and the band's lower edge x the tenant's lowest ratio bounds
+ * every member's L_next from below, so once a job's wait is under cut x that bound the rest of the
+ * group is out; the other jobs get the checks above. Groups are visited in no fixed order, so ties
+ * go to the lower id explicitly (Snapshot.ready is in id order).
  */
+// Bands of the overload index: quarter octaves of latency, BAND[BAND_ZERO] = 1 s; BAND[0] = 0.
+const BAND_BITS = 8;
+const BANDS = 1 << BAND_BITS;
+const BAND_MASK = BANDS - 1;
+const BAND_ZERO = 160;
+const BAND = Float64Array.from({ length: BANDS }, (_, b) => (b === 0 ? 0 : 2 ** ((b - BAND_ZERO) / 4)));
+
 export function sdrm3(alpha = 1): Policy {
   const sc = new Scratch();
   const memo = new LayerMemo();
@@ -50,12 +66,51 @@ export function sdrm3(alpha = 1): Policy {
     stampR[k] = memo.epoch[j.tenant];
     memo.b[k] = p.remainingBest(j);
   };
+  /** Per tenant: its lowest ratio over the lanes, this decision (a lower bound factor of L_next). */
+  const fillMinRatio = (s: Snapshot, p: Predictor, nL: number): void => {
+    const nT = s.workload.tenants.length;
+    if (minRatio.length < nT) minRatio = new Float64Array(nT);
+    for (let tn = 0; tn < nT; tn++) {
+      let m = Infinity;
+      for (let l = 0; l < nL; l++) {
+        const r = p.ratio(tn, l);
+        if (r < m) m = r;
+      }
+      minRatio[tn] = m;
+    }
+  };
+  // The overload index: groups = (tenant, band of the next layer's profiled latency lo), each in
+  // t_last order. Band b > 0 holds lo in [BAND[b], BAND[b + 1]) (quarter octaves), band 0 what fits
+  // none (lo 0, tiny, not finite: no bound). Per memo slot its band, -1 until known (lo is offline:
+  // fixed per slot for the run).
+  let slotBand = new Int16Array(0);
+  let snap: Snapshot | undefined;
+  const bandOf = (j: JobState): number => {
+    const k = memo.base[j.tenant] + j.next;
+    let b = slotBand[k];
+    if (b < 0) {
+      let lo = minOff[k];
+      if (lo !== lo) lo = offlineNext(snap!, j, k, snap!.lanes.length);
+      b = 0;
+      if (lo >= BAND[1] && lo < Infinity) {
+        b = Math.min(BANDS - 1, Math.max(1, Math.floor(Math.log2(lo) * 4) + BAND_ZERO));
+        // log2 may round: settle on the last band whose lower edge is <= lo.
+        while (b > 1 && BAND[b] > lo) b--;
+        while (b < BANDS - 1 && BAND[b + 1] <= lo) b++;
+      }
+      slotBand[k] = b;
+    }
+    return j.tenant * BANDS + b;
+  };
+  const index = new ReadyIndex(bandOf, (j) => j.lastRun);
   return {
     name: 'sdrm3',
     decide(s: Snapshot) {
       const n = s.ready.length;
       const nL = s.lanes.length;
-      const d = sc.begin(n, nL);
+      // The one-idle-lane paths use no per-job scratch (clearing it is a pass over every ready job):
+      // sized for the ready jobs only before scoring them all.
+      const d = sc.begin(0, nL);
       if (n === 0) return d;
       const p = s.predict;
       const t = s.time;
@@ -71,9 +126,62 @@ export function sdrm3(alpha = 1): Policy {
       if (stamp !== oldStamp || stampR.length !== stamp.length) {
         stampR = new Uint32Array(stamp.length);
         minOff = new Float64Array(stamp.length).fill(NaN);
+        slotBand = new Int16Array(stamp.length).fill(-1);
       }
       const sR = stampR;
-      if (idleCount(s) === 1) {
+      const oneIdle = idleCount(s) === 1;
+      snap = s;
+      if (oneIdle && n >= INDEX_MIN_READY && alpha > 0 && alpha < Infinity && index.sync(s, s.workload.tenants.length * BANDS)) {
+        // The highest positive score, the lowest id on ties (bestScore 0: none positive yet). The
+        // checks per job are the scan's below; a band's jobs come in falling wait, and once one's
+        // wait is below cut x (band's lower edge x the tenant's lowest ratio), a lower bound of
+        // cut x L_next for every job of the band, the rest of the band cannot win.
+        fillMinRatio(s, p, nL);
+        let best: JobState | null = null;
+        let bestScore = 0;
+        let cut = -Infinity;
+        const mo = minOff;
+        const live = index.live;
+        const gJobs = index.jobs;
+        const gKeys = index.keys;
+        for (let gi = 0; gi < live.length; gi++) {
+          const g = live[gi];
+          const tn = g >> BAND_BITS;
+          const bound = BAND[g & BAND_MASK] * minRatio[tn];
+          const keys = gKeys[g];
+          const jobs = gJobs[g];
+          for (let q = 0; q < jobs.length; q++) {
+            const wait = t - keys[q];
+            if (cut > 0 && wait < cut * bound) break;
+            const j = jobs[q];
+            const k = base[tn] + j.next;
+            if (cut > 0) {
+              let lo = mo[k];
+              if (lo !== lo) lo = offlineNext(s, j, k, nL);
+              if (wait < cut * (lo * minRatio[tn])) continue;
+            }
+            if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
+            const l = mNext[k];
+            if (wait < cut * l) continue;
+            const af = alpha * (wait / l);
+            if (!(1 + af >= bestScore)) continue;
+            if (sR[k] !== epoch[tn]) refreshRest(p, j, k);
+            const score = Math.min(1, mRest[k] / (j.deadline - t)) + af;
+            if (score > bestScore || (score === bestScore && best !== null && j.id < best.id)) {
+              bestScore = score;
+              best = j;
+              if (score > 1) cut = ((score - 1) / alpha) * (1 - 2 ** -40);
+            }
+          }
+        }
+        // None positive: the last-released job.
+        if (best === null) best = ready[n - 1];
+        const lane = fastestIdleLane(s, best, sc.laneTaken);
+        if (lane >= 0) {
+          sc.assign(best.id, lane, 0);
+          return d;
+        }
+      } else if (oneIdle) {
         // The highest positive score, the earliest on ties (bestScore 0: none positive yet).
         let best = -1;
         let bestScore = 0;
@@ -81,16 +189,8 @@ export function sdrm3(alpha = 1): Policy {
         // 1 + alpha x fairness < the best score, with a margin far above rounding (2^-40 relative),
         // so it is skipped without dividing.
         let cut = -Infinity;
-        const nT = s.workload.tenants.length;
-        if (minRatio.length < nT) minRatio = new Float64Array(nT);
-        for (let tn = 0; tn < nT; tn++) {
-          let m = Infinity;
-          for (let l = 0; l < nL; l++) {
-            const r = p.ratio(tn, l);
-            if (r < m) m = r;
-          }
-          minRatio[tn] = m;
-        }
+        // Lowest ratios only once the cut needs them (with one ready job, never).
+        let haveMin = false;
         const mo = minOff;
         for (let i = 0; i < n; i++) {
           const j = ready[i];
@@ -98,6 +198,10 @@ export function sdrm3(alpha = 1): Policy {
           const k = base[tn] + j.next;
           const wait = t - j.lastRun;
           if (cut > 0) {
+            if (!haveMin) {
+              fillMinRatio(s, p, nL);
+              haveMin = true;
+            }
             let lo = mo[k];
             if (lo !== lo) lo = offlineNext(s, j, k, nL);
             if (wait < cut * (lo * minRatio[tn])) continue;
@@ -123,6 +227,7 @@ export function sdrm3(alpha = 1): Policy {
           return d;
         }
       }
+      sc.begin(n, nL);
       const key = sc.key;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
