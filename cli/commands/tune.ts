@@ -48,7 +48,7 @@ export function formatTune(r: TuneRunResult): string {
   out.push(table(t.top.slice(0, 5).map(row)));
   out.push('');
   out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
-  if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy x 1.1 + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
+  if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
   if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise, on lanes ${r.layouts[t.floor.layout ?? 0]?.join('+')}; every frame run on its least-energy lane and implementation there): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: ${headroomText(t.floor.headroom)}` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
   if (r.validation?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation));

@@ -20,7 +20,8 @@
 // where the space has it, at model granularity (the live runtime's default): a gain over the best
 // of them is the tuner's own, not only a granularity the user would get untuned. UXCost rewards dropping frames (a dropped frame
 // costs no energy), so with that objective a candidate missing more than the least-missing
-// baseline (x 1.1 + 0.5 points: missCap) ranks after every one that does not, baselines included.
+// baseline plus half a point (missCap: MISS_CAP_SLACK, room for the seeds' noise, not for dropping)
+// ranks after every one that does not, baselines included.
 // (4) floor: each tenant alone on the machine (EDF, with and without its fastest variants, at layer
 // and, where profiles measured the whole model, model granularity), same seeds and noise, per
 // layout: the misses no schedule of these implementations on that layout avoids, and the least
@@ -37,6 +38,9 @@ import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
 import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, structuredSeeds, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
 import { suggest, type Assignment, type Observation } from './tpe';
+
+/** How many more frames (a fraction) than the least-missing untuned policy a schedule may miss and still rank by UXCost. */
+export const MISS_CAP_SLACK = 0.005;
 
 export interface TuneOptions {
   /** Optimizer seed (default 1). */
@@ -315,7 +319,7 @@ export class TuneSearch {
     const baseGranularities: Candidate['granularity'][] = space.granularities.includes('model') ? ['layer', 'model'] : ['layer'];
     const baseCands = baseGranularities.flatMap((g) => this.options.baselines.map((p) => ({ ...defaultCandidate(p), granularity: g })));
     const baseRuns = yield* this.evaluate(baseCands, this.seeds);
-    if (this.options.objective.kind === 'uxcost') this.missCap = Math.min(...baseRuns.map((rs) => avg(rs.map((r) => r.missRate)))) * 1.1 + 0.005;
+    if (this.options.objective.kind === 'uxcost') this.missCap = Math.min(...baseRuns.map((rs) => avg(rs.map((r) => r.missRate)))) + MISS_CAP_SLACK;
     baseCands.forEach((c, i) => {
       const score = this.mean(baseRuns[i]);
       this.full.set(candidateKey(c), { c, origin: 'baseline' });
