@@ -677,7 +677,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const estHere = rows[b + L_EST];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
         const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
-        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[b + L_LAT], estHere, rest, contended, switcher.forced(j.tenant, j.next), switcher.always(j.tenant)));
+        const forced = whole ? 0 : switcher.forced(j.tenant, j.next);
+        // No forced variant, no queue for the lane and the deadline met with the original: chooseVariant
+        // keeps the original (checked here: the call boxes its double arguments, an allocation per decision).
+        const keep = whole || (forced <= 0 && !contended && t + estHere <= j.deadline);
+        sc.assign(j.id, bl, keep ? 0 : chooseVariant(s, j, bl, rows[b + L_LAT], estHere, rest, contended, forced, switcher.always(j.tenant)));
       }
       return d;
     },
