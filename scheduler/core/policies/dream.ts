@@ -648,7 +648,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
 
       // Greedy matching: each round, the best pair among the free lanes' best untaken jobs (ties: the
       // lower job index, then the lower lane).
-      for (let round = 0; round < idle; round++) {
+      // Each round takes one job: no more rounds than jobs left after the drops (a later round finds none).
+      const rounds = Math.min(idle, n - d.drop.length);
+      for (let round = 0; round < rounds; round++) {
         let bq = -1;
         let bi = -1;
         let bs = -Infinity;
