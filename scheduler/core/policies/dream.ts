@@ -557,27 +557,44 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         tC[q] = 0;
         tMin[q] = -Infinity; // -Infinity or NaN never enters (such a pair is never taken)
       }
-      // A feasible pair that cannot enter its lane's list is skipped before its score when even its
-      // best case scores no more than the list's last entry: with urgency in [0, 1] and fairness <= 1,
-      // score <= wF + progress + max(wU, pre) (rounding covered by a margin); needs est >= 0, slack >
-      // 1e-12 (else urgency may leave [0, 1]) and wF >= 0. A pair's score is computed before the
-      // detour test (which only ever skips a pair), so a pair that scores too low never needs its
-      // job's expected wait for the fastest lane. The job's own terms are read when a pair first needs them.
-      const boundW = wF >= 0;
+      // A pair cannot enter its lane's list when even its best case scores no more than the list's
+      // last entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
+      // (rounding covered by a margin). Only feasible pairs (a variant could raise pre otherwise) with
+      // slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. A job none of whose pairs can
+      // enter is skipped before its own terms are computed: with one idle lane, most of them.
+      const prune = wF >= 0 && idle === 1;
       for (let i = 0; i < n; i++) {
         if (taken[i]) continue;
         const j = ready[i];
         const o = rowOf[i];
         const deadline = j.deadline;
+        if (prune && deadline - t > 1e-12) {
+          const base = wF + rows[o + R_PROGRESS];
+          let q = 0;
+          for (; q < idle; q++) {
+            const b = o + R_LANES + idleL[q] * LB;
+            if (rows[b + L_LAT] === Infinity) continue; // never scored
+            const est = rows[b + L_EST];
+            if (!(est >= 0 && t + est <= deadline)) break;
+            const pre = rows[b + L_PRE];
+            const ub = base + (pre > wU ? pre : wU);
+            if (!(ub + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU)) < tMin[q])) break;
+          }
+          if (q === idle) continue;
+        }
         const slack = deadline - t;
-        const bound = boundW && slack > 1e-12;
-        const ubBase = wF + rows[o + R_PROGRESS];
-        // NaN: not computed yet.
-        let invSlack = NaN;
-        let common = NaN;
-        let fastFinish = NaN;
-        let budgetLeft = NaN;
+        const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
         const fast = rows[o + R_FAST] | 0;
+        const bestLat = rows[o + R_BEST_LAT];
+        // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
+        const fastWait = fast >= 0 ? wait[fast] + 0.5 * Math.max(0, back[fast] - bestLat) : 0;
+        const fastFinish = fast >= 0 ? t + fastWait + rows[o + R_EST_FAST] : Infinity;
+        const relDeadline = deadline - j.release;
+        const waited = t - j.lastRun;
+        const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
+        const common = wF * fairness + rows[o + R_PROGRESS];
+        // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
+        let budgetLeft = NaN;
         for (let q = 0; q < idle; q++) {
           const l = idleL[q];
           const b = o + R_LANES + l * LB;
@@ -586,13 +603,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           let est = rows[b + L_EST];
           let feasible = t + est <= deadline;
           let pre = rows[b + L_PRE];
-          if (feasible) {
-            if (bound && est >= 0) {
-              const ub = ubBase + (pre > wU ? pre : wU);
-              if (ub + 1e-9 * (1 + Math.abs(ubBase) + Math.abs(pre) + Math.abs(wU)) < tMin[q]) continue;
-            }
-          } else {
-            // The accuracy budget left, looked up only when a lane needs a variant.
+          if (!feasible) {
             if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
             if (budgetLeft > 1e-9) {
               // Could a variant make it here? Score the pair with the fastest variant within the
@@ -606,43 +617,30 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
                 const e = (rows[o + COLD + l * CB + C_ENERGY] * fl) / lat;
                 est = x + fl + rest;
                 feasible = t + x + fl + rFast <= deadline;
-                pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (rows[o + R_BEST_LAT] / fl);
+                pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
               }
             }
           }
-          if (common !== common) {
-            invSlack = slack > 1e-12 ? 1 / slack : Infinity;
-            const relDeadline = deadline - j.release;
-            const waited = t - j.lastRun;
-            const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
-            common = wF * fairness + rows[o + R_PROGRESS];
-          }
+          // A detour to a slower lane only when waiting for the fastest lane is expected to cost
+          // more, or the deadline cannot wait.
+          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          if (!(v > tMin[q])) continue;
-          // A detour to a slower lane only when waiting for the fastest lane is expected to cost
-          // more, or the deadline cannot wait. Expected wait for the fastest lane: what it still
-          // runs, plus half the backlog of others.
-          if (l !== fast) {
-            if (fastFinish !== fastFinish) {
-              const fastWait = fast >= 0 ? wait[fast] + 0.5 * Math.max(0, back[fast] - rows[o + R_BEST_LAT]) : 0;
-              fastFinish = fast >= 0 ? t + fastWait + rows[o + R_EST_FAST] : Infinity;
+          if (v > tMin[q]) {
+            // Into lane q's list, after every entry scoring at least as much (earlier jobs win ties).
+            const c = tC[q];
+            const qb = q * K;
+            let at = c < K ? c : K - 1;
+            while (at > 0 && tS[qb + at - 1] < v) {
+              tS[qb + at] = tS[qb + at - 1];
+              tJ[qb + at] = tJ[qb + at - 1];
+              at--;
             }
-            if (t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
+            tS[qb + at] = v;
+            tJ[qb + at] = i;
+            if (c < K) tC[q] = c + 1;
+            if (c + 1 >= K) tMin[q] = tS[qb + K - 1];
           }
-          // Into lane q's list, after every entry scoring at least as much (earlier jobs win ties).
-          const c = tC[q];
-          const qb = q * K;
-          let at = c < K ? c : K - 1;
-          while (at > 0 && tS[qb + at - 1] < v) {
-            tS[qb + at] = tS[qb + at - 1];
-            tJ[qb + at] = tJ[qb + at - 1];
-            at--;
-          }
-          tS[qb + at] = v;
-          tJ[qb + at] = i;
-          if (c < K) tC[q] = c + 1;
-          if (c + 1 >= K) tMin[q] = tS[qb + K - 1];
         }
       }
 
