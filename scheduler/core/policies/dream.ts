@@ -92,7 +92,12 @@ function variantTables(w: SimWorkload): VariantTables {
  * queue for this lane, the fastest variant within the budget spent at a steady pace (1.5x the share
  * of layers done); otherwise the original.
  */
-function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number, always = false): number {
+function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, rows: Float64Array, o: number, b: number, contended: boolean, forced: number, always = false): number {
+  // The pair's latency, estimate and rest are read from its PathMemo row (offsets are small integers:
+  // double arguments of a call that is not inlined are boxed, an allocation per call).
+  const lat = rows[b + L_LAT];
+  const est = rows[b + L_EST];
+  const rest = rows[o + R_REST];
   const tenant = s.workload.tenants[j.tenant];
   // A tenant switched to its model variant runs that combination's variant wherever it is faster
   // than the original (a variant may be slower on another lane).
@@ -679,9 +684,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
         const forced = whole ? 0 : switcher.forced(j.tenant, j.next);
         // No forced variant, no queue for the lane and the deadline met with the original: chooseVariant
-        // keeps the original (checked here: the call boxes its double arguments, an allocation per decision).
+        // would keep the original.
         const keep = whole || (forced <= 0 && !contended && t + estHere <= j.deadline);
-        sc.assign(j.id, bl, keep ? 0 : chooseVariant(s, j, bl, rows[b + L_LAT], estHere, rest, contended, forced, switcher.always(j.tenant)));
+        sc.assign(j.id, bl, keep ? 0 : chooseVariant(s, j, bl, rows, o, b, contended, forced, switcher.always(j.tenant)));
       }
       return d;
     },
