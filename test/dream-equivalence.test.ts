@@ -118,3 +118,34 @@ describe('PredictionModel: the ratio version DREAM relies on', () => {
     expect(offline.ratioVersion!(1)).toBe(0);
   });
 });
+
+describe('dream with a tenant switched to its model variant', () => {
+  it('runs the forced variant on an idle machine too, as the reference does (no queue, deadline met)', () => {
+    const w = withModelVariants(syntheticWorkload({ scenario: 'social_a', load: 0.5, variants: true, seed: 9 }));
+    const m = new PredictionModel(w);
+    const opt = tesseraDream({ adapt: false, modelSwitch: { high: 0.2, low: 0.05, hold: 2 } });
+    const ref = dreamReference({ adapt: false, modelSwitch: { high: 0.2, low: 0.05, hold: 2 } });
+    const lanes = w.lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts }));
+    const snap = (time: number, id: number, tenant: number): Snapshot => {
+      const iso = m.isolated(tenant);
+      const job = { id, tenant, frame: id, release: time, deadline: time + 4 * iso, priority: 1, next: 0, layerCount: w.tenants[tenant].layers.length, lastRun: time, lastLane: -1, accuracyUsed: 0, variantSet: -1, upstream: -1, g: 1 };
+      return { time, ready: [job], lanes: lanes.map((l) => ({ ...l, busyUntil: time })), workload: w, predict: m.predictor(true), offline: m.predictor(false), inSystem: 1, preemption: 'layer' };
+    };
+    let forced = 0;
+    for (let round = 0; round < 3; round++) {
+      // A window in which every frame of tenant 0 (a whitelist tenant) missed switches it on.
+      for (const p of [opt, ref]) {
+        p.decide(snap(round, 1000 * round, 0)); // binds the workload
+        for (let k = 0; k < 5; k++) p.observe!({ kind: 'job', time: round + 0.5, job: k, tenant: 0, release: round, deadline: round + 0.1, finish: NaN, dropped: true, accuracyUsed: 0 });
+        p.observe!({ kind: 'window', start: round, end: round + 1, ended: 5, missed: 5, dropped: 5, missRate: 1, energyJ: 1, uxcost: 1, referenceJ: 1 });
+      }
+      for (let k = 1; k <= 20; k++) {
+        const s = snap(round + 1 + k * 1e-3, 1000 * round + k, 0);
+        const d = opt.decide(s);
+        expect(line(d), `round ${round}, decision ${k}`).toBe(line(ref.decide(s)));
+        if (d.assign.some((a) => a.variant > 0)) forced++;
+      }
+    }
+    expect(forced).toBeGreaterThan(0); // else the switch was never exercised
+  });
+});

@@ -92,7 +92,12 @@ function variantTables(w: SimWorkload): VariantTables {
  * queue for this lane, the fastest variant within the budget spent at a steady pace (1.5x the share
  * of layers done); otherwise the original.
  */
-function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, lat: number, est: number, rest: number, contended: boolean, forced: number, always = false): number {
+function chooseVariant(s: Snapshot, j: Snapshot['ready'][number], l: number, rows: Float64Array, o: number, b: number, contended: boolean, forced: number, always = false): number {
+  // The pair's latency, estimate and rest are read from its PathMemo row (offsets are small integers:
+  // double arguments of a call that is not inlined are boxed, an allocation per call).
+  const lat = rows[b + L_LAT];
+  const est = rows[b + L_EST];
+  const rest = rows[o + R_REST];
   const tenant = s.workload.tenants[j.tenant];
   // A tenant switched to its model variant runs that combination's variant wherever it is faster
   // than the original (a variant may be slower on another lane).
@@ -646,7 +651,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
 
       // Greedy matching: each round, the best pair among the free lanes' best untaken jobs (ties: the
       // lower job index, then the lower lane).
-      for (let round = 0; round < idle; round++) {
+      // Each round takes one job: no more rounds than jobs left after the drops (a later round finds none).
+      const rounds = Math.min(idle, n - d.drop.length);
+      for (let round = 0; round < rounds; round++) {
         let bq = -1;
         let bi = -1;
         let bs = -Infinity;
@@ -675,7 +682,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const estHere = rows[b + L_EST];
         // Others queue for this lane: its backlog holds more than this job's own next layer.
         const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
-        sc.assign(j.id, bl, whole ? 0 : chooseVariant(s, j, bl, rows[b + L_LAT], estHere, rest, contended, switcher.forced(j.tenant, j.next), switcher.always(j.tenant)));
+        const forced = whole ? 0 : switcher.forced(j.tenant, j.next);
+        // No forced variant, no queue for the lane and the deadline met with the original: chooseVariant
+        // would keep the original.
+        const keep = whole || (forced <= 0 && !contended && t + estHere <= j.deadline);
+        sc.assign(j.id, bl, keep ? 0 : chooseVariant(s, j, bl, rows, o, b, contended, forced, switcher.always(j.tenant)));
       }
       return d;
     },
