@@ -1,4 +1,4 @@
-import type { Feedback, Policy, Snapshot, TenantDef } from '../types';
+import type { Feedback, JobState, Policy, Snapshot, TenantDef } from '../types';
 import { relativeDeadline } from '../types';
 import type { Predictor, SimWorkload } from '../types';
 import { Scratch, fastestSuffix } from './common';
@@ -49,6 +49,11 @@ export function convergo(): Policy {
    * at risk (no drops: t + -Infinity > deadline is false, as the skipped test was).
    */
   let slotVal = new Float64Array(0);
+  // Per slot: its layer's variants' accuracy losses (vDelta[vBase[slot] + v]), read in placement
+  // instead of the TenantDef's objects; per tenant: whether it has a whitelist (else the additive rule).
+  let vBase = new Int32Array(0);
+  let vDelta = new Float64Array(0);
+  let hasWhitelist = new Uint8Array(0);
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
@@ -60,8 +65,10 @@ export function convergo(): Policy {
   let tAllowance = new Float64Array(0);
   let tAtRisk = new Uint8Array(0);
   let tMinRatio = new Float64Array(0);
-  // tRisk and tAtRisk depend on the tracks only: recomputed after feedback moved them, not at every decision.
+  // tRisk and tAtRisk depend on the tracks only: recomputed after feedback moved them (per tenant: a
+  // job's feedback moves its tenant's track only), not at every decision.
   let riskStale = true;
+  let tRiskStale = new Uint8Array(0);
   const ensure = (s: Snapshot) => {
     if (tenantsRef !== s.workload.tenants) {
       tenantsRef = s.workload.tenants;
@@ -73,6 +80,7 @@ export function convergo(): Policy {
       tAllowance = new Float64Array(tenantsRef.length);
       tAtRisk = new Uint8Array(tenantsRef.length);
       tMinRatio = new Float64Array(tenantsRef.length);
+      tRiskStale = new Uint8Array(tenantsRef.length).fill(1);
       riskStale = true;
     }
   };
@@ -95,6 +103,7 @@ export function convergo(): Policy {
       if (!tenantsRef) return;
       if (f.kind === 'job') {
         riskStale = true;
+        tRiskStale[f.tenant] = 1;
         const tr = tracks[f.tenant];
         const t = tenantsRef[f.tenant];
         const limit = Math.min(t.slos?.maxLatency ?? Infinity, f.deadline - f.release);
@@ -105,6 +114,7 @@ export function convergo(): Policy {
         const len = f.end - f.start;
         if (len > 0) {
           riskStale = true;
+          tRiskStale.fill(1);
           for (const tr of tracks) {
             tr.rate += 0.5 * (tr.finishedInWindow / len - tr.rate);
             tr.finishedInWindow = 0;
@@ -128,6 +138,8 @@ export function convergo(): Policy {
       if (riskStale) {
         riskStale = false;
         for (let k = 0; k < tenants.length; k++) {
+          if (!tRiskStale[k]) continue;
+          tRiskStale[k] = 0;
           const tenant = tenants[k];
           tRisk[k] = risk(k);
           tRiskCap[k] = Math.min(tRisk[k], 4);
@@ -151,6 +163,18 @@ export function convergo(): Policy {
         });
         stamp = new Uint32Array(m);
         slotVal = new Float64Array(2 * m);
+        vBase = new Int32Array(m);
+        hasWhitelist = Uint8Array.from(tenants, (tn) => (tn.whitelist ? 1 : 0));
+        const deltas: number[] = [];
+        tenants.forEach((tn, i) => {
+          tn.layers.forEach((layer, li) => {
+            vBase[slotBase[i] + li] = deltas.length;
+            for (const v of layer.variants) deltas.push(v.accuracyDelta);
+          });
+          // The past-the-end slot too: a layer's variants are vBase[slot] .. vBase[slot + 1].
+          vBase[slotBase[i] + tn.layers.length] = deltas.length;
+        });
+        vDelta = Float64Array.from(deltas);
         epoch = new Uint32Array(nT);
         ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
         version = new Float64Array(nT).fill(NaN);
@@ -190,7 +214,9 @@ export function convergo(): Policy {
       const riskCap = tRiskCap;
       const minRatioOf = tMinRatio;
       // The first job in key order (the smallest key, the earliest on ties), found in this pass: with
-      // one free lane (the usual case) it is usually the only one the decision needs.
+      // one free lane (the usual case) it is usually the only one the decision needs, and the pass
+      // stores no keys (writeKeys() writes them if Scratch's cursor is needed after all).
+      let keysStored = free !== 1;
       let first = -1;
       let firstKey = Infinity;
       let nanKey = false;
@@ -212,7 +238,7 @@ export function convergo(): Policy {
           continue;
         }
         const v = slack / relD[tn] - riskCap[tn];
-        key[i] = v;
+        if (keysStored) key[i] = v;
         // firstKey is never NaN: v >= firstKey fails only for a NaN key.
         if (v < firstKey) {
           first = i;
@@ -223,7 +249,13 @@ export function convergo(): Policy {
       // Key order: the first job from the pass above while one lane is free, then Scratch's cursor
       // (which also handles NaN keys: round-by-round selection).
       let fromPass = free === 1 && !nanKey;
-      if (!fromPass) sc.startKeyOrder(n, free);
+      if (!fromPass) {
+        if (!keysStored) keysStored = writeKeys(ready, sc.taken, key, val, base, relD, riskCap, t);
+        sc.startKeyOrder(n, free);
+      }
+      const byModel = s.preemption === 'model';
+      const lanes = s.lanes;
+      const laneTaken = sc.laneTaken;
       while (free > 0) {
         let bi: number;
         const viaPass = fromPass;
@@ -236,10 +268,24 @@ export function convergo(): Policy {
         }
         if (bi < 0) break;
         const j = ready[bi];
-        const tenant = s.workload.tenants[j.tenant];
-        const allowance = tAllowance[j.tenant] - j.accuracyUsed + 1e-12;
-        const variants = tenant.layers[j.next].variants;
-        const rest = s.preemption === 'model' ? 0 : p.remainingBest(j, j.next + 1);
+        const tn = j.tenant;
+        const wl = hasWhitelist[tn] === 1;
+        const allowance = tAllowance[tn] - j.accuracyUsed + 1e-12;
+        const k = base[tn] + j.next;
+        const v0 = vBase[k];
+        const nV = vBase[k + 1] - v0;
+        let rest = 0;
+        if (!byModel) {
+          // remainingBest from the next layer on: the value of the slot (tenant, next + 1), filled as the pass would fill it for a job there.
+          const k1 = k + 1;
+          const e = epochs[tn];
+          if (stamps[k1] !== e) {
+            stamps[k1] = e;
+            val[2 * k1] = p.remainingBest(j, j.next + 1);
+            val[2 * k1 + 1] = atRisk[tn] ? -Infinity : minSuffix[tn][j.next + 1] * minRatioOf[tn];
+          }
+          rest = val[2 * k1];
+        }
         let bLane = -1;
         let bVar = 0;
         let bMeets = false;
@@ -247,14 +293,14 @@ export function convergo(): Policy {
         let bEnergy = Infinity;
         let bFinish = Infinity;
         for (let l = 0; l < nL; l++) {
-          if (!s.lanes[l].idle || sc.laneTaken[l]) continue;
+          if (!lanes[l].idle || laneTaken[l]) continue;
           const x = p.transfer(j, l);
-          for (let v = 0; v < variants.length; v++) {
-            const delta = variants[v].accuracyDelta;
-            if (!variantAllowed(tenant, j, v, delta, allowance)) continue;
+          for (let v = 0; v < nV; v++) {
+            const delta = vDelta[v0 + v];
+            if (wl ? !variantAllowed(tenants[tn], j, v, delta, allowance) : !(delta <= allowance)) continue;
             const lat = p.next(j, l, v);
             if (lat === Infinity) continue;
-            const f = t + x + (s.preemption === 'model' ? (v === 0 ? p.remainingOn(j, l) : lat + p.remainingOn(j, l, j.next + 1)) : lat + rest);
+            const f = t + x + (byModel ? (v === 0 ? p.remainingOn(j, l) : lat + p.remainingOn(j, l, j.next + 1)) : lat + rest);
             const meets = f <= j.deadline;
             // Energy only breaks ties between choices that meet the deadline: read it only for those.
             const e = meets ? p.nextEnergy(j, l, v) : Infinity;
@@ -274,7 +320,10 @@ export function convergo(): Policy {
         }
         if (bLane < 0) {
           // Not placeable: go on in key order with the jobs not taken yet.
-          if (viaPass) sc.startKeyOrder(n, free);
+          if (viaPass) {
+            if (!keysStored) keysStored = writeKeys(ready, sc.taken, key, val, base, relD, riskCap, t);
+            sc.startKeyOrder(n, free);
+          }
           continue;
         }
         sc.assign(j.id, bLane, bVar);
@@ -283,6 +332,20 @@ export function convergo(): Policy {
       return d;
     },
   };
+}
+
+/**
+ * The keys of the jobs not taken, as the pass computes them (from the slots as the pass left them),
+ * for a decision whose pass skipped storing them. Returns true (keys stored).
+ */
+function writeKeys(ready: readonly JobState[], taken: Uint8Array, key: Float64Array, val: Float64Array, base: Int32Array, relD: Float64Array, riskCap: Float64Array, t: number): boolean {
+  for (let i = 0; i < ready.length; i++) {
+    if (taken[i]) continue;
+    const j = ready[i];
+    const tn = j.tenant;
+    key[i] = (j.deadline - t - val[2 * (base[tn] + j.next)]) / relD[tn] - riskCap[tn];
+  }
+  return true;
 }
 
 /** Accuracy a frame may lose: the accuracy budget, capped by the accuracy SLO's floor. */
