@@ -81,7 +81,7 @@ export function heft(): Policy {
         if (ls.idle) freeLanes++;
       }
       // The rank depends on (tenant, next layer) and the tenant's ratios only: cached per pair.
-      memo.begin(s, s.predict);
+      memo.beginVersioned(s, s.predict);
       if (s.workload !== slotsOf) {
         slots = layerSlots(s.workload);
         slotsOf = s.workload;
