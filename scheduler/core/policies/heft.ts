@@ -67,10 +67,10 @@ export function heft(): Policy {
     name: 'heft',
     decide(s: Snapshot) {
       // The index path uses no per-job scratch (clearing it is a pass over every ready job): it is
-      // sized for the ready jobs only before the scan.
-      const d = sc.begin(0, s.lanes.length);
+      // sized for the ready jobs only before the scan (at once when the index is not used).
       const ready = s.ready;
       const n = ready.length;
+      const d = sc.begin(n >= INDEX_MIN_READY ? 0 : n, s.lanes.length);
       if (n === 0) return d;
       const nL = s.lanes.length;
       if (available.length < nL) available = new Float64Array(nL);
@@ -124,7 +124,7 @@ export function heft(): Policy {
           return d;
         }
       }
-      sc.begin(n, nL);
+      if (n >= INDEX_MIN_READY) sc.begin(n, nL);
       // The first job in (key, position) order, found in the ranking pass (NaN: the scans below).
       let first = -1;
       let firstKey = Infinity;
