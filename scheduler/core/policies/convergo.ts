@@ -54,10 +54,6 @@ export function convergo(): Policy {
   let vBase = new Int32Array(0);
   let vDelta = new Float64Array(0);
   let hasWhitelist = new Uint8Array(0);
-  // Placement scratch: per (variant, lane) latency and energy of the chosen job's next layer; per variant, allowed.
-  let latBuf = new Float64Array(16);
-  let enBuf = new Float64Array(16);
-  let okBuf = new Uint8Array(4);
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
@@ -290,21 +286,6 @@ export function convergo(): Policy {
           }
           rest = val[2 * k1];
         }
-        // The allowed variants' refined latencies and energies on every lane: one nextAll per variant
-        // (the values next() and nextEnergy() give), not two calls per (lane, variant).
-        if (latBuf.length < nV * nL) {
-          latBuf = new Float64Array(nV * nL);
-          enBuf = new Float64Array(nV * nL);
-          okBuf = new Uint8Array(nV);
-        }
-        const latB = latBuf;
-        const enB = enBuf;
-        for (let v = 0; v < nV; v++) {
-          const delta = vDelta[v0 + v];
-          const ok = wl ? variantAllowed(tenants[tn], j, v, delta, allowance) : delta <= allowance;
-          okBuf[v] = ok ? 1 : 0;
-          if (ok) p.nextAll(j, v, latB, enB, v * nL);
-        }
         let bLane = -1;
         let bVar = 0;
         let bMeets = false;
@@ -315,16 +296,16 @@ export function convergo(): Policy {
           if (!lanes[l].idle || laneTaken[l]) continue;
           const x = p.transfer(j, l);
           for (let v = 0; v < nV; v++) {
-            if (!okBuf[v]) continue;
             const delta = vDelta[v0 + v];
             // Once a choice meets the deadline, one that loses more accuracy is never better, whether it meets or not.
             if (bMeets && delta > bDelta) continue;
-            const lat = latB[v * nL + l];
+            if (wl ? !variantAllowed(tenants[tn], j, v, delta, allowance) : !(delta <= allowance)) continue;
+            const lat = p.next(j, l, v);
             if (lat === Infinity) continue;
             const f = t + x + (byModel ? (v === 0 ? p.remainingOn(j, l) : lat + p.remainingOn(j, l, j.next + 1)) : lat + rest);
             const meets = f <= j.deadline;
-            // Energy only breaks ties between choices that meet the deadline.
-            const e = meets ? enB[v * nL + l] : Infinity;
+            // Energy only breaks ties between choices that meet the deadline: read it only for those.
+            const e = meets ? p.nextEnergy(j, l, v) : Infinity;
             let better: boolean;
             if (meets !== bMeets) better = meets;
             else if (meets) better = delta < bDelta || (delta === bDelta && e < bEnergy);
