@@ -57,6 +57,9 @@ export function convergo(): Policy {
   let tracks: TenantTrack[] = [];
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
+  /** minSuffix flattened by slot (slotBase[tenant] + layer), built from minSuffixFlatOf. */
+  let minSuffixFlat = new Float64Array(0);
+  let minSuffixFlatOf: Float64Array[] | undefined;
   let relDeadline = new Float64Array(0);
   // Per tenant, recomputed at each decision (not per job): risk, throughput at risk, lowest lane ratio.
   let tRisk = new Float64Array(0);
@@ -151,7 +154,7 @@ export function convergo(): Policy {
         }
       }
       const nT = tenants.length;
-      if (mW !== s.workload || mP !== p || mL !== nL || counter > 0xfffff000) {
+      if (mW !== s.workload || mP !== p || mL !== nL || counter > 0xfffff000 || minSuffixFlatOf !== minSuffix) {
         mW = s.workload;
         mP = p;
         mL = nL;
@@ -175,6 +178,9 @@ export function convergo(): Policy {
           vBase[slotBase[i] + tn.layers.length] = deltas.length;
         });
         vDelta = Float64Array.from(deltas);
+        minSuffixFlat = new Float64Array(m);
+        tenants.forEach((_, i) => minSuffixFlat.set(minSuffix[i], slotBase[i]));
+        minSuffixFlatOf = minSuffix;
         epoch = new Uint32Array(nT);
         ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
         version = new Float64Array(nT).fill(NaN);
@@ -213,6 +219,7 @@ export function convergo(): Policy {
       const relD = relDeadline;
       const riskCap = tRiskCap;
       const minRatioOf = tMinRatio;
+      const minSuf = minSuffixFlat;
       // The first job in key order (the smallest key, the earliest on ties), found in this pass: with
       // one free lane (the usual case) it is usually the only one the decision needs, and the pass
       // stores no keys (writeKeys() writes them if Scratch's cursor is needed after all).
@@ -228,7 +235,7 @@ export function convergo(): Policy {
         if (stamps[k] !== e) {
           stamps[k] = e;
           val[2 * k] = p.remainingBest(j);
-          val[2 * k + 1] = atRisk[tn] ? -Infinity : minSuffix[tn][j.next] * minRatioOf[tn];
+          val[2 * k + 1] = atRisk[tn] ? -Infinity : minSuf[k] * minRatioOf[tn];
         }
         const deadline = j.deadline;
         const slack = deadline - t - val[2 * k];
@@ -282,7 +289,7 @@ export function convergo(): Policy {
           if (stamps[k1] !== e) {
             stamps[k1] = e;
             val[2 * k1] = p.remainingBest(j, j.next + 1);
-            val[2 * k1 + 1] = atRisk[tn] ? -Infinity : minSuffix[tn][j.next + 1] * minRatioOf[tn];
+            val[2 * k1 + 1] = atRisk[tn] ? -Infinity : minSuf[k1] * minRatioOf[tn];
           }
           rest = val[2 * k1];
         }
