@@ -87,6 +87,29 @@ export function convergo(): Policy {
       riskStale = true;
     }
   };
+  /** Reads tenant k's ratios if its ratioVersion moved (always without one); a change moves its epoch and its lowest lane ratio. */
+  const refresh = (p: Predictor, k: number, nL: number, versioned: boolean): void => {
+    if (versioned) {
+      const v = p.ratioVersion!(k);
+      if (v === version[k]) return;
+      version[k] = v;
+    }
+    // The tenant's lowest lane ratio comes with its epoch (the ratios it was read from).
+    let stale = false;
+    let minRatio = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const x = p.ratio(k, l);
+      minRatio = Math.min(minRatio, x);
+      if (ratios[k * nL + l] !== x) {
+        ratios[k * nL + l] = x;
+        stale = true;
+      }
+    }
+    if (stale) {
+      epoch[k] = ++counter;
+      tMinRatio[k] = minRatio;
+    }
+  };
   const risk = (i: number): number => {
     const t = tenantsRef![i];
     const tr = tracks[i];
@@ -187,28 +210,12 @@ export function convergo(): Policy {
         counter = 0;
       }
       const versioned = p.ratioVersion !== undefined;
-      for (let k = 0; k < nT; k++) {
-        if (versioned) {
-          const v = p.ratioVersion!(k);
-          if (v === version[k]) continue;
-          version[k] = v;
-        }
-        // The tenant's lowest lane ratio comes with its epoch (the ratios it was read from).
-        let stale = false;
-        let minRatio = Infinity;
-        for (let l = 0; l < nL; l++) {
-          const x = p.ratio(k, l);
-          minRatio = Math.min(minRatio, x);
-          if (ratios[k * nL + l] !== x) {
-            ratios[k * nL + l] = x;
-            stale = true;
-          }
-        }
-        if (stale) {
-          epoch[k] = ++counter;
-          tMinRatio[k] = minRatio;
-        }
-      }
+      // One ready job (a balanced run's usual decision): only its tenant's ratios are checked (each
+      // tenant's are compared with what was read for it last, so checking them later moves the
+      // epochs as checking them at every decision would), and its key, which orders nothing, is not
+      // computed.
+      const single = n === 1;
+      if (!single) for (let k = 0; k < nT; k++) refresh(p, k, nL, versioned);
       const key = sc.key;
       // Locals, not the closure's lets: one load each per decision instead of per job.
       const base = slotBase;
@@ -227,7 +234,18 @@ export function convergo(): Policy {
       let first = -1;
       let firstKey = Infinity;
       let nanKey = false;
-      for (let i = 0; i < n; i++) {
+      if (single) {
+        const j = ready[0];
+        const tn = j.tenant;
+        refresh(p, tn, nL, versioned);
+        // The slots' drop threshold, computed as a stale slot would compute it (same inputs).
+        const thr = atRisk[tn] ? -Infinity : minSuf[base[tn] + j.next] * minRatioOf[tn];
+        if (t + thr > j.deadline) {
+          d.drop.push(j.id);
+          sc.taken[0] = 1;
+        } else first = 0;
+      }
+      for (let i = 0; i < (single ? 0 : n); i++) {
         const j = ready[i];
         const tn = j.tenant;
         const k = base[tn] + j.next;
@@ -255,7 +273,7 @@ export function convergo(): Policy {
       }
       // Key order: the first job from the pass above while one lane is free, then Scratch's cursor
       // (which also handles NaN keys: round-by-round selection).
-      let fromPass = free === 1 && !nanKey;
+      let fromPass = single || (free === 1 && !nanKey);
       if (!fromPass) {
         if (!keysStored) keysStored = writeKeys(ready, sc.taken, key, val, base, relD, riskCap, t);
         sc.startKeyOrder(n, free);
@@ -270,9 +288,8 @@ export function convergo(): Policy {
           bi = first;
           if (bi >= 0) sc.taken[bi] = 1;
           fromPass = false;
-        } else {
-          bi = sc.nextInKeyOrder();
-        }
+        } else if (single) break;
+        else bi = sc.nextInKeyOrder();
         if (bi < 0) break;
         const j = ready[bi];
         const tn = j.tenant;
@@ -329,7 +346,7 @@ export function convergo(): Policy {
         }
         if (bLane < 0) {
           // Not placeable: go on in key order with the jobs not taken yet.
-          if (viaPass) {
+          if (viaPass && !single) {
             if (!keysStored) keysStored = writeKeys(ready, sc.taken, key, val, base, relD, riskCap, t);
             sc.startKeyOrder(n, free);
           }
