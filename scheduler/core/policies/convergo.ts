@@ -88,6 +88,9 @@ export function convergo(): Policy {
     }
   };
   /** Reads tenant k's ratios if its ratioVersion moved (always without one); a change moves its epoch and its lowest lane ratio. */
+  // Per tenant: the decision (decisionNo) its ratios were last checked in, when only the ready jobs' tenants are.
+  let tSeen = new Float64Array(0);
+  let decisionNo = 0;
   const refresh = (p: Predictor, k: number, nL: number, versioned: boolean): void => {
     if (versioned) {
       const v = p.ratioVersion!(k);
@@ -210,12 +213,21 @@ export function convergo(): Policy {
         counter = 0;
       }
       const versioned = p.ratioVersion !== undefined;
-      // One ready job (a balanced run's usual decision): only its tenant's ratios are checked (each
-      // tenant's are compared with what was read for it last, so checking them later moves the
-      // epochs as checking them at every decision would), and its key, which orders nothing, is not
-      // computed.
+      // Fewer ready jobs than tenants (a balanced run's usual decision has one): only their tenants'
+      // ratios are checked (each tenant's are compared with what was read for it last, so checking
+      // them later moves the epochs as checking them at every decision would).
+      if (n < nT) {
+        if (tSeen.length < nT) tSeen = new Float64Array(nT);
+        decisionNo++;
+        for (let i = 0; i < n; i++) {
+          const tn = ready[i].tenant;
+          if (tSeen[tn] === decisionNo) continue;
+          tSeen[tn] = decisionNo;
+          refresh(p, tn, nL, versioned);
+        }
+      } else for (let k = 0; k < nT; k++) refresh(p, k, nL, versioned);
+      // One ready job: its key, which orders nothing, is not computed.
       const single = n === 1;
-      if (!single) for (let k = 0; k < nT; k++) refresh(p, k, nL, versioned);
       const key = sc.key;
       // Locals, not the closure's lets: one load each per decision instead of per job.
       const base = slotBase;
@@ -237,7 +249,6 @@ export function convergo(): Policy {
       if (single) {
         const j = ready[0];
         const tn = j.tenant;
-        refresh(p, tn, nL, versioned);
         // The slots' drop threshold, computed as a stale slot would compute it (same inputs).
         const thr = atRisk[tn] ? -Infinity : minSuf[base[tn] + j.next] * minRatioOf[tn];
         if (t + thr > j.deadline) {
