@@ -121,29 +121,6 @@ export function terastal(options: TerastalOptions = {}): Policy {
     }
     return lc;
   };
-  // Per tenant: the decision (decisionNo) its ratios were last checked in, when only the ready jobs' tenants are.
-  let tSeen = new Float64Array(0);
-  let decisionNo = 0;
-  /** Reads tenant k's ratios if its ratioVersion moved (always without one): its lowest lane ratio, and a new epoch if one changed. */
-  const refresh = (c: NonNullable<typeof lc>, p: Predictor, k: number, nL: number, versioned: boolean): void => {
-    if (versioned) {
-      const v = p.ratioVersion!(k);
-      if (v === c.version[k]) return;
-      c.version[k] = v;
-    }
-    let m = Infinity;
-    let moved = false;
-    for (let l = 0; l < nL; l++) {
-      const r = p.ratio(k, l);
-      m = Math.min(m, r);
-      if (c.ratios[k * nL + l] !== r) {
-        c.ratios[k * nL + l] = r;
-        moved = true;
-      }
-    }
-    c.minRatio[k] = m;
-    if (moved) c.epoch[k] = ++c.counter;
-  };
   let allowedBuf = new Uint8Array(8);
   // A min-heap of job indices by (key, index), for key order past the first job; the keys alongside.
   let heap = new Int32Array(64);
@@ -308,19 +285,25 @@ export function terastal(options: TerastalOptions = {}): Policy {
       const c = latCache(s, P);
       const minRatio = c.minRatio;
       const versioned = p.ratioVersion !== undefined;
-      // With fewer ready jobs than tenants (a balanced run's usual decision has one), only their
-      // tenants' ratios are checked: each tenant's are compared with what was read for it last, so
-      // checking them later moves the epochs as checking them at every decision would.
-      if (n < nT) {
-        if (tSeen.length < nT) tSeen = new Float64Array(nT);
-        decisionNo++;
-        for (let i = 0; i < n; i++) {
-          const tn = ready[i].tenant;
-          if (tSeen[tn] === decisionNo) continue;
-          tSeen[tn] = decisionNo;
-          refresh(c, p, tn, nL, versioned);
+      for (let k = 0; k < nT; k++) {
+        if (versioned) {
+          const v = p.ratioVersion!(k);
+          if (v === c.version[k]) continue;
+          c.version[k] = v;
         }
-      } else for (let k = 0; k < nT; k++) refresh(c, p, k, nL, versioned);
+        let m = Infinity;
+        let moved = false;
+        for (let l = 0; l < nL; l++) {
+          const r = p.ratio(k, l);
+          m = Math.min(m, r);
+          if (c.ratios[k * nL + l] !== r) {
+            c.ratios[k * nL + l] = r;
+            moved = true;
+          }
+        }
+        minRatio[k] = m;
+        if (moved) c.epoch[k] = ++c.counter;
+      }
       const base = P.base;
       const minSuffix = P.flatMinSuffix;
       const virtualEnd = P.flatVirtualEnd;
