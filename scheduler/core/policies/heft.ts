@@ -80,6 +80,13 @@ export function heft(): Policy {
         available[l] = ls.idle ? s.time : Math.max(s.time, ls.busyUntil);
         if (ls.idle) freeLanes++;
       }
+      // One ready job (a balanced run's usual decision): its rank orders nothing. (The memo's next
+      // begin compares each tenant's ratios with what it read last, so skipping it here changes no
+      // later rank.)
+      if (n === 1) {
+        place(s, ready[0], nL);
+        return d;
+      }
       // The rank depends on (tenant, next layer) and the tenant's ratios only: cached per pair.
       memo.beginVersioned(s, s.predict);
       if (s.workload !== slotsOf) {
