@@ -25,25 +25,6 @@ export function heft(): Policy {
   const index = new ReadyIndex((j) => slots.base[j.tenant] + j.next, (j) => j.id);
   let groupRank = new Float64Array(0);
   let groupPos = new Int32Array(0);
-  let heapG = new Int32Array(64);
-  /** Whether group a's next job comes before group b's: (rank, job id) order. */
-  const before = (groups: JobState[][], a: number, b: number): boolean => {
-    const ka = groupRank[a];
-    const kb = groupRank[b];
-    return ka < kb || (ka === kb && groups[a][groupPos[a]].id < groups[b][groupPos[b]].id);
-  };
-  const siftDown = (groups: JobState[][], h: number, m: number): void => {
-    const x = heapG[h];
-    for (;;) {
-      let c = 2 * h + 1;
-      if (c >= m) break;
-      if (c + 1 < m && before(groups, heapG[c + 1], heapG[c])) c++;
-      if (!before(groups, heapG[c], x)) break;
-      heapG[h] = heapG[c];
-      h = c;
-    }
-    heapG[h] = x;
-  };
   /** The upward rank of the job's (tenant, next layer), cached (highest rank first: the key is minus the rank). */
   const rankKey = (s: Snapshot, j: JobState, nL: number): number => {
     const k = memo.slot(j.tenant, j.next);
@@ -126,20 +107,25 @@ export function heft(): Policy {
         }
         // (A NaN rank has no order: the scan below selects as it always did.)
         if (!nan) {
-          // The groups in a min-heap by (rank, id of the group's next job): the next job in (rank,
-          // id) order in O(log groups), not a pass over every group (many jobs may be gone through
-          // when most wait for a busy lane).
-          if (heapG.length < live.length) heapG = new Int32Array(Math.max(live.length, 2 * heapG.length));
-          let m = 0;
-          for (let gi = 0; gi < live.length; gi++) if (groups[live[gi]].length > 0) heapG[m++] = live[gi];
-          for (let h = (m >> 1) - 1; h >= 0; h--) siftDown(groups, h, m);
           let left = n;
-          while (freeLanes > 0 && left > 0 && m > 0) {
-            const bg = heapG[0];
+          while (freeLanes > 0 && left > 0) {
+            let bg = -1;
+            let bk = 0;
+            let bid = 0;
+            for (let gi = 0; gi < live.length; gi++) {
+              const g = live[gi];
+              const p = groupPos[g];
+              if (p >= groups[g].length) continue;
+              const k = groupRank[g];
+              if (bg < 0 || k < bk || (k === bk && groups[g][p].id < bid)) {
+                bg = g;
+                bk = k;
+                bid = groups[g][p].id;
+              }
+            }
+            if (bg < 0) break;
             const job = groups[bg][groupPos[bg]++];
             left--;
-            if (groupPos[bg] >= groups[bg].length) heapG[0] = heapG[--m];
-            siftDown(groups, 0, m);
             if (place(s, job, nL)) freeLanes--;
           }
           return d;
