@@ -67,10 +67,10 @@ export function heft(): Policy {
     name: 'heft',
     decide(s: Snapshot) {
       // The index path uses no per-job scratch (clearing it is a pass over every ready job): it is
-      // sized for the ready jobs only before the scan.
-      const d = sc.begin(0, s.lanes.length);
+      // sized for the ready jobs only before the scan (at once when the index is not used).
       const ready = s.ready;
       const n = ready.length;
+      const d = sc.begin(n >= INDEX_MIN_READY ? 0 : n, s.lanes.length);
       if (n === 0) return d;
       const nL = s.lanes.length;
       if (available.length < nL) available = new Float64Array(nL);
@@ -80,8 +80,15 @@ export function heft(): Policy {
         available[l] = ls.idle ? s.time : Math.max(s.time, ls.busyUntil);
         if (ls.idle) freeLanes++;
       }
+      // One ready job (a balanced run's usual decision): its rank orders nothing. (The memo's next
+      // begin compares each tenant's ratios with what it read last, so skipping it here changes no
+      // later rank.)
+      if (n === 1) {
+        place(s, ready[0], nL);
+        return d;
+      }
       // The rank depends on (tenant, next layer) and the tenant's ratios only: cached per pair.
-      memo.begin(s, s.predict);
+      memo.beginVersioned(s, s.predict);
       if (s.workload !== slotsOf) {
         slots = layerSlots(s.workload);
         slotsOf = s.workload;
@@ -124,7 +131,7 @@ export function heft(): Policy {
           return d;
         }
       }
-      sc.begin(n, nL);
+      if (n >= INDEX_MIN_READY) sc.begin(n, nL);
       // The first job in (key, position) order, found in the ranking pass (NaN: the scans below).
       let first = -1;
       let firstKey = Infinity;

@@ -80,7 +80,7 @@ export function terastal(options: TerastalOptions = {}): Policy {
   // on the usual, additive-budget path).
   // minLat: per (tenant, layer) x lane, the fastest of its variants there (refined, with lat);
   // maxDelta: per (tenant, layer), its largest accuracy loss (a frame with that much budget left may run any).
-  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; minLat: Float64Array; delta: Float64Array; maxDelta: Float64Array; nan: Uint8Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; version: Float64Array; minRatio: Float64Array; counter: number } | undefined;
+  let lc: { w: SimWorkload; p: Predictor; nL: number; varBase: Int32Array; lat: Float64Array; minLat: Float64Array; delta: Float64Array; maxDelta: Float64Array; budget: Float64Array; whitelist: Uint8Array; stamp: Uint32Array; epoch: Uint32Array; ratios: Float64Array; version: Float64Array; minRatio: Float64Array; counter: number } | undefined;
   const latCache = (s: Snapshot, P: Plan) => {
     const nL = s.lanes.length;
     if (!lc || lc.w !== s.workload || lc.p !== s.predict || lc.nL !== nL || lc.counter > 0xfffff000) {
@@ -108,7 +108,6 @@ export function terastal(options: TerastalOptions = {}): Policy {
         minLat: new Float64Array(slots * nL),
         delta: Float64Array.from(deltas),
         maxDelta,
-        nan: new Uint8Array(slots),
         budget: Float64Array.from(tenants, (t) => t.accuracyBudget ?? 0),
         whitelist: Uint8Array.from(tenants, (t) => (t.whitelist ? 1 : 0)),
         stamp: new Uint32Array(slots),
@@ -168,16 +167,13 @@ export function terastal(options: TerastalOptions = {}): Policy {
     if (c.stamp[slot] !== c.epoch[tn]) {
       c.stamp[slot] = c.epoch[tn];
       for (let v = 0; v < nv; v++) p.nextAll(j, v, cl, undefined, row + v * nL);
-      let nan = 0;
       for (let l = 0; l < nL; l++) {
         let m = Infinity;
         for (let v = 0, o = row + l; v < nv; v++, o += nL) {
           if (cl[o] < m) m = cl[o];
-          else if (cl[o] !== cl[o]) nan = 1;
         }
         minLat[slot * nL + l] = m;
       }
-      c.nan[slot] = nan;
     }
     if (allowedBuf.length < nv) allowedBuf = new Uint8Array(2 * nv);
     const delta = c.delta;
@@ -195,31 +191,6 @@ export function terastal(options: TerastalOptions = {}): Policy {
       for (let v = 0; v < nv; v++) allowedBuf[v] = all || delta[v0 + v] <= budgetLeft ? 1 : 0;
     }
     const taken = sc.laneTaken;
-    if (all && !c.nan[slot]) {
-      // Every variant may run: a lane's earliest finish is (start + x) + its fastest latency (the
-      // sum rises with the latency). When no choice can meet vd, whether the job takes no lane (none
-      // can run it, or a busy lane finishes sooner) needs only those; the loop below picks the lane
-      // and variant (ties) of a job that does take one.
-      let free = false;
-      let meets = false;
-      let bF = Infinity;
-      let wF = Infinity;
-      for (let l = 0; l < nL; l++) {
-        const m = minLat[slot * nL + l];
-        if (m === Infinity) continue;
-        const ls = lanes[l];
-        if (!ls.idle || taken[l]) {
-          const f = Math.max(t, ls.busyUntil) + p.transfer(j, l) + m;
-          if (f < wF) wF = f;
-          continue;
-        }
-        const f = t + p.transfer(j, l) + m;
-        free = true;
-        if (f <= vd) meets = true;
-        if (f < bF) bF = f;
-      }
-      if (!meets && (!free || wF < bF)) return false;
-    }
     let bLane = -1;
     let bVar = 0;
     let bMeets = false;
