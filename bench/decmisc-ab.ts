@@ -16,12 +16,8 @@ import type { JobState, LaneState, Policy, Snapshot } from '../scheduler/core/ty
 import { convergo as convergoRef } from '../test/fixtures/decmisc/convergo-reference';
 import { terastal as terastalRef } from '../test/fixtures/decmisc/terastal-reference';
 import { heftReference } from '../test/fixtures/heft-reference';
-import { decisionSnapshot } from './scheduler';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { median } from '../profiler/stats';
+import { decisionSnapshot, decisionTurn } from './scheduler';
 
 type Bench = Snapshot & { layerEnd(i: number): void };
 
@@ -42,16 +38,6 @@ function balancedSnapshot(): Bench {
   return { time: 1, ready, lanes, workload: w, predict: model.predictor(true), offline: model.predictor(false), inSystem: 1, preemption: 'layer', layerEnd };
 }
 
-function turn(p: Policy, snap: Bench, n: number): number {
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    snap.layerEnd(i);
-    p.decide(snap);
-  }
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / n;
-}
-
 /** `extra`: more policies to take turns with the others (e.g. copies of an intermediate version). */
 export async function main(argv: string[], extra: Record<string, () => Policy> = {}): Promise<number> {
   const at = argv.indexOf('--reps');
@@ -61,11 +47,11 @@ export async function main(argv: string[], extra: Record<string, () => Policy> =
     const snap = idle ? decisionSnapshot(idle) : balancedSnapshot();
     const make: Record<string, () => Policy> = { edf: () => createPolicy('edf'), convergo_old: () => convergoRef(), convergo: () => createPolicy('convergo'), terastal_old: () => terastalRef(), terastal: () => createPolicy('terastal'), heft_old: () => heftReference(), heft: () => createPolicy('heft'), ...extra };
     const ps = Object.fromEntries(Object.entries(make).map(([k, f]) => [k, f()]));
-    for (const p of Object.values(ps)) turn(p, snap, 3000); // warm-up (JIT)
+    for (const p of Object.values(ps)) decisionTurn(p, snap, 3000); // warm-up (JIT)
     const us: Record<string, number[]> = Object.fromEntries(Object.keys(ps).map((k) => [k, []]));
     const ratio = { convergo: [] as number[], terastal: [] as number[], heft: [] as number[] };
     for (let r = 0; r < reps; r++) {
-      for (const [k, p] of Object.entries(ps)) us[k].push(turn(p, snap, 1000));
+      for (const [k, p] of Object.entries(ps)) us[k].push(decisionTurn(p, snap, 1000));
       ratio.convergo.push(us.convergo[r] / us.convergo_old[r]);
       ratio.terastal.push(us.terastal[r] / us.terastal_old[r]);
       ratio.heft.push(us.heft[r] / us.heft_old[r]);

@@ -13,22 +13,8 @@ import { simulate } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { Policy } from '../scheduler/core/types';
 import { dreamReference } from '../test/fixtures/dream-reference';
-import { decisionSnapshot } from './scheduler';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function turn(p: Policy, snap: ReturnType<typeof decisionSnapshot>, n: number): number {
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    snap.layerEnd(i);
-    p.decide(snap);
-  }
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / n;
-}
+import { median } from '../profiler/stats';
+import { decisionSnapshot, decisionTurn } from './scheduler';
 
 export async function main(argv: string[]): Promise<number> {
   const at = argv.indexOf('--reps');
@@ -37,11 +23,11 @@ export async function main(argv: string[]): Promise<number> {
   for (const idle of [4, 1]) {
     const snap = decisionSnapshot(idle);
     const ps: Record<string, Policy> = { edf: createPolicy('edf'), old: dreamReference(), new: createPolicy('dream'), old_static: dreamReference({ adapt: false }), new_static: createPolicy('dream_static') };
-    for (const p of Object.values(ps)) turn(p, snap, 3000); // warm-up (JIT)
+    for (const p of Object.values(ps)) decisionTurn(p, snap, 3000); // warm-up (JIT)
     const us: Record<string, number[]> = Object.fromEntries(Object.keys(ps).map((k) => [k, []]));
     const ratio = { dream: [] as number[], static: [] as number[] };
     for (let r = 0; r < reps; r++) {
-      for (const [k, p] of Object.entries(ps)) us[k].push(turn(p, snap, 1000));
+      for (const [k, p] of Object.entries(ps)) us[k].push(decisionTurn(p, snap, 1000));
       ratio.dream.push(us.new[r] / us.old[r]);
       ratio.static.push(us.new_static[r] / us.old_static[r]);
     }

@@ -12,6 +12,7 @@
 // Each figure is printed with its ratio to the target and PASS or FAIL; --json adds them to `targets`.
 // Figures depend on the machine and on its load: the output names the node version and CPU count.
 import os from 'node:os';
+import { median } from '../profiler/stats';
 import { PredictionModel } from '../scheduler/core/predict';
 import { createPolicy, policyNames } from '../scheduler/core/policies';
 import { rng } from '../scheduler/core/rng';
@@ -72,9 +73,15 @@ export function decisionSnapshot(idleLanes: number): Snapshot & { layerEnd(i: nu
   return { time, ready, lanes, workload: w, predict: model.predictor(true), offline: model.predictor(false), inSystem: 64 + (4 - idleLanes), preemption: 'layer', layerEnd };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+/** Process-CPU microseconds per decide() over n decisions, each after one layer end's refinement update (the update is timed for every policy alike). */
+export function decisionTurn(p: Policy, snapshot: Snapshot & { layerEnd(i: number): void }, n: number): number {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    snapshot.layerEnd(i);
+    p.decide(snapshot);
+  }
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
 }
 
 export interface SchedulerBench {
