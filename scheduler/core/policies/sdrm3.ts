@@ -156,9 +156,10 @@ export function sdrm3(alpha = 1): Policy {
             const j = jobs[q];
             const k = base[tn] + j.next;
             if (cut > 0) {
-              let lo = mo[k];
-              if (lo !== lo) lo = offlineNext(s, j, k, nL);
-              if (wait < cut * (lo * minRatio[tn])) continue;
+              // Not `lo = offlineNext(...)`: a phi of a typed-array load and a call's result boxed every
+              // job's lo (a heap number per job per decision).
+              if (mo[k] !== mo[k]) offlineNext(s, j, k, nL);
+              if (wait < cut * (mo[k] * minRatio[tn])) continue;
             }
             if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
             const l = mNext[k];
@@ -202,9 +203,8 @@ export function sdrm3(alpha = 1): Policy {
               fillMinRatio(s, p, nL);
               haveMin = true;
             }
-            let lo = mo[k];
-            if (lo !== lo) lo = offlineNext(s, j, k, nL);
-            if (wait < cut * (lo * minRatio[tn])) continue;
+            if (mo[k] !== mo[k]) offlineNext(s, j, k, nL); // (as above)
+            if (wait < cut * (mo[k] * minRatio[tn])) continue;
           }
           if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
           const l = mNext[k];
