@@ -46,9 +46,11 @@ export function prema(): Policy {
       if (f.kind === 'job') forget(f.job);
     },
     decide(s: Snapshot) {
-      const d = sc.begin(s.ready.length, s.lanes.length);
       const ready = s.ready;
       const n = ready.length;
+      // The one-idle path uses no per-job `taken` flags (clearing them is a pass over every ready
+      // job): the scratch is sized for n jobs here and cleared only before placeByKey.
+      const d = sc.begin(sc.key.length < n ? n : 0, s.lanes.length);
       if (n === 0) return d;
       let max = 0;
       const p = s.predict;
@@ -79,12 +81,16 @@ export function prema(): Policy {
           tk = tok;
           ta = at;
         }
-        if (tk[id] !== tk[id]) {
-          tk[id] = j.priority;
-          ta[id] = Math.max(j.lastRun, j.release);
+        // tokens in a local: one load and one store of tk[id] a job.
+        let tokens = tk[id];
+        const lastRun = j.lastRun;
+        let since: number;
+        if (tokens !== tokens) {
+          tokens = j.priority;
+          since = ta[id] = Math.max(lastRun, j.release);
           tracked++;
-        }
-        const since = Math.max(ta[id], j.lastRun);
+        } else since = ta[id];
+        since = Math.max(since, lastRun);
         const tn = j.tenant;
         const k = base[tn] + j.next;
         if (stamp[k] !== epoch[tn]) {
@@ -92,9 +98,9 @@ export function prema(): Policy {
           ma[k] = p.remainingBest(j);
           mb[k] = p.isolated(j);
         }
-        if (t > since) tk[id] += (j.priority * (t - since)) / mb[k];
+        if (t > since) tokens += (j.priority * (t - since)) / mb[k];
+        tk[id] = tokens;
         ta[id] = t;
-        const tokens = tk[id];
         key2[i] = tokens;
         // The remaining estimate now; the threshold's offset is added once every job's tokens are known.
         const v = (key[i] = ma[k]);
@@ -126,6 +132,7 @@ export function prema(): Policy {
       }
       for (let i = 0; i < n; i++) key[i] = (key2[i] >= threshold ? 0 : 1e12) + key[i];
       forgetEnded(s);
+      sc.begin(n, s.lanes.length); // (large enough: the keys stay)
       return placeByKey(s, sc, false);
     },
     state: () => ({ trackedJobs: tracked }),
