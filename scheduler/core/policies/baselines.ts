@@ -47,15 +47,38 @@ export function sjf(): Policy {
   const memo = new LayerMemo();
   return keyed('sjf', (s, key) => {
     memo.begin(s, s.predict);
-    for (let i = 0; i < s.ready.length; i++) key[i] = remainingBest(s, memo, s.ready[i]);
+    fillRemaining(s, memo);
+    const ready = s.ready;
+    const a = memo.a;
+    const base = memo.base;
+    for (let i = 0; i < ready.length; i++) {
+      const j = ready[i];
+      key[i] = a[base[j.tenant] + j.next];
+    }
   });
 }
 
-/** s.predict.remainingBest(job), cached per (tenant, next layer) until the tenant's ratios move. */
-function remainingBest(s: Snapshot, memo: LayerMemo, j: Snapshot['ready'][number]): number {
-  const k = memo.slot(j.tenant, j.next);
-  if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);
-  return memo.a[k];
+/**
+ * Makes memo.a hold s.predict.remainingBest(job) for every ready job's (tenant, next layer) slot,
+ * recomputing only slots whose tenant's ratios moved (the memo's arrays in locals: the loop loads
+ * no memo field per job).
+ */
+function fillRemaining(s: Snapshot, memo: LayerMemo): void {
+  const ready = s.ready;
+  const p = s.predict;
+  const base = memo.base;
+  const stamp = memo.stamp;
+  const epoch = memo.epoch;
+  const a = memo.a;
+  for (let i = 0; i < ready.length; i++) {
+    const j = ready[i];
+    const tn = j.tenant;
+    const k = base[tn] + j.next;
+    if (stamp[k] !== epoch[tn]) {
+      stamp[k] = epoch[tn];
+      a[k] = p.remainingBest(j);
+    }
+  }
 }
 
 /**
@@ -66,9 +89,14 @@ export function leastSlack(): Policy {
   const memo = new LayerMemo();
   return keyed('lsf', (s, key) => {
     memo.begin(s, s.predict);
-    for (let i = 0; i < s.ready.length; i++) {
-      const j = s.ready[i];
-      key[i] = j.deadline - s.time - remainingBest(s, memo, j);
+    fillRemaining(s, memo);
+    const ready = s.ready;
+    const t = s.time;
+    const a = memo.a;
+    const base = memo.base;
+    for (let i = 0; i < ready.length; i++) {
+      const j = ready[i];
+      key[i] = j.deadline - t - a[base[j.tenant] + j.next];
     }
   });
 }
@@ -86,15 +114,30 @@ export function roundRobin(): Policy {
       const d = sc.begin(s.ready.length, s.lanes.length);
       if (s.ready.length === 0) return d;
       const n = s.workload.tenants.length;
-      for (let i = 0; i < s.ready.length; i++) {
-        const j = s.ready[i];
-        sc.key[i] = (j.tenant - last - 1 + 2 * n) % n;
-        sc.key2[i] = j.release;
+      const ready = s.ready;
+      const key = sc.key;
+      const key2 = sc.key2;
+      // (tenant - last - 1 + 2n) mod n, without a division per job: tenant - last - 1 is in
+      // [-n, n - 1] for a last tenant in [-1, n) (else the modulo, as written).
+      const plain = last >= -1 && last < n;
+      for (let i = 0; i < ready.length; i++) {
+        const j = ready[i];
+        let x = j.tenant - last - 1;
+        if (!plain) x = (x + 2 * n) % n;
+        else if (x < 0) x += n;
+        key[i] = x;
+        key2[i] = j.release;
       }
       placeByKey(s, sc, true);
       if (d.assign.length) {
+        // Ids are unique among the ready jobs: the first match is the one.
         const id = d.assign[d.assign.length - 1].job;
-        for (const j of s.ready) if (j.id === id) last = j.tenant;
+        for (let i = 0; i < ready.length; i++) {
+          if (ready[i].id === id) {
+            last = ready[i].tenant;
+            break;
+          }
+        }
       }
       return d;
     },
