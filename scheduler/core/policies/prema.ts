@@ -61,8 +61,6 @@ export function prema(): Policy {
       const epoch = memo.epoch;
       const ma = memo.a;
       const mb = memo.b;
-      const key = sc.key;
-      const key2 = sc.key2;
       let tk = tok;
       let ta = at;
       // The shortest remaining estimate among jobs with tokens >= 9, >= 3, >= 1 (the earliest on
@@ -101,9 +99,9 @@ export function prema(): Policy {
         if (t > since) tokens += (j.priority * (t - since)) / mb[k];
         tk[id] = tokens;
         ta[id] = t;
-        key2[i] = tokens;
-        // The remaining estimate now; the threshold's offset is added once every job's tokens are known.
-        const v = (key[i] = ma[k]);
+        // The remaining estimate now (the keys, with the threshold's offset, are written only when
+        // placeByKey needs them: from tk and the memo, which hold this pass's values).
+        const v = ma[k];
         if (tokens > max) max = tokens;
         if (tokens >= 1 && v < v1) {
           v1 = v;
@@ -122,7 +120,8 @@ export function prema(): Policy {
       // One idle lane: the first job in key order is that best one, when some job reached the
       // threshold with a finite estimate (else the keys below decide, 1e12 offsets and all).
       const first = threshold === 9 ? b9 : threshold === 3 ? b3 : b1;
-      if (first >= 0 && key[first] < Infinity && idleCount(s) === 1) {
+      const firstV = threshold === 9 ? v9 : threshold === 3 ? v3 : v1;
+      if (first >= 0 && firstV < Infinity && idleCount(s) === 1) {
         const lane = fastestIdleLane(s, ready[first], sc.laneTaken);
         if (lane >= 0) {
           sc.assign(ready[first].id, lane, 0);
@@ -130,7 +129,11 @@ export function prema(): Policy {
           return d;
         }
       }
-      for (let i = 0; i < n; i++) key[i] = (key2[i] >= threshold ? 0 : 1e12) + key[i];
+      const key = sc.key;
+      for (let i = 0; i < n; i++) {
+        const j = ready[i];
+        key[i] = (tk[j.id] >= threshold ? 0 : 1e12) + ma[base[j.tenant] + j.next];
+      }
       forgetEnded(s);
       sc.begin(n, s.lanes.length); // (large enough: the keys stay)
       return placeByKey(s, sc, false);
