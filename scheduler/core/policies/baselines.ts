@@ -2,19 +2,47 @@
 // common.ts (each job, best first, on the idle lane where its next layer finishes first). Remaining
 // times use the refined predictions (Snapshot.predict), each layer on its fastest lane.
 import type { Decision, Policy, Snapshot } from '../types';
-import { LayerMemo, Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
 
 function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false): Policy {
   const sc = new Scratch();
   return {
     name,
     decide(s: Snapshot): Decision {
-      sc.begin(s.ready.length, s.lanes.length);
-      if (s.ready.length === 0) return sc.decision;
-      fill(s, sc.key, sc.key2);
+      const n = s.ready.length;
+      const nL = s.lanes.length;
+      // The per-job `taken` flags are cleared only for placeByKey (the one-idle path needs none).
+      sc.begin(sc.key.length < n ? n : 0, nL);
+      if (n === 0) return sc.decision;
+      const key = sc.key;
+      const key2 = sc.key2;
+      fill(s, key, key2);
+      if (placeOne(s, sc, n, useKey2) >= 0) return sc.decision;
+      sc.begin(n, nL); // (large enough: the keys stay)
       return placeByKey(s, sc, useKey2);
     },
   };
+}
+
+/**
+ * With one idle lane, what placeByKey does, without its per-job `taken` flags: its first pick (its
+ * comparison, NaN keys and all) on that job's fastest idle lane. Returns the job's index, or -1
+ * when more lanes are idle or the pick cannot run on the idle lane (then placeByKey decides, after
+ * sc.begin(n) clears its flags).
+ */
+function placeOne(s: Snapshot, sc: Scratch, n: number, useKey2: boolean): number {
+  if (idleCount(s) !== 1) return -1;
+  const key = sc.key;
+  const key2 = sc.key2;
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (best < 0 || key[i] < key[best] || (key[i] === key[best] && useKey2 && key2[i] < key2[best])) best = i;
+  }
+  const job = s.ready[best];
+  const lane = fastestIdleLane(s, job, sc.laneTaken);
+  if (lane < 0) return -1;
+  sc.assign(job.id, lane, 0);
+  return best;
 }
 
 /**
@@ -111,10 +139,11 @@ export function roundRobin(): Policy {
   return {
     name: 'rr',
     decide(s) {
-      const d = sc.begin(s.ready.length, s.lanes.length);
-      if (s.ready.length === 0) return d;
-      const n = s.workload.tenants.length;
       const ready = s.ready;
+      const nR = ready.length;
+      const d = sc.begin(sc.key.length < nR ? nR : 0, s.lanes.length); // (flags cleared before placeByKey)
+      if (nR === 0) return d;
+      const n = s.workload.tenants.length;
       const key = sc.key;
       const key2 = sc.key2;
       // (tenant - last - 1 + 2n) mod n, without a division per job: tenant - last - 1 is in
@@ -128,6 +157,12 @@ export function roundRobin(): Policy {
         key[i] = x;
         key2[i] = j.release;
       }
+      const one = placeOne(s, sc, nR, true);
+      if (one >= 0) {
+        last = ready[one].tenant;
+        return d;
+      }
+      sc.begin(nR, s.lanes.length); // (large enough: the keys stay)
       placeByKey(s, sc, true);
       if (d.assign.length) {
         // Ids are unique among the ready jobs: the first match is the one.
