@@ -12,26 +12,26 @@ function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float6
       const n = s.ready.length;
       const nL = s.lanes.length;
       // The per-job `taken` flags are cleared only for placeByKey (the one-idle path needs none).
-      sc.begin(sc.key.length < n ? n : 0, nL);
+      const one = idleCount(s) === 1;
+      sc.begin(one && sc.key.length >= n ? 0 : n, nL);
       if (n === 0) return sc.decision;
-      const key = sc.key;
-      const key2 = sc.key2;
-      fill(s, key, key2);
-      if (placeOne(s, sc, n, useKey2) >= 0) return sc.decision;
-      sc.begin(n, nL); // (large enough: the keys stay)
+      fill(s, sc.key, sc.key2);
+      if (one) {
+        if (placeOne(s, sc, n, useKey2) >= 0) return sc.decision;
+        sc.begin(n, nL); // (large enough: the keys stay)
+      }
       return placeByKey(s, sc, useKey2);
     },
   };
 }
 
 /**
- * With one idle lane, what placeByKey does, without its per-job `taken` flags: its first pick (its
- * comparison, NaN keys and all) on that job's fastest idle lane. Returns the job's index, or -1
- * when more lanes are idle or the pick cannot run on the idle lane (then placeByKey decides, after
+ * With one idle lane (the caller checks), what placeByKey does, without its per-job `taken` flags:
+ * its first pick (its comparison, NaN keys and all) on that job's fastest idle lane. Returns the
+ * job's index, or -1 when the pick cannot run on the idle lane (then placeByKey decides, after
  * sc.begin(n) clears its flags).
  */
 function placeOne(s: Snapshot, sc: Scratch, n: number, useKey2: boolean): number {
-  if (idleCount(s) !== 1) return -1;
   const key = sc.key;
   const key2 = sc.key2;
   let best = -1;
@@ -141,7 +141,8 @@ export function roundRobin(): Policy {
     decide(s) {
       const ready = s.ready;
       const nR = ready.length;
-      const d = sc.begin(sc.key.length < nR ? nR : 0, s.lanes.length); // (flags cleared before placeByKey)
+      const oneIdle = idleCount(s) === 1;
+      const d = sc.begin(oneIdle && sc.key.length >= nR ? 0 : nR, s.lanes.length); // (as keyed's)
       if (nR === 0) return d;
       const n = s.workload.tenants.length;
       const key = sc.key;
@@ -157,12 +158,14 @@ export function roundRobin(): Policy {
         key[i] = x;
         key2[i] = j.release;
       }
-      const one = placeOne(s, sc, nR, true);
-      if (one >= 0) {
-        last = ready[one].tenant;
-        return d;
+      if (oneIdle) {
+        const one = placeOne(s, sc, nR, true);
+        if (one >= 0) {
+          last = ready[one].tenant;
+          return d;
+        }
+        sc.begin(nR, s.lanes.length); // (large enough: the keys stay)
       }
-      sc.begin(nR, s.lanes.length); // (large enough: the keys stay)
       placeByKey(s, sc, true);
       if (d.assign.length) {
         // Ids are unique among the ready jobs: the first match is the one.
