@@ -215,11 +215,18 @@ export class JobBook<J extends Job> {
   /** Jobs in the system and not running. */
   readyCount = 0;
   /**
-   * The jobs ready for the policy (isReady), in id order (= release order): kept as jobs start,
-   * end and come back, so that a decision does not rescan every job in the system. A decision's
-   * Snapshot.ready is this array.
+   * The ready list's array; it may still hold `hole`, the job that left last (see unlist()), which
+   * the `ready` getter and decide() take out first.
    */
-  readonly ready: J[] = [];
+  private readonly readyArr: J[] = [];
+  /**
+   * A job that left the ready list but still holds its slot in readyArr, at holeAt: the next job
+   * that comes in fills it, moving only the jobs between the two slots (under overload the job that
+   * ends a layer is mostly the one that left last, or near it: no moves instead of two shifts of
+   * the list's head). At most one; null when none.
+   */
+  private hole: J | null = null;
+  private holeAt = 0;
   /** The ready list's changes since the last decision (Snapshot.readyChanges). */
   private readonly changes = new ChangeList<J>();
   /** Per tenant: not-started frames now, and the most there ever were. */
@@ -325,6 +332,16 @@ export class JobBook<J extends Job> {
     }));
   }
 
+  /**
+   * The jobs ready for the policy (isReady), in id order (= release order): kept as jobs start,
+   * end and come back, so that a decision does not rescan every job in the system. A decision's
+   * Snapshot.ready is this array.
+   */
+  get ready(): readonly J[] {
+    if (this.hole) this.closeHole();
+    return this.readyArr;
+  }
+
   /** Frames in the system. */
   get inSystem(): number {
     return this.active.length;
@@ -419,12 +436,28 @@ export class JobBook<J extends Job> {
     this.changes.removed.push(job);
   }
 
-  /** Puts a job into the ready list, at its id's place. */
+  /** Puts a job into the ready list, at its id's place (into the hole's slot when there is one). */
   private list(job: J): void {
     if (job.listed) return;
     job.listed = true;
     this.touch(job);
-    const a = this.ready;
+    const a = this.readyArr;
+    const hole = this.hole;
+    if (hole) {
+      this.hole = null;
+      if (hole === job) return; // back in its slot
+      // The jobs between the hole and the job's place move one slot towards the hole.
+      const h = this.holeAt;
+      let i = JobBook.at(a, job.id);
+      if (i <= h) {
+        for (let k = h; k > i; k--) a[k] = a[k - 1];
+      } else {
+        i--;
+        for (let k = h; k < i; k++) a[k] = a[k + 1];
+      }
+      a[i] = job;
+      return;
+    }
     const n = a.length;
     if (n === 0 || a[n - 1].id < job.id) {
       a.push(job);
@@ -436,11 +469,26 @@ export class JobBook<J extends Job> {
     a[i] = job;
   }
 
+  /** Takes a job out of the ready list: it becomes the hole (the previous hole is closed first). */
   private unlist(job: J): void {
     if (!job.listed) return;
     job.listed = false;
     this.touch(job);
-    JobBook.remove(this.ready, job);
+    if (this.hole) this.closeHole();
+    const a = this.readyArr;
+    const i = JobBook.at(a, job.id);
+    if (a[i] !== job) return;
+    this.hole = job;
+    this.holeAt = i;
+  }
+
+  /** Takes the hole out of readyArr (the jobs after it move up one slot). */
+  private closeHole(): void {
+    const a = this.readyArr;
+    const n = a.length - 1;
+    for (let k = this.holeAt; k < n; k++) a[k] = a[k + 1];
+    a.pop();
+    this.hole = null;
   }
 
   private leave(job: J): void {
@@ -634,8 +682,10 @@ export class JobBook<J extends Job> {
    */
   decide(snapshot: Snapshot): Decision | null {
     const now = this.clock.now;
-    if (this.ready.length === 0) return null;
-    snapshot.ready = this.ready;
+    if (this.hole) this.closeHole();
+    const ready = this.readyArr;
+    if (ready.length === 0) return null;
+    snapshot.ready = ready;
     snapshot.time = now;
     snapshot.inSystem = this.active.length;
     const c = this.changes;

@@ -2,19 +2,47 @@
 // common.ts (each job, best first, on the idle lane where its next layer finishes first). Remaining
 // times use the refined predictions (Snapshot.predict), each layer on its fastest lane.
 import type { Decision, Policy, Snapshot } from '../types';
-import { LayerMemo, Scratch, placeByKey } from './common';
+import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
 
 function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false): Policy {
   const sc = new Scratch();
   return {
     name,
     decide(s: Snapshot): Decision {
-      sc.begin(s.ready.length, s.lanes.length);
-      if (s.ready.length === 0) return sc.decision;
+      const n = s.ready.length;
+      const nL = s.lanes.length;
+      // The per-job `taken` flags are cleared only for placeByKey (the one-idle path needs none).
+      const one = idleCount(s) === 1;
+      sc.begin(one && sc.key.length >= n ? 0 : n, nL);
+      if (n === 0) return sc.decision;
       fill(s, sc.key, sc.key2);
+      if (one) {
+        if (placeOne(s, sc, n, useKey2) >= 0) return sc.decision;
+        sc.begin(n, nL); // (large enough: the keys stay)
+      }
       return placeByKey(s, sc, useKey2);
     },
   };
+}
+
+/**
+ * With one idle lane (the caller checks), what placeByKey does, without its per-job `taken` flags:
+ * its first pick (its comparison, NaN keys and all) on that job's fastest idle lane. Returns the
+ * job's index, or -1 when the pick cannot run on the idle lane (then placeByKey decides, after
+ * sc.begin(n) clears its flags).
+ */
+function placeOne(s: Snapshot, sc: Scratch, n: number, useKey2: boolean): number {
+  const key = sc.key;
+  const key2 = sc.key2;
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (best < 0 || key[i] < key[best] || (key[i] === key[best] && useKey2 && key2[i] < key2[best])) best = i;
+  }
+  const job = s.ready[best];
+  const lane = fastestIdleLane(s, job, sc.laneTaken);
+  if (lane < 0) return -1;
+  sc.assign(job.id, lane, 0);
+  return best;
 }
 
 /**
@@ -47,15 +75,38 @@ export function sjf(): Policy {
   const memo = new LayerMemo();
   return keyed('sjf', (s, key) => {
     memo.begin(s, s.predict);
-    for (let i = 0; i < s.ready.length; i++) key[i] = remainingBest(s, memo, s.ready[i]);
+    fillRemaining(s, memo);
+    const ready = s.ready;
+    const a = memo.a;
+    const base = memo.base;
+    for (let i = 0; i < ready.length; i++) {
+      const j = ready[i];
+      key[i] = a[base[j.tenant] + j.next];
+    }
   });
 }
 
-/** s.predict.remainingBest(job), cached per (tenant, next layer) until the tenant's ratios move. */
-function remainingBest(s: Snapshot, memo: LayerMemo, j: Snapshot['ready'][number]): number {
-  const k = memo.slot(j.tenant, j.next);
-  if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);
-  return memo.a[k];
+/**
+ * Makes memo.a hold s.predict.remainingBest(job) for every ready job's (tenant, next layer) slot,
+ * recomputing only slots whose tenant's ratios moved (the memo's arrays in locals: the loop loads
+ * no memo field per job).
+ */
+function fillRemaining(s: Snapshot, memo: LayerMemo): void {
+  const ready = s.ready;
+  const p = s.predict;
+  const base = memo.base;
+  const stamp = memo.stamp;
+  const epoch = memo.epoch;
+  const a = memo.a;
+  for (let i = 0; i < ready.length; i++) {
+    const j = ready[i];
+    const tn = j.tenant;
+    const k = base[tn] + j.next;
+    if (stamp[k] !== epoch[tn]) {
+      stamp[k] = epoch[tn];
+      a[k] = p.remainingBest(j);
+    }
+  }
 }
 
 /**
@@ -66,9 +117,14 @@ export function leastSlack(): Policy {
   const memo = new LayerMemo();
   return keyed('lsf', (s, key) => {
     memo.begin(s, s.predict);
-    for (let i = 0; i < s.ready.length; i++) {
-      const j = s.ready[i];
-      key[i] = j.deadline - s.time - remainingBest(s, memo, j);
+    fillRemaining(s, memo);
+    const ready = s.ready;
+    const t = s.time;
+    const a = memo.a;
+    const base = memo.base;
+    for (let i = 0; i < ready.length; i++) {
+      const j = ready[i];
+      key[i] = j.deadline - t - a[base[j.tenant] + j.next];
     }
   });
 }
@@ -83,18 +139,43 @@ export function roundRobin(): Policy {
   return {
     name: 'rr',
     decide(s) {
-      const d = sc.begin(s.ready.length, s.lanes.length);
-      if (s.ready.length === 0) return d;
+      const ready = s.ready;
+      const nR = ready.length;
+      const oneIdle = idleCount(s) === 1;
+      const d = sc.begin(oneIdle && sc.key.length >= nR ? 0 : nR, s.lanes.length); // (as keyed's)
+      if (nR === 0) return d;
       const n = s.workload.tenants.length;
-      for (let i = 0; i < s.ready.length; i++) {
-        const j = s.ready[i];
-        sc.key[i] = (j.tenant - last - 1 + 2 * n) % n;
-        sc.key2[i] = j.release;
+      const key = sc.key;
+      const key2 = sc.key2;
+      // (tenant - last - 1 + 2n) mod n, without a division per job: tenant - last - 1 is in
+      // [-n, n - 1] for a last tenant in [-1, n) (else the modulo, as written).
+      const plain = last >= -1 && last < n;
+      for (let i = 0; i < ready.length; i++) {
+        const j = ready[i];
+        let x = j.tenant - last - 1;
+        if (!plain) x = (x + 2 * n) % n;
+        else if (x < 0) x += n;
+        key[i] = x;
+        key2[i] = j.release;
+      }
+      if (oneIdle) {
+        const one = placeOne(s, sc, nR, true);
+        if (one >= 0) {
+          last = ready[one].tenant;
+          return d;
+        }
+        sc.begin(nR, s.lanes.length); // (large enough: the keys stay)
       }
       placeByKey(s, sc, true);
       if (d.assign.length) {
+        // Ids are unique among the ready jobs: the first match is the one.
         const id = d.assign[d.assign.length - 1].job;
-        for (const j of s.ready) if (j.id === id) last = j.tenant;
+        for (let i = 0; i < ready.length; i++) {
+          if (ready[i].id === id) {
+            last = ready[i].tenant;
+            break;
+          }
+        }
       }
       return d;
     },

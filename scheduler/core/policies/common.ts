@@ -214,6 +214,8 @@ export class LayerMemo {
   /** Per tenant: the stamp its entries are valid for; and (below) the ratios (x lanes) they were computed with. */
   epoch = new Uint32Array(0);
   private ratios = new Float64Array(0);
+  /** Per tenant: the predictor's ratioVersion when its ratios were last read (NaN: never). */
+  private version = new Float64Array(0);
   private counter = 0;
   private nL = 0;
   /** Up to three values per (tenant, layer), valid where has() is true. */
@@ -241,10 +243,20 @@ export class LayerMemo {
       this.c = new Float64Array(n);
       this.epoch = new Uint32Array(nT);
       this.ratios = new Float64Array(nT * nL).fill(NaN); // NaN: never equal, so every tenant starts stale
+      this.version = new Float64Array(nT).fill(NaN);
       this.counter = 0;
     }
     const r = this.ratios;
+    // A tenant's ratios are read only when the predictor's ratioVersion for it moved (one number per
+    // tenant, not one call per lane); predictors without it are polled.
+    const versioned = p.ratioVersion !== undefined;
+    const version = this.version;
     for (let t = 0; t < nT; t++) {
+      if (versioned) {
+        const v = p.ratioVersion!(t);
+        if (v === version[t]) continue;
+        version[t] = v;
+      }
       let stale = false;
       for (let l = 0; l < nL; l++) {
         const x = p.ratio(t, l);

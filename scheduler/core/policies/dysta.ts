@@ -20,8 +20,10 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
   return {
     name: form,
     decide(s: Snapshot) {
-      const d = sc.begin(s.ready.length, s.lanes.length);
       const n = s.ready.length;
+      // The one-idle paths use no per-job `taken` flags (clearing them is a pass over every ready
+      // job): the scratch is sized for n jobs here and cleared only before placeByKey.
+      const d = sc.begin(sc.key.length < n ? n : 0, s.lanes.length);
       if (n === 0) return d;
       const p: Predictor = form === 'dysta_oracle' ? (s.oracle ?? s.predict) : s.offline;
       const inSystem = Math.max(1, s.inSystem);
@@ -52,6 +54,7 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
             return d;
           }
         }
+        sc.begin(n, s.lanes.length); // (large enough: the keys stay)
         return placeByKey(s, sc, false);
       }
       memo.begin(s, p);
@@ -107,6 +110,7 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
         const gR = (useG ? j.g : 1) * ma[k];
         key[i] = gR + beta * (Math.max(0, j.deadline - t - gR) + (t - j.lastRun) / mb[k] / inSystem);
       }
+      sc.begin(n, s.lanes.length); // (as above)
       return placeByKey(s, sc, false);
     },
     state: () => ({ beta }),

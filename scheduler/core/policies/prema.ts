@@ -46,9 +46,11 @@ export function prema(): Policy {
       if (f.kind === 'job') forget(f.job);
     },
     decide(s: Snapshot) {
-      const d = sc.begin(s.ready.length, s.lanes.length);
       const ready = s.ready;
       const n = ready.length;
+      // The one-idle path uses no per-job `taken` flags (clearing them is a pass over every ready
+      // job): the scratch is sized for n jobs here and cleared only before placeByKey.
+      const d = sc.begin(sc.key.length < n ? n : 0, s.lanes.length);
       if (n === 0) return d;
       let max = 0;
       const p = s.predict;
@@ -59,8 +61,6 @@ export function prema(): Policy {
       const epoch = memo.epoch;
       const ma = memo.a;
       const mb = memo.b;
-      const key = sc.key;
-      const key2 = sc.key2;
       let tk = tok;
       let ta = at;
       // The shortest remaining estimate among jobs with tokens >= 9, >= 3, >= 1 (the earliest on
@@ -79,12 +79,16 @@ export function prema(): Policy {
           tk = tok;
           ta = at;
         }
-        if (tk[id] !== tk[id]) {
-          tk[id] = j.priority;
-          ta[id] = Math.max(j.lastRun, j.release);
+        // tokens in a local: one load and one store of tk[id] a job.
+        let tokens = tk[id];
+        const lastRun = j.lastRun;
+        let since: number;
+        if (tokens !== tokens) {
+          tokens = j.priority;
+          since = ta[id] = Math.max(lastRun, j.release);
           tracked++;
-        }
-        const since = Math.max(ta[id], j.lastRun);
+        } else since = ta[id];
+        since = Math.max(since, lastRun);
         const tn = j.tenant;
         const k = base[tn] + j.next;
         if (stamp[k] !== epoch[tn]) {
@@ -92,12 +96,12 @@ export function prema(): Policy {
           ma[k] = p.remainingBest(j);
           mb[k] = p.isolated(j);
         }
-        if (t > since) tk[id] += (j.priority * (t - since)) / mb[k];
+        if (t > since) tokens += (j.priority * (t - since)) / mb[k];
+        tk[id] = tokens;
         ta[id] = t;
-        const tokens = tk[id];
-        key2[i] = tokens;
-        // The remaining estimate now; the threshold's offset is added once every job's tokens are known.
-        const v = (key[i] = ma[k]);
+        // The remaining estimate now (the keys, with the threshold's offset, are written only when
+        // placeByKey needs them: from tk and the memo, which hold this pass's values).
+        const v = ma[k];
         if (tokens > max) max = tokens;
         if (tokens >= 1 && v < v1) {
           v1 = v;
@@ -116,7 +120,8 @@ export function prema(): Policy {
       // One idle lane: the first job in key order is that best one, when some job reached the
       // threshold with a finite estimate (else the keys below decide, 1e12 offsets and all).
       const first = threshold === 9 ? b9 : threshold === 3 ? b3 : b1;
-      if (first >= 0 && key[first] < Infinity && idleCount(s) === 1) {
+      const firstV = threshold === 9 ? v9 : threshold === 3 ? v3 : v1;
+      if (first >= 0 && firstV < Infinity && idleCount(s) === 1) {
         const lane = fastestIdleLane(s, ready[first], sc.laneTaken);
         if (lane >= 0) {
           sc.assign(ready[first].id, lane, 0);
@@ -124,8 +129,13 @@ export function prema(): Policy {
           return d;
         }
       }
-      for (let i = 0; i < n; i++) key[i] = (key2[i] >= threshold ? 0 : 1e12) + key[i];
+      const key = sc.key;
+      for (let i = 0; i < n; i++) {
+        const j = ready[i];
+        key[i] = (tk[j.id] >= threshold ? 0 : 1e12) + ma[base[j.tenant] + j.next];
+      }
       forgetEnded(s);
+      sc.begin(n, s.lanes.length); // (large enough: the keys stay)
       return placeByKey(s, sc, false);
     },
     state: () => ({ trackedJobs: tracked }),

@@ -66,11 +66,17 @@ export function sdrm3(alpha = 1): Policy {
     stampR[k] = memo.epoch[j.tenant];
     memo.b[k] = p.remainingBest(j);
   };
+  // Per tenant: the memo epoch its minRatio was read in (ratios move only with the epoch; 0: never).
+  let minRatioAt = new Uint32Array(0);
   /** Per tenant: its lowest ratio over the lanes, this decision (a lower bound factor of L_next). */
   const fillMinRatio = (s: Snapshot, p: Predictor, nL: number): void => {
     const nT = s.workload.tenants.length;
     if (minRatio.length < nT) minRatio = new Float64Array(nT);
+    if (minRatioAt.length < nT) minRatioAt = new Uint32Array(nT);
+    const epoch = memo.epoch;
     for (let tn = 0; tn < nT; tn++) {
+      if (minRatioAt[tn] === epoch[tn]) continue;
+      minRatioAt[tn] = epoch[tn];
       let m = Infinity;
       for (let l = 0; l < nL; l++) {
         const r = p.ratio(tn, l);
@@ -127,6 +133,7 @@ export function sdrm3(alpha = 1): Policy {
         stampR = new Uint32Array(stamp.length);
         minOff = new Float64Array(stamp.length).fill(NaN);
         slotBand = new Int16Array(stamp.length).fill(-1);
+        minRatioAt = new Uint32Array(s.workload.tenants.length); // the new memo's epochs start over
       }
       const sR = stampR;
       const oneIdle = idleCount(s) === 1;
@@ -156,9 +163,10 @@ export function sdrm3(alpha = 1): Policy {
             const j = jobs[q];
             const k = base[tn] + j.next;
             if (cut > 0) {
-              let lo = mo[k];
-              if (lo !== lo) lo = offlineNext(s, j, k, nL);
-              if (wait < cut * (lo * minRatio[tn])) continue;
+              // Not `lo = offlineNext(...)`: a phi of a typed-array load and a call's result boxed every
+              // job's lo (a heap number per job per decision).
+              if (mo[k] !== mo[k]) offlineNext(s, j, k, nL);
+              if (wait < cut * (mo[k] * minRatio[tn])) continue;
             }
             if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
             const l = mNext[k];
@@ -202,9 +210,8 @@ export function sdrm3(alpha = 1): Policy {
               fillMinRatio(s, p, nL);
               haveMin = true;
             }
-            let lo = mo[k];
-            if (lo !== lo) lo = offlineNext(s, j, k, nL);
-            if (wait < cut * (lo * minRatio[tn])) continue;
+            if (mo[k] !== mo[k]) offlineNext(s, j, k, nL); // (as above)
+            if (wait < cut * (mo[k] * minRatio[tn])) continue;
           }
           if (stamp[k] !== epoch[tn]) refreshNext(p, j, k, nL);
           const l = mNext[k];
