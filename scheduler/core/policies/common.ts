@@ -269,42 +269,6 @@ export class LayerMemo {
     }
   }
 
-  /** Per tenant: p.ratioVersion when its ratios were last read (beginVersioned). */
-  private versions = new Float64Array(0);
-
-  /**
-   * begin(), but a tenant's ratios are read only when p.ratioVersion(tenant) moved (one number per
-   * tenant instead of one per lane); the epochs move exactly as begin() moves them. Predictors
-   * without ratioVersion: begin().
-   */
-  beginVersioned(s: Snapshot, p: Predictor): void {
-    const nT = s.workload.tenants.length;
-    const nL = s.lanes.length;
-    if (p.ratioVersion === undefined || this.w !== s.workload || this.p !== p || this.nL !== nL || this.counter > 0xfffff000 || this.versions.length !== nT) {
-      this.begin(s, p);
-      // begin() read every ratio: they are current for these versions.
-      if (this.versions.length !== nT) this.versions = new Float64Array(nT);
-      for (let t = 0; t < nT; t++) this.versions[t] = p.ratioVersion ? p.ratioVersion(t) : NaN;
-      return;
-    }
-    const r = this.ratios;
-    const vs = this.versions;
-    for (let t = 0; t < nT; t++) {
-      const v = p.ratioVersion(t);
-      if (v === vs[t]) continue;
-      vs[t] = v;
-      let stale = false;
-      for (let l = 0; l < nL; l++) {
-        const x = p.ratio(t, l);
-        if (r[t * nL + l] !== x) {
-          r[t * nL + l] = x;
-          stale = true;
-        }
-      }
-      if (stale) this.epoch[t] = ++this.counter;
-    }
-  }
-
   /** The slot of (tenant, layer). */
   slot(tenant: number, layer: number): number {
     return this.base[tenant] + layer;

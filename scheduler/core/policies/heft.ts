@@ -88,7 +88,7 @@ export function heft(): Policy {
         return d;
       }
       // The rank depends on (tenant, next layer) and the tenant's ratios only: cached per pair.
-      memo.beginVersioned(s, s.predict);
+      memo.begin(s, s.predict);
       if (s.workload !== slotsOf) {
         slots = layerSlots(s.workload);
         slotsOf = s.workload;
