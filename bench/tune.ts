@@ -207,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!r.pass && t.floor?.headroom !== undefined && t.floor.headroom < 0.2) out.push(`  out of reach for a schedule that runs every frame: the floor is ${pct(Math.max(0, t.floor.headroom))} below the best untuned policy here (misses it cannot avoid are each tenant's own, alone on the machine)`);
     const levers = simulatorOnlyLevers(b.candidate, r.result.tenants, r.result.variantTenants);
     if (levers.length) out.push(`  the tuned schedule uses ${levers.join(', ')}: simulator only, the live runtime runs without them`);
-    for (const v of formatValidation(r.result.validation ?? [])) out.push(`  live${v}`);
+    for (const v of formatValidation(r.result.validation ?? [], r.result.validationFailed)) out.push(`  live${v}`);
   }
   out.push(`load average now ${loadavg()[0].toFixed(2)}`);
   process.stdout.write(out.join('\n') + '\n');

@@ -2,6 +2,7 @@
 // series, candidate rows with best and Pareto marks, the scatter groups, validation and replay rows.
 import { describe, expect, test } from 'vitest';
 import { addBestPoint, bestSoFarSeries, candidateRows, DEFAULT_TUNE_FORM, paretoScatter, replayRows, toleranceText, tuneParams, validationRows, type ReplayResult, type TuneRunResult } from '../renderer/views/tune-model';
+import { DASH } from '../renderer/format';
 
 const iv = (mean: number | null, lo = mean, hi = mean) => ({ mean, sd: 0, lo, hi, n: 3 });
 const summary = (policy: string, objective: number, miss: number, energy: number, layout = 0) => ({
@@ -110,6 +111,14 @@ describe('tune view model', () => {
     const r = result();
     r.validation = [{ ...r.validation![0], appliedLive: ['pins eyes->cpu:1#1', 'late drop'], notAppliedLive: ['variants (vad: policy picks)'] }];
     expect(validationRows(r)[0].policy).toBe('dream (applied live: pins eyes->cpu:1#1, late drop) (ran live without variants (vad: policy picks))');
+  });
+
+  test('a validation run that failed is a row that says why, after the ones that ran', () => {
+    const r = result();
+    r.validationFailed = [{ which: 'tuned', rank: 2, candidate: 'terastal, lanes cpu:2', policy: 'terastal', error: 'tenant "ocr_rec": model cannot be loaded on any lane' }];
+    const rows = validationRows(r);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toEqual({ which: 'tuned #2', policy: 'terastal', predicted: DASH, measured: 'failed: tenant "ocr_rec": model cannot be loaded on any lane', diffPts: DASH, energy: DASH });
   });
 
   test('replay rows and the tolerance text', () => {

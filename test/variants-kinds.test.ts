@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { f, GraphBuilder, seededWeights } from '../profiler/onnx/builder';
 import { cutModel } from '../profiler/onnx/cut';
 import { loadModel, loadModelSync, type LoadedModel } from '../profiler/onnx/model';
-import { generateVariants, type GeneratedLayer } from '../profiler/variants/generate';
+import { embedVariants, generateVariants, type GeneratedLayer } from '../profiler/variants/generate';
 import { calibrateUint8, parseKinds } from '../profiler/variants/kinds';
 
 let seed = 11;
@@ -163,4 +163,35 @@ describe('on the real PP-OCRv4 rec model (paddle2onnx, opset 9: Constant nodes, 
     expect(quantized).toBeGreaterThan(0);
     for (const l of gen) for (const v of l.variants.filter((x) => x.kind === 'int8-static')) expect(v.notes.join()).toMatch(/raised from 9 to 10/);
   }, 120_000);
+});
+
+describe('an int8-static layer of an opset 9 model substituted into the whole model (model granularity, live)', () => {
+  it('raises the model to opset 10, and the whole model loads in an optimized session (QLinearConv needs 10)', async () => {
+    const m = model(9);
+    const cut = await cutModel(m, { alsoCheckLevels: [] });
+    const [l] = await generateVariants(m, cut, parseKinds('int8-static'), { layers: [0], endToEnd: false });
+    const v = byKind(l, 'int8-static') as { bytes?: Uint8Array };
+    const whole = embedVariants(m, cut, [{ layer: 0, bytes: v.bytes! }]);
+    expect(Number(onnx.ModelProto.decode(whole).opsetImport!.find((o) => (o.domain ?? '') === '')!.version)).toBe(10);
+    // Before: the whole model kept opset 9 and this session failed to load ("No Op registered for QLinearConv").
+    const s = await ort.InferenceSession.create(whole, { graphOptimizationLevel: 'all', executionProviders: ['cpu'], logSeverityLevel: 3 });
+    await s.release();
+  }, 60_000);
+
+  it('refuses, naming the op, where an op of the model changed meaning at opset 10 (Slice)', async () => {
+    const g = new GraphBuilder('conv_then_slice_o9', { opset: 9 });
+    const x = g.input('x', [1, 8, 10, 10]);
+    let y = g.op('Relu', [conv(g, x, 8, 16, 3)]);
+    y = g.op('Relu', [conv(g, y, 16, 16, 3)]);
+    y = g.op('Relu', [conv(g, y, 16, 8, 1, { pad: 0 })]);
+    g.node('Slice', [y], ['out'], { starts: [0], ends: [4], axes: [1] });
+    g.output('out', [1, 4, 10, 10]);
+    const m = loadModelSync(g.toBytes(), { name: g.name });
+    const cut = await cutModel(m, { alsoCheckLevels: [] });
+    const gen = await generateVariants(m, cut, parseKinds('int8-static'), { endToEnd: false });
+    const at = gen.findIndex((l) => byKind(l, 'int8-static'));
+    expect(at).toBeGreaterThanOrEqual(0);
+    const v = byKind(gen[at], 'int8-static') as { bytes?: Uint8Array };
+    expect(() => embedVariants(m, cut, [{ layer: gen[at].layer, bytes: v.bytes! }])).toThrow(/opset 9 and a variant needs 10, but Slice changed meaning/);
+  }, 60_000);
 });

@@ -51,7 +51,7 @@ export function formatTune(r: TuneRunResult): string {
   if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
   if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise, on lanes ${r.layouts[t.floor.layout ?? 0]?.join('+')}; every frame run on its least-energy lane and implementation there): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: ${headroomText(t.floor.headroom)}` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
-  if (r.validation?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation));
+  if (r.validation?.length || r.validationFailed?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation ?? [], r.validationFailed));
   if (r.out) out.push(`Schedule written to ${r.out} (check it: tessera schedule validate ${r.out}; run it: tessera replay ${r.out})`);
   return out.join('\n') + '\n';
 }
@@ -62,12 +62,13 @@ export function headroomText(h: number): string {
 }
 
 /** One line per live check: the best untuned policy, then the top tuned candidates. */
-export function formatValidation(rows: NonNullable<TuneRunResult['validation']>): string[] {
-  return rows.map(
+export function formatValidation(rows: NonNullable<TuneRunResult['validation']>, failed: TuneRunResult['validationFailed'] = []): string[] {
+  const failures = failed.map((x) => `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: FAILED live: ${x.error}`);
+  return [...rows.map(
     (x) =>
       `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)} -> ${pct(x.measuredMissRate)}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
       `${x.appliedLive?.length ? `; applied live: ${x.appliedLive.join(', ')}` : ''}${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')}` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
-  );
+  ), ...failures];
 }
 
 export const tuneCommand: CliCommand = {

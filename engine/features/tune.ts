@@ -83,6 +83,16 @@ export interface TuneRunResult {
   stored?: StoredSchedule;
   /** Live validation (validateSec > 0): the best untuned policy and the top tuned candidates, predicted vs measured. */
   validation?: LiveCheck[];
+  /** Validation runs that failed (the others still ran, and the search's result stands): which, and why. */
+  validationFailed?: LiveCheckFailure[];
+}
+
+export interface LiveCheckFailure {
+  which: 'tuned' | 'untuned';
+  rank: number;
+  candidate: string;
+  policy: string;
+  error: string;
 }
 
 export interface LiveCheck {
@@ -243,7 +253,9 @@ export const tuneFeature = {
                   perTenant: v.validation.perTenant,
                 });
               } catch (e) {
-                throw new EngineError(`live validation of ${label}: ${(e as Error).message}`, ctx.signal.aborted ? 'cancelled' : 'failed', { cause: e });
+                if (ctx.signal.aborted) throw new EngineError(`live validation of ${label}: ${(e as Error).message}`, 'cancelled', { cause: e });
+                // One candidate that cannot run here (a model this machine cannot load, say) loses its own row, not the search.
+                (out.validationFailed ??= []).push({ which, rank, candidate: describeCandidate(pick.candidate, layoutIds), policy: s.policy.spec, error: (e as Error).message });
               }
             }
           }

@@ -13,7 +13,7 @@ import type { LoadedModel } from '../onnx/model';
 import type { LayerVariantInfo, VariantCombination, VariantInapplicable } from '../types';
 import type { ProposedCombination } from './combos';
 import { errorFigures, EXACT_DEFINITION, EXACT_TOLERANCE, taskFigure } from './compare';
-import type { KindChoice } from './kinds';
+import { OPSET10_CHANGED, type KindChoice } from './kinds';
 
 const SESSION: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', executionProviders: ['cpu'], logSeverityLevel: 3 };
 
@@ -34,6 +34,21 @@ export function embedVariant(model: LoadedModel, cut: CutResult, layerIndex: num
   return embedVariants(model, cut, [{ layer: layerIndex, bytes: variantBytes }]);
 }
 
+/**
+ * The ai.onnx opset a whole model is raised to when a variant needs `to` (an int8-static layer of an
+ * opset 9 model is raised to 10: ONNX Runtime's optimized session fuses its Q/DQ into QLinearConv /
+ * QLinearMatMul, which opset 9 lacks, and the whole model then fails to load). Only 9 -> 10 where no
+ * op of the model changed meaning between them; anything else is an error that names why.
+ */
+function raisedOpset(model: LoadedModel, from: number, to: number): number {
+  if (from === 9 && to === 10) {
+    const changed = [...new Set((model.proto.graph?.node ?? []).map((n) => n.opType ?? '').filter((o) => OPSET10_CHANGED.includes(o)))];
+    if (!changed.length) return 10;
+    throw new Error(`${model.name} has opset 9 and a variant needs 10, but ${changed.join(', ')} changed meaning between opsets 9 and 10: the model cannot be raised`);
+  }
+  throw new Error(`${model.name} has opset ${from} and a variant needs ${to}: only opset 9 models are raised (to 10)`);
+}
+
 /** The whole model with several layers replaced by variants at once (a combination, verified together). */
 export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer: number; bytes: Uint8Array }[]): Uint8Array {
   const owner = new Map<string, number>();
@@ -48,7 +63,11 @@ export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer:
     if (vNodes.has(s.layer)) throw new Error(`layer ${s.layer} is substituted twice`);
     const vm = onnx.ModelProto.decode(s.bytes);
     const v = vm.graph!;
-    for (const o of vm.opsetImport ?? []) if (!opsets.some((x) => (x.domain ?? '') === (o.domain ?? ''))) opsets.push(o);
+    for (const o of vm.opsetImport ?? []) {
+      const k = opsets.findIndex((x) => (x.domain ?? '') === (o.domain ?? ''));
+      if (k < 0) opsets.push(o);
+      else if ((o.domain ?? '') === '' && Number(o.version) > Number(opsets[k].version)) opsets[k] = { ...opsets[k], version: raisedOpset(model, Number(opsets[k].version), Number(o.version)) };
+    }
     const boundary = new Set([...layer.inputs.map((i) => i.name), ...layer.outputs.map((o) => o.name), '']);
     const p = `__variant${s.layer}__`;
     const ren = (n: string) => (boundary.has(n) ? n : p + n);

@@ -599,7 +599,7 @@ function prune(src: LayerSource, keepFraction: number): Generated {
 // ---- static int8 (QDQ) and reshaped convolution ------------------------------------------------
 
 /** Ops whose meaning changed from opset 9 to 10 (Slice and TopK take inputs, Upsample deprecated, Dropout's mask). */
-const OPSET10_CHANGED = ['Slice', 'TopK', 'Upsample', 'Dropout'];
+export const OPSET10_CHANGED = ['Slice', 'TopK', 'Upsample', 'Dropout'];
 
 /** Activation range calibration of int8-static: the plain min/max of the sample activations (0 included). */
 const CALIBRATION = 'min/max';
@@ -727,7 +727,7 @@ function int8Static(src: LayerSource): Generated {
     nodes.push(body, qy, dqy);
     g.replace(n, nodes);
     const r = (c: { min: number; max: number }) => `[${c.min.toPrecision(3)}, ${c.max.toPrecision(3)}]`;
-    return `uint8 activations calibrated by ${CALIBRATION} on the samples (input ${r(t.x)}, output ${r(t.y)}), int8 weights per output channel${t.bias ? ', int32 bias' : ''}${d ? `; ONNX Runtime's ${d} QuantizeLinear/DequantizeLinear (per-axis ai.onnx ones need opset 13; the model has opset ${g.opset})` : ''}${raised ? '; the layer\'s opset import raised from 9 to 10 (none of its ops changed between them) so that the fused QLinearConv/QLinearMatMul exist; substituted into the whole model it keeps opset 9' : ''}`;
+    return `uint8 activations calibrated by ${CALIBRATION} on the samples (input ${r(t.x)}, output ${r(t.y)}), int8 weights per output channel${t.bias ? ', int32 bias' : ''}${d ? `; ONNX Runtime's ${d} QuantizeLinear/DequantizeLinear (per-axis ai.onnx ones need opset 13; the model has opset ${g.opset})` : ''}${raised ? '; the layer\'s opset import raised from 9 to 10 (none of its ops changed between them) so that the fused QLinearConv/QLinearMatMul exist; substituted into the whole model, the model is raised to 10 too where none of its ops changed (embedVariants)' : ''}`;
   });
 }
 

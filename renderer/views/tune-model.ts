@@ -173,7 +173,8 @@ export interface ValidationRow {
 
 /** Live validation: predicted vs measured miss rate, with the energy's source named. */
 export function validationRows(r: TuneRunResult): ValidationRow[] {
-  return (r.validation ?? []).map((v) => {
+  const failed = (r.validationFailed ?? []).map((v): ValidationRow => ({ which: v.which === 'tuned' && v.rank ? `tuned #${v.rank}` : v.which, policy: v.policy, predicted: DASH, measured: `failed: ${v.error}`, diffPts: DASH, energy: DASH }));
+  return [...(r.validation ?? []).map((v) => {
     const p = finiteNum(v.predictedMissRate);
     const m = finiteNum(v.measuredMissRate);
     return {
@@ -185,7 +186,7 @@ export function validationRows(r: TuneRunResult): ValidationRow[] {
       diffPts: p !== undefined && m !== undefined ? `${m - p >= 0 ? '+' : ''}${(100 * (m - p)).toFixed(1)} pts` : DASH,
       energy: `${fmtSig(v.measuredEnergyJ, 3)} J ${v.energySource === 'measured' ? '(measured)' : '(ESTIMATE)'}`,
     };
-  });
+  }), ...failed];
 }
 
 export interface ReplayRow {
