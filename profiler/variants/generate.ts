@@ -38,19 +38,23 @@ export function embedVariant(model: LoadedModel, cut: CutResult, layerIndex: num
  * The ai.onnx opset a whole model is raised to when a variant needs `to` (an int8-static layer of an
  * opset 9 model is raised to 10: ONNX Runtime's optimized session fuses its Q/DQ into QLinearConv /
  * QLinearMatMul, which opset 9 lacks, and the whole model then fails to load). Only 9 -> 10 where no
- * op of the model changed meaning between them; anything else is an error that names why.
+ * op of the model changed meaning between them. Otherwise the model keeps its opset: an unoptimized
+ * session (the end-to-end check) still runs it, an optimized one (a live lane) does not, so with
+ * `loadable` that is an error that names why.
  */
-function raisedOpset(model: LoadedModel, from: number, to: number): number {
-  if (from === 9 && to === 10) {
-    const changed = [...new Set((model.proto.graph?.node ?? []).map((n) => n.opType ?? '').filter((o) => OPSET10_CHANGED.includes(o)))];
-    if (!changed.length) return 10;
-    throw new Error(`${model.name} has opset 9 and a variant needs 10, but ${changed.join(', ')} changed meaning between opsets 9 and 10: the model cannot be raised`);
-  }
+function raisedOpset(model: LoadedModel, from: number, to: number, loadable: boolean): number {
+  const changed = [...new Set((model.proto.graph?.node ?? []).map((n) => n.opType ?? '').filter((o) => OPSET10_CHANGED.includes(o)))];
+  if (from === 9 && to === 10 && !changed.length) return 10;
+  if (!loadable) return from;
+  if (from === 9 && to === 10) throw new Error(`${model.name} has opset 9 and a variant needs 10, but ${changed.join(', ')} changed meaning between opsets 9 and 10: the model cannot be raised`);
   throw new Error(`${model.name} has opset ${from} and a variant needs ${to}: only opset 9 models are raised (to 10)`);
 }
 
-/** The whole model with several layers replaced by variants at once (a combination, verified together). */
-export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer: number; bytes: Uint8Array }[]): Uint8Array {
+/**
+ * The whole model with several layers replaced by variants at once (a combination, verified together).
+ * `loadable`: the result must load in an optimized session (a live lane), or this throws (raisedOpset).
+ */
+export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer: number; bytes: Uint8Array }[], opts: { loadable?: boolean } = {}): Uint8Array {
   const owner = new Map<string, number>();
   // Operator domains a variant brings (e.g. com.microsoft Q/DQ in an older-opset model) are imported too.
   const opsets = [...(model.proto.opsetImport ?? [])];
@@ -63,10 +67,10 @@ export function embedVariants(model: LoadedModel, cut: CutResult, subs: { layer:
     if (vNodes.has(s.layer)) throw new Error(`layer ${s.layer} is substituted twice`);
     const vm = onnx.ModelProto.decode(s.bytes);
     const v = vm.graph!;
-    for (const o of vm.opsetImport ?? []) {
-      const k = opsets.findIndex((x) => (x.domain ?? '') === (o.domain ?? ''));
-      if (k < 0) opsets.push(o);
-      else if ((o.domain ?? '') === '' && Number(o.version) > Number(opsets[k].version)) opsets[k] = { ...opsets[k], version: raisedOpset(model, Number(opsets[k].version), Number(o.version)) };
+    for (const imp of vm.opsetImport ?? []) {
+      const k = opsets.findIndex((x) => (x.domain ?? '') === (imp.domain ?? ''));
+      if (k < 0) opsets.push(imp);
+      else if ((imp.domain ?? '') === '' && Number(imp.version) > Number(opsets[k].version)) opsets[k] = { ...opsets[k], version: raisedOpset(model, Number(opsets[k].version), Number(imp.version), opts.loadable === true) };
     }
     const boundary = new Set([...layer.inputs.map((i) => i.name), ...layer.outputs.map((o) => o.name), '']);
     const p = `__variant${s.layer}__`;

@@ -95,7 +95,7 @@ export const substituteVariants: VariantSubstituter = async (_tenant, exec, mode
   }
   if (whole && subs.length) {
     try {
-      const bytes = embedVariants(model, cut, subs);
+      const bytes = embedVariants(model, cut, subs, { loadable: true });
       exec.units[0] = { ...exec.units[0], bytes, fixedVariant: { id: subs.map((x) => x.id).join('+'), exact: subs.every((x) => x.exact), accuracyDelta: subs.reduce((a, x) => a + x.accuracyDelta, 0) } };
     } catch (e) {
       for (const o of out) if (o.applied) Object.assign(o, { applied: false, reason: `could not be substituted into the whole model: ${(e as Error).message.split('\n')[0]}` });
