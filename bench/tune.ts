@@ -83,6 +83,21 @@
 // 0.0% lower. Live (load average 4-7): untuned 63.6% miss, tuned 47.5% / 46.5% (FBNet 100% -> 56%,
 // the hand tracker 100% in every run): the live machine was too loaded for the figures to check the
 // prediction.
+// Rerun 2026-12-03 01:32-01:54 UTC (load average 1-2, no other jobs; --budget 60s --validate 10s
+// --validate-top 2), the miss cap now the least-missing untuned policy + 0.5 points (was x1.1 + 0.5):
+// xrbench/vr_gaming (store above): auto chose 0.9 layer basis (rates x0.060): best untuned lsf 0.3575,
+// 34.7% miss; tuned dream_static on one cpu:2 lane at model granularity 0.2017, 16.8% miss: 43.6%
+// lower (2496 candidates, 60.2 s); live: untuned 84.8% miss, 93.3 J est.; tuned #1 0.0%, 75.0 J est.
+// mixed/reading_assistant, same store: 0.8 model basis: dream_static 0.2468, 35.5% -> tuned
+// dream_static (searched weights, queue 8, pins, ocr_det 'fastest') 0.1926, 35.5%: 22.0% lower (the
+// old cap's 48.8% came with 3.6 points more misses); live: untuned 0.0% miss (the profiles were
+// measured at load 4-8: eyes' 60 ms on cpu:1 was ~29 ms quiet), tuned #1 3.7%. With eyes, kws and vad
+// re-profiled quiet (copy of the store, 01:37): auto chose 0.9 model basis (rates x1.162): untuned
+// dream 0.2978, 37.4% -> tuned dream on one cpu:2 lane 0.0303, 4.7%: 89.8% lower, BUT it drops every
+// OCR frame (predicted ocr_det 100%, ocr_rec 100% missed: the miss rate counts frames, and OCR has 2
+// of ~95 per second). Live at this load on 2 shared cores moved 43% -> 65% between two runs of the same
+// untuned schedule minutes apart: not usable to confirm either way. That run also found PP-OCRv4 rec
+// (opset 9, with Slice) cannot take fixed variants at model granularity live (embedVariants loadable).
 import { loadavg } from 'node:os';
 import { localClient } from '../engine/local';
 import type { TuneRunResult } from '../engine/features/tune';
