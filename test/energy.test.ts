@@ -159,6 +159,14 @@ describe('meters', () => {
     expect(win.seconds).toBeGreaterThan(0.25);
   });
 
+  it('recordWindow rejects a window in which every reading failed, however few (it measured nothing)', async () => {
+    const m = new FakeMeter('cpu-package', () => {
+      throw new Error('counter gone');
+    });
+    // ~2 readings at 50 Hz in 30 ms: below the 4 failures in a row that abort a long window.
+    await expect(recordWindow(m, { until: new Promise((r) => setTimeout(r, 30)) })).rejects.toThrow(/counter gone/);
+  });
+
   it('detectMeters reports why a meter is off, and lanes get the meter of their device', async () => {
     const cpuMeter = new FakeMeter('cpu-package', () => 1);
     const set = await detectMeters([cpuMeter, new FakeMeter('gpu', () => 1, false)]);

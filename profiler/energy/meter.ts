@@ -122,6 +122,8 @@ export async function recordWindow(meter: PowerMeter, opts: { until?: Promise<un
     const wait = Math.max(0, periodMs - (performance.now() - t));
     await Promise.race([finished, new Promise((r) => setTimeout(r, wait))]);
   }
+  // A window without one reading measured nothing (a short window can end before 4 failures abort it).
+  if (!readings.length && failures.length) throw failures[failures.length - 1];
   // Counters need a closing reading to bound the window.
   if (readings[0]?.kind === 'energy') readings.push(await meter.sample());
   const skip = opts.skipMs ?? 0;
