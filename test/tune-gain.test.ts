@@ -14,7 +14,8 @@ import type { ExecModel, LiveScenario } from '../scheduler/live/types';
 import { timing } from '../scheduler/tenant-timing';
 import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
-import { DEFAULT_SPACE, TuneSearch, applyVariantChoice, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import type { EvalResult } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, MISS_CAP_SLACK, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -170,10 +171,38 @@ describe('what the tuner can gain', () => {
     const above = r.baselines.filter((b) => b.missRate.mean > r.missCap!);
     expect(above.length).toBeGreaterThan(0);
     for (const b of above) expect(b.objective.mean).toBeGreaterThan(1e3);
+    // No tenant of the best misses more than under the least-missing untuned policy (+ noise).
+    expect(r.tenantMissCaps).toHaveLength(w.tenants.length);
+    r.best!.perTenant.forEach((t, i) => expect(t.missRate.mean).toBeLessThanOrEqual(r.tenantMissCaps![i].missCap));
+    const capper = r.baselines.find((b) => candidateKey(b.candidate) === candidateKey(r.missCapBaseline!))!;
+    expect(capper.missRate.mean).toBe(leastMiss);
     // Other objectives are not capped.
     const p99 = new TuneSearch(layoutsOf(w), { objective: { kind: 'p99' }, space: DEFAULT_SPACE, sim, simSeeds: 1, maxCandidates: 1, batch: 1, baselines: ['edf'] }).runInline();
     expect(p99.missCap).toBeUndefined();
     expect(p99.floor).toBeUndefined();
+  });
+
+  test('a schedule that drops every frame of one rare tenant ranks last even when its total miss rate is within the cap', () => {
+    // Two tenants: 'hud' releases 200 frames a run, 'ocr' 4. The least-missing untuned policy
+    // misses 10% of hud and none of ocr; the candidate misses fewer hud frames but every ocr frame:
+    // 17/204 = 8.3% in all, under the total cap, so only the per-tenant cap catches it.
+    const run = (hudMiss: number, ocrMiss: number): EvalResult => ({
+      missRate: (200 * hudMiss + 4 * ocrMiss) / 204, dropRate: 0, energyJ: 1, averageWatts: 1, uxcost: 1, xrbench: 0, p99: 0, layerExecutions: 0,
+      perTenant: [{ missRate: hudMiss, p99: 0, p95: 0, released: 200 }, { missRate: ocrMiss, p99: 0, p95: 0, released: 4 }],
+    });
+    const base = [run(0.1, 0), run(0.1, 0)];
+    const caps = missCaps([[run(0.3, 0.5), run(0.3, 0.5)], base]);
+    expect(caps.baseline).toBe(1);
+    expect(caps.total).toBeCloseTo(200 * 0.1 / 204 + MISS_CAP_SLACK, 12);
+    // hud: two standard errors of 10% over 400 frames (3 points) exceed half a point; ocr missed nothing: half a point.
+    expect(caps.perTenant[0]).toBeCloseTo(0.1 + 2 * Math.sqrt(0.09 / 400), 12);
+    expect(caps.perTenant[1]).toBeCloseTo(MISS_CAP_SLACK, 12);
+    const dropsOcr = [run(0.065, 1), run(0.065, 1)];
+    expect(dropsOcr[0].missRate).toBeLessThan(caps.total);
+    expect(missPenalty(caps, dropsOcr)).toBeGreaterThan(1e3);
+    expect(missPenalty(caps, base)).toBe(0);
+    expect(missPenalty(caps, [run(0.104, 0), run(0.104, 0)])).toBe(0); // within both caps
+    expect(tenantMissCap(0, 0)).toBe(MISS_CAP_SLACK);
   });
 
   test('the floor: a tenant alone is what the untuned policy gets when it is the only tenant; cascades keep their upstream', () => {

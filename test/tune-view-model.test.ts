@@ -1,7 +1,7 @@
 // The Tune and Export views' pure logic (renderer/views/tune-model.ts): form checks, best-so-far
 // series, candidate rows with best and Pareto marks, the scatter groups, validation and replay rows.
 import { describe, expect, test } from 'vitest';
-import { addBestPoint, bestSoFarSeries, candidateRows, DEFAULT_TUNE_FORM, paretoScatter, replayRows, toleranceText, tuneParams, validationRows, type ReplayResult, type TuneRunResult } from '../renderer/views/tune-model';
+import { addBestPoint, bestSoFarSeries, candidateRows, DEFAULT_TUNE_FORM, missCapText, paretoScatter, replayRows, toleranceText, tuneParams, validationRows, type ReplayResult, type TuneRunResult } from '../renderer/views/tune-model';
 import { DASH } from '../renderer/format';
 
 const iv = (mean: number | null, lo = mean, hi = mean) => ({ mean, sd: 0, lo, hi, n: 3 });
@@ -96,6 +96,17 @@ describe('tune view model', () => {
     expect(rows[2].objective).toBe('0.2000 [0.1800, 0.2200]');
     expect(rows[2].missRate).toBe('5.0%');
     expect(rows[2].p99Ms).toBe('–');
+  });
+
+  test('a candidate over the miss cap shows no penalised objective, and the caps are said in words', () => {
+    const r = result();
+    expect(missCapText(r)).toBeUndefined();
+    (r.result.top[2] as { overMissCap?: true }).overMissCap = true;
+    (r.result.top[2] as { objective: unknown }).objective = iv(1000.3);
+    Object.assign(r.result, { missCap: 0.205, tenantMissCaps: [{ tenant: 'hud', missCap: 0.13 }, { tenant: 'ocr', missCap: 0.005 }], missCapBaseline: summary('edf', 0.5, 0.2, 10).candidate });
+    expect(candidateRows(r)[4].objective).toBe('over the miss cap');
+    expect(candidateRows(r)[3].objective).not.toBe('over the miss cap');
+    expect(missCapText(r)).toBe("A schedule missing more than 20.5% of frames (the least-missing untuned policy (edf at layer granularity) + 0.5 points), or more of one tenant's frames than that policy does (+ 0.5 points or two standard errors: hud 13.0%, ocr 0.5%), is over the miss cap and ranks after every one that is not: UXCost alone would reward dropping frames.");
   });
 
   test('Pareto scatter: miss rate in % against energy; the front sorted by energy', () => {

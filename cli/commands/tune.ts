@@ -5,7 +5,7 @@
 import { ApiCallError } from '../../engine/client';
 import { localClient } from '../../engine/local';
 import type { TuneRunResult } from '../../engine/features/tune';
-import { describeCandidate, OBJECTIVES, type CandidateSummary, type Interval } from '../../scheduler/core/tune';
+import { describeCandidate, missCapRule, OBJECTIVES, type CandidateSummary, type Interval } from '../../scheduler/core/tune';
 import type { Schedule } from '../../scheduler/schedule/format';
 import type { ReplayResult } from '../../scheduler/schedule/replay';
 import { UsageError, type CliCommand, type CliContext } from '../command';
@@ -35,7 +35,7 @@ export function formatTune(r: TuneRunResult): string {
   }
   out.push(`Search: ${t.candidatesTried} candidates (${t.status}), ${t.simulations} simulations${t.fromCheckpoint ? ` (+${t.fromCheckpoint} from the checkpoint)` : ''}, seeds ${t.simSeeds.join(',')}, successive halving rungs ${t.rungs.join('/')}, ${r.workers} worker threads, ${r.wallSec.toFixed(1)} s`);
   out.push('');
-  const row = (s: CandidateSummary) => [describeCandidate(s.candidate, layouts), ci(s.objective, n4), ci(s.missRate, pct), ci(s.energyJ, (x) => x.toFixed(2)), ci(s.p99Ms, (x) => x.toFixed(1))];
+  const row = (s: CandidateSummary) => [describeCandidate(s.candidate, layouts), s.overMissCap ? 'over the miss cap' : ci(s.objective, n4), ci(s.missRate, pct), ci(s.energyJ, (x) => x.toFixed(2)), ci(s.p99Ms, (x) => x.toFixed(1))];
   const table = (rows: string[][]) => {
     const head = ['candidate', 'objective [95% CI]', 'miss rate', 'energy J', 'p99 ms'];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
@@ -48,7 +48,8 @@ export function formatTune(r: TuneRunResult): string {
   out.push(table(t.top.slice(0, 5).map(row)));
   out.push('');
   out.push(`Pareto front (miss rate vs energy): ${t.pareto.map((p) => `${pct(p.missRate.mean)} / ${p.energyJ.mean.toFixed(2)} J (${p.candidate.policy})`).join('; ')}`);
-  if (t.missCap !== undefined) out.push(`Ranking: a schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy + 0.5 points) ranks after every one that does not: UXCost alone would reward dropping frames.`);
+  const capRule = missCapRule(t, pct);
+  if (capRule) out.push(`Ranking: ${capRule}`);
   if (t.floor) out.push(`Floor (each tenant alone on the machine, same seeds and noise, on lanes ${r.layouts[t.floor.layout ?? 0]?.join('+')}; every frame run on its least-energy lane and implementation there): miss rate ${pct(t.floor.missRate)}, energy ${t.floor.energyJ.toFixed(2)} J, UXCost ${n4(t.floor.uxcost)}${t.floor.headroom !== undefined ? `: ${headroomText(t.floor.headroom)}` : ''}; per tenant ${t.floor.perTenant.map((x) => `${x.tenant} ${pct(x.missRate)}`).join(', ')}`);
   if (t.best && t.bestBaseline) out.push(`Best: ${describeCandidate(t.best.candidate, layouts)}: objective ${n4(t.best.objective.mean)} vs best untuned ${t.bestBaseline.candidate.policy} ${n4(t.bestBaseline.objective.mean)} (${t.improvement !== undefined ? `${(100 * t.improvement).toFixed(1)}% better` : '-'})`);
   if (r.validation?.length || r.validationFailed?.length) out.push('', 'Live validation on this machine (predicted by the simulator vs measured):', ...formatValidation(r.validation ?? [], r.validationFailed));

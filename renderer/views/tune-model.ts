@@ -3,6 +3,7 @@
 // the Pareto scatter (miss rate vs energy), predicted vs measured validation rows, and a replay's
 // verdict rows. Figures arrive over JSON (NaN and Infinity become null). No DOM here.
 import type { ParamsOf, ResultOf } from '../../engine/api';
+import { missCapRule } from '../../scheduler/core/tune/miss-cap';
 import { describeCandidate } from '../../scheduler/core/tune/space';
 import { DASH, finiteNum, fmtMs, fmtPct, fmtSig } from '../format';
 
@@ -133,7 +134,8 @@ export function candidateRows(r: TuneRunResult): CandidateRow[] {
     kind,
     label: describeCandidate(s.candidate, layouts),
     policy: s.candidate.policy,
-    objective: ci(s.objective as never, (x) => fmtSig(x, 4)),
+    // Its objective carries the ranking penalty (1e3 + ...), not a UXCost anyone should read.
+    objective: s.overMissCap ? 'over the miss cap' : ci(s.objective as never, (x) => fmtSig(x, 4)),
     missRate: ci(s.missRate as never, (x) => fmtPct(x)),
     energyJ: ci(s.energyJ as never, (x) => fmtSig(x, 3)),
     p99Ms: ci(s.p99Ms as never, (x) => fmtMs(x)),
@@ -141,6 +143,11 @@ export function candidateRows(r: TuneRunResult): CandidateRow[] {
     pareto: pareto.has(key(s)),
   });
   return [...r.result.baselines.map((s) => row(s, 'untuned')), ...r.result.top.map((s) => row(s, 'tuned'))];
+}
+
+/** UXCost's miss caps in words (none for other objectives). */
+export function missCapText(r: TuneRunResult): string | undefined {
+  return missCapRule(r.result, (x) => fmtPct(x));
 }
 
 export interface ScatterPoint {

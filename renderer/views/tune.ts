@@ -10,7 +10,7 @@ import { badge, clear, errorBox, h, table } from '../dom';
 import { chartIn, color, type Chart } from '../charts';
 import { downloadText } from '../download';
 import { DASH, fmtPct } from '../format';
-import { addBestPoint, bestSoFarSeries, candidateRows, DEFAULT_TUNE_FORM, OBJECTIVE_LABELS, paretoScatter, tuneParams, validationRows, type ProgressDetail, type TuneForm, type TuneRunResult } from './tune-model';
+import { addBestPoint, bestSoFarSeries, candidateRows, missCapText, DEFAULT_TUNE_FORM, OBJECTIVE_LABELS, paretoScatter, tuneParams, validationRows, type ProgressDetail, type TuneForm, type TuneRunResult } from './tune-model';
 import type { View } from './view';
 
 export const tuneView: View = {
@@ -175,6 +175,7 @@ export const tuneView: View = {
       }, { testId: 'tune-pareto', height: 260 });
       charts.push(scatter.chart as unknown as Chart);
       const vrows = validationRows(r);
+      const capRule = missCapText(r);
       const exportButton = h('button', { 'data-testid': 'tune-export', onclick: () => r.schedule && downloadText(`schedule-${r.scenario.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`, `${JSON.stringify(r.schedule, null, 2)}\n`, 'application/json') }, 'Download schedule (JSON)');
       resultArea.append(
         h('section', { class: 'card', 'data-testid': 'tune-best' },
@@ -186,6 +187,7 @@ export const tuneView: View = {
             h('button', { class: 'secondary', 'data-testid': 'tune-open-export', onclick: () => navigate('export') }, 'Replay it (Export view)'))),
         h('section', { class: 'card' },
           h('h2', {}, 'Candidates ', h('span', { class: 'muted tune-sub' }, 'mean [95% CI] over simulation seeds')),
+          capRule ? h('p', { class: 'muted', 'data-testid': 'tune-miss-cap' }, capRule) : null,
           h('div', { class: 'tune-scroll' }, table(rows, {
             Kind: (x) => (x.kind === 'tuned' ? badge('tuned', 'info') : badge('untuned', 'warn', 'A policy with the simulator defaults, on the default lanes')),
             Candidate: (x) => h('span', {}, x.label, x.best ? h('span', {}, ' ', badge('best', 'ok')) : null, x.pareto ? h('span', {}, ' ', badge('Pareto', 'info', 'No other candidate has both a lower miss rate and a lower energy')) : null),

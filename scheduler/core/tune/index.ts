@@ -3,6 +3,7 @@
 // worker threads, profiles and files, is scheduler/tune-run.ts.
 export * from './evaluate';
 export * from './search';
+export * from './miss-cap';
 export * from './space';
 export { suggest, type Assignment, type Observation, type ParamDef, type TpeOptions } from './tpe';
 export { laneLayouts, measuredLane } from './layouts';

@@ -18,10 +18,10 @@
 // seeds, so that UXCost means one thing for every candidate. (3) baselines: every untuned policy on
 // the first layout with default parameters, at layer granularity (the simulator's default) and,
 // where the space has it, at model granularity (the live runtime's default): a gain over the best
-// of them is the tuner's own, not only a granularity the user would get untuned. UXCost rewards dropping frames (a dropped frame
-// costs no energy), so with that objective a candidate missing more than the least-missing
-// baseline plus half a point (missCap: MISS_CAP_SLACK, room for the seeds' noise, not for dropping)
-// ranks after every one that does not, baselines included.
+// of them is the tuner's own, not only a granularity the user would get untuned. With UXCost, a
+// candidate missing more frames than the least-missing baseline, in all or of any one tenant (plus
+// room for the seeds' noise, not for dropping), ranks after every one that does not, baselines
+// included (miss-cap.ts says why).
 // (4) floor: each tenant alone on the machine (EDF, with and without its fastest variants, at layer
 // and, where profiles measured the whole model, model granularity), same seeds and noise, per
 // layout: the misses no schedule of these implementations on that layout avoids, and the least
@@ -38,9 +38,7 @@ import { relativeDeadline, type SimWorkload } from '../types';
 import { evaluateCandidate, objectiveValue, type EvalResult, type Objective, type SimSettings, type TuneLayout } from './evaluate';
 import { applyVariantChoice, candidateKey, checkSpace, defaultCandidate, isActive, paramsOf, structuredSeeds, tenantsWithVariants, toAssignment, toCandidate, type Candidate, type TuneSpace } from './space';
 import { suggest, type Assignment, type Observation } from './tpe';
-
-/** How many more frames (a fraction) than the least-missing untuned policy a schedule may miss and still rank by UXCost. */
-export const MISS_CAP_SLACK = 0.005;
+import { missCaps, missPenalty } from './miss-cap';
 
 export interface TuneOptions {
   /** Optimizer seed (default 1). */
@@ -102,6 +100,8 @@ export interface CandidateSummary {
   xrbench: Interval;
   p99Ms: Interval;
   perTenant: { tenant: string; missRate: Interval; p99Ms: Interval }[];
+  /** UXCost: it misses more than a miss cap allows, in all or for a tenant, so it ranks after every candidate within them (its objective carries the penalty). */
+  overMissCap?: true;
 }
 
 export interface TriedCandidate {
@@ -156,6 +156,9 @@ export interface TuneResult {
   improvement?: number;
   /** UXCost objective: candidates with a mean miss rate above this rank after every one within it. */
   missCap?: number;
+  /** UXCost objective: likewise per tenant (tenantMissCap of the least-missing untuned policy, named by missCapBaseline). */
+  tenantMissCaps?: { tenant: string; missCap: number }[];
+  missCapBaseline?: Candidate;
   /** UXCost objective: the floor (not computed for an infeasible scenario). */
   floor?: TuneFloor;
   /** The best last-rung candidates, best first (at most 10). */
@@ -258,6 +261,8 @@ export class TuneSearch {
   private triedKeys = new Set<string>();
   private spaceExhausted = false;
   private missCap = Infinity;
+  private tenantCaps: number[] = [];
+  private missCapBaseline?: Candidate;
   private floor?: TuneFloor;
   private infeasible?: InfeasibleTenant[];
   progress: TuneProgress;
@@ -319,7 +324,12 @@ export class TuneSearch {
     const baseGranularities: Candidate['granularity'][] = space.granularities.includes('model') ? ['layer', 'model'] : ['layer'];
     const baseCands = baseGranularities.flatMap((g) => this.options.baselines.map((p) => ({ ...defaultCandidate(p), granularity: g })));
     const baseRuns = yield* this.evaluate(baseCands, this.seeds);
-    if (this.options.objective.kind === 'uxcost') this.missCap = Math.min(...baseRuns.map((rs) => avg(rs.map((r) => r.missRate)))) + MISS_CAP_SLACK;
+    if (this.options.objective.kind === 'uxcost') {
+      const caps = missCaps(baseRuns);
+      this.missCap = caps.total;
+      this.tenantCaps = caps.perTenant;
+      this.missCapBaseline = baseCands[caps.baseline];
+    }
     baseCands.forEach((c, i) => {
       const score = this.mean(baseRuns[i]);
       this.full.set(candidateKey(c), { c, origin: 'baseline' });
@@ -411,10 +421,8 @@ export class TuneSearch {
     return v.reduce((a, b) => a + b, 0) / v.length + this.penalty(rs);
   }
 
-  /** Ranks a candidate whose mean miss rate is above missCap after every one within it. */
   private penalty(rs: EvalResult[]): number {
-    const miss = avg(rs.map((r) => r.missRate));
-    return miss > this.missCap ? 1e3 * (1 + miss - this.missCap) : 0;
+    return missPenalty({ total: this.missCap, perTenant: this.tenantCaps }, rs);
   }
 
   /**
@@ -497,6 +505,7 @@ export class TuneSearch {
       xrbench: interval(rs.map((r) => r.xrbench)),
       p99Ms: interval(rs.map((r) => r.p99 * 1000)),
       perTenant: tenants.map((t, i) => ({ tenant: t.id, missRate: interval(rs.map((r) => r.perTenant[i].missRate)), p99Ms: interval(rs.map((r) => r.perTenant[i].p99 * 1000)) })),
+      ...(this.penalty(rs) > 0 ? { overMissCap: true as const } : {}),
     };
   }
 
@@ -528,7 +537,7 @@ export class TuneSearch {
       ...(bestBaseline ? { bestBaseline } : {}),
       ...(best ? { best } : {}),
       ...(improvement !== undefined ? { improvement } : {}),
-      ...(Number.isFinite(this.missCap) ? { missCap: this.missCap } : {}),
+      ...(Number.isFinite(this.missCap) ? { missCap: this.missCap, tenantMissCaps: this.tenantCaps.map((missCap, t) => ({ tenant: this.layouts[0].workload.tenants[t].id, missCap })), missCapBaseline: this.missCapBaseline! } : {}),
       ...(this.floor ? { floor: this.floor } : {}),
       top: byObjective.slice(0, 10),
       pareto,

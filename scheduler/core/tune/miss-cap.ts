@@ -1,0 +1,51 @@
+// UXCost's miss caps (search.ts phase 3). UXCost rewards dropping frames (a dropped frame costs no
+// energy), so a schedule that misses more frames than the least-missing untuned policy, in all or of
+// any one tenant, ranks after every one that does not. The total alone let a schedule drop every
+// frame of a rare, costly tenant (reading_assistant's OCR: a few frames a second among 60) and still
+// count as missing little. Pure and small: the Tune view imports it.
+import type { EvalResult } from './evaluate';
+import type { TuneResult } from './search';
+
+/** How many more frames (a fraction) than the least-missing untuned policy a schedule may miss and still rank by UXCost. */
+export const MISS_CAP_SLACK = 0.005;
+
+/**
+ * One tenant's cap: its miss rate under the least-missing untuned policy, plus MISS_CAP_SLACK or
+ * two binomial standard errors of that rate over the frames it released in all seeds, whichever
+ * is larger (a tenant releasing few frames has a noisy rate: 3 frames of 60 is 5 points).
+ */
+export function tenantMissCap(missRate: number, framesReleased: number): number {
+  const se = framesReleased > 0 ? Math.sqrt((missRate * (1 - missRate)) / framesReleased) : 0;
+  return missRate + Math.max(MISS_CAP_SLACK, 2 * se);
+}
+
+export interface MissCaps {
+  total: number;
+  perTenant: number[];
+}
+
+/** The caps from the untuned policies' runs (one array of seeds' results each): those of the least-missing one, whose index is `baseline`. */
+export function missCaps(baseRuns: EvalResult[][]): MissCaps & { baseline: number } {
+  const misses = baseRuns.map((rs) => avg(rs.map((r) => r.missRate)));
+  const baseline = misses.indexOf(Math.min(...misses));
+  const rs = baseRuns[baseline];
+  const perTenant = rs[0].perTenant.map((_, t) => tenantMissCap(avg(rs.map((r) => r.perTenant[t].missRate)), rs.reduce((a, r) => a + r.perTenant[t].released, 0)));
+  return { total: misses[baseline] + MISS_CAP_SLACK, perTenant, baseline };
+}
+
+/** 0 within the caps; above any (in all or for one tenant), 1e3 x (1 + the excess), so it ranks after every candidate within them, the further above the later. */
+export function missPenalty(caps: MissCaps, rs: EvalResult[]): number {
+  let excess = Math.max(0, avg(rs.map((r) => r.missRate)) - caps.total);
+  caps.perTenant.forEach((cap, t) => (excess += Math.max(0, avg(rs.map((r) => r.perTenant[t].missRate)) - cap)));
+  return excess > 0 ? 1e3 * (1 + excess) : 0;
+}
+
+/** The miss caps in words, for the CLI and the Tune view (undefined: this objective has none). */
+export function missCapRule(t: Pick<TuneResult, 'missCap' | 'tenantMissCaps' | 'missCapBaseline'>, pct: (x: number) => string): string | undefined {
+  if (t.missCap === undefined) return undefined;
+  const by = t.missCapBaseline ? ` (${t.missCapBaseline.policy} at ${t.missCapBaseline.granularity} granularity)` : '';
+  const tenants = (t.tenantMissCaps ?? []).map((x) => `${x.tenant} ${pct(x.missCap)}`).join(', ');
+  return `A schedule missing more than ${pct(t.missCap)} of frames (the least-missing untuned policy${by} + ${100 * MISS_CAP_SLACK} points), or more of one tenant's frames than that policy does (+ ${100 * MISS_CAP_SLACK} points or two standard errors: ${tenants}), is over the miss cap and ranks after every one that is not: UXCost alone would reward dropping frames.`;
+}
+
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
