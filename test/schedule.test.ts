@@ -101,6 +101,9 @@ describe('tuned schedule file', () => {
     expect(schedule.predicted.perTenant).toHaveLength(2);
     expect(schedule.provenance.candidatesTried).toBe(8);
     expect(schedule.provenance.seed).toBe(2);
+    // The miss caps the candidates were ranked under (UXCost), one per tenant.
+    expect(schedule.provenance.missCaps!.perTenant.map((x) => x.tenant)).toEqual(['a', 'b']);
+    expect(schedule.provenance.missCaps!.baseline).toMatch(/ at (layer|model) granularity$/);
     expect(schedule.ortVersion).toBe('1.30.0');
     const { schedule: loaded, check } = await loadSchedule(scheduleFile, { laneProblem: lanesOk });
     expect(loaded.policy.spec).toBe(schedule.policy.spec);
@@ -228,7 +231,10 @@ describe('CLI', () => {
     expect(v.status, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toMatch(/OK, WITH WARNINGS/);
     expect(v.stdout).toMatch(/INFEASIBLE: tenant "b"/);
-    expect(tessera('schedule', 'show', out).stdout).toMatch(/INFEASIBLE: b needs/);
+    const shown = tessera('schedule', 'show', out).stdout;
+    expect(shown).toMatch(/INFEASIBLE: b needs/);
+    expect(shown).toMatch(/Ranked under miss caps \(from edf at (layer|model) granularity, untuned\): [\d.]+% of all frames; per tenant a [\d.]+%, b [\d.]+%/);
+    expect(r.stdout).toMatch(/Ranking: A schedule missing more than [\d.]+% of frames/);
   });
 
   test('tune.run validates the best untuned policy and the top tuned candidates live: predicted vs measured for each', async () => {

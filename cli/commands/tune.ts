@@ -178,6 +178,7 @@ export function formatSchedule(s: Schedule): string {
     ...s.predicted.perTenant.map((t) => `  ${t.tenant}: miss rate ${ci(t.missRate, pct)}, p99 ${ci(t.p99Ms, (x) => `${x.toFixed(1)} ms`)}`),
     `  best untuned (${s.predicted.baseline.policy}): objective ${ci(s.predicted.baseline.overall.objective, n4)}, miss rate ${ci(s.predicted.baseline.overall.missRate, pct)}; improvement ${s.predicted.improvement === null ? '-' : `${(100 * s.predicted.improvement).toFixed(1)}%`}`,
     `Provenance: seed ${s.provenance.seed}, ${s.provenance.candidatesTried} candidates (${s.provenance.status}), ${s.provenance.simulations} simulations in ${s.provenance.wallSec.toFixed(1)} s on ${s.provenance.workers} workers; budget ${s.provenance.budget.seconds !== null ? `${s.provenance.budget.seconds} s` : `${s.provenance.budget.candidates} candidates`}; layouts ${s.provenance.layouts.map((l) => l.join('+')).join(' | ')}; validation runs: ${s.provenance.validation.length || 'none'}`,
+    ...(s.provenance.missCaps ? [`Ranked under miss caps (from ${s.provenance.missCaps.baseline}, untuned): ${pct(s.provenance.missCaps.total)} of all frames; per tenant ${s.provenance.missCaps.perTenant.map((x) => `${x.tenant} ${pct(x.missCap)}`).join(', ')}`] : []),
   ];
   return out.join('\n') + '\n';
 }

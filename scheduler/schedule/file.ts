@@ -94,6 +94,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
       status: r.status === 'stopped' ? 'stopped' : 'done',
       referencePolicy: r.referencePolicy,
       referenceJoules: r.referenceJoules,
+      ...(r.missCap !== undefined && r.missCapBaseline ? { missCaps: { total: r.missCap, perTenant: r.tenantMissCaps ?? [], baseline: `${r.missCapBaseline.policy} at ${r.missCapBaseline.granularity} granularity` } } : {}),
       validation: [],
     },
   };

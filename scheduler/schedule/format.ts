@@ -141,6 +141,8 @@ export const Schedule = z
         status: z.enum(['done', 'stopped']),
         referencePolicy: z.string(),
         referenceJoules: z.number(),
+        /** UXCost: the miss caps candidates were ranked under (scheduler/core/tune/miss-cap.ts), from the least-missing untuned policy. */
+        missCaps: z.object({ total: z.number(), perTenant: z.array(z.object({ tenant: z.string(), missCap: z.number() }).strict()), baseline: z.string() }).strict().optional(),
         validation: z
           .array(
             z
