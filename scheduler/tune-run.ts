@@ -13,6 +13,8 @@ import type { Scenario } from '../workloads/scenario';
 import { evaluateCandidate, laneLayouts, TuneSearch, type Checkpoint, type EvalRequest, type EvalResult, type SimSettings, type TuneLayout, type TuneOptions, type TuneProgress, type TuneResult } from './core/tune';
 import { busiestUtilisation, loadSimWorkload, SimWorkloadError } from './sim-workload';
 import { wholeModelWorkload } from './core/groups';
+import { calibrateWorkload } from './core/calibration';
+import { findCalibration } from './live/machine-calibration';
 
 export interface TuneProblem {
   scenarioRef: string;
@@ -22,6 +24,8 @@ export interface TuneProblem {
   layouts: TuneLayout[];
   /** Frame rates x this (from --load / --scale), applied to every layout alike. */
   rateScale: number;
+  /** Per layout, the machine calibration applied to its latencies (machineCalibration). */
+  calibration?: { lanes: string[]; key: string; createdAt: string; notes: string[] }[];
 }
 
 export interface MissingProfile {
@@ -85,6 +89,14 @@ export interface ProblemOptions {
   scale?: number;
   /** Cores to split into CPU lanes (default the profiles' machine's). */
   cores?: number;
+  /**
+   * Apply the stored machine calibration (tessera calibrate) to each layout's latencies, as
+   * `simulate --calibrated` does: lanes slowed by each other at the expected utilisation, the
+   * dispatch cost per run() call, CPU<->CPU copies. Profiles measure one lane at a time, so without
+   * it two lanes sharing two cores look as fast as one alone. The load (rate scale) is still set
+   * on the profiles' figures, so a calibrated and an uncalibrated tune run the same frame rates.
+   */
+  machineCalibration?: boolean;
 }
 
 export async function buildTuneProblem(scenarioRef: string, o: ProblemOptions): Promise<TuneProblem> {
@@ -105,11 +117,22 @@ export async function buildTuneProblem(scenarioRef: string, o: ProblemOptions): 
     rateScale *= o.load / busiestUtilisation(o.loadGranularity === 'model' ? wholeModelWorkload(first) : first);
   }
   const layouts: TuneLayout[] = [];
+  const calibration: NonNullable<TuneProblem['calibration']> = [];
   for (const lanes of layoutIds) {
     const w = await loadSimWorkload(scenarioRef, { ...opts, lanes, ...(rateScale !== 1 ? { scale: rateScale } : {}) });
     layouts.push({ lanes: w.lanes.map((l) => l.id), workload: w });
   }
-  return { scenarioRef, scenario: loaded.scenario, profiles, layouts, rateScale };
+  if (o.machineCalibration) {
+    const every = [...new Set(layouts.flatMap((l) => l.lanes))];
+    for (const layout of layouts) {
+      const found = await findCalibration(layout.lanes);
+      if (!found.calibration) throw new SimWorkloadError(`machine calibration for lanes ${layout.lanes.join('+')}: ${found.reason}. One calibration of every layout's lanes covers them all: tessera calibrate --lanes ${every.join(',')}`);
+      const c = calibrateWorkload(layout.workload, found.calibration);
+      layout.workload = c.workload;
+      calibration.push({ lanes: layout.lanes, key: found.calibration.key, createdAt: found.calibration.createdAt, notes: c.notes });
+    }
+  }
+  return { scenarioRef, scenario: loaded.scenario, profiles, layouts, rateScale, ...(o.machineCalibration ? { calibration } : {}) };
 }
 
 export interface RunTuneOptions extends Omit<TuneOptions, 'shouldStop' | 'resume'> {

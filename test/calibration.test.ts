@@ -86,6 +86,11 @@ describe('machine calibration rules', () => {
     expect(c0).toBeCloseTo(0.004 * (1 + 0.4 * 0.5) + (100 + 0.4 * 200 + 10) / 1e6, 9);
     expect(workload.lanes[0].link).toEqual({ latency: 20e-6, bytesPerSec: 1e9 });
     expect(workload.latencySource.detail).toContain('machine calibration');
+    // A whole model (model granularity) pays the slow-down and one dispatch, like one layer.
+    const whole = { ...two, tenants: two.tenants.map((t) => ({ ...t, wholeModel: [{ latency: 0.01 }, null] })) };
+    const wm = calibrateWorkload(whole, cal(), 'edf').workload.tenants[0].wholeModel!;
+    expect(wm[0]!.latency).toBeCloseTo(0.01 * (1 + expectedUtilisation(whole)[1] * 0.5) + (100 + 0.4 * 200 + 10) / 1e6, 9);
+    expect(wm[1]).toBeNull();
   });
 
   it('measures how much of the error is removed, and can say it made things worse', () => {

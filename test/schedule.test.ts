@@ -18,6 +18,8 @@ import { cutModel } from '../profiler/onnx/cut';
 import { loadModel } from '../profiler/onnx/model';
 import { buildTuneProblem, newestProfiles, runTune, type TuneProblem } from '../scheduler/tune-run';
 import { fakeProfile } from './support/fake-profile';
+import { CALIBRATION_SCHEMA, calibrationKey } from '../scheduler/core/calibration';
+import { fingerprint, saveCalibration } from '../scheduler/live/machine-calibration';
 import { tinyCnn } from './support/tiny-model';
 
 const SCHEMA_FILE = join(__dirname, '..', 'docs', 'schedule.schema.json');
@@ -214,6 +216,33 @@ describe('CLI', () => {
     expect(m.stderr).toMatch(/--profile-missing/);
   });
 
+
+  test('with the machine calibration, every layout carries what lanes running together cost; without a stored one, the error names the lanes and the command', async () => {
+    const profileFor = (await newestProfiles(scenarioFile)).found;
+    await expect(buildTuneProblem(scenarioFile, { profileFor, machineCalibration: true })).rejects.toThrow(/machine calibration for lanes cpu:1\+cpu:1#1: no machine calibration stored[\s\S]*tessera calibrate --lanes cpu:1,cpu:1#1,cpu:2/);
+    const fp = await fingerprint();
+    const lanes = ['cpu:1', 'cpu:1#1', 'cpu:2'];
+    const pair = (lane: string, other: string) => ({ lane, with: other, soloMs: 2, contendedMs: 3, slowdown: 1.5 });
+    const file = saveCalibration({
+      schema: CALIBRATION_SCHEMA, createdAt: new Date().toISOString(), fingerprint: fp, key: calibrationKey(fp, lanes), lanes, kernels: 'test (hand-written)',
+      interference: [pair('cpu:1', 'cpu:1#1'), pair('cpu:1#1', 'cpu:1')],
+      dispatch: lanes.map((lane) => ({ lane, idleUs: 100, contendedUs: 100 })),
+      decisionUs: {}, copies: { latencyUs: 20, bytesPerSec: 1e9, points: [], method: 'test' },
+      background: { at: new Date().toISOString(), loadavg1: 0, cores: 2, othersBusyCores: 0, windowMs: 300 }, tookSec: 1,
+    });
+    try {
+      const plain = await buildTuneProblem(scenarioFile, { profileFor });
+      const cal = await buildTuneProblem(scenarioFile, { profileFor, machineCalibration: true });
+      expect(cal.calibration!.map((c) => c.lanes)).toEqual([['cpu:1', 'cpu:1#1'], ['cpu:2']]);
+      expect(cal.rateScale).toBe(plain.rateScale);
+      const lat = (q: TuneProblem, l: number) => q.layouts[l].workload.tenants[0].layers[0].variants[0].cost[0]!.latency;
+      // Two lanes: slowed by the other at its expected utilisation, plus 100 µs dispatch; one lane alone: the dispatch only.
+      expect(lat(cal, 0)).toBeGreaterThan(lat(plain, 0) + 100e-6);
+      expect(lat(cal, 1)).toBeCloseTo(lat(plain, 1) + 100e-6, 9);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
 
   test('an infeasible tenant: tune still writes a schedule, marked infeasible for it; validate accepts it with the warning', () => {
     const tight = join(dir, 'tight.json');

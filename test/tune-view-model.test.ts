@@ -65,6 +65,8 @@ describe('tune view model', () => {
     expect(ok.errors).toEqual([]);
     expect(ok.params).toMatchObject({ scenario: 'mixed/reading_assistant', profiles: ['a', 'b'], objective: 'uxcost', budgetSec: 60, candidates: 200, seed: 1, validateSec: 0 });
     expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', budgetSec: '' }).params?.budgetSec).toBeUndefined();
+    expect(ok.params?.machineCalibration).toBeUndefined();
+    expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', calibrated: true }).params?.machineCalibration).toBe(true);
     const bad = tuneParams({ ...DEFAULT_TUNE_FORM, scenario: '', candidates: '2.5', seed: '-1', objective: 'miss-under-cap', profiles: 'a', profileMissing: true });
     expect(bad.params).toBeUndefined();
     expect(bad.errors.join('\n')).toMatch(/Scenario: pick one/);

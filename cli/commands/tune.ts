@@ -24,6 +24,7 @@ export function formatTune(r: TuneRunResult): string {
   out.push(`Scenario: ${r.scenario} (frame rates x${+r.rateScale.toFixed(4)}); profiles: ${Object.entries(r.profiles).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (r.profiled.length) out.push(`Profiled first (short profiles): ${r.profiled.join(', ')}`);
   out.push(`Lane layouts searched: ${layouts.join(' | ')}`);
+  for (const c of r.calibration ?? []) out.push(`Machine calibration on ${c.lanes.join('+')}: ${c.key} (${c.createdAt}): ${c.notes.join('; ')}`);
   out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
   if (t.infeasible?.length) {
     out.push('');
@@ -77,7 +78,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
+    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--calibrated] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -100,6 +101,7 @@ export const tuneCommand: CliCommand = {
     resume: { type: 'boolean' },
     validate: { type: 'string' },
     'validate-top': { type: 'string' },
+    calibrated: { type: 'boolean' },
     out: { type: 'string' },
   },
   async run(ctx) {
@@ -128,6 +130,7 @@ export const tuneCommand: CliCommand = {
       ...(v.layouts !== undefined ? { layouts: String(v.layouts).split(',').map((l) => l.split('+').map((s) => s.trim()).filter(Boolean)) } : {}),
       ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),
       simulatorOnly: !!v['simulator-only'],
+      ...(v.calibrated ? { machineCalibration: true } : {}),
       ...(v.workers !== undefined ? { workers: parseNumber(v.workers, '--workers', { integer: true, min: 0, minInclusive: true }) } : {}),
       ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
       ...(v.out !== undefined ? { out: String(v.out) } : {}),

@@ -14,7 +14,7 @@ import { validateLive, type Validation } from '../../scheduler/schedule/replay';
 import { substituteVariants } from '../../scheduler/live/variant-exec';
 import { storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { defaultLanes, type LiveLevers } from '../../scheduler/live';
-import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled } from '../../scheduler/tune-run';
+import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled, type TuneProblem } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
 import { EngineError, method } from '../feature';
 import { resolveProfileModels } from './profile';
@@ -54,6 +54,8 @@ export const tuneRunParams = z
     policies: z.array(z.string().min(1)).optional(),
     /** Also search the per-tenant 'policy' variant choice (the policy picks among the profile's measured variants), which the live runtime cannot apply: such schedules replay with the original layers. Pinning, late drop and 'original' / 'fastest' variant choices are searched either way (the live runtime applies them). */
     simulatorOnly: z.boolean().default(false),
+    /** Apply the stored machine calibration (tessera calibrate) to every layout's latencies (tune-run.ts ProblemOptions.machineCalibration). */
+    machineCalibration: z.boolean().default(false),
     /** Validate live: run the best untuned policy and the top tuned schedules on this machine for this long each (0: no validation). */
     validateSec: z.number().min(0).max(600).default(0),
     /** How many of the top tuned candidates (distinct figures) to validate live. */
@@ -71,6 +73,8 @@ export interface TuneRunResult {
   profiles: Record<string, string>;
   profiled: string[];
   rateScale: number;
+  /** Per layout, the machine calibration applied (machineCalibration). */
+  calibration?: TuneProblem['calibration'];
   result: TuneResult;
   /** Tenant ids in scenario order, and those with measured layer variants (their 'policy' choice is simulator-only: simulatorOnlyLevers). */
   tenants: string[];
@@ -167,7 +171,7 @@ export const tuneFeature = {
           }
           profileFor = found.found;
         }
-        let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale });
+        let problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale, machineCalibration: p.machineCalibration });
         // --profile-missing: a tenant that misses its deadline even alone may make it with faster
         // layer variants (searched as variant choices): measure them for its model (if its profile
         // has none) before searching.
@@ -185,7 +189,7 @@ export const tuneFeature = {
             await runVariants({ profile: id }, { budgetSec: p.profileBudgetSec, inputValues, signal: ctx.signal, onProgress: (x) => ctx.progress({ message: `variants of ${id}: ${x.message}` }) });
             profiled.push(`${id} (layer variants)`);
           }
-          if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale });
+          if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale, machineCalibration: p.machineCalibration });
         }
         const space = { ...(p.simulatorOnly ? DEFAULT_SPACE : LIVE_SPACE), ...(p.policies ? { policies: p.policies } : {}) };
         let outcome;
@@ -214,7 +218,7 @@ export const tuneFeature = {
           if (e instanceof TuneCancelled) throw e;
           throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
         }
-        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, ...(problem.calibration ? { calibration: problem.calibration } : {}), result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
         if (outcome.result.status !== 'infeasible' && outcome.result.best) {
           out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
           if (p.validateSec > 0) {

@@ -25,6 +25,8 @@ export interface TuneForm {
   /** Comma-separated stored profile ids; empty: the newest stored profile of each model. */
   profiles: string;
   profileMissing: boolean;
+  /** Apply the stored machine calibration (lane interference, dispatch, copies) to the profiles' latencies. */
+  calibrated: boolean;
   objective: string;
   energyCapWatts: string;
   budgetSec: string;
@@ -33,7 +35,7 @@ export interface TuneForm {
   validateSec: string;
 }
 
-export const DEFAULT_TUNE_FORM: TuneForm = { scenario: '', profiles: '', profileMissing: false, objective: 'uxcost', energyCapWatts: '', budgetSec: '60', candidates: '200', seed: '1', validateSec: '0' };
+export const DEFAULT_TUNE_FORM: TuneForm = { scenario: '', profiles: '', profileMissing: false, calibrated: false, objective: 'uxcost', energyCapWatts: '', budgetSec: '60', candidates: '200', seed: '1', validateSec: '0' };
 
 /** The form as tune.run params, or what to fix (each message names the field). */
 export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[] } {
@@ -63,6 +65,7 @@ export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[]
       scenario: f.scenario,
       ...(profiles.length ? { profiles } : {}),
       profileMissing: f.profileMissing,
+      ...(f.calibrated ? { machineCalibration: true } : {}),
       objective: f.objective as TuneParams['objective'],
       ...(cap !== undefined ? { energyCapWatts: cap } : {}),
       ...(budgetSec !== undefined ? { budgetSec } : {}),

@@ -26,6 +26,7 @@ export const tuneView: View = {
     const scenario = h('select', { 'data-testid': 'tune-scenario' }, h('option', { value: '' }, 'Loading…'));
     const profiles = field('profiles', { placeholder: 'newest stored profile of each model', size: 34 });
     const profileMissing = h('input', { type: 'checkbox', 'data-testid': 'tune-profileMissing' });
+    const calibrated = h('input', { type: 'checkbox', 'data-testid': 'tune-calibrated' });
     const objective = h('select', { 'data-testid': 'tune-objective' }, ...Object.entries(OBJECTIVE_LABELS).map(([k, v]) => h('option', { value: k }, v)));
     const cap = field('energyCapWatts', { type: 'number', min: 0, step: 'any', class: 'tune-num', placeholder: 'W' });
     const budget = field('budgetSec', { type: 'number', min: 1, step: 'any', class: 'tune-num' });
@@ -44,7 +45,8 @@ export const tuneView: View = {
         h('div', { class: 'row tune-row' },
           h('label', {}, 'Scenario', scenario),
           h('label', {}, 'Profiles (ids, comma-separated)', profiles),
-          h('label', { class: 'tune-check' }, profileMissing, 'Profile missing models first (short profiles)')),
+          h('label', { class: 'tune-check' }, profileMissing, 'Profile missing models first (short profiles)'),
+          h('label', { class: 'tune-check', title: 'Profiles measure one lane at a time; the stored machine calibration (tessera calibrate) adds what lanes running together cost here: interference, dispatch, copies' }, calibrated, 'Apply the machine calibration')),
         h('div', { class: 'row tune-row' },
           h('label', {}, 'Objective', objective),
           h('label', {}, 'Energy cap (W, miss-under-cap only)', cap),
@@ -79,7 +81,7 @@ export const tuneView: View = {
     }
 
     function form(): TuneForm {
-      return { scenario: scenario.value, profiles: profiles.value, profileMissing: profileMissing.checked, objective: objective.value, energyCapWatts: cap.value, budgetSec: budget.value, candidates: candidates.value, seed: seed.value, validateSec: validate.value };
+      return { scenario: scenario.value, profiles: profiles.value, profileMissing: profileMissing.checked, calibrated: calibrated.checked, objective: objective.value, energyCapWatts: cap.value, budgetSec: budget.value, candidates: candidates.value, seed: seed.value, validateSec: validate.value };
     }
 
     async function run(): Promise<void> {
@@ -182,6 +184,7 @@ export const tuneView: View = {
           h('h2', {}, 'Best schedule'),
           h('p', {}, h('strong', {}, rows.find((x) => x.best)?.label ?? DASH)),
           h('p', { 'data-testid': 'tune-improvement' }, `Objective ${t.objective.kind}: ${improvement}. Predicted miss rate ${fmtPct(t.best?.missRate.mean)} (simulator, ${t.simSeeds.length} seeds).`),
+          r.calibration?.length ? h('p', { class: 'muted', 'data-testid': 'tune-calibration' }, `Latencies: the profiles with the machine calibration applied (${r.calibration.map((c) => `${c.lanes.join('+')}: ${c.key}, ${c.createdAt}`).join('; ')}).`) : null,
           h('div', { class: 'row' }, exportButton,
             r.stored ? h('span', { class: 'muted', 'data-testid': 'tune-stored' }, `Stored as ${r.stored.id}. `) : null,
             h('button', { class: 'secondary', 'data-testid': 'tune-open-export', onclick: () => navigate('export') }, 'Replay it (Export view)'))),

@@ -8,7 +8,7 @@
 //     through the engine thread), by size, fitted to latency + bandwidth;
 //   - the background load when it was measured (and, in a live run, at the run's start).
 // The measurement itself is I/O (scheduler/live/machine-calibration.ts); this module is pure.
-import type { LaneDef, SimWorkload } from './types';
+import type { LaneDef, LayerCost, SimWorkload } from './types';
 
 export const CALIBRATION_SCHEMA = 1;
 /** A calibration older than this is measured again. */
@@ -211,6 +211,8 @@ export function calibrationAdjustments(c: MachineCalibration, laneIds: string[],
 export function calibrateWorkload(w: SimWorkload, c: MachineCalibration, policy?: string, utilisation = expectedUtilisation(w)): { workload: SimWorkload; notes: string[] } {
   const adj = calibrationAdjustments(c, w.lanes.map((l) => l.id), utilisation, policy, false);
   const lanes: LaneDef[] = w.lanes.map((l) => (l.link || l.kind !== 'cpu' || !adj.copyLink ? l : { ...l, link: adj.copyLink }));
+  // One dispatch per run() call: each layer pays it at layer granularity, a whole model once.
+  const adjust = <C extends LayerCost | null | undefined>(cost: C, l: number) => (cost ? { ...cost, latency: cost.latency * adj.computeFactor[l] + adj.extraS[l] } : cost);
   const workload: SimWorkload = {
     ...w,
     lanes,
@@ -218,8 +220,9 @@ export function calibrateWorkload(w: SimWorkload, c: MachineCalibration, policy?
       ...t,
       layers: t.layers.map((layer) => ({
         ...layer,
-        variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map((cost, l) => (cost ? { ...cost, latency: cost.latency * adj.computeFactor[l] + adj.extraS[l] } : cost)) })),
+        variants: layer.variants.map((v) => ({ ...v, cost: v.cost.map(adjust) })),
       })),
+      ...(t.wholeModel ? { wholeModel: t.wholeModel.map(adjust) } : {}),
     })),
     latencySource: { ...w.latencySource, detail: `${w.latencySource.detail ?? ''}; machine calibration ${c.key} (${c.createdAt}): ${adj.notes.join('; ')}` },
   };

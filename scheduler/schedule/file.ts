@@ -72,7 +72,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     ...(c.pins ? { pins: c.pins.map((p) => (p === null ? null : layout.lanes[p % layout.lanes.length])) } : {}),
     variants: definition.tenants.map((t, i) => variantEntry(t.id, c.variants?.[i] ?? 'policy', w.tenants[i])),
     predicted: {
-      source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail}); energy: ${w.energySource.kind}: ${w.energySource.detail}`,
+      source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail})${problem.calibration ? `, with machine calibration ${problem.calibration[c.layout]?.key} applied` : ''}; energy: ${w.energySource.kind}: ${w.energySource.detail}`,
       seeds: r.simSeeds,
       simulation: { durationSec: opts.sim.duration, latencyNoise: opts.sim.latencyNoise, jobNoise: opts.sim.jobNoise, window: opts.sim.window },
       overall: metrics(best),
