@@ -1,4 +1,4 @@
-// `npm run bench -- decmisc-ab [--reps N] [--sim]`
+// `npm run bench -- decmisc-ab [--reps N] [--idle 4,1,0] [--sim]`
 // HEFT's, PREMA's, dysta_oracle's, Convergo's and SDRM3's cost before and after hotpath3's work,
 // measured in one process: every policy of the scheduler bench (so that shared code sees what it
 // sees there) and the frozen copies of the five at commit ae9492f (test/fixtures/ae9492f/) take
@@ -55,8 +55,14 @@ export async function main(argv: string[], extra: Record<string, () => Policy> =
   process.stdout.write(`HEFT, PREMA, dysta_oracle, Convergo, SDRM3 decision cost, old (ae9492f) vs new, every scheduler-bench policy taking turns in one process (node ${process.version}, ${os.cpus().length} CPUs, load average ${load()}, ${reps} turns of 1000 decisions each)\n`);
   const make: Record<string, () => Policy> = Object.fromEntries(['edf', ...policyNames().filter((n) => n !== 'edf')].map((n) => [n, () => createPolicy(n)]));
   for (const [k, f] of Object.entries(OLD)) make[`${k}_old`] = f;
+  // dysta's three forms share their code's type feedback in the bench: the old copy's too.
+  make.dysta_old = () => dystaOld('dysta');
+  make.dysta_naive_old = () => dystaOld('dysta_naive');
   Object.assign(make, extra);
-  for (const idle of [4, 1, 0]) {
+  const ia = argv.indexOf('--idle');
+  // Which snapshots: idle lanes of the 8 x 4 x 64 one, 0 = the balanced one.
+  const cases = ia >= 0 ? argv[ia + 1].split(',').map(Number) : [4, 1, 0];
+  for (const idle of cases) {
     const snap = idle ? decisionSnapshot(idle) : balancedSnapshot();
     const ps = Object.fromEntries(Object.entries(make).map(([k, f]) => [k, f()]));
     for (const p of Object.values(ps)) decisionTurn(p, snap, 3000); // warm-up (JIT)
