@@ -25,6 +25,13 @@ export function dysta(form: DystaForm = 'dysta', beta = 0.01): Policy {
       // job): the scratch is sized for n jobs here and cleared only before placeByKey.
       const d = sc.begin(sc.key.length < n ? n : 0, s.lanes.length);
       if (n === 0) return d;
+      if (n === 1) {
+        // One ready job (a balanced run's usual decision): the one-idle pick and placeByKey both put
+        // it on its fastest idle lane, whatever its key, so the key (R, T_iso) is not computed.
+        const lane = fastestIdleLane(s, s.ready[0], sc.laneTaken);
+        if (lane >= 0) sc.assign(s.ready[0].id, lane, 0);
+        return d;
+      }
       const p: Predictor = form === 'dysta_oracle' ? (s.oracle ?? s.predict) : s.offline;
       const inSystem = Math.max(1, s.inSystem);
       const t = s.time;

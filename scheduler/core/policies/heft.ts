@@ -66,11 +66,11 @@ export function heft(): Policy {
   return {
     name: 'heft',
     decide(s: Snapshot) {
-      // The index path uses no per-job scratch (clearing it is a pass over every ready job): it is
-      // sized for the ready jobs only before the scan (at once when the index is not used).
+      // The index path and the one-idle scan use no per-job scratch (clearing it is a pass over every
+      // ready job): it is sized for the ready jobs only when the scan needs it.
       const ready = s.ready;
       const n = ready.length;
-      const d = sc.begin(n >= INDEX_MIN_READY ? 0 : n, s.lanes.length);
+      const d = sc.begin(0, s.lanes.length);
       if (n === 0) return d;
       const nL = s.lanes.length;
       if (available.length < nL) available = new Float64Array(nL);
@@ -131,7 +131,11 @@ export function heft(): Policy {
           return d;
         }
       }
-      if (n >= INDEX_MIN_READY) sc.begin(n, nL);
+      // With one idle lane the first job in order usually takes it (else it waits for a busy lane
+      // and the next one is needed): the pass stores no keys, and the keys and per-job flags are
+      // written only when the next job is needed.
+      const oneFree = freeLanes === 1;
+      if (!oneFree) sc.begin(n, nL);
       // The first job in (key, position) order, found in the ranking pass (NaN: the scans below).
       let first = -1;
       let firstKey = Infinity;
@@ -140,11 +144,13 @@ export function heft(): Policy {
       const mStamp = memo.stamp;
       const mEpoch = memo.epoch;
       const mRank = memo.a;
+      const key = sc.key;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const k = mBase[j.tenant] + j.next;
         // rankKey's cache check inline: the call only to compute a stale rank.
-        const x = (sc.key[i] = mStamp[k] === mEpoch[j.tenant] ? mRank[k] : rankKey(s, j, nL));
+        const x = mStamp[k] === mEpoch[j.tenant] ? mRank[k] : rankKey(s, j, nL);
+        if (!oneFree) key[i] = x;
         if (x < firstKey || first < 0) {
           if (!(x === x)) sane = false;
           firstKey = x;
@@ -157,11 +163,21 @@ export function heft(): Policy {
       let left = n;
       let prev = -1;
       if (sane) {
-        sc.taken[first] = 1;
         left--;
         prev = first;
         if (place(s, ready[first], nL)) freeLanes--;
+        if (freeLanes === 0) return d;
       }
+      if (oneFree) {
+        // (Every rank is cached now: the pass computed the stale ones.)
+        sc.begin(n, nL);
+        const keys = sc.key;
+        for (let i = 0; i < n; i++) {
+          const j = ready[i];
+          keys[i] = mRank[mBase[j.tenant] + j.next];
+        }
+      }
+      if (sane) sc.taken[first] = 1;
       while (freeLanes > 0 && left > 0) {
         let bi = -1;
         if (prev >= 0) {

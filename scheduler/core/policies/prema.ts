@@ -55,6 +55,30 @@ export function prema(): Policy {
       let max = 0;
       const p = s.predict;
       const t = s.time;
+      if (n === 1) {
+        // One ready job (a balanced run's usual decision): the one-idle pick and placeByKey both put
+        // it on its fastest idle lane, whatever the threshold; only its tokens move, as in the pass
+        // below (T_iso read directly: the memo holds p.isolated(), and R is not needed).
+        const j = ready[0];
+        const id = j.id;
+        if (id >= tok.length) grow(id);
+        let tokens = tok[id];
+        const lastRun = j.lastRun;
+        let since: number;
+        if (tokens !== tokens) {
+          tokens = j.priority;
+          since = at[id] = Math.max(lastRun, j.release);
+          tracked++;
+        } else since = at[id];
+        since = Math.max(since, lastRun);
+        if (t > since) tokens += (j.priority * (t - since)) / p.isolated(j);
+        tok[id] = tokens;
+        at[id] = t;
+        const lane = fastestIdleLane(s, j, sc.laneTaken);
+        if (lane >= 0) sc.assign(id, lane, 0);
+        forgetEnded(s);
+        return d;
+      }
       memo.begin(s, p);
       const base = memo.base;
       const stamp = memo.stamp;

@@ -118,6 +118,14 @@ export function sdrm3(alpha = 1): Policy {
       // sized for the ready jobs only before scoring them all.
       const d = sc.begin(0, nL);
       if (n === 0) return d;
+      if (n === 1) {
+        // One ready job (a balanced run's usual decision): it is the pick whatever its score (the
+        // best, or the last released when none is positive), on its fastest idle lane; so is
+        // placeByKey's. Its score is not computed.
+        const lane = fastestIdleLane(s, s.ready[0], sc.laneTaken);
+        if (lane >= 0) sc.assign(s.ready[0].id, lane, 0);
+        return d;
+      }
       const p = s.predict;
       const t = s.time;
       const ready = s.ready;
