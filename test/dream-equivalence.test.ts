@@ -149,3 +149,24 @@ describe('dream with a tenant switched to its model variant', () => {
     expect(forced).toBeGreaterThan(0); // else the switch was never exercised
   });
 });
+
+describe('dream with one idle lane: the job with the highest bound is scored first', () => {
+  it('a job of a lower index that ties its score still wins, as in the reference', () => {
+    // Weights chosen so that scores are exact binary fractions: score = fairness + progress.
+    // Job 0: layer 0 (progress 0), waited 3 of 4 s (fairness 0.75); job 1: layer 4 of 8 (progress
+    // 0.5), waited 1 of 4 s (0.25). Both score 0.75; job 1's bound (fairness 1 + progress) is the
+    // higher one, so it is scored first, and job 0 must still take the lane (lower index).
+    const w = decisionWorkload();
+    const m = new PredictionModel(w);
+    const weights = { urgency: 0, fairness: 1, energy: 0, speed: 0, progress: 1 };
+    const t = 3;
+    const job = (id: number, next: number, lastRun: number) => ({ id, tenant: 0, frame: id, release: 0, deadline: 4, priority: 1, next, layerCount: w.tenants[0].layers.length, lastRun, lastLane: next === 0 ? -1 : 0, accuracyUsed: 0, upstream: -1, g: 1 });
+    expect(w.tenants[0].layers.length).toBe(8);
+    // Other lanes busy long after the deadline: no detour rule applies.
+    const lanes = w.lanes.map((def, index) => ({ index, def, idle: index === 0, busyUntil: index === 0 ? t : t + 100, job: index === 0 ? -1 : 100 + index, power: def.idleWatts }));
+    const s: Snapshot = { time: t, ready: [job(0, 0, 0), job(1, 4, 2)], lanes, workload: w, predict: m.predictor(true), offline: m.predictor(false), inSystem: 5, preemption: 'layer' };
+    const want = line(dreamReference({ adapt: false, weights }).decide(s));
+    expect(want).toMatch(/^0>0\.\d+\|$/); // job 0 on lane 0 (the variant is the reference's choice)
+    expect(line(tesseraDream({ adapt: false, weights }).decide(s))).toBe(want);
+  });
+});

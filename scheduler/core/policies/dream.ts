@@ -529,6 +529,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const prune = wF >= 0 && idle === 1;
       const l0 = idle === 1 ? idleL[0] : 0;
       const bound = sc.key;
+      // The job with the highest bound is scored first (see pass 2); -1: none.
+      let first = -1;
+      let firstBound = -Infinity;
       // Pass 1: drops, and each lane's backlog (the next layers of the jobs that would rather run there).
       const mBase = memo.base;
       const mEpoch = memo.epoch;
@@ -570,6 +573,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
             }
           }
           bound[i] = u;
+          if (u > firstBound) {
+            firstBound = u;
+            first = i;
+          }
         }
       }
 
@@ -592,7 +599,12 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // pre otherwise) with slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. With one idle
       // lane, most jobs are skipped so before their own terms are computed. A job whose lane never
       // scores it (bound -Infinity) is skipped too, once a score is in (before, scoring finds nothing).
-      for (let i = 0; i < n; i++) {
+      // With one idle lane the job with the highest bound, likely a high score, is scored before the
+      // others (step -1), so that fewer pass the bound; a later job of a lower index that ties it
+      // takes its place (the list's order: earlier jobs win ties).
+      for (let step = first >= 0 ? -1 : 0; step < n; step++) {
+        const i = step < 0 ? first : step;
+        if (i === first && step >= 0) continue;
         if (taken[i]) continue;
         if (prune && bound[i] < tMin[0]) continue;
         const j = ready[i];
@@ -642,7 +654,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          if (v > tMin[q]) {
+          if (v > tMin[q] || (v === tMin[q] && tC[q] > 0 && i < tJ[q * K])) {
             // Into lane q's list, after every entry scoring at least as much (earlier jobs win ties).
             const c = tC[q];
             const qb = q * K;
