@@ -597,11 +597,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // last entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
       // (rounding covered by a margin; pass 1 found it). Only feasible pairs (a variant could raise
       // pre otherwise) with slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. With one idle
-      // lane, most jobs are skipped so before their own terms are computed. A job whose lane never
-      // scores it (bound -Infinity) is skipped too, once a score is in (before, scoring finds nothing).
-      // With one idle lane the job with the highest bound, likely a high score, is scored before the
-      // others (step -1), so that fewer pass the bound; a later job of a lower index that ties it
-      // takes its place (the list's order: earlier jobs win ties).
+      // lane, most jobs are skipped this way, before their own terms are computed. A job whose lane
+      // never scores it (bound -Infinity) is skipped too once a score is in (before, scoring it finds
+      // nothing). The job with the highest bound, likely a high score, is scored before the others
+      // (step -1), so that fewer pass the bound; a job of a lower index that ties its score, scored
+      // later, takes its place (the list's order: earlier jobs win ties).
       for (let step = first >= 0 ? -1 : 0; step < n; step++) {
         const i = step < 0 ? first : step;
         if (i === first && step >= 0) continue;
