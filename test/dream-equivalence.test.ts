@@ -8,8 +8,9 @@ import { decisionSnapshot, decisionWorkload } from '../bench/scheduler';
 import { tesseraDream, type DreamOptions } from '../scheduler/core/policies/dream';
 import { PredictionModel } from '../scheduler/core/predict';
 import { simulate, type SimOptions } from '../scheduler/core/simulator';
+import { rng } from '../scheduler/core/rng';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
-import type { Decision, Policy, SimWorkload, Snapshot } from '../scheduler/core/types';
+import type { Decision, JobState, Policy, SimWorkload, Snapshot } from '../scheduler/core/types';
 import { dreamReference } from './fixtures/dream-reference';
 
 const line = (d: Decision) => `${d.assign.map((a) => `${a.job}>${a.lane}.${a.variant}`).join(',')}|${d.drop.join(',')}`;
@@ -94,6 +95,52 @@ describe('dream decides exactly as the reference implementation', () => {
       }
     }
   });
+  it('the bench workload as a run: time moves, jobs run a layer and come back (or end and new ones arrive), drops, 1 to 3 idle lanes', () => {
+    for (const idle of [1, 2, 3]) {
+      const base = decisionSnapshot(idle);
+      const w = base.workload;
+      const r = rng(11 + idle);
+      let nextId = 1000;
+      const fresh = (tenant: number, time: number): JobState => {
+        const iso = base.predict.isolated({ tenant } as JobState);
+        return { id: nextId++, tenant, frame: nextId, release: time, deadline: time + iso * (0.8 + 3 * r()), priority: 1, next: 0, layerCount: w.tenants[tenant].layers.length, lastRun: time, lastLane: -1, accuracyUsed: 0, upstream: -1, g: 1 };
+      };
+      // Ready jobs (mutated as a run does: a job that ran a layer comes back with its next layer), and
+      // those running: back at a later time.
+      let ready: JobState[] = base.ready.map((j) => ({ ...j }));
+      let running: { job: JobState; back: number }[] = [];
+      const opt = tesseraDream({ adapt: false });
+      const ref = dreamReference({ adapt: false });
+      let time = base.time;
+      let drops = 0;
+      let variants = 0;
+      for (let i = 0; i < 400; i++) {
+        time += 2e-4 * r();
+        base.layerEnd(i);
+        for (const x of running) if (x.back <= time) ready.push(x.job);
+        running = running.filter((x) => x.back > time);
+        ready.sort((a, b) => a.release - b.release || a.id - b.id);
+        const lanes = base.lanes.map((l) => ({ ...l, busyUntil: l.idle ? time : time + r() * 2e-3 }));
+        const s: Snapshot = { ...base, time, ready, lanes };
+        const want = ref.decide(s);
+        const got = opt.decide(s);
+        expect(line(got), `${idle} idle, decision ${i}`).toBe(line(want));
+        drops += got.drop.length;
+        for (const a of got.assign) if (a.variant > 0) variants++;
+        const gone = new Set([...got.drop, ...got.assign.map((a) => a.job)]);
+        for (const a of got.assign) {
+          const j = ready.find((x) => x.id === a.job)!;
+          // Runs its layer: back later with the next one, or ends (a new frame of its tenant arrives).
+          const next = j.next + 1 >= j.layerCount ? fresh(j.tenant, time) : { ...j, next: j.next + 1, lastLane: a.lane, lastRun: time + 1e-4 };
+          running.push({ job: next, back: time + 1e-4 + 5e-4 * r() });
+        }
+        ready = ready.filter((j) => !gone.has(j.id));
+        for (const id of got.drop) ready.push(fresh(id % 8, time));
+      }
+      expect(drops, `${idle} idle`).toBeGreaterThan(0);
+      expect(variants, `${idle} idle`).toBeGreaterThan(0);
+    }
+  });
 });
 
 describe('PredictionModel: the ratio version DREAM relies on', () => {
@@ -147,5 +194,26 @@ describe('dream with a tenant switched to its model variant', () => {
       }
     }
     expect(forced).toBeGreaterThan(0); // else the switch was never exercised
+  });
+});
+
+describe('dream with one idle lane: the job with the highest bound is scored first', () => {
+  it('a job of a lower index that ties its score still wins, as in the reference', () => {
+    // Weights chosen so that scores are exact binary fractions: score = fairness + progress.
+    // Job 0: layer 0 (progress 0), waited 3 of 4 s (fairness 0.75); job 1: layer 4 of 8 (progress
+    // 0.5), waited 1 of 4 s (0.25). Both score 0.75; job 1's bound (fairness 1 + progress) is the
+    // higher one, so it is scored first, and job 0 must still take the lane (lower index).
+    const w = decisionWorkload();
+    const m = new PredictionModel(w);
+    const weights = { urgency: 0, fairness: 1, energy: 0, speed: 0, progress: 1 };
+    const t = 3;
+    const job = (id: number, next: number, lastRun: number) => ({ id, tenant: 0, frame: id, release: 0, deadline: 4, priority: 1, next, layerCount: w.tenants[0].layers.length, lastRun, lastLane: next === 0 ? -1 : 0, accuracyUsed: 0, upstream: -1, g: 1 });
+    expect(w.tenants[0].layers.length).toBe(8);
+    // Other lanes busy long after the deadline: no detour rule applies.
+    const lanes = w.lanes.map((def, index) => ({ index, def, idle: index === 0, busyUntil: index === 0 ? t : t + 100, job: index === 0 ? -1 : 100 + index, power: def.idleWatts }));
+    const s: Snapshot = { time: t, ready: [job(0, 0, 0), job(1, 4, 2)], lanes, workload: w, predict: m.predictor(true), offline: m.predictor(false), inSystem: 5, preemption: 'layer' };
+    const want = line(dreamReference({ adapt: false, weights }).decide(s));
+    expect(want).toMatch(/^0>0\.\d+\|$/); // job 0 on lane 0 (the variant is the reference's choice)
+    expect(line(tesseraDream({ adapt: false, weights }).decide(s))).toBe(want);
   });
 });

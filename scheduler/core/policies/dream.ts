@@ -523,6 +523,15 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const tRatio = memo.tRatio;
       const tMinRatio = memo.tMinRatio;
 
+      // With one idle lane, pass 2 skips a job whose best case cannot beat the best score so far
+      // (see there): its bound is found here, where the job's row is read anyway, and pass 2 reads
+      // one number per job. NaN: the job is scored (no bound applies).
+      const prune = wF >= 0 && idle === 1;
+      const l0 = idle === 1 ? idleL[0] : 0;
+      const bound = sc.key;
+      // The job with the highest bound is scored first (see pass 2); -1: none.
+      let first = -1;
+      let firstBound = -Infinity;
       // Pass 1: drops, and each lane's backlog (the next layers of the jobs that would rather run there).
       const mBase = memo.base;
       const mEpoch = memo.epoch;
@@ -547,6 +556,28 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         }
         const fast = rows[o + R_FAST] | 0;
         if (fast >= 0) back[fast] += rows[o + R_FAST_DONE];
+        if (prune) {
+          const deadline = j.deadline;
+          let u = NaN;
+          if (deadline - t > 1e-12) {
+            const b = o + R_LANES + l0 * LB;
+            if (rows[b + L_LAT] === Infinity) u = -Infinity; // never scored on this lane
+            else {
+              const est = rows[b + L_EST];
+              if (est >= 0 && t + est <= deadline) {
+                const base = wF + rows[o + R_PROGRESS];
+                const pre = rows[b + L_PRE];
+                const ub = base + (pre > wU ? pre : wU);
+                u = ub + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU));
+              }
+            }
+          }
+          bound[i] = u;
+          if (u > firstBound) {
+            firstBound = u;
+            first = i;
+          }
+        }
       }
 
       // Pass 2: scores of (job, idle lane) pairs. The matching below takes pairs best first (ties:
@@ -564,29 +595,21 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       }
       // A pair cannot enter its lane's list when even its best case scores no more than the list's
       // last entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
-      // (rounding covered by a margin). Only feasible pairs (a variant could raise pre otherwise) with
-      // slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. A job none of whose pairs can
-      // enter is skipped before its own terms are computed: with one idle lane, most of them.
-      const prune = wF >= 0 && idle === 1;
-      for (let i = 0; i < n; i++) {
+      // (rounding covered by a margin; pass 1 found it). Only feasible pairs (a variant could raise
+      // pre otherwise) with slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. With one idle
+      // lane, most jobs are skipped this way, before their own terms are computed. A job whose lane
+      // never scores it (bound -Infinity) is skipped too once a score is in (before, scoring it finds
+      // nothing). The job with the highest bound, likely a high score, is scored before the others
+      // (step -1), so that fewer pass the bound; a job of a lower index that ties its score, scored
+      // later, takes its place (the list's order: earlier jobs win ties).
+      for (let step = first >= 0 ? -1 : 0; step < n; step++) {
+        const i = step < 0 ? first : step;
+        if (i === first && step >= 0) continue;
         if (taken[i]) continue;
+        if (prune && bound[i] < tMin[0]) continue;
         const j = ready[i];
         const o = rowOf[i];
         const deadline = j.deadline;
-        if (prune && deadline - t > 1e-12) {
-          const base = wF + rows[o + R_PROGRESS];
-          let q = 0;
-          for (; q < idle; q++) {
-            const b = o + R_LANES + idleL[q] * LB;
-            if (rows[b + L_LAT] === Infinity) continue; // never scored
-            const est = rows[b + L_EST];
-            if (!(est >= 0 && t + est <= deadline)) break;
-            const pre = rows[b + L_PRE];
-            const ub = base + (pre > wU ? pre : wU);
-            if (!(ub + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU)) < tMin[q])) break;
-          }
-          if (q === idle) continue;
-        }
         const slack = deadline - t;
         const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
         const fast = rows[o + R_FAST] | 0;
@@ -631,7 +654,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          if (v > tMin[q]) {
+          if (v > tMin[q] || (v === tMin[q] && tC[q] > 0 && i < tJ[q * K])) {
             // Into lane q's list, after every entry scoring at least as much (earlier jobs win ties).
             const c = tC[q];
             const qb = q * K;
