@@ -1,6 +1,6 @@
 // `npm run bench -- tune [--scenarios xrbench/vr_gaming,mixed/reading_assistant] [--load auto|X]
 //   [--loads 0.9,0.8,0.7,0.6] [--load-basis both|layer|model] [--budget 60s] [--candidates N] [--validate 10s] [--validate-top 3]
-//   [--space live|full] [--profile-missing] [--quick] [--json]`
+//   [--space live|full] [--profile-missing] [--calibrated] [--quick] [--json]`
 //
 // Per scenario, with the newest stored (measured) profiles of its models (--profile-missing makes
 // short ones first), at a load where the untuned policies miss deadlines:
@@ -42,6 +42,9 @@
 // queue bound, late drop, pinning, 'original'/'fastest' variant choices); full: also the 'policy'
 // variant choice (the policy picks among the profiled variants; live runs the originals).
 // The machine's load average is printed: on a shared machine, live figures move with it.
+// --calibrated: the stored machine calibration (tessera calibrate --lanes of every layout) applied
+// to the profiles' latencies (tune --calibrated), so that lanes sharing cores are not predicted
+// as fast as one lane alone.
 //
 // Layer variants in the profiles (the tuner's 'fastest' choice). `tessera variants PROFILE --kinds
 // int8-static,fp16 [--samples DIR]` (profiler/variants/run.ts) adds verified variants and the
@@ -146,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
         const call = (l: number, basis: LoadBasis, probe = false) =>
           client.call(
             'tune.run',
-            { scenario, load: l, loadGranularity: basis, objective: 'uxcost', ...(probe ? { candidates: 1 } : budgetParams), simulatorOnly: space === 'full', validateTop, profileMissing: argv.includes('--profile-missing'), profileBudgetSec: quick ? 5 : 15, durationSec: quick ? 5 : 10, simSeeds: quick ? 3 : 5, validateSec: probe ? 0 : validateSec },
+            { scenario, load: l, loadGranularity: basis, objective: 'uxcost', ...(probe ? { candidates: 1 } : budgetParams), simulatorOnly: space === 'full', validateTop, machineCalibration: argv.includes('--calibrated'), profileMissing: argv.includes('--profile-missing'), profileBudgetSec: quick ? 5 : 15, durationSec: quick ? 5 : 10, simSeeds: quick ? 3 : 5, validateSec: probe ? 0 : validateSec },
             { onProgress: (p) => process.stderr.write(`\r\x1b[2K  ${probe ? `probing load ${l} (${basis} basis): ` : ''}${p.message}`) },
           );
         let load = fixedLoad;
@@ -212,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
     const b = t.best!;
     if (r.probes) out.push(`  load probes (baselines and floor, no search): ${r.probes.map((p) => `${p.load} (${p.basis ?? 'layer'} basis): ${p.infeasible.length ? `infeasible (${p.infeasible.join(', ')})` : `${p.bestUntuned} misses ${pct(p.untunedMissRate)}, floor ${pct(p.floorMissRate)}, headroom ${pct(p.headroom)}`}`).join('; ')}`);
     out.push(`  load ${r.load?.toFixed(3)} (${r.basis ?? 'layer'} basis: ${r.basis === 'model' ? 'busiest lane with every model run whole on its fastest lane' : 'busiest lane with every layer on its fastest lane'})${r.loadNote ? `: ${r.loadNote}` : ''}`);
-    out.push(`  tuning: ${t.candidatesTried} candidates, ${t.simulations} simulations, ${r.result.workers} workers, ${r.result.wallSec.toFixed(1)} s wall (frame rates x${r.result.rateScale.toFixed(3)}; latencies measured: ${Object.values(r.result.profiles).join(', ')})`);
+    out.push(`  tuning: ${t.candidatesTried} candidates, ${t.simulations} simulations, ${r.result.workers} workers, ${r.result.wallSec.toFixed(1)} s wall (frame rates x${r.result.rateScale.toFixed(3)}; latencies measured: ${Object.values(r.result.profiles).join(', ')}${r.result.calibration ? `; machine calibration ${[...new Set(r.result.calibration.map((c) => c.key))].join(', ')} applied` : ''})`);
     out.push(`  best untuned: ${bb.candidate.policy} (lanes ${r.result.layouts[0].join('+')}, ${bb.candidate.granularity} granularity): UXCost ${bb.uxcost.mean.toFixed(4)} [${bb.uxcost.lo.toFixed(4)}, ${bb.uxcost.hi.toFixed(4)}], miss rate ${pct(bb.missRate.mean)}`);
     out.push(`  tuned: ${r.result.schedule?.policy.spec} (lanes ${r.result.layouts[b.candidate.layout].join('+')}, ${b.candidate.granularity} granularity, queue ${b.candidate.maxQueuePerTenant}): UXCost ${b.uxcost.mean.toFixed(4)} [${b.uxcost.lo.toFixed(4)}, ${b.uxcost.hi.toFixed(4)}], miss rate ${pct(b.missRate.mean)}`);
     out.push(`  UXCost ${r.improvement !== undefined ? `${(100 * r.improvement).toFixed(1)}% lower` : '-'} (target >= 20%): ${r.pass ? 'PASS' : 'FAIL'}${t.missCap !== undefined ? ` (ranked among schedules missing at most ${pct(t.missCap)} in all and per tenant ${(t.tenantMissCaps ?? []).map((x) => `${x.tenant} ${pct(x.missCap)}`).join(', ')})` : ''}`);
