@@ -15,7 +15,7 @@ import { timing } from '../scheduler/tenant-timing';
 import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
 import type { EvalResult } from '../scheduler/core/tune';
-import { DEFAULT_SPACE, MISS_CAP_SLACK, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, MISS_CAP_SLACK, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -154,6 +154,35 @@ describe('variant choices', () => {
   test('a candidate without variant choices keeps its old key (checkpoints stay valid)', () => {
     expect(candidateKey(defaultCandidate('edf'))).toBe(JSON.stringify(['edf', 0, 'layer', 32, false, null, null, null]));
     expect(candidateKey({ ...defaultCandidate('edf'), variants: ['fastest'] })).not.toBe(candidateKey(defaultCandidate('edf')));
+  });
+});
+
+describe('the machine speed from run to run (speedDrift)', () => {
+  test('one factor per seed, the same for every candidate; none without drift', () => {
+    expect(speedFactor({}, 3)).toBe(1);
+    expect(speedFactor({ speedDrift: 0 }, 3)).toBe(1);
+    const logs = Array.from({ length: 400 }, (_, i) => Math.log(speedFactor({ speedDrift: 0.1 }, i + 1)));
+    expect(speedFactor({ speedDrift: 0.1 }, 7)).toBe(speedFactor({ speedDrift: 0.1 }, 7));
+    const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1));
+    expect(Math.abs(mean)).toBeLessThan(0.02);
+    expect(sd).toBeGreaterThan(0.08);
+    expect(sd).toBeLessThan(0.12);
+  });
+
+  test('a schedule planned at 90% utilisation misses in the slow runs, not in the fast ones', () => {
+    const w = variantWorkload({ fps: 100, deadlineMs: 10 });
+    // One 9 ms layer every 10 ms on one lane: 90% busy.
+    const one: SimWorkload = { ...w, lanes: [w.lanes[0]], tenants: [{ ...w.tenants[0], layers: [{ name: 'l', outputBytes: 1, variants: [{ id: 'original', accuracyDelta: 0, cost: [ms(9)] }] }] }] };
+    const quiet = { ...sim, latencyNoise: 0, jobNoise: 0 };
+    const seeds = Array.from({ length: 60 }, (_, i) => i + 1);
+    const slow = seeds.find((s) => speedFactor({ speedDrift: 0.15 }, s) > 1.2)!;
+    const fast = seeds.find((s) => speedFactor({ speedDrift: 0.15 }, s) < 0.95)!;
+    const run = (seed: number, drift: number) => evaluateCandidate(layoutsOf(one), defaultCandidate('edf'), seed, { ...quiet, speedDrift: drift }).missRate;
+    expect(run(slow, 0)).toBe(0);
+    expect(run(slow, 0.15)).toBeGreaterThan(0.5);
+    expect(run(fast, 0.15)).toBe(0);
+    expect(slowedBy(one, 1.5).tenants[0].layers[0].variants[0].cost[0]!.latency).toBeCloseTo(0.0135, 12);
   });
 });
 

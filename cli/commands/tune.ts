@@ -78,7 +78,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--calibrated] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
+    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--calibrated] [--speed-drift 0.1] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -102,6 +102,7 @@ export const tuneCommand: CliCommand = {
     validate: { type: 'string' },
     'validate-top': { type: 'string' },
     calibrated: { type: 'boolean' },
+    'speed-drift': { type: 'string' },
     out: { type: 'string' },
   },
   async run(ctx) {
@@ -131,6 +132,7 @@ export const tuneCommand: CliCommand = {
       ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),
       simulatorOnly: !!v['simulator-only'],
       ...(v.calibrated ? { machineCalibration: true } : {}),
+      ...(v['speed-drift'] !== undefined ? { speedDrift: parseNumber(v['speed-drift'], '--speed-drift', { min: 0, minInclusive: true, max: 1 }) } : {}),
       ...(v.workers !== undefined ? { workers: parseNumber(v.workers, '--workers', { integer: true, min: 0, minInclusive: true }) } : {}),
       ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
       ...(v.out !== undefined ? { out: String(v.out) } : {}),

@@ -49,6 +49,8 @@ export const tuneRunParams = z
     simSeeds: z.number().int().min(1).max(50).default(5),
     durationSec: z.number().positive().max(600).default(10),
     latencyNoise: z.number().min(0).max(10).default(0.1),
+    /** The machine's run-to-run speed variation (SimSettings.speedDrift): log-normal sd of a per-simulation factor on every latency; 0 turns it off. */
+    speedDrift: z.number().min(0).max(1).default(0.1),
     jobNoise: z.number().min(0).max(10).default(0.1),
     workers: z.number().int().min(0).max(256).optional(),
     policies: z.array(z.string().min(1)).optional(),
@@ -197,7 +199,7 @@ export const tuneFeature = {
           outcome = await runTune(problem.layouts, {
             objective: { kind: p.objective, ...(p.energyCapWatts !== undefined ? { energyCapWatts: p.energyCapWatts } : {}) },
             space,
-            sim: { duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, window: 0.5 },
+            sim: { duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, window: 0.5, speedDrift: p.speedDrift },
             seed: p.seed,
             simSeeds: p.simSeeds,
             maxCandidates: p.candidates,

@@ -74,7 +74,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     predicted: {
       source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail})${problem.calibration ? `, with machine calibration ${problem.calibration[c.layout]?.key} applied` : ''}; energy: ${w.energySource.kind}: ${w.energySource.detail}`,
       seeds: r.simSeeds,
-      simulation: { durationSec: opts.sim.duration, latencyNoise: opts.sim.latencyNoise, jobNoise: opts.sim.jobNoise, window: opts.sim.window },
+      simulation: { durationSec: opts.sim.duration, latencyNoise: opts.sim.latencyNoise, jobNoise: opts.sim.jobNoise, window: opts.sim.window, ...(opts.sim.speedDrift ? { speedDrift: opts.sim.speedDrift } : {}) },
       overall: metrics(best),
       perTenant: best.perTenant.map((t) => ({ tenant: t.tenant, missRate: iv(t.missRate), p99Ms: iv(t.p99Ms) })),
       baseline: { policy: r.bestBaseline.candidate.policy, overall: metrics(r.bestBaseline) },

@@ -3,7 +3,8 @@
 import { computeMetrics, percentile, uxcost } from '../metrics';
 import { simulate } from '../simulator';
 import { withGranularity } from '../groups';
-import type { SimWorkload } from '../types';
+import { hashGaussian } from '../rng';
+import type { LayerCost, SimWorkload } from '../types';
 import { applyPins, applyVariantChoice, policyFor, type Candidate } from './space';
 
 export type ObjectiveKind = 'uxcost' | 'miss-under-cap' | 'xrbench' | 'p99';
@@ -27,6 +28,33 @@ export interface SimSettings {
   latencyNoise: number;
   jobNoise: number;
   window: number;
+  /**
+   * The machine's speed from one run to the next: every latency (and energy) of a simulation x
+   * exp(speedDrift x z), z a standard normal fixed by the seed (so every candidate meets the same
+   * slow and fast runs). Per-layer and per-job noise average out over a run; a whole run that is
+   * 15% slow does not, and a schedule planned at 90% utilisation then misses every frame (a 2-core
+   * VM here ran the same whole model 114 ms and 135 ms ten minutes apart). 0 or absent: none.
+   */
+  speedDrift?: number;
+}
+
+/** Every compute latency and energy of the workload x f (the machine running f times slower). */
+export function slowedBy(w: SimWorkload, f: number): SimWorkload {
+  if (f === 1) return w;
+  const cost = <C extends LayerCost | null | undefined>(c: C) => (c ? { ...c, latency: c.latency * f, ...(c.energy !== undefined ? { energy: c.energy * f } : {}) } : c);
+  return {
+    ...w,
+    tenants: w.tenants.map((t) => ({
+      ...t,
+      layers: t.layers.map((l) => ({ ...l, variants: l.variants.map((v) => ({ ...v, cost: v.cost.map(cost) })) })),
+      ...(t.wholeModel ? { wholeModel: t.wholeModel.map(cost) } : {}),
+    })),
+  };
+}
+
+/** The seed's speed factor (SimSettings.speedDrift). */
+export function speedFactor(sim: Pick<SimSettings, 'speedDrift'>, seed: number): number {
+  return sim.speedDrift ? Math.exp(sim.speedDrift * hashGaussian(seed, 0x5eed, 0, 0)) : 1;
 }
 
 export interface TuneLayout {
@@ -84,7 +112,7 @@ export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, 
   }
   // Variant picks are per layer: chosen before the layers are grouped.
   const g = withGranularity(applyVariantChoice(layout.workload, c.variants), c.granularity);
-  const w = applyPins(g.workload, c.pins);
+  const w = slowedBy(applyPins(g.workload, c.pins), speedFactor(sim, seed));
   const r = simulate(w, policyFor(c), {
     duration: sim.duration,
     seed,
