@@ -1,7 +1,7 @@
 // `npm run bench -- decmisc-ab [--reps N] [--idle 4,1,0] [--sim]`
 // HEFT's, PREMA's, dysta_oracle's, Convergo's and SDRM3's cost before and after hotpath3's work,
 // measured in one process: every policy of the scheduler bench (so that shared code sees what it
-// sees there) and the frozen copies of the five at commit ae9492f (test/fixtures/ae9492f/) take
+// sees there) and the frozen copies of four of them at commit ae9492f (test/fixtures/ae9492f/; Convergo, unchanged since, against its older frozen reference) take
 // turns of 1000 decisions on the scheduler bench's snapshots (bench/scheduler.ts: 8 tenants x 4 lanes
 // x 64 ready jobs, one layer end's refinement update before every decide()), and on a balanced
 // run's decision (vr_gaming: 3 tenants x 2 lanes, one ready job that just ended a layer, its
@@ -16,7 +16,7 @@ import { PredictionModel } from '../scheduler/core/predict';
 import { simulate } from '../scheduler/core/simulator';
 import { syntheticWorkload } from '../scheduler/core/synthetic';
 import type { JobState, LaneState, Policy, Snapshot } from '../scheduler/core/types';
-import { convergo as convergoOld } from '../test/fixtures/ae9492f/convergo';
+import { convergo as convergoOld } from '../test/fixtures/decmisc/convergo-reference';
 import { dysta as dystaOld } from '../test/fixtures/ae9492f/dysta';
 import { heft as heftOld } from '../test/fixtures/ae9492f/heft';
 import { prema as premaOld } from '../test/fixtures/ae9492f/prema';
@@ -43,7 +43,7 @@ function balancedSnapshot(): Bench {
   return { time: 1, ready, lanes, workload: w, predict: model.predictor(true), offline: model.predictor(false), inSystem: 1, preemption: 'layer', layerEnd };
 }
 
-/** The policies this work touches: the current one and its frozen copy at ae9492f. */
+/** The policies this work touches: the current one and its frozen copy at ae9492f (Convergo, unchanged since: its older frozen reference). */
 const OLD: Record<string, () => Policy> = { heft: heftOld, prema: premaOld, dysta_oracle: () => dystaOld('dysta_oracle'), convergo: convergoOld, sdrm3: () => sdrm3Old() };
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -17,7 +17,6 @@ import type { Decision, Feedback, JobState, LaneState, Policy, Predictor, SimWor
 import { convergo as convergoRef } from './fixtures/decmisc/convergo-reference';
 import { planaria as planariaRef } from './fixtures/decmisc/planaria-reference';
 import { terastal as terastalRef } from './fixtures/decmisc/terastal-reference';
-import { convergo as convergoAt } from './fixtures/ae9492f/convergo';
 import { dysta as dystaAt } from './fixtures/ae9492f/dysta';
 import { heft as heftAt } from './fixtures/ae9492f/heft';
 import { prema as premaAt } from './fixtures/ae9492f/prema';
@@ -32,7 +31,6 @@ const cases: { name: string; now: () => Policy; ref: () => Policy }[] = [
   { name: 'heft (ae9492f)', now: () => createPolicy('heft'), ref: () => heftAt() },
   { name: 'prema (ae9492f)', now: () => createPolicy('prema'), ref: () => premaAt() },
   { name: 'dysta_oracle (ae9492f)', now: () => createPolicy('dysta_oracle'), ref: () => dystaAt('dysta_oracle') },
-  { name: 'convergo (ae9492f)', now: () => createPolicy('convergo'), ref: () => convergoAt() },
   { name: 'sdrm3 (ae9492f)', now: () => createPolicy('sdrm3'), ref: () => sdrm3At() },
 ];
 
