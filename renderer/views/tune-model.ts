@@ -27,6 +27,8 @@ export interface TuneForm {
   profileMissing: boolean;
   /** Apply the stored machine calibration (lane interference, dispatch, copies) to the profiles' latencies. */
   calibrated: boolean;
+  /** The machine's run-to-run speed variation (sd of a log-normal factor per simulated run). */
+  speedDrift: string;
   objective: string;
   energyCapWatts: string;
   budgetSec: string;
@@ -35,7 +37,7 @@ export interface TuneForm {
   validateSec: string;
 }
 
-export const DEFAULT_TUNE_FORM: TuneForm = { scenario: '', profiles: '', profileMissing: false, calibrated: false, objective: 'uxcost', energyCapWatts: '', budgetSec: '60', candidates: '200', seed: '1', validateSec: '0' };
+export const DEFAULT_TUNE_FORM: TuneForm = { scenario: '', profiles: '', profileMissing: false, calibrated: false, speedDrift: '0.1', objective: 'uxcost', energyCapWatts: '', budgetSec: '60', candidates: '200', seed: '1', validateSec: '0' };
 
 /** The form as tune.run params, or what to fix (each message names the field). */
 export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[] } {
@@ -57,6 +59,7 @@ export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[]
   const candidates = number(f.candidates, 'Candidates', { integer: true, min: 1, max: 100_000 });
   const seed = number(f.seed, 'Seed', { integer: true, min: 0, max: 2 ** 31 - 1 });
   const validateSec = number(f.validateSec, 'Validate live (s)', { min: 0, max: 600 });
+  const speedDrift = number(f.speedDrift, 'Speed drift', { min: 0, max: 1 });
   const cap = f.objective === 'miss-under-cap' ? number(f.energyCapWatts, 'Energy cap (W)', { min: 0.001, max: 100_000 }) : undefined;
   if (errors.length) return { errors };
   return {
@@ -72,6 +75,7 @@ export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[]
       candidates,
       seed,
       validateSec,
+      speedDrift,
     },
   };
 }

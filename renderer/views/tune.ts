@@ -33,6 +33,7 @@ export const tuneView: View = {
     const candidates = field('candidates', { type: 'number', min: 1, step: 1, class: 'tune-num' });
     const seed = field('seed', { type: 'number', min: 0, step: 1, class: 'tune-num' });
     const validate = field('validateSec', { type: 'number', min: 0, max: 600, step: 'any', class: 'tune-num' });
+    const drift = field('speedDrift', { type: 'number', min: 0, max: 1, step: 'any', class: 'tune-num', title: 'How much this machine\u2019s speed moves from one run to the next: every simulated run is slowed or sped up as a whole by a log-normal factor with this sd (0: none)' });
     const formErrors = h('div', { 'data-testid': 'tune-form-errors' });
     const start: HTMLButtonElement = h('button', { 'data-testid': 'tune-start', onclick: () => void run() }, 'Start tuning');
     const runArea = h('div', {});
@@ -54,6 +55,7 @@ export const tuneView: View = {
           h('label', {}, 'Candidates at most', candidates),
           h('label', {}, 'Seed', seed),
           h('label', {}, 'Validate live (s each, 0: no)', validate),
+          h('label', {}, 'Speed drift (sd)', drift),
           start),
         formErrors,
         h('p', { class: 'muted tune-cli' }, 'From a terminal: ', h('code', {}, 'tessera tune SCENARIO --budget 60s --out schedule.json'))),
@@ -81,7 +83,7 @@ export const tuneView: View = {
     }
 
     function form(): TuneForm {
-      return { scenario: scenario.value, profiles: profiles.value, profileMissing: profileMissing.checked, calibrated: calibrated.checked, objective: objective.value, energyCapWatts: cap.value, budgetSec: budget.value, candidates: candidates.value, seed: seed.value, validateSec: validate.value };
+      return { scenario: scenario.value, profiles: profiles.value, profileMissing: profileMissing.checked, calibrated: calibrated.checked, speedDrift: drift.value, objective: objective.value, energyCapWatts: cap.value, budgetSec: budget.value, candidates: candidates.value, seed: seed.value, validateSec: validate.value };
     }
 
     async function run(): Promise<void> {
