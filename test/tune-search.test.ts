@@ -134,6 +134,12 @@ describe('tuner search', () => {
     const i = interval([1, 2, 3]);
     expect(i.mean).toBe(2);
     expect(i.hi - i.mean).toBeCloseTo(4.303 * (1 / Math.sqrt(3)), 3);
+    // A rate's interval stays within [0, 1]: no run measures a negative miss rate.
+    const rate = interval([0, 0, 0.16], [0, 1]);
+    expect(rate.lo).toBe(0);
+    expect(rate.hi).toBeCloseTo(0.0533 + 4.303 * (Math.sqrt(0.008533) / Math.sqrt(3)), 3);
+    expect(interval([0, 0, 0.16]).lo).toBeLessThan(0);
+    expect(interval([1, 1, 0.7], [0, 1]).hi).toBe(1);
   });
 });
 

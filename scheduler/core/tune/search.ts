@@ -191,15 +191,23 @@ export interface TuneProgress {
 
 const T95 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
 
-export function interval(xs: number[]): Interval {
+/**
+ * Mean and Student-t 95% interval over the seeds, clipped to the quantity's range (`range`: a
+ * miss rate [0, 1], an energy or a latency [0, Infinity)): with few, spread seeds the symmetric
+ * interval of a rate near 0 reaches below it ("5.3% [-1.3%, 12.0%]"), which no run can measure.
+ */
+export function interval(xs: number[], range: readonly [number, number] = [-Infinity, Infinity]): Interval {
   const v = xs.filter(Number.isFinite);
   const n = v.length;
   if (n === 0) return { mean: xs.length ? Infinity : NaN, sd: NaN, lo: NaN, hi: NaN, n: 0 };
   const mean = v.reduce((a, b) => a + b, 0) / n;
   const sd = n > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
   const half = n > 1 ? (T95[n - 1] ?? 1.96) * (sd / Math.sqrt(n)) : 0;
-  return { mean, sd, lo: mean - half, hi: mean + half, n };
+  return { mean, sd, lo: Math.max(range[0], mean - half), hi: Math.min(range[1], mean + half), n };
 }
+
+const RATE = [0, 1] as const;
+const NON_NEGATIVE = [0, Infinity] as const;
 
 /**
  * Tenants that cannot meet their deadline even alone on the machine, on any of the layouts.
@@ -498,13 +506,13 @@ export class TuneSearch {
       origin,
       seeds: this.seeds,
       objective: interval(rs.map((r) => objectiveValue(this.options.objective, r) + this.penalty(rs))),
-      missRate: interval(rs.map((r) => r.missRate)),
-      energyJ: interval(rs.map((r) => r.energyJ)),
-      averageWatts: interval(rs.map((r) => r.averageWatts)),
-      uxcost: interval(rs.map((r) => r.uxcost)),
+      missRate: interval(rs.map((r) => r.missRate), RATE),
+      energyJ: interval(rs.map((r) => r.energyJ), NON_NEGATIVE),
+      averageWatts: interval(rs.map((r) => r.averageWatts), NON_NEGATIVE),
+      uxcost: interval(rs.map((r) => r.uxcost), NON_NEGATIVE),
       xrbench: interval(rs.map((r) => r.xrbench)),
-      p99Ms: interval(rs.map((r) => r.p99 * 1000)),
-      perTenant: tenants.map((t, i) => ({ tenant: t.id, missRate: interval(rs.map((r) => r.perTenant[i].missRate)), p99Ms: interval(rs.map((r) => r.perTenant[i].p99 * 1000)) })),
+      p99Ms: interval(rs.map((r) => r.p99 * 1000), NON_NEGATIVE),
+      perTenant: tenants.map((t, i) => ({ tenant: t.id, missRate: interval(rs.map((r) => r.perTenant[i].missRate), RATE), p99Ms: interval(rs.map((r) => r.perTenant[i].p99 * 1000), NON_NEGATIVE) })),
       ...(this.penalty(rs) > 0 ? { overMissCap: true as const } : {}),
     };
   }
