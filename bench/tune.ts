@@ -101,6 +101,25 @@
 // of ~95 per second). Live at this load on 2 shared cores moved 43% -> 65% between two runs of the same
 // untuned schedule minutes apart: not usable to confirm either way. That run also found PP-OCRv4 rec
 // (opset 9, with Slice) cannot take fixed variants at model granularity live (embedVariants loadable).
+// 2026-12-03 03:49-04:20 UTC, fresh store, every model re-profiled quiet (tessera scenario profiles
+// ... --lanes cpu:1,cpu:2 --profile-missing --budget 6s; load average 1.4-2.0, no other jobs), the
+// per-tenant miss caps (miss-cap.ts), --budget 60s --validate 10s --validate-top 2:
+//   no speed drift (then the only model): reading_assistant auto 0.8 model basis: untuned edf 0.2101,
+//   27.8% -> tuned dream (searched weights, queue 8) 0.1690, 24.0%: 19.5% lower, FAIL; live untuned
+//   51.3%, tuned #1 15.0%, #2 16.8% (the ranking holds live, the figures do not). vr_gaming auto 0.9
+//   layer basis: untuned lsf 0.3219, 31.2% -> tuned edf on one cpu:2 lane, model granularity 0.0100,
+//   0.0%: 96.9% lower; live untuned 99.3%, tuned #1 (edf) 78.3%, tuned #2 (dream_static, same lane)
+//   9.8%. The live cpu:2 lane ran each whole model ~20% slower than its profile (FBNet 139 ms vs
+//   114; a re-profile 5 minutes later: 135 ms): at 90% predicted utilisation EDF's backlog never
+//   drains, DREAM's drops recover. --calibrated (tessera calibrate --lanes cpu:1,cpu:1,cpu:2: cpu:1
+//   with cpu:1#1 x1.06, dispatch 130-250 us idle / 930-960 us with the other lane busy): the
+//   two-lane predictions move toward live (vr untuned lsf at model granularity 35.4% -> live 42.0%;
+//   reading_assistant untuned dream 37.0% -> live 21.1%, now pessimistic), the one-lane cpu:2 layout
+//   does not (tuned edf 0.0% -> live 74.8%): nothing in the calibration covers the machine's drift.
+//   With the speed drift (sd 0.1, the default since): vr_gaming 0.9 layer basis: tuned dream_static
+//   on cpu:2, model granularity, queue 4, 0.0100 vs untuned dream_static 0.2916: 96.6% lower (the
+//   tuner no longer picks EDF at 90%); reading_assistant 0.8 model basis: untuned dream 0.2201
+//   [0.0700, 0.3702], 29.0%: no tuned candidate within the miss caps beats it (0.0% lower, FAIL).
 import { loadavg } from 'node:os';
 import { localClient } from '../engine/local';
 import type { TuneRunResult } from '../engine/features/tune';
