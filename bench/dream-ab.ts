@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   const at = argv.indexOf('--reps');
   const reps = at >= 0 ? Number(argv[at + 1]) : 31;
   process.stdout.write(`DREAM decision cost, old (frozen reference) vs new, alternating in one process (node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}, ${reps} turns of 1000 decisions each)\n`);
-  for (const idle of [4, 1]) {
+  for (const idle of [4, 2, 1]) {
     const snap = decisionSnapshot(idle);
     const ps: Record<string, Policy> = { edf: createPolicy('edf'), old: dreamReference(), new: createPolicy('dream'), old_static: dreamReference({ adapt: false }), new_static: createPolicy('dream_static') };
     for (const p of Object.values(ps)) decisionTurn(p, snap, 3000); // warm-up (JIT)
