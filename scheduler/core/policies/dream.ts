@@ -617,9 +617,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
       // (rounding covered by a margin; pass 1 found it). Only feasible pairs (a variant could raise
       // pre otherwise) with slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. With one or
-      // two idle lanes, most jobs are skipped this way, before their own terms are computed. A pair
-      // whose lane never scores it (bound -Infinity) is skipped too once its list is full (before,
-      // scoring it finds nothing). The seeds (per lane, the jobs of highest bound, likely high
+      // two idle lanes, most jobs are skipped this way (a job when no pair of it can enter), before
+      // their own terms are computed; a job kept for one lane is scored on both (cheaper than a test
+      // per pair at 4 idle). A pair whose lane never scores it (bound -Infinity) is skipped too once
+      // its list is full (before, scoring it finds nothing). The seeds (per lane, the jobs of highest bound, likely high
       // scores) are scored before the others (steps -2, -1), so that fewer pass the bound; the lists
       // are kept in (score, lower job index) order whatever order jobs are scored in, so a job of a
       // lower index that ties a seed's score, scored later, still takes its place.
@@ -645,7 +646,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
         let budgetLeft = NaN;
         for (let q = 0; q < idle; q++) {
-          if (prune && bound[2 * i + q] < tMin[q]) continue;
           const l = idleL[q];
           const b = o + R_LANES + l * LB;
           const lat = rows[b + L_LAT];
@@ -676,10 +676,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          const c = tC[q];
-          const qb = q * K;
-          if (v > tMin[q] || (c >= K && v === tMin[q] && i < tJ[qb + K - 1])) {
+          if (v > tMin[q] || (v === tMin[q] && tC[q] >= K && i < tJ[q * K + K - 1])) {
             // Into lane q's list, after every entry scoring more or as much with a lower job index.
+            const c = tC[q];
+            const qb = q * K;
             let at = c < K ? c : K - 1;
             while (at > 0 && (tS[qb + at - 1] < v || (tS[qb + at - 1] === v && tJ[qb + at - 1] > i))) {
               tS[qb + at] = tS[qb + at - 1];
