@@ -620,10 +620,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // two idle lanes, most jobs are skipped this way (a job when no pair of it can enter), before
       // their own terms are computed; a job kept for one lane is scored on both (cheaper than a test
       // per pair at 4 idle). A pair whose lane never scores it (bound -Infinity) is skipped too once
-      // its list is full (before, scoring it finds nothing). The seeds (per lane, the jobs of highest bound, likely high
-      // scores) are scored before the others (steps -2, -1), so that fewer pass the bound; the lists
-      // are kept in (score, lower job index) order whatever order jobs are scored in, so a job of a
-      // lower index that ties a seed's score, scored later, still takes its place.
+      // its list is full (before, scoring it finds nothing). The seeds (per lane, the job of highest
+      // bound, likely a high score) are scored before the others (steps -2, -1), so that fewer pass
+      // the bound; the lists are kept in (score, lower job index) order whatever order jobs are
+      // scored in, so a job of a lower index that ties a seed's score, scored later, still takes its
+      // place.
       for (let step = prune ? -2 : 0; step < n; step++) {
         const i = step < 0 ? (step === -2 ? seed0 : seed1) : step;
         if (step < 0 ? i < 0 : i === seed0 || i === seed1) continue;
