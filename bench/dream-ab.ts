@@ -5,7 +5,7 @@
 // x 4 lanes x 64 ready jobs, one layer end's refinement update before every decide()), 1000
 // decisions per turn. Prints the median process-CPU microseconds per decide() of each, its ratio to
 // EDF, and the median of the per-turn ratios new/old (alternation cancels most of a busy machine's drift).
-// --throughput adds simulate() layer executions per CPU-second, old vs new, on the scheduler bench's
+// --throughput adds simulate() layer executions per CPU-second, EDF, old and new, on the scheduler bench's
 // two workloads (alternating runs of 10 simulated s, 2 warm-up rounds, median of 5).
 import os from 'node:os';
 import { createPolicy } from '../scheduler/core/policies';
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   const at = argv.indexOf('--reps');
   const reps = at >= 0 ? Number(argv[at + 1]) : 31;
   process.stdout.write(`DREAM decision cost, old (frozen reference) vs new, alternating in one process (node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}, ${reps} turns of 1000 decisions each)\n`);
-  for (const idle of [4, 1]) {
+  for (const idle of [4, 2, 1]) {
     const snap = decisionSnapshot(idle);
     const ps: Record<string, Policy> = { edf: createPolicy('edf'), old: dreamReference(), new: createPolicy('dream'), old_static: dreamReference({ adapt: false }), new_static: createPolicy('dream_static') };
     for (const p of Object.values(ps)) decisionTurn(p, snap, 3000); // warm-up (JIT)
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     { label: 'vr_gaming balanced load 0.6', w: syntheticWorkload({ scenario: 'vr_gaming', load: 0.6, variants: true }) },
     { label: 'vr_gaming skewed (gpu) load 1.2', w: syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.2, variants: true }) },
   ];
-  const make: Record<string, () => Policy> = { old: () => dreamReference(), new: () => createPolicy('dream'), old_static: () => dreamReference({ adapt: false }), new_static: () => createPolicy('dream_static') };
+  const make: Record<string, () => Policy> = { edf: () => createPolicy('edf'), old: () => dreamReference(), new: () => createPolicy('dream'), old_static: () => dreamReference({ adapt: false }), new_static: () => createPolicy('dream_static') };
   for (const { label, w } of workloads) {
     const rate: Record<string, number[]> = Object.fromEntries(Object.keys(make).map((k) => [k, []]));
     for (let r = 0; r < 7; r++) {
@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const m = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, median(v)]));
     const cells = Object.entries(m).map(([k, v]) => `${k} ${Math.round(v).toLocaleString('en')}`);
-    process.stdout.write(`  ${label}: layer executions per CPU-second ${cells.join(', ')}; new/old dream ${(m.new / m.old).toFixed(3)}, dream_static ${(m.new_static / m.old_static).toFixed(3)}\n`);
+    process.stdout.write(`  ${label}: layer executions per CPU-second ${cells.join(', ')}; new/old dream ${(m.new / m.old).toFixed(3)}, dream_static ${(m.new_static / m.old_static).toFixed(3)}; new x EDF dream ${(m.new / m.edf).toFixed(3)}, dream_static ${(m.new_static / m.edf).toFixed(3)}\n`);
   }
   return 0;
 }

@@ -95,7 +95,13 @@ describe('dream decides exactly as the reference implementation', () => {
       }
     }
   });
+  // Default weights, and weights under which the pruning bound differs by lane (lane fit and energy
+  // weigh more than urgency: a pair's bound is wF + progress + its lane's pre, not wF + progress + wU),
+  // with the first or the last lanes idle (the bench's lane 0 is the fastest for most layers).
+  const runWeights = [undefined, { urgency: 0.2, speed: 2, energy: 1 }];
   it('the bench workload as a run: time moves, jobs run a layer and come back (or end and new ones arrive), drops, 1 to 3 idle lanes', () => {
+    for (const weights of runWeights)
+    for (const last of [false, true])
     for (const idle of [1, 2, 3]) {
       const base = decisionSnapshot(idle);
       const w = base.workload;
@@ -109,8 +115,8 @@ describe('dream decides exactly as the reference implementation', () => {
       // those running: back at a later time.
       let ready: JobState[] = base.ready.map((j) => ({ ...j }));
       let running: { job: JobState; back: number }[] = [];
-      const opt = tesseraDream({ adapt: false });
-      const ref = dreamReference({ adapt: false });
+      const opt = tesseraDream({ adapt: false, weights });
+      const ref = dreamReference({ adapt: false, weights });
       let time = base.time;
       let drops = 0;
       let variants = 0;
@@ -120,11 +126,14 @@ describe('dream decides exactly as the reference implementation', () => {
         for (const x of running) if (x.back <= time) ready.push(x.job);
         running = running.filter((x) => x.back > time);
         ready.sort((a, b) => a.release - b.release || a.id - b.id);
-        const lanes = base.lanes.map((l) => ({ ...l, busyUntil: l.idle ? time : time + r() * 2e-3 }));
+        const lanes = base.lanes.map((l, k) => {
+          const free = last ? k >= base.lanes.length - idle : k < idle;
+          return { ...l, idle: free, job: free ? -1 : 1000 + k, busyUntil: free ? time : time + r() * 2e-3 };
+        });
         const s: Snapshot = { ...base, time, ready, lanes };
         const want = ref.decide(s);
         const got = opt.decide(s);
-        expect(line(got), `${idle} idle, decision ${i}`).toBe(line(want));
+        expect(line(got), `${idle} idle (${last ? 'last' : 'first'} lanes), weights ${JSON.stringify(weights)}, decision ${i}`).toBe(line(want));
         drops += got.drop.length;
         for (const a of got.assign) if (a.variant > 0) variants++;
         const gone = new Set([...got.drop, ...got.assign.map((a) => a.job)]);
@@ -214,6 +223,30 @@ describe('dream with one idle lane: the job with the highest bound is scored fir
     const s: Snapshot = { time: t, ready: [job(0, 0, 0), job(1, 4, 2)], lanes, workload: w, predict: m.predictor(true), offline: m.predictor(false), inSystem: 5, preemption: 'layer' };
     const want = line(dreamReference({ adapt: false, weights }).decide(s));
     expect(want).toMatch(/^0>0\.\d+\|$/); // job 0 on lane 0 (the variant is the reference's choice)
+    expect(line(tesseraDream({ adapt: false, weights }).decide(s))).toBe(want);
+  });
+});
+
+describe('dream with two idle lanes: each lane\'s best-bound job is scored first', () => {
+  it('a job of a lower index that ties its score still ranks first in both lanes\' lists, as in the reference', () => {
+    // As the one-idle case above (score = fairness + progress, exact binary fractions), with two idle
+    // lanes, both slower for tenant 0 than the two busy ones (so no detour rule applies): job 1 (the
+    // higher bound) is scored first on both; job 0 ties it and must come first in both lists, so the
+    // first round gives job 0 the better lane and job 1 gets the other.
+    const w = decisionWorkload();
+    const m = new PredictionModel(w);
+    const weights = { urgency: 0, fairness: 1, energy: 0, speed: 0, progress: 1 };
+    const t = 3;
+    const job = (id: number, next: number, lastRun: number) => ({ id, tenant: 0, frame: id, release: 0, deadline: 4, priority: 1, next, layerCount: w.tenants[0].layers.length, lastRun, lastLane: -1, accuracyUsed: 0, upstream: -1, g: 1 });
+    const probe = job(0, 0, 0);
+    const lat = w.lanes.map((_, l) => m.predictor(true).next(probe, l, 0));
+    const bySpeed = w.lanes.map((_, l) => l).sort((a, b) => lat[a] - lat[b]);
+    const idle = new Set(bySpeed.slice(2)); // the two slowest lanes
+    expect(lat[bySpeed[3]]).toBeLessThan(Infinity);
+    const lanes = w.lanes.map((def, index) => ({ index, def, idle: idle.has(index), busyUntil: idle.has(index) ? t : t + 100, job: idle.has(index) ? -1 : 100 + index, power: def.idleWatts }));
+    const s: Snapshot = { time: t, ready: [job(0, 0, 0), { ...job(1, 4, 2), lastLane: -1 }], lanes, workload: w, predict: m.predictor(true), offline: m.predictor(false), inSystem: 5, preemption: 'layer' };
+    const want = line(dreamReference({ adapt: false, weights }).decide(s));
+    expect(want).toMatch(/^0>\d\.\d+,1>\d\.\d+\|$/); // both run, job 0 chosen first
     expect(line(tesseraDream({ adapt: false, weights }).decide(s))).toBe(want);
   });
 });

@@ -145,6 +145,19 @@ function feasibleWithVariants(s: Snapshot, j: Snapshot['ready'][number], budgetL
   return false;
 }
 
+/**
+ * Upper bound of a feasible pair's score (lane block at `b`), `base` = wF + progress: urgency in
+ * [0, 1] and fairness <= 1 give score <= base + max(wU, pre), plus a margin for rounding.
+ * -Infinity: the lane never scores the job; NaN: no bound (infeasible: a variant could raise pre).
+ */
+function pairBoundAt(rows: Float64Array, b: number, base: number, wU: number, t: number, deadline: number): number {
+  if (rows[b + L_LAT] === Infinity) return -Infinity;
+  const est = rows[b + L_EST];
+  if (!(est >= 0 && t + est <= deadline)) return NaN;
+  const pre = rows[b + L_PRE];
+  return base + (pre > wU ? pre : wU) + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU));
+}
+
 /** Row layout of PathMemo: scalars, one block of LB values per lane from R_LANES, then one of CB per lane from COLD. */
 const R_STAMP = 0;
 const R_XDONE = 1;
@@ -392,6 +405,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   let topJob = new Int32Array(64);
   let topCount = new Int32Array(8);
   let topMin = new Float64Array(8);
+  // Pruning with one or two idle lanes: per (job, idle lane) the bound.
+  let pairBound = new Float64Array(128);
   let V: VariantTables | undefined;
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
@@ -475,7 +490,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const nL = lanes.length;
       const d = sc.begin(n, nL);
       if (n === 0) return d;
-      if (jobRow.length < n) jobRow = new Int32Array(Math.max(n, jobRow.length * 2));
+      if (jobRow.length < n) {
+        jobRow = new Int32Array(Math.max(n, jobRow.length * 2));
+        pairBound = new Float64Array(2 * jobRow.length);
+      }
       if (!V || V.w !== s.workload) {
         V = variantTables(s.workload);
         switcher.ensure(s.workload);
@@ -523,15 +541,19 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const tRatio = memo.tRatio;
       const tMinRatio = memo.tMinRatio;
 
-      // With one idle lane, pass 2 skips a job whose best case cannot beat the best score so far
+      // With one or two idle lanes, pass 2 skips a pair whose best case cannot enter its lane's list
       // (see there): its bound is found here, where the job's row is read anyway, and pass 2 reads
-      // one number per job. NaN: the job is scored (no bound applies).
-      const prune = wF >= 0 && idle === 1;
-      const l0 = idle === 1 ? idleL[0] : 0;
-      const bound = sc.key;
-      // The job with the highest bound is scored first (see pass 2); -1: none.
-      let first = -1;
-      let firstBound = -Infinity;
+      // one number per pair (job i, idle lane q: bound[2i + q]). NaN: the pair is scored.
+      const prune = wF >= 0 && idle >= 1 && idle <= 2;
+      const two = idle === 2;
+      const bO0 = R_LANES + (idle >= 1 ? idleL[0] : 0) * LB;
+      const bO1 = R_LANES + (two ? idleL[1] : 0) * LB;
+      const bound = pairBound;
+      // Per idle lane, the job with the highest bound (-1: none), scored first (see pass 2).
+      let seed0 = -1;
+      let seed1 = -1;
+      let seedB0 = -Infinity;
+      let seedB1 = -Infinity;
       // Pass 1: drops, and each lane's backlog (the next layers of the jobs that would rather run there).
       const mBase = memo.base;
       const mEpoch = memo.epoch;
@@ -558,27 +580,25 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         if (fast >= 0) back[fast] += rows[o + R_FAST_DONE];
         if (prune) {
           const deadline = j.deadline;
-          let u = NaN;
-          if (deadline - t > 1e-12) {
-            const b = o + R_LANES + l0 * LB;
-            if (rows[b + L_LAT] === Infinity) u = -Infinity; // never scored on this lane
-            else {
-              const est = rows[b + L_EST];
-              if (est >= 0 && t + est <= deadline) {
-                const base = wF + rows[o + R_PROGRESS];
-                const pre = rows[b + L_PRE];
-                const ub = base + (pre > wU ? pre : wU);
-                u = ub + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU));
-              }
-            }
+          const live = deadline - t > 1e-12;
+          const base = wF + rows[o + R_PROGRESS];
+          const u0 = live ? pairBoundAt(rows, o + bO0, base, wU, t, deadline) : NaN;
+          bound[2 * i] = u0;
+          if (u0 > seedB0) {
+            seedB0 = u0;
+            seed0 = i;
           }
-          bound[i] = u;
-          if (u > firstBound) {
-            firstBound = u;
-            first = i;
+          if (two) {
+            const u1 = live ? pairBoundAt(rows, o + bO1, base, wU, t, deadline) : NaN;
+            bound[2 * i + 1] = u1;
+            if (u1 > seedB1) {
+              seedB1 = u1;
+              seed1 = i;
+            }
           }
         }
       }
+      if (seed1 === seed0) seed1 = -1;
 
       // Pass 2: scores of (job, idle lane) pairs. The matching below takes pairs best first (ties:
       // the lower job index, then the lower lane), one per job and lane, for at most `idle` rounds:
@@ -593,20 +613,23 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         tC[q] = 0;
         tMin[q] = -Infinity; // -Infinity or NaN never enters (such a pair is never taken)
       }
-      // A pair cannot enter its lane's list when even its best case scores no more than the list's
-      // last entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
+      // A pair cannot enter its lane's list when even its best case scores less than the list's last
+      // entry: with urgency in [0, 1] and fairness <= 1, score <= wF + progress + max(wU, pre)
       // (rounding covered by a margin; pass 1 found it). Only feasible pairs (a variant could raise
-      // pre otherwise) with slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. With one idle
-      // lane, most jobs are skipped this way, before their own terms are computed. A job whose lane
-      // never scores it (bound -Infinity) is skipped too once a score is in (before, scoring it finds
-      // nothing). The job with the highest bound, likely a high score, is scored before the others
-      // (step -1), so that fewer pass the bound; a job of a lower index that ties its score, scored
-      // later, takes its place (the list's order: earlier jobs win ties).
-      for (let step = first >= 0 ? -1 : 0; step < n; step++) {
-        const i = step < 0 ? first : step;
-        if (i === first && step >= 0) continue;
+      // pre otherwise) with slack > 1e-12 (else urgency may leave [0, 1]), and wF >= 0. With one or
+      // two idle lanes, most jobs are skipped this way (a job when no pair of it can enter), before
+      // their own terms are computed; a job kept for one lane is scored on both (cheaper than a test
+      // per pair at 4 idle). A pair whose lane never scores it (bound -Infinity) is skipped too once
+      // its list is full (before, scoring it finds nothing). The seeds (per lane, the job of highest
+      // bound, likely a high score) are scored before the others (steps -2, -1), so that fewer pass
+      // the bound; the lists are kept in (score, lower job index) order whatever order jobs are
+      // scored in, so a job of a lower index that ties a seed's score, scored later, still takes its
+      // place.
+      for (let step = prune ? -2 : 0; step < n; step++) {
+        const i = step < 0 ? (step === -2 ? seed0 : seed1) : step;
+        if (step < 0 ? i < 0 : i === seed0 || i === seed1) continue;
         if (taken[i]) continue;
-        if (prune && bound[i] < tMin[0]) continue;
+        if (prune && bound[2 * i] < tMin[0] && (!two || bound[2 * i + 1] < tMin[1])) continue;
         const j = ready[i];
         const o = rowOf[i];
         const deadline = j.deadline;
@@ -654,12 +677,12 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          if (v > tMin[q] || (v === tMin[q] && tC[q] > 0 && i < tJ[q * K])) {
-            // Into lane q's list, after every entry scoring at least as much (earlier jobs win ties).
+          if (v > tMin[q] || (v === tMin[q] && tC[q] >= K && i < tJ[q * K + K - 1])) {
+            // Into lane q's list, after every entry scoring more or as much with a lower job index.
             const c = tC[q];
             const qb = q * K;
             let at = c < K ? c : K - 1;
-            while (at > 0 && tS[qb + at - 1] < v) {
+            while (at > 0 && (tS[qb + at - 1] < v || (tS[qb + at - 1] === v && tJ[qb + at - 1] > i))) {
               tS[qb + at] = tS[qb + at - 1];
               tJ[qb + at] = tJ[qb + at - 1];
               at--;
