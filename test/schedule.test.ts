@@ -282,6 +282,10 @@ describe('CLI', () => {
         expect(x.predictedEnergyJ).not.toBeNull();
         expect(x.perTenant.map((t) => t.tenant)).toEqual(['a', 'b']);
         expect(x.notAppliedLive).toEqual([]); // the default space holds only what the runtime applies
+        // The run re-simulated with the latencies it learnt (tells the machine's latencies from the schedule's model).
+        expect(x.hindsightMissRate).toBeGreaterThanOrEqual(0);
+        expect(x.learntRatios![0]).toBeGreaterThan(0);
+        expect(x.learntRatios![1]).toBeGreaterThanOrEqual(x.learntRatios![0]);
       }
       // Distinct figures: no two tuned rows predict the very same thing.
       if (tuned.length === 2) expect([tuned[0].predictedMissRate, tuned[0].predictedEnergyJ]).not.toEqual([tuned[1].predictedMissRate, tuned[1].predictedEnergyJ]);

@@ -120,7 +120,13 @@ describe('tune view model', () => {
   });
 
   test('validation rows: predicted vs measured with the difference in points and the energy source', () => {
-    expect(validationRows(result())).toEqual([{ which: 'tuned', policy: 'dream', predicted: '5.0%', measured: '12.0%', diffPts: '+7.0 pts', energy: '3.20 J (ESTIMATE)' }]);
+    expect(validationRows(result())).toEqual([{ which: 'tuned', policy: 'dream', predicted: '5.0%', measured: '12.0%', diffPts: '+7.0 pts', energy: '3.20 J (ESTIMATE)', hindsight: DASH }]);
+    // The run re-simulated with the latencies it learnt: the model held, the latencies did not.
+    const h = result();
+    h.validation = [{ ...h.validation![0], hindsightMissRate: 0.11, learntRatios: [1.8, 2.1] }];
+    expect(validationRows(h)[0].hindsight).toBe('re-simulated with the latencies this run learnt (x1.80-2.10 the predicted): 11.0% miss');
+    h.validation = [{ ...h.validation![0], learntRatios: [1.5, 1.52] }];
+    expect(validationRows(h)[0].hindsight).toBe('re-simulated with the latencies this run learnt (x1.50 the predicted): 11.0% miss');
     // What the live run applied of the schedule's levers, and what it could not.
     const r = result();
     r.validation = [{ ...r.validation![0], appliedLive: ['pins eyes->cpu:1#1', 'late drop'], notAppliedLive: ['variants (vad: policy picks)'] }];
@@ -132,7 +138,7 @@ describe('tune view model', () => {
     r.validationFailed = [{ which: 'tuned', rank: 2, candidate: 'terastal, lanes cpu:2', policy: 'terastal', error: 'tenant "ocr_rec": model cannot be loaded on any lane' }];
     const rows = validationRows(r);
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toEqual({ which: 'tuned #2', policy: 'terastal', predicted: DASH, measured: 'failed: tenant "ocr_rec": model cannot be loaded on any lane', diffPts: DASH, energy: DASH });
+    expect(rows[1]).toEqual({ which: 'tuned #2', policy: 'terastal', predicted: DASH, measured: 'failed: tenant "ocr_rec": model cannot be loaded on any lane', diffPts: DASH, energy: DASH, hindsight: DASH });
   });
 
   test('replay rows and the tolerance text', () => {

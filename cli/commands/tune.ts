@@ -8,6 +8,7 @@ import type { TuneRunResult } from '../../engine/features/tune';
 import { describeCandidate, missCapRule, OBJECTIVES, type CandidateSummary, type Interval } from '../../scheduler/core/tune';
 import type { Schedule } from '../../scheduler/schedule/format';
 import type { ReplayResult } from '../../scheduler/schedule/replay';
+import { hindsightText } from '../../scheduler/schedule/hindsight';
 import { UsageError, type CliCommand, type CliContext } from '../command';
 import { parseChoice, parseDuration, parseList, parseNumber } from '../args';
 
@@ -69,7 +70,7 @@ export function formatValidation(rows: NonNullable<TuneRunResult['validation']>,
   return [...rows.map(
     (x) =>
       `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)} -> ${pct(x.measuredMissRate)}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
-      `${x.appliedLive?.length ? `; applied live: ${x.appliedLive.join(', ')}` : ''}${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')}` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}`,
+      `${x.appliedLive?.length ? `; applied live: ${x.appliedLive.join(', ')}` : ''}${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')}` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}${hindsightText(x, pct) ? `; ${hindsightText(x, pct)}` : ''}`,
   ), ...failures];
 }
 
@@ -267,6 +268,9 @@ export function formatReplay(r: ReplayResult): string {
   const rows = r.rows.map((x) => [x.tenant, `${pct(x.expected.missRate)} [${pct(x.expected.missRateHi)}]`, `${pct(x.measured.missRate)} of ${x.measured.released}`, x.expected.p99Ms === null ? '-' : x.expected.p99Ms.toFixed(1), x.measured.p99Ms === null ? 'unbounded' : x.measured.p99Ms.toFixed(1), x.pass ? 'ok' : `REGRESSED: ${x.violations.join('; ')}`]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   out.push([head, ...rows].map((x) => x.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n'));
+  const hs = hindsightText({ measuredMissRate: r.report.missRate, ...r.report }, pct);
+  // A regression the hindsight reproduces is the machine's latencies, not the schedule's model of it.
+  if (hs) out.push(`Hindsight: ${hs} (measured ${pct(r.report.missRate)})`);
   out.push(r.pass ? 'PASS: every tenant within the tolerance' : 'FAIL: regressed beyond the tolerance');
   return out.join('\n') + '\n';
 }

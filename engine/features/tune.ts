@@ -119,6 +119,9 @@ export interface LiveCheck {
   appliedLive?: string[];
   runId: string;
   perTenant: Validation['perTenant'];
+  /** The run re-simulated with the latencies it learnt, and their range against the prediction's (replay.ts ReplayResult.report). */
+  hindsightMissRate?: number;
+  learntRatios?: [number, number];
 }
 
 /** The top `n` tuned candidates whose figures differ (configurations that change nothing here count once). */
@@ -257,6 +260,8 @@ export const tuneFeature = {
                   ...(v.replay.report.levers ? { appliedLive: appliedText(v.replay.report.levers) } : {}),
                   runId: v.validation.runId,
                   perTenant: v.validation.perTenant,
+                  ...(v.replay.report.hindsightMissRate !== undefined ? { hindsightMissRate: v.replay.report.hindsightMissRate } : {}),
+                  ...(v.replay.report.learntRatios ? { learntRatios: v.replay.report.learntRatios } : {}),
                 });
               } catch (e) {
                 if (ctx.signal.aborted) throw new EngineError(`live validation of ${label}: ${(e as Error).message}`, 'cancelled', { cause: e });

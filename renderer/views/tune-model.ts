@@ -5,6 +5,7 @@
 import type { ParamsOf, ResultOf } from '../../engine/api';
 import { missCapRule } from '../../scheduler/core/tune/miss-cap';
 import { describeCandidate } from '../../scheduler/core/tune/space';
+import { hindsightText } from '../../scheduler/schedule/hindsight';
 import { DASH, finiteNum, fmtMs, fmtPct, fmtSig } from '../format';
 
 export type TuneRunResult = ResultOf<'tune.run'>;
@@ -183,11 +184,13 @@ export interface ValidationRow {
   measured: string;
   diffPts: string;
   energy: string;
+  /** The run re-simulated with the latencies it learnt (hindsightText). */
+  hindsight: string;
 }
 
 /** Live validation: predicted vs measured miss rate, with the energy's source named. */
 export function validationRows(r: TuneRunResult): ValidationRow[] {
-  const failed = (r.validationFailed ?? []).map((v): ValidationRow => ({ which: v.which === 'tuned' && v.rank ? `tuned #${v.rank}` : v.which, policy: v.policy, predicted: DASH, measured: `failed: ${v.error}`, diffPts: DASH, energy: DASH }));
+  const failed = (r.validationFailed ?? []).map((v): ValidationRow => ({ which: v.which === 'tuned' && v.rank ? `tuned #${v.rank}` : v.which, policy: v.policy, predicted: DASH, measured: `failed: ${v.error}`, diffPts: DASH, energy: DASH, hindsight: DASH }));
   return [...(r.validation ?? []).map((v) => {
     const p = finiteNum(v.predictedMissRate);
     const m = finiteNum(v.measuredMissRate);
@@ -199,6 +202,7 @@ export function validationRows(r: TuneRunResult): ValidationRow[] {
       measured: fmtPct(m),
       diffPts: p !== undefined && m !== undefined ? `${m - p >= 0 ? '+' : ''}${(100 * (m - p)).toFixed(1)} pts` : DASH,
       energy: `${fmtSig(v.measuredEnergyJ, 3)} J ${v.energySource === 'measured' ? '(measured)' : '(ESTIMATE)'}`,
+      hindsight: hindsightText(v, (x) => fmtPct(x)) ?? DASH,
     };
   }), ...failed];
 }

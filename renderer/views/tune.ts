@@ -207,7 +207,7 @@ export const tuneView: View = {
         h('section', { class: 'card', 'data-testid': 'tune-validation' },
           h('h2', {}, 'Live validation ', h('span', { class: 'muted tune-sub' }, 'predicted (simulator) vs measured (a short live run on this machine)')),
           vrows.length
-            ? table(vrows, { Schedule: (v) => v.which, Policy: (v) => v.policy, 'Predicted miss': (v) => v.predicted, 'Measured miss': (v) => v.measured, Difference: (v) => v.diffPts, Energy: (v) => v.energy }, { class: 'data', 'data-testid': 'tune-validation-table' })
+            ? table(vrows, { Schedule: (v) => v.which, Policy: (v) => v.policy, 'Predicted miss': (v) => v.predicted, 'Measured miss': (v) => v.measured, Difference: (v) => v.diffPts, Energy: (v) => v.energy, 'Re-simulated (hindsight)': (v) => v.hindsight }, { class: 'data', 'data-testid': 'tune-validation-table' })
             : h('p', { class: 'muted' }, 'Not validated live: set "Validate live" to a few seconds, or replay the schedule from the Export view.')),
       );
     }

@@ -67,7 +67,18 @@ export interface ReplayResult extends ReplayVerdict {
   durationSec: number;
   /** What differs from the machine / ORT the schedule was tuned on (said before the run). */
   differences: string[];
-  report: Pick<LiveReport, 'status' | 'granularity' | 'latencySource' | 'energy' | 'warnings' | 'files' | 'levers'> & { missRate: number; p95LatencyMs: number | null };
+  report: Pick<LiveReport, 'status' | 'granularity' | 'latencySource' | 'energy' | 'warnings' | 'files' | 'levers'> & {
+    missRate: number;
+    p95LatencyMs: number | null;
+    /**
+     * The run's own frames re-simulated after it with the latencies it learnt (LiveReport.hindsight):
+     * close to the measured miss rate while the prediction is far off, the schedule's model held and
+     * the latencies it was given did not (a slower machine, another load).
+     */
+    hindsightMissRate?: number;
+    /** The smallest and largest observed/expected latency ratio the run learnt (tenant x lane). */
+    learntRatios?: [number, number];
+  };
 }
 
 export interface ReplayOptions {
@@ -129,7 +140,13 @@ export async function replaySchedule(s: Schedule, o: ReplayOptions): Promise<Rep
   });
   const verdict = judgeReplay(s, measured, o.tolerance);
   const rep = r.report;
-  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, granularity: rep.granularity, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), ...(rep.levers ? { levers: rep.levers } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null } };
+  return { ...verdict, pass: verdict.pass && rep.status === 'completed', runId: rep.runId, durationSec: o.durationSec, differences: o.differences, report: { status: rep.status, granularity: rep.granularity, latencySource: rep.latencySource, energy: rep.energy, warnings: rep.warnings, ...(rep.files ? { files: rep.files } : {}), ...(rep.levers ? { levers: rep.levers } : {}), missRate: rep.metrics.overall.missRate, p95LatencyMs: Number.isFinite(rep.metrics.overall.p95Latency) ? rep.metrics.overall.p95Latency * 1000 : null, ...hindsightOf(rep) } };
+}
+
+function hindsightOf(rep: LiveReport): Pick<ReplayResult['report'], 'hindsightMissRate' | 'learntRatios'> {
+  const all = rep.hindsight?.comparison.find((c) => c.tenant === '(all)');
+  const ratios = (rep.adaptation?.ratios ?? []).flat().filter((x) => Number.isFinite(x) && x > 0);
+  return { ...(all ? { hindsightMissRate: all.predicted.missRate } : {}), ...(ratios.length ? { learntRatios: [Math.min(...ratios), Math.max(...ratios)] } : {}) };
 }
 
 export type Validation = Schedule['provenance']['validation'][number];
