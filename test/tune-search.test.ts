@@ -57,6 +57,9 @@ describe('tuner search', () => {
     expect(resumed.simulations).toBe(0);
     expect(resumed.fromCheckpoint).toBeGreaterThan(0);
     expect(resumed.tried.map((t) => t.objective)).toEqual(ra.tried.map((t) => t.objective));
+    // A checkpoint holds only under the simulation settings it was made with.
+    expect(() => new TuneSearch(layoutsOf(w), { ...small, sim: { ...small.sim, speedDrift: 0.1 }, seed: 3, resume: a.checkpoint() })).toThrow(/other simulation settings/);
+    expect(() => new TuneSearch(layoutsOf(w), { ...small, seed: 3, resume: { ...a.checkpoint(), sim: undefined } })).toThrow(/older checkpoint/);
     // The first candidates are the structured seeds (space.ts structuredSeeds), whatever the seed;
     // in a space without any (no pinning, only the baselines' granularities), another seed explores differently.
     expect(ra.tried.filter((t) => t.origin === 'search').map((t) => t.candidate)).toEqual(structuredSeeds(layoutsOf(w), small.space).slice(0, 8));

@@ -179,7 +179,12 @@ export interface Checkpoint {
   version: 1;
   /** cacheKey -> result; non-finite numbers as strings (JSON has none). */
   results: [string, EvalResult][];
+  /** The simulation settings its results were made with (a cached result is only valid under them). */
+  sim?: SimSettings;
 }
+
+/** The settings that change a simulation's result, in a fixed order (absent drift = 0). */
+const simKey = (s: SimSettings) => JSON.stringify([s.duration, s.latencyNoise, s.jobNoise, s.window, s.speedDrift ?? 0]);
 
 export interface TuneProgress {
   phase: 'reference' | 'baselines' | 'floor' | 'search';
@@ -299,6 +304,8 @@ export class TuneSearch {
     this.rungs = rungsFor(this.options.simSeeds, this.options.eta);
     if (o.resume) {
       if (o.resume.version !== 1) throw new Error(`tune: checkpoint version ${String(o.resume.version)} is not supported (this Tessera reads version 1)`);
+      // Its results hold only under the settings they were simulated with (duration, noise, speed drift).
+      if (!o.resume.sim || simKey(o.resume.sim) !== simKey(o.sim)) throw new Error(`tune: the checkpoint was made with other simulation settings (${o.resume.sim ? `duration, noise, window, speed drift ${simKey(o.resume.sim)}` : 'not recorded: an older checkpoint'}; now ${simKey(o.sim)}): resume with the same settings, or delete the checkpoint to start afresh`);
       for (const [k, r] of o.resume.results) this.cache.set(k, reviveResult(r));
     }
     this.progress = { phase: 'reference', candidatesTried: 0, maxCandidates: this.options.maxCandidates, simulations: 0 };
@@ -306,7 +313,7 @@ export class TuneSearch {
 
   /** The cache so far, for resume. */
   checkpoint(): Checkpoint {
-    return { version: 1, results: [...this.cache].map(([k, r]) => [k, encodeResult(r)]) };
+    return { version: 1, results: [...this.cache].map(([k, r]) => [k, encodeResult(r)]), sim: this.options.sim };
   }
 
   /** Runs the whole search inline (tests, small problems). */
