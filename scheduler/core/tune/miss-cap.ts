@@ -8,7 +8,6 @@
 // three nearly as well would be ranked last. So misses may move between tenants, but no tenant is
 // pushed beyond what the untuned policy already accepts. Pure and small: the Tune view imports it.
 import type { EvalResult } from './evaluate';
-import type { TuneResult } from './search';
 
 /** How many more frames (a fraction) than the least-missing untuned policy a schedule may miss and still rank by UXCost. */
 export const MISS_CAP_SLACK = 0.005;
@@ -46,7 +45,7 @@ export function missPenalty(caps: MissCaps, rs: EvalResult[]): number {
 }
 
 /** The miss caps in words, for the CLI and the Tune view (undefined: this objective has none). */
-export function missCapRule(t: Pick<TuneResult, 'missCap' | 'tenantMissCaps' | 'missCapBaseline'>, pct: (x: number) => string): string | undefined {
+export function missCapRule(t: { missCap?: number; tenantMissCaps?: { tenant: string; missCap: number }[]; missCapBaseline?: { policy: string; granularity: string } }, pct: (x: number) => string): string | undefined {
   if (t.missCap === undefined) return undefined;
   const by = t.missCapBaseline ? ` (${t.missCapBaseline.policy} at ${t.missCapBaseline.granularity} granularity)` : '';
   const tenants = (t.tenantMissCaps ?? []).map((x) => `${x.tenant} ${pct(x.missCap)}`).join(', ');
