@@ -1,6 +1,6 @@
 // `npm run bench -- tune [--scenarios xrbench/vr_gaming,mixed/reading_assistant] [--load auto|X]
 //   [--loads 0.9,0.8,0.7,0.6] [--load-basis both|layer|model] [--budget 60s] [--candidates N] [--validate 10s] [--validate-top 3]
-//   [--space live|full] [--profile-missing] [--calibrated] [--quick] [--json]`
+//   [--space live|full] [--profile-missing] [--calibrated] [--speed-drift auto|SD] [--quick] [--json]`
 //
 // Per scenario, with the newest stored (measured) profiles of its models (--profile-missing makes
 // short ones first), at a load where the untuned policies miss deadlines:
@@ -158,6 +158,9 @@ export async function main(argv: string[]): Promise<number> {
   const space = arg(argv, 'space') ?? 'live';
   if (space !== 'live' && space !== 'full') throw new Error(`--space takes live or full (got ${space})`);
   const validateTop = Number(arg(argv, 'validate-top') ?? 3);
+  // auto (the default): the engine estimates it from the profiles' drift checks.
+  const driftArg = arg(argv, 'speed-drift');
+  const drift = driftArg !== undefined && driftArg !== 'auto' ? { speedDrift: Number(driftArg) } : {};
   const budgetParams = budget ? { candidates: candidatesArg ? Number(candidatesArg) : 100_000, budgetSec: seconds(budget) } : { candidates: Number(candidatesArg ?? 24) };
   const { client, close } = localClient();
   const rows: { scenario: string; load?: number; basis?: LoadBasis; probes?: Probe[]; loadNote?: string; result?: TuneRunResult; error?: string; untunedUx?: number; tunedUx?: number; improvement?: number; pass?: boolean }[] = [];
@@ -168,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
         const call = (l: number, basis: LoadBasis, probe = false) =>
           client.call(
             'tune.run',
-            { scenario, load: l, loadGranularity: basis, objective: 'uxcost', ...(probe ? { candidates: 1 } : budgetParams), simulatorOnly: space === 'full', validateTop, machineCalibration: argv.includes('--calibrated'), profileMissing: argv.includes('--profile-missing'), profileBudgetSec: quick ? 5 : 15, durationSec: quick ? 5 : 10, simSeeds: quick ? 3 : 5, validateSec: probe ? 0 : validateSec },
+            { scenario, load: l, loadGranularity: basis, objective: 'uxcost', ...(probe ? { candidates: 1 } : budgetParams), simulatorOnly: space === 'full', validateTop, machineCalibration: argv.includes('--calibrated'), profileMissing: argv.includes('--profile-missing'), profileBudgetSec: quick ? 5 : 15, durationSec: quick ? 5 : 10, simSeeds: quick ? 3 : 5, validateSec: probe ? 0 : validateSec, ...drift },
             { onProgress: (p) => process.stderr.write(`\r\x1b[2K  ${probe ? `probing load ${l} (${basis} basis): ` : ''}${p.message}`) },
           );
         let load = fixedLoad;
@@ -234,7 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     const b = t.best!;
     if (r.probes) out.push(`  load probes (baselines and floor, no search): ${r.probes.map((p) => `${p.load} (${p.basis ?? 'layer'} basis): ${p.infeasible.length ? `infeasible (${p.infeasible.join(', ')})` : `${p.bestUntuned} misses ${pct(p.untunedMissRate)}, floor ${pct(p.floorMissRate)}, headroom ${pct(p.headroom)}`}`).join('; ')}`);
     out.push(`  load ${r.load?.toFixed(3)} (${r.basis ?? 'layer'} basis: ${r.basis === 'model' ? 'busiest lane with every model run whole on its fastest lane' : 'busiest lane with every layer on its fastest lane'})${r.loadNote ? `: ${r.loadNote}` : ''}`);
-    out.push(`  tuning: ${t.candidatesTried} candidates, ${t.simulations} simulations, ${r.result.workers} workers, ${r.result.wallSec.toFixed(1)} s wall (frame rates x${r.result.rateScale.toFixed(3)}; latencies measured: ${Object.values(r.result.profiles).join(', ')}${r.result.calibration ? `; machine calibration ${[...new Set(r.result.calibration.map((c) => c.key))].join(', ')} applied` : ''})`);
+    out.push(`  tuning: ${t.candidatesTried} candidates, ${t.simulations} simulations, ${r.result.workers} workers, ${r.result.wallSec.toFixed(1)} s wall (frame rates x${r.result.rateScale.toFixed(3)}; latencies measured: ${Object.values(r.result.profiles).join(', ')}${r.result.calibration ? `; machine calibration ${[...new Set(r.result.calibration.map((c) => c.key))].join(', ')} applied` : ''}; speed drift ${r.result.speedDrift.detail})`);
     out.push(`  best untuned: ${bb.candidate.policy} (lanes ${r.result.layouts[0].join('+')}, ${bb.candidate.granularity} granularity): UXCost ${bb.uxcost.mean.toFixed(4)} [${bb.uxcost.lo.toFixed(4)}, ${bb.uxcost.hi.toFixed(4)}], miss rate ${pct(bb.missRate.mean)}`);
     out.push(`  tuned: ${r.result.schedule?.policy.spec} (lanes ${r.result.layouts[b.candidate.layout].join('+')}, ${b.candidate.granularity} granularity, queue ${b.candidate.maxQueuePerTenant}): UXCost ${b.uxcost.mean.toFixed(4)} [${b.uxcost.lo.toFixed(4)}, ${b.uxcost.hi.toFixed(4)}], miss rate ${pct(b.missRate.mean)}`);
     out.push(`  UXCost ${r.improvement !== undefined ? `${(100 * r.improvement).toFixed(1)}% lower` : '-'} (target >= 20%): ${r.pass ? 'PASS' : 'FAIL'}${t.missCap !== undefined ? ` (ranked among schedules missing at most ${pct(t.missCap)} in all and per tenant ${(t.tenantMissCaps ?? []).map((x) => `${x.tenant} ${pct(x.missCap)}`).join(', ')})` : ''}`);

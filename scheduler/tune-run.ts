@@ -10,7 +10,7 @@ import type { Profile } from '../profiler/types';
 import { matchProfiles, tenantModels } from '../workloads/assess';
 import { loadScenario } from '../workloads/scenario-library';
 import type { Scenario } from '../workloads/scenario';
-import { evaluateCandidate, laneLayouts, TuneSearch, type Checkpoint, type EvalRequest, type EvalResult, type SimSettings, type TuneLayout, type TuneOptions, type TuneProgress, type TuneResult } from './core/tune';
+import { evaluateCandidate, laneLayouts, TuneSearch, type Checkpoint, type DriftCheck, type EvalRequest, type EvalResult, type SimSettings, type TuneLayout, type TuneOptions, type TuneProgress, type TuneResult } from './core/tune';
 import { busiestUtilisation, loadSimWorkload, SimWorkloadError } from './sim-workload';
 import { wholeModelWorkload } from './core/groups';
 import { calibrateWorkload } from './core/calibration';
@@ -26,6 +26,16 @@ export interface TuneProblem {
   rateScale: number;
   /** Per layout, the machine calibration applied to its latencies (machineCalibration). */
   calibration?: { lanes: string[]; key: string; createdAt: string; notes: string[] }[];
+}
+
+/** The whole-model drift checks of these profiles (each profile once, every lane that ran one): what the tuner's speed drift is estimated from. */
+export function driftChecks(profiles: readonly Profile[]): DriftCheck[] {
+  const seen = new Set<string>();
+  return profiles.flatMap((p) => {
+    if (seen.has(p.id)) return [];
+    seen.add(p.id);
+    return p.lanes.flatMap((l) => (l.drift ? [{ source: `${p.id} ${l.id}`, beforeMs: l.drift.beforeMs, afterMs: l.drift.afterMs }] : []));
+  });
 }
 
 export interface MissingProfile {

@@ -291,6 +291,11 @@ describe('CLI', () => {
       if (tuned.length === 2) expect([tuned[0].predictedMissRate, tuned[0].predictedEnergyJ]).not.toEqual([tuned[1].predictedMissRate, tuned[1].predictedEnergyJ]);
       expect(r.schedule!.provenance.validation).toHaveLength(1);
       expect(r.schedule!.provenance.validation[0].runId).toBe(tuned[0].runId);
+      // No speedDrift given: estimated from the profiles' drift checks (these short test profiles
+      // may have too few for an estimate), and the schedule records the sd and where it came from.
+      expect(['measured', 'default']).toContain(r.speedDrift.basis);
+      expect(r.schedule!.predicted.simulation.speedDrift).toBe(r.speedDrift.sd);
+      expect(r.schedule!.predicted.simulation.speedDriftBasis).toBe(r.speedDrift.detail);
     } finally {
       close();
     }

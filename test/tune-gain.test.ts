@@ -15,7 +15,7 @@ import { timing } from '../scheduler/tenant-timing';
 import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
 import type { EvalResult } from '../scheduler/core/tune';
-import { DEFAULT_SPACE, MISS_CAP_SLACK, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, DEFAULT_SPEED_DRIFT, MAX_SPEED_DRIFT, MISS_CAP_SLACK, speedDrift, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -158,6 +158,31 @@ describe('variant choices', () => {
 });
 
 describe('the machine speed from run to run (speedDrift)', () => {
+  test("its sd is measured from the profiles' whole-model drift checks; sub-5 ms models and too few checks give the default, said so", () => {
+    const check = (beforeMs: number, afterMs: number, i = 0) => ({ source: `p${i} cpu:1`, beforeMs, afterMs });
+    // The checks of a store profiled on a quiet 2-core VM (2026-12-03 03:49): ppocr det, rec, ES_RITNet, FBNet, hand tracker, KD, VAD.
+    const quiet = [check(251.5, 236.3), check(173.8, 137.7), check(35.0, 42.4), check(28.4, 29.5), check(29.5, 30.3), check(16.0, 18.4), check(234.4, 191.6), check(114.2, 115.4), check(86.5, 74.8), check(55.3, 62.5), check(1.0, 0.98), check(0.8, 0.68), check(0.4, 0.22), check(0.4, 0.3)];
+    const m = speedDrift(quiet);
+    expect(m.basis).toBe('measured');
+    expect(m.used).toBe(10); // the four sub-5 ms checks (VAD at 0.4 ms gave x0.56) are left out
+    expect(m.seen).toBe(14);
+    const logs = quiet.slice(0, 10).map((c) => Math.log(c.afterMs / c.beforeMs));
+    expect(m.sd).toBeCloseTo(Math.sqrt(logs.reduce((a, x) => a + x * x, 0) / 10), 12);
+    expect(m.sd).toBeGreaterThan(0.13);
+    expect(m.sd).toBeLessThan(0.15);
+    expect(m.range![0]).toBeCloseTo(137.7 / 173.8, 12);
+    expect(m.detail).toMatch(/measured.*10 whole-model drift checks/);
+    // A steady machine: no drift to simulate.
+    expect(speedDrift([check(20, 20), check(30, 30), check(40, 40), check(50, 50)]).sd).toBe(0);
+    // Too few usable checks: the default, and why.
+    const few = speedDrift([check(20, 30), check(2, 3), check(30, 30), check(40, 41)]);
+    expect(few).toMatchObject({ sd: DEFAULT_SPEED_DRIFT, basis: 'default', used: 3, seen: 4 });
+    expect(few.detail).toMatch(/3 whole-model drift check\(s\) of at least 5 ms, 4 are needed/);
+    // A wildly moving machine is capped at the simulator's range; a value the user gives wins.
+    expect(speedDrift([check(10, 100), check(100, 10), check(10, 100), check(100, 10)]).sd).toBe(MAX_SPEED_DRIFT);
+    expect(speedDrift(quiet, 0)).toMatchObject({ sd: 0, basis: 'given' });
+  });
+
   test('one factor per seed, the same for every candidate; none without drift', () => {
     expect(speedFactor({}, 3)).toBe(1);
     expect(speedFactor({ speedDrift: 0 }, 3)).toBe(1);

@@ -63,7 +63,11 @@ describe('tune view model', () => {
   test('the form becomes tune.run params; bad fields are named', () => {
     const ok = tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 'mixed/reading_assistant', profiles: 'a, b' });
     expect(ok.errors).toEqual([]);
-    expect(ok.params).toMatchObject({ scenario: 'mixed/reading_assistant', profiles: ['a', 'b'], objective: 'uxcost', budgetSec: 60, candidates: 200, seed: 1, validateSec: 0, speedDrift: 0.1 });
+    expect(ok.params).toMatchObject({ scenario: 'mixed/reading_assistant', profiles: ['a', 'b'], objective: 'uxcost', budgetSec: 60, candidates: 200, seed: 1, validateSec: 0 });
+    // Blank (the default) or 'auto': the engine estimates it from the profiles' drift checks.
+    expect(ok.params?.speedDrift).toBeUndefined();
+    expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', speedDrift: 'auto' }).params?.speedDrift).toBeUndefined();
+    expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', speedDrift: '0.2' }).params?.speedDrift).toBe(0.2);
     expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', speedDrift: '2' }).errors.join('\n')).toMatch(/Speed drift: a number from 0 to 1/);
     expect(tuneParams({ ...DEFAULT_TUNE_FORM, scenario: 's', budgetSec: '' }).params?.budgetSec).toBeUndefined();
     expect(ok.params?.machineCalibration).toBeUndefined();

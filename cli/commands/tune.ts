@@ -25,6 +25,7 @@ export function formatTune(r: TuneRunResult): string {
   out.push(`Scenario: ${r.scenario} (frame rates x${+r.rateScale.toFixed(4)}); profiles: ${Object.entries(r.profiles).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (r.profiled.length) out.push(`Profiled first (short profiles): ${r.profiled.join(', ')}`);
   out.push(`Lane layouts searched: ${layouts.join(' | ')}`);
+  out.push(`Speed drift (each simulated run slowed or sped up as a whole): ${r.speedDrift.detail}`);
   for (const c of r.calibration ?? []) out.push(`Machine calibration on ${c.lanes.join('+')}: ${c.key} (${c.createdAt}): ${c.notes.join('; ')}`);
   out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
   if (t.infeasible?.length) {
@@ -79,7 +80,7 @@ export const tuneCommand: CliCommand = {
   summary: 'Search the best schedule for a scenario in the simulator on its stored profiles; write it as a tuned schedule file.',
   usage:
     'tessera tune SCENARIO [--profile ID,...|--profile-missing] [--objective uxcost|miss-under-cap|xrbench|p99] [--energy-cap W] [--budget 5m] [--candidates N] [--seed N] [--seeds 5] ' +
-    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--calibrated] [--speed-drift 0.1] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
+    '[--duration 10s] [--load X [--load-basis layer|model]|--scale S] [--layouts cpu:1+cpu:1,cpu:2] [--policies a,b] [--simulator-only] [--calibrated] [--speed-drift auto|SD] [--workers N] [--checkpoint FILE [--resume]] [--validate 10s [--validate-top 3]] [--out FILE] [--json]',
   options: {
     profile: { type: 'string' },
     'profile-missing': { type: 'boolean' },
@@ -133,7 +134,8 @@ export const tuneCommand: CliCommand = {
       ...(v.policies !== undefined ? { policies: parseList(v.policies) } : {}),
       simulatorOnly: !!v['simulator-only'],
       ...(v.calibrated ? { machineCalibration: true } : {}),
-      ...(v['speed-drift'] !== undefined ? { speedDrift: parseNumber(v['speed-drift'], '--speed-drift', { min: 0, minInclusive: true, max: 1 }) } : {}),
+      // auto (the default): estimated from the profiles' drift checks (speed-drift.ts).
+      ...(v['speed-drift'] !== undefined && v['speed-drift'] !== 'auto' ? { speedDrift: parseNumber(v['speed-drift'], '--speed-drift', { min: 0, minInclusive: true, max: 1 }) } : {}),
       ...(v.workers !== undefined ? { workers: parseNumber(v.workers, '--workers', { integer: true, min: 0, minInclusive: true }) } : {}),
       ...(v.checkpoint !== undefined ? { checkpoint: String(v.checkpoint), resume: !!v.resume } : {}),
       ...(v.out !== undefined ? { out: String(v.out) } : {}),
@@ -179,7 +181,7 @@ export function formatSchedule(s: Schedule): string {
     `Models: ${s.models.map((m) => `${m.tenant}: ${m.model} sha256 ${m.sha256.slice(0, 12)}... (profile ${m.profileId})`).join('; ')}`,
     ...(s.variants.some((v) => v.variant !== 'policy') ? [`Variants (simulator only so far): ${s.variants.map((v) => `${v.tenant} ${v.variant}${v.layers?.length ? ` (${v.layers.map((l) => `${l.layer}=${l.variant}`).join(', ')})` : ''}`).join('; ')}`] : []),
     ...(s.infeasible ?? []).map((t) => `INFEASIBLE: ${t.tenant} needs ${t.bestIsolatedMs.toFixed(1)} ms alone, deadline ${t.deadlineMs.toFixed(1)} ms: this schedule cannot meet its deadlines`),
-    `Predicted (${s.predicted.source}; mean [95% CI] over seeds ${s.predicted.seeds.join(',')}):`,
+    `Predicted (${s.predicted.source}; mean [95% CI] over seeds ${s.predicted.seeds.join(',')}; speed drift ${s.predicted.simulation.speedDriftBasis ?? (s.predicted.simulation.speedDrift !== undefined ? `sd ${s.predicted.simulation.speedDrift}` : 'none')}):`,
     `  objective ${s.provenance.objective.kind} ${ci(o.objective, n4)}; miss rate ${ci(o.missRate, pct)}; energy ${ci(o.energyJ, (x) => `${x.toFixed(2)} J`)}; p99 ${ci(o.p99Ms, (x) => `${x.toFixed(1)} ms`)}; UXCost ${ci(o.uxcost, n4)}; XRBench ${ci(o.xrbench, n4)}`,
     ...s.predicted.perTenant.map((t) => `  ${t.tenant}: miss rate ${ci(t.missRate, pct)}, p99 ${ci(t.p99Ms, (x) => `${x.toFixed(1)} ms`)}`),
     `  best untuned (${s.predicted.baseline.policy}): objective ${ci(s.predicted.baseline.overall.objective, n4)}, miss rate ${ci(s.predicted.baseline.overall.missRate, pct)}; improvement ${s.predicted.improvement === null ? '-' : `${(100 * s.predicted.improvement).toFixed(1)}%`}`,

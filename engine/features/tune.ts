@@ -7,14 +7,14 @@ import { TESSERA_VERSION } from '../../base/version';
 import { profileModels } from '../../profiler/profile';
 import { loadProfile } from '../../profiler/store';
 import { runVariants } from '../../profiler/variants/run';
-import { DEFAULT_SPACE, describeCandidate, infeasibleTenants, LIVE_SPACE, OBJECTIVES, simulatorOnlyLevers, tenantsWithVariants, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { DEFAULT_SPACE, MAX_SPEED_DRIFT, speedDrift, type SpeedDriftEstimate, describeCandidate, infeasibleTenants, LIVE_SPACE, OBJECTIVES, simulatorOnlyLevers, tenantsWithVariants, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
 import { substituteVariants } from '../../scheduler/live/variant-exec';
 import { storeSchedule, type StoredSchedule } from '../../scheduler/schedule/store';
 import { defaultLanes, type LiveLevers } from '../../scheduler/live';
-import { buildTuneProblem, matchGivenProfiles, newestProfiles, runTune, TuneCancelled, type TuneProblem } from '../../scheduler/tune-run';
+import { buildTuneProblem, driftChecks, matchGivenProfiles, newestProfiles, runTune, TuneCancelled, type TuneProblem } from '../../scheduler/tune-run';
 import { loadScenario } from '../../workloads/scenario-library';
 import { EngineError, method } from '../feature';
 import { resolveProfileModels } from './profile';
@@ -49,8 +49,12 @@ export const tuneRunParams = z
     simSeeds: z.number().int().min(1).max(50).default(5),
     durationSec: z.number().positive().max(600).default(10),
     latencyNoise: z.number().min(0).max(10).default(0.1),
-    /** The machine's run-to-run speed variation (SimSettings.speedDrift): log-normal sd of a per-simulation factor on every latency; 0 turns it off. */
-    speedDrift: z.number().min(0).max(1).default(0.1),
+    /**
+     * The machine's run-to-run speed variation (SimSettings.speedDrift): log-normal sd of a
+     * per-simulation factor on every latency; 0 turns it off. Absent: estimated from the profiles'
+     * whole-model drift checks (scheduler/core/tune/speed-drift.ts), the default when they have too few.
+     */
+    speedDrift: z.number().min(0).max(MAX_SPEED_DRIFT).optional(),
     jobNoise: z.number().min(0).max(10).default(0.1),
     workers: z.number().int().min(0).max(256).optional(),
     policies: z.array(z.string().min(1)).optional(),
@@ -77,6 +81,8 @@ export interface TuneRunResult {
   rateScale: number;
   /** Per layout, the machine calibration applied (machineCalibration). */
   calibration?: TuneProblem['calibration'];
+  /** The speed drift simulated, and where it comes from (given, measured from the profiles' drift checks, or the default). */
+  speedDrift: SpeedDriftEstimate;
   result: TuneResult;
   /** Tenant ids in scenario order, and those with measured layer variants (their 'policy' choice is simulator-only: simulatorOnlyLevers). */
   tenants: string[];
@@ -197,12 +203,13 @@ export const tuneFeature = {
           if (ids.length) problem = await buildTuneProblem(p.scenario, { profileFor, layouts: p.layouts, load: p.load, loadGranularity: p.loadGranularity, scale: p.scale, machineCalibration: p.machineCalibration });
         }
         const space = { ...(p.simulatorOnly ? DEFAULT_SPACE : LIVE_SPACE), ...(p.policies ? { policies: p.policies } : {}) };
+        const drift = speedDrift(driftChecks(problem.profiles), p.speedDrift);
         let outcome;
         try {
           outcome = await runTune(problem.layouts, {
             objective: { kind: p.objective, ...(p.energyCapWatts !== undefined ? { energyCapWatts: p.energyCapWatts } : {}) },
             space,
-            sim: { duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, window: 0.5, speedDrift: p.speedDrift },
+            sim: { duration: p.durationSec, latencyNoise: p.latencyNoise, jobNoise: p.jobNoise, window: 0.5, speedDrift: drift.sd },
             seed: p.seed,
             simSeeds: p.simSeeds,
             maxCandidates: p.candidates,
@@ -223,9 +230,9 @@ export const tuneFeature = {
           if (e instanceof TuneCancelled) throw e;
           throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
         }
-        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, ...(problem.calibration ? { calibration: problem.calibration } : {}), result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, ...(problem.calibration ? { calibration: problem.calibration } : {}), speedDrift: drift, result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
         if (outcome.result.status !== 'infeasible' && outcome.result.best) {
-          out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir });
+          out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, speedDriftBasis: drift.detail });
           if (p.validateSec > 0) {
             out.validation = [];
             const layoutIds = problem.layouts.map((l) => l.lanes.join('+'));
@@ -236,7 +243,7 @@ export const tuneFeature = {
             ];
             for (const { which, rank, pick } of picks) {
               const label = which === 'untuned' ? 'the best untuned policy' : `tuned #${rank}`;
-              const s = rank === 1 ? out.schedule : await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, pick });
+              const s = rank === 1 ? out.schedule : await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, speedDriftBasis: drift.detail, pick });
               ctx.progress({ message: `validating ${label} live (${p.validateSec} s)` });
               try {
                 const v = await validateLive(s, p.validateSec, { signal: ctx.signal, onProgress: (m) => ctx.progress({ message: `validating ${label}: ${m}` }), substituteVariants });

@@ -38,7 +38,7 @@ export interface TuneForm {
   validateSec: string;
 }
 
-export const DEFAULT_TUNE_FORM: TuneForm = { scenario: '', profiles: '', profileMissing: false, calibrated: false, speedDrift: '0.1', objective: 'uxcost', energyCapWatts: '', budgetSec: '60', candidates: '200', seed: '1', validateSec: '0' };
+export const DEFAULT_TUNE_FORM: TuneForm = { scenario: '', profiles: '', profileMissing: false, calibrated: false, speedDrift: '', objective: 'uxcost', energyCapWatts: '', budgetSec: '60', candidates: '200', seed: '1', validateSec: '0' };
 
 /** The form as tune.run params, or what to fix (each message names the field). */
 export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[] } {
@@ -60,7 +60,8 @@ export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[]
   const candidates = number(f.candidates, 'Candidates', { integer: true, min: 1, max: 100_000 });
   const seed = number(f.seed, 'Seed', { integer: true, min: 0, max: 2 ** 31 - 1 });
   const validateSec = number(f.validateSec, 'Validate live (s)', { min: 0, max: 600 });
-  const speedDrift = number(f.speedDrift, 'Speed drift', { min: 0, max: 1 });
+  // Blank or 'auto': measured from the profiles' drift checks (engine tune.run).
+  const speedDrift = /^\s*(auto)?\s*$/i.test(f.speedDrift) ? undefined : number(f.speedDrift, 'Speed drift', { min: 0, max: 1 });
   const cap = f.objective === 'miss-under-cap' ? number(f.energyCapWatts, 'Energy cap (W)', { min: 0.001, max: 100_000 }) : undefined;
   if (errors.length) return { errors };
   return {
@@ -76,7 +77,7 @@ export function tuneParams(f: TuneForm): { params?: TuneParams; errors: string[]
       candidates,
       seed,
       validateSec,
-      speedDrift,
+      ...(speedDrift !== undefined ? { speedDrift } : {}),
     },
   };
 }

@@ -33,7 +33,7 @@ export const tuneView: View = {
     const candidates = field('candidates', { type: 'number', min: 1, step: 1, class: 'tune-num' });
     const seed = field('seed', { type: 'number', min: 0, step: 1, class: 'tune-num' });
     const validate = field('validateSec', { type: 'number', min: 0, max: 600, step: 'any', class: 'tune-num' });
-    const drift = field('speedDrift', { type: 'number', min: 0, max: 1, step: 'any', class: 'tune-num', title: 'How much this machine\u2019s speed moves from one run to the next: every simulated run is slowed or sped up as a whole by a log-normal factor with this sd (0: none)' });
+    const drift = field('speedDrift', { type: 'text', inputmode: 'decimal', class: 'tune-num', placeholder: 'auto', title: 'How much this machine\u2019s speed moves from one run to the next: every simulated run is slowed or sped up as a whole by a log-normal factor with this sd (0: none). Blank: measured from the profiles\u2019 whole-model drift checks' });
     const formErrors = h('div', { 'data-testid': 'tune-form-errors' });
     const start: HTMLButtonElement = h('button', { 'data-testid': 'tune-start', onclick: () => void run() }, 'Start tuning');
     const runArea = h('div', {});
@@ -186,6 +186,7 @@ export const tuneView: View = {
           h('h2', {}, 'Best schedule'),
           h('p', {}, h('strong', {}, rows.find((x) => x.best)?.label ?? DASH)),
           h('p', { 'data-testid': 'tune-improvement' }, `Objective ${t.objective.kind}: ${improvement}. Predicted miss rate ${fmtPct(t.best?.missRate.mean)} (simulator, ${t.simSeeds.length} seeds).`),
+          r.speedDrift ? h('p', { class: 'muted', 'data-testid': 'tune-speed-drift' }, `Speed drift: ${r.speedDrift.detail}.`) : null,
           r.calibration?.length ? h('p', { class: 'muted', 'data-testid': 'tune-calibration' }, `Latencies: the profiles with the machine calibration applied (${r.calibration.map((c) => `${c.lanes.join('+')}: ${c.key}, ${c.createdAt}`).join('; ')}).`) : null,
           h('div', { class: 'row' }, exportButton,
             r.stored ? h('span', { class: 'muted', 'data-testid': 'tune-stored' }, `Stored as ${r.stored.id}. `) : null,

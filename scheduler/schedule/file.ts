@@ -30,7 +30,7 @@ const iv = (i: Interval) => ({ mean: fin(i.mean), sd: fin(i.sd), lo: fin(i.lo), 
 const metrics = (s: CandidateSummary) => ({ objective: iv(s.objective), missRate: iv(s.missRate), energyJ: iv(s.energyJ), averageWatts: iv(s.averageWatts), uxcost: iv(s.uxcost), xrbench: iv(s.xrbench), p99Ms: iv(s.p99Ms) });
 
 /** The schedule of a tuning outcome's best candidate. Resolves every model to record its file and sha256. */
-export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o: { tesseraVersion: string; scenarioBaseDir?: string; /** Another summarised candidate than the best (e.g. the best baseline, to validate it live). */ pick?: CandidateSummary }): Promise<Schedule> {
+export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o: { tesseraVersion: string; scenarioBaseDir?: string; /** Where the simulated speed drift comes from, in words (engine tune.run: speed-drift.ts's detail). */ speedDriftBasis?: string; /** Another summarised candidate than the best (e.g. the best baseline, to validate it live). */ pick?: CandidateSummary }): Promise<Schedule> {
   const r = outcome.result;
   if (r.status === 'infeasible') throw new ScheduleError(`no schedule: the scenario is infeasible (${(r.infeasible ?? []).map((t) => `${t.tenant} needs ${t.bestIsolatedMs.toFixed(1)} ms alone, deadline ${t.deadlineMs.toFixed(1)} ms`).join('; ')})`, 'no-result');
   const best = o.pick ?? r.best;
@@ -74,7 +74,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     predicted: {
       source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail})${problem.calibration ? `, with machine calibration ${problem.calibration[c.layout]?.key} applied` : ''}; energy: ${w.energySource.kind}: ${w.energySource.detail}`,
       seeds: r.simSeeds,
-      simulation: { durationSec: opts.sim.duration, latencyNoise: opts.sim.latencyNoise, jobNoise: opts.sim.jobNoise, window: opts.sim.window, ...(opts.sim.speedDrift ? { speedDrift: opts.sim.speedDrift } : {}) },
+      simulation: { durationSec: opts.sim.duration, latencyNoise: opts.sim.latencyNoise, jobNoise: opts.sim.jobNoise, window: opts.sim.window, ...(opts.sim.speedDrift !== undefined ? { speedDrift: opts.sim.speedDrift } : {}), ...(o.speedDriftBasis ? { speedDriftBasis: o.speedDriftBasis } : {}) },
       overall: metrics(best),
       perTenant: best.perTenant.map((t) => ({ tenant: t.tenant, missRate: iv(t.missRate), p99Ms: iv(t.p99Ms) })),
       baseline: { policy: r.bestBaseline.candidate.policy, overall: metrics(r.bestBaseline) },

@@ -119,7 +119,7 @@ export const Schedule = z
       .object({
         source: z.string().describe('Simulator, with the profiles\' latencies and the energy source.'),
         seeds: z.array(z.number().int()),
-        simulation: z.object({ durationSec: z.number(), latencyNoise: z.number(), jobNoise: z.number(), window: z.number(), speedDrift: z.number().optional() }).strict(),
+        simulation: z.object({ durationSec: z.number(), latencyNoise: z.number(), jobNoise: z.number(), window: z.number(), speedDrift: z.number().optional(), speedDriftBasis: z.string().optional().describe('Where speedDrift comes from: given, measured from the profiles\' whole-model drift checks, or the default.') }).strict(),
         overall: Metrics,
         perTenant: z.array(z.object({ tenant: z.string(), missRate: Interval, p99Ms: Interval }).strict()),
         baseline: z.object({ policy: z.string(), overall: Metrics }).strict().describe('The best untuned policy on the default lanes, for comparison.'),

@@ -4,6 +4,7 @@
 export * from './evaluate';
 export * from './search';
 export * from './miss-cap';
+export * from './speed-drift';
 export * from './space';
 export { suggest, type Assignment, type Observation, type ParamDef, type TpeOptions } from './tpe';
 export { laneLayouts, measuredLane } from './layouts';
