@@ -60,6 +60,10 @@ describe('tuner search', () => {
     // A checkpoint holds only under the simulation settings it was made with.
     expect(() => new TuneSearch(layoutsOf(w), { ...small, sim: { ...small.sim, speedDrift: 0.1 }, seed: 3, resume: a.checkpoint() })).toThrow(/other simulation settings/);
     expect(() => new TuneSearch(layoutsOf(w), { ...small, seed: 3, resume: { ...a.checkpoint(), sim: undefined } })).toThrow(/older checkpoint/);
+    // ... and for the problem it was made for: other latencies, frame rates or lanes are refused.
+    const faster = { ...w, tenants: w.tenants.map((t) => ({ ...t, arrival: t.arrival.type === 'periodic' ? { ...t.arrival, fps: t.arrival.fps * 1.2 } : t.arrival })) };
+    expect(() => new TuneSearch(layoutsOf(faster), { ...small, seed: 3, resume: a.checkpoint() })).toThrow(/another problem/);
+    expect(() => new TuneSearch(layoutsOf(w), { ...small, seed: 3, resume: { ...a.checkpoint(), problem: undefined } })).toThrow(/did not record/);
     // The first candidates are the structured seeds (space.ts structuredSeeds), whatever the seed;
     // in a space without any (no pinning, only the baselines' granularities), another seed explores differently.
     expect(ra.tried.filter((t) => t.origin === 'search').map((t) => t.candidate)).toEqual(structuredSeeds(layoutsOf(w), small.space).slice(0, 8));

@@ -32,6 +32,7 @@
 // unpinned at the granularities and layouts the baselines do not cover), the
 // best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
 // "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
+import { fnv1a } from '../calibration';
 import { rng } from '../rng';
 import { wholeModelWorkload } from '../groups';
 import { relativeDeadline, type SimWorkload } from '../types';
@@ -181,6 +182,14 @@ export interface Checkpoint {
   results: [string, EvalResult][];
   /** The simulation settings its results were made with (a cached result is only valid under them). */
   sim?: SimSettings;
+  /** problemKey() of the layouts it was made for: other profiles, load, lanes or calibration give other results. */
+  problem?: string;
+}
+
+/** A fingerprint of what the simulations run on: every layout's lanes and workload (latencies, frame rates, deadlines). */
+export function problemKey(layouts: readonly TuneLayout[]): string {
+  const text = JSON.stringify(layouts.map((l) => [l.lanes, l.workload]));
+  return `${fnv1a(text)}-${text.length.toString(16)}`;
 }
 
 /** The settings that change a simulation's result, in a fixed order (absent drift = 0). */
@@ -306,6 +315,7 @@ export class TuneSearch {
       if (o.resume.version !== 1) throw new Error(`tune: checkpoint version ${String(o.resume.version)} is not supported (this Tessera reads version 1)`);
       // Its results hold only under the settings they were simulated with (duration, noise, speed drift).
       if (!o.resume.sim || simKey(o.resume.sim) !== simKey(o.sim)) throw new Error(`tune: the checkpoint was made with other simulation settings (${o.resume.sim ? `duration, noise, window, speed drift ${simKey(o.resume.sim)}` : 'not recorded: an older checkpoint'}; now ${simKey(o.sim)}): resume with the same settings, or delete the checkpoint to start afresh`);
+      if (o.resume.problem !== this.problem()) throw new Error(`tune: the checkpoint was made for ${o.resume.problem ? 'another problem: other profiles, load, lanes or machine calibration' : 'a problem it did not record (an older checkpoint)'}: resume with the same scenario, profiles, load and layouts, or delete the checkpoint to start afresh`);
       for (const [k, r] of o.resume.results) this.cache.set(k, reviveResult(r));
     }
     this.progress = { phase: 'reference', candidatesTried: 0, maxCandidates: this.options.maxCandidates, simulations: 0 };
@@ -313,7 +323,13 @@ export class TuneSearch {
 
   /** The cache so far, for resume. */
   checkpoint(): Checkpoint {
-    return { version: 1, results: [...this.cache].map(([k, r]) => [k, encodeResult(r)]), sim: this.options.sim };
+    return { version: 1, results: [...this.cache].map(([k, r]) => [k, encodeResult(r)]), sim: this.options.sim, problem: this.problem() };
+  }
+
+  private problemText: string | undefined;
+  /** problemKey(this.layouts), computed once (a checkpoint is written after every batch). */
+  private problem(): string {
+    return (this.problemText ??= problemKey(this.layouts));
   }
 
   /** Runs the whole search inline (tests, small problems). */
