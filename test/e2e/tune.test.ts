@@ -74,6 +74,8 @@ describe.runIf(chromiumAvailable())('Tune and Export views (tuned schedules)', (
     await expect(page.getByTestId('tune-progress-message').textContent()).resolves.toMatch(/^done: 12 candidates/);
     await expect(page.getByTestId('tune-improvement').textContent()).resolves.toMatch(/Objective uxcost: .*(better than the best untuned policy|–)/);
     await expect(page.getByTestId('tune-stored').textContent()).resolves.toMatch(/Stored as .*two_tiny.*-tune-/);
+    // The form's speed drift is blank (auto): these hand-written profiles carry no drift checks, so the default is used, and the result says so.
+    await expect(page.getByTestId('tune-speed-drift').textContent()).resolves.toMatch(/^Speed drift: sd 0\.1 \(default\): the profiles have 0 whole-model drift check/);
     expect(await page.getByTestId('tune-pareto').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('tune-progress-chart').locator('canvas').count()).toBe(1);
     const vrows = page.getByTestId('tune-validation-table').locator('tbody tr');
