@@ -12,7 +12,7 @@ import { saveProfile } from '../profiler/store';
 import { DEFAULT_SPACE } from '../scheduler/core/tune';
 import { loadSchedule, makeSchedule, readSchedule, ScheduleError, writeSchedule } from '../scheduler/schedule/file';
 import { scheduleJsonSchema, type Schedule } from '../scheduler/schedule/format';
-import { judgeReplay, parseTolerance, replaySchedule, scheduleLiveOptions } from '../scheduler/schedule/replay';
+import { judgeReplay, parseTolerance, replaySchedule, runUpper, scheduleLiveOptions } from '../scheduler/schedule/replay';
 import { substituteVariants } from '../scheduler/live/variant-exec';
 import { cutModel } from '../profiler/onnx/cut';
 import { loadModel } from '../profiler/onnx/model';
@@ -157,6 +157,18 @@ describe('tuned schedule file', () => {
     expect(bad.pass).toBe(false);
     expect(bad.rows[0].violations.join(' ')).toMatch(/miss rate/);
     expect(() => parseTolerance('latency=3')).toThrow(/miss=POINTS/);
+    // One run is judged against one run's 95% prediction interval over the seeds, not the mean's CI:
+    // mean 10%, sd 5 points over 5 seeds: the mean's CI ends at 16.2%, one run's at 25.2%.
+    const one = structuredClone(schedule);
+    one.predicted.perTenant.forEach((x) => (x.missRate = { mean: 0.1, sd: 0.05, lo: 0.038, hi: 0.162, n: 5 }));
+    expect(runUpper(one.predicted.perTenant[0].missRate)).toBeCloseTo(0.1 + 2.776 * 0.05 * Math.sqrt(1.2), 12);
+    const at = (missRate: number) => judgeReplay(one, one.predicted.perTenant.map((t) => ({ tenant: t.tenant, released: 100, missRate, p99Ms: t.p99Ms.mean })), parseTolerance('miss=0,p99=off'));
+    expect(at(0.2).pass).toBe(true);
+    expect(at(0.26).pass).toBe(false);
+    expect(at(0.26).rows[0].violations[0]).toMatch(/> expected 25\.2% \(one run, 95%\)/);
+    // A rate's interval stops at 100%; without sd the CI's end (or the mean) is used.
+    expect(runUpper({ mean: 0.9, sd: 0.3, hi: 1, n: 5 }, 1)).toBe(1);
+    expect(runUpper({ mean: 0.1, sd: null, hi: 0.15, n: 1 })).toBe(0.15);
   });
 
   test('the worker-thread search gives the same result as the inline one', async () => {

@@ -154,7 +154,7 @@ describe('tune view model', () => {
       ],
     } as unknown as ReplayResult;
     const rows = replayRows(r);
-    expect(rows[0]).toMatchObject({ tenant: 'a', expected: '1.0% (CI up to 2.0%)', measured: '0.0% of 40', pass: true });
+    expect(rows[0]).toMatchObject({ tenant: 'a', expected: '1.0% (one run: up to 2.0%)', measured: '0.0% of 40', pass: true });
     expect(rows[1]).toMatchObject({ expected: '0.0%', measuredP99: 'unbounded', pass: false, why: 'miss rate 50.0% > expected 0.0% + 5.0 points' });
     expect(toleranceText('5', '50')).toEqual({ text: 'miss=5%,p99=50%' });
     expect(toleranceText('', 'off')).toEqual({ text: 'p99=off' });

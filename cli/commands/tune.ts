@@ -266,8 +266,8 @@ function reportEngineError(e: unknown, ctx: CliContext): number {
 export function formatReplay(r: ReplayResult): string {
   const out = [r.differences.length ? `Differs from where it was tuned:\n${r.differences.map((d) => `  ${d}`).join('\n')}` : 'Same machine and ONNX Runtime as tuned.'];
   out.push(`Live run ${r.runId}: ${r.durationSec} s, ${r.report.status}; energy ${r.report.energy.source.kind === 'measured' ? 'measured' : 'ESTIMATE'} ${r.report.energy.joules.toFixed(2)} J; tolerance miss +${(100 * r.tolerance.missPts).toFixed(1)} points, p99 +${(100 * r.tolerance.p99Rel).toFixed(0)}%`);
-  const head = ['tenant', 'expected miss [CI hi]', 'measured miss', 'expected p99 ms', 'measured p99 ms', 'verdict'];
-  const rows = r.rows.map((x) => [x.tenant, `${pct(x.expected.missRate)} [${pct(x.expected.missRateHi)}]`, `${pct(x.measured.missRate)} of ${x.measured.released}`, x.expected.p99Ms === null ? '-' : x.expected.p99Ms.toFixed(1), x.measured.p99Ms === null ? 'unbounded' : x.measured.p99Ms.toFixed(1), x.pass ? 'ok' : `REGRESSED: ${x.violations.join('; ')}`]);
+  const head = ['tenant', 'expected miss [one run up to]', 'measured miss', 'expected p99 ms [one run up to]', 'measured p99 ms', 'verdict'];
+  const rows = r.rows.map((x) => [x.tenant, `${pct(x.expected.missRate)} [${pct(x.expected.missRateHi)}]`, `${pct(x.measured.missRate)} of ${x.measured.released}`, x.expected.p99Ms === null ? '-' : `${x.expected.p99Ms.toFixed(1)}${x.expected.p99MsHi != null ? ` [${x.expected.p99MsHi.toFixed(1)}]` : ''}`, x.measured.p99Ms === null ? 'unbounded' : x.measured.p99Ms.toFixed(1), x.pass ? 'ok' : `REGRESSED: ${x.violations.join('; ')}`]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   out.push([head, ...rows].map((x) => x.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n'));
   const hs = hindsightText({ measuredMissRate: r.report.missRate, ...r.report }, pct);

@@ -222,7 +222,7 @@ export interface ReplayRow {
 export function replayRows(r: ReplayResult): ReplayRow[] {
   return r.rows.map((x) => ({
     tenant: x.tenant,
-    expected: `${fmtPct(x.expected.missRate)}${finiteNum(x.expected.missRateHi) !== undefined ? ` (CI up to ${fmtPct(x.expected.missRateHi)})` : ''}`,
+    expected: `${fmtPct(x.expected.missRate)}${finiteNum(x.expected.missRateHi) !== undefined ? ` (one run: up to ${fmtPct(x.expected.missRateHi)})` : ''}`,
     measured: `${fmtPct(x.measured.missRate)} of ${x.measured.released}`,
     expectedP99: fmtMs(x.expected.p99Ms),
     measuredP99: x.measured.p99Ms === null ? 'unbounded' : fmtMs(x.measured.p99Ms),
