@@ -15,7 +15,7 @@ import { timing } from '../scheduler/tenant-timing';
 import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
 import type { EvalResult } from '../scheduler/core/tune';
-import { DEFAULT_SPACE, DEFAULT_SPEED_DRIFT, MAX_SPEED_DRIFT, MISS_CAP_SLACK, speedDrift, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, DEFAULT_SPEED_DRIFT, interval, type Candidate, MAX_SPEED_DRIFT, MISS_CAP_SLACK, speedDrift, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -193,6 +193,26 @@ describe('the machine speed from run to run (speedDrift)', () => {
     expect(Math.abs(mean)).toBeLessThan(0.02);
     expect(sd).toBeGreaterThan(0.08);
     expect(sd).toBeLessThan(0.12);
+  });
+
+  test('the improvement is also given paired seed by seed (both candidates on the same frames at the same speed drift)', () => {
+    const w = syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.1, variants: false });
+    const drifting = { ...sim, speedDrift: 0.2 };
+    const r = new TuneSearch(layoutsOf(w), { objective: { kind: 'uxcost' }, space: { ...DEFAULT_SPACE, policies: ['edf', 'dream_static'], pinning: false }, sim: drifting, simSeeds: 5, maxCandidates: 8, batch: 8, baselines: ['fcfs'] }).runInline();
+    const iv = r.improvementInterval!;
+    expect(r.improvement).toBeGreaterThan(0);
+    expect(iv.n).toBe(5);
+    expect(iv.mean).toBeCloseTo(r.improvement!, 12);
+    // Recomputed from each candidate's simulations, seed by seed.
+    expect([r.best!.overMissCap, r.bestBaseline!.overMissCap]).toEqual([undefined, undefined]);
+    const per = (c: Candidate) => r.simSeeds.map((seed) => evaluateCandidate(layoutsOf(w), c, seed, drifting, r.referenceJoules).uxcost);
+    const base = per(r.bestBaseline!.candidate);
+    const tuned = per(r.best!.candidate);
+    const expected = interval(base.map((b, k) => (b - tuned[k]) / Math.abs(r.bestBaseline!.objective.mean)));
+    for (const k of ['mean', 'sd', 'lo', 'hi'] as const) expect(iv[k]).toBeCloseTo(expected[k], 12);
+    // Not the unpaired figure: seeds in another order give another interval.
+    const shuffled = interval(base.map((b, k) => (b - tuned[(k + 1) % tuned.length]) / Math.abs(r.bestBaseline!.objective.mean)));
+    expect(shuffled.sd).not.toBeCloseTo(iv.sd, 6);
   });
 
   test('a schedule planned at 90% utilisation misses in the slow runs, not in the fast ones', () => {

@@ -159,7 +159,8 @@ export const tuneView: View = {
           h('ul', {}, ...t.infeasible.map((x) => h('li', {}, `${x.tenant}: needs ${x.bestIsolatedMs.toFixed(2)} ms, deadline ${x.deadlineMs.toFixed(2)} ms`)))));
       }
       const rows = candidateRows(r);
-      const improvement = t.improvement === undefined || t.improvement === null ? DASH : `${(100 * t.improvement).toFixed(1)}% better than the best untuned policy (${t.bestBaseline?.candidate.policy ?? DASH})`;
+      const paired = t.improvementInterval && t.improvementInterval.n > 1 && Number.isFinite(t.improvementInterval.lo) ? ` [95% CI ${fmtPct(t.improvementInterval.lo)} to ${fmtPct(t.improvementInterval.hi)}, paired seed by seed]` : '';
+      const improvement = t.improvement === undefined || t.improvement === null ? DASH : `${(100 * t.improvement).toFixed(1)}% better${paired} than the best untuned policy (${t.bestBaseline?.candidate.policy ?? DASH})`;
       const pts = paretoScatter(r);
       const scatter = chartIn({
         type: 'scatter',

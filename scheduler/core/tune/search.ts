@@ -155,6 +155,13 @@ export interface TuneResult {
   best?: CandidateSummary;
   /** (best baseline's objective - best's) / |best baseline's|: 0.2 = 20% better. */
   improvement?: number;
+  /**
+   * The same, paired seed by seed: (baseline's - best's objective on seed s) / |baseline's mean|,
+   * mean (= improvement) and 95% CI. Both ran the same frames at the same speed drift on each seed
+   * (common random numbers): this is the CI of the improvement itself. The two candidates' own CIs
+   * overlap widely when drift moves both alike, and say little about their difference.
+   */
+  improvementInterval?: Interval;
   /** UXCost objective: candidates with a mean miss rate above this rank after every one within it. */
   missCap?: number;
   /** UXCost objective: likewise per tenant (tenantMissCap of the least-missing untuned policy, named by missCapBaseline). */
@@ -521,6 +528,12 @@ export class TuneSearch {
     return cands.map((c) => seeds.map((seed) => this.cache.get(prefix + cacheKey(c, seed))!));
   }
 
+  /** A fully evaluated candidate's objective on each seed (its miss-cap penalty included). */
+  private objectives(c: Candidate): number[] {
+    const rs = this.seeds.map((s) => this.cache.get(cacheKey(c, s))!);
+    return rs.map((r) => objectiveValue(this.options.objective, r) + this.penalty(rs));
+  }
+
   private summary(c: Candidate, origin: 'baseline' | 'search'): CandidateSummary {
     const rs = this.seeds.map((s) => this.cache.get(cacheKey(c, s))!);
     const tenants = this.layouts[c.layout].workload.tenants;
@@ -528,7 +541,7 @@ export class TuneSearch {
       candidate: c,
       origin,
       seeds: this.seeds,
-      objective: interval(rs.map((r) => objectiveValue(this.options.objective, r) + this.penalty(rs))),
+      objective: interval(this.objectives(c)),
       missRate: interval(rs.map((r) => r.missRate), RATE),
       energyJ: interval(rs.map((r) => r.energyJ), NON_NEGATIVE),
       averageWatts: interval(rs.map((r) => r.averageWatts), NON_NEGATIVE),
@@ -556,6 +569,11 @@ export class TuneSearch {
       return { ...t, bestSoFar };
     });
     const improvement = best && bestBaseline && bestBaseline.objective.mean !== 0 ? (bestBaseline.objective.mean - best.objective.mean) / Math.abs(bestBaseline.objective.mean) : undefined;
+    let improvementInterval: Interval | undefined;
+    if (improvement !== undefined) {
+      const tuned = this.objectives(best!.candidate);
+      improvementInterval = interval(this.objectives(bestBaseline!.candidate).map((b, k) => (b - tuned[k]) / Math.abs(bestBaseline!.objective.mean)));
+    }
     return {
       status,
       ...(infeasible ? { infeasible } : {}),
@@ -568,6 +586,7 @@ export class TuneSearch {
       ...(bestBaseline ? { bestBaseline } : {}),
       ...(best ? { best } : {}),
       ...(improvement !== undefined ? { improvement } : {}),
+      ...(improvementInterval ? { improvementInterval } : {}),
       ...(Number.isFinite(this.missCap) ? { missCap: this.missCap, tenantMissCaps: this.tenantCaps.map((missCap, t) => ({ tenant: this.layouts[0].workload.tenants[t].id, missCap })), missCapBaseline: this.missCapBaseline! } : {}),
       ...(this.floor ? { floor: this.floor } : {}),
       top: byObjective.slice(0, 10),
