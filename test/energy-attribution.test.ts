@@ -9,10 +9,11 @@ import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attributeEnergy, busyPerSample, t975, type BusyInterval, type PowerSample, type RegressionAttribution } from '../scheduler/core/energy-attribution';
+import { attributeEnergy, busyPerSample, type BusyInterval, type PowerSample, type RegressionAttribution } from '../scheduler/core/energy-attribution';
 import { intervalPower, LiveEnergy } from '../scheduler/live/energy';
 import { POWERCAP_ROOT_ENV, type MeterReading } from '../profiler/energy';
 import { rng } from '../scheduler/core/rng';
+import { t975 } from '../scheduler/core/stats';
 
 const FIX = join(__dirname, 'fixtures', 'energy');
 const MAX_UJ = Number(readFileSync(join(FIX, 'powercap', 'intel-rapl:0', 'max_energy_range_uj'), 'utf8'));

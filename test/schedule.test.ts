@@ -12,7 +12,8 @@ import { saveProfile } from '../profiler/store';
 import { DEFAULT_SPACE } from '../scheduler/core/tune';
 import { loadSchedule, makeSchedule, readSchedule, ScheduleError, writeSchedule } from '../scheduler/schedule/file';
 import { scheduleJsonSchema, type Schedule } from '../scheduler/schedule/format';
-import { judgeReplay, parseTolerance, replaySchedule, runUpper, scheduleLiveOptions } from '../scheduler/schedule/replay';
+import { judgeReplay, parseTolerance, replaySchedule, scheduleLiveOptions } from '../scheduler/schedule/replay';
+import { runInterval } from '../scheduler/core/tune';
 import { substituteVariants } from '../scheduler/live/variant-exec';
 import { cutModel } from '../profiler/onnx/cut';
 import { loadModel } from '../profiler/onnx/model';
@@ -161,14 +162,15 @@ describe('tuned schedule file', () => {
     // mean 10%, sd 5 points over 5 seeds: the mean's CI ends at 16.2%, one run's at 25.2%.
     const one = structuredClone(schedule);
     one.predicted.perTenant.forEach((x) => (x.missRate = { mean: 0.1, sd: 0.05, lo: 0.038, hi: 0.162, n: 5 }));
-    expect(runUpper(one.predicted.perTenant[0].missRate)).toBeCloseTo(0.1 + 2.776 * 0.05 * Math.sqrt(1.2), 12);
+    expect(runInterval(one.predicted.perTenant[0].missRate)!.hi).toBeCloseTo(0.1 + 2.776 * 0.05 * Math.sqrt(1.2), 12);
     const at = (missRate: number) => judgeReplay(one, one.predicted.perTenant.map((t) => ({ tenant: t.tenant, released: 100, missRate, p99Ms: t.p99Ms.mean })), parseTolerance('miss=0,p99=off'));
     expect(at(0.2).pass).toBe(true);
     expect(at(0.26).pass).toBe(false);
     expect(at(0.26).rows[0].violations[0]).toMatch(/> expected 25\.2% \(one run, 95%\)/);
     // A rate's interval stops at 100%; without sd the CI's end (or the mean) is used.
-    expect(runUpper({ mean: 0.9, sd: 0.3, hi: 1, n: 5 }, 1)).toBe(1);
-    expect(runUpper({ mean: 0.1, sd: null, hi: 0.15, n: 1 })).toBe(0.15);
+    expect(runInterval({ mean: 0.9, sd: 0.3, lo: 0.5, hi: 1, n: 5 }, [0, 1])).toEqual({ lo: 0, hi: 1 });
+    expect(runInterval({ mean: 0.1, sd: null, lo: 0.05, hi: 0.15, n: 1 })).toEqual({ lo: 0.05, hi: 0.15 });
+    expect(runInterval({ mean: null, sd: null, lo: null, hi: null, n: 0 })).toBeNull();
   });
 
   test('the worker-thread search gives the same result as the inline one', async () => {
@@ -292,6 +294,9 @@ describe('CLI', () => {
         expect(x.runId).toBeTruthy();
         expect(x.measuredMissRate).toBeGreaterThanOrEqual(0);
         expect(x.predictedEnergyJ).not.toBeNull();
+        // One run's 95% prediction interval holds the prediction (and is no narrower than the mean's CI).
+        expect(x.predictedMissRange![0]).toBeLessThanOrEqual(x.predictedMissRate!);
+        expect(x.predictedMissRange![1]).toBeGreaterThanOrEqual(x.predictedMissRate!);
         expect(x.perTenant.map((t) => t.tenant)).toEqual(['a', 'b']);
         expect(x.notAppliedLive).toEqual([]); // the default space holds only what the runtime applies
         // The run re-simulated with the latencies it learnt (tells the machine's latencies from the schedule's model).

@@ -135,6 +135,9 @@ describe('tune view model', () => {
     const r = result();
     r.validation = [{ ...r.validation![0], appliedLive: ['pins eyes->cpu:1#1', 'late drop'], notAppliedLive: ['variants (vad: policy picks)'] }];
     expect(validationRows(r)[0].policy).toBe('dream (applied live: pins eyes->cpu:1#1, late drop) (ran live without variants (vad: policy picks))');
+    // One run's prediction interval beside the prediction: what a single live run may show if it holds.
+    r.validation = [{ ...r.validation![0], predictedMissRange: [0, 0.21] }];
+    expect(validationRows(r)[0].predicted).toBe('5.0% (one run 0.0% to 21.0%)');
   });
 
   test('a validation run that failed is a row that says why, after the ones that ran', () => {

@@ -70,7 +70,7 @@ export function formatValidation(rows: NonNullable<TuneRunResult['validation']>,
   const failures = failed.map((x) => `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: FAILED live: ${x.error}`);
   return [...rows.map(
     (x) =>
-      `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)} -> ${pct(x.measuredMissRate)}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
+      `  ${x.which === 'untuned' ? 'untuned' : `tuned #${x.rank}`}: ${x.candidate}: miss rate ${pct(x.predictedMissRate)}${x.predictedMissRange ? ` (one run ${pct(x.predictedMissRange[0])}-${pct(x.predictedMissRange[1])})` : ''} -> ${pct(x.measuredMissRate)}${x.predictedMissRange ? (x.measuredMissRate > x.predictedMissRange[1] + 1e-9 || x.measuredMissRate < x.predictedMissRange[0] - 1e-9 ? ' OUTSIDE the prediction' : ' within it') : ''}, energy ${x.predictedEnergyJ !== null ? x.predictedEnergyJ.toFixed(2) : '-'} -> ${x.measuredEnergyJ.toFixed(2)} J ${x.energySource === 'measured' ? 'measured' : 'ESTIMATE'}` +
       `${x.appliedLive?.length ? `; applied live: ${x.appliedLive.join(', ')}` : ''}${x.notAppliedLive.length ? `; ran live WITHOUT ${x.notAppliedLive.join(', ')}` : ''} (run ${x.runId}); per tenant ${x.perTenant.map((t) => `${t.tenant} ${pct(t.predictedMissRate)} -> ${pct(t.measuredMissRate)}`).join(', ')}${hindsightText(x, pct) ? `; ${hindsightText(x, pct)}` : ''}`,
   ), ...failures];
 }

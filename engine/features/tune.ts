@@ -7,7 +7,7 @@ import { TESSERA_VERSION } from '../../base/version';
 import { profileModels } from '../../profiler/profile';
 import { loadProfile } from '../../profiler/store';
 import { runVariants } from '../../profiler/variants/run';
-import { DEFAULT_SPACE, MAX_SPEED_DRIFT, speedDrift, type SpeedDriftEstimate, describeCandidate, infeasibleTenants, LIVE_SPACE, OBJECTIVES, simulatorOnlyLevers, tenantsWithVariants, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
+import { DEFAULT_SPACE, MAX_SPEED_DRIFT, RATE, runInterval, speedDrift, type SpeedDriftEstimate, describeCandidate, infeasibleTenants, LIVE_SPACE, OBJECTIVES, simulatorOnlyLevers, tenantsWithVariants, type CandidateSummary, type ObjectiveKind, type TuneResult } from '../../scheduler/core/tune';
 import { makeSchedule, schedulePath, writeSchedule } from '../../scheduler/schedule/file';
 import type { Schedule } from '../../scheduler/schedule/format';
 import { validateLive, type Validation } from '../../scheduler/schedule/replay';
@@ -115,6 +115,8 @@ export interface LiveCheck {
   policy: string;
   lanes: string[];
   predictedMissRate: number | null;
+  /** One run's 95% prediction interval of the miss rate (core/tune runInterval): what a single live run of this length may show if the prediction holds. */
+  predictedMissRange?: [number, number];
   measuredMissRate: number;
   predictedEnergyJ: number | null;
   measuredEnergyJ: number;
@@ -255,6 +257,7 @@ export const tuneFeature = {
                   policy: s.policy.spec,
                   lanes: s.lanes,
                   predictedMissRate: s.predicted.overall.missRate.mean,
+                  ...withRange(runInterval(pick.missRate, RATE)),
                   measuredMissRate: v.validation.measured.missRate,
                   predictedEnergyJ: s.predicted.overall.energyJ.mean,
                   measuredEnergyJ: v.validation.measured.energyJ,
@@ -288,6 +291,8 @@ export const tuneFeature = {
     }),
   },
 };
+
+const withRange = (r: { lo: number; hi: number } | null): { predictedMissRange?: [number, number] } => (r ? { predictedMissRange: [r.lo, r.hi] } : {});
 
 /** The levers a validation run applied beyond policy, lanes, granularity and queue bound, in words. */
 export function appliedText(l: LiveLevers): string[] {

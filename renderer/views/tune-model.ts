@@ -199,7 +199,8 @@ export function validationRows(r: TuneRunResult): ValidationRow[] {
       which: v.which === 'tuned' && v.rank ? `tuned #${v.rank}` : v.which,
       // What the live run applied beyond policy and lanes (pins, late drop, fixed variants), and what it could not.
       policy: `${v.policy}${v.appliedLive?.length ? ` (applied live: ${v.appliedLive.join(', ')})` : ''}${v.notAppliedLive?.length ? ` (ran live without ${v.notAppliedLive.join(', ')})` : ''}`,
-      predicted: fmtPct(p),
+      // One run's 95% prediction interval: a single live run of a drifting machine can land anywhere in it.
+      predicted: `${fmtPct(p)}${v.predictedMissRange ? ` (one run ${fmtPct(v.predictedMissRange[0])} to ${fmtPct(v.predictedMissRange[1])})` : ''}`,
       measured: fmtPct(m),
       diffPts: p !== undefined && m !== undefined ? `${m - p >= 0 ? '+' : ''}${(100 * (m - p)).toFixed(1)} pts` : DASH,
       energy: `${fmtSig(v.measuredEnergyJ, 3)} J ${v.energySource === 'measured' ? '(measured)' : '(ESTIMATE)'}`,

@@ -1,9 +1,8 @@
 // Replay: runs a tuned schedule live on this machine (the live runtime, same policy string, lanes,
 // granularity, queue bound, rate scale, late dropping, pins and fixed layer variants) and compares what it measures per tenant with what the
 // schedule expects. A regression beyond the tolerance fails the replay (the CLI exits non-zero).
-import { t975 } from '../core/energy-attribution';
 import { percentile } from '../core/metrics';
-import { measuredLane } from '../core/tune';
+import { measuredLane, RATE, runInterval } from '../core/tune';
 import { LiveRun, parseLanes, type LiveHooks, type LiveOptions, type LiveReport } from '../live';
 import { loadProfile } from '../../profiler/store';
 import type { Profile } from '../../profiler/types';
@@ -12,23 +11,10 @@ import type { Schedule } from './format';
 import type { Granularity } from '../../common/granularity';
 
 export interface Tolerance {
-  /** Measured miss rate may exceed the expected one (the upper end of one run's 95% prediction interval, runUpper) by this many points (0.05 = 5 points). */
+  /** Measured miss rate may exceed the expected one (the upper end of one run's 95% prediction interval, core/tune runInterval) by this many points (0.05 = 5 points). */
   missPts: number;
-  /** Measured p99 may exceed the expected one (runUpper) by this share (0.5 = 50%). */
+  /** Measured p99 may exceed the expected one (the same interval's upper end) by this share (0.5 = 50%). */
   p99Rel: number;
-}
-
-/**
- * The upper end of the 95% prediction interval of ONE run, from the schedule's figures over its n
- * simulation seeds: mean + t(n-1) x sd x sqrt(1 + 1/n). A replay is one run, and one run varies as
- * one seed does (its noise, and the machine's speed drift, which a longer run does not average
- * out); the confidence interval of the mean (Interval.hi) is about sqrt(n + 1) times narrower, and
- * a gate on it fails runs that the schedule itself predicts. Without sd and n >= 2: hi, else the mean.
- */
-export function runUpper(i: { mean: number | null; sd: number | null; hi: number | null; n: number }, cap = Infinity): number | null {
-  if (i.mean === null) return null;
-  if (i.sd === null || !(i.n >= 2)) return i.hi ?? i.mean;
-  return Math.min(cap, i.mean + t975(i.n - 1) * i.sd * Math.sqrt(1 + 1 / i.n));
 }
 
 export const DEFAULT_TOLERANCE: Tolerance = { missPts: 0.05, p99Rel: 0.5 };
@@ -48,7 +34,7 @@ export function parseTolerance(text: string): Tolerance {
 
 export interface ReplayRow {
   tenant: string;
-  /** The means over the seeds, and the upper ends of one run's 95% prediction interval (runUpper). */
+  /** The means over the seeds, and the upper ends of one run's 95% prediction interval (core/tune runInterval). */
   expected: { missRate: number | null; missRateHi: number | null; p99Ms: number | null; p99MsHi?: number | null };
   measured: { released: number; missRate: number; p99Ms: number | null };
   pass: boolean;
@@ -67,10 +53,10 @@ export function judgeReplay(s: Schedule, measured: { tenant: string; released: n
   const rows: ReplayRow[] = s.predicted.perTenant.map((e) => {
     const m = measured.find((x) => x.tenant === e.tenant) ?? { tenant: e.tenant, released: 0, missRate: 1, p99Ms: null };
     const violations: string[] = [];
-    const hi = runUpper(e.missRate, 1);
+    const hi = runInterval(e.missRate, RATE)?.hi ?? null;
     if (m.released === 0) violations.push('no frame released');
     if (hi !== null && m.missRate > hi + tolerance.missPts + 1e-9) violations.push(`miss rate ${(100 * m.missRate).toFixed(1)}% > expected ${(100 * hi).toFixed(1)}% (one run, 95%) + ${(100 * tolerance.missPts).toFixed(1)} points`);
-    const p99 = runUpper(e.p99Ms);
+    const p99 = runInterval(e.p99Ms)?.hi ?? null;
     if (p99 !== null && Number.isFinite(tolerance.p99Rel) && (m.p99Ms === null || m.p99Ms > p99 * (1 + tolerance.p99Rel))) violations.push(`p99 ${m.p99Ms === null ? 'unbounded (frames never finished)' : `${m.p99Ms.toFixed(1)} ms`} > expected ${p99.toFixed(1)} ms (one run, 95%) + ${(100 * tolerance.p99Rel).toFixed(0)}%`);
     return { tenant: e.tenant, expected: { missRate: e.missRate.mean, missRateHi: hi, p99Ms: e.p99Ms.mean, p99MsHi: p99 }, measured: m, pass: violations.length === 0, violations };
   });

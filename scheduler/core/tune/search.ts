@@ -33,6 +33,7 @@
 // best 1/eta of them on rung 1's, ..., the last rung = all seeds. Only last-rung candidates can be
 // "best" and enter the Pareto front (miss rate vs energy), so every figure reported has all seeds.
 import { fnv1a } from '../calibration';
+import { t975 } from '../stats';
 import { rng } from '../rng';
 import { wholeModelWorkload } from '../groups';
 import { relativeDeadline, type SimWorkload } from '../types';
@@ -210,8 +211,6 @@ export interface TuneProgress {
   best?: number;
 }
 
-const T95 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086];
-
 /**
  * Mean and Student-t 95% interval over the seeds, clipped to the quantity's range (`range`: a
  * miss rate [0, 1], an energy or a latency [0, Infinity)): with few, spread seeds the symmetric
@@ -223,11 +222,25 @@ export function interval(xs: number[], range: readonly [number, number] = [-Infi
   if (n === 0) return { mean: xs.length ? Infinity : NaN, sd: NaN, lo: NaN, hi: NaN, n: 0 };
   const mean = v.reduce((a, b) => a + b, 0) / n;
   const sd = n > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  const half = n > 1 ? (T95[n - 1] ?? 1.96) * (sd / Math.sqrt(n)) : 0;
+  const half = n > 1 ? t975(n - 1) * (sd / Math.sqrt(n)) : 0;
   return { mean, sd, lo: Math.max(range[0], mean - half), hi: Math.min(range[1], mean + half), n };
 }
 
-const RATE = [0, 1] as const;
+/**
+ * The 95% prediction interval of ONE more run, from a figure's interval over n seeds: mean +-
+ * t(n-1) x sd x sqrt(1 + 1/n), clipped to `range`. A live run is one run, and varies as one seed does
+ * (noise, and the speed drift, which a longer run does not average out); the confidence interval of
+ * the mean (lo, hi) is about sqrt(n + 1) times narrower. Without sd or with n < 2: (lo, hi) as
+ * given, else the mean; null without a mean. Takes a schedule file's nullable figures too.
+ */
+export function runInterval(i: { mean: number | null; sd: number | null; lo: number | null; hi: number | null; n: number }, range: readonly [number, number] = [-Infinity, Infinity]): { lo: number; hi: number } | null {
+  if (i.mean === null || !Number.isFinite(i.mean)) return null;
+  if (i.sd === null || !Number.isFinite(i.sd) || !(i.n >= 2)) return { lo: i.lo ?? i.mean, hi: i.hi ?? i.mean };
+  const half = t975(i.n - 1) * i.sd * Math.sqrt(1 + 1 / i.n);
+  return { lo: Math.max(range[0], i.mean - half), hi: Math.min(range[1], i.mean + half) };
+}
+
+export const RATE = [0, 1] as const;
 const NON_NEGATIVE = [0, Infinity] as const;
 
 /**
