@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnWorker, type WorkerHandle } from '../base/worker-host';
 import { listProfiles, loadProfile, writeFileAtomic } from '../profiler/store';
 import type { Profile } from '../profiler/types';
+import { OPSET10_CHANGED, RAISES_OPSET9 } from '../profiler/variants/kinds';
+import type { TenantDef } from './core/types';
 import { matchProfiles, tenantModels } from '../workloads/assess';
 import { loadScenario } from '../workloads/scenario-library';
 import type { Scenario } from '../workloads/scenario';
@@ -26,6 +28,19 @@ export interface TuneProblem {
   rateScale: number;
   /** Per layout, the machine calibration applied to its latencies (machineCalibration). */
   calibration?: { lanes: string[]; key: string; createdAt: string; notes: string[] }[];
+}
+
+/**
+ * The layer variants of a profile that its whole model cannot take (TenantDef.notInWholeModel): an
+ * opset-9 model with an op that changed meaning in opset 10 cannot be raised to 10, which an
+ * int8-static layer needs (profiler/variants/generate.ts raisedOpset). Undefined when none.
+ */
+export function notInWholeModel(p: Profile): TenantDef['notInWholeModel'] {
+  if (p.model.opsets?.[''] !== 9) return undefined;
+  const changed = [...new Set(p.layers.flatMap((l) => l.opTypes ?? []).filter((o) => OPSET10_CHANGED.includes(o)))];
+  const ids = [...new Set(p.layers.flatMap((l) => (l.variants?.variants ?? []).map((v) => v.id)).filter((id) => RAISES_OPSET9.some((k) => id === k || id.startsWith(`${k}(`))))];
+  if (!changed.length || !ids.length) return undefined;
+  return { variantIds: ids, reason: `${p.model.name} has opset 9 and ${changed.join(', ')}, which changed meaning in opset 10: ${ids.join(', ')} layers (which need opset 10) cannot be substituted into the whole model` };
 }
 
 /** The whole-model drift checks of these profiles (each profile once, every lane that ran one): what the tuner's speed drift is estimated from. */
@@ -130,7 +145,8 @@ export async function buildTuneProblem(scenarioRef: string, o: ProblemOptions): 
   const calibration: NonNullable<TuneProblem['calibration']> = [];
   for (const lanes of layoutIds) {
     const w = await loadSimWorkload(scenarioRef, { ...opts, lanes, ...(rateScale !== 1 ? { scale: rateScale } : {}) });
-    layouts.push({ lanes: w.lanes.map((l) => l.id), workload: w });
+    const limits = profiles.map(notInWholeModel);
+    layouts.push({ lanes: w.lanes.map((l) => l.id), workload: { ...w, tenants: w.tenants.map((t, i) => (limits[i] ? { ...t, notInWholeModel: limits[i] } : t)) } });
   }
   if (o.machineCalibration) {
     const every = [...new Set(layouts.flatMap((l) => l.lanes))];

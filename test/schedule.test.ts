@@ -14,6 +14,7 @@ import { loadSchedule, makeSchedule, readSchedule, ScheduleError, writeSchedule 
 import { scheduleJsonSchema, type Schedule } from '../scheduler/schedule/format';
 import { judgeReplay, parseTolerance, replaySchedule, scheduleLiveOptions } from '../scheduler/schedule/replay';
 import { runInterval } from '../scheduler/core/tune';
+import { notAppliedText } from '../engine/features/tune';
 import { substituteVariants } from '../scheduler/live/variant-exec';
 import { cutModel } from '../profiler/onnx/cut';
 import { loadModel } from '../profiler/onnx/model';
@@ -149,6 +150,16 @@ describe('tuned schedule file', () => {
     expect(r.report.levers?.dropLate).toBe(true);
     expect(r.report.levers?.pins).toEqual([{ tenant: 'b', lane: 'cpu:1#1' }]);
     expect(r.report.levers?.variants).toEqual([expect.objectContaining({ tenant: 'a', layer: conv1, variant: 'split-out(g=2)', applied: true })]);
+  });
+
+  test("a live run's unapplied fixed variants are said once per tenant and reason", () => {
+    const why = 'could not be substituted into the whole model: opset 9';
+    expect(notAppliedText([
+      { tenant: 'ocr_rec', layer: 'c0', variant: 'fp16', applied: false, reason: why },
+      { tenant: 'ocr_rec', layer: 'c1', variant: 'int8-static', applied: false, reason: why },
+      { tenant: 'eyes', layer: 'c9', variant: 'fp16', applied: false, reason: 'failed verification' },
+    ])).toEqual([`2 variants of ocr_rec (fp16 on c0, int8-static on c1) (${why})`, 'variant fp16 of eyes layer c9 (failed verification)']);
+    expect(notAppliedText([])).toEqual([]);
   });
 
   test('replay verdicts: within the tolerance passes, beyond it fails per tenant', () => {

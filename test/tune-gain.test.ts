@@ -15,7 +15,7 @@ import { timing } from '../scheduler/tenant-timing';
 import { loadScenario } from '../workloads/scenario-library';
 import type { LayerDef, SimWorkload } from '../scheduler/core/types';
 import type { EvalResult } from '../scheduler/core/tune';
-import { DEFAULT_SPACE, DEFAULT_SPEED_DRIFT, interval, type Candidate, MAX_SPEED_DRIFT, MISS_CAP_SLACK, speedDrift, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
+import { DEFAULT_SPACE, DEFAULT_SPEED_DRIFT, interval, pickableAt, type Candidate, MAX_SPEED_DRIFT, MISS_CAP_SLACK, speedDrift, slowedBy, speedFactor, TuneSearch, applyVariantChoice, missCaps, missPenalty, tenantMissCap, candidateKey, defaultCandidate, evaluateCandidate, infeasibleTenants, isolateTenant, packedPins, simulatorOnlyLevers, staticVariantPicks, tenantsWithVariants, type TuneLayout } from '../scheduler/core/tune';
 
 const sim = { duration: 2, latencyNoise: 0.05, jobNoise: 0.05, window: 0.5 };
 const layoutsOf = (w: SimWorkload): TuneLayout[] => [{ lanes: w.lanes.map((l) => l.id), workload: w }];
@@ -67,6 +67,18 @@ describe('variant choices', () => {
     const listed = { ...withBudget, tenants: [{ ...withBudget.tenants[0], whitelist: { combos: [], costLabel: 'x' } }] } as unknown as SimWorkload;
     expect(staticVariantPicks(listed.tenants[0])).toEqual([0, 1, 0]);
     expect('whitelist' in applyVariantChoice(listed, ['fastest']).tenants[0]).toBe(false);
+  });
+
+  test("fastest at model granularity leaves out the variants the tenant's whole model cannot take (an opset-9 model with Slice and int8), as live", () => {
+    const w = variantWorkload({ fps: 10, deadlineMs: 100, accuracyBudget: 0.05 });
+    const limited: SimWorkload = { ...w, tenants: [{ ...w.tenants[0], notInWholeModel: { variantIds: ['int8'], reason: 'opset 9 and Slice' } }] };
+    const ids = (x: SimWorkload) => x.tenants[0].layers.map((l) => l.variants[0].id);
+    expect(ids(applyVariantChoice(limited, ['fastest'], 'layer'))).toEqual(['original', 'split-k', 'int8']);
+    expect(ids(applyVariantChoice(limited, ['fastest'], 'group:2'))).toEqual(['original', 'split-k', 'int8']);
+    expect(ids(applyVariantChoice(limited, ['fastest'], 'model'))).toEqual(['original', 'split-k', 'original']);
+    expect(applyVariantChoice(limited, ['fastest'], 'model').tenants[0].baseAccuracy).toBeUndefined(); // no approximate pick left
+    expect(pickableAt(limited.tenants[0], 'layer')).toBe(limited.tenants[0]);
+    expect(pickableAt(w.tenants[0], 'model')).toBe(w.tenants[0]);
   });
 
   test('fastest on a whitelist tenant: the fastest combination as verified together, charged its verified cost once', () => {

@@ -13,6 +13,8 @@ import { cutModel } from '../profiler/onnx/cut';
 import { loadModel, loadModelSync, type LoadedModel } from '../profiler/onnx/model';
 import { embedVariants, generateVariants, type GeneratedLayer } from '../profiler/variants/generate';
 import { calibrateUint8, parseKinds } from '../profiler/variants/kinds';
+import type { Profile } from '../profiler/types';
+import { notInWholeModel } from '../scheduler/tune-run';
 
 let seed = 11;
 function conv(g: GraphBuilder, x: string, cin: number, cout: number, k: number, o: { group?: number; stride?: number; pad?: number; dil?: number } = {}): string {
@@ -196,5 +198,15 @@ describe('an int8-static layer of an opset 9 model substituted into the whole mo
     expect(() => embedVariants(m, cut, subs, { loadable: true })).toThrow(/opset 9 and a variant needs 10, but Slice changed meaning/);
     // The end-to-end check (an unoptimized session) still gets the model, at its own opset.
     expect(Number(onnx.ModelProto.decode(embedVariants(m, cut, subs)).opsetImport!.find((o) => (o.domain ?? '') === '')!.version)).toBe(9);
+    // fp16 keeps the model's opset: it is substituted into the same whole model and loads in an
+    // optimized session, so only int8-static is left out of such a tenant's whole model (tune-run.ts notInWholeModel).
+    const gen16 = await generateVariants(m, cut, parseKinds('fp16'), { endToEnd: false });
+    const at16 = gen16.findIndex((l) => byKind(l, 'fp16'));
+    const v16 = byKind(gen16[at16], 'fp16') as { bytes?: Uint8Array };
+    const bytes16 = embedVariants(m, cut, [{ layer: gen16[at16].layer, bytes: v16.bytes! }], { loadable: true });
+    await (await ort.InferenceSession.create(bytes16)).release();
+    const profileLike = { model: { name: m.name, opsets: { '': 9 } }, layers: [{ opTypes: ['Conv'], variants: { variants: [{ id: 'fp16' }, { id: 'int8-static' }] } }, { opTypes: ['Slice'] }] } as unknown as Profile;
+    expect(notInWholeModel(profileLike)).toEqual({ variantIds: ['int8-static'], reason: expect.stringMatching(/opset 9 and Slice.*int8-static/) });
+    expect(notInWholeModel({ ...profileLike, model: { name: 'x', opsets: { '': 11 } } } as unknown as Profile)).toBeUndefined();
   }, 60_000);
 });

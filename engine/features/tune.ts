@@ -265,7 +265,7 @@ export const tuneFeature = {
                   notAppliedLive: [
                     ...simulatorOnlyLevers(pick.candidate, tenantIds, tenantsWithVariants(problem.layouts[pick.candidate.layout].workload)),
                     // What the run could not apply of what the runtime supports (a fixed variant it could not make or verify here).
-                    ...(v.replay.report.levers?.variants ?? []).filter((x) => !x.applied).map((x) => `variant ${x.variant} of ${x.tenant} layer ${x.layer} (${x.reason})`),
+                    ...notAppliedText((v.replay.report.levers?.variants ?? []).filter((x) => !x.applied)),
                   ],
                   ...(v.replay.report.levers ? { appliedLive: appliedText(v.replay.report.levers) } : {}),
                   runId: v.validation.runId,
@@ -293,6 +293,19 @@ export const tuneFeature = {
 };
 
 const withRange = (r: { lo: number; hi: number } | null): { predictedMissRange?: [number, number] } => (r ? { predictedMissRange: [r.lo, r.hi] } : {});
+
+/**
+ * Fixed variants a live run could not apply, in words: one entry per tenant and reason (a whole model
+ * that could take none of them lists each pick once, not the same reason once per pick).
+ */
+export function notAppliedText(vs: readonly LiveLevers['variants'][number][]): string[] {
+  const groups = new Map<string, LiveLevers['variants'][number][]>();
+  for (const x of vs) {
+    const k = JSON.stringify([x.tenant, x.reason ?? '']);
+    groups.set(k, [...(groups.get(k) ?? []), x]);
+  }
+  return [...groups.values()].map((g) => (g.length === 1 ? `variant ${g[0].variant} of ${g[0].tenant} layer ${g[0].layer}` : `${g.length} variants of ${g[0].tenant} (${g.map((x) => `${x.variant} on ${x.layer}`).join(', ')})`) + (g[0].reason ? ` (${g[0].reason})` : ''));
+}
 
 /** The levers a validation run applied beyond policy, lanes, granularity and queue bound, in words. */
 export function appliedText(l: LiveLevers): string[] {

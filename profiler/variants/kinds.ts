@@ -600,6 +600,8 @@ function prune(src: LayerSource, keepFraction: number): Generated {
 
 /** Ops whose meaning changed from opset 9 to 10 (Slice and TopK take inputs, Upsample deprecated, Dropout's mask). */
 export const OPSET10_CHANGED = ['Slice', 'TopK', 'Upsample', 'Dropout'];
+/** Kinds whose layer raises an opset-9 model's ai.onnx opset to 10 (int8-static: QLinearConv / QLinearMatMul); with an OPSET10_CHANGED op in it the whole model cannot take them (generate.ts raisedOpset). */
+export const RAISES_OPSET9 = ['int8-static'];
 
 /** Activation range calibration of int8-static: the plain min/max of the sample activations (0 included). */
 const CALIBRATION = 'min/max';

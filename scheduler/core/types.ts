@@ -84,6 +84,12 @@ export interface TenantDef {
   slos?: TenantSlos;
   /** Accuracy a frame may lose to approximate variants (0 or absent = exact variants only). */
   accuracyBudget?: number;
+  /**
+   * Layer variants (by id) that cannot be substituted into this tenant's whole model, and why (an
+   * int8-static layer raises an opset-9 model to 10, which a model with Slice cannot take): live at
+   * model granularity the tenant runs without them, so the tuner's fixed picks there leave them out.
+   */
+  notInWholeModel?: { variantIds: string[]; reason: string };
   /** Accuracy of the original model (for SLO checks), default 1. */
   baseAccuracy?: number;
   /**

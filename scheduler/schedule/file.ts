@@ -12,7 +12,7 @@ import type { ModelRef, Scenario } from '../../workloads/scenario';
 import { fromScenario } from '../live/scenario';
 import { LiveSetupError } from '../live/models';
 import type { LiveScenario } from '../live/types';
-import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, staticVariantPicks, type CandidateSummary, type Interval, type VariantChoice } from '../core/tune';
+import { candidatePolicy, describeCandidate, measuredLane, OBJECTIVES, pickableAt, staticVariantPicks, type Granularity, type CandidateSummary, type Interval, type VariantChoice } from '../core/tune';
 import type { TenantDef } from '../core/types';
 import type { TuneOutcome, TuneProblem } from '../tune-run';
 import { SCHEDULE_SCHEMA_VERSIONS, Schedule, scheduleVersionFor } from './format';
@@ -70,7 +70,7 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
     policy: { name: c.policy, spec, ...(params ? { params } : {}) },
     options: { granularity: c.granularity, maxQueuePerTenant: c.maxQueuePerTenant, dropLate: c.dropLate },
     ...(c.pins ? { pins: c.pins.map((p) => (p === null ? null : layout.lanes[p % layout.lanes.length])) } : {}),
-    variants: definition.tenants.map((t, i) => variantEntry(t.id, c.variants?.[i] ?? 'policy', w.tenants[i])),
+    variants: definition.tenants.map((t, i) => variantEntry(t.id, c.variants?.[i] ?? 'policy', w.tenants[i], c.granularity)),
     predicted: {
       source: `simulator (${describeCandidate(c, problem.layouts.map((l) => l.lanes.join('+')))}); latencies: ${w.latencySource.kind} (${w.latencySource.kind === 'measured' ? w.latencySource.profileId : w.latencySource.detail})${problem.calibration ? `, with machine calibration ${problem.calibration[c.layout]?.key} applied` : ''}; energy: ${w.energySource.kind}: ${w.energySource.detail}`,
       seeds: r.simSeeds,
@@ -102,8 +102,9 @@ export async function makeSchedule(problem: TuneProblem, outcome: TuneOutcome, o
 }
 
 /** A tenant's variant choice as the file records it; 'fastest' lists the layers that do not run the original. */
-function variantEntry(tenant: string, choice: VariantChoice, t: TenantDef): Schedule['variants'][number] {
+function variantEntry(tenant: string, choice: VariantChoice, tenantDef: TenantDef, granularity: Granularity): Schedule['variants'][number] {
   if (choice !== 'fastest') return { tenant, variant: choice };
+  const t = pickableAt(tenantDef, granularity);
   const picks = staticVariantPicks(t);
   return { tenant, variant: choice, layers: picks.flatMap((k, i) => (k > 0 ? [{ layer: t.layers[i].name, variant: t.layers[i].variants[k].id }] : [])) };
 }

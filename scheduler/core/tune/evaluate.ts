@@ -104,14 +104,14 @@ export function evaluateCandidate(layouts: readonly TuneLayout[], c: Candidate, 
   if (!layout) throw new Error(`tune: candidate names lane layout #${c.layout}; there are ${layouts.length}`);
   if (isolate !== undefined) {
     const full = layout.workload.tenants.length;
-    const { workload, index } = isolateTenant(applyVariantChoice(layout.workload, c.variants), isolate);
+    const { workload, index } = isolateTenant(applyVariantChoice(layout.workload, c.variants, c.granularity), isolate);
     const r = evaluateCandidate([{ lanes: layout.lanes, workload }], { ...c, layout: 0, pins: undefined, variants: undefined }, seed, sim, referenceJoules);
     const t = r.perTenant[index];
     const zero = { missRate: 0, p99: NaN, p95: NaN, released: 0 };
     return { ...r, missRate: t.missRate, perTenant: Array.from({ length: full }, (_, i) => (i === isolate ? t : zero)) };
   }
   // Variant picks are per layer: chosen before the layers are grouped.
-  const g = withGranularity(applyVariantChoice(layout.workload, c.variants), c.granularity);
+  const g = withGranularity(applyVariantChoice(layout.workload, c.variants, c.granularity), c.granularity);
   const w = slowedBy(applyPins(g.workload, c.pins), speedFactor(sim, seed));
   const r = simulate(w, policyFor(c), {
     duration: sim.duration,

@@ -638,7 +638,7 @@ function leastJoulesPerFrame(layouts: readonly TuneLayout[], t: number): number 
     // The whole model as one session on one lane (measured whole-model figures; see groups.ts).
     const whole = wholeModelWorkload(w);
     if (whole !== w) {
-      const picked = applyVariantChoice(whole, whole.tenants.map((_, i) => (i === t ? 'fastest' : 'policy'))).tenants[t];
+      const picked = applyVariantChoice(whole, whole.tenants.map((_, i) => (i === t ? 'fastest' : 'policy')), 'model').tenants[t];
       for (const tenant of [whole.tenants[t], picked])
         w.lanes.forEach((lane, l) => {
           if (tenant.layers.every((layer) => layer.variants[0].cost[l])) best = Math.min(best, tenant.layers.reduce((a, layer) => a + (layer.variants[0].cost[l]!.energy ?? layer.variants[0].cost[l]!.latency * lane.busyWatts), 0));

@@ -358,13 +358,14 @@ export function fastestCombination(t: TenantDef): { picks: number[]; combo?: Whi
  * tenant, its combination's verified cost once (the per-layer deltas of a combination do not add
  * up to it). The whitelist goes: it indexes variants no longer there.
  */
-export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoice[] | undefined): SimWorkload {
+export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoice[] | undefined, granularity: Granularity = 'layer'): SimWorkload {
   if (!choices?.some((c) => c !== 'policy')) return w;
   return {
     ...w,
-    tenants: w.tenants.map((t, ti) => {
+    tenants: w.tenants.map((tenant, ti) => {
       const choice = choices[ti] ?? 'policy';
-      if (choice === 'policy') return t;
+      if (choice === 'policy') return tenant;
+      const t = pickableAt(tenant, granularity);
       const { whitelist, ...rest } = t;
       if (choice === 'original') return { ...rest, layers: t.layers.map((l) => (l.variants.length > 1 ? { ...l, variants: [l.variants[0]] } : l)) };
       const { picks, combo } = whitelist ? fastestCombination(t) : { picks: staticVariantPicks(t), combo: undefined };
@@ -380,6 +381,17 @@ export function applyVariantChoice(w: SimWorkload, choices: readonly VariantChoi
       };
     }),
   };
+}
+
+/**
+ * The tenant as its fixed picks see it at this granularity: at model granularity the variants that
+ * cannot be substituted into its whole model (TenantDef.notInWholeModel) run nowhere (their costs
+ * null: no pick takes them, a whitelist combination holding one is never the fastest), as live.
+ */
+export function pickableAt(t: TenantDef, granularity: Granularity): TenantDef {
+  const no = t.notInWholeModel;
+  if (granularity !== 'model' || !no?.variantIds.length) return t;
+  return { ...t, layers: t.layers.map((l) => (l.variants.some((v) => no.variantIds.includes(v.id)) ? { ...l, variants: l.variants.map((v) => (no.variantIds.includes(v.id) ? { ...v, cost: v.cost.map(() => null) } : v)) } : l)) };
 }
 
 /**
