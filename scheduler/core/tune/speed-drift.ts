@@ -12,7 +12,7 @@ export const DRIFT_MIN_CHECKS = 4;
 /**
  * Used without enough checks. Measured: rms log change of the 10 checks >= 5 ms of a store
  * profiled on a quiet 2-core VM (2026-12-03 03:49-03:51) 0.139, and of one profiled at load 4-8
- * 0.44; 0.1 was the assumption before there was an estimate.
+ * 0.48; 0.1 was the assumption before there was an estimate.
  */
 export const DEFAULT_SPEED_DRIFT = 0.1;
 /** SimSettings.speedDrift's range (a larger sd is a machine whose runs say nothing about each other). */
