@@ -120,6 +120,21 @@
 //   on cpu:2, model granularity, queue 4, 0.0100 vs untuned dream_static 0.2916: 96.6% lower (the
 //   tuner no longer picks EDF at 90%); reading_assistant 0.8 model basis: untuned dream 0.2201
 //   [0.0700, 0.3702], 29.0%: no tuned candidate within the miss caps beats it (0.0% lower, FAIL).
+// 2026-12-03 06:53-07:00 UTC (same quiet store plus `tessera variants` int8-static,fp16 of ocr_det on a
+// text page and of ocr_rec; load average ~2 from the tune itself), the speed drift now measured from
+// the profiles' drift checks (vr_gaming sd 0.127, reading_assistant 0.139, 6 checks each), variants
+// an opset-9 model cannot take whole left out at model granularity, --budget 60s --validate 10s
+// --validate-top 2: vr_gaming auto 0.9 layer basis: untuned dysta 0.3243, 30.8% -> tuned dream_static
+// on cpu:2, model granularity, queue 4, drop late, ES_RITNet pinned: 0.0145, 0.4%: 95.5% lower
+// (paired 95% CI 57.1% to 100%), PASS, 2080 candidates in 60.3 s; live untuned 42.7% (one run's
+// interval 8.5-53.1%), tuned #1 0.0% (0.0-3.3%), hindsight 0.0%. reading_assistant auto 0.9 model
+// basis: untuned dream_static 0.2983, 39.8% -> tuned terastal (budget share 1, queue 8, eyes pinned,
+// ocr_rec 'fastest': 18 fp16 layers) 0.1551, 35.0%: 48.0% lower (paired CI 17.9% to 78.1%: its lower
+// end under the 20% target), PASS on the mean, 1976 candidates in 60.0 s; live untuned 14.9% (interval
+// 14.2-65.4%), tuned #1 40.6% (12.0-58.0%), the 18 fp16 layers applied live: both within their
+// intervals, but the ranking flipped live (eyes, pinned to one cpu:1 lane, missed 100% live against
+// 31.2% unpinned). Before the variant fix the same schedule was predicted with int8 ocr_rec layers that
+// the live run could not put in the opset-9 model (it ran the originals: ocr_det 80%, ocr_rec 63% missed).
 import { loadavg } from 'node:os';
 import { localClient } from '../engine/local';
 import type { TuneRunResult } from '../engine/features/tune';

@@ -220,7 +220,8 @@ describe('the machine speed from run to run (speedDrift)', () => {
     const per = (c: Candidate) => r.simSeeds.map((seed) => evaluateCandidate(layoutsOf(w), c, seed, drifting, r.referenceJoules).uxcost);
     const base = per(r.bestBaseline!.candidate);
     const tuned = per(r.best!.candidate);
-    const expected = interval(base.map((b, k) => (b - tuned[k]) / Math.abs(r.bestBaseline!.objective.mean)));
+    const expected = interval(base.map((b, k) => (b - tuned[k]) / Math.abs(r.bestBaseline!.objective.mean)), [-Infinity, 1]);
+    expect(iv.hi).toBeLessThanOrEqual(1); // UXCost >= 0: no more than 100% better
     for (const k of ['mean', 'sd', 'lo', 'hi'] as const) expect(iv[k]).toBeCloseTo(expected[k], 12);
     // Not the unpaired figure: seeds in another order give another interval.
     const shuffled = interval(base.map((b, k) => (b - tuned[(k + 1) % tuned.length]) / Math.abs(r.bestBaseline!.objective.mean)));

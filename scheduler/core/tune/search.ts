@@ -585,7 +585,9 @@ export class TuneSearch {
     let improvementInterval: Interval | undefined;
     if (improvement !== undefined) {
       const tuned = this.objectives(best!.candidate);
-      improvementInterval = interval(this.objectives(bestBaseline!.candidate).map((b, k) => (b - tuned[k]) / Math.abs(bestBaseline!.objective.mean)));
+      // A non-negative objective (all but xrbench's negated score) cannot improve by more than 100%.
+      const bounded = tuned.every((x) => x >= 0) && bestBaseline!.objective.mean > 0;
+      improvementInterval = interval(this.objectives(bestBaseline!.candidate).map((b, k) => (b - tuned[k]) / Math.abs(bestBaseline!.objective.mean)), bounded ? [-Infinity, 1] : undefined);
     }
     return {
       status,
