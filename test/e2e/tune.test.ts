@@ -72,7 +72,8 @@ describe.runIf(chromiumAvailable())('Tune and Export views (tuned schedules)', (
     expect(await rows.count()).toBeGreaterThan(3);
     await expect(page.getByTestId('tune-candidates-table').textContent()).resolves.toMatch(/untuned.*tuned.*best/s);
     await expect(page.getByTestId('tune-progress-message').textContent()).resolves.toMatch(/^done: 12 candidates/);
-    await expect(page.getByTestId('tune-improvement').textContent()).resolves.toMatch(/Objective uxcost: .*(better than the best untuned policy|–)/);
+    // The improvement with its CI paired seed by seed (both candidates on the same frames and speed drift).
+    await expect(page.getByTestId('tune-improvement').textContent()).resolves.toMatch(/Objective uxcost: (-?[\d.]+% better \[95% CI -?[\d.]+% to -?[\d.]+%, paired seed by seed\] than the best untuned policy|–)/);
     await expect(page.getByTestId('tune-stored').textContent()).resolves.toMatch(/Stored as .*two_tiny.*-tune-/);
     // The form's speed drift is blank (auto): these hand-written profiles carry no drift checks, so the default is used, and the result says so.
     await expect(page.getByTestId('tune-speed-drift').textContent()).resolves.toMatch(/^Speed drift: sd 0\.1 \(default\): the profiles have 0 whole-model drift check/);
