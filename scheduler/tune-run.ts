@@ -143,9 +143,9 @@ export async function buildTuneProblem(scenarioRef: string, o: ProblemOptions): 
   }
   const layouts: TuneLayout[] = [];
   const calibration: NonNullable<TuneProblem['calibration']> = [];
+  const limits = profiles.map(notInWholeModel);
   for (const lanes of layoutIds) {
     const w = await loadSimWorkload(scenarioRef, { ...opts, lanes, ...(rateScale !== 1 ? { scale: rateScale } : {}) });
-    const limits = profiles.map(notInWholeModel);
     layouts.push({ lanes: w.lanes.map((l) => l.id), workload: { ...w, tenants: w.tenants.map((t, i) => (limits[i] ? { ...t, notInWholeModel: limits[i] } : t)) } });
   }
   if (o.machineCalibration) {

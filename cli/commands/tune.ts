@@ -26,6 +26,7 @@ export function formatTune(r: TuneRunResult): string {
   if (r.profiled.length) out.push(`Profiled first (short profiles): ${r.profiled.join(', ')}`);
   out.push(`Lane layouts searched: ${layouts.join(' | ')}`);
   out.push(`Speed drift (each simulated run slowed or sped up as a whole): ${r.speedDrift.detail}`);
+  for (const x of r.wholeModelLimits ?? []) out.push(`Fixed variants of ${x.tenant} at model granularity: ${x.reason}; its picks there leave them out, as the live runtime does`);
   for (const c of r.calibration ?? []) out.push(`Machine calibration on ${c.lanes.join('+')}: ${c.key} (${c.createdAt}): ${c.notes.join('; ')}`);
   out.push(`Objective: ${t.objective.kind}${t.objective.energyCapWatts ? ` (cap ${t.objective.energyCapWatts} W)` : ''}: ${OBJECTIVES[t.objective.kind]}${Number.isFinite(t.referenceJoules) ? `; E_ref = ${t.referenceJoules.toFixed(3)} J (${t.referencePolicy})` : ''}`);
   if (t.infeasible?.length) {

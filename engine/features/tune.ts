@@ -83,6 +83,8 @@ export interface TuneRunResult {
   calibration?: TuneProblem['calibration'];
   /** The speed drift simulated, and where it comes from (given, measured from the profiles' drift checks, or the default). */
   speedDrift: SpeedDriftEstimate;
+  /** Tenants whose whole model cannot take some of their layer variants (TenantDef.notInWholeModel): at model granularity their fixed picks leave those out. */
+  wholeModelLimits?: { tenant: string; reason: string }[];
   result: TuneResult;
   /** Tenant ids in scenario order, and those with measured layer variants (their 'policy' choice is simulator-only: simulatorOnlyLevers). */
   tenants: string[];
@@ -232,7 +234,7 @@ export const tuneFeature = {
           if (e instanceof TuneCancelled) throw e;
           throw new EngineError(`tuning ${p.scenario}: ${(e as Error).message}`, 'failed', { cause: e });
         }
-        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, ...(problem.calibration ? { calibration: problem.calibration } : {}), speedDrift: drift, result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
+        const out: TuneRunResult = { scenario: p.scenario, layouts: problem.layouts.map((l) => l.lanes), profiles: profileFor, profiled, rateScale: problem.rateScale, ...(problem.calibration ? { calibration: problem.calibration } : {}), speedDrift: drift, ...wholeModelLimits(problem), result: outcome.result, tenants: problem.scenario.tenants.map((t) => t.id), variantTenants: tenantsWithVariants(problem.layouts[0].workload), wallSec: outcome.wallSec, workers: outcome.workers };
         if (outcome.result.status !== 'infeasible' && outcome.result.best) {
           out.schedule = await makeSchedule(problem, outcome, { tesseraVersion: TESSERA_VERSION, scenarioBaseDir: loaded.baseDir, speedDriftBasis: drift.detail });
           if (p.validateSec > 0) {
@@ -290,6 +292,11 @@ export const tuneFeature = {
       },
     }),
   },
+};
+
+const wholeModelLimits = (problem: TuneProblem): Pick<TuneRunResult, 'wholeModelLimits'> => {
+  const limits = problem.layouts[0].workload.tenants.flatMap((t) => (t.notInWholeModel ? [{ tenant: t.id, reason: t.notInWholeModel.reason }] : []));
+  return limits.length ? { wholeModelLimits: limits } : {};
 };
 
 const withRange = (r: { lo: number; hi: number } | null): { predictedMissRange?: [number, number] } => (r ? { predictedMissRange: [r.lo, r.hi] } : {});

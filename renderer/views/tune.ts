@@ -188,6 +188,7 @@ export const tuneView: View = {
           h('p', {}, h('strong', {}, rows.find((x) => x.best)?.label ?? DASH)),
           h('p', { 'data-testid': 'tune-improvement' }, `Objective ${t.objective.kind}: ${improvement}. Predicted miss rate ${fmtPct(t.best?.missRate.mean)} (simulator, ${t.simSeeds.length} seeds).`),
           r.speedDrift ? h('p', { class: 'muted', 'data-testid': 'tune-speed-drift' }, `Speed drift: ${r.speedDrift.detail}.`) : null,
+          ...(r.wholeModelLimits ?? []).map((x) => h('p', { class: 'muted', 'data-testid': 'tune-whole-model-limits' }, `Fixed variants of ${x.tenant} at model granularity: ${x.reason}; its picks there leave them out, as the live runtime does.`)),
           r.calibration?.length ? h('p', { class: 'muted', 'data-testid': 'tune-calibration' }, `Latencies: the profiles with the machine calibration applied (${r.calibration.map((c) => `${c.lanes.join('+')}: ${c.key}, ${c.createdAt}`).join('; ')}).`) : null,
           h('div', { class: 'row' }, exportButton,
             r.stored ? h('span', { class: 'muted', 'data-testid': 'tune-stored' }, `Stored as ${r.stored.id}. `) : null,
