@@ -543,8 +543,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
 
       // With one or two idle lanes, pass 2 skips a pair whose best case cannot enter its lane's list
       // (see there): its bound is found here, where the job's row is read anyway, and pass 2 reads
-      // one number per pair (job i, idle lane q: bound[2i + q]). NaN: the pair is scored.
-      const prune = wF >= 0 && idle >= 1 && idle <= 2;
+      // one number per pair (job i, idle lane q: bound[2i + q]). NaN: the pair is scored. One job: nothing to prune.
+      const prune = n > 1 && wF >= 0 && idle >= 1 && idle <= 2;
       const two = idle === 2;
       const bO0 = R_LANES + (idle >= 1 ? idleL[0] : 0) * LB;
       const bO1 = R_LANES + (two ? idleL[1] : 0) * LB;
@@ -625,6 +625,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // the bound; the lists are kept in (score, lower job index) order whatever order jobs are
       // scored in, so a job of a lower index that ties a seed's score, scored later, still takes its
       // place.
+      // One ready job (most decisions of a run that keeps up): its best lane is all the matching needs,
+      // so no lists are kept (the first lane of the highest score, as the lists and matching would pick).
+      const one = n === 1;
+      let oneLane = -1;
+      let oneScore = -Infinity;
       for (let step = prune ? -2 : 0; step < n; step++) {
         const i = step < 0 ? (step === -2 ? seed0 : seed1) : step;
         if (step < 0 ? i < 0 : i === seed0 || i === seed1) continue;
@@ -677,6 +682,13 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
+          if (one) {
+            if (v > oneScore) {
+              oneScore = v;
+              oneLane = l;
+            }
+            continue;
+          }
           if (v > tMin[q] || (v === tMin[q] && tC[q] >= K && i < tJ[q * K + K - 1])) {
             // Into lane q's list, after every entry scoring more or as much with a lower job index.
             const c = tC[q];
@@ -703,7 +715,11 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         let bq = -1;
         let bi = -1;
         let bs = -Infinity;
-        for (let q = 0; q < idle; q++) {
+        if (one) {
+          bq = oneLane < 0 ? -1 : 0;
+          bi = 0;
+        }
+        for (let q = 0; q < idle && !one; q++) {
           if (sc.laneTaken[idleL[q]]) continue;
           const qb = q * K;
           for (let r = 0; r < tC[q]; r++) {
@@ -719,7 +735,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
         }
         if (bq < 0) break;
-        const bl = idleL[bq];
+        const bl = one ? oneLane : idleL[bq];
         taken[bi] = 1;
         const o = rowOf[bi];
         const j = ready[bi];
