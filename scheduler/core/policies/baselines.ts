@@ -11,6 +11,9 @@ function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float6
     decide(s: Snapshot): Decision {
       const n = s.ready.length;
       const nL = s.lanes.length;
+      // One ready job (most decisions of a run that keeps up): whatever its key, placeByKey and the
+      // one-idle pick put it on its fastest idle lane; its key is not computed.
+      if (n === 1) return placeOnly(s, sc);
       // The per-job `taken` flags are cleared only for placeByKey (the one-idle path needs none).
       const one = idleCount(s) === 1;
       sc.begin(one && sc.key.length >= n ? 0 : n, nL);
@@ -23,6 +26,15 @@ function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float6
       return placeByKey(s, sc, useKey2);
     },
   };
+}
+
+/** The only ready job on its fastest idle lane (none: no assignment), as placeByKey would place it. */
+function placeOnly(s: Snapshot, sc: Scratch): Decision {
+  const d = sc.begin(0, s.lanes.length);
+  const job = s.ready[0];
+  const lane = fastestIdleLane(s, job, sc.laneTaken);
+  if (lane >= 0) sc.assign(job.id, lane, 0);
+  return d;
 }
 
 /**
@@ -141,6 +153,12 @@ export function roundRobin(): Policy {
     decide(s) {
       const ready = s.ready;
       const nR = ready.length;
+      if (nR === 1) {
+        // (As keyed's.) The tenant served last is the job's when it took a lane.
+        const d = placeOnly(s, sc);
+        if (d.assign.length) last = ready[0].tenant;
+        return d;
+      }
       const oneIdle = idleCount(s) === 1;
       const d = sc.begin(oneIdle && sc.key.length >= nR ? 0 : nR, s.lanes.length); // (as keyed's)
       if (nR === 0) return d;
