@@ -127,7 +127,10 @@ export function decisionMicrosAll(names: string[], snapshot: ReturnType<typeof d
   const cpu = names.map((): number[] => []);
   const n = 1000;
   for (let r = 0; r < reps; r++) {
-    ps.forEach((p, k) => {
+    // Each round starts one policy later (as the throughput rounds: no policy is always first).
+    ps.forEach((_, q) => {
+      const k = (q + r) % ps.length;
+      const p = ps[k];
       const t0 = performance.now();
       cpu[k].push(decisionTurn(p, snapshot, n));
       wall[k].push(((performance.now() - t0) * 1000) / n);
