@@ -1,4 +1,4 @@
-import type { Feedback, JobState, Policy, Predictor, SimWorkload, Snapshot } from '../types';
+import type { Decision, Feedback, JobState, Policy, Predictor, SimWorkload, Snapshot } from '../types';
 import { budgetLeftOf, variantAllowed, variantUsable } from '../whitelist';
 import { Scratch, fastestSuffix } from './common';
 import { ModelSwitch, type ModelSwitchOptions } from './model-switch';
@@ -158,6 +158,80 @@ function pairBoundAt(rows: Float64Array, b: number, base: number, wU: number, t:
   return base + (pre > wU ? pre : wU) + 1e-9 * (1 + Math.abs(base) + Math.abs(pre) + Math.abs(wU));
 }
 
+/**
+ * Whether a frame whose fastest row estimate misses its deadline (plus the margin) misses even with
+ * variants within its accuracy budget on any lane, the rest of it at its fastest (`minRatio`: the
+ * tenant's lowest ratio): then it is dropped.
+ */
+function hopeless(s: Snapshot, j: JobState, whole: boolean, V: VariantTables, minRatio: number): boolean {
+  const budgetLeft = !whole && V.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
+  return budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, V.minSuffix[j.tenant][j.next + 1] * minRatio);
+}
+
+/** The job's part of every pair's score: wF x fairness (time waited since its last layer / its relative deadline, capped at 1) + progress. */
+function commonTerm(wF: number, t: number, j: JobState, progress: number): number {
+  const relDeadline = j.deadline - j.release;
+  const waited = t - j.lastRun;
+  const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
+  return wF * fairness + progress;
+}
+
+/** When the job's next layer would end on its fastest lane: after what the lane still runs plus half the backlog of the others that prefer it. */
+function fastLaneFinish(t: number, wait: number, backlog: number, bestLat: number, estFast: number): number {
+  return t + (wait + 0.5 * Math.max(0, backlog - bestLat)) + estFast;
+}
+
+/** A detour to lane l, slower than the job's fastest, that waiting for the fastest is expected to beat (and the deadline can wait): the pair is not scored. */
+function detourNotWorth(l: number, fast: number, t: number, est: number, feasible: boolean, fastFinish: number, deadline: number): boolean {
+  return l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible);
+}
+
+/** A pair's score: wU x urgency (estimate / slack, capped at 1) + the job's common term + (1 - urgency) x pre, minus 10 when it misses. */
+function pairScore(est: number, feasible: boolean, slack: number, invSlack: number, wU: number, common: number, pre: number): number {
+  const urgency = est < slack ? est * invSlack : 1;
+  return wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
+}
+
+/**
+ * An infeasible pair (lane block at `b` of the row at `o`) scored with the fastest variant within the
+ * budget (offline table x the lane's ratio) when that is faster and allowed: its estimate, whether it
+ * meets the deadline and its pre term go into out[0..2] (true); false when no variant applies. The
+ * variant itself is chosen after matching (chooseVariant).
+ */
+function withFastVariant(s: Snapshot, j: JobState, l: number, rows: Float64Array, o: number, memo: PathMemo, V: VariantTables, budgetLeft: number, wE: number, wS: number, out: Float64Array): boolean {
+  const nL = s.lanes.length;
+  const tn = j.tenant;
+  const b = o + R_LANES + l * LB;
+  const lat = rows[b + L_LAT];
+  const vk = (V.layerBase[tn] + j.next) * nL + l;
+  const fl = V.fastLat[vk] * memo.tRatio[tn * nL + l];
+  if (!(fl < lat && variantAllowed(s.workload.tenants[tn], j, V.fastVar[vk], V.fastDelta[vk], budgetLeft))) return false;
+  const rest = rows[o + R_REST];
+  const rFast = V.minSuffix[tn][j.next + 1] * memo.tMinRatio[tn];
+  const x = rows[b + L_EST] - lat - rest;
+  const e = (rows[o + memo.COLD + l * CB + C_ENERGY] * fl) / lat;
+  out[0] = x + fl + rest;
+  out[1] = s.time + x + fl + rFast <= j.deadline ? 1 : 0;
+  out[2] = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (rows[o + R_BEST_LAT] / fl);
+  return true;
+}
+
+/**
+ * Puts the job (row at `o`) on lane `bl`, `backlog`: the lane's backlog. The original layer when no
+ * variant is forced, nobody else queues for the lane and the deadline is met with it; else
+ * chooseVariant's pick.
+ */
+function assignPair(s: Snapshot, sc: Scratch, switcher: ModelSwitch, j: JobState, bl: number, rows: Float64Array, o: number, backlog: number, whole: boolean): void {
+  const rest = rows[o + R_REST];
+  const b = o + R_LANES + bl * LB;
+  const estHere = rows[b + L_EST];
+  // Others queue for this lane: its backlog holds more than this job's own next layer.
+  const contended = backlog > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
+  const forced = whole ? 0 : switcher.forced(j.tenant, j.next);
+  const keep = whole || (forced <= 0 && !contended && s.time + estHere <= j.deadline);
+  sc.assign(j.id, bl, keep ? 0 : chooseVariant(s, j, bl, rows, o, b, contended, forced, switcher.always(j.tenant)));
+}
+
 /** Row layout of PathMemo: scalars, one block of LB values per lane from R_LANES, then one of CB per lane from COLD. */
 const R_STAMP = 0;
 const R_XDONE = 1;
@@ -261,32 +335,49 @@ class PathMemo {
       this.wS = wS;
       this.wP = wP;
     }
+    for (let t = 0; t < nT; t++) this.refresh(p, t, all);
+  }
+
+  /**
+   * begin() for a decision that reads one tenant's rows only (a lone ready job): the same check for
+   * that tenant; the others are checked when a decision reads theirs (each ratio is compared with the
+   * one read last, so a later check finds what an earlier one would have). begin() itself when the
+   * workload, predictor or weights changed (every tenant's rows go stale then).
+   */
+  beginOne(s: Snapshot, p: Predictor, whole: boolean, weights: DreamWeights, t: number): void {
+    if (this.w !== s.workload || this.p !== p || this.nL !== s.lanes.length || this.whole !== whole || this.counter > 0xfffff000 || weights.energy !== this.wE || weights.speed !== this.wS || weights.progress !== this.wP) {
+      this.begin(s, p, whole, weights);
+      return;
+    }
+    this.refresh(p, t, false);
+  }
+
+  /** Reads tenant t's ratios if its ratioVersion moved (always without one); a change, or `all`, moves its epoch. */
+  private refresh(p: Predictor, t: number, all: boolean): void {
+    const nL = this.nL;
+    if (p.ratioVersion !== undefined) {
+      const v = p.ratioVersion(t);
+      if (v === this.version[t]) {
+        if (all) this.epoch[t] = ++this.counter;
+        return;
+      }
+      this.version[t] = v;
+    }
     const r = this.ratios;
     const tRatio = this.tRatio;
-    const versioned = p.ratioVersion !== undefined;
-    for (let t = 0; t < nT; t++) {
-      if (versioned) {
-        const v = p.ratioVersion!(t);
-        if (v === this.version[t]) {
-          if (all) this.epoch[t] = ++this.counter;
-          continue;
-        }
-        this.version[t] = v;
+    let stale = all;
+    let m = Infinity;
+    for (let l = 0; l < nL; l++) {
+      const x = p.ratio(t, l);
+      tRatio[t * nL + l] = x;
+      if (x < m) m = x;
+      if (r[t * nL + l] !== x) {
+        r[t * nL + l] = x;
+        stale = true;
       }
-      let stale = all;
-      let m = Infinity;
-      for (let l = 0; l < nL; l++) {
-        const x = p.ratio(t, l);
-        tRatio[t * nL + l] = x;
-        if (x < m) m = x;
-        if (r[t * nL + l] !== x) {
-          r[t * nL + l] = x;
-          stale = true;
-        }
-      }
-      this.tMinRatio[t] = m;
-      if (stale) this.epoch[t] = ++this.counter;
     }
+    this.tMinRatio[t] = m;
+    if (stale) this.epoch[t] = ++this.counter;
   }
 
   /**
@@ -408,6 +499,8 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   // Pruning with one or two idle lanes: per (job, idle lane) the bound.
   let pairBound = new Float64Array(128);
   let V: VariantTables | undefined;
+  // withFastVariant's answer (estimate, meets, pre).
+  const alt = new Float64Array(3);
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
   const adapt = options.adapt ?? true;
@@ -467,6 +560,66 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
     pE = pRef = pEnded = pMissed = 0;
   };
 
+  /**
+   * decide() for one ready job (most decisions of a run that keeps up) in a short code path of its
+   * own: the general one (passes, lane lists, matching) runs through tens of kB of machine code, and
+   * with the simulator's code around it that overflowed the instruction cache in every decision
+   * (cachegrind, vr_gaming balanced: 266 I1 misses per layer execution, fcfs 27). The same rules
+   * (the helpers above), so the same decision: the job's best-scoring idle lane (the first on ties).
+   */
+  const decideOne = (s: Snapshot, d: Decision, Vt: VariantTables): Decision => {
+    const j = s.ready[0];
+    const tn = j.tenant;
+    const p = s.predict;
+    const t = s.time;
+    const whole = s.preemption === 'model';
+    const lanes = s.lanes;
+    const nL = lanes.length;
+    memo.beginOne(s, p, whole, w, tn);
+    const rows = memo.rows;
+    const o = (memo.base[tn] + j.next * (nL + 1) + j.lastLane + 1) * memo.R;
+    if (rows[o + R_STAMP] !== memo.epoch[tn]) memo.fill(j, o, p, whole);
+    if (t + rows[o + R_BEST_EST] > j.deadline + dropMargin * (j.deadline - j.release) && hopeless(s, j, whole, Vt, memo.tMinRatio[tn])) {
+      d.drop.push(j.id);
+      return d;
+    }
+    const fast = rows[o + R_FAST] | 0;
+    // The only job's backlog: its own next layer on its fastest lane.
+    const backlog = fast >= 0 ? rows[o + R_FAST_DONE] : 0;
+    const fastFinish = fast >= 0 ? fastLaneFinish(t, (lanes[fast].idle || lanes[fast].busyUntil < t ? t : lanes[fast].busyUntil) - t, backlog, rows[o + R_BEST_LAT], rows[o + R_EST_FAST]) : Infinity;
+    const deadline = j.deadline;
+    const slack = deadline - t;
+    const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
+    const common = commonTerm(w.fairness, t, j, rows[o + R_PROGRESS]);
+    let budgetLeft = NaN;
+    let bl = -1;
+    let bs = -Infinity;
+    for (let l = 0; l < nL; l++) {
+      if (!lanes[l].idle) continue;
+      const b = o + R_LANES + l * LB;
+      if (rows[b + L_LAT] === Infinity) continue;
+      let est = rows[b + L_EST];
+      let feasible = t + est <= deadline;
+      let pre = rows[b + L_PRE];
+      if (!feasible) {
+        if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[tn] ? budgetLeftOf(s.workload.tenants[tn], j) : 0;
+        if (budgetLeft > 1e-9 && withFastVariant(s, j, l, rows, o, memo, Vt, budgetLeft, w.energy, w.speed, alt)) {
+          est = alt[0];
+          feasible = alt[1] === 1;
+          pre = alt[2];
+        }
+      }
+      if (detourNotWorth(l, fast, t, est, feasible, fastFinish, deadline)) continue;
+      const v = pairScore(est, feasible, slack, invSlack, w.urgency, common, pre);
+      if (v > bs) {
+        bs = v;
+        bl = l;
+      }
+    }
+    if (bl >= 0) assignPair(s, sc, switcher, j, bl, rows, o, fast === bl ? backlog : 0, whole);
+    return d;
+  };
+
   return {
     name: 'dream',
     state: () => ({ ...w, tunerStep: step, tunerTrials: trials, tunerAccepted: accepted, ...(switcher.active ? switcher.state() : {}) }),
@@ -498,6 +651,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         V = variantTables(s.workload);
         switcher.ensure(s.workload);
       }
+      if (n === 1) return decideOne(s, d, V);
       if (laneWait.length < nL) {
         laneWait = new Float64Array(nL);
         idleLanes = new Int32Array(nL);
@@ -538,13 +692,12 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // ratios moved since the last one (in a run: the tenant whose layer just ended).
       memo.begin(s, p, whole, w);
       const rows = memo.rows;
-      const tRatio = memo.tRatio;
       const tMinRatio = memo.tMinRatio;
 
       // With one or two idle lanes, pass 2 skips a pair whose best case cannot enter its lane's list
       // (see there): its bound is found here, where the job's row is read anyway, and pass 2 reads
-      // one number per pair (job i, idle lane q: bound[2i + q]). NaN: the pair is scored. One job: nothing to prune.
-      const prune = n > 1 && wF >= 0 && idle >= 1 && idle <= 2;
+      // one number per pair (job i, idle lane q: bound[2i + q]). NaN: the pair is scored.
+      const prune = wF >= 0 && idle >= 1 && idle <= 2;
       const two = idle === 2;
       const bO0 = R_LANES + (idle >= 1 ? idleL[0] : 0) * LB;
       const bO1 = R_LANES + (two ? idleL[1] : 0) * LB;
@@ -558,7 +711,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const mBase = memo.base;
       const mEpoch = memo.epoch;
       const R = memo.R;
-      const COLD = memo.COLD;
       const stride = nL + 1;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
@@ -566,15 +718,12 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const o = (mBase[tn] + j.next * stride + j.lastLane + 1) * R;
         if (rows[o + R_STAMP] !== mEpoch[tn]) memo.fill(j, o, p, whole);
         rowOf[i] = o;
-        if (t + rows[o + R_BEST_EST] > j.deadline + dropMargin * (j.deadline - j.release)) {
-          const budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
-          if (budgetLeft <= 1e-9 || !feasibleWithVariants(s, j, budgetLeft, Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant])) {
-            // Cannot make it on any lane even with the machine to itself (variants within its
-            // accuracy budget included): drop it, and its cascade dependents with it.
-            d.drop.push(j.id);
-            taken[i] = 1;
-            continue;
-          }
+        if (t + rows[o + R_BEST_EST] > j.deadline + dropMargin * (j.deadline - j.release) && hopeless(s, j, whole, Vt, tMinRatio[j.tenant])) {
+          // Cannot make it on any lane even with the machine to itself (variants within its
+          // accuracy budget included): drop it, and its cascade dependents with it.
+          d.drop.push(j.id);
+          taken[i] = 1;
+          continue;
         }
         const fast = rows[o + R_FAST] | 0;
         if (fast >= 0) back[fast] += rows[o + R_FAST_DONE];
@@ -625,11 +774,6 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // the bound; the lists are kept in (score, lower job index) order whatever order jobs are
       // scored in, so a job of a lower index that ties a seed's score, scored later, still takes its
       // place.
-      // One ready job (most decisions of a run that keeps up): its best lane is all the matching needs,
-      // so no lists are kept (the first lane of the highest score, as the lists and matching would pick).
-      const one = n === 1;
-      let oneLane = -1;
-      let oneScore = -Infinity;
       for (let step = prune ? -2 : 0; step < n; step++) {
         const i = step < 0 ? (step === -2 ? seed0 : seed1) : step;
         if (step < 0 ? i < 0 : i === seed0 || i === seed1) continue;
@@ -641,54 +785,40 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         const slack = deadline - t;
         const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
         const fast = rows[o + R_FAST] | 0;
-        const bestLat = rows[o + R_BEST_LAT];
-        // Expected wait for the fastest lane: what it still runs, plus half the backlog of others.
-        const fastWait = fast >= 0 ? wait[fast] + 0.5 * Math.max(0, back[fast] - bestLat) : 0;
-        const fastFinish = fast >= 0 ? t + fastWait + rows[o + R_EST_FAST] : Infinity;
-        const relDeadline = deadline - j.release;
-        const waited = t - j.lastRun;
-        const fairness = relDeadline > 0 && waited < relDeadline ? waited / relDeadline : 1;
-        const common = wF * fairness + rows[o + R_PROGRESS];
+        const fastFinish = fast >= 0 ? fastLaneFinish(t, wait[fast], back[fast], rows[o + R_BEST_LAT], rows[o + R_EST_FAST]) : Infinity;
+        const common = commonTerm(wF, t, j, rows[o + R_PROGRESS]);
         // The accuracy budget left, looked up only when a lane needs a variant (NaN: not yet).
         let budgetLeft = NaN;
         for (let q = 0; q < idle; q++) {
           const l = idleL[q];
           const b = o + R_LANES + l * LB;
-          const lat = rows[b + L_LAT];
-          if (lat === Infinity) continue;
+          if (rows[b + L_LAT] === Infinity) continue;
           let est = rows[b + L_EST];
           let feasible = t + est <= deadline;
           let pre = rows[b + L_PRE];
+          // withFastVariant, detourNotWorth and pairScore, written out: calls to them here (V8 then
+          // inlines less of this loop) cost a 2-idle-lane decision 30-70% (A/B on the bench
+          // snapshot); dream-equivalence holds both paths to the reference's decisions.
           if (!feasible) {
             if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[j.tenant] ? budgetLeftOf(s.workload.tenants[j.tenant], j) : 0;
             if (budgetLeft > 1e-9) {
-              // Could a variant make it here? Score the pair with the fastest variant within the
-              // budget (offline table x this lane's ratio); the variant itself is chosen after matching.
               const vk = (Vt.layerBase[j.tenant] + j.next) * nL + l;
-              const fl = Vt.fastLat[vk] * tRatio[j.tenant * nL + l];
+              const lat = rows[b + L_LAT];
+              const fl = Vt.fastLat[vk] * memo.tRatio[j.tenant * nL + l];
               if (fl < lat && variantAllowed(s.workload.tenants[j.tenant], j, Vt.fastVar[vk], Vt.fastDelta[vk], budgetLeft)) {
                 const rest = rows[o + R_REST];
                 const rFast = Vt.minSuffix[j.tenant][j.next + 1] * tMinRatio[j.tenant];
                 const x = est - lat - rest;
-                const e = (rows[o + COLD + l * CB + C_ENERGY] * fl) / lat;
+                const e = (rows[o + memo.COLD + l * CB + C_ENERGY] * fl) / lat;
                 est = x + fl + rest;
                 feasible = t + x + fl + rFast <= deadline;
-                pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (bestLat / fl);
+                pre = wE * (e > 0 ? rows[o + R_MIN_E] / e : 1) + wS * (rows[o + R_BEST_LAT] / fl);
               }
             }
           }
-          // A detour to a slower lane only when waiting for the fastest lane is expected to cost
-          // more, or the deadline cannot wait.
-          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue;
+          if (l !== fast && t + est > fastFinish && (fastFinish <= deadline || !feasible)) continue; // a detour not worth it
           const urgency = est < slack ? est * invSlack : 1;
           const v = wU * urgency + common + (1 - urgency) * pre - (feasible ? 0 : 10);
-          if (one) {
-            if (v > oneScore) {
-              oneScore = v;
-              oneLane = l;
-            }
-            continue;
-          }
           if (v > tMin[q] || (v === tMin[q] && tC[q] >= K && i < tJ[q * K + K - 1])) {
             // Into lane q's list, after every entry scoring more or as much with a lower job index.
             const c = tC[q];
@@ -715,11 +845,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
         let bq = -1;
         let bi = -1;
         let bs = -Infinity;
-        if (one) {
-          bq = oneLane < 0 ? -1 : 0;
-          bi = 0;
-        }
-        for (let q = 0; q < idle && !one; q++) {
+        for (let q = 0; q < idle; q++) {
           if (sc.laneTaken[idleL[q]]) continue;
           const qb = q * K;
           for (let r = 0; r < tC[q]; r++) {
@@ -735,20 +861,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
           }
         }
         if (bq < 0) break;
-        const bl = one ? oneLane : idleL[bq];
+        const bl = idleL[bq];
         taken[bi] = 1;
-        const o = rowOf[bi];
-        const j = ready[bi];
-        const rest = rows[o + R_REST];
-        const b = o + R_LANES + bl * LB;
-        const estHere = rows[b + L_EST];
-        // Others queue for this lane: its backlog holds more than this job's own next layer.
-        const contended = back[bl] > ((rows[o + R_FAST] | 0) === bl ? estHere - rest : 0) + 1e-12;
-        const forced = whole ? 0 : switcher.forced(j.tenant, j.next);
-        // No forced variant, no queue for the lane and the deadline met with the original: chooseVariant
-        // would keep the original.
-        const keep = whole || (forced <= 0 && !contended && t + estHere <= j.deadline);
-        sc.assign(j.id, bl, keep ? 0 : chooseVariant(s, j, bl, rows, o, b, contended, forced, switcher.always(j.tenant)));
+        assignPair(s, sc, switcher, ready[bi], bl, rows, rowOf[bi], back[bl], whole);
       }
       return d;
     },
