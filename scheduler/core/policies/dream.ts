@@ -193,7 +193,7 @@ function pairScore(est: number, feasible: boolean, slack: number, invSlack: numb
 }
 
 /**
- * An infeasible pair (lane block at `b` of the row at `o`) scored with the fastest variant within the
+ * An infeasible pair (the job, row at `o`, on lane l) scored with the fastest variant within the
  * budget (offline table x the lane's ratio) when that is faster and allowed: its estimate, whether it
  * meets the deadline and its pre term go into out[0..2] (true); false when no variant applies. The
  * variant itself is chosen after matching (chooseVariant).
