@@ -4,15 +4,6 @@ import type { Predictor, SimWorkload } from '../types';
 import { Scratch, fastestSuffix } from './common';
 import { variantAllowed } from '../whitelist';
 
-interface TenantTrack {
-  /** EMA of "this frame missed its deadline or maxLatency" (dropped counts as missed). */
-  late: number;
-  /** EMA of finished frames per second, updated at each window. */
-  rate: number;
-  finishedInWindow: number;
-  seen: boolean;
-}
-
 const EMA = 0.1;
 
 /**
@@ -54,7 +45,15 @@ export function convergo(): Policy {
   let vBase = new Int32Array(0);
   let vDelta = new Float64Array(0);
   let hasWhitelist = new Uint8Array(0);
-  let tracks: TenantTrack[] = [];
+  // Per tenant: EMA of "this frame missed its deadline or maxLatency" (dropped counts as missed); EMA
+  // of finished frames per second, updated at each window; frames finished in this window; whether a
+  // window closed since the tracks started. Typed arrays, not an object per tenant: a new run's
+  // objects started with small-integer fields that the first EMA update turned into doubles, and
+  // every such change of object shape deoptimised the compiled decide() and observe(), in every run.
+  let late = new Float64Array(0);
+  let rate = new Float64Array(0);
+  let finishedInWindow = new Float64Array(0);
+  let seen = new Uint8Array(0);
   let tenantsRef: TenantDef[] | undefined;
   let minSuffix: Float64Array[] = [];
   /** minSuffix flattened by slot (slotBase[tenant] + layer), built from minSuffixFlatOf. */
@@ -75,7 +74,10 @@ export function convergo(): Policy {
   const ensure = (s: Snapshot) => {
     if (tenantsRef !== s.workload.tenants) {
       tenantsRef = s.workload.tenants;
-      tracks = tenantsRef.map((t) => ({ late: 0, rate: t.slos?.minThroughput ?? 0, finishedInWindow: 0, seen: false }));
+      late = new Float64Array(tenantsRef.length);
+      rate = Float64Array.from(tenantsRef, (t) => t.slos?.minThroughput ?? 0);
+      finishedInWindow = new Float64Array(tenantsRef.length);
+      seen = new Uint8Array(tenantsRef.length);
       minSuffix = fastestSuffix(s.workload, accuracyAllowance);
       relDeadline = Float64Array.from(tenantsRef, relativeDeadline);
       tRisk = new Float64Array(tenantsRef.length);
@@ -115,10 +117,9 @@ export function convergo(): Policy {
   };
   const risk = (i: number): number => {
     const t = tenantsRef![i];
-    const tr = tracks[i];
-    let r = tr.late / 0.05;
+    let r = late[i] / 0.05;
     const want = t.slos?.minThroughput;
-    if (want && tr.seen) r = Math.max(r, want / Math.max(tr.rate, 1e-9));
+    if (want && seen[i]) r = Math.max(r, want / Math.max(rate[i], 1e-9));
     return r;
   };
   return {
@@ -133,21 +134,21 @@ export function convergo(): Policy {
       if (f.kind === 'job') {
         riskStale = true;
         tRiskStale[f.tenant] = 1;
-        const tr = tracks[f.tenant];
-        const t = tenantsRef[f.tenant];
+        const k = f.tenant;
+        const t = tenantsRef[k];
         const limit = Math.min(t.slos?.maxLatency ?? Infinity, f.deadline - f.release);
         const missed = f.dropped || f.finish - f.release > limit;
-        tr.late += EMA * ((missed ? 1 : 0) - tr.late);
-        if (!f.dropped) tr.finishedInWindow++;
+        late[k] += EMA * ((missed ? 1 : 0) - late[k]);
+        if (!f.dropped) finishedInWindow[k]++;
       } else if (f.kind === 'window') {
         const len = f.end - f.start;
         if (len > 0) {
           riskStale = true;
           tRiskStale.fill(1);
-          for (const tr of tracks) {
-            tr.rate += 0.5 * (tr.finishedInWindow / len - tr.rate);
-            tr.finishedInWindow = 0;
-            tr.seen = true;
+          for (let k = 0; k < rate.length; k++) {
+            rate[k] += 0.5 * (finishedInWindow[k] / len - rate[k]);
+            finishedInWindow[k] = 0;
+            seen[k] = 1;
           }
         }
       }
@@ -173,7 +174,7 @@ export function convergo(): Policy {
           tRisk[k] = risk(k);
           tRiskCap[k] = Math.min(tRisk[k], 4);
           tAllowance[k] = accuracyAllowance(tenant);
-          const atRisk = !!tenant.slos?.minThroughput && tracks[k].seen && tenant.slos.minThroughput / Math.max(tracks[k].rate, 1e-9) > 0.9 ? 1 : 0;
+          const atRisk = !!tenant.slos?.minThroughput && seen[k] === 1 && tenant.slos.minThroughput / Math.max(rate[k], 1e-9) > 0.9 ? 1 : 0;
           // The slots' drop thresholds depend on it (below): a change makes them stale.
           if (atRisk !== tAtRisk[k] && k < epoch.length) epoch[k] = ++counter;
           tAtRisk[k] = atRisk;

@@ -298,11 +298,11 @@ class PathMemo {
   COLD = 0;
   rows = new Float64Array(0);
 
-  /** Call at the start of every decide(), with the weights in use (an object: double arguments of a call that is not inlined are boxed, an allocation per decision). */
-  begin(s: Snapshot, p: Predictor, whole: boolean, weights: DreamWeights): void {
-    const wE = weights.energy;
-    const wS = weights.speed;
-    const wP = weights.progress;
+  /** Call at the start of every decide(), with the weights in use (wv, in KEYS' order; an array: double arguments of a call that is not inlined are boxed, an allocation per decision). */
+  begin(s: Snapshot, p: Predictor, whole: boolean, weights: Float64Array): void {
+    const wE = weights[W_E];
+    const wS = weights[W_S];
+    const wP = weights[W_P];
     const w = s.workload;
     const nL = s.lanes.length;
     const nT = w.tenants.length;
@@ -344,8 +344,8 @@ class PathMemo {
    * one read last, so a later check finds what an earlier one would have). begin() itself when the
    * workload, predictor or weights changed (every tenant's rows go stale then).
    */
-  beginOne(s: Snapshot, p: Predictor, whole: boolean, weights: DreamWeights, t: number): void {
-    if (this.w !== s.workload || this.p !== p || this.nL !== s.lanes.length || this.whole !== whole || this.counter > 0xfffff000 || weights.energy !== this.wE || weights.speed !== this.wS || weights.progress !== this.wP) {
+  beginOne(s: Snapshot, p: Predictor, whole: boolean, weights: Float64Array, t: number): void {
+    if (this.w !== s.workload || this.p !== p || this.nL !== s.lanes.length || this.whole !== whole || this.counter > 0xfffff000 || weights[W_E] !== this.wE || weights[W_S] !== this.wS || weights[W_P] !== this.wP) {
       this.begin(s, p, whole, weights);
       return;
     }
@@ -453,6 +453,17 @@ class PathMemo {
 
 export const DREAM_DEFAULT_WEIGHTS: DreamWeights = { urgency: 1, fairness: 0.25, energy: 0.3, speed: 0.5, progress: 0.5 };
 const KEYS: (keyof DreamWeights)[] = ['urgency', 'fairness', 'energy', 'speed', 'progress'];
+/**
+ * The weights in use as decide() reads them: a Float64Array in KEYS' order (W_U ... W_P), not the
+ * tuner's objects. Those start with a small integer (urgency 1) that the tuner's first fraction
+ * turned into a double, and each such change of object shape deoptimised decide(), decideOne() and
+ * PathMemo.begin() in every run (V8's "wrong map"; they were compiled again each time).
+ */
+const W_U = 0;
+const W_F = 1;
+const W_E = 2;
+const W_S = 3;
+const W_P = 4;
 const W_MIN = 0;
 const W_MAX = 3;
 
@@ -503,6 +514,13 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
   const alt = new Float64Array(3);
   const base: DreamWeights = { ...DREAM_DEFAULT_WEIGHTS, ...options.weights };
   let w: DreamWeights = { ...base };
+  const wv = new Float64Array(KEYS.length);
+  /** Puts weights `x` in use (w for the tuner and state(), wv for decide()). */
+  const use = (x: DreamWeights) => {
+    w = x;
+    KEYS.forEach((k, i) => (wv[i] = x[k]));
+  };
+  use(w);
   const adapt = options.adapt ?? true;
   const periodWindows = options.periodWindows ?? 2;
   const dropMargin = options.dropMargin ?? 0.6;
@@ -523,8 +541,9 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
 
   const startTrial = () => {
     const k = KEYS[dim];
-    w = { ...base };
-    w[k] = Math.min(W_MAX, Math.max(W_MIN, base[k] + dir * step));
+    const trial = { ...base };
+    trial[k] = Math.min(W_MAX, Math.max(W_MIN, base[k] + dir * step));
+    use(trial);
     phase = 'trial';
     trials++;
   };
@@ -554,7 +573,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       } else {
         nextMove();
       }
-      w = { ...base };
+      use({ ...base });
       phase = 'base';
     }
     pE = pRef = pEnded = pMissed = 0;
@@ -575,7 +594,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
     const whole = s.preemption === 'model';
     const lanes = s.lanes;
     const nL = lanes.length;
-    memo.beginOne(s, p, whole, w, tn);
+    memo.beginOne(s, p, whole, wv, tn);
     const rows = memo.rows;
     const o = (memo.base[tn] + j.next * (nL + 1) + j.lastLane + 1) * memo.R;
     if (rows[o + R_STAMP] !== memo.epoch[tn]) memo.fill(j, o, p, whole);
@@ -590,7 +609,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
     const deadline = j.deadline;
     const slack = deadline - t;
     const invSlack = slack > 1e-12 ? 1 / slack : Infinity;
-    const common = commonTerm(w.fairness, t, j, rows[o + R_PROGRESS]);
+    const common = commonTerm(wv[W_F], t, j, rows[o + R_PROGRESS]);
     let budgetLeft = NaN;
     let bl = -1;
     let bs = -Infinity;
@@ -603,14 +622,14 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       let pre = rows[b + L_PRE];
       if (!feasible) {
         if (budgetLeft !== budgetLeft) budgetLeft = !whole && Vt.hasVariants[tn] ? budgetLeftOf(s.workload.tenants[tn], j) : 0;
-        if (budgetLeft > 1e-9 && withFastVariant(s, j, l, rows, o, memo, Vt, budgetLeft, w.energy, w.speed, alt)) {
+        if (budgetLeft > 1e-9 && withFastVariant(s, j, l, rows, o, memo, Vt, budgetLeft, wv[W_E], wv[W_S], alt)) {
           est = alt[0];
           feasible = alt[1] === 1;
           pre = alt[2];
         }
       }
       if (detourNotWorth(l, fast, t, est, feasible, fastFinish, deadline)) continue;
-      const v = pairScore(est, feasible, slack, invSlack, w.urgency, common, pre);
+      const v = pairScore(est, feasible, slack, invSlack, wv[W_U], common, pre);
       if (v > bs) {
         bs = v;
         bl = l;
@@ -666,10 +685,10 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       const p = s.predict;
       const t = s.time;
       const whole = s.preemption === 'model';
-      const wU = w.urgency;
-      const wF = w.fairness;
-      const wE = w.energy;
-      const wS = w.speed;
+      const wU = wv[W_U];
+      const wF = wv[W_F];
+      const wE = wv[W_E];
+      const wS = wv[W_S];
       // Locals: the hot loops below read them many times (a closure variable is a load each time).
       const Vt = V;
       const rowOf = jobRow;
@@ -690,7 +709,7 @@ export function tesseraDream(options: DreamOptions = {}): Policy {
       // lane, the estimated rest of the job if it runs there, the fastest lane: they depend on the
       // tenant's ratios only, so jobs share them and a decision recomputes only the tenants whose
       // ratios moved since the last one (in a run: the tenant whose layer just ended).
-      memo.begin(s, p, whole, w);
+      memo.begin(s, p, whole, wv);
       const rows = memo.rows;
       const tMinRatio = memo.tMinRatio;
 
