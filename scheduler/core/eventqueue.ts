@@ -8,12 +8,13 @@ export class EventQueue {
   private args: Int32Array;
   private n = 0;
   private seq = 0;
-  /** The last popped event. */
-  time = 0;
+  /** The last popped event (time: a double field from the start, 0 from the constructor on). */
+  time = 0.5;
   kind = 0;
   arg = 0;
 
   constructor(capacity = 256) {
+    this.time = 0;
     this.times = new Float64Array(capacity);
     this.seqs = new Float64Array(capacity);
     this.kinds = new Int32Array(capacity);

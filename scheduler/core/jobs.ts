@@ -67,6 +67,9 @@ export interface JobRecord {
   layersRun: number;
 }
 
+/** A fraction, to initialise a number field that will hold fractions (see Job's fields). */
+const DOUBLE_FIELD = 0.5;
+
 /** A job as the books keep it: the policy's JobState, the record, and its lifecycle flags. */
 export class Job implements JobState, JobRecord {
   // Every number field is initialised with a number of its kind (first, in the order they always had; not declared bare, nor as a
@@ -88,11 +91,15 @@ export class Job implements JobState, JobRecord {
   dropReason?: DropReason = undefined;
   next = 0;
   lastLane = -1;
-  accuracyUsed = 0;
+  // Fields that hold fractions start as one (DOUBLE_FIELD, set to their value in the constructor): V8
+  // keeps a field first written with a small integer (0, 1) as one, and the first fraction then
+  // changed every job's shape, deoptimising every function that takes a job (in the first run of
+  // each process).
+  accuracyUsed = DOUBLE_FIELD;
   variantSet = -1;
-  g = 1;
+  g = DOUBLE_FIELD;
   layersRun = 0;
-  gSum = 0;
+  gSum = DOUBLE_FIELD;
   /** On a lane (or on its way to one). */
   running = false;
   /** Not started yet (for the per-tenant queue bound). */
@@ -116,6 +123,9 @@ export class Job implements JobState, JobRecord {
     this.upstream = upstream;
     this.isolated = isolated;
     this.lastRun = release;
+    this.accuracyUsed = 0;
+    this.g = 1;
+    this.gSum = 0;
   }
 }
 
@@ -238,7 +248,7 @@ export class JobBook<J extends Job> {
   readonly late: Int32Array;
   readonly dropped: Int32Array;
   /** Start of the window being filled (s). */
-  windowStart = 0;
+  windowStart = 0.5; // a double field from the start (0 from the constructor on)
   /**
    * The time of the event being applied (s): the caller sets it; start, layerDone, dropLate,
    * closeWindows and decide read it (a field, not an argument: no boxed double per layer).
@@ -270,8 +280,10 @@ export class JobBook<J extends Job> {
   /** Per flattened variant: its accuracy loss, and how often it was started (flat: no nested lookups per layer). */
   private readonly accuracyDelta: Float64Array;
   private readonly runs: Int32Array;
-  private readonly layerFb = { kind: 'layer' as const, time: 0, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0, observed: 0 };
-  private readonly jobFb = { kind: 'job' as const, time: 0, job: 0, tenant: 0, release: 0, deadline: 0, finish: NaN, dropped: false, accuracyUsed: 0 };
+  // The times and latencies start as fractions (every field is set before each observe()): see
+  // DOUBLE_FIELD.
+  private readonly layerFb = { kind: 'layer' as const, time: 0.5, job: 0, tenant: 0, layer: 0, lane: 0, variant: 0, predicted: 0.5, observed: 0.5 };
+  private readonly jobFb = { kind: 'job' as const, time: 0.5, job: 0, tenant: 0, release: 0.5, deadline: 0.5, finish: NaN, dropped: false, accuracyUsed: 0.5 };
 
   constructor(
     readonly workload: SimWorkload,
@@ -286,6 +298,7 @@ export class JobBook<J extends Job> {
     if (!(options.maxQueuePerTenant >= 1)) throw new Error(`maxQueuePerTenant must be >= 1 (got ${options.maxQueuePerTenant})`);
     if (!(options.window > 0)) throw new Error(`window must be > 0 s (got ${options.window})`);
     this.clock.now = 0; // a double field from the start
+    this.windowStart = 0;
     this.policy = policy;
     this.model = model;
     this.maxQueue = options.maxQueuePerTenant;

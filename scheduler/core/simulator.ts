@@ -141,8 +141,13 @@ class SimJob extends Job {
   }
   /** Per-frame real/profiled factor (initialised as a double: see Job's fields). */
   readonly factor: number = NaN;
-  /** The frame's layer-noise hash key (arrivals.ts layerNoiseKey), an int32. */
-  readonly noiseKey: number = 0;
+  /**
+   * The frame's layer-noise hash key (arrivals.ts layerNoiseKey), an int32. Initialised as a double:
+   * V8's small integers stop at 2^30, so half the keys are not one, and the first such key changed
+   * every job's shape (SimJob's fields moved from small integer to double), deoptimising every
+   * function that takes a job, in the first runs of every process.
+   */
+  readonly noiseKey: number = NaN;
 }
 
 export function simulate(workload: SimWorkload, policy: Policy, options: SimOptions): SimResult {
@@ -278,9 +283,17 @@ class SimRun {
     const predict = model.predictor(adaptive);
     const offline = model.predictor(false);
     const oracle = new OraclePredictor(model, realLatency, realFactor, !!override);
-    const laneStates = (this.laneStates = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0, job: -1, power: def.idleWatts })));
+    // Times and powers are created as fractions and then set (JobBook's DOUBLE_FIELD: a field first
+    // written with a small integer changes the objects' shape at the first fraction, deoptimising
+    // everything that reads them).
+    const laneStates = (this.laneStates = lanes.map((def, index) => ({ index, def, idle: true, busyUntil: 0.5, job: -1, power: 0.5 })));
+    laneStates.forEach((ls) => {
+      ls.busyUntil = 0;
+      ls.power = ls.def.idleWatts;
+    });
     const readyView: JobState[] = [];
-    this.snapshot = { time: 0, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
+    this.snapshot = { time: 0.5, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
+    this.snapshot.time = 0;
 
     this.laneJob = new Array(nL).fill(null);
     this.laneProfiled = new Float64Array(nL);
