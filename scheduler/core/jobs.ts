@@ -14,6 +14,7 @@
 // What stays with the caller: time (events or a clock), lanes (simulated or workers), latencies and
 // energy, online refinement of the prediction model. Allocation: one object per frame (the job),
 // nothing per layer or per decision. Pure: no Node, no clock, no I/O.
+import { objectArray } from './arrays';
 import { cascadeFires } from './arrivals';
 import { uxcost } from './metrics';
 import type { PredictionModel } from './predict';
@@ -136,8 +137,8 @@ export class Job implements JobState, JobRecord {
 class ChangeList<J extends Job> implements ReadyChanges {
   readonly source = {};
   seq = 0;
-  readonly removed: J[] = [];
-  private readonly addedList: J[] = [];
+  readonly removed: J[] = objectArray();
+  private readonly addedList: J[] = objectArray();
   private addedSeq = 0;
 
   get added(): readonly J[] {
@@ -219,16 +220,16 @@ export interface JobBookHooks<J extends Job> {
 
 export class JobBook<J extends Job> {
   /** Jobs in the system (waiting or running), in release order, which is id order. */
-  readonly active: J[] = [];
+  readonly active: J[] = objectArray();
   /** Every job by id, when options.keepJobs (else empty). */
-  readonly jobs: J[] = [];
+  readonly jobs: J[] = objectArray();
   /** Jobs in the system and not running. */
   readyCount = 0;
   /**
    * The ready list's array; it may still hold `hole`, the job that left last (see unlist()), which
    * the `ready` getter and decide() take out first.
    */
-  private readonly readyArr: J[] = [];
+  private readonly readyArr: J[] = objectArray();
   /**
    * A job that left the ready list but still holds its slot in readyArr, at holeAt: the next job
    * that comes in fills it, moving only the jobs between the two slots (under overload the job that

@@ -20,6 +20,7 @@
 //   scaled by real/profiled; transfers at busyWatts) + idleWatts x idle time, over the horizon
 //   max(duration, last event).
 // Seeded and deterministic. Pure: no clock, no I/O.
+import { objectArray } from './arrays';
 import { computeMetrics, type Metrics } from './metrics';
 import { EventQueue } from './eventqueue';
 import { countDrops, InvalidDecisionError, Job, JobBook, type DropCounts, type JobRecord } from './jobs';
@@ -291,8 +292,10 @@ class SimRun {
       ls.busyUntil = 0;
       ls.power = ls.def.idleWatts;
     });
-    const readyView: JobState[] = [];
-    this.snapshot = { time: 0.5, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer' };
+    const readyView: JobState[] = objectArray();
+    // readyChanges present from the start (the books set it at the first decision): adding it then
+    // gave each run's snapshot a shape that the previous run's compiled code had not seen.
+    this.snapshot = { time: 0.5, ready: readyView, lanes: laneStates, workload, predict, offline, oracle, inSystem: 0, preemption: modelGranularity ? 'model' : 'layer', readyChanges: undefined };
     this.snapshot.time = 0;
 
     this.laneJob = new Array(nL).fill(null);

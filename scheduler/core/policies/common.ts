@@ -4,6 +4,7 @@
 // Dysta): the policy ranks the ready jobs by its own rule; then, best first, each job is placed on
 // the idle lane where its next layer finishes first (activation transfer + latency, original
 // variant), until no idle lane is left. A job that no idle lane can run is skipped.
+import { objectArray } from '../arrays';
 import type { Assignment, Decision, JobState, Predictor, SimWorkload, Snapshot, TenantDef } from '../types';
 import { variantUsable } from '../whitelist';
 
@@ -15,8 +16,8 @@ export class Scratch {
   laneTaken = new Uint8Array(8);
   /** Job indices in selection order (smallestKeys): at least 16, and one per lane. */
   order = new Int32Array(16);
-  readonly decision: Decision = { assign: [], drop: [] };
-  private pool: Assignment[] = [];
+  readonly decision: Decision = { assign: objectArray(), drop: [] };
+  private pool: Assignment[] = objectArray();
   // The key-order cursor (startKeyOrder / nextInKeyOrder).
   private kn = 0;
   private kWant = 0;
