@@ -91,14 +91,16 @@ function counted(bundle: string, args: string[], cacheSim: boolean): Promise<Cou
   });
 }
 
-/** Runs the tasks, at most `jobs` at a time, in order of submission. */
-async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+/** Runs the tasks, at most `jobs` at a time, in order of submission; progress on stderr (each process under valgrind takes tens of seconds). */
+async function pool<T>(tasks: (() => Promise<T>)[], jobs: number, what: string): Promise<T[]> {
   const out: T[] = new Array(tasks.length);
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < tasks.length) {
       const k = next++;
       out[k] = await tasks[k]();
+      process.stderr.write(`  ${what}: ${++done}/${tasks.length} processes done\n`);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
@@ -136,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
   log(`Instructions per decide() (valgrind ${v.stdout.trim()}, node ${process.version}; ${COUNTED_DECISIONS} counted decisions after ${WARMUP_DECISIONS}), 8 tenants x 4 lanes x 64 ready jobs\n`);
   const tasks: (() => Promise<Counts>)[] = [];
   for (const idle of idles) for (const p of names) for (const n of [0, COUNTED_DECISIONS]) tasks.push(() => counted(bundle, ['decide', p, String(idle), String(n)], false));
-  const res = await pool(tasks, jobs);
+  const res = await pool(tasks, jobs, 'decisions');
   const decisions: { policy: string; idle: number; instructions: number; perEdf: number }[] = [];
   let k = 0;
   for (const idle of idles) {
@@ -155,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     const simTasks: (() => Promise<Counts>)[] = [];
     const keys = Object.keys(workloads);
     for (const wl of keys) for (const p of policies) for (const runs of [1, 3]) simTasks.push(() => counted(bundle, ['simulate', p, wl, String(runs)], true));
-    const sres = await pool(simTasks, jobs);
+    const sres = await pool(simTasks, jobs, 'simulations');
     let q = 0;
     for (const wl of keys) {
       for (const p of policies) {
