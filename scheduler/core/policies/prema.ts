@@ -13,31 +13,29 @@ import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './co
 export function prema(): Policy {
   const sc = new Scratch();
   const memo = new LayerMemo();
-  // Tokens and the time they were last accrued, by job id (NaN: not tracked). Both hosts number
+  // By job id, side by side: its tokens (NaN: not tracked) at [2 id], the time they were last
+  // accrued at [2 id + 1] (one array: one bounds check, one cache line a job). Both hosts number
   // jobs 0, 1, 2, ... so an array indexed by id is a lookup, not a hash (a Map cost ~1 us a decision).
-  let tok = new Float64Array(256).fill(NaN);
-  let at = new Float64Array(256);
+  let tok = new Float64Array(512).fill(NaN);
   let tracked = 0;
+  /** The previous decision's token threshold (9, 3 or 1). */
+  let lastThreshold = 1;
   const forget = (id: number) => {
-    if (id < tok.length && tok[id] === tok[id]) {
-      tok[id] = NaN;
+    if (2 * id < tok.length && tok[2 * id] === tok[2 * id]) {
+      tok[2 * id] = NaN;
       tracked--;
     }
   };
   const grow = (id: number) => {
-    const size = Math.max(id + 1, tok.length * 2);
-    const t = new Float64Array(size).fill(NaN);
+    const t = new Float64Array(Math.max(2 * id + 2, tok.length * 2)).fill(NaN);
     t.set(tok);
-    const a = new Float64Array(size);
-    a.set(at);
     tok = t;
-    at = a;
   };
   const forgetEnded = (s: Snapshot) => {
     if (tracked > 4 * s.ready.length + 256) {
       // Jobs that ended without a 'job' feedback (a host that does not send them): forget them.
       const live = new Set(s.ready.map((j) => j.id));
-      for (let id = 0; id < tok.length; id++) if (tok[id] === tok[id] && !live.has(id) && at[id] < s.time) forget(id);
+      for (let id = 0; 2 * id < tok.length; id++) if (tok[2 * id] === tok[2 * id] && !live.has(id) && tok[2 * id + 1] < s.time) forget(id);
     }
   };
   return {
@@ -61,19 +59,19 @@ export function prema(): Policy {
         // below (T_iso read directly: the memo holds p.isolated(), and R is not needed).
         const j = ready[0];
         const id = j.id;
-        if (id >= tok.length) grow(id);
-        let tokens = tok[id];
+        if (2 * id >= tok.length) grow(id);
+        let tokens = tok[2 * id];
         const lastRun = j.lastRun;
         let since: number;
         if (tokens !== tokens) {
           tokens = j.priority;
-          since = at[id] = Math.max(lastRun, j.release);
+          since = Math.max(lastRun, j.release);
           tracked++;
-        } else since = at[id];
+        } else since = tok[2 * id + 1];
         since = Math.max(since, lastRun);
         if (t > since) tokens += (j.priority * (t - since)) / p.isolated(j);
-        tok[id] = tokens;
-        at[id] = t;
+        tok[2 * id] = tokens;
+        tok[2 * id + 1] = t;
         const lane = fastestIdleLane(s, j, sc.laneTaken);
         if (lane >= 0) sc.assign(id, lane, 0);
         forgetEnded(s);
@@ -85,33 +83,34 @@ export function prema(): Policy {
       const epoch = memo.epoch;
       const ma = memo.a;
       const mb = memo.b;
+      // Snapshot.ready is in id order in both hosts: growing for the last id first keeps the arrays
+      // fixed through the pass (the check stays in it for hand-made snapshots in any order).
+      if (2 * ready[n - 1].id >= tok.length) grow(ready[n - 1].id);
       let tk = tok;
-      let ta = at;
-      // The shortest remaining estimate among jobs with tokens >= 9, >= 3, >= 1 (the earliest on
-      // ties): the first pick for whichever threshold this decision's tokens set.
-      let b9 = -1;
-      let b3 = -1;
-      let b1 = -1;
-      let v9 = Infinity;
-      let v3 = Infinity;
-      let v1 = Infinity;
+      let added = 0;
+      // The shortest remaining estimate among jobs with tokens >= the previous decision's threshold
+      // (the earliest on ties): the first pick when this decision's tokens set the same threshold
+      // (they usually do; else a second pass below finds it for the new one).
+      const guess = lastThreshold;
+      let first = -1;
+      let firstV = Infinity;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
         const id = j.id;
-        if (id >= tk.length) {
+        const x = 2 * id;
+        if (x >= tk.length) {
           grow(id);
           tk = tok;
-          ta = at;
         }
-        // tokens in a local: one load and one store of tk[id] a job.
-        let tokens = tk[id];
+        // tokens in a local: one load and one store of tk[x] a job.
+        let tokens = tk[x];
         const lastRun = j.lastRun;
         let since: number;
         if (tokens !== tokens) {
           tokens = j.priority;
-          since = ta[id] = Math.max(lastRun, j.release);
-          tracked++;
-        } else since = ta[id];
+          since = Math.max(lastRun, j.release);
+          added++;
+        } else since = tk[x + 1];
         since = Math.max(since, lastRun);
         const tn = j.tenant;
         const k = base[tn] + j.next;
@@ -121,30 +120,34 @@ export function prema(): Policy {
           mb[k] = p.isolated(j);
         }
         if (t > since) tokens += (j.priority * (t - since)) / mb[k];
-        tk[id] = tokens;
-        ta[id] = t;
+        tk[x] = tokens;
+        tk[x + 1] = t;
         // The remaining estimate now (the keys, with the threshold's offset, are written only when
         // placeByKey needs them: from tk and the memo, which hold this pass's values).
         const v = ma[k];
         if (tokens > max) max = tokens;
-        if (tokens >= 1 && v < v1) {
-          v1 = v;
-          b1 = i;
-        }
-        if (tokens >= 3 && v < v3) {
-          v3 = v;
-          b3 = i;
-        }
-        if (tokens >= 9 && v < v9) {
-          v9 = v;
-          b9 = i;
+        if (tokens >= guess && v < firstV) {
+          firstV = v;
+          first = i;
         }
       }
+      tracked += added;
       const threshold = max >= 9 ? 9 : max >= 3 ? 3 : 1;
+      if (threshold !== guess) {
+        lastThreshold = threshold;
+        first = -1;
+        firstV = Infinity;
+        for (let i = 0; i < n; i++) {
+          const j = ready[i];
+          const v = ma[base[j.tenant] + j.next];
+          if (tk[2 * j.id] >= threshold && v < firstV) {
+            firstV = v;
+            first = i;
+          }
+        }
+      }
       // One idle lane: the first job in key order is that best one, when some job reached the
       // threshold with a finite estimate (else the keys below decide, 1e12 offsets and all).
-      const first = threshold === 9 ? b9 : threshold === 3 ? b3 : b1;
-      const firstV = threshold === 9 ? v9 : threshold === 3 ? v3 : v1;
       if (first >= 0 && firstV < Infinity && idleCount(s) === 1) {
         const lane = fastestIdleLane(s, ready[first], sc.laneTaken);
         if (lane >= 0) {
@@ -156,7 +159,7 @@ export function prema(): Policy {
       const key = sc.key;
       for (let i = 0; i < n; i++) {
         const j = ready[i];
-        key[i] = (tk[j.id] >= threshold ? 0 : 1e12) + ma[base[j.tenant] + j.next];
+        key[i] = (tk[2 * j.id] >= threshold ? 0 : 1e12) + ma[base[j.tenant] + j.next];
       }
       forgetEnded(s);
       sc.begin(n, s.lanes.length); // (large enough: the keys stay)
