@@ -1,5 +1,5 @@
 // Issue 10's cost work on Terastal, Convergo and Planaria (and later on HEFT, PREMA, dysta_oracle,
-// Convergo, SDRM3) must leave their decisions exactly as they were: each policy runs here against a
+// Convergo, SDRM3, SJF, LSF) must leave their decisions exactly as they were: each policy runs here against a
 // frozen copy of its code before that work (test/fixtures/decmisc/*-reference.ts,
 // test/fixtures/ae9492f/), (1) through whole simulate() runs, decision by decision (balanced and overloaded loads, variants within accuracy budgets, whitelist tenants, cascades, 2
 // and 4 lanes, layer and model preemption, refinement ratios that drift), and (2) on random
@@ -21,6 +21,7 @@ import { dysta as dystaAt } from './fixtures/ae9492f/dysta';
 import { heft as heftAt } from './fixtures/ae9492f/heft';
 import { prema as premaAt } from './fixtures/ae9492f/prema';
 import { sdrm3 as sdrm3At } from './fixtures/ae9492f/sdrm3';
+import { leastSlack as lsfAt, sjf as sjfAt } from './fixtures/bbfd790/baselines';
 
 const cases: { name: string; now: () => Policy; ref: () => Policy }[] = [
   { name: 'terastal', now: () => createPolicy('terastal'), ref: () => terastalRef() },
@@ -32,6 +33,9 @@ const cases: { name: string; now: () => Policy; ref: () => Policy }[] = [
   { name: 'prema (ae9492f)', now: () => createPolicy('prema'), ref: () => premaAt() },
   { name: 'dysta_oracle (ae9492f)', now: () => createPolicy('dysta_oracle'), ref: () => dystaAt('dysta_oracle') },
   { name: 'sdrm3 (ae9492f)', now: () => createPolicy('sdrm3'), ref: () => sdrm3At() },
+  // SJF and LSF picking from a ReadyIndex under overload: against the code at bbfd790.
+  { name: 'sjf (bbfd790)', now: () => createPolicy('sjf'), ref: () => sjfAt() },
+  { name: 'lsf (bbfd790)', now: () => createPolicy('lsf'), ref: () => lsfAt() },
 ];
 
 const line = (d: Decision) => `${d.assign.map((a) => `${a.job}>${a.lane}.${a.variant}`).join(',')}|${d.drop.join(',')}`;
@@ -68,6 +72,17 @@ function fourLanes(scenario: string, load: number, gaps = true, twins = false): 
   return { ...w, lanes, tenants };
 }
 
+/**
+ * The scenario with a twin of its first tenant appended (same layers, same unjittered arrivals, no
+ * cascade): frames of the two at one layer have equal remaining estimates and equal deadlines, so
+ * keys tie across tenants and the order falls to the job ids.
+ */
+function withTwin(w: SimWorkload): SimWorkload {
+  const a = w.tenants[0].arrival;
+  const first: TenantDef = { ...w.tenants[0], cascade: undefined, arrival: a.type === 'periodic' ? { ...a, jitter: 0 } : a };
+  return { ...w, tenants: [first, ...w.tenants.slice(1), { ...first, id: `${first.id}-twin` }] };
+}
+
 const runs: { label: string; w: SimWorkload; o: SimOptions }[] = [
   { label: 'vr_gaming balanced 0.6', w: syntheticWorkload({ scenario: 'vr_gaming', load: 0.6, variants: true }), o: { duration: 1.5, seed: 1, latencyNoise: 0.1, jobNoise: 0.1 } },
   { label: 'vr_gaming skewed (gpu) 1.2', w: syntheticWorkload({ scenario: 'vr_gaming', skew: 'gpu', load: 1.2, variants: true }), o: { duration: 1.5, seed: 2, latencyNoise: 0.1, jobNoise: 0.1 } },
@@ -76,6 +91,7 @@ const runs: { label: string; w: SimWorkload; o: SimOptions }[] = [
   { label: 'outdoor_a 4 lanes 1.1, model preemption', w: withWhitelist(fourLanes('outdoor_a', 1.1, false), 2, false), o: { duration: 4, seed: 5, latencyNoise: 0.1, preemption: 'model' } },
   { label: 'social_b 4 lanes 1.0, twin cpus', w: fourLanes('social_b', 1.0, true, true), o: { duration: 1.5, seed: 7, latencyNoise: 0.1, jobNoise: 0.1 } },
   { label: 'vr_gaming no variants 1.0', w: syntheticWorkload({ scenario: 'vr_gaming', load: 1.0 }), o: { duration: 1.5, seed: 6, latencyNoise: 0.1 } },
+  { label: 'vr_gaming 1.1 with a twin tenant, no noise (ties across tenants)', w: withTwin(syntheticWorkload({ scenario: 'vr_gaming', load: 1.1 })), o: { duration: 1.5, seed: 8 } },
 ];
 
 /** Every decision of a run, as text. */

@@ -1,10 +1,27 @@
 // Classic single-queue baselines. Each ranks the ready jobs; placement on several lanes follows
 // common.ts (each job, best first, on the idle lane where its next layer finishes first). Remaining
 // times use the refined predictions (Snapshot.predict), each layer on its fastest lane.
-import type { Decision, Policy, Snapshot } from '../types';
+import type { Decision, JobState, Policy, SimWorkload, Snapshot } from '../types';
 import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './common';
+import { ReadyIndex, layerSlots } from './ready-index';
 
-function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false): Policy {
+/**
+ * A keyed policy's first pick in key order (the lowest key, the earliest job on ties) found from a
+ * ReadyIndex instead of every ready job's key; undefined when the index cannot say (no change list,
+ * a NaN key): then the keys decide.
+ */
+type IndexedPick = (s: Snapshot) => JobState | undefined;
+
+/**
+ * From this many ready jobs with one idle lane, a keyed policy with an index picks from it. Under
+ * overload the ready jobs are mostly frames waiting at the same few layers (vr_gaming at load 1.2:
+ * 21-28 ready jobs at 2.5-4.5 (tenant, layer) pairs a decision), so a decision reads a few groups'
+ * first jobs instead of every job's key. Below it (a run that keeps up: one or two ready jobs) the
+ * scan is cheaper than keeping the index.
+ */
+const KEYED_INDEX_MIN_READY = 8;
+
+function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false, indexedPick?: IndexedPick): Policy {
   const sc = new Scratch();
   return {
     name,
@@ -16,6 +33,18 @@ function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float6
       if (n === 1) return placeOnly(s, sc);
       // The per-job `taken` flags are cleared only for placeByKey (the one-idle path needs none).
       const one = idleCount(s) === 1;
+      if (one && indexedPick && n >= KEYED_INDEX_MIN_READY) {
+        // placeOne's pick, from the index; if it cannot run on the idle lane, the keys decide.
+        const j = indexedPick(s);
+        if (j) {
+          const d = sc.begin(0, nL);
+          const lane = fastestIdleLane(s, j, sc.laneTaken);
+          if (lane >= 0) {
+            sc.assign(j.id, lane, 0);
+            return d;
+          }
+        }
+      }
       sc.begin(one && sc.key.length >= n ? 0 : n, nL);
       if (n === 0) return sc.decision;
       fill(s, sc.key, sc.key2);
@@ -85,17 +114,79 @@ export function edf(): Policy {
  */
 export function sjf(): Policy {
   const memo = new LayerMemo();
-  return keyed('sjf', (s, key) => {
-    memo.begin(s, s.predict);
-    fillRemaining(s, memo);
-    const ready = s.ready;
-    const a = memo.a;
-    const base = memo.base;
-    for (let i = 0; i < ready.length; i++) {
-      const j = ready[i];
-      key[i] = a[base[j.tenant] + j.next];
+  // Jobs of one (tenant, next layer) share the key: per group, its earliest job (id order).
+  const groups = new LayerGroups((j) => j.id);
+  return keyed(
+    'sjf',
+    (s, key) => {
+      memo.begin(s, s.predict);
+      fillRemaining(s, memo);
+      const ready = s.ready;
+      const a = memo.a;
+      const base = memo.base;
+      for (let i = 0; i < ready.length; i++) {
+        const j = ready[i];
+        key[i] = a[base[j.tenant] + j.next];
+      }
+    },
+    false,
+    (s) => {
+      if (!groups.sync(s)) return undefined;
+      memo.begin(s, s.predict);
+      const live = groups.index.live;
+      const jobs = groups.index.jobs;
+      let best: JobState | undefined;
+      let bestKey = 0;
+      for (let gi = 0; gi < live.length; gi++) {
+        const head = jobs[live[gi]][0];
+        const k = remainingOf(s, memo, head);
+        if (k !== k) return undefined; // NaN: the scan's order (a NaN key first stays first)
+        if (!best || k < bestKey || (k === bestKey && head.id < best.id)) {
+          best = head;
+          bestKey = k;
+        }
+      }
+      return best;
+    },
+  );
+}
+
+/**
+ * The ready jobs grouped by (tenant, next layer), each group in `order` (then id) order, kept from
+ * the run's change list (ReadyIndex); jobs whose order is NaN go to group 0, which the picks refuse.
+ */
+class LayerGroups {
+  readonly index: ReadyIndex;
+  private slots: ReturnType<typeof layerSlots> = { base: new Int32Array(0), count: 0 };
+  private workload: SimWorkload | undefined;
+  constructor(order: (j: JobState) => number) {
+    this.index = new ReadyIndex(
+      (j) => {
+        const o = order(j);
+        return o === o ? this.slots.base[j.tenant] + j.next + 1 : 0;
+      },
+      (j) => {
+        const o = order(j);
+        return o === o ? o : 0;
+      },
+    );
+  }
+
+  /** Brings the groups up to s.ready; false without a change list or with a job in group 0. */
+  sync(s: Snapshot): boolean {
+    if (s.workload !== this.workload) {
+      this.workload = s.workload;
+      this.slots = layerSlots(s.workload);
     }
-  });
+    return this.index.sync(s, this.slots.count + 1) && this.index.jobs[0].length === 0;
+  }
+}
+
+/** The job's remaining estimate, as fillRemaining leaves it in memo.a (memo.begin() called for this decision). */
+function remainingOf(s: Snapshot, memo: LayerMemo, j: JobState): number {
+  const k = memo.slot(j.tenant, j.next);
+  if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);
+  return memo.a[k];
 }
 
 /**
@@ -127,18 +218,51 @@ function fillRemaining(s: Snapshot, memo: LayerMemo): void {
  */
 export function leastSlack(): Policy {
   const memo = new LayerMemo();
-  return keyed('lsf', (s, key) => {
-    memo.begin(s, s.predict);
-    fillRemaining(s, memo);
-    const ready = s.ready;
-    const t = s.time;
-    const a = memo.a;
-    const base = memo.base;
-    for (let i = 0; i < ready.length; i++) {
-      const j = ready[i];
-      key[i] = j.deadline - t - a[base[j.tenant] + j.next];
-    }
-  });
+  // Jobs of one (tenant, next layer) share the remaining estimate R: per group, in deadline order,
+  // the key (deadline - now) - R does not fall along the group (rounding is monotone), so its lowest
+  // key is its first job's, shared by the first few at most (equal deadlines, or rounding).
+  const groups = new LayerGroups((j) => j.deadline);
+  return keyed(
+    'lsf',
+    (s, key) => {
+      memo.begin(s, s.predict);
+      fillRemaining(s, memo);
+      const ready = s.ready;
+      const t = s.time;
+      const a = memo.a;
+      const base = memo.base;
+      for (let i = 0; i < ready.length; i++) {
+        const j = ready[i];
+        key[i] = j.deadline - t - a[base[j.tenant] + j.next];
+      }
+    },
+    false,
+    (s) => {
+      if (!groups.sync(s)) return undefined;
+      memo.begin(s, s.predict);
+      const t = s.time;
+      const live = groups.index.live;
+      let best: JobState | undefined;
+      let bestKey = 0;
+      for (let gi = 0; gi < live.length; gi++) {
+        const g = live[gi];
+        const jobs = groups.index.jobs[g];
+        const deadlines = groups.index.keys[g];
+        const r = remainingOf(s, memo, jobs[0]);
+        // Not finite: an infinite deadline in the group could make a key NaN (the scan's order then).
+        if (!(r < Infinity)) return undefined;
+        const k = deadlines[0] - t - r;
+        if (k !== k) return undefined;
+        let pick = jobs[0];
+        for (let q = 1; q < jobs.length && deadlines[q] - t - r === k; q++) if (jobs[q].id < pick.id) pick = jobs[q];
+        if (!best || k < bestKey || (k === bestKey && pick.id < best.id)) {
+          best = pick;
+          bestKey = k;
+        }
+      }
+      return best;
+    },
+  );
 }
 
 /**
