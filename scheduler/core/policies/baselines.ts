@@ -6,22 +6,23 @@ import { LayerMemo, Scratch, fastestIdleLane, idleCount, placeByKey } from './co
 import { ReadyIndex, layerSlots } from './ready-index';
 
 /**
- * A keyed policy's first pick in key order (the lowest key, the earliest job on ties) found from a
- * ReadyIndex instead of every ready job's key; undefined when the index cannot say (no change list,
- * a NaN key): then the keys decide.
+ * With one idle lane, a keyed policy's first pick in key order as placeOne finds it (the first of
+ * the lowest keys; a NaN key first stays first), without storing the keys: from a ReadyIndex when
+ * `indexed` (the run's change list, KEYED_INDEX_MIN_READY+ ready jobs) and it can say, else in one
+ * pass over the ready jobs. undefined: the keys decide.
  */
-type IndexedPick = (s: Snapshot) => JobState | undefined;
+type FirstPick = (s: Snapshot, indexed: boolean) => JobState | undefined;
 
 /**
- * From this many ready jobs with one idle lane, a keyed policy with an index picks from it. Under
- * overload the ready jobs are mostly frames waiting at the same few layers (vr_gaming at load 1.2:
- * 21-28 ready jobs at 2.5-4.5 (tenant, layer) pairs a decision), so a decision reads a few groups'
- * first jobs instead of every job's key. Below it (a run that keeps up: one or two ready jobs) the
- * scan is cheaper than keeping the index.
+ * From this many ready jobs, a keyed policy with an index picks from it. Under overload the ready
+ * jobs are mostly frames waiting at the same few layers (vr_gaming at load 1.2: 21-28 ready jobs at
+ * 2.5-4.5 (tenant, layer) pairs a decision), so a decision reads a few groups' first jobs instead of
+ * every job's key. Below it (a run that keeps up: one or two ready jobs) the scan is cheaper than
+ * keeping the index.
  */
 const KEYED_INDEX_MIN_READY = 8;
 
-function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false, indexedPick?: IndexedPick): Policy {
+function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float64Array) => void, useKey2 = false, firstPick?: FirstPick): Policy {
   const sc = new Scratch();
   return {
     name,
@@ -33,9 +34,9 @@ function keyed(name: string, fill: (s: Snapshot, key: Float64Array, key2: Float6
       if (n === 1) return placeOnly(s, sc);
       // The per-job `taken` flags are cleared only for placeByKey (the one-idle path needs none).
       const one = idleCount(s) === 1;
-      if (one && indexedPick && n >= KEYED_INDEX_MIN_READY) {
-        // placeOne's pick, from the index; if it cannot run on the idle lane, the keys decide.
-        const j = indexedPick(s);
+      if (one && firstPick && n > 1) {
+        // placeOne's pick; if it cannot run on the idle lane, the keys decide.
+        const j = firstPick(s, n >= KEYED_INDEX_MIN_READY && s.readyChanges !== undefined);
         if (j) {
           const d = sc.begin(0, nL);
           const lane = fastestIdleLane(s, j, sc.laneTaken);
@@ -130,23 +131,26 @@ export function sjf(): Policy {
       }
     },
     false,
-    (s) => {
-      if (!groups.sync(s)) return undefined;
+    (s, indexed) => {
       memo.begin(s, s.predict);
-      const live = groups.index.live;
-      const jobs = groups.index.jobs;
-      let best: JobState | undefined;
-      let bestKey = 0;
-      for (let gi = 0; gi < live.length; gi++) {
-        const head = jobs[live[gi]][0];
-        const k = remainingOf(s, memo, head);
-        if (k !== k) return undefined; // NaN: the scan's order (a NaN key first stays first)
-        if (!best || k < bestKey || (k === bestKey && head.id < best.id)) {
-          best = head;
-          bestKey = k;
+      if (indexed && groups.sync(s)) {
+        const live = groups.index.live;
+        const jobs = groups.index.jobs;
+        let best: JobState | undefined;
+        let bestKey = 0;
+        let nan = false;
+        for (let gi = 0; gi < live.length; gi++) {
+          const head = jobs[live[gi]][0];
+          const k = remainingOf(s, memo, head);
+          if (k !== k) nan = true; // (the scan's order: a NaN key first stays first)
+          if (!best || k < bestKey || (k === bestKey && head.id < best.id)) {
+            best = head;
+            bestKey = k;
+          }
         }
+        if (!nan) return best;
       }
-      return best;
+      return firstByRemaining(s, memo, false);
     },
   );
 }
@@ -237,32 +241,69 @@ export function leastSlack(): Policy {
       }
     },
     false,
-    (s) => {
-      if (!groups.sync(s)) return undefined;
+    (s, indexed) => {
       memo.begin(s, s.predict);
-      const t = s.time;
-      const live = groups.index.live;
-      let best: JobState | undefined;
-      let bestKey = 0;
-      for (let gi = 0; gi < live.length; gi++) {
-        const g = live[gi];
-        const jobs = groups.index.jobs[g];
-        const deadlines = groups.index.keys[g];
-        const r = remainingOf(s, memo, jobs[0]);
-        // Not finite: an infinite deadline in the group could make a key NaN (the scan's order then).
-        if (!(r < Infinity)) return undefined;
-        const k = deadlines[0] - t - r;
-        if (k !== k) return undefined;
-        let pick = jobs[0];
-        for (let q = 1; q < jobs.length && deadlines[q] - t - r === k; q++) if (jobs[q].id < pick.id) pick = jobs[q];
-        if (!best || k < bestKey || (k === bestKey && pick.id < best.id)) {
-          best = pick;
-          bestKey = k;
-        }
-      }
-      return best;
+      return (indexed && groups.sync(s) && firstBySlack(s, memo, groups)) || firstByRemaining(s, memo, true);
     },
   );
+}
+
+/** LSF's first pick from the groups (see leastSlack); undefined when a key may be NaN. */
+function firstBySlack(s: Snapshot, memo: LayerMemo, groups: LayerGroups): JobState | undefined {
+  const t = s.time;
+  const live = groups.index.live;
+  let best: JobState | undefined;
+  let bestKey = 0;
+  for (let gi = 0; gi < live.length; gi++) {
+    const g = live[gi];
+    const jobs = groups.index.jobs[g];
+    const deadlines = groups.index.keys[g];
+    const r = remainingOf(s, memo, jobs[0]);
+    // Not finite: an infinite deadline in the group could make a key NaN (the scan's order then).
+    if (!(r < Infinity)) return undefined;
+    const k = deadlines[0] - t - r;
+    if (k !== k) return undefined;
+    let pick = jobs[0];
+    for (let q = 1; q < jobs.length && deadlines[q] - t - r === k; q++) if (jobs[q].id < pick.id) pick = jobs[q];
+    if (!best || k < bestKey || (k === bestKey && pick.id < best.id)) {
+      best = pick;
+      bestKey = k;
+    }
+  }
+  return best;
+}
+
+/**
+ * SJF's (slack false) or LSF's (slack true) first pick in one pass over the ready jobs, placeOne's
+ * rule (the first of the lowest keys; a NaN key first stays first) on the keys their fills store,
+ * refreshing stale remaining estimates as fillRemaining does: one pass instead of three (fill the
+ * estimates, the keys, then placeOne), and no key stored. memo.begin() called for this decision.
+ */
+function firstByRemaining(s: Snapshot, memo: LayerMemo, slack: boolean): JobState {
+  const ready = s.ready;
+  const p = s.predict;
+  const t = s.time;
+  const base = memo.base;
+  const stamp = memo.stamp;
+  const epoch = memo.epoch;
+  const a = memo.a;
+  let best = -1;
+  let bestKey = 0;
+  for (let i = 0; i < ready.length; i++) {
+    const j = ready[i];
+    const tn = j.tenant;
+    const k = base[tn] + j.next;
+    if (stamp[k] !== epoch[tn]) {
+      stamp[k] = epoch[tn];
+      a[k] = p.remainingBest(j);
+    }
+    const x = slack ? j.deadline - t - a[k] : a[k];
+    if (best < 0 || x < bestKey) {
+      best = i;
+      bestKey = x;
+    }
+  }
+  return ready[best];
 }
 
 /**
