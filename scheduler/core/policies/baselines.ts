@@ -111,7 +111,8 @@ export function edf(): Policy {
 /**
  * SJF, shortest (remaining estimated) job first: the job with the least predicted remaining latency
  * (each remaining layer on its fastest lane, refined online) first. As the `sjf` baseline of Dysta's
- * artifact, extended to several lanes.
+ * artifact, extended to several lanes. With one idle lane the first pick is found without ranking
+ * every job (FirstPick: from the (tenant, next layer) groups under overload, else in one pass).
  */
 export function sjf(): Policy {
   const memo = new LayerMemo();
@@ -218,7 +219,8 @@ function fillRemaining(s: Snapshot, memo: LayerMemo): void {
 
 /**
  * Least slack first (least laxity; a baseline in Band, Jeong et al., MobiSys 2022): slack =
- * deadline - now - predicted remaining latency; the smallest slack first.
+ * deadline - now - predicted remaining latency; the smallest slack first. With one idle lane the
+ * first pick is found as SJF's is (FirstPick).
  */
 export function leastSlack(): Policy {
   const memo = new LayerMemo();
