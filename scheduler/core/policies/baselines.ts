@@ -120,40 +120,46 @@ export function sjf(): Policy {
   const groups = new LayerGroups((j) => j.id);
   return keyed(
     'sjf',
-    (s, key) => {
-      memo.begin(s, s.predict);
-      fillRemaining(s, memo);
-      const ready = s.ready;
-      const a = memo.a;
-      const base = memo.base;
-      for (let i = 0; i < ready.length; i++) {
-        const j = ready[i];
-        key[i] = a[base[j.tenant] + j.next];
-      }
-    },
+    (s, key) => remainingKeys(s, memo, key, false),
     false,
     (s, indexed) => {
       memo.begin(s, s.predict);
-      if (indexed && groups.sync(s)) {
-        const live = groups.index.live;
-        const jobs = groups.index.jobs;
-        let best: JobState | undefined;
-        let bestKey = 0;
-        let nan = false;
-        for (let gi = 0; gi < live.length; gi++) {
-          const head = jobs[live[gi]][0];
-          const k = remainingOf(s, memo, head);
-          if (k !== k) nan = true; // (the scan's order: a NaN key first stays first)
-          if (!best || k < bestKey || (k === bestKey && head.id < best.id)) {
-            best = head;
-            bestKey = k;
-          }
-        }
-        if (!nan) return best;
-      }
-      return firstByRemaining(s, memo, false);
+      return (indexed && groups.sync(s) && firstByEstimate(s, memo, groups)) || firstByRemaining(s, memo, false);
     },
   );
+}
+
+/** SJF's first pick from the groups (see sjf): the lowest of their remaining estimates; undefined when one is NaN. */
+function firstByEstimate(s: Snapshot, memo: LayerMemo, groups: LayerGroups): JobState | undefined {
+  const live = groups.index.live;
+  const jobs = groups.index.jobs;
+  let best: JobState | undefined;
+  let bestKey = 0;
+  for (let gi = 0; gi < live.length; gi++) {
+    const head = jobs[live[gi]][0];
+    const k = remainingOf(s, memo, head);
+    if (k !== k) return undefined; // (the scan's order: a NaN key first stays first)
+    if (!best || k < bestKey || (k === bestKey && head.id < best.id)) {
+      best = head;
+      bestKey = k;
+    }
+  }
+  return best;
+}
+
+/** SJF's (slack false) or LSF's (slack true) keys for placeByKey: the remaining estimate R, or (deadline - now) - R. */
+function remainingKeys(s: Snapshot, memo: LayerMemo, key: Float64Array, slack: boolean): void {
+  memo.begin(s, s.predict);
+  fillRemaining(s, memo);
+  const ready = s.ready;
+  const t = s.time;
+  const a = memo.a;
+  const base = memo.base;
+  for (let i = 0; i < ready.length; i++) {
+    const j = ready[i];
+    const r = a[base[j.tenant] + j.next];
+    key[i] = slack ? j.deadline - t - r : r;
+  }
 }
 
 /**
@@ -230,18 +236,7 @@ export function leastSlack(): Policy {
   const groups = new LayerGroups((j) => j.deadline);
   return keyed(
     'lsf',
-    (s, key) => {
-      memo.begin(s, s.predict);
-      fillRemaining(s, memo);
-      const ready = s.ready;
-      const t = s.time;
-      const a = memo.a;
-      const base = memo.base;
-      for (let i = 0; i < ready.length; i++) {
-        const j = ready[i];
-        key[i] = j.deadline - t - a[base[j.tenant] + j.next];
-      }
-    },
+    (s, key) => remainingKeys(s, memo, key, true),
     false,
     (s, indexed) => {
       memo.begin(s, s.predict);
