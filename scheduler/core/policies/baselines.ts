@@ -115,21 +115,33 @@ export function edf(): Policy {
  * every job (FirstPick: from the (tenant, next layer) groups under overload, else in one pass).
  */
 export function sjf(): Policy {
+  return byRemaining('sjf', false);
+}
+
+/**
+ * SJF (slack false) or LSF (slack true): keys from the remaining estimate R (per (tenant, next
+ * layer), LayerMemo), and with one idle lane the first pick from the (tenant, next layer) groups
+ * under overload or else in one pass. SJF's groups are in id order: a group's jobs share the key,
+ * so its earliest job is its pick. LSF's are in deadline order: the key (deadline - now) - R does
+ * not fall along a group (rounding is monotone), so its lowest key is its first job's, shared by the
+ * first few at most (equal deadlines, or rounding).
+ */
+function byRemaining(name: string, slack: boolean): Policy {
   const memo = new LayerMemo();
-  // Jobs of one (tenant, next layer) share the key: per group, its earliest job (id order).
-  const groups = new LayerGroups((j) => j.id);
+  const groups = new LayerGroups(slack ? (j) => j.deadline : (j) => j.id);
+  const fromGroups = slack ? firstBySlack : firstByEstimate;
   return keyed(
-    'sjf',
-    (s, key) => remainingKeys(s, memo, key, false),
+    name,
+    (s, key) => remainingKeys(s, memo, key, slack),
     false,
     (s, indexed) => {
       memo.begin(s, s.predict);
-      return (indexed && groups.sync(s) && firstByEstimate(s, memo, groups)) || firstByRemaining(s, memo, false);
+      return (indexed && groups.sync(s) && fromGroups(s, memo, groups)) || firstByRemaining(s, memo, slack);
     },
   );
 }
 
-/** SJF's first pick from the groups (see sjf): the lowest of their remaining estimates; undefined when one is NaN. */
+/** SJF's first pick from the groups (see byRemaining): the lowest of their remaining estimates; undefined when one is NaN. */
 function firstByEstimate(s: Snapshot, memo: LayerMemo, groups: LayerGroups): JobState | undefined {
   const live = groups.index.live;
   const jobs = groups.index.jobs;
@@ -229,23 +241,10 @@ function fillRemaining(s: Snapshot, memo: LayerMemo): void {
  * first pick is found as SJF's is (FirstPick).
  */
 export function leastSlack(): Policy {
-  const memo = new LayerMemo();
-  // Jobs of one (tenant, next layer) share the remaining estimate R: per group, in deadline order,
-  // the key (deadline - now) - R does not fall along the group (rounding is monotone), so its lowest
-  // key is its first job's, shared by the first few at most (equal deadlines, or rounding).
-  const groups = new LayerGroups((j) => j.deadline);
-  return keyed(
-    'lsf',
-    (s, key) => remainingKeys(s, memo, key, true),
-    false,
-    (s, indexed) => {
-      memo.begin(s, s.predict);
-      return (indexed && groups.sync(s) && firstBySlack(s, memo, groups)) || firstByRemaining(s, memo, true);
-    },
-  );
+  return byRemaining('lsf', true);
 }
 
-/** LSF's first pick from the groups (see leastSlack); undefined when a key may be NaN. */
+/** LSF's first pick from the groups (see byRemaining); undefined when a key may be NaN. */
 function firstBySlack(s: Snapshot, memo: LayerMemo, groups: LayerGroups): JobState | undefined {
   const t = s.time;
   const live = groups.index.live;
