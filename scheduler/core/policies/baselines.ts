@@ -162,14 +162,11 @@ function firstByEstimate(s: Snapshot, memo: LayerMemo, groups: LayerGroups): Job
 /** SJF's (slack false) or LSF's (slack true) keys for placeByKey: the remaining estimate R, or (deadline - now) - R. */
 function remainingKeys(s: Snapshot, memo: LayerMemo, key: Float64Array, slack: boolean): void {
   memo.begin(s, s.predict);
-  fillRemaining(s, memo);
   const ready = s.ready;
   const t = s.time;
-  const a = memo.a;
-  const base = memo.base;
   for (let i = 0; i < ready.length; i++) {
     const j = ready[i];
-    const r = a[base[j.tenant] + j.next];
+    const r = remainingOf(s, memo, j);
     key[i] = slack ? j.deadline - t - r : r;
   }
 }
@@ -205,34 +202,15 @@ class LayerGroups {
   }
 }
 
-/** The job's remaining estimate, as fillRemaining leaves it in memo.a (memo.begin() called for this decision). */
+/**
+ * The job's remaining estimate, s.predict.remainingBest(job), cached per (tenant, next layer) slot
+ * and recomputed only when the tenant's ratios moved (memo.begin() called for this decision): the
+ * one place SJF's and LSF's keys, scans and group picks read it.
+ */
 function remainingOf(s: Snapshot, memo: LayerMemo, j: JobState): number {
   const k = memo.slot(j.tenant, j.next);
   if (!memo.has(j.tenant, k)) memo.a[k] = s.predict.remainingBest(j);
   return memo.a[k];
-}
-
-/**
- * Makes memo.a hold s.predict.remainingBest(job) for every ready job's (tenant, next layer) slot,
- * recomputing only slots whose tenant's ratios moved (the memo's arrays in locals: the loop loads
- * no memo field per job).
- */
-function fillRemaining(s: Snapshot, memo: LayerMemo): void {
-  const ready = s.ready;
-  const p = s.predict;
-  const base = memo.base;
-  const stamp = memo.stamp;
-  const epoch = memo.epoch;
-  const a = memo.a;
-  for (let i = 0; i < ready.length; i++) {
-    const j = ready[i];
-    const tn = j.tenant;
-    const k = base[tn] + j.next;
-    if (stamp[k] !== epoch[tn]) {
-      stamp[k] = epoch[tn];
-      a[k] = p.remainingBest(j);
-    }
-  }
 }
 
 /**
@@ -271,29 +249,19 @@ function firstBySlack(s: Snapshot, memo: LayerMemo, groups: LayerGroups): JobSta
 
 /**
  * SJF's (slack false) or LSF's (slack true) first pick in one pass over the ready jobs, placeOne's
- * rule (the first of the lowest keys; a NaN key first stays first) on the keys their fills store,
- * refreshing stale remaining estimates as fillRemaining does: one pass instead of three (fill the
- * estimates, the keys, then placeOne), and no key stored. memo.begin() called for this decision.
+ * rule (the first of the lowest keys; a NaN key first stays first) on the keys remainingKeys
+ * stores: one pass instead of three (estimates, keys, then placeOne), and no key stored.
+ * memo.begin() called for this decision.
  */
 function firstByRemaining(s: Snapshot, memo: LayerMemo, slack: boolean): JobState {
   const ready = s.ready;
-  const p = s.predict;
   const t = s.time;
-  const base = memo.base;
-  const stamp = memo.stamp;
-  const epoch = memo.epoch;
-  const a = memo.a;
   let best = -1;
   let bestKey = 0;
   for (let i = 0; i < ready.length; i++) {
     const j = ready[i];
-    const tn = j.tenant;
-    const k = base[tn] + j.next;
-    if (stamp[k] !== epoch[tn]) {
-      stamp[k] = epoch[tn];
-      a[k] = p.remainingBest(j);
-    }
-    const x = slack ? j.deadline - t - a[k] : a[k];
+    const r = remainingOf(s, memo, j);
+    const x = slack ? j.deadline - t - r : r;
     if (best < 0 || x < bestKey) {
       best = i;
       bestKey = x;
