@@ -1,11 +1,12 @@
 // An index of the ready jobs for policies whose ranking has structure: the jobs in groups (per tenant
 // and next layer, per priority class, ...), each group ordered by a key that does not change while
-// a job is ready (its id, deadline, lastRun; removal looks for the key the job was inserted with). Kept in step with Snapshot.readyChanges, which the job
-// books fill (O(changes x group size) per decision), so that under overload, when hundreds of
-// started frames wait, a decision looks at a few groups' first jobs instead of ranking every ready
-// job. Without readyChanges (a hand-made snapshot) sync() says so and the policy ranks
-// Snapshot.ready as before; when the changes do not follow the ones applied last (another run, a
-// policy instance new to this run) the index is rebuilt from Snapshot.ready.
+// a job is ready (its id, deadline, lastRun; removal looks for the key the job was inserted with).
+// Kept in step with Snapshot.readyChanges, which the job books fill (O(changes x group size) per
+// decision), so that under overload, when hundreds of started frames wait, a decision looks at a
+// few groups' first jobs instead of ranking every ready job. Without readyChanges (a hand-made
+// snapshot) sync() says so and the policy ranks Snapshot.ready as before; when the changes do not
+// follow the ones applied last (another run, a policy instance new to this run) the index is
+// rebuilt from Snapshot.ready.
 import type { JobState, Snapshot, SimWorkload } from '../types';
 
 /** Per tenant: the group of (tenant, layer 0); (tenant, layer) is base[tenant] + layer (+ 1 slot past the last layer). */
