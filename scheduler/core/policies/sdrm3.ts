@@ -159,10 +159,13 @@ export function sdrm3(alpha = 1): Policy {
         const live = index.live;
         const gJobs = index.jobs;
         const gKeys = index.keys;
+        const head = index.head;
         for (let gi = 0; gi < live.length; gi++) {
           const g = live[gi];
           const tn = g >> BAND_BITS;
           const bound = BAND[g & BAND_MASK] * minRatio[tn];
+          // The group's first job (its longest wait) already out: so is the group, whose arrays are not read.
+          if (cut > 0 && t - head[g] < cut * bound) continue;
           const keys = gKeys[g];
           const jobs = gJobs[g];
           for (let q = 0; q < jobs.length; q++) {
