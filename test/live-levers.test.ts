@@ -58,7 +58,7 @@ describe('live runs apply pins, late drop and fixed variants', () => {
   it('late dropping drops waiting frames at their deadline (cause late), as the simulator does', { retry: 1, timeout: 120_000 }, async () => {
     const bytes = tinyCnn({ channels: 16, size: 24, name: 'cnn_late' });
     const scenario: LiveScenario = { name: 'late', tenants: [{ id: 'a', model: { bytes, name: 'cnn_late' }, arrival: { type: 'periodic', fps: 300 } }, { id: 'b', model: { bytes, name: 'cnn_late' }, arrival: { type: 'periodic', fps: 300 } }] };
-    const opts = { ...quick, policy: 'fcfs', duration: 1.5, lanes: parseLanes('cpu:1'), granularity: 'layer' as const, seed: 4, load: 2.5, maxQueuePerTenant: 64 };
+    const opts = { ...quick, policy: 'fcfs', duration: 1.5, lanes: parseLanes('cpu:1'), granularity: 'layer' as const, seed: 4, load: 5, maxQueuePerTenant: 64 };
     const on = await new LiveRun(scenario, { ...opts, dropLate: true }).run();
     const off = await new LiveRun(scenario, opts).run();
     expect(on.report.levers?.dropLate).toBe(true);
