@@ -44,7 +44,7 @@ export class ReadyIndex {
   /**
    * By job id: its key when it was inserted, which removal searches for. A key may move once the
    * job has left the ready list, before the policy syncs (SDRM3's t_last moves when the job's layer
-   * starts): searching for the current one missed 78% of SDRM3's removals under overload, each then
+   * ends): searching for the current one missed 78% of SDRM3's removals under overload, each then
    * a scan of the group.
    */
   private keyOfId = new Float64Array(256);
@@ -139,7 +139,7 @@ export class ReadyIndex {
 
   /**
    * The job's position in its group: a binary search on (key at insertion, id), the group's order;
-   * a scan if it is not found there (a job object replaced under the same id).
+   * a scan if it is not found there (a safety net: the search finds every job the index holds).
    */
   private positionOf(j: JobState, list: JobState[], keys: Float64Array): number {
     const k = this.keyOfId[j.id];
